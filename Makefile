@@ -1,0 +1,70 @@
+# Aligned: every entry point a developer, CI or an operator's laptop needs.
+# `make up` and `make test` work on a fresh machine: missing tools are fetched first.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+RUN := $(UV) run --frozen --all-packages
+PYTEST_ARGS ?=
+
+.PHONY: help deps infra-up infra-down infra-reset topics migrate up down status test test-unit test-integration schemas schemas-check bench clean
+
+help:
+	@echo "make up      start Kafka, PostgreSQL, migrations and every service (prints the gateway URL)"
+	@echo "make down    stop everything (data is kept under .local/)"
+	@echo "make test    unit, integration, contract and end-to-end tests on a real broker and database"
+	@echo "make bench   benchmarks, written to bench/results.json"
+	@echo "make schemas regenerate schemas/ from the event models"
+
+# uv itself comes from PyPI; then the locked workspace.
+deps:
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	@$(UV) sync --frozen --all-packages --quiet
+
+infra-up:
+	@bash deploy/local/infra.sh up
+
+infra-down:
+	@bash deploy/local/infra.sh down
+
+infra-reset:
+	@bash deploy/local/infra.sh reset
+
+topics: deps infra-up
+	@$(RUN) python -c "import asyncio; from aligned_common.kafka import ensure_topics; asyncio.run(ensure_topics('127.0.0.1:19092'))"
+
+migrate: deps infra-up
+	@bash deploy/local/services.sh migrate
+
+up: deps infra-up topics migrate
+	@bash deploy/local/services.sh up
+
+down:
+	@bash deploy/local/services.sh down || true
+	@bash deploy/local/infra.sh down
+
+status:
+	@bash deploy/local/infra.sh status || true
+	@bash deploy/local/services.sh status || true
+
+test: deps
+	@$(RUN) pytest $(PYTEST_ARGS)
+
+test-unit: deps
+	@$(RUN) pytest -m unit $(PYTEST_ARGS)
+
+test-integration: deps
+	@$(RUN) pytest -m "integration or e2e" $(PYTEST_ARGS)
+
+schemas: deps
+	@$(RUN) python -m aligned_common.schemas write
+
+schemas-check: deps
+	@$(RUN) python -m aligned_common.schemas check
+
+bench: deps infra-up
+	@$(RUN) python -m bench
+
+clean:
+	rm -rf .venv .pytest_cache bench/results.json

@@ -1,0 +1,196 @@
+"""The app factory: a service is a ServiceDefinition and a few lines of bootstrap.
+
+`create_app` builds a FastAPI app whose lifespan opens the pool, starts the
+FastStream broker with the service's inbox consumers, the outbox relay and the
+service's background loops, and on shutdown stops them in reverse: consumers
+first (in-flight messages finish), then loops, then the relay, then the pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from fastapi import APIRouter, FastAPI, Request, Response
+from faststream.kafka import KafkaBroker
+from opentelemetry import trace
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.middleware.base import BaseHTTPMiddleware
+
+from aligned_common.db import create_pool
+from aligned_common.inbox import ConsumerSettings, EventRouter, InboxConsumer
+from aligned_common.outbox import OutboxRelay
+from aligned_common.problems import install_problem_handlers, problem_response
+from aligned_common.settings import ServiceSettings
+from aligned_common.telemetry import context_from_traceparent, setup_logging, setup_tracing, tracer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceContext:
+    """What routes, handlers and loops of a running service share."""
+
+    settings: ServiceSettings
+    schema: str
+    pool: asyncpg.Pool | None = None
+    broker: KafkaBroker | None = None
+    relay: OutboxRelay | None = None
+    deps: dict[str, Any] = field(default_factory=dict)  # filled by the service's bootstrap
+
+
+Loop = Callable[[ServiceContext], Awaitable[None]]
+
+
+@dataclass
+class ServiceDefinition:
+    name: str  # also the PostgreSQL schema and the consumer group suffix
+    settings: ServiceSettings
+    migrations_dir: Path | None = None
+    http_router: APIRouter | None = None
+    event_router: EventRouter | None = None
+    background: list[Loop] = field(default_factory=list)
+    on_startup: Loop | None = None
+    with_relay: bool = True
+    title: str | None = None
+
+
+def context_of(request: Request) -> ServiceContext:
+    """FastAPI dependency: the running service's context."""
+    return request.app.state.ctx
+
+
+class _TraceMiddleware(BaseHTTPMiddleware):
+    """Continues the caller's W3C trace (traceparent header) in a server span."""
+
+    async def dispatch(self, request: Request, call_next):
+        parent = context_from_traceparent(request.headers.get("traceparent"))
+        with tracer().start_as_current_span(
+            f"{request.method} {request.url.path}", context=parent, kind=trace.SpanKind.SERVER
+        ) as span:
+            response = await call_next(request)
+            span.set_attribute("http.response.status_code", response.status_code)
+            return response
+
+
+async def _start_broker(broker: KafkaBroker, attempts: int = 30) -> None:
+    # The broker may still be starting (make up, a rollout after an outage): wait for it.
+    for attempt in range(1, attempts + 1):
+        try:
+            await broker.start()
+            return
+        except Exception as exc:
+            if attempt == attempts:
+                raise
+            log.warning("kafka not reachable yet", extra={"ctx_error": repr(exc), "ctx_attempt": attempt})
+            with contextlib.suppress(Exception):
+                await broker.stop()
+            await asyncio.sleep(min(5.0, 0.5 * attempt))
+
+
+def create_app(definition: ServiceDefinition) -> FastAPI:
+    settings = definition.settings
+    ctx = ServiceContext(settings=settings, schema=definition.name)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        setup_tracing(f"aligned-{definition.name}")
+        ctx.pool = await create_pool(settings.database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size)
+        ctx.broker = KafkaBroker(settings.kafka_bootstrap, client_id=f"aligned-{definition.name}")
+        if definition.event_router is not None:
+            InboxConsumer(
+                definition.event_router,
+                ctx.pool,
+                definition.name,
+                ctx.broker,
+                ConsumerSettings(max_retries=settings.consumer_max_retries, retry_base_s=settings.consumer_retry_base_s),
+            ).attach()
+        if definition.on_startup is not None:
+            await definition.on_startup(ctx)
+        await _start_broker(ctx.broker)
+        if definition.with_relay:
+            ctx.relay = OutboxRelay(
+                ctx.pool,
+                definition.name,
+                settings.kafka_bootstrap,
+                batch_size=settings.relay_batch_size,
+                poll_interval_s=settings.relay_poll_interval_s,
+            )
+            await ctx.relay.start()
+        loops = [asyncio.create_task(loop(ctx), name=getattr(loop, "__name__", "loop")) for loop in definition.background]
+        log.info("service started", extra={"ctx_service": definition.name})
+        try:
+            yield
+        finally:
+            await ctx.broker.stop()  # consumers finish the message in hand
+            for task in loops:
+                task.cancel()
+            for task in loops:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            if ctx.relay is not None:
+                await ctx.relay.stop()
+            await ctx.pool.close()
+            log.info("service stopped", extra={"ctx_service": definition.name})
+
+    app = FastAPI(title=definition.title or f"Aligned {definition.name}", lifespan=lifespan)
+    app.state.ctx = ctx
+    app.add_middleware(_TraceMiddleware)
+    install_problem_handlers(app)
+    app.include_router(_ops_router(ctx))
+    if definition.http_router is not None:
+        app.include_router(definition.http_router)
+    return app
+
+
+def _ops_router(ctx: ServiceContext) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    async def readyz() -> Response:
+        failing = []
+        try:
+            await asyncio.wait_for(ctx.pool.fetchval("SELECT 1"), 2.0)
+        except Exception:
+            failing.append("database")
+        try:
+            if not await ctx.broker.ping(timeout=2.0):
+                failing.append("kafka")
+        except Exception:
+            failing.append("kafka")
+        if failing:
+            return problem_response(503, "Not ready", f"unreachable: {', '.join(failing)}", unreachable=failing)
+        return Response('{"status":"ready"}', media_type="application/json")
+
+    @router.get("/metrics")
+    async def metrics() -> Response:
+        if ctx.relay is not None:
+            with contextlib.suppress(Exception):
+                await ctx.relay.refresh_gauges()
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def serve(definition: ServiceDefinition) -> None:
+    import uvicorn
+
+    setup_logging(definition.settings.log_level)
+    uvicorn.run(
+        create_app(definition),
+        host=definition.settings.http_host,
+        port=definition.settings.http_port,
+        log_config=None,
+        timeout_graceful_shutdown=20,
+    )

@@ -1,0 +1,1 @@
+"""Data models of every domain event, shared by producers and consumers."""

@@ -1,0 +1,88 @@
+"""Events owned by the publishing service (topic aligned.publishing.events)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from aligned_common.events.base import EventData
+
+
+class TargetRef(BaseModel):
+    target_id: uuid.UUID
+    platform: str
+    connection_id: uuid.UUID
+
+
+class MediaRef(BaseModel):
+    media_id: uuid.UUID
+    url: str
+    mime_type: str
+    size_bytes: int = Field(ge=0)
+
+
+class JobCreated(EventData):
+    event_type_name = "publishing.job_created"
+    job_id: uuid.UUID
+    author_id: str
+    requires_approval: bool
+    content: str
+    targets: list[TargetRef]
+    scheduled_at: AwareDatetime | None = None
+    round: int = Field(default=1, ge=1, description="Approval round: a resubmission opens a new one")
+
+
+class JobUpdated(EventData):
+    event_type_name = "publishing.job_updated"
+    job_id: uuid.UUID
+    status: str
+    content: str
+    scheduled_at: AwareDatetime | None = None
+
+
+class JobCancelled(EventData):
+    event_type_name = "publishing.job_cancelled"
+    job_id: uuid.UUID
+    reason: str | None = None
+
+
+class AttemptRequested(EventData):
+    event_type_name = "publishing.attempt_requested"
+    job_id: uuid.UUID
+    target_id: uuid.UUID
+    platform: str
+    connection_id: uuid.UUID
+    idempotency_key: str = Field(min_length=8, description="Stable for a job and target across retries")
+    attempt: int = Field(ge=1)
+    text: str
+    media: list[MediaRef] = Field(default_factory=list)
+
+
+class TargetResult(BaseModel):
+    target_id: uuid.UUID
+    platform: str
+    status: Literal["published", "failed", "held", "cancelled"]
+    remote_id: str | None = None
+    url: str | None = None
+    error: str | None = None
+
+
+class JobPublished(EventData):
+    event_type_name = "publishing.job_published"
+    job_id: uuid.UUID
+    targets: list[TargetResult]
+
+
+class JobPartiallyPublished(EventData):
+    event_type_name = "publishing.job_partially_published"
+    job_id: uuid.UUID
+    targets: list[TargetResult]
+
+
+class JobFailed(EventData):
+    event_type_name = "publishing.job_failed"
+    job_id: uuid.UUID
+    reason: str
+    targets: list[TargetResult] = Field(default_factory=list)

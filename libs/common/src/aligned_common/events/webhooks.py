@@ -1,0 +1,32 @@
+"""Events owned by the webhooks service (topic aligned.webhooks.events)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from pydantic import Field
+
+from aligned_common.events.base import EventData
+from aligned_common.events.connections import MetricPoint
+
+
+class Received(EventData):
+    """An inbound platform webhook in a provider-independent form."""
+
+    event_type_name = "webhooks.received"
+    webhook_event_id: uuid.UUID
+    provider: str
+    provider_event_id: str
+    kind: Literal["post_status_changed", "account_deauthorized", "metrics_pushed", "other"]
+    account_id: str | None = None
+    remote_post_id: str | None = None
+    post_status: str | None = None
+    metrics: list[MetricPoint] = Field(default_factory=list)
+
+
+class EndpointDisabled(EventData):
+    event_type_name = "webhooks.endpoint_disabled"
+    endpoint_id: uuid.UUID
+    url: str
+    reason: str

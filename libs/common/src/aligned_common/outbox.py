@@ -1,0 +1,206 @@
+"""The outbox relay: publishes committed outbox rows to Kafka, in order per brand.
+
+Rows are split into 16 lanes by key. In each round a relay takes a transaction-level
+advisory lock on the lanes it can get (others' lanes are skipped), claims their
+oldest rows FOR UPDATE SKIP LOCKED, sends them with an idempotent producer, marks
+them published and commits. One owner per lane keeps order per brand across
+replicas; a crash before the commit leaves rows unpublished to be sent again
+(at-least-once: consumers dedupe by event id). A broker outage just keeps rows
+waiting while the relay backs off (ADR 0003).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import random
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+
+from aligned_common.db import notify_channel
+from aligned_common.kafka import reliable_producer
+from aligned_common.metrics import (
+    OUTBOX_BACKLOG,
+    OUTBOX_LAG_SECONDS,
+    OUTBOX_PUBLISH_ERRORS,
+    OUTBOX_PUBLISHED,
+)
+
+log = logging.getLogger(__name__)
+
+LANES = 16
+
+
+def _lane_lock_base(schema: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"aligned.outbox.{schema}".encode()).digest()[:4], "big") >> 1
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        schema: str,
+        bootstrap: str,
+        *,
+        batch_size: int = 500,
+        poll_interval_s: float = 1.0,
+        max_backoff_s: float = 10.0,
+        producer: AIOKafkaProducer | None = None,
+    ) -> None:
+        self._pool = pool
+        self._schema = schema
+        self._bootstrap = bootstrap
+        self._batch_size = batch_size
+        self._poll_interval_s = poll_interval_s
+        self._max_backoff_s = max_backoff_s
+        self._producer = producer
+        self._wakeup = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._listener: asyncpg.Connection | None = None
+        self._lock_base = _lane_lock_base(schema)
+        self.published = 0
+
+    # -- lifecycle -------------------------------------------------------------------
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self._schema}")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        self._wakeup.set()
+        if self._task:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._close_listener()
+        if self._producer is not None:
+            with contextlib.suppress(Exception):
+                await self._producer.stop()
+            self._producer = None
+
+    async def _run(self) -> None:
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                await self._ensure_connected()
+                sent = await self.publish_batch()
+                failures = 0
+                if sent == 0:
+                    await self._sleep_until_woken(self._poll_interval_s)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # broker or database outage: keep rows, back off, retry
+                failures += 1
+                OUTBOX_PUBLISH_ERRORS.labels(self._schema).inc()
+                delay = min(self._max_backoff_s, 0.2 * 2 ** min(failures, 8)) * random.uniform(0.5, 1.0)
+                log.warning(
+                    "outbox relay round failed; retrying",
+                    extra={"ctx_schema": self._schema, "ctx_error": repr(exc), "ctx_retry_in_s": round(delay, 2)},
+                )
+                await self._close_listener()
+                await self._sleep_until_woken(delay, wake_on_notify=False)
+
+    async def _sleep_until_woken(self, timeout: float, *, wake_on_notify: bool = True) -> None:
+        self._wakeup.clear()
+        if not wake_on_notify:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout)
+            return
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), timeout)
+
+    async def _ensure_connected(self) -> None:
+        if self._producer is None:
+            producer = reliable_producer(self._bootstrap)
+            await producer.start()
+            self._producer = producer
+        if self._listener is None or self._listener.is_closed():
+            # A dedicated connection LISTENs so a commit wakes the relay at once;
+            # polling every poll_interval_s covers a lost notification.
+            conn = await self._pool.acquire()
+            await conn.add_listener(notify_channel(self._schema), self._on_notify)
+            self._listener = conn
+
+    def _on_notify(self, *_args) -> None:
+        self._wakeup.set()
+
+    async def _close_listener(self) -> None:
+        if self._listener is not None:
+            conn, self._listener = self._listener, None
+            with contextlib.suppress(Exception):
+                await conn.remove_listener(notify_channel(self._schema), self._on_notify)
+            with contextlib.suppress(Exception):
+                await self._pool.release(conn)
+
+    # -- one round -------------------------------------------------------------------
+    async def publish_batch(self) -> int:
+        """Publish up to batch_size rows from the lanes this relay can lock; returns how many."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            lanes = await conn.fetch(
+                "SELECT lane FROM generate_series(0, $1 - 1) AS lane"
+                " WHERE pg_try_advisory_xact_lock($2, lane)",
+                LANES,
+                self._lock_base,
+            )
+            if not lanes:
+                return 0
+            rows = await conn.fetch(
+                f"""SELECT seq, topic, key, payload, traceparent, event_type
+                      FROM "{self._schema}".outbox
+                     WHERE published_at IS NULL AND lane = ANY($1::smallint[])
+                     ORDER BY seq
+                     LIMIT $2
+                       FOR UPDATE SKIP LOCKED""",
+                [r["lane"] for r in lanes],
+                self._batch_size,
+            )
+            if not rows:
+                return 0
+            await self._send_all(rows)
+            await conn.execute(
+                f'UPDATE "{self._schema}".outbox SET published_at = clock_timestamp(), attempts = attempts + 1'
+                " WHERE seq = ANY($1::bigint[])",
+                [r["seq"] for r in rows],
+            )
+        OUTBOX_PUBLISHED.labels(self._schema).inc(len(rows))
+        self.published += len(rows)
+        return len(rows)
+
+    async def _send_all(self, rows: list[asyncpg.Record]) -> None:
+        # Sends are queued in seq order before any is awaited: the idempotent producer
+        # keeps that order per partition, and we wait for every ack before marking.
+        futures = []
+        for row in rows:
+            headers = [("event_type", row["event_type"].encode())]
+            if row["traceparent"]:
+                headers.append(("traceparent", row["traceparent"].encode()))
+            futures.append(
+                await self._producer.send(
+                    row["topic"], value=bytes(row["payload"]), key=row["key"].encode(), headers=headers
+                )
+            )
+        await asyncio.gather(*futures)
+
+    async def refresh_gauges(self) -> dict[str, float]:
+        """Backlog and lag, for /metrics and the operator CLI."""
+        row = await self._pool.fetchrow(
+            f"""SELECT count(*) AS backlog,
+                       COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - min(created_at)), 0) AS lag_s
+                  FROM "{self._schema}".outbox WHERE published_at IS NULL"""
+        )
+        OUTBOX_BACKLOG.labels(self._schema).set(row["backlog"])
+        OUTBOX_LAG_SECONDS.labels(self._schema).set(float(row["lag_s"]))
+        return {"backlog": row["backlog"], "lag_s": float(row["lag_s"])}
+
+
+async def purge_published(pool: asyncpg.Pool, schema: str, older_than_s: float = 86_400) -> int:
+    """Published rows are kept a while for operators, then removed."""
+    result = await pool.execute(
+        f"""DELETE FROM "{schema}".outbox
+             WHERE published_at IS NOT NULL AND published_at < now() - make_interval(secs => $1)""",
+        older_than_s,
+    )
+    return int(result.split()[-1])
+

@@ -1,0 +1,52 @@
+"""Settings shared by every service, read from env with a per-service prefix.
+
+A service subclasses ServiceSettings with `model_config = service_config("PUBLISHING")`
+so it reads ALIGNED_PUBLISHING_DATABASE_URL, falling back to ALIGNED_DATABASE_URL.
+No secret has a default here: they come from the environment or a Kubernetes Secret.
+"""
+
+from __future__ import annotations
+
+import os
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def service_config(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(env_prefix=f"ALIGNED_{prefix.upper()}_", extra="ignore")
+
+
+def _shared(name: str) -> AliasChoices:
+    """Accept both the service-prefixed variable and the platform-wide one."""
+    return AliasChoices(name, f"ALIGNED_{name}")
+
+
+class ServiceSettings(BaseSettings):
+    model_config = service_config("SERVICE")
+
+    service_name: str = "service"
+    database_url: str = Field(
+        default="postgresql://aligned:aligned@127.0.0.1:15432/aligned",
+        validation_alias=AliasChoices("database_url", "ALIGNED_DATABASE_URL"),
+    )
+    kafka_bootstrap: str = Field(
+        default="127.0.0.1:19092", validation_alias=AliasChoices("kafka_bootstrap", "ALIGNED_KAFKA_BOOTSTRAP")
+    )
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    pool_min_size: int = 2
+    pool_max_size: int = 10
+    log_level: str = Field(default="INFO", validation_alias=AliasChoices("log_level", "ALIGNED_LOG_LEVEL"))
+    relay_batch_size: int = 500
+    relay_poll_interval_s: float = 1.0
+    consumer_max_retries: int = 3
+    consumer_retry_base_s: float = 0.2
+
+    def __init__(self, **values):
+        # Prefix-specific env vars take precedence; the platform-wide ones are the fallback.
+        for field in ("database_url", "kafka_bootstrap", "log_level"):
+            prefixed = f"{self.model_config.get('env_prefix', '')}{field.upper()}"
+            if field not in values and prefixed in os.environ:
+                values[field] = os.environ[prefixed]
+        super().__init__(**values)

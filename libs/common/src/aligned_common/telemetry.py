@@ -1,0 +1,102 @@
+"""Tracing and logging: one trace runs HTTP request -> outbox -> Kafka -> consumer.
+
+The W3C `traceparent` travels in HTTP headers, in the outbox row and in Kafka
+headers; exporters are chosen by env (ALIGNED_OTEL_EXPORTER=otlp|console|none,
+off by default) so tests and laptops pay nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+
+from opentelemetry import context, propagate, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+
+_configured = False
+
+
+def setup_tracing(service_name: str, exporter: SpanExporter | None = None) -> TracerProvider:
+    """Install a TracerProvider once per process; `exporter` overrides the env choice (tests)."""
+    global _configured
+    provider = trace.get_tracer_provider()
+    if _configured and isinstance(provider, TracerProvider):
+        if exporter is not None:
+            provider.add_span_processor(BatchSpanProcessor(exporter))
+        return provider
+    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    chosen = exporter or _exporter_from_env()
+    if chosen is not None:
+        provider.add_span_processor(BatchSpanProcessor(chosen))
+    trace.set_tracer_provider(provider)
+    _configured = True
+    return provider
+
+
+def _exporter_from_env() -> SpanExporter | None:
+    kind = os.environ.get("ALIGNED_OTEL_EXPORTER", "none").lower()
+    if kind == "console":
+        return ConsoleSpanExporter()
+    if kind == "otlp":
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        return OTLPSpanExporter()  # endpoint from OTEL_EXPORTER_OTLP_ENDPOINT
+    return None
+
+
+def tracer(name: str = "aligned") -> trace.Tracer:
+    return trace.get_tracer(name)
+
+
+def current_traceparent() -> str | None:
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier.get("traceparent")
+
+
+def context_from_traceparent(traceparent: str | None) -> context.Context:
+    return propagate.extract({"traceparent": traceparent} if traceparent else {})
+
+
+def context_from_kafka_headers(headers: Iterable[tuple[str, bytes]] | Mapping[str, str | bytes]) -> context.Context:
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    carrier = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in items}
+    return propagate.extract(carrier)
+
+
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per line, carrying the active trace id so logs join traces."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        span_context = trace.get_current_span().get_span_context()
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if span_context.is_valid:
+            entry["trace_id"] = format(span_context.trace_id, "032x")
+            entry["span_id"] = format(span_context.span_id, "016x")
+        for key, value in record.__dict__.items():
+            if key.startswith("ctx_"):
+                entry[key[4:]] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def setup_logging(level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(JsonLogFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # aiokafka logs every reconnect attempt at ERROR during a broker outage; warnings are enough.
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)

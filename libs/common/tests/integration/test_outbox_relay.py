@@ -1,0 +1,145 @@
+"""Events written in transactions reach Kafka exactly once and in order per brand."""
+
+import asyncio
+import uuid
+from collections import defaultdict
+
+import pytest
+
+from aligned_common.db import UnitOfWork
+from aligned_common.envelope import EventEnvelope
+from aligned_common.events.publishing import JobUpdated
+from aligned_common.migrations import migrate
+from aligned_common.outbox import OutboxRelay
+from aligned_common.testing.kafka_reader import TopicReader
+
+pytestmark = pytest.mark.integration
+
+TOPIC = "aligned.publishing.events"
+TOTAL = 10_000
+TENANT = uuid.uuid4()
+
+
+async def write_events(pool, schema, brands, total, per_tx=100, pause_s=0.0):
+    """Each event's content is its sequence number within its brand."""
+    counters = defaultdict(int)
+    job = uuid.uuid4()
+    for start in range(0, total, per_tx):
+        async with UnitOfWork(pool, schema) as uow:
+            for i in range(start, min(start + per_tx, total)):
+                brand = brands[i % len(brands)]
+                await uow.emit(JobUpdated(job_id=job, status="test", content=str(counters[brand])),
+                               brand_id=brand, tenant_id=TENANT)
+                counters[brand] += 1
+        if pause_s:
+            await asyncio.sleep(pause_s)
+    return dict(counters)
+
+
+def assert_exactly_once_in_order(records, brands, total):
+    mine = {str(b) for b in brands}
+    seen: dict[str, list[int]] = defaultdict(list)
+    ids = []
+    for record in records:
+        if record.key.decode() not in mine:
+            continue
+        envelope = EventEnvelope.from_bytes(record.value)
+        ids.append(envelope.id)
+        seen[record.key.decode()].append(int(envelope.data["content"]))
+    assert len(ids) == total, f"expected {total} events, got {len(ids)}"
+    assert len(set(ids)) == total, f"{total - len(set(ids))} duplicates"
+    for brand, sequence in seen.items():
+        assert sequence == sorted(sequence), f"brand {brand} out of order"
+        assert sequence == list(range(len(sequence)))
+
+
+def count_mine(brands):
+    mine = {str(b).encode() for b in brands}
+    return lambda records: sum(1 for r in records if r.key in mine) >= TOTAL
+
+
+@pytest.fixture
+def brands():
+    return [uuid.uuid4() for _ in range(20)]
+
+
+@pytest.fixture
+async def outbox_schema(infra, scratch_schema, topics):
+    await migrate(infra.database_url, scratch_schema, None)
+    return scratch_schema
+
+
+async def test_ten_thousand_events_reach_kafka_once_and_in_order(infra, pg_pool, outbox_schema, brands):
+    relay = OutboxRelay(pg_pool, outbox_schema, infra.kafka_bootstrap)
+    async with TopicReader(infra.kafka_bootstrap, TOPIC) as reader:
+        await relay.start()
+        try:
+            await write_events(pg_pool, outbox_schema, brands, TOTAL)
+            records = await reader.read_until(count_mine(brands))
+        finally:
+            await relay.stop()
+    assert_exactly_once_in_order(records, brands, TOTAL)
+    assert await pg_pool.fetchval(f'SELECT count(*) FROM "{outbox_schema}".outbox WHERE published_at IS NULL') == 0
+
+
+async def test_two_relays_at_once_publish_each_row_once_in_order(infra, pg_pool, outbox_schema, brands):
+    relays = [OutboxRelay(pg_pool, outbox_schema, infra.kafka_bootstrap, batch_size=200) for _ in range(2)]
+    async with TopicReader(infra.kafka_bootstrap, TOPIC) as reader:
+        for relay in relays:
+            await relay.start()
+        try:
+            await write_events(pg_pool, outbox_schema, brands, TOTAL, pause_s=0.005)
+            records = await reader.read_until(count_mine(brands))
+        finally:
+            for relay in relays:
+                await relay.stop()
+    assert_exactly_once_in_order(records, brands, TOTAL)
+    assert all(r.published > 0 for r in relays), [r.published for r in relays]
+
+
+async def test_a_broker_outage_mid_run_loses_and_duplicates_nothing(infra, pg_pool, outbox_schema, brands):
+    relay = OutboxRelay(pg_pool, outbox_schema, infra.kafka_bootstrap, max_backoff_s=2.0)
+    writer = None
+    await relay.start()
+    try:
+        writer = asyncio.create_task(write_events(pg_pool, outbox_schema, brands, TOTAL, pause_s=0.02))
+        while relay.published < TOTAL // 4:
+            await asyncio.sleep(0.05)
+        await asyncio.to_thread(infra.stop_kafka)
+        published_at_stop = relay.published
+        await asyncio.sleep(10)
+        backlog = await pg_pool.fetchval(f'SELECT count(*) FROM "{outbox_schema}".outbox WHERE published_at IS NULL')
+        assert relay.published == published_at_stop, "nothing can be published while the broker is down"
+        assert backlog > 0, "rows wait in the outbox during the outage"
+        await asyncio.to_thread(infra.start_kafka)
+        await writer
+        deadline = asyncio.get_running_loop().time() + 120
+        while await pg_pool.fetchval(f'SELECT count(*) FROM "{outbox_schema}".outbox WHERE published_at IS NULL'):
+            assert asyncio.get_running_loop().time() < deadline, "relay did not drain after the outage"
+            await asyncio.sleep(0.2)
+    finally:
+        if writer and not writer.done():
+            writer.cancel()
+        await relay.stop()
+    # Read back everything this test's brands wrote, from the start of the topic.
+    records = await read_from_start(infra.kafka_bootstrap, brands)
+    assert_exactly_once_in_order(records, brands, TOTAL)
+
+
+async def read_from_start(bootstrap, brands):
+    from aiokafka import AIOKafkaConsumer
+
+    mine = {str(b).encode() for b in brands}
+    consumer = AIOKafkaConsumer(TOPIC, bootstrap_servers=bootstrap, group_id=f"t-{uuid.uuid4()}",
+                                auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    try:
+        records, idle = [], 0
+        while idle < 10:
+            batch = await consumer.getmany(timeout_ms=300, max_records=10000)
+            got = [r for rs in batch.values() for r in rs]
+            idle = idle + 1 if not got else 0
+            records += [r for r in got if r.key in mine]
+        return records
+    finally:
+        await consumer.stop()
