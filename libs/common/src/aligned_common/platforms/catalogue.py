@@ -1,0 +1,181 @@
+"""The platforms Aligned knows, and what every service may know about them without a token.
+
+Figures are the platforms' published defaults. A Mastodon instance can raise its own limits;
+checking against the defaults refuses a little more than the instance would, never less.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from types import MappingProxyType
+
+from pydantic import BaseModel, ConfigDict
+
+from aligned_common.platforms.errors import UnknownPlatform
+from aligned_common.platforms.limits import ContentLimits, MediaGroup, MediaLimits, TextCounting, TextLimits
+
+MB = 1_000_000
+MIB = 1024 * 1024
+
+
+class ConnectFlow(StrEnum):
+    """How a user connects an account, which decides the screens the frontend shows."""
+
+    OAUTH2_PKCE = "oauth2_pkce"
+    # Bluesky: the user creates an app password and gives it to us once; there is no redirect.
+    APP_PASSWORD = "app_password"
+
+
+class WebhookScheme(StrEnum):
+    STANDARD_WEBHOOKS = "standard_webhooks"  # https://www.standardwebhooks.com, see standard_webhooks.py
+
+
+class PlatformSpec(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    display_name: str
+    connect_flow: ConnectFlow
+    limits: ContentLimits
+    # None where the platform sends us no webhooks for a connected account.
+    webhook_scheme: WebhookScheme | None = None
+
+
+_SANDBOX = PlatformSpec(
+    name="sandbox",
+    display_name="Sandbox",
+    connect_flow=ConnectFlow.OAUTH2_PKCE,
+    limits=ContentLimits(
+        text=TextLimits(max_length=1000, counting=TextCounting.CODE_POINTS),
+        media=MediaLimits(
+            max_items=4,
+            mixed_groups_allowed=False,
+            groups=(
+                MediaGroup(
+                    name="image",
+                    max_bytes=8 * MIB,
+                    max_per_post=4,
+                    mime_types=frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"}),
+                ),
+                MediaGroup(
+                    name="video",
+                    max_bytes=64 * MIB,
+                    max_per_post=1,
+                    max_duration_s=140,
+                    mime_types=frozenset({"video/mp4", "video/quicktime"}),
+                ),
+            ),
+        ),
+    ),
+    webhook_scheme=WebhookScheme.STANDARD_WEBHOOKS,
+)
+
+_MASTODON = PlatformSpec(
+    name="mastodon",
+    display_name="Mastodon",
+    connect_flow=ConnectFlow.OAUTH2_PKCE,
+    limits=ContentLimits(
+        text=TextLimits(max_length=500, counting=TextCounting.MASTODON),
+        media=MediaLimits(
+            max_items=4,
+            mixed_groups_allowed=False,  # "up to 4 images, or 1 video"
+            groups=(
+                MediaGroup(
+                    name="image",
+                    max_bytes=16 * MIB,
+                    max_per_post=4,
+                    mime_types=frozenset(
+                        {"image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "image/heif", "image/avif"}
+                    ),
+                ),
+                # Mastodon bounds a video by size and frame count, not by duration.
+                MediaGroup(
+                    name="video",
+                    max_bytes=99 * MIB,
+                    max_per_post=1,
+                    mime_types=frozenset({"video/mp4", "video/webm", "video/quicktime"}),
+                ),
+            ),
+        ),
+    ),
+    # Mastodon's own webhooks are for instance admins only, never for a connected user account.
+    webhook_scheme=None,
+)
+
+_BLUESKY = PlatformSpec(
+    name="bluesky",
+    display_name="Bluesky",
+    connect_flow=ConnectFlow.APP_PASSWORD,
+    limits=ContentLimits(
+        # app.bsky.feed.post: text maxGraphemes 300 and maxLength 3000 (UTF-8 bytes).
+        text=TextLimits(max_length=300, counting=TextCounting.GRAPHEMES, max_utf8_bytes=3000),
+        media=MediaLimits(
+            max_items=4,
+            mixed_groups_allowed=False,  # an embed is either images or one video
+            groups=(
+                MediaGroup(
+                    name="image",
+                    max_bytes=1 * MB,
+                    max_per_post=4,  # app.bsky.embed.images
+                    mime_types=frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"}),
+                ),
+                MediaGroup(
+                    name="video",
+                    max_bytes=100 * MB,
+                    max_per_post=1,
+                    max_duration_s=180,
+                    mime_types=frozenset({"video/mp4"}),
+                ),
+            ),
+        ),
+    ),
+    webhook_scheme=None,  # Bluesky has no webhooks; events come from the firehose
+)
+
+_X = PlatformSpec(
+    name="x",
+    display_name="X",
+    connect_flow=ConnectFlow.OAUTH2_PKCE,
+    limits=ContentLimits(
+        text=TextLimits(max_length=280, counting=TextCounting.TWITTER_WEIGHTED),
+        media=MediaLimits(
+            max_items=4,
+            mixed_groups_allowed=False,  # up to 4 images, or 1 GIF, or 1 video
+            groups=(
+                MediaGroup(
+                    name="image",
+                    max_bytes=5 * MB,
+                    max_per_post=4,
+                    mime_types=frozenset({"image/jpeg", "image/png", "image/webp"}),
+                ),
+                MediaGroup(name="gif", max_bytes=15 * MB, max_per_post=1, mime_types=frozenset({"image/gif"})),
+                MediaGroup(
+                    name="video",
+                    max_bytes=512 * MB,
+                    max_per_post=1,
+                    max_duration_s=140,
+                    mime_types=frozenset({"video/mp4", "video/quicktime"}),
+                ),
+            ),
+        ),
+    ),
+    # X's Account Activity webhooks (CRC challenge + body HMAC) are not supported yet.
+    webhook_scheme=None,
+)
+
+PLATFORMS: Mapping[str, PlatformSpec] = MappingProxyType(
+    {spec.name: spec for spec in (_SANDBOX, _MASTODON, _BLUESKY, _X)}
+)
+
+
+def get_platform(name: str) -> PlatformSpec:
+    """The platform called `name` (case-insensitive); UnknownPlatform if the catalogue lacks it."""
+    try:
+        return PLATFORMS[name.strip().lower()]
+    except KeyError:
+        raise UnknownPlatform(name, platform_names()) from None
+
+
+def platform_names() -> tuple[str, ...]:
+    return tuple(PLATFORMS)

@@ -1,0 +1,123 @@
+import pytest
+
+from aligned_common.platforms import MediaInfo, UnknownPlatform, ViolationCode, check_content, get_platform
+
+pytestmark = pytest.mark.unit
+
+FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # 25 bytes in UTF-8
+MIB = 1024 * 1024
+
+
+def image(size_bytes: int = 1000, mime_type: str = "image/jpeg") -> MediaInfo:
+    return MediaInfo(mime_type=mime_type, size_bytes=size_bytes)
+
+
+def video(seconds: float | None = 10, size_bytes: int = 1000) -> MediaInfo:
+    return MediaInfo(mime_type="video/mp4", size_bytes=size_bytes, duration_s=seconds)
+
+
+def codes(violations) -> list[ViolationCode]:
+    return [violation.code for violation in violations]
+
+
+@pytest.mark.parametrize(("platform", "limit"), [("sandbox", 1000), ("mastodon", 500), ("bluesky", 300), ("x", 280)])
+def test_text_at_the_limit_passes_and_one_more_fails(platform, limit):
+    assert check_content(platform, "a" * limit) == []
+    [violation] = check_content(platform, "a" * (limit + 1))
+    assert (violation.platform, violation.field, violation.code) == (platform, "text", ViolationCode.TEXT_TOO_LONG)
+    assert (violation.limit, violation.actual) == (limit, limit + 1)
+
+
+def test_bluesky_counts_an_emoji_family_as_one_grapheme():
+    assert check_content("bluesky", "a" * 299 + FAMILY) == []
+    assert codes(check_content("bluesky", "a" * 300 + FAMILY)) == [ViolationCode.TEXT_TOO_LONG]
+
+
+def test_bluesky_also_caps_the_text_at_3000_utf8_bytes():
+    assert check_content("bluesky", FAMILY * 120) == []  # 120 graphemes, 3000 bytes
+    [violation] = check_content("bluesky", FAMILY * 121)
+    assert violation.code is ViolationCode.TEXT_TOO_MANY_BYTES
+    assert (violation.limit, violation.actual) == (3000, 3025)
+
+
+def test_mastodon_lets_a_long_url_through_as_23_characters():
+    url = "https://example.com/" + "x" * 200
+    assert check_content("mastodon", "a" * 476 + " " + url) == []
+    assert codes(check_content("mastodon", "a" * 477 + " " + url)) == [ViolationCode.TEXT_TOO_LONG]
+
+
+def test_x_counts_cjk_double_at_the_boundary():
+    assert check_content("x", "字" * 140) == []
+    [violation] = check_content("x", "字" * 141)
+    assert violation.actual == 282
+
+
+def test_a_post_needs_text_or_media():
+    assert codes(check_content("mastodon", "  \n")) == [ViolationCode.EMPTY_POST]
+    assert check_content("mastodon", "", [image()]) == []
+
+
+def test_media_count_boundary():
+    assert check_content("mastodon", "hi", [image()] * 4) == []
+    [violation] = check_content("mastodon", "hi", [image()] * 5)
+    assert (violation.field, violation.code, violation.limit) == ("media", ViolationCode.TOO_MANY_MEDIA, 4)
+
+
+def test_media_size_boundary_names_the_attachment():
+    assert check_content("bluesky", "hi", [image(1_000_000)]) == []
+    [violation] = check_content("bluesky", "hi", [image(), image(1_000_001)])
+    assert violation.field == "media[1].size_bytes"
+    assert (violation.limit, violation.actual) == (1_000_000, 1_000_001)
+
+
+def test_mime_type_outside_the_platform_list_is_refused_with_the_allowed_list():
+    [violation] = check_content("x", "hi", [image(mime_type="image/heic")])
+    assert violation.code is ViolationCode.MEDIA_TYPE_NOT_ALLOWED
+    assert "image/png" in violation.limit
+
+
+def test_mime_type_parameters_and_case_are_ignored():
+    assert check_content("mastodon", "hi", [image(mime_type="Image/JPEG; q=0.9")]) == []
+
+
+def test_video_duration_boundary():
+    assert check_content("x", "hi", [video(seconds=140)]) == []
+    [violation] = check_content("x", "hi", [video(seconds=140.5)])
+    assert (violation.field, violation.code, violation.limit) == (
+        "media[0].duration_s",
+        ViolationCode.MEDIA_TOO_LONG,
+        140,
+    )
+
+
+def test_unknown_duration_is_not_held_against_the_post():
+    assert check_content("bluesky", "hi", [video(seconds=None)]) == []
+
+
+def test_images_and_a_video_cannot_share_a_post():
+    assert codes(check_content("bluesky", "hi", [image(), video()])) == [ViolationCode.MIXED_MEDIA]
+
+
+def test_x_takes_one_gif_at_most():
+    gif = image(mime_type="image/gif")
+    assert check_content("x", "hi", [gif]) == []
+    [violation] = check_content("x", "hi", [gif, gif])
+    assert (violation.code, violation.limit, violation.actual) == (ViolationCode.TOO_MANY_OF_KIND, 1, 2)
+
+
+def test_every_violation_is_reported_not_only_the_first():
+    violations = check_content("sandbox", "a" * 1001, [video(size_bytes=65 * MIB)] * 2)
+    assert set(codes(violations)) == {
+        ViolationCode.TEXT_TOO_LONG,
+        ViolationCode.MEDIA_TOO_LARGE,
+        ViolationCode.TOO_MANY_OF_KIND,
+    }
+
+
+def test_a_spec_can_be_passed_instead_of_a_name():
+    assert check_content(get_platform("x"), "a" * 281)[0].platform == "x"
+
+
+def test_unknown_platform_raises():
+    with pytest.raises(UnknownPlatform):
+        check_content("friendster", "hi")

@@ -1,0 +1,1 @@
+"""Adapters of the connections service: everything that talks to the outside world."""

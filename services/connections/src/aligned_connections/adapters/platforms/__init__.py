@@ -1,0 +1,59 @@
+"""Platform adapters: the only code in Aligned that calls a social platform's API.
+
+One interface (PlatformAdapter), one set of typed errors, one adapter per platform. Adapters are
+given an httpx.AsyncClient (bootstrap owns it and its connection pool; tests inject a transport).
+"""
+
+from aligned_connections.adapters.platforms.base import PlatformAdapter
+from aligned_connections.adapters.platforms.bluesky import BlueskyAdapter
+from aligned_connections.adapters.platforms.errors import (
+    AuthFailure,
+    NotSupported,
+    PlatformError,
+    Rejected,
+    Retryable,
+    UnknownOutcome,
+)
+from aligned_connections.adapters.platforms.mastodon import MastodonAdapter
+from aligned_connections.adapters.platforms.models import (
+    AppPassword,
+    AuthorizationCode,
+    AuthorizationGrant,
+    MediaAttachment,
+    MetricName,
+    MetricPoint,
+    PlatformAccount,
+    PostState,
+    PostStatus,
+    PublishedPost,
+    PublishRequest,
+    TokenSet,
+    WebhookEvent,
+)
+from aligned_connections.adapters.platforms.sandbox import SandboxAdapter
+
+__all__ = [
+    "AppPassword",
+    "AuthFailure",
+    "AuthorizationCode",
+    "AuthorizationGrant",
+    "BlueskyAdapter",
+    "MastodonAdapter",
+    "MediaAttachment",
+    "MetricName",
+    "MetricPoint",
+    "NotSupported",
+    "PlatformAccount",
+    "PlatformAdapter",
+    "PlatformError",
+    "PostState",
+    "PostStatus",
+    "PublishRequest",
+    "PublishedPost",
+    "Rejected",
+    "Retryable",
+    "SandboxAdapter",
+    "TokenSet",
+    "UnknownOutcome",
+    "WebhookEvent",
+]

@@ -1,0 +1,100 @@
+"""The values adapters take and give: the same shapes for every platform."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+
+class _Value(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class TokenSet(_Value):
+    # SecretStr keeps tokens out of reprs, logs and tracebacks.
+    access_token: SecretStr
+    # None when the platform issues none (a long-lived token) or, after refresh(), never: the
+    # adapter carries the previous refresh token forward when the platform did not replace it.
+    refresh_token: SecretStr | None = None
+    expires_at: datetime | None = None  # None: the platform did not say; the token may not expire
+    scopes: tuple[str, ...] = ()
+    account_id: str | None = None  # the platform's account id, when the token answer names it
+
+
+class AuthorizationCode(_Value):
+    """OAuth 2 authorization code grant with PKCE (RFC 7636)."""
+
+    code: str
+    code_verifier: str
+    redirect_uri: str
+
+
+class AppPassword(_Value):
+    """Bluesky's way in: the user's handle (or DID) and an app password made for us."""
+
+    identifier: str
+    password: SecretStr
+
+
+AuthorizationGrant = AuthorizationCode | AppPassword
+
+
+class PlatformAccount(_Value):
+    id: str
+    name: str  # the handle a person would recognise (acct, handle)
+
+
+class MediaAttachment(_Value):
+    content: bytes = Field(repr=False)
+    mime_type: str
+    alt_text: str = ""
+
+
+class PublishRequest(_Value):
+    text: str
+    media: tuple[MediaAttachment, ...] = ()
+    # Stable across every retry of one publish attempt; the platform (or the adapter) uses it so
+    # that a repeated request cannot create a second post.
+    idempotency_key: str = Field(min_length=1, max_length=255)
+
+
+class PublishedPost(_Value):
+    remote_id: str
+    url: str | None = None
+
+
+class PostState(StrEnum):
+    PUBLISHED = "published"
+    DELETED = "deleted"
+
+
+class PostStatus(_Value):
+    remote_id: str
+    state: PostState
+    url: str | None = None
+
+
+class MetricName(StrEnum):
+    IMPRESSIONS = "impressions"
+    LIKES = "likes"
+    SHARES = "shares"  # reblogs, reposts
+    COMMENTS = "comments"  # replies
+    QUOTES = "quotes"
+
+
+class MetricPoint(_Value):
+    remote_id: str
+    name: MetricName
+    value: int = Field(ge=0)
+    observed_at: datetime
+
+
+class WebhookEvent(_Value):
+    platform: str
+    id: str  # the platform's delivery id: the key to deduplicate redeliveries
+    type: str
+    occurred_at: datetime | None = None
+    data: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,108 @@
+"""The client side of OAuth 2 (authorization code + PKCE, refresh, revocation), shared by the
+platforms that speak it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+
+from pydantic import BaseModel, SecretStr
+
+from aligned_connections.adapters.platforms.errors import NotSupported
+from aligned_connections.adapters.platforms.http import PlatformHttp
+from aligned_connections.adapters.platforms.models import AuthorizationCode, AuthorizationGrant, TokenSet
+
+
+@dataclass(frozen=True)
+class OAuthEndpoints:
+    authorize: str
+    token: str
+    revoke: str
+
+
+@dataclass(frozen=True)
+class OAuthClientCredentials:
+    client_id: str
+    client_secret: SecretStr | None = None  # None for a public client, which relies on PKCE alone
+
+
+class _TokenAnswer(BaseModel):
+    access_token: str
+    token_type: str = "Bearer"
+    expires_in: float | None = None
+    refresh_token: str | None = None
+    scope: str | None = None
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class OAuth2Client:
+    def __init__(
+        self,
+        http: PlatformHttp,
+        endpoints: OAuthEndpoints,
+        credentials: OAuthClientCredentials,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._http = http
+        self._endpoints = endpoints
+        self._credentials = credentials
+        self._clock = clock
+
+    def authorize_url(self, state: str, code_challenge: str, redirect_uri: str, scopes: Sequence[str]) -> str:
+        query = urlencode(
+            {
+                "response_type": "code",
+                "client_id": self._credentials.client_id,
+                "redirect_uri": redirect_uri,
+                "scope": " ".join(scopes),
+                "state": state,
+                "code_challenge": code_challenge,
+                "code_challenge_method": "S256",
+            }
+        )
+        return f"{self._endpoints.authorize}?{query}"
+
+    async def exchange_code(self, grant: AuthorizationGrant) -> TokenSet:
+        if not isinstance(grant, AuthorizationCode):
+            raise NotSupported("this platform connects with OAuth, not an app password", platform=self._http.platform)
+        form = {
+            "grant_type": "authorization_code",
+            "code": grant.code,
+            "redirect_uri": grant.redirect_uri,
+            "code_verifier": grant.code_verifier,
+        }
+        return await self._token_request(form, previous_refresh_token=None)
+
+    async def refresh(self, refresh_token: str) -> TokenSet:
+        form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        return await self._token_request(form, previous_refresh_token=refresh_token)
+
+    async def revoke(self, token: str) -> None:
+        await self._http.request("POST", self._endpoints.revoke, data={"token": token, **self._client_fields()})
+
+    async def _token_request(self, form: dict[str, str], previous_refresh_token: str | None) -> TokenSet:
+        response = await self._http.request(
+            "POST", self._endpoints.token, data=form | self._client_fields(), headers={"Accept": "application/json"}
+        )
+        answer = self._http.parse(response, _TokenAnswer)
+        # RFC 6749 section 6: when the answer has no refresh_token, the old one stays valid.
+        # Dropping it here would silently turn a working connection into a dead one at expiry.
+        refresh_token = answer.refresh_token or previous_refresh_token
+        return TokenSet(
+            access_token=SecretStr(answer.access_token),
+            refresh_token=SecretStr(refresh_token) if refresh_token else None,
+            expires_at=self._clock() + timedelta(seconds=answer.expires_in) if answer.expires_in else None,
+            scopes=tuple((answer.scope or "").split()),
+        )
+
+    def _client_fields(self) -> dict[str, str]:
+        fields = {"client_id": self._credentials.client_id}
+        if self._credentials.client_secret is not None:
+            fields["client_secret"] = self._credentials.client_secret.get_secret_value()
+        return fields

@@ -1,0 +1,3 @@
+from aligned_sandbox.cli import main
+
+main()

@@ -1,0 +1,66 @@
+"""The JSON shapes of the sandbox's public API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+PostState = Literal["published", "deleted"]
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "Bearer"
+    expires_in: int
+    # Left out of the JSON when None: the client must then keep the refresh token it has.
+    refresh_token: str | None = None
+    scope: str
+
+
+class AccountOut(BaseModel):
+    id: str
+    name: str
+
+
+class MediaOut(BaseModel):
+    id: str
+    mime_type: str
+    size_bytes: int
+
+
+class NewPost(BaseModel):
+    text: str = ""
+    media_ids: list[str] = Field(default_factory=list)
+
+
+class PostOut(BaseModel):
+    id: str
+    account_id: str
+    url: str
+    text: str
+    media_ids: list[str]
+    status: PostState
+    created_at: datetime
+
+
+class PostList(BaseModel):
+    posts: list[PostOut]
+
+
+class PostMetricsOut(BaseModel):
+    post_id: str
+    observed_at: datetime
+    impressions: int
+    likes: int
+    shares: int
+    comments: int
+
+
+class AccountMetricsOut(BaseModel):
+    account_id: str
+    observed_at: datetime
+    followers: int
+    following: int
+    posts: int
