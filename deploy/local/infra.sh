@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Local infrastructure for Aligned: PostgreSQL + Apache Kafka, no Docker needed.
+#
+#   infra.sh up|down|reset|status|env
+#
+#   up      start PostgreSQL, then Kafka; returns once both really serve (idempotent)
+#   down    stop Kafka, then PostgreSQL (data is kept)
+#   reset   stop both and delete their data (jars are kept); `up` starts from scratch
+#   status  one line per service; exit 0 only if both run
+#   env     print `export` lines for the services:  eval "$(deploy/local/infra.sh env)"
+#
+# Every step is idempotent and each server runs in its own session, so a Ctrl-C during `up`
+# leaves nothing that the next `up` cannot pick up. See deploy/local/README.md.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+trap 'echo "[infra] interrupted" >&2; exit 130' INT TERM
+
+pg() { bash "$HERE/postgres.sh" "$@"; }
+kafka() { bash "$HERE/kafka.sh" "$@"; }
+
+cmd_up() {
+  # Postgres first: it is quick, and services need their schema before they consume events.
+  pg start
+  kafka start
+}
+
+cmd_down() {
+  # Stop both even if the first stop fails, then report the failure.
+  local rc=0
+  kafka stop || rc=$?
+  pg stop || rc=$?
+  return "$rc"
+}
+
+cmd_reset() {
+  local rc=0
+  kafka reset || rc=$?
+  pg reset || rc=$?
+  return "$rc"
+}
+
+cmd_status() {
+  local rc=0
+  pg status || rc=$?
+  kafka status || rc=$?
+  return "$rc"
+}
+
+cmd_env() {
+  cat <<EOF
+export ALIGNED_DATABASE_URL=postgresql://aligned:aligned@127.0.0.1:${ALIGNED_PG_PORT:-15432}/aligned
+export ALIGNED_KAFKA_BOOTSTRAP=127.0.0.1:${ALIGNED_KAFKA_PORT:-19092}
+EOF
+}
+
+case "${1:-}" in
+  up | down | reset | status | env) "cmd_$1" ;;
+  *)
+    echo "usage: $0 up|down|reset|status|env" >&2
+    exit 2
+    ;;
+esac

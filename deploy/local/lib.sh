@@ -1,0 +1,65 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # variables used by the scripts that source this file
+# Helpers shared by kafka.sh, postgres.sh and infra.sh. Sourced, never run.
+
+# Repo root = two levels above this file, so the scripts work from any cwd.
+ALIGNED_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+ALIGNED_DEPLOY_DIR="$ALIGNED_REPO_ROOT/deploy/local"
+# All runtime state (jars, data, logs, pid files) lives here; .local/ is gitignored.
+ALIGNED_LOCAL_DIR="${ALIGNED_LOCAL_DIR:-$ALIGNED_REPO_ROOT/.local}"
+
+log() { printf '[%s] %s\n' "${LOG_TAG:-infra}" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+is_root() { [[ $(id -u) -eq 0 ]]; }
+
+# True when something accepts TCP connections on 127.0.0.1:$1 (bash /dev/tcp, no tools needed).
+port_open() {
+  timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
+}
+
+# True when $1 is a live process (not a zombie).
+pid_alive() {
+  local pid="$1" state
+  [[ -n "$pid" && -r "/proc/$pid/stat" ]] || return 1
+  # Field 3 of /proc/PID/stat is the state; a zombie has exited already.
+  state="$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" || return 1
+  [[ -n "$state" && "$state" != Z ]]
+}
+
+# Command line of a process with NULs turned into spaces ("" if gone).
+pid_cmdline() {
+  tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline" || true
+}
+
+# Wait up to $2 seconds for process $1 to exit. Returns 1 on timeout.
+wait_pid_exit() {
+  local pid="$1" timeout="$2" waited=0
+  while pid_alive "$pid"; do
+    ((waited >= timeout * 10)) && return 1
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+}
+
+# Serialise start/stop/reset of one service: two `make infra-up` running at once must not
+# both spawn a server. The lock is released automatically when the script exits.
+take_lock() {
+  local lockfile="$1"
+  mkdir -p "$(dirname "$lockfile")"
+  exec 9>"$lockfile"
+  flock -w 300 9 || die "could not lock $lockfile within 300s (another start/stop still running?)"
+}
+
+# apt-get install as root, with one `apt-get update` first (a fresh image has no package lists).
+apt_install() {
+  is_root || die "please install the Debian package(s): $* (e.g. sudo apt-get install -y $*)"
+  log "installing Debian package(s): $*"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# Ctrl-C: stop at once with a clear message. Without this, bash carries on whenever the
+# interrupted child (a JVM, pg_ctl) exits with a status instead of dying by the signal.
+# Nothing is left half-done: every step is resumable by the next `start`.
+trap 'log "interrupted"; exit 130' INT TERM
