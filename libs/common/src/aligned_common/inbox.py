@@ -134,6 +134,8 @@ class InboxConsumer:
     async def _on_message(self, message: KafkaMessage) -> None:
         record = message.raw_message
         headers = list(record.headers or [])
+        if self._not_ours(headers):
+            return  # a valid event of another consumer: skip it without parsing the body
         with tracer().start_as_current_span(
             f"consume {record.topic}",
             context=context_from_kafka_headers(headers),
@@ -141,6 +143,15 @@ class InboxConsumer:
             attributes={"messaging.system": "kafka", "messaging.destination.name": record.topic},
         ):
             await self.handle_record(record.topic, record.partition, record.offset, record.key, record.value, headers)
+
+    def _not_ours(self, headers: list[tuple[str, bytes]]) -> bool:
+        # The relay stamps each message with its event type. A new consumer group reads
+        # the topic from the start, so skipping cheaply what it does not handle matters.
+        for key, value in headers:
+            if key == "event_type":
+                event_type = value.decode(errors="replace")
+                return event_type in EVENT_TYPES and event_type not in self.router.routes
+        return False
 
     async def handle_record(
         self,

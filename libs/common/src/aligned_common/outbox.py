@@ -1,12 +1,13 @@
 """The outbox relay: publishes committed outbox rows to Kafka, in order per brand.
 
-Rows are split into 16 lanes by key. In each round a relay takes a transaction-level
-advisory lock on the lanes it can get (others' lanes are skipped), claims their
-oldest rows FOR UPDATE SKIP LOCKED, sends them with an idempotent producer, marks
-them published and commits. One owner per lane keeps order per brand across
-replicas; a crash before the commit leaves rows unpublished to be sent again
-(at-least-once: consumers dedupe by event id). A broker outage just keeps rows
-waiting while the relay backs off (ADR 0003).
+Rows are split into 16 lanes by key. In each round a relay worker takes a
+transaction-level advisory lock on some lanes that have pending rows (lanes locked
+by others are skipped), claims their oldest rows FOR UPDATE SKIP LOCKED, sends them
+with an idempotent acks=all producer, marks them published and commits. One owner
+per lane at a time keeps order per brand across workers and replicas, and lets
+several workers overlap their Kafka round trips. A crash before the commit leaves
+rows unpublished to be sent again (at-least-once: consumers dedupe by event id). A
+broker outage just keeps rows waiting while the relay backs off (ADR 0003).
 """
 
 from __future__ import annotations
@@ -45,50 +46,57 @@ class OutboxRelay:
         schema: str,
         bootstrap: str,
         *,
-        batch_size: int = 500,
+        batch_size: int = 2000,
+        workers: int = 2,
         poll_interval_s: float = 1.0,
         max_backoff_s: float = 10.0,
-        producer: AIOKafkaProducer | None = None,
     ) -> None:
         self._pool = pool
         self._schema = schema
         self._bootstrap = bootstrap
         self._batch_size = batch_size
+        self._workers = workers
+        self._lanes_per_round = max(1, LANES // workers)
         self._poll_interval_s = poll_interval_s
         self._max_backoff_s = max_backoff_s
-        self._producer = producer
-        self._wakeup = asyncio.Event()
+        self._producer: AIOKafkaProducer | None = None
+        self._connecting = asyncio.Lock()
+        self._wakeups: list[asyncio.Event] = []
         self._stopping = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self._tasks: list[asyncio.Task] = []
         self._listener: asyncpg.Connection | None = None
         self._lock_base = _lane_lock_base(schema)
         self.published = 0
 
     # -- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self._schema}")
+        for n in range(self._workers):
+            wakeup = asyncio.Event()
+            self._wakeups.append(wakeup)
+            self._tasks.append(asyncio.create_task(self._run(wakeup), name=f"outbox-relay-{self._schema}-{n}"))
 
     async def stop(self) -> None:
         self._stopping.set()
-        self._wakeup.set()
-        if self._task:
+        for wakeup in self._wakeups:
+            wakeup.set()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
         await self._close_listener()
-        if self._producer is not None:
-            with contextlib.suppress(Exception):
-                await self._producer.stop()
-            self._producer = None
+        await self._drop_producer()
 
-    async def _run(self) -> None:
+    async def _run(self, wakeup: asyncio.Event) -> None:
         failures = 0
         while not self._stopping.is_set():
             try:
                 await self._ensure_connected()
+                # Cleared before the round, not before the sleep: a commit notified while
+                # this round runs must wake the next one at once.
+                wakeup.clear()
                 sent = await self.publish_batch()
                 failures = 0
                 if sent == 0:
-                    await self._sleep_until_woken(self._poll_interval_s)
+                    await self._sleep(wakeup, self._poll_interval_s)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # broker or database outage: keep rows, back off, retry
@@ -100,31 +108,31 @@ class OutboxRelay:
                     extra={"ctx_schema": self._schema, "ctx_error": repr(exc), "ctx_retry_in_s": round(delay, 2)},
                 )
                 await self._close_listener()
-                await self._sleep_until_woken(delay, wake_on_notify=False)
+                # After expired batches an idempotent producer's sequence state is unusable;
+                # a fresh producer (new producer id) is the documented way back.
+                await self._drop_producer()
+                await self._sleep(self._stopping, delay)
 
-    async def _sleep_until_woken(self, timeout: float, *, wake_on_notify: bool = True) -> None:
-        self._wakeup.clear()
-        if not wake_on_notify:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout)
-            return
+    async def _sleep(self, until: asyncio.Event, timeout: float) -> None:
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._wakeup.wait(), timeout)
+            await asyncio.wait_for(until.wait(), timeout)
 
     async def _ensure_connected(self) -> None:
-        if self._producer is None:
-            producer = reliable_producer(self._bootstrap)
-            await producer.start()
-            self._producer = producer
-        if self._listener is None or self._listener.is_closed():
-            # A dedicated connection LISTENs so a commit wakes the relay at once;
-            # polling every poll_interval_s covers a lost notification.
-            conn = await self._pool.acquire()
-            await conn.add_listener(notify_channel(self._schema), self._on_notify)
-            self._listener = conn
+        async with self._connecting:
+            if self._producer is None:
+                producer = reliable_producer(self._bootstrap)
+                await producer.start()
+                self._producer = producer
+            if self._listener is None or self._listener.is_closed():
+                # A dedicated connection LISTENs so a commit wakes the relay at once;
+                # polling every poll_interval_s covers a lost notification.
+                conn = await self._pool.acquire()
+                await conn.add_listener(notify_channel(self._schema), self._on_notify)
+                self._listener = conn
 
     def _on_notify(self, *_args) -> None:
-        self._wakeup.set()
+        for wakeup in self._wakeups:
+            wakeup.set()
 
     async def _close_listener(self) -> None:
         if self._listener is not None:
@@ -134,16 +142,17 @@ class OutboxRelay:
             with contextlib.suppress(Exception):
                 await self._pool.release(conn)
 
+    async def _drop_producer(self) -> None:
+        if self._producer is not None:
+            producer, self._producer = self._producer, None
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(producer.stop(), 5)
+
     # -- one round -------------------------------------------------------------------
     async def publish_batch(self) -> int:
-        """Publish up to batch_size rows from the lanes this relay can lock; returns how many."""
+        """Publish up to batch_size rows from lanes this worker can lock; returns how many."""
         async with self._pool.acquire() as conn, conn.transaction():
-            lanes = await conn.fetch(
-                "SELECT lane FROM generate_series(0, $1 - 1) AS lane"
-                " WHERE pg_try_advisory_xact_lock($2, lane)",
-                LANES,
-                self._lock_base,
-            )
+            lanes = await self._lock_pending_lanes(conn)
             if not lanes:
                 return 0
             rows = await conn.fetch(
@@ -153,33 +162,59 @@ class OutboxRelay:
                      ORDER BY seq
                      LIMIT $2
                        FOR UPDATE SKIP LOCKED""",
-                [r["lane"] for r in lanes],
+                lanes,
                 self._batch_size,
             )
             if not rows:
                 return 0
-            await self._send_all(rows)
-            await conn.execute(
-                f'UPDATE "{self._schema}".outbox SET published_at = clock_timestamp(), attempts = attempts + 1'
-                " WHERE seq = ANY($1::bigint[])",
-                [r["seq"] for r in rows],
+            # Losing this commit in a database crash only means the batch is sent again,
+            # which consumers dedupe; so the relay need not wait for the WAL flush.
+            await conn.execute("SET LOCAL synchronous_commit TO off")
+            # The mark runs on the server while we queue the sends; it only becomes
+            # visible at commit, after every ack, and a failed send rolls it back.
+            marking = asyncio.ensure_future(
+                conn.execute(
+                    f'UPDATE "{self._schema}".outbox SET published_at = clock_timestamp(), attempts = attempts + 1'
+                    " WHERE seq = ANY($1::bigint[])",
+                    [r["seq"] for r in rows],
+                )
             )
+            try:
+                await self._send_all(rows)
+            finally:
+                await marking
         OUTBOX_PUBLISHED.labels(self._schema).inc(len(rows))
         self.published += len(rows)
         return len(rows)
 
+    async def _lock_pending_lanes(self, conn: asyncpg.Connection) -> list[int]:
+        # Lanes with pending rows, in random order so workers spread over them; the lock
+        # is tried lazily until enough are held. Held until this transaction ends.
+        # MATERIALIZED keeps the planner from pushing the lock call below the sort,
+        # where it would lock every lane.
+        records = await conn.fetch(
+            f"""WITH pending AS MATERIALIZED (
+                    SELECT g.lane::smallint AS lane FROM generate_series(0, {LANES - 1}) AS g(lane)
+                     WHERE EXISTS (SELECT 1 FROM "{self._schema}".outbox o
+                                    WHERE o.lane = g.lane::smallint AND o.published_at IS NULL)
+                     ORDER BY random())
+                SELECT lane FROM pending WHERE pg_try_advisory_xact_lock($1, lane) LIMIT $2""",
+            self._lock_base,
+            self._lanes_per_round,
+        )
+        return [r["lane"] for r in records]
+
     async def _send_all(self, rows: list[asyncpg.Record]) -> None:
         # Sends are queued in seq order before any is awaited: the idempotent producer
-        # keeps that order per partition, and we wait for every ack before marking.
+        # keeps that order per partition, and we wait for every ack before committing.
+        producer = self._producer
         futures = []
         for row in rows:
             headers = [("event_type", row["event_type"].encode())]
             if row["traceparent"]:
                 headers.append(("traceparent", row["traceparent"].encode()))
             futures.append(
-                await self._producer.send(
-                    row["topic"], value=bytes(row["payload"]), key=row["key"].encode(), headers=headers
-                )
+                await producer.send(row["topic"], value=row["payload"], key=row["key"].encode(), headers=headers)
             )
         await asyncio.gather(*futures)
 
@@ -203,4 +238,3 @@ async def purge_published(pool: asyncpg.Pool, schema: str, older_than_s: float =
         older_than_s,
     )
     return int(result.split()[-1])
-

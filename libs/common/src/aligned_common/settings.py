@@ -38,7 +38,7 @@ class ServiceSettings(BaseSettings):
     pool_min_size: int = 2
     pool_max_size: int = 10
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("log_level", "ALIGNED_LOG_LEVEL"))
-    relay_batch_size: int = 500
+    relay_batch_size: int = 2000
     relay_poll_interval_s: float = 1.0
     consumer_max_retries: int = 3
     consumer_retry_base_s: float = 0.2

@@ -58,6 +58,9 @@ class AttemptRequested(EventData):
     attempt: int = Field(ge=1)
     text: str
     media: list[MediaRef] = Field(default_factory=list)
+    recheck: int = Field(
+        default=0, ge=0, description="0 for a new attempt; n when the same attempt is re-requested after no answer"
+    )
 
 
 class TargetResult(BaseModel):
@@ -86,3 +89,15 @@ class JobFailed(EventData):
     job_id: uuid.UUID
     reason: str
     targets: list[TargetResult] = Field(default_factory=list)
+
+
+class TargetMissed(EventData):
+    """A target was held (connection expired/revoked) past its window: reported, not posted late."""
+
+    event_type_name = "publishing.target_missed"
+    job_id: uuid.UUID
+    target_id: uuid.UUID
+    platform: str
+    connection_id: uuid.UUID
+    due_at: AwareDatetime
+    reason: str

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from aligned_common.events.base import EventData
 from aligned_common.events.connections import MetricPoint
@@ -23,6 +23,8 @@ class Received(EventData):
     remote_post_id: str | None = None
     post_status: str | None = None
     metrics: list[MetricPoint] = Field(default_factory=list)
+    post_url: str | None = None
+    occurred_at: AwareDatetime | None = Field(default=None, description="When the platform says it happened")
 
 
 class EndpointDisabled(EventData):
