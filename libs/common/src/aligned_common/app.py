@@ -56,6 +56,8 @@ class ServiceDefinition:
     migrations_dir: Path | None = None
     http_router: APIRouter | None = None
     event_router: EventRouter | None = None
+    # More routers, each its own consumer group (e.g. an audit trail reading every topic).
+    extra_event_routers: list[EventRouter] = field(default_factory=list)
     background: list[Loop] = field(default_factory=list)
     on_startup: Loop | None = None
     with_relay: bool = True
@@ -104,9 +106,10 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
         setup_tracing(f"aligned-{definition.name}")
         ctx.pool = await create_pool(settings.database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size)
         ctx.broker = KafkaBroker(settings.kafka_bootstrap, client_id=f"aligned-{definition.name}")
-        if definition.event_router is not None:
+        routers = ([definition.event_router] if definition.event_router else []) + definition.extra_event_routers
+        for router in routers:
             InboxConsumer(
-                definition.event_router,
+                router,
                 ctx.pool,
                 definition.name,
                 ctx.broker,

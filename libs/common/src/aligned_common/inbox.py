@@ -122,14 +122,15 @@ class InboxConsumer:
         return f"aligned-{self.router.service}"
 
     def attach(self) -> None:
-        for topic in self.router.topics():
-            self.broker.subscriber(
-                topic,
-                group_id=self.group_id,
-                auto_offset_reset="earliest",
-                ack_policy=AckPolicy.NACK_ON_ERROR,
-                max_poll_interval_ms=10 * 60 * 1000,
-            )(self._on_message)
+        # One Kafka consumer for all the router's topics: each extra member of a group
+        # costs a rebalance at start-up (seconds each).
+        self.broker.subscriber(
+            *self.router.topics(),
+            group_id=self.group_id,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            max_poll_interval_ms=10 * 60 * 1000,
+        )(self._on_message)
 
     async def _on_message(self, message: KafkaMessage) -> None:
         record = message.raw_message

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Literal
 
 from aligned_common.events.base import EventData
@@ -38,3 +39,14 @@ class MemberRemoved(EventData):
     event_type_name = "gateway.member_removed"
     user_id: str
     member_id: uuid.UUID | None = None
+
+
+class MemberInvited(EventData):
+    """An invite was sent; the single-use token itself never leaves the gateway's response."""
+
+    event_type_name = "gateway.member_invited"
+    invite_id: uuid.UUID
+    email: str
+    role: Role
+    invited_by: str
+    expires_at: datetime

@@ -1,0 +1,1 @@
+"""Analytics: metric sync from connected accounts, partitioned storage, SQL reports, goals, plans."""

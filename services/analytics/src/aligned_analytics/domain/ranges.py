@@ -1,0 +1,58 @@
+"""Date ranges of reports: inclusive calendar days in UTC, and the period before them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from aligned_analytics.domain.metrics import InvalidQuery
+
+DEFAULT_DAYS = 30
+BUCKETS = ("day", "week")
+
+
+@dataclass(frozen=True)
+class DateRange:
+    first_day: date
+    last_day: date  # inclusive
+
+    @property
+    def days(self) -> int:
+        return (self.last_day - self.first_day).days + 1
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first_day, time(), UTC)
+
+    @property
+    def end(self) -> datetime:
+        """Exclusive upper bound: midnight after the last day."""
+        return datetime.combine(self.last_day + timedelta(days=1), time(), UTC)
+
+    def previous(self) -> DateRange:
+        """The period of the same length just before this one (for 'change vs previous')."""
+        return DateRange(self.first_day - timedelta(days=self.days), self.first_day - timedelta(days=1))
+
+
+def date_range(first_day: date | None, last_day: date | None, *, max_days: int, today: date | None = None) -> DateRange:
+    """The range a report covers; the last 30 days (today included) when not given."""
+    today = today or datetime.now(UTC).date()
+    last_day = last_day or (today if first_day is None else max(first_day, today))
+    first_day = first_day or last_day - timedelta(days=DEFAULT_DAYS - 1)
+    if first_day > last_day:
+        raise InvalidQuery("from", f"from ({first_day}) is after to ({last_day})")
+    chosen = DateRange(first_day, last_day)
+    if chosen.days > max_days:
+        raise InvalidQuery("to", f"range of {chosen.days} days is longer than the maximum of {max_days}")
+    return chosen
+
+
+def require_bucket(bucket: str) -> str:
+    if bucket not in BUCKETS:
+        raise InvalidQuery("bucket", f"unknown bucket {bucket!r}; known: {', '.join(BUCKETS)}")
+    return bucket
+
+
+def last_days(days: int, today: date | None = None) -> DateRange:
+    today = today or datetime.now(UTC).date()
+    return DateRange(today - timedelta(days=days - 1), today)

@@ -1,0 +1,28 @@
+"""Events analytics consumes; each subscriber only hands the event to its handler."""
+
+from __future__ import annotations
+
+from aligned_common.events.connections import (
+    Connected,
+    ConnectionExpired,
+    ConnectionRestored,
+    ConnectionRevoked,
+    Disconnected,
+    MetricsFailed,
+    MetricsFetched,
+)
+from aligned_common.events.publishing import JobCreated, JobPartiallyPublished, JobPublished
+from aligned_common.inbox import EventRouter
+
+from aligned_analytics.service_layer import sync
+
+events = EventRouter(service="analytics")
+
+for model in (Connected, ConnectionExpired, ConnectionRevoked, ConnectionRestored, Disconnected):
+    events.on(model)(sync.on_connection_event)
+
+events.on(MetricsFetched)(sync.on_metrics_fetched)
+events.on(MetricsFailed)(sync.on_metrics_failed)
+events.on(JobCreated)(sync.on_job_created)
+events.on(JobPublished)(sync.on_job_published)
+events.on(JobPartiallyPublished)(sync.on_job_published)

@@ -1,0 +1,214 @@
+"""HTTP API (/v1/analytics): translate the request, call a handler, translate the answer.
+
+Every route takes the verified identity; handlers scope every query to identity.brand_id.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable
+from datetime import date
+from typing import Annotated, TypeVar
+
+from aligned_common.app import ServiceContext, context_of
+from aligned_common.identity import Identity, current_identity, require_role
+from aligned_common.problems import Problem
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, Field
+
+from aligned_analytics.domain.metrics import InvalidQuery
+from aligned_analytics.domain.ranges import DateRange, date_range, last_days
+from aligned_analytics.service_layer import commands, reports
+
+router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
+
+WRITERS = ("owner", "admin", "editor")
+T = TypeVar("T")
+
+IdentityDep = Annotated[Identity, Depends(current_identity)]
+ContextDep = Annotated[ServiceContext, Depends(context_of)]
+Limit = Annotated[int, Query(ge=1, le=200)]
+
+
+def invalid(error: InvalidQuery) -> Problem:
+    return Problem(
+        422, "Invalid request", detail=error.message, errors=[{"field": error.field, "message": error.message}]
+    )
+
+
+async def answer(work: Awaitable[T]) -> T:
+    try:
+        return await work
+    except InvalidQuery as error:
+        raise invalid(error) from None
+
+
+def report_range(
+    ctx: ContextDep,
+    from_: Annotated[date | None, Query(alias="from", description="First day (UTC), default: 29 days before `to`")] = None,
+    to: Annotated[date | None, Query(description="Last day (UTC, inclusive), default: today")] = None,
+) -> DateRange:
+    try:
+        return date_range(from_, to, max_days=ctx.settings.max_range_days)
+    except InvalidQuery as error:
+        raise invalid(error) from None
+
+
+RangeDep = Annotated[DateRange, Depends(report_range)]
+
+
+# --- reports -------------------------------------------------------------------------------
+
+
+@router.get("/summary")
+async def summary(identity: IdentityDep, ctx: ContextDep, chosen: RangeDep, platform: str | None = None) -> dict:
+    """Totals per metric, engagement rate, and change against the period just before."""
+    return await answer(reports.summary(ctx.pool, ctx.schema, identity.brand_id, chosen, platform))
+
+
+@router.get("/platforms")
+async def per_platform(identity: IdentityDep, ctx: ContextDep, chosen: RangeDep) -> dict:
+    return await answer(reports.per_platform(ctx.pool, ctx.schema, identity.brand_id, chosen))
+
+
+@router.get("/posts")
+async def posts(identity: IdentityDep, ctx: ContextDep, chosen: RangeDep, cursor: str | None = None, limit: Limit = 50) -> dict:
+    return await answer(reports.posts_page(ctx.pool, ctx.schema, identity.brand_id, chosen, cursor, limit))
+
+
+@router.get("/top-posts")
+async def top_posts(
+    identity: IdentityDep, ctx: ContextDep, chosen: RangeDep, metric: str = "engagement", limit: Limit = 10
+) -> dict:
+    return await answer(reports.top_posts(ctx.pool, ctx.schema, identity.brand_id, chosen, metric, limit))
+
+
+@router.get("/timeseries")
+async def time_series(
+    identity: IdentityDep,
+    ctx: ContextDep,
+    chosen: RangeDep,
+    metric: str = "impressions",
+    bucket: str = "day",
+    platform: str | None = None,
+) -> dict:
+    return await answer(
+        reports.time_series(ctx.pool, ctx.schema, identity.brand_id, chosen, metric, bucket, platform)
+    )
+
+
+@router.get("/best-hours")
+async def best_hours(
+    identity: IdentityDep, ctx: ContextDep, chosen: RangeDep, metric: str = "engagement", limit: Annotated[int, Query(ge=1, le=168)] = 168
+) -> dict:
+    return await answer(reports.best_hours(ctx.pool, ctx.schema, identity.brand_id, chosen, metric, limit))
+
+
+# --- accounts and syncs --------------------------------------------------------------------
+
+
+@router.get("/accounts")
+async def account_list(identity: IdentityDep, ctx: ContextDep) -> dict:
+    return await reports.account_list(ctx.pool, ctx.schema, identity.brand_id)
+
+
+class SyncRequest(BaseModel):
+    connection_id: uuid.UUID | None = Field(default=None, description="Omit to sync every active account")
+
+
+@router.post("/syncs", status_code=202)
+async def request_sync(body: SyncRequest, identity: IdentityDep, ctx: ContextDep) -> dict:
+    require_role(identity, *WRITERS)
+    requested = await commands.sync_now(ctx.pool, ctx.schema, ctx.settings, identity, body.connection_id)
+    return {"requested": requested}
+
+
+@router.get("/syncs")
+async def sync_list(
+    identity: IdentityDep, ctx: ContextDep, connection_id: uuid.UUID | None = None, cursor: str | None = None, limit: Limit = 50
+) -> dict:
+    return await answer(reports.sync_page(ctx.pool, ctx.schema, identity.brand_id, connection_id, cursor, limit))
+
+
+# --- goals ---------------------------------------------------------------------------------
+
+
+class GoalIn(BaseModel):
+    metric: str = Field(examples=["likes", "engagement"])
+    target: float = Field(gt=0)
+    period: str = Field(default="month", examples=["day", "week", "month", "quarter"])
+    platform: str | None = None
+    connection_id: uuid.UUID | None = None
+
+
+@router.post("/goals", status_code=201)
+async def create_goal(body: GoalIn, identity: IdentityDep, ctx: ContextDep) -> dict:
+    require_role(identity, *WRITERS)
+    return await answer(commands.create_goal(ctx.pool, ctx.schema, identity, body))
+
+
+@router.get("/goals")
+async def goal_list(identity: IdentityDep, ctx: ContextDep) -> dict:
+    return {"items": await commands.list_goals(ctx.pool, ctx.schema, identity)}
+
+
+@router.get("/goals/{goal_id}")
+async def goal(goal_id: uuid.UUID, identity: IdentityDep, ctx: ContextDep) -> dict:
+    [found] = await commands.list_goals(ctx.pool, ctx.schema, identity, goal_id)
+    return found
+
+
+@router.delete("/goals/{goal_id}", status_code=204)
+async def archive_goal(goal_id: uuid.UUID, identity: IdentityDep, ctx: ContextDep) -> Response:
+    require_role(identity, *WRITERS)
+    await commands.archive_goal(ctx.pool, ctx.schema, identity, goal_id)
+    return Response(status_code=204)
+
+
+# --- advisor and auto plans ----------------------------------------------------------------
+
+
+class FeedbackIn(BaseModel):
+    hour_of_week: int = Field(ge=0, le=167, description="The suggested slot: 0 = Monday 00:00 UTC")
+    rating: int = Field(ge=1, le=5, description="1 = bad suggestion ... 5 = great")
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+@router.get("/advisor/suggestions")
+async def suggestions(identity: IdentityDep, ctx: ContextDep, limit: Annotated[int, Query(ge=1, le=168)] = 10) -> dict:
+    """Best hours over the advisor's lookback window, weighted by feedback."""
+    lookback = last_days(ctx.settings.advisor_lookback_days)
+    return await answer(reports.best_hours(ctx.pool, ctx.schema, identity.brand_id, lookback, "engagement", limit))
+
+
+@router.post("/advisor/feedback", status_code=201)
+async def feedback(body: FeedbackIn, identity: IdentityDep, ctx: ContextDep) -> dict:
+    return await commands.rate_suggestion(ctx.pool, ctx.schema, identity, body.hour_of_week, body.rating, body.comment)
+
+
+class PlanIn(BaseModel):
+    days: int = Field(default=7, ge=1, le=31)
+    posts_per_day: int = Field(default=1, ge=1, le=6)
+    connection_ids: list[uuid.UUID] | None = Field(default=None, description="Omit for every active account")
+
+
+@router.post("/plans", status_code=201)
+async def create_plan(body: PlanIn, identity: IdentityDep, ctx: ContextDep) -> dict:
+    require_role(identity, *WRITERS)
+    return await commands.create_plan(ctx.pool, ctx.schema, ctx.settings, identity, body)
+
+
+@router.get("/plans")
+async def plan_list(identity: IdentityDep, ctx: ContextDep, cursor: str | None = None, limit: Limit = 20) -> dict:
+    return await answer(commands.list_plans(ctx.pool, ctx.schema, identity, cursor, limit))
+
+
+@router.get("/plans/{plan_id}")
+async def plan(plan_id: uuid.UUID, identity: IdentityDep, ctx: ContextDep) -> dict:
+    return await commands.get_plan(ctx.pool, ctx.schema, identity, plan_id)
+
+
+@router.post("/plans/{plan_id}/accept")
+async def accept_plan(plan_id: uuid.UUID, identity: IdentityDep, ctx: ContextDep) -> dict:
+    require_role(identity, *WRITERS)
+    return await commands.accept_plan(ctx.pool, ctx.schema, identity, plan_id)

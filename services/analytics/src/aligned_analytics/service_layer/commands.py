@@ -1,0 +1,182 @@
+"""Command handlers behind the HTTP API: on-demand syncs, goals, advisor feedback, auto plans."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from aligned_common.db import UnitOfWork
+from aligned_common.events.analytics import PlanAccepted, PlannedSlot
+from aligned_common.identity import Identity
+from aligned_common.problems import Problem
+
+from aligned_analytics.adapters import accounts, advisor, goals, plans, posts
+from aligned_analytics.config import Settings
+from aligned_analytics.domain.advisor import adjusted_weight
+from aligned_analytics.domain.goals import require_period
+from aligned_analytics.domain.metrics import ENGAGEMENT_METRICS, require_metric
+from aligned_analytics.domain.pagination import decode_cursor, encode_cursor
+from aligned_analytics.service_layer.output import jsonable
+from aligned_analytics.service_layer.sync import request_sync
+
+
+async def sync_now(pool, schema, settings: Settings, identity: Identity, connection_id: uuid.UUID | None) -> list[dict]:
+    """Ask for a sync of one account, or of every active account of the brand."""
+    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
+        if connection_id is not None:
+            account = await accounts.lock_account(uow.conn, identity.brand_id, connection_id)
+            if account is None:
+                raise Problem(404, "Account not found", detail=f"no connected account {connection_id}")
+            if account["status"] != "active":
+                raise Problem(
+                    409,
+                    "Account cannot be synced",
+                    detail=f"account is {account['status']}: {account['status_reason'] or 'no reason given'}",
+                )
+            targets = [account]
+        else:
+            targets = await accounts.active_accounts(uow.conn, identity.brand_id)
+            if not targets:
+                raise Problem(409, "No account to sync", detail="the brand has no active connected account")
+        requested = []
+        for account in targets:
+            remote_ids = await posts.tracked_remote_ids(uow.conn, account["connection_id"], settings.tracked_post_days)
+            sync_id = await request_sync(uow, account, trigger="on_demand", remote_ids=remote_ids)
+            # An on-demand sync counts as the routine one: the cadence restarts from now.
+            await accounts.mark_requested(uow.conn, account["connection_id"], settings.sync_interval_s)
+            requested.append({"sync_id": str(sync_id), "connection_id": str(account["connection_id"])})
+    return requested
+
+
+def _goal_out(row) -> dict:
+    out = jsonable(
+        {k: row[k] for k in ("goal_id", "metric", "target", "period", "platform", "connection_id", "created_by", "created_at")}
+    )
+    out["current_period"] = {
+        "start": row["period_start"].isoformat(),
+        "end": row["period_end"].isoformat(),
+        "value": row["value"],
+        "progress": row["progress"],
+        "reached": row["reached"],
+    }
+    return out
+
+
+async def create_goal(pool, schema, identity: Identity, body) -> dict:
+    require_metric(body.metric, allow_engagement=True)
+    require_period(body.period)
+    goal_id = uuid.uuid4()
+    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
+        await goals.create_goal(
+            uow.conn,
+            goal_id=goal_id,
+            brand_id=identity.brand_id,
+            tenant_id=identity.tenant_id,
+            metric=body.metric,
+            target=body.target,
+            period=body.period,
+            platform=body.platform,
+            connection_id=body.connection_id,
+            created_by=identity.user_id,
+        )
+        [row] = await goals.progress_now(uow.conn, identity.brand_id, datetime.now(UTC), goal_id)
+    return _goal_out(row)
+
+
+async def list_goals(pool, schema, identity: Identity, goal_id: uuid.UUID | None = None) -> list[dict]:
+    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
+        rows = await goals.progress_now(uow.conn, identity.brand_id, datetime.now(UTC), goal_id)
+    if goal_id is not None and not rows:
+        raise Problem(404, "Goal not found", detail=f"no goal {goal_id}")
+    return [_goal_out(r) for r in rows]
+
+
+async def archive_goal(pool, schema, identity: Identity, goal_id: uuid.UUID) -> None:
+    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
+        if not await goals.archive_goal(uow.conn, identity.brand_id, goal_id):
+            raise Problem(404, "Goal not found", detail=f"no goal {goal_id}")
+
+
+async def rate_suggestion(pool, schema, identity: Identity, hour_of_week: int, rating: int, comment: str | None) -> dict:
+    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
+        await advisor.record_feedback(
+            uow.conn,
+            feedback_id=uuid.uuid4(),
+            brand_id=identity.brand_id,
+            user_id=identity.user_id,
+            hour_of_week=hour_of_week,
+            rating=rating,
+            comment=comment,
+        )
+        current = await advisor.weight_for_update(uow.conn, identity.brand_id, hour_of_week)
+        weight = adjusted_weight(current, rating)
+        await advisor.set_weight(uow.conn, identity.brand_id, hour_of_week, weight)
+    return {"hour_of_week": hour_of_week, "previous_weight": current, "weight": weight}
+
+
+async def _plan_out(conn, row) -> dict:
+    out = jsonable(dict(row))
+    out["slots"] = [jsonable(dict(s)) for s in await plans.slots(conn, row["plan_id"])]
+    return out
+
+
+async def create_plan(pool, schema, settings: Settings, identity: Identity, body) -> dict:
+    now = datetime.now(UTC)
+    plan_id = uuid.uuid4()
+    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
+        created = await plans.create_plan(
+            uow.conn,
+            plan_id=plan_id,
+            brand_id=identity.brand_id,
+            tenant_id=identity.tenant_id,
+            created_by=identity.user_id,
+            days=body.days,
+            posts_per_day=body.posts_per_day,
+            lookback_start=now - timedelta(days=settings.advisor_lookback_days),
+            now=now,
+            engagement_metrics=list(ENGAGEMENT_METRICS),
+            connection_ids=body.connection_ids,
+        )
+        if created == 0:
+            raise Problem(409, "Nothing to plan", detail="no active connected account matches this plan")
+        return await _plan_out(uow.conn, await plans.plan(uow.conn, identity.brand_id, plan_id))
+
+
+async def get_plan(pool, schema, identity: Identity, plan_id: uuid.UUID) -> dict:
+    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
+        row = await plans.plan(uow.conn, identity.brand_id, plan_id)
+        if row is None:
+            raise Problem(404, "Plan not found", detail=f"no plan {plan_id}")
+        return await _plan_out(uow.conn, row)
+
+
+async def list_plans(pool, schema, identity: Identity, cursor: str | None, limit: int) -> dict:
+    after = decode_cursor(cursor, 2)
+    if after:
+        after = [datetime.fromisoformat(after[0]), uuid.UUID(after[1])]
+    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
+        rows = await plans.page_of_plans(uow.conn, identity.brand_id, after, limit + 1)
+    page = rows[:limit]
+    next_cursor = encode_cursor([page[-1]["created_at"].isoformat(), str(page[-1]["plan_id"])]) if len(rows) > limit else None
+    return {"items": [jsonable(dict(r)) for r in page], "next_cursor": next_cursor}
+
+
+async def accept_plan(pool, schema, identity: Identity, plan_id: uuid.UUID) -> dict:
+    """Accepting is the command publishing can act on: analytics.plan_accepted carries the slots."""
+    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
+        if not await plans.accept(uow.conn, identity.brand_id, plan_id, identity.user_id):
+            if await plans.plan(uow.conn, identity.brand_id, plan_id) is None:
+                raise Problem(404, "Plan not found", detail=f"no plan {plan_id}")
+            raise Problem(409, "Plan already accepted", detail=f"plan {plan_id} was accepted before")
+        slots = await plans.slots(uow.conn, plan_id)
+        await uow.emit(
+            PlanAccepted(
+                plan_id=plan_id,
+                accepted_by=identity.user_id,
+                slots=[PlannedSlot(platform=s["platform"], connection_id=s["connection_id"], at=s["at"]) for s in slots],
+            ),
+            brand_id=identity.brand_id,
+            tenant_id=identity.tenant_id,
+            subject=str(plan_id),
+        )
+        return await _plan_out(uow.conn, await plans.plan(uow.conn, identity.brand_id, plan_id))

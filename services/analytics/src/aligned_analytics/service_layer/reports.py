@@ -1,0 +1,152 @@
+"""Read handlers: validate the question, run the SQL in a brand-scoped unit of work, shape rows."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from aligned_common.db import UnitOfWork
+
+from aligned_analytics.adapters import accounts, reports, sync_logs
+from aligned_analytics.domain.metrics import metrics_of, require_metric
+from aligned_analytics.domain.pagination import decode_cursor, encode_cursor
+from aligned_analytics.domain.ranges import DateRange, require_bucket
+from aligned_analytics.service_layer.output import jsonable
+
+
+def _range_out(chosen: DateRange) -> dict[str, str]:
+    return {"from": chosen.first_day.isoformat(), "to": chosen.last_day.isoformat()}
+
+
+def _totals(rows) -> dict[str, dict[str, Any]]:
+    return {
+        r["metric"]: {
+            "value": r["current"],
+            "previous": r["previous"],
+            "change_pct": float(r["change_pct"]) if r["change_pct"] is not None else None,
+        }
+        for r in rows
+    }
+
+
+async def summary(pool, schema, brand_id: uuid.UUID, chosen: DateRange, platform: str | None) -> dict:
+    previous = chosen.previous()
+    async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
+        rows = await reports.summary(uow.conn, brand_id, chosen.start, chosen.end, previous.start, platform)
+    return {
+        "range": _range_out(chosen),
+        "previous_range": _range_out(previous),
+        "platform": platform,
+        "totals": _totals(rows),
+        "engagement_rate": rows[0]["engagement_rate"],
+        "previous_engagement_rate": rows[0]["previous_engagement_rate"],
+    }
+
+
+async def per_platform(pool, schema, brand_id: uuid.UUID, chosen: DateRange) -> dict:
+    previous = chosen.previous()
+    async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
+        rows = await reports.per_platform(uow.conn, brand_id, chosen.start, chosen.end, previous.start)
+    platforms: dict[str, list] = {}
+    for row in rows:
+        platforms.setdefault(row["platform"], []).append(row)
+    return {
+        "range": _range_out(chosen),
+        "platforms": [
+            {"platform": name, "totals": _totals(group), "engagement_rate": group[0]["engagement_rate"]}
+            for name, group in platforms.items()
+        ],
+    }
+
+
+def _post_out(row) -> dict:
+    return {
+        "connection_id": str(row["connection_id"]),
+        "remote_id": row["remote_id"],
+        "platform": row["platform"],
+        "job_id": str(row["job_id"]) if row["job_id"] else None,
+        "published_at": row["published_at"].isoformat() if row["published_at"] else None,
+        "metrics": {m: row[m] for m in ("impressions", "likes", "shares", "comments", "quotes")},
+        "engagement": row["engagement"],
+        "engagement_rate": row["engagement_rate"],
+    }
+
+
+async def posts_page(pool, schema, brand_id, chosen: DateRange, cursor: str | None, limit: int) -> dict:
+    after = decode_cursor(cursor, 2)
+    async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
+        rows = await reports.page_of_posts(uow.conn, brand_id, chosen.start, chosen.end, after, limit + 1)
+    page = rows[:limit]
+    next_cursor = encode_cursor([str(page[-1]["connection_id"]), page[-1]["remote_id"]]) if len(rows) > limit else None
+    return {"range": _range_out(chosen), "items": [_post_out(r) for r in page], "next_cursor": next_cursor}
+
+
+async def top_posts(pool, schema, brand_id, chosen: DateRange, metric: str, limit: int) -> dict:
+    require_metric(metric, allow_engagement=True)
+    async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
+        rows = await reports.top_posts(uow.conn, brand_id, chosen.start, chosen.end, metrics_of(metric), limit)
+    return {
+        "range": _range_out(chosen),
+        "metric": metric,
+        "items": [{**_post_out(r), "value": r["rank_value"]} for r in rows],
+    }
+
+
+async def time_series(pool, schema, brand_id, chosen: DateRange, metric: str, bucket: str, platform: str | None) -> dict:
+    require_metric(metric, allow_engagement=True)
+    require_bucket(bucket)
+    async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
+        rows = await reports.time_series(
+            uow.conn, brand_id, chosen.start, chosen.end, metrics_of(metric), bucket, platform
+        )
+    return {
+        "range": _range_out(chosen),
+        "metric": metric,
+        "bucket": bucket,
+        "points": [{"bucket_start": r["bucket_start"].isoformat(), "value": r["value"]} for r in rows],
+    }
+
+
+def _hour_out(row) -> dict:
+    return {
+        "hour_of_week": row["hour_of_week"],
+        "day_of_week": row["day_of_week"],
+        "hour": row["hour"],
+        "posts": row["posts"],
+        "engagement": row["engagement"],
+        "avg_engagement": row["avg_engagement"],
+        "weight": row["weight"],
+        "score": row["score"],
+    }
+
+
+async def best_hours(pool, schema, brand_id, chosen: DateRange, metric: str, limit: int) -> dict:
+    """Hours of the week ranked by average engagement per post published in them, times the
+    advisor weight users' feedback gave them."""
+    require_metric(metric, allow_engagement=True)
+    async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
+        rows = await reports.best_hours(
+            uow.conn, brand_id, chosen.start, chosen.end, metrics_of(metric), order_by_score=True, limit=limit
+        )
+    return {"range": _range_out(chosen), "metric": metric, "items": [_hour_out(r) for r in rows]}
+
+
+async def sync_page(pool, schema, brand_id, connection_id, cursor: str | None, limit: int) -> dict:
+    after = decode_cursor(cursor, 2)
+    if after:
+        after = [datetime.fromisoformat(after[0]), uuid.UUID(after[1])]
+    async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
+        rows = await sync_logs.page_of_syncs(uow.conn, brand_id, after, limit + 1, connection_id)
+    page = rows[:limit]
+    next_cursor = (
+        encode_cursor([page[-1]["requested_at"].isoformat(), str(page[-1]["sync_id"])]) if len(rows) > limit else None
+    )
+    return {"items": [jsonable(dict(r)) for r in page], "next_cursor": next_cursor}
+
+
+async def account_list(pool, schema, brand_id) -> dict:
+    async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
+        rows = await accounts.list_accounts(uow.conn, brand_id)
+    return {"items": [jsonable(dict(r)) for r in rows]}
+

@@ -1,0 +1,124 @@
+"""One analytics service for the whole module run, in a schema of its own.
+
+Its consumer group starts at the current end of the topics it reads, so it sees only what
+these tests produce (not the history other services' tests left in the shared topics).
+Every test uses fresh brand ids and filters what it reads by them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaProducer
+from aligned_common.envelope import EventEnvelope, new_event
+from aligned_common.events.base import EventData
+from aligned_common.events.registry import topic_of
+from aligned_common.identity import Identity, signed_headers
+from aligned_common.testing.consumer_groups import start_groups_at_end
+from aligned_common.testing.service import running_service
+
+from aligned_analytics.bootstrap import build
+
+
+async def _retry(make, attempts: int = 30):
+    """Kafka may be restarting for another engineer's fault test: wait for it instead of failing."""
+    for attempt in range(attempts):
+        try:
+            return await make()
+        except Exception:
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(2)
+
+
+async def _drop_schema(database_url: str, schema: str) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        for role in (f"{schema}_app", f"{schema}_worker"):
+            if await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role):
+                await conn.execute(f'DROP OWNED BY "{role}"')
+                await conn.execute(f'DROP ROLE "{role}"')
+    finally:
+        await conn.close()
+
+
+class Harness:
+    """The running service plus what tests need to drive it."""
+
+    def __init__(self, svc, producer: AIOKafkaProducer, pool: asyncpg.Pool, bootstrap: str) -> None:
+        self.svc = svc
+        self.producer = producer
+        self.pool = pool
+        self.bootstrap = bootstrap
+        self.schema = svc.ctx.schema
+        self.settings = svc.ctx.settings
+
+    async def publish(self, data: EventData, brand_id: uuid.UUID, tenant_id: uuid.UUID, **envelope) -> EventEnvelope:
+        event = new_event(data, brand_id=brand_id, tenant_id=tenant_id)
+        if envelope:
+            event = event.model_copy(update=envelope)
+        await self.producer.send_and_wait(topic_of(event.type), event.to_bytes(), key=str(brand_id).encode())
+        return event
+
+    async def processed(self, event: EventEnvelope, timeout_s: float = 60.0) -> None:
+        """Wait until the service's inbox has handled this event."""
+        await wait_for(
+            lambda: self.pool.fetchval(
+                f'SELECT true FROM "{self.schema}".processed_events WHERE event_id = $1', event.id
+            ),
+            timeout_s,
+        )
+
+    def client(self, identity: Identity):
+        return self.svc.client(headers=signed_headers(identity))
+
+
+async def wait_for(probe, timeout_s: float = 60.0):
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        found = await probe()
+        if found:
+            return found
+        assert asyncio.get_running_loop().time() < deadline, "timed out waiting"
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+async def analytics(infra, topics) -> AsyncIterator[Harness]:
+    schema = f"t_an_{uuid.uuid4().hex[:10]}"
+    os.environ.update(
+        {
+            "ALIGNED_ANALYTICS_SCHEDULER_TICK_S": "0.2",
+            "ALIGNED_ANALYTICS_FIRST_POST_SYNC_DELAY_S": "0",
+            "ALIGNED_ANALYTICS_SYNC_INTERVAL_S": "3600",
+            "ALIGNED_ANALYTICS_RELAY_POLL_INTERVAL_S": "0.2",
+            "ALIGNED_ANALYTICS_CONSUMER_RETRY_BASE_S": "0.05",
+        }
+    )
+    definition = build()
+    definition.name = schema
+    # The inbox's group is aligned-<router service>; give this run its own group name.
+    definition.event_router.service = schema
+    await _retry(lambda: start_groups_at_end(infra.kafka_bootstrap, f"aligned-{schema}", definition.event_router.topics()))
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap)
+    await _retry(producer.start)
+    pool = await asyncpg.create_pool(infra.database_url, min_size=1, max_size=5)
+    try:
+        async with running_service(definition) as svc:
+            yield Harness(svc, producer, pool, infra.kafka_bootstrap)
+    finally:
+        definition.event_router.service = "analytics"
+        await producer.stop()
+        await pool.close()
+        await _drop_schema(infra.database_url, schema)
+
+
+@pytest.fixture
+def brand() -> Identity:
+    return Identity(tenant_id=uuid.uuid4(), brand_id=uuid.uuid4(), user_id=f"user-{uuid.uuid4().hex[:6]}", role="owner")

@@ -1,0 +1,81 @@
+"""SQL for client settings (e-mail preferences, time zone, unsubscribe state)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+import orjson
+
+Row = dict[str, Any]
+_COLUMNS = "id, brand_id, email, preferences, time_zone, unsubscribed_at, token_version, created_at, updated_at"
+
+
+def _row(record: asyncpg.Record | None) -> Row | None:
+    if record is None:
+        return None
+    row = dict(record)
+    row["preferences"] = orjson.loads(row["preferences"])
+    return row
+
+
+async def ensure(conn: asyncpg.Connection, brand_id: uuid.UUID, email: str) -> Row:
+    """The address's settings, created with defaults on first use."""
+    await conn.execute(
+        "INSERT INTO client_settings (id, brand_id, email) VALUES ($1, $2, $3) ON CONFLICT (brand_id, email) DO NOTHING",
+        uuid.uuid4(), brand_id, email.lower(),
+    )
+    return await by_email(conn, brand_id, email)
+
+
+async def by_email(conn: asyncpg.Connection, brand_id: uuid.UUID, email: str) -> Row | None:
+    record = await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM client_settings WHERE brand_id = $1 AND email = $2", brand_id, email.lower()
+    )
+    return _row(record)
+
+
+async def get(conn: asyncpg.Connection, brand_id: uuid.UUID, settings_id: uuid.UUID) -> Row | None:
+    record = await conn.fetchrow(f"SELECT {_COLUMNS} FROM client_settings WHERE brand_id = $1 AND id = $2", brand_id, settings_id)
+    return _row(record)
+
+
+async def list_all(conn: asyncpg.Connection, brand_id: uuid.UUID) -> list[Row]:
+    records = await conn.fetch(f"SELECT {_COLUMNS} FROM client_settings WHERE brand_id = $1 ORDER BY email", brand_id)
+    return [_row(r) for r in records]
+
+
+async def update(conn: asyncpg.Connection, brand_id: uuid.UUID, email: str, *, preferences: dict | None,
+                 time_zone: str | None, subscribed: bool | None) -> Row:
+    await ensure(conn, brand_id, email)
+    record = await conn.fetchrow(
+        f"""UPDATE client_settings
+            SET preferences = coalesce($3::jsonb, preferences),
+                time_zone = coalesce($4, time_zone),
+                unsubscribed_at = CASE WHEN $5::boolean IS NULL THEN unsubscribed_at
+                                       WHEN $5 THEN NULL ELSE coalesce(unsubscribed_at, now()) END,
+                updated_at = now()
+            WHERE brand_id = $1 AND email = $2 RETURNING {_COLUMNS}""",
+        brand_id, email.lower(), orjson.dumps(preferences).decode() if preferences is not None else None, time_zone, subscribed,
+    )
+    return _row(record)
+
+
+async def unsubscribe(conn: asyncpg.Connection, brand_id: uuid.UUID, settings_id: uuid.UUID, token_version: int) -> Row | None:
+    """Idempotent: a second use keeps the first time; a token of an older version matches nothing."""
+    record = await conn.fetchrow(
+        f"""UPDATE client_settings SET unsubscribed_at = coalesce(unsubscribed_at, now()), updated_at = now()
+            WHERE brand_id = $1 AND id = $2 AND token_version = $3 RETURNING {_COLUMNS}""",
+        brand_id, settings_id, token_version,
+    )
+    return _row(record)
+
+
+async def rotate_token(conn: asyncpg.Connection, brand_id: uuid.UUID, settings_id: uuid.UUID) -> Row | None:
+    record = await conn.fetchrow(
+        f"""UPDATE client_settings SET token_version = token_version + 1, updated_at = now()
+            WHERE brand_id = $1 AND id = $2 RETURNING {_COLUMNS}""",
+        brand_id, settings_id,
+    )
+    return _row(record)

@@ -1,0 +1,122 @@
+"""What one domain event says for the audit trail: actor, entity, before/after (no I/O)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aligned_common.envelope import EventEnvelope
+
+# The field naming who acted, per event type (otherwise the producing service acted).
+_ACTOR_FIELDS: dict[str, str] = {
+    "publishing.job_created": "author_id",
+    "approval.approved": "decided_by",
+    "approval.rejected": "decided_by",
+    "approval.changes_requested": "decided_by",
+    "analytics.plan_accepted": "accepted_by",
+}
+
+# The first of these ids in the data names the entity, in this order of preference.
+_ENTITY_FIELDS: tuple[tuple[str, str], ...] = (
+    ("approval_id", "approval"),
+    ("job_id", "job"),
+    ("webhook_event_id", "webhook_event"),
+    ("endpoint_id", "webhook_endpoint"),
+    ("goal_id", "goal"),
+    ("plan_id", "plan"),
+    ("sync_id", "sync"),
+    ("connection_id", "connection"),
+    ("user_id", "member"),
+)
+
+# Status an event moves its entity to, where the event itself says so.
+_STATUS_AFTER: dict[str, tuple[str | None, str]] = {
+    "approval.approved": ("pending", "approved"),
+    "approval.rejected": ("pending", "rejected"),
+    "approval.changes_requested": ("pending", "changes_requested"),
+    "publishing.job_cancelled": (None, "cancelled"),
+    "publishing.job_published": (None, "published"),
+    "publishing.job_partially_published": (None, "partially_published"),
+    "publishing.job_failed": (None, "failed"),
+    "connections.connection_expired": (None, "expired"),
+    "connections.connection_revoked": (None, "revoked"),
+    "connections.connection_restored": (None, "active"),
+    "connections.disconnected": (None, "disconnected"),
+    "gateway.brand_archived": (None, "archived"),
+}
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    event_id: uuid.UUID
+    occurred_at: datetime
+    brand_id: uuid.UUID
+    tenant_id: uuid.UUID
+    source: str
+    action: str
+    actor: str
+    entity_type: str
+    entity_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    trace_id: str | None
+
+
+def entry_for(envelope: EventEnvelope) -> AuditEntry:
+    data = envelope.data
+    entity_type, entity_id = _entity(envelope)
+    before, after = _before_after(envelope.type, data)
+    return AuditEntry(
+        event_id=envelope.id,
+        occurred_at=envelope.time,
+        brand_id=envelope.brand_id,
+        tenant_id=envelope.tenant_id,
+        source=envelope.source,
+        action=envelope.type,
+        actor=_actor(envelope),
+        entity_type=entity_type,
+        entity_id=entity_id,
+        before=before,
+        after=after,
+        trace_id=trace_id_of(envelope.traceparent),
+    )
+
+
+def _actor(envelope: EventEnvelope) -> str:
+    field = _ACTOR_FIELDS.get(envelope.type)
+    value = envelope.data.get(field) if field else None
+    return str(value) if value else f"service:{envelope.source}"
+
+
+def _entity(envelope: EventEnvelope) -> tuple[str, str]:
+    for field, kind in _ENTITY_FIELDS:
+        value = envelope.data.get(field)
+        if value:
+            return kind, str(value)
+    if envelope.type.startswith("gateway.brand_"):
+        return "brand", str(envelope.brand_id)
+    return envelope.type.split(".", 1)[0], envelope.subject or str(envelope.brand_id)
+
+
+def _before_after(event_type: str, data: dict[str, Any]) -> tuple[dict | None, dict | None]:
+    if event_type == "gateway.member_role_changed":
+        return {"role": data.get("old_role")}, {"role": data.get("new_role")}
+    if event_type == "gateway.member_added":
+        return None, {"role": data.get("role"), "email": data.get("email")}
+    if event_type == "publishing.job_updated":
+        return None, {k: data.get(k) for k in ("status", "content", "scheduled_at")}
+    if event_type == "publishing.job_created":
+        return None, {"status": "pending_approval" if data.get("requires_approval") else "created",
+                      "content": data.get("content"), "scheduled_at": data.get("scheduled_at")}
+    if event_type in _STATUS_AFTER:
+        before, after = _STATUS_AFTER[event_type]
+        return ({"status": before} if before else None), {"status": after}
+    return None, None
+
+
+def trace_id_of(traceparent: str | None) -> str | None:
+    """The trace id of a W3C traceparent (00-<trace id>-<span id>-<flags>)."""
+    parts = (traceparent or "").split("-")
+    return parts[1] if len(parts) == 4 and len(parts[1]) == 32 else None

@@ -1,0 +1,45 @@
+"""Event routers: the workflow consumer and the audit consumer (two consumer groups).
+
+The audit trail has its own EventRouter (service `<name>_audit`, so its own consumer group
+and its own processed_events entries): it subscribes to every aligned.*.events topic, and
+neither consumer waits on the other's failures or lag. The alternative, one router whose
+workflow handlers also append the audit row, would have tied every audit row to the
+workflow's retries and dead letters.
+"""
+
+from __future__ import annotations
+
+from aligned_common.events.gateway import BrandArchived, BrandCreated, MemberAdded, MemberRemoved, MemberRoleChanged
+from aligned_common.events.publishing import JobCancelled, JobCreated, JobUpdated
+from aligned_common.events.registry import EVENT_TYPES
+from aligned_common.inbox import EventRouter
+
+from aligned_approval.service_layer import audit, members, rounds
+
+
+def workflow_router(service: str, base_url: str) -> EventRouter:
+    events = EventRouter(service=service)
+
+    @events.on(JobCreated)
+    async def on_job_created(uow, envelope, data: JobCreated) -> None:
+        await rounds.on_job_created(uow, envelope, data, base_url=base_url)
+
+    @events.on(JobUpdated)
+    async def on_job_updated(uow, envelope, data: JobUpdated) -> None:
+        await rounds.on_job_updated(uow, envelope, data, base_url=base_url)
+
+    events.on(JobCancelled)(rounds.on_job_cancelled)
+    events.on(BrandCreated)(members.on_brand_created)
+    events.on(BrandArchived)(members.on_brand_archived)
+    events.on(MemberAdded)(members.on_member_added)
+    events.on(MemberRoleChanged)(members.on_member_role_changed)
+    events.on(MemberRemoved)(members.on_member_removed)
+    return events
+
+
+def audit_router(service: str) -> EventRouter:
+    events = EventRouter(service=f"{service}_audit")
+    for model in EVENT_TYPES.values():
+        events.on(model)(audit.append_event)
+    return events
+

@@ -1,0 +1,227 @@
+"""HTTP API: translate requests, call a handler, translate the answer."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import AwareDatetime, EmailStr
+
+from aligned_common.app import ServiceContext, context_of
+from aligned_common.identity import Identity, current_identity
+
+from aligned_approval.domain.decisions import Status
+from aligned_approval.domain.escalation import RuleIn
+from aligned_approval.entrypoints.schemas import ClientSettingsIn, DecisionIn, LinkIn, PolicyIn, RoundPatch
+from aligned_approval.service_layer import audit, clients, decisions, links, policies, queries, rules
+
+router = APIRouter(prefix="/v1")
+public = APIRouter()  # no login: the signed token in the path is the authority
+
+
+def _secret(ctx: ServiceContext) -> bytes:
+    return ctx.settings.link_secret_bytes()
+
+
+# -- approval rounds -----------------------------------------------------------------------
+@router.get("/approvals")
+async def list_approvals(
+    status: Status | None = None,
+    reviewer: str | None = Query(default=None, description="A user id, or 'me'"),
+    min_age_hours: float | None = Query(default=None, ge=0),
+    cursor: str | None = None,
+    limit: int = Query(default=50, ge=1, le=200),
+    identity: Identity = Depends(current_identity),
+    ctx: ServiceContext = Depends(context_of),
+) -> dict[str, Any]:
+    items, next_cursor = await queries.list_rounds(
+        ctx.pool, ctx.schema, identity, status=status.value if status else None, reviewer=reviewer,
+        min_age_hours=min_age_hours, cursor=cursor, limit=limit,
+    )
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get("/approvals/{approval_id}")
+async def get_approval(approval_id: uuid.UUID, identity: Identity = Depends(current_identity),
+                       ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
+    return await queries.get_round(ctx.pool, ctx.schema, identity, approval_id)
+
+
+@router.get("/jobs/{job_id}/approvals")
+async def job_rounds(job_id: uuid.UUID, identity: Identity = Depends(current_identity),
+                     ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
+    return {"items": await queries.rounds_of_job(ctx.pool, ctx.schema, identity, job_id)}
+
+
+@router.post("/approvals/{approval_id}/decision")
+async def decide(approval_id: uuid.UUID, body: DecisionIn, identity: Identity = Depends(current_identity),
+                 ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
+    return await decisions.decide_as_member(ctx.pool, ctx.schema, identity, approval_id, body.decision, body.comment,
+                                            base_url=ctx.settings.public_base_url)
+
+
+@router.patch("/approvals/{approval_id}")
+async def edit_round(approval_id: uuid.UUID, body: RoundPatch, identity: Identity = Depends(current_identity),
+                     ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
+    return await decisions.update_round(ctx.pool, ctx.schema, identity, approval_id, note=body.note,
+                                        approver_users=body.approver_users)
+
+
+@router.get("/reviewers")
+async def list_reviewers(identity: Identity = Depends(current_identity),
+                         ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
+    return {"items": await queries.reviewers(ctx.pool, ctx.schema, identity)}
+
+
+# -- review links --------------------------------------------------------------------------
+@router.post("/approvals/{approval_id}/links", status_code=201)
+async def create_link(approval_id: uuid.UUID, body: LinkIn, identity: Identity = Depends(current_identity),
+                      ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
+    return await links.create_link(
+        ctx.pool, ctx.schema, identity, approval_id, recipient=str(body.recipient) if body.recipient else None,
+        expires_in_hours=body.expires_in_hours or ctx.settings.review_link_ttl_hours, secret=_secret(ctx),
+        base_url=ctx.settings.public_base_url,
+    )
+
+
+@router.delete("/approvals/{approval_id}/links/{link_id}", status_code=204)
+async def revoke_link(approval_id: uuid.UUID, link_id: uuid.UUID, identity: Identity = Depends(current_identity),
+                      ctx: ServiceContext = Depends(context_of)) -> Response:
+    await links.revoke_link(ctx.pool, ctx.schema, identity, approval_id, link_id)
+    return Response(status_code=204)
+
+
+@public.get("/review/{token}")
+async def review_page(token: str, ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
+    return await links.view(ctx.pool, ctx.schema, token, secret=_secret(ctx))
+
+
+@public.post("/review/{token}")
+async def review_decide(token: str, body: DecisionIn, ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
+    return await links.decide(ctx.pool, ctx.schema, token, body.decision, body.comment, secret=_secret(ctx),
+                              base_url=ctx.settings.public_base_url)
+
+
+# -- policies ------------------------------------------------------------------------------
+@router.get("/policies")
+async def list_policies(identity: Identity = Depends(current_identity), ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
+    return {"items": await policies.list_all(ctx.pool, ctx.schema, identity)}
+
+
+@router.put("/policies")
+async def put_policy(body: PolicyIn, identity: Identity = Depends(current_identity),
+                     ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
+    return await policies.put(ctx.pool, ctx.schema, identity, **body.model_dump(mode="python"))
+
+
+@router.get("/policies/effective")
+async def effective_policy(connection_id: uuid.UUID | None = None, user_id: str | None = None,
+                           identity: Identity = Depends(current_identity),
+                           ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
+    return await policies.effective(ctx.pool, ctx.schema, identity, connection_id, user_id)
+
+
+@router.delete("/policies/{policy_id}", status_code=204)
+async def delete_policy(policy_id: uuid.UUID, identity: Identity = Depends(current_identity),
+                        ctx: ServiceContext = Depends(context_of)) -> Response:
+    await policies.delete(ctx.pool, ctx.schema, identity, policy_id)
+    return Response(status_code=204)
+
+
+# -- escalation rules ----------------------------------------------------------------------
+@router.post("/escalation-rules", status_code=201)
+async def create_rule(body: RuleIn, identity: Identity = Depends(current_identity),
+                      ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
+    return await rules.create(ctx.pool, ctx.schema, identity, body)
+
+
+@router.get("/escalation-rules")
+async def list_rules(identity: Identity = Depends(current_identity), ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
+    return {"items": await rules.list_all(ctx.pool, ctx.schema, identity)}
+
+
+@router.get("/escalation-rules/{rule_id}")
+async def get_rule(rule_id: uuid.UUID, identity: Identity = Depends(current_identity),
+                   ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
+    return await rules.get(ctx.pool, ctx.schema, identity, rule_id)
+
+
+@router.put("/escalation-rules/{rule_id}")
+async def replace_rule(rule_id: uuid.UUID, body: RuleIn, identity: Identity = Depends(current_identity),
+                       ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
+    return await rules.replace(ctx.pool, ctx.schema, identity, rule_id, body)
+
+
+@router.delete("/escalation-rules/{rule_id}", status_code=204)
+async def delete_rule(rule_id: uuid.UUID, identity: Identity = Depends(current_identity),
+                      ctx: ServiceContext = Depends(context_of)) -> Response:
+    await rules.delete(ctx.pool, ctx.schema, identity, rule_id)
+    return Response(status_code=204)
+
+
+# -- client settings and unsubscribe -------------------------------------------------------
+@router.get("/client-settings")
+async def list_client_settings(identity: Identity = Depends(current_identity),
+                               ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
+    rows = await clients.list_clients(ctx.pool, ctx.schema, identity)
+    return {"items": [clients.present(r, _secret(ctx), ctx.settings.public_base_url) for r in rows]}
+
+
+@router.get("/client-settings/{email}")
+async def get_client_settings(email: EmailStr, identity: Identity = Depends(current_identity),
+                              ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
+    row = await clients.get_client(ctx.pool, ctx.schema, identity, str(email))
+    return clients.present(row, _secret(ctx), ctx.settings.public_base_url)
+
+
+@router.put("/client-settings/{email}")
+async def put_client_settings(email: EmailStr, body: ClientSettingsIn, identity: Identity = Depends(current_identity),
+                              ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
+    preferences = body.preferences.model_dump(exclude_none=True) if body.preferences else None
+    row = await clients.put_client(ctx.pool, ctx.schema, identity, str(email), preferences=preferences,
+                                   time_zone=body.time_zone, subscribed=body.subscribed)
+    return clients.present(row, _secret(ctx), ctx.settings.public_base_url)
+
+
+@router.delete("/client-settings/{email}/unsubscribe-tokens", status_code=204)
+async def revoke_unsubscribe_tokens(email: EmailStr, identity: Identity = Depends(current_identity),
+                                    ctx: ServiceContext = Depends(context_of)) -> Response:
+    await clients.revoke_tokens(ctx.pool, ctx.schema, identity, str(email))
+    return Response(status_code=204)
+
+
+@public.get("/unsubscribe/{token}")
+async def unsubscribe(token: str, ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
+    return await clients.unsubscribe(ctx.pool, ctx.schema, token, secret=_secret(ctx))
+
+
+# -- audit trail ---------------------------------------------------------------------------
+@router.get("/audit-logs")
+async def audit_logs(
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    since: AwareDatetime | None = Query(default=None, alias="from"),
+    until: AwareDatetime | None = Query(default=None, alias="to"),
+    cursor: str | None = None,
+    limit: int = Query(default=100, ge=1, le=500),
+    identity: Identity = Depends(current_identity),
+    ctx: ServiceContext = Depends(context_of),
+) -> dict[str, Any]:
+    items, next_cursor = await audit.query(
+        ctx.pool, ctx.schema, identity, entity_type=entity_type, entity_id=entity_id, actor=actor, action=action,
+        since=since, until=until, cursor=cursor, limit=limit,
+    )
+    return {"items": items, "next_cursor": next_cursor}
+
+
+def all_routes() -> APIRouter:
+    combined = APIRouter()
+    combined.include_router(router)
+    combined.include_router(public)
+    return combined
+
+
+

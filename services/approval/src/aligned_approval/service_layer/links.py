@@ -1,0 +1,95 @@
+"""Review links: signed, expiring, revocable, single-use links for clients without an account."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from aligned_common.db import UnitOfWork
+from aligned_common.identity import Identity, require_role
+from aligned_common.problems import Problem
+
+from aligned_approval.adapters import approvals, links
+from aligned_approval.domain import tokens
+from aligned_approval.domain.decisions import Decision, Status, link_actor
+from aligned_approval.domain.preview import per_platform
+from aligned_approval.service_layer import notify
+from aligned_approval.service_layer.decisions import apply_decision, locked, not_found
+
+PURPOSE = "review-link"
+
+
+def link_url(base_url: str, token: str) -> str:
+    return f"{base_url.rstrip('/')}/review/{token}"
+
+
+async def create_link(pool: asyncpg.Pool, schema: str, identity: Identity, approval_id: uuid.UUID, *,
+                      recipient: str | None, expires_in_hours: float, secret: bytes, base_url: str) -> dict[str, Any]:
+    require_role(identity, "owner", "admin", "editor", "approver")
+    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
+        round_ = await approvals.get_round(uow.conn, identity.brand_id, approval_id, lock=True)
+        if round_ is None:
+            raise not_found(approval_id)
+        if round_["status"] != Status.PENDING:
+            raise locked(round_)
+        expires_at = datetime.now(UTC) + timedelta(hours=expires_in_hours)
+        link = await links.insert(uow.conn, identity.brand_id, approval_id, recipient=recipient,
+                                  created_by=identity.user_id, expires_at=expires_at)
+        token = tokens.sign(PURPOSE, {"l": str(link["id"]), "b": str(identity.brand_id)}, secret)
+        url = link_url(base_url, token)
+        if recipient:
+            await notify.review_link(uow.conn, round_, recipient, url, link["id"])
+    return {**link, "token": token, "url": url}
+
+
+async def revoke_link(pool: asyncpg.Pool, schema: str, identity: Identity, approval_id: uuid.UUID, link_id: uuid.UUID) -> None:
+    require_role(identity, "owner", "admin", "editor", "approver")
+    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
+        if not await links.revoke(uow.conn, identity.brand_id, approval_id, link_id):
+            raise Problem(404, "Review link not found", detail=f"no link {link_id} on approval {approval_id}")
+
+
+def _claims(token: str, secret: bytes) -> tuple[uuid.UUID, uuid.UUID]:
+    try:
+        payload = tokens.verify(PURPOSE, token, secret)
+        return uuid.UUID(payload["l"]), uuid.UUID(payload["b"])
+    except (tokens.InvalidToken, KeyError, ValueError, TypeError):
+        raise Problem(404, "Review link not found", detail="this link is not valid") from None
+
+
+def _usable(link: dict[str, Any] | None) -> dict[str, Any]:
+    if link is None:
+        raise Problem(404, "Review link not found", detail="this link is not valid")
+    if link["revoked_at"] is not None:
+        raise Problem(410, "Review link revoked", detail="this link was revoked; ask for a new one")
+    if link["used_at"] is not None:
+        raise Problem(410, "Review link used", detail=f"this link was already used ({link['used_decision']})")
+    if link["expires_at"] <= datetime.now(UTC):
+        raise Problem(410, "Review link expired", detail="this link has expired; ask for a new one")
+    return link
+
+
+async def view(pool: asyncpg.Pool, schema: str, token: str, *, secret: bytes) -> dict[str, Any]:
+    link_id, brand_id = _claims(token, secret)  # the signature vouches for the brand scope below
+    async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
+        link = _usable(await links.get(uow.conn, brand_id, link_id))
+        round_ = await approvals.get_round(uow.conn, brand_id, link["approval_id"])
+    return {
+        "approval_id": round_["id"], "job_id": round_["job_id"], "round": round_["round"], "status": round_["status"],
+        "scheduled_at": round_["scheduled_at"], "expires_at": link["expires_at"], "content": round_["content"],
+        "platforms": per_platform(round_["content"], round_["targets"]),
+    }
+
+
+async def decide(pool: asyncpg.Pool, schema: str, token: str, decision: Decision, comment: str | None, *,
+                 secret: bytes, base_url: str) -> dict[str, Any]:
+    link_id, brand_id = _claims(token, secret)
+    async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
+        link = _usable(await links.get(uow.conn, brand_id, link_id, lock=True))
+        round_ = await approvals.get_round(uow.conn, brand_id, link["approval_id"], lock=True)
+        decided = await apply_decision(uow, round_, decision, comment, link_actor(link_id), base_url=base_url)
+        await links.mark_used(uow.conn, link_id, decision.value)
+    return decided

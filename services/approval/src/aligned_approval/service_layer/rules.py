@@ -1,0 +1,59 @@
+"""Escalation rules CRUD (validation lives in domain.escalation.RuleIn)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+
+from aligned_common.db import UnitOfWork
+from aligned_common.identity import Identity, require_role
+from aligned_common.problems import Problem
+
+from aligned_approval.adapters import escalations
+from aligned_approval.domain.escalation import RuleIn
+
+EDITORS = ("owner", "admin")
+READERS = ("owner", "admin", "editor", "approver")
+
+
+def _missing(rule_id: uuid.UUID) -> Problem:
+    return Problem(404, "Escalation rule not found", detail=f"no rule {rule_id} in this brand")
+
+
+async def create(pool: asyncpg.Pool, schema: str, identity: Identity, rule: RuleIn) -> dict[str, Any]:
+    require_role(identity, *EDITORS)
+    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
+        return await escalations.insert_rule(uow.conn, identity.brand_id, rule)
+
+
+async def replace(pool: asyncpg.Pool, schema: str, identity: Identity, rule_id: uuid.UUID, rule: RuleIn) -> dict[str, Any]:
+    require_role(identity, *EDITORS)
+    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
+        row = await escalations.replace_rule(uow.conn, identity.brand_id, rule_id, rule)
+    if row is None:
+        raise _missing(rule_id)
+    return row
+
+
+async def get(pool: asyncpg.Pool, schema: str, identity: Identity, rule_id: uuid.UUID) -> dict[str, Any]:
+    require_role(identity, *READERS)
+    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
+        row = await escalations.get_rule(uow.conn, identity.brand_id, rule_id)
+    if row is None:
+        raise _missing(rule_id)
+    return row
+
+
+async def list_all(pool: asyncpg.Pool, schema: str, identity: Identity) -> list[dict[str, Any]]:
+    require_role(identity, *READERS)
+    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
+        return await escalations.list_rules(uow.conn, identity.brand_id)
+
+
+async def delete(pool: asyncpg.Pool, schema: str, identity: Identity, rule_id: uuid.UUID) -> None:
+    require_role(identity, *EDITORS)
+    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
+        if not await escalations.delete_rule(uow.conn, identity.brand_id, rule_id):
+            raise _missing(rule_id)
