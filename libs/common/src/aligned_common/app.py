@@ -60,6 +60,7 @@ class ServiceDefinition:
     extra_event_routers: list[EventRouter] = field(default_factory=list)
     background: list[Loop] = field(default_factory=list)
     on_startup: Loop | None = None
+    on_shutdown: Loop | None = None  # after consumers and loops stopped, before the pool closes
     with_relay: bool = True
     title: str | None = None
 
@@ -140,6 +141,8 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
                     await task
             if ctx.relay is not None:
                 await ctx.relay.stop()
+            if definition.on_shutdown is not None:
+                await definition.on_shutdown(ctx)
             await ctx.pool.close()
             log.info("service stopped", extra={"ctx_service": definition.name})
 

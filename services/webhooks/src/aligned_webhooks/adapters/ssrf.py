@@ -1,0 +1,100 @@
+"""Refuse outbound targets inside our own network (SSRF).
+
+A brand chooses the URL we POST to, so without this guard it could make us call the cloud
+metadata service (169.254.169.254), a database on 10.x, or our own services on loopback. The
+host is resolved and EVERY address checked, at registration and again right before each
+delivery (DNS can change in between); the request is then sent to the address that was checked,
+so a second lookup cannot swap in an internal address (DNS rebinding).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class RefusedTarget(ValueError):
+    """The URL may not be called; the message says why (shown to the brand)."""
+
+
+@dataclass(frozen=True)
+class TargetPolicy:
+    allow_loopback: bool = False
+    allow_http: bool = False
+
+
+@dataclass(frozen=True)
+class CheckedTarget:
+    url: str  # as registered
+    host: str
+    address: IpAddress  # the checked address the request must go to
+
+
+def address_problem(address: IpAddress, policy: TargetPolicy) -> str | None:
+    """Why this address may not be a target, or None when it may."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # ::ffff:10.0.0.1 is 10.0.0.1
+    if address.is_loopback:
+        return None if policy.allow_loopback else "loopback address"
+    # Order matters: link-local and the like are also "private" in Python's table, and the
+    # more specific reason is more useful to whoever registered the URL.
+    checks = (
+        ("link-local address", address.is_link_local),
+        ("multicast address", address.is_multicast),
+        ("unspecified address", address.is_unspecified),
+        ("reserved address", address.is_reserved),
+        ("private address", address.is_private),
+        ("non-global address", not address.is_global),
+    )
+    return next((reason for reason, hit in checks if hit), None)
+
+
+def check_url_shape(url: str, policy: TargetPolicy) -> tuple[str, int]:
+    """Scheme, host and port of a target URL, or RefusedTarget."""
+    parts = urlsplit(url)
+    allowed_schemes = ("https", "http") if policy.allow_http else ("https",)
+    if parts.scheme not in allowed_schemes:
+        raise RefusedTarget(f"the URL scheme must be {' or '.join(allowed_schemes)}")
+    if not parts.hostname:
+        raise RefusedTarget("the URL has no host")
+    if parts.username or parts.password:
+        raise RefusedTarget("credentials in the URL are not allowed")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as error:
+        raise RefusedTarget("the URL has an invalid port") from error
+    return parts.hostname, port
+
+
+async def resolve(host: str, port: int) -> list[IpAddress]:
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        pass
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as error:
+        raise RefusedTarget(f"the host {host!r} does not resolve") from error
+    # Scope ids (fe80::1%eth0) are dropped: the address itself decides.
+    return list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos))
+
+
+async def check_target(url: str, policy: TargetPolicy) -> CheckedTarget:
+    """Resolve and check; raises RefusedTarget before any connection is made."""
+    host, port = check_url_shape(url, policy)
+    addresses = await resolve(host, port)
+    if not addresses:
+        raise RefusedTarget(f"the host {host!r} does not resolve")
+    for address in addresses:
+        problem = address_problem(address, policy)
+        if problem:
+            # One bad address refuses the host: otherwise a name with a public and a private
+            # address would reach the private one whenever the resolver ordered it first.
+            raise RefusedTarget(f"{host} resolves to {address}, a {problem}; it cannot receive webhooks")
+    return CheckedTarget(url=url, host=host, address=addresses[0])

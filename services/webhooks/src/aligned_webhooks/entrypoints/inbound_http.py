@@ -1,0 +1,77 @@
+"""POST /webhooks/{provider}: the public door for platform webhooks (no identity headers)."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from aligned_common.app import ServiceContext, context_of
+from aligned_common.problems import problem_response
+
+from aligned_webhooks.domain.inbound import Rejection
+from aligned_webhooks.metrics import INBOUND_ACCEPTED, INBOUND_REJECTED
+from aligned_webhooks.service_layer import ingest
+
+log = logging.getLogger(__name__)
+
+router = APIRouter()
+
+_STATUS = {
+    Rejection.UNKNOWN_PROVIDER: (404, "Unknown webhook provider"),
+    Rejection.OVERSIZE: (413, "Webhook body too large"),
+    Rejection.MALFORMED: (400, "Malformed webhook"),
+    Rejection.BAD_SIGNATURE: (401, "Invalid webhook signature"),
+    Rejection.STALE_TIMESTAMP: (401, "Stale webhook timestamp"),
+}
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    """The raw body, refusing as soon as it passes `limit` (never buffering a huge body)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _TooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _reject(provider_label: str, reason: Rejection, detail: str, path: str) -> JSONResponse:
+    INBOUND_REJECTED.labels(provider_label, reason.value).inc()
+    log.info("inbound webhook refused", extra={"ctx_provider": provider_label, "ctx_reason": reason.value})
+    status, title = _STATUS[reason]
+    return problem_response(status, title, detail, instance=path, reason=reason.value)
+
+
+@router.post("/webhooks/{provider}", status_code=202, tags=["inbound"])
+async def receive_webhook(provider: str, request: Request, ctx: ServiceContext = Depends(context_of)) -> JSONResponse:
+    """Verified, deduplicated and stored before the answer; processed asynchronously.
+
+    202 for a new event, a redelivery and an event for an account no brand has connected
+    (status "unmatched": stored but not emitted, so the platform stops retrying it).
+    """
+    registry = ctx.deps["providers"]
+    known = registry.get(provider)
+    if known is None:
+        return _reject("unknown", Rejection.UNKNOWN_PROVIDER, f"no webhook provider {provider!r}", request.url.path)
+    try:
+        body = await _read_limited(request, ctx.settings.max_body_bytes)
+    except _TooLarge:
+        return _reject(provider, Rejection.OVERSIZE, f"the limit is {ctx.settings.max_body_bytes} bytes", request.url.path)
+    try:
+        delivery = ingest.verify(known, request.headers, body, ctx.settings.signature_tolerance_s)
+    except ingest.Rejected as rejected:
+        return _reject(provider, rejected.reason, rejected.detail, request.url.path)
+    outcome, event_id = await ingest.store(ctx.pool, ctx.schema, delivery)
+    INBOUND_ACCEPTED.labels(provider, outcome.value).inc()
+    return JSONResponse({"status": outcome.value, "id": str(event_id) if event_id else None}, status_code=202)

@@ -1,0 +1,21 @@
+"""Which brand owns a platform account, kept from the connections service's events."""
+
+from __future__ import annotations
+
+from aligned_common.db import UnitOfWork
+from aligned_common.envelope import EventEnvelope
+from aligned_common.events.connections import Connected, Disconnected
+
+from aligned_webhooks.adapters import inbound_store
+
+
+async def account_connected(uow: UnitOfWork, envelope: EventEnvelope, data: Connected) -> None:
+    if not data.account_id:
+        return  # nothing to route by
+    await inbound_store.remember_account(
+        uow.conn, data.platform, data.account_id, envelope.brand_id, envelope.tenant_id, data.connection_id
+    )
+
+
+async def account_disconnected(uow: UnitOfWork, envelope: EventEnvelope, data: Disconnected) -> None:
+    await inbound_store.forget_account(uow.conn, envelope.brand_id, data.connection_id)

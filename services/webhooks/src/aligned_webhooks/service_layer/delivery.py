@@ -1,0 +1,121 @@
+"""One delivery try, start to finish: guard, sign, send, record the outcome and what follows."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import asyncpg
+import httpx
+
+from aligned_common.db import UnitOfWork
+from aligned_common.events.webhooks import EndpointDisabled
+from aligned_common.platforms import standard_webhooks
+
+from aligned_webhooks.adapters import delivery_store, sender
+from aligned_webhooks.adapters.delivery_store import ClaimedDelivery
+from aligned_webhooks.adapters.secret_box import SecretBox
+from aligned_webhooks.adapters.sender import SendResult
+from aligned_webhooks.adapters.ssrf import RefusedTarget, TargetPolicy, check_target
+from aligned_webhooks.config import Settings
+from aligned_webhooks.domain.endpoints import failing_too_long, previous_secret_valid
+from aligned_webhooks.domain.retry import next_delay_s, parse_retry_after
+from aligned_webhooks.metrics import DELIVERY_ATTEMPTS, DELIVERY_SECONDS, ENDPOINTS_DISABLED
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DeliveryDeps:
+    pool: asyncpg.Pool
+    schema: str
+    settings: Settings
+    box: SecretBox
+    client: httpx.AsyncClient
+
+
+def signing_secrets(delivery: ClaimedDelivery, box: SecretBox, now: datetime) -> list[str]:
+    context = str(delivery.endpoint_id)
+    secrets = [box.open(delivery.secret, context)]
+    if delivery.previous_secret and previous_secret_valid(delivery.previous_secret_expires_at, now):
+        secrets.append(box.open(delivery.previous_secret, context))
+    return secrets
+
+
+async def attempt(deps: DeliveryDeps, delivery: ClaimedDelivery) -> float | None:
+    """Try once and record it; returns the wait before the next try, or None when finished."""
+    requested_at = datetime.now(UTC)
+    result = await _send(deps, delivery, requested_at)
+    DELIVERY_ATTEMPTS.labels("success" if result.succeeded else "failure").inc()
+    if result.status_code is not None:
+        DELIVERY_SECONDS.observe(result.latency_ms / 1000)
+    return await record_outcome(deps, delivery, requested_at, result)
+
+
+async def _send(deps: DeliveryDeps, delivery: ClaimedDelivery, requested_at: datetime) -> SendResult:
+    settings = deps.settings
+    policy = TargetPolicy(allow_loopback=settings.allow_loopback_targets, allow_http=settings.allow_http_targets)
+    try:
+        # Checked again at every try: the name may resolve elsewhere than at registration.
+        target = await check_target(delivery.url, policy)
+    except RefusedTarget as refused:
+        return SendResult(None, 0.0, None, f"refused target: {refused}", None)
+    headers = standard_webhooks.signed_headers(
+        signing_secrets(delivery, deps.box, requested_at), str(delivery.event_id), delivery.payload,
+        int(requested_at.timestamp()),
+    )
+    return await sender.post(
+        deps.client, target, delivery.payload, headers,
+        timeout_s=settings.delivery_timeout_s, excerpt_bytes=settings.response_excerpt_bytes,
+    )
+
+
+async def record_outcome(
+    deps: DeliveryDeps, delivery: ClaimedDelivery, requested_at: datetime, result: SendResult
+) -> float | None:
+    settings = deps.settings
+    async with UnitOfWork(deps.pool, deps.schema, brand_id=delivery.brand_id) as uow:
+        conn = uow.conn
+        await delivery_store.record_attempt(
+            conn, delivery, requested_at, result.status_code, result.latency_ms, result.excerpt, result.error
+        )
+        if result.succeeded:
+            await delivery_store.finish(conn, delivery.id, "succeeded", result.status_code, None)
+            await delivery_store.mark_endpoint_healthy(conn, delivery.endpoint_id)
+            return None
+        error = result.error or f"HTTP {result.status_code}"
+        if result.status_code == 410:
+            # 410 Gone is the receiver saying "stop": no retries, and no more deliveries.
+            await delivery_store.finish(conn, delivery.id, "failed", 410, "endpoint answered 410 Gone")
+            await _disable(uow, delivery, "the endpoint answered 410 Gone")
+            return None
+        failing_since = await delivery_store.mark_endpoint_failing(conn, delivery.endpoint_id)
+        if failing_too_long(failing_since, datetime.now(UTC), settings.disable_after_failing_s):
+            await _disable(uow, delivery, f"every delivery failed since {failing_since.isoformat()}")
+        delay = next_delay_s(
+            delivery.round_attempts + 1,
+            settings.retry_schedule_s,
+            scale=settings.retry_scale,
+            jitter=settings.retry_jitter,
+            retry_after_s=parse_retry_after(result.retry_after),
+            max_retry_after_s=settings.max_retry_after_s,
+        )
+        if delay is None:
+            # Exhausted deliveries are kept (status failed) so the brand can replay them.
+            await delivery_store.finish(conn, delivery.id, "failed", result.status_code, error)
+            return None
+        await delivery_store.retry_later(conn, delivery.id, delay, result.status_code, error)
+        return delay
+
+
+async def _disable(uow: UnitOfWork, delivery: ClaimedDelivery, reason: str) -> None:
+    url = await delivery_store.disable_endpoint(uow.conn, delivery.endpoint_id, reason)
+    if url is None:
+        return  # another try disabled it first: one event is enough
+    ENDPOINTS_DISABLED.labels("gone" if "410" in reason else "failing").inc()
+    log.warning("webhook endpoint disabled", extra={"ctx_endpoint_id": str(delivery.endpoint_id), "ctx_reason": reason})
+    await uow.emit(
+        EndpointDisabled(endpoint_id=delivery.endpoint_id, url=url, reason=reason),
+        brand_id=delivery.brand_id, tenant_id=delivery.tenant_id, subject=str(delivery.endpoint_id),
+    )

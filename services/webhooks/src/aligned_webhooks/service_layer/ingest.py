@@ -1,0 +1,82 @@
+"""Inbound webhooks: verify, parse, then store and emit in one transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+
+import asyncpg
+
+from aligned_common.db import UnitOfWork
+from aligned_common.events.webhooks import Received
+from aligned_common.platforms import InvalidSignature, MalformedWebhook, StaleTimestamp
+from aligned_common.platforms.standard_webhooks import HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP
+
+from aligned_webhooks.adapters import inbound_store
+from aligned_webhooks.adapters.providers import Provider, signed_at
+from aligned_webhooks.domain.inbound import IngestOutcome, Rejection, VerifiedDelivery
+
+# Headers worth keeping with the raw body (enough to re-verify it); the rest is noise or private.
+KEPT_HEADERS = (HEADER_ID, HEADER_TIMESTAMP, HEADER_SIGNATURE, "content-type", "user-agent")
+
+
+class Rejected(Exception):
+    def __init__(self, reason: Rejection, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def verify(provider: Provider, headers: Mapping[str, str], body: bytes, tolerance_s: float) -> VerifiedDelivery:
+    """Signature and timestamp first (on the raw bytes), then the body's meaning; raises Rejected."""
+    try:
+        verified = provider.verify(headers, body, tolerance_s)
+        parsed = provider.parse(body)
+    except MalformedWebhook as error:
+        raise Rejected(Rejection.MALFORMED, str(error)) from error
+    except StaleTimestamp as error:
+        raise Rejected(Rejection.STALE_TIMESTAMP, str(error)) from error
+    except InvalidSignature as error:
+        raise Rejected(Rejection.BAD_SIGNATURE, str(error)) from error
+    lowered = {k.lower(): v for k, v in headers.items()}
+    return VerifiedDelivery(
+        provider=provider.name,
+        provider_event_id=verified.webhook_id,
+        signed_at=signed_at(verified),
+        headers={name: lowered[name] for name in KEPT_HEADERS if name in lowered},
+        raw_body=body,
+        parsed=parsed,
+    )
+
+
+async def store(pool: asyncpg.Pool, schema: str, delivery: VerifiedDelivery) -> tuple[IngestOutcome, uuid.UUID | None]:
+    """Store once per provider event id and emit webhooks.received for each brand of the account.
+
+    Runs as the worker role: the request names a platform account, not a brand, and the
+    account's brands are only known after the lookup (an unmatched event has none at all).
+    """
+    event_id = uuid.uuid4()
+    async with UnitOfWork(pool, schema, role="worker") as uow:
+        owners = await inbound_store.owners_of(uow.conn, delivery.provider, delivery.parsed.account_id)
+        if not await inbound_store.insert_event(uow.conn, event_id, delivery, owners):
+            return IngestOutcome.DUPLICATE, None
+        for owner in owners:
+            await uow.emit(_received(event_id, delivery), brand_id=owner.brand_id, tenant_id=owner.tenant_id,
+                           subject=delivery.parsed.remote_post_id or delivery.parsed.account_id)
+    return (IngestOutcome.ACCEPTED if owners else IngestOutcome.UNMATCHED), event_id
+
+
+def _received(event_id: uuid.UUID, delivery: VerifiedDelivery) -> Received:
+    parsed = delivery.parsed
+    return Received(
+        webhook_event_id=event_id,
+        provider=delivery.provider,
+        provider_event_id=delivery.provider_event_id,
+        kind=parsed.kind,
+        account_id=parsed.account_id,
+        remote_post_id=parsed.remote_post_id,
+        post_status=parsed.post_status,
+        metrics=parsed.metrics,
+        post_url=parsed.post_url,
+        occurred_at=parsed.occurred_at,
+    )

@@ -1,0 +1,81 @@
+"""Helpers for tests that drive the webhooks service: signed inbound webhooks as a platform sends
+them, a local receiver for outbound deliveries, and polling with a deadline."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import asyncpg
+from fastapi import Request, Response
+
+from aligned_common.db import UnitOfWork
+from aligned_common.platforms.standard_webhooks import WebhookSecret
+from aligned_common.platforms.standard_webhooks import signed_headers as webhook_headers
+
+SANDBOX_SECRET = WebhookSecret.generate()
+
+
+async def query(pool: asyncpg.Pool, schema: str, sql: str, *args) -> list[asyncpg.Record]:
+    """Tests look at the service's tables across brands, as the worker role does."""
+    async with UnitOfWork(pool, schema, role="worker") as uow:
+        return await uow.conn.fetch(sql, *args)
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout_s: float = 30, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def sandbox_webhook(
+    event_type: str, data: dict, *, secret: str = SANDBOX_SECRET, webhook_id: str | None = None, timestamp: int | None = None
+) -> tuple[bytes, dict[str, str]]:
+    """A body and headers shaped and signed like the sandbox platform's webhooks."""
+    body = json.dumps({"type": event_type, "timestamp": "2030-01-01T00:00:00+00:00", "data": data}).encode()
+    headers = webhook_headers(secret, webhook_id or f"msg_{uuid.uuid4().hex}", body, timestamp)
+    return body, {**headers, "content-type": "application/json"}
+
+
+@dataclass
+class ReceivedRequest:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+Behaviour = Callable[[Request, int], Awaitable[Response]]
+
+
+async def answer_ok(request: Request, n: int) -> Response:
+    return Response(status_code=204)
+
+
+@dataclass
+class Receiver:
+    """What a local receiver server got, and how each of its paths answers."""
+
+    base_url: str
+    requests: list[ReceivedRequest] = field(default_factory=list)
+    behaviours: dict[str, Behaviour] = field(default_factory=dict)
+
+    def path(self, behaviour: Behaviour = answer_ok) -> str:
+        """A fresh path that answers with `behaviour(request, nth_request)`; returns its URL."""
+        path = f"/hook/{uuid.uuid4().hex}"
+        self.behaviours[path] = behaviour
+        return self.base_url + path
+
+    def at(self, url: str) -> list[ReceivedRequest]:
+        path = url.removeprefix(self.base_url)
+        return [r for r in self.requests if r.path == path]
+
+    async def handle(self, path: str, request: Request) -> Response:
+        self.requests.append(ReceivedRequest(path, dict(request.headers), await request.body()))
+        return await self.behaviours.get(path, answer_ok)(request, len(self.at(self.base_url + path)))
