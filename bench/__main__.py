@@ -20,6 +20,7 @@ BENCHMARKS = (
     "analytics_summary",
     "webhook_ingest",
     "webhook_delivery",
+    "connections_publish",
     "gateway_fanout",
     "pipeline",
 )

@@ -1,12 +1,13 @@
 """dispatch: due targets dispatched per second from a backlog of 50,000, against a bare loop.
 
-Measured: the publishing dispatcher (`dispatch_batch`, batches of 500) draining a backlog of
+Measured: the publishing dispatcher (`dispatch_batch`, batches of 1000) draining a backlog of
 50,000 due targets: each claimed with its job FOR UPDATE SKIP LOCKED, its job marked
-publishing and one publishing.attempt_requested written to the outbox, all in one
-transaction per batch. "Dispatched" means committed to the outbox; the relay's own
+publishing and one publishing.attempt_requested envelope written to the outbox, all in one
+statement and transaction per batch. "Dispatched" means committed to the outbox; the relay's own
 throughput to Kafka is the outbox_relay benchmark.
 Baseline: a bare `SELECT ... FOR UPDATE SKIP LOCKED` + `UPDATE` loop over the same table,
-the same backlog and batch size, in the same run. Each is run twice; the better run counts.
+the same backlog and batch size, in the same run; like the dispatcher it updates the locked
+rows by ctid (a join on target_id makes the planner hash the whole table every batch). Each is run twice; the better run counts.
 """
 
 from __future__ import annotations
@@ -16,39 +17,51 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
-
 from aligned_common.migrations import migrate
+from aligned_publishing.adapters.media_storage import LocalFileStorage
 from aligned_publishing.bootstrap import MIGRATIONS
 from aligned_publishing.config import Settings
 from aligned_publishing.domain.clock import SystemClock
-from aligned_publishing.adapters.media_storage import LocalFileStorage
 from aligned_publishing.service_layer.deps import Deps
 from aligned_publishing.service_layer.dispatcher import dispatch_batch
 from aligned_publishing.testing import seed_due_jobs
+
 from bench.report import BenchResult
 
 SCHEMA = "bench_dispatch"
 BACKLOG = 50_000
-BATCH = 500
+BATCH = 1000
+# A post usually goes to a few accounts; two targets per job is the modest case.
+TARGETS_PER_JOB = 2
 
 _BARE_LOOP = f"""
 WITH due AS (
-    SELECT target_id FROM {SCHEMA}.publishing_targets
+    SELECT ctid FROM {SCHEMA}.publishing_targets
      WHERE status IN ('scheduled', 'publishing') AND next_attempt_at <= $1
      ORDER BY next_attempt_at LIMIT {BATCH}
        FOR UPDATE SKIP LOCKED
 )
 UPDATE {SCHEMA}.publishing_targets t SET status = 'publishing', requested_at = $1, next_attempt_at = $2
-  FROM due WHERE t.target_id = due.target_id
+  FROM due WHERE t.ctid = due.ctid
 """
 
 
 async def _reset_backlog(pool: asyncpg.Pool) -> None:
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(f"TRUNCATE {SCHEMA}.publishing_jobs, {SCHEMA}.publishing_targets, "
-                           f"{SCHEMA}.publishing_logs, {SCHEMA}.outbox CASCADE")
+        await conn.execute(
+            f"TRUNCATE {SCHEMA}.publishing_jobs, {SCHEMA}.publishing_targets, "
+            f"{SCHEMA}.publishing_logs, {SCHEMA}.outbox CASCADE"
+        )
         brands = [uuid.uuid4() for _ in range(50)]
-        await seed_due_jobs(conn, SCHEMA, brands, BACKLOG // len(brands), datetime.now(UTC) - timedelta(minutes=1))
+        jobs_per_brand = BACKLOG // len(brands) // TARGETS_PER_JOB
+        await seed_due_jobs(
+            conn,
+            SCHEMA,
+            brands,
+            jobs_per_brand,
+            datetime.now(UTC) - timedelta(minutes=1),
+            targets_per_job=TARGETS_PER_JOB,
+        )
     await pool.execute(f"ANALYZE {SCHEMA}.publishing_targets")
     await pool.execute(f"ANALYZE {SCHEMA}.publishing_jobs")
 
@@ -72,8 +85,9 @@ async def _bare_loop_rate(pool: asyncpg.Pool) -> float:
 async def _dispatcher_rate(pool: asyncpg.Pool) -> float:
     await _reset_backlog(pool)
     settings = Settings(dispatch_batch_size=BATCH)
-    deps = Deps(settings=settings, clock=SystemClock(), storage=LocalFileStorage(settings.media_dir),
-                schema=SCHEMA, pool=pool)
+    deps = Deps(
+        settings=settings, clock=SystemClock(), storage=LocalFileStorage(settings.media_dir), schema=SCHEMA, pool=pool
+    )
     done = 0
     started = time.perf_counter()
     while claimed := await dispatch_batch(deps):
@@ -105,5 +119,5 @@ async def run(database_url: str, bootstrap: str) -> BenchResult:
         ratio=ratio,
         target=">= 0.5",
         passed=ratio >= 0.5,
-        notes={"dispatched": "committed to the outbox, batches of 500"},
+        notes={"dispatched": "committed to the outbox, batches of 1000", "shape": f"{TARGETS_PER_JOB} targets per job"},
     )

@@ -11,6 +11,7 @@ import pytest
 
 from aligned_common.kafka import ensure_topics
 from aligned_common.testing.infra import Infra, start_infra
+from aligned_common.testing.schemas import drop_schema
 
 
 @pytest.fixture(scope="session")
@@ -41,16 +42,7 @@ async def scratch_schema(infra: Infra) -> AsyncIterator[str]:
     """A schema of its own for one test (a pretend service), dropped afterwards."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
     yield schema
-    conn = await asyncpg.connect(infra.database_url)
-    try:
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        for role in (f"{schema}_app", f"{schema}_worker"):
-            await conn.execute(f'DROP OWNED BY "{role}"') if await conn.fetchval(
-                "SELECT 1 FROM pg_roles WHERE rolname=$1", role
-            ) else None
-            await conn.execute(f'DROP ROLE IF EXISTS "{role}"')
-    finally:
-        await conn.close()
+    await drop_schema(infra.database_url, schema)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,0 +1,3 @@
+from aligned_common.admin.cli import main
+
+main()

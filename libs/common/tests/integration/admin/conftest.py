@@ -1,0 +1,48 @@
+"""Helpers for the aligned-admin tests: run a command as an operator would, in-process."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from aligned_common.admin.cli import build_parser
+from aligned_common.admin.settings import AdminSettings
+
+
+@pytest.fixture
+def admin(infra, capsys):
+    """`await admin("dlq", "list", ...)` -> (exit code, stdout), with the test's infrastructure."""
+    settings = AdminSettings(database_url=infra.database_url, ledger_schema="unused", kafka_bootstrap=infra.kafka_bootstrap,
+                             service=None, operator="test-operator")
+
+    async def run(*argv: str) -> tuple[int, str]:
+        capsys.readouterr()
+        args = build_parser().parse_args(list(argv))
+        code = await args.run(args, settings)
+        return code, capsys.readouterr().out
+
+    return run
+
+
+def json_of(output: str):
+    return json.loads(output)
+
+
+@pytest.fixture
+async def ledger_schema(infra) -> AsyncIterator[str]:
+    """A replay ledger of the test's own, dropped afterwards (with the roles migrate creates)."""
+    schema = f"t_ledger_{uuid.uuid4().hex[:10]}"
+    yield schema
+    conn = await asyncpg.connect(infra.database_url)
+    try:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        for role in (f"{schema}_app", f"{schema}_worker"):
+            if await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname=$1", role):
+                await conn.execute(f'DROP OWNED BY "{role}"')
+                await conn.execute(f'DROP ROLE "{role}"')
+    finally:
+        await conn.close()

@@ -1,0 +1,48 @@
+"""aligned-admin commands that act through a service's own HTTP API (here: publishing)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from aligned_common.identity import Identity, signed_headers
+
+from .conftest import json_of
+
+pytestmark = pytest.mark.integration
+
+publishing_testing = pytest.importorskip("aligned_publishing.testing", reason="the publishing service is not installed")
+
+
+@pytest.fixture
+async def publishing(infra, topics, scratch_schema, tmp_path):
+    settings = publishing_testing.make_settings(tmp_path / "media")
+    async with publishing_testing.publishing_service(infra, scratch_schema, settings, publishing_testing.MovableClock()) as svc:
+        yield svc
+
+
+async def test_redrive_releases_a_scheduled_job_now_as_the_brand_admin_and_show_reports_it(publishing, admin):
+    tenant, brand = uuid.uuid4(), uuid.uuid4()
+    headers = signed_headers(Identity(tenant, brand, "editor-1", "editor"))
+    later = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    async with httpx.AsyncClient(base_url=publishing.base_url) as client:
+        created = (await client.post("/v1/jobs", headers=headers,
+                                     json=publishing_testing.job_body(requires_approval=False, scheduled_at=later))).json()
+    flags = ["--tenant", str(tenant), "--brand", str(brand), "--url", publishing.base_url, "--job", created["job_id"]]
+
+    code, out = await admin("publishing", "show", *flags)
+    before = json_of(out)
+    assert code == 0 and before["job_id"] == created["job_id"]
+    assert datetime.fromisoformat(before["scheduled_at"]) > datetime.now(UTC) + timedelta(days=2)
+
+    code, out = await admin("publishing", "redrive", *flags)
+    after = json_of(out)
+    assert code == 0 and datetime.fromisoformat(after["scheduled_at"]) <= datetime.now(UTC)
+    assert after["status"] != before["status"] or after["version"] > before["version"]
+
+    other_brand = ["--tenant", str(tenant), "--brand", str(uuid.uuid4()), "--url", publishing.base_url, "--job", created["job_id"]]
+    with pytest.raises(Exception, match="404"):
+        await admin("publishing", "show", *other_brand)

@@ -1,0 +1,150 @@
+"""SQL for publish_attempts (the record of publish calls) and rate_buckets."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import asyncpg
+
+from aligned_common.events.publishing import AttemptRequested
+from aligned_connections.domain.attempts import AttemptRecord, AttemptStatus
+from aligned_connections.domain.rate_limit import Bucket
+
+_SELECT = """SELECT idempotency_key, status, remote_id, url, platform_message, calls,
+                    extract(epoch FROM lease_until - clock_timestamp())::float8 AS lease_remaining_s
+             FROM publish_attempts WHERE idempotency_key = $1"""
+
+
+def _record(row: asyncpg.Record) -> AttemptRecord:
+    return AttemptRecord(
+        idempotency_key=row["idempotency_key"],
+        status=AttemptStatus(row["status"]),
+        lease_remaining_s=row["lease_remaining_s"],
+        remote_id=row["remote_id"],
+        url=row["url"],
+        platform_message=row["platform_message"],
+        calls=row["calls"],
+    )
+
+
+async def get(conn: asyncpg.Connection, key: str, *, lock: bool = False) -> AttemptRecord | None:
+    row = await conn.fetchrow(_SELECT + (" FOR UPDATE" if lock else ""), key)
+    return _record(row) if row else None
+
+
+async def record_request(conn: asyncpg.Connection, brand_id: uuid.UUID, tenant_id: uuid.UUID, data: AttemptRequested) -> None:
+    await conn.execute(
+        """INSERT INTO publish_attempts (idempotency_key, brand_id, tenant_id, connection_id, job_id, target_id,
+               platform, status, last_attempt)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8)
+           ON CONFLICT (idempotency_key) DO NOTHING""",
+        data.idempotency_key,
+        brand_id,
+        tenant_id,
+        data.connection_id,
+        data.job_id,
+        data.target_id,
+        data.platform,
+        data.attempt,
+    )
+
+
+async def take_lease(conn: asyncpg.Connection, key: str, attempt: int, lease_s: float) -> None:
+    await conn.execute(
+        """UPDATE publish_attempts SET status = 'in_flight', lease_until = clock_timestamp() + make_interval(secs => $3),
+               last_attempt = greatest(last_attempt, $2), updated_at = now()
+           WHERE idempotency_key = $1""",
+        key,
+        attempt,
+        lease_s,
+    )
+
+
+async def settle(
+    conn: asyncpg.Connection,
+    key: str,
+    status: AttemptStatus,
+    *,
+    calls: int,
+    remote_id: str | None = None,
+    url: str | None = None,
+    error: str | None = None,
+    platform_message: str | None = None,
+) -> None:
+    """Write what a handling found out; the lease ends."""
+    await conn.execute(
+        """UPDATE publish_attempts
+           SET status = $2, calls = calls + $3, remote_id = COALESCE($4, remote_id), url = COALESCE($5, url),
+               last_error = $6, platform_message = $7, lease_until = NULL, updated_at = now(),
+               published_at = CASE WHEN $2 = 'published' THEN now() ELSE published_at END
+           WHERE idempotency_key = $1""",
+        key,
+        status.value,
+        calls,
+        remote_id,
+        url,
+        error,
+        platform_message,
+    )
+
+
+async def remote_id_taken(conn: asyncpg.Connection, connection_id: uuid.UUID, remote_id: str, key: str) -> bool:
+    """Whether another publish of ours already owns this post (so a marker match is not ours)."""
+    return bool(
+        await conn.fetchval(
+            """SELECT 1 FROM publish_attempts
+               WHERE connection_id = $1 AND remote_id = $2 AND idempotency_key <> $3 AND status = 'published'""",
+            connection_id,
+            remote_id,
+            key,
+        )
+    )
+
+
+async def published_remote_ids(conn: asyncpg.Connection, connection_id: uuid.UUID, since: datetime | None, limit: int) -> list[str]:
+    rows = await conn.fetch(
+        """SELECT remote_id FROM publish_attempts
+           WHERE connection_id = $1 AND status = 'published' AND ($2::timestamptz IS NULL OR published_at >= $2)
+           ORDER BY published_at DESC LIMIT $3""",
+        connection_id,
+        since,
+        limit,
+    )
+    return [row["remote_id"] for row in rows]
+
+
+async def lock_bucket(conn: asyncpg.Connection, connection_id: uuid.UUID, brand_id: uuid.UUID, capacity: float) -> tuple[Bucket, datetime]:
+    """The connection's bucket, locked for this transaction, and the database's clock."""
+    await conn.execute(
+        """INSERT INTO rate_buckets (connection_id, brand_id, tokens, updated_at)
+           VALUES ($1, $2, $3, clock_timestamp()) ON CONFLICT (connection_id) DO NOTHING""",
+        connection_id,
+        brand_id,
+        capacity,
+    )
+    row = await conn.fetchrow(
+        """SELECT tokens, updated_at, blocked_until, clock_timestamp() AS now
+           FROM rate_buckets WHERE connection_id = $1 FOR UPDATE""",
+        connection_id,
+    )
+    return Bucket(row["tokens"], row["updated_at"], row["blocked_until"]), row["now"]
+
+
+async def store_bucket(conn: asyncpg.Connection, connection_id: uuid.UUID, tokens: float, at: datetime) -> None:
+    await conn.execute(
+        "UPDATE rate_buckets SET tokens = $2, updated_at = $3 WHERE connection_id = $1", connection_id, tokens, at
+    )
+
+
+async def block_bucket(conn: asyncpg.Connection, connection_id: uuid.UUID, seconds: float) -> None:
+    """The platform said "wait": nobody calls for this account until then."""
+    await conn.execute(
+        """UPDATE rate_buckets
+           SET blocked_until = greatest(coalesce(blocked_until, clock_timestamp()),
+                                        clock_timestamp() + make_interval(secs => $2)),
+               tokens = 0, updated_at = clock_timestamp()
+           WHERE connection_id = $1""",
+        connection_id,
+        seconds,
+    )

@@ -1,0 +1,57 @@
+"""Which platforms this deployment can talk to, built from the settings."""
+
+from __future__ import annotations
+
+import httpx
+
+from aligned_connections.adapters.platforms import BlueskyAdapter, MastodonAdapter, PlatformAdapter, SandboxAdapter
+from aligned_connections.config import Settings
+
+
+class UnknownPlatform(LookupError):
+    def __init__(self, name: str, known: list[str]) -> None:
+        super().__init__(f"platform {name!r} is not available here (available: {', '.join(known) or 'none'})")
+        self.name = name
+
+
+class PlatformRegistry:
+    def __init__(self, adapters: dict[str, PlatformAdapter]) -> None:
+        self._adapters = adapters
+
+    def get(self, name: str) -> PlatformAdapter:
+        adapter = self._adapters.get(name)
+        if adapter is None:
+            raise UnknownPlatform(name, sorted(self._adapters))
+        return adapter
+
+    def names(self) -> list[str]:
+        return sorted(self._adapters)
+
+
+def timeout_of(settings: Settings) -> httpx.Timeout:
+    connect = settings.platform_connect_timeout_s
+    return httpx.Timeout(connect=connect, read=settings.platform_read_timeout_s, write=connect, pool=connect)
+
+
+def build_registry(settings: Settings, http: httpx.AsyncClient) -> PlatformRegistry:
+    timeout = timeout_of(settings)
+    adapters: dict[str, PlatformAdapter] = {}
+    if settings.sandbox_url:
+        adapters["sandbox"] = SandboxAdapter(
+            settings.sandbox_url,
+            settings.sandbox_client_id,
+            http_client=http,
+            webhook_secrets=[secret.get_secret_value() for secret in settings.sandbox_webhook_secrets],
+            timeout=timeout,
+        )
+    if settings.mastodon_instance_url and settings.mastodon_client_id and settings.mastodon_client_secret:
+        adapters["mastodon"] = MastodonAdapter(
+            settings.mastodon_instance_url,
+            settings.mastodon_client_id,
+            settings.mastodon_client_secret.get_secret_value(),
+            http_client=http,
+            timeout=timeout,
+        )
+    if settings.bluesky_service_url:
+        adapters["bluesky"] = BlueskyAdapter(settings.bluesky_service_url, http_client=http, timeout=timeout)
+    return PlatformRegistry(adapters)

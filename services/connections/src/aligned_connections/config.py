@@ -1,0 +1,56 @@
+"""Settings of the connections service (env ALIGNED_CONNECTIONS_*).
+
+Secrets have no default: the encryption keys and the OAuth state secret come from the
+environment (a Kubernetes Secret in production). They are checked when the service starts,
+not when it is built, so that `migrate` runs without them.
+"""
+
+from __future__ import annotations
+
+from pydantic import SecretStr
+
+from aligned_common.settings import ServiceSettings, service_config
+
+
+class Settings(ServiceSettings):
+    model_config = service_config("CONNECTIONS")
+
+    service_name: str = "connections"
+    http_port: int = 8103
+
+    # Token encryption: {"k1": "<base64 of 32 bytes>", ...} and the id new ciphertexts use.
+    encryption_keys: SecretStr | None = None
+    active_key_id: str | None = None
+    # HMAC key of the OAuth `state` parameter.
+    state_secret: SecretStr | None = None
+    oauth_state_ttl_s: float = 600
+
+    # Platforms. The sandbox is on when its URL is set; Mastodon when an instance and client are.
+    sandbox_url: str | None = "http://127.0.0.1:18080"
+    sandbox_client_id: str = "aligned-connections"
+    sandbox_webhook_secrets: list[SecretStr] = []
+    mastodon_instance_url: str | None = None
+    mastodon_client_id: str | None = None
+    mastodon_client_secret: SecretStr | None = None
+    bluesky_service_url: str | None = "https://bsky.social"
+    platform_connect_timeout_s: float = 5.0
+    platform_read_timeout_s: float = 20.0
+
+    # Refresh ahead of expiry.
+    refresh_interval_s: float = 30.0
+    refresh_window_s: float = 900.0  # refresh tokens that expire within this window
+    refresh_batch_size: int = 50
+    refresh_backoff_base_s: float = 5.0
+    refresh_backoff_max_s: float = 600.0
+    inline_refresh_margin_s: float = 60.0  # a publish refreshes a token this close to expiry
+
+    # Publishing.
+    publish_lease_s: float = 60.0  # how long an in-flight call holds its idempotency key
+    rate_limit_capacity: float = 30.0  # burst per account
+    rate_limit_refill_per_s: float = 1.0  # sustained calls per second per account
+    default_retry_after_s: float = 5.0  # when a transient failure names no delay
+    media_max_bytes: int = 50_000_000
+    # Connections never delete rows, so an unknown connection id is a caller's mistake and is
+    # answered post_failed. Tests that run a scratch copy of the service next to others on the
+    # shared topics turn this off, so that they never answer for someone else's events.
+    answer_unknown_connections: bool = True

@@ -1,0 +1,31 @@
+"""Event subscriptions: translate the event, call the handler."""
+
+from __future__ import annotations
+
+from aligned_common.events.analytics import SyncRequested
+from aligned_common.events.publishing import AttemptRequested
+from aligned_common.events.webhooks import Received
+from aligned_common.inbox import EventRouter
+from aligned_connections.runtime import Runtime
+from aligned_connections.service_layer.metrics import handle_sync_requested
+from aligned_connections.service_layer.platform_webhooks import handle_received
+from aligned_connections.service_layer.publish import handle_attempt_requested
+
+
+def build_event_router(rt: Runtime) -> EventRouter:
+    events = EventRouter(service="connections")
+
+    @events.on(AttemptRequested)
+    async def on_attempt_requested(uow, envelope, data: AttemptRequested) -> None:
+        await handle_attempt_requested(rt, uow, envelope, data)
+
+    @events.on(SyncRequested)
+    async def on_sync_requested(uow, envelope, data: SyncRequested) -> None:
+        await handle_sync_requested(rt, uow, envelope, data)
+
+    # role="worker": a platform webhook names an account, which several brands may have connected.
+    @events.on(Received, role="worker")
+    async def on_webhook_received(uow, envelope, data: Received) -> None:
+        await handle_received(uow, envelope, data)
+
+    return events

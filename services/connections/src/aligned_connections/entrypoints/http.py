@@ -1,0 +1,206 @@
+"""HTTP API (behind the gateway): translate the request, call a handler, translate the answer.
+Tokens never leave the service: no response carries one."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import BaseModel, Field, SecretStr, field_validator
+
+from aligned_common.app import ServiceContext, context_of
+from aligned_common.identity import Identity, current_identity, require_role
+from aligned_common.problems import Problem
+from aligned_connections.adapters.platforms import PlatformAdapter
+from aligned_connections.adapters.registry import UnknownPlatform
+from aligned_connections.domain.connection import Connection, Status
+from aligned_connections.runtime import Runtime
+from aligned_connections.service_layer import connections, oauth
+
+router = APIRouter(prefix="/v1/connections", tags=["connections"])
+
+CONNECTORS = ("owner", "admin")  # who may connect and disconnect accounts
+MAINTAINERS = ("owner", "admin", "editor")  # who may verify or refresh them
+
+PlatformName = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_-]{0,40}$")]
+
+
+def runtime(ctx: ServiceContext = Depends(context_of)) -> Runtime:
+    return ctx.deps["runtime"]
+
+
+def adapter_for(rt: Runtime, platform: str) -> PlatformAdapter:
+    try:
+        return rt.platforms.get(platform)
+    except UnknownPlatform as error:
+        raise Problem(404, "Unknown platform", detail=str(error)) from None
+
+
+class ConnectionOut(BaseModel):
+    id: uuid.UUID
+    platform: str
+    account_id: str
+    account_name: str
+    scopes: list[str]
+    status: Status
+    expires_at: datetime | None
+    has_refresh_token: bool
+    last_verified_at: datetime | None
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, connection: Connection) -> ConnectionOut:
+        return cls(
+            id=connection.id,
+            platform=connection.platform,
+            account_id=connection.account_id,
+            account_name=connection.account_name,
+            scopes=connection.scopes,
+            status=connection.status,
+            expires_at=connection.expires_at,
+            has_refresh_token=connection.can_refresh,
+            last_verified_at=connection.last_verified_at,
+            last_error=connection.last_error,
+            created_at=connection.created_at,
+            updated_at=connection.updated_at,
+        )
+
+
+class StartAuthorization(BaseModel):
+    redirect_uri: str = Field(min_length=8, max_length=2000)
+    scopes: list[str] | None = Field(default=None, max_length=20)
+
+    @field_validator("redirect_uri")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL")
+        return value
+
+
+class AuthorizationStarted(BaseModel):
+    authorization_url: str
+    state: str
+    expires_at: datetime
+
+
+class CompleteAuthorization(BaseModel):
+    code: str = Field(min_length=1, max_length=2000)
+    state: str = Field(min_length=1, max_length=2000)
+
+
+class AppPasswordIn(BaseModel):
+    identifier: str = Field(min_length=1, max_length=300)
+    password: SecretStr = Field(min_length=1, max_length=300)
+
+
+class Connected(BaseModel):
+    connection: ConnectionOut
+    created: bool
+
+
+class Stats(BaseModel):
+    total: int
+    by_platform: dict[str, dict[str, int]]
+
+
+class PlatformOut(BaseModel):
+    name: str
+
+
+@router.get("")
+async def list_connections(
+    platform: str | None = None,
+    status: Status | None = None,
+    identity: Identity = Depends(current_identity),
+    rt: Runtime = Depends(runtime),
+) -> list[ConnectionOut]:
+    found = await connections.list_connections(rt, identity, platform, status.value if status else None)
+    return [ConnectionOut.of(c) for c in found]
+
+
+@router.get("/platforms")
+async def list_platforms(identity: Identity = Depends(current_identity), rt: Runtime = Depends(runtime)) -> list[PlatformOut]:
+    return [PlatformOut(name=name) for name in rt.platforms.names()]
+
+
+@router.get("/expiring")
+async def expiring(
+    within_hours: Annotated[float, Query(gt=0, le=24 * 365)] = 24,
+    identity: Identity = Depends(current_identity),
+    rt: Runtime = Depends(runtime),
+) -> list[ConnectionOut]:
+    return [ConnectionOut.of(c) for c in await connections.expiring(rt, identity, within_hours)]
+
+
+@router.get("/stats")
+async def stats(identity: Identity = Depends(current_identity), rt: Runtime = Depends(runtime)) -> Stats:
+    by_platform = await connections.stats(rt, identity)
+    return Stats(total=sum(sum(counts.values()) for counts in by_platform.values()), by_platform=by_platform)
+
+
+@router.post("/oauth/{platform}/start", status_code=201)
+async def start_authorization(
+    platform: PlatformName,
+    body: StartAuthorization,
+    identity: Identity = Depends(current_identity),
+    rt: Runtime = Depends(runtime),
+) -> AuthorizationStarted:
+    require_role(identity, *CONNECTORS)
+    started = await oauth.start(rt, identity, adapter_for(rt, platform), body.redirect_uri, body.scopes)
+    return AuthorizationStarted(authorization_url=started.authorization_url, state=started.state, expires_at=started.expires_at)
+
+
+@router.post("/oauth/{platform}/callback")
+async def complete_authorization(
+    platform: PlatformName,
+    body: CompleteAuthorization,
+    identity: Identity = Depends(current_identity),
+    rt: Runtime = Depends(runtime),
+) -> Connected:
+    require_role(identity, *CONNECTORS)
+    connection, created = await oauth.callback(rt, identity, adapter_for(rt, platform), body.code, body.state)
+    return Connected(connection=ConnectionOut.of(connection), created=created)
+
+
+@router.post("/app-password/{platform}")
+async def connect_with_app_password(
+    platform: PlatformName,
+    body: AppPasswordIn,
+    identity: Identity = Depends(current_identity),
+    rt: Runtime = Depends(runtime),
+) -> Connected:
+    require_role(identity, *CONNECTORS)
+    connection, created = await oauth.connect_with_app_password(
+        rt, identity, adapter_for(rt, platform), body.identifier, body.password.get_secret_value()
+    )
+    return Connected(connection=ConnectionOut.of(connection), created=created)
+
+
+@router.get("/{connection_id}")
+async def get_connection(
+    connection_id: uuid.UUID, identity: Identity = Depends(current_identity), rt: Runtime = Depends(runtime)
+) -> ConnectionOut:
+    return ConnectionOut.of(await connections.get(rt, identity, connection_id))
+
+
+@router.post("/{connection_id}/verify")
+async def verify(connection_id: uuid.UUID, identity: Identity = Depends(current_identity), rt: Runtime = Depends(runtime)) -> ConnectionOut:
+    require_role(identity, *MAINTAINERS)
+    return ConnectionOut.of(await connections.verify(rt, identity, connection_id))
+
+
+@router.post("/{connection_id}/refresh")
+async def refresh(connection_id: uuid.UUID, identity: Identity = Depends(current_identity), rt: Runtime = Depends(runtime)) -> ConnectionOut:
+    require_role(identity, *MAINTAINERS)
+    return ConnectionOut.of(await connections.refresh_now(rt, identity, connection_id))
+
+
+@router.delete("/{connection_id}")
+async def disconnect(connection_id: uuid.UUID, identity: Identity = Depends(current_identity), rt: Runtime = Depends(runtime)) -> ConnectionOut:
+    require_role(identity, *CONNECTORS)
+    return ConnectionOut.of(await connections.disconnect(rt, identity, connection_id))

@@ -1,0 +1,50 @@
+"""What handlers, routes and loops share at run time. Built empty by bootstrap, completed at
+startup (the pool exists only then), torn down at shutdown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import asyncpg
+import httpx
+
+from aligned_common.db import Role, UnitOfWork
+from aligned_connections.adapters.crypto import TokenCipher
+from aligned_connections.adapters.registry import PlatformRegistry, build_registry
+from aligned_connections.adapters.vault import TokenVault
+from aligned_connections.config import Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    schema: str = "connections"
+    pool: asyncpg.Pool | None = None
+    vault: TokenVault | None = None
+    platforms: PlatformRegistry = field(default_factory=lambda: PlatformRegistry({}))
+    http: httpx.AsyncClient | None = None
+    state_secret: bytes = b""
+
+    def start(self, schema: str, pool: asyncpg.Pool) -> None:
+        settings = self.settings
+        self.schema = schema
+        self.pool = pool
+        # Fail at startup, not at the first token: a service without keys cannot do its job.
+        self.vault = TokenVault(
+            TokenCipher.from_config(
+                settings.encryption_keys.get_secret_value() if settings.encryption_keys else None,
+                settings.active_key_id,
+            )
+        )
+        if settings.state_secret is None or len(settings.state_secret.get_secret_value()) < 16:
+            raise RuntimeError("ALIGNED_CONNECTIONS_STATE_SECRET must be set (at least 16 characters)")
+        self.state_secret = settings.state_secret.get_secret_value().encode()
+        self.http = httpx.AsyncClient(follow_redirects=False, limits=httpx.Limits(max_connections=100))
+        self.platforms = build_registry(settings, self.http)
+
+    async def stop(self) -> None:
+        if self.http is not None:
+            await self.http.aclose()
+
+    def uow(self, brand_id=None, role: Role = "app") -> UnitOfWork:
+        return UnitOfWork(self.pool, self.schema, brand_id=brand_id, role=role)

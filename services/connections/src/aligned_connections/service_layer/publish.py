@@ -1,0 +1,347 @@
+"""publishing.attempt_requested -> one post on the platform, never two.
+
+The rules, in order:
+1. A key that already succeeded is answered with the stored post: no platform call.
+2. An expired or revoked connection is answered post_failed with that reason: no call.
+3. The request is recorded under its idempotency key and leased (in_flight) in a short
+   transaction of its own that COMMITS BEFORE the platform is called, so that whatever happens
+   next (a crash, a lost answer, a redelivery) the record shows a call may be under way.
+4. A record that says a call may have landed (unknown, or in_flight with a lapsed lease) is
+   settled by asking the platform (get_post_status with a known id, or the account's recent
+   posts searched for the post's text) before any new call.
+5. A lost answer (UnknownOutcome) is never re-sent in the same handling: the record says
+   unknown, publishing is told to come back later, and the next handling asks first.
+The outcome and its event are written in the consumer's own transaction (the inbox), with the
+event's id marked processed, so they commit together.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import httpx
+
+from aligned_common.db import UnitOfWork
+from aligned_common.envelope import EventEnvelope
+from aligned_common.events.connections import PostFailed, PostFailureReason, PostPublished
+from aligned_common.events.publishing import AttemptRequested
+from aligned_connections.adapters import attempts_repo
+from aligned_connections.adapters import connections_repo as repo
+from aligned_connections.adapters.platforms import (
+    AuthFailure,
+    MediaAttachment,
+    NotSupported,
+    PlatformAdapter,
+    PlatformError,
+    PublishedPost,
+    PublishRequest,
+    Rejected,
+    Retryable,
+    UnknownOutcome,
+)
+from aligned_connections.adapters.platforms.models import PostState
+from aligned_connections.domain import rate_limit
+from aligned_connections.domain.attempts import AttemptStatus, Next, next_step, status_when_nothing_sent
+from aligned_connections.domain.connection import Connection, Status, publish_refusal
+from aligned_connections.runtime import Runtime
+from aligned_connections.service_layer.tokens import mark_dead, refresh_connection, utc_now
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Outcome:
+    """What one handling found out, to be written with its event."""
+
+    status: AttemptStatus
+    reason: PostFailureReason | None = None  # None: published
+    retryable: bool = False
+    retry_after_s: float | None = None
+    platform_message: str | None = None
+    error: str | None = None
+    post: PublishedPost | None = None
+    calls: int = 0  # publish calls made in this handling
+    rate_limited_for_s: float | None = None  # the platform's Retry-After, for the bucket
+    remote_id_hint: str | None = None  # an id the platform fixed in advance (UnknownOutcome)
+
+
+@dataclass
+class Claim:
+    step: Next
+    wait_s: float | None = None
+    record: object = field(default=None)
+
+
+async def handle_attempt_requested(rt: Runtime, uow: UnitOfWork, envelope: EventEnvelope, data: AttemptRequested) -> None:
+    brand_id = envelope.brand_id
+    existing = await attempts_repo.get(uow.conn, data.idempotency_key)
+    if existing is not None and existing.status is AttemptStatus.PUBLISHED:
+        await _answer_published(uow, envelope, data, PublishedPost(remote_id=existing.remote_id, url=existing.url))
+        return
+    connection = await repo.get(uow.conn, brand_id, data.connection_id)
+    if connection is None or connection.platform != data.platform:
+        if rt.settings.answer_unknown_connections:
+            message = f"no {data.platform} connection {data.connection_id} in this brand"
+            await _answer_failed(uow, envelope, data, Outcome(AttemptStatus.FAILED, "rejected", platform_message=message))
+        else:
+            log.info("ignoring an attempt for an unknown connection", extra={"ctx_connection_id": str(data.connection_id)})
+        return
+    refusal = publish_refusal(connection.status)
+    if refusal is not None:
+        message = connection.last_error or f"the connection is {connection.status.value}"
+        await _answer_failed(uow, envelope, data, Outcome(AttemptStatus.FAILED, refusal, platform_message=message))
+        return
+    claim = await _claim(rt, envelope, data, connection)
+    if claim.step is Next.ANSWER_PUBLISHED:
+        await _answer_published(uow, envelope, data, PublishedPost(remote_id=claim.record.remote_id, url=claim.record.url))
+        return
+    if claim.step is Next.ANSWER_REJECTED:
+        outcome = Outcome(AttemptStatus.REJECTED, "rejected", platform_message=claim.record.platform_message)
+        await _answer_failed(uow, envelope, data, outcome)
+        return
+    if claim.step is Next.BUSY or claim.wait_s is not None:
+        # Another worker holds the key, or the account must slow down: come back later.
+        reason: PostFailureReason = "rate_limited" if claim.step is not Next.BUSY else "retryable"
+        message = "another attempt with this key is in progress" if claim.step is Next.BUSY else "account rate limit"
+        outcome = Outcome(AttemptStatus.PENDING, reason, True, max(0.1, claim.wait_s or 1.0), platform_message=message)
+        await _answer_failed(uow, envelope, data, outcome)
+        return
+    outcome = await _call_platform(rt, connection, data, claim)
+    await _record(uow, envelope, data, connection, outcome)
+
+
+async def _claim(rt: Runtime, envelope: EventEnvelope, data: AttemptRequested, connection: Connection) -> Claim:
+    """Record and lease the key, in a transaction committed before any platform call."""
+    settings = rt.settings
+    async with rt.uow(envelope.brand_id) as claim_uow:
+        conn = claim_uow.conn
+        await attempts_repo.record_request(conn, envelope.brand_id, envelope.tenant_id, data)
+        record = await attempts_repo.get(conn, data.idempotency_key, lock=True)  # one claimer at a time
+        step = next_step(record)
+        if step not in (Next.SEND, Next.RECONCILE):
+            return Claim(step, record.lease_remaining_s if step is Next.BUSY else None, record)
+        bucket, now = await attempts_repo.lock_bucket(conn, connection.id, envelope.brand_id, settings.rate_limit_capacity)
+        decision = rate_limit.take(bucket, now, settings.rate_limit_capacity, settings.rate_limit_refill_per_s)
+        await attempts_repo.store_bucket(conn, connection.id, decision.tokens, now)
+        if not decision.allowed:
+            return Claim(step, decision.wait_s, record)
+        await attempts_repo.take_lease(conn, data.idempotency_key, data.attempt, settings.publish_lease_s)
+    return Claim(step, None, record)
+
+
+async def _call_platform(rt: Runtime, connection: Connection, data: AttemptRequested, claim: Claim) -> Outcome:
+    adapter = rt.platforms.get(connection.platform)
+    idle_status = status_when_nothing_sent(claim.step)
+    token = await _usable_token(rt, connection)
+    if isinstance(token, Outcome):
+        token.status = idle_status
+        return token
+    try:
+        media = await _download_media(rt, data)
+    except httpx.HTTPError as error:
+        return Outcome(idle_status, "retryable", True, rt.settings.default_retry_after_s, error=f"media: {error!r}")
+    request = PublishRequest(text=data.text, media=media, idempotency_key=data.idempotency_key)
+    for tries_left in (1, 0):
+        try:
+            return await _settle_then_publish(rt, adapter, token, connection, data, request, claim)
+        except AuthFailure as refused:
+            # A 401 makes nothing: refresh once and go again; a second refusal ends it.
+            if tries_left == 0:
+                return await _connection_refused(rt, connection, refused, idle_status)
+            refreshed = await refresh_connection(rt, connection.brand_id, connection.id)
+            if refreshed.kind != "refreshed":
+                return await _refresh_did_not_help(rt, connection, refreshed, refused, idle_status)
+            token = refreshed.access_token
+    raise AssertionError("unreachable")
+
+
+async def _settle_then_publish(rt, adapter, token, connection, data, request, claim) -> Outcome:
+    idle_status = status_when_nothing_sent(claim.step)
+    if claim.step is Next.RECONCILE:
+        try:
+            found = await _look_for_post(rt, adapter, token, connection, data, claim.record.remote_id)
+        except AuthFailure:
+            raise
+        except PlatformError as failure:
+            return _transient(rt, failure, AttemptStatus.UNKNOWN, "unknown_outcome")
+        if found is not None:
+            return Outcome(AttemptStatus.PUBLISHED, post=found)
+        if not data.text.strip() and claim.record.remote_id is None:
+            # Nothing to recognise the post by: a person must look before we post again.
+            message = "the outcome of an earlier call is unknown and cannot be checked for a post without text"
+            return Outcome(AttemptStatus.UNKNOWN, "unknown_outcome", False, platform_message=message)
+        idle_status = AttemptStatus.FAILED  # settled: nothing landed, a call is safe again
+    try:
+        post = await adapter.publish(token, request)
+    except UnknownOutcome as lost:
+        return await _after_lost_answer(rt, adapter, token, connection, data, lost)
+    except Rejected as refused:
+        return Outcome(AttemptStatus.REJECTED, "rejected", calls=1, platform_message=refused.platform_message, error=str(refused))
+    except NotSupported as refused:
+        return Outcome(AttemptStatus.REJECTED, "rejected", calls=1, error=str(refused))
+    except AuthFailure:
+        raise
+    except Retryable as failure:
+        return _after_retryable(rt, failure, idle_status)
+    except PlatformError as failure:
+        return _transient(rt, failure, AttemptStatus.UNKNOWN, "retryable", calls=1)
+    return Outcome(AttemptStatus.PUBLISHED, post=post, calls=1)
+
+
+async def _after_lost_answer(rt, adapter, token, connection, data, lost: UnknownOutcome) -> Outcome:
+    """Ask once straight away; if the post is not visible yet, do NOT send again now."""
+    try:
+        found = await _look_for_post(rt, adapter, token, connection, data, lost.remote_id)
+    except PlatformError:
+        found = None
+    if found is not None:
+        return Outcome(AttemptStatus.PUBLISHED, post=found, calls=1)
+    outcome = _transient(rt, lost, AttemptStatus.UNKNOWN, "unknown_outcome", calls=1)
+    outcome.remote_id_hint = lost.remote_id
+    return outcome
+
+
+def _after_retryable(rt: Runtime, failure: Retryable, idle_status: AttemptStatus) -> Outcome:
+    if failure.status_code == 429:
+        wait = failure.retry_after if failure.retry_after is not None else rt.settings.default_retry_after_s
+        outcome = _transient(rt, failure, idle_status, "rate_limited", calls=1)
+        outcome.retry_after_s = max(wait, 0.1)
+        outcome.rate_limited_for_s = wait
+        return outcome
+    if failure.status_code is not None and failure.status_code >= 500:
+        # A platform can fail after it stored the post: ask before the next call.
+        return _transient(rt, failure, AttemptStatus.UNKNOWN, "retryable", calls=1)
+    return _transient(rt, failure, idle_status, "retryable", calls=1)  # never reached the platform
+
+
+def _transient(rt: Runtime, failure: PlatformError, status: AttemptStatus, reason: PostFailureReason, calls: int = 0) -> Outcome:
+    retry_after = getattr(failure, "retry_after", None)
+    return Outcome(
+        status,
+        reason,
+        True,
+        retry_after if retry_after is not None else rt.settings.default_retry_after_s,
+        platform_message=failure.platform_message,
+        error=str(failure),
+        calls=calls,
+    )
+
+
+async def _look_for_post(rt: Runtime, adapter: PlatformAdapter, token: str, connection: Connection, data: AttemptRequested, remote_id: str | None) -> PublishedPost | None:
+    if remote_id is not None:
+        status = await adapter.get_post_status(token, remote_id)
+        if status is None or status.state is not PostState.PUBLISHED:
+            return None
+        return PublishedPost(remote_id=status.remote_id, url=status.url)
+    if not data.text.strip():
+        return None
+    found = await adapter.find_post_by_marker(token, data.text.strip())
+    if found is None:
+        return None
+    async with rt.uow(connection.brand_id) as uow:
+        # The same text posted earlier by another job of ours is not this post.
+        if await attempts_repo.remote_id_taken(uow.conn, connection.id, found.remote_id, data.idempotency_key):
+            return None
+    return found
+
+
+async def _usable_token(rt: Runtime, connection: Connection) -> str | Outcome:
+    """The access token, refreshed first when it is about to expire."""
+    margin = rt.settings.inline_refresh_margin_s
+    if not (connection.can_refresh and connection.expires_within(utc_now(), margin)):
+        return rt.vault.access_token(connection)
+    refreshed = await refresh_connection(rt, connection.brand_id, connection.id, unless_valid_for_s=margin)
+    if refreshed.kind in ("refreshed", "fresh", "no_refresh_token"):
+        return refreshed.access_token
+    if refreshed.kind == "transient":
+        # The old token may still work for a moment; if not, the platform will say 401.
+        return rt.vault.access_token(connection)
+    status = refreshed.connection.status if refreshed.connection else Status.EXPIRED
+    return Outcome(AttemptStatus.FAILED, publish_refusal(status) or "connection_expired", platform_message=refreshed.error)
+
+
+async def _refresh_did_not_help(rt, connection, refreshed, refused: AuthFailure, idle_status) -> Outcome:
+    if refreshed.kind == "transient":
+        return Outcome(idle_status, "auth_failure", True, refreshed.retry_after_s, platform_message=refused.platform_message, error=refreshed.error)
+    if refreshed.kind == "no_refresh_token":
+        return await _connection_refused(rt, connection, refused, idle_status)
+    return Outcome(idle_status, "connection_expired", platform_message=refreshed.error or refused.platform_message)
+
+
+async def _connection_refused(rt: Runtime, connection: Connection, refused: AuthFailure, idle_status) -> Outcome:
+    """Even a fresh token is refused: the connection is dead until the user connects again."""
+    async with rt.uow(connection.brand_id) as uow:
+        current = await repo.get(uow.conn, connection.brand_id, connection.id, lock=True)
+        if current is not None and current.status is Status.CONNECTED:
+            await mark_dead(uow, current, Status.EXPIRED, refused.platform_message or str(refused))
+    return Outcome(idle_status, "connection_expired", platform_message=refused.platform_message, error=str(refused))
+
+
+async def _download_media(rt: Runtime, data: AttemptRequested) -> tuple[MediaAttachment, ...]:
+    attachments = []
+    for item in data.media:
+        response = await rt.http.get(item.url, timeout=30.0)
+        response.raise_for_status()
+        if len(response.content) > rt.settings.media_max_bytes:
+            raise httpx.HTTPError(f"media {item.media_id} is larger than {rt.settings.media_max_bytes} bytes")
+        attachments.append(MediaAttachment(content=response.content, mime_type=item.mime_type))
+    return tuple(attachments)
+
+
+async def _record(uow: UnitOfWork, envelope: EventEnvelope, data: AttemptRequested, connection: Connection, outcome: Outcome) -> None:
+    post = outcome.post
+    await attempts_repo.settle(
+        uow.conn,
+        data.idempotency_key,
+        outcome.status,
+        calls=outcome.calls,
+        remote_id=post.remote_id if post else outcome.remote_id_hint,
+        url=post.url if post else None,
+        error=outcome.error[:1000] if outcome.error else None,
+        platform_message=outcome.platform_message[:1000] if outcome.platform_message else None,
+    )
+    if outcome.rate_limited_for_s is not None:
+        await attempts_repo.block_bucket(uow.conn, connection.id, outcome.rate_limited_for_s)
+    if post is not None:
+        await _answer_published(uow, envelope, data, post)
+    else:
+        await _answer_failed(uow, envelope, data, outcome)
+
+
+async def _answer_published(uow: UnitOfWork, envelope: EventEnvelope, data: AttemptRequested, post: PublishedPost) -> None:
+    await uow.emit(
+        PostPublished(
+            job_id=data.job_id,
+            target_id=data.target_id,
+            connection_id=data.connection_id,
+            platform=data.platform,
+            idempotency_key=data.idempotency_key,
+            attempt=data.attempt,
+            remote_id=post.remote_id,
+            url=post.url,
+        ),
+        brand_id=envelope.brand_id,
+        tenant_id=envelope.tenant_id,
+        subject=str(data.job_id),
+    )
+
+
+async def _answer_failed(uow: UnitOfWork, envelope: EventEnvelope, data: AttemptRequested, outcome: Outcome) -> None:
+    await uow.emit(
+        PostFailed(
+            job_id=data.job_id,
+            target_id=data.target_id,
+            connection_id=data.connection_id,
+            platform=data.platform,
+            idempotency_key=data.idempotency_key,
+            attempt=data.attempt,
+            retryable=outcome.retryable,
+            reason=outcome.reason or "retryable",
+            retry_after_s=outcome.retry_after_s if outcome.retryable else None,
+            platform_message=outcome.platform_message or outcome.error,
+        ),
+        brand_id=envelope.brand_id,
+        tenant_id=envelope.tenant_id,
+        subject=str(data.job_id),
+    )
