@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import CommitFailedError, IllegalGenerationError, UnknownMemberIdError
 
 from aligned_common.kafka import ensure_topics
 
@@ -30,6 +31,9 @@ async def start_groups_at_end(bootstrap: str, group_id: str, topics: Iterable[st
     try:
         consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)
-        await consumer.commit(dict(ends))
+        try:
+            await consumer.commit(dict(ends))
+        except (UnknownMemberIdError, CommitFailedError, IllegalGenerationError):
+            pass  # the group has live members (a second replica joining): it is positioned already
     finally:
         await consumer.stop()

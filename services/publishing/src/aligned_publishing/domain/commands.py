@@ -1,0 +1,60 @@
+"""What a user asks for (validated shapes; also the HTTP request bodies)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from aligned_publishing.domain.content_fit import TargetDraft
+
+
+class TargetIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    platform: str = Field(min_length=1, max_length=40)
+    connection_id: uuid.UUID
+    text: str | None = Field(default=None, max_length=100_000, description="This account's variant of the text")
+    media_ids: list[uuid.UUID] | None = Field(default=None, description="This account's variant of the media")
+
+    def draft(self) -> TargetDraft:
+        media = tuple(self.media_ids) if self.media_ids is not None else None
+        return TargetDraft(self.platform, self.connection_id, self.text, media)
+
+
+class CreateJob(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    content: str = Field(max_length=100_000)
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    media_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
+    targets: list[TargetIn] = Field(min_length=1, max_length=50)
+    requires_approval: bool = False
+    scheduled_at: datetime | None = Field(
+        default=None, description="ISO 8601 with an offset, or a local time together with time_zone"
+    )
+    time_zone: str | None = Field(default=None, examples=["Europe/Berlin"])
+    max_retries: int | None = Field(default=None, ge=0, le=20)
+
+
+class EditJob(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    content: str | None = Field(default=None, max_length=100_000)
+    tags: list[str] | None = Field(default=None, max_length=50)
+    media_ids: list[uuid.UUID] | None = Field(default=None, max_length=20)
+    targets: list[TargetIn] | None = Field(default=None, min_length=1, max_length=50)
+    requires_approval: bool | None = None
+    max_retries: int | None = Field(default=None, ge=0, le=20)
+
+
+class ScheduleJob(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    scheduled_at: datetime
+    time_zone: str | None = None
+
+
+class CancelJob(BaseModel):
+    reason: str | None = Field(default=None, max_length=500)

@@ -1,0 +1,74 @@
+"""Does a job fit every platform it targets? Checked on create and edit, so a misfit is a
+422 now rather than a failed publish hours later. The limits are the shared catalogue's."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from aligned_common.platforms import MediaInfo, UnknownPlatform, check_content, get_platform
+
+
+@dataclass(frozen=True)
+class TargetDraft:
+    platform: str
+    connection_id: uuid.UUID
+    text: str | None = None  # per-account variant; None: the job's content
+    media_ids: tuple[uuid.UUID, ...] | None = None  # per-account variant; None: the job's media
+
+
+@dataclass(frozen=True)
+class FitError:
+    field: str  # e.g. "targets[1].text" or "media_ids[0]"
+    message: str
+    platform: str | None = None
+    code: str | None = None
+    limit: object = None
+    actual: object = None
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+def check_job_fits(
+    content: str,
+    media_ids: Sequence[uuid.UUID],
+    targets: Sequence[TargetDraft],
+    media: Mapping[uuid.UUID, MediaInfo],
+) -> list[FitError]:
+    """Every reason the job cannot be posted as written; empty when it fits everywhere."""
+    errors = [*_unknown_media("media_ids", media_ids, media)]
+    if not targets:
+        errors.append(FitError("targets", "a job needs at least one target connection"))
+    for index, target in enumerate(targets):
+        errors.extend(_target_errors(index, target, content, media_ids, media))
+    return errors
+
+
+def _unknown_media(field: str, media_ids: Sequence[uuid.UUID], media: Mapping[uuid.UUID, MediaInfo]) -> list[FitError]:
+    return [FitError(f"{field}[{i}]", f"no media {m} in this brand") for i, m in enumerate(media_ids) if m not in media]
+
+
+def _target_errors(index, target: TargetDraft, content, media_ids, media) -> list[FitError]:
+    prefix = f"targets[{index}]"
+    try:
+        spec = get_platform(target.platform)
+    except UnknownPlatform as exc:
+        return [FitError(f"{prefix}.platform", str(exc), platform=target.platform)]
+    chosen_ids = list(target.media_ids) if target.media_ids is not None else list(media_ids)
+    errors = _unknown_media(f"{prefix}.media_ids", chosen_ids, media) if target.media_ids is not None else []
+    infos = [media[m] for m in chosen_ids if m in media]
+    text = target.text if target.text is not None else content
+    for violation in check_content(spec, text, infos):
+        errors.append(
+            FitError(
+                f"{prefix}.{violation.field}",
+                f"{spec.display_name}: {violation.message}",
+                platform=spec.name,
+                code=violation.code.value,
+                limit=violation.limit,
+                actual=violation.actual,
+            )
+        )
+    return errors

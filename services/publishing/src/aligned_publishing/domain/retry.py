@@ -1,0 +1,31 @@
+"""Retry timing: exponential backoff with full jitter, and the idempotency key."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import uuid
+
+
+def idempotency_key(job_id: uuid.UUID, target_id: uuid.UUID) -> str:
+    """Stable for a job and target across every retry and re-check: connections dedupes on it."""
+    return hashlib.sha256(f"{job_id}:{target_id}".encode()).hexdigest()[:32]
+
+
+def backoff_ceiling(failed_attempt: int, base_s: float, cap_s: float) -> float:
+    """The longest wait after the n-th failed attempt: base * 2^(n-1), capped."""
+    return min(cap_s, base_s * 2 ** (failed_attempt - 1))
+
+
+def retry_delay(
+    failed_attempt: int,
+    *,
+    base_s: float,
+    cap_s: float,
+    retry_after_s: float | None = None,
+    rng: random.Random | None = None,
+) -> float:
+    """Full jitter (uniform 0..ceiling) so many failed targets do not retry in step;
+    a platform's Retry-After is a floor we never undercut."""
+    delay = (rng or random).uniform(0, backoff_ceiling(failed_attempt, base_s, cap_s))
+    return max(delay, retry_after_s or 0.0)

@@ -1,0 +1,58 @@
+"""Events in: approval decisions and connections' answers. Each handler only translates."""
+
+from __future__ import annotations
+
+from aligned_common.events.approval import Approved, ChangesRequested, Rejected
+from aligned_common.events.connections import (
+    ConnectionExpired,
+    ConnectionRestored,
+    ConnectionRevoked,
+    Disconnected,
+    PostFailed,
+    PostPublished,
+)
+from aligned_common.inbox import EventRouter
+
+from aligned_publishing.service_layer import approvals, holds, outcomes
+from aligned_publishing.service_layer.deps import Deps
+
+
+def build_router(deps: Deps, service: str = "publishing") -> EventRouter:
+    events = EventRouter(service=service)
+
+    @events.on(Approved)
+    async def on_approved(uow, envelope, data):
+        await approvals.on_approved(uow, deps, data)
+
+    @events.on(Rejected)
+    async def on_rejected(uow, envelope, data):
+        await approvals.on_sent_back(uow, deps, data)
+
+    @events.on(ChangesRequested)
+    async def on_changes_requested(uow, envelope, data):
+        await approvals.on_sent_back(uow, deps, data)
+
+    @events.on(PostPublished)
+    async def on_post_published(uow, envelope, data):
+        await outcomes.on_post_published(uow, deps, data)
+
+    @events.on(PostFailed)
+    async def on_post_failed(uow, envelope, data):
+        await outcomes.on_post_failed(uow, deps, data)
+
+    for broken in (ConnectionExpired, ConnectionRevoked, Disconnected):
+        events.on(broken)(_named(f"on_{broken.event_type().split('.')[1]}", deps, holds.on_connection_broken))
+
+    @events.on(ConnectionRestored)
+    async def on_connection_restored(uow, envelope, data):
+        await holds.on_connection_restored(uow, deps, envelope, data)
+
+    return events
+
+
+def _named(name: str, deps: Deps, handler):
+    async def run(uow, envelope, data):
+        await handler(uow, deps, envelope, data)
+
+    run.__name__ = name  # the inbox records (handler name, event id): names must differ
+    return run

@@ -1,0 +1,154 @@
+"""HTTP API: translate requests into handler calls and rows into responses. No rules here."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from aligned_common.app import ServiceContext, context_of
+from aligned_common.identity import Identity, current_identity, require_role
+from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
+
+from aligned_publishing.domain.commands import CancelJob, CreateJob, EditJob, ScheduleJob
+from aligned_publishing.domain.status import JobStatus
+from aligned_publishing.entrypoints.schemas import JobOut, JobPage, MediaOut, QuotaOut, job_out, media_out
+from aligned_publishing.service_layer import jobs, media, queries
+from aligned_publishing.service_layer.deps import Deps
+
+router = APIRouter(prefix="/v1")
+WRITERS = ("owner", "admin", "editor")
+
+
+def deps_of(ctx: ServiceContext = Depends(context_of)) -> Deps:
+    return ctx.deps["publishing"]
+
+
+Who = Annotated[Identity, Depends(current_identity)]
+Service = Annotated[Deps, Depends(deps_of)]
+
+
+async def _job(deps: Deps, identity: Identity, job_id: uuid.UUID, with_log: bool = True) -> JobOut:
+    job, targets, logs = await queries.get_job(deps, identity, job_id)
+    return job_out(job, targets, logs if with_log else None)
+
+
+# -- jobs ----------------------------------------------------------------------------------
+@router.post("/jobs", status_code=201, response_model=JobOut)
+async def create_job(body: CreateJob, identity: Who, deps: Service) -> JobOut:
+    require_role(identity, *WRITERS)
+    return await _job(deps, identity, await jobs.create_job(deps, identity, body))
+
+
+@router.patch("/jobs/{job_id}", response_model=JobOut)
+async def edit_job(job_id: uuid.UUID, body: EditJob, identity: Who, deps: Service) -> JobOut:
+    require_role(identity, *WRITERS)
+    await jobs.edit_job(deps, identity, job_id, body)
+    return await _job(deps, identity, job_id)
+
+
+@router.post("/jobs/{job_id}/submit", response_model=JobOut)
+async def submit_job(job_id: uuid.UUID, identity: Who, deps: Service) -> JobOut:
+    require_role(identity, *WRITERS)
+    await jobs.submit_job(deps, identity, job_id)
+    return await _job(deps, identity, job_id)
+
+
+@router.post("/jobs/{job_id}/schedule", response_model=JobOut)
+@router.post("/jobs/{job_id}/reschedule", response_model=JobOut)
+async def schedule_job(job_id: uuid.UUID, body: ScheduleJob, identity: Who, deps: Service) -> JobOut:
+    require_role(identity, *WRITERS)
+    await jobs.schedule_job(deps, identity, job_id, body)
+    return await _job(deps, identity, job_id)
+
+
+@router.post("/jobs/{job_id}/publish-now", response_model=JobOut)
+async def publish_now(job_id: uuid.UUID, identity: Who, deps: Service) -> JobOut:
+    require_role(identity, *WRITERS)
+    await jobs.publish_now(deps, identity, job_id)
+    return await _job(deps, identity, job_id)
+
+
+@router.post("/jobs/{job_id}/cancel", response_model=JobOut)
+async def cancel_job(job_id: uuid.UUID, identity: Who, deps: Service, body: CancelJob | None = None) -> JobOut:
+    require_role(identity, *WRITERS)
+    await jobs.cancel_job(deps, identity, job_id, body.reason if body else None)
+    return await _job(deps, identity, job_id)
+
+
+@router.delete("/jobs/{job_id}", status_code=204)
+async def delete_job(job_id: uuid.UUID, identity: Who, deps: Service) -> Response:
+    require_role(identity, *WRITERS)
+    await jobs.delete_job(deps, identity, job_id)
+    return Response(status_code=204)
+
+
+@router.post("/jobs/{job_id}/restore", response_model=JobOut)
+async def restore_job(job_id: uuid.UUID, identity: Who, deps: Service) -> JobOut:
+    require_role(identity, *WRITERS)
+    await jobs.restore_job(deps, identity, job_id)
+    return await _job(deps, identity, job_id)
+
+
+@router.get("/jobs", response_model=JobPage)
+async def list_jobs(
+    identity: Who,
+    deps: Service,
+    start: Annotated[datetime | None, Query(alias="from", description="calendar range start (inclusive)")] = None,
+    end: Annotated[datetime | None, Query(alias="to", description="calendar range end (exclusive)")] = None,
+    status: Annotated[list[JobStatus] | None, Query()] = None,
+    q: Annotated[str | None, Query(max_length=200, description="full-text search over content and tags")] = None,
+    deleted: bool = False,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> JobPage:
+    page = await queries.list_jobs(
+        deps,
+        identity,
+        queries.JobFilter(
+            start=start,
+            end=end,
+            statuses=tuple(s.value for s in status or ()),
+            q=q or None,
+            deleted=deleted,
+            limit=limit,
+            cursor=cursor,
+        ),
+    )
+    return JobPage(items=[job_out(j, page.targets[j["job_id"]]) for j in page.jobs], next_cursor=page.next_cursor)
+
+
+@router.get("/jobs/{job_id}", response_model=JobOut)
+async def get_job(job_id: uuid.UUID, identity: Who, deps: Service) -> JobOut:
+    return await _job(deps, identity, job_id)
+
+
+# -- media ---------------------------------------------------------------------------------
+@router.post("/media", status_code=201, response_model=MediaOut)
+async def upload_media(identity: Who, deps: Service, response: Response, file: UploadFile = File(...)) -> MediaOut:
+    require_role(identity, *WRITERS)
+    # Read one byte past the limit so an oversized upload is refused without holding it all.
+    data = await file.read(deps.settings.max_upload_bytes + 1)
+    uploaded = await media.upload(deps, identity, file.filename, data)
+    if not uploaded.created:
+        response.status_code = 200  # the brand already has these bytes: same asset back
+    return media_out(uploaded.asset)
+
+
+@router.get("/media", response_model=list[MediaOut])
+async def list_media(
+    identity: Who, deps: Service, limit: Annotated[int, Query(ge=1, le=200)] = 50, before: uuid.UUID | None = None
+) -> list[MediaOut]:
+    return [media_out(row) for row in await media.list_media(deps, identity, limit, before)]
+
+
+@router.delete("/media/{media_id}", status_code=204)
+async def delete_media(media_id: uuid.UUID, identity: Who, deps: Service) -> Response:
+    require_role(identity, *WRITERS)
+    await media.delete_media(deps, identity, media_id)
+    return Response(status_code=204)
+
+
+@router.get("/media-quota", response_model=QuotaOut)
+async def quota(identity: Who, deps: Service) -> QuotaOut:
+    return QuotaOut(**await media.quota_usage(deps, identity))

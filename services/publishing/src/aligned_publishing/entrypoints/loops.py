@@ -1,0 +1,43 @@
+"""Background loops run by the app factory: the dispatcher and the purge of the bin."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aligned_common.app import ServiceContext
+
+from aligned_publishing.service_layer.deps import Deps
+from aligned_publishing.service_layer.dispatcher import dispatch_batch
+from aligned_publishing.service_layer.purge import purge_deleted
+
+log = logging.getLogger(__name__)
+
+
+def _deps(ctx: ServiceContext) -> Deps:
+    deps: Deps = ctx.deps["publishing"]
+    deps.pool = ctx.pool
+    return deps
+
+
+async def dispatcher(ctx: ServiceContext) -> None:
+    deps = _deps(ctx)
+    while True:
+        try:
+            # A full batch means more are due: go again at once instead of sleeping.
+            while await dispatch_batch(deps) >= deps.settings.dispatch_batch_size:
+                pass
+        except Exception:
+            log.exception("dispatch batch failed; retrying next tick")
+        await asyncio.sleep(deps.settings.dispatch_interval_s)
+
+
+async def purger(ctx: ServiceContext) -> None:
+    deps = _deps(ctx)
+    while True:
+        try:
+            while await purge_deleted(deps) > 0:
+                pass
+        except Exception:
+            log.exception("purge failed; retrying next tick")
+        await asyncio.sleep(deps.settings.purge_interval_s)

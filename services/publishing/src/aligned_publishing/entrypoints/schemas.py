@@ -1,0 +1,145 @@
+"""Response bodies of the HTTP API, built from rows."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+
+
+class TargetOut(BaseModel):
+    target_id: uuid.UUID
+    platform: str
+    connection_id: uuid.UUID
+    text: str | None
+    media_ids: list[uuid.UUID] | None
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None
+    held_reason: str | None
+    remote_id: str | None
+    url: str | None
+    last_error: str | None
+    platform_message: str | None
+
+
+class AttemptOut(BaseModel):
+    target_id: uuid.UUID
+    attempt: int
+    idempotency_key: str
+    started_at: datetime
+    finished_at: datetime | None
+    outcome: str | None
+    remote_id: str | None
+    url: str | None
+    error: str | None
+    platform_message: str | None
+    retry_at: datetime | None
+    rechecks: int
+
+
+class JobOut(BaseModel):
+    job_id: uuid.UUID
+    status: str
+    status_reason: str | None
+    author_id: str
+    content: str
+    tags: list[str]
+    media_ids: list[uuid.UUID]
+    scheduled_at: datetime | None
+    time_zone: str | None
+    scheduled_local: str | None  # scheduled_at as wall-clock time in time_zone
+    requires_approval: bool
+    approval_round: int
+    approved: bool
+    retry_count: int
+    max_retries: int
+    last_error: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+    targets: list[TargetOut]
+    attempts: list[AttemptOut] | None = None
+
+
+class JobPage(BaseModel):
+    items: list[JobOut]
+    next_cursor: str | None
+
+
+class MediaOut(BaseModel):
+    media_id: uuid.UUID
+    sha256: str
+    mime_type: str
+    size_bytes: int
+    duration_s: float | None
+    original_name: str | None
+    created_at: datetime
+
+
+class QuotaOut(BaseModel):
+    quota_bytes: int
+    used_bytes: int
+    assets: int
+
+
+def target_out(row) -> TargetOut:
+    return TargetOut(
+        target_id=row["target_id"],
+        platform=row["platform"],
+        connection_id=row["connection_id"],
+        text=row["text_variant"],
+        media_ids=row["media_variant"],
+        status=row["status"],
+        attempts=row["attempts"],
+        next_attempt_at=row["next_attempt_at"],
+        held_reason=row["held_reason"],
+        remote_id=row["remote_id"],
+        url=row["url"],
+        last_error=row["last_error"],
+        platform_message=row["platform_message"],
+    )
+
+
+def job_out(job, targets, logs=None) -> JobOut:
+    local = None
+    if job["scheduled_at"] and job["time_zone"]:
+        local = job["scheduled_at"].astimezone(ZoneInfo(job["time_zone"])).isoformat()
+    return JobOut(
+        **{
+            k: job[k]
+            for k in (
+                "job_id",
+                "status",
+                "status_reason",
+                "author_id",
+                "content",
+                "scheduled_at",
+                "time_zone",
+                "requires_approval",
+                "approval_round",
+                "retry_count",
+                "max_retries",
+                "last_error",
+                "version",
+                "created_at",
+                "updated_at",
+                "deleted_at",
+            )
+        },
+        tags=list(job["tags"]),
+        media_ids=list(job["media_ids"]),
+        scheduled_local=local,
+        approved=job["approved_round"] is not None and job["approved_round"] == job["approval_round"],
+        targets=[target_out(t) for t in targets],
+        attempts=[AttemptOut(**{k: log[k] for k in AttemptOut.model_fields}) for log in logs]
+        if logs is not None
+        else None,
+    )
+
+
+def media_out(row: dict) -> MediaOut:
+    return MediaOut(**{k: row[k] for k in MediaOut.model_fields})

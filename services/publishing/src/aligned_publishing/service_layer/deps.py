@@ -1,0 +1,20 @@
+"""What the handlers of this service need besides a unit of work (built once in bootstrap)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import asyncpg
+
+from aligned_publishing.adapters.media_storage import MediaStorage
+from aligned_publishing.config import Settings
+from aligned_publishing.domain.clock import Clock
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    clock: Clock
+    storage: MediaStorage
+    schema: str = "publishing"
+    pool: asyncpg.Pool | None = None  # set when the service starts

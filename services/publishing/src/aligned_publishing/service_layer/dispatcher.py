@@ -1,0 +1,112 @@
+"""Due targets -> one publishing.attempt_requested each, safely from several replicas.
+
+One statement per batch does it all: claim due targets and their jobs FOR UPDATE SKIP LOCKED
+(a replica never waits and never takes a row another holds, so a target is requested once),
+mark the jobs publishing, advance the targets, and write one attempt_requested envelope per
+target into the outbox. The envelope is built in SQL: shipping every claimed row to Python
+and every payload back was most of a batch's time. Its shape is EventEnvelope's; the
+integration tests parse every event they read with EventEnvelope and AttemptRequested.
+
+The same claim re-requests a target that has been `publishing` longer than the timeout (its
+next_attempt_at was set to requested_at + timeout): same attempt, same idempotency key, so
+connections answers from its record instead of posting twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import orjson
+from aligned_common.db import UnitOfWork, notify_channel
+from aligned_common.events.publishing import AttemptRequested
+from aligned_common.events.registry import topic_of
+from aligned_common.telemetry import current_traceparent
+
+from aligned_publishing.service_layer.deps import Deps
+
+_DISPATCH = """
+WITH due AS (
+    SELECT t.ctid, t.job_id, j.tenant_id, coalesce(t.text_variant, j.content) AS text,
+           coalesce(t.media_variant, j.media_ids) AS media_ids
+      FROM publishing_targets t JOIN publishing_jobs j ON j.job_id = t.job_id
+     WHERE t.status IN ('scheduled', 'publishing') AND t.next_attempt_at <= $1
+     ORDER BY t.next_attempt_at
+     LIMIT $2
+       FOR UPDATE OF t, j SKIP LOCKED
+), started AS (
+    UPDATE publishing_jobs j SET status = 'publishing', status_reason = NULL, updated_at = $1
+      FROM (SELECT DISTINCT job_id FROM due) d
+     WHERE j.job_id = d.job_id AND j.status = 'scheduled'
+), claimed AS (
+    UPDATE publishing_targets t
+       SET attempts = t.attempts + (t.status = 'scheduled')::int,
+           rechecks = CASE WHEN t.status = 'publishing' THEN t.rechecks + 1 ELSE 0 END,
+           status = 'publishing', requested_at = $1, next_attempt_at = $3, updated_at = $1
+      FROM due
+     -- The rows locked above, fetched by TID: joining on ctid alone lets the planner hash the whole table.
+     WHERE t.ctid = ANY (ARRAY(SELECT ctid FROM due)) AND t.ctid = due.ctid
+    RETURNING t.target_id, t.job_id, t.brand_id, due.tenant_id, t.platform, t.connection_id, t.idempotency_key,
+              t.attempts, t.rechecks, due.text, due.media_ids, gen_random_uuid() AS event_id
+), written AS (
+    INSERT INTO outbox (event_id, topic, key, event_type, payload, traceparent)
+    SELECT c.event_id, $4::text, c.brand_id::text, $5::text, convert_to(json_build_object(
+               'id', c.event_id, 'type', $5::text, 'source', $6::text, 'time', $1::timestamptz,
+               'brand_id', c.brand_id, 'tenant_id', c.tenant_id, 'schema_version', $7::int,
+               'subject', c.job_id::text, 'traceparent', $8::text,
+               'data', json_build_object(
+                   'job_id', c.job_id, 'target_id', c.target_id, 'platform', c.platform,
+                   'connection_id', c.connection_id, 'idempotency_key', c.idempotency_key, 'attempt', c.attempts,
+                   'text', c.text, 'recheck', c.rechecks,
+                   'media', coalesce((
+                       SELECT json_agg(json_build_object('media_id', m.media_id, 'url', m.url,
+                                                         'mime_type', m.mime_type, 'size_bytes', m.size_bytes)
+                                       ORDER BY u.ord)
+                         FROM unnest(c.media_ids) WITH ORDINALITY AS u(media_id, ord)
+                         JOIN media_assets m ON m.media_id = u.media_id), '[]'::json)))::text, 'UTF8'),
+           $8::text
+      FROM claimed c
+)
+SELECT count(*) AS requested,
+       json_agg(json_build_object('job_id', job_id, 'platform', platform, 'attempt', attempts, 'rechecks', rechecks))
+           FILTER (WHERE rechecks > 0) AS rechecked,
+       CASE WHEN count(*) > 0 THEN pg_notify($9::text, '') END AS relay_woken
+  FROM claimed
+"""
+
+
+async def dispatch_batch(deps: Deps, now: datetime | None = None) -> int:
+    """Claim and request one batch of due targets; returns how many were requested."""
+    now = now or deps.clock.now()
+    recheck_at = now + timedelta(seconds=deps.settings.publishing_timeout_s)
+    # Cross-brand by nature: due targets of every brand are claimed together, hence the worker role.
+    async with UnitOfWork(deps.pool, deps.schema, role="worker") as uow:
+        result = await uow.conn.fetchrow(
+            _DISPATCH,
+            now,
+            deps.settings.dispatch_batch_size,
+            recheck_at,
+            topic_of(AttemptRequested.event_type()),
+            AttemptRequested.event_type(),
+            AttemptRequested.source(),
+            AttemptRequested.schema_version(),
+            current_traceparent(),
+            notify_channel(deps.schema),
+        )
+        if result["rechecked"]:
+            await _explain_rechecks(uow, orjson.loads(result["rechecked"]), now)
+    return result["requested"]
+
+
+async def _explain_rechecks(uow: UnitOfWork, rechecked: list[dict], now: datetime) -> None:
+    """Nothing is stuck silently: a job whose target gets no answer says so in its status."""
+    await uow.conn.execute(
+        """UPDATE publishing_jobs j SET status_reason = u.reason, updated_at = $3
+             FROM unnest($1::uuid[], $2::text[]) AS u(job_id, reason) WHERE j.job_id = u.job_id""",
+        [row["job_id"] for row in rechecked],
+        [
+            f"no answer from connections for {row['platform']} attempt {row['attempt']}; "
+            f"re-requested {row['rechecks']} time(s) with the same idempotency key"
+            for row in rechecked
+        ],
+        now,
+    )

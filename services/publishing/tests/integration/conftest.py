@@ -1,0 +1,54 @@
+"""Fixtures: one running publishing service per test module, a producer, a fresh brand per test."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaProducer
+from aligned_publishing.testing import Brand, MovableClock, make_settings, publishing_service
+
+
+@pytest.fixture(scope="module")
+async def module_schema(infra):
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    yield schema
+    conn = await asyncpg.connect(infra.database_url)
+    try:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        for role in (f"{schema}_app", f"{schema}_worker"):
+            if await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname=$1", role):
+                await conn.execute(f'DROP OWNED BY "{role}"')
+                await conn.execute(f'DROP ROLE "{role}"')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="module")
+async def svc(infra, topics, module_schema, tmp_path_factory):
+    """One running service per test module; tests use their own brands, so they do not meet."""
+    clock = MovableClock()
+    settings = make_settings(tmp_path_factory.mktemp("media"))
+    async with publishing_service(infra, module_schema, settings, clock) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def _real_time(request):
+    if "svc" in request.fixturenames:
+        request.getfixturevalue("svc").clock.offset = timedelta()
+
+
+@pytest.fixture(scope="module")
+async def producer(infra):
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap)
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+@pytest.fixture
+def brand(producer) -> Brand:
+    return Brand(producer)
