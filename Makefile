@@ -8,7 +8,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 RUN := $(UV) run --frozen --all-packages
 PYTEST_ARGS ?=
 
-.PHONY: help deps infra-up infra-down infra-reset topics migrate up down status test test-unit test-integration schemas schemas-check bench clean
+.PHONY: k8s-tools k8s-validate help deps infra-up infra-down infra-reset topics migrate up down status test test-unit test-integration schemas schemas-check bench clean
 
 help:
 	@echo "make up      start Kafka, PostgreSQL, migrations and every service (prints the gateway URL)"
@@ -65,6 +65,13 @@ schemas-check: deps
 
 bench: deps infra-up
 	@$(RUN) python -m bench
+
+# Kubernetes manifests: tools and schemas come from package registries (deploy/k8s/tools.sh).
+k8s-tools:
+	@bash deploy/k8s/tools.sh
+
+k8s-validate:
+	@bash deploy/k8s/validate.sh
 
 clean:
 	rm -rf .venv .pytest_cache bench/results.json

@@ -25,6 +25,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from aligned_common.db import create_pool
+from aligned_common.kafka import broker_security
 from aligned_common.inbox import ConsumerSettings, EventRouter, InboxConsumer
 from aligned_common.outbox import OutboxRelay
 from aligned_common.problems import install_problem_handlers, problem_response
@@ -106,7 +107,9 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
     async def lifespan(app: FastAPI):
         setup_tracing(f"aligned-{definition.name}")
         ctx.pool = await create_pool(settings.database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size)
-        ctx.broker = KafkaBroker(settings.kafka_bootstrap, client_id=f"aligned-{definition.name}")
+        ctx.broker = KafkaBroker(
+            settings.kafka_bootstrap, client_id=f"aligned-{definition.name}", security=broker_security()
+        )
         routers = ([definition.event_router] if definition.event_router else []) + definition.extra_event_routers
         for router in routers:
             InboxConsumer(

@@ -76,7 +76,10 @@ async def migrate(dsn: str, schema: str, service_dir: Path | None) -> list[str]:
 
 
 async def _apply_missing(conn: asyncpg.Connection, schema: str, migrations: list[Migration]) -> list[str]:
-    await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+    # Only when absent: even CREATE SCHEMA IF NOT EXISTS needs CREATE on the database, which a
+    # production role that owns just its schema does not have.
+    if not await conn.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", schema):
+        await conn.execute(f'CREATE SCHEMA "{schema}"')
     await conn.execute(
         f"""CREATE TABLE IF NOT EXISTS "{schema}".schema_migrations (
                 version text PRIMARY KEY, checksum text NOT NULL,

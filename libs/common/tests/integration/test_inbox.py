@@ -11,6 +11,7 @@ from aligned_common.envelope import new_event
 from aligned_common.events.approval import Approved, Rejected
 from aligned_common.inbox import ConsumerSettings, EventRouter, InboxConsumer
 from aligned_common.migrations import migrate
+from aligned_common.testing.consumer_groups import start_groups_at_end
 from aligned_common.testing.kafka_reader import TopicReader
 
 pytestmark = pytest.mark.integration
@@ -43,6 +44,7 @@ async def service(infra, pg_pool, scratch_schema, topics, tmp_path):
         await uow.conn.execute("INSERT INTO approvals_seen VALUES ($1, $2, -1)", data.job_id, envelope.brand_id)
         raise ValueError(f"cannot handle job {data.job_id}")
 
+    await start_groups_at_end(infra.kafka_bootstrap, f"aligned-{scratch_schema}", router.topics())
     broker = KafkaBroker(infra.kafka_bootstrap)
     InboxConsumer(router, pg_pool, scratch_schema, broker, ConsumerSettings(max_retries=2, retry_base_s=0.05)).attach()
     await broker.start()

@@ -17,6 +17,7 @@ from aligned_common.inbox import EventRouter
 from aligned_common.migrations import migrate
 from aligned_common.settings import ServiceSettings
 from aligned_common.telemetry import setup_tracing
+from aligned_common.testing.consumer_groups import start_groups_at_end
 from aligned_common.testing.service import free_port
 
 pytestmark = pytest.mark.integration
@@ -43,6 +44,7 @@ async def test_a_trace_started_by_an_http_request_is_continued_by_the_consumer(i
     async def remember_trace(uow, envelope, data):
         seen_trace_ids[str(data.job_id)] = trace.get_current_span().get_span_context().trace_id
 
+    await start_groups_at_end(infra.kafka_bootstrap, f"aligned-{scratch_schema}", events.topics())
     port = free_port()
     settings = ServiceSettings(database_url=infra.database_url, kafka_bootstrap=infra.kafka_bootstrap, http_port=port,
                                relay_poll_interval_s=0.2)

@@ -20,6 +20,7 @@ from aligned_common.events.base import EventData
 from aligned_common.events.registry import topic_of
 from aligned_common.identity import Identity, signed_headers
 from aligned_common.testing.consumer_groups import start_groups_at_end
+from aligned_common.testing.schemas import drop_schema
 from aligned_common.testing.service import running_service
 
 from aligned_analytics.bootstrap import build
@@ -34,18 +35,6 @@ async def _retry(make, attempts: int = 30):
             if attempt == attempts - 1:
                 raise
             await asyncio.sleep(2)
-
-
-async def _drop_schema(database_url: str, schema: str) -> None:
-    conn = await asyncpg.connect(database_url)
-    try:
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        for role in (f"{schema}_app", f"{schema}_worker"):
-            if await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role):
-                await conn.execute(f'DROP OWNED BY "{role}"')
-                await conn.execute(f'DROP ROLE "{role}"')
-    finally:
-        await conn.close()
 
 
 class Harness:
@@ -116,7 +105,7 @@ async def analytics(infra, topics) -> AsyncIterator[Harness]:
         definition.event_router.service = "analytics"
         await producer.stop()
         await pool.close()
-        await _drop_schema(infra.database_url, schema)
+        await drop_schema(infra.database_url, schema)
 
 
 @pytest.fixture

@@ -1,30 +1,10 @@
-"""Kafka connection options from the environment: plaintext locally, SASL_SSL in Kubernetes.
-
-ALIGNED_KAFKA_SECURITY_PROTOCOL (PLAINTEXT | SSL | SASL_PLAINTEXT | SASL_SSL),
-ALIGNED_KAFKA_SASL_MECHANISM, ALIGNED_KAFKA_SASL_USERNAME, ALIGNED_KAFKA_SASL_PASSWORD and
-ALIGNED_KAFKA_SSL_CAFILE, as the Kubernetes manifests set them for every pod.
-"""
+"""Kafka clients of the operator tool, with the platform's connection options."""
 
 from __future__ import annotations
 
-import os
-
 from aiokafka import AIOKafkaConsumer
-from aiokafka.helpers import create_ssl_context
 
-from aligned_common.kafka import reliable_producer
-
-
-def connection_options() -> dict:
-    protocol = os.environ.get("ALIGNED_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT")
-    options: dict = {"security_protocol": protocol}
-    if protocol in ("SSL", "SASL_SSL"):
-        options["ssl_context"] = create_ssl_context(cafile=os.environ.get("ALIGNED_KAFKA_SSL_CAFILE"))
-    if protocol.startswith("SASL"):
-        options["sasl_mechanism"] = os.environ.get("ALIGNED_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")
-        options["sasl_plain_username"] = os.environ.get("ALIGNED_KAFKA_SASL_USERNAME")
-        options["sasl_plain_password"] = os.environ.get("ALIGNED_KAFKA_SASL_PASSWORD")
-    return options
+from aligned_common.kafka import connection_options, reliable_producer
 
 
 def reader(bootstrap: str) -> AIOKafkaConsumer:
@@ -33,4 +13,4 @@ def reader(bootstrap: str) -> AIOKafkaConsumer:
 
 
 def writer(bootstrap: str):
-    return reliable_producer(bootstrap, **connection_options())
+    return reliable_producer(bootstrap)

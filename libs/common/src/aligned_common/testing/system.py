@@ -1,9 +1,13 @@
 """The whole platform as separate processes, for end-to-end and fault tests and benchmarks.
 
 Every service under services/ (and the sandbox platform) runs as its own OS process on a
-free port, against the real Kafka and PostgreSQL, with development secrets generated for
-the run. A test can kill -9 a service and start it again, exactly as an operator's
-Kubernetes would.
+free port, against the real Kafka and PostgreSQL. A test can kill -9 a service and start
+it again, exactly as an operator's Kubernetes would, and can run two processes of each
+service to check that replicas share the work without doing it twice.
+
+The wiring between the processes (which env variable of which service points where) is
+written once, in `wiring()`; `deploy/local/services.sh` (make up) reads the same wiring
+with fixed ports through `python -m aligned_common.testing.system env`.
 """
 
 from __future__ import annotations
@@ -12,10 +16,12 @@ import base64
 import json
 import os
 import secrets
+import shlex
 import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,8 +31,52 @@ from aligned_common.testing.infra import REPO_ROOT, Infra
 from aligned_common.testing.service import free_port
 
 SERVICES_DIR = REPO_ROOT / "services"
+LOCAL_DIR = Path(os.environ.get("ALIGNED_LOCAL_DIR", REPO_ROOT / ".local"))
+SECRETS_FILE = LOCAL_DIR / "secrets.env"
+# pid files of `make up`'s services (deploy/local/services.sh)
+LOCAL_RUN_DIR = LOCAL_DIR / "run"
 # The order services start in: the sandbox first (connections calls it), the gateway last.
 START_ORDER = ("sandbox", "connections", "publishing", "approval", "analytics", "webhooks", "gateway")
+# make up's fixed ports, so the demo and a developer's bookmarks do not move.
+LOCAL_PORTS = {"gateway": 8000, "publishing": 8101, "approval": 8102, "connections": 8103,
+               "analytics": 8104, "webhooks": 8105, "sandbox": 18080}
+UPSTREAMS = ("publishing", "approval", "connections", "analytics", "webhooks")
+
+# Settings that make a run on one machine pleasant to watch: metrics are fetched seconds after
+# a post goes out instead of ten minutes, and outbound webhooks may go to a local receiver.
+LOCAL_SETTINGS = {
+    "ALIGNED_ANALYTICS_FIRST_POST_SYNC_DELAY_S": "3",
+    "ALIGNED_ANALYTICS_SCHEDULER_TICK_S": "1",
+    "ALIGNED_WEBHOOKS_ALLOW_LOOPBACK_TARGETS": "true",
+    "ALIGNED_WEBHOOKS_ALLOW_HTTP_TARGETS": "true",
+    "ALIGNED_GATEWAY_DEV_TOKENS_ENABLED": "true",
+}
+
+# What tests add: short waits everywhere a production default waits minutes, so that retries,
+# refreshes and escalations happen within a test's deadline. Shapes stay the production ones.
+TEST_SETTINGS = {
+    "ALIGNED_PUBLISHING_RETRY_BASE_S": "1",
+    "ALIGNED_PUBLISHING_RETRY_CAP_S": "4",
+    "ALIGNED_PUBLISHING_PUBLISHING_TIMEOUT_S": "30",
+    "ALIGNED_CONNECTIONS_REFRESH_INTERVAL_S": "1",
+    "ALIGNED_CONNECTIONS_REFRESH_BACKOFF_BASE_S": "1",
+    "ALIGNED_CONNECTIONS_REFRESH_BACKOFF_MAX_S": "5",
+    "ALIGNED_CONNECTIONS_PLATFORM_READ_TIMEOUT_S": "3",
+    "ALIGNED_CONNECTIONS_DEFAULT_RETRY_AFTER_S": "1",
+    # Outside network is off in tests: only the sandbox platform is connectable.
+    "ALIGNED_CONNECTIONS_BLUESKY_SERVICE_URL": "",
+    # The topics are shared with other tests' scratch services: never answer their attempts.
+    "ALIGNED_CONNECTIONS_ANSWER_UNKNOWN_CONNECTIONS": "false",
+    "ALIGNED_APPROVAL_ESCALATION_INTERVAL_S": "0.5",
+    "ALIGNED_APPROVAL_ESCALATION_HOUR_S": "2",
+    "ALIGNED_APPROVAL_MAIL_INTERVAL_S": "5",
+    "ALIGNED_WEBHOOKS_RETRY_SCALE": "0.05",
+    "ALIGNED_WEBHOOKS_DELIVERY_POLL_INTERVAL_S": "0.5",
+    "ALIGNED_GATEWAY_FANOUT_DEADLINE_S": "5",
+    "ALIGNED_GATEWAY_READ_CACHE_TTL_S": "1",
+    "ALIGNED_GATEWAY_LIVE_RETENTION_S": "600",
+    "ALIGNED_LOG_LEVEL": "INFO",
+}
 
 
 def discover_services() -> list[str]:
@@ -34,20 +84,101 @@ def discover_services() -> list[str]:
     return sorted(found, key=lambda n: START_ORDER.index(n) if n in START_ORDER else len(START_ORDER))
 
 
-def development_secrets() -> dict[str, str]:
-    """Fresh secrets for one run; never written to the repository."""
+# -- development secrets ---------------------------------------------------------------------------
+def _new_secrets() -> dict[str, str]:
+    def b64(n: int) -> str:
+        return base64.b64encode(secrets.token_bytes(n)).decode()
+
     return {
         "ALIGNED_INTERNAL_SECRET": secrets.token_hex(32),
         "ALIGNED_APPROVAL_LINK_SECRET": secrets.token_hex(32),
-        "ALIGNED_CONNECTIONS_ENCRYPTION_KEYS": json.dumps({"k1": base64.b64encode(secrets.token_bytes(32)).decode()}),
+        "ALIGNED_CONNECTIONS_ENCRYPTION_KEYS": json.dumps({"k1": b64(32)}),
         "ALIGNED_CONNECTIONS_ACTIVE_KEY_ID": "k1",
         "ALIGNED_CONNECTIONS_STATE_SECRET": secrets.token_hex(32),
-        "ALIGNED_WEBHOOKS_ENCRYPTION_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
-        "ALIGNED_WEBHOOKS_SANDBOX_SECRET": "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode(),
+        "ALIGNED_WEBHOOKS_ENCRYPTION_KEY": b64(32),
+        "ALIGNED_WEBHOOKS_SANDBOX_SECRET": "whsec_" + b64(24),
         "ALIGNED_GATEWAY_JWT_SECRET": secrets.token_hex(32),
     }
 
 
+def ensure_secrets_file(path: Path = SECRETS_FILE) -> dict[str, str]:
+    """Development secrets, made once per checkout in .local/ (gitignored) and then kept.
+
+    make up and the end-to-end tests share the one local database, so they share these
+    too: a token sealed by one run must open in the next (a fresh key per run would leave
+    the previous runs' rows unreadable, and the services would log about them for ever).
+    """
+    existing = _read_exports(path) if path.exists() else {}
+    missing = {k: v for k, v in _new_secrets().items() if k not in existing}
+    if missing:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a") as out:
+            out.writelines(f"export {k}={shlex.quote(v)}\n" for k, v in missing.items())
+    return existing | missing
+
+
+def _read_exports(path: Path) -> dict[str, str]:
+    values = {}
+    for line in path.read_text().splitlines():
+        words = shlex.split(line)
+        if len(words) == 2 and words[0] == "export" and "=" in words[1]:
+            key, value = words[1].split("=", 1)
+            values[key] = value
+    return values
+
+
+# -- wiring ------------------------------------------------------------------------------------
+def wiring(ports: dict[str, int], secret_values: dict[str, str], database_url: str, kafka_bootstrap: str) -> dict[str, str]:
+    """The env every process of one platform gets: where the infrastructure is, where each
+    service listens (each reads only its own ALIGNED_<NAME>_HTTP_PORT) and who calls whom."""
+    env = dict(secret_values)
+    env["ALIGNED_DATABASE_URL"] = database_url
+    env["ALIGNED_KAFKA_BOOTSTRAP"] = kafka_bootstrap
+    for name, port in ports.items():
+        env[f"ALIGNED_{name.upper()}_HTTP_PORT"] = str(port)
+    for name in UPSTREAMS:
+        if name in ports:
+            env[f"ALIGNED_GATEWAY_{name.upper()}_URL"] = f"http://127.0.0.1:{ports[name]}"
+    if "gateway" in ports:
+        gateway = f"http://127.0.0.1:{ports['gateway']}"
+        env["ALIGNED_GATEWAY_PUBLIC_BASE_URL"] = gateway
+        env["ALIGNED_APPROVAL_PUBLIC_BASE_URL"] = gateway  # review links in mails point at the gateway
+        # The sandbox posts its webhooks where a real platform would: the public inbound route.
+        env["ALIGNED_SANDBOX_WEBHOOK_URL"] = f"{gateway}/webhooks/sandbox"
+    if "sandbox" in ports:
+        sandbox = f"http://127.0.0.1:{ports['sandbox']}"
+        env["ALIGNED_SANDBOX_URL"] = sandbox
+        env["ALIGNED_CONNECTIONS_SANDBOX_URL"] = sandbox
+    # One webhook secret, known to the platform that signs and to the services that verify.
+    webhook_secret = secret_values["ALIGNED_WEBHOOKS_SANDBOX_SECRET"]
+    env["ALIGNED_SANDBOX_WEBHOOK_SECRET"] = webhook_secret
+    env["ALIGNED_CONNECTIONS_SANDBOX_WEBHOOK_SECRETS"] = json.dumps([webhook_secret])
+    env.update(LOCAL_SETTINGS)
+    return env
+
+
+def local_env() -> dict[str, str]:
+    """make up's wiring: fixed ports, the local infrastructure, the kept secrets."""
+    pg_port = os.environ.get("ALIGNED_PG_PORT", "15432")
+    kafka_port = os.environ.get("ALIGNED_KAFKA_PORT", "19092")
+    return wiring(LOCAL_PORTS, ensure_secrets_file(), f"postgresql://aligned:aligned@127.0.0.1:{pg_port}/aligned",
+                  f"127.0.0.1:{kafka_port}")
+
+
+def local_services_running() -> list[str]:
+    """Services `make up` started and that still run (their pid files in .local/run)."""
+    running = []
+    for pid_file in sorted(LOCAL_RUN_DIR.glob("*.pid")) if LOCAL_RUN_DIR.exists() else []:
+        try:
+            os.kill(int(pid_file.read_text().strip()), 0)
+        except (ValueError, ProcessLookupError, PermissionError):
+            continue
+        running.append(pid_file.stem)
+    return running
+
+
+# -- processes ---------------------------------------------------------------------------------
 @dataclass
 class ServiceProcess:
     name: str
@@ -60,17 +191,21 @@ class ServiceProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process and self.process.poll() is None else None
+
     def command(self) -> list[str]:
         if self.name == "sandbox":
-            return [sys.executable, "-m", "aligned_sandbox", "serve", "--port", str(self.port)]
+            return [sys.executable, "-m", "aligned_sandbox", "serve", "--port", str(self.port), "--log-level", "warning"]
         return [sys.executable, "-m", f"aligned_{self.name}", "serve"]
 
     def start(self) -> None:
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(self.command(), env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(self.command(), env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
 
-    def wait_healthy(self, timeout_s: float = 90) -> None:
+    def wait_healthy(self, timeout_s: float = 120) -> None:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -97,64 +232,113 @@ class ServiceProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
 
+    def rss_bytes(self) -> int:
+        """Resident memory of the process, from /proc (0 when it is not running)."""
+        pid = self.pid
+        if pid is None:
+            return 0
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        except OSError:
+            pass
+        return 0
+
 
 @dataclass
 class System:
     infra: Infra
     log_dir: Path
-    services: dict[str, ServiceProcess] = field(default_factory=dict)
-    secrets: dict[str, str] = field(default_factory=development_secrets)
+    settings: dict[str, str] = field(default_factory=dict)  # extra env on top of the wiring
+    processes: dict[str, list[ServiceProcess]] = field(default_factory=dict)  # name -> replicas
+    env: dict[str, str] = field(default_factory=dict)
 
-    def url(self, name: str) -> str:
-        return self.services[name].url
+    # -- where things are
+    def url(self, name: str, replica: int = 0) -> str:
+        return self.processes[name][replica].url
 
-    def base_env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ALIGNED_") or k in ("ALIGNED_TEST_INFRA",)}
-        env.update(self.secrets)
-        env["ALIGNED_DATABASE_URL"] = self.infra.database_url
-        env["ALIGNED_KAFKA_BOOTSTRAP"] = self.infra.kafka_bootstrap
-        return env
+    def urls(self, name: str) -> list[str]:
+        return [p.url for p in self.processes[name]]
 
+    @property
+    def services(self) -> dict[str, ServiceProcess]:
+        """The first process of each service."""
+        return {name: replicas[0] for name, replicas in self.processes.items()}
+
+    def names(self) -> list[str]:
+        return list(self.processes)
+
+    # -- life cycle
     def plan(self, names: list[str]) -> None:
         ports = {name: free_port() for name in names}
-        env = self.base_env()
-        for name, port in ports.items():
-            env[f"ALIGNED_{name.upper()}_HTTP_PORT"] = str(port)
-            env[f"ALIGNED_GATEWAY_{name.upper()}_URL"] = f"http://127.0.0.1:{port}"
-        if "sandbox" in ports:
-            env["ALIGNED_SANDBOX_URL"] = f"http://127.0.0.1:{ports['sandbox']}"
-            env["ALIGNED_CONNECTIONS_SANDBOX_URL"] = env["ALIGNED_SANDBOX_URL"]
-        env["ALIGNED_GATEWAY_DEV_TOKENS_ENABLED"] = "true"
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("ALIGNED_") or k == "ALIGNED_TEST_INFRA"}
+        self.env = inherited | wiring(ports, ensure_secrets_file(), self.infra.database_url, self.infra.kafka_bootstrap)
+        self.env.update(self.settings)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         for name, port in ports.items():
-            self.services[name] = ServiceProcess(name, port, dict(env), self.log_dir / f"{name}.log")
+            log_path = self.log_dir / f"{name}.log"
+            log_path.write_bytes(b"")  # one run's log per file: the previous run's is not mixed in
+            self.processes[name] = [ServiceProcess(name, port, dict(self.env), log_path)]
 
     def migrate(self) -> None:
-        for name in self.services:
-            if name == "sandbox":
-                continue
-            subprocess.run([sys.executable, "-m", f"aligned_{name}", "migrate"], env=self.services[name].env,
-                           check=True, capture_output=True, timeout=300)
+        # Migrations take an advisory lock per schema, so the services migrate side by side.
+        def run(name: str) -> None:
+            done = subprocess.run([sys.executable, "-m", f"aligned_{name}", "migrate"], env=self.env,
+                                  capture_output=True, timeout=300)
+            if done.returncode != 0:
+                raise RuntimeError(f"{name} migrate failed:\n{done.stdout.decode()}\n{done.stderr.decode()}")
+
+        with ThreadPoolExecutor(max_workers=len(self.processes)) as pool:
+            list(pool.map(run, [n for n in self.processes if n != "sandbox"]))
 
     def start(self) -> None:
-        for service in self.services.values():
-            service.start()
-        for service in self.services.values():
-            service.wait_healthy()
+        for replicas in self.processes.values():
+            for process in replicas:
+                process.start()
+        for replicas in self.processes.values():
+            for process in replicas:
+                process.wait_healthy()
 
-    def restart(self, name: str, *, hard: bool = True) -> None:
-        service = self.services[name]
-        service.kill() if hard else service.stop()
-        service.start()
-        service.wait_healthy()
+    def restart(self, name: str, *, hard: bool = True, replica: int = 0) -> None:
+        process = self.processes[name][replica]
+        process.kill() if hard else process.stop()
+        process.start()
+        process.wait_healthy()
+
+    def scale(self, count: int, names: list[str] | None = None) -> None:
+        """Run `count` processes of each service (the sandbox stays one: it is the platform).
+        Extra processes share the first one's env but listen on ports of their own."""
+        for name in names or [n for n in self.processes if n != "sandbox"]:
+            replicas = self.processes[name]
+            while len(replicas) > count:
+                replicas.pop().stop()
+            while len(replicas) < count:
+                port = free_port()
+                env = dict(replicas[0].env) | {f"ALIGNED_{name.upper()}_HTTP_PORT": str(port)}
+                process = ServiceProcess(name, port, env, self.log_dir / f"{name}-{len(replicas) + 1}.log")
+                process.start()
+                replicas.append(process)
+                process.wait_healthy()
+
+    def rss_bytes(self) -> dict[str, int]:
+        """Resident memory per service, summed over its processes."""
+        return {name: sum(p.rss_bytes() for p in replicas) for name, replicas in self.processes.items()}
 
     def stop(self) -> None:
-        for service in reversed(list(self.services.values())):
-            service.stop()
+        for replicas in reversed(list(self.processes.values())):
+            for process in reversed(replicas):
+                process.stop()
 
 
-def start_system(infra: Infra, log_dir: Path, names: list[str] | None = None) -> System:
-    system = System(infra=infra, log_dir=log_dir)
+def start_system(infra: Infra, log_dir: Path, names: list[str] | None = None,
+                 settings: dict[str, str] | None = None) -> System:
+    running = local_services_running()
+    if running:
+        # They would join the same consumer groups and schemas as the processes started here.
+        raise RuntimeError(f"`make up` services are running ({', '.join(running)}): stop them first "
+                           "with `bash deploy/local/services.sh down`")
+    system = System(infra=infra, log_dir=log_dir, settings=dict(TEST_SETTINGS) | (settings or {}))
     system.plan(names or discover_services())
     system.migrate()
     try:
@@ -163,3 +347,16 @@ def start_system(infra: Infra, log_dir: Path, names: list[str] | None = None) ->
         system.stop()
         raise
     return system
+
+
+def _print_local_env() -> None:
+    for key, value in sorted(local_env().items()):
+        print(f"export {key}={shlex.quote(value)}")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["env"]:
+        _print_local_env()
+    else:
+        print("usage: python -m aligned_common.testing.system env", file=sys.stderr)
+        sys.exit(2)
