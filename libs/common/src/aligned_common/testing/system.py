@@ -12,6 +12,7 @@ with fixed ports through `python -m aligned_common.testing.system env`.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -27,6 +28,7 @@ from pathlib import Path
 
 import httpx
 
+from aligned_common.testing.consumer_groups import start_groups_at_end
 from aligned_common.testing.infra import REPO_ROOT, Infra
 from aligned_common.testing.service import free_port
 
@@ -178,6 +180,26 @@ def local_services_running() -> list[str]:
     return running
 
 
+# -- consumer groups ---------------------------------------------------------------------------
+# Asked of the service's own build(), in a process of its own (as the service would see its env).
+_GROUPS_OF = """
+import importlib, json, sys
+definition = importlib.import_module(f"aligned_{sys.argv[1]}.bootstrap").build()
+routers = ([definition.event_router] if definition.event_router else []) + list(definition.extra_event_routers)
+print(json.dumps({f"aligned-{r.service}": r.topics() for r in routers}))
+"""
+
+
+def consumer_groups_of(name: str, env: dict[str, str]) -> dict[str, list[str]]:
+    """The Kafka consumer groups a service joins and the topics each reads."""
+    if name == "sandbox":
+        return {}
+    done = subprocess.run([sys.executable, "-c", _GROUPS_OF, name], env=env, capture_output=True, timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError(f"could not list {name}'s consumer groups:\n{done.stderr.decode()}")
+    return json.loads(done.stdout.decode().strip().splitlines()[-1])
+
+
 # -- processes ---------------------------------------------------------------------------------
 @dataclass
 class ServiceProcess:
@@ -224,13 +246,22 @@ class ServiceProcess:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
-    def stop(self) -> None:
+    def terminate(self) -> None:
+        """SIGTERM once (uvicorn takes a second one as "exit now, skip the graceful part")."""
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.kill()
+
+    def wait_stopped(self, timeout_s: float = 30) -> None:
+        if self.process is None:
+            return
+        try:
+            self.process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def stop(self) -> None:
+        self.terminate()
+        self.wait_stopped()
 
     def rss_bytes(self) -> int:
         """Resident memory of the process, from /proc (0 when it is not running)."""
@@ -253,6 +284,7 @@ class System:
     settings: dict[str, str] = field(default_factory=dict)  # extra env on top of the wiring
     processes: dict[str, list[ServiceProcess]] = field(default_factory=dict)  # name -> replicas
     env: dict[str, str] = field(default_factory=dict)
+    _groups: dict[str, list[str]] = field(default_factory=dict)
 
     # -- where things are
     def url(self, name: str, replica: int = 0) -> str:
@@ -292,6 +324,27 @@ class System:
         with ThreadPoolExecutor(max_workers=len(self.processes)) as pool:
             list(pool.map(run, [n for n in self.processes if n != "sandbox"]))
 
+    def consumer_groups(self) -> dict[str, list[str]]:
+        """Every consumer group of the platform and the topics it reads."""
+        if not self._groups:
+            with ThreadPoolExecutor(max_workers=len(self.processes)) as pool:
+                for groups in pool.map(lambda n: consumer_groups_of(n, self.env), list(self.processes)):
+                    self._groups.update(groups)
+        return self._groups
+
+    def skip_history(self) -> None:
+        """Commit every group's position at the topics' current end, before the services start.
+
+        The shared topics carry every other test's events; chewing through them (tens of
+        thousands on a developer's machine) would only delay the run by minutes. The groups
+        keep their offsets from here on, so a service killed later resumes where it was.
+        """
+        async def commit_all() -> None:
+            for group, topics in self.consumer_groups().items():
+                await start_groups_at_end(self.infra.kafka_bootstrap, group, topics)
+
+        asyncio.run(commit_all())
+
     def start(self) -> None:
         for replicas in self.processes.values():
             for process in replicas:
@@ -326,13 +379,16 @@ class System:
         return {name: sum(p.rss_bytes() for p in replicas) for name, replicas in self.processes.items()}
 
     def stop(self) -> None:
-        for replicas in reversed(list(self.processes.values())):
-            for process in reversed(replicas):
-                process.stop()
+        """SIGTERM to every process at once (each finishes its message in hand), then wait."""
+        every = [p for replicas in reversed(list(self.processes.values())) for p in reversed(replicas)]
+        for process in every:
+            process.terminate()
+        for process in every:
+            process.wait_stopped()
 
 
 def start_system(infra: Infra, log_dir: Path, names: list[str] | None = None,
-                 settings: dict[str, str] | None = None) -> System:
+                 settings: dict[str, str] | None = None, *, skip_history: bool = True) -> System:
     running = local_services_running()
     if running:
         # They would join the same consumer groups and schemas as the processes started here.
@@ -341,6 +397,8 @@ def start_system(infra: Infra, log_dir: Path, names: list[str] | None = None,
     system = System(infra=infra, log_dir=log_dir, settings=dict(TEST_SETTINGS) | (settings or {}))
     system.plan(names or discover_services())
     system.migrate()
+    if skip_history:
+        system.skip_history()
     try:
         system.start()
     except BaseException:

@@ -1,0 +1,126 @@
+"""The one place that builds the gateway's dependencies."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+from fastapi.middleware.cors import CORSMiddleware
+
+from aligned_common.app import ServiceContext, ServiceDefinition, create_app
+from aligned_common.db import UnitOfWork
+from aligned_common.telemetry import setup_logging
+from aligned_gateway.adapters import event_feed, idempotency_repo
+from aligned_gateway.adapters.jwt_verifier import JwksKeys, TokenVerifier
+from aligned_gateway.adapters.upstream import Upstreams
+from aligned_gateway.config import Settings
+from aligned_gateway.entrypoints import events_stream, http, proxy
+from aligned_gateway.entrypoints.pipeline import GatewayPipeline
+from aligned_gateway.service_layer.admin import Admin
+from aligned_gateway.service_layer.aggregates import Fanout
+from aligned_gateway.service_layer.feed_handlers import FeedHandlers
+from aligned_gateway.service_layer.live_events import Hub
+from aligned_gateway.service_layer.membership import MembershipCache
+from aligned_gateway.service_layer.openapi import OpenApiDocument
+from aligned_gateway.service_layer.rate_limits import Limits
+from aligned_gateway.service_layer.read_cache import ReadCache
+
+log = logging.getLogger(__name__)
+
+FASTAPI_DOC_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+
+
+def _routes() -> APIRouter:
+    combined = APIRouter()
+    combined.include_router(http.router)
+    combined.include_router(events_stream.router)
+    combined.include_router(proxy.router)  # last: the gateway's own paths win
+    return combined
+
+
+async def _wire(ctx: ServiceContext) -> None:
+    settings: Settings = ctx.settings
+    members = MembershipCache(ctx.pool, ctx.schema, settings.membership_cache_ttl_s)
+    upstreams = Upstreams(settings.service_urls(), timeout_s=settings.upstream_timeout_s,
+                          connect_timeout_s=settings.upstream_connect_timeout_s, read_retries=settings.read_retries)
+    cache = ReadCache(settings.read_cache_ttl_s)
+    jwks = JwksKeys(url=settings.jwks_url, file=settings.jwks_file, refresh_s=settings.jwks_refresh_s)
+    ctx.deps.update(
+        settings=settings, pool=ctx.pool, schema=ctx.schema, members=members, upstreams=upstreams, cache=cache,
+        verifier=TokenVerifier(secret=settings.jwt_secret, jwks=jwks, issuer=settings.jwt_issuer,
+                               audience=settings.jwt_audience, leeway_s=settings.jwt_leeway_s),
+        limits=Limits(settings.brand_rate_per_s, settings.brand_burst, settings.user_rate_per_s, settings.user_burst),
+        admin=Admin(ctx.pool, ctx.schema, members, settings.invite_ttl_s),
+        fanout=Fanout(upstreams, cache, settings.fanout_deadline_s),
+        openapi=OpenApiDocument(upstreams.client, settings.service_urls(), settings.openapi_refresh_s),
+        hub=Hub(settings.live_buffer_per_brand, settings.live_retention_s) if settings.live_events_enabled else None,
+        feed_ready=asyncio.Event(),
+    )
+
+
+async def live_feed(ctx: ServiceContext) -> None:
+    deps = ctx.deps
+    if deps.get("hub") is None:
+        return
+    handlers = FeedHandlers(deps["hub"], deps["cache"], deps["members"])
+    await event_feed.run_feed(ctx.settings.kafka_bootstrap, ctx.settings.live_retention_s, handlers, deps["feed_ready"])
+
+
+async def purge_idempotency_keys(ctx: ServiceContext) -> None:
+    # Old keys of every brand go at once: a cross-brand sweep (worker role).
+    while True:
+        with contextlib.suppress(Exception):
+            async with UnitOfWork(ctx.pool, ctx.schema, role="worker") as uow:
+                await idempotency_repo.purge_older_than(uow.conn, ctx.settings.idempotency_ttl_s)
+        await asyncio.sleep(600)
+
+
+async def close_upstreams(ctx: ServiceContext) -> None:
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await ctx.deps["upstreams"].close()
+
+
+def build(settings: Settings | None = None) -> ServiceDefinition:
+    return ServiceDefinition(
+        name="gateway",
+        settings=settings or Settings(),
+        migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
+        http_router=_routes(),
+        on_startup=_wire,
+        background=[live_feed, purge_idempotency_keys, close_upstreams],
+        title="Aligned API",
+    )
+
+
+def create_gateway_app(definition: ServiceDefinition) -> FastAPI:
+    """The common app plus the gateway's pipeline and CORS (outermost, so a preflight
+    needs no token). ServiceDefinition has no middleware hook, hence this wrapper."""
+    app = create_app(definition)
+    # FastAPI's built-in /openapi.json and /docs describe only the gateway's own routes:
+    # drop them so the merged document (entrypoints/http.py) is the one served.
+    app.router.routes = [r for r in app.router.routes
+                         if isinstance(r, APIRoute) or getattr(r, "path", None) not in FASTAPI_DOC_PATHS]
+    app.add_middleware(GatewayPipeline)
+    app.add_middleware(
+        CORSMiddleware, allow_origins=definition.settings.cors_origins, allow_credentials=True,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Brand-Id", "X-Request-Id",
+                       "Last-Event-ID", "If-Match"],
+        expose_headers=["X-Request-Id", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset",
+                        "RateLimit-Policy", "Idempotent-Replayed", "Location"],
+    )
+    return app
+
+
+def serve(definition: ServiceDefinition) -> None:
+    import uvicorn
+
+    setup_logging(definition.settings.log_level)
+    uvicorn.run(create_gateway_app(definition), host=definition.settings.http_host,
+                port=definition.settings.http_port, log_config=None, timeout_graceful_shutdown=20)

@@ -1,0 +1,71 @@
+"""Gateway settings (ALIGNED_GATEWAY_*). No secret has a default: they come from the environment."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from aligned_common.settings import ServiceSettings, service_config
+
+
+class Settings(ServiceSettings):
+    model_config = service_config("GATEWAY")
+
+    service_name: str = "gateway"
+    http_port: int = 8000
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    # -- tokens: HS256 with a shared secret, and/or RS256/ES256 keys from a JWKS URL or file
+    jwt_secret: str | None = None
+    jwks_url: str | None = None
+    jwks_file: str | None = None
+    jwks_refresh_s: float = 300.0
+    jwt_issuer: str = "aligned"
+    jwt_audience: str = "aligned-api"
+    jwt_leeway_s: int = 30
+    # The development token issuer (POST /v1/dev/token). Off unless switched on (make up does).
+    dev_tokens_enabled: bool = False
+    dev_token_ttl_s: int = 3600
+
+    # -- membership and invites
+    membership_cache_ttl_s: float = 5.0
+    invite_ttl_s: int = 7 * 24 * 3600
+
+    # -- upstream services (the route table maps public paths to these)
+    publishing_url: str = "http://127.0.0.1:8101"
+    approval_url: str = "http://127.0.0.1:8102"
+    connections_url: str = "http://127.0.0.1:8103"
+    analytics_url: str = "http://127.0.0.1:8104"
+    webhooks_url: str = "http://127.0.0.1:8105"
+    upstream_timeout_s: float = 10.0
+    upstream_connect_timeout_s: float = 2.0
+    read_retries: int = 2
+    fanout_deadline_s: float = 1.5
+    read_cache_ttl_s: float = 10.0
+    openapi_refresh_s: float = 60.0
+
+    # -- rate limits: token buckets per brand and per user (requests per second, burst)
+    rate_limits_enabled: bool = True
+    brand_rate_per_s: float = 50.0
+    brand_burst: float = 200.0
+    user_rate_per_s: float = 10.0
+    user_burst: float = 60.0
+
+    # -- CORS
+    cors_origins: list[str] = Field(default_factory=lambda: ["http://localhost:3000", "http://127.0.0.1:3000"])
+
+    # -- live events
+    live_events_enabled: bool = True
+    live_buffer_per_brand: int = 1000
+    live_retention_s: float = 3600.0
+
+    # -- idempotency records are kept this long
+    idempotency_ttl_s: int = 24 * 3600
+
+    def service_urls(self) -> dict[str, str]:
+        return {
+            "publishing": self.publishing_url,
+            "approval": self.approval_url,
+            "connections": self.connections_url,
+            "analytics": self.analytics_url,
+            "webhooks": self.webhooks_url,
+        }

@@ -1,0 +1,70 @@
+"""The declarative route table: public path -> owning service and the permission it needs.
+
+Public paths equal the services' own paths (every service serves /v1/...), so the
+gateway forwards the path unchanged. The first matching row wins: more specific
+patterns come first (/v1/jobs/{id}/approvals belongs to approval, /v1/jobs to publishing).
+A route with `permission=None` needs no login (the service verifies its own credential:
+a platform's webhook signature, a signed review link).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from aligned_gateway.domain.permissions import Permission as P
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class Route:
+    pattern: str  # a path prefix; `{id}` matches one segment
+    service: str
+    write: P | None  # permission for POST/PUT/PATCH/DELETE
+    read: P | None = P.READ  # permission for GET/HEAD
+    public: bool = False  # no JWT: the service checks its own credential
+
+    def regex(self) -> re.Pattern[str]:
+        body = re.escape(self.pattern).replace(re.escape("{id}"), "[^/]+")
+        return re.compile(f"^{body}(?:/.*)?$")
+
+    def permission_for(self, method: str) -> P | None:
+        return self.read if method in READ_METHODS else self.write
+
+
+ROUTES: tuple[Route, ...] = (
+    # approval: rounds of a job first, before publishing's /v1/jobs
+    Route("/v1/jobs/{id}/approvals", "approval", write=P.APPROVAL_DECIDE),
+    Route("/v1/approvals/{id}/decision", "approval", write=P.APPROVAL_DECIDE),
+    Route("/v1/approvals/{id}/links", "approval", write=P.APPROVAL_MANAGE),
+    Route("/v1/approvals", "approval", write=P.APPROVAL_MANAGE),
+    Route("/v1/reviewers", "approval", write=P.APPROVAL_MANAGE),
+    Route("/v1/policies", "approval", write=P.APPROVAL_MANAGE),
+    Route("/v1/escalation-rules", "approval", write=P.APPROVAL_MANAGE),
+    Route("/v1/client-settings", "approval", write=P.APPROVAL_MANAGE),
+    Route("/v1/audit-logs", "approval", write=P.AUDIT_READ, read=P.AUDIT_READ),
+    Route("/review", "approval", write=None, read=None, public=True),
+    # publishing
+    Route("/v1/jobs", "publishing", write=P.CONTENT_WRITE),
+    Route("/v1/media-quota", "publishing", write=P.CONTENT_WRITE),
+    Route("/v1/media", "publishing", write=P.CONTENT_WRITE),
+    # connections
+    Route("/v1/connections", "connections", write=P.CONNECTIONS_MANAGE, read=P.CONNECTIONS_READ),
+    # analytics
+    Route("/v1/analytics", "analytics", write=P.ANALYTICS_WRITE),
+    # webhooks: outbound endpoints (managers only) and inbound platform webhooks (signed by the platform)
+    Route("/v1/webhook-event-types", "webhooks", write=P.WEBHOOKS_MANAGE, read=P.WEBHOOKS_MANAGE),
+    Route("/v1/webhook-endpoints", "webhooks", write=P.WEBHOOKS_MANAGE, read=P.WEBHOOKS_MANAGE),
+    Route("/v1/webhook-deliveries", "webhooks", write=P.WEBHOOKS_MANAGE, read=P.WEBHOOKS_MANAGE),
+    Route("/webhooks", "webhooks", write=None, read=None, public=True),
+)
+
+_COMPILED = [(route.regex(), route) for route in ROUTES]
+
+
+def match(path: str) -> Route | None:
+    for regex, route in _COMPILED:
+        if regex.match(path):
+            return route
+    return None

@@ -1,0 +1,194 @@
+"""The gateway's request pipeline, in front of every route (own and proxied):
+
+request id -> authentication (token, brand, current membership) -> rate limits ->
+Idempotency-Key (POST) -> the route. A pure ASGI middleware so streamed answers (SSE)
+pass through untouched and a POST body can be read here and replayed to the route.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from aligned_common.problems import Problem
+from aligned_gateway.domain import routes
+from aligned_gateway.domain.problems import response_of
+from aligned_gateway.service_layer import auth, idempotency, rate_limits
+
+ANONYMOUS = {("POST", "/v1/dev/token")}
+# Tenant-level calls: a verified token is enough; they are not about one brand the caller is in yet.
+CLAIMS_ONLY = {("POST", "/v1/brands"), ("GET", "/v1/me/brands"), ("POST", "/v1/invites/accept")}
+# Tenant-level Idempotency-Keys live under this brand id (no real brand has it).
+NO_BRAND = uuid.UUID(int=0)
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _query_token(scope: Scope) -> str | None:
+    # EventSource cannot send headers: the live stream alone accepts ?access_token=.
+    if scope["path"] != "/v1/events/stream":
+        return None
+    from urllib.parse import parse_qs
+
+    values = parse_qs(scope.get("query_string", b"").decode()).get("access_token")
+    return values[0] if values else None
+
+
+def _auth_level(method: str, path: str) -> str:
+    if not path.startswith("/v1/") or (method, path) in ANONYMOUS or method == "OPTIONS":
+        return "none"
+    route = routes.match(path)
+    if route is not None and route.public:
+        return "none"
+    return "claims" if (method, path) in CLAIMS_ONLY else "identity"
+
+
+class GatewayPipeline:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = _header(scope, b"x-request-id")
+        request_id = given if given and _REQUEST_ID.match(given) else uuid.uuid4().hex
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        extra_headers = [(b"x-request-id", request_id.encode())]
+        try:
+            await self._handle(scope, receive, send, state, extra_headers)
+        except Problem as problem:
+            response = response_of(problem, scope["path"])
+            response.headers["X-Request-Id"] = request_id
+            for name, value in state.get("rate_headers", {}).items():
+                response.headers.setdefault(name, value)
+            await response(scope, receive, send)
+
+    async def _handle(self, scope, receive, send, state, extra_headers) -> None:
+        deps = scope["app"].state.ctx.deps
+        method, path = scope["method"], scope["path"]
+        level = _auth_level(method, path)
+        identity = None
+        if level != "none":
+            token = auth.bearer_token(_header(scope, b"authorization"), _query_token(scope))
+            claims = await auth.verified_claims(deps["verifier"], token)
+            state["claims"] = claims
+            if level == "identity":
+                identity = await auth.identity_for(claims, _header(scope, b"x-brand-id"), deps["members"])
+                state["identity"] = identity
+                await self._rate_limit(deps, identity, state, extra_headers)
+        send = _with_headers(send, extra_headers)
+        key = _header(scope, b"idempotency-key")
+        if method == "POST" and key is not None and level != "none":
+            brand_id = identity.brand_id if identity else NO_BRAND
+            await self._idempotent(scope, receive, send, deps, brand_id, state["claims"].subject, key)
+            return
+        await self.app(scope, receive, send)
+
+    async def _rate_limit(self, deps, identity, state, extra_headers) -> None:
+        settings = deps["settings"]
+        if not settings.rate_limits_enabled:
+            return
+        verdict = await rate_limits.check(deps["pool"], deps["schema"], identity, deps["limits"])
+        state["rate_headers"] = verdict.headers()
+        if not verdict.allowed:
+            raise rate_limits.too_many(verdict)
+        extra_headers.extend((k.lower().encode(), v.encode()) for k, v in verdict.headers().items())
+
+    async def _idempotent(self, scope, receive, send, deps, brand_id, user_id, key) -> None:
+        body = await _read_body(receive)
+        query = scope.get("query_string", b"").decode()
+        target = scope["path"] + (f"?{query}" if query else "")
+        outcome = await idempotency.begin(deps["pool"], deps["schema"], brand_id, user_id, key, "POST", target, body)
+        if isinstance(outcome, idempotency.StoredResponse):
+            await _replay(outcome, send)
+            return
+        # The answer is held back until it is stored: a client that retries the moment it
+        # has the first answer must get the replay, not a "still in progress".
+        captured = _Capture()
+        stored = None
+        try:
+            await self.app(scope, _replaying(body), captured.send)
+            stored = captured.result()
+        finally:
+            await idempotency.finish(deps["pool"], deps["schema"], outcome, stored)
+        await captured.flush(send)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise Problem(400, "Client disconnected")
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def _replaying(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            names = {k for k, _ in message.get("headers", [])}
+            message = {**message, "headers": list(message.get("headers", [])) + [h for h in extra if h[0] not in names]}
+        await send(message)
+
+    return wrapped
+
+
+async def _replay(stored: idempotency.StoredResponse, send: Send) -> None:
+    headers = [(k.encode(), v.encode()) for k, v in stored.headers.items()]
+    headers += [(b"idempotent-replayed", b"true"), (b"content-length", str(len(stored.body)).encode())]
+    await send({"type": "http.response.start", "status": stored.status, "headers": headers})
+    await send({"type": "http.response.body", "body": stored.body})
+
+
+class _Capture:
+    """Keeps the response to store it, then sends it on (`flush`)."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.status: int | None = None
+        self.headers: dict[str, str] = {}
+        self.chunks: list[bytes] = []
+        self.complete = False
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            self.headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in message.get("headers", [])}
+        elif message["type"] == "http.response.body":
+            self.chunks.append(message.get("body", b""))
+            self.complete = not message.get("more_body", False)
+        self.messages.append(message)
+
+    async def flush(self, send: Send) -> None:
+        for message in self.messages:
+            await send(message)
+
+    def result(self) -> idempotency.StoredResponse | None:
+        if self.status is None or not self.complete:
+            return None
+        return idempotency.StoredResponse(self.status, self.headers, b"".join(self.chunks))

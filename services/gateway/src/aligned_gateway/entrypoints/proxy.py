@@ -1,0 +1,43 @@
+"""Commands and reads for the services: look the path up in the route table, check the
+role's permission, and forward with the signed identity. Registered after the gateway's
+own routes, so those win."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from aligned_common.problems import Problem
+from aligned_gateway.adapters.upstream import UpstreamUnavailable
+from aligned_gateway.domain import routes
+from aligned_gateway.domain.permissions import allows
+
+router = APIRouter(include_in_schema=False)
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+
+
+@router.api_route("/v1/{rest:path}", methods=METHODS)
+@router.api_route("/webhooks/{rest:path}", methods=METHODS)
+@router.api_route("/review/{rest:path}", methods=METHODS)
+async def forward(request: Request, rest: str) -> Response:
+    route = routes.match(request.url.path)
+    if route is None:
+        raise Problem(404, "Not found", detail=f"no route for {request.url.path}")
+    identity = getattr(request.state, "identity", None)
+    permission = route.permission_for(request.method)
+    if not route.public:
+        if permission is not None and not allows(identity.role, permission):
+            raise Problem(403, "Forbidden", detail=f"role {identity.role!r} lacks {permission.value}")
+    deps = request.app.state.ctx.deps
+    try:
+        answer = await deps["upstreams"].forward(
+            route.service, request.method, request.url.path, request.url.query.encode(), await request.body(),
+            {k.lower(): v for k, v in request.headers.items()}, identity,
+            getattr(request.state, "request_id", None), public=route.public,
+        )
+    except UpstreamUnavailable as exc:
+        raise Problem(503 if "unreachable" in exc.reason else 504, "Service unavailable",
+                      detail=f"the {exc.service} service {exc.reason}", retry_after=1) from None
+    response = Response(content=answer.body, status_code=answer.status)
+    for name, value in answer.headers:
+        response.headers.append(name, value)
+    return response
