@@ -16,14 +16,15 @@ async def _prepare_partitions(ctx: ServiceContext) -> None:
     await maintain(ctx.pool, ctx.schema, ctx.settings)
 
 
-def build() -> ServiceDefinition:
+def build(name: str = "analytics") -> ServiceDefinition:
+    """`name` is the schema and the consumer group; tests pass a scratch schema."""
     settings = Settings()
     return ServiceDefinition(
-        name="analytics",
+        name=name,
         settings=settings,
         migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
         http_router=http.router,
-        event_router=consumers.events,
+        event_router=consumers.event_router(name),
         background=[loops.sync_scheduler, loops.partition_maintenance],
         on_startup=_prepare_partitions,
         title="Aligned analytics",

@@ -90,10 +90,7 @@ async def analytics(infra, topics) -> AsyncIterator[Harness]:
             "ALIGNED_ANALYTICS_CONSUMER_RETRY_BASE_S": "0.05",
         }
     )
-    definition = build()
-    definition.name = schema
-    # The inbox's group is aligned-<router service>; give this run its own group name.
-    definition.event_router.service = schema
+    definition = build(schema)  # its own schema and consumer group
     await _retry(lambda: start_groups_at_end(infra.kafka_bootstrap, f"aligned-{schema}", definition.event_router.topics()))
     producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap)
     await _retry(producer.start)
@@ -102,7 +99,6 @@ async def analytics(infra, topics) -> AsyncIterator[Harness]:
         async with running_service(definition) as svc:
             yield Harness(svc, producer, pool, infra.kafka_bootstrap)
     finally:
-        definition.event_router.service = "analytics"
         await producer.stop()
         await pool.close()
         await drop_schema(infra.database_url, schema)

@@ -16,13 +16,14 @@ from aligned_common.inbox import EventRouter
 
 from aligned_analytics.service_layer import sync
 
-events = EventRouter(service="analytics")
-
-for model in (Connected, ConnectionExpired, ConnectionRevoked, ConnectionRestored, Disconnected):
-    events.on(model)(sync.on_connection_event)
-
-events.on(MetricsFetched)(sync.on_metrics_fetched)
-events.on(MetricsFailed)(sync.on_metrics_failed)
-events.on(JobCreated)(sync.on_job_created)
-events.on(JobPublished)(sync.on_job_published)
-events.on(JobPartiallyPublished)(sync.on_job_published)
+def event_router(service: str = "analytics") -> EventRouter:
+    """A router per service instance: `service` names its consumer group (tests pass a scratch name)."""
+    events = EventRouter(service=service)
+    for model in (Connected, ConnectionExpired, ConnectionRevoked, ConnectionRestored, Disconnected):
+        events.on(model)(sync.on_connection_event)
+    events.on(MetricsFetched)(sync.on_metrics_fetched)
+    events.on(MetricsFailed)(sync.on_metrics_failed)
+    events.on(JobCreated)(sync.on_job_created)
+    events.on(JobPublished)(sync.on_job_published)
+    events.on(JobPartiallyPublished)(sync.on_job_published)
+    return events
