@@ -75,16 +75,16 @@ class UnitOfWork:
 
     async def _scope_transaction(self) -> None:
         # set_config(..., true) is SET LOCAL: it ends with the transaction, so a pooled
-        # connection never carries one brand's scope into another's request.
+        # connection never carries one brand's scope (or role) into another's request.
+        # One round trip for all three: this runs at the start of every unit of work.
+        role = role_name(self.schema, self.role)
         await self.conn.execute(
-            """SELECT set_config('search_path', $1, true),
-                      set_config('aligned.brand_id', $2, true)""",
+            "SELECT set_config('search_path', $1, true), set_config('aligned.brand_id', $2, true)"
+            + (", set_config('role', $3, true)" if role else ""),
             f"{self.schema}, public",
             str(self.brand_id) if self.brand_id else "",
+            *([role] if role else []),
         )
-        role = role_name(self.schema, self.role)
-        if role:
-            await self.conn.execute(f'SET LOCAL ROLE "{role}"')
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
         try:

@@ -61,9 +61,12 @@ async def check(pool: asyncpg.Pool, schema: str, identity: Identity, limits: Lim
         # not waiting for the WAL flush keeps that lock short. A crash can only forget a
         # few spent tokens, which is harmless for a rate limit.
         await uow.conn.execute("SET LOCAL synchronous_commit TO off")
-        brand = await rate_limits_repo.take(uow.conn, identity.brand_id, "brand", limits.brand_burst, limits.brand_rate_per_s)
-        user = await rate_limits_repo.take(
-            uow.conn, identity.brand_id, f"user:{identity.user_id}", limits.user_burst, limits.user_rate_per_s
+        brand, user = await rate_limits_repo.take_both(
+            uow.conn,
+            identity.brand_id,
+            f"user:{identity.user_id}",
+            brand=(limits.brand_burst, limits.brand_rate_per_s),
+            user=(limits.user_burst, limits.user_rate_per_s),
         )
     verdicts = [
         _verdict("brand", brand, limits.brand_burst, limits.brand_rate_per_s),
