@@ -12,6 +12,7 @@ PYTEST_ARGS ?=
 
 help:
 	@echo "make up      start Kafka, PostgreSQL, migrations and every service (prints the gateway URL)"
+	@echo "make demo    walk the five flows through the gateway (after make up)"
 	@echo "make down    stop everything (data is kept under .local/)"
 	@echo "make test    unit, integration, contract and end-to-end tests on a real broker and database"
 	@echo "make bench   benchmarks, written to bench/results.json"
@@ -43,6 +44,11 @@ up: deps infra-up topics migrate
 down:
 	@bash deploy/local/services.sh down || true
 	@bash deploy/local/infra.sh down
+
+# Connect the sandbox account, draft, approve as the client, publish, metrics, a platform
+# webhook in and a brand's webhook out: all through the gateway, printed step by step.
+demo: deps
+	@$(RUN) python deploy/local/demo.py run
 
 status:
 	@bash deploy/local/infra.sh status || true

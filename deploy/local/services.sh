@@ -11,6 +11,8 @@
 #
 # Services are found under services/*/ (a package with __main__.py). Logs and pid files
 # live in .local/; development secrets are generated once into .local/secrets.env.
+# `up` also makes the demo brand through the gateway (deploy/local/demo.py setup) and prints
+# a token for it. An interrupted `up` stops what it started (never a half-started system).
 set -euo pipefail
 LOG_TAG=services
 # shellcheck source=deploy/local/lib.sh
@@ -19,10 +21,10 @@ trap 'log "interrupted"; exit 130' INT TERM
 
 RUN_DIR="$ALIGNED_LOCAL_DIR/run"
 LOG_DIR="$ALIGNED_LOCAL_DIR/logs"
-SECRETS="$ALIGNED_LOCAL_DIR/secrets.env"
 PYTHON="$ALIGNED_REPO_ROOT/.venv/bin/python"
 
-# Fixed local ports, so the demo and a developer's bookmarks do not move.
+# Fixed local ports, so the demo and a developer's bookmarks do not move
+# (the same as LOCAL_PORTS in libs/common/src/aligned_common/testing/system.py).
 declare -A PORTS=([gateway]=8000 [publishing]=8101 [approval]=8102 [connections]=8103
                   [analytics]=8104 [webhooks]=8105 [sandbox]=18080)
 
@@ -35,39 +37,24 @@ service_names() {
   return 0
 }
 
-# Random development secrets, made once and kept so restarts can read old ciphertexts.
-ensure_secrets() {
-  [[ -s "$SECRETS" ]] && return 0
-  mkdir -p "$ALIGNED_LOCAL_DIR"
-  log "generating development secrets in $SECRETS"
-  umask 077
-  "$PYTHON" - >"$SECRETS" <<'PY'
-import base64, json, secrets
-def b64(n): return base64.b64encode(secrets.token_bytes(n)).decode()
-values = {
-    "ALIGNED_INTERNAL_SECRET": secrets.token_hex(32),
-    "ALIGNED_APPROVAL_LINK_SECRET": secrets.token_hex(32),
-    "ALIGNED_CONNECTIONS_ENCRYPTION_KEYS": json.dumps({"k1": b64(32)}),
-    "ALIGNED_CONNECTIONS_ACTIVE_KEY_ID": "k1",
-    "ALIGNED_CONNECTIONS_STATE_SECRET": secrets.token_hex(32),
-    "ALIGNED_WEBHOOKS_ENCRYPTION_KEY": b64(32),
-    "ALIGNED_WEBHOOKS_SANDBOX_SECRET": "whsec_" + b64(24),
-    "ALIGNED_GATEWAY_JWT_SECRET": secrets.token_hex(32),
-}
-for key, value in values.items():
-    print(f"export {key}='{value}'")
-PY
-}
-
+# The wiring (where each service listens, who calls whom, development secrets kept in
+# .local/secrets.env) is written once, in aligned_common.testing.system, and shared with
+# the end-to-end tests; here it is read with make up's fixed ports.
 load_env() {
-  ensure_secrets
-  # shellcheck disable=SC1090
-  source "$SECRETS"
-  eval "$(bash "$ALIGNED_DEPLOY_DIR/infra.sh" env)"
-  export ALIGNED_SANDBOX_URL="http://127.0.0.1:${PORTS[sandbox]}"
+  local exports
+  exports="$("$PYTHON" -m aligned_common.testing.system env)" || die "could not compute the services' environment"
+  eval "$exports"
 }
 
-pid_of() { cat "$RUN_DIR/$1.pid" 2>/dev/null || true; }
+# The pid in a service's pid file, if that process is still this service (a pid file left by
+# a crash may name a pid the kernel has since given to another program).
+pid_of() {
+  local pid
+  pid="$(cat "$RUN_DIR/$1.pid" 2>/dev/null || true)"
+  if [[ -n "$pid" ]] && pid_alive "$pid" && [[ "$(pid_cmdline "$pid")" == *"aligned_$1"* ]]; then
+    echo "$pid"
+  fi
+}
 
 cmd_migrate() {
   load_env
@@ -86,36 +73,62 @@ start_one() {
     log "$name already running (pid $pid)"
     return 0
   fi
+  if port_open "$port"; then
+    die "port $port ($name) is taken by a process that is not ours; free it or change PORTS in $0"
+  fi
   mkdir -p "$RUN_DIR" "$LOG_DIR"
   upper="${name^^}"
+  # 9>&-: the service must not inherit the lock's descriptor, or it would hold the lock
+  # for as long as it runs and the next `up`/`down` would wait for it.
   if [[ "$name" == sandbox ]]; then
-    setsid nohup "$PYTHON" -m aligned_sandbox serve --port "$port" >>"$LOG_DIR/$name.log" 2>&1 &
+    setsid nohup "$PYTHON" -m aligned_sandbox serve --port "$port" --log-level warning \
+      >>"$LOG_DIR/$name.log" 2>&1 9>&- &
   else
     env "ALIGNED_${upper}_HTTP_PORT=$port" setsid nohup "$PYTHON" -m "aligned_$name" serve \
-      >>"$LOG_DIR/$name.log" 2>&1 &
+      >>"$LOG_DIR/$name.log" 2>&1 9>&- &
   fi
   echo $! >"$RUN_DIR/$name.pid"
+  STARTED_NOW+=("$name")
 }
 
 wait_healthy() {
   local name="$1" port="${PORTS[$1]}" i
-  for ((i = 0; i < 600; i++)); do
+  for ((i = 0; i < 1200; i++)); do
     if curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null; then
       return 0
     fi
     pid_alive "$(pid_of "$name")" || die "$name exited during start; see $LOG_DIR/$name.log"
     sleep 0.1
   done
-  die "$name did not answer /healthz on port $port within 60 s; see $LOG_DIR/$name.log"
+  die "$name did not answer /healthz on port $port within 120 s; see $LOG_DIR/$name.log"
+}
+
+# Services this `up` started. A Ctrl-C (or a failure) before all are healthy stops exactly
+# these again, so an interrupted `up` leaves what ran before it, never a half-started system;
+# the next `up` starts from a clean slate.
+STARTED_NOW=()
+
+undo_partial_up() {
+  local rc=$? name
+  trap - INT TERM EXIT
+  if ((${#STARTED_NOW[@]})); then
+    log "start interrupted; stopping what this run started: ${STARTED_NOW[*]}"
+    for name in "${STARTED_NOW[@]}"; do stop_one "$name"; done
+  fi
+  exit "$((rc == 0 ? 130 : rc))"
 }
 
 cmd_up() {
   load_env
+  mkdir -p "$RUN_DIR"
   take_lock "$RUN_DIR/services.lock"
   local name names
-  names="$(service_names)"
+  names="$(service_names | tr "\n" " ")"
+  trap undo_partial_up INT TERM EXIT
   for name in $names; do start_one "$name"; done
   for name in $names; do wait_healthy "$name"; done
+  trap 'log "interrupted"; exit 130' INT TERM
+  trap - EXIT
   echo
   if [[ " $names " == *" gateway "* ]]; then
     echo "Aligned is up: gateway at http://127.0.0.1:${PORTS[gateway]} (OpenAPI: /docs)"
@@ -125,14 +138,25 @@ cmd_up() {
   for name in $names; do
     printf '  %-12s http://127.0.0.1:%s   log: %s\n' "$name" "${PORTS[$name]}" "$LOG_DIR/$name.log"
   done
-  echo "Stop with: make down"
+  if [[ " $names " != *" gateway "* ]]; then
+    echo "Stop with: make down"
+  else
+    # The demo tenant, brand, owner and client, made through the gateway's own API (idempotent).
+    ALIGNED_DEMO_GATEWAY_URL="http://127.0.0.1:${PORTS[gateway]}" \
+      "$PYTHON" "$ALIGNED_DEPLOY_DIR/demo.py" setup || log "could not set up the demo brand (see above)"
+  fi
 }
 
+# stop_one NAME [PID]: SIGTERM, wait up to 30 s for the process to be gone, then SIGKILL.
+# Given a PID, the SIGTERM was sent already (uvicorn takes a second one as "exit now, skip
+# the graceful part"); the wait is on that PID, as an exiting process loses its cmdline.
 stop_one() {
-  local name="$1" pid
-  pid="$(pid_of "$name")"
-  if pid_alive "$pid"; then
-    kill -TERM "$pid" 2>/dev/null || true
+  local name="$1" pid="${2:-}"
+  if [[ -z "$pid" ]]; then
+    pid="$(pid_of "$name")"
+    [[ -n "$pid" ]] && kill -TERM "$pid" 2>/dev/null
+  fi
+  if [[ -n "$pid" ]]; then
     if ! wait_pid_exit "$pid" 30; then
       log "$name did not stop in 30 s; killing it"
       kill -KILL "$pid" 2>/dev/null || true
@@ -146,7 +170,13 @@ cmd_down() {
   mkdir -p "$RUN_DIR"
   take_lock "$RUN_DIR/services.lock"
   local name
-  for name in $(service_names); do stop_one "$name"; done
+  declare -A signalled=()
+  # SIGTERM to all first, so they drain side by side; then wait for each.
+  for name in $(service_names); do
+    signalled[$name]="$(pid_of "$name")"
+    [[ -n "${signalled[$name]}" ]] && kill -TERM "${signalled[$name]}" 2>/dev/null
+  done
+  for name in $(service_names); do stop_one "$name" "${signalled[$name]}"; done
 }
 
 cmd_status() {

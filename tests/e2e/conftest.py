@@ -1,25 +1,59 @@
-"""The whole platform as separate processes, started once for the end-to-end tests."""
+"""The whole platform as separate processes, started once for the end-to-end and fault tests.
+
+Real Kafka and PostgreSQL, every service and the sandbox platform each in its own OS process
+(aligned_common.testing.system); the tests act only through the gateway, like a frontend,
+plus the sandbox's control API for what the outside world does (consent, faults, webhooks).
+Logs of the processes: .local/e2e-logs/.
+"""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
+import asyncio
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 from aligned_common.kafka import ensure_topics
+from aligned_common.testing.gateway_client import BrandSetup, Gateway, SandboxControl
 from aligned_common.testing.infra import REPO_ROOT, Infra
 from aligned_common.testing.system import System, start_system
 
+# --import-mode=importlib puts no test directory on sys.path; the helpers module has a name
+# no other test directory uses.
+sys.path.insert(0, str(Path(__file__).parent))
+
+from e2e_helpers import onboard_brand  # noqa: E402
+
+LOG_DIR = REPO_ROOT / ".local" / "e2e-logs"
+
 
 @pytest.fixture(scope="session")
-async def system(infra: Infra) -> System:
+async def system(infra: Infra) -> AsyncIterator[System]:
     await ensure_topics(infra.kafka_bootstrap)
-    started = start_system(infra, REPO_ROOT / ".local" / "e2e-logs")
+    # Starting and stopping processes blocks; the session's event loop keeps running meanwhile.
+    started = await asyncio.to_thread(start_system, infra, LOG_DIR)
     yield started
-    started.stop()
+    await asyncio.to_thread(started.stop)
 
 
 @pytest.fixture(scope="session")
-def gateway_url(system: System) -> str:
-    return system.url("gateway")
+async def api(system: System) -> AsyncIterator[Gateway]:
+    """The gateway, anonymous; `.as_(token)` for a caller. Retries what a restart interrupts."""
+    gateway = Gateway(system.url("gateway"), retry_for_s=30)
+    yield gateway
+    await gateway.aclose()
+
+
+@pytest.fixture(scope="session")
+async def sandbox(system: System) -> AsyncIterator[SandboxControl]:
+    control = SandboxControl(system.url("sandbox"))
+    yield control
+    await control.aclose()
+
+
+@pytest.fixture
+async def brand(api: Gateway, sandbox: SandboxControl) -> BrandSetup:
+    """A fresh tenant and brand with an owner, a client who approves, and a connected sandbox account."""
+    return await onboard_brand(api, sandbox.base_url, label="e2e")

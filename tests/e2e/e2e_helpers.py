@@ -1,0 +1,104 @@
+"""Steps the end-to-end and fault tests share: onboarding a brand, drafting, approving,
+waiting for a job, following the live event stream. All through the gateway."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import uuid
+from typing import Any
+
+from aligned_common.testing.gateway_client import (
+    BrandSetup, Gateway, Member, add_member, connect_sandbox, create_brand, eventually,
+)
+
+FINAL = ("published", "partially_published", "failed", "cancelled")
+
+
+async def onboard_brand(api: Gateway, sandbox_url: str, *, label: str, connect: bool = True) -> BrandSetup:
+    """A new tenant whose first brand has an owner and a client, and a sandbox account connected by OAuth."""
+    tag = uuid.uuid4().hex[:8]
+    setup = await create_brand(api, tenant_id=str(uuid.uuid4()), name=f"{label} {tag}", owner_id=f"owner-{tag}",
+                               owner_email=f"owner-{tag}@example.com")
+    setup.client = await add_member(setup, user_id=f"client-{tag}", email=f"client-{tag}@example.com", role="client")
+    setup.extra["account"] = f"{label}-{tag}"
+    if connect:
+        setup.connection = await connect_sandbox(setup.owner.api, sandbox_url, setup.extra["account"])
+    return setup
+
+
+def in_seconds(seconds: float) -> str:
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)).isoformat()
+
+
+async def draft_and_submit(owner: Gateway, connection_id: str, *, text: str, requires_approval: bool,
+                           due_in_s: float | None = None, max_retries: int | None = None) -> dict[str, Any]:
+    """POST /v1/jobs then /submit: the job goes to approval, or straight to scheduled/ready."""
+    body: dict[str, Any] = {"content": text, "targets": [{"platform": "sandbox", "connection_id": connection_id}],
+                            "requires_approval": requires_approval}
+    if due_in_s is not None:
+        body["scheduled_at"] = in_seconds(due_in_s)
+    if max_retries is not None:
+        body["max_retries"] = max_retries
+    job = await owner.post("/v1/jobs", body)
+    return await owner.post(f"/v1/jobs/{job['job_id']}/submit")
+
+
+async def pending_round(member: Member | Gateway, job_id: str, *, timeout_s: float = 60) -> dict[str, Any]:
+    api = member.api if isinstance(member, Member) else member
+
+    async def find():
+        rounds = (await api.get(f"/v1/jobs/{job_id}/approvals"))["items"]
+        return next((r for r in rounds if r["status"] == "pending"), None)
+
+    return await eventually(find, timeout_s=timeout_s, what=f"a pending approval round of job {job_id}")
+
+
+async def decide(member: Member, job_id: str, decision: str = "approve", comment: str = "ok") -> dict[str, Any]:
+    approval = await pending_round(member, job_id)
+    return await member.api.post(f"/v1/approvals/{approval['id']}/decision", {"decision": decision, "comment": comment})
+
+
+async def job_in(owner: Gateway, job_id: str, statuses: tuple[str, ...], *, timeout_s: float = 90) -> dict[str, Any]:
+    async def check():
+        job = await owner.get(f"/v1/jobs/{job_id}")
+        return job if job["status"] in statuses else None
+
+    return await eventually(check, timeout_s=timeout_s, what=f"job {job_id} to be {' or '.join(statuses)}")
+
+
+class LiveEvents:
+    """Follows GET /v1/events/stream for one caller and keeps every event (the envelopes)."""
+
+    def __init__(self, api: Gateway) -> None:
+        self.api = api
+        self.envelopes: list[dict[str, Any]] = []
+        self._task: asyncio.Task | None = None
+        self._open = asyncio.Event()
+
+    async def __aenter__(self) -> LiveEvents:
+        self._task = asyncio.create_task(self._follow())
+        await asyncio.sleep(0.5)  # the stream subscribes before its first event; give it a moment
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self._task
+
+    async def _follow(self) -> None:
+        async for message in self.api.events():
+            if isinstance(message["data"], dict):
+                self.envelopes.append(message["data"])
+
+    def of_type(self, event_type: str, **data: Any) -> list[dict[str, Any]]:
+        return [e for e in self.envelopes if e.get("type") == event_type
+                and all(str(e.get("data", {}).get(k)) == str(v) for k, v in data.items())]
+
+    async def wait_for(self, event_type: str, *, timeout_s: float = 60, **data: Any) -> dict[str, Any]:
+        async def seen():
+            found = self.of_type(event_type, **data)
+            return found[0] if found else None
+
+        return await eventually(seen, timeout_s=timeout_s, interval_s=0.2, what=f"{event_type} {data} on the live stream")
