@@ -46,7 +46,7 @@ from bench.report import BenchResult
 
 BRANDS = 10
 BURST = int(os.environ.get("ALIGNED_BENCH_PIPELINE_BURST", "1000"))
-LOAD_POSTS = int(os.environ.get("ALIGNED_BENCH_PIPELINE_POSTS", "5000"))
+LOAD_POSTS = int(os.environ.get("ALIGNED_BENCH_PIPELINE_POSTS", "4000"))
 LOAD_SHARE = 0.6  # the steady rate, as a share of the burst throughput
 BARE_TOPIC = "aligned.benchpipeline.events"
 TARGET_RATIO = 0.0003

@@ -9,7 +9,6 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-import asyncpg
 import httpx
 import pytest
 import uvicorn
@@ -22,6 +21,7 @@ from aligned_common.events.registry import topic_of
 from aligned_common.identity import Identity
 from aligned_common.kafka import reliable_producer
 from aligned_common.testing.consumer_groups import start_groups_at_end
+from aligned_common.testing.schemas import drop_schema
 from aligned_common.testing.service import RunningService, free_port, running_service
 
 from aligned_webhooks.bootstrap import build
@@ -33,15 +33,7 @@ from aligned_webhooks.testing import SANDBOX_SECRET, Receiver
 async def webhooks_schema(infra) -> AsyncIterator[str]:
     schema = f"t_wh_{uuid.uuid4().hex[:10]}"
     yield schema
-    conn = await asyncpg.connect(infra.database_url)
-    try:
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        for role in (f"{schema}_app", f"{schema}_worker"):
-            if await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role):
-                await conn.execute(f'DROP OWNED BY "{role}"')
-                await conn.execute(f'DROP ROLE "{role}"')
-    finally:
-        await conn.close()
+    await drop_schema(infra.database_url, schema)
 
 
 def test_settings() -> Settings:

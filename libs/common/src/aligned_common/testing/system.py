@@ -173,10 +173,11 @@ def local_services_running() -> list[str]:
     running = []
     for pid_file in sorted(LOCAL_RUN_DIR.glob("*.pid")) if LOCAL_RUN_DIR.exists() else []:
         try:
-            os.kill(int(pid_file.read_text().strip()), 0)
-        except (ValueError, ProcessLookupError, PermissionError):
+            command = Path(f"/proc/{int(pid_file.read_text().strip())}/cmdline").read_bytes()
+        except (ValueError, OSError):
             continue
-        running.append(pid_file.stem)
+        if f"aligned_{pid_file.stem}".encode() in command:  # not a pid the kernel gave to another program
+            running.append(pid_file.stem)
     return running
 
 
