@@ -8,7 +8,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 RUN := $(UV) run --frozen --all-packages
 PYTEST_ARGS ?=
 
-.PHONY: k8s-tools k8s-validate help deps infra-up infra-down infra-reset topics migrate up down status test test-unit test-integration schemas schemas-check bench clean
+.PHONY: k8s-tools k8s-validate demo help deps infra-up infra-down infra-reset topics migrate up down status test test-unit test-integration schemas schemas-check bench clean
 
 help:
 	@echo "make up      start Kafka, PostgreSQL, migrations and every service (prints the gateway URL)"
