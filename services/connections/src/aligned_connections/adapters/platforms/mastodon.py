@@ -20,7 +20,6 @@ from pydantic import BaseModel, SecretStr
 from aligned_connections.adapters.platforms.errors import NotSupported, Retryable
 from aligned_connections.adapters.platforms.http import DEFAULT_TIMEOUT, PlatformHttp, bearer
 from aligned_connections.adapters.platforms.models import (
-    AuthorizationGrant,
     MediaAttachment,
     MetricName,
     MetricPoint,
@@ -29,10 +28,14 @@ from aligned_connections.adapters.platforms.models import (
     PostStatus,
     PublishedPost,
     PublishRequest,
-    TokenSet,
     WebhookEvent,
 )
-from aligned_connections.adapters.platforms.oauth2 import OAuth2Client, OAuthClientCredentials, OAuthEndpoints
+from aligned_connections.adapters.platforms.oauth2 import (
+    OAuth2Client,
+    OAuth2Methods,
+    OAuthClientCredentials,
+    OAuthEndpoints,
+)
 
 PLATFORM = "mastodon"
 MEDIA_PROCESSING = 206  # GET /api/v1/media/:id while a video is still being transcoded
@@ -61,7 +64,7 @@ class _Status(BaseModel):
         return self.url or self.uri
 
 
-class MastodonAdapter:
+class MastodonAdapter(OAuth2Methods):
     platform = PLATFORM
 
     def __init__(
@@ -85,18 +88,6 @@ class MastodonAdapter:
         self._marker_search_depth = marker_search_depth
         self._media_poll_interval_s = media_poll_interval_s
         self._media_poll_attempts = media_poll_attempts
-
-    async def authorize_url(self, state: str, code_challenge: str, redirect_uri: str, scopes: Sequence[str]) -> str:
-        return self._oauth.authorize_url(state, code_challenge, redirect_uri, scopes)
-
-    async def exchange_code(self, grant: AuthorizationGrant) -> TokenSet:
-        return await self._oauth.exchange_code(grant)
-
-    async def refresh(self, refresh_token: str) -> TokenSet:
-        return await self._oauth.refresh(refresh_token)
-
-    async def revoke(self, token: str) -> None:
-        await self._oauth.revoke(token)
 
     async def get_account(self, access_token: str) -> PlatformAccount:
         account = await self._verify_credentials(access_token)

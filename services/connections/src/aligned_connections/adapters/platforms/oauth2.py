@@ -106,3 +106,22 @@ class OAuth2Client:
         if self._credentials.client_secret is not None:
             fields["client_secret"] = self._credentials.client_secret.get_secret_value()
         return fields
+
+
+class OAuth2Methods:
+    """The four OAuth methods of PlatformAdapter for a platform that speaks plain OAuth 2:
+    each hands over to the adapter's `_oauth` client."""
+
+    _oauth: OAuth2Client
+
+    async def authorize_url(self, state: str, code_challenge: str, redirect_uri: str, scopes: Sequence[str]) -> str:
+        return self._oauth.authorize_url(state, code_challenge, redirect_uri, scopes)
+
+    async def exchange_code(self, grant: AuthorizationGrant) -> TokenSet:
+        return await self._oauth.exchange_code(grant)
+
+    async def refresh(self, refresh_token: str) -> TokenSet:
+        return await self._oauth.refresh(refresh_token)
+
+    async def revoke(self, token: str) -> None:
+        await self._oauth.revoke(token)

@@ -14,7 +14,6 @@ from pydantic import BaseModel, Field, ValidationError
 from aligned_common.platforms import MalformedWebhook, standard_webhooks
 from aligned_connections.adapters.platforms.http import DEFAULT_TIMEOUT, PlatformHttp, bearer
 from aligned_connections.adapters.platforms.models import (
-    AuthorizationGrant,
     MetricName,
     MetricPoint,
     PlatformAccount,
@@ -22,10 +21,14 @@ from aligned_connections.adapters.platforms.models import (
     PostStatus,
     PublishedPost,
     PublishRequest,
-    TokenSet,
     WebhookEvent,
 )
-from aligned_connections.adapters.platforms.oauth2 import OAuth2Client, OAuthClientCredentials, OAuthEndpoints
+from aligned_connections.adapters.platforms.oauth2 import (
+    OAuth2Client,
+    OAuth2Methods,
+    OAuthClientCredentials,
+    OAuthEndpoints,
+)
 
 PLATFORM = "sandbox"
 
@@ -64,7 +67,7 @@ class _WebhookPayload(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
-class SandboxAdapter:
+class SandboxAdapter(OAuth2Methods):
     platform = PLATFORM
 
     def __init__(
@@ -85,18 +88,6 @@ class SandboxAdapter:
         self._oauth = OAuth2Client(self._http, endpoints, OAuthClientCredentials(client_id))
         self._webhook_secrets = tuple(webhook_secrets)
         self._marker_search_depth = marker_search_depth
-
-    async def authorize_url(self, state: str, code_challenge: str, redirect_uri: str, scopes: Sequence[str]) -> str:
-        return self._oauth.authorize_url(state, code_challenge, redirect_uri, scopes)
-
-    async def exchange_code(self, grant: AuthorizationGrant) -> TokenSet:
-        return await self._oauth.exchange_code(grant)
-
-    async def refresh(self, refresh_token: str) -> TokenSet:
-        return await self._oauth.refresh(refresh_token)
-
-    async def revoke(self, token: str) -> None:
-        await self._oauth.revoke(token)
 
     async def get_account(self, access_token: str) -> PlatformAccount:
         response = await self._http.request("GET", self._url("/api/v1/me"), headers=bearer(access_token))
