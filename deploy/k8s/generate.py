@@ -117,7 +117,8 @@ SERVICES: tuple[Service, ...] = (
         "gateway",
         reads=(),
         public_paths=("/",),
-        read_replica=True,
+        # No replica: its database reads are memberships, which must be fresh the moment an
+        # invite is accepted; rate limits and idempotency keys are writes.
         calls=("publishing", "approval", "connections", "analytics", "webhooks"),
         extra_env={
             "ALIGNED_GATEWAY_JWKS_FILE": "/etc/aligned/jwt/jwks.json",

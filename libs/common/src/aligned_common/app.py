@@ -42,6 +42,8 @@ class ServiceContext:
     settings: ServiceSettings
     schema: str
     pool: asyncpg.Pool | None = None
+    # For reads that tolerate replication lag (reports); the primary pool when no replica is set.
+    read_pool: asyncpg.Pool | None = None
     broker: KafkaBroker | None = None
     relay: OutboxRelay | None = None
     deps: dict[str, Any] = field(default_factory=dict)  # filled by the service's bootstrap
@@ -107,8 +109,19 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
     async def lifespan(app: FastAPI):
         setup_tracing(f"aligned-{definition.name}")
         ctx.pool = await create_pool(settings.database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size)
+        ctx.read_pool = ctx.pool
+        if settings.read_database_url:
+            ctx.read_pool = await create_pool(
+                settings.read_database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size
+            )
         ctx.broker = KafkaBroker(
-            settings.kafka_bootstrap, client_id=f"aligned-{definition.name}", security=broker_security()
+            settings.kafka_bootstrap,
+            client_id=f"aligned-{definition.name}",
+            security=broker_security(),
+            # FastStream logs "Received" and "Processed" for every message at this level: at
+            # INFO that was two lines per event whatever ALIGNED_LOG_LEVEL said. Handler
+            # errors are still logged at ERROR, and the inbox logs retries and dead letters.
+            log_level=logging.DEBUG,
         )
         routers = ([definition.event_router] if definition.event_router else []) + definition.extra_event_routers
         for router in routers:
@@ -146,6 +159,8 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
                 await ctx.relay.stop()
             if definition.on_shutdown is not None:
                 await definition.on_shutdown(ctx)
+            if ctx.read_pool is not ctx.pool:
+                await ctx.read_pool.close()
             await ctx.pool.close()
             log.info("service stopped", extra={"ctx_service": definition.name})
 
@@ -173,6 +188,11 @@ def _ops_router(ctx: ServiceContext) -> APIRouter:
             await asyncio.wait_for(ctx.pool.fetchval("SELECT 1"), 2.0)
         except Exception:
             failing.append("database")
+        if ctx.read_pool is not ctx.pool:
+            try:
+                await asyncio.wait_for(ctx.read_pool.fetchval("SELECT 1"), 2.0)
+            except Exception:
+                failing.append("read replica")
         try:
             if not await ctx.broker.ping(timeout=2.0):
                 failing.append("kafka")

@@ -33,6 +33,8 @@ from aligned_common.metrics import (
 log = logging.getLogger(__name__)
 
 LANES = 16
+# How soon a worker looks again when every lane with pending rows was held by another worker.
+LANE_RETRY_S = 0.05
 
 
 def _lane_lock_base(schema: str) -> int:
@@ -93,9 +95,13 @@ class OutboxRelay:
                 # Cleared before the round, not before the sleep: a commit notified while
                 # this round runs must wake the next one at once.
                 wakeup.clear()
-                sent = await self.publish_batch()
+                sent, held_elsewhere = await self._publish_round()
                 failures = 0
-                if sent == 0:
+                if held_elsewhere:
+                    # Rows are pending, but in lanes another worker holds for its round: it
+                    # ends within a round trip, so look again soon rather than at the next poll.
+                    await self._sleep(wakeup, LANE_RETRY_S)
+                elif sent == 0:
                     await self._sleep(wakeup, self._poll_interval_s)
             except asyncio.CancelledError:
                 raise
@@ -151,10 +157,15 @@ class OutboxRelay:
     # -- one round -------------------------------------------------------------------
     async def publish_batch(self) -> int:
         """Publish up to batch_size rows from lanes this worker can lock; returns how many."""
+        sent, _ = await self._publish_round()
+        return sent
+
+    async def _publish_round(self) -> tuple[int, bool]:
+        """(rows published, whether pending rows were left because other workers held their lanes)."""
         async with self._pool.acquire() as conn, conn.transaction():
-            lanes = await self._lock_pending_lanes(conn)
+            lanes, pending_lanes = await self._lock_pending_lanes(conn)
             if not lanes:
-                return 0
+                return 0, pending_lanes > 0
             rows = await conn.fetch(
                 f"""SELECT seq, topic, key, payload, traceparent, event_type
                       FROM "{self._schema}".outbox
@@ -166,7 +177,7 @@ class OutboxRelay:
                 self._batch_size,
             )
             if not rows:
-                return 0
+                return 0, False
             # Losing this commit in a database crash only means the batch is sent again,
             # which consumers dedupe; so the relay need not wait for the WAL flush.
             await conn.execute("SET LOCAL synchronous_commit TO off")
@@ -174,8 +185,10 @@ class OutboxRelay:
             # visible at commit, after every ack, and a failed send rolls it back.
             marking = asyncio.ensure_future(
                 conn.execute(
-                    f'UPDATE "{self._schema}".outbox SET published_at = clock_timestamp(), attempts = attempts + 1'
-                    " WHERE seq = ANY($1::bigint[])",
+                    # A join, not `seq = ANY($1)`: under a generic plan that is a scan testing
+                    # every row against the whole array (measured: 350 ms for 2,000 rows).
+                    f"""UPDATE "{self._schema}".outbox o SET published_at = clock_timestamp(), attempts = o.attempts + 1
+                          FROM unnest($1::bigint[]) AS sent(seq) WHERE o.seq = sent.seq""",
                     [r["seq"] for r in rows],
                 )
             )
@@ -185,24 +198,26 @@ class OutboxRelay:
                 await marking
         OUTBOX_PUBLISHED.labels(self._schema).inc(len(rows))
         self.published += len(rows)
-        return len(rows)
+        return len(rows), False
 
-    async def _lock_pending_lanes(self, conn: asyncpg.Connection) -> list[int]:
+    async def _lock_pending_lanes(self, conn: asyncpg.Connection) -> tuple[list[int], int]:
+        """(lanes locked for this round, how many lanes had pending rows)."""
         # Lanes with pending rows, in random order so workers spread over them; the lock
         # is tried lazily until enough are held. Held until this transaction ends.
         # MATERIALIZED keeps the planner from pushing the lock call below the sort,
         # where it would lock every lane.
-        records = await conn.fetch(
+        row = await conn.fetchrow(
             f"""WITH pending AS MATERIALIZED (
                     SELECT g.lane::smallint AS lane FROM generate_series(0, {LANES - 1}) AS g(lane)
                      WHERE EXISTS (SELECT 1 FROM "{self._schema}".outbox o
                                     WHERE o.lane = g.lane::smallint AND o.published_at IS NULL)
                      ORDER BY random())
-                SELECT lane FROM pending WHERE pg_try_advisory_xact_lock($1, lane) LIMIT $2""",
+                SELECT ARRAY(SELECT lane FROM pending WHERE pg_try_advisory_xact_lock($1, lane) LIMIT $2) AS locked,
+                       (SELECT count(*) FROM pending) AS pending""",
             self._lock_base,
             self._lanes_per_round,
         )
-        return [r["lane"] for r in records]
+        return list(row["locked"]), row["pending"]
 
     async def _send_all(self, rows: list[asyncpg.Record]) -> None:
         # Sends are queued in seq order before any is awaited: the idempotent producer

@@ -33,6 +33,9 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap: str = Field(
         default="127.0.0.1:19092", validation_alias=AliasChoices("kafka_bootstrap", "ALIGNED_KAFKA_BOOTSTRAP")
     )
+    # A read replica (CloudNativePG's -ro service) for read paths that tolerate replication
+    # lag, e.g. reports; unset, they read from database_url like everything else.
+    read_database_url: str | None = None
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     pool_min_size: int = 2

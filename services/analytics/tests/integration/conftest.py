@@ -25,6 +25,8 @@ from aligned_common.testing.service import running_service
 
 from aligned_analytics.bootstrap import build
 
+from .helpers import READ_POOL_NAME, with_query
+
 
 async def _retry(make, attempts: int = 30):
     """Kafka may be restarting for another engineer's fault test: wait for it instead of failing."""
@@ -88,6 +90,8 @@ async def analytics(infra, topics) -> AsyncIterator[Harness]:
             "ALIGNED_ANALYTICS_SYNC_INTERVAL_S": "3600",
             "ALIGNED_ANALYTICS_RELAY_POLL_INTERVAL_S": "0.2",
             "ALIGNED_ANALYTICS_CONSUMER_RETRY_BASE_S": "0.05",
+            # The same database, told apart by its application name: reports must use it.
+            "ALIGNED_ANALYTICS_READ_DATABASE_URL": with_query(infra.database_url, application_name=READ_POOL_NAME),
         }
     )
     definition = build(schema)  # its own schema and consumer group

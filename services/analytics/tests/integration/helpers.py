@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from urllib.parse import urlencode
 
 from aligned_common.envelope import EventEnvelope
 from aligned_common.events.connections import Connected, MetricPoint, MetricsFetched
@@ -11,6 +12,14 @@ from aligned_common.events.publishing import JobCreated, JobPublished, TargetRef
 from aligned_common.identity import Identity
 
 ANALYTICS_TOPIC = "aligned.analytics.events"
+
+
+# The read replica of the tests is the same database under another application name.
+READ_POOL_NAME = "aligned-analytics-read-replica"
+
+
+def with_query(url: str, **params: str) -> str:
+    return url + ("&" if "?" in url else "?") + urlencode(params)
 
 
 async def connect(harness, who: Identity, platform: str = "sandbox") -> uuid.UUID:

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from aligned_common.identity import Identity
 
-from .helpers import connect, fetched, publish_post
+from .helpers import READ_POOL_NAME, connect, fetched, publish_post
 
 pytestmark = pytest.mark.integration
 
@@ -152,3 +152,26 @@ async def test_another_brand_sees_none_of_it(analytics, brand, fixture_brand):
         posts = (await client.get("/v1/analytics/posts", params=fixture_brand["range"])).json()
     assert summary["totals"]["impressions"]["value"] == 0
     assert posts["items"] == []
+
+
+async def test_reports_are_served_from_the_read_replica_and_goals_from_the_primary(analytics, brand, fixture_brand):
+    """An operator's read replica takes the report queries off the primary; what a user reads
+    right after writing it (goals) stays on the primary."""
+    async with analytics.client(brand) as client:
+        before = await analytics.pool.fetchval("SELECT clock_timestamp()")
+        assert (await client.get("/v1/analytics/summary", params=fixture_brand["range"])).status_code == 200
+        assert await _replica_used_since(analytics, before)
+        before = await analytics.pool.fetchval("SELECT clock_timestamp()")
+        goal = await client.post("/v1/analytics/goals", json={"metric": "likes", "target": 100, "period": "week"})
+        assert goal.status_code == 201, goal.text
+        assert (await client.get(f"/v1/analytics/goals/{goal.json()['goal_id']}")).status_code == 200
+        assert not await _replica_used_since(analytics, before)
+
+
+async def _replica_used_since(analytics, moment) -> bool:
+    # An idle pooled connection's state changes only when it is used.
+    return await analytics.pool.fetchval(
+        "SELECT count(*) > 0 FROM pg_stat_activity WHERE application_name = $1 AND state_change > $2",
+        READ_POOL_NAME,
+        moment,
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from aligned_common.settings import ServiceSettings, service_config
 
@@ -60,6 +60,19 @@ class Settings(ServiceSettings):
 
     # -- idempotency records are kept this long
     idempotency_ttl_s: int = 24 * 3600
+    # A key reserved this long ago with no response stored was left by a gateway that died
+    # mid-request (a live request ends within the upstream timeouts): a retry takes it over.
+    idempotency_abandoned_after_s: float = 30.0
+
+    @model_validator(mode="after")
+    def _abandoned_only_after_a_request_could_have_ended(self) -> Settings:
+        longest_request_s = self.upstream_connect_timeout_s + self.upstream_timeout_s
+        if self.idempotency_abandoned_after_s <= longest_request_s:
+            raise ValueError(
+                f"idempotency_abandoned_after_s must exceed the upstream timeouts ({longest_request_s} s), "
+                "or a retry could run beside a request that is still going"
+            )
+        return self
 
     def service_urls(self) -> dict[str, str]:
         return {

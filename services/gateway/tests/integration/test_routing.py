@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import asyncpg
 import pytest
 
 from aligned_gateway.domain import routes
 from aligned_gateway.domain.permissions import MATRIX, ROLES
+from aligned_gateway.service_layer import idempotency
 from aligned_gateway.testing import COLLECTIONS, add_member, new_brand, running_gateway
 
 pytestmark = pytest.mark.integration
@@ -110,6 +112,39 @@ async def test_idempotent_post_returns_the_first_result(gateway, stubs):
         assert {a.status_code for a in answers} <= {201, 409}
         ids = {a.json()["id"] for a in answers if a.status_code == 201}
         assert len(ids) == 1
+
+
+async def test_a_key_left_reserved_by_a_dead_gateway_is_taken_over_by_a_retry(gateway, stubs, infra, scratch_schema):
+    """A gateway killed mid-request leaves its key reserved with no response; a retry of the
+    same request must not get 409 for a day, but neither may it run beside a live request."""
+    async with gateway.client() as client:
+        owner = await new_brand(client)
+        body = b'{"content": "retried after a crash"}'
+        dead, live = uuid.uuid4().hex, uuid.uuid4().hex
+        conn = await asyncpg.connect(infra.database_url)
+        try:
+            for key, reserved_s_ago in ((dead, 600), (live, 1)):
+                await conn.execute(
+                    f"""INSERT INTO "{scratch_schema}".idempotency_keys
+                            (brand_id, user_id, key, method, path, body_hash, created_at)
+                        VALUES ($1, $2, $3, 'POST', '/v1/jobs', $4, now() - make_interval(secs => $5))""",
+                    owner.brand_id, owner.user_id, key, idempotency.body_hash("POST", "/v1/jobs", body), reserved_s_ago,
+                )
+        finally:
+            await conn.close()
+
+        def post(key: str, content: bytes = body):
+            headers = {**owner.headers, "Idempotency-Key": key, "Content-Type": "application/json"}
+            return client.post("/v1/jobs", content=content, headers=headers)
+
+        assert (await post(live)).status_code == 409  # its request may still be running
+        assert (await post(dead, b'{"content": "another request"}')).status_code == 422
+        retried = await post(dead)
+        assert retried.status_code == 201, retried.text
+        replayed = await post(dead)
+        assert replayed.headers["idempotent-replayed"] == "true" and replayed.json() == retried.json()
+    jobs = [i for i in stubs.states["publishing"].items.values() if i["brand_id"] == str(owner.brand_id)]
+    assert len(jobs) == 1
 
 
 async def test_request_ids_cors_and_problem_json(gateway, stubs):

@@ -58,29 +58,31 @@ RangeDep = Annotated[DateRange, Depends(report_range)]
 
 
 # --- reports -------------------------------------------------------------------------------
+# Read-only and tolerant of a few seconds of replication lag: served from the read replica
+# when one is configured (ALIGNED_ANALYTICS_READ_DATABASE_URL), keeping them off the primary.
 
 
 @router.get("/summary")
 async def summary(identity: IdentityDep, ctx: ContextDep, chosen: RangeDep, platform: str | None = None) -> dict:
     """Totals per metric, engagement rate, and change against the period just before."""
-    return await answer(reports.summary(ctx.pool, ctx.schema, identity.brand_id, chosen, platform))
+    return await answer(reports.summary(ctx.read_pool, ctx.schema, identity.brand_id, chosen, platform))
 
 
 @router.get("/platforms")
 async def per_platform(identity: IdentityDep, ctx: ContextDep, chosen: RangeDep) -> dict:
-    return await answer(reports.per_platform(ctx.pool, ctx.schema, identity.brand_id, chosen))
+    return await answer(reports.per_platform(ctx.read_pool, ctx.schema, identity.brand_id, chosen))
 
 
 @router.get("/posts")
 async def posts(identity: IdentityDep, ctx: ContextDep, chosen: RangeDep, cursor: str | None = None, limit: Limit = 50) -> dict:
-    return await answer(reports.posts_page(ctx.pool, ctx.schema, identity.brand_id, chosen, cursor, limit))
+    return await answer(reports.posts_page(ctx.read_pool, ctx.schema, identity.brand_id, chosen, cursor, limit))
 
 
 @router.get("/top-posts")
 async def top_posts(
     identity: IdentityDep, ctx: ContextDep, chosen: RangeDep, metric: str = "engagement", limit: Limit = 10
 ) -> dict:
-    return await answer(reports.top_posts(ctx.pool, ctx.schema, identity.brand_id, chosen, metric, limit))
+    return await answer(reports.top_posts(ctx.read_pool, ctx.schema, identity.brand_id, chosen, metric, limit))
 
 
 @router.get("/timeseries")
@@ -93,7 +95,7 @@ async def time_series(
     platform: str | None = None,
 ) -> dict:
     return await answer(
-        reports.time_series(ctx.pool, ctx.schema, identity.brand_id, chosen, metric, bucket, platform)
+        reports.time_series(ctx.read_pool, ctx.schema, identity.brand_id, chosen, metric, bucket, platform)
     )
 
 
@@ -101,7 +103,7 @@ async def time_series(
 async def best_hours(
     identity: IdentityDep, ctx: ContextDep, chosen: RangeDep, metric: str = "engagement", limit: Annotated[int, Query(ge=1, le=168)] = 168
 ) -> dict:
-    return await answer(reports.best_hours(ctx.pool, ctx.schema, identity.brand_id, chosen, metric, limit))
+    return await answer(reports.best_hours(ctx.read_pool, ctx.schema, identity.brand_id, chosen, metric, limit))
 
 
 # --- accounts and syncs --------------------------------------------------------------------

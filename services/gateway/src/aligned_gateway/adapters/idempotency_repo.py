@@ -8,12 +8,20 @@ import asyncpg
 import orjson
 
 
-async def reserve(conn, brand_id: uuid.UUID, user_id: str, key: str, method: str, path: str, body_hash: bytes) -> asyncpg.Record | None:
-    """Insert a pending record; None means one exists already (returned by `existing`)."""
+async def reserve(
+    conn, brand_id: uuid.UUID, user_id: str, key: str, method: str, path: str, body_hash: bytes, abandoned_after_s: float
+) -> asyncpg.Record | None:
+    """Insert a pending record, or take over one for the same request that was abandoned (no
+    response, reserved longer ago than any request can run); None means one exists already
+    (returned by `existing`)."""
     return await conn.fetchrow(
-        """INSERT INTO idempotency_keys (brand_id, user_id, key, method, path, body_hash)
-           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING key""",
-        brand_id, user_id, key, method, path, body_hash,
+        """INSERT INTO idempotency_keys AS k (brand_id, user_id, key, method, path, body_hash)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (brand_id, user_id, key) DO UPDATE SET created_at = now()
+            WHERE k.status IS NULL AND k.body_hash = excluded.body_hash
+              AND k.created_at < now() - make_interval(secs => $7)
+           RETURNING key""",
+        brand_id, user_id, key, method, path, body_hash, abandoned_after_s,
     )
 
 

@@ -108,7 +108,10 @@ class GatewayPipeline:
         body = await _read_body(receive)
         query = scope.get("query_string", b"").decode()
         target = scope["path"] + (f"?{query}" if query else "")
-        outcome = await idempotency.begin(deps["pool"], deps["schema"], brand_id, user_id, key, "POST", target, body)
+        outcome = await idempotency.begin(
+            deps["pool"], deps["schema"], brand_id, user_id, key, "POST", target, body,
+            deps["settings"].idempotency_abandoned_after_s,
+        )
         if isinstance(outcome, idempotency.StoredResponse):
             await _replay(outcome, send)
             return

@@ -3,7 +3,9 @@
 The key is scoped to (brand, user). A retry with the same body gets the first response
 back (header `Idempotent-Replayed: true`); the same key with a different body is a 422;
 a retry that arrives while the first request still runs is a 409 (retry later). A first
-request that fails with a 5xx or is cancelled releases the key, so a retry runs again.
+request that fails with a 5xx or is cancelled releases the key, so a retry runs again; one
+whose gateway died mid-request leaves the key reserved, and a retry takes it over once the
+reservation is older than any request can run (`idempotency_abandoned_after_s`).
 """
 
 from __future__ import annotations
@@ -43,14 +45,22 @@ def body_hash(method: str, path: str, body: bytes) -> bytes:
 
 
 async def begin(
-    pool: asyncpg.Pool, schema: str, brand_id: uuid.UUID, user_id: str, key: str, method: str, path: str, body: bytes
+    pool: asyncpg.Pool,
+    schema: str,
+    brand_id: uuid.UUID,
+    user_id: str,
+    key: str,
+    method: str,
+    path: str,
+    body: bytes,
+    abandoned_after_s: float,
 ) -> Reservation | StoredResponse:
     """Reserve the key for this request, or return the stored first response."""
     if not key or len(key) > MAX_KEY_LENGTH:
         raise Problem(400, "Bad Idempotency-Key", detail=f"Idempotency-Key must be 1..{MAX_KEY_LENGTH} characters")
     fingerprint = body_hash(method, path, body)
     async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
-        if await idempotency_repo.reserve(uow.conn, brand_id, user_id, key, method, path, fingerprint):
+        if await idempotency_repo.reserve(uow.conn, brand_id, user_id, key, method, path, fingerprint, abandoned_after_s):
             return Reservation(brand_id, user_id, key)
         first = await idempotency_repo.existing(uow.conn, brand_id, user_id, key)
     if first is None:  # released between our insert and select: the caller may simply retry

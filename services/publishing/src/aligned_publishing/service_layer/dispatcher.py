@@ -14,7 +14,7 @@ connections answers from its record instead of posting twice.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import orjson
 from aligned_common.db import UnitOfWork, notify_channel
@@ -48,28 +48,37 @@ WITH due AS (
     RETURNING t.target_id, t.job_id, t.brand_id, due.tenant_id, t.platform, t.connection_id, t.idempotency_key,
               t.attempts, t.rechecks, due.text, due.media_ids, gen_random_uuid() AS event_id
 ), written AS (
+    -- The envelope as JSON text, concatenated: what every event of the batch shares ($6) was
+    -- serialised once in Python, per-row strings go through to_json (escaping), the rest are
+    -- uuids and integers. Measured at half the time per row of nested json_build_object.
     INSERT INTO outbox (event_id, topic, key, event_type, payload, traceparent)
-    SELECT c.event_id, $4::text, c.brand_id::text, $5::text, convert_to(json_build_object(
-               'id', c.event_id, 'type', $5::text, 'source', $6::text, 'time', $1::timestamptz,
-               'brand_id', c.brand_id, 'tenant_id', c.tenant_id, 'schema_version', $7::int,
-               'subject', c.job_id::text, 'traceparent', $8::text,
-               'data', json_build_object(
-                   'job_id', c.job_id, 'target_id', c.target_id, 'platform', c.platform,
-                   'connection_id', c.connection_id, 'idempotency_key', c.idempotency_key, 'attempt', c.attempts,
-                   'text', c.text, 'recheck', c.rechecks,
-                   'media', coalesce((
-                       SELECT json_agg(json_build_object('media_id', m.media_id, 'url', m.url,
-                                                         'mime_type', m.mime_type, 'size_bytes', m.size_bytes)
-                                       ORDER BY u.ord)
-                         FROM unnest(c.media_ids) WITH ORDINALITY AS u(media_id, ord)
-                         JOIN media_assets m ON m.media_id = u.media_id), '[]'::json)))::text, 'UTF8'),
-           $8::text
+    SELECT c.event_id, $4::text, c.brand_id::text, $5::text, textsend(
+               '{"id":"' || c.event_id || '",' || $6::text
+            || ',"brand_id":"' || c.brand_id
+            || '","tenant_id":"' || c.tenant_id
+            || '","subject":"' || c.job_id
+            || '","data":{"job_id":"' || c.job_id
+            || '","target_id":"' || c.target_id
+            || '","platform":' || to_json(c.platform)
+            || ',"connection_id":"' || c.connection_id
+            || '","idempotency_key":' || to_json(c.idempotency_key)
+            || ',"attempt":' || c.attempts
+            || ',"text":' || to_json(c.text)
+            || ',"recheck":' || c.rechecks
+            || ',"media":' || CASE WHEN cardinality(c.media_ids) = 0 THEN '[]' ELSE coalesce((
+                   SELECT json_agg(json_build_object('media_id', m.media_id, 'url', m.url,
+                                                     'mime_type', m.mime_type, 'size_bytes', m.size_bytes)
+                                   ORDER BY u.ord)
+                     FROM unnest(c.media_ids) WITH ORDINALITY AS u(media_id, ord)
+                     JOIN media_assets m ON m.media_id = u.media_id)::text, '[]') END
+            || '}}'),
+           $7::text
       FROM claimed c
 )
 SELECT count(*) AS requested,
        json_agg(json_build_object('job_id', job_id, 'platform', platform, 'attempt', attempts, 'rechecks', rechecks))
            FILTER (WHERE rechecks > 0) AS rechecked,
-       CASE WHEN count(*) > 0 THEN pg_notify($9::text, '') END AS relay_woken
+       CASE WHEN count(*) > 0 THEN pg_notify($8::text, '') END AS relay_woken
   FROM claimed
 """
 
@@ -78,6 +87,7 @@ async def dispatch_batch(deps: Deps, now: datetime | None = None) -> int:
     """Claim and request one batch of due targets; returns how many were requested."""
     now = now or deps.clock.now()
     recheck_at = now + timedelta(seconds=deps.settings.publishing_timeout_s)
+    traceparent = current_traceparent()
     # Cross-brand by nature: due targets of every brand are claimed together, hence the worker role.
     async with UnitOfWork(deps.pool, deps.schema, role="worker") as uow:
         result = await uow.conn.fetchrow(
@@ -87,14 +97,25 @@ async def dispatch_batch(deps: Deps, now: datetime | None = None) -> int:
             recheck_at,
             topic_of(AttemptRequested.event_type()),
             AttemptRequested.event_type(),
-            AttemptRequested.source(),
-            AttemptRequested.schema_version(),
-            current_traceparent(),
+            _shared_envelope_fields(now, traceparent),
+            traceparent,
             notify_channel(deps.schema),
         )
         if result["rechecked"]:
             await _explain_rechecks(uow, orjson.loads(result["rechecked"]), now)
     return result["requested"]
+
+
+def _shared_envelope_fields(now: datetime, traceparent: str | None) -> str:
+    """The envelope fields every attempt_requested of a batch shares, as JSON members (no braces)."""
+    shared = {
+        "type": AttemptRequested.event_type(),
+        "source": AttemptRequested.source(),
+        "time": now.astimezone(UTC).isoformat(),
+        "schema_version": AttemptRequested.schema_version(),
+        "traceparent": traceparent,
+    }
+    return orjson.dumps(shared).decode()[1:-1]
 
 
 async def _explain_rechecks(uow: UnitOfWork, rechecked: list[dict], now: datetime) -> None:
