@@ -4,8 +4,9 @@ platform fails one call in five. Then the books are checked.
 
 Everything the run does to the platform goes through the gateway. A caller of a real API does
 not know whether a request that died with the gateway was carried out, so each step either
-retries with its Idempotency-Key or, when the key is stuck (the gateway died holding it),
-looks at the state first and only then tries again with a new key.
+retries with its Idempotency-Key or, while the key is still held (a gateway that died holding
+it leaves it reserved until `idempotency_abandoned_after_s`, 30 s, have passed), looks at the
+state first and only then tries again with a new key.
 """
 
 from __future__ import annotations
