@@ -48,7 +48,7 @@ class OutboxRelay:
         schema: str,
         bootstrap: str,
         *,
-        batch_size: int = 2000,
+        batch_size: int = 5000,
         workers: int = 2,
         poll_interval_s: float = 1.0,
         max_backoff_s: float = 10.0,
