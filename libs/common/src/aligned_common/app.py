@@ -68,6 +68,31 @@ class ServiceDefinition:
     title: str | None = None
 
 
+LOOP_RESTART_MAX_S = 30.0
+
+
+async def supervised(loop: Loop, ctx: ServiceContext) -> None:
+    """Run a background loop; one that dies is logged with its reason and started again.
+
+    A loop is meant to run until cancelled. Left to itself, a task that raised would end
+    silently (its exception only surfaces at shutdown): a dispatcher or delivery loop gone
+    quiet is a failure nobody sees.
+    """
+    name = getattr(loop, "__name__", "loop")
+    failures = 0
+    while True:
+        try:
+            await loop(ctx)
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            failures += 1
+            delay = min(LOOP_RESTART_MAX_S, 0.5 * 2 ** min(failures, 6))
+            log.exception("background loop died; restarting", extra={"ctx_loop": name, "ctx_restart_in_s": delay})
+            await asyncio.sleep(delay)
+
+
 def context_of(request: Request) -> ServiceContext:
     """FastAPI dependency: the running service's context."""
     return request.app.state.ctx
@@ -144,7 +169,10 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
                 poll_interval_s=settings.relay_poll_interval_s,
             )
             await ctx.relay.start()
-        loops = [asyncio.create_task(loop(ctx), name=getattr(loop, "__name__", "loop")) for loop in definition.background]
+        loops = [
+            asyncio.create_task(supervised(loop, ctx), name=getattr(loop, "__name__", "loop"))
+            for loop in definition.background
+        ]
         log.info("service started", extra={"ctx_service": definition.name})
         try:
             yield

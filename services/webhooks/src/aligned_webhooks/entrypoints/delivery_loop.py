@@ -26,6 +26,8 @@ from aligned_webhooks.service_layer.delivery import DeliveryDeps, attempt
 
 log = logging.getLogger(__name__)
 
+CLAIM_TIMEOUT_S = 30.0
+
 
 def wake_channel(schema: str) -> str:
     return f"{schema}_deliveries"
@@ -47,8 +49,10 @@ class DeliveryLoop:
             while True:
                 self._wake.clear()  # before claiming: a wake during the claim is not lost
                 try:
-                    claimed = await self._claim()
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                    # Bounded: a claim stuck on a connection the database dropped would
+                    # otherwise stop every delivery without a word.
+                    claimed = await asyncio.wait_for(self._claim(), CLAIM_TIMEOUT_S)
+                except Exception as error:  # database restarting, connection lost, timeout
                     log.warning("claiming deliveries failed; retrying", extra={"ctx_error": repr(error)})
                     claimed = []
                     await asyncio.sleep(1.0)
@@ -56,6 +60,8 @@ class DeliveryLoop:
                     self._start(delivery)
                 if claimed and self._free_slots() > 0:
                     continue  # there may be more due right now
+                if listener is None or listener.is_closed():
+                    listener = await self._listen()  # e.g. after a database restart; polling meanwhile
                 await self._sleep()
         finally:
             for task in list(self._tasks):
