@@ -5,7 +5,12 @@ back (header `Idempotent-Replayed: true`); the same key with a different body is
 a retry that arrives while the first request still runs is a 409 (retry later). A first
 request that fails with a 5xx or is cancelled releases the key, so a retry runs again; one
 whose gateway died mid-request leaves the key reserved, and a retry takes it over once the
-reservation is older than any request can run (`idempotency_abandoned_after_s`).
+reservation is older than any request can run (`idempotency_abandoned_after_s`). The trade-off:
+the dead request may have reached its upstream, which does not dedupe by key, so a taken-over
+create can make a second draft (visible, deletable); transitions (submit, approve, publish now,
+cancel) are refused or no-ops the second time by the services' state machines, and no post is
+ever published twice (connections' idempotency key per target). Before, the key answered 409
+for a day and the client had to find out the state by itself.
 """
 
 from __future__ import annotations
