@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import datetime as dt
 import os
 import sys
@@ -24,7 +23,7 @@ import uuid
 from typing import Any
 
 from aligned_common.testing.gateway_client import (
-    ApiError, BrandSetup, Gateway, Member, SandboxControl, WebhookReceiver, add_member, brand_of, connect_sandbox,
+    ApiError, BrandSetup, Gateway, LiveEvents, Member, SandboxControl, WebhookReceiver, add_member, brand_of, connect_sandbox,
     dev_token, eventually,
 )
 
@@ -82,33 +81,9 @@ Stop: make down      (keeps every row; make up brings the same data back)
 
 
 # -- the walk --------------------------------------------------------------------------------------
-class LiveFeed:
-    """Prints the brand's domain events from GET /v1/events/stream as they happen."""
-
-    def __init__(self, owner: Gateway) -> None:
-        self.owner = owner
-        self.seen: list[dict[str, Any]] = []
-        self._task: asyncio.Task | None = None
-
-    async def __aenter__(self) -> LiveFeed:
-        self._task = asyncio.create_task(self._follow())
-        await asyncio.sleep(0.5)  # let the stream open before the first step
-        return self
-
-    async def __aexit__(self, *exc: Any) -> None:
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await self._task
-
-    async def _follow(self) -> None:
-        async for event in self.owner.events():
-            data = event["data"] if isinstance(event["data"], dict) else {}
-            self.seen.append(data)
-            print(f"           live event: {event.get('event')}  (subject {data.get('subject')})", flush=True)
-
-    def has(self, event_type: str, **data: Any) -> bool:
-        return any(e.get("type") == event_type and all(e.get("data", {}).get(k) == v for k, v in data.items())
-                   for e in self.seen)
+def print_live_event(message: dict[str, Any]) -> None:
+    data = message["data"] if isinstance(message["data"], dict) else {}
+    print(f"           live event: {message.get('event')}  (subject {data.get('subject')})", flush=True)
 
 
 async def connect_account(owner: Gateway) -> dict[str, Any]:
@@ -197,14 +172,14 @@ async def show_metrics(owner: Gateway, sandbox: SandboxControl, job_id: str) -> 
     say("   metrics stored by analytics", f"{values}; engagement rate {post['engagement_rate']:.1%}")
 
 
-async def platform_webhook(sandbox: SandboxControl, feed: LiveFeed, remote_post_id: str) -> None:
+async def platform_webhook(sandbox: SandboxControl, feed: LiveEvents, remote_post_id: str) -> None:
     say("6. Receive a platform webhook",
         "the sandbox sends a signed post.status_changed to POST /webhooks/sandbox on the gateway")
     sent = await sandbox.send_webhook(type="post.status_changed", post_id=remote_post_id, status="published")
     say("   sandbox delivered it", f"webhook {sent['webhook_id']} -> HTTP {sent['status_code']}")
 
     async def received():
-        return feed.has("webhooks.received", remote_post_id=remote_post_id)
+        return feed.of_type("webhooks.received", remote_post_id=remote_post_id)
 
     await eventually(received, timeout_s=30, what="webhooks.received on the live stream")
     say("   verified, deduplicated, stored and announced as webhooks.received")
@@ -233,7 +208,7 @@ async def run_command() -> int:
         setup, client = await ensure_demo_brand(api)
         owner = setup.owner.api
         say(f"Demo brand {setup.brand_id}", f"owner {OWNER[0]}, client {CLIENT[0]}; gateway {GATEWAY_URL}")
-        async with LiveFeed(owner) as feed, WebhookReceiver() as receiver:
+        async with LiveEvents(owner, on_event=print_live_event) as feed, WebhookReceiver() as receiver:
             connection = await connect_account(owner)
             endpoint = await register_receiver(owner, receiver)
             job = await draft_post(owner, connection["id"], due_in_s=15)

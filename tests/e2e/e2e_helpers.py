@@ -3,14 +3,12 @@ waiting for a job, following the live event stream. All through the gateway."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import uuid
 from typing import Any
 
 from aligned_common.testing.gateway_client import (
-    BrandSetup, Gateway, Member, add_member, connect_sandbox, create_brand, eventually,
+    BrandSetup, Gateway, LiveEvents, Member, add_member, connect_sandbox, create_brand, eventually,  # LiveEvents: for the tests
 )
 
 FINAL = ("published", "partially_published", "failed", "cancelled")
@@ -67,38 +65,3 @@ async def job_in(owner: Gateway, job_id: str, statuses: tuple[str, ...], *, time
 
     return await eventually(check, timeout_s=timeout_s, what=f"job {job_id} to be {' or '.join(statuses)}")
 
-
-class LiveEvents:
-    """Follows GET /v1/events/stream for one caller and keeps every event (the envelopes)."""
-
-    def __init__(self, api: Gateway) -> None:
-        self.api = api
-        self.envelopes: list[dict[str, Any]] = []
-        self._task: asyncio.Task | None = None
-        self._open = asyncio.Event()
-
-    async def __aenter__(self) -> LiveEvents:
-        self._task = asyncio.create_task(self._follow())
-        await asyncio.sleep(0.5)  # the stream subscribes before its first event; give it a moment
-        return self
-
-    async def __aexit__(self, *exc: Any) -> None:
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await self._task
-
-    async def _follow(self) -> None:
-        async for message in self.api.events():
-            if isinstance(message["data"], dict):
-                self.envelopes.append(message["data"])
-
-    def of_type(self, event_type: str, **data: Any) -> list[dict[str, Any]]:
-        return [e for e in self.envelopes if e.get("type") == event_type
-                and all(str(e.get("data", {}).get(k)) == str(v) for k, v in data.items())]
-
-    async def wait_for(self, event_type: str, *, timeout_s: float = 60, **data: Any) -> dict[str, Any]:
-        async def seen():
-            found = self.of_type(event_type, **data)
-            return found[0] if found else None
-
-        return await eventually(seen, timeout_s=timeout_s, interval_s=0.2, what=f"{event_type} {data} on the live stream")

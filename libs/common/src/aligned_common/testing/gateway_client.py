@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import itertools
@@ -303,6 +304,46 @@ class Delivery:
         expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
         given = [s.split(",", 1)[1] for s in self.headers.get("webhook-signature", "").split() if s.startswith("v1,")]
         return any(hmac.compare_digest(expected, candidate) for candidate in given)
+
+
+class LiveEvents:
+    """Follows GET /v1/events/stream for one caller and keeps every event (the envelopes).
+
+    `on_event` sees each stream message as it arrives (the demo prints them)."""
+
+    def __init__(self, api: Gateway, on_event: Callable[[dict[str, Any]], None] | None = None) -> None:
+        self.api = api
+        self.envelopes: list[dict[str, Any]] = []
+        self._on_event = on_event
+        self._task: asyncio.Task | None = None
+
+    async def __aenter__(self) -> LiveEvents:
+        self._task = asyncio.create_task(self._follow())
+        await asyncio.sleep(0.5)  # the stream subscribes before its first event; give it a moment
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self._task
+
+    async def _follow(self) -> None:
+        async for message in self.api.events():
+            if isinstance(message["data"], dict):
+                self.envelopes.append(message["data"])
+            if self._on_event is not None:
+                self._on_event(message)
+
+    def of_type(self, event_type: str, **data: Any) -> list[dict[str, Any]]:
+        return [e for e in self.envelopes if e.get("type") == event_type
+                and all(str(e.get("data", {}).get(k)) == str(v) for k, v in data.items())]
+
+    async def wait_for(self, event_type: str, *, timeout_s: float = 60, **data: Any) -> dict[str, Any]:
+        async def seen():
+            found = self.of_type(event_type, **data)
+            return found[0] if found else None
+
+        return await eventually(seen, timeout_s=timeout_s, interval_s=0.2, what=f"{event_type} {data} on the live stream")
 
 
 class WebhookReceiver:
