@@ -58,6 +58,18 @@ async def decide(member: Member, job_id: str, decision: str = "approve", comment
     return await member.api.post(f"/v1/approvals/{approval['id']}/decision", {"decision": decision, "comment": comment})
 
 
+async def held_post(owner: Gateway, connection_id: str, text: str) -> dict[str, Any]:
+    """A post due now on a connection that cannot publish; waits until its target is held and
+    returns the job as it is then."""
+    job = await draft_and_submit(owner, connection_id, text=text, requires_approval=False, due_in_s=1)
+
+    async def held():
+        current = await owner.get(f"/v1/jobs/{job['job_id']}")
+        return current if current["targets"][0]["status"] == "held" else None
+
+    return await eventually(held, timeout_s=60, what="the post to be held")
+
+
 async def job_in(owner: Gateway, job_id: str, statuses: tuple[str, ...], *, timeout_s: float = 90) -> dict[str, Any]:
     async def check():
         job = await owner.get(f"/v1/jobs/{job_id}")

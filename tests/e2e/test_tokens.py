@@ -8,7 +8,7 @@ import datetime as dt
 import uuid
 
 import pytest
-from e2e_helpers import LiveEvents, draft_and_submit, job_in
+from e2e_helpers import LiveEvents, held_post, job_in
 
 from aligned_common.testing.gateway_client import BrandSetup, SandboxControl, connect_sandbox, eventually
 
@@ -49,20 +49,14 @@ async def test_tokens_are_refreshed_and_a_refused_refresh_holds_posts_until_reco
             assert expired["status"] == "expired" and expired["last_error"]
 
             text = f"Held while the account is expired {uuid.uuid4().hex[:6]}"
-            job = await draft_and_submit(owner, brand.connection_id, text=text, requires_approval=False, due_in_s=1)
-
-            async def held():
-                current = await owner.get(f"/v1/jobs/{job['job_id']}")
-                return current if current["targets"][0]["status"] == "held" else None
-
-            on_hold = await eventually(held, timeout_s=60, what="the post to be held")
+            on_hold = await held_post(owner, brand.connection_id, text)
             assert on_hold["targets"][0]["held_reason"], on_hold
             assert (await sandbox.counts())["by_text"].get(text) is None  # nothing went out
 
             # The owner reconnects the same account: the held post goes out.
             await connect_sandbox(owner, sandbox.base_url, brand.extra["account"])
             await live.wait_for("connections.connection_restored", connection_id=brand.connection_id)
-            published = await job_in(owner, job["job_id"], ("published", "failed", "partially_published"))
+            published = await job_in(owner, on_hold["job_id"], ("published", "failed", "partially_published"))
     finally:
         await sandbox.configure(token_ttl_s=300)
 

@@ -13,7 +13,7 @@ import uuid
 
 import httpx
 import pytest
-from e2e_helpers import LiveEvents, draft_and_submit, job_in
+from e2e_helpers import LiveEvents, draft_and_submit, held_post, job_in
 
 from aligned_common.testing.gateway_client import (
     BrandSetup, SandboxControl, WebhookReceiver, connect_sandbox, eventually,
@@ -74,17 +74,11 @@ async def test_a_deauthorized_account_is_revoked_and_its_posts_held_until_reconn
     assert (await owner.get(f"/v1/connections/{brand.connection_id}"))["status"] == "revoked"
 
     text = f"Held after the platform revoked us {uuid.uuid4().hex[:6]}"
-    job = await draft_and_submit(owner, brand.connection_id, text=text, requires_approval=False, due_in_s=1)
-
-    async def held():
-        current = await owner.get(f"/v1/jobs/{job['job_id']}")
-        return current if current["targets"][0]["status"] == "held" else None
-
-    on_hold = await eventually(held, timeout_s=60, what="the post to be held")
+    on_hold = await held_post(owner, brand.connection_id, text)
     assert on_hold["targets"][0]["held_reason"]
 
     await connect_sandbox(owner, sandbox.base_url, brand.extra["account"])
-    published = await job_in(owner, job["job_id"], ("published", "failed", "partially_published"))
+    published = await job_in(owner, on_hold["job_id"], ("published", "failed", "partially_published"))
     assert published["status"] == "published"
     assert (await sandbox.counts())["by_text"][text] == 1
 
