@@ -212,15 +212,12 @@ def _ops_router(ctx: ServiceContext) -> APIRouter:
     @router.get("/readyz")
     async def readyz() -> Response:
         failing = []
-        try:
-            await asyncio.wait_for(ctx.pool.fetchval("SELECT 1"), 2.0)
-        except Exception:
-            failing.append("database")
-        if ctx.read_pool is not ctx.pool:
+        pools = {"database": ctx.pool} | ({"read replica": ctx.read_pool} if ctx.read_pool is not ctx.pool else {})
+        for name, pool in pools.items():
             try:
-                await asyncio.wait_for(ctx.read_pool.fetchval("SELECT 1"), 2.0)
+                await asyncio.wait_for(pool.fetchval("SELECT 1"), 2.0)
             except Exception:
-                failing.append("read replica")
+                failing.append(name)
         try:
             if not await ctx.broker.ping(timeout=2.0):
                 failing.append("kafka")

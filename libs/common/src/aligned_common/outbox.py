@@ -155,13 +155,9 @@ class OutboxRelay:
                 await asyncio.wait_for(producer.stop(), 5)
 
     # -- one round -------------------------------------------------------------------
-    async def publish_batch(self) -> int:
-        """Publish up to batch_size rows from lanes this worker can lock; returns how many."""
-        sent, _ = await self._publish_round()
-        return sent
-
     async def _publish_round(self) -> tuple[int, bool]:
-        """(rows published, whether pending rows were left because other workers held their lanes)."""
+        """Publish up to batch_size rows from lanes this worker can lock. Returns (rows published,
+        whether pending rows were left because other workers held their lanes)."""
         async with self._pool.acquire() as conn, conn.transaction():
             lanes, pending_lanes = await self._lock_pending_lanes(conn)
             if not lanes:
