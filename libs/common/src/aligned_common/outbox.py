@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 LANES = 16
 # How soon a worker looks again when every lane with pending rows was held by another worker.
 LANE_RETRY_S = 0.05
+# The longest a round may wait for its acks: several producer request timeouts (15 s each).
+ROUND_SEND_TIMEOUT_S = 60.0
 
 
 def _lane_lock_base(schema: str) -> int:
@@ -189,7 +191,10 @@ class OutboxRelay:
                 )
             )
             try:
-                await self._send_all(rows)
+                # Bounded: a round whose acks never come (seen once after the broker went away
+                # mid-round) would otherwise hold its lanes, and stop(), forever. On timeout the
+                # round rolls back and the rows are sent again by a fresh producer.
+                await asyncio.wait_for(self._send_all(rows), ROUND_SEND_TIMEOUT_S)
             finally:
                 await marking
         OUTBOX_PUBLISHED.labels(self._schema).inc(len(rows))
