@@ -5,7 +5,7 @@ rule fires when a round waits too long."""
 from __future__ import annotations
 
 import pytest
-from e2e_helpers import LiveEvents, decide, draft_and_submit, job_in, pending_round
+from aligned_common.testing.flows import LiveEvents, decide, draft_and_submit, job_in, pending_round
 
 from aligned_common.testing.gateway_client import ApiError, BrandSetup, eventually
 

@@ -7,7 +7,7 @@ import datetime as dt
 import uuid
 
 import pytest
-from e2e_helpers import LiveEvents, draft_and_submit, job_in
+from aligned_common.testing.flows import LiveEvents, draft_and_submit, job_in
 
 from aligned_common.testing.gateway_client import BrandSetup, SandboxControl, eventually
 

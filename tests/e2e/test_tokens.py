@@ -8,7 +8,7 @@ import datetime as dt
 import uuid
 
 import pytest
-from e2e_helpers import LiveEvents, held_post, job_in
+from aligned_common.testing.flows import LiveEvents, held_post, job_in
 
 from aligned_common.testing.gateway_client import BrandSetup, SandboxControl, connect_sandbox, eventually
 

@@ -13,7 +13,7 @@ import uuid
 
 import httpx
 import pytest
-from e2e_helpers import LiveEvents, draft_and_submit, held_post, job_in
+from aligned_common.testing.flows import LiveEvents, draft_and_submit, held_post, job_in
 
 from aligned_common.testing.gateway_client import (
     BrandSetup, SandboxControl, WebhookReceiver, connect_sandbox, eventually,

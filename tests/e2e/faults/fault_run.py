@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from e2e_helpers import in_seconds, onboard_brand
+from aligned_common.testing.flows import in_seconds, onboard_brand
 from kafka_ledger import KafkaLedger, Ledger, groups_caught_up
 
 from aligned_common.testing.gateway_client import ApiError, BrandSetup, Gateway, SandboxControl

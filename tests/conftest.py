@@ -1,4 +1,4 @@
-"""The whole platform as separate processes, started once for the end-to-end and fault tests.
+"""The whole platform as separate processes, started once for the end-to-end and acceptance tests.
 
 Real Kafka and PostgreSQL, every service and the sandbox platform each in its own OS process
 (aligned_common.testing.system); the tests act only through the gateway, like a frontend,
@@ -9,22 +9,15 @@ Logs of the processes: .local/e2e-logs/.
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from aligned_common.kafka import ensure_topics
+from aligned_common.testing.flows import onboard_brand
 from aligned_common.testing.gateway_client import BrandSetup, Gateway, SandboxControl
 from aligned_common.testing.infra import REPO_ROOT, Infra
 from aligned_common.testing.system import System, start_system
-
-# --import-mode=importlib puts no test directory on sys.path; the helpers module has a name
-# no other test directory uses.
-sys.path.insert(0, str(Path(__file__).parent))
-
-from e2e_helpers import onboard_brand  # noqa: E402
 
 LOG_DIR = REPO_ROOT / ".local" / "e2e-logs"
 

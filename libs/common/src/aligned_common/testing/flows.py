@@ -1,5 +1,5 @@
-"""Steps the end-to-end and fault tests share: onboarding a brand, drafting, approving,
-waiting for a job, following the live event stream. All through the gateway."""
+"""Steps the end-to-end, acceptance and fault tests share: onboarding a brand, drafting,
+approving, waiting for a job, following the live event stream. All through the gateway."""
 
 from __future__ import annotations
 
