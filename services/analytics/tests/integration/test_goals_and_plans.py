@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from aligned_common.identity import Identity
@@ -80,3 +80,39 @@ async def test_feedback_reorders_suggestions_and_an_accepted_plan_is_announced_o
     stranger = Identity(tenant_id=uuid.uuid4(), brand_id=uuid.uuid4(), user_id="x", role="owner")
     async with analytics.client(stranger) as client:
         assert (await client.get(f"/v1/analytics/plans/{plan['plan_id']}")).status_code == 404
+
+
+@pytest.mark.parametrize("period", ["day", "week", "month", "quarter"])
+async def test_every_period_of_a_goal_works(analytics, brand, period):
+    async with analytics.client(brand) as client:
+        created = await client.post("/v1/analytics/goals", json={"metric": "likes", "target": 5, "period": period})
+        assert created.status_code == 201, created.text
+        current = created.json()["current_period"]
+        listed = await client.get("/v1/analytics/goals")
+    assert listed.status_code == 200
+    start, end = date.fromisoformat(current["start"]), date.fromisoformat(current["end"])
+    assert start <= datetime.now(UTC).date() <= end
+    if period == "quarter":
+        assert start.month in (1, 4, 7, 10) and start.day == 1 and (end + timedelta(days=1)).month == (start.month + 2) % 12 + 1
+
+
+async def test_numbers_have_bounds_and_connections_must_be_the_brands(analytics, brand):
+    mine = await connect(analytics, brand)
+    stranger = Identity(tenant_id=uuid.uuid4(), brand_id=uuid.uuid4(), user_id="x", role="owner")
+    theirs = await connect(analytics, stranger)
+    async with analytics.client(brand) as client:
+        huge = await client.post("/v1/analytics/goals", json={"metric": "likes", "target": 1e300})
+        assert huge.status_code == 422 and huge.json()["errors"][0]["field"] == "target"
+        for connection_id in (theirs, uuid.uuid4()):  # another brand's account answers like none at all
+            goal = await client.post("/v1/analytics/goals", json={"metric": "likes", "target": 5,
+                                                                   "connection_id": str(connection_id)})
+            assert goal.status_code == 422 and goal.json()["errors"][0]["field"] == "connection_id", goal.text
+            sync = await client.post("/v1/analytics/syncs", json={"connection_id": str(connection_id)})
+            assert sync.status_code == 422 and sync.json()["errors"][0]["field"] == "connection_id", sync.text
+            syncs = await client.get("/v1/analytics/syncs", params={"connection_id": str(connection_id)})
+            assert syncs.status_code == 422 and syncs.json()["errors"][0]["field"] == "connection_id"
+            plan = await client.post("/v1/analytics/plans", json={"connection_ids": [str(mine), str(connection_id)]})
+            assert plan.status_code == 422 and plan.json()["errors"][0]["field"] == "connection_ids.1", plan.text
+        assert (await client.get("/v1/analytics/goals")).json()["items"] == []  # nothing was stored
+        ok = await client.post("/v1/analytics/goals", json={"metric": "likes", "target": 5, "connection_id": str(mine)})
+        assert ok.status_code == 201, ok.text

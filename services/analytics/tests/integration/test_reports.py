@@ -126,8 +126,9 @@ async def test_top_posts_time_series_and_best_hours(analytics, brand, fixture_br
         ("/v1/analytics/timeseries", {"metric": "likes", "bucket": "fortnight"}, "bucket"),
         ("/v1/analytics/top-posts", {"metric": "happiness"}, "metric"),
         ("/v1/analytics/best-hours", {"metric": "happiness"}, "metric"),
-        ("/v1/analytics/posts", {"cursor": "not-a-cursor"}, "cursor"),
         ("/v1/analytics/summary", {"from": "yesterday"}, "from"),
+        ("/v1/analytics/summary", {"from": "0001-01-01", "to": "0001-01-10"}, "from"),  # no date overflow
+        ("/v1/analytics/summary", {"from": "9999-12-20", "to": "9999-12-31"}, "from"),
     ],
 )
 async def test_bad_questions_are_422_naming_the_field(analytics, brand, path, params, field):
@@ -136,6 +137,19 @@ async def test_bad_questions_are_422_naming_the_field(analytics, brand, path, pa
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
     assert field in [e["field"].split(".")[-1] for e in response.json()["errors"]]
+
+
+@pytest.mark.parametrize("path", ["/v1/analytics/posts", "/v1/analytics/syncs", "/v1/analytics/plans"])
+async def test_a_cursor_this_api_did_not_issue_is_400(analytics, brand, path):
+    import base64
+
+    for cursor in ("not-a-cursor", base64.urlsafe_b64encode(b'["x", "y"]').decode(),
+                   base64.urlsafe_b64encode(b"[1, 2]").decode(), base64.urlsafe_b64encode(b'"text"').decode()):
+        async with analytics.client(brand) as client:
+            response = await client.get(path, params={"cursor": cursor})
+        assert response.status_code == 400, (cursor, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["errors"][0]["field"] == "cursor"
 
 
 async def test_a_goal_on_an_unknown_metric_is_422(analytics, brand):

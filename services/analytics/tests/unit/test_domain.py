@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime
 
 import pytest
 
 from aligned_analytics.domain.advisor import MAX_WEIGHT, MIN_WEIGHT, adjusted_weight, hour_of_week
 from aligned_analytics.domain.metrics import InvalidQuery, metrics_of, require_metric
-from aligned_analytics.domain.pagination import decode_cursor, encode_cursor
+from aligned_analytics.domain.pagination import TIME_AND_ID, BadCursor, decode_cursor, encode_cursor, text
 from aligned_analytics.domain.ranges import date_range, require_bucket
 
 pytestmark = pytest.mark.unit
@@ -54,11 +55,15 @@ def test_unknown_metrics_and_buckets_are_refused():
 
 
 def test_cursor_round_trips_and_refuses_garbage():
-    key = ["2025-03-01T00:00:00+00:00", "b0c2"]
-    assert decode_cursor(encode_cursor(key), 2) == key
-    for garbage in ("%%%", encode_cursor(["only-one"])):
-        with pytest.raises(InvalidQuery):
-            decode_cursor(garbage, 2)
+    moment, row_id = datetime(2025, 3, 1, tzinfo=UTC), uuid.uuid4()
+    assert decode_cursor(encode_cursor([moment.isoformat(), str(row_id)]), *TIME_AND_ID) == [moment, row_id]
+    assert decode_cursor(encode_cursor([str(row_id), "post-1"]), uuid.UUID, text) == [row_id, "post-1"]
+    garbage = ("%%%", "a", encode_cursor(["only-one"]), encode_cursor(["not a time", str(row_id)]),
+               encode_cursor(["2025-03-01T00:00:00", str(row_id)]), encode_cursor([moment.isoformat(), "nope"]),
+               encode_cursor([1, 2]), encode_cursor({"a": 1}))
+    for cursor in garbage:
+        with pytest.raises(BadCursor):
+            decode_cursor(cursor, *TIME_AND_ID)
 
 
 def test_ratings_move_weights_up_or_down_within_bounds():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 
 from aligned_common.settings import ServiceSettings, service_config
 
@@ -17,7 +17,13 @@ class Settings(ServiceSettings):
     # No default: a service without it refuses to start.
     link_secret: SecretStr | None = None
     review_link_ttl_hours: float = 72.0
-    public_base_url: str = "http://127.0.0.1:8000"  # where links in e-mails point (the gateway)
+    # Where every link the service sends points (review, unsubscribe, approval): the gateway's
+    # public address, configured once for the platform as ALIGNED_PUBLIC_BASE_URL; the older
+    # ALIGNED_APPROVAL_PUBLIC_BASE_URL is still read when the platform-wide one is absent.
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        validation_alias=AliasChoices("public_base_url", "ALIGNED_PUBLIC_BASE_URL", "ALIGNED_APPROVAL_PUBLIC_BASE_URL"),
+    )
 
     # Escalation timer. `hour_s` is how long an "hour" of a rule lasts: 3600 in production,
     # a fraction of a second in tests, so thresholds are written in hours everywhere.

@@ -156,6 +156,8 @@ def job_created(job_id: uuid.UUID, *, content: str = "Spring launch!", author: s
 async def pending_round(http, brand: Brand, job_id: uuid.UUID, round_no: int = 1) -> dict:
     async def opened() -> dict | None:
         response = await http.get(f"/v1/jobs/{job_id}/approvals", headers=brand.headers("setup", "admin"))
+        if response.status_code == 404:
+            return None  # approval has not heard of the job yet
         rounds = [r for r in response.json()["items"] if r["round"] == round_no]
         return rounds[0] if rounds else None
 

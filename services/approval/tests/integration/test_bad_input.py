@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 
 import pytest
@@ -31,7 +32,15 @@ async def test_http_errors(infra, topics, scratch_schema, smtp):
                                   json={"name": "r", "levels": [{"after_hours": 0, "notify_roles": ["admin"]}]})
         assert invalid.status_code == 422
         assert [e["field"] for e in invalid.json()["errors"]] == ["levels.0.after_hours"]
-        assert (await http.get("/v1/approvals", headers=admin, params={"cursor": "garbage"})).status_code == 422
+        # A cursor we did not issue is 400 naming the field, whatever it decodes to; never a 500.
+        for cursor in ("garbage", base64.urlsafe_b64encode(b'["not a time", "x"]').decode(),
+                       base64.urlsafe_b64encode(b'[1, 2]').decode(), base64.urlsafe_b64encode(b'{"a": 1}').decode()):
+            for path in ("/v1/approvals", "/v1/audit-logs"):
+                bad = await http.get(path, headers=admin, params={"cursor": cursor})
+                assert bad.status_code == 400, (path, cursor, bad.text)
+                assert bad.json()["errors"][0]["field"] == "cursor"
+        huge = await http.get("/v1/approvals", headers=admin, params={"min_age_hours": "1e9"})
+        assert huge.status_code == 422 and huge.json()["errors"][0]["field"] == "query.min_age_hours"
         bad_decision = await http.post(f"/v1/approvals/{unknown}/decision", headers=admin, json={"decision": "maybe"})
         assert bad_decision.status_code == 422 and bad_decision.json()["errors"][0]["field"] == "decision"
 
@@ -57,6 +66,9 @@ async def test_http_errors(infra, topics, scratch_schema, smtp):
         job_id = uuid.uuid4()
         await events.send(job_created(job_id, connection_id=connection_id), brand)
         round_ = await pending_round(http, brand, job_id)
+        # Another brand's job is not found, exactly like a job that does not exist.
+        assert (await http.get(f"/v1/jobs/{job_id}/approvals", headers=other.headers("o", "owner"))).status_code == 404
+        assert (await http.get(f"/v1/jobs/{uuid.uuid4()}/approvals", headers=admin)).status_code == 404
         url = f"/v1/approvals/{round_['id']}/decision"
         viewer = await http.post(url, headers=brand.headers("vic", "viewer"), json={"decision": "approve"})
         assert viewer.status_code == 403 and viewer.headers["content-type"] == "application/problem+json"

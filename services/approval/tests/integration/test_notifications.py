@@ -19,7 +19,13 @@ RITA, RUTH, ALEX = "rita@client.example.com", "ruth@client.example.com", "alex@a
 
 
 def unsubscribe_path(message) -> str:
-    return re.search(r"Unsubscribe: http://gateway\.test(/unsubscribe/\S+)", body_of(message)).group(1)
+    """The link of the mail's List-Unsubscribe header, which is also the one in its footer."""
+    header = re.fullmatch(r"<http://gateway\.test(/unsubscribe/\S+)>", message["List-Unsubscribe"]).group(1)
+    assert f"http://gateway.test{header}" in body_of(message)
+    return header
+
+
+ONE_CLICK = {"content": b"List-Unsubscribe=One-Click", "headers": {"content-type": "application/x-www-form-urlencoded"}}
 
 
 async def notification_statuses(http, brand: Brand, approval_id: str) -> dict[str, str]:
@@ -44,11 +50,19 @@ async def test_unsubscribed_client_gets_no_mail(infra, topics, scratch_schema, s
             return bool(inbox.to(RITA) and inbox.to(RUTH))
 
         await eventually(both_asked)
-        first_answer = await http.get(unsubscribe_path(inbox.to(RITA)[0]))
-        second_answer = await http.get(unsubscribe_path(inbox.to(RITA)[0]))  # idempotent: same answer
-        assert first_answer.status_code == second_answer.status_code == 200
+        rita_link = unsubscribe_path(inbox.to(RITA)[0])
+        assert inbox.to(RITA)[0]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"  # RFC 8058
+        for _ in range(2):  # a GET (a mail scanner's prefetch) shows what would happen and changes nothing
+            preview = await http.get(rita_link)
+            assert preview.status_code == 200
+            assert preview.json()["kind"] == "approval_requested" and preview.json()["unsubscribed_types"] == []
+        first_answer = await http.post(rita_link, **ONE_CLICK)
+        second_answer = await http.post(rita_link, **ONE_CLICK)  # idempotent: same answer
+        assert first_answer.status_code == second_answer.status_code == 200, first_answer.text
         assert first_answer.json() == second_answer.json()
-        assert first_answer.json()["unsubscribed"] is True
+        assert first_answer.json()["unsubscribed"] is True and first_answer.json()["scope"] == "kind"
+        rita = (await http.get(f"/v1/client-settings/{RITA}", headers=admin)).json()
+        assert rita["unsubscribed_types"] == ["approval_requested"] and rita["subscribed"] is True
         # The author has turned off "decided" mails.
         turned_off = await http.put(f"/v1/client-settings/{ALEX}", headers=admin, json={"preferences": {"decided": False}})
         assert turned_off.json()["preferences"] == {"approval_requested": True, "reminder": True, "escalated": True, "decided": False}
@@ -74,9 +88,18 @@ async def test_unsubscribed_client_gets_no_mail(infra, topics, scratch_schema, s
         ruth_link = unsubscribe_path(inbox.to(RUTH)[0])
         revoked = await http.delete(f"/v1/client-settings/{RUTH}/unsubscribe-tokens", headers=admin)
         assert revoked.status_code == 204
-        assert (await http.get(ruth_link)).status_code == 404
+        assert (await http.get(ruth_link)).status_code == 410
+        assert (await http.post(ruth_link, **ONE_CLICK)).status_code == 410
         assert (await http.get(f"/v1/client-settings/{RUTH}", headers=admin)).json()["subscribed"] is True
         assert (await http.get("/unsubscribe/not-a-token")).status_code == 404
+        page = await http.get("/unsubscribe/not-a-token", headers={"accept": "text/html"})
+        assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+        # The settings' own link (no kind) stops every mail; "kind" makes no sense there.
+        fresh = (await http.get(f"/v1/client-settings/{RUTH}", headers=admin)).json()["unsubscribe_url"]
+        fresh_path = fresh.removeprefix("http://gateway.test")
+        assert (await http.post(fresh_path, json={"scope": "kind"})).json()["errors"][0]["field"] == "scope"
+        everything = await http.post(fresh_path, data={"scope": "all"})
+        assert everything.status_code == 200 and everything.json()["subscribed"] is False
 
 
 async def test_failed_send_is_retried_and_does_not_block_the_workflow(infra, topics, scratch_schema):

@@ -25,6 +25,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -145,7 +146,7 @@ def wiring(ports: dict[str, int], secret_values: dict[str, str], database_url: s
     if "gateway" in ports:
         gateway = f"http://127.0.0.1:{ports['gateway']}"
         env["ALIGNED_GATEWAY_PUBLIC_BASE_URL"] = gateway
-        env["ALIGNED_APPROVAL_PUBLIC_BASE_URL"] = gateway  # review links in mails point at the gateway
+        env["ALIGNED_PUBLIC_BASE_URL"] = gateway  # once for the platform: every link in a mail points at the gateway
         # The sandbox posts its webhooks where a real platform would: the public inbound route.
         env["ALIGNED_SANDBOX_WEBHOOK_URL"] = f"{gateway}/webhooks/sandbox"
     if "sandbox" in ports:
@@ -285,6 +286,8 @@ class System:
     settings: dict[str, str] = field(default_factory=dict)  # extra env on top of the wiring
     processes: dict[str, list[ServiceProcess]] = field(default_factory=dict)  # name -> replicas
     env: dict[str, str] = field(default_factory=dict)
+    # The recipients' mail server (the outside world, like the sandbox): what approval mailed.
+    mailbox: Any = None  # aligned_common.testing.mailbox.Mailbox, once plan() ran
     _groups: dict[str, list[str]] = field(default_factory=dict)
 
     # -- where things are
@@ -307,6 +310,12 @@ class System:
         ports = {name: free_port() for name in names}
         inherited = {k: v for k, v in os.environ.items() if not k.startswith("ALIGNED_") or k == "ALIGNED_TEST_INFRA"}
         self.env = inherited | wiring(ports, ensure_secrets_file(), self.infra.database_url, self.infra.kafka_bootstrap)
+        if "approval" in ports:
+            from aligned_common.testing.mailbox import Mailbox  # a test-only dependency (aiosmtpd)
+
+            self.mailbox = Mailbox().start(free_port())
+            self.env.update({"ALIGNED_APPROVAL_SMTP_HOST": self.mailbox.host,
+                             "ALIGNED_APPROVAL_SMTP_PORT": str(self.mailbox.port)})
         self.env.update(self.settings)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         for name, port in ports.items():
@@ -386,6 +395,8 @@ class System:
             process.terminate()
         for process in every:
             process.wait_stopped()
+        if self.mailbox is not None:
+            self.mailbox.stop()
 
 
 def start_system(infra: Infra, log_dir: Path, names: list[str] | None = None,

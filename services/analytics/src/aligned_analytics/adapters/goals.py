@@ -10,22 +10,24 @@ import asyncpg
 from aligned_analytics.domain.metrics import ENGAGEMENT, ENGAGEMENT_METRICS
 
 # For each (goal, instant): the goal's period containing the instant and the growth within it.
-# The pseudo-metric 'engagement' adds up the engagement metrics.
+# The pseudo-metric 'engagement' adds up the engagement metrics. A period's length is
+# `period_length` ('1 quarter' is not a PostgreSQL interval: a quarter is 3 months).
 _PROGRESS = """
 WITH asked AS (
-    SELECT DISTINCT g.goal_id, date_trunc(g.period, t AT TIME ZONE 'UTC') AS period_start
+    SELECT DISTINCT g.goal_id, date_trunc(g.period, t AT TIME ZONE 'UTC') AS period_start,
+           CASE g.period WHEN 'quarter' THEN interval '3 months' ELSE ('1 ' || g.period)::interval END AS period_length
       FROM analytics_goals g CROSS JOIN unnest($2::timestamptz[]) AS t
      WHERE g.brand_id = $1 AND g.archived_at IS NULL AND ($3::uuid IS NULL OR g.goal_id = $3)),
 progress AS (
     SELECT g.goal_id, g.metric, g.target, g.period, g.platform, g.connection_id, g.created_by, g.created_at,
            a.period_start::date AS period_start,
-           (a.period_start + ('1 ' || g.period)::interval)::date - 1 AS period_end,
+           (a.period_start + a.period_length)::date - 1 AS period_end,
            coalesce((
                SELECT sum(m.delta) FROM analytics_metrics m
                 WHERE m.brand_id = g.brand_id
                   AND m.metric = ANY(CASE WHEN g.metric = $4 THEN $5::text[] ELSE ARRAY[g.metric] END)
                   AND m.observed_at >= a.period_start AT TIME ZONE 'UTC'
-                  AND m.observed_at < (a.period_start + ('1 ' || g.period)::interval) AT TIME ZONE 'UTC'
+                  AND m.observed_at < (a.period_start + a.period_length) AT TIME ZONE 'UTC'
                   AND (g.platform IS NULL OR m.platform = g.platform)
                   AND (g.connection_id IS NULL OR m.connection_id = g.connection_id)), 0) AS value
       FROM asked a JOIN analytics_goals g USING (goal_id))

@@ -9,6 +9,10 @@ from aligned_analytics.domain.metrics import InvalidQuery
 
 DEFAULT_DAYS = 30
 BUCKETS = ("day", "week")
+# Days a report may name: wide enough for any real question, narrow enough that the range
+# before it and the midnight after it are still dates (no overflow from year 1 or 9999).
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2199, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,9 @@ class DateRange:
 def date_range(first_day: date | None, last_day: date | None, *, max_days: int, today: date | None = None) -> DateRange:
     """The range a report covers; the last 30 days (today included) when not given."""
     today = today or datetime.now(UTC).date()
+    for field, day in (("from", first_day), ("to", last_day)):
+        if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
+            raise InvalidQuery(field, f"{day} is outside {EARLIEST_DAY}..{LATEST_DAY}")
     last_day = last_day or (today if first_day is None else max(first_day, today))
     first_day = first_day or last_day - timedelta(days=DEFAULT_DAYS - 1)
     if first_day > last_day:

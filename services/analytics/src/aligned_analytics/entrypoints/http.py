@@ -31,8 +31,11 @@ Limit = Annotated[int, Query(ge=1, le=200)]
 
 
 def invalid(error: InvalidQuery) -> Problem:
+    """422 naming the field; 400 for what is not even well-formed (a cursor we did not issue)."""
+    status = getattr(error, "status", 422)
     return Problem(
-        422, "Invalid request", detail=error.message, errors=[{"field": error.field, "message": error.message}]
+        status, "Invalid request" if status == 422 else "Bad request", detail=error.message,
+        errors=[{"field": error.field, "message": error.message}],
     )
 
 
@@ -121,7 +124,7 @@ class SyncRequest(BaseModel):
 @router.post("/syncs", status_code=202)
 async def request_sync(body: SyncRequest, identity: IdentityDep, ctx: ContextDep) -> dict:
     require_role(identity, *WRITERS)
-    requested = await commands.sync_now(ctx.pool, ctx.schema, ctx.settings, identity, body.connection_id)
+    requested = await answer(commands.sync_now(ctx.pool, ctx.schema, ctx.settings, identity, body.connection_id))
     return {"requested": requested}
 
 
@@ -129,6 +132,8 @@ async def request_sync(body: SyncRequest, identity: IdentityDep, ctx: ContextDep
 async def sync_list(
     identity: IdentityDep, ctx: ContextDep, connection_id: uuid.UUID | None = None, cursor: str | None = None, limit: Limit = 50
 ) -> dict:
+    if connection_id is not None:
+        await answer(commands.require_accounts(ctx.pool, ctx.schema, identity, [connection_id], "connection_id"))
     return await answer(reports.sync_page(ctx.pool, ctx.schema, identity.brand_id, connection_id, cursor, limit))
 
 
@@ -136,11 +141,11 @@ async def sync_list(
 
 
 class GoalIn(BaseModel):
-    metric: str = Field(examples=["likes", "engagement"])
-    target: float = Field(gt=0)
-    period: str = Field(default="month", examples=["day", "week", "month", "quarter"])
-    platform: str | None = None
-    connection_id: uuid.UUID | None = None
+    metric: str = Field(max_length=64, examples=["likes", "engagement"])
+    target: float = Field(gt=0, le=1e12)
+    period: str = Field(default="month", max_length=16, examples=["day", "week", "month", "quarter"])
+    platform: str | None = Field(default=None, max_length=64)
+    connection_id: uuid.UUID | None = Field(default=None, description="One of the brand's connected accounts")
 
 
 @router.post("/goals", status_code=201)
@@ -191,13 +196,13 @@ async def feedback(body: FeedbackIn, identity: IdentityDep, ctx: ContextDep) -> 
 class PlanIn(BaseModel):
     days: int = Field(default=7, ge=1, le=31)
     posts_per_day: int = Field(default=1, ge=1, le=6)
-    connection_ids: list[uuid.UUID] | None = Field(default=None, description="Omit for every active account")
+    connection_ids: list[uuid.UUID] | None = Field(default=None, max_length=100, description="Omit for every active account")
 
 
 @router.post("/plans", status_code=201)
 async def create_plan(body: PlanIn, identity: IdentityDep, ctx: ContextDep) -> dict:
     require_role(identity, *WRITERS)
-    return await commands.create_plan(ctx.pool, ctx.schema, ctx.settings, identity, body)
+    return await answer(commands.create_plan(ctx.pool, ctx.schema, ctx.settings, identity, body))
 
 
 @router.get("/plans")

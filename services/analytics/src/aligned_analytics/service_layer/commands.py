@@ -14,10 +14,28 @@ from aligned_analytics.adapters import accounts, advisor, goals, plans, posts
 from aligned_analytics.config import Settings
 from aligned_analytics.domain.advisor import adjusted_weight
 from aligned_analytics.domain.goals import require_period
-from aligned_analytics.domain.metrics import ENGAGEMENT_METRICS, require_metric
-from aligned_analytics.domain.pagination import decode_cursor, encode_cursor
+from aligned_analytics.domain.metrics import ENGAGEMENT_METRICS, InvalidQuery, require_metric
+from aligned_analytics.domain.pagination import TIME_AND_ID, decode_cursor, encode_cursor
 from aligned_analytics.service_layer.output import jsonable
 from aligned_analytics.service_layer.sync import request_sync
+
+
+def not_the_brands(field: str, connection_id: uuid.UUID) -> InvalidQuery:
+    # The same answer for another brand's connection and for none at all: nothing leaks.
+    return InvalidQuery(field, f"no connected account {connection_id} in this brand")
+
+
+async def _check_accounts(conn, brand_id: uuid.UUID, connection_ids: list[uuid.UUID], field: str) -> None:
+    """Every id is one of the brand's accounts, as connections' events told analytics."""
+    known = await accounts.known_ids(conn, brand_id, connection_ids)
+    for index, connection_id in enumerate(connection_ids):
+        if connection_id not in known:
+            raise not_the_brands(field if field == "connection_id" else f"{field}.{index}", connection_id)
+
+
+async def require_accounts(pool, schema, identity: Identity, connection_ids: list[uuid.UUID], field: str) -> None:
+    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
+        await _check_accounts(uow.conn, identity.brand_id, connection_ids, field)
 
 
 async def sync_now(pool, schema, settings: Settings, identity: Identity, connection_id: uuid.UUID | None) -> list[dict]:
@@ -26,7 +44,7 @@ async def sync_now(pool, schema, settings: Settings, identity: Identity, connect
         if connection_id is not None:
             account = await accounts.lock_account(uow.conn, identity.brand_id, connection_id)
             if account is None:
-                raise Problem(404, "Account not found", detail=f"no connected account {connection_id}")
+                raise not_the_brands("connection_id", connection_id)
             if account["status"] != "active":
                 raise Problem(
                     409,
@@ -67,6 +85,8 @@ async def create_goal(pool, schema, identity: Identity, body) -> dict:
     require_period(body.period)
     goal_id = uuid.uuid4()
     async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
+        if body.connection_id is not None:
+            await _check_accounts(uow.conn, identity.brand_id, [body.connection_id], "connection_id")
         await goals.create_goal(
             uow.conn,
             goal_id=goal_id,
@@ -124,6 +144,8 @@ async def create_plan(pool, schema, settings: Settings, identity: Identity, body
     now = datetime.now(UTC)
     plan_id = uuid.uuid4()
     async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
+        if body.connection_ids:
+            await _check_accounts(uow.conn, identity.brand_id, body.connection_ids, "connection_ids")
         created = await plans.create_plan(
             uow.conn,
             plan_id=plan_id,
@@ -151,9 +173,7 @@ async def get_plan(pool, schema, identity: Identity, plan_id: uuid.UUID) -> dict
 
 
 async def list_plans(pool, schema, identity: Identity, cursor: str | None, limit: int) -> dict:
-    after = decode_cursor(cursor, 2)
-    if after:
-        after = [datetime.fromisoformat(after[0]), uuid.UUID(after[1])]
+    after = decode_cursor(cursor, *TIME_AND_ID)
     async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
         rows = await plans.page_of_plans(uow.conn, identity.brand_id, after, limit + 1)
     page = rows[:limit]

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from aligned_common.db import UnitOfWork
 
 from aligned_analytics.adapters import accounts, reports, sync_logs
 from aligned_analytics.domain.metrics import metrics_of, require_metric
-from aligned_analytics.domain.pagination import decode_cursor, encode_cursor
+from aligned_analytics.domain.pagination import TIME_AND_ID, decode_cursor, encode_cursor, text
 from aligned_analytics.domain.ranges import DateRange, require_bucket
 from aligned_analytics.service_layer.output import jsonable
 
@@ -74,7 +73,7 @@ def _post_out(row) -> dict:
 
 
 async def posts_page(pool, schema, brand_id, chosen: DateRange, cursor: str | None, limit: int) -> dict:
-    after = decode_cursor(cursor, 2)
+    after = decode_cursor(cursor, uuid.UUID, text)
     async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
         rows = await reports.page_of_posts(uow.conn, brand_id, chosen.start, chosen.end, after, limit + 1)
     page = rows[:limit]
@@ -133,9 +132,7 @@ async def best_hours(pool, schema, brand_id, chosen: DateRange, metric: str, lim
 
 
 async def sync_page(pool, schema, brand_id, connection_id, cursor: str | None, limit: int) -> dict:
-    after = decode_cursor(cursor, 2)
-    if after:
-        after = [datetime.fromisoformat(after[0]), uuid.UUID(after[1])]
+    after = decode_cursor(cursor, *TIME_AND_ID)
     async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
         rows = await sync_logs.page_of_syncs(uow.conn, brand_id, after, limit + 1, connection_id)
     page = rows[:limit]

@@ -113,7 +113,7 @@ async def list_rounds(
     status: str | None,
     reviewer: tuple[str, str | None] | None,
     opened_before: datetime | None,
-    after: list[str] | None,
+    after: tuple[datetime, uuid.UUID] | None,
     limit: int,
 ) -> list[Row]:
     """Oldest first (the age a reviewer cares about), keyset-paginated on (opened_at, id)."""
@@ -127,7 +127,7 @@ async def list_rounds(
               AND ($6::timestamptz IS NULL OR (opened_at, id) > ($6, $7::uuid))
             ORDER BY opened_at, id LIMIT $8""",
         brand_id, status, reviewer_user, reviewer_role, opened_before,
-        datetime.fromisoformat(after[0]) if after else None, uuid.UUID(after[1]) if after else None, limit,
+        after[0] if after else None, after[1] if after else None, limit,
     )
     return [_round(r) for r in records]
 

@@ -55,7 +55,7 @@ async def query(
     action: str | None,
     since: datetime | None,
     until: datetime | None,
-    after: list[str] | None,
+    after: tuple[datetime, uuid.UUID] | None,
     limit: int,
 ) -> list[Row]:
     """Newest first, keyset-paginated on (occurred_at, event_id); the time range prunes partitions."""
@@ -71,7 +71,7 @@ async def query(
               AND ($8::timestamptz IS NULL OR (occurred_at, event_id) < ($8, $9::uuid))
             ORDER BY occurred_at DESC, event_id DESC LIMIT $10""",
         brand_id, entity_type, entity_id, actor, action, since, until,
-        datetime.fromisoformat(after[0]) if after else None, uuid.UUID(after[1]) if after else None, limit,
+        after[0] if after else None, after[1] if after else None, limit,
     )
     return [
         {**dict(r), "before": orjson.loads(r["before"]) if r["before"] else None,

@@ -9,7 +9,8 @@ import asyncpg
 import orjson
 
 Row = dict[str, Any]
-_COLUMNS = "id, brand_id, email, preferences, time_zone, unsubscribed_at, token_version, created_at, updated_at"
+_COLUMNS = """id, brand_id, email, preferences, time_zone, unsubscribed_at, unsubscribed_types, token_version,
+    created_at, updated_at"""
 
 
 def _row(record: asyncpg.Record | None) -> Row | None:
@@ -36,8 +37,11 @@ async def by_email(conn: asyncpg.Connection, brand_id: uuid.UUID, email: str) ->
     return _row(record)
 
 
-async def get(conn: asyncpg.Connection, brand_id: uuid.UUID, settings_id: uuid.UUID) -> Row | None:
-    record = await conn.fetchrow(f"SELECT {_COLUMNS} FROM client_settings WHERE brand_id = $1 AND id = $2", brand_id, settings_id)
+async def get(conn: asyncpg.Connection, brand_id: uuid.UUID, settings_id: uuid.UUID, *, lock: bool = False) -> Row | None:
+    record = await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM client_settings WHERE brand_id = $1 AND id = $2" + (" FOR UPDATE" if lock else ""),
+        brand_id, settings_id,
+    )
     return _row(record)
 
 
@@ -47,7 +51,7 @@ async def list_all(conn: asyncpg.Connection, brand_id: uuid.UUID) -> list[Row]:
 
 
 async def update(conn: asyncpg.Connection, brand_id: uuid.UUID, email: str, *, preferences: dict | None,
-                 time_zone: str | None, subscribed: bool | None) -> Row:
+                 time_zone: str | None, subscribed: bool | None, unsubscribed_types: list[str] | None = None) -> Row:
     await ensure(conn, brand_id, email)
     record = await conn.fetchrow(
         f"""UPDATE client_settings
@@ -55,19 +59,26 @@ async def update(conn: asyncpg.Connection, brand_id: uuid.UUID, email: str, *, p
                 time_zone = coalesce($4, time_zone),
                 unsubscribed_at = CASE WHEN $5::boolean IS NULL THEN unsubscribed_at
                                        WHEN $5 THEN NULL ELSE coalesce(unsubscribed_at, now()) END,
+                unsubscribed_types = coalesce($6, unsubscribed_types),
                 updated_at = now()
             WHERE brand_id = $1 AND email = $2 RETURNING {_COLUMNS}""",
         brand_id, email.lower(), orjson.dumps(preferences).decode() if preferences is not None else None, time_zone, subscribed,
+        sorted(set(unsubscribed_types)) if unsubscribed_types is not None else None,
     )
     return _row(record)
 
 
-async def unsubscribe(conn: asyncpg.Connection, brand_id: uuid.UUID, settings_id: uuid.UUID, token_version: int) -> Row | None:
-    """Idempotent: a second use keeps the first time; a token of an older version matches nothing."""
+async def unsubscribe(conn: asyncpg.Connection, brand_id: uuid.UUID, settings_id: uuid.UUID, kind: str | None) -> Row | None:
+    """Idempotent: a second use keeps the first time (or the kind listed once).
+    `kind` None stops every mail; a kind adds it to unsubscribed_types."""
     record = await conn.fetchrow(
-        f"""UPDATE client_settings SET unsubscribed_at = coalesce(unsubscribed_at, now()), updated_at = now()
-            WHERE brand_id = $1 AND id = $2 AND token_version = $3 RETURNING {_COLUMNS}""",
-        brand_id, settings_id, token_version,
+        f"""UPDATE client_settings
+            SET unsubscribed_at = CASE WHEN $3::text IS NULL THEN coalesce(unsubscribed_at, now()) ELSE unsubscribed_at END,
+                unsubscribed_types = CASE WHEN $3::text IS NULL OR $3 = ANY(unsubscribed_types) THEN unsubscribed_types
+                                          ELSE array_append(unsubscribed_types, $3) END,
+                updated_at = now()
+            WHERE brand_id = $1 AND id = $2 RETURNING {_COLUMNS}""",
+        brand_id, settings_id, kind,
     )
     return _row(record)
 

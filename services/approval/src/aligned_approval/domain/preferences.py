@@ -14,6 +14,15 @@ class MailKind(StrEnum):
     DECIDED = "decided"
 
 
+# What a person reads on an unsubscribe link and its page.
+KIND_LABELS = {
+    MailKind.APPROVAL_REQUESTED: "approval requests",
+    MailKind.REMINDER: "approval reminders",
+    MailKind.ESCALATED: "escalations",
+    MailKind.DECIDED: "decision notices",
+}
+
+
 class EmailPreferences(BaseModel):
     """Every field has a default, so a row written before a field existed still reads."""
 

@@ -14,6 +14,7 @@ from aligned_common.events.publishing import JobCancelled, JobCreated, JobUpdate
 from aligned_common.events.registry import EVENT_TYPES
 from aligned_common.inbox import EventRouter
 
+from aligned_approval.adapters import jobs
 from aligned_approval.service_layer import audit, members, rounds
 
 
@@ -22,6 +23,9 @@ def workflow_router(service: str, base_url: str) -> EventRouter:
 
     @events.on(JobCreated)
     async def on_job_created(uow, envelope, data: JobCreated) -> None:
+        # Every job, with or without approval: a read of its rounds is then 404 only for a
+        # job that is not the caller brand's (or not created yet).
+        await jobs.remember(uow.conn, envelope.brand_id, data.job_id)
         await rounds.on_job_created(uow, envelope, data, base_url=base_url)
 
     @events.on(JobUpdated)

@@ -5,15 +5,19 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Response
-from pydantic import AwareDatetime, EmailStr
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import AwareDatetime, EmailStr, ValidationError
 
 from aligned_common.app import ServiceContext, context_of
 from aligned_common.identity import Identity, current_identity
+from aligned_common.problems import Problem
 
 from aligned_approval.domain.decisions import Status
 from aligned_approval.domain.escalation import RuleIn
-from aligned_approval.entrypoints.schemas import ClientSettingsIn, DecisionIn, LinkIn, PolicyIn, RoundPatch
+from aligned_approval.entrypoints import pages
+from aligned_approval.entrypoints.schemas import (
+    DECISION_BODY, UNSUBSCRIBE_BODY, ClientSettingsIn, DecisionIn, LinkIn, PolicyIn, RoundPatch, invalid,
+)
 from aligned_approval.service_layer import audit, clients, decisions, links, policies, queries, rules
 
 router = APIRouter(prefix="/v1")
@@ -29,7 +33,7 @@ def _secret(ctx: ServiceContext) -> bytes:
 async def list_approvals(
     status: Status | None = None,
     reviewer: str | None = Query(default=None, description="A user id, or 'me'"),
-    min_age_hours: float | None = Query(default=None, ge=0),
+    min_age_hours: float | None = Query(default=None, ge=0, le=24 * 365 * 10),
     cursor: str | None = None,
     limit: int = Query(default=50, ge=1, le=200),
     identity: Identity = Depends(current_identity),
@@ -92,15 +96,24 @@ async def revoke_link(approval_id: uuid.UUID, link_id: uuid.UUID, identity: Iden
     return Response(status_code=204)
 
 
-@public.get("/review/{token}")
-async def review_page(token: str, ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
-    return await links.view(ctx.pool, ctx.schema, token, secret=_secret(ctx))
+@public.get("/review/{token}", response_model=None)
+async def review_page(token: str, request: Request, ctx: ServiceContext = Depends(context_of)) -> Any:
+    """Shows the round the link is for; changes nothing (mail scanners fetch links)."""
+    return await pages.answer(request, links.view(ctx.pool, ctx.schema, token, secret=_secret(ctx)), pages.review)
 
 
-@public.post("/review/{token}")
-async def review_decide(token: str, body: DecisionIn, ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
-    return await links.decide(ctx.pool, ctx.schema, token, body.decision, body.comment, secret=_secret(ctx),
-                              base_url=ctx.settings.public_base_url)
+@public.post("/review/{token}", response_model=None, openapi_extra=DECISION_BODY)
+async def review_decide(token: str, request: Request, ctx: ServiceContext = Depends(context_of)) -> Any:
+    """The decision: a JSON body, or the review page's form."""
+    async def work() -> dict[str, Any]:
+        try:
+            body = DecisionIn.model_validate(await pages.form_or_json(request))
+        except ValidationError as exc:
+            raise invalid(exc) from None
+        return await links.decide(ctx.pool, ctx.schema, token, body.decision, body.comment or None,
+                                  secret=_secret(ctx), base_url=ctx.settings.public_base_url)
+
+    return await pages.answer(request, work(), pages.review_decided)
 
 
 # -- policies ------------------------------------------------------------------------------
@@ -179,8 +192,9 @@ async def get_client_settings(email: EmailStr, identity: Identity = Depends(curr
 async def put_client_settings(email: EmailStr, body: ClientSettingsIn, identity: Identity = Depends(current_identity),
                               ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
     preferences = body.preferences.model_dump(exclude_none=True) if body.preferences else None
+    types = [k.value for k in body.unsubscribed_types] if body.unsubscribed_types is not None else None
     row = await clients.put_client(ctx.pool, ctx.schema, identity, str(email), preferences=preferences,
-                                   time_zone=body.time_zone, subscribed=body.subscribed)
+                                   time_zone=body.time_zone, subscribed=body.subscribed, unsubscribed_types=types)
     return clients.present(row, _secret(ctx), ctx.settings.public_base_url)
 
 
@@ -191,9 +205,25 @@ async def revoke_unsubscribe_tokens(email: EmailStr, identity: Identity = Depend
     return Response(status_code=204)
 
 
-@public.get("/unsubscribe/{token}")
-async def unsubscribe(token: str, ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
-    return await clients.unsubscribe(ctx.pool, ctx.schema, token, secret=_secret(ctx))
+@public.get("/unsubscribe/{token}", response_model=None)
+async def unsubscribe_page(token: str, request: Request, ctx: ServiceContext = Depends(context_of)) -> Any:
+    """What a POST to this link would stop; changes nothing (mail scanners fetch links)."""
+    work = clients.preview_unsubscribe(ctx.pool, ctx.schema, token, secret=_secret(ctx))
+    return await pages.answer(request, work, pages.unsubscribe_preview)
+
+
+@public.post("/unsubscribe/{token}", response_model=None, openapi_extra=UNSUBSCRIBE_BODY)
+async def unsubscribe(token: str, request: Request, ctx: ServiceContext = Depends(context_of)) -> Any:
+    """Unsubscribes; works one-click (RFC 8058: the body `List-Unsubscribe=One-Click`, no page
+    needed). `scope` is "kind" (the mail's kind, the default) or "all"."""
+    async def work() -> dict[str, Any]:
+        scope = (await pages.form_or_json(request)).get("scope")
+        if scope is not None and not isinstance(scope, str):
+            raise Problem(422, "Invalid request", detail="invalid fields: scope",
+                          errors=[{"field": "scope", "message": "one of kind, all"}])
+        return await clients.unsubscribe(ctx.pool, ctx.schema, token, secret=_secret(ctx), scope=scope)
+
+    return await pages.answer(request, work(), pages.unsubscribed)
 
 
 # -- audit trail ---------------------------------------------------------------------------

@@ -5,11 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
+
+from aligned_common.problems import Problem
 
 from aligned_approval.domain.decisions import Decision
 from aligned_approval.domain.escalation import zone
 from aligned_approval.domain.policy import Mode
+from aligned_approval.domain.preferences import MailKind
 
 ApproverRole = Literal["owner", "admin", "editor", "approver", "client"]
 
@@ -20,10 +23,29 @@ class DecisionIn(BaseModel):
     comment: str | None = Field(default=None, max_length=5000)
 
 
+def invalid(exc: ValidationError) -> Problem:
+    """A body validated by hand (the public pages take JSON or a form): 422 naming the field."""
+    errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+    return Problem(422, "Invalid request", detail=f"invalid fields: {', '.join(e['field'] for e in errors)}",
+                   errors=errors)
+
+
+_DECISION_SCHEMA = {
+    "type": "object", "required": ["decision"],
+    "properties": {"decision": {"type": "string", "enum": [d.value for d in Decision]},
+                   "comment": {"type": "string", "maxLength": 5000}},
+}
+DECISION_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": _DECISION_SCHEMA}, "application/x-www-form-urlencoded": {"schema": _DECISION_SCHEMA}}}}
+_UNSUBSCRIBE_SCHEMA = {"type": "object", "properties": {"scope": {"type": "string", "enum": ["kind", "all"]}}}
+UNSUBSCRIBE_BODY = {"requestBody": {"required": False, "content": {
+    "application/x-www-form-urlencoded": {"schema": _UNSUBSCRIBE_SCHEMA}, "application/json": {"schema": _UNSUBSCRIBE_SCHEMA}}}}
+
+
 class RoundPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     note: str | None = Field(default=None, max_length=5000)
-    approver_users: list[str] | None = None
+    approver_users: list[str] | None = Field(default=None, max_length=100)
 
 
 class LinkIn(BaseModel):
@@ -54,6 +76,7 @@ class ClientSettingsIn(BaseModel):
     preferences: PreferencesPatch | None = None
     time_zone: str | None = None
     subscribed: bool | None = None
+    unsubscribed_types: list[MailKind] | None = Field(default=None, description="Kinds of mail this address gets none of")
 
     @field_validator("time_zone")
     @classmethod

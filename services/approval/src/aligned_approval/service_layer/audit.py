@@ -41,7 +41,7 @@ async def query(pool: asyncpg.Pool, schema: str, identity: Identity, *, entity_t
                 actor: str | None, action: str | None, since: datetime | None, until: datetime | None,
                 cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
     require_role(identity, *READERS)
-    after = pagination.decode(cursor, 2)
+    after = pagination.decode(cursor)
     async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
         rows = await audit.query(uow.conn, identity.brand_id, entity_type=entity_type, entity_id=entity_id, actor=actor,
                                  action=action, since=since, until=until, after=after, limit=limit + 1)

@@ -13,19 +13,24 @@ from aligned_common.problems import Problem
 
 from aligned_approval.adapters import client_settings
 from aligned_approval.domain import tokens
-from aligned_approval.domain.preferences import EmailPreferences
+from aligned_approval.domain.preferences import EmailPreferences, MailKind
 
 PURPOSE = "unsubscribe"
 MANAGERS = ("owner", "admin")
+SCOPES = ("kind", "all")  # what a POST to an unsubscribe link stops: the link's kind of mail, or every mail
 
 
-def unsubscribe_token(client: dict[str, Any], secret: bytes) -> str:
-    # Derived, not stored: raising token_version revokes every token handed out before.
-    return tokens.sign(PURPOSE, {"c": str(client["id"]), "b": str(client["brand_id"]), "v": client["token_version"]}, secret)
+def unsubscribe_token(client: dict[str, Any], secret: bytes, kind: MailKind | None = None) -> str:
+    """Derived, not stored: raising token_version revokes every token handed out before.
+    A mail's link names its kind (`k`), so one click stops that kind of mail only."""
+    claims: dict[str, Any] = {"c": str(client["id"]), "b": str(client["brand_id"]), "v": client["token_version"]}
+    if kind is not None:
+        claims["k"] = kind.value
+    return tokens.sign(PURPOSE, claims, secret)
 
 
-def unsubscribe_url(base_url: str, client: dict[str, Any], secret: bytes) -> str:
-    return f"{base_url.rstrip('/')}/unsubscribe/{unsubscribe_token(client, secret)}"
+def unsubscribe_url(base_url: str, client: dict[str, Any], secret: bytes, kind: MailKind | None = None) -> str:
+    return f"{base_url.rstrip('/')}/unsubscribe/{unsubscribe_token(client, secret, kind)}"
 
 
 def present(client: dict[str, Any], secret: bytes, base_url: str) -> dict[str, Any]:
@@ -33,6 +38,7 @@ def present(client: dict[str, Any], secret: bytes, base_url: str) -> dict[str, A
         "id": client["id"], "email": client["email"], "time_zone": client["time_zone"],
         "preferences": EmailPreferences.model_validate(client["preferences"]).model_dump(),
         "subscribed": client["unsubscribed_at"] is None, "unsubscribed_at": client["unsubscribed_at"],
+        "unsubscribed_types": client["unsubscribed_types"],
         "unsubscribe_url": unsubscribe_url(base_url, client, secret), "updated_at": client["updated_at"],
     }
 
@@ -53,7 +59,8 @@ async def get_client(pool: asyncpg.Pool, schema: str, identity: Identity, email:
 
 
 async def put_client(pool: asyncpg.Pool, schema: str, identity: Identity, email: str, *,
-                     preferences: dict[str, bool] | None, time_zone: str | None, subscribed: bool | None) -> dict[str, Any]:
+                     preferences: dict[str, bool] | None, time_zone: str | None, subscribed: bool | None,
+                     unsubscribed_types: list[str] | None = None) -> dict[str, Any]:
     require_role(identity, *MANAGERS)
     async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
         merged = None
@@ -62,7 +69,8 @@ async def put_client(pool: asyncpg.Pool, schema: str, identity: Identity, email:
             stored = current["preferences"] if current else {}
             merged = EmailPreferences.model_validate({**stored, **preferences}).model_dump()
         return await client_settings.update(uow.conn, identity.brand_id, email, preferences=merged,
-                                            time_zone=time_zone, subscribed=subscribed)
+                                            time_zone=time_zone, subscribed=subscribed,
+                                            unsubscribed_types=unsubscribed_types)
 
 
 async def revoke_tokens(pool: asyncpg.Pool, schema: str, identity: Identity, email: str) -> None:
@@ -74,15 +82,49 @@ async def revoke_tokens(pool: asyncpg.Pool, schema: str, identity: Identity, ema
         await client_settings.rotate_token(uow.conn, identity.brand_id, client["id"])
 
 
-async def unsubscribe(pool: asyncpg.Pool, schema: str, token: str, *, secret: bytes) -> dict[str, Any]:
-    """No login: the signed token is the authority. Using it twice answers the same."""
+def _link_claims(token: str, secret: bytes) -> tuple[uuid.UUID, uuid.UUID, int, MailKind | None]:
     try:
         claims = tokens.verify(PURPOSE, token, secret)
-        client_id, brand_id, version = uuid.UUID(claims["c"]), uuid.UUID(claims["b"]), int(claims["v"])
+        kind = MailKind(claims["k"]) if "k" in claims else None
+        return uuid.UUID(claims["c"]), uuid.UUID(claims["b"]), int(claims["v"]), kind
     except (tokens.InvalidToken, KeyError, ValueError, TypeError):
         raise Problem(404, "Unsubscribe link not found", detail="this link is not valid") from None
-    async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
-        client = await client_settings.unsubscribe(uow.conn, brand_id, client_id, version)
+
+
+def _usable(client: dict[str, Any] | None, version: int) -> dict[str, Any]:
     if client is None:
-        raise Problem(404, "Unsubscribe link not found", detail="this link is not valid any more")
-    return {"email": client["email"], "unsubscribed": True, "unsubscribed_at": client["unsubscribed_at"]}
+        raise Problem(404, "Unsubscribe link not found", detail="this link is not valid")
+    if client["token_version"] != version:
+        raise Problem(410, "Unsubscribe link revoked",
+                      detail="this link was replaced by a newer one; use the link in your latest e-mail")
+    return client
+
+
+def _state(client: dict[str, Any], kind: MailKind | None) -> dict[str, Any]:
+    return {"email": client["email"], "kind": kind.value if kind else None,
+            "subscribed": client["unsubscribed_at"] is None, "unsubscribed_at": client["unsubscribed_at"],
+            "unsubscribed_types": client["unsubscribed_types"]}
+
+
+async def preview_unsubscribe(pool: asyncpg.Pool, schema: str, token: str, *, secret: bytes) -> dict[str, Any]:
+    """What a POST to this link would do. Changes nothing: mail scanners fetch links."""
+    client_id, brand_id, version, kind = _link_claims(token, secret)
+    async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
+        client = _usable(await client_settings.get(uow.conn, brand_id, client_id), version)
+    return {**_state(client, kind), "scopes": ["kind", "all"] if kind else ["all"], "default_scope": "kind" if kind else "all"}
+
+
+async def unsubscribe(pool: asyncpg.Pool, schema: str, token: str, *, secret: bytes, scope: str | None = None) -> dict[str, Any]:
+    """No login: the signed token is the authority. Using it twice answers the same.
+    `scope` "kind" stops the link's kind of mail (the default for a mail's link, and what a
+    one-click POST, RFC 8058, does); "all" stops every mail to the address."""
+    client_id, brand_id, version, kind = _link_claims(token, secret)
+    scope = scope or ("kind" if kind else "all")
+    if scope not in SCOPES or (scope == "kind" and kind is None):
+        allowed = SCOPES if kind else ("all",)
+        raise Problem(422, "Invalid request", detail="invalid fields: scope",
+                      errors=[{"field": "scope", "message": f"one of {', '.join(allowed)}"}])
+    async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
+        _usable(await client_settings.get(uow.conn, brand_id, client_id, lock=True), version)
+        client = await client_settings.unsubscribe(uow.conn, brand_id, client_id, kind.value if scope == "kind" else None)
+    return {**_state(client, kind), "unsubscribed": True, "scope": scope}

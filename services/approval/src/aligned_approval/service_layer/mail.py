@@ -11,7 +11,7 @@ import asyncpg
 from aligned_common.db import UnitOfWork
 
 from aligned_approval.adapters import client_settings, notifications
-from aligned_approval.domain.preferences import EmailPreferences, MailKind
+from aligned_approval.domain.preferences import KIND_LABELS, EmailPreferences, MailKind
 from aligned_approval.service_layer.clients import unsubscribe_url
 
 log = logging.getLogger(__name__)
@@ -43,13 +43,18 @@ async def _deliver_one(conn: asyncpg.Connection, mailer: Mailer, row: dict[str, 
                        max_attempts: int, retry_base_s: float, retry_max_s: float) -> None:
     client = await client_settings.ensure(conn, row["brand_id"], row["to_address"])
     preferences = EmailPreferences.model_validate(client["preferences"])
-    if client["unsubscribed_at"] is not None or not preferences.wants(MailKind(row["kind"])):
+    kind = MailKind(row["kind"])
+    if client["unsubscribed_at"] is not None or kind.value in client["unsubscribed_types"] or not preferences.wants(kind):
         await notifications.mark(conn, row["id"], "suppressed")
         return
-    link = unsubscribe_url(base_url, client, secret)
-    body = f"{row['body']}\n--\nYou get this because of your e-mail settings. Unsubscribe: {link}\n"
+    # The link stops this kind of mail; its page also offers to stop every mail. RFC 8058:
+    # the List-Unsubscribe-Post header tells the mail client a POST to the link unsubscribes.
+    link = unsubscribe_url(base_url, client, secret, kind)
+    body = (f"{row['body']}\n--\nYou get this because of your e-mail settings.\n"
+            f"Stop {KIND_LABELS[kind]}: {link}\n")
+    headers = {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     try:
-        await mailer.send(row["to_address"], row["subject"], body, {"List-Unsubscribe": f"<{link}>"})
+        await mailer.send(row["to_address"], row["subject"], body, headers)
     except Exception as exc:  # any SMTP or network failure: try again later, never lose the mail silently
         error = repr(exc)[:500]
         if row["attempts"] + 1 >= max_attempts:

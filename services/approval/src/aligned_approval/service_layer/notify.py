@@ -13,7 +13,8 @@ from aligned_approval.domain.preferences import MailKind
 
 
 def approval_url(base_url: str, approval_id: uuid.UUID) -> str:
-    return f"{base_url.rstrip('/')}/approvals/{approval_id}"
+    """The round in the public API, through the gateway (a member opens it signed in)."""
+    return f"{base_url.rstrip('/')}/v1/approvals/{approval_id}"
 
 
 async def _enqueue_each(conn: asyncpg.Connection, round_: dict[str, Any], kind: MailKind, addresses: list[str],

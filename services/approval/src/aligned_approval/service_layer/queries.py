@@ -10,15 +10,16 @@ import asyncpg
 
 from aligned_common.db import UnitOfWork
 from aligned_common.identity import Identity
+from aligned_common.problems import Problem
 
-from aligned_approval.adapters import approvals, escalations, links, notifications
+from aligned_approval.adapters import approvals, escalations, jobs, links, notifications
 from aligned_approval.domain import pagination
 from aligned_approval.service_layer.decisions import not_found
 
 
 async def list_rounds(pool: asyncpg.Pool, schema: str, identity: Identity, *, status: str | None, reviewer: str | None,
                       min_age_hours: float | None, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
-    after = pagination.decode(cursor, 2)
+    after = pagination.decode(cursor)
     opened_before = datetime.now(UTC) - timedelta(hours=min_age_hours) if min_age_hours else None
     async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
         reviewer_filter = None
@@ -49,7 +50,10 @@ async def get_round(pool: asyncpg.Pool, schema: str, identity: Identity, approva
 
 
 async def rounds_of_job(pool: asyncpg.Pool, schema: str, identity: Identity, job_id: uuid.UUID) -> list[dict[str, Any]]:
+    """404 for a job this brand does not have, the same whether it is another brand's or none."""
     async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
+        if not await jobs.known(uow.conn, identity.brand_id, job_id):
+            raise Problem(404, "Job not found", detail=f"no job {job_id} in this brand")
         return await approvals.rounds_of_job(uow.conn, identity.brand_id, job_id)
 
 
