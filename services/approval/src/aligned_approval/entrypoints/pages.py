@@ -122,5 +122,7 @@ def unsubscribe_preview(state: dict[str, Any]) -> str:
 
 
 def unsubscribed(state: dict[str, Any]) -> str:
-    what = _what(state["kind"] if state["scope"] == "kind" else None)
-    return f"Unsubscribed\n<p>{escape(state['email'])} will get no more {escape(what)}.</p>"
+    email = escape(state["email"])
+    if state["scope"] == "all":
+        return f"Unsubscribed\n<p>{email} will get no more e-mails from us.</p>"
+    return f"Unsubscribed\n<p>{email} will get no more {escape(_what(state['kind']))}.</p>"
