@@ -79,6 +79,8 @@ SERVICES: tuple[Service, ...] = (
         reads=EVENT_SERVICES,
         secrets=("ALIGNED_APPROVAL_LINK_SECRET", "ALIGNED_APPROVAL_SMTP_PASSWORD"),
         internet=True,  # the SMTP relay is outside the cluster
+        # Every link in a mail starts here: the gateway's public address (the dev overlay sets its own).
+        extra_env={"ALIGNED_PUBLIC_BASE_URL": "https://api.aligned.app"},
     ),
     Service(
         "connections",
