@@ -96,7 +96,7 @@ SERVICES: tuple[Service, ...] = (
     ),
     Service(
         "analytics",
-        reads=("publishing", "connections"),
+        reads=("publishing", "connections", "gateway"),  # gateway: the brand's time zone
         read_replica=True,
         memory_request="384Mi",
         memory_limit="768Mi",

@@ -71,7 +71,7 @@ async def test_summary_matches_the_hand_computed_fixture(analytics, brand, fixtu
     assert summary["engagement_rate"] == pytest.approx(0.11)
     assert summary["previous_engagement_rate"] == pytest.approx(0.1)
     assert summary["previous_range"] == {"from": (fixture_brand["d0"] - timedelta(days=7)).isoformat(),
-                                         "to": (fixture_brand["d0"] - timedelta(days=1)).isoformat()}
+                                         "to": (fixture_brand["d0"] - timedelta(days=1)).isoformat(), "time_zone": "UTC"}
     assert sandbox_only["totals"]["impressions"]["value"] == 300
     assert sandbox_only["engagement_rate"] == pytest.approx(25 / 300)
 
@@ -189,3 +189,39 @@ async def _replica_used_since(analytics, moment) -> bool:
         READ_POOL_NAME,
         moment,
     )
+
+
+async def test_reports_best_hours_and_plans_follow_the_brands_time_zone(analytics, brand):
+    """Tokyo is UTC+9: a post at Monday 20:00 UTC went out on Tuesday 05:00 there."""
+    from aligned_common.events.gateway import BrandCreated
+
+    await analytics.processed(await analytics.publish(BrandCreated(name="Tokyo", time_zone="Asia/Tokyo"),
+                                                      brand.brand_id, brand.tenant_id))
+    connection_id = await connect(analytics, brand)
+    today = datetime.now(UTC).date()
+    monday = today - timedelta(days=today.weekday() + 7)
+    published = at(monday, 20)
+    await publish_post(analytics, brand, connection_id, "sandbox", "tokyo-1", published)
+    await fetched(analytics, brand, connection_id, "sandbox", [("tokyo-1", "likes", 0, published + timedelta(minutes=1))])
+    await fetched(analytics, brand, connection_id, "sandbox", [("tokyo-1", "likes", 7, at(monday, 21))])
+    tuesday = monday + timedelta(days=1)
+    async with analytics.client(brand) as client:
+        hours = (await client.get("/v1/analytics/best-hours", params={"from": str(monday), "to": str(tuesday)})).json()
+        series = (await client.get("/v1/analytics/timeseries", params={
+            "metric": "likes", "from": str(monday), "to": str(tuesday)})).json()
+        monday_only = (await client.get("/v1/analytics/summary", params={"from": str(monday), "to": str(monday)})).json()
+        plan = (await client.post("/v1/analytics/plans", json={"days": 2})).json()
+    assert hours["range"]["time_zone"] == "Asia/Tokyo"
+    assert (hours["items"][0]["day_of_week"], hours["items"][0]["hour"], hours["items"][0]["posts"]) == (2, 5, 1)
+    # 21:00 UTC Monday is 06:00 Tuesday in Tokyo: the growth belongs to Tuesday, and Monday (Tokyo) has none.
+    assert [(p["bucket_start"], p["value"]) for p in series["points"]] == [(str(monday), 0), (str(tuesday), 7)]
+    assert monday_only["totals"]["likes"]["value"] == 0
+    # Plan slots are whole local hours: Tokyo has no half-hour offset, so every slot is on the UTC hour
+    # at local hours (UTC hour + 9) % 24.
+    from zoneinfo import ZoneInfo
+
+    local_hours = [datetime.fromisoformat(s["at"]).astimezone(ZoneInfo("Asia/Tokyo")).hour for s in plan["slots"]]
+    local_days = [datetime.fromisoformat(s["at"]).astimezone(ZoneInfo("Asia/Tokyo")).date() for s in plan["slots"]]
+    tokyo_today = datetime.now(ZoneInfo("Asia/Tokyo")).date()
+    assert local_days == [tokyo_today + timedelta(days=1), tokyo_today + timedelta(days=2)]
+    assert len(local_hours) == 2

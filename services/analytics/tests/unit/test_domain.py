@@ -72,3 +72,9 @@ def test_ratings_move_weights_up_or_down_within_bounds():
     assert adjusted_weight(MAX_WEIGHT, 5) == MAX_WEIGHT
     assert adjusted_weight(MIN_WEIGHT, 1) == MIN_WEIGHT
     assert hour_of_week(1, 0) == 0 and hour_of_week(7, 23) == 167
+
+
+def test_a_range_in_a_brands_zone_starts_at_its_midnight():
+    chosen = date_range(date(2025, 3, 10), date(2025, 3, 11), max_days=366, zone="Asia/Tokyo")
+    assert chosen.start == datetime(2025, 3, 9, 15, tzinfo=UTC) and chosen.end == datetime(2025, 3, 11, 15, tzinfo=UTC)
+    assert chosen.previous().zone == "Asia/Tokyo" and chosen.previous().end == chosen.start

@@ -10,13 +10,14 @@ import asyncpg
 from aligned_analytics.domain.metrics import ENGAGEMENT, ENGAGEMENT_METRICS
 
 # For each (goal, instant): the goal's period containing the instant and the growth within it.
-# The pseudo-metric 'engagement' adds up the engagement metrics. A period's length is
+# Periods are calendar periods of the brand's time zone. The pseudo-metric 'engagement' adds up the engagement metrics. A period's length is
 # `period_length` ('1 quarter' is not a PostgreSQL interval: a quarter is 3 months).
 _PROGRESS = """
-WITH asked AS (
-    SELECT DISTINCT g.goal_id, date_trunc(g.period, t AT TIME ZONE 'UTC') AS period_start,
+WITH zone AS (SELECT coalesce((SELECT time_zone FROM brands WHERE brand_id = $1), 'UTC') AS tz),
+asked AS (
+    SELECT DISTINCT g.goal_id, z.tz, date_trunc(g.period, t AT TIME ZONE z.tz) AS period_start,
            CASE g.period WHEN 'quarter' THEN interval '3 months' ELSE ('1 ' || g.period)::interval END AS period_length
-      FROM analytics_goals g CROSS JOIN unnest($2::timestamptz[]) AS t
+      FROM analytics_goals g CROSS JOIN unnest($2::timestamptz[]) AS t CROSS JOIN zone z
      WHERE g.brand_id = $1 AND g.archived_at IS NULL AND ($3::uuid IS NULL OR g.goal_id = $3)),
 progress AS (
     SELECT g.goal_id, g.metric, g.target, g.period, g.platform, g.connection_id, g.created_by, g.created_at,
@@ -26,8 +27,8 @@ progress AS (
                SELECT sum(m.delta) FROM analytics_metrics m
                 WHERE m.brand_id = g.brand_id
                   AND m.metric = ANY(CASE WHEN g.metric = $4 THEN $5::text[] ELSE ARRAY[g.metric] END)
-                  AND m.observed_at >= a.period_start AT TIME ZONE 'UTC'
-                  AND m.observed_at < (a.period_start + a.period_length) AT TIME ZONE 'UTC'
+                  AND m.observed_at >= a.period_start AT TIME ZONE a.tz
+                  AND m.observed_at < (a.period_start + a.period_length) AT TIME ZONE a.tz
                   AND (g.platform IS NULL OR m.platform = g.platform)
                   AND (g.connection_id IS NULL OR m.connection_id = g.connection_id)), 0) AS value
       FROM asked a JOIN analytics_goals g USING (goal_id))

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import asyncpg
 
-from aligned_analytics.adapters.reports import BEST_HOURS_SQL
+from aligned_analytics.adapters.reports import best_hours_sql
 from aligned_analytics.domain.advisor import DEFAULT_HOURS
 
 
@@ -24,6 +24,7 @@ async def create_plan(
     now: datetime,
     engagement_metrics: list[str],
     connection_ids: list[uuid.UUID] | None,
+    zone: str = "UTC",
 ) -> int:
     """Stores the plan and its slots; returns how many slots it has (0: no active account)."""
     await conn.execute(
@@ -36,21 +37,21 @@ async def create_plan(
         days,
         posts_per_day,
     )
-    # Each of the next `days` UTC days gets its `posts_per_day` best-scoring hours of that
-    # weekday, for every active account. Ties (e.g. no history) prefer DEFAULT_HOURS.
+    # Each of the next `days` days (of the brand's zone) gets its `posts_per_day` best-scoring
+    # local hours of that weekday, for every active account. Ties (e.g. no history) prefer DEFAULT_HOURS.
     result = await conn.execute(
         f"""
-WITH scores AS ({BEST_HOURS_SQL}),
+WITH scores AS ({best_hours_sql("$10")}),
 days AS (
-    SELECT day::date FROM generate_series(($3 AT TIME ZONE 'UTC')::date + 1,
-                                          ($3 AT TIME ZONE 'UTC')::date + $5::int, interval '1 day') AS day),
+    SELECT day::date FROM generate_series(($3 AT TIME ZONE $10)::date + 1,
+                                          ($3 AT TIME ZONE $10)::date + $5::int, interval '1 day') AS day),
 ranked AS (
     SELECT d.day, s.hour, s.score,
            row_number() OVER (PARTITION BY d.day
                               ORDER BY s.score DESC, (s.hour = ANY($9::int[])) DESC, abs(s.hour - 12), s.hour) AS rank
       FROM days d JOIN scores s ON s.day_of_week = extract(isodow FROM d.day))
 INSERT INTO auto_plan_slots (plan_id, brand_id, connection_id, platform, at, score)
-SELECT $6, $1, a.connection_id, a.platform, (r.day + make_interval(hours => r.hour)) AT TIME ZONE 'UTC', r.score
+SELECT $6, $1, a.connection_id, a.platform, (r.day + make_interval(hours => r.hour)) AT TIME ZONE $10, r.score
   FROM ranked r
  CROSS JOIN accounts a
  WHERE r.rank <= $7 AND a.brand_id = $1 AND a.status = 'active'
@@ -64,6 +65,7 @@ SELECT $6, $1, a.connection_id, a.platform, (r.day + make_interval(hours => r.ho
         posts_per_day,
         connection_ids,
         list(DEFAULT_HOURS),
+        zone,
     )
     return int(result.split()[-1])
 

@@ -134,19 +134,19 @@ async def top_posts(conn, brand_id, start, end, ranked_metrics: list[str], limit
     )
 
 
-async def time_series(conn, brand_id, start, end, metrics: list[str], bucket: str, platform: str | None):
-    """Growth per day or ISO week in UTC; buckets without data are there with 0."""
+async def time_series(conn, brand_id, start, end, metrics: list[str], bucket: str, platform: str | None, zone: str = "UTC"):
+    """Growth per day or ISO week of the brand's zone; buckets without data are there with 0."""
     return await conn.fetch(
         """
 WITH points AS (
-    SELECT date_trunc($5, observed_at AT TIME ZONE 'UTC') AS bucket, sum(delta) AS value
+    SELECT date_trunc($5, observed_at AT TIME ZONE $7) AS bucket, sum(delta) AS value
       FROM analytics_metrics
      WHERE brand_id = $1 AND observed_at >= $2 AND observed_at < $3 AND metric = ANY($4)
        AND ($6::text IS NULL OR platform = $6)
      GROUP BY 1),
 buckets AS (
-    SELECT generate_series(date_trunc($5, $2 AT TIME ZONE 'UTC'),
-                           ($3 AT TIME ZONE 'UTC') - interval '1 microsecond',
+    SELECT generate_series(date_trunc($5, $2 AT TIME ZONE $7),
+                           ($3 AT TIME ZONE $7) - interval '1 microsecond',
                            ('1 ' || $5)::interval) AS bucket)
 SELECT buckets.bucket::date AS bucket_start, coalesce(points.value, 0) AS value
   FROM buckets LEFT JOIN points USING (bucket)
@@ -157,17 +157,23 @@ SELECT buckets.bucket::date AS bucket_start, coalesce(points.value, 0) AS value
         metrics,
         bucket,
         platform,
+        zone,
     )
 
 
-# Engagement gained by posts published in each hour of the week (UTC), per post on average.
+# Engagement gained by posts published in each hour of the week (of the brand's zone, the SQL
+# parameter `zone_param`), per post on average.
 # Only metrics observed after the range start can belong to posts published in it: that bound
 # keeps the scan to the range's partitions and later ones.
+def best_hours_sql(zone_param: str) -> str:
+    return BEST_HOURS_SQL.replace("{zone}", zone_param)
+
+
 BEST_HOURS_SQL = """
 WITH per_post AS (
     SELECT p.connection_id, p.remote_id,
-           extract(isodow FROM p.published_at AT TIME ZONE 'UTC')::int AS day_of_week,
-           extract(hour FROM p.published_at AT TIME ZONE 'UTC')::int AS hour,
+           extract(isodow FROM p.published_at AT TIME ZONE {zone})::int AS day_of_week,
+           extract(hour FROM p.published_at AT TIME ZONE {zone})::int AS hour,
            coalesce(sum(m.delta), 0) AS engagement
       FROM posts p
       LEFT JOIN analytics_metrics m
@@ -189,8 +195,9 @@ SELECT how.hour_of_week, how.hour_of_week / 24 + 1 AS day_of_week, how.hour_of_w
 """
 
 
-async def best_hours(conn, brand_id, start, end, metrics: list[str], order_by_score: bool, limit: int = 168):
+async def best_hours(conn, brand_id, start, end, metrics: list[str], order_by_score: bool, limit: int = 168,
+                     zone: str = "UTC"):
     order = "score DESC, avg_engagement DESC, hour_of_week" if order_by_score else "hour_of_week"
     return await conn.fetch(
-        BEST_HOURS_SQL + f" ORDER BY {order} LIMIT $5", brand_id, start, end, metrics, limit
+        best_hours_sql("$6") + f" ORDER BY {order} LIMIT $5", brand_id, start, end, metrics, limit, zone
     )

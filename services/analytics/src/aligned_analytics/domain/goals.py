@@ -1,4 +1,4 @@
-"""Goals: reach `target` growth of a metric within each calendar period (UTC)."""
+"""Goals: reach `target` growth of a metric within each calendar period of the brand's time zone."""
 
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
-"""Date ranges of reports: inclusive calendar days in UTC, and the period before them."""
+"""Date ranges of reports: inclusive calendar days in the brand's time zone, and the period before them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from aligned_analytics.domain.metrics import InvalidQuery
 
@@ -19,6 +20,7 @@ LATEST_DAY = date(2199, 12, 31)
 class DateRange:
     first_day: date
     last_day: date  # inclusive
+    zone: str = "UTC"  # the brand's: days start at its midnight
 
     @property
     def days(self) -> int:
@@ -26,21 +28,26 @@ class DateRange:
 
     @property
     def start(self) -> datetime:
-        return datetime.combine(self.first_day, time(), UTC)
+        return datetime.combine(self.first_day, time(), ZoneInfo(self.zone)).astimezone(UTC)
 
     @property
     def end(self) -> datetime:
         """Exclusive upper bound: midnight after the last day."""
-        return datetime.combine(self.last_day + timedelta(days=1), time(), UTC)
+        return datetime.combine(self.last_day + timedelta(days=1), time(), ZoneInfo(self.zone)).astimezone(UTC)
 
     def previous(self) -> DateRange:
         """The period of the same length just before this one (for 'change vs previous')."""
-        return DateRange(self.first_day - timedelta(days=self.days), self.first_day - timedelta(days=1))
+        return DateRange(self.first_day - timedelta(days=self.days), self.first_day - timedelta(days=1), self.zone)
 
 
-def date_range(first_day: date | None, last_day: date | None, *, max_days: int, today: date | None = None) -> DateRange:
-    """The range a report covers; the last 30 days (today included) when not given."""
-    today = today or datetime.now(UTC).date()
+def today_in(zone: str) -> date:
+    return datetime.now(ZoneInfo(zone)).date()
+
+
+def date_range(first_day: date | None, last_day: date | None, *, max_days: int, today: date | None = None,
+               zone: str = "UTC") -> DateRange:
+    """The range a report covers; the last 30 days (today, in the brand's zone, included) when not given."""
+    today = today or today_in(zone)
     for field, day in (("from", first_day), ("to", last_day)):
         if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
             raise InvalidQuery(field, f"{day} is outside {EARLIEST_DAY}..{LATEST_DAY}")
@@ -48,7 +55,7 @@ def date_range(first_day: date | None, last_day: date | None, *, max_days: int, 
     first_day = first_day or last_day - timedelta(days=DEFAULT_DAYS - 1)
     if first_day > last_day:
         raise InvalidQuery("from", f"from ({first_day}) is after to ({last_day})")
-    chosen = DateRange(first_day, last_day)
+    chosen = DateRange(first_day, last_day, zone)
     if chosen.days > max_days:
         raise InvalidQuery("to", f"range of {chosen.days} days is longer than the maximum of {max_days}")
     return chosen
@@ -60,6 +67,6 @@ def require_bucket(bucket: str) -> str:
     return bucket
 
 
-def last_days(days: int, today: date | None = None) -> DateRange:
-    today = today or datetime.now(UTC).date()
-    return DateRange(today - timedelta(days=days - 1), today)
+def last_days(days: int, today: date | None = None, zone: str = "UTC") -> DateRange:
+    today = today or today_in(zone)
+    return DateRange(today - timedelta(days=days - 1), today, zone)

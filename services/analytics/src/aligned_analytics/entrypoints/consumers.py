@@ -11,6 +11,7 @@ from aligned_common.events.connections import (
     MetricsFailed,
     MetricsFetched,
 )
+from aligned_common.events.gateway import BrandCreated
 from aligned_common.events.publishing import JobCreated, JobPartiallyPublished, JobPublished
 from aligned_common.inbox import EventRouter
 
@@ -23,6 +24,7 @@ def event_router(service: str = "analytics") -> EventRouter:
         events.on(model)(sync.on_connection_event)
     events.on(MetricsFetched)(sync.on_metrics_fetched)
     events.on(MetricsFailed)(sync.on_metrics_failed)
+    events.on(BrandCreated)(sync.on_brand_created)
     events.on(JobCreated)(sync.on_job_created)
     events.on(JobPublished)(sync.on_job_published)
     events.on(JobPartiallyPublished)(sync.on_job_published)

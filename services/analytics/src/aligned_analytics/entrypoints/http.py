@@ -46,13 +46,15 @@ async def answer(work: Awaitable[T]) -> T:
         raise invalid(error) from None
 
 
-def report_range(
+async def report_range(
+    identity: IdentityDep,
     ctx: ContextDep,
-    from_: Annotated[date | None, Query(alias="from", description="First day (UTC), default: 29 days before `to`")] = None,
-    to: Annotated[date | None, Query(description="Last day (UTC, inclusive), default: today")] = None,
+    from_: Annotated[date | None, Query(alias="from", description="First day (in the brand's time zone), default: 29 days before `to`")] = None,
+    to: Annotated[date | None, Query(description="Last day (in the brand's time zone, inclusive), default: today")] = None,
 ) -> DateRange:
+    zone = await reports.brand_zone(ctx.read_pool, ctx.schema, identity.brand_id)
     try:
-        return date_range(from_, to, max_days=ctx.settings.max_range_days)
+        return date_range(from_, to, max_days=ctx.settings.max_range_days, zone=zone)
     except InvalidQuery as error:
         raise invalid(error) from None
 
@@ -176,7 +178,7 @@ async def archive_goal(goal_id: uuid.UUID, identity: IdentityDep, ctx: ContextDe
 
 
 class FeedbackIn(BaseModel):
-    hour_of_week: int = Field(ge=0, le=167, description="The suggested slot: 0 = Monday 00:00 UTC")
+    hour_of_week: int = Field(ge=0, le=167, description="The suggested slot: 0 = Monday 00:00 in the brand's time zone")
     rating: int = Field(ge=1, le=5, description="1 = bad suggestion ... 5 = great")
     comment: str | None = Field(default=None, max_length=2000)
 
@@ -184,7 +186,8 @@ class FeedbackIn(BaseModel):
 @router.get("/advisor/suggestions")
 async def suggestions(identity: IdentityDep, ctx: ContextDep, limit: Annotated[int, Query(ge=1, le=168)] = 10) -> dict:
     """Best hours over the advisor's lookback window, weighted by feedback."""
-    lookback = last_days(ctx.settings.advisor_lookback_days)
+    zone = await reports.brand_zone(ctx.pool, ctx.schema, identity.brand_id)
+    lookback = last_days(ctx.settings.advisor_lookback_days, zone=zone)
     return await answer(reports.best_hours(ctx.pool, ctx.schema, identity.brand_id, lookback, "engagement", limit))
 
 

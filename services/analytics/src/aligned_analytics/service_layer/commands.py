@@ -10,7 +10,7 @@ from aligned_common.events.analytics import PlanAccepted, PlannedSlot
 from aligned_common.identity import Identity
 from aligned_common.problems import Problem
 
-from aligned_analytics.adapters import accounts, advisor, goals, plans, posts
+from aligned_analytics.adapters import accounts, advisor, brands, goals, plans, posts
 from aligned_analytics.config import Settings
 from aligned_analytics.domain.advisor import adjusted_weight
 from aligned_analytics.domain.goals import require_period
@@ -158,6 +158,7 @@ async def create_plan(pool, schema, settings: Settings, identity: Identity, body
             now=now,
             engagement_metrics=list(ENGAGEMENT_METRICS),
             connection_ids=body.connection_ids,
+            zone=await brands.time_zone(uow.conn, identity.brand_id),
         )
         if created == 0:
             raise Problem(409, "Nothing to plan", detail="no active connected account matches this plan")

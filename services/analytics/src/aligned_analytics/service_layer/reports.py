@@ -7,7 +7,7 @@ from typing import Any
 
 from aligned_common.db import UnitOfWork
 
-from aligned_analytics.adapters import accounts, reports, sync_logs
+from aligned_analytics.adapters import accounts, brands, reports, sync_logs
 from aligned_analytics.domain.metrics import metrics_of, require_metric
 from aligned_analytics.domain.pagination import TIME_AND_ID, decode_cursor, encode_cursor, text
 from aligned_analytics.domain.ranges import DateRange, require_bucket
@@ -15,7 +15,13 @@ from aligned_analytics.service_layer.output import jsonable
 
 
 def _range_out(chosen: DateRange) -> dict[str, str]:
-    return {"from": chosen.first_day.isoformat(), "to": chosen.last_day.isoformat()}
+    return {"from": chosen.first_day.isoformat(), "to": chosen.last_day.isoformat(), "time_zone": chosen.zone}
+
+
+async def brand_zone(pool, schema, brand_id: uuid.UUID) -> str:
+    """The brand's time zone (from the gateway's brand_created), UTC when not known."""
+    async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
+        return await brands.time_zone(uow.conn, brand_id)
 
 
 def _totals(rows) -> dict[str, dict[str, Any]]:
@@ -97,7 +103,7 @@ async def time_series(pool, schema, brand_id, chosen: DateRange, metric: str, bu
     require_bucket(bucket)
     async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
         rows = await reports.time_series(
-            uow.conn, brand_id, chosen.start, chosen.end, metrics_of(metric), bucket, platform
+            uow.conn, brand_id, chosen.start, chosen.end, metrics_of(metric), bucket, platform, chosen.zone
         )
     return {
         "range": _range_out(chosen),
@@ -121,12 +127,13 @@ def _hour_out(row) -> dict:
 
 
 async def best_hours(pool, schema, brand_id, chosen: DateRange, metric: str, limit: int) -> dict:
-    """Hours of the week ranked by average engagement per post published in them, times the
-    advisor weight users' feedback gave them."""
+    """Hours of the week (of the brand's zone) ranked by average engagement per post published
+    in them, times the advisor weight users' feedback gave them."""
     require_metric(metric, allow_engagement=True)
     async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
         rows = await reports.best_hours(
-            uow.conn, brand_id, chosen.start, chosen.end, metrics_of(metric), order_by_score=True, limit=limit
+            uow.conn, brand_id, chosen.start, chosen.end, metrics_of(metric), order_by_score=True, limit=limit,
+            zone=chosen.zone,
         )
     return {"range": _range_out(chosen), "metric": metric, "items": [_hour_out(r) for r in rows]}
 

@@ -21,10 +21,12 @@ from aligned_common.events.connections import (
     MetricsFailed,
     MetricsFetched,
 )
+from aligned_common.events.gateway import BrandCreated
 from aligned_common.events.publishing import JobCreated, JobPartiallyPublished, JobPublished
 
-from aligned_analytics.adapters import accounts, goals, posts, sync_logs
+from aligned_analytics.adapters import accounts, brands, goals, posts, sync_logs
 from aligned_analytics.adapters.metric_store import Snapshot, store_snapshots
+from aligned_analytics.domain.zones import known_zone
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +105,11 @@ async def on_metrics_failed(uow: UnitOfWork, envelope: EventEnvelope, data: Metr
     )
     error = data.reason + (f": {data.platform_message}" if data.platform_message else "")
     await sync_logs.finish_sync(uow.conn, data.sync_id, status="failed", error=error)
+
+
+async def on_brand_created(uow: UnitOfWork, envelope: EventEnvelope, data: BrandCreated) -> None:
+    """The brand's time zone: its reports, best hours, plans and goal periods follow it."""
+    await brands.set_time_zone(uow.conn, envelope.brand_id, known_zone(data.time_zone))
 
 
 async def on_job_created(uow: UnitOfWork, envelope: EventEnvelope, data: JobCreated) -> None:
