@@ -61,6 +61,9 @@ async def test_a_mailed_review_link_shows_the_round_on_get_and_decides_on_post(b
             page = await browser.get(url, headers=HTML)
             assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
             assert text in page.text and 'method="post"' in page.text
+            # The token is the credential: not cached, not leaked as a Referer, the form not framed elsewhere.
+            assert page.headers["referrer-policy"] == "no-referrer" and page.headers["cache-control"] == "no-store"
+            assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
         view = (await browser.get(url, headers=JSON)).json()
         assert view["status"] == "pending" and view["approval_id"] == round_["id"]
         assert (await owner.get(f"/v1/approvals/{round_['id']}"))["status"] == "pending"

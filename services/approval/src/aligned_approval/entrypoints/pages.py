@@ -21,6 +21,15 @@ from aligned_common.problems import Problem
 
 from aligned_approval.domain.preferences import KIND_LABELS, MailKind
 
+# The token in the URL is the credential: never sent on as a Referer, never cached, and the
+# decision form is never framed by another site (clickjacking) nor posted anywhere else.
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+}
+
 DECISION_LABELS = {"approve": "Approve", "request_changes": "Request changes", "reject": "Reject"}
 
 
@@ -57,10 +66,10 @@ async def answer(request: Request, work: Awaitable[dict[str, Any]], render: Call
         if not html:
             raise
         return HTMLResponse(_layout(problem.title, f"<p>{escape(problem.detail or problem.title)}</p>"),
-                            status_code=problem.status)
+                            status_code=problem.status, headers=PAGE_HEADERS)
     if html:
-        return HTMLResponse(_layout(*_split(render(result))), status_code=status)
-    return JSONResponse(jsonable_encoder(result), status_code=status)
+        return HTMLResponse(_layout(*_split(render(result))), status_code=status, headers=PAGE_HEADERS)
+    return JSONResponse(jsonable_encoder(result), status_code=status, headers={"Cache-Control": "no-store"})
 
 
 def _split(rendered: str) -> tuple[str, str]:
