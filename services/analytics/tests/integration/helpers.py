@@ -49,7 +49,7 @@ async def fetched(harness, who: Identity, connection_id, platform, points, sync_
     return event
 
 
-async def publish_post(harness, who: Identity, connection_id, platform, remote_id: str, published_at: datetime) -> None:
+async def publish_post(harness, who: Identity, connection_id, platform, remote_id: str, published_at: datetime) -> uuid.UUID:
     """What publishing sends for a job with one target that was posted at `published_at`."""
     job_id, target_id = uuid.uuid4(), uuid.uuid4()
     await harness.publish(
@@ -73,6 +73,7 @@ async def publish_post(harness, who: Identity, connection_id, platform, remote_i
         time=published_at,
     )
     await harness.processed(published)
+    return job_id
 
 
 def events_of(records, who: Identity, event_type: str) -> list[EventEnvelope]:

@@ -201,7 +201,7 @@ async def test_reports_best_hours_and_plans_follow_the_brands_time_zone(analytic
     today = datetime.now(UTC).date()
     monday = today - timedelta(days=today.weekday() + 7)
     published = at(monday, 20)
-    await publish_post(analytics, brand, connection_id, "sandbox", "tokyo-1", published)
+    job_id = await publish_post(analytics, brand, connection_id, "sandbox", "tokyo-1", published)
     await fetched(analytics, brand, connection_id, "sandbox", [("tokyo-1", "likes", 0, published + timedelta(minutes=1))])
     await fetched(analytics, brand, connection_id, "sandbox", [("tokyo-1", "likes", 7, at(monday, 21))])
     tuesday = monday + timedelta(days=1)
@@ -211,6 +211,10 @@ async def test_reports_best_hours_and_plans_follow_the_brands_time_zone(analytic
             "metric": "likes", "from": str(monday), "to": str(tuesday)})).json()
         monday_only = (await client.get("/v1/analytics/summary", params={"from": str(monday), "to": str(monday)})).json()
         plan = (await client.post("/v1/analytics/plans", json={"days": 2})).json()
+        window = {"from": str(monday), "to": str(tuesday)}
+        of_job = (await client.get("/v1/analytics/posts", params={**window, "job_id": str(job_id)})).json()["items"]
+        of_other = (await client.get("/v1/analytics/posts", params={**window, "job_id": str(uuid.uuid4())})).json()["items"]
+    assert [p["remote_id"] for p in of_job] == ["tokyo-1"] and of_other == []
     assert hours["range"]["time_zone"] == "Asia/Tokyo"
     assert (hours["items"][0]["day_of_week"], hours["items"][0]["hour"], hours["items"][0]["posts"]) == (2, 5, 1)
     # 21:00 UTC Monday is 06:00 Tuesday in Tokyo: the growth belongs to Tuesday, and Monday (Tokyo) has none.

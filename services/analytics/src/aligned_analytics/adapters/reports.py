@@ -105,11 +105,14 @@ SELECT pp.connection_id, pp.remote_id, pp.platform, p.job_id, p.published_at,
 """
 
 
-async def page_of_posts(conn, brand_id, start, end, after: list | None, limit: int) -> list[asyncpg.Record]:
-    """Per post, in a stable order (connection, remote id) so the cursor never skips a post."""
+async def page_of_posts(conn, brand_id, start, end, after: list | None, limit: int,
+                        job_id: uuid.UUID | None = None) -> list[asyncpg.Record]:
+    """Per post, in a stable order (connection, remote id) so the cursor never skips a post;
+    `job_id`: only the posts of that job (the gateway's post detail)."""
     return await conn.fetch(
         _POST_ROWS
         + """ WHERE ($6::uuid IS NULL OR (pp.connection_id, pp.remote_id) > ($6::uuid, $7::text))
+                AND ($9::uuid IS NULL OR p.job_id = $9)
               ORDER BY pp.connection_id, pp.remote_id LIMIT $8""",
         brand_id,
         start,
@@ -119,6 +122,7 @@ async def page_of_posts(conn, brand_id, start, end, after: list | None, limit: i
         after[0] if after else None,
         after[1] if after else None,
         limit,
+        job_id,
     )
 
 

@@ -79,8 +79,9 @@ async def per_platform(identity: IdentityDep, ctx: ContextDep, chosen: RangeDep)
 
 
 @router.get("/posts")
-async def posts(identity: IdentityDep, ctx: ContextDep, chosen: RangeDep, cursor: str | None = None, limit: Limit = 50) -> dict:
-    return await answer(reports.posts_page(ctx.read_pool, ctx.schema, identity.brand_id, chosen, cursor, limit))
+async def posts(identity: IdentityDep, ctx: ContextDep, chosen: RangeDep, cursor: str | None = None, limit: Limit = 50,
+                job_id: Annotated[uuid.UUID | None, Query(description="Only this job's posts")] = None) -> dict:
+    return await answer(reports.posts_page(ctx.read_pool, ctx.schema, identity.brand_id, chosen, cursor, limit, job_id))
 
 
 @router.get("/top-posts")

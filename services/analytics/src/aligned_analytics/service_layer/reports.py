@@ -78,10 +78,11 @@ def _post_out(row) -> dict:
     }
 
 
-async def posts_page(pool, schema, brand_id, chosen: DateRange, cursor: str | None, limit: int) -> dict:
+async def posts_page(pool, schema, brand_id, chosen: DateRange, cursor: str | None, limit: int,
+                     job_id: uuid.UUID | None = None) -> dict:
     after = decode_cursor(cursor, uuid.UUID, text)
     async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
-        rows = await reports.page_of_posts(uow.conn, brand_id, chosen.start, chosen.end, after, limit + 1)
+        rows = await reports.page_of_posts(uow.conn, brand_id, chosen.start, chosen.end, after, limit + 1, job_id)
     page = rows[:limit]
     next_cursor = encode_cursor([str(page[-1]["connection_id"]), page[-1]["remote_id"]]) if len(rows) > limit else None
     return {"range": _range_out(chosen), "items": [_post_out(r) for r in page], "next_cursor": next_cursor}
