@@ -18,6 +18,16 @@ Record = asyncpg.Record
 
 
 # -- policies ------------------------------------------------------------------------------
+async def lock_brand_gate(conn: asyncpg.Connection, brand_id: uuid.UUID, *, exclusive: bool) -> None:
+    """Orders a policy change against the job commands of its brand. A command (shared) reads
+    the policies and writes its job; the policy consumer (exclusive) writes the policy and
+    re-assesses the brand's jobs. Without it, under READ COMMITTED, a job created while a
+    policy commits could see neither the other (write skew). Taken first in the transaction,
+    before any job row lock, so it never joins a deadlock with them."""
+    fn = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    await conn.execute(f"SELECT {fn}(hashtextextended('publishing.gate:' || $1::uuid::text, 0))", brand_id)
+
+
 async def brand_policies(conn: asyncpg.Connection, brand_id: uuid.UUID) -> list[PolicyView]:
     rows = await conn.fetch(
         "SELECT policy_id, mode, connection_id, user_id, waiver_roles FROM approval_policies WHERE brand_id = $1",

@@ -40,6 +40,7 @@ async def on_approved(uow: UnitOfWork, deps: Deps, data: Approved) -> None:
 
 
 async def on_policy_changed(uow: UnitOfWork, deps: Deps, envelope: EventEnvelope, data: PolicyChanged) -> None:
+    await projections.lock_brand_gate(uow.conn, envelope.brand_id, exclusive=True)
     await projections.put_policy(
         uow.conn,
         envelope.brand_id,
@@ -54,6 +55,7 @@ async def on_policy_changed(uow: UnitOfWork, deps: Deps, envelope: EventEnvelope
 
 
 async def on_policy_deleted(uow: UnitOfWork, deps: Deps, envelope: EventEnvelope, data: PolicyDeleted) -> None:
+    await projections.lock_brand_gate(uow.conn, envelope.brand_id, exclusive=True)
     await projections.delete_policy(uow.conn, envelope.brand_id, data.policy_id)
     await jobs.reassess_brand(uow, deps, envelope.brand_id)
 

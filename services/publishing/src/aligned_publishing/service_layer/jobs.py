@@ -35,6 +35,19 @@ def _uow(deps: Deps, identity: Identity) -> UnitOfWork:
     return UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id)
 
 
+class _GatedUnitOfWork(UnitOfWork):
+    """A command that decides the gate: the brand's gate lock (shared) comes first."""
+
+    async def __aenter__(self):
+        uow = await super().__aenter__()
+        await projections.lock_brand_gate(uow.conn, self.brand_id, exclusive=False)
+        return uow
+
+
+def _gated_uow(deps: Deps, identity: Identity) -> UnitOfWork:
+    return _GatedUnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id)
+
+
 async def _locked_job(uow: UnitOfWork, job_id: uuid.UUID) -> Record:
     job = await repo.load_job(uow.conn, job_id, for_update=True)
     if job is None or job["deleted_at"] is not None:
@@ -135,7 +148,7 @@ async def create_job(deps: Deps, identity: Identity, body: CreateJob) -> uuid.UU
     if schedule:
         _require_future(schedule.at_utc, now)
     job_id = uuid.uuid4()
-    async with _uow(deps, identity) as uow:
+    async with _gated_uow(deps, identity) as uow:
         await _check_fit(uow, identity.brand_id, body.content, body.media_ids, targets)
         digest, gate = await _assess(
             uow, identity.brand_id, identity.user_id, body.requires_approval, body.content, body.media_ids, targets
@@ -172,7 +185,7 @@ async def edit_job(deps: Deps, identity: Identity, job_id: uuid.UUID, body: Edit
     to any of them, or an attempt to switch approval off without the right to waive it, sends
     a submitted or approved job back for approval."""
     now = deps.clock.now()
-    async with _uow(deps, identity) as uow:
+    async with _gated_uow(deps, identity) as uow:
         job = await _locked_job(uow, job_id)
         if job["status"] in LOCKED_JOB:
             raise conflict(f"job is {job['status']}; it can no longer be edited", job_status=job["status"])
@@ -264,7 +277,7 @@ def _draft_of(target: Record) -> TargetDraft:
 # -- the approval gate ---------------------------------------------------------------------
 async def submit_job(deps: Deps, identity: Identity, job_id: uuid.UUID) -> None:
     now = deps.clock.now()
-    async with _uow(deps, identity) as uow:
+    async with _gated_uow(deps, identity) as uow:
         job = await _locked_job(uow, job_id)
         if job["status"] not in (JobStatus.DRAFT, JobStatus.CHANGES_REQUESTED):
             raise conflict(f"job is {job['status']}; only a draft or a job with changes requested is submitted")
@@ -365,7 +378,7 @@ async def schedule_job(deps: Deps, identity: Identity, job_id: uuid.UUID, body: 
     now = deps.clock.now()
     schedule = _resolve(body.scheduled_at, body.time_zone)
     _require_future(schedule.at_utc, now)
-    async with _uow(deps, identity) as uow:
+    async with _gated_uow(deps, identity) as uow:
         job = await _locked_job(uow, job_id)
         if job["status"] not in SCHEDULABLE:
             raise conflict(f"job is {job['status']}; it can no longer be scheduled", job_status=job["status"])
@@ -375,7 +388,7 @@ async def schedule_job(deps: Deps, identity: Identity, job_id: uuid.UUID, body: 
 
 async def publish_now(deps: Deps, identity: Identity, job_id: uuid.UUID) -> None:
     now = deps.clock.now()
-    async with _uow(deps, identity) as uow:
+    async with _gated_uow(deps, identity) as uow:
         job = await _locked_job(uow, job_id)
         if job["status"] not in SCHEDULABLE:
             raise conflict(f"job is {job['status']}; it cannot be published now", job_status=job["status"])
