@@ -81,16 +81,20 @@ class Brand:
         return other
 
     async def connect(self, svc, platform: str = "sandbox", status: str = "active") -> uuid.UUID:
-        """A connection of this brand as publishing knows it from connections' events, written
-        straight into the projection (the consumer path has its own test)."""
-        from aligned_common.db import UnitOfWork
+        return await known_connection(svc, self.brand_id, platform, status)
 
-        from aligned_publishing.adapters.projections import put_connection
 
-        connection_id = uuid.uuid4()
-        async with UnitOfWork(svc.ctx.pool, svc.ctx.schema, brand_id=self.brand_id) as uow:
-            await put_connection(uow.conn, self.brand_id, connection_id, platform, status, datetime.now(UTC))
-        return connection_id
+async def known_connection(svc, brand_id: uuid.UUID, platform: str = "sandbox", status: str = "active") -> uuid.UUID:
+    """A connection of the brand as publishing knows it from connections' events, written
+    straight into its projection (the consumer path has its own test)."""
+    from aligned_common.db import UnitOfWork
+
+    from aligned_publishing.adapters.projections import put_connection
+
+    connection_id = uuid.uuid4()
+    async with UnitOfWork(svc.ctx.pool, svc.ctx.schema, brand_id=brand_id) as uow:
+        await put_connection(uow.conn, brand_id, connection_id, platform, status, datetime.now(UTC))
+    return connection_id
 
     @property
     def headers(self) -> dict[str, str]:
