@@ -46,10 +46,12 @@ ALTER TABLE publishing_jobs
     ADD COLUMN approval_waived_at timestamptz;
 
 -- Jobs from before: the author's flag was the gate, and an approved round covered the content
--- as it stood. Their hash is 'legacy' until the first edit computes it (and so asks again).
+-- as it stood (and an open round will cover it). Their hash is 'legacy' until the first edit
+-- computes it (and so asks again).
 UPDATE publishing_jobs
    SET approval_required = requires_approval,
        content_hash = 'legacy',
+       round_hash = 'legacy',
        approved_hash = CASE WHEN approved_round IS NOT NULL AND approved_round = approval_round THEN 'legacy' END;
 
 DO $$

@@ -140,3 +140,28 @@ async def test_connections_events_make_an_account_usable_and_a_disconnect_refuse
         answer = await wait_for(refused, message="the disconnect in publishing's copy")
         assert answer.json()["errors"] == [{"field": "targets[0].connection_id", "code": "connection_disconnected",
                                             "message": f"connection {connection} was disconnected"}]
+
+
+async def test_a_job_waiting_only_for_a_deleted_policy_waits_until_its_author_publishes_it(svc, brand, infra):
+    policy = PolicyChanged(policy_id=uuid.uuid4(), mode="approval_required", changed_by="owner-1")
+    await brand.send(policy)
+    async with svc.client() as client, TopicReader(infra.kafka_bootstrap, TOPIC) as topic:
+        async def gated():
+            fresh = (await client.post("/v1/jobs", headers=brand.headers, json=job_body(brand.sandbox))).json()
+            return fresh if fresh["approval_required"] else None
+
+        job = await wait_for(gated, message="the policy in publishing's copy")
+        assert (await client.post(f"/v1/jobs/{job['job_id']}/submit", headers=brand.headers)).json()[
+            "status"] == "pending_approval"
+        await brand.send(PolicyDeleted(policy_id=policy.policy_id, deleted_by="owner-1"))
+
+        async def relaxed():
+            current = await _job(client, brand, job["job_id"])
+            return current if not current["approval_required"] else None
+
+        waiting = await wait_for(relaxed, message="the job re-assessed")
+        assert waiting["status"] == "pending_approval"  # its round stays open: nothing goes out by itself
+        released = (await client.post(f"/v1/jobs/{job['job_id']}/publish-now", headers=brand.headers)).json()
+        assert released["status"] in ("scheduled", "publishing")
+        records = await topic.read_until(lambda rs: events_of(rs, brand, "publishing.attempt_requested"), settle_s=0)
+        assert events_of(records, brand, "publishing.attempt_requested")[0]["data"]["job_id"] == job["job_id"]

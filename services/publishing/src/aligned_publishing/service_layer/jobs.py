@@ -22,6 +22,7 @@ from aligned_publishing.service_layer.deps import Deps
 from aligned_publishing.service_layer.errors import conflict, gone, invalid, invalid_many, not_found
 
 Record = repo.Record
+LEGACY_HASH = "legacy"  # content_hash of jobs from before migration 0003
 SCHEDULABLE = {
     JobStatus.DRAFT,
     JobStatus.CHANGES_REQUESTED,
@@ -117,6 +118,8 @@ async def _refresh(uow: UnitOfWork, job: Record, now: datetime) -> Record:
     digest, gate = await _assess(
         uow, job["brand_id"], job["author_id"], job["requires_approval"], job["content"], list(job["media_ids"]), targets
     )
+    if job["content_hash"] == LEGACY_HASH:
+        digest = LEGACY_HASH  # a job from before hashes: its approval stands until its first edit
     if (digest, gate.required, gate.reason) == (job["content_hash"], job["approval_required"], job["approval_reason"]):
         return job
     return await repo.update_job(
@@ -408,7 +411,7 @@ async def _move_forward(uow: UnitOfWork, deps: Deps, job: Record, now: datetime)
         await _submit(uow, deps, job, now)
         return
     job = await _refresh(uow, job, now)
-    if job["status"] in (JobStatus.READY, JobStatus.SCHEDULED) and gate_open(job):
+    if gate_open(job):  # ready, scheduled, or waiting for an approval no longer needed (policy relaxed)
         job = await _release(uow, deps, job, now)
         await _emit_updated(uow, job)
     elif job["status"] in (JobStatus.READY, JobStatus.SCHEDULED):
