@@ -31,11 +31,17 @@ async def test_put_and_delete_of_a_policy_go_out_through_the_outbox(infra, topic
         TopicReader(infra.kafka_bootstrap, APPROVAL_TOPIC) as reader,
     ):
         owner = brand.headers("olga", "owner")
+        # No policy yet: the author's own requires_approval decides (what publishing enforces).
+        none = (await http.get("/v1/policies/effective", headers=owner, params={"connection_id": str(connection)})).json()
+        assert none["mode"] is None and none["requires_approval"] is False
         put = await http.put("/v1/policies", headers=owner, json={
             "connection_id": str(connection), "mode": "approval_required", "waiver_roles": ["owner"]})
         assert put.status_code == 200, put.text
         policy = put.json()
         assert policy["waiver_roles"] == ["owner"]
+        effective = (await http.get("/v1/policies/effective", headers=owner,
+                                    params={"connection_id": str(connection)})).json()
+        assert effective["mode"] == "approval_required" and effective["requires_approval"] is True
         bad = await http.put("/v1/policies", headers=owner, json={"waiver_roles": ["client"]})
         assert bad.status_code == 422 and bad.json()["errors"][0]["field"].startswith("waiver_roles")
         editor = await http.put("/v1/policies", headers=brand.headers("eddie", "editor"), json={"mode": "full_posting"})

@@ -65,6 +65,12 @@ async def effective(pool: asyncpg.Pool, schema: str, identity: Identity, connect
     """Does this author on this channel need approval, and who approves (for a frontend).
     Publishing does not ask: it keeps its own copy from approval.policy_changed / _deleted."""
     async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
-        policy = resolve(await approvals.policies(uow.conn, identity.brand_id), connection_id, user_id)
+        known = await approvals.policies(uow.conn, identity.brand_id)
+    policy = resolve(known, connection_id, user_id)
+    if not any(p.applies_to(connection_id, user_id) for p in known):
+        # No policy covers it: publishing leaves it to the author's requires_approval (ADR 0006);
+        # a round, if asked for, is decided by the default approver roles.
+        return {"mode": None, "requires_approval": False,
+                "approver_roles": policy.approver_roles, "approver_users": policy.approver_users}
     return {"mode": policy.mode.value, "requires_approval": policy.mode.value == "approval_required",
             "approver_roles": policy.approver_roles, "approver_users": policy.approver_users}
