@@ -165,3 +165,29 @@ async def test_a_job_waiting_only_for_a_deleted_policy_waits_until_its_author_pu
         assert released["status"] in ("scheduled", "publishing")
         records = await topic.read_until(lambda rs: events_of(rs, brand, "publishing.attempt_requested"), settle_s=0)
         assert events_of(records, brand, "publishing.attempt_requested")[0]["data"]["job_id"] == job["job_id"]
+
+
+async def test_jobs_created_while_a_policy_arrives_are_all_gated(svc, brand):
+    """Without the brand's gate lock a job committed while the policy event commits could see
+    neither the other (each reads before the other's commit): it would stay ungated."""
+    async with svc.client() as client:
+        async def create() -> str:
+            return (await client.post("/v1/jobs", headers=brand.headers, json=job_body(brand.sandbox))).json()["job_id"]
+
+        async def stream(n: int) -> list[str]:
+            made = []
+            for _ in range(n):
+                made.append(await create())
+            return made
+
+        sending = asyncio.create_task(brand.send(PolicyChanged(policy_id=uuid.uuid4(), mode="approval_required",
+                                                               changed_by="owner-1")))
+        batches = await asyncio.gather(*(stream(15) for _ in range(4)))
+        await sending
+
+        async def projected():
+            return (await _job(client, brand, await create()))["approval_required"]
+
+        await wait_for(projected, message="the policy in publishing's copy")
+        jobs = [await _job(client, brand, job_id) for batch in batches for job_id in batch]
+    assert [j["job_id"] for j in jobs if not j["approval_required"]] == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import datetime, timedelta
 
@@ -21,6 +22,7 @@ from aligned_publishing.domain.status import FINISHED_JOB, LOCKED_JOB, JobStatus
 from aligned_publishing.service_layer.deps import Deps
 from aligned_publishing.service_layer.errors import conflict, gone, invalid, invalid_many, not_found
 
+log = logging.getLogger(__name__)
 Record = repo.Record
 LEGACY_HASH = "legacy"  # content_hash of jobs from before migration 0003
 SCHEDULABLE = {
@@ -221,6 +223,7 @@ async def edit_job(deps: Deps, identity: Identity, job_id: uuid.UUID, body: Edit
             await repo.replace_targets(uow.conn, job_id, identity.brand_id, targets)
         await repo.replace_media_usage(uow.conn, job_id, identity.brand_id, _all_media(media_ids, targets))
         if waive:
+            log.info("approval of job %s waived by %s (%s): %s", job_id, identity.user_id, identity.role, gate.reason)
             await uow.emit(
                 ApprovalWaived(
                     job_id=job_id,
