@@ -26,6 +26,7 @@ from aligned_common.testing.gateway_client import (
     ApiError, BrandSetup, Gateway, LiveEvents, Member, SandboxControl, WebhookReceiver, add_member, brand_of, connect_sandbox,
     dev_token, eventually,
 )
+from aligned_common.testing.flows import create_job
 
 GATEWAY_URL = os.environ.get("ALIGNED_DEMO_GATEWAY_URL", "http://127.0.0.1:8000")
 SANDBOX_URL = os.environ.get("ALIGNED_DEMO_SANDBOX_URL", "http://127.0.0.1:18080")
@@ -117,7 +118,7 @@ async def draft_post(owner: Gateway, connection_id: str, due_in_s: int) -> dict[
     text = f"Hello from Aligned's demo at {dt.datetime.now():%H:%M:%S}: planned, approved, published."
     say("2. Draft a post that needs the client's approval",
         f"POST /v1/jobs (requires_approval, due {due:%H:%M:%S} UTC), then POST /v1/jobs/{{id}}/submit")
-    job = await owner.post("/v1/jobs", {
+    job = await create_job(owner, {  # retries while publishing has not yet heard of a fresh connection
         "content": text, "targets": [{"platform": "sandbox", "connection_id": connection_id}],
         "requires_approval": True, "scheduled_at": due.isoformat(), "tags": ["demo"]})
     job = await owner.post(f"/v1/jobs/{job['job_id']}/submit")

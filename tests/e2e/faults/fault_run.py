@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from aligned_common.testing.flows import in_seconds, onboard_brand
+from aligned_common.testing.flows import in_seconds, onboard_brand, unknown_connection
 from kafka_ledger import KafkaLedger, Ledger, groups_caught_up
 
 from aligned_common.testing.gateway_client import ApiError, BrandSetup, Gateway, SandboxControl
@@ -169,6 +169,9 @@ class FaultRun:
             try:
                 return await api.request("POST", path, json_body=body, retry_for_s=STEP_RETRY_S)
             except (ApiError, httpx.TransportError) as error:
+                if isinstance(error, ApiError) and unknown_connection(error):
+                    await asyncio.sleep(0.3)  # publishing has not heard of the fresh connection yet
+                    continue
                 if isinstance(error, ApiError) and error.status not in (409, 429, 500, 502, 503, 504):
                     raise
             try:

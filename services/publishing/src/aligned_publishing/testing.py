@@ -71,6 +71,17 @@ class Brand:
         self.tenant_id = uuid.uuid4()
         self.identity = Identity(self.tenant_id, self.brand_id, "user-1", role)
         self._producer = producer
+        self.sandbox: uuid.UUID | None = None  # a connected sandbox account, once connect() made one
+
+    def as_role(self, role: str, user_id: str | None = None) -> Brand:
+        """The same brand, another caller."""
+        other = Brand(self._producer, role)
+        other.brand_id, other.tenant_id, other.sandbox = self.brand_id, self.tenant_id, self.sandbox
+        other.identity = Identity(self.tenant_id, self.brand_id, user_id or f"{role}-1", role)
+        return other
+
+    async def connect(self, svc, platform: str = "sandbox", status: str = "active") -> uuid.UUID:
+        return await known_connection(svc, self.brand_id, platform, status)
 
     @property
     def headers(self) -> dict[str, str]:
@@ -85,6 +96,19 @@ class Brand:
             topic_of(envelope.type), envelope.to_bytes(), key=str(self.brand_id).encode()
         )
         return envelope
+
+
+async def known_connection(svc, brand_id: uuid.UUID, platform: str = "sandbox", status: str = "active") -> uuid.UUID:
+    """A connection of the brand as publishing knows it from connections' events, written
+    straight into its projection (the consumer path has its own test)."""
+    from aligned_common.db import UnitOfWork
+
+    from aligned_publishing.adapters.projections import put_connection
+
+    connection_id = uuid.uuid4()
+    async with UnitOfWork(svc.ctx.pool, svc.ctx.schema, brand_id=brand_id) as uow:
+        await put_connection(uow.conn, brand_id, connection_id, platform, status, datetime.now(UTC))
+    return connection_id
 
 
 async def wait_for(predicate, timeout_s: float = 30.0, message: str = "condition"):

@@ -50,5 +50,9 @@ async def producer(infra):
 
 
 @pytest.fixture
-def brand(producer) -> Brand:
-    return Brand(producer)
+async def brand(producer, request) -> Brand:
+    """A fresh brand; with a running service, one connected sandbox account (brand.sandbox)."""
+    brand = Brand(producer)
+    if "svc" in request.fixturenames:
+        brand.sandbox = await brand.connect(request.getfixturevalue("svc"))
+    return brand

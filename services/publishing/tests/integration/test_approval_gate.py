@@ -25,7 +25,7 @@ async def test_an_approved_job_goes_out_when_due_and_not_before(svc, brand, infr
     due = svc.clock.now() + timedelta(minutes=10)
     async with svc.client() as client, TopicReader(infra.kafka_bootstrap, TOPIC) as topic:
         created = await client.post(
-            "/v1/jobs", headers=brand.headers, json=job_body(requires_approval=True, scheduled_at=due.isoformat())
+            "/v1/jobs", headers=brand.headers, json=job_body(brand.sandbox, requires_approval=True, scheduled_at=due.isoformat())
         )
         assert created.status_code == 201, created.text
         job = created.json()
@@ -50,7 +50,7 @@ async def test_an_approved_job_goes_out_when_due_and_not_before(svc, brand, infr
 
 async def test_a_rejected_job_goes_back_with_the_comment_and_never_out(svc, brand):
     async with svc.client() as client:
-        job = (await client.post("/v1/jobs", headers=brand.headers, json=job_body(requires_approval=True))).json()
+        job = (await client.post("/v1/jobs", headers=brand.headers, json=job_body(brand.sandbox, requires_approval=True))).json()
         await client.post(f"/v1/jobs/{job['job_id']}/publish-now", headers=brand.headers)  # needs approval first
         await client.post(f"/v1/jobs/{job['job_id']}/submit", headers=brand.headers)
         await brand.send(_decision(Rejected, job, 1, comment="Wrong product photo"))
@@ -71,7 +71,7 @@ async def test_an_edit_after_approval_asks_again_and_the_old_approval_changes_no
     async with svc.client() as client, TopicReader(infra.kafka_bootstrap, TOPIC) as topic:
         job = (
             await client.post(
-                "/v1/jobs", headers=brand.headers, json=job_body(requires_approval=True, scheduled_at=due.isoformat())
+                "/v1/jobs", headers=brand.headers, json=job_body(brand.sandbox, requires_approval=True, scheduled_at=due.isoformat())
             )
         ).json()
         await client.post(f"/v1/jobs/{job['job_id']}/submit", headers=brand.headers)

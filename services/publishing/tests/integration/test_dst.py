@@ -14,7 +14,7 @@ TOPIC = "aligned.publishing.events"
 async def test_nine_local_on_the_spring_forward_day_goes_out_at_nine_local(svc, brand, infra):
     svc.clock.set(datetime(2026, 3, 28, 12, 0, tzinfo=UTC))  # the day before: 09:00 is then UTC+1, not UTC+2
     async with svc.client() as client, TopicReader(infra.kafka_bootstrap, TOPIC) as topic:
-        job = (await client.post("/v1/jobs", headers=brand.headers, json=job_body())).json()
+        job = (await client.post("/v1/jobs", headers=brand.headers, json=job_body(brand.sandbox))).json()
         scheduled = await client.post(
             f"/v1/jobs/{job['job_id']}/schedule",
             headers=brand.headers,
@@ -43,7 +43,7 @@ async def test_nine_local_on_the_spring_forward_day_goes_out_at_nine_local(svc, 
 async def test_a_local_time_the_clocks_skip_is_refused_naming_the_field(svc, brand):
     svc.clock.set(datetime(2026, 3, 28, 12, 0, tzinfo=UTC))
     async with svc.client() as client:
-        job = (await client.post("/v1/jobs", headers=brand.headers, json=job_body())).json()
+        job = (await client.post("/v1/jobs", headers=brand.headers, json=job_body(brand.sandbox))).json()
         response = await client.post(
             f"/v1/jobs/{job['job_id']}/schedule",
             headers=brand.headers,

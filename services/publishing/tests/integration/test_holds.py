@@ -34,7 +34,7 @@ async def _schedule(client, brand, connection_id, at) -> dict:
 
 
 async def test_expired_connection_holds_with_reason_and_restore_resumes(svc, brand, infra):
-    connection = uuid.uuid4()
+    connection = await brand.connect(svc)
     async with svc.client() as client, TopicReader(infra.kafka_bootstrap, TOPIC) as topic:
         job = await _schedule(client, brand, connection, svc.clock.now() + timedelta(minutes=5))
         await brand.send(_expired(connection))
@@ -66,7 +66,7 @@ async def test_expired_connection_holds_with_reason_and_restore_resumes(svc, bra
 
 
 async def test_a_target_held_past_the_grace_window_is_reported_missed_not_posted(svc, brand, infra):
-    connection = uuid.uuid4()
+    connection = await brand.connect(svc)
     grace = timedelta(seconds=svc.ctx.deps["publishing"].settings.hold_grace_s)
     async with svc.client() as client, TopicReader(infra.kafka_bootstrap, TOPIC) as topic:
         job = await _schedule(client, brand, connection, svc.clock.now() + timedelta(minutes=1))
@@ -82,7 +82,7 @@ async def test_a_target_held_past_the_grace_window_is_reported_missed_not_posted
 
 
 async def test_a_failure_for_an_expired_connection_holds_instead_of_failing(svc, brand, infra):
-    connection = uuid.uuid4()
+    connection = await brand.connect(svc)
     async with svc.client() as client, TopicReader(infra.kafka_bootstrap, TOPIC) as topic:
         job = (await client.post("/v1/jobs", headers=brand.headers, json=job_body(connection))).json()
         await client.post(f"/v1/jobs/{job['job_id']}/publish-now", headers=brand.headers)

@@ -52,7 +52,7 @@ async def test_the_same_bytes_are_stored_once_per_brand_and_freed_on_delete(svc,
         assert (await client.get("/v1/media-quota", headers=brand.headers)).json()["used_bytes"] == 2048
 
         media_id = first.json()["media_id"]
-        job = (await client.post("/v1/jobs", headers=brand.headers, json=job_body(media_ids=[media_id]))).json()
+        job = (await client.post("/v1/jobs", headers=brand.headers, json=job_body(brand.sandbox, media_ids=[media_id]))).json()
         in_use = await client.delete(f"/v1/media/{media_id}", headers=brand.headers)
         assert in_use.status_code == 409 and job["job_id"] in in_use.json()["job_ids"]
         assert (await client.delete(f"/v1/media/{media_id}", headers=other.headers)).status_code == 404
@@ -73,22 +73,22 @@ async def test_a_job_that_does_not_fit_a_platform_is_422_naming_target_and_limit
         too_many = await client.post(
             "/v1/jobs",
             headers=brand.headers,
-            json=job_body(media_ids=images, targets=[{"platform": "mastodon", "connection_id": str(uuid.uuid4())}]),
+            json=job_body(brand.sandbox, media_ids=images, targets=[{"platform": "mastodon", "connection_id": str(await brand.connect(svc, "mastodon"))}]),
         )
         too_long = await client.post(
             "/v1/jobs",
             headers=brand.headers,
             json=job_body(
                 targets=[
-                    {"platform": "sandbox", "connection_id": str(uuid.uuid4())},
-                    {"platform": "bluesky", "connection_id": str(uuid.uuid4()), "text": "🇩🇪" * 301},
+                    {"platform": "sandbox", "connection_id": str(brand.sandbox)},
+                    {"platform": "bluesky", "connection_id": str(await brand.connect(svc, "bluesky")), "text": "🇩🇪" * 301},
                 ]
             ),
         )
         emoji_fits = await client.post(
             "/v1/jobs",
             headers=brand.headers,
-            json=job_body(targets=[{"platform": "bluesky", "connection_id": str(uuid.uuid4()), "text": "🇩🇪" * 300}]),
+            json=job_body(brand.sandbox, targets=[{"platform": "bluesky", "connection_id": str(await brand.connect(svc, "bluesky")), "text": "🇩🇪" * 300}]),
         )
     assert too_many.status_code == 422
     error = next(e for e in too_many.json()["errors"] if e["code"] == "too_many_media")
@@ -108,7 +108,7 @@ async def test_an_attempt_carries_the_targets_media_in_order(svc, brand, infra):
         first, second = [(await _upload(client, brand, png(900 + i))).json() for i in range(2)]
         job = (
             await client.post(
-                "/v1/jobs", headers=brand.headers, json=job_body(media_ids=[second["media_id"], first["media_id"]])
+                "/v1/jobs", headers=brand.headers, json=job_body(brand.sandbox, media_ids=[second["media_id"], first["media_id"]])
             )
         ).json()
         await client.post(f"/v1/jobs/{job['job_id']}/publish-now", headers=brand.headers)

@@ -13,7 +13,7 @@ TOPIC = "aligned.publishing.events"
 
 
 async def _publish_now(client, brand, **overrides) -> dict:
-    job = (await client.post("/v1/jobs", headers=brand.headers, json=job_body(**overrides))).json()
+    job = (await client.post("/v1/jobs", headers=brand.headers, json=job_body(brand.sandbox, **overrides))).json()
     response = await client.post(f"/v1/jobs/{job['job_id']}/publish-now", headers=brand.headers)
     assert response.status_code == 200, response.text
     return job

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Literal
 
 from pydantic import AwareDatetime, Field
 
@@ -15,6 +16,9 @@ class _Decision(EventData):
     round: int = Field(ge=1)
     decided_by: str = Field(description="User id, or 'link:<link id>' for a review link")
     comment: str | None = None
+    content_hash: str | None = Field(
+        default=None, description="Hash of the exact content the round showed (publishing's job content_hash)"
+    )
 
 
 class Approved(_Decision):
@@ -37,3 +41,29 @@ class Escalated(EventData):
     level: int = Field(ge=1)
     notified: list[str] = Field(default_factory=list, description="Roles or addresses notified")
     pending_since: AwareDatetime
+
+
+PolicyMode = Literal["approval_required", "full_posting"]
+
+
+class PolicyChanged(EventData):
+    """A policy was created or replaced (PUT /v1/policies): its whole state, so a consumer's
+    projection is an upsert by policy_id."""
+
+    event_type_name = "approval.policy_changed"
+    policy_id: uuid.UUID
+    connection_id: uuid.UUID | None = Field(default=None, description="None: every connection of the brand")
+    user_id: str | None = Field(default=None, description="None: every author")
+    mode: PolicyMode
+    approver_roles: list[str] = Field(default_factory=list)
+    approver_users: list[str] = Field(default_factory=list)
+    waiver_roles: list[str] = Field(
+        default_factory=lambda: ["owner", "admin"], description="Roles that may waive approval of a job it covers"
+    )
+    changed_by: str
+
+
+class PolicyDeleted(EventData):
+    event_type_name = "approval.policy_deleted"
+    policy_id: uuid.UUID
+    deleted_by: str

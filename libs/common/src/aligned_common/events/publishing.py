@@ -14,6 +14,8 @@ class TargetRef(BaseModel):
     target_id: uuid.UUID
     platform: str
     connection_id: uuid.UUID
+    text: str | None = Field(default=None, description="What this account posts: its own variant or the job's text")
+    media_ids: list[uuid.UUID] = Field(default_factory=list, description="What this account posts, in order")
 
 
 class MediaRef(BaseModel):
@@ -32,6 +34,12 @@ class JobCreated(EventData):
     targets: list[TargetRef]
     scheduled_at: AwareDatetime | None = None
     round: int = Field(default=1, ge=1, description="Approval round: a resubmission opens a new one")
+    media_ids: list[uuid.UUID] = Field(default_factory=list)
+    content_hash: str | None = Field(
+        default=None, description="sha256 of what goes out (every target's text, media and account); "
+        "an approval counts only for this hash"
+    )
+    approval_reason: str | None = Field(default=None, description="Why approval is required (policy or author)")
 
 
 class JobUpdated(EventData):
@@ -40,6 +48,19 @@ class JobUpdated(EventData):
     status: str
     content: str
     scheduled_at: AwareDatetime | None = None
+    content_hash: str | None = None
+
+
+class ApprovalWaived(EventData):
+    """Someone the policy allows (owner/admin by default) let a job that needed approval go
+    out without it: for the audit trail. The waiver covers exactly this content_hash."""
+
+    event_type_name = "publishing.approval_waived"
+    job_id: uuid.UUID
+    waived_by: str
+    role: str
+    content_hash: str
+    reason: str = Field(description="Why approval was required before the waiver")
 
 
 class JobCancelled(EventData):

@@ -3,12 +3,14 @@ approving, waiting for a job, following the live event stream. All through the g
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import time
 import uuid
 from typing import Any
 
 from aligned_common.testing.gateway_client import (
-    BrandSetup, Gateway, LiveEvents, Member, add_member, connect_sandbox, create_brand, eventually,  # LiveEvents: for the tests
+    ApiError, BrandSetup, Gateway, LiveEvents, Member, add_member, connect_sandbox, create_brand, eventually,  # LiveEvents: for the tests
 )
 
 FINAL = ("published", "partially_published", "failed", "cancelled")
@@ -30,6 +32,26 @@ def in_seconds(seconds: float) -> str:
     return (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)).isoformat()
 
 
+def unknown_connection(error: ApiError) -> bool:
+    """Publishing does not know the connection (yet): one made moments ago reaches its
+    projection within seconds (ADR 0006)."""
+    errors = error.body.get("errors", []) if isinstance(error.body, dict) else []
+    return error.status == 422 and any(e.get("code") == "unknown_connection" for e in errors)
+
+
+async def create_job(owner: Gateway, body: dict[str, Any], *, timeout_s: float = 30) -> dict[str, Any]:
+    """POST /v1/jobs as a frontend does right after connecting an account: while publishing
+    answers "unknown connection" the account is still being announced, so try again shortly."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return await owner.post("/v1/jobs", body)
+        except ApiError as error:
+            if not unknown_connection(error) or time.monotonic() >= deadline:
+                raise
+        await asyncio.sleep(0.3)
+
+
 async def draft_and_submit(owner: Gateway, connection_id: str, *, text: str, requires_approval: bool,
                            due_in_s: float | None = None, max_retries: int | None = None) -> dict[str, Any]:
     """POST /v1/jobs then /submit: the job goes to approval, or straight to scheduled/ready."""
@@ -39,7 +61,7 @@ async def draft_and_submit(owner: Gateway, connection_id: str, *, text: str, req
         body["scheduled_at"] = in_seconds(due_in_s)
     if max_retries is not None:
         body["max_retries"] = max_retries
-    job = await owner.post("/v1/jobs", body)
+    job = await create_job(owner, body)
     return await owner.post(f"/v1/jobs/{job['job_id']}/submit")
 
 

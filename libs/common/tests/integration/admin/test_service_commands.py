@@ -28,9 +28,10 @@ async def test_redrive_releases_a_scheduled_job_now_as_the_brand_admin_and_show_
     tenant, brand = uuid.uuid4(), uuid.uuid4()
     headers = signed_headers(Identity(tenant, brand, "editor-1", "editor"))
     later = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    connection = await publishing_testing.known_connection(publishing, brand)
     async with httpx.AsyncClient(base_url=publishing.base_url) as client:
-        created = (await client.post("/v1/jobs", headers=headers,
-                                     json=publishing_testing.job_body(requires_approval=False, scheduled_at=later))).json()
+        created = (await client.post("/v1/jobs", headers=headers, json=publishing_testing.job_body(
+            connection, requires_approval=False, scheduled_at=later))).json()
     flags = ["--tenant", str(tenant), "--brand", str(brand), "--url", publishing.base_url, "--job", created["job_id"]]
 
     code, out = await admin("publishing", "show", *flags)

@@ -14,7 +14,7 @@ from aligned_approval.domain.policy import Mode, Policy
 Row = dict[str, Any]
 
 _ROUND_COLUMNS = """id, brand_id, tenant_id, job_id, round, status, author_id, content, targets, scheduled_at,
-    approver_roles, approver_users, note, opened_at, updated_at, decided_at, decided_by, decision_comment"""
+    approver_roles, approver_users, note, opened_at, updated_at, decided_at, decided_by, decision_comment, content_hash"""
 
 
 def _round(record: asyncpg.Record | None) -> Row | None:
@@ -29,12 +29,12 @@ async def insert_round(conn: asyncpg.Connection, **values: Any) -> Row | None:
     """The new round, or None when this (job, round) is already open (a redelivery or a race)."""
     record = await conn.fetchrow(
         f"""INSERT INTO post_approvals (id, brand_id, tenant_id, job_id, round, author_id, content, targets,
-                                        scheduled_at, approver_roles, approver_users)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11)
+                                        scheduled_at, approver_roles, approver_users, content_hash)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12)
             ON CONFLICT (brand_id, job_id, round) DO NOTHING RETURNING {_ROUND_COLUMNS}""",
         uuid.uuid4(), values["brand_id"], values["tenant_id"], values["job_id"], values["round"],
         values["author_id"], values["content"], orjson.dumps(values["targets"]).decode(),
-        values["scheduled_at"], values["approver_roles"], values["approver_users"],
+        values["scheduled_at"], values["approver_roles"], values["approver_users"], values.get("content_hash"),
     )
     return _round(record)
 
@@ -179,7 +179,8 @@ async def reviewer_emails(conn: asyncpg.Connection, brand_id: uuid.UUID, *, role
 
 
 # -- policies ------------------------------------------------------------------------------
-_POLICY_COLUMNS = "id, brand_id, connection_id, user_id, mode, approver_roles, approver_users, created_at, updated_at"
+_POLICY_COLUMNS = ("id, brand_id, connection_id, user_id, mode, approver_roles, approver_users, waiver_roles, "
+                   "created_at, updated_at")
 
 
 async def policies(conn: asyncpg.Connection, brand_id: uuid.UUID) -> list[Policy]:
@@ -198,14 +199,15 @@ async def list_policies(conn: asyncpg.Connection, brand_id: uuid.UUID) -> list[R
 
 async def upsert_policy(conn: asyncpg.Connection, brand_id: uuid.UUID, **values: Any) -> Row:
     record = await conn.fetchrow(
-        f"""INSERT INTO approval_policies (id, brand_id, connection_id, user_id, mode, approver_roles, approver_users)
-            VALUES ($1, $2, $3, $4, $5, $6, $7)
+        f"""INSERT INTO approval_policies (id, brand_id, connection_id, user_id, mode, approver_roles, approver_users,
+                                           waiver_roles)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
             ON CONFLICT (brand_id, coalesce(connection_id, '00000000-0000-0000-0000-000000000000'::uuid), coalesce(user_id, ''))
             DO UPDATE SET mode = excluded.mode, approver_roles = excluded.approver_roles,
-                          approver_users = excluded.approver_users, updated_at = now()
+                          approver_users = excluded.approver_users, waiver_roles = excluded.waiver_roles, updated_at = now()
             RETURNING {_POLICY_COLUMNS}""",
         uuid.uuid4(), brand_id, values["connection_id"], values["user_id"], values["mode"],
-        values["approver_roles"], values["approver_users"],
+        values["approver_roles"], values["approver_users"], values.get("waiver_roles") or ["owner", "admin"],
     )
     return dict(record)
 

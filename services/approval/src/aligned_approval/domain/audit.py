@@ -16,11 +16,15 @@ _ACTOR_FIELDS: dict[str, str] = {
     "approval.rejected": "decided_by",
     "approval.changes_requested": "decided_by",
     "analytics.plan_accepted": "accepted_by",
+    "publishing.approval_waived": "waived_by",
+    "approval.policy_changed": "changed_by",
+    "approval.policy_deleted": "deleted_by",
 }
 
 # The first of these ids in the data names the entity, in this order of preference.
 _ENTITY_FIELDS: tuple[tuple[str, str], ...] = (
     ("approval_id", "approval"),
+    ("policy_id", "policy"),
     ("job_id", "job"),
     ("webhook_event_id", "webhook_event"),
     ("endpoint_id", "webhook_endpoint"),

@@ -61,6 +61,10 @@ class PolicyIn(BaseModel):
     mode: Mode = Mode.APPROVAL_REQUIRED
     approver_roles: list[ApproverRole] = Field(default_factory=lambda: ["approver", "client"])
     approver_users: list[str] = Field(default_factory=list)
+    waiver_roles: list[Literal["owner", "admin", "editor"]] = Field(
+        default_factory=lambda: ["owner", "admin"],
+        description="Who may let a job this policy covers go out without approval (recorded as a waiver)",
+    )
 
 
 class PreferencesPatch(BaseModel):

@@ -47,7 +47,8 @@ async def apply_decision(uow: UnitOfWork, round_: dict[str, Any], decision: Deci
     if decided is None:  # only reachable without the row lock; kept so the rule holds regardless
         raise locked(round_)
     event = EVENT_FOR[decision](
-        approval_id=decided["id"], job_id=decided["job_id"], round=decided["round"], decided_by=decided_by, comment=comment
+        approval_id=decided["id"], job_id=decided["job_id"], round=decided["round"], decided_by=decided_by, comment=comment,
+        content_hash=decided["content_hash"],  # publishing opens the gate only for this exact content
     )
     await uow.emit(event, brand_id=decided["brand_id"], tenant_id=decided["tenant_id"], subject=str(decided["id"]))
     await escalations.resolve_fired(uow.conn, decided["id"], decided["status"])

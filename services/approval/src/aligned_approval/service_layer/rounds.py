@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 async def open_round(
     uow: UnitOfWork, envelope: EventEnvelope, *, job_id: uuid.UUID, round_no: int, author_id: str, content: str,
-    targets: list[dict[str, Any]], scheduled_at: datetime | None, base_url: str,
+    targets: list[dict[str, Any]], scheduled_at: datetime | None, base_url: str, content_hash: str | None = None,
 ) -> dict | None:
     """Opens round `round_no` of a job (once), supersedes older pending rounds, mails reviewers."""
     policies = await approvals.policies(uow.conn, envelope.brand_id)
@@ -29,7 +29,7 @@ async def open_round(
     round_ = await approvals.insert_round(
         uow.conn, brand_id=envelope.brand_id, tenant_id=envelope.tenant_id, job_id=job_id, round=round_no,
         author_id=author_id, content=content, targets=targets, scheduled_at=scheduled_at,
-        approver_roles=roles, approver_users=users,
+        approver_roles=roles, approver_users=users, content_hash=content_hash,
     )
     if round_ is None:
         return None  # this round is open already
@@ -44,6 +44,7 @@ async def on_job_created(uow: UnitOfWork, envelope: EventEnvelope, data: JobCrea
     await open_round(
         uow, envelope, job_id=data.job_id, round_no=data.round, author_id=data.author_id, content=data.content,
         targets=[t.model_dump(mode="json") for t in data.targets], scheduled_at=data.scheduled_at, base_url=base_url,
+        content_hash=data.content_hash,  # the round shows every target's own text and media; a decision covers this
     )
 
 

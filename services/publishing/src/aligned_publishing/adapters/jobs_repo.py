@@ -184,10 +184,12 @@ async def record_attempt(
     )
 
 
-async def media_infos(conn: asyncpg.Connection, media_ids: Sequence[uuid.UUID]) -> list[Record]:
+async def media_infos(conn: asyncpg.Connection, brand_id: uuid.UUID, media_ids: Sequence[uuid.UUID]) -> list[Record]:
+    """The brand's assets among these ids: another brand's id is not found (RLS, and the filter)."""
     if not media_ids:
         return []
     return await conn.fetch(
-        "SELECT media_id, mime_type, size_bytes, duration_s FROM media_assets WHERE media_id = ANY($1)",
+        "SELECT media_id, mime_type, size_bytes, duration_s FROM media_assets WHERE brand_id = $1 AND media_id = ANY($2)",
+        brand_id,
         list(set(media_ids)),
     )

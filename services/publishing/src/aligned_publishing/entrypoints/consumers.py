@@ -1,9 +1,11 @@
-"""Events in: approval decisions and connections' answers. Each handler only translates."""
+"""Events in: approval decisions and policies, connections' answers and connection states.
+Each handler only translates."""
 
 from __future__ import annotations
 
-from aligned_common.events.approval import Approved, ChangesRequested, Rejected
+from aligned_common.events.approval import Approved, ChangesRequested, PolicyChanged, PolicyDeleted, Rejected
 from aligned_common.events.connections import (
+    Connected,
     ConnectionExpired,
     ConnectionRestored,
     ConnectionRevoked,
@@ -31,6 +33,18 @@ def build_router(deps: Deps, service: str = "publishing") -> EventRouter:
     @events.on(ChangesRequested)
     async def on_changes_requested(uow, envelope, data):
         await approvals.on_sent_back(uow, deps, data)
+
+    @events.on(PolicyChanged)
+    async def on_policy_changed(uow, envelope, data):
+        await approvals.on_policy_changed(uow, deps, envelope, data)
+
+    @events.on(PolicyDeleted)
+    async def on_policy_deleted(uow, envelope, data):
+        await approvals.on_policy_deleted(uow, deps, envelope, data)
+
+    @events.on(Connected)
+    async def on_connected(uow, envelope, data):
+        await holds.on_connected(uow, deps, envelope, data)
 
     @events.on(PostPublished)
     async def on_post_published(uow, envelope, data):

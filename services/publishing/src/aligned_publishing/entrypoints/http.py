@@ -43,8 +43,8 @@ async def create_job(body: CreateJob, identity: Who, deps: Service) -> JobOut:
 @router.patch("/jobs/{job_id}", response_model=JobOut)
 async def edit_job(job_id: uuid.UUID, body: EditJob, identity: Who, deps: Service) -> JobOut:
     require_role(identity, *WRITERS)
-    await jobs.edit_job(deps, identity, job_id, body)
-    return await _job(deps, identity, job_id)
+    note = await jobs.edit_job(deps, identity, job_id, body)
+    return (await _job(deps, identity, job_id)).model_copy(update={"approval_note": note})
 
 
 @router.post("/jobs/{job_id}/submit", response_model=JobOut)

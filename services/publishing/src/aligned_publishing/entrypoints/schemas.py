@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
+from aligned_publishing.domain.gate import approved_for_current
+
 
 class TargetOut(BaseModel):
     target_id: uuid.UUID
@@ -51,9 +53,14 @@ class JobOut(BaseModel):
     scheduled_at: datetime | None
     time_zone: str | None
     scheduled_local: str | None  # scheduled_at as wall-clock time in time_zone
-    requires_approval: bool
+    requires_approval: bool  # the author asked for approval
+    approval_required: bool  # the gate: the author asked, or a policy says so
+    approval_reason: str | None  # why, naming the policy
+    content_hash: str | None  # of what goes out; an approval covers one hash
     approval_round: int
-    approved: bool
+    approved: bool  # approved (or waived) for exactly the current content
+    approval_waived_by: str | None
+    approval_waived_at: datetime | None
     retry_count: int
     max_retries: int
     last_error: str | None
@@ -63,6 +70,7 @@ class JobOut(BaseModel):
     deleted_at: datetime | None
     targets: list[TargetOut]
     attempts: list[AttemptOut] | None = None
+    approval_note: str | None = None  # on an edit: what was not applied and why
 
 
 class JobPage(BaseModel):
@@ -120,6 +128,11 @@ def job_out(job, targets, logs=None) -> JobOut:
                 "scheduled_at",
                 "time_zone",
                 "requires_approval",
+                "approval_required",
+                "approval_reason",
+                "content_hash",
+                "approval_waived_by",
+                "approval_waived_at",
                 "approval_round",
                 "retry_count",
                 "max_retries",
@@ -133,7 +146,7 @@ def job_out(job, targets, logs=None) -> JobOut:
         tags=list(job["tags"]),
         media_ids=list(job["media_ids"]),
         scheduled_local=local,
-        approved=job["approved_round"] is not None and job["approved_round"] == job["approval_round"],
+        approved=approved_for_current(job["approved_hash"], job["content_hash"]),
         targets=[target_out(t) for t in targets],
         attempts=[AttemptOut(**{k: log[k] for k in AttemptOut.model_fields}) for log in logs]
         if logs is not None

@@ -10,6 +10,11 @@ integration tests parse every event they read with EventEnvelope and AttemptRequ
 The same claim re-requests a target that has been `publishing` longer than the timeout (its
 next_attempt_at was set to requested_at + timeout): same attempt, same idempotency key, so
 connections answers from its record instead of posting twice.
+
+The claim also re-checks the approval gate (`approval_required` means `approved_hash` equals
+`content_hash`): every command keeps a gated job's targets waiting, so this never skips a
+row in practice; it is the last line that makes "nothing unapproved goes out" hold even if a
+command got it wrong (ADR 0006).
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ WITH due AS (
            coalesce(t.media_variant, j.media_ids) AS media_ids
       FROM publishing_targets t JOIN publishing_jobs j ON j.job_id = t.job_id
      WHERE t.status IN ('scheduled', 'publishing') AND t.next_attempt_at <= $1
+       -- The gate, once more at the last moment: approval needed means approved for exactly this content.
+       AND (NOT j.approval_required OR j.approved_hash = j.content_hash)
      ORDER BY t.next_attempt_at
      LIMIT $2
        FOR UPDATE OF t, j SKIP LOCKED

@@ -15,6 +15,7 @@ from aligned_common.db import UnitOfWork
 from aligned_common.events.publishing import TargetMissed
 
 from aligned_publishing.adapters import jobs_repo as repo
+from aligned_publishing.adapters import projections
 from aligned_publishing.domain.status import TargetStatus
 from aligned_publishing.service_layer.deps import Deps
 from aligned_publishing.service_layer.finishing import finish_if_done
@@ -58,7 +59,29 @@ async def hold_connection(
         await finish_if_done(uow, job, now)
 
 
+# The projection of connections that jobs may name (domain/references.py).
+_STATUS_OF = {
+    "connections.connected": "active",
+    "connections.connection_restored": "active",
+    "connections.connection_expired": "expired",
+    "connections.connection_revoked": "revoked",
+    "connections.disconnected": "disconnected",
+}
+
+
+async def _project(uow: UnitOfWork, envelope, data) -> None:
+    await projections.put_connection(
+        uow.conn, envelope.brand_id, data.connection_id, data.platform, _STATUS_OF[data.event_type()], envelope.time
+    )
+
+
+async def on_connected(uow: UnitOfWork, deps: Deps, envelope, data) -> None:
+    """A new (or re-made) connection: jobs may name it from now on."""
+    await _project(uow, envelope, data)
+
+
 async def on_connection_broken(uow: UnitOfWork, deps: Deps, envelope, data) -> None:
+    await _project(uow, envelope, data)
     reason = data.event_type().split(".", 1)[1]  # connection_expired / connection_revoked / disconnected
     detail = getattr(data, "reason", None)
     await hold_connection(
@@ -67,6 +90,7 @@ async def on_connection_broken(uow: UnitOfWork, deps: Deps, envelope, data) -> N
 
 
 async def on_connection_restored(uow: UnitOfWork, deps: Deps, envelope, data) -> None:
+    await _project(uow, envelope, data)
     now = deps.clock.now()
     grace = timedelta(seconds=deps.settings.hold_grace_s)
     await uow.conn.execute("DELETE FROM connection_holds WHERE connection_id = $1", data.connection_id)

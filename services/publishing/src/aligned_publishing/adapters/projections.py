@@ -1,0 +1,98 @@
+"""SQL for publishing's own copies of other services' facts: approval policies and connections.
+
+Both are written only by event handlers (inside the inbox transaction, so a redelivery changes
+nothing) and read by the job commands, which therefore never call another service.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+import asyncpg
+
+from aligned_publishing.domain.gate import PolicyView
+
+Record = asyncpg.Record
+
+
+# -- policies ------------------------------------------------------------------------------
+async def lock_brand_gate(conn: asyncpg.Connection, brand_id: uuid.UUID, *, exclusive: bool) -> None:
+    """Orders a policy change against the job commands of its brand. A command (shared) reads
+    the policies and writes its job; the policy consumer (exclusive) writes the policy and
+    re-assesses the brand's jobs. Without it, under READ COMMITTED, a job created while a
+    policy commits could see neither the other (write skew). Taken first in the transaction,
+    before any job row lock, so it never joins a deadlock with them."""
+    fn = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    await conn.execute(f"SELECT {fn}(hashtextextended('publishing.gate:' || $1::uuid::text, 0))", brand_id)
+
+
+async def brand_policies(conn: asyncpg.Connection, brand_id: uuid.UUID) -> list[PolicyView]:
+    rows = await conn.fetch(
+        "SELECT policy_id, mode, connection_id, user_id, waiver_roles FROM approval_policies WHERE brand_id = $1",
+        brand_id,
+    )
+    return [
+        PolicyView(r["policy_id"], r["mode"], r["connection_id"], r["user_id"], tuple(r["waiver_roles"])) for r in rows
+    ]
+
+
+async def put_policy(
+    conn: asyncpg.Connection,
+    brand_id: uuid.UUID,
+    policy_id: uuid.UUID,
+    *,
+    connection_id: uuid.UUID | None,
+    user_id: str | None,
+    mode: str,
+    waiver_roles: Sequence[str],
+    at: datetime,
+) -> None:
+    await conn.execute(
+        """INSERT INTO approval_policies (policy_id, brand_id, connection_id, user_id, mode, waiver_roles, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (policy_id) DO UPDATE SET connection_id = excluded.connection_id, user_id = excluded.user_id,
+               mode = excluded.mode, waiver_roles = excluded.waiver_roles, updated_at = excluded.updated_at""",
+        policy_id,
+        brand_id,
+        connection_id,
+        user_id,
+        mode,
+        list(waiver_roles),
+        at,
+    )
+
+
+async def delete_policy(conn: asyncpg.Connection, brand_id: uuid.UUID, policy_id: uuid.UUID) -> None:
+    await conn.execute("DELETE FROM approval_policies WHERE brand_id = $1 AND policy_id = $2", brand_id, policy_id)
+
+
+# -- connections ---------------------------------------------------------------------------
+async def put_connection(
+    conn: asyncpg.Connection, brand_id: uuid.UUID, connection_id: uuid.UUID, platform: str, status: str, at: datetime
+) -> None:
+    await conn.execute(
+        """INSERT INTO known_connections (connection_id, brand_id, platform, status, updated_at)
+           VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (connection_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at""",
+        connection_id,
+        brand_id,
+        platform.lower(),
+        status,
+        at,
+    )
+
+
+async def connections_of(
+    conn: asyncpg.Connection, brand_id: uuid.UUID, connection_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Record]:
+    """The brand's known connections among these ids (another brand's are simply not found)."""
+    if not connection_ids:
+        return {}
+    rows = await conn.fetch(
+        "SELECT * FROM known_connections WHERE brand_id = $1 AND connection_id = ANY($2)",
+        brand_id,
+        list(set(connection_ids)),
+    )
+    return {r["connection_id"]: r for r in rows}
