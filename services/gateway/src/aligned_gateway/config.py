@@ -43,6 +43,12 @@ class Settings(ServiceSettings):
     read_cache_ttl_s: float = 10.0
     openapi_refresh_s: float = 60.0
 
+    # -- request bodies: the most a route class takes, counted while the body streams in
+    # (a larger one is refused with 413 before authentication, and no service sees it).
+    # Media uploads are their own class until media moves to presigned object-store uploads.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1)
+    max_media_body_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
+
     # -- rate limits: token buckets per brand and per user (requests per second, burst)
     rate_limits_enabled: bool = True
     brand_rate_per_s: float = 50.0
@@ -73,6 +79,9 @@ class Settings(ServiceSettings):
                 "or a retry could run beside a request that is still going"
             )
         return self
+
+    def body_limit(self, body_class: str) -> int:
+        return self.max_media_body_bytes if body_class == "media" else self.max_body_bytes
 
     def service_urls(self) -> dict[str, str]:
         return {
