@@ -19,17 +19,14 @@ class HeaderProblem(Problem):
         self.headers = headers
 
 
-class BodyTooLarge(HTTPException):
-    """Raised while the body streams in. An HTTPException, so that FastAPI's own body parsing
-    passes it on instead of turning it into a 400."""
-
+class BodyTooLarge(Problem):
     def __init__(self, limit: int) -> None:
-        super().__init__(413, detail=f"the request body is larger than this route's limit of {limit} bytes")
-        self.limit = limit
+        super().__init__(413, "Request body too large",
+                         detail=f"the request body is larger than this route's limit of {limit} bytes", limit=limit)
 
 
 def http_problem(exc: HTTPException) -> Problem:
-    """Starlette's HTTPException (404 no route, 405 with its Allow header, 413) as a Problem."""
+    """Starlette's HTTPException (404 no route, 405 with its Allow header) as a Problem."""
     try:
         phrase = HTTPStatus(exc.status_code).phrase
     except ValueError:

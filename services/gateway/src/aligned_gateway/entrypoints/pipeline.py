@@ -82,8 +82,8 @@ class GatewayPipeline:
         try:
             _normalise_path(scope)
             instance = scope["path"]
-            receive = _bounded_body(scope, receive)
-            await self._handle(scope, receive, send, state, extra_headers)
+            body = await _read_body(_bounded_body(scope, receive))
+            await self._handle(scope, _replaying(body, receive), send, state, extra_headers, body)
         except (Problem, HTTPException) as error:
             if started:
                 raise
@@ -103,7 +103,7 @@ class GatewayPipeline:
             response.headers.setdefault(name, value)
         await response(scope, receive, send)
 
-    async def _handle(self, scope, receive, send, state, extra_headers) -> None:
+    async def _handle(self, scope, receive, send, state, extra_headers, body: bytes) -> None:
         deps = scope["app"].state.ctx.deps
         method, path = scope["method"], scope["path"]
         level = _auth_level(method, path)
@@ -119,7 +119,7 @@ class GatewayPipeline:
         key = _header(scope, b"idempotency-key")
         if method == "POST" and key is not None and level != "none":
             brand_id = identity.brand_id if identity else NO_BRAND
-            await self._idempotent(scope, receive, send, deps, brand_id, state["claims"].subject, key)
+            await self._idempotent(scope, receive, send, deps, brand_id, state["claims"].subject, key, body)
             return
         await self.app(scope, receive, send)
 
@@ -133,8 +133,7 @@ class GatewayPipeline:
             raise rate_limits.too_many(verdict)
         extra_headers.extend((k.lower().encode(), v.encode()) for k, v in verdict.headers().items())
 
-    async def _idempotent(self, scope, receive, send, deps, brand_id, user_id, key) -> None:
-        body = await _read_body(receive)
+    async def _idempotent(self, scope, receive, send, deps, brand_id, user_id, key, body: bytes) -> None:
         query = scope.get("query_string", b"").decode()
         target = scope["path"] + (f"?{query}" if query else "")
         outcome = await idempotency.begin(
@@ -149,7 +148,7 @@ class GatewayPipeline:
         captured = _Capture()
         stored = None
         try:
-            await self.app(scope, _replaying(body), captured.send)
+            await self.app(scope, receive, captured.send)
             stored = captured.result()
         finally:
             # Nothing reached a service (refused connection): the key is free for a retry. Any
@@ -173,8 +172,9 @@ def _normalise_path(scope: Scope) -> None:
 
 
 def _bounded_body(scope: Scope, receive: Receive) -> Receive:
-    """Counts the body's bytes as they arrive and refuses it (413) once past the route class's
-    limit, before anything else reads it: no authentication, no upstream, no buffering."""
+    """Counts the body's bytes as they arrive and refuses it (413) as soon as it passes the
+    route class's limit (or declares a larger Content-Length), before authentication and
+    before any route or service sees a byte of it; at most the limit is ever held."""
     route = routes.match(scope["path"])
     limit = scope["app"].state.ctx.deps["settings"].body_limit(route.body if route else "json")
     declared = _header(scope, b"content-length")
@@ -205,17 +205,18 @@ async def _read_body(receive: Receive) -> bytes:
             return b"".join(chunks)
 
 
-def _replaying(body: bytes) -> Receive:
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """The body read here, then the client's own messages (a stream waits for its disconnect)."""
     sent = False
 
-    async def receive() -> Message:
+    async def replay() -> Message:
         nonlocal sent
         if not sent:
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
-        return {"type": "http.disconnect"}
+        return await receive()
 
-    return receive
+    return replay
 
 
 def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
