@@ -104,6 +104,25 @@ def _committing_upstream(records: list[dict], *, sleep_s: float = 0.0, status: i
     return app
 
 
+async def test_a_service_crash_reaches_the_client_as_problem_json(infra, topics, scratch_schema, stubs):
+    crashing = FastAPI()
+
+    @crashing.get("/v1/jobs")
+    async def crash() -> None:
+        raise RuntimeError("a bug in the service")
+
+    upstream = await start_app(crashing)
+    try:
+        async with running_gateway(scratch_schema, **{**stubs.urls(), "publishing_url": upstream.base_url}) as gateway:
+            async with gateway.client() as client:
+                owner = await new_brand(client)
+                answer = await client.get("/v1/jobs", headers={**owner.headers, "X-Request-Id": "svc-crash"})
+    finally:
+        await upstream.stop()
+    assert answer.status_code == 500 and answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["request_id"] == "svc-crash" and "publishing" in answer.json()["detail"]
+
+
 @pytest.mark.parametrize("failure", ["timeout", "server_error"])
 async def test_a_retry_after_an_upstream_failure_never_makes_a_second_job(infra, topics, scratch_schema, stubs,
                                                                          failure):

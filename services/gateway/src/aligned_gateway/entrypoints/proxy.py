@@ -16,6 +16,11 @@ router = APIRouter(include_in_schema=False)
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 
 
+def _is_json(headers: list[tuple[str, str]]) -> bool:
+    content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
+    return content_type.split(";")[0].strip().lower() in ("application/problem+json", "application/json")
+
+
 @router.api_route("/v1/{rest:path}", methods=METHODS)
 @router.api_route("/webhooks/{rest:path}", methods=METHODS)
 @router.api_route("/review/{rest:path}", methods=METHODS)
@@ -44,6 +49,11 @@ async def forward(request: Request, rest: str) -> Response:
             status = 504 if exc.reason == "timed out" else 502
         raise Problem(status, "Service unavailable", detail=f"the {exc.service} service {exc.reason}",
                       retry_after=1) from None
+    if answer.status >= 400 and not _is_json(answer.headers):
+        # A service's error that is not problem+json (a crash answered by its server's fallback,
+        # `text/plain`): the client still gets a problem, with the status and the request id.
+        raise Problem(answer.status, "Service error" if answer.status >= 500 else "Request refused",
+                      detail=f"the {route.service} service answered {answer.status}")
     response = Response(content=answer.body, status_code=answer.status)
     for name, value in answer.headers:
         response.headers.append(name, value)
