@@ -36,7 +36,7 @@ TRAVERSALS = {
     "double-encoded slash": lambda p, t: f"{p}/..%252f{t}",
 }
 INTERNAL = ("metrics", "docs", "openapi.json", "redoc", "healthz", "readyz")
-PUBLIC_PREFIXES = ("/review", "/review/x", "/webhooks", "/webhooks/sandbox", "/v1", "/v1/jobs", "/v1/approvals/x")
+PUBLIC_PREFIXES = ("/review", "/review/x", "/unsubscribe", "/unsubscribe/x", "/webhooks", "/webhooks/sandbox", "/v1", "/v1/jobs", "/v1/approvals/x")
 _PARAM = re.compile(r"\{[^}]+\}")
 
 

@@ -47,6 +47,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/v1/client-settings", "approval", write=P.APPROVAL_MANAGE),
     Route("/v1/audit-logs", "approval", write=P.AUDIT_READ, read=P.AUDIT_READ),
     Route("/review", "approval", write=None, read=None, public=True),
+    Route("/unsubscribe", "approval", write=None, read=None, public=True),  # the signed link in a mail
     # publishing
     Route("/v1/jobs", "publishing", write=P.CONTENT_WRITE),
     Route("/v1/media-quota", "publishing", write=P.CONTENT_WRITE),

@@ -24,6 +24,7 @@ def _is_json(headers: list[tuple[str, str]]) -> bool:
 @router.api_route("/v1/{rest:path}", methods=METHODS)
 @router.api_route("/webhooks/{rest:path}", methods=METHODS)
 @router.api_route("/review/{rest:path}", methods=METHODS)
+@router.api_route("/unsubscribe/{rest:path}", methods=METHODS)
 async def forward(request: Request, rest: str) -> Response:
     route = routes.match(request.url.path)
     if route is None:
