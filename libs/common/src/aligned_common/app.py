@@ -30,7 +30,7 @@ from aligned_common.inbox import ConsumerSettings, EventRouter, InboxConsumer
 from aligned_common.outbox import OutboxRelay
 from aligned_common.problems import install_problem_handlers, problem_response
 from aligned_common.settings import ServiceSettings
-from aligned_common.telemetry import context_from_traceparent, setup_logging, setup_tracing, tracer
+from aligned_common.telemetry import context_from_traceparent, redact_target, setup_logging, setup_tracing, tracer
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ class _TraceMiddleware(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next):
         parent = context_from_traceparent(request.headers.get("traceparent"))
         with tracer().start_as_current_span(
-            f"{request.method} {request.url.path}", context=parent, kind=trace.SpanKind.SERVER
+            f"{request.method} {redact_target(request.url.path)}", context=parent, kind=trace.SpanKind.SERVER
         ) as span:
             response = await call_next(request)
             span.set_attribute("http.response.status_code", response.status_code)

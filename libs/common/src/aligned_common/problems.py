@@ -50,4 +50,6 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem_response(exc.status_code, str(exc.detail), instance=request.url.path)
+        response = problem_response(exc.status_code, str(exc.detail), instance=request.url.path)
+        response.headers.update(exc.headers or {})  # a 405 keeps its Allow
+        return response

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -92,11 +93,44 @@ class JsonLogFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+# Paths whose segment after the prefix is a bearer credential (signed review and unsubscribe links).
+_LINK_TOKEN = re.compile(r"^(/(?:review|unsubscribe)/)[^/?]+", re.IGNORECASE)
+REDACTED = "[redacted]"
+
+
+def redact_target(target: str) -> str:
+    """A request target fit for a log line: link tokens in the path and every query value
+    (?access_token=, OAuth codes and states, ...) replaced, the parameter names kept."""
+    path, sep, query = target.partition("?")
+    path = _LINK_TOKEN.sub(rf"\g<1>{REDACTED}", path)
+    if not sep:
+        return path
+    names = [part.split("=", 1)[0] for part in query.split("&") if part]
+    return f"{path}?" + "&".join(f"{name}={REDACTED}" for name in names)
+
+
+class AccessLogRedaction(logging.Filter):
+    """uvicorn's access log line carries the path with its query string (its third argument)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], redact_target(args[2]), *args[3:])
+        return True
+
+
+def redact_access_log() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, AccessLogRedaction) for f in access.filters):
+        access.addFilter(AccessLogRedaction())
+
+
 def setup_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonLogFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    redact_access_log()
     # aiokafka logs every reconnect attempt at ERROR during a broker outage; warnings are enough.
     logging.getLogger("aiokafka").setLevel(logging.WARNING)

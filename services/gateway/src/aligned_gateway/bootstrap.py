@@ -18,7 +18,7 @@ from aligned_gateway.adapters import event_feed, idempotency_repo
 from aligned_gateway.adapters.jwt_verifier import JwksKeys, TokenVerifier
 from aligned_gateway.adapters.upstream import Upstreams
 from aligned_gateway.config import Settings
-from aligned_gateway.entrypoints import events_stream, http, proxy
+from aligned_gateway.entrypoints import errors, events_stream, http, proxy
 from aligned_gateway.entrypoints.pipeline import GatewayPipeline
 from aligned_gateway.service_layer.admin import Admin
 from aligned_gateway.service_layer.aggregates import Fanout
@@ -106,6 +106,7 @@ def create_gateway_app(definition: ServiceDefinition) -> FastAPI:
     # drop them so the merged document (entrypoints/http.py) is the one served.
     app.router.routes = [r for r in app.router.routes
                          if isinstance(r, APIRoute) or getattr(r, "path", None) not in FASTAPI_DOC_PATHS]
+    errors.install(app)
     app.add_middleware(GatewayPipeline)
     app.add_middleware(
         CORSMiddleware, allow_origins=definition.settings.cors_origins, allow_credentials=True,

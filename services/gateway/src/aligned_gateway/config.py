@@ -43,6 +43,12 @@ class Settings(ServiceSettings):
     read_cache_ttl_s: float = 10.0
     openapi_refresh_s: float = 60.0
 
+    # -- request bodies: the most a route class takes, counted while the body streams in
+    # (a larger one is refused with 413 before authentication, and no service sees it).
+    # Media uploads are their own class until media moves to presigned object-store uploads.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1)
+    max_media_body_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
+
     # -- rate limits: token buckets per brand and per user (requests per second, burst)
     rate_limits_enabled: bool = True
     brand_rate_per_s: float = 50.0
@@ -57,6 +63,11 @@ class Settings(ServiceSettings):
     live_events_enabled: bool = True
     live_buffer_per_brand: int = 1000
     live_retention_s: float = 3600.0
+    # Open streams per replica: a user's and a brand's at most (429 beyond); and how often an
+    # open stream re-checks its caller's membership, role and token expiry (ends when gone).
+    live_max_streams_per_user: int = Field(default=5, ge=1)
+    live_max_streams_per_brand: int = Field(default=200, ge=1)
+    live_recheck_s: float = Field(default=2.0, gt=0)
 
     # -- idempotency records are kept this long
     idempotency_ttl_s: int = 24 * 3600
@@ -73,6 +84,9 @@ class Settings(ServiceSettings):
                 "or a retry could run beside a request that is still going"
             )
         return self
+
+    def body_limit(self, body_class: str) -> int:
+        return self.max_media_body_bytes if body_class == "media" else self.max_body_bytes
 
     def service_urls(self) -> dict[str, str]:
         return {

@@ -249,3 +249,53 @@ async def add_member(client: httpx.AsyncClient, owner: Member, role: str) -> Mem
     assert accepted.status_code == 201, accepted.text
     member.member_id = uuid.UUID(accepted.json()["member_id"])
     return member
+
+
+@dataclass
+class RawAnswer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self):
+        import orjson
+
+        return orjson.loads(self.body)
+
+
+async def raw_request(base_url: str, method: str, target: str | bytes, headers: dict[str, str] | None = None,
+                      body: bytes = b"", timeout_s: float = 30) -> RawAnswer:
+    """One HTTP/1.1 request with the target exactly as given: httpx (like a browser) removes
+    dot segments and re-encodes before sending, which would hide what a hostile client sends."""
+    import h11
+
+    url = httpx.URL(base_url)
+    raw_target = target.encode("latin-1") if isinstance(target, str) else target
+    all_headers = [("Host", f"{url.host}:{url.port}"), ("Connection", "close"),
+                   *((headers or {}).items()), ("Content-Length", str(len(body)))]
+    conn = h11.Connection(h11.CLIENT)
+    reader, writer = await asyncio.wait_for(asyncio.open_connection(url.host, url.port), timeout_s)
+    try:
+        # h11 validates targets; write the request line ourselves so any bytes go out as given.
+        head = conn.send(h11.Request(method=method, target="/", headers=all_headers))
+        head = head.replace(b" / HTTP/1.1", b" " + raw_target + b" HTTP/1.1", 1)
+        writer.write(head + body)
+        await writer.drain()
+        status, response_headers, chunks = 0, {}, []
+        while True:
+            event = conn.next_event()
+            if event is h11.NEED_DATA:
+                conn.receive_data(await asyncio.wait_for(reader.read(65536), timeout_s))
+                continue
+            if isinstance(event, h11.Response):
+                status = event.status_code
+                response_headers = {k.decode().lower(): v.decode("latin-1") for k, v in event.headers}
+            elif isinstance(event, h11.Data):
+                chunks.append(bytes(event.data))
+            elif isinstance(event, (h11.EndOfMessage, h11.ConnectionClosed)):
+                break
+        return RawAnswer(status, response_headers, b"".join(chunks))
+    finally:
+        writer.close()
+        with contextlib.suppress(Exception):
+            await writer.wait_closed()

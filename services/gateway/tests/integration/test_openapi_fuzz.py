@@ -24,6 +24,11 @@ async def test_openapi_merges_the_services_paths(gateway, stubs):
                      "/v1/dashboard", "/v1/posts/{job_id}", "/v1/members", "/v1/events/stream"):
             assert path in doc["paths"], path
         assert doc["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+        # The problems the gateway itself answers are listed on every operation.
+        create = doc["paths"]["/v1/jobs"]["post"]["responses"]
+        assert {"400", "401", "403", "413", "429", "503"} <= set(create)
+        assert create["413"]["content"]["application/problem+json"]["schema"]["$ref"].endswith("/GatewayProblem")
+        assert "413" not in doc["paths"]["/v1/jobs"]["get"]["responses"]
         assert (await client.get("/docs")).status_code == 200
         # A service that is down contributes nothing new, and the document still answers.
         await stubs.running["webhooks"].stop()

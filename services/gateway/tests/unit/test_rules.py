@@ -24,6 +24,7 @@ def test_route_table_sends_paths_to_their_owner():
     assert routes.match("/v1/analytics/summary").service == "analytics"
     assert routes.match("/v1/connections/x/refresh").service == "connections"
     assert routes.match("/webhooks/sandbox").public
+    assert routes.match("/unsubscribe/some-token").public and routes.match("/unsubscribe/t").service == "approval"
     assert routes.match("/v1/jobsx") is None
     assert routes.match("/v1/unknown") is None
 

@@ -18,7 +18,7 @@ async def reserve(
         """INSERT INTO idempotency_keys AS k (brand_id, user_id, key, method, path, body_hash)
            VALUES ($1, $2, $3, $4, $5, $6)
            ON CONFLICT (brand_id, user_id, key) DO UPDATE SET created_at = now()
-            WHERE k.status IS NULL AND k.body_hash = excluded.body_hash
+            WHERE k.status IS NULL AND NOT k.outcome_unknown AND k.body_hash = excluded.body_hash
               AND k.created_at < now() - make_interval(secs => $7)
            RETURNING key""",
         brand_id, user_id, key, method, path, body_hash, abandoned_after_s,
@@ -36,6 +36,14 @@ async def complete(conn, brand_id, user_id, key, status: int, headers: dict[str,
         """UPDATE idempotency_keys SET status = $4, headers = $5::jsonb, body = $6
             WHERE brand_id = $1 AND user_id = $2 AND key = $3""",
         brand_id, user_id, key, status, orjson.dumps(headers).decode(), body,
+    )
+
+
+async def mark_unknown(conn, brand_id, user_id, key) -> None:
+    await conn.execute(
+        """UPDATE idempotency_keys SET outcome_unknown = true
+            WHERE brand_id = $1 AND user_id = $2 AND key = $3 AND status IS NULL""",
+        brand_id, user_id, key,
     )
 
 

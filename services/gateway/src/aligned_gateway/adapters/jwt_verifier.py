@@ -130,6 +130,7 @@ def claims_of(payload: dict) -> Claims:
             brand_ids=tuple(uuid.UUID(str(b)) for b in brands),
             role=payload.get("role"),
             email=payload.get("email"),
+            expires_at=float(payload["exp"]),
         )
     except (KeyError, ValueError, TypeError) as exc:
         raise InvalidToken(f"bad claims: {exc}") from None

@@ -25,10 +25,13 @@ HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "te", "
 
 
 class UpstreamUnavailable(Exception):
-    def __init__(self, service: str, reason: str) -> None:
+    """`sent` is False only when the request surely never reached the service (no connection)."""
+
+    def __init__(self, service: str, reason: str, *, sent: bool = True) -> None:
         super().__init__(f"{service}: {reason}")
         self.service = service
         self.reason = reason
+        self.sent = sent
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ class Upstreams:
             headers.update({k: v for k, v in incoming.items() if k.startswith(PUBLIC_FORWARD_PREFIXES)
                             and not k.startswith("x-aligned-")})
         headers.update(self.headers_for(identity, request_id))
+        # `path` is percent-encoded already, one segment at a time (domain/paths.py).
         url = httpx.URL(self.urls[service] + path, query=query)
         response = await self._send(service, method, url, headers, body)
         out_headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in HOP_BY_HOP]
@@ -92,13 +96,17 @@ class Upstreams:
                 response = await self.client.request(
                     method, url, headers=headers, content=body or None, timeout=timeout or self._timeout
                 )
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                # No connection: the request never left the gateway.
+                if attempt == attempts:
+                    raise UpstreamUnavailable(service, f"unreachable ({type(exc).__name__})", sent=False) from None
             except httpx.TimeoutException:
                 # A write that timed out may have happened: never resend it (only reads retry).
                 if attempt == attempts:
                     raise UpstreamUnavailable(service, "timed out") from None
             except httpx.TransportError as exc:
                 if attempt == attempts:
-                    raise UpstreamUnavailable(service, f"unreachable ({type(exc).__name__})") from None
+                    raise UpstreamUnavailable(service, f"failed mid-request ({type(exc).__name__})") from None
             else:
                 if response.status_code not in RETRYABLE_STATUS or attempt == attempts:
                     return response

@@ -13,6 +13,7 @@ class Claims:
     brand_ids: tuple[uuid.UUID, ...]  # `brand_id` or `brands` claim
     role: str | None  # the role the identity provider asserts; membership decides (see auth.py)
     email: str | None = None
+    expires_at: float | None = None  # exp, seconds since the epoch: an open stream ends then
 
     def brand_for(self, requested: uuid.UUID | None) -> uuid.UUID | None:
         """The brand this request acts on: the one asked for (X-Brand-Id) if the token names

@@ -1,10 +1,14 @@
-"""A Problem that also carries response headers (WWW-Authenticate, Retry-After, RateLimit)."""
+"""Problems the gateway answers: ones that carry response headers (WWW-Authenticate,
+Retry-After, RateLimit, Allow), the body limit, and the one way they become a response
+(problem+json with the request id, in the body as in the X-Request-Id header)."""
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from aligned_common.problems import Problem, problem_response
 
@@ -15,8 +19,29 @@ class HeaderProblem(Problem):
         self.headers = headers
 
 
-def response_of(problem: Problem, instance: str | None = None) -> JSONResponse:
-    response = problem_response(problem.status, problem.title, problem.detail, problem.type, instance, **problem.extra)
+class BodyTooLarge(Problem):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, "Request body too large",
+                         detail=f"the request body is larger than this route's limit of {limit} bytes", limit=limit)
+
+
+def http_problem(exc: HTTPException) -> Problem:
+    """Starlette's HTTPException (404 no route, 405 with its Allow header) as a Problem."""
+    try:
+        phrase = HTTPStatus(exc.status_code).phrase
+    except ValueError:
+        phrase = "Error"
+    detail = None if exc.detail == phrase else str(exc.detail)
+    return HeaderProblem(exc.status_code, phrase, detail=detail, headers=dict(exc.headers or {}))
+
+
+def response_of(problem: Problem, instance: str | None = None, request_id: str | None = None) -> JSONResponse:
+    extra = dict(problem.extra)
+    if request_id:
+        extra.setdefault("request_id", request_id)
+    response = problem_response(problem.status, problem.title, problem.detail, problem.type, instance, **extra)
     for name, value in getattr(problem, "headers", {}).items():
         response.headers[name] = value
+    if request_id:
+        response.headers["X-Request-Id"] = request_id
     return response

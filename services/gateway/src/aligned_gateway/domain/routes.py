@@ -1,7 +1,8 @@
 """The declarative route table: public path -> owning service and the permission it needs.
 
 Public paths equal the services' own paths (every service serves /v1/...), so the
-gateway forwards the path unchanged. The first matching row wins: more specific
+gateway forwards the path unchanged: the one reading of it that the pipeline made
+(domain/paths.py), which is also what this table is matched against. The first matching row wins: more specific
 patterns come first (/v1/jobs/{id}/approvals belongs to approval, /v1/jobs to publishing).
 A route with `permission=None` needs no login (the service verifies its own credential:
 a platform's webhook signature, a signed review link).
@@ -24,6 +25,7 @@ class Route:
     write: P | None  # permission for POST/PUT/PATCH/DELETE
     read: P | None = P.READ  # permission for GET/HEAD
     public: bool = False  # no JWT: the service checks its own credential
+    body: str = "json"  # the body-size class (Settings.body_limit): "json" or "media"
 
     def regex(self) -> re.Pattern[str]:
         body = re.escape(self.pattern).replace(re.escape("{id}"), "[^/]+")
@@ -45,11 +47,11 @@ ROUTES: tuple[Route, ...] = (
     Route("/v1/client-settings", "approval", write=P.APPROVAL_MANAGE),
     Route("/v1/audit-logs", "approval", write=P.AUDIT_READ, read=P.AUDIT_READ),
     Route("/review", "approval", write=None, read=None, public=True),
-    Route("/unsubscribe", "approval", write=None, read=None, public=True),
+    Route("/unsubscribe", "approval", write=None, read=None, public=True),  # the signed link in a mail
     # publishing
     Route("/v1/jobs", "publishing", write=P.CONTENT_WRITE),
     Route("/v1/media-quota", "publishing", write=P.CONTENT_WRITE),
-    Route("/v1/media", "publishing", write=P.CONTENT_WRITE),
+    Route("/v1/media", "publishing", write=P.CONTENT_WRITE, body="media"),
     # connections
     Route("/v1/connections", "connections", write=P.CONNECTIONS_MANAGE, read=P.CONNECTIONS_READ),
     # analytics

@@ -1,19 +1,30 @@
 """GET /v1/events/stream: server-sent events of the caller's brand, filtered by role,
-resumable with Last-Event-ID within the retention window."""
+resumable with Last-Event-ID within the retention window.
+
+Bounded: a user and a brand may hold only so many open streams on a replica (429 beyond),
+and an open stream re-checks its caller every `live_recheck_s`: a member removed (or left
+without the events permission) or a token past its expiry gets a last `end` event naming the
+reason and the stream closes; a changed role filters from then on.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Header, Request
 from sse_starlette.sse import EventSourceResponse
 
 from aligned_common.identity import Identity
 from aligned_common.problems import Problem
+from aligned_gateway.domain.claims import Claims
 from aligned_gateway.domain.permissions import Permission, allows, may_see_event
-from aligned_gateway.entrypoints.http import Deps, Who
-from aligned_gateway.service_layer.live_events import Hub, LiveEvent
+from aligned_gateway.domain.problems import HeaderProblem
+from aligned_gateway.entrypoints.http import Bearer, Deps, Who
+from aligned_gateway.service_layer.live_events import Hub, LiveEvent, StreamLimit
 
 router = APIRouter()
 
@@ -22,8 +33,38 @@ def _message(event: LiveEvent) -> dict:
     return {"id": event.id, "event": event.type, "data": event.payload}
 
 
-async def _events(request: Request, hub: Hub, identity: Identity, last_event_id: str | None) -> AsyncIterator[dict]:
-    subscriber = hub.subscribe(identity.brand_id)  # before the backlog, so nothing falls between
+def _end(reason: str) -> dict:
+    return {"event": "end", "data": orjson.dumps({"reason": reason}).decode()}
+
+
+async def _still_allowed(deps: dict[str, Any], identity: Identity, claims: Claims) -> tuple[str | None, str]:
+    """The caller's role now, or None and why the stream must end."""
+    if claims.expires_at is not None and time.time() >= claims.expires_at:
+        return None, "token expired"
+    role = await deps["members"].role_of(identity.brand_id, identity.user_id)
+    if role is None:
+        return None, "no longer a member of this brand"
+    if not allows(role, Permission.EVENTS_STREAM):
+        return None, "may no longer stream events"
+    return role, ""
+
+
+def _limits(deps: dict[str, Any]) -> dict[str, int]:
+    settings = deps["settings"]
+    return {"max_per_user": settings.live_max_streams_per_user, "max_per_brand": settings.live_max_streams_per_brand}
+
+
+async def _events(deps: dict[str, Any], identity: Identity, claims: Claims,
+                  last_event_id: str | None) -> AsyncIterator[dict]:
+    hub: Hub = deps["hub"]
+    recheck_s = deps["settings"].live_recheck_s
+    try:
+        # Before the backlog, so nothing falls between.
+        subscriber = hub.subscribe(identity.brand_id, identity.user_id, **_limits(deps))
+    except StreamLimit as exc:  # others opened streams since the endpoint counted
+        yield _end(str(exc))
+        return
+    role = identity.role
     try:
         backlog: list[LiveEvent] = []
         if last_event_id:
@@ -33,11 +74,21 @@ async def _events(request: Request, hub: Hub, identity: Identity, last_event_id:
                 yield {"event": "reset", "data": "{}"}
         sent = {e.id for e in backlog}
         for event in backlog:
-            if may_see_event(identity.role, event.type):
+            if may_see_event(role, event.type):
                 yield _message(event)
+        next_check = time.monotonic() + recheck_s
         while not subscriber.overflowed:
-            event = await subscriber.queue.get()
-            if event.id in sent or not may_see_event(identity.role, event.type):
+            try:
+                event = await asyncio.wait_for(subscriber.queue.get(), max(0.0, next_check - time.monotonic()))
+            except TimeoutError:
+                event = None
+            if time.monotonic() >= next_check:
+                role, why = await _still_allowed(deps, identity, claims)
+                if role is None:
+                    yield _end(why)
+                    return
+                next_check = time.monotonic() + recheck_s
+            if event is None or event.id in sent or not may_see_event(role, event.type):
                 continue
             yield _message(event)
     finally:
@@ -45,15 +96,24 @@ async def _events(request: Request, hub: Hub, identity: Identity, last_event_id:
 
 
 @router.get("/v1/events/stream", tags=["live events"],
-            responses={200: {"content": {"text/event-stream": {}}, "description": "server-sent events"}})
-async def stream(request: Request, identity: Who, deps: Deps,
+            responses={200: {"content": {"text/event-stream": {}}, "description": "server-sent events"},
+                       429: {"description": "too many open streams for this user or brand"}})
+async def stream(request: Request, identity: Who, claims: Bearer, deps: Deps,
                  last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
                  access_token: str | None = None) -> EventSourceResponse:
     """Each domain event of the caller's brand the role may see, as it happens. `id` is the
     event id: reconnect with Last-Event-ID to resume. `access_token` is for EventSource
-    clients that cannot send an Authorization header."""
+    clients that cannot send an Authorization header. A last `end` event says why the
+    gateway closed the stream (membership removed, token expired)."""
     if not allows(identity.role, Permission.EVENTS_STREAM):
         raise Problem(403, "Forbidden", detail="may not stream events")
-    if deps.get("hub") is None:
+    hub: Hub | None = deps.get("hub")
+    if hub is None:
         raise Problem(503, "Live events unavailable", detail="live events are switched off")
-    return EventSourceResponse(_events(request, deps["hub"], identity, last_event_id), ping=15)
+    limits = _limits(deps)
+    for scope, count, limit in (("user", hub.subscriber_count(identity.brand_id, identity.user_id), limits["max_per_user"]),
+                                ("brand", hub.subscriber_count(identity.brand_id), limits["max_per_brand"])):
+        if count >= limit:
+            raise HeaderProblem(429, "Too many open streams", detail=f"at most {limit} open streams per {scope}",
+                                headers={"Retry-After": "5"}, limit=limit)
+    return EventSourceResponse(_events(deps, identity, claims, last_event_id), ping=15)

@@ -1,21 +1,27 @@
 """The gateway's request pipeline, in front of every route (own and proxied):
 
-request id -> authentication (token, brand, current membership) -> rate limits ->
-Idempotency-Key (POST) -> the route. A pure ASGI middleware so streamed answers (SSE)
-pass through untouched and a POST body can be read here and replayed to the route.
+request id -> the path, read once (domain/paths.py) -> body limit of the route class ->
+authentication (token, brand, current membership) -> rate limits -> Idempotency-Key (POST)
+-> the route. A pure ASGI middleware so streamed answers (SSE) pass through untouched and a
+POST body can be read here and replayed to the route. Every error leaving it, an unexpected
+exception included, is problem+json with the request id.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aligned_common.problems import Problem
-from aligned_gateway.domain import routes
-from aligned_gateway.domain.problems import response_of
+from aligned_gateway.domain import paths, routes
+from aligned_gateway.domain.problems import BodyTooLarge, http_problem, response_of
 from aligned_gateway.service_layer import auth, idempotency, rate_limits
+
+log = logging.getLogger(__name__)
 
 ANONYMOUS = {("POST", "/v1/dev/token")}
 # Tenant-level calls: a verified token is enough; they are not about one brand the caller is in yet.
@@ -55,25 +61,49 @@ class GatewayPipeline:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, client_send: Send) -> None:
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, client_send)
             return
         given = _header(scope, b"x-request-id")
         request_id = given if given and _REQUEST_ID.match(given) else uuid.uuid4().hex
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         extra_headers = [(b"x-request-id", request_id.encode())]
-        try:
-            await self._handle(scope, receive, send, state, extra_headers)
-        except Problem as problem:
-            response = response_of(problem, scope["path"])
-            response.headers["X-Request-Id"] = request_id
-            for name, value in state.get("rate_headers", {}).items():
-                response.headers.setdefault(name, value)
-            await response(scope, receive, send)
+        started = False
 
-    async def _handle(self, scope, receive, send, state, extra_headers) -> None:
+        async def send_tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await client_send(message)
+
+        send = _with_headers(send_tracked, extra_headers)
+        instance = None
+        try:
+            _normalise_path(scope)
+            instance = scope["path"]
+            body = await _read_body(_bounded_body(scope, receive))
+            await self._handle(scope, _replaying(body, receive), send, state, extra_headers, body)
+        except (Problem, HTTPException) as error:
+            if started:
+                raise
+            problem = error if isinstance(error, Problem) else http_problem(error)
+            await self._answer(problem, instance, state, scope, receive, send)
+        except Exception:
+            if started:
+                raise
+            log.exception("request failed", extra={"ctx_request_id": request_id, "ctx_method": scope["method"]})
+            problem = Problem(500, "Internal error", detail="the gateway failed to answer; quote the request id")
+            await self._answer(problem, instance, state, scope, receive, send)
+
+    @staticmethod
+    async def _answer(problem: Problem, instance, state, scope, receive, send) -> None:
+        response = response_of(problem, instance, state["request_id"])
+        for name, value in state.get("rate_headers", {}).items():
+            response.headers.setdefault(name, value)
+        await response(scope, receive, send)
+
+    async def _handle(self, scope, receive, send, state, extra_headers, body: bytes) -> None:
         deps = scope["app"].state.ctx.deps
         method, path = scope["method"], scope["path"]
         level = _auth_level(method, path)
@@ -86,11 +116,10 @@ class GatewayPipeline:
                 identity = await auth.identity_for(claims, _header(scope, b"x-brand-id"), deps["members"])
                 state["identity"] = identity
                 await self._rate_limit(deps, identity, state, extra_headers)
-        send = _with_headers(send, extra_headers)
         key = _header(scope, b"idempotency-key")
         if method == "POST" and key is not None and level != "none":
             brand_id = identity.brand_id if identity else NO_BRAND
-            await self._idempotent(scope, receive, send, deps, brand_id, state["claims"].subject, key)
+            await self._idempotent(scope, receive, send, deps, brand_id, state["claims"].subject, key, body)
             return
         await self.app(scope, receive, send)
 
@@ -104,8 +133,7 @@ class GatewayPipeline:
             raise rate_limits.too_many(verdict)
         extra_headers.extend((k.lower().encode(), v.encode()) for k, v in verdict.headers().items())
 
-    async def _idempotent(self, scope, receive, send, deps, brand_id, user_id, key) -> None:
-        body = await _read_body(receive)
+    async def _idempotent(self, scope, receive, send, deps, brand_id, user_id, key, body: bytes) -> None:
         query = scope.get("query_string", b"").decode()
         target = scope["path"] + (f"?{query}" if query else "")
         outcome = await idempotency.begin(
@@ -120,11 +148,50 @@ class GatewayPipeline:
         captured = _Capture()
         stored = None
         try:
-            await self.app(scope, _replaying(body), captured.send)
+            await self.app(scope, receive, captured.send)
             stored = captured.result()
         finally:
-            await idempotency.finish(deps["pool"], deps["schema"], outcome, stored)
+            # Nothing reached a service (refused connection): the key is free for a retry. Any
+            # other failure may have been applied upstream: the key stays bound, outcome unknown.
+            reached = not scope["state"].get("upstream_not_sent", False)
+            await idempotency.finish(deps["pool"], deps["schema"], outcome, stored, may_have_applied=reached)
         await captured.flush(send)
+
+
+def _normalise_path(scope: Scope) -> None:
+    """Reads the path once from the bytes the client sent; the table, the gateway's own routes
+    and the upstream URL all use this reading (domain/paths.py)."""
+    raw = scope.get("raw_path") or scope["path"].encode("utf-8")
+    try:
+        normal = paths.normalise(raw)
+        paths.check_query(scope.get("query_string", b""))
+    except paths.AmbiguousPath as exc:
+        raise Problem(400, "Bad path", detail=str(exc)) from None
+    scope["path"] = normal.path
+    scope["raw_path"] = normal.raw_path.encode("ascii")
+
+
+def _bounded_body(scope: Scope, receive: Receive) -> Receive:
+    """Counts the body's bytes as they arrive and refuses it (413) as soon as it passes the
+    route class's limit (or declares a larger Content-Length), before authentication and
+    before any route or service sees a byte of it; at most the limit is ever held."""
+    route = routes.match(scope["path"])
+    limit = scope["app"].state.ctx.deps["settings"].body_limit(route.body if route else "json")
+    declared = _header(scope, b"content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(limit)
+    seen = 0
+
+    async def bounded() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise BodyTooLarge(limit)
+        return message
+
+    return bounded
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -138,17 +205,18 @@ async def _read_body(receive: Receive) -> bytes:
             return b"".join(chunks)
 
 
-def _replaying(body: bytes) -> Receive:
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """The body read here, then the client's own messages (a stream waits for its disconnect)."""
     sent = False
 
-    async def receive() -> Message:
+    async def replay() -> Message:
         nonlocal sent
         if not sent:
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
-        return {"type": "http.disconnect"}
+        return await receive()
 
-    return receive
+    return replay
 
 
 def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:

@@ -1,6 +1,7 @@
 """Commands and reads for the services: look the path up in the route table, check the
 role's permission, and forward with the signed identity. Registered after the gateway's
-own routes, so those win."""
+own routes, so those win. The path is the pipeline's one reading of it (domain/paths.py):
+matched decoded, forwarded as its percent-encoded form, never re-read in between."""
 
 from __future__ import annotations
 
@@ -13,6 +14,11 @@ from aligned_gateway.domain.permissions import allows
 
 router = APIRouter(include_in_schema=False)
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+
+
+def _is_json(headers: list[tuple[str, str]]) -> bool:
+    content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
+    return content_type.split(";")[0].strip().lower() in ("application/problem+json", "application/json")
 
 
 @router.api_route("/v1/{rest:path}", methods=METHODS)
@@ -29,15 +35,26 @@ async def forward(request: Request, rest: str) -> Response:
         if permission is not None and not allows(identity.role, permission):
             raise Problem(403, "Forbidden", detail=f"role {identity.role!r} lacks {permission.value}")
     deps = request.app.state.ctx.deps
+    body = await request.body()  # bounded by the pipeline while it streams in
     try:
         answer = await deps["upstreams"].forward(
-            route.service, request.method, request.url.path, request.url.query.encode(), await request.body(),
-            {k.lower(): v for k, v in request.headers.items()}, identity,
+            route.service, request.method, request.scope["raw_path"].decode("ascii"), request.scope["query_string"],
+            body, {k.lower(): v for k, v in request.headers.items()}, identity,
             getattr(request.state, "request_id", None), public=route.public,
         )
     except UpstreamUnavailable as exc:
-        raise Problem(503 if "unreachable" in exc.reason else 504, "Service unavailable",
-                      detail=f"the {exc.service} service {exc.reason}", retry_after=1) from None
+        if not exc.sent:
+            request.state.upstream_not_sent = True  # idempotency: a retry may run
+            status = 503
+        else:
+            status = 504 if exc.reason == "timed out" else 502
+        raise Problem(status, "Service unavailable", detail=f"the {exc.service} service {exc.reason}",
+                      retry_after=1) from None
+    if answer.status >= 400 and not _is_json(answer.headers):
+        # A service's error that is not problem+json (a crash answered by its server's fallback,
+        # `text/plain`): the client still gets a problem, with the status and the request id.
+        raise Problem(answer.status, "Service error" if answer.status >= 500 else "Request refused",
+                      detail=f"the {route.service} service answered {answer.status}")
     response = Response(content=answer.body, status_code=answer.status)
     for name, value in answer.headers:
         response.headers.append(name, value)

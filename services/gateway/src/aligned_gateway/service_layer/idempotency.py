@@ -1,16 +1,23 @@
-"""Idempotency-Key on POST: the first response is stored and replayed to a retry.
+"""Idempotency-Key on POST: the first response is stored and replayed to a retry; a key
+never lets one request be applied twice.
 
 The key is scoped to (brand, user). A retry with the same body gets the first response
 back (header `Idempotent-Replayed: true`); the same key with a different body is a 422;
-a retry that arrives while the first request still runs is a 409 (retry later). A first
-request that fails with a 5xx or is cancelled releases the key, so a retry runs again; one
-whose gateway died mid-request leaves the key reserved, and a retry takes it over once the
-reservation is older than any request can run (`idempotency_abandoned_after_s`). The trade-off:
-the dead request may have reached its upstream, which does not dedupe by key, so a taken-over
-create can make a second draft (visible, deletable); transitions (submit, approve, publish now,
-cancel) are refused or no-ops the second time by the services' state machines, and no post is
-ever published twice (connections' idempotency key per target). Before, the key answered 409
-for a day and the client had to find out the state by itself.
+a retry that arrives while the first request still runs is a 409 "in progress" (retry later).
+
+When the first request ends without an answer worth replaying, what happens to the key
+depends on whether the request may have been applied:
+- it never reached a service (the connection was refused): the key is released, a retry runs;
+- anything else (the upstream timed out, failed mid-request or answered 5xx, the request was
+  cancelled or the gateway failed after forwarding): it may have been applied, so the key
+  stays bound with an unknown outcome, and every retry with it gets 409 "outcome unknown"
+  until the record is purged (`idempotency_ttl_s`). The client looks at the resource (the
+  job list) to find out, and uses a new key for a deliberate second attempt.
+A gateway that dies mid-request cannot record anything: its reservation is taken over by a
+retry once it is older than any request can run (`idempotency_abandoned_after_s`). That one
+case may repeat a create (a second draft, visible and deletable); transitions (submit,
+approve, publish now, cancel) are refused or no-ops the second time by the services' state
+machines, and no post is ever published twice (connections' idempotency key per target).
 """
 
 from __future__ import annotations
@@ -76,16 +83,27 @@ async def begin(
             detail="this Idempotency-Key was used with a different request body or path",
             errors=[{"field": "Idempotency-Key", "message": "reused with a different request"}],
         )
+    if first["status"] is None and first["outcome_unknown"]:
+        raise Problem(
+            409, "Request outcome unknown",
+            detail="the first request with this Idempotency-Key may have been applied (its service timed out or "
+                   "failed); it is not run again: check the resource, and use a new key to try once more",
+        )
     if first["status"] is None:
         raise Problem(409, "Request in progress", detail="a request with this Idempotency-Key is running; retry")
     return StoredResponse(first["status"], orjson.loads(first["headers"]) if first["headers"] else {}, bytes(first["body"] or b""))
 
 
-async def finish(pool: asyncpg.Pool, schema: str, reservation: Reservation, response: StoredResponse | None) -> None:
-    """Store the first response, or release the key when there is nothing worth replaying."""
+async def finish(pool: asyncpg.Pool, schema: str, reservation: Reservation, response: StoredResponse | None,
+                 *, may_have_applied: bool = True) -> None:
+    """Store the first response; without one worth replaying (none, or a 5xx), release the key
+    when the request surely reached no service, else keep it bound with an unknown outcome."""
     async with UnitOfWork(pool, schema, brand_id=reservation.brand_id) as uow:
         if response is None or response.status >= 500:
-            await idempotency_repo.release(uow.conn, reservation.brand_id, reservation.user_id, reservation.key)
+            if may_have_applied:
+                await idempotency_repo.mark_unknown(uow.conn, reservation.brand_id, reservation.user_id, reservation.key)
+            else:
+                await idempotency_repo.release(uow.conn, reservation.brand_id, reservation.user_id, reservation.key)
             return
         headers = {k: v for k, v in response.headers.items() if k in REPLAYED_HEADERS}
         await idempotency_repo.complete(

@@ -28,8 +28,16 @@ class LiveEvent:
 @dataclass(eq=False)
 class Subscriber:
     brand_id: uuid.UUID
+    user_id: str = ""
     queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(maxsize=1000))
     overflowed: bool = False  # too slow to keep up: the stream ends and the client resumes
+
+
+class StreamLimit(Exception):
+    def __init__(self, scope: str, limit: int) -> None:
+        super().__init__(f"{limit} open streams per {scope}")
+        self.scope = scope
+        self.limit = limit
 
 
 @dataclass
@@ -80,13 +88,20 @@ class Hub:
         position = next(i for i, e in enumerate(events) if e.id == last_event_id)
         return events[position + 1:], True
 
-    def subscribe(self, brand_id: uuid.UUID) -> Subscriber:
-        subscriber = Subscriber(brand_id)
-        self._subscribers.setdefault(brand_id, set()).add(subscriber)
+    def subscribe(self, brand_id: uuid.UUID, user_id: str = "", *, max_per_user: int | None = None,
+                  max_per_brand: int | None = None) -> Subscriber:
+        """A new open stream; StreamLimit when the user or the brand has as many as allowed."""
+        open_streams = self._subscribers.setdefault(brand_id, set())
+        if max_per_brand is not None and len(open_streams) >= max_per_brand:
+            raise StreamLimit("brand", max_per_brand)
+        if max_per_user is not None and sum(s.user_id == user_id for s in open_streams) >= max_per_user:
+            raise StreamLimit("user", max_per_user)
+        subscriber = Subscriber(brand_id, user_id)
+        open_streams.add(subscriber)
         return subscriber
 
-    def subscriber_count(self, brand_id: uuid.UUID) -> int:
-        return len(self._subscribers.get(brand_id, ()))
+    def subscriber_count(self, brand_id: uuid.UUID, user_id: str | None = None) -> int:
+        return sum(user_id is None or s.user_id == user_id for s in self._subscribers.get(brand_id, ()))
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.get(subscriber.brand_id, set()).discard(subscriber)

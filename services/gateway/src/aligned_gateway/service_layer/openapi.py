@@ -5,7 +5,9 @@ into the gateway's: only the paths the route table sends to that service are tak
 the document cannot advertise a path the gateway would not route. A component schema
 whose name another service already uses differently is renamed `<Service><Name>` and its
 references rewritten. A service that does not answer contributes nothing this time (its
-paths appear once it is back) rather than failing the document.
+paths appear once it is back) rather than failing the document. Every operation also lists
+the problems the gateway itself answers for it (bad path, body too large, no or bad token,
+forbidden, rate limited, unavailable upstream), with one problem+json schema.
 """
 
 from __future__ import annotations
@@ -25,6 +27,27 @@ BRAND_HEADER = {
     "description": "The brand to act on when the token names several brands",
     "schema": {"type": "string", "format": "uuid"},
 }
+
+PROBLEM_SCHEMA = {
+    "type": "object", "required": ["type", "title", "status"],
+    "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                   "detail": {"type": "string"}, "instance": {"type": "string"},
+                   "request_id": {"type": "string"}},
+    "additionalProperties": True,
+}
+_PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/GatewayProblem"}}}
+_EVERY = {"400": "Bad path or bad request", "500": "Internal error", "502": "The service failed mid-request",
+          "503": "The service is unreachable", "504": "The service timed out"}
+_WITH_BODY = {"413": "Request body too large"}
+_LOGGED_IN = {"401": "No or invalid token", "403": "Not allowed for this role or brand", "429": "Rate limited"}
+
+
+def _gateway_responses(operation: dict, public: bool) -> dict:
+    codes = {**_EVERY, **(_WITH_BODY if "requestBody" in operation else {}), **({} if public else _LOGGED_IN)}
+    responses = dict(operation.get("responses", {}))
+    for code, description in codes.items():
+        responses.setdefault(code, {"description": description, "content": _PROBLEM})
+    return {**operation, "responses": responses}
 
 
 def _rewrite_refs(node: Any, renames: dict[str, str]) -> Any:
@@ -57,6 +80,11 @@ def merge(gateway_doc: dict, service_docs: dict[str, dict]) -> dict:
             if route is None or route.service != service or path in paths:
                 continue
             paths[path] = _rewrite_refs(_public_item(item, route.public, service), renames)
+    schemas["GatewayProblem"] = PROBLEM_SCHEMA
+    for item in paths.values():
+        for method, operation in item.items():
+            if isinstance(operation, dict) and method in ("get", "head", "post", "put", "patch", "delete"):
+                item[method] = _gateway_responses(operation, operation.get("security") == [])
     doc.setdefault("components", {})["securitySchemes"] = BEARER
     doc["security"] = [{"bearerAuth": []}]
     return doc
