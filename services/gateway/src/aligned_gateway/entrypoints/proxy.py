@@ -16,9 +16,14 @@ router = APIRouter(include_in_schema=False)
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 
 
-def _is_json(headers: list[tuple[str, str]]) -> bool:
+def _media_type(headers: list[tuple[str, str]]) -> str:
     content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
-    return content_type.split(";")[0].strip().lower() in ("application/problem+json", "application/json")
+    return content_type.split(";")[0].strip().lower()
+
+
+# Error answers a service wrote on purpose: problems, and the pages public links render for a
+# browser (an expired review link). Anything else is a server's fallback and becomes a problem.
+DELIBERATE_ERROR_TYPES = frozenset({"application/problem+json", "application/json", "text/html"})
 
 
 @router.api_route("/v1/{rest:path}", methods=METHODS)
@@ -50,7 +55,7 @@ async def forward(request: Request, rest: str) -> Response:
             status = 504 if exc.reason == "timed out" else 502
         raise Problem(status, "Service unavailable", detail=f"the {exc.service} service {exc.reason}",
                       retry_after=1) from None
-    if answer.status >= 400 and not _is_json(answer.headers):
+    if answer.status >= 400 and _media_type(answer.headers) not in DELIBERATE_ERROR_TYPES:
         # A service's error that is not problem+json (a crash answered by its server's fallback,
         # `text/plain`): the client still gets a problem, with the status and the request id.
         raise Problem(answer.status, "Service error" if answer.status >= 500 else "Request refused",
