@@ -207,3 +207,12 @@ def test_only_the_gateway_and_the_webhooks_path_are_reachable_from_outside(prod)
 def test_sandbox_is_deployed_in_dev_only(tools, prod):
     dev = docs_of(render(tools, K8S / "overlays" / "dev"))
     assert "sandbox" in by_kind(dev, "Deployment") and "sandbox" not in by_kind(prod, "Deployment")
+
+
+def test_kafka_down_is_an_alert_not_a_readiness_failure(prod):
+    rules = [r for d in prod if d["kind"] == "PrometheusRule" for g in d["spec"]["groups"] for r in g["rules"]]
+    kafka = [r for r in rules if "aligned_kafka_up" in r["expr"]]
+    assert kafka and any(r["labels"]["severity"] == "critical" for r in kafka)
+    # The gauge the rules read is the one the services export.
+    from aligned_common.metrics import KAFKA_UP
+    assert KAFKA_UP._name == "aligned_kafka_up" and "schema" in KAFKA_UP._labelnames

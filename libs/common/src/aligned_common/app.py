@@ -26,6 +26,7 @@ from starlette.middleware.base import BaseHTTPMiddleware
 
 from aligned_common.db import create_pool
 from aligned_common.kafka import broker_security
+from aligned_common.metrics import KAFKA_UP
 from aligned_common.inbox import ConsumerSettings, EventRouter, InboxConsumer
 from aligned_common.outbox import OutboxRelay
 from aligned_common.problems import install_problem_handlers, problem_response
@@ -46,6 +47,7 @@ class ServiceContext:
     read_pool: asyncpg.Pool | None = None
     broker: KafkaBroker | None = None
     relay: OutboxRelay | None = None
+    kafka_up: bool | None = None  # the last ping's answer (None: not asked yet)
     deps: dict[str, Any] = field(default_factory=dict)  # filled by the service's bootstrap
 
 
@@ -91,6 +93,29 @@ async def supervised(loop: Loop, ctx: ServiceContext) -> None:
             delay = min(LOOP_RESTART_MAX_S, 0.5 * 2 ** min(failures, 6))
             log.exception("background loop died; restarting", extra={"ctx_loop": name, "ctx_restart_in_s": delay})
             await asyncio.sleep(delay)
+
+
+KAFKA_CHECK_INTERVAL_S = 10.0
+
+
+async def check_kafka(ctx: ServiceContext) -> bool:
+    """Ping the broker; the answer goes to the aligned_kafka_up gauge (and /readyz's body)."""
+    try:
+        up = bool(ctx.broker is not None and await ctx.broker.ping(timeout=2.0))
+    except Exception:
+        up = False
+    if up != ctx.kafka_up:
+        (log.info if up else log.warning)("kafka " + ("reachable" if up else "unreachable"),
+                                          extra={"ctx_service": ctx.schema})
+    ctx.kafka_up = up
+    KAFKA_UP.labels(ctx.schema).set(1 if up else 0)
+    return up
+
+
+async def watch_kafka(ctx: ServiceContext) -> None:
+    while True:
+        await check_kafka(ctx)
+        await asyncio.sleep(KAFKA_CHECK_INTERVAL_S)
 
 
 def context_of(request: Request) -> ServiceContext:
@@ -171,7 +196,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             await ctx.relay.start()
         loops = [
             asyncio.create_task(supervised(loop, ctx), name=getattr(loop, "__name__", "loop"))
-            for loop in definition.background
+            for loop in [watch_kafka, *definition.background]
         ]
         log.info("service started", extra={"ctx_service": definition.name})
         try:
@@ -211,6 +236,9 @@ def _ops_router(ctx: ServiceContext) -> APIRouter:
 
     @router.get("/readyz")
     async def readyz() -> Response:
+        # Ready = able to answer requests, which needs the database only. Kafka down is not a
+        # reason to take the pod out of the Service: writes commit to the outbox and the relay
+        # publishes them when the broker is back (aligned_kafka_up and its alert say it is down).
         failing = []
         pools = {"database": ctx.pool} | ({"read replica": ctx.read_pool} if ctx.read_pool is not ctx.pool else {})
         for name, pool in pools.items():
@@ -218,14 +246,10 @@ def _ops_router(ctx: ServiceContext) -> APIRouter:
                 await asyncio.wait_for(pool.fetchval("SELECT 1"), 2.0)
             except Exception:
                 failing.append(name)
-        try:
-            if not await ctx.broker.ping(timeout=2.0):
-                failing.append("kafka")
-        except Exception:
-            failing.append("kafka")
         if failing:
             return problem_response(503, "Not ready", f"unreachable: {', '.join(failing)}", unreachable=failing)
-        return Response('{"status":"ready"}', media_type="application/json")
+        kafka = {None: "unknown", True: "up", False: "down"}[ctx.kafka_up]
+        return Response(f'{{"status":"ready","kafka":"{kafka}"}}', media_type="application/json")
 
     @router.get("/metrics")
     async def metrics() -> Response:
