@@ -63,7 +63,8 @@ def verify_headers(headers, secret: bytes | None = None, now: float | None = Non
     given = headers.get("X-Aligned-Signature")
     if given is None or any(v is None for v in values):
         raise Problem(401, "Unauthenticated", detail="missing internal identity headers")
-    if not hmac.compare_digest(_signature(values, secret or internal_secret()), given):
+    # Bytes, not str: compare_digest raises on a non-ASCII str (a header may carry latin-1 text).
+    if not hmac.compare_digest(_signature(values, secret or internal_secret()).encode(), given.encode("utf-8", "surrogateescape")):
         raise Problem(401, "Unauthenticated", detail="bad internal identity signature")
     if abs((now or time.time()) - int(values[4])) > MAX_SKEW_S:
         raise Problem(401, "Unauthenticated", detail="stale internal identity")

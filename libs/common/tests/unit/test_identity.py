@@ -32,3 +32,24 @@ def test_wrong_secret_missing_headers_and_stale_timestamps_are_refused():
     with pytest.raises(Problem) as stale:
         verify_headers(signed_headers(WHO, SECRET, now=1000), SECRET, now=1000 + 301)
     assert stale.value.detail == "stale internal identity"
+
+
+def test_every_one_character_change_of_the_signature_is_refused():
+    headers = signed_headers(WHO, SECRET, now=1000)
+    signature = headers["X-Aligned-Signature"]
+    for i in range(len(signature)):
+        for c in "0123456789abcdefABCDEF é":
+            if c == signature[i]:
+                continue
+            tampered = dict(headers, **{"X-Aligned-Signature": signature[:i] + c + signature[i + 1:]})
+            with pytest.raises(Problem) as refused:
+                verify_headers(tampered, SECRET, now=1000)
+            assert refused.value.status == 401
+
+
+def test_a_non_ascii_signature_is_a_401_not_a_crash():
+    headers = signed_headers(WHO, SECRET, now=1000)
+    headers["X-Aligned-Signature"] = "é" * 64
+    with pytest.raises(Problem) as refused:
+        verify_headers(headers, SECRET, now=1000)
+    assert refused.value.status == 401
