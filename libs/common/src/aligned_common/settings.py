@@ -50,6 +50,9 @@ class ServiceSettings(BaseSettings):
     # Rows per relay round (see ADR 0003: the round's fixed cost is a few round trips).
     relay_batch_size: int = 5000
     relay_poll_interval_s: float = 1.0
+    # Refuse internal identities whose signature is not bound to the request (method, path,
+    # service, body; aligned_common.identity). Only the in-process test harness turns it off.
+    require_bound_identity: bool = True
     consumer_max_retries: int = 3
     consumer_retry_base_s: float = 0.2
 
