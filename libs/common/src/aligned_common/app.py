@@ -136,19 +136,32 @@ class _TraceMiddleware(BaseHTTPMiddleware):
             return response
 
 
-async def _start_broker(broker: KafkaBroker, attempts: int = 30) -> None:
-    # The broker may still be starting (make up, a rollout after an outage): wait for it.
+# Attempts the lifespan makes before it serves anyway (about 10 s): a rollout during a broker
+# outage must not crash-loop, since requests need only the database (writes go to the outbox).
+BROKER_START_ATTEMPTS = 6
+BROKER_RETRY_S = 5.0
+
+
+async def _start_broker(broker: KafkaBroker, attempts: int) -> bool:
+    # The broker may still be starting (make up, a rollout after an outage): wait for it a little.
     for attempt in range(1, attempts + 1):
         try:
             await broker.start()
-            return
+            return True
         except Exception as exc:
-            if attempt == attempts:
-                raise
             log.warning("kafka not reachable yet", extra={"ctx_error": repr(exc), "ctx_attempt": attempt})
             with contextlib.suppress(Exception):
                 await broker.stop()
-            await asyncio.sleep(min(5.0, 0.5 * attempt))
+            if attempt < attempts:
+                await asyncio.sleep(min(BROKER_RETRY_S, 0.5 * attempt))
+    return False
+
+
+async def _start_broker_later(broker: KafkaBroker) -> None:
+    """After the service started serving without Kafka: keep trying; consumers join once it is up."""
+    while not await _start_broker(broker, 1):
+        await asyncio.sleep(BROKER_RETRY_S)
+    log.info("kafka reachable: consumers started")
 
 
 def create_app(definition: ServiceDefinition) -> FastAPI:
@@ -184,7 +197,11 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             ).attach()
         if definition.on_startup is not None:
             await definition.on_startup(ctx)
-        await _start_broker(ctx.broker)
+        broker_later = None
+        if not await _start_broker(ctx.broker, BROKER_START_ATTEMPTS):
+            log.error("serving without kafka: events wait in the outbox, consumers start when it is back",
+                      extra={"ctx_service": definition.name})
+            broker_later = asyncio.create_task(_start_broker_later(ctx.broker), name="start-broker")
         if definition.with_relay:
             ctx.relay = OutboxRelay(
                 ctx.pool,
@@ -202,7 +219,12 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
         try:
             yield
         finally:
-            await ctx.broker.stop()  # consumers finish the message in hand
+            if broker_later is not None:
+                broker_later.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await broker_later
+            with contextlib.suppress(Exception):
+                await ctx.broker.stop()  # consumers finish the message in hand
             for task in loops:
                 task.cancel()
             for task in loops:

@@ -7,6 +7,8 @@ errors. Kafka is "down" here by pointing the broker at a port where nothing list
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 import httpx
 import pytest
@@ -64,3 +66,22 @@ async def test_a_service_whose_database_is_down_is_not_ready(infra):
         ready = await client.get("/readyz")
     assert ready.status_code == 503
     assert ready.json()["unreachable"] == ["database"]
+
+
+async def test_a_service_started_while_kafka_is_down_serves_and_is_ready(infra, scratch_schema, monkeypatch):
+    import aligned_common.app as app_module
+    from aligned_common.app import ServiceDefinition, create_app
+    from aligned_common.migrations import migrate
+
+    monkeypatch.setattr(app_module, "BROKER_START_ATTEMPTS", 1)  # do not wait ten seconds for nothing
+    await migrate(infra.database_url, scratch_schema, None)
+    settings = ServiceSettings(database_url=infra.database_url, kafka_bootstrap=f"127.0.0.1:{free_port()}")
+    app = create_app(ServiceDefinition(name=scratch_schema, settings=settings))
+    async with app.router.lifespan_context(app):  # before: it raised after two minutes of retries
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://service") as client:
+            for _ in range(50):  # the Kafka watcher's first ping
+                ready = await client.get("/readyz")
+                if ready.json().get("kafka") != "unknown":
+                    break
+                await asyncio.sleep(0.1)
+    assert ready.status_code == 200 and ready.json() == {"status": "ready", "kafka": "down"}
