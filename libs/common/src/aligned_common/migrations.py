@@ -83,9 +83,11 @@ async def migrate(dsn: str, schema: str, service_dir: Path | None, *, login_role
             done = await _apply_missing(conn, schema, migrations)
             await ensure_roles(conn, schema)
             await ensure_row_security(conn, schema)
+            if login_role == await conn.fetchval("SELECT current_user"):
+                login_role = None  # migrating as the service's own role: nothing to grant
+            if login_role:
+                await grant_login_role(conn, schema, login_role)  # refuses a role that could bypass RLS
             await secure_definer_functions(conn, schema, login_role)
-            if login_role and login_role != await conn.fetchval("SELECT current_user"):
-                await grant_login_role(conn, schema, login_role)
             return done
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", _lock_key(schema))
