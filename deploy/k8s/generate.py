@@ -211,6 +211,20 @@ def runtime_env(svc: Service) -> list[dict]:
     return env
 
 
+def migration_env(svc: Service) -> list[dict]:
+    """Only the migration Job has the owner role's password: the service's pods log in as a role
+    that owns nothing and cannot get round row-level security (ADR 0004)."""
+    owner = f"{svc.name}-owner-db"
+    return [
+        secret_env("ALIGNED_DB_OWNER_USER", owner, "username"),
+        secret_env("ALIGNED_DB_OWNER_PASSWORD", owner, "password"),
+        {
+            "name": "ALIGNED_MIGRATION_DATABASE_URL",
+            "value": f"postgresql://$(ALIGNED_DB_OWNER_USER):$(ALIGNED_DB_OWNER_PASSWORD)@{PG_CLUSTER}-rw:5432/{DATABASE}?sslmode=require",
+        },
+    ]
+
+
 def volumes(svc: Service) -> tuple[list[dict], list[dict]]:
     vols = [
         # Python writes nothing at run time but a temp file now and then: the root stays read-only.
@@ -323,7 +337,7 @@ def migration_job(svc: Service) -> dict:
                         "image": image(svc.name),
                         "imagePullPolicy": "IfNotPresent",
                         "args": ["migrate"],
-                        "env": runtime_env(svc),
+                        "env": runtime_env(svc) + migration_env(svc),
                         "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
                         "securityContext": container_security(),
                         "volumeMounts": mounts,
@@ -599,22 +613,38 @@ def _kafka_user(name: str, acls: list[dict], user_labels: dict) -> dict:
 
 # ---------------------------------------------------------------- PostgreSQL
 
-DB_OWNERS = tuple(s.name for s in SERVICES) + ("aligned_admin",)
+def schema_owner(schema: str) -> str:
+    return schema if schema == "aligned_admin" else f"{schema}_owner"
 
 
-def managed_role(owner: str) -> dict:
-    # createrole: the migration runner creates <schema>_app and <schema>_worker (ADR 0004);
-    # bypassrls: only a role that has it may create the _worker role that has it (PostgreSQL 16+).
+def managed_roles() -> list[dict]:
+    """Per service: `<name>_owner` owns the schema and runs migrations (the Job only);
+    `<name>` is what its pods log in as: no BYPASSRLS, no CREATEROLE, NOINHERIT, owns nothing.
+    The runner grants it the schema and membership of `<name>_app`/`<name>_worker` (ADR 0004)."""
+    roles = []
+    for svc in SERVICES:
+        roles.append(_role(f"{svc.name}_owner", createrole=True, inherit=True,
+                           comment=f"owns schema {svc.name}; migrations only, never a pod's login"))
+        roles.append(_role(svc.name, createrole=False, inherit=False,
+                           comment=f"the pods of {svc.name}: own nothing, row-level security applies"))
+    # The operator toolbox: owns its replay ledger; reads other schemas' outboxes (no RLS there).
+    roles.append(_role("aligned_admin", createrole=True, inherit=True, comment="owns schema aligned_admin only"))
+    return roles
+
+
+def _role(name: str, *, createrole: bool, inherit: bool, comment: str) -> dict:
+    # createrole: the runner creates <schema>_app and <schema>_worker (NOBYPASSRLS, ADR 0004)
+    # and, as their creator, may grant them to the login role. No role here has BYPASSRLS.
     return {
-        "name": owner,
+        "name": name,
         "ensure": "present",
         "login": True,
-        "createrole": True,
-        "bypassrls": True,
-        "inherit": True,
+        "createrole": createrole,
+        "bypassrls": False,
+        "inherit": inherit,
         "connectionLimit": 50,
-        "passwordSecret": {"name": f"{owner.replace('_', '-')}-db"},
-        "comment": f"owns schema {owner} only",
+        "passwordSecret": {"name": f"{name.replace('_', '-')}-db"},
+        "comment": comment,
     }
 
 
@@ -628,7 +658,8 @@ def database() -> dict:
             "owner": DATABASE,
             "cluster": {"name": PG_CLUSTER},
             # Each schema belongs to its service's role and to no other.
-            "schemas": [{"name": owner, "owner": owner, "ensure": "present"} for owner in DB_OWNERS],
+            "schemas": [{"name": schema, "owner": schema_owner(schema), "ensure": "present"}
+                        for schema in (*(s.name for s in SERVICES), "aligned_admin")],
         },
     }
 
@@ -643,7 +674,8 @@ def rendered() -> dict[Path, str]:
     files: dict[Path, str] = {}
     for svc in SERVICES:
         docs = [service_account(svc), deployment(svc), k8s_service(svc), pdb(svc), hpa(svc), service_monitor(svc),
-                network_policy(svc), migration_job(svc), kafka_user(svc), *db_credentials(svc.name)]
+                network_policy(svc), migration_job(svc), kafka_user(svc), *db_credentials(svc.name),
+                *db_credentials(f"{svc.name}_owner")]
         extra = service_secrets(svc)
         if extra:
             docs.append(extra)
@@ -652,7 +684,7 @@ def rendered() -> dict[Path, str]:
         files[BASE / "services" / f"{svc.name}.yaml"] = dump(docs)
     files[BASE / "platform" / "kafka-topics.yaml"] = dump(kafka_topics())
     files[BASE / "platform" / "database.yaml"] = dump([database()])
-    roles_patch = [{"op": "add", "path": "/spec/managed", "value": {"roles": [managed_role(o) for o in DB_OWNERS]}}]
+    roles_patch = [{"op": "add", "path": "/spec/managed", "value": {"roles": managed_roles()}}]
     files[BASE / "platform" / "database-roles.yaml"] = GENERATED_HEADER + yaml.safe_dump(roles_patch, sort_keys=False, width=120)
     files[BASE / "admin" / "kafka-user.yaml"] = dump([admin_kafka_user(), *db_credentials("aligned_admin")])
     keda = Path(__file__).resolve().parent / "components" / "keda"

@@ -7,6 +7,9 @@
 # system cluster. After start the login role `aligned` (password `aligned`, SUPERUSER: it is the
 # owner/migration role) and the database `aligned` exist:
 #   postgresql://aligned:aligned@127.0.0.1:15432/aligned
+# and so does one login role per service with migrations (services/<name>/migrations), named
+# after it, password `aligned`: NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOINHERIT, owning nothing.
+# The services log in with it; the migration runner grants it its schema (ADR 0004).
 #
 # PostgreSQL refuses to run as root, so as root every server command runs as the `postgres`
 # OS user (created by the Debian package) and <local dir>/postgres is owned by it. That user must
@@ -244,9 +247,28 @@ ALTER ROLE $APP_ROLE WITH LOGIN SUPERUSER PASSWORD '$APP_PASSWORD';
 SELECT 'CREATE DATABASE $APP_DB OWNER $APP_ROLE'
   WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$APP_DB')\gexec
 SQL
+  local dir name
+  for dir in "$ALIGNED_REPO_ROOT"/services/*/migrations; do
+    [[ -d "$dir" ]] || continue
+    name="$(basename "$(dirname "$dir")")"
+    [[ "$name" =~ ^[a-z][a-z0-9_]*$ ]] || die "service folder $name is not a valid role name"
+    ensure_service_role "$name"
+  done
   # Finally prove the URL the services use works end to end (TCP + scram password).
   "$PG_BIN/psql" -X -Atc 'select 1' "$DATABASE_URL" >/dev/null ||
     die "could not connect with $DATABASE_URL"
+}
+
+# A service's login role: it may not get round row-level security, whatever its code does.
+ensure_service_role() {
+  psql_admin <<SQL
+DO \$\$BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$1') THEN
+    CREATE ROLE "$1";
+  END IF;
+END\$\$;
+ALTER ROLE "$1" WITH LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB NOINHERIT PASSWORD '$APP_PASSWORD';
+SQL
 }
 
 cmd_start() {

@@ -26,6 +26,7 @@ from starlette.middleware.base import BaseHTTPMiddleware
 
 from aligned_common.db import create_pool
 from aligned_common.kafka import broker_security
+from aligned_common.metrics import KAFKA_UP
 from aligned_common.inbox import ConsumerSettings, EventRouter, InboxConsumer
 from aligned_common.outbox import OutboxRelay
 from aligned_common.problems import install_problem_handlers, problem_response
@@ -46,6 +47,7 @@ class ServiceContext:
     read_pool: asyncpg.Pool | None = None
     broker: KafkaBroker | None = None
     relay: OutboxRelay | None = None
+    kafka_up: bool | None = None  # the last ping's answer (None: not asked yet)
     deps: dict[str, Any] = field(default_factory=dict)  # filled by the service's bootstrap
 
 
@@ -93,6 +95,29 @@ async def supervised(loop: Loop, ctx: ServiceContext) -> None:
             await asyncio.sleep(delay)
 
 
+KAFKA_CHECK_INTERVAL_S = 10.0
+
+
+async def check_kafka(ctx: ServiceContext) -> bool:
+    """Ping the broker; the answer goes to the aligned_kafka_up gauge (and /readyz's body)."""
+    try:
+        up = bool(ctx.broker is not None and await ctx.broker.ping(timeout=2.0))
+    except Exception:
+        up = False
+    if up != ctx.kafka_up:
+        (log.info if up else log.warning)("kafka " + ("reachable" if up else "unreachable"),
+                                          extra={"ctx_service": ctx.schema})
+    ctx.kafka_up = up
+    KAFKA_UP.labels(ctx.schema).set(1 if up else 0)
+    return up
+
+
+async def watch_kafka(ctx: ServiceContext) -> None:
+    while True:
+        await check_kafka(ctx)
+        await asyncio.sleep(KAFKA_CHECK_INTERVAL_S)
+
+
 def context_of(request: Request) -> ServiceContext:
     """FastAPI dependency: the running service's context."""
     return request.app.state.ctx
@@ -111,19 +136,32 @@ class _TraceMiddleware(BaseHTTPMiddleware):
             return response
 
 
-async def _start_broker(broker: KafkaBroker, attempts: int = 30) -> None:
-    # The broker may still be starting (make up, a rollout after an outage): wait for it.
+# Attempts the lifespan makes before it serves anyway (about 10 s): a rollout during a broker
+# outage must not crash-loop, since requests need only the database (writes go to the outbox).
+BROKER_START_ATTEMPTS = 6
+BROKER_RETRY_S = 5.0
+
+
+async def _start_broker(broker: KafkaBroker, attempts: int) -> bool:
+    # The broker may still be starting (make up, a rollout after an outage): wait for it a little.
     for attempt in range(1, attempts + 1):
         try:
             await broker.start()
-            return
+            return True
         except Exception as exc:
-            if attempt == attempts:
-                raise
             log.warning("kafka not reachable yet", extra={"ctx_error": repr(exc), "ctx_attempt": attempt})
             with contextlib.suppress(Exception):
                 await broker.stop()
-            await asyncio.sleep(min(5.0, 0.5 * attempt))
+            if attempt < attempts:
+                await asyncio.sleep(min(BROKER_RETRY_S, 0.5 * attempt))
+    return False
+
+
+async def _start_broker_later(broker: KafkaBroker) -> None:
+    """After the service started serving without Kafka: keep trying; consumers join once it is up."""
+    while not await _start_broker(broker, 1):
+        await asyncio.sleep(BROKER_RETRY_S)
+    log.info("kafka reachable: consumers started")
 
 
 def create_app(definition: ServiceDefinition) -> FastAPI:
@@ -159,7 +197,11 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             ).attach()
         if definition.on_startup is not None:
             await definition.on_startup(ctx)
-        await _start_broker(ctx.broker)
+        broker_later = None
+        if not await _start_broker(ctx.broker, BROKER_START_ATTEMPTS):
+            log.error("serving without kafka: events wait in the outbox, consumers start when it is back",
+                      extra={"ctx_service": definition.name})
+            broker_later = asyncio.create_task(_start_broker_later(ctx.broker), name="start-broker")
         if definition.with_relay:
             ctx.relay = OutboxRelay(
                 ctx.pool,
@@ -171,13 +213,18 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             await ctx.relay.start()
         loops = [
             asyncio.create_task(supervised(loop, ctx), name=getattr(loop, "__name__", "loop"))
-            for loop in definition.background
+            for loop in [watch_kafka, *definition.background]
         ]
         log.info("service started", extra={"ctx_service": definition.name})
         try:
             yield
         finally:
-            await ctx.broker.stop()  # consumers finish the message in hand
+            if broker_later is not None:
+                broker_later.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await broker_later
+            with contextlib.suppress(Exception):
+                await ctx.broker.stop()  # consumers finish the message in hand
             for task in loops:
                 task.cancel()
             for task in loops:
@@ -211,6 +258,9 @@ def _ops_router(ctx: ServiceContext) -> APIRouter:
 
     @router.get("/readyz")
     async def readyz() -> Response:
+        # Ready = able to answer requests, which needs the database only. Kafka down is not a
+        # reason to take the pod out of the Service: writes commit to the outbox and the relay
+        # publishes them when the broker is back (aligned_kafka_up and its alert say it is down).
         failing = []
         pools = {"database": ctx.pool} | ({"read replica": ctx.read_pool} if ctx.read_pool is not ctx.pool else {})
         for name, pool in pools.items():
@@ -218,14 +268,10 @@ def _ops_router(ctx: ServiceContext) -> APIRouter:
                 await asyncio.wait_for(pool.fetchval("SELECT 1"), 2.0)
             except Exception:
                 failing.append(name)
-        try:
-            if not await ctx.broker.ping(timeout=2.0):
-                failing.append("kafka")
-        except Exception:
-            failing.append("kafka")
         if failing:
             return problem_response(503, "Not ready", f"unreachable: {', '.join(failing)}", unreachable=failing)
-        return Response('{"status":"ready"}', media_type="application/json")
+        kafka = {None: "unknown", True: "up", False: "down"}[ctx.kafka_up]
+        return Response(f'{{"status":"ready","kafka":"{kafka}"}}', media_type="application/json")
 
     @router.get("/metrics")
     async def metrics() -> Response:

@@ -23,10 +23,11 @@ def run_service_cli(build: Callable[[], ServiceDefinition], argv: list[str] | No
         return 0
     setup_logging(settings.log_level)
     if args.command == "migrate":
-        applied = asyncio.run(migrate(settings.database_url, definition.name, definition.migrations_dir))
+        dsn, login_role = settings.migration_target()
+        applied = asyncio.run(migrate(dsn, definition.name, definition.migrations_dir, login_role=login_role))
         print(f"{definition.name}: applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
         return 0
-    rows = asyncio.run(status(settings.database_url, definition.name, definition.migrations_dir))
+    rows = asyncio.run(status(settings.migration_target()[0], definition.name, definition.migrations_dir))
     for version, state in rows:
         print(f"{definition.name}\t{version}\t{state}")
     return 1 if any(state == "changed" for _, state in rows) else 0

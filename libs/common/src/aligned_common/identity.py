@@ -2,9 +2,16 @@
 
 The gateway checks the JWT and membership, then calls a service with
 X-Aligned-{Tenant-Id,Brand-Id,User-Id,Role,Timestamp} and X-Aligned-Signature, an
-HMAC-SHA256 over those values with the internal secret (ALIGNED_INTERNAL_SECRET, from a
-Kubernetes Secret). A service trusts no identity without a valid, fresh signature, and
-then filters every query by that brand (defence in depth behind the gateway).
+HMAC-SHA256 with the internal secret (ALIGNED_INTERNAL_SECRET, from a Kubernetes Secret).
+A service trusts no identity without a valid, fresh signature, and then filters every query
+by that brand (defence in depth behind the gateway).
+
+Bound signatures (what the gateway and the operator tools send): the HMAC also covers the
+request's method, its path and query as sent, the target service (X-Aligned-Audience) and
+the SHA-256 of its body (X-Aligned-Body-SHA256), and lives BOUND_MAX_AGE_S; a captured
+header set cannot be replayed against another route, service or body, nor for long. A
+service (ServiceSettings.require_bound_identity, on by default) refuses unbound ones; the
+in-process test harness turns that off so tests may keep calling `signed_headers(identity)`.
 """
 
 from __future__ import annotations
@@ -23,7 +30,9 @@ from aligned_common.problems import Problem
 
 Role = Literal["owner", "admin", "editor", "approver", "client", "viewer"]
 ROLES: tuple[str, ...] = ("owner", "admin", "editor", "approver", "client", "viewer")
-MAX_SKEW_S = 300
+MAX_SKEW_S = 300  # unbound signatures (tests only, see the module docstring)
+BOUND_MAX_AGE_S = 30
+FUTURE_SKEW_S = 5  # clocks of two pods may differ a little
 
 _FIELDS = ("Tenant-Id", "Brand-Id", "User-Id", "Role", "Timestamp")
 
@@ -58,15 +67,84 @@ def signed_headers(identity: Identity, secret: bytes | None = None, now: float |
     return headers
 
 
-def verify_headers(headers, secret: bytes | None = None, now: float | None = None) -> Identity:
+@dataclass(frozen=True)
+class RequestBinding:
+    """What a bound signature covers besides the identity."""
+
+    method: str
+    target: str  # path and query exactly as sent, e.g. "/v1/jobs?limit=5"
+    audience: str  # the service the request is for, e.g. "publishing"
+    body_sha256: str  # hex
+
+    @classmethod
+    def of(cls, method: str, target: str, audience: str, body: bytes = b"") -> RequestBinding:
+        return cls(method.upper(), target, audience, hashlib.sha256(body).hexdigest())
+
+    def signed_values(self) -> list[str]:
+        return ["v2", self.method, self.target, self.audience, self.body_sha256]
+
+
+def request_target(path: str, query: str) -> str:
+    """Path and query as sent; an empty query is no query (httpx may send a bare '?')."""
+    return f"{path}?{query}" if query else path
+
+
+def bound_headers(identity: Identity, binding: RequestBinding, secret: bytes | None = None, now: float | None = None) -> dict[str, str]:
+    """Signed headers for one request (the gateway, aligned-admin)."""
+    values = [str(identity.tenant_id), str(identity.brand_id), identity.user_id, identity.role, str(int(now or time.time()))]
+    headers = {f"X-Aligned-{name}": value for name, value in zip(_FIELDS, values, strict=True)}
+    headers["X-Aligned-Audience"] = binding.audience
+    headers["X-Aligned-Body-SHA256"] = binding.body_sha256
+    headers["X-Aligned-Signature"] = _signature(values + binding.signed_values(), secret or internal_secret())
+    return headers
+
+
+def bind_request(request, audience: str, secret: bytes | None = None, now: float | None = None) -> None:
+    """Turn the identity headers of an httpx.Request into a signature bound to that request."""
+    if "X-Aligned-Signature" not in request.headers:
+        return
+    identity = _identity([request.headers.get(f"X-Aligned-{name}") for name in _FIELDS])
+    path, _, query = request.url.raw_path.decode("ascii").partition("?")
+    binding = RequestBinding.of(request.method, request_target(path, query), audience, request.read())
+    request.headers.update(bound_headers(identity, binding, secret, now))
+
+
+def verify_headers(
+    headers,
+    secret: bytes | None = None,
+    now: float | None = None,
+    *,
+    binding: RequestBinding | None = None,
+    audience: str | None = None,
+    require_bound: bool = False,
+) -> Identity:
+    """`binding`: what the request really is (method, target, body hash, with the audience the
+    headers name); `audience`: this service's name, which a bound signature must name."""
     values = [headers.get(f"X-Aligned-{name}") for name in _FIELDS]
     given = headers.get("X-Aligned-Signature")
     if given is None or any(v is None for v in values):
         raise Problem(401, "Unauthenticated", detail="missing internal identity headers")
-    if not hmac.compare_digest(_signature(values, secret or internal_secret()), given):
+    bound = headers.get("X-Aligned-Audience") is not None
+    if bound and binding is None:
+        raise Problem(401, "Unauthenticated", detail="a bound internal identity needs its request to verify")
+    if not bound and require_bound:
+        raise Problem(401, "Unauthenticated", detail="internal identity is not bound to the request")
+    signed = values + binding.signed_values() if bound else values
+    # Bytes, not str: compare_digest raises on a non-ASCII str (a header may carry latin-1 text).
+    if not hmac.compare_digest(_signature(signed, secret or internal_secret()).encode(), given.encode("utf-8", "surrogateescape")):
         raise Problem(401, "Unauthenticated", detail="bad internal identity signature")
-    if abs((now or time.time()) - int(values[4])) > MAX_SKEW_S:
+    try:
+        age = (now or time.time()) - int(values[4])
+    except ValueError:
+        raise Problem(401, "Unauthenticated", detail="malformed internal identity") from None
+    if (bound and not -FUTURE_SKEW_S <= age <= BOUND_MAX_AGE_S) or (not bound and abs(age) > MAX_SKEW_S):
         raise Problem(401, "Unauthenticated", detail="stale internal identity")
+    if bound and audience is not None and binding.audience != audience:
+        raise Problem(401, "Unauthenticated", detail="internal identity is for another service")
+    return _identity(values)
+
+
+def _identity(values: list[str | None]) -> Identity:
     if values[3] not in ROLES:
         raise Problem(401, "Unauthenticated", detail=f"unknown role {values[3]!r}")
     try:
@@ -77,7 +155,25 @@ def verify_headers(headers, secret: bytes | None = None, now: float | None = Non
 
 async def current_identity(request: Request) -> Identity:
     """FastAPI dependency: `identity: Identity = Depends(current_identity)`."""
-    return verify_headers(request.headers)
+    headers = request.headers
+    ctx = getattr(request.app.state, "ctx", None)
+    settings = getattr(ctx, "settings", None)
+    binding = None
+    if headers.get("X-Aligned-Audience") is not None:
+        # Some ASGI servers put the query in raw_path too; it is added back from query_string.
+        path = request.scope.get("raw_path", request.url.path.encode()).split(b"?")[0].decode("latin-1")
+        target = request_target(path, request.scope.get("query_string", b"").decode("latin-1"))
+        binding = RequestBinding(request.method, target, headers["X-Aligned-Audience"],
+                                 hashlib.sha256(await request.body()).hexdigest())
+        if not hmac.compare_digest(binding.body_sha256.encode(),
+                                   headers.get("X-Aligned-Body-SHA256", "").encode("utf-8", "surrogateescape")):
+            raise Problem(401, "Unauthenticated", detail="internal identity was signed for another body")
+    return verify_headers(
+        headers,
+        binding=binding,
+        audience=getattr(settings, "service_name", None),
+        require_bound=bool(getattr(settings, "require_bound_identity", False)),
+    )
 
 
 def require_role(identity: Identity, *roles: str) -> None:

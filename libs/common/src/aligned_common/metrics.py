@@ -9,3 +9,6 @@ OUTBOX_PUBLISH_ERRORS = Counter("aligned_outbox_publish_errors_total", "Failed r
 CONSUMED = Counter("aligned_events_consumed_total", "Events handled", ["handler", "event_type", "outcome"])
 DEAD_LETTERED = Counter("aligned_events_dead_lettered_total", "Messages sent to a DLQ", ["topic", "reason"])
 HANDLER_SECONDS = Histogram("aligned_handler_seconds", "Event handler duration", ["handler"])
+# Kafka's health is a metric and an alert (deploy/k8s platform/alerts.yaml), never a readiness
+# failure: writes keep committing to the outbox through a broker outage.
+KAFKA_UP = Gauge("aligned_kafka_up", "1 while the service's Kafka broker answers a ping, else 0", ["schema"])

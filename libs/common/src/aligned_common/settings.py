@@ -8,6 +8,7 @@ No secret has a default here: they come from the environment or a Kubernetes Sec
 from __future__ import annotations
 
 import os
+from urllib.parse import unquote, urlsplit
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,6 +34,11 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap: str = Field(
         default="127.0.0.1:19092", validation_alias=AliasChoices("kafka_bootstrap", "ALIGNED_KAFKA_BOOTSTRAP")
     )
+    # The role migrations run as (owns the schema); unset, the service's own database_url. In
+    # every deployment it is another role than database_url's, which owns nothing (ADR 0004).
+    migration_database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("migration_database_url", "ALIGNED_MIGRATION_DATABASE_URL")
+    )
     # A read replica (CloudNativePG's -ro service) for read paths that tolerate replication
     # lag, e.g. reports; unset, they read from database_url like everything else.
     read_database_url: str | None = None
@@ -44,13 +50,24 @@ class ServiceSettings(BaseSettings):
     # Rows per relay round (see ADR 0003: the round's fixed cost is a few round trips).
     relay_batch_size: int = 5000
     relay_poll_interval_s: float = 1.0
+    # Refuse internal identities whose signature is not bound to the request (method, path,
+    # service, body; aligned_common.identity). Only the in-process test harness turns it off.
+    require_bound_identity: bool = True
     consumer_max_retries: int = 3
     consumer_retry_base_s: float = 0.2
 
     def __init__(self, **values):
         # Prefix-specific env vars take precedence; the platform-wide ones are the fallback.
-        for field in ("database_url", "kafka_bootstrap", "log_level"):
+        for field in ("database_url", "migration_database_url", "kafka_bootstrap", "log_level"):
             prefixed = f"{self.model_config.get('env_prefix', '')}{field.upper()}"
             if field not in values and prefixed in os.environ:
                 values[field] = os.environ[prefixed]
         super().__init__(**values)
+
+    def migration_target(self) -> tuple[str, str | None]:
+        """(the DSN migrations run with, the login role to grant when it is another role)."""
+        if not self.migration_database_url:
+            return self.database_url, None
+        login = urlsplit(self.database_url).username
+        owner = urlsplit(self.migration_database_url).username
+        return self.migration_database_url, (unquote(login) if login and login != owner else None)

@@ -32,3 +32,120 @@ def test_wrong_secret_missing_headers_and_stale_timestamps_are_refused():
     with pytest.raises(Problem) as stale:
         verify_headers(signed_headers(WHO, SECRET, now=1000), SECRET, now=1000 + 301)
     assert stale.value.detail == "stale internal identity"
+
+
+def test_every_one_character_change_of_the_signature_is_refused():
+    headers = signed_headers(WHO, SECRET, now=1000)
+    signature = headers["X-Aligned-Signature"]
+    for i in range(len(signature)):
+        for c in "0123456789abcdefABCDEF é":
+            if c == signature[i]:
+                continue
+            tampered = dict(headers, **{"X-Aligned-Signature": signature[:i] + c + signature[i + 1:]})
+            with pytest.raises(Problem) as refused:
+                verify_headers(tampered, SECRET, now=1000)
+            assert refused.value.status == 401
+
+
+def test_a_non_ascii_signature_is_a_401_not_a_crash():
+    headers = signed_headers(WHO, SECRET, now=1000)
+    headers["X-Aligned-Signature"] = "é" * 64
+    with pytest.raises(Problem) as refused:
+        verify_headers(headers, SECRET, now=1000)
+    assert refused.value.status == 401
+
+
+# -- bound signatures: method, path and query, target service, body, short lifetime -------------
+from types import SimpleNamespace  # noqa: E402
+
+import httpx  # noqa: E402
+from fastapi import Depends, FastAPI, Request  # noqa: E402
+
+from aligned_common.problems import install_problem_handlers  # noqa: E402
+from aligned_common.identity import BOUND_MAX_AGE_S, RequestBinding, bind_request, bound_headers, current_identity  # noqa: E402
+
+BINDING = RequestBinding.of("POST", "/v1/jobs/1/publish-now?force=1", "publishing", b'{"a":1}')
+
+
+def test_a_bound_signature_verifies_only_for_its_request():
+    headers = bound_headers(WHO, BINDING, SECRET, now=1000)
+    assert verify_headers(headers, SECRET, now=1010, binding=BINDING, audience="publishing") == WHO
+    others = [
+        RequestBinding.of("DELETE", BINDING.target, "publishing", b'{"a":1}'),
+        RequestBinding.of("POST", "/v1/jobs/2/publish-now?force=1", "publishing", b'{"a":1}'),
+        RequestBinding.of("POST", "/v1/jobs/1/publish-now", "publishing", b'{"a":1}'),
+        RequestBinding.of("POST", BINDING.target, "publishing", b'{"a":2}'),
+        RequestBinding.of("POST", BINDING.target, "connections", b'{"a":1}'),
+    ]
+    for other in others:
+        with pytest.raises(Problem) as refused:
+            verify_headers(headers, SECRET, now=1010, binding=other, audience=other.audience)
+        assert refused.value.status == 401, other
+
+
+def test_a_bound_signature_is_for_one_service_and_lives_briefly():
+    headers = bound_headers(WHO, BINDING, SECRET, now=1000)
+    with pytest.raises(Problem, match="Unauthenticated") as other_service:
+        verify_headers(headers, SECRET, now=1000, binding=BINDING, audience="connections")
+    assert other_service.value.detail == "internal identity is for another service"
+    with pytest.raises(Problem) as stale:
+        verify_headers(headers, SECRET, now=1000 + BOUND_MAX_AGE_S + 1, binding=BINDING, audience="publishing")
+    assert stale.value.detail == "stale internal identity"
+    with pytest.raises(Problem):
+        verify_headers(headers, SECRET, now=1000, audience="publishing")  # no request to check it against
+
+
+def test_an_unbound_signature_is_refused_where_binding_is_required():
+    with pytest.raises(Problem) as refused:
+        verify_headers(signed_headers(WHO, SECRET, now=1000), SECRET, now=1000, require_bound=True)
+    assert refused.value.detail == "internal identity is not bound to the request"
+
+
+def _service(require_bound: bool) -> FastAPI:
+    app = FastAPI()
+    install_problem_handlers(app)
+    app.state.ctx = SimpleNamespace(settings=SimpleNamespace(service_name="publishing", require_bound_identity=require_bound))
+
+    @app.api_route("/v1/jobs/{job_id}/publish-now", methods=["POST", "DELETE"])
+    async def publish_now(job_id: str, request: Request, identity: Identity = Depends(current_identity)) -> dict:
+        return {"user": identity.user_id, "body": (await request.body()).decode()}
+
+    return app
+
+
+async def test_a_service_accepts_a_request_signed_for_itself_and_refuses_replays(monkeypatch):
+    monkeypatch.setenv("ALIGNED_INTERNAL_SECRET", SECRET.decode())
+    transport = httpx.ASGITransport(app=_service(require_bound=True))
+    async with httpx.AsyncClient(transport=transport, base_url="http://publishing") as client:
+        request = client.build_request("POST", "/v1/jobs/1/publish-now", params={"force": "1"}, content=b'{"a":1}',
+                                       headers=signed_headers(WHO, SECRET))
+        bind_request(request, "publishing", SECRET)
+        ok = await client.send(request)
+        assert ok.status_code == 200, ok.text
+        assert ok.json() == {"user": "user-1", "body": '{"a":1}'}
+        captured = {k: v for k, v in request.headers.items() if k.lower().startswith("x-aligned-")}
+
+        replays = [
+            client.build_request("POST", "/v1/jobs/2/publish-now", params={"force": "1"}, content=b'{"a":1}', headers=captured),
+            client.build_request("DELETE", "/v1/jobs/1/publish-now", params={"force": "1"}, headers=captured),
+            client.build_request("POST", "/v1/jobs/1/publish-now", params={"force": "1"}, content=b'{"a":2}', headers=captured),
+            client.build_request("POST", "/v1/jobs/1/publish-now", content=b'{"a":1}', headers=captured),
+        ]
+        for replay in replays:
+            assert (await client.send(replay)).status_code == 401, replay.url
+        for_connections = client.build_request("POST", "/v1/jobs/1/publish-now", content=b"{}", headers=signed_headers(WHO, SECRET))
+        bind_request(for_connections, "connections", SECRET)
+        assert (await client.send(for_connections)).status_code == 401
+        unbound = await client.post("/v1/jobs/1/publish-now", headers=signed_headers(WHO, SECRET))
+        assert unbound.status_code == 401
+
+
+async def test_an_empty_query_signs_like_no_query(monkeypatch):
+    # httpx sends "/v1/jobs/1/publish-now?" for URL(..., query=b""), as the gateway builds it.
+    monkeypatch.setenv("ALIGNED_INTERNAL_SECRET", SECRET.decode())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=_service(require_bound=True)), base_url="http://p") as client:
+        request = client.build_request("POST", httpx.URL("http://p/v1/jobs/1/publish-now", query=b""), content=b"{}",
+                                       headers=signed_headers(WHO, SECRET))
+        assert request.url.raw_path.endswith(b"?")
+        bind_request(request, "publishing", SECRET)
+        assert (await client.send(request)).status_code == 200

@@ -31,6 +31,46 @@ def test_internal_addresses_are_refused(address, reason):
     assert reason in address_problem(ipaddress.ip_address(address), STRICT)
 
 
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        # IPv4-mapped and IPv4-compatible
+        ("::ffff:169.254.169.254", "link-local"),
+        ("::ffff:127.0.0.1", "loopback"),
+        ("::10.0.0.1", "private"),
+        ("::169.254.169.254", "link-local"),
+        ("::127.0.0.1", "loopback"),
+        # NAT64, well-known prefix (RFC 6052) and local-use prefix (RFC 8215)
+        ("64:ff9b::10.0.0.1", "private"),
+        ("64:ff9b::a9fe:a9fe", "link-local"),
+        ("64:ff9b::7f00:1", "loopback"),
+        ("64:ff9b:1::a00:1", "NAT64 local-use"),
+        # 6to4 (2002::/16): the IPv4 address is bits 16-48
+        ("2002:a00:1::", "private"),
+        ("2002:a9fe:a9fe::1", "link-local"),
+        ("2002:7f00:1::", "loopback"),
+        ("2002:c0a8:101:1::1", "private"),
+        # Teredo: server 65.54.227.120, client (obfuscated) 10.0.0.1
+        ("2001:0:4136:e378:8000:63bf:f5ff:fffe", "private"),
+    ],
+)
+def test_ipv6_addresses_that_wrap_an_internal_ipv4_address_are_refused(address, reason):
+    problem = address_problem(ipaddress.ip_address(address), STRICT)
+    assert problem is not None and reason in problem, problem
+
+
+@pytest.mark.parametrize("address", ["64:ff9b::808:808", "2002:808:808::1", "::ffff:8.8.8.8"])
+def test_ipv6_addresses_that_wrap_a_public_ipv4_address_pass(address):
+    assert address_problem(ipaddress.ip_address(address), STRICT) is None
+
+
+async def test_a_url_with_a_wrapped_internal_address_is_refused_before_any_connection():
+    with pytest.raises(RefusedTarget, match=r"169\.254\.169\.254"):
+        await check_target("https://[64:ff9b::a9fe:a9fe]/latest/meta-data", STRICT)
+    with pytest.raises(RefusedTarget, match=r"10\.0\.0\.1"):
+        await check_target("https://[2002:a00:1::1]/hook", STRICT)
+
+
 def test_public_addresses_pass_and_loopback_only_when_allowed():
     assert address_problem(ipaddress.ip_address("93.184.216.34"), STRICT) is None
     assert address_problem(ipaddress.ip_address("2606:4700::1111"), STRICT) is None

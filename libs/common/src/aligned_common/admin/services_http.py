@@ -14,7 +14,7 @@ from datetime import datetime
 import httpx
 
 from aligned_common.admin.settings import service_url
-from aligned_common.identity import Identity, signed_headers
+from aligned_common.identity import Identity, bind_request, signed_headers
 
 
 class ServiceError(RuntimeError):
@@ -29,7 +29,9 @@ class BrandClient:
 
     async def request(self, method: str, path: str, **kwargs) -> httpx.Response:
         async with httpx.AsyncClient(base_url=self.base_url, timeout=30) as client:
-            response = await client.request(method, path, headers=signed_headers(self.identity), **kwargs)
+            request = client.build_request(method, path, headers=signed_headers(self.identity), **kwargs)
+            bind_request(request, self.service)  # bound to this method, path, service and body
+            response = await client.send(request)
         if response.status_code >= 400:
             raise ServiceError(f"{self.service} {method} {path}: {response.status_code} {response.text[:500]}")
         return response

@@ -37,6 +37,9 @@ async def running_service(definition: ServiceDefinition, *, run_migrations: bool
         await migrate(definition.settings.database_url, definition.name, definition.migrations_dir)
     port = free_port()
     definition.settings.http_port = port
+    # Tests call the service directly with `signed_headers(identity)`, which is not bound to
+    # the request; the gateway's bound signatures are checked by the e2e platform.
+    definition.settings.require_bound_identity = False
     app = create_app(definition)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
     serving = asyncio.create_task(server.serve())

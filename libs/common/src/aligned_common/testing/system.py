@@ -26,9 +26,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from aligned_common.migrations import ensure_login_role
 from aligned_common.testing.consumer_groups import start_groups_at_end
 from aligned_common.testing.infra import REPO_ROOT, Infra
 from aligned_common.testing.service import free_port
@@ -44,6 +46,19 @@ START_ORDER = ("sandbox", "connections", "publishing", "approval", "analytics", 
 LOCAL_PORTS = {"gateway": 8000, "publishing": 8101, "approval": 8102, "connections": 8103,
                "analytics": 8104, "webhooks": 8105, "sandbox": 18080}
 UPSTREAMS = ("publishing", "approval", "connections", "analytics", "webhooks")
+# Each service logs in as a role of its own that owns nothing and cannot bypass row-level
+# security (ADR 0004); migrations run as the database's owner. deploy/local/postgres.sh makes
+# these roles for make up; start_system makes them on a cluster that script did not start.
+DATABASE_SERVICES = ("publishing", "approval", "connections", "analytics", "webhooks", "gateway")
+LOCAL_LOGIN_PASSWORD = "aligned"
+
+
+def login_url(owner_url: str, role: str) -> str:
+    """The owner's URL with the service's login role and its local password."""
+    parts = urlsplit(owner_url)
+    host = parts.hostname or ""
+    netloc = f"{role}:{LOCAL_LOGIN_PASSWORD}@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 # Settings that make a run on one machine pleasant to watch: metrics are fetched seconds after
 # a post goes out instead of ten minutes, and outbound webhooks may go to a local receiver.
@@ -137,6 +152,10 @@ def wiring(ports: dict[str, int], secret_values: dict[str, str], database_url: s
     service listens (each reads only its own ALIGNED_<NAME>_HTTP_PORT) and who calls whom."""
     env = dict(secret_values)
     env["ALIGNED_DATABASE_URL"] = database_url
+    env["ALIGNED_MIGRATION_DATABASE_URL"] = database_url
+    for name in DATABASE_SERVICES:
+        if name in ports:
+            env[f"ALIGNED_{name.upper()}_DATABASE_URL"] = login_url(database_url, name)
     env["ALIGNED_KAFKA_BOOTSTRAP"] = kafka_bootstrap
     for name, port in ports.items():
         env[f"ALIGNED_{name.upper()}_HTTP_PORT"] = str(port)
@@ -324,6 +343,13 @@ class System:
             self.processes[name] = [ServiceProcess(name, port, dict(self.env), log_path)]
 
     def migrate(self) -> None:
+        async def login_roles() -> None:
+            for name in DATABASE_SERVICES:
+                if name in self.processes:
+                    await ensure_login_role(self.infra.database_url, name, LOCAL_LOGIN_PASSWORD)
+
+        asyncio.run(login_roles())
+
         # Migrations take an advisory lock per schema, so the services migrate side by side.
         def run(name: str) -> None:
             done = subprocess.run([sys.executable, "-m", f"aligned_{name}", "migrate"], env=self.env,

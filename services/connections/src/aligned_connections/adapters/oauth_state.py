@@ -2,6 +2,10 @@
 
 The signature proves we issued it; the nonce inside is stored and consumed once, so a replayed
 callback is refused even within the state's lifetime.
+
+Only the exact text we issued verifies: the signature must be the canonical unpadded base64url
+of the 32 MAC bytes (a lenient decoder maps several texts to one value: the last character's
+spare bits, padding, stray characters), then the raw MAC bytes are compared in constant time.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import time
 import uuid
@@ -46,11 +51,8 @@ def verify_state(state: str, secret: bytes, now: float | None = None) -> StateCl
     encoded, _, signature = state.partition(".")
     if not encoded or not signature:
         raise BadState("malformed state")
-    try:
-        given = base64.urlsafe_b64decode(_pad(signature))
-    except ValueError:
-        raise BadState("malformed state") from None
-    if not hmac.compare_digest(_mac(encoded, secret), given):
+    given = _strict_b64decode(signature)
+    if given is None or not hmac.compare_digest(_mac(encoded, secret), given):
         raise BadState("state signature does not verify")
     try:
         body = json.loads(base64.urlsafe_b64decode(_pad(encoded)))
@@ -68,6 +70,17 @@ def _mac(encoded: str, secret: bytes) -> bytes:
 
 def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+_B64URL = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _strict_b64decode(text: str) -> bytes | None:
+    """The bytes `text` is the canonical unpadded base64url of, or None."""
+    if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
+        return None
+    raw = base64.urlsafe_b64decode(_pad(text))
+    return raw if _b64(raw) == text else None
 
 
 def _pad(text: str) -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from aligned_common.identity import Identity, signed_headers
+from aligned_common.identity import Identity, bind_request, signed_headers
 from aligned_common.telemetry import current_traceparent
 
 RETRYABLE_STATUS = frozenset({502, 503, 504})
@@ -93,9 +93,12 @@ class Upstreams:
         attempts = 1 + (self._read_retries if method in IDEMPOTENT_METHODS else 0)
         for attempt in range(1, attempts + 1):
             try:
-                response = await self.client.request(
+                request = self.client.build_request(
                     method, url, headers=headers, content=body or None, timeout=timeout or self._timeout
                 )
+                # Signed for this method, path, service and body, afresh for each attempt.
+                bind_request(request, service)
+                response = await self.client.send(request)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 # No connection: the request never left the gateway.
                 if attempt == attempts:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import httpx
@@ -22,6 +23,48 @@ class SendResult:
     @property
     def succeeded(self) -> bool:
         return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class PerHostTransport(httpx.AsyncBaseTransport):
+    """Connection pools per host name, not per address.
+
+    A pinned request goes to an IP address, and httpcore pools connections by (scheme, address,
+    port). Shared, a TLS connection opened for one brand's host — its certificate checked for
+    that name only — would carry the next request for another host on the same address (a CDN,
+    a shared load balancer) without any check of that host's certificate. Here each
+    (scheme, host name, address, port) has a pool of its own; the least recently used pools
+    beyond `max_hosts` are closed.
+    """
+
+    def __init__(self, *, limits: httpx.Limits, max_hosts: int = 512) -> None:
+        self._limits = limits
+        self._max_hosts = max_hosts
+        self._pools: OrderedDict[tuple, httpx.AsyncHTTPTransport] = OrderedDict()
+
+    @staticmethod
+    def key(request: httpx.Request) -> tuple:
+        name = request.extensions.get("sni_hostname") or request.headers.get("host", "")
+        return request.url.scheme, name.lower(), request.url.host, request.url.port
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        key = self.key(request)
+        transport = self._pools.get(key)
+        if transport is None:
+            transport = self._pools[key] = httpx.AsyncHTTPTransport(limits=self._limits, retries=0)
+            while len(self._pools) > self._max_hosts:
+                _, oldest = self._pools.popitem(last=False)
+                await oldest.aclose()
+        self._pools.move_to_end(key)
+        return await transport.handle_async_request(request)
+
+    @property
+    def pools(self) -> int:
+        return len(self._pools)
+
+    async def aclose(self) -> None:
+        pools, self._pools = list(self._pools.values()), OrderedDict()
+        for transport in pools:
+            await transport.aclose()
 
 
 def _pinned(target: CheckedTarget) -> tuple[httpx.URL, dict[str, str], dict]:

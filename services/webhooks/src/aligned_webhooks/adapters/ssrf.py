@@ -35,10 +35,42 @@ class CheckedTarget:
     address: IpAddress  # the checked address the request must go to
 
 
+NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052: the low 32 bits are the IPv4 address
+NAT64_LOCAL_USE = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215: each network chooses the embedding
+
+
+def embedded_ipv4(address: IpAddress) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address leads to: a packet to it reaches them."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return []
+    if address.ipv4_mapped is not None:  # ::ffff:10.0.0.1
+        return [address.ipv4_mapped]
+    if address in NAT64_WELL_KNOWN:  # 64:ff9b::10.0.0.1, translated by a NAT64 gateway
+        return [ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF)]
+    if address.sixtofour is not None:  # 2002:0a00:0001::/48 is 10.0.0.1's 6to4 network
+        return [address.sixtofour]
+    if address.teredo is not None:  # 2001:0::/32 names a Teredo server and client
+        return list(address.teredo)
+    if int(address) >> 32 == 0 and int(address) > 1:  # IPv4-compatible ::10.0.0.1 (not :: or ::1)
+        return [ipaddress.IPv4Address(int(address))]
+    return []
+
+
 def address_problem(address: IpAddress, policy: TargetPolicy) -> str | None:
-    """Why this address may not be a target, or None when it may."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped  # ::ffff:10.0.0.1 is 10.0.0.1
+    """Why this address may not be a target, or None when it may.
+
+    An IPv6 address that wraps an IPv4 one (mapped, IPv4-compatible, NAT64, 6to4, Teredo) is
+    judged by what it wraps: 64:ff9b::a9fe:a9fe is the metadata service, 169.254.169.254.
+    """
+    if isinstance(address, ipaddress.IPv6Address) and address in NAT64_LOCAL_USE:
+        return "NAT64 local-use address"
+    inner = embedded_ipv4(address)
+    if inner:
+        for wrapped in inner:
+            problem = address_problem(wrapped, policy)
+            if problem:
+                return f"{problem} ({wrapped}, wrapped in an IPv6 address)"
+        return None
     if address.is_loopback:
         return None if policy.allow_loopback else "loopback address"
     # Order matters: link-local and the like are also "private" in Python's table, and the

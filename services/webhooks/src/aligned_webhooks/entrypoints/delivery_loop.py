@@ -22,6 +22,7 @@ from aligned_common.db import UnitOfWork
 
 from aligned_webhooks.adapters import delivery_store
 from aligned_webhooks.adapters.delivery_store import ClaimedDelivery
+from aligned_webhooks.adapters.sender import PerHostTransport
 from aligned_webhooks.service_layer.delivery import DeliveryDeps, attempt
 
 log = logging.getLogger(__name__)
@@ -129,8 +130,11 @@ async def run_delivery_loop(ctx: ServiceContext) -> None:
     settings = ctx.settings
     # trust_env=False: an HTTP(S)_PROXY from the environment would send requests around the
     # SSRF guard's pinned address.
-    limits = httpx.Limits(max_connections=settings.delivery_concurrency, max_keepalive_connections=32)
-    async with httpx.AsyncClient(limits=limits, timeout=settings.delivery_timeout_s, trust_env=False) as client:
+    # One pool per host name (PerHostTransport): a TLS connection checked for one host never
+    # carries another host's request to the same address.
+    limits = httpx.Limits(max_connections=settings.delivery_concurrency, max_keepalive_connections=4)
+    transport = PerHostTransport(limits=limits)
+    async with httpx.AsyncClient(transport=transport, timeout=settings.delivery_timeout_s, trust_env=False) as client:
         deps = DeliveryDeps(ctx.pool, ctx.schema, settings, ctx.deps["box"], client)
         loop = DeliveryLoop(deps)
         ctx.deps["delivery_loop"] = loop
