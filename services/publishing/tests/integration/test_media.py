@@ -1,22 +1,39 @@
-"""Media: sniffed types, per-brand dedupe, a quota that concurrent uploads cannot overshoot."""
+"""Media: sniffed types, per-brand dedupe, a quota that concurrent uploads cannot overshoot,
+and the object store (the real s3proxy of the `infra` fixture) always agreeing with the rows."""
 
 import asyncio
-import os
+import hashlib
 import uuid
+from datetime import timedelta
 
+import httpx
 import pytest
+from aligned_common.testing.media import corrupt_png, jpeg, mp4, png
+from aligned_publishing.service_layer.media import purge_deleted_media
 from aligned_publishing.testing import Brand, MovableClock, job_body, make_settings, publishing_service
 
 pytestmark = pytest.mark.integration
-PNG_HEADER = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
 
 
-def png(size: int) -> bytes:
-    return PNG_HEADER + os.urandom(size - len(PNG_HEADER))
+async def _upload(client, brand, data: bytes, name="photo.png", content_type="image/png"):
+    return await client.post("/v1/media", headers=brand.headers, files={"file": (name, data, content_type)})
 
 
-async def _upload(client, brand, data: bytes, name="photo.png"):
-    return await client.post("/v1/media", headers=brand.headers, files={"file": (name, data, "image/png")})
+def _deps(svc):
+    return svc.ctx.deps["publishing"]
+
+
+async def _objects(svc, brand) -> list[str]:
+    """The keys the store holds under the brand's prefix (directories of s3proxy's filesystem
+    backend are listed as keys ending in '/': not objects)."""
+    store = _deps(svc).storage
+    listed = await store._client.list_objects_v2(Bucket=store.bucket, Prefix=f"{brand.brand_id}/")
+    return [o["Key"] for o in listed.get("Contents", []) if not o["Key"].endswith("/")]
+
+
+async def _rows(svc, brand) -> int:
+    deps = _deps(svc)
+    return await deps.pool.fetchval(f'SELECT count(*) FROM "{deps.schema}".media_assets WHERE brand_id = $1', brand.brand_id)
 
 
 @pytest.fixture
@@ -30,13 +47,15 @@ async def test_two_concurrent_uploads_over_the_quota_one_is_refused_and_usage_is
     brand = Brand(producer)
     async with tiny_quota_svc.client() as client:
         responses = await asyncio.gather(_upload(client, brand, png(600)), _upload(client, brand, png(600)))
-        assert sorted(r.status_code for r in responses) == [201, 413]
-        refused = next(r for r in responses if r.status_code == 413)
+        assert sorted(r.status_code for r in responses) == [201, 409]
+        refused = next(r for r in responses if r.status_code == 409)
         assert refused.headers["content-type"].startswith("application/problem+json")
+        assert (refused.json()["size_bytes"], refused.json()["used_bytes"], refused.json()["quota_bytes"]) == (600, 600, 1000)
         usage = (await client.get("/v1/media-quota", headers=brand.headers)).json()
         listed = (await client.get("/v1/media", headers=brand.headers)).json()
     assert usage == {"quota_bytes": 1000, "used_bytes": 600, "assets": 1}
     assert sum(m["size_bytes"] for m in listed) == 600
+    assert await _objects(tiny_quota_svc, brand) == [f"{brand.brand_id}/{listed[0]['sha256']}"]
 
 
 async def test_the_same_bytes_are_stored_once_per_brand_and_freed_on_delete(svc, brand, producer):
@@ -59,6 +78,14 @@ async def test_the_same_bytes_are_stored_once_per_brand_and_freed_on_delete(svc,
         await client.post(f"/v1/jobs/{job['job_id']}/cancel", headers=brand.headers)
         assert (await client.delete(f"/v1/media/{media_id}", headers=brand.headers)).status_code == 204
         assert (await client.get("/v1/media-quota", headers=brand.headers)).json()["used_bytes"] == 0
+        assert (await client.get(f"/v1/media/{media_id}", headers=brand.headers)).status_code == 404
+    # Soft deleted: hidden and its quota free, object and row kept until the purge.
+    assert len(await _objects(svc, brand)) == 1 and await _rows(svc, brand) == 1
+    svc.clock.advance(timedelta(seconds=_deps(svc).settings.media_purge_after_s + 1))
+    while await purge_deleted_media(_deps(svc)):
+        pass
+    assert await _objects(svc, brand) == [] and await _rows(svc, brand) == 0
+    assert len(await _objects(svc, other)) == 1, "the other brand's copy is its own"
 
 
 async def test_content_is_sniffed_not_taken_from_the_name(svc, brand):
@@ -119,4 +146,54 @@ async def test_an_attempt_carries_the_targets_media_in_order(svc, brand, infra):
     data = EventEnvelope.from_bytes(raw).payload()
     assert [str(m.media_id) for m in data.media] == [second["media_id"], first["media_id"]]
     assert data.media[0].mime_type == "image/png" and data.media[0].size_bytes == 901
-    assert data.media[0].url.endswith(second["sha256"])
+    # A short-lived presigned GET URL on the store, which reads without credentials.
+    assert "X-Amz-Signature=" in data.media[0].url and "X-Amz-Expires=3600" in data.media[0].url
+    async with httpx.AsyncClient() as plain:
+        fetched = await plain.get(data.media[0].url)
+    assert fetched.status_code == 200 and hashlib.sha256(fetched.content).hexdigest() == second["sha256"]
+
+
+async def test_uploads_that_are_refused_leave_nothing_in_the_store_or_the_tables(svc, brand):
+    async with svc.client() as client:
+        lying = await _upload(client, brand, jpeg(), name="cat.png", content_type="image/png")
+        pdf = await _upload(client, brand, b"%PDF-1.4\n" + b"x" * 500, name="a.pdf", content_type="application/pdf")
+        corrupt = await _upload(client, brand, corrupt_png())
+        undeclared = await _upload(client, brand, jpeg(), name="x", content_type="application/octet-stream")
+    assert lying.status_code == 415 and lying.json()["sniffed_type"] == "image/jpeg"
+    assert lying.json()["declared_type"] == "image/png" and lying.json()["errors"][0]["field"] == "file"
+    assert pdf.status_code == 415 and pdf.json()["sniffed_type"] == "application/pdf"
+    assert corrupt.status_code == 422 and corrupt.json()["errors"][0]["field"] == "file"
+    for refused in (lying, pdf, corrupt):
+        assert refused.headers["content-type"].startswith("application/problem+json")
+    assert undeclared.status_code == 201 and undeclared.json()["mime_type"] == "image/jpeg"
+    assert await _rows(svc, brand) == 1 and len(await _objects(svc, brand)) == 1
+
+
+async def test_over_the_size_limit_is_413_with_the_limit(infra, topics, scratch_schema, producer):
+    settings = make_settings(max_upload_bytes=10_000)
+    async with publishing_service(infra, scratch_schema, settings, MovableClock()) as small:
+        brand = Brand(producer)
+        async with small.client() as client:
+            big = await _upload(client, brand, png(10_001))
+            fits = await _upload(client, brand, png(10_000))
+        assert big.status_code == 413 and big.json()["limit_bytes"] == 10_000
+        assert fits.status_code == 201
+        assert await _rows(small, brand) == 1 and len(await _objects(small, brand)) == 1
+
+
+async def test_a_video_keeps_its_duration_and_a_failed_commit_leaves_no_object(svc, brand):
+    async with svc.client() as client:
+        video = await _upload(client, brand, mp4(300_000, duration_s=12.5), name="clip.mp4", content_type="video/mp4")
+    assert video.status_code == 201
+    assert (video.json()["mime_type"], video.json()["duration_s"], video.json()["size_bytes"]) == ("video/mp4", 12.5, 300_000)
+
+    # The row's transaction fails after the object was written: the object is removed again.
+    deps = _deps(svc)
+    await deps.pool.execute(f'ALTER TABLE "{deps.schema}".storage_quotas ADD CONSTRAINT media_test_cap CHECK (used_bytes < 400000)')
+    try:
+        async with svc.client() as client:
+            failed = await _upload(client, brand, png(200_000))
+        assert failed.status_code == 500
+    finally:
+        await deps.pool.execute(f'ALTER TABLE "{deps.schema}".storage_quotas DROP CONSTRAINT media_test_cap')
+    assert await _rows(svc, brand) == 1 and len(await _objects(svc, brand)) == 1

@@ -188,6 +188,6 @@ async def media_infos(conn: asyncpg.Connection, media_ids: Sequence[uuid.UUID]) 
     if not media_ids:
         return []
     return await conn.fetch(
-        "SELECT media_id, mime_type, size_bytes, duration_s FROM media_assets WHERE media_id = ANY($1)",
+        "SELECT media_id, mime_type, size_bytes, duration_s FROM media_assets WHERE media_id = ANY($1) AND deleted_at IS NULL",
         list(set(media_ids)),
     )

@@ -127,9 +127,8 @@ async def get_job(job_id: uuid.UUID, identity: Who, deps: Service) -> JobOut:
 @router.post("/media", status_code=201, response_model=MediaOut)
 async def upload_media(identity: Who, deps: Service, response: Response, file: UploadFile = File(...)) -> MediaOut:
     require_role(identity, *WRITERS)
-    # Read one byte past the limit so an oversized upload is refused without holding it all.
-    data = await file.read(deps.settings.max_upload_bytes + 1)
-    uploaded = await media.upload(deps, identity, file.filename, data)
+    # The upload is spooled to a temporary file by the framework; it is read in chunks from there.
+    uploaded = await media.upload(deps, identity, file.filename, file.content_type, file.file)
     if not uploaded.created:
         response.status_code = 200  # the brand already has these bytes: same asset back
     return media_out(uploaded.asset)
@@ -140,6 +139,11 @@ async def list_media(
     identity: Who, deps: Service, limit: Annotated[int, Query(ge=1, le=200)] = 50, before: uuid.UUID | None = None
 ) -> list[MediaOut]:
     return [media_out(row) for row in await media.list_media(deps, identity, limit, before)]
+
+
+@router.get("/media/{media_id}", response_model=MediaOut)
+async def get_media(media_id: uuid.UUID, identity: Who, deps: Service) -> MediaOut:
+    return media_out(await media.get_media(deps, identity, media_id))
 
 
 @router.delete("/media/{media_id}", status_code=204)

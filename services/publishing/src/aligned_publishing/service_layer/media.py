@@ -1,29 +1,40 @@
-"""Media: upload (sniffed, deduplicated, within quota), list, delete, quota usage.
+"""Media: upload (sniffed, checked, deduplicated, within quota), list, delete, purge, quota.
 
-The quota is enforced in the same transaction as the insert, with the brand's
-storage_quotas row locked FOR UPDATE: two uploads of one brand serialize on it, so together
-they can never overshoot, and used_bytes always equals the sum of the brand's assets.
+The bytes are in the object store, the rows in PostgreSQL, and the two stay consistent:
+- an upload is checked completely (size, type sniffed from the bytes, an image that decodes)
+  before anything is written, so a refused upload leaves nothing;
+- the object is written inside the transaction that inserts its row, with the brand's
+  storage_quotas row locked FOR UPDATE (two uploads of one brand serialize on it, so together
+  they never overshoot, and used_bytes is exactly the sum of the brand's live assets); if the
+  transaction does not commit, the object is deleted again;
+- a delete hides the asset and frees its quota at once (soft delete); the purge loop removes
+  the object, then the row, `media_purge_after_s` later.
 """
 
 from __future__ import annotations
 
-import hashlib
+import asyncio
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import BinaryIO
 
 from aligned_common.db import UnitOfWork
 from aligned_common.identity import Identity
 from aligned_common.platforms import PLATFORMS
 from aligned_common.problems import Problem
 
-from aligned_publishing.adapters.media_storage import storage_key
-from aligned_publishing.adapters.sniff import sniff
+from aligned_publishing.adapters.object_store import storage_key
+from aligned_publishing.adapters.sniff import Inspected, inspect
 from aligned_publishing.domain.status import FINISHED_JOB
 from aligned_publishing.service_layer.deps import Deps
 from aligned_publishing.service_layer.errors import conflict, not_found
 
 # Anything some platform accepts; a misfit for a given target is caught when a job uses it.
 ACCEPTED_TYPES = frozenset(m for spec in PLATFORMS.values() for g in spec.limits.media.groups for m in g.mime_types)
+# What a client may send instead of saying what the file is.
+UNDECLARED = {"", "application/octet-stream", "binary/octet-stream"}
+ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "video/x-m4v": "video/mp4"}
 
 
 @dataclass(frozen=True)
@@ -41,77 +52,113 @@ async def _quota_row(uow: UnitOfWork, deps: Deps, brand_id: uuid.UUID):
     return await uow.conn.fetchrow("SELECT * FROM storage_quotas WHERE brand_id = $1 FOR UPDATE", brand_id)
 
 
-async def upload(deps: Deps, identity: Identity, filename: str | None, data: bytes) -> Uploaded:
-    if len(data) > deps.settings.max_upload_bytes:
+def _refuse(found: Inspected, declared: str | None, max_bytes: int) -> None:
+    """The checks that need no database: each a problem+json naming the file field."""
+    if found.size_bytes > max_bytes:
         raise Problem(
             413,
             "Upload too large",
-            detail=f"file is {len(data)} bytes; the limit is {deps.settings.max_upload_bytes}",
-            errors=[{"field": "file", "message": "too large"}],
+            detail=f"file is larger than the limit of {max_bytes} bytes",
+            limit_bytes=max_bytes,
+            errors=[{"field": "file", "message": f"larger than {max_bytes} bytes"}],
         )
-    sniffed = sniff(data)
-    if sniffed.mime_type not in ACCEPTED_TYPES:
+    if found.mime_type not in ACCEPTED_TYPES:
         raise Problem(
             415,
             "Unsupported media type",
-            detail=f"file content is {sniffed.mime_type or 'unrecognised'}; "
-            f"accepted: {', '.join(sorted(ACCEPTED_TYPES))}",
-            errors=[{"field": "file", "message": "type"}],
+            detail=f"file content is {found.mime_type or 'unrecognised'}; accepted: {', '.join(sorted(ACCEPTED_TYPES))}",
+            sniffed_type=found.mime_type,
+            errors=[{"field": "file", "message": f"content is {found.mime_type or 'unrecognised'}"}],
         )
-    sha = hashlib.sha256(data).hexdigest()
+    claimed = ALIASES.get(declared, declared) if declared else ""
+    if claimed not in UNDECLARED and claimed != found.mime_type:
+        raise Problem(
+            415,
+            "Content type does not match the file",
+            detail=f"the upload says {declared} but its bytes are {found.mime_type}",
+            declared_type=declared,
+            sniffed_type=found.mime_type,
+            errors=[{"field": "file", "message": f"declared {declared}, content is {found.mime_type}"}],
+        )
+    if found.image_error is not None:
+        raise Problem(
+            422,
+            "Image does not decode",
+            detail=f"the {found.mime_type} file is corrupt or truncated: {found.image_error}",
+            errors=[{"field": "file", "message": "corrupt image"}],
+        )
+
+
+async def upload(deps: Deps, identity: Identity, filename: str | None, declared_type: str | None, file: BinaryIO) -> Uploaded:
+    max_bytes = deps.settings.max_upload_bytes
+    found = await asyncio.to_thread(inspect, file, max_bytes)
+    declared = (declared_type or "").split(";")[0].strip().lower() or None
+    _refuse(found, declared, max_bytes)
     brand = identity.brand_id
-    key = storage_key(brand, sha)
+    key = storage_key(brand, found.sha256)
     wrote = False
     try:
         async with UnitOfWork(deps.pool, deps.schema, brand_id=brand) as uow:
             quota = await _quota_row(uow, deps, brand)  # serializes this brand's uploads from here
             existing = await uow.conn.fetchrow(
-                "SELECT * FROM media_assets WHERE brand_id = $1 AND sha256 = $2", brand, sha
+                "SELECT * FROM media_assets WHERE brand_id = $1 AND sha256 = $2 FOR UPDATE", brand, found.sha256
             )
-            if existing is not None:
+            if existing is not None and existing["deleted_at"] is None:
                 return Uploaded(dict(existing), created=False)
-            if quota["used_bytes"] + len(data) > quota["quota_bytes"]:
+            if quota["used_bytes"] + found.size_bytes > quota["quota_bytes"]:
                 raise Problem(
-                    413,
+                    409,
                     "Storage quota exceeded",
-                    detail=f"{len(data)} bytes would bring usage to {quota['used_bytes'] + len(data)} "
-                    f"of {quota['quota_bytes']}",
+                    detail=f"{found.size_bytes} bytes would bring the brand's usage from {quota['used_bytes']} "
+                    f"to {quota['used_bytes'] + found.size_bytes} bytes; its quota is {quota['quota_bytes']}",
+                    size_bytes=found.size_bytes,
                     used_bytes=quota["used_bytes"],
                     quota_bytes=quota["quota_bytes"],
                     errors=[{"field": "file", "message": "storage quota exceeded"}],
                 )
-            await deps.storage.put(key, data)
+            # Also when a deleted asset comes back: its object may already have been purged.
+            await deps.storage.put(key, file, found.size_bytes, found.mime_type)
             wrote = True
-            row = await uow.conn.fetchrow(
-                """INSERT INTO media_assets (media_id, brand_id, sha256, mime_type, size_bytes, duration_s,
-                                             storage_key, url, original_name, uploaded_by, created_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *""",
-                uuid.uuid4(),
-                brand,
-                sha,
-                sniffed.mime_type,
-                len(data),
-                sniffed.duration_s,
-                key,
-                deps.storage.url_of(key),
-                (filename or "")[:255] or None,
-                identity.user_id,
-                deps.clock.now(),
-            )
+            if existing is not None:  # deleted, not yet purged: the same asset is live again
+                row = await uow.conn.fetchrow(
+                    """UPDATE media_assets SET deleted_at = NULL, original_name = $2, uploaded_by = $3, created_at = $4
+                        WHERE media_id = $1 RETURNING *""",
+                    existing["media_id"],
+                    (filename or "")[:255] or None,
+                    identity.user_id,
+                    deps.clock.now(),
+                )
+            else:
+                row = await uow.conn.fetchrow(
+                    """INSERT INTO media_assets (media_id, brand_id, sha256, mime_type, size_bytes, duration_s,
+                                                 storage_key, url, original_name, uploaded_by, created_at)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *""",
+                    uuid.uuid4(),
+                    brand,
+                    found.sha256,
+                    found.mime_type,
+                    found.size_bytes,
+                    found.duration_s,
+                    key,
+                    deps.storage.reference(key),
+                    (filename or "")[:255] or None,
+                    identity.user_id,
+                    deps.clock.now(),
+                )
             await uow.conn.execute(
-                "UPDATE storage_quotas SET used_bytes = used_bytes + $2 WHERE brand_id = $1", brand, len(data)
+                "UPDATE storage_quotas SET used_bytes = used_bytes + $2 WHERE brand_id = $1", brand, found.size_bytes
             )
         return Uploaded(dict(row), created=True)
     except BaseException:
-        if wrote:  # the row did not commit: the file must not linger (the brand lock was held)
-            await deps.storage.delete(key)
+        if wrote:  # the row did not commit: the object must not linger (the brand lock was held)
+            await asyncio.shield(deps.storage.delete(key))
         raise
 
 
 async def list_media(deps: Deps, identity: Identity, limit: int, before: uuid.UUID | None) -> list[dict]:
     async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
         rows = await uow.conn.fetch(
-            """SELECT * FROM media_assets WHERE brand_id = $1
+            """SELECT * FROM media_assets WHERE brand_id = $1 AND deleted_at IS NULL
                  AND ($2::uuid IS NULL OR (created_at, media_id) <
                       (SELECT created_at, media_id FROM media_assets WHERE media_id = $2))
                ORDER BY created_at DESC, media_id DESC LIMIT $3""",
@@ -122,12 +169,27 @@ async def list_media(deps: Deps, identity: Identity, limit: int, before: uuid.UU
     return [dict(r) for r in rows]
 
 
+async def get_media(deps: Deps, identity: Identity, media_id: uuid.UUID) -> dict:
+    async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
+        row = await uow.conn.fetchrow(
+            "SELECT * FROM media_assets WHERE media_id = $1 AND brand_id = $2 AND deleted_at IS NULL",
+            media_id,
+            identity.brand_id,
+        )
+    if row is None:
+        raise not_found("Media", media_id)
+    return dict(row)
+
+
 async def delete_media(deps: Deps, identity: Identity, media_id: uuid.UUID) -> None:
+    """Soft delete: hidden and its quota freed now; object and row go with the next purge."""
     brand = identity.brand_id
     async with UnitOfWork(deps.pool, deps.schema, brand_id=brand) as uow:
         await _quota_row(uow, deps, brand)
         asset = await uow.conn.fetchrow(
-            "SELECT * FROM media_assets WHERE media_id = $1 AND brand_id = $2", media_id, brand
+            "SELECT * FROM media_assets WHERE media_id = $1 AND brand_id = $2 AND deleted_at IS NULL FOR UPDATE",
+            media_id,
+            brand,
         )
         if asset is None:
             raise not_found("Media", media_id)
@@ -139,17 +201,37 @@ async def delete_media(deps: Deps, identity: Identity, media_id: uuid.UUID) -> N
         )
         if users:
             raise conflict("media is used by jobs that have not gone out", job_ids=[str(u["job_id"]) for u in users])
-        await uow.conn.execute("DELETE FROM media_assets WHERE media_id = $1", media_id)
+        await uow.conn.execute("UPDATE media_assets SET deleted_at = $2 WHERE media_id = $1", media_id, deps.clock.now())
         await uow.conn.execute(
             "UPDATE storage_quotas SET used_bytes = used_bytes - $2 WHERE brand_id = $1", brand, asset["size_bytes"]
         )
-    await deps.storage.delete(asset["storage_key"])
+
+
+async def purge_deleted_media(deps: Deps, batch: int = 100) -> int:
+    """Deleted assets past the grace time: the object first, then the row. A crash in between
+    leaves a row whose object is gone, which the next round purges again (deleting a missing
+    object is not an error); never an object without a row."""
+    cutoff = deps.clock.now() - timedelta(seconds=deps.settings.media_purge_after_s)
+    # Cross-brand by nature, hence the worker role. The row lock keeps a re-upload of the same
+    # bytes (which locks the row too) from reviving an asset whose object is being deleted.
+    async with UnitOfWork(deps.pool, deps.schema, role="worker") as uow:
+        rows = await uow.conn.fetch(
+            """SELECT media_id, storage_key FROM media_assets WHERE deleted_at <= $1
+                ORDER BY deleted_at LIMIT $2 FOR UPDATE SKIP LOCKED""",
+            cutoff,
+            batch,
+        )
+        for row in rows:
+            await deps.storage.delete(row["storage_key"])
+        await uow.conn.execute("DELETE FROM media_assets WHERE media_id = ANY($1)", [r["media_id"] for r in rows])
+    return len(rows)
 
 
 async def quota_usage(deps: Deps, identity: Identity) -> dict:
     async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
         row = await uow.conn.fetchrow(
-            """SELECT q.quota_bytes, q.used_bytes, (SELECT count(*) FROM media_assets WHERE brand_id = $1) AS assets
+            """SELECT q.quota_bytes, q.used_bytes,
+                      (SELECT count(*) FROM media_assets WHERE brand_id = $1 AND deleted_at IS NULL) AS assets
                  FROM storage_quotas q WHERE q.brand_id = $1""",
             identity.brand_id,
         )

@@ -1,0 +1,5 @@
+-- Media bytes move to an S3-compatible object store (ADR 0007); the row keeps where the object
+-- is (url: s3://bucket/key, never a credential) and, once deleted, when: a deleted asset is
+-- hidden and its quota freed at once, and the purge loop removes its object, then its row.
+ALTER TABLE media_assets ADD COLUMN deleted_at timestamptz;
+CREATE INDEX media_purge ON media_assets (deleted_at) WHERE deleted_at IS NOT NULL;

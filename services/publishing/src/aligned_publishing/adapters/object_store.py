@@ -1,0 +1,126 @@
+"""Where media bytes live: an S3-compatible object store (AWS S3, GCS interop, Ceph, MinIO,
+s3proxy locally), through aiobotocore. ADR 0007.
+
+One interface, `ObjectStore`; the rows that describe the objects (sha256, size, quota) are in
+PostgreSQL and media.py keeps the two consistent. Keys are content-addressed inside a brand
+(`<brand_id>/<sha256>`), so the same bytes are stored once per brand.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from typing import BinaryIO, Protocol
+
+from aiobotocore.session import get_session
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+# Bytes per read when an object is streamed out (the store never sends a whole video at once).
+CHUNK = 1024 * 1024
+
+
+class ObjectStore(Protocol):
+    async def put(self, key: str, body: BinaryIO, size: int, content_type: str) -> None: ...
+    async def exists(self, key: str) -> bool: ...
+    async def delete(self, key: str) -> None: ...
+    def stream(self, key: str) -> AsyncIterator[bytes]: ...
+    async def presigned_get(self, key: str, ttl_s: int) -> str: ...
+    def reference(self, key: str) -> str: ...
+
+
+def storage_key(brand_id: uuid.UUID, sha256: str) -> str:
+    return f"{brand_id}/{sha256}"
+
+
+def key_of_reference(reference: str) -> str:
+    """`s3://bucket/key` -> key (what S3ObjectStore.reference made); `media://key` (rows from
+    before the object store) -> key."""
+    scheme, _, rest = reference.partition("://")
+    return rest.partition("/")[2] if scheme == "s3" else rest
+
+
+class S3ObjectStore:
+    """A long-lived client per process (`async with S3ObjectStore(...) as store`)."""
+
+    def __init__(
+        self,
+        *,
+        endpoint_url: str | None,
+        bucket: str,
+        access_key_id: str | None,
+        secret_access_key: str | None,
+        region: str = "us-east-1",
+        public_endpoint_url: str | None = None,
+    ) -> None:
+        self.bucket = bucket
+        self._args = dict(
+            endpoint_url=endpoint_url or None,
+            aws_access_key_id=access_key_id or None,
+            aws_secret_access_key=secret_access_key or None,
+            region_name=region,
+            # botocore >= 1.36 sends integrity checksums by default, which s3proxy (and other
+            # S3-compatible servers) refuse; only send them where an operation requires one.
+            config=Config(
+                signature_version="s3v4",
+                s3={"addressing_style": "path"},
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+                retries={"max_attempts": 3, "mode": "standard"},
+            ),
+        )
+        # Presigned URLs are fetched by connections and, for URL-fetching platforms, by the
+        # platform itself: they may need a different host than the one this service uses.
+        self._public_args = dict(self._args, endpoint_url=public_endpoint_url or endpoint_url or None)
+        self._stack = contextlib.AsyncExitStack()
+        self._client = None
+        self._signer = None
+
+    async def __aenter__(self) -> S3ObjectStore:
+        session = get_session()
+        self._client = await self._stack.enter_async_context(session.create_client("s3", **self._args))
+        if self._public_args["endpoint_url"] == self._args["endpoint_url"]:
+            self._signer = self._client
+        else:
+            self._signer = await self._stack.enter_async_context(session.create_client("s3", **self._public_args))
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self._stack.aclose()
+
+    async def put(self, key: str, body: BinaryIO, size: int, content_type: str) -> None:
+        await self._client.put_object(
+            Bucket=self.bucket, Key=key, Body=body, ContentLength=size, ContentType=content_type
+        )
+
+    async def exists(self, key: str) -> bool:
+        try:
+            await self._client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
+
+    async def delete(self, key: str) -> None:
+        await self._client.delete_object(Bucket=self.bucket, Key=key)  # idempotent: a missing key is fine
+
+    async def stream(self, key: str) -> AsyncIterator[bytes]:
+        response = await self._client.get_object(Bucket=self.bucket, Key=key)
+        async with response["Body"] as body:
+            while chunk := await body.read(CHUNK):
+                yield chunk
+
+    async def presigned_get(self, key: str, ttl_s: int) -> str:
+        return await self._signer.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=ttl_s
+        )
+
+    def reference(self, key: str) -> str:
+        """What the row keeps: where the object is, not a credential to read it."""
+        return f"s3://{self.bucket}/{key}"
+
+    async def check(self) -> None:
+        """Fails when the bucket is unreachable or missing (a misconfigured endpoint or Secret)."""
+        await self._client.head_bucket(Bucket=self.bucket)

@@ -1,0 +1,157 @@
+"""Media, as a user meets it: upload images or a video, attach them to a post, have it approved,
+and the platform receives exactly those bytes. Bad uploads are refused with a problem+json and
+leave nothing behind, in the API's lists or in the object store.
+
+Through the gateway only, plus the sandbox platform's own view of a post (what the outside
+world received) and a listing of the object store (the bytes' real home, s3proxy here).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any
+
+import pytest
+from aiobotocore.session import get_session
+from aligned_common.testing.flows import decide, job_in
+from aligned_common.testing.gateway_client import BrandSetup, Gateway, SandboxControl, connect_sandbox, eventually
+from aligned_common.testing.media import corrupt_png, jpeg, mp4, png
+from aligned_common.testing.system import System
+from botocore.config import Config
+
+pytestmark = pytest.mark.e2e
+
+
+async def upload(owner: Gateway, data: bytes, name: str, content_type: str) -> dict[str, Any]:
+    answer = await owner.upload("/v1/media", name, data, content_type)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["sha256"] == hashlib.sha256(data).hexdigest()
+    return answer.json()
+
+
+async def store_keys(system: System, brand: BrandSetup) -> list[str]:
+    """Every object the store holds for the brand (its keys start with the brand id)."""
+    store = system.infra.object_store
+    config = Config(request_checksum_calculation="when_required", response_checksum_validation="when_required",
+                    s3={"addressing_style": "path"})
+    async with get_session().create_client(
+        "s3", endpoint_url=store.endpoint_url, aws_access_key_id=store.access_key_id,
+        aws_secret_access_key=store.secret_access_key, region_name="us-east-1", config=config,
+    ) as s3:
+        listed = await s3.list_objects_v2(Bucket=store.bucket, Prefix=f"{brand.brand_id}/")
+    # s3proxy's filesystem backend lists directories as keys ending in "/": not objects.
+    return [o["Key"] for o in listed.get("Contents", []) if not o["Key"].endswith("/")]
+
+
+def received(post: dict[str, Any]) -> list[tuple[str, int]]:
+    return [(m["sha256"], m["size_bytes"]) for m in post["media"]]
+
+
+def sent(*files: bytes) -> list[tuple[str, int]]:
+    return [(hashlib.sha256(f).hexdigest(), len(f)) for f in files]
+
+
+async def test_a_post_with_four_images_is_approved_and_the_platform_gets_the_same_bytes(
+    brand: BrandSetup, sandbox: SandboxControl, system: System
+) -> None:
+    owner = brand.owner.api
+    images = [png(40_000 + i) for i in range(3)] + [jpeg(320, 240)]
+    media = [await upload(owner, data, f"photo-{i}", "image/png" if i < 3 else "image/jpeg")
+             for i, data in enumerate(images)]
+    job = await owner.post("/v1/jobs", {
+        "content": f"Four photos {uuid.uuid4().hex[:6]}", "requires_approval": True,
+        "media_ids": [m["media_id"] for m in media],
+        "targets": [{"platform": "sandbox", "connection_id": brand.connection_id}],
+    })
+    await owner.post(f"/v1/jobs/{job['job_id']}/submit")
+    await decide(brand.client, job["job_id"])
+    await job_in(owner, job["job_id"], ("ready",))
+    await owner.post(f"/v1/jobs/{job['job_id']}/publish-now")
+    done = await job_in(owner, job["job_id"], ("published", "failed"), timeout_s=120)
+
+    assert done["status"] == "published", done
+    post = await sandbox.post(done["targets"][0]["remote_id"])
+    assert received(post) == sent(*images), "the platform received the uploaded bytes, in order"
+    assert [m["mime_type"] for m in post["media"]] == ["image/png"] * 3 + ["image/jpeg"]
+    assert len(await store_keys(system, brand)) == 4
+
+
+async def test_a_post_with_a_video_publishes_end_to_end(brand: BrandSetup, sandbox: SandboxControl) -> None:
+    owner = brand.owner.api
+    video = mp4(3_000_000, duration_s=8)
+    media = await upload(owner, video, "clip.mp4", "video/mp4")
+    assert (media["mime_type"], media["duration_s"]) == ("video/mp4", 8.0)
+    job = await owner.post("/v1/jobs", {
+        "content": f"A video {uuid.uuid4().hex[:6]}", "media_ids": [media["media_id"]],
+        "targets": [{"platform": "sandbox", "connection_id": brand.connection_id}],
+    })
+    await owner.post(f"/v1/jobs/{job['job_id']}/publish-now")
+    done = await job_in(owner, job["job_id"], ("published", "failed"), timeout_s=120)
+
+    assert done["status"] == "published", done
+    post = await sandbox.post(done["targets"][0]["remote_id"])
+    assert received(post) == sent(video) and post["media"][0]["mime_type"] == "video/mp4"
+
+
+async def test_each_target_gets_its_own_media(brand: BrandSetup, sandbox: SandboxControl) -> None:
+    owner = brand.owner.api
+    second = await connect_sandbox(owner, sandbox.base_url, f"{brand.extra['account']}-b")
+    shared, photo, video = png(20_000), jpeg(), mp4(500_000)
+    ids = [(await upload(owner, data, name, kind))["media_id"]
+           for data, name, kind in ((shared, "a.png", "image/png"), (photo, "b.jpg", "image/jpeg"),
+                                    (video, "c.mp4", "video/mp4"))]
+    job = await owner.post("/v1/jobs", {
+        "content": f"Per account {uuid.uuid4().hex[:6]}", "media_ids": [ids[0]],
+        "targets": [
+            {"platform": "sandbox", "connection_id": brand.connection_id, "media_ids": [ids[1], ids[0]]},
+            {"platform": "sandbox", "connection_id": second["id"], "media_ids": [ids[2]]},
+        ],
+    })
+    await owner.post(f"/v1/jobs/{job['job_id']}/publish-now")
+    done = await job_in(owner, job["job_id"], ("published", "partially_published", "failed"), timeout_s=120)
+
+    assert done["status"] == "published", done
+    first_post, second_post = [await sandbox.post(t["remote_id"]) for t in done["targets"]]
+    assert received(first_post) == sent(photo, shared)
+    assert received(second_post) == sent(video)
+
+
+async def test_bad_uploads_are_refused_and_leave_nothing_behind(brand: BrandSetup, system: System) -> None:
+    owner = brand.owner.api
+    lying = await owner.upload("/v1/media", "cat.png", jpeg(), "image/png")
+    wrong = await owner.upload("/v1/media", "notes.pdf", b"%PDF-1.7\n" + b"x" * 2000, "application/pdf")
+    corrupt = await owner.upload("/v1/media", "broken.png", corrupt_png(), "image/png")
+    too_big = await owner.upload("/v1/media", "huge.png", png(20_000_001), "image/png")
+
+    assert lying.status_code == 415 and (lying.json()["declared_type"], lying.json()["sniffed_type"]) == (
+        "image/png", "image/jpeg")
+    assert wrong.status_code == 415 and wrong.json()["sniffed_type"] == "application/pdf"
+    assert corrupt.status_code == 422
+    assert too_big.status_code == 413 and too_big.json()["limit_bytes"] == 20_000_000
+    for refused in (lying, wrong, corrupt, too_big):
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert refused.json()["errors"][0]["field"] == "file"
+    assert await owner.get("/v1/media") == []
+    assert (await owner.get("/v1/media-quota"))["used_bytes"] == 0
+    assert await store_keys(system, brand) == []
+
+
+async def test_deleted_media_is_gone_from_the_list_the_quota_and_then_the_store(
+    brand: BrandSetup, system: System
+) -> None:
+    owner = brand.owner.api
+    data = png(30_000)
+    media = await upload(owner, data, "gone.png", "image/png")
+    assert (await owner.get("/v1/media-quota"))["used_bytes"] == 30_000
+    assert await store_keys(system, brand) == [f"{brand.brand_id}/{media['sha256']}"]
+
+    await owner.request("DELETE", f"/v1/media/{media['media_id']}")
+    assert await owner.get("/v1/media") == []
+    assert (await owner.get("/v1/media-quota"))["used_bytes"] == 0
+    # The object goes with the purge that follows the soft delete (seconds, in tests).
+    await eventually(lambda: _empty(system, brand), timeout_s=30, what="the object to be purged")
+
+
+async def _empty(system: System, brand: BrandSetup) -> bool:
+    return await store_keys(system, brand) == []
