@@ -9,6 +9,7 @@ world received) and a listing of the object store (the bytes' real home, s3proxy
 from __future__ import annotations
 
 import hashlib
+import io
 import uuid
 from typing import Any
 
@@ -16,9 +17,10 @@ import pytest
 from aiobotocore.session import get_session
 from aligned_common.testing.flows import decide, job_in
 from aligned_common.testing.gateway_client import BrandSetup, Gateway, SandboxControl, connect_sandbox, eventually
-from aligned_common.testing.media import corrupt_png, jpeg, mp4, png
+from aligned_common.testing.media import corrupt_png, jpeg, jpeg_with_location, mp4, png
 from aligned_common.testing.system import System
 from botocore.config import Config
+from PIL import ExifTags, Image
 
 pytestmark = pytest.mark.e2e
 
@@ -30,16 +32,26 @@ async def upload(owner: Gateway, data: bytes, name: str, content_type: str) -> d
     return answer.json()
 
 
-async def store_keys(system: System, brand: BrandSetup) -> list[str]:
-    """Every object the store holds for the brand (its keys start with the brand id)."""
+def s3_client(system: System):
     store = system.infra.object_store
     config = Config(request_checksum_calculation="when_required", response_checksum_validation="when_required",
                     s3={"addressing_style": "path"})
-    async with get_session().create_client(
+    return get_session().create_client(
         "s3", endpoint_url=store.endpoint_url, aws_access_key_id=store.access_key_id,
         aws_secret_access_key=store.secret_access_key, region_name="us-east-1", config=config,
-    ) as s3:
-        listed = await s3.list_objects_v2(Bucket=store.bucket, Prefix=f"{brand.brand_id}/")
+    )
+
+
+async def stored_bytes(system: System, key: str) -> bytes:
+    async with s3_client(system) as s3:
+        answer = await s3.get_object(Bucket=system.infra.object_store.bucket, Key=key)
+        return await answer["Body"].read()
+
+
+async def store_keys(system: System, brand: BrandSetup) -> list[str]:
+    """Every object the store holds for the brand (its keys start with the brand id)."""
+    async with s3_client(system) as s3:
+        listed = await s3.list_objects_v2(Bucket=system.infra.object_store.bucket, Prefix=f"{brand.brand_id}/")
     # s3proxy's filesystem backend lists directories as keys ending in "/": not objects.
     return [o["Key"] for o in listed.get("Contents", []) if not o["Key"].endswith("/")]
 
@@ -115,6 +127,43 @@ async def test_each_target_gets_its_own_media(brand: BrandSetup, sandbox: Sandbo
     first_post, second_post = [await sandbox.post(t["remote_id"]) for t in done["targets"]]
     assert received(first_post) == sent(photo, shared)
     assert received(second_post) == sent(video)
+
+
+async def test_a_photo_reaches_the_platform_without_its_location(
+    brand: BrandSetup, sandbox: SandboxControl, system: System
+) -> None:
+    owner = brand.owner.api
+    photo = jpeg_with_location()
+    answer = await owner.upload("/v1/media", "holiday.jpg", photo, "image/jpeg")
+    assert answer.status_code == 201, answer.text
+    media = answer.json()
+    assert media["sha256"] != hashlib.sha256(photo).hexdigest() and media["size_bytes"] < len(photo)
+    kept = await stored_bytes(system, f"{brand.brand_id}/{media['sha256']}")
+    assert Image.open(io.BytesIO(kept)).getexif().get_ifd(ExifTags.IFD.GPSInfo) == {}
+    job = await owner.post("/v1/jobs", {
+        "content": f"Holiday {uuid.uuid4().hex[:6]}", "media_ids": [media["media_id"]],
+        "targets": [{"platform": "sandbox", "connection_id": brand.connection_id}],
+    })
+    await owner.post(f"/v1/jobs/{job['job_id']}/publish-now")
+    done = await job_in(owner, job["job_id"], ("published", "failed"), timeout_s=120)
+
+    assert done["status"] == "published", done
+    post = await sandbox.post(done["targets"][0]["remote_id"])
+    assert received(post) == [(media["sha256"], media["size_bytes"])] == sent(kept)
+
+
+async def test_media_in_use_by_a_post_that_has_not_gone_out_cannot_be_deleted(brand: BrandSetup) -> None:
+    owner = brand.owner.api
+    media = await upload(owner, png(9_000), "later.png", "image/png")
+    job = await owner.post("/v1/jobs", {
+        "content": "Next week", "media_ids": [media["media_id"]],
+        "targets": [{"platform": "sandbox", "connection_id": brand.connection_id}],
+    })
+    refused = await owner.request("DELETE", f"/v1/media/{media['media_id']}", ok=(409,))
+    assert refused["job_ids"] == [job["job_id"]] and refused["status"] == 409
+    await owner.post(f"/v1/jobs/{job['job_id']}/cancel")
+    await owner.request("DELETE", f"/v1/media/{media['media_id']}")
+    assert await owner.get("/v1/media") == []
 
 
 async def test_bad_uploads_are_refused_and_leave_nothing_behind(brand: BrandSetup, system: System) -> None:

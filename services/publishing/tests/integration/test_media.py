@@ -197,3 +197,32 @@ async def test_a_video_keeps_its_duration_and_a_failed_commit_leaves_no_object(s
     finally:
         await deps.pool.execute(f'ALTER TABLE "{deps.schema}".storage_quotas DROP CONSTRAINT media_test_cap')
     assert await _rows(svc, brand) == 1 and len(await _objects(svc, brand)) == 1
+
+
+async def test_location_and_camera_metadata_are_removed_before_the_image_is_stored(svc, brand):
+    import io
+
+    from aligned_common.testing.media import jpeg_with_location, png_with_text
+    from PIL import ExifTags, Image
+
+    photo, drawing = jpeg_with_location(orientation=6), png_with_text()
+    async with svc.client() as client:
+        stored_photo = (await _upload(client, brand, photo, name="holiday.jpg", content_type="image/jpeg")).json()
+        stored_drawing = (await _upload(client, brand, drawing)).json()
+    store = _deps(svc).storage
+
+    async def read(sha):
+        return b"".join([chunk async for chunk in store.stream(f"{brand.brand_id}/{sha}")])
+
+    kept = await read(stored_photo["sha256"])
+    assert stored_photo["sha256"] == hashlib.sha256(kept).hexdigest() != hashlib.sha256(photo).hexdigest()
+    assert stored_photo["size_bytes"] == len(kept) < len(photo)
+    exif = Image.open(io.BytesIO(kept)).getexif()
+    assert dict(exif) == {ExifTags.Base.Orientation: 6}, "only the orientation is left"
+    assert exif.get_ifd(ExifTags.IFD.GPSInfo) == {}
+    assert Image.open(io.BytesIO(kept)).tobytes() == Image.open(io.BytesIO(photo)).tobytes(), "lossless"
+    kept = await read(stored_drawing["sha256"])
+    assert b"Location" not in kept and b"tEXt" not in kept and len(kept) == 6000  # png_with_text(6000): the 6000-byte PNG plus its tEXt chunk
+    assert (await _deps(svc).pool.fetchval(
+        f'SELECT used_bytes FROM "{_deps(svc).schema}".storage_quotas WHERE brand_id = $1', brand.brand_id)
+    ) == stored_photo["size_bytes"] + stored_drawing["size_bytes"]

@@ -34,6 +34,31 @@ def jpeg(width: int = 64, height: int = 48) -> bytes:
     return out.getvalue()
 
 
+def jpeg_with_location(width: int = 64, height: int = 48, orientation: int = 6) -> bytes:
+    """A JPEG whose Exif says where it was taken (GPS), with which camera, and how it is rotated."""
+    from PIL import ExifTags, Image
+
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = orientation
+    exif[ExifTags.Base.Make] = "Phone Maker"
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[ExifTags.GPS.GPSLatitudeRef] = "N"
+    gps[ExifTags.GPS.GPSLatitude] = (52.0, 31.0, 12.5)
+    gps[ExifTags.GPS.GPSLongitudeRef] = "E"
+    gps[ExifTags.GPS.GPSLongitude] = (13.0, 24.0, 36.0)
+    out = io.BytesIO()
+    Image.frombytes("RGB", (width, height), os.urandom(width * height * 3)).save(out, "JPEG", exif=exif, quality=90)
+    return out.getvalue()
+
+
+def png_with_text(size: int = 6000) -> bytes:
+    """A PNG carrying a tEXt chunk (e.g. a location an editor wrote into it)."""
+    good = png(size)
+    payload = b"Location\x0052.5200 N, 13.4050 E"
+    chunk = struct.pack(">I", len(payload)) + b"tEXt" + payload + struct.pack(">I", zlib.crc32(b"tEXt" + payload))
+    return good[:33] + chunk + good[33:]
+
+
 def corrupt_png(size: int = 4096) -> bytes:
     """PNG magic and header, then garbage: sniffs as image/png, does not decode."""
     good = png(size)

@@ -2,7 +2,8 @@
 
 The bytes are in the object store, the rows in PostgreSQL, and the two stay consistent:
 - an upload is checked completely (size, type sniffed from the bytes, an image that decodes)
-  before anything is written, so a refused upload leaves nothing;
+  before anything is written, so a refused upload leaves nothing; what is stored is the image
+  without its metadata (Exif with GPS, XMP, IPTC: adapters/scrub.py), losslessly;
 - the object is written inside the transaction that inserts its row, with the brand's
   storage_quotas row locked FOR UPDATE (two uploads of one brand serialize on it, so together
   they never overshoot, and used_bytes is exactly the sum of the brand's live assets); if the
@@ -25,6 +26,7 @@ from aligned_common.platforms import PLATFORMS
 from aligned_common.problems import Problem
 
 from aligned_publishing.adapters.object_store import storage_key
+from aligned_publishing.adapters.scrub import scrub
 from aligned_publishing.adapters.sniff import Inspected, inspect
 from aligned_publishing.domain.status import FINISHED_JOB
 from aligned_publishing.service_layer.deps import Deps
@@ -94,6 +96,17 @@ async def upload(deps: Deps, identity: Identity, filename: str | None, declared_
     found = await asyncio.to_thread(inspect, file, max_bytes)
     declared = (declared_type or "").split(";")[0].strip().lower() or None
     _refuse(found, declared, max_bytes)
+    # What is stored (and hashed, and counted) is the image without its metadata (GPS, camera).
+    clean = await asyncio.to_thread(scrub, file, found.mime_type)
+    if clean is None:
+        return await _store(deps, identity, filename, file, found)
+    try:
+        return await _store(deps, identity, filename, clean, await asyncio.to_thread(inspect, clean, max_bytes))
+    finally:
+        clean.close()
+
+
+async def _store(deps: Deps, identity: Identity, filename: str | None, file: BinaryIO, found: Inspected) -> Uploaded:
     brand = identity.brand_id
     key = storage_key(brand, found.sha256)
     wrote = False
