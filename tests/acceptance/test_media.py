@@ -86,7 +86,8 @@ async def test_a_post_with_four_images_is_approved_and_the_platform_gets_the_sam
     post = await sandbox.post(done["targets"][0]["remote_id"])
     assert received(post) == sent(*images), "the platform received the uploaded bytes, in order"
     assert [m["mime_type"] for m in post["media"]] == ["image/png"] * 3 + ["image/jpeg"]
-    assert len(await store_keys(system, brand)) == 4
+    keys = {f"{brand.brand_id}/{m['sha256']}" for m in media}
+    assert set(await store_keys(system, brand)) == keys | {f"{k}.thumb" for k in keys}, "each image and its preview"
 
 
 async def test_a_post_with_a_video_publishes_end_to_end(brand: BrandSetup, sandbox: SandboxControl) -> None:
@@ -193,7 +194,8 @@ async def test_deleted_media_is_gone_from_the_list_the_quota_and_then_the_store(
     data = png(30_000)
     media = await upload(owner, data, "gone.png", "image/png")
     assert (await owner.get("/v1/media-quota"))["used_bytes"] == 30_000
-    assert await store_keys(system, brand) == [f"{brand.brand_id}/{media['sha256']}"]
+    key = f"{brand.brand_id}/{media['sha256']}"
+    assert sorted(await store_keys(system, brand)) == [key, f"{key}.thumb"]
 
     await owner.request("DELETE", f"/v1/media/{media['media_id']}")
     assert await owner.get("/v1/media") == []

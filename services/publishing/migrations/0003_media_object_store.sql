@@ -3,3 +3,5 @@
 -- hidden and its quota freed at once, and the purge loop removes its object, then its row.
 ALTER TABLE media_assets ADD COLUMN deleted_at timestamptz;
 CREATE INDEX media_purge ON media_assets (deleted_at) WHERE deleted_at IS NOT NULL;
+-- A preview of each still image, stored beside it (<key>.thumb); not counted in the quota.
+ALTER TABLE media_assets ADD COLUMN thumbnail_key text;

@@ -28,7 +28,7 @@ async def _objects(svc, brand) -> list[str]:
     backend are listed as keys ending in '/': not objects)."""
     store = _deps(svc).storage
     listed = await store._client.list_objects_v2(Bucket=store.bucket, Prefix=f"{brand.brand_id}/")
-    return [o["Key"] for o in listed.get("Contents", []) if not o["Key"].endswith("/")]
+    return sorted(o["Key"] for o in listed.get("Contents", []) if not o["Key"].endswith("/"))
 
 
 async def _rows(svc, brand) -> int:
@@ -55,7 +55,8 @@ async def test_two_concurrent_uploads_over_the_quota_one_is_refused_and_usage_is
         listed = (await client.get("/v1/media", headers=brand.headers)).json()
     assert usage == {"quota_bytes": 1000, "used_bytes": 600, "assets": 1}
     assert sum(m["size_bytes"] for m in listed) == 600
-    assert await _objects(tiny_quota_svc, brand) == [f"{brand.brand_id}/{listed[0]['sha256']}"]
+    key = f"{brand.brand_id}/{listed[0]['sha256']}"
+    assert await _objects(tiny_quota_svc, brand) == [key, f"{key}.thumb"], "the image and its preview, once"
 
 
 async def test_the_same_bytes_are_stored_once_per_brand_and_freed_on_delete(svc, brand, producer):
@@ -80,12 +81,12 @@ async def test_the_same_bytes_are_stored_once_per_brand_and_freed_on_delete(svc,
         assert (await client.get("/v1/media-quota", headers=brand.headers)).json()["used_bytes"] == 0
         assert (await client.get(f"/v1/media/{media_id}", headers=brand.headers)).status_code == 404
     # Soft deleted: hidden and its quota free, object and row kept until the purge.
-    assert len(await _objects(svc, brand)) == 1 and await _rows(svc, brand) == 1
+    assert len(await _objects(svc, brand)) == 2 and await _rows(svc, brand) == 1  # image + preview
     svc.clock.advance(timedelta(seconds=_deps(svc).settings.media_purge_after_s + 1))
     while await purge_deleted_media(_deps(svc)):
         pass
     assert await _objects(svc, brand) == [] and await _rows(svc, brand) == 0
-    assert len(await _objects(svc, other)) == 1, "the other brand's copy is its own"
+    assert len(await _objects(svc, other)) == 2, "the other brand's copy is its own"
 
 
 async def test_content_is_sniffed_not_taken_from_the_name(svc, brand):
@@ -166,7 +167,7 @@ async def test_uploads_that_are_refused_leave_nothing_in_the_store_or_the_tables
     for refused in (lying, pdf, corrupt):
         assert refused.headers["content-type"].startswith("application/problem+json")
     assert undeclared.status_code == 201 and undeclared.json()["mime_type"] == "image/jpeg"
-    assert await _rows(svc, brand) == 1 and len(await _objects(svc, brand)) == 1
+    assert await _rows(svc, brand) == 1 and len(await _objects(svc, brand)) == 2  # the JPEG and its preview
 
 
 async def test_over_the_size_limit_is_413_with_the_limit(infra, topics, scratch_schema, producer):
@@ -178,7 +179,7 @@ async def test_over_the_size_limit_is_413_with_the_limit(infra, topics, scratch_
             fits = await _upload(client, brand, png(10_000))
         assert big.status_code == 413 and big.json()["limit_bytes"] == 10_000
         assert fits.status_code == 201
-        assert await _rows(small, brand) == 1 and len(await _objects(small, brand)) == 1
+        assert await _rows(small, brand) == 1 and len(await _objects(small, brand)) == 2
 
 
 async def test_a_video_keeps_its_duration_and_a_failed_commit_leaves_no_object(svc, brand):
@@ -226,3 +227,21 @@ async def test_location_and_camera_metadata_are_removed_before_the_image_is_stor
     assert (await _deps(svc).pool.fetchval(
         f'SELECT used_bytes FROM "{_deps(svc).schema}".storage_quotas WHERE brand_id = $1', brand.brand_id)
     ) == stored_photo["size_bytes"] + stored_drawing["size_bytes"]
+
+
+async def test_a_still_image_gets_a_preview_and_a_video_none(svc, brand):
+    import io
+
+    from aligned_common.testing.media import jpeg
+    from PIL import Image
+
+    async with svc.client() as client:
+        photo = (await _upload(client, brand, jpeg(1600, 900), name="wide.jpg", content_type="image/jpeg")).json()
+        clip = (await _upload(client, brand, mp4(50_000), name="c.mp4", content_type="video/mp4")).json()
+        listed = {m["media_id"]: m for m in (await client.get("/v1/media", headers=brand.headers)).json()}
+    assert clip["thumbnail_url"] is None and listed[clip["media_id"]]["thumbnail_url"] is None
+    async with httpx.AsyncClient() as plain:
+        preview = await plain.get(listed[photo["media_id"]]["thumbnail_url"])
+    assert preview.status_code == 200
+    image = Image.open(io.BytesIO(preview.content))
+    assert (image.format, image.size) == ("JPEG", (320, 180))

@@ -131,19 +131,19 @@ async def upload_media(identity: Who, deps: Service, response: Response, file: U
     uploaded = await media.upload(deps, identity, file.filename, file.content_type, file.file)
     if not uploaded.created:
         response.status_code = 200  # the brand already has these bytes: same asset back
-    return media_out(uploaded.asset)
+    return media_out(await media.with_urls(deps, uploaded.asset))
 
 
 @router.get("/media", response_model=list[MediaOut])
 async def list_media(
     identity: Who, deps: Service, limit: Annotated[int, Query(ge=1, le=200)] = 50, before: uuid.UUID | None = None
 ) -> list[MediaOut]:
-    return [media_out(row) for row in await media.list_media(deps, identity, limit, before)]
+    return [media_out(await media.with_urls(deps, row)) for row in await media.list_media(deps, identity, limit, before)]
 
 
 @router.get("/media/{media_id}", response_model=MediaOut)
 async def get_media(media_id: uuid.UUID, identity: Who, deps: Service) -> MediaOut:
-    return media_out(await media.get_media(deps, identity, media_id))
+    return media_out(await media.with_urls(deps, await media.get_media(deps, identity, media_id)))
 
 
 @router.delete("/media/{media_id}", status_code=204)

@@ -78,6 +78,7 @@ class MediaOut(BaseModel):
     duration_s: float | None
     original_name: str | None
     created_at: datetime
+    thumbnail_url: str | None = None  # a still image's preview, short-lived (presigned)
 
 
 class QuotaOut(BaseModel):

@@ -15,6 +15,7 @@ The bytes are in the object store, the rows in PostgreSQL, and the two stay cons
 from __future__ import annotations
 
 import asyncio
+import io
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,6 +28,7 @@ from aligned_common.problems import Problem
 
 from aligned_publishing.adapters.object_store import storage_key
 from aligned_publishing.adapters.scrub import scrub
+from aligned_publishing.adapters.thumbnail import thumbnail
 from aligned_publishing.adapters.sniff import Inspected, inspect
 from aligned_publishing.domain.status import FINISHED_JOB
 from aligned_publishing.service_layer.deps import Deps
@@ -109,6 +111,8 @@ async def upload(deps: Deps, identity: Identity, filename: str | None, declared_
 async def _store(deps: Deps, identity: Identity, filename: str | None, file: BinaryIO, found: Inspected) -> Uploaded:
     brand = identity.brand_id
     key = storage_key(brand, found.sha256)
+    preview = await asyncio.to_thread(thumbnail, file, found.mime_type)
+    thumb_key = f"{key}.thumb" if preview else None
     wrote = False
     try:
         async with UnitOfWork(deps.pool, deps.schema, brand_id=brand) as uow:
@@ -130,22 +134,27 @@ async def _store(deps: Deps, identity: Identity, filename: str | None, file: Bin
                     errors=[{"field": "file", "message": "storage quota exceeded"}],
                 )
             # Also when a deleted asset comes back: its object may already have been purged.
+            wrote = True  # from here on, a failure removes whatever of the two objects was written
             await deps.storage.put(key, file, found.size_bytes, found.mime_type)
-            wrote = True
+            if preview:
+                await deps.storage.put(thumb_key, io.BytesIO(preview[0]), len(preview[0]), preview[1])
             if existing is not None:  # deleted, not yet purged: the same asset is live again
                 row = await uow.conn.fetchrow(
-                    """UPDATE media_assets SET deleted_at = NULL, original_name = $2, uploaded_by = $3, created_at = $4
+                    """UPDATE media_assets SET deleted_at = NULL, original_name = $2, uploaded_by = $3, created_at = $4,
+                                              thumbnail_key = $5
                         WHERE media_id = $1 RETURNING *""",
                     existing["media_id"],
                     (filename or "")[:255] or None,
                     identity.user_id,
                     deps.clock.now(),
+                    thumb_key,
                 )
             else:
                 row = await uow.conn.fetchrow(
                     """INSERT INTO media_assets (media_id, brand_id, sha256, mime_type, size_bytes, duration_s,
-                                                 storage_key, url, original_name, uploaded_by, created_at)
-                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *""",
+                                                 storage_key, url, original_name, uploaded_by, created_at,
+                                                 thumbnail_key)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *""",
                     uuid.uuid4(),
                     brand,
                     found.sha256,
@@ -157,15 +166,29 @@ async def _store(deps: Deps, identity: Identity, filename: str | None, file: Bin
                     (filename or "")[:255] or None,
                     identity.user_id,
                     deps.clock.now(),
+                    thumb_key,
                 )
             await uow.conn.execute(
                 "UPDATE storage_quotas SET used_bytes = used_bytes + $2 WHERE brand_id = $1", brand, found.size_bytes
             )
         return Uploaded(dict(row), created=True)
     except BaseException:
-        if wrote:  # the row did not commit: the object must not linger (the brand lock was held)
-            await asyncio.shield(deps.storage.delete(key))
+        if wrote:  # the row did not commit: the objects must not linger (the brand lock was held)
+            await asyncio.shield(_delete_objects(deps, key, thumb_key))
         raise
+
+
+async def _delete_objects(deps: Deps, key: str, thumb_key: str | None) -> None:
+    await deps.storage.delete(key)
+    if thumb_key:
+        await deps.storage.delete(thumb_key)
+
+
+async def with_urls(deps: Deps, asset: dict) -> dict:
+    """The asset as the API shows it: with a short-lived URL of its preview, if it has one."""
+    thumb = asset.get("thumbnail_key")
+    url = await deps.storage.presigned_get(thumb, deps.settings.media_url_ttl_s) if thumb else None
+    return asset | {"thumbnail_url": url}
 
 
 async def list_media(deps: Deps, identity: Identity, limit: int, before: uuid.UUID | None) -> list[dict]:
@@ -229,13 +252,13 @@ async def purge_deleted_media(deps: Deps, batch: int = 100) -> int:
     # bytes (which locks the row too) from reviving an asset whose object is being deleted.
     async with UnitOfWork(deps.pool, deps.schema, role="worker") as uow:
         rows = await uow.conn.fetch(
-            """SELECT media_id, storage_key FROM media_assets WHERE deleted_at <= $1
+            """SELECT media_id, storage_key, thumbnail_key FROM media_assets WHERE deleted_at <= $1
                 ORDER BY deleted_at LIMIT $2 FOR UPDATE SKIP LOCKED""",
             cutoff,
             batch,
         )
         for row in rows:
-            await deps.storage.delete(row["storage_key"])
+            await _delete_objects(deps, row["storage_key"], row["thumbnail_key"])
         await uow.conn.execute("DELETE FROM media_assets WHERE media_id = ANY($1)", [r["media_id"] for r in rows])
     return len(rows)
 
