@@ -25,8 +25,8 @@ from PIL import ExifTags, Image
 pytestmark = pytest.mark.e2e
 
 
-async def upload(owner: Gateway, data: bytes, name: str, content_type: str) -> dict[str, Any]:
-    answer = await owner.upload("/v1/media", name, data, content_type)
+async def upload(owner: Gateway, data: bytes, name: str, content_type: str, alt_text: str | None = None) -> dict[str, Any]:
+    answer = await owner.upload("/v1/media", name, data, content_type, {"alt_text": alt_text} if alt_text else None)
     assert answer.status_code == 201, answer.text
     assert answer.json()["sha256"] == hashlib.sha256(data).hexdigest()
     return answer.json()
@@ -69,8 +69,12 @@ async def test_a_post_with_four_images_is_approved_and_the_platform_gets_the_sam
 ) -> None:
     owner = brand.owner.api
     images = [png(40_000 + i) for i in range(3)] + [jpeg(320, 240)]
-    media = [await upload(owner, data, f"photo-{i}", "image/png" if i < 3 else "image/jpeg")
+    media = [await upload(owner, data, f"photo-{i}", "image/png" if i < 3 else "image/jpeg",
+                          alt_text=f"photo {i} of the new collection" if i < 3 else None)
              for i, data in enumerate(images)]
+    described = await owner.request("PATCH", f"/v1/media/{media[3]['media_id']}",
+                                    json_body={"alt_text": "the shop window at night"})
+    assert described["alt_text"] == "the shop window at night"
     job = await owner.post("/v1/jobs", {
         "content": f"Four photos {uuid.uuid4().hex[:6]}", "requires_approval": True,
         "media_ids": [m["media_id"] for m in media],
@@ -86,6 +90,9 @@ async def test_a_post_with_four_images_is_approved_and_the_platform_gets_the_sam
     post = await sandbox.post(done["targets"][0]["remote_id"])
     assert received(post) == sent(*images), "the platform received the uploaded bytes, in order"
     assert [m["mime_type"] for m in post["media"]] == ["image/png"] * 3 + ["image/jpeg"]
+    assert [m["alt_text"] for m in post["media"]] == [
+        "photo 0 of the new collection", "photo 1 of the new collection", "photo 2 of the new collection",
+        "the shop window at night"], "alt text reaches the platform with each item"
     keys = {f"{brand.brand_id}/{m['sha256']}" for m in media}
     assert set(await store_keys(system, brand)) == keys | {f"{k}.thumb" for k in keys}, "each image and its preview"
 

@@ -245,3 +245,28 @@ async def test_a_still_image_gets_a_preview_and_a_video_none(svc, brand):
     assert preview.status_code == 200
     image = Image.open(io.BytesIO(preview.content))
     assert (image.format, image.size) == ("JPEG", (320, 180))
+
+
+async def test_alt_text_is_kept_validated_and_carried_in_the_attempt(svc, brand, infra):
+    from aligned_common.envelope import EventEnvelope
+    from aligned_common.testing.kafka_reader import TopicReader
+    from aligned_publishing.testing import events_of
+
+    async with svc.client() as client, TopicReader(infra.kafka_bootstrap, "aligned.publishing.events") as topic:
+        described = await client.post("/v1/media", headers=brand.headers, data={"alt_text": "a red bicycle"},
+                                      files={"file": ("bike.png", png(3000), "image/png")})
+        too_long = await client.post("/v1/media", headers=brand.headers, data={"alt_text": "x" * 1501},
+                                     files={"file": ("bike.png", png(3000), "image/png")})
+        plain = (await _upload(client, brand, png(3100))).json()
+        changed = await client.patch(f"/v1/media/{plain['media_id']}", headers=brand.headers,
+                                     json={"alt_text": "a blue one"})
+        job = (await client.post("/v1/jobs", headers=brand.headers, json=job_body(
+            media_ids=[described.json()["media_id"], plain["media_id"]]))).json()
+        await client.post(f"/v1/jobs/{job['job_id']}/publish-now", headers=brand.headers)
+        records = await topic.read_until(lambda rs: events_of(rs, brand, "publishing.attempt_requested"), settle_s=0)
+    assert described.status_code == 201 and described.json()["alt_text"] == "a red bicycle"
+    assert too_long.status_code == 422 and too_long.json()["errors"][0]["field"] == "alt_text"
+    assert changed.status_code == 200 and changed.json()["alt_text"] == "a blue one"
+    raw = next(r.value for r in records if b"attempt_requested" in r.value and r.key == str(brand.brand_id).encode())
+    assert [m.alt_text for m in EventEnvelope.from_bytes(raw).payload().media] == ["a red bicycle", "a blue one"]
+    assert await _rows(svc, brand) == 2, "the refused upload left no row"

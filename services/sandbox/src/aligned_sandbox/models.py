@@ -29,6 +29,7 @@ class MediaOut(BaseModel):
     mime_type: str
     size_bytes: int
     sha256: str
+    alt_text: str = ""
 
 
 class NewPost(BaseModel):

@@ -22,6 +22,7 @@ class Media:
     mime_type: str
     size_bytes: int
     sha256: str  # of the bytes received, so a test can prove they are the bytes uploaded
+    alt_text: str = ""
 
 
 @dataclass
@@ -58,8 +59,8 @@ class PostStore:
         self._counts = CreationCounts()
         self._lock = threading.Lock()
 
-    def add_media(self, account_id: str, mime_type: str, size_bytes: int, sha256: str) -> Media:
-        media = Media("media_" + secrets.token_hex(8), account_id, mime_type, size_bytes, sha256)
+    def add_media(self, account_id: str, mime_type: str, size_bytes: int, sha256: str, alt_text: str = "") -> Media:
+        media = Media("media_" + secrets.token_hex(8), account_id, mime_type, size_bytes, sha256, alt_text)
         with self._lock:
             self._media[media.id] = media
         return media

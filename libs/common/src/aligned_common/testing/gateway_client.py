@@ -102,10 +102,12 @@ class Gateway:
     async def post(self, path: str, body: Any = None, **kwargs: Any) -> Any:
         return await self.request("POST", path, json_body=body, **kwargs)
 
-    async def upload(self, path: str, filename: str, data: bytes, content_type: str) -> httpx.Response:
-        """A multipart file upload (the form field `file`), as a browser sends it; the raw answer."""
+    async def upload(self, path: str, filename: str, data: bytes, content_type: str,
+                     form: dict[str, str] | None = None) -> httpx.Response:
+        """A multipart file upload (the form field `file`, and other `form` fields), as a browser
+        sends it; the raw answer."""
         client = self._clients[next(self._next)]
-        return await client.post(path, files={"file": (filename, data, content_type)},
+        return await client.post(path, files={"file": (filename, data, content_type)}, data=form,
                                  headers=self._headers("POST", uuid.uuid4().hex), timeout=120)
 
     async def events(self, *, last_event_id: str | None = None) -> AsyncIterator[dict[str, Any]]:

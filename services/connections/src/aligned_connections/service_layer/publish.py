@@ -285,7 +285,9 @@ async def _download_media(rt: Runtime, data: AttemptRequested) -> tuple[MediaAtt
     for item in data.media:
         if item.size_bytes > rt.settings.media_max_bytes:
             raise httpx.HTTPError(f"media {item.media_id} is larger than {rt.settings.media_max_bytes} bytes")
-        attachments.append(MediaAttachment(url=item.url, size_bytes=item.size_bytes, mime_type=item.mime_type))
+        attachments.append(
+            MediaAttachment(url=item.url, size_bytes=item.size_bytes, mime_type=item.mime_type, alt_text=item.alt_text)
+        )
     return tuple(attachments)
 
 

@@ -8,11 +8,11 @@ from typing import Annotated
 
 from aligned_common.app import ServiceContext, context_of
 from aligned_common.identity import Identity, current_identity, require_role
-from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 
 from aligned_publishing.domain.commands import CancelJob, CreateJob, EditJob, ScheduleJob
 from aligned_publishing.domain.status import JobStatus
-from aligned_publishing.entrypoints.schemas import JobOut, JobPage, MediaOut, QuotaOut, job_out, media_out
+from aligned_publishing.entrypoints.schemas import DescribeMedia, JobOut, JobPage, MediaOut, QuotaOut, job_out, media_out
 from aligned_publishing.service_layer import jobs, media, queries
 from aligned_publishing.service_layer.deps import Deps
 
@@ -125,10 +125,16 @@ async def get_job(job_id: uuid.UUID, identity: Who, deps: Service) -> JobOut:
 
 # -- media ---------------------------------------------------------------------------------
 @router.post("/media", status_code=201, response_model=MediaOut)
-async def upload_media(identity: Who, deps: Service, response: Response, file: UploadFile = File(...)) -> MediaOut:
+async def upload_media(
+    identity: Who,
+    deps: Service,
+    response: Response,
+    file: UploadFile = File(...),
+    alt_text: str = Form("", description="What the image or video shows, for screen readers (max 1500 characters)"),
+) -> MediaOut:
     require_role(identity, *WRITERS)
     # The upload is spooled to a temporary file by the framework; it is read in chunks from there.
-    uploaded = await media.upload(deps, identity, file.filename, file.content_type, file.file)
+    uploaded = await media.upload(deps, identity, file.filename, file.content_type, file.file, alt_text)
     if not uploaded.created:
         response.status_code = 200  # the brand already has these bytes: same asset back
     return media_out(await media.with_urls(deps, uploaded.asset))
@@ -144,6 +150,12 @@ async def list_media(
 @router.get("/media/{media_id}", response_model=MediaOut)
 async def get_media(media_id: uuid.UUID, identity: Who, deps: Service) -> MediaOut:
     return media_out(await media.with_urls(deps, await media.get_media(deps, identity, media_id)))
+
+
+@router.patch("/media/{media_id}", response_model=MediaOut)
+async def describe_media(media_id: uuid.UUID, body: DescribeMedia, identity: Who, deps: Service) -> MediaOut:
+    require_role(identity, *WRITERS)
+    return media_out(await media.with_urls(deps, await media.describe_media(deps, identity, media_id, body.alt_text)))
 
 
 @router.delete("/media/{media_id}", status_code=204)

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class TargetOut(BaseModel):
@@ -79,6 +79,11 @@ class MediaOut(BaseModel):
     original_name: str | None
     created_at: datetime
     thumbnail_url: str | None = None  # a still image's preview, short-lived (presigned)
+    alt_text: str = ""
+
+
+class DescribeMedia(BaseModel):
+    alt_text: str = Field(description="What the image or video shows, for screen readers (max 1500 characters)")
 
 
 class QuotaOut(BaseModel):

@@ -68,7 +68,8 @@ WITH due AS (
             || ',"recheck":' || c.rechecks
             || ',"media":' || CASE WHEN cardinality(c.media_ids) = 0 THEN '[]' ELSE coalesce((
                    SELECT json_agg(json_build_object('media_id', m.media_id, 'url', m.url,
-                                                     'mime_type', m.mime_type, 'size_bytes', m.size_bytes)
+                                                     'mime_type', m.mime_type, 'size_bytes', m.size_bytes,
+                                                     'alt_text', m.alt_text)
                                    ORDER BY u.ord)
                      FROM unnest(c.media_ids) WITH ORDINALITY AS u(media_id, ord)
                      JOIN media_assets m ON m.media_id = u.media_id)::text, '[]') END

@@ -32,7 +32,7 @@ from aligned_publishing.adapters.thumbnail import thumbnail
 from aligned_publishing.adapters.sniff import Inspected, inspect
 from aligned_publishing.domain.status import FINISHED_JOB
 from aligned_publishing.service_layer.deps import Deps
-from aligned_publishing.service_layer.errors import conflict, not_found
+from aligned_publishing.service_layer.errors import conflict, invalid, not_found
 
 # Anything some platform accepts; a misfit for a given target is caught when a job uses it.
 ACCEPTED_TYPES = frozenset(m for spec in PLATFORMS.values() for g in spec.limits.media.groups for m in g.mime_types)
@@ -93,7 +93,19 @@ def _refuse(found: Inspected, declared: str | None, max_bytes: int) -> None:
         )
 
 
-async def upload(deps: Deps, identity: Identity, filename: str | None, declared_type: str | None, file: BinaryIO) -> Uploaded:
+MAX_ALT_TEXT = 1500  # Mastodon's limit, the smallest of the platforms that take one
+
+
+def _check_alt_text(alt_text: str) -> str:
+    if len(alt_text) > MAX_ALT_TEXT:
+        raise invalid("alt_text", f"{len(alt_text)} characters; the limit is {MAX_ALT_TEXT}", limit=MAX_ALT_TEXT)
+    return alt_text.strip()
+
+
+async def upload(
+    deps: Deps, identity: Identity, filename: str | None, declared_type: str | None, file: BinaryIO, alt_text: str = ""
+) -> Uploaded:
+    alt_text = _check_alt_text(alt_text)
     max_bytes = deps.settings.max_upload_bytes
     found = await asyncio.to_thread(inspect, file, max_bytes)
     declared = (declared_type or "").split(";")[0].strip().lower() or None
@@ -101,14 +113,16 @@ async def upload(deps: Deps, identity: Identity, filename: str | None, declared_
     # What is stored (and hashed, and counted) is the image without its metadata (GPS, camera).
     clean = await asyncio.to_thread(scrub, file, found.mime_type)
     if clean is None:
-        return await _store(deps, identity, filename, file, found)
+        return await _store(deps, identity, filename, file, found, alt_text)
     try:
-        return await _store(deps, identity, filename, clean, await asyncio.to_thread(inspect, clean, max_bytes))
+        return await _store(deps, identity, filename, clean, await asyncio.to_thread(inspect, clean, max_bytes), alt_text)
     finally:
         clean.close()
 
 
-async def _store(deps: Deps, identity: Identity, filename: str | None, file: BinaryIO, found: Inspected) -> Uploaded:
+async def _store(
+    deps: Deps, identity: Identity, filename: str | None, file: BinaryIO, found: Inspected, alt_text: str
+) -> Uploaded:
     brand = identity.brand_id
     key = storage_key(brand, found.sha256)
     preview = await asyncio.to_thread(thumbnail, file, found.mime_type)
@@ -141,20 +155,21 @@ async def _store(deps: Deps, identity: Identity, filename: str | None, file: Bin
             if existing is not None:  # deleted, not yet purged: the same asset is live again
                 row = await uow.conn.fetchrow(
                     """UPDATE media_assets SET deleted_at = NULL, original_name = $2, uploaded_by = $3, created_at = $4,
-                                              thumbnail_key = $5
+                                              thumbnail_key = $5, alt_text = $6
                         WHERE media_id = $1 RETURNING *""",
                     existing["media_id"],
                     (filename or "")[:255] or None,
                     identity.user_id,
                     deps.clock.now(),
                     thumb_key,
+                    alt_text,
                 )
             else:
                 row = await uow.conn.fetchrow(
                     """INSERT INTO media_assets (media_id, brand_id, sha256, mime_type, size_bytes, duration_s,
                                                  storage_key, url, original_name, uploaded_by, created_at,
-                                                 thumbnail_key)
-                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *""",
+                                                 thumbnail_key, alt_text)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *""",
                     uuid.uuid4(),
                     brand,
                     found.sha256,
@@ -167,6 +182,7 @@ async def _store(deps: Deps, identity: Identity, filename: str | None, file: Bin
                     identity.user_id,
                     deps.clock.now(),
                     thumb_key,
+                    alt_text,
                 )
             await uow.conn.execute(
                 "UPDATE storage_quotas SET used_bytes = used_bytes + $2 WHERE brand_id = $1", brand, found.size_bytes
@@ -211,6 +227,22 @@ async def get_media(deps: Deps, identity: Identity, media_id: uuid.UUID) -> dict
             "SELECT * FROM media_assets WHERE media_id = $1 AND brand_id = $2 AND deleted_at IS NULL",
             media_id,
             identity.brand_id,
+        )
+    if row is None:
+        raise not_found("Media", media_id)
+    return dict(row)
+
+
+async def describe_media(deps: Deps, identity: Identity, media_id: uuid.UUID, alt_text: str) -> dict:
+    """Set an asset's alt text; attempts requested from now on carry it."""
+    alt_text = _check_alt_text(alt_text)
+    async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
+        row = await uow.conn.fetchrow(
+            """UPDATE media_assets SET alt_text = $3 WHERE media_id = $1 AND brand_id = $2 AND deleted_at IS NULL
+               RETURNING *""",
+            media_id,
+            identity.brand_id,
+            alt_text,
         )
     if row is None:
         raise not_found("Media", media_id)

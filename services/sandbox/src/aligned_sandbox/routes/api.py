@@ -53,7 +53,9 @@ AccountDep = Annotated[Account, Depends(authenticated_account)]
 
 
 def media_out(media) -> MediaOut:
-    return MediaOut(id=media.id, mime_type=media.mime_type, size_bytes=media.size_bytes, sha256=media.sha256)
+    return MediaOut(
+        id=media.id, mime_type=media.mime_type, size_bytes=media.size_bytes, sha256=media.sha256, alt_text=media.alt_text
+    )
 
 
 def post_out(sandbox: Sandbox, post: Post) -> PostOut:
@@ -82,7 +84,12 @@ async def me(account: AccountDep) -> AccountOut:
 
 
 @router.post("/media", status_code=201)
-async def upload_media(request: Request, account: AccountDep, sandbox: SandboxDep) -> MediaOut:
+async def upload_media(
+    request: Request,
+    account: AccountDep,
+    sandbox: SandboxDep,
+    description: Annotated[str, Query(max_length=1500, description="alt text, as Mastodon's")] = "",
+) -> MediaOut:
     """The file is the raw body, read as it streams in; its type, size and sha256 are kept
     (not the bytes). Type and size are checked as a real platform would, the size while reading."""
     mime_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -94,7 +101,7 @@ async def upload_media(request: Request, account: AccountDep, sandbox: SandboxDe
         content_rules.check_upload(mime_type, min(size_bytes, limit + 1))
         digest.update(chunk)
     content_rules.check_upload(mime_type, size_bytes)
-    return media_out(sandbox.posts.add_media(account.id, mime_type, size_bytes, digest.hexdigest()))
+    return media_out(sandbox.posts.add_media(account.id, mime_type, size_bytes, digest.hexdigest(), description))
 
 
 @router.post("/posts", status_code=201)

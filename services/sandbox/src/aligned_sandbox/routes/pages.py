@@ -23,12 +23,13 @@ async def post_page(account: str, post_id: str, sandbox: Annotated[Sandbox, Depe
         raise SandboxError(404, "not_found", f"no post {post_id} of @{account}")
     rows = "".join(
         f'<tr class="media" data-id="{escape(m.id)}" data-sha256="{m.sha256}" data-size-bytes="{m.size_bytes}">'
-        f"<td>{escape(m.id)}</td><td>{escape(m.mime_type)}</td><td>{m.size_bytes}</td><td><code>{m.sha256}</code></td></tr>"
+        f"<td>{escape(m.id)}</td><td>{escape(m.mime_type)}</td><td>{m.size_bytes}</td><td><code>{m.sha256}</code></td>"
+        f'<td class="alt">{escape(m.alt_text)}</td></tr>'
         for m in sandbox.posts.media_of(post)
     )
     return HTMLResponse(
         f"<!doctype html><html><head><title>@{escape(account)} · {escape(post_id)}</title></head><body>"
         f'<article id="{escape(post.id)}" data-status="{post.status}"><p class="text">{escape(post.text)}</p>'
-        f"<table><thead><tr><th>media</th><th>type</th><th>bytes</th><th>sha256</th></tr></thead>"
+        f"<table><thead><tr><th>media</th><th>type</th><th>bytes</th><th>sha256</th><th>alt text</th></tr></thead>"
         f"<tbody>{rows}</tbody></table></article></body></html>"
     )

@@ -113,7 +113,11 @@ class SandboxAdapter(OAuth2Methods):
         # The bytes stream from the object store into the request (media.py).
         headers, body = raw_body(self._http.client, item, PLATFORM)
         response = await self._http.request(
-            "POST", self._url("/api/v1/media"), content=body, headers=bearer(access_token) | headers
+            "POST",
+            self._url("/api/v1/media"),
+            content=body,
+            headers=bearer(access_token) | headers,
+            params={"description": item.alt_text} if item.alt_text else None,
         )
         return self._http.parse(response, _Media).id
 
