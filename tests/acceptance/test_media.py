@@ -13,6 +13,7 @@ import io
 import uuid
 from typing import Any
 
+import httpx
 import pytest
 from aiobotocore.session import get_session
 from aligned_common.testing.flows import decide, job_in
@@ -112,6 +113,32 @@ async def test_a_post_with_a_video_publishes_end_to_end(brand: BrandSetup, sandb
     assert done["status"] == "published", done
     post = await sandbox.post(done["targets"][0]["remote_id"])
     assert received(post) == sent(video) and post["media"][0]["mime_type"] == "video/mp4"
+
+
+async def test_a_large_video_goes_to_the_store_directly_and_is_checked_before_it_exists(
+    brand: BrandSetup, sandbox: SandboxControl, system: System
+) -> None:
+    owner = brand.owner.api
+    video = mp4(8_000_000, duration_s=20)
+    started = await owner.post("/v1/media/uploads", {
+        "filename": "launch.mp4", "mime_type": "video/mp4", "size_bytes": len(video),
+        "sha256": hashlib.sha256(video).hexdigest(), "alt_text": "the launch film"})
+    async with httpx.AsyncClient(timeout=60) as direct:  # not through the gateway
+        put = await direct.put(started["upload_url"], content=video, headers=started["headers"])
+    assert put.status_code == 200
+    media = await owner.post(f"/v1/media/uploads/{started['upload_id']}/complete")
+    assert (media["sha256"], media["size_bytes"], media["duration_s"]) == (hashlib.sha256(video).hexdigest(), len(video), 20.0)
+    assert await store_keys(system, brand) == [f"{brand.brand_id}/{media['sha256']}"]
+
+    job = await owner.post("/v1/jobs", {
+        "content": f"Launch film {uuid.uuid4().hex[:6]}", "media_ids": [media["media_id"]],
+        "targets": [{"platform": "sandbox", "connection_id": brand.connection_id}],
+    })
+    await owner.post(f"/v1/jobs/{job['job_id']}/publish-now")
+    done = await job_in(owner, job["job_id"], ("published", "failed"), timeout_s=120)
+    assert done["status"] == "published", done
+    post = await sandbox.post(done["targets"][0]["remote_id"])
+    assert received(post) == sent(video) and post["media"][0]["alt_text"] == "the launch film"
 
 
 async def test_each_target_gets_its_own_media(brand: BrandSetup, sandbox: SandboxControl) -> None:

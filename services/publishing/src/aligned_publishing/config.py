@@ -47,6 +47,9 @@ class Settings(ServiceSettings):
     # Lifetime of the presigned GET URLs put in attempt_requested: longer than the publishing
     # timeout, after which an unanswered attempt is re-requested with fresh URLs.
     media_url_ttl_s: int = 3600
+    # A presigned upload (POST /v1/media/uploads) must be PUT and completed within this time;
+    # after it, its staging object and row are purged.
+    upload_url_ttl_s: int = 3600
     # A deleted asset is hidden and its quota freed at once; its object and row are purged this
     # long after (by the purge loop).
     media_purge_after_s: float = 3600.0

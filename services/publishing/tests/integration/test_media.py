@@ -270,3 +270,78 @@ async def test_alt_text_is_kept_validated_and_carried_in_the_attempt(svc, brand,
     raw = next(r.value for r in records if b"attempt_requested" in r.value and r.key == str(brand.brand_id).encode())
     assert [m.alt_text for m in EventEnvelope.from_bytes(raw).payload().media] == ["a red bicycle", "a blue one"]
     assert await _rows(svc, brand) == 2, "the refused upload left no row"
+
+
+# -- presigned uploads -------------------------------------------------------------------------
+async def _start(client, brand, data: bytes, mime_type="image/png", **claim):
+    body = {"filename": "big.bin", "mime_type": mime_type, "size_bytes": len(data),
+            "sha256": hashlib.sha256(data).hexdigest()} | claim
+    return await client.post("/v1/media/uploads", headers=brand.headers, json=body)
+
+
+async def _pending(svc, brand) -> int:
+    deps = _deps(svc)
+    return await deps.pool.fetchval(f'SELECT count(*) FROM "{deps.schema}".media_uploads WHERE brand_id = $1', brand.brand_id)
+
+
+async def _staged(svc, brand) -> list[str]:
+    store = _deps(svc).storage
+    listed = await store._client.list_objects_v2(Bucket=store.bucket, Prefix=f"uploads/{brand.brand_id}/")
+    return [o["Key"] for o in listed.get("Contents", []) if not o["Key"].endswith("/")]
+
+
+async def test_a_presigned_upload_goes_straight_to_the_store_and_is_verified_on_complete(svc, brand):
+    video = mp4(2_000_000, duration_s=4)
+    async with svc.client() as client, httpx.AsyncClient() as direct:
+        started = (await _start(client, brand, video, "video/mp4", alt_text="the launch")).json()
+        assert started["method"] == "PUT" and started["headers"] == {"Content-Type": "video/mp4"}
+        early = await client.post(f"/v1/media/uploads/{started['upload_id']}/complete", headers=brand.headers)
+        put = await direct.put(started["upload_url"], content=video, headers=started["headers"])
+        done = await client.post(f"/v1/media/uploads/{started['upload_id']}/complete", headers=brand.headers)
+        again = await client.post(f"/v1/media/uploads/{started['upload_id']}/complete", headers=brand.headers)
+    assert early.status_code == 409, "nothing uploaded yet; the upload stays open"
+    assert put.status_code == 200
+    assert done.status_code == 201, done.text
+    asset = done.json()
+    assert (asset["sha256"], asset["size_bytes"], asset["mime_type"], asset["duration_s"], asset["alt_text"]) == (
+        hashlib.sha256(video).hexdigest(), len(video), "video/mp4", 4.0, "the launch")
+    assert again.status_code == 404, "a completed upload is gone"
+    assert await _staged(svc, brand) == [] and await _pending(svc, brand) == 0
+    assert await _objects(svc, brand) == [f"{brand.brand_id}/{asset['sha256']}"] and await _rows(svc, brand) == 1
+
+
+async def test_a_presigned_upload_that_lies_is_refused_on_complete_and_leaves_nothing(svc, brand):
+    photo, other = jpeg(), png(5000)
+    async with svc.client() as client, httpx.AsyncClient() as direct:
+        claims_png = (await _start(client, brand, photo)).json()  # says PNG, is a JPEG
+        await direct.put(claims_png["upload_url"], content=photo, headers=claims_png["headers"])
+        lying = await client.post(f"/v1/media/uploads/{claims_png['upload_id']}/complete", headers=brand.headers)
+        wrong_sha = (await _start(client, brand, other)).json()
+        await direct.put(wrong_sha["upload_url"], content=png(5000), headers=wrong_sha["headers"])
+        swapped = await client.post(f"/v1/media/uploads/{wrong_sha['upload_id']}/complete", headers=brand.headers)
+        too_big = await _start(client, brand, b"x", size_bytes=_deps(svc).settings.max_upload_bytes + 1)
+        wrong_type = await _start(client, brand, b"%PDF", mime_type="application/pdf")
+    assert lying.status_code == 415 and lying.json()["sniffed_type"] == "image/jpeg"
+    assert swapped.status_code == 422 and swapped.json()["errors"][0]["field"] == "sha256"
+    assert too_big.status_code == 413 and too_big.json()["errors"][0]["field"] == "size_bytes"
+    assert wrong_type.status_code == 415 and wrong_type.json()["errors"][0]["field"] == "mime_type"
+    assert await _staged(svc, brand) == [] and await _pending(svc, brand) == 0
+    assert await _objects(svc, brand) == [] and await _rows(svc, brand) == 0
+
+
+async def test_a_presigned_upload_never_completed_expires_and_is_cleaned_up(svc, brand):
+    from aligned_publishing.service_layer.media import purge_expired_uploads
+
+    data = png(8000)
+    async with svc.client() as client, httpx.AsyncClient() as direct:
+        started = (await _start(client, brand, data)).json()
+        await direct.put(started["upload_url"], content=data, headers=started["headers"])
+        assert len(await _staged(svc, brand)) == 1 and await _pending(svc, brand) == 1
+        usage = (await client.get("/v1/media-quota", headers=brand.headers)).json()["used_bytes"]
+        assert usage == 0, "an open upload holds no quota"
+        svc.clock.advance(timedelta(seconds=_deps(svc).settings.upload_url_ttl_s + 1))
+        while await purge_expired_uploads(_deps(svc)):
+            pass
+        late = await client.post(f"/v1/media/uploads/{started['upload_id']}/complete", headers=brand.headers)
+    assert late.status_code == 404
+    assert await _staged(svc, brand) == [] and await _pending(svc, brand) == 0 and await _rows(svc, brand) == 0

@@ -12,7 +12,17 @@ from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 
 from aligned_publishing.domain.commands import CancelJob, CreateJob, EditJob, ScheduleJob
 from aligned_publishing.domain.status import JobStatus
-from aligned_publishing.entrypoints.schemas import DescribeMedia, JobOut, JobPage, MediaOut, QuotaOut, job_out, media_out
+from aligned_publishing.entrypoints.schemas import (
+    DescribeMedia,
+    JobOut,
+    JobPage,
+    MediaOut,
+    QuotaOut,
+    StartUpload,
+    UploadOut,
+    job_out,
+    media_out,
+)
 from aligned_publishing.service_layer import jobs, media, queries
 from aligned_publishing.service_layer.deps import Deps
 
@@ -137,6 +147,22 @@ async def upload_media(
     uploaded = await media.upload(deps, identity, file.filename, file.content_type, file.file, alt_text)
     if not uploaded.created:
         response.status_code = 200  # the brand already has these bytes: same asset back
+    return media_out(await media.with_urls(deps, uploaded.asset))
+
+
+@router.post("/media/uploads", status_code=201, response_model=UploadOut)
+async def start_upload(body: StartUpload, identity: Who, deps: Service) -> UploadOut:
+    """Large files: a presigned PUT straight to the object store, then `complete`."""
+    require_role(identity, *WRITERS)
+    return UploadOut(**await media.start_upload(deps, identity, **body.model_dump()))
+
+
+@router.post("/media/uploads/{upload_id}/complete", status_code=201, response_model=MediaOut)
+async def complete_upload(upload_id: uuid.UUID, identity: Who, deps: Service, response: Response) -> MediaOut:
+    require_role(identity, *WRITERS)
+    uploaded = await media.complete_upload(deps, identity, upload_id)
+    if not uploaded.created:
+        response.status_code = 200
     return media_out(await media.with_urls(deps, uploaded.asset))
 
 

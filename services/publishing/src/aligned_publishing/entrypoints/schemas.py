@@ -82,6 +82,22 @@ class MediaOut(BaseModel):
     alt_text: str = ""
 
 
+class StartUpload(BaseModel):
+    filename: str | None = Field(default=None, max_length=255)
+    mime_type: str = Field(min_length=3, max_length=100, examples=["video/mp4"])
+    size_bytes: int = Field(gt=0)
+    sha256: str = Field(pattern="^[0-9a-f]{64}$", description="of the file, lowercase hex; checked on complete")
+    alt_text: str = ""
+
+
+class UploadOut(BaseModel):
+    upload_id: uuid.UUID
+    upload_url: str = Field(description="PUT the file's bytes here, with `headers`, before expires_at")
+    method: str
+    headers: dict[str, str]
+    expires_at: datetime
+
+
 class DescribeMedia(BaseModel):
     alt_text: str = Field(description="What the image or video shows, for screen readers (max 1500 characters)")
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import tempfile
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -56,15 +57,30 @@ async def _quota_row(uow: UnitOfWork, deps: Deps, brand_id: uuid.UUID):
     return await uow.conn.fetchrow("SELECT * FROM storage_quotas WHERE brand_id = $1 FOR UPDATE", brand_id)
 
 
-def _refuse(found: Inspected, declared: str | None, max_bytes: int) -> None:
-    """The checks that need no database: each a problem+json naming the file field."""
+def _check_quota(quota, size_bytes: int) -> None:
+    if quota["used_bytes"] + size_bytes > quota["quota_bytes"]:
+        raise Problem(
+            409,
+            "Storage quota exceeded",
+            detail=f"{size_bytes} bytes would bring the brand's usage from {quota['used_bytes']} "
+            f"to {quota['used_bytes'] + size_bytes} bytes; its quota is {quota['quota_bytes']}",
+            size_bytes=size_bytes,
+            used_bytes=quota["used_bytes"],
+            quota_bytes=quota["quota_bytes"],
+            errors=[{"field": "file", "message": "storage quota exceeded"}],
+        )
+
+
+def _refuse(found: Inspected, declared: str | None, max_bytes: int, size_field: str = "file", type_field: str = "file") -> None:
+    """The checks that need no database: each a problem+json naming the field (the file, or the
+    claim of a presigned upload)."""
     if found.size_bytes > max_bytes:
         raise Problem(
             413,
             "Upload too large",
             detail=f"file is larger than the limit of {max_bytes} bytes",
             limit_bytes=max_bytes,
-            errors=[{"field": "file", "message": f"larger than {max_bytes} bytes"}],
+            errors=[{"field": size_field, "message": f"larger than {max_bytes} bytes"}],
         )
     if found.mime_type not in ACCEPTED_TYPES:
         raise Problem(
@@ -72,7 +88,7 @@ def _refuse(found: Inspected, declared: str | None, max_bytes: int) -> None:
             "Unsupported media type",
             detail=f"file content is {found.mime_type or 'unrecognised'}; accepted: {', '.join(sorted(ACCEPTED_TYPES))}",
             sniffed_type=found.mime_type,
-            errors=[{"field": "file", "message": f"content is {found.mime_type or 'unrecognised'}"}],
+            errors=[{"field": type_field, "message": f"content is {found.mime_type or 'unrecognised'}"}],
         )
     claimed = ALIASES.get(declared, declared) if declared else ""
     if claimed not in UNDECLARED and claimed != found.mime_type:
@@ -136,17 +152,7 @@ async def _store(
             )
             if existing is not None and existing["deleted_at"] is None:
                 return Uploaded(dict(existing), created=False)
-            if quota["used_bytes"] + found.size_bytes > quota["quota_bytes"]:
-                raise Problem(
-                    409,
-                    "Storage quota exceeded",
-                    detail=f"{found.size_bytes} bytes would bring the brand's usage from {quota['used_bytes']} "
-                    f"to {quota['used_bytes'] + found.size_bytes} bytes; its quota is {quota['quota_bytes']}",
-                    size_bytes=found.size_bytes,
-                    used_bytes=quota["used_bytes"],
-                    quota_bytes=quota["quota_bytes"],
-                    errors=[{"field": "file", "message": "storage quota exceeded"}],
-                )
+            _check_quota(quota, found.size_bytes)
             # Also when a deleted asset comes back: its object may already have been purged.
             wrote = True  # from here on, a failure removes whatever of the two objects was written
             await deps.storage.put(key, file, found.size_bytes, found.mime_type)
@@ -205,6 +211,87 @@ async def with_urls(deps: Deps, asset: dict) -> dict:
     thumb = asset.get("thumbnail_key")
     url = await deps.storage.presigned_get(thumb, deps.settings.media_url_ttl_s) if thumb else None
     return asset | {"thumbnail_url": url}
+
+
+# -- presigned uploads: the bytes go to the store directly, never through the gateway ---------
+async def start_upload(
+    deps: Deps, identity: Identity, *, filename: str | None, mime_type: str, size_bytes: int, sha256: str,
+    alt_text: str = "",
+) -> dict:
+    """Checks what can be checked from the claim (size, type, quota: the same problems as a direct
+    upload) and hands out a presigned PUT URL. Nothing is reserved: the quota is checked again
+    when the upload completes, so an upload never completed holds none."""
+    alt_text = _check_alt_text(alt_text)
+    mime_type = ALIASES.get(mime_type.lower(), mime_type.lower())
+    claimed = Inspected(size_bytes, sha256, mime_type, None, None)
+    _refuse(claimed, mime_type, deps.settings.max_upload_bytes, size_field="size_bytes", type_field="mime_type")
+    brand = identity.brand_id
+    upload_id = uuid.uuid4()
+    now = deps.clock.now()
+    expires_at = now + timedelta(seconds=deps.settings.upload_url_ttl_s)
+    async with UnitOfWork(deps.pool, deps.schema, brand_id=brand) as uow:
+        quota = await _quota_row(uow, deps, brand)
+        _check_quota(quota, size_bytes)
+        await uow.conn.execute(
+            """INSERT INTO media_uploads (upload_id, brand_id, staging_key, filename, mime_type, size_bytes, sha256,
+                                          alt_text, uploaded_by, created_at, expires_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
+            upload_id, brand, f"uploads/{brand}/{upload_id}", (filename or "")[:255] or None, mime_type, size_bytes,
+            sha256, alt_text, identity.user_id, now, expires_at,
+        )
+    url = await deps.storage.presigned_put(f"uploads/{brand}/{upload_id}", mime_type, deps.settings.upload_url_ttl_s)
+    return {"upload_id": upload_id, "upload_url": url, "method": "PUT", "headers": {"Content-Type": mime_type},
+            "expires_at": expires_at}
+
+
+async def complete_upload(deps: Deps, identity: Identity, upload_id: uuid.UUID) -> Uploaded:
+    """The bytes are in the store: verify size, sha256 and type (sniffed) against the claim, then
+    they become an asset exactly as a direct upload would (metadata removed, preview, quota).
+    Whatever the outcome, except "nothing uploaded yet", the staging object and row are gone."""
+    async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
+        pending = await uow.conn.fetchrow(
+            "SELECT * FROM media_uploads WHERE upload_id = $1 AND brand_id = $2", upload_id, identity.brand_id
+        )
+    if pending is None or pending["expires_at"] <= deps.clock.now():
+        raise not_found("Upload", upload_id)
+    key = pending["staging_key"]
+    size = await deps.storage.size_of(key)
+    if size is None:
+        raise conflict("nothing was uploaded yet: PUT the file to upload_url first", upload_id=str(upload_id))
+    try:
+        if size != pending["size_bytes"]:
+            raise invalid("size_bytes", f"the upload is {size} bytes, not the {pending['size_bytes']} announced",
+                          actual=size, expected=pending["size_bytes"])
+        with tempfile.SpooledTemporaryFile(1024 * 1024) as file:
+            await deps.storage.download(key, file)
+            found = await asyncio.to_thread(inspect, file, deps.settings.max_upload_bytes)
+            if found.sha256 != pending["sha256"]:
+                raise invalid("sha256", f"the upload's sha256 is {found.sha256}, not the {pending['sha256']} announced",
+                              actual=found.sha256, expected=pending["sha256"])
+            return await upload(deps, identity, pending["filename"], pending["mime_type"], file, pending["alt_text"])
+    finally:
+        await asyncio.shield(_forget_upload(deps, identity.brand_id, upload_id, key))
+
+
+async def _forget_upload(deps: Deps, brand_id: uuid.UUID, upload_id: uuid.UUID, key: str) -> None:
+    await deps.storage.delete(key)
+    async with UnitOfWork(deps.pool, deps.schema, brand_id=brand_id) as uow:
+        await uow.conn.execute("DELETE FROM media_uploads WHERE upload_id = $1", upload_id)
+
+
+async def purge_expired_uploads(deps: Deps, batch: int = 100) -> int:
+    """Presigned uploads never completed: their staging objects and rows go."""
+    async with UnitOfWork(deps.pool, deps.schema, role="worker") as uow:
+        rows = await uow.conn.fetch(
+            """SELECT upload_id, staging_key FROM media_uploads WHERE expires_at <= $1
+                ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED""",
+            deps.clock.now(),
+            batch,
+        )
+        for row in rows:
+            await deps.storage.delete(row["staging_key"])
+        await uow.conn.execute("DELETE FROM media_uploads WHERE upload_id = ANY($1)", [r["upload_id"] for r in rows])
+    return len(rows)
 
 
 async def list_media(deps: Deps, identity: Identity, limit: int, before: uuid.UUID | None) -> list[dict]:
