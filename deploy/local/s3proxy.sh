@@ -15,7 +15,8 @@
 #   ALIGNED_S3_ACCESS_KEY_ID     access key (AWS v2/v4 signing)  (default aligned)
 #   ALIGNED_S3_SECRET_ACCESS_KEY secret key                      (default aligned-local-secret)
 #   ALIGNED_S3PROXY_LIBS         jar dir, shared by all instances (default <repo>/.local/s3proxy/libs)
-#   ALIGNED_S3PROXY_HEAP_OPTS    (default "-Xmx256m -Xms64m")
+#   ALIGNED_S3PROXY_HEAP_OPTS    (default "-Xmx512m -Xms64m"; s3proxy holds a SigV4-signed request
+#                                body in memory to check it, so parts of large uploads must fit)
 #   ALIGNED_S3PROXY_WAIT_TIMEOUT seconds `wait` may take (default 60)
 set -euo pipefail
 
@@ -34,7 +35,7 @@ PID_FILE="$S3_DIR/s3proxy.pid"
 OUT_FILE="$S3_DIR/s3proxy.out"
 LIBS="${ALIGNED_S3PROXY_LIBS:-$ALIGNED_REPO_ROOT/.local/s3proxy/libs}"
 POM="$ALIGNED_DEPLOY_DIR/s3proxy/pom.xml"
-HEAP_OPTS="${ALIGNED_S3PROXY_HEAP_OPTS:--Xmx256m -Xms64m}"
+HEAP_OPTS="${ALIGNED_S3PROXY_HEAP_OPTS:--Xmx512m -Xms64m}"
 WAIT_TIMEOUT="${ALIGNED_S3PROXY_WAIT_TIMEOUT:-60}"
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 
@@ -148,6 +149,7 @@ cmd_start() {
   log "starting s3proxy on 127.0.0.1:$PORT, objects under $DATA_DIR"
   # shellcheck disable=SC2086 # HEAP_OPTS is a list of JVM flags
   setsid nohup "$JAVA" $HEAP_OPTS -XX:+UseSerialGC -Djava.awt.headless=true \
+    -Dlogback.configurationFile="$ALIGNED_DEPLOY_DIR/s3proxy/logback.xml" \
     -cp "$LIBS/*" org.gaul.s3proxy.Main --properties "$PROPS" >>"$OUT_FILE" 2>&1 </dev/null 9>&- 8>&- &
   echo $! >"$PID_FILE"
   cmd_wait

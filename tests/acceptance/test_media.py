@@ -94,7 +94,7 @@ async def test_a_post_with_four_images_is_approved_and_the_platform_gets_the_sam
     assert [m["alt_text"] for m in post["media"]] == [
         "photo 0 of the new collection", "photo 1 of the new collection", "photo 2 of the new collection",
         "the shop window at night"], "alt text reaches the platform with each item"
-    keys = {f"{brand.brand_id}/{m['sha256']}" for m in media}
+    keys = {f"{brand.brand_id}/{m['media_id']}" for m in media}
     assert set(await store_keys(system, brand)) == keys | {f"{k}.thumb" for k in keys}, "each image and its preview"
 
 
@@ -128,7 +128,7 @@ async def test_a_large_video_goes_to_the_store_directly_and_is_checked_before_it
     assert put.status_code == 200
     media = await owner.post(f"/v1/media/uploads/{started['upload_id']}/complete")
     assert (media["sha256"], media["size_bytes"], media["duration_s"]) == (hashlib.sha256(video).hexdigest(), len(video), 20.0)
-    assert await store_keys(system, brand) == [f"{brand.brand_id}/{media['sha256']}"]
+    assert await store_keys(system, brand) == [f"{brand.brand_id}/{media['media_id']}"]
 
     job = await owner.post("/v1/jobs", {
         "content": f"Launch film {uuid.uuid4().hex[:6]}", "media_ids": [media["media_id"]],
@@ -173,7 +173,7 @@ async def test_a_photo_reaches_the_platform_without_its_location(
     assert answer.status_code == 201, answer.text
     media = answer.json()
     assert media["sha256"] != hashlib.sha256(photo).hexdigest() and media["size_bytes"] < len(photo)
-    kept = await stored_bytes(system, f"{brand.brand_id}/{media['sha256']}")
+    kept = await stored_bytes(system, f"{brand.brand_id}/{media['media_id']}")
     assert Image.open(io.BytesIO(kept)).getexif().get_ifd(ExifTags.IFD.GPSInfo) == {}
     job = await owner.post("/v1/jobs", {
         "content": f"Holiday {uuid.uuid4().hex[:6]}", "media_ids": [media["media_id"]],
@@ -228,7 +228,7 @@ async def test_deleted_media_is_gone_from_the_list_the_quota_and_then_the_store(
     data = png(30_000)
     media = await upload(owner, data, "gone.png", "image/png")
     assert (await owner.get("/v1/media-quota"))["used_bytes"] == 30_000
-    key = f"{brand.brand_id}/{media['sha256']}"
+    key = f"{brand.brand_id}/{media['media_id']}"
     assert sorted(await store_keys(system, brand)) == [key, f"{key}.thumb"]
 
     await owner.request("DELETE", f"/v1/media/{media['media_id']}")

@@ -55,7 +55,7 @@ async def test_two_concurrent_uploads_over_the_quota_one_is_refused_and_usage_is
         listed = (await client.get("/v1/media", headers=brand.headers)).json()
     assert usage == {"quota_bytes": 1000, "used_bytes": 600, "assets": 1}
     assert sum(m["size_bytes"] for m in listed) == 600
-    key = f"{brand.brand_id}/{listed[0]['sha256']}"
+    key = f"{brand.brand_id}/{listed[0]['media_id']}"
     assert await _objects(tiny_quota_svc, brand) == [key, f"{key}.thumb"], "the image and its preview, once"
 
 
@@ -212,17 +212,17 @@ async def test_location_and_camera_metadata_are_removed_before_the_image_is_stor
         stored_drawing = (await _upload(client, brand, drawing)).json()
     store = _deps(svc).storage
 
-    async def read(sha):
-        return b"".join([chunk async for chunk in store.stream(f"{brand.brand_id}/{sha}")])
+    async def read(media_id):
+        return b"".join([chunk async for chunk in store.stream(f"{brand.brand_id}/{media_id}")])
 
-    kept = await read(stored_photo["sha256"])
+    kept = await read(stored_photo["media_id"])
     assert stored_photo["sha256"] == hashlib.sha256(kept).hexdigest() != hashlib.sha256(photo).hexdigest()
     assert stored_photo["size_bytes"] == len(kept) < len(photo)
     exif = Image.open(io.BytesIO(kept)).getexif()
     assert dict(exif) == {ExifTags.Base.Orientation: 6}, "only the orientation is left"
     assert exif.get_ifd(ExifTags.IFD.GPSInfo) == {}
     assert Image.open(io.BytesIO(kept)).tobytes() == Image.open(io.BytesIO(photo)).tobytes(), "lossless"
-    kept = await read(stored_drawing["sha256"])
+    kept = await read(stored_drawing["media_id"])
     assert b"Location" not in kept and b"tEXt" not in kept and len(kept) == 6000  # png_with_text(6000): the 6000-byte PNG plus its tEXt chunk
     assert (await _deps(svc).pool.fetchval(
         f'SELECT used_bytes FROM "{_deps(svc).schema}".storage_quotas WHERE brand_id = $1', brand.brand_id)
@@ -307,7 +307,7 @@ async def test_a_presigned_upload_goes_straight_to_the_store_and_is_verified_on_
         hashlib.sha256(video).hexdigest(), len(video), "video/mp4", 4.0, "the launch")
     assert again.status_code == 404, "a completed upload is gone"
     assert await _staged(svc, brand) == [] and await _pending(svc, brand) == 0
-    assert await _objects(svc, brand) == [f"{brand.brand_id}/{asset['sha256']}"] and await _rows(svc, brand) == 1
+    assert await _objects(svc, brand) == [f"{brand.brand_id}/{asset['media_id']}"] and await _rows(svc, brand) == 1
 
 
 async def test_a_presigned_upload_that_lies_is_refused_on_complete_and_leaves_nothing(svc, brand):
@@ -345,3 +345,28 @@ async def test_a_presigned_upload_never_completed_expires_and_is_cleaned_up(svc,
         late = await client.post(f"/v1/media/uploads/{started['upload_id']}/complete", headers=brand.headers)
     assert late.status_code == 404
     assert await _staged(svc, brand) == [] and await _pending(svc, brand) == 0 and await _rows(svc, brand) == 0
+
+
+async def test_the_same_bytes_uploaded_at_once_make_one_asset_and_one_object(svc, brand):
+    data = png(50_000)
+    async with svc.client() as client:
+        answers = await asyncio.gather(*(_upload(client, brand, data) for _ in range(4)))
+    assert sorted(a.status_code for a in answers)[-1] == 201 and {a.json()["media_id"] for a in answers} == {
+        answers[0].json()["media_id"]}
+    media_id = answers[0].json()["media_id"]
+    assert await _objects(svc, brand) == [f"{brand.brand_id}/{media_id}", f"{brand.brand_id}/{media_id}.thumb"]
+    assert await _rows(svc, brand) == 1
+
+
+async def test_a_large_file_is_written_in_parts_and_reads_back_whole(svc, brand):
+    from aligned_publishing.adapters.object_store import PART
+
+    video = mp4(2 * PART + 12345, duration_s=60)
+    async with svc.client() as client:
+        answer = await _upload(client, brand, video, name="long.mp4", content_type="video/mp4")
+    assert answer.status_code == 201
+    store = _deps(svc).storage
+    read = hashlib.sha256()
+    async for chunk in store.stream(f"{brand.brand_id}/{answer.json()['media_id']}"):
+        read.update(chunk)
+    assert read.hexdigest() == answer.json()["sha256"] == hashlib.sha256(video).hexdigest()

@@ -2,12 +2,14 @@
 s3proxy locally), through aiobotocore. ADR 0007.
 
 One interface, `ObjectStore`; the rows that describe the objects (sha256, size, quota) are in
-PostgreSQL and media.py keeps the two consistent. Keys are content-addressed inside a brand
-(`<brand_id>/<sha256>`), so the same bytes are stored once per brand.
+PostgreSQL and media.py keeps the two consistent. Keys are `<brand_id>/<media_id>`: each upload
+writes its own object before it takes any lock, and the rows (unique per brand and sha256)
+decide which one stays, so the same bytes are kept once per brand.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
@@ -19,6 +21,8 @@ from botocore.exceptions import ClientError
 
 # Bytes per read when an object is streamed out (the store never sends a whole video at once).
 CHUNK = 1024 * 1024
+# Objects larger than this are written in parts of this size (S3's minimum part is 5 MiB).
+PART = 8 * 1024 * 1024
 
 
 class ObjectStore(Protocol):
@@ -55,8 +59,8 @@ class ObjectStore(Protocol):
     def reference(self, key: str) -> str: ...
 
 
-def storage_key(brand_id: uuid.UUID, sha256: str) -> str:
-    return f"{brand_id}/{sha256}"
+def storage_key(brand_id: uuid.UUID, media_id: uuid.UUID) -> str:
+    return f"{brand_id}/{media_id}"
 
 
 def key_of_reference(reference: str) -> str:
@@ -115,9 +119,31 @@ class S3ObjectStore:
         await self._stack.aclose()
 
     async def put(self, key: str, body: BinaryIO, size: int, content_type: str) -> None:
-        await self._client.put_object(
-            Bucket=self.bucket, Key=key, Body=body, ContentLength=size, ContentType=content_type
-        )
+        """One PUT for small objects; a multipart upload of PART-sized parts for large ones, so
+        neither this process nor the store holds more than a part of a video at a time."""
+        if size <= PART:
+            await self._client.put_object(
+                Bucket=self.bucket, Key=key, Body=body, ContentLength=size, ContentType=content_type
+            )
+            return
+        started = await self._client.create_multipart_upload(Bucket=self.bucket, Key=key, ContentType=content_type)
+        upload_id = started["UploadId"]
+        try:
+            parts = []
+            number = 1
+            while part := await asyncio.to_thread(body.read, PART):
+                answer = await self._client.upload_part(
+                    Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=part
+                )
+                parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+                number += 1
+            await self._client.complete_multipart_upload(
+                Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+            )
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id))
+            raise
 
     async def exists(self, key: str) -> bool:
         try:

@@ -4,10 +4,12 @@ The bytes are in the object store, the rows in PostgreSQL, and the two stay cons
 - an upload is checked completely (size, type sniffed from the bytes, an image that decodes)
   before anything is written, so a refused upload leaves nothing; what is stored is the image
   without its metadata (Exif with GPS, XMP, IPTC: adapters/scrub.py), losslessly;
-- the object is written inside the transaction that inserts its row, with the brand's
-  storage_quotas row locked FOR UPDATE (two uploads of one brand serialize on it, so together
-  they never overshoot, and used_bytes is exactly the sum of the brand's live assets); if the
-  transaction does not commit, the object is deleted again;
+- each upload writes its own object (`<brand_id>/<media_id>`) first, holding no lock, then
+  inserts its row in a transaction with the brand's storage_quotas row locked FOR UPDATE (two
+  uploads of one brand serialize on it for a few statements, so together they never overshoot,
+  and used_bytes is exactly the sum of the brand's live assets); an upload that is refused
+  there (quota), loses to the same bytes uploaded at once, or does not commit deletes its
+  object again;
 - a delete hides the asset and frees its quota at once (soft delete); the purge loop removes
   the object, then the row, `media_purge_after_s` later.
 """
@@ -15,6 +17,7 @@ The bytes are in the object store, the rows in PostgreSQL, and the two stay cons
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import tempfile
 import uuid
@@ -140,33 +143,48 @@ async def _store(
     deps: Deps, identity: Identity, filename: str | None, file: BinaryIO, found: Inspected, alt_text: str
 ) -> Uploaded:
     brand = identity.brand_id
-    key = storage_key(brand, found.sha256)
+    # Cheap looks first (no lock): the same bytes again, or plainly over quota, write nothing.
+    async with UnitOfWork(deps.pool, deps.schema, brand_id=brand) as uow:
+        existing = await uow.conn.fetchrow(
+            "SELECT * FROM media_assets WHERE brand_id = $1 AND sha256 = $2 AND deleted_at IS NULL", brand, found.sha256
+        )
+        quota = await uow.conn.fetchrow("SELECT * FROM storage_quotas WHERE brand_id = $1", brand)
+    if existing is not None:
+        return Uploaded(dict(existing), created=False)
+    if quota is not None:
+        _check_quota(quota, found.size_bytes)
+    media_id = uuid.uuid4()
+    key = storage_key(brand, media_id)
     preview = await asyncio.to_thread(thumbnail, file, found.mime_type)
     thumb_key = f"{key}.thumb" if preview else None
-    wrote = False
+    kept = False
+    stale: tuple[str, str | None] | None = None
     try:
+        # The objects are written before any lock is taken, so a long write (a video) holds up
+        # no other upload of the brand; the transaction below decides whether they stay.
+        await deps.storage.put(key, file, found.size_bytes, found.mime_type)
+        if preview:
+            await deps.storage.put(thumb_key, io.BytesIO(preview[0]), len(preview[0]), preview[1])
         async with UnitOfWork(deps.pool, deps.schema, brand_id=brand) as uow:
             quota = await _quota_row(uow, deps, brand)  # serializes this brand's uploads from here
             existing = await uow.conn.fetchrow(
                 "SELECT * FROM media_assets WHERE brand_id = $1 AND sha256 = $2 FOR UPDATE", brand, found.sha256
             )
             if existing is not None and existing["deleted_at"] is None:
-                return Uploaded(dict(existing), created=False)
+                return Uploaded(dict(existing), created=False)  # a concurrent upload of the same bytes won
             _check_quota(quota, found.size_bytes)
-            # Also when a deleted asset comes back: its object may already have been purged.
-            wrote = True  # from here on, a failure removes whatever of the two objects was written
-            await deps.storage.put(key, file, found.size_bytes, found.mime_type)
-            if preview:
-                await deps.storage.put(thumb_key, io.BytesIO(preview[0]), len(preview[0]), preview[1])
-            if existing is not None:  # deleted, not yet purged: the same asset is live again
+            if existing is not None:  # deleted, not yet purged: the same asset is live again, on our objects
+                stale = (existing["storage_key"], existing["thumbnail_key"])
                 row = await uow.conn.fetchrow(
                     """UPDATE media_assets SET deleted_at = NULL, original_name = $2, uploaded_by = $3, created_at = $4,
-                                              thumbnail_key = $5, alt_text = $6
+                                              storage_key = $5, url = $6, thumbnail_key = $7, alt_text = $8
                         WHERE media_id = $1 RETURNING *""",
                     existing["media_id"],
                     (filename or "")[:255] or None,
                     identity.user_id,
                     deps.clock.now(),
+                    key,
+                    deps.storage.reference(key),
                     thumb_key,
                     alt_text,
                 )
@@ -176,7 +194,7 @@ async def _store(
                                                  storage_key, url, original_name, uploaded_by, created_at,
                                                  thumbnail_key, alt_text)
                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *""",
-                    uuid.uuid4(),
+                    media_id,
                     brand,
                     found.sha256,
                     found.mime_type,
@@ -193,11 +211,14 @@ async def _store(
             await uow.conn.execute(
                 "UPDATE storage_quotas SET used_bytes = used_bytes + $2 WHERE brand_id = $1", brand, found.size_bytes
             )
-        return Uploaded(dict(row), created=True)
-    except BaseException:
-        if wrote:  # the row did not commit: the objects must not linger (the brand lock was held)
+        kept = True
+    finally:
+        if not kept:  # refused, lost a race, or the row did not commit: our objects must not linger
             await asyncio.shield(_delete_objects(deps, key, thumb_key))
-        raise
+    if stale is not None:
+        with contextlib.suppress(Exception):  # the revived asset's old objects (left: an orphan, no quota)
+            await _delete_objects(deps, *stale)
+    return Uploaded(dict(row), created=True)
 
 
 async def _delete_objects(deps: Deps, key: str, thumb_key: str | None) -> None:
