@@ -21,8 +21,10 @@ from botocore.exceptions import ClientError
 
 # Bytes per read when an object is streamed out (the store never sends a whole video at once).
 CHUNK = 1024 * 1024
-# Objects larger than this are written in parts of this size (S3's minimum part is 5 MiB).
-PART = 8 * 1024 * 1024
+# Objects larger than this are written in parts of this size (S3's minimum part is 5 MiB),
+# two at a time: a video upload holds at most PARTS_IN_FLIGHT parts in memory.
+PART = 5 * 1024 * 1024
+PARTS_IN_FLIGHT = 2
 
 
 class ObjectStore(Protocol):
@@ -129,18 +131,33 @@ class S3ObjectStore:
         started = await self._client.create_multipart_upload(Bucket=self.bucket, Key=key, ContentType=content_type)
         upload_id = started["UploadId"]
         try:
-            parts = []
-            number = 1
-            while part := await asyncio.to_thread(body.read, PART):
+            parts: list[dict] = []
+            in_flight: set[asyncio.Task] = set()
+            number = 0
+
+            async def send(number: int, part: bytes) -> None:
                 answer = await self._client.upload_part(
                     Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=part
                 )
                 parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+
+            # PARTS_IN_FLIGHT parts at a time: the next part is read while the last one is sent.
+            while part := await asyncio.to_thread(body.read, PART):
                 number += 1
+                in_flight.add(asyncio.create_task(send(number, part)))
+                if len(in_flight) >= PARTS_IN_FLIGHT:
+                    done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                    for task in done:
+                        task.result()
+            for task in in_flight:
+                await task
+            parts.sort(key=lambda p: p["PartNumber"])
             await self._client.complete_multipart_upload(
                 Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
             )
         except BaseException:
+            for task in in_flight:
+                task.cancel()
             with contextlib.suppress(Exception):
                 await asyncio.shield(self._client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id))
             raise
