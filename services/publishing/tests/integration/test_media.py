@@ -370,3 +370,25 @@ async def test_a_large_file_is_written_in_parts_and_reads_back_whole(svc, brand)
     async for chunk in store.stream(f"{brand.brand_id}/{answer.json()['media_id']}"):
         read.update(chunk)
     assert read.hexdigest() == answer.json()["sha256"] == hashlib.sha256(video).hexdigest()
+
+
+async def test_an_owner_changes_the_quota_and_uploads_follow_it(svc, producer):
+    from aligned_common.identity import Identity
+
+    owner = Brand(producer, role="owner")
+    editor = Brand(producer)  # of the same brand: an editor may upload, not change the quota
+    editor.brand_id, editor.tenant_id = owner.brand_id, owner.tenant_id
+    editor.identity = Identity(owner.tenant_id, owner.brand_id, "user-2", "editor")
+    async with svc.client() as client:
+        assert (await client.get("/v1/media-quota", headers=owner.headers)).json()["quota_bytes"] == 5 * 1024**3
+        refused = await client.patch("/v1/media-quota", headers=editor.headers, json={"quota_bytes": 1})
+        changed = await client.patch("/v1/media-quota", headers=owner.headers, json={"quota_bytes": 10_000})
+        fits = await _upload(client, owner, png(6000))
+        over = await _upload(client, owner, png(6001))
+        negative = await client.patch("/v1/media-quota", headers=owner.headers, json={"quota_bytes": -1})
+    assert refused.status_code == 403
+    assert changed.status_code == 200 and changed.json() == {"quota_bytes": 10_000, "used_bytes": 0, "assets": 0}
+    assert fits.status_code == 201
+    assert over.status_code == 409 and (over.json()["used_bytes"], over.json()["quota_bytes"]) == (6000, 10_000)
+    assert negative.status_code == 422
+    assert len(await _objects(svc, owner)) == 2, "the refused upload left no object (the kept one: image + preview)"

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from aligned_publishing.domain.commands import CancelJob, CreateJob, EditJob, ScheduleJob
 from aligned_publishing.domain.status import JobStatus
 from aligned_publishing.entrypoints.schemas import (
+    ChangeQuota,
     DescribeMedia,
     JobOut,
     JobPage,
@@ -194,3 +195,9 @@ async def delete_media(media_id: uuid.UUID, identity: Who, deps: Service) -> Res
 @router.get("/media-quota", response_model=QuotaOut)
 async def quota(identity: Who, deps: Service) -> QuotaOut:
     return QuotaOut(**await media.quota_usage(deps, identity))
+
+
+@router.patch("/media-quota", response_model=QuotaOut)
+async def change_quota(body: ChangeQuota, identity: Who, deps: Service) -> QuotaOut:
+    require_role(identity, "owner", "admin")
+    return QuotaOut(**await media.set_quota(deps, identity, body.quota_bytes))

@@ -98,6 +98,10 @@ class UploadOut(BaseModel):
     expires_at: datetime
 
 
+class ChangeQuota(BaseModel):
+    quota_bytes: int = Field(ge=0, le=10 * 1024**4, description="the brand's media storage quota in bytes")
+
+
 class DescribeMedia(BaseModel):
     alt_text: str = Field(description="What the image or video shows, for screen readers (max 1500 characters)")
 

@@ -403,6 +403,16 @@ async def purge_deleted_media(deps: Deps, batch: int = 100) -> int:
     return len(rows)
 
 
+async def set_quota(deps: Deps, identity: Identity, quota_bytes: int) -> dict:
+    """An owner changes the brand's quota; below the current usage, it refuses new uploads only."""
+    async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
+        await _quota_row(uow, deps, identity.brand_id)
+        await uow.conn.execute(
+            "UPDATE storage_quotas SET quota_bytes = $2 WHERE brand_id = $1", identity.brand_id, quota_bytes
+        )
+    return await quota_usage(deps, identity)
+
+
 async def quota_usage(deps: Deps, identity: Identity) -> dict:
     async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
         row = await uow.conn.fetchrow(
