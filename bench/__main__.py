@@ -23,6 +23,7 @@ BENCHMARKS = (
     "connections_publish",
     "gateway_fanout",
     "pipeline",
+    "media_upload",
 )
 
 

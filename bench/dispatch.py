@@ -21,8 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 from aligned_common.migrations import migrate
-from aligned_publishing.adapters.media_storage import LocalFileStorage
-from aligned_publishing.bootstrap import MIGRATIONS
+from aligned_publishing.bootstrap import MIGRATIONS, object_store
 from aligned_publishing.config import Settings
 from aligned_publishing.domain.clock import SystemClock
 from aligned_publishing.service_layer.deps import Deps
@@ -93,7 +92,7 @@ async def _dispatcher_rate(pool: asyncpg.Pool) -> float:
     await _reset_backlog(pool)
     settings = Settings(dispatch_batch_size=BATCH)
     deps = Deps(
-        settings=settings, clock=SystemClock(), storage=LocalFileStorage(settings.media_dir), schema=SCHEMA, pool=pool
+        settings=settings, clock=SystemClock(), storage=object_store(settings), schema=SCHEMA, pool=pool
     )
     done = 0
     started = time.perf_counter()

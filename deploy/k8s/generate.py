@@ -72,6 +72,17 @@ SERVICES: tuple[Service, ...] = (
     Service(
         "publishing",
         reads=("approval", "connections"),
+        # Media bytes: any S3-compatible store (AWS S3, GCS interop, Ceph, MinIO); where and
+        # with which keys comes from the secret store, and the pods keep no volume (ADR 0007).
+        secrets=(
+            "ALIGNED_PUBLISHING_S3_ENDPOINT_URL",
+            "ALIGNED_PUBLISHING_S3_PUBLIC_ENDPOINT_URL",
+            "ALIGNED_PUBLISHING_S3_BUCKET",
+            "ALIGNED_PUBLISHING_S3_REGION",
+            "ALIGNED_PUBLISHING_S3_ACCESS_KEY_ID",
+            "ALIGNED_PUBLISHING_S3_SECRET_ACCESS_KEY",
+        ),
+        internet=True,  # the object store's HTTPS endpoint
     ),
     Service(
         "approval",
@@ -206,7 +217,7 @@ def runtime_env(svc: Service) -> list[dict]:
         {"name": "OTEL_SERVICE_NAME", "value": svc.name},
     ]
     env += [{"name": k, "value": v} for k, v in svc.extra_env.items()]
-    env += [secret_env(name, f"{svc.name}-secrets", name, optional=name.endswith(("OLD_KEYS", "CLIENT_SECRET", "SMTP_PASSWORD")))
+    env += [secret_env(name, f"{svc.name}-secrets", name, optional=name.endswith(("OLD_KEYS", "CLIENT_SECRET", "SMTP_PASSWORD", "PUBLIC_ENDPOINT_URL", "S3_REGION")))
             for name in svc.secrets]
     return env
 
@@ -228,7 +239,10 @@ def migration_env(svc: Service) -> list[dict]:
 def volumes(svc: Service) -> tuple[list[dict], list[dict]]:
     vols = [
         # Python writes nothing at run time but a temp file now and then: the root stays read-only.
-        {"name": "tmp", "emptyDir": {"medium": "Memory", "sizeLimit": "64Mi"}},
+        {"name": "tmp", "emptyDir": {"medium": "Memory", "sizeLimit": "64Mi"}} if svc.name != "publishing"
+        # Publishing: uploads in flight are spooled here (read in chunks, streamed to the object
+        # store, deleted when the request ends): scratch on the node's disk, never media storage.
+        else {"name": "tmp", "emptyDir": {"sizeLimit": "4Gi"}},
         {"name": "kafka-ca", "secret": {"secretName": f"{KAFKA_CLUSTER}-cluster-ca-cert", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
     ]
     mounts = [

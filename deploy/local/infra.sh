@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Local infrastructure for Aligned: PostgreSQL + Apache Kafka, no Docker needed.
+# Local infrastructure for Aligned: PostgreSQL + Apache Kafka + an S3 object store (s3proxy), no Docker needed.
 #
 #   infra.sh up|down|reset|status|env
 #
-#   up      start PostgreSQL, then Kafka; returns once both really serve (idempotent)
-#   down    stop Kafka, then PostgreSQL (data is kept)
-#   reset   stop both and delete their data (jars are kept); `up` starts from scratch
-#   status  one line per service; exit 0 only if both run
+#   up      start PostgreSQL, Kafka and s3proxy; returns once all really serve (idempotent)
+#   down    stop s3proxy, Kafka, then PostgreSQL (data is kept)
+#   reset   stop all and delete their data (jars are kept); `up` starts from scratch
+#   status  one line per service; exit 0 only if all run
 #   env     print `export` lines for the services:  eval "$(deploy/local/infra.sh env)"
 #
 # Every step is idempotent and each server runs in its own session, so a Ctrl-C during `up`
@@ -18,16 +18,19 @@ trap 'echo "[infra] interrupted" >&2; exit 130' INT TERM
 
 pg() { bash "$HERE/postgres.sh" "$@"; }
 kafka() { bash "$HERE/kafka.sh" "$@"; }
+s3() { bash "$HERE/s3proxy.sh" "$@"; }
 
 cmd_up() {
   # Postgres first: it is quick, and services need their schema before they consume events.
   pg start
   kafka start
+  s3 start
 }
 
 cmd_down() {
   # Stop both even if the first stop fails, then report the failure.
   local rc=0
+  s3 stop || rc=$?
   kafka stop || rc=$?
   pg stop || rc=$?
   return "$rc"
@@ -35,6 +38,7 @@ cmd_down() {
 
 cmd_reset() {
   local rc=0
+  s3 reset || rc=$?
   kafka reset || rc=$?
   pg reset || rc=$?
   return "$rc"
@@ -44,6 +48,7 @@ cmd_status() {
   local rc=0
   pg status || rc=$?
   kafka status || rc=$?
+  s3 status || rc=$?
   return "$rc"
 }
 
@@ -51,6 +56,10 @@ cmd_env() {
   cat <<EOF
 export ALIGNED_DATABASE_URL=postgresql://aligned:aligned@127.0.0.1:${ALIGNED_PG_PORT:-15432}/aligned
 export ALIGNED_KAFKA_BOOTSTRAP=127.0.0.1:${ALIGNED_KAFKA_PORT:-19092}
+export ALIGNED_S3_ENDPOINT_URL=http://127.0.0.1:${ALIGNED_S3_PORT:-19900}
+export ALIGNED_S3_BUCKET=${ALIGNED_S3_BUCKET:-aligned-media}
+export ALIGNED_S3_ACCESS_KEY_ID=${ALIGNED_S3_ACCESS_KEY_ID:-aligned}
+export ALIGNED_S3_SECRET_ACCESS_KEY=${ALIGNED_S3_SECRET_ACCESS_KEY:-aligned-local-secret}
 EOF
 }
 

@@ -201,7 +201,18 @@ def test_only_the_gateway_and_the_webhooks_path_are_reachable_from_outside(prod)
     assert from_ingress == {"gateway", "webhooks"}
     to_internet = {n for n, p in policies.items() for rule in p["spec"].get("egress", []) for peer in rule.get("to", [])
                    if "ipBlock" in peer}
-    assert to_internet == {"approval", "connections", "webhooks"}  # SMTP, platform APIs, outbound deliveries
+    # SMTP, platform APIs, outbound deliveries, the media object store's HTTPS endpoint
+    assert to_internet == {"approval", "connections", "webhooks", "publishing"}
+
+
+def test_publishing_takes_the_object_store_from_a_secret_and_keeps_no_media_volume(prod):
+    pod = by_kind(prod, "Deployment")["publishing"]["spec"]["template"]["spec"]
+    env = {e["name"]: e for e in pod["containers"][0]["env"]}
+    for name in ("ENDPOINT_URL", "BUCKET", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY"):
+        ref = env[f"ALIGNED_PUBLISHING_S3_{name}"]["valueFrom"]["secretKeyRef"]
+        assert ref["name"] == "publishing-secrets" and not ref.get("optional")
+    assert all("persistentVolumeClaim" not in v and "hostPath" not in v for v in pod["volumes"])
+    assert {v["name"] for v in pod["volumes"]} == {"tmp", "kafka-ca"}
 
 
 def test_sandbox_is_deployed_in_dev_only(tools, prod):

@@ -49,7 +49,7 @@ class Settings(ServiceSettings):
     rate_limit_capacity: float = 30.0  # burst per account
     rate_limit_refill_per_s: float = 1.0  # sustained calls per second per account
     default_retry_after_s: float = 5.0  # when a transient failure names no delay
-    media_max_bytes: int = 50_000_000
+    media_max_bytes: int = 1_000_000_000  # streamed from the store, never held in memory
     # Connections never delete rows, so an unknown connection id is a caller's mistake and is
     # answered post_failed. Tests that run a scratch copy of the service next to others on the
     # shared topics turn this off, so that they never answer for someone else's events.

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from aligned_common.settings import ServiceSettings, service_config
+from pydantic import AliasChoices, Field
+
+
+def _s3(name: str) -> AliasChoices:
+    """ALIGNED_PUBLISHING_S3_<NAME>, falling back to the platform-wide ALIGNED_S3_<NAME>."""
+    return AliasChoices(f"s3_{name}", f"ALIGNED_PUBLISHING_S3_{name.upper()}", f"ALIGNED_S3_{name.upper()}")
 
 
 class Settings(ServiceSettings):
@@ -30,7 +34,24 @@ class Settings(ServiceSettings):
     restore_window_days: int = 30
     purge_interval_s: float = 3600.0
 
-    # Media
-    media_dir: Path = Path("var/media")
+    # Media rows (sha256, size, quota) are here in PostgreSQL, the bytes in an S3-compatible
+    # object store (ADR 0007). Locally deploy/local/s3proxy.sh; in Kubernetes a Secret.
+    s3_endpoint_url: str | None = Field(default="http://127.0.0.1:19900", validation_alias=_s3("endpoint_url"))
+    # Where presigned URLs point (connections and URL-fetching platforms read them), when that is
+    # not the endpoint this service uses (e.g. an in-cluster endpoint vs the public one).
+    s3_public_endpoint_url: str | None = Field(default=None, validation_alias=_s3("public_endpoint_url"))
+    s3_bucket: str = Field(default="aligned-media", validation_alias=_s3("bucket"))
+    s3_region: str = Field(default="us-east-1", validation_alias=_s3("region"))
+    s3_access_key_id: str | None = Field(default=None, validation_alias=_s3("access_key_id"))
+    s3_secret_access_key: str | None = Field(default=None, validation_alias=_s3("secret_access_key"))
+    # Lifetime of the presigned GET URLs put in attempt_requested: longer than the publishing
+    # timeout, after which an unanswered attempt is re-requested with fresh URLs.
+    media_url_ttl_s: int = 3600
+    # A presigned upload (POST /v1/media/uploads) must be PUT and completed within this time;
+    # after it, its staging object and row are purged.
+    upload_url_ttl_s: int = 3600
+    # A deleted asset is hidden and its quota freed at once; its object and row are purged this
+    # long after (by the purge loop).
+    media_purge_after_s: float = 3600.0
     default_quota_bytes: int = 5 * 1024**3
     max_upload_bytes: int = 512 * 1024**2

@@ -37,14 +37,15 @@ class MovableClock:
         self.offset += by
 
 
-def make_settings(tmp_path, **overrides) -> Settings:
+def make_settings(tmp_path=None, **overrides) -> Settings:
+    """`tmp_path` is not used any more (media live in the object store that the `infra`
+    fixture names in ALIGNED_S3_*); kept so callers need not change."""
     values = dict(
         dispatch_interval_s=0.05,
         retry_base_s=0.2,
         retry_cap_s=0.6,
         publishing_timeout_s=300.0,
         hold_grace_s=600.0,
-        media_dir=tmp_path,
         default_quota_bytes=5 * 1024**3,
         consumer_retry_base_s=0.05,
         relay_poll_interval_s=0.2,

@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from aligned_sandbox.config import SandboxConfig
 from aligned_sandbox.errors import SandboxError, handle_sandbox_error, handle_validation_error
 from aligned_sandbox.fault_middleware import FaultInjectionMiddleware
-from aligned_sandbox.routes import api, control, oauth
+from aligned_sandbox.routes import api, control, oauth, pages
 from aligned_sandbox.state import Sandbox
 
 WEBHOOK_TIMEOUT = httpx.Timeout(5.0)
@@ -38,6 +38,7 @@ def create_app(
     app.include_router(oauth.router)
     app.include_router(api.router)
     app.include_router(control.router)
+    app.include_router(pages.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -28,6 +28,8 @@ class MediaOut(BaseModel):
     id: str
     mime_type: str
     size_bytes: int
+    sha256: str
+    alt_text: str = ""
 
 
 class NewPost(BaseModel):
@@ -41,6 +43,7 @@ class PostOut(BaseModel):
     url: str
     text: str
     media_ids: list[str]
+    media: list[MediaOut] = Field(default_factory=list)  # every attachment as received
     status: PostState
     created_at: datetime
 

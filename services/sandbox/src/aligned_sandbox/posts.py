@@ -21,6 +21,8 @@ class Media:
     account_id: str
     mime_type: str
     size_bytes: int
+    sha256: str  # of the bytes received, so a test can prove they are the bytes uploaded
+    alt_text: str = ""
 
 
 @dataclass
@@ -57,11 +59,15 @@ class PostStore:
         self._counts = CreationCounts()
         self._lock = threading.Lock()
 
-    def add_media(self, account_id: str, mime_type: str, size_bytes: int) -> Media:
-        media = Media("media_" + secrets.token_hex(8), account_id, mime_type, size_bytes)
+    def add_media(self, account_id: str, mime_type: str, size_bytes: int, sha256: str, alt_text: str = "") -> Media:
+        media = Media("media_" + secrets.token_hex(8), account_id, mime_type, size_bytes, sha256, alt_text)
         with self._lock:
             self._media[media.id] = media
         return media
+
+    def media_of(self, post: Post) -> list[Media]:
+        with self._lock:
+            return [self._media[media_id] for media_id in post.media_ids if media_id in self._media]
 
     def media_types(self, account_id: str, media_ids: list[str]) -> list[str]:
         with self._lock:

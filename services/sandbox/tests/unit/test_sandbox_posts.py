@@ -1,5 +1,7 @@
 import asyncio
 
+import os
+
 import pytest
 
 from aligned_sandbox.testing import bearer
@@ -114,6 +116,36 @@ async def test_uploaded_media_can_be_attached(connect, client):
 
     assert post.status_code == 201
     assert post.json()["media_ids"] == [media_id]
+
+
+async def test_a_post_lists_every_received_media_item_with_its_sha256_and_size(connect, client):
+    import hashlib
+    import re
+
+    tokens = await connect()
+    files = [os.urandom(3000 + i) for i in range(3)]
+    ids = []
+    for data in files:
+        upload = await client.post("/api/v1/media", content=data, headers=bearer(tokens) | {"Content-Type": "image/png"})
+        ids.append(upload.json()["id"])
+    post = (await client.post("/api/v1/posts", json={"text": "three", "media_ids": ids}, headers=bearer(tokens))).json()
+
+    expected = [(i, hashlib.sha256(d).hexdigest(), len(d)) for i, d in zip(ids, files, strict=True)]
+    via_api = (await client.get(f"/api/v1/posts/{post['id']}", headers=bearer(tokens))).json()["media"]
+    via_control = (await client.get(f"/_control/posts/{post['id']}")).json()["media"]
+    page = (await client.get(post["url"].replace("http://testserver", ""))).text
+    on_page = re.findall(r'data-id="([^"]+)" data-sha256="([0-9a-f]+)" data-size-bytes="(\d+)"', page)
+    assert [(m["id"], m["sha256"], m["size_bytes"]) for m in via_api] == expected
+    assert [(m["id"], m["sha256"], m["size_bytes"]) for m in via_control] == expected
+    assert [(i, s, int(n)) for i, s, n in on_page] == expected
+
+
+async def test_a_video_over_the_platforms_size_limit_is_refused(connect, client):
+    tokens = await connect()
+    big = await client.post(
+        "/api/v1/media", content=b"\0" * (64 * 1024 * 1024 + 1), headers=bearer(tokens) | {"Content-Type": "video/mp4"}
+    )
+    assert big.status_code == 422 and "exceeds" in big.json()["error_description"]
 
 
 async def test_unsupported_media_and_foreign_media_ids_are_refused(connect, client):

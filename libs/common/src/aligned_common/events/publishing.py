@@ -20,9 +20,10 @@ class TargetRef(BaseModel):
 
 class MediaRef(BaseModel):
     media_id: uuid.UUID
-    url: str
+    url: str = Field(description="A short-lived presigned GET URL of the bytes on the object store")
     mime_type: str
     size_bytes: int = Field(ge=0)
+    alt_text: str = Field(default="", description="The description screen readers read; empty when none was given")
 
 
 class JobCreated(EventData):

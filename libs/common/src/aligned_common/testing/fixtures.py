@@ -20,6 +20,7 @@ def infra() -> Iterator[Infra]:
     # Services built inside tests read these like a deployed service would.
     os.environ["ALIGNED_DATABASE_URL"] = started.database_url
     os.environ["ALIGNED_KAFKA_BOOTSTRAP"] = started.kafka_bootstrap
+    os.environ.update(started.object_store.env())
     yield started
     if started.kind == "testcontainers":
         started.close()

@@ -102,6 +102,14 @@ class Gateway:
     async def post(self, path: str, body: Any = None, **kwargs: Any) -> Any:
         return await self.request("POST", path, json_body=body, **kwargs)
 
+    async def upload(self, path: str, filename: str, data: bytes, content_type: str,
+                     form: dict[str, str] | None = None) -> httpx.Response:
+        """A multipart file upload (the form field `file`, and other `form` fields), as a browser
+        sends it; the raw answer."""
+        client = self._clients[next(self._next)]
+        return await client.post(path, files={"file": (filename, data, content_type)}, data=form,
+                                 headers=self._headers("POST", uuid.uuid4().hex), timeout=120)
+
     async def events(self, *, last_event_id: str | None = None) -> AsyncIterator[dict[str, Any]]:
         """The live event stream (GET /v1/events/stream): {"id", "event", "data"} per event."""
         headers = self._headers("GET", None) | ({"Last-Event-ID": last_event_id} if last_event_id else {})
@@ -255,6 +263,10 @@ class SandboxControl:
     async def counts(self) -> dict[str, Any]:
         """Creations per idempotency key, post id and text: above 1 is a duplicate post."""
         return await self._call("GET", "/_control/posts/counts")
+
+    async def post(self, post_id: str) -> dict[str, Any]:
+        """A post as the platform holds it, with every media item it received (type, size, sha256)."""
+        return await self._call("GET", f"/_control/posts/{post_id}")
 
     async def configure(self, **changes: Any) -> dict[str, Any]:
         return await self._call("POST", "/_control/config", changes)

@@ -1,4 +1,4 @@
-"""Where the tests' real Kafka and PostgreSQL come from.
+"""Where the tests' real Kafka, PostgreSQL and S3 object store come from.
 
 One place decides: with a Docker engine that answers, testcontainers starts the
 official images; without one (these build machines), the project's own local
@@ -27,11 +27,42 @@ def docker_engine_answers() -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class ObjectStoreLocation:
+    """An S3-compatible store: s3proxy from deploy/local, or a container."""
+
+    endpoint_url: str
+    bucket: str
+    access_key_id: str
+    secret_access_key: str
+
+    def env(self) -> dict[str, str]:
+        """How services (and the tests' in-process ones) are told where it is."""
+        return {
+            "ALIGNED_S3_ENDPOINT_URL": self.endpoint_url,
+            "ALIGNED_S3_BUCKET": self.bucket,
+            "ALIGNED_S3_ACCESS_KEY_ID": self.access_key_id,
+            "ALIGNED_S3_SECRET_ACCESS_KEY": self.secret_access_key,
+        }
+
+
+def local_object_store() -> ObjectStoreLocation:
+    """deploy/local/s3proxy.sh's store, with the same defaults and overrides."""
+    return ObjectStoreLocation(
+        endpoint_url=os.environ.get("ALIGNED_S3_ENDPOINT_URL")
+        or f"http://127.0.0.1:{os.environ.get('ALIGNED_S3_PORT', '19900')}",
+        bucket=os.environ.get("ALIGNED_S3_BUCKET", "aligned-media"),
+        access_key_id=os.environ.get("ALIGNED_S3_ACCESS_KEY_ID", "aligned"),
+        secret_access_key=os.environ.get("ALIGNED_S3_SECRET_ACCESS_KEY", "aligned-local-secret"),
+    )
+
+
 @dataclass
 class Infra:
     database_url: str
     kafka_bootstrap: str
     kind: str  # "local" or "testcontainers"
+    object_store: ObjectStoreLocation = field(default_factory=local_object_store)
     _containers: list = field(default_factory=list)
 
     # Fault injection for tests that stop the broker or the database mid-run.
@@ -79,4 +110,31 @@ def _start_containers() -> Infra:
     kafka.start()
     postgres.start()
     url = postgres.get_connection_url().replace("postgresql+psycopg2://", "postgresql://")
-    return Infra(database_url=url, kafka_bootstrap=kafka.get_bootstrap_server(), kind="testcontainers", _containers=[kafka, postgres])
+    store = _start_s3_container()
+    return Infra(database_url=url, kafka_bootstrap=kafka.get_bootstrap_server(), kind="testcontainers",
+                 object_store=store[0], _containers=[kafka, postgres, store[1]])
+
+
+def _start_s3_container():
+    """s3proxy's own image on its filesystem backend, the same server deploy/local runs."""
+    from testcontainers.core.container import DockerContainer
+    from testcontainers.core.waiting_utils import wait_for_logs
+
+    location = ObjectStoreLocation("", "aligned-media", "aligned", "aligned-local-secret")
+    container = (
+        DockerContainer("andrewgaul/s3proxy:s3proxy-2.6.0")
+        .with_env("S3PROXY_AUTHORIZATION", "aws-v2-or-v4")
+        .with_env("S3PROXY_IDENTITY", location.access_key_id)
+        .with_env("S3PROXY_CREDENTIAL", location.secret_access_key)
+        .with_env("JCLOUDS_PROVIDER", "filesystem")
+        .with_exposed_ports(80)
+    )
+    container.start()
+    wait_for_logs(container, "Started", timeout=60)
+    endpoint = f"http://{container.get_container_host_ip()}:{container.get_exposed_port(80)}"
+    location = ObjectStoreLocation(endpoint, location.bucket, location.access_key_id, location.secret_access_key)
+    import botocore.session  # comes with publishing's aiobotocore
+
+    botocore.session.get_session().create_client("s3", endpoint_url=endpoint, aws_access_key_id=location.access_key_id,
+                 aws_secret_access_key=location.secret_access_key, region_name="us-east-1").create_bucket(Bucket=location.bucket)
+    return location, container

@@ -32,7 +32,7 @@ import httpx
 
 from aligned_common.migrations import ensure_login_role
 from aligned_common.testing.consumer_groups import start_groups_at_end
-from aligned_common.testing.infra import REPO_ROOT, Infra
+from aligned_common.testing.infra import REPO_ROOT, Infra, ObjectStoreLocation, local_object_store
 from aligned_common.testing.service import free_port
 
 SERVICES_DIR = REPO_ROOT / "services"
@@ -76,6 +76,10 @@ TEST_SETTINGS = {
     "ALIGNED_PUBLISHING_RETRY_BASE_S": "1",
     "ALIGNED_PUBLISHING_RETRY_CAP_S": "4",
     "ALIGNED_PUBLISHING_PUBLISHING_TIMEOUT_S": "120",
+    # A deleted media asset's object and row are purged within seconds (tests check the store).
+    "ALIGNED_PUBLISHING_MEDIA_PURGE_AFTER_S": "1",
+    "ALIGNED_PUBLISHING_MAX_UPLOAD_BYTES": "20000000",
+    "ALIGNED_PUBLISHING_PURGE_INTERVAL_S": "1",
     "ALIGNED_CONNECTIONS_REFRESH_INTERVAL_S": "1",
     "ALIGNED_CONNECTIONS_REFRESH_BACKOFF_BASE_S": "1",
     "ALIGNED_CONNECTIONS_REFRESH_BACKOFF_MAX_S": "5",
@@ -147,7 +151,8 @@ def _read_exports(path: Path) -> dict[str, str]:
 
 
 # -- wiring ------------------------------------------------------------------------------------
-def wiring(ports: dict[str, int], secret_values: dict[str, str], database_url: str, kafka_bootstrap: str) -> dict[str, str]:
+def wiring(ports: dict[str, int], secret_values: dict[str, str], database_url: str, kafka_bootstrap: str,
+           object_store: ObjectStoreLocation | None = None) -> dict[str, str]:
     """The env every process of one platform gets: where the infrastructure is, where each
     service listens (each reads only its own ALIGNED_<NAME>_HTTP_PORT) and who calls whom."""
     env = dict(secret_values)
@@ -157,6 +162,9 @@ def wiring(ports: dict[str, int], secret_values: dict[str, str], database_url: s
         if name in ports:
             env[f"ALIGNED_{name.upper()}_DATABASE_URL"] = login_url(database_url, name)
     env["ALIGNED_KAFKA_BOOTSTRAP"] = kafka_bootstrap
+    # Media bytes: only publishing holds the store's credentials (connections gets presigned URLs).
+    for key, value in (object_store or local_object_store()).env().items():
+        env[key.replace("ALIGNED_S3_", "ALIGNED_PUBLISHING_S3_")] = value
     for name, port in ports.items():
         env[f"ALIGNED_{name.upper()}_HTTP_PORT"] = str(port)
     for name in UPSTREAMS:
@@ -328,7 +336,8 @@ class System:
     def plan(self, names: list[str]) -> None:
         ports = {name: free_port() for name in names}
         inherited = {k: v for k, v in os.environ.items() if not k.startswith("ALIGNED_") or k == "ALIGNED_TEST_INFRA"}
-        self.env = inherited | wiring(ports, ensure_secrets_file(), self.infra.database_url, self.infra.kafka_bootstrap)
+        self.env = inherited | wiring(ports, ensure_secrets_file(), self.infra.database_url, self.infra.kafka_bootstrap,
+                                      self.infra.object_store)
         if "approval" in ports:
             from aligned_common.testing.mailbox import Mailbox  # a test-only dependency (aiosmtpd)
 

@@ -279,13 +279,15 @@ async def _connection_refused(rt: Runtime, connection: Connection, refused: Auth
 
 
 async def _download_media(rt: Runtime, data: AttemptRequested) -> tuple[MediaAttachment, ...]:
+    # Nothing is downloaded here: the adapters stream each item from its presigned URL into
+    # the platform's upload (adapters/platforms/media.py), so no video is held in memory.
     attachments = []
     for item in data.media:
-        response = await rt.http.get(item.url, timeout=30.0)
-        response.raise_for_status()
-        if len(response.content) > rt.settings.media_max_bytes:
+        if item.size_bytes > rt.settings.media_max_bytes:
             raise httpx.HTTPError(f"media {item.media_id} is larger than {rt.settings.media_max_bytes} bytes")
-        attachments.append(MediaAttachment(content=response.content, mime_type=item.mime_type))
+        attachments.append(
+            MediaAttachment(url=item.url, size_bytes=item.size_bytes, mime_type=item.mime_type, alt_text=item.alt_text)
+        )
     return tuple(attachments)
 
 

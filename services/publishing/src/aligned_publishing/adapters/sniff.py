@@ -1,12 +1,21 @@
-"""What an upload really is, from its bytes (magic numbers), never from the client's claim."""
+"""What an upload really is, from its bytes (magic numbers), never from the client's claim.
+
+`inspect` reads a spooled upload once, in chunks (never the whole file in memory): its size,
+sha256, sniffed type, a video's duration (MP4 header), and whether an image decodes.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import io
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import filetype
 import mutagen
+from PIL import Image, UnidentifiedImageError
+
+CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -15,18 +24,64 @@ class Sniffed:
     duration_s: float | None
 
 
+@dataclass(frozen=True)
+class Inspected:
+    size_bytes: int  # max_bytes + 1 when the file is larger than max_bytes (reading stopped there)
+    sha256: str
+    mime_type: str | None
+    duration_s: float | None
+    image_error: str | None  # why an image does not decode, if it does not
+
+
 def sniff(data: bytes) -> Sniffed:
     kind = filetype.guess(data[:8192])
     mime = kind.mime if kind else None
-    duration = _duration_s(data) if mime and mime.startswith("video/") else None
+    duration = _duration_s(io.BytesIO(data)) if mime and mime.startswith("video/") else None
     return Sniffed(mime, duration)
 
 
-def _duration_s(data: bytes) -> float | None:
+def inspect(file: BinaryIO, max_bytes: int) -> Inspected:
+    """Blocking (file reads, hashing, decoding): run it in a thread. Leaves `file` at 0."""
+    file.seek(0)
+    digest = hashlib.sha256()
+    head = b""
+    size = 0
+    while chunk := file.read(CHUNK):
+        if len(head) < 8192:
+            head += chunk[: 8192 - len(head)]
+        size += len(chunk)
+        if size > max_bytes:
+            file.seek(0)
+            return Inspected(max_bytes + 1, "", None, None, None)
+        digest.update(chunk)
+    kind = filetype.guess(head)
+    mime = kind.mime if kind else None
+    duration = image_error = None
+    if mime and mime.startswith("video/"):
+        file.seek(0)
+        duration = _duration_s(file)
+    elif mime and mime.startswith("image/"):
+        file.seek(0)
+        image_error = _image_error(file)
+    file.seek(0)
+    return Inspected(size, digest.hexdigest(), mime, duration, image_error)
+
+
+def _duration_s(file: BinaryIO) -> float | None:
     # Platforms cap video length; mutagen reads it from the container header (MP4 mvhd).
     try:
-        parsed = mutagen.File(io.BytesIO(data))
+        parsed = mutagen.File(file)
     except Exception:
         return None
     length = getattr(getattr(parsed, "info", None), "length", None)
     return float(length) if length else None
+
+
+def _image_error(file: BinaryIO) -> str | None:
+    """None when the image decodes completely; else what is wrong, in words."""
+    try:
+        with Image.open(file) as image:
+            image.load()  # decodes every pixel: a truncated or garbled file fails here
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        return str(error) or type(error).__name__
+    return None

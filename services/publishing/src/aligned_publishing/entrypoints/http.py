@@ -8,11 +8,22 @@ from typing import Annotated
 
 from aligned_common.app import ServiceContext, context_of
 from aligned_common.identity import Identity, current_identity, require_role
-from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 
 from aligned_publishing.domain.commands import CancelJob, CreateJob, EditJob, ScheduleJob
 from aligned_publishing.domain.status import JobStatus
-from aligned_publishing.entrypoints.schemas import JobOut, JobPage, MediaOut, QuotaOut, job_out, media_out
+from aligned_publishing.entrypoints.schemas import (
+    ChangeQuota,
+    DescribeMedia,
+    JobOut,
+    JobPage,
+    MediaOut,
+    QuotaOut,
+    StartUpload,
+    UploadOut,
+    job_out,
+    media_out,
+)
 from aligned_publishing.service_layer import jobs, media, queries
 from aligned_publishing.service_layer.deps import Deps
 
@@ -125,21 +136,53 @@ async def get_job(job_id: uuid.UUID, identity: Who, deps: Service) -> JobOut:
 
 # -- media ---------------------------------------------------------------------------------
 @router.post("/media", status_code=201, response_model=MediaOut)
-async def upload_media(identity: Who, deps: Service, response: Response, file: UploadFile = File(...)) -> MediaOut:
+async def upload_media(
+    identity: Who,
+    deps: Service,
+    response: Response,
+    file: UploadFile = File(...),
+    alt_text: str = Form("", description="What the image or video shows, for screen readers (max 1500 characters)"),
+) -> MediaOut:
     require_role(identity, *WRITERS)
-    # Read one byte past the limit so an oversized upload is refused without holding it all.
-    data = await file.read(deps.settings.max_upload_bytes + 1)
-    uploaded = await media.upload(deps, identity, file.filename, data)
+    # The upload is spooled to a temporary file by the framework; it is read in chunks from there.
+    uploaded = await media.upload(deps, identity, file.filename, file.content_type, file.file, alt_text)
     if not uploaded.created:
         response.status_code = 200  # the brand already has these bytes: same asset back
-    return media_out(uploaded.asset)
+    return media_out(await media.with_urls(deps, uploaded.asset))
+
+
+@router.post("/media/uploads", status_code=201, response_model=UploadOut)
+async def start_upload(body: StartUpload, identity: Who, deps: Service) -> UploadOut:
+    """Large files: a presigned PUT straight to the object store, then `complete`."""
+    require_role(identity, *WRITERS)
+    return UploadOut(**await media.start_upload(deps, identity, **body.model_dump()))
+
+
+@router.post("/media/uploads/{upload_id}/complete", status_code=201, response_model=MediaOut)
+async def complete_upload(upload_id: uuid.UUID, identity: Who, deps: Service, response: Response) -> MediaOut:
+    require_role(identity, *WRITERS)
+    uploaded = await media.complete_upload(deps, identity, upload_id)
+    if not uploaded.created:
+        response.status_code = 200
+    return media_out(await media.with_urls(deps, uploaded.asset))
 
 
 @router.get("/media", response_model=list[MediaOut])
 async def list_media(
     identity: Who, deps: Service, limit: Annotated[int, Query(ge=1, le=200)] = 50, before: uuid.UUID | None = None
 ) -> list[MediaOut]:
-    return [media_out(row) for row in await media.list_media(deps, identity, limit, before)]
+    return [media_out(await media.with_urls(deps, row)) for row in await media.list_media(deps, identity, limit, before)]
+
+
+@router.get("/media/{media_id}", response_model=MediaOut)
+async def get_media(media_id: uuid.UUID, identity: Who, deps: Service) -> MediaOut:
+    return media_out(await media.with_urls(deps, await media.get_media(deps, identity, media_id)))
+
+
+@router.patch("/media/{media_id}", response_model=MediaOut)
+async def describe_media(media_id: uuid.UUID, body: DescribeMedia, identity: Who, deps: Service) -> MediaOut:
+    require_role(identity, *WRITERS)
+    return media_out(await media.with_urls(deps, await media.describe_media(deps, identity, media_id, body.alt_text)))
 
 
 @router.delete("/media/{media_id}", status_code=204)
@@ -152,3 +195,9 @@ async def delete_media(media_id: uuid.UUID, identity: Who, deps: Service) -> Res
 @router.get("/media-quota", response_model=QuotaOut)
 async def quota(identity: Who, deps: Service) -> QuotaOut:
     return QuotaOut(**await media.quota_usage(deps, identity))
+
+
+@router.patch("/media-quota", response_model=QuotaOut)
+async def change_quota(body: ChangeQuota, identity: Who, deps: Service) -> QuotaOut:
+    require_role(identity, "owner", "admin")
+    return QuotaOut(**await media.set_quota(deps, identity, body.quota_bytes))

@@ -9,6 +9,7 @@ from aligned_common.app import ServiceContext
 
 from aligned_publishing.service_layer.deps import Deps
 from aligned_publishing.service_layer.dispatcher import dispatch_batch
+from aligned_publishing.service_layer.media import purge_deleted_media, purge_expired_uploads
 from aligned_publishing.service_layer.purge import purge_deleted
 
 log = logging.getLogger(__name__)
@@ -40,4 +41,11 @@ async def purger(ctx: ServiceContext) -> None:
                 pass
         except Exception:
             log.exception("purge failed; retrying next tick")
+        try:
+            while await purge_deleted_media(deps) > 0:
+                pass
+            while await purge_expired_uploads(deps) > 0:
+                pass
+        except Exception:
+            log.exception("media purge failed; retrying next tick")
         await asyncio.sleep(deps.settings.purge_interval_s)

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from aligned_publishing.domain.gate import approved_for_current
 
@@ -86,6 +86,32 @@ class MediaOut(BaseModel):
     duration_s: float | None
     original_name: str | None
     created_at: datetime
+    thumbnail_url: str | None = None  # a still image's preview, short-lived (presigned)
+    alt_text: str = ""
+
+
+class StartUpload(BaseModel):
+    filename: str | None = Field(default=None, max_length=255)
+    mime_type: str = Field(min_length=3, max_length=100, examples=["video/mp4"])
+    size_bytes: int = Field(gt=0)
+    sha256: str = Field(pattern="^[0-9a-f]{64}$", description="of the file, lowercase hex; checked on complete")
+    alt_text: str = ""
+
+
+class UploadOut(BaseModel):
+    upload_id: uuid.UUID
+    upload_url: str = Field(description="PUT the file's bytes here, with `headers`, before expires_at")
+    method: str
+    headers: dict[str, str]
+    expires_at: datetime
+
+
+class ChangeQuota(BaseModel):
+    quota_bytes: int = Field(ge=0, le=10 * 1024**4, description="the brand's media storage quota in bytes")
+
+
+class DescribeMedia(BaseModel):
+    alt_text: str = Field(description="What the image or video shows, for screen readers (max 1500 characters)")
 
 
 class QuotaOut(BaseModel):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from aligned_publishing.adapters.media_storage import MediaStorage
+from aligned_publishing.adapters.object_store import ObjectStore
 from aligned_publishing.config import Settings
 from aligned_publishing.domain.clock import Clock
 
@@ -15,6 +15,6 @@ from aligned_publishing.domain.clock import Clock
 class Deps:
     settings: Settings
     clock: Clock
-    storage: MediaStorage
+    storage: ObjectStore
     schema: str = "publishing"
     pool: asyncpg.Pool | None = None  # set when the service starts

@@ -27,6 +27,7 @@ from aligned_common.events.publishing import AttemptRequested
 from aligned_common.events.registry import topic_of
 from aligned_common.telemetry import current_traceparent
 
+from aligned_publishing.adapters.object_store import key_of_reference
 from aligned_publishing.service_layer.deps import Deps
 
 _DISPATCH = """
@@ -74,15 +75,19 @@ WITH due AS (
             || ',"recheck":' || c.rechecks
             || ',"media":' || CASE WHEN cardinality(c.media_ids) = 0 THEN '[]' ELSE coalesce((
                    SELECT json_agg(json_build_object('media_id', m.media_id, 'url', m.url,
-                                                     'mime_type', m.mime_type, 'size_bytes', m.size_bytes)
+                                                     'mime_type', m.mime_type, 'size_bytes', m.size_bytes,
+                                                     'alt_text', m.alt_text)
                                    ORDER BY u.ord)
                      FROM unnest(c.media_ids) WITH ORDINALITY AS u(media_id, ord)
                      JOIN media_assets m ON m.media_id = u.media_id)::text, '[]') END
             || '}}', 'UTF8'),
            $7::text
       FROM claimed c
+    RETURNING seq, event_id
 )
 SELECT count(*) AS requested,
+       (SELECT array_agg(w.seq) FROM written w JOIN claimed c USING (event_id)
+         WHERE cardinality(c.media_ids) > 0) AS with_media,
        json_agg(json_build_object('job_id', job_id, 'platform', platform, 'attempt', attempts, 'rechecks', rechecks))
            FILTER (WHERE rechecks > 0) AS rechecked,
        CASE WHEN count(*) > 0 THEN pg_notify($8::text, '') END AS relay_woken
@@ -110,7 +115,24 @@ async def dispatch_batch(deps: Deps, now: datetime | None = None) -> int:
         )
         if result["rechecked"]:
             await _explain_rechecks(uow, orjson.loads(result["rechecked"]), now)
+        if result["with_media"]:
+            await _presign_media(uow, deps, result["with_media"])
     return result["requested"]
+
+
+async def _presign_media(uow: UnitOfWork, deps: Deps, seqs: list[int]) -> None:
+    """The SQL above wrote each media item's `url` as the object's reference (s3://bucket/key);
+    connections gets a short-lived presigned GET URL instead (ADR 0007). Signing is local
+    computation, but not SQL's, so the batch's envelopes with media are rewritten here, in
+    the same transaction: the relay never sees the reference."""
+    rows = await uow.conn.fetch("SELECT seq, payload FROM outbox WHERE seq = ANY($1::bigint[])", seqs)
+    updated = []
+    for row in rows:
+        envelope = orjson.loads(row["payload"])
+        for item in envelope["data"]["media"]:
+            item["url"] = await deps.storage.presigned_get(key_of_reference(item["url"]), deps.settings.media_url_ttl_s)
+        updated.append((row["seq"], orjson.dumps(envelope)))
+    await uow.conn.executemany("UPDATE outbox SET payload = $2 WHERE seq = $1", updated)
 
 
 def _shared_envelope_fields(now: datetime, traceparent: str | None) -> str:

@@ -1,29 +1,48 @@
-"""Media: upload (sniffed, deduplicated, within quota), list, delete, quota usage.
+"""Media: upload (sniffed, checked, deduplicated, within quota), list, delete, purge, quota.
 
-The quota is enforced in the same transaction as the insert, with the brand's
-storage_quotas row locked FOR UPDATE: two uploads of one brand serialize on it, so together
-they can never overshoot, and used_bytes always equals the sum of the brand's assets.
+The bytes are in the object store, the rows in PostgreSQL, and the two stay consistent:
+- an upload is checked completely (size, type sniffed from the bytes, an image that decodes)
+  before anything is written, so a refused upload leaves nothing; what is stored is the image
+  without its metadata (Exif with GPS, XMP, IPTC: adapters/scrub.py), losslessly;
+- each upload writes its own object (`<brand_id>/<media_id>`) first, holding no lock, then
+  inserts its row in a transaction with the brand's storage_quotas row locked FOR UPDATE (two
+  uploads of one brand serialize on it for a few statements, so together they never overshoot,
+  and used_bytes is exactly the sum of the brand's live assets); an upload that is refused
+  there (quota), loses to the same bytes uploaded at once, or does not commit deletes its
+  object again;
+- a delete hides the asset and frees its quota at once (soft delete); the purge loop removes
+  the object, then the row, `media_purge_after_s` later.
 """
 
 from __future__ import annotations
 
-import hashlib
+import asyncio
+import contextlib
+import io
+import tempfile
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import BinaryIO
 
 from aligned_common.db import UnitOfWork
 from aligned_common.identity import Identity
 from aligned_common.platforms import PLATFORMS
 from aligned_common.problems import Problem
 
-from aligned_publishing.adapters.media_storage import storage_key
-from aligned_publishing.adapters.sniff import sniff
+from aligned_publishing.adapters.object_store import storage_key
+from aligned_publishing.adapters.scrub import scrub
+from aligned_publishing.adapters.thumbnail import thumbnail
+from aligned_publishing.adapters.sniff import Inspected, inspect
 from aligned_publishing.domain.status import FINISHED_JOB
 from aligned_publishing.service_layer.deps import Deps
-from aligned_publishing.service_layer.errors import conflict, not_found
+from aligned_publishing.service_layer.errors import conflict, invalid, not_found
 
 # Anything some platform accepts; a misfit for a given target is caught when a job uses it.
 ACCEPTED_TYPES = frozenset(m for spec in PLATFORMS.values() for g in spec.limits.media.groups for m in g.mime_types)
+# What a client may send instead of saying what the file is.
+UNDECLARED = {"", "application/octet-stream", "binary/octet-stream"}
+ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "video/x-m4v": "video/mp4"}
 
 
 @dataclass(frozen=True)
@@ -41,77 +60,265 @@ async def _quota_row(uow: UnitOfWork, deps: Deps, brand_id: uuid.UUID):
     return await uow.conn.fetchrow("SELECT * FROM storage_quotas WHERE brand_id = $1 FOR UPDATE", brand_id)
 
 
-async def upload(deps: Deps, identity: Identity, filename: str | None, data: bytes) -> Uploaded:
-    if len(data) > deps.settings.max_upload_bytes:
+def _check_quota(quota, size_bytes: int) -> None:
+    if quota["used_bytes"] + size_bytes > quota["quota_bytes"]:
+        raise Problem(
+            409,
+            "Storage quota exceeded",
+            detail=f"{size_bytes} bytes would bring the brand's usage from {quota['used_bytes']} "
+            f"to {quota['used_bytes'] + size_bytes} bytes; its quota is {quota['quota_bytes']}",
+            size_bytes=size_bytes,
+            used_bytes=quota["used_bytes"],
+            quota_bytes=quota["quota_bytes"],
+            errors=[{"field": "file", "message": "storage quota exceeded"}],
+        )
+
+
+def _refuse(found: Inspected, declared: str | None, max_bytes: int, size_field: str = "file", type_field: str = "file") -> None:
+    """The checks that need no database: each a problem+json naming the field (the file, or the
+    claim of a presigned upload)."""
+    if found.size_bytes > max_bytes:
         raise Problem(
             413,
             "Upload too large",
-            detail=f"file is {len(data)} bytes; the limit is {deps.settings.max_upload_bytes}",
-            errors=[{"field": "file", "message": "too large"}],
+            detail=f"file is larger than the limit of {max_bytes} bytes",
+            limit_bytes=max_bytes,
+            errors=[{"field": size_field, "message": f"larger than {max_bytes} bytes"}],
         )
-    sniffed = sniff(data)
-    if sniffed.mime_type not in ACCEPTED_TYPES:
+    if found.mime_type not in ACCEPTED_TYPES:
         raise Problem(
             415,
             "Unsupported media type",
-            detail=f"file content is {sniffed.mime_type or 'unrecognised'}; "
-            f"accepted: {', '.join(sorted(ACCEPTED_TYPES))}",
-            errors=[{"field": "file", "message": "type"}],
+            detail=f"file content is {found.mime_type or 'unrecognised'}; accepted: {', '.join(sorted(ACCEPTED_TYPES))}",
+            sniffed_type=found.mime_type,
+            errors=[{"field": type_field, "message": f"content is {found.mime_type or 'unrecognised'}"}],
         )
-    sha = hashlib.sha256(data).hexdigest()
-    brand = identity.brand_id
-    key = storage_key(brand, sha)
-    wrote = False
+    claimed = ALIASES.get(declared, declared) if declared else ""
+    if claimed not in UNDECLARED and claimed != found.mime_type:
+        raise Problem(
+            415,
+            "Content type does not match the file",
+            detail=f"the upload says {declared} but its bytes are {found.mime_type}",
+            declared_type=declared,
+            sniffed_type=found.mime_type,
+            errors=[{"field": "file", "message": f"declared {declared}, content is {found.mime_type}"}],
+        )
+    if found.image_error is not None:
+        raise Problem(
+            422,
+            "Image does not decode",
+            detail=f"the {found.mime_type} file is corrupt or truncated: {found.image_error}",
+            errors=[{"field": "file", "message": "corrupt image"}],
+        )
+
+
+MAX_ALT_TEXT = 1500  # Mastodon's limit, the smallest of the platforms that take one
+
+
+def _check_alt_text(alt_text: str) -> str:
+    if len(alt_text) > MAX_ALT_TEXT:
+        raise invalid("alt_text", f"{len(alt_text)} characters; the limit is {MAX_ALT_TEXT}", limit=MAX_ALT_TEXT)
+    return alt_text.strip()
+
+
+async def upload(
+    deps: Deps, identity: Identity, filename: str | None, declared_type: str | None, file: BinaryIO, alt_text: str = ""
+) -> Uploaded:
+    alt_text = _check_alt_text(alt_text)
+    max_bytes = deps.settings.max_upload_bytes
+    found = await asyncio.to_thread(inspect, file, max_bytes)
+    declared = (declared_type or "").split(";")[0].strip().lower() or None
+    _refuse(found, declared, max_bytes)
+    # What is stored (and hashed, and counted) is the image without its metadata (GPS, camera).
+    clean = await asyncio.to_thread(scrub, file, found.mime_type)
+    if clean is None:
+        return await _store(deps, identity, filename, file, found, alt_text)
     try:
+        return await _store(deps, identity, filename, clean, await asyncio.to_thread(inspect, clean, max_bytes), alt_text)
+    finally:
+        clean.close()
+
+
+async def _store(
+    deps: Deps, identity: Identity, filename: str | None, file: BinaryIO, found: Inspected, alt_text: str
+) -> Uploaded:
+    brand = identity.brand_id
+    # Cheap looks first (no lock): the same bytes again, or plainly over quota, write nothing.
+    async with UnitOfWork(deps.pool, deps.schema, brand_id=brand) as uow:
+        existing = await uow.conn.fetchrow(
+            "SELECT * FROM media_assets WHERE brand_id = $1 AND sha256 = $2 AND deleted_at IS NULL", brand, found.sha256
+        )
+        quota = await uow.conn.fetchrow("SELECT * FROM storage_quotas WHERE brand_id = $1", brand)
+    if existing is not None:
+        return Uploaded(dict(existing), created=False)
+    if quota is not None:
+        _check_quota(quota, found.size_bytes)
+    media_id = uuid.uuid4()
+    key = storage_key(brand, media_id)
+    preview = await asyncio.to_thread(thumbnail, file, found.mime_type)
+    thumb_key = f"{key}.thumb" if preview else None
+    kept = False
+    stale: tuple[str, str | None] | None = None
+    try:
+        # The objects are written before any lock is taken, so a long write (a video) holds up
+        # no other upload of the brand; the transaction below decides whether they stay.
+        await deps.storage.put(key, file, found.size_bytes, found.mime_type)
+        if preview:
+            await deps.storage.put(thumb_key, io.BytesIO(preview[0]), len(preview[0]), preview[1])
         async with UnitOfWork(deps.pool, deps.schema, brand_id=brand) as uow:
             quota = await _quota_row(uow, deps, brand)  # serializes this brand's uploads from here
             existing = await uow.conn.fetchrow(
-                "SELECT * FROM media_assets WHERE brand_id = $1 AND sha256 = $2", brand, sha
+                "SELECT * FROM media_assets WHERE brand_id = $1 AND sha256 = $2 FOR UPDATE", brand, found.sha256
             )
-            if existing is not None:
-                return Uploaded(dict(existing), created=False)
-            if quota["used_bytes"] + len(data) > quota["quota_bytes"]:
-                raise Problem(
-                    413,
-                    "Storage quota exceeded",
-                    detail=f"{len(data)} bytes would bring usage to {quota['used_bytes'] + len(data)} "
-                    f"of {quota['quota_bytes']}",
-                    used_bytes=quota["used_bytes"],
-                    quota_bytes=quota["quota_bytes"],
-                    errors=[{"field": "file", "message": "storage quota exceeded"}],
+            if existing is not None and existing["deleted_at"] is None:
+                return Uploaded(dict(existing), created=False)  # a concurrent upload of the same bytes won
+            _check_quota(quota, found.size_bytes)
+            if existing is not None:  # deleted, not yet purged: the same asset is live again, on our objects
+                stale = (existing["storage_key"], existing["thumbnail_key"])
+                row = await uow.conn.fetchrow(
+                    """UPDATE media_assets SET deleted_at = NULL, original_name = $2, uploaded_by = $3, created_at = $4,
+                                              storage_key = $5, url = $6, thumbnail_key = $7, alt_text = $8
+                        WHERE media_id = $1 RETURNING *""",
+                    existing["media_id"],
+                    (filename or "")[:255] or None,
+                    identity.user_id,
+                    deps.clock.now(),
+                    key,
+                    deps.storage.reference(key),
+                    thumb_key,
+                    alt_text,
                 )
-            await deps.storage.put(key, data)
-            wrote = True
-            row = await uow.conn.fetchrow(
-                """INSERT INTO media_assets (media_id, brand_id, sha256, mime_type, size_bytes, duration_s,
-                                             storage_key, url, original_name, uploaded_by, created_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *""",
-                uuid.uuid4(),
-                brand,
-                sha,
-                sniffed.mime_type,
-                len(data),
-                sniffed.duration_s,
-                key,
-                deps.storage.url_of(key),
-                (filename or "")[:255] or None,
-                identity.user_id,
-                deps.clock.now(),
-            )
+            else:
+                row = await uow.conn.fetchrow(
+                    """INSERT INTO media_assets (media_id, brand_id, sha256, mime_type, size_bytes, duration_s,
+                                                 storage_key, url, original_name, uploaded_by, created_at,
+                                                 thumbnail_key, alt_text)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *""",
+                    media_id,
+                    brand,
+                    found.sha256,
+                    found.mime_type,
+                    found.size_bytes,
+                    found.duration_s,
+                    key,
+                    deps.storage.reference(key),
+                    (filename or "")[:255] or None,
+                    identity.user_id,
+                    deps.clock.now(),
+                    thumb_key,
+                    alt_text,
+                )
             await uow.conn.execute(
-                "UPDATE storage_quotas SET used_bytes = used_bytes + $2 WHERE brand_id = $1", brand, len(data)
+                "UPDATE storage_quotas SET used_bytes = used_bytes + $2 WHERE brand_id = $1", brand, found.size_bytes
             )
-        return Uploaded(dict(row), created=True)
-    except BaseException:
-        if wrote:  # the row did not commit: the file must not linger (the brand lock was held)
-            await deps.storage.delete(key)
-        raise
+        kept = True
+    finally:
+        if not kept:  # refused, lost a race, or the row did not commit: our objects must not linger
+            await asyncio.shield(_delete_objects(deps, key, thumb_key))
+    if stale is not None:
+        with contextlib.suppress(Exception):  # the revived asset's old objects (left: an orphan, no quota)
+            await _delete_objects(deps, *stale)
+    return Uploaded(dict(row), created=True)
+
+
+async def _delete_objects(deps: Deps, key: str, thumb_key: str | None) -> None:
+    await deps.storage.delete(key)
+    if thumb_key:
+        await deps.storage.delete(thumb_key)
+
+
+async def with_urls(deps: Deps, asset: dict) -> dict:
+    """The asset as the API shows it: with a short-lived URL of its preview, if it has one."""
+    thumb = asset.get("thumbnail_key")
+    url = await deps.storage.presigned_get(thumb, deps.settings.media_url_ttl_s) if thumb else None
+    return asset | {"thumbnail_url": url}
+
+
+# -- presigned uploads: the bytes go to the store directly, never through the gateway ---------
+async def start_upload(
+    deps: Deps, identity: Identity, *, filename: str | None, mime_type: str, size_bytes: int, sha256: str,
+    alt_text: str = "",
+) -> dict:
+    """Checks what can be checked from the claim (size, type, quota: the same problems as a direct
+    upload) and hands out a presigned PUT URL. Nothing is reserved: the quota is checked again
+    when the upload completes, so an upload never completed holds none."""
+    alt_text = _check_alt_text(alt_text)
+    mime_type = ALIASES.get(mime_type.lower(), mime_type.lower())
+    claimed = Inspected(size_bytes, sha256, mime_type, None, None)
+    _refuse(claimed, mime_type, deps.settings.max_upload_bytes, size_field="size_bytes", type_field="mime_type")
+    brand = identity.brand_id
+    upload_id = uuid.uuid4()
+    now = deps.clock.now()
+    expires_at = now + timedelta(seconds=deps.settings.upload_url_ttl_s)
+    async with UnitOfWork(deps.pool, deps.schema, brand_id=brand) as uow:
+        quota = await _quota_row(uow, deps, brand)
+        _check_quota(quota, size_bytes)
+        await uow.conn.execute(
+            """INSERT INTO media_uploads (upload_id, brand_id, staging_key, filename, mime_type, size_bytes, sha256,
+                                          alt_text, uploaded_by, created_at, expires_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
+            upload_id, brand, f"uploads/{brand}/{upload_id}", (filename or "")[:255] or None, mime_type, size_bytes,
+            sha256, alt_text, identity.user_id, now, expires_at,
+        )
+    url = await deps.storage.presigned_put(f"uploads/{brand}/{upload_id}", mime_type, deps.settings.upload_url_ttl_s)
+    return {"upload_id": upload_id, "upload_url": url, "method": "PUT", "headers": {"Content-Type": mime_type},
+            "expires_at": expires_at}
+
+
+async def complete_upload(deps: Deps, identity: Identity, upload_id: uuid.UUID) -> Uploaded:
+    """The bytes are in the store: verify size, sha256 and type (sniffed) against the claim, then
+    they become an asset exactly as a direct upload would (metadata removed, preview, quota).
+    Whatever the outcome, except "nothing uploaded yet", the staging object and row are gone."""
+    async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
+        pending = await uow.conn.fetchrow(
+            "SELECT * FROM media_uploads WHERE upload_id = $1 AND brand_id = $2", upload_id, identity.brand_id
+        )
+    if pending is None or pending["expires_at"] <= deps.clock.now():
+        raise not_found("Upload", upload_id)
+    key = pending["staging_key"]
+    size = await deps.storage.size_of(key)
+    if size is None:
+        raise conflict("nothing was uploaded yet: PUT the file to upload_url first", upload_id=str(upload_id))
+    try:
+        if size != pending["size_bytes"]:
+            raise invalid("size_bytes", f"the upload is {size} bytes, not the {pending['size_bytes']} announced",
+                          actual=size, expected=pending["size_bytes"])
+        with tempfile.SpooledTemporaryFile(1024 * 1024) as file:
+            await deps.storage.download(key, file)
+            found = await asyncio.to_thread(inspect, file, deps.settings.max_upload_bytes)
+            if found.sha256 != pending["sha256"]:
+                raise invalid("sha256", f"the upload's sha256 is {found.sha256}, not the {pending['sha256']} announced",
+                              actual=found.sha256, expected=pending["sha256"])
+            return await upload(deps, identity, pending["filename"], pending["mime_type"], file, pending["alt_text"])
+    finally:
+        await asyncio.shield(_forget_upload(deps, identity.brand_id, upload_id, key))
+
+
+async def _forget_upload(deps: Deps, brand_id: uuid.UUID, upload_id: uuid.UUID, key: str) -> None:
+    await deps.storage.delete(key)
+    async with UnitOfWork(deps.pool, deps.schema, brand_id=brand_id) as uow:
+        await uow.conn.execute("DELETE FROM media_uploads WHERE upload_id = $1", upload_id)
+
+
+async def purge_expired_uploads(deps: Deps, batch: int = 100) -> int:
+    """Presigned uploads never completed: their staging objects and rows go."""
+    async with UnitOfWork(deps.pool, deps.schema, role="worker") as uow:
+        rows = await uow.conn.fetch(
+            """SELECT upload_id, staging_key FROM media_uploads WHERE expires_at <= $1
+                ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED""",
+            deps.clock.now(),
+            batch,
+        )
+        for row in rows:
+            await deps.storage.delete(row["staging_key"])
+        await uow.conn.execute("DELETE FROM media_uploads WHERE upload_id = ANY($1)", [r["upload_id"] for r in rows])
+    return len(rows)
 
 
 async def list_media(deps: Deps, identity: Identity, limit: int, before: uuid.UUID | None) -> list[dict]:
     async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
         rows = await uow.conn.fetch(
-            """SELECT * FROM media_assets WHERE brand_id = $1
+            """SELECT * FROM media_assets WHERE brand_id = $1 AND deleted_at IS NULL
                  AND ($2::uuid IS NULL OR (created_at, media_id) <
                       (SELECT created_at, media_id FROM media_assets WHERE media_id = $2))
                ORDER BY created_at DESC, media_id DESC LIMIT $3""",
@@ -122,12 +329,43 @@ async def list_media(deps: Deps, identity: Identity, limit: int, before: uuid.UU
     return [dict(r) for r in rows]
 
 
+async def get_media(deps: Deps, identity: Identity, media_id: uuid.UUID) -> dict:
+    async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
+        row = await uow.conn.fetchrow(
+            "SELECT * FROM media_assets WHERE media_id = $1 AND brand_id = $2 AND deleted_at IS NULL",
+            media_id,
+            identity.brand_id,
+        )
+    if row is None:
+        raise not_found("Media", media_id)
+    return dict(row)
+
+
+async def describe_media(deps: Deps, identity: Identity, media_id: uuid.UUID, alt_text: str) -> dict:
+    """Set an asset's alt text; attempts requested from now on carry it."""
+    alt_text = _check_alt_text(alt_text)
+    async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
+        row = await uow.conn.fetchrow(
+            """UPDATE media_assets SET alt_text = $3 WHERE media_id = $1 AND brand_id = $2 AND deleted_at IS NULL
+               RETURNING *""",
+            media_id,
+            identity.brand_id,
+            alt_text,
+        )
+    if row is None:
+        raise not_found("Media", media_id)
+    return dict(row)
+
+
 async def delete_media(deps: Deps, identity: Identity, media_id: uuid.UUID) -> None:
+    """Soft delete: hidden and its quota freed now; object and row go with the next purge."""
     brand = identity.brand_id
     async with UnitOfWork(deps.pool, deps.schema, brand_id=brand) as uow:
         await _quota_row(uow, deps, brand)
         asset = await uow.conn.fetchrow(
-            "SELECT * FROM media_assets WHERE media_id = $1 AND brand_id = $2", media_id, brand
+            "SELECT * FROM media_assets WHERE media_id = $1 AND brand_id = $2 AND deleted_at IS NULL FOR UPDATE",
+            media_id,
+            brand,
         )
         if asset is None:
             raise not_found("Media", media_id)
@@ -139,17 +377,47 @@ async def delete_media(deps: Deps, identity: Identity, media_id: uuid.UUID) -> N
         )
         if users:
             raise conflict("media is used by jobs that have not gone out", job_ids=[str(u["job_id"]) for u in users])
-        await uow.conn.execute("DELETE FROM media_assets WHERE media_id = $1", media_id)
+        await uow.conn.execute("UPDATE media_assets SET deleted_at = $2 WHERE media_id = $1", media_id, deps.clock.now())
         await uow.conn.execute(
             "UPDATE storage_quotas SET used_bytes = used_bytes - $2 WHERE brand_id = $1", brand, asset["size_bytes"]
         )
-    await deps.storage.delete(asset["storage_key"])
+
+
+async def purge_deleted_media(deps: Deps, batch: int = 100) -> int:
+    """Deleted assets past the grace time: the object first, then the row. A crash in between
+    leaves a row whose object is gone, which the next round purges again (deleting a missing
+    object is not an error); never an object without a row."""
+    cutoff = deps.clock.now() - timedelta(seconds=deps.settings.media_purge_after_s)
+    # Cross-brand by nature, hence the worker role. The row lock keeps a re-upload of the same
+    # bytes (which locks the row too) from reviving an asset whose object is being deleted.
+    async with UnitOfWork(deps.pool, deps.schema, role="worker") as uow:
+        rows = await uow.conn.fetch(
+            """SELECT media_id, storage_key, thumbnail_key FROM media_assets WHERE deleted_at <= $1
+                ORDER BY deleted_at LIMIT $2 FOR UPDATE SKIP LOCKED""",
+            cutoff,
+            batch,
+        )
+        for row in rows:
+            await _delete_objects(deps, row["storage_key"], row["thumbnail_key"])
+        await uow.conn.execute("DELETE FROM media_assets WHERE media_id = ANY($1)", [r["media_id"] for r in rows])
+    return len(rows)
+
+
+async def set_quota(deps: Deps, identity: Identity, quota_bytes: int) -> dict:
+    """An owner changes the brand's quota; below the current usage, it refuses new uploads only."""
+    async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
+        await _quota_row(uow, deps, identity.brand_id)
+        await uow.conn.execute(
+            "UPDATE storage_quotas SET quota_bytes = $2 WHERE brand_id = $1", identity.brand_id, quota_bytes
+        )
+    return await quota_usage(deps, identity)
 
 
 async def quota_usage(deps: Deps, identity: Identity) -> dict:
     async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
         row = await uow.conn.fetchrow(
-            """SELECT q.quota_bytes, q.used_bytes, (SELECT count(*) FROM media_assets WHERE brand_id = $1) AS assets
+            """SELECT q.quota_bytes, q.used_bytes,
+                      (SELECT count(*) FROM media_assets WHERE brand_id = $1 AND deleted_at IS NULL) AS assets
                  FROM storage_quotas q WHERE q.brand_id = $1""",
             identity.brand_id,
         )

@@ -1,4 +1,4 @@
-"""Soft-deleted jobs past the restore window are removed for good."""
+"""Soft-deleted jobs past the restore window are removed for good (deleted media: media.py)."""
 
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Request, Response
@@ -51,13 +52,20 @@ def authenticated_account(request: Request, sandbox: SandboxDep) -> Account:
 AccountDep = Annotated[Account, Depends(authenticated_account)]
 
 
-def _post_out(post: Post) -> PostOut:
+def media_out(media) -> MediaOut:
+    return MediaOut(
+        id=media.id, mime_type=media.mime_type, size_bytes=media.size_bytes, sha256=media.sha256, alt_text=media.alt_text
+    )
+
+
+def post_out(sandbox: Sandbox, post: Post) -> PostOut:
     return PostOut(
         id=post.id,
         account_id=post.account_id,
         url=post.url,
         text=post.text,
         media_ids=post.media_ids,
+        media=[media_out(m) for m in sandbox.posts.media_of(post)],
         status=post.status,
         created_at=to_datetime(post.created_at),
     )
@@ -76,13 +84,24 @@ async def me(account: AccountDep) -> AccountOut:
 
 
 @router.post("/media", status_code=201)
-async def upload_media(request: Request, account: AccountDep, sandbox: SandboxDep) -> MediaOut:
-    """The file is the raw body; only its type and size are kept."""
+async def upload_media(
+    request: Request,
+    account: AccountDep,
+    sandbox: SandboxDep,
+    description: Annotated[str, Query(max_length=1500, description="alt text, as Mastodon's")] = "",
+) -> MediaOut:
+    """The file is the raw body, read as it streams in; its type, size and sha256 are kept
+    (not the bytes). Type and size are checked as a real platform would, the size while reading."""
     mime_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    size_bytes = len(await request.body())
+    content_rules.check_upload(mime_type, 1)
+    limit = content_rules.MAX_BYTES_BY_TYPE[mime_type]
+    digest, size_bytes = hashlib.sha256(), 0
+    async for chunk in request.stream():
+        size_bytes += len(chunk)
+        content_rules.check_upload(mime_type, min(size_bytes, limit + 1))
+        digest.update(chunk)
     content_rules.check_upload(mime_type, size_bytes)
-    media = sandbox.posts.add_media(account.id, mime_type, size_bytes)
-    return MediaOut(id=media.id, mime_type=media.mime_type, size_bytes=media.size_bytes)
+    return media_out(sandbox.posts.add_media(account.id, mime_type, size_bytes, digest.hexdigest(), description))
 
 
 @router.post("/posts", status_code=201)
@@ -111,26 +130,26 @@ async def create_post(
     elif sandbox.config.webhooks_on_publish and sandbox.config.webhook_url:
         data = {"post_id": post.id, "account_id": account.id, "status": post.status, "url": post.url}
         background.add_task(sandbox.webhooks.send, "post.status_changed", data)
-    return _post_out(post)
+    return post_out(sandbox, post)
 
 
 @router.get("/posts")
 async def recent_posts(
     account: AccountDep, sandbox: SandboxDep, limit: Annotated[int, Query(ge=1, le=100)] = 20
 ) -> PostList:
-    return PostList(posts=[_post_out(post) for post in sandbox.posts.recent(account.id, limit)])
+    return PostList(posts=[post_out(sandbox, post) for post in sandbox.posts.recent(account.id, limit)])
 
 
 @router.get("/posts/{post_id}")
 async def get_post(post_id: str, account: AccountDep, sandbox: SandboxDep) -> PostOut:
-    return _post_out(_own_post(sandbox, account, post_id))
+    return post_out(sandbox, _own_post(sandbox, account, post_id))
 
 
 @router.delete("/posts/{post_id}")
 async def delete_post(post_id: str, account: AccountDep, sandbox: SandboxDep) -> PostOut:
     post = _own_post(sandbox, account, post_id)
     sandbox.posts.set_status(post, "deleted", sandbox.clock.now())
-    return _post_out(post)
+    return post_out(sandbox, post)
 
 
 @router.get("/posts/{post_id}/metrics")

@@ -12,8 +12,9 @@ from aligned_sandbox.config import SandboxConfig
 from aligned_sandbox.errors import SandboxError
 from aligned_sandbox.faults import FaultSpec
 from aligned_sandbox.metrics import post_metrics
-from aligned_sandbox.models import PostState
+from aligned_sandbox.models import PostOut, PostState
 from aligned_sandbox.posts import Post
+from aligned_sandbox.routes.api import post_out
 from aligned_sandbox.routes.deps import get_sandbox
 from aligned_sandbox.state import Sandbox
 from aligned_sandbox.webhooks import Delivery, WebhookType
@@ -63,6 +64,15 @@ async def creation_counts(sandbox: SandboxDep) -> dict[str, Any]:
         "by_post_id": dict(counts.by_post_id),
         "by_text": dict(counts.by_text),
     }
+
+
+@router.get("/posts/{post_id}")
+async def get_post(post_id: str, sandbox: SandboxDep) -> PostOut:
+    """A post as the platform holds it, with every media item received (type, size, sha256)."""
+    post = sandbox.posts.find(post_id)
+    if post is None:
+        raise SandboxError(404, "not_found", f"no post {post_id}")
+    return post_out(sandbox, post)
 
 
 @router.get("/config")

@@ -30,6 +30,7 @@ from aligned_connections.adapters.platforms.atproto import (
 from aligned_connections.adapters.platforms.bluesky_richtext import facets
 from aligned_connections.adapters.platforms.errors import NotSupported, Rejected, UnknownOutcome
 from aligned_connections.adapters.platforms.http import DEFAULT_TIMEOUT, PlatformHttp, bearer, error_details
+from aligned_connections.adapters.platforms.media import raw_body
 from aligned_connections.adapters.platforms.models import (
     AppPassword,
     AuthorizationGrant,
@@ -249,11 +250,9 @@ class BlueskyAdapter:
         }
 
     async def _upload(self, access_token: str, item: MediaAttachment) -> dict[str, Any]:
+        headers, body = raw_body(self._http.client, item, PLATFORM)
         response = await self._http.request(
-            "POST",
-            self._xrpc("com.atproto.repo.uploadBlob"),
-            content=item.content,
-            headers=bearer(access_token) | {"Content-Type": item.mime_type},
+            "POST", self._xrpc("com.atproto.repo.uploadBlob"), content=body, headers=bearer(access_token) | headers
         )
         return self._http.parse(response, _UploadedBlob).blob
 

@@ -50,6 +50,11 @@ class PlatformHttp:
         self._timeout = timeout
         self._auth_error_codes = frozenset(auth_error_codes)
 
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The shared client (also what reads media from the object store)."""
+        return self._client
+
     async def request(
         self,
         method: str,

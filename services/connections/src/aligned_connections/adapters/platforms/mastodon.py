@@ -19,6 +19,7 @@ from pydantic import BaseModel, SecretStr
 
 from aligned_connections.adapters.platforms.errors import NotSupported, Retryable
 from aligned_connections.adapters.platforms.http import DEFAULT_TIMEOUT, PlatformHttp, bearer
+from aligned_connections.adapters.platforms.media import multipart_body
 from aligned_connections.adapters.platforms.models import (
     MediaAttachment,
     MetricName,
@@ -154,12 +155,11 @@ class MastodonAdapter(OAuth2Methods):
         return None if response.status_code == 404 else self._http.parse(response, _Status)
 
     async def _upload(self, access_token: str, item: MediaAttachment) -> str:
+        headers, body = multipart_body(
+            self._http.client, item, PLATFORM, field="file", filename="upload", fields={"description": item.alt_text}
+        )
         response = await self._http.request(
-            "POST",
-            self._url("/api/v2/media"),
-            headers=bearer(access_token),
-            files={"file": ("upload", item.content, item.mime_type)},
-            data={"description": item.alt_text},
+            "POST", self._url("/api/v2/media"), headers=bearer(access_token) | headers, content=body
         )
         media = self._http.parse(response, _Media)
         if response.status_code == 202:  # accepted, still processing: a status cannot use it yet

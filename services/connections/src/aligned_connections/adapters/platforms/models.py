@@ -48,7 +48,12 @@ class PlatformAccount(_Value):
 
 
 class MediaAttachment(_Value):
-    content: bytes = Field(repr=False)
+    """One media item of a post: bytes at hand (`content`), or where to read them as they are
+    uploaded (`url`, a presigned GET URL on the object store, with the object's size)."""
+
+    content: bytes = Field(default=b"", repr=False)
+    url: str | None = Field(default=None, repr=False)
+    size_bytes: int | None = None
     mime_type: str
     alt_text: str = ""
 

@@ -13,7 +13,9 @@ from pydantic import BaseModel, Field, ValidationError
 
 from aligned_common.platforms import MalformedWebhook, standard_webhooks
 from aligned_connections.adapters.platforms.http import DEFAULT_TIMEOUT, PlatformHttp, bearer
+from aligned_connections.adapters.platforms.media import raw_body
 from aligned_connections.adapters.platforms.models import (
+    MediaAttachment,
     MetricName,
     MetricPoint,
     PlatformAccount,
@@ -95,7 +97,7 @@ class SandboxAdapter(OAuth2Methods):
         return PlatformAccount(id=account.id, name=account.name)
 
     async def publish(self, access_token: str, request: PublishRequest) -> PublishedPost:
-        media_ids = [await self._upload(access_token, item.content, item.mime_type) for item in request.media]
+        media_ids = [await self._upload(access_token, item) for item in request.media]
         response = await self._http.request(
             "POST",
             self._url("/api/v1/posts"),
@@ -106,13 +108,16 @@ class SandboxAdapter(OAuth2Methods):
         post = self._http.parse(response, _Post, creates=True)
         return PublishedPost(remote_id=post.id, url=post.url)
 
-    async def _upload(self, access_token: str, content: bytes, mime_type: str) -> str:
+    async def _upload(self, access_token: str, item: MediaAttachment) -> str:
         # Not `creates`: a repeated upload leaves an unused file behind, never a second post.
+        # The bytes stream from the object store into the request (media.py).
+        headers, body = raw_body(self._http.client, item, PLATFORM)
         response = await self._http.request(
             "POST",
             self._url("/api/v1/media"),
-            content=content,
-            headers=bearer(access_token) | {"Content-Type": mime_type},
+            content=body,
+            headers=bearer(access_token) | headers,
+            params={"description": item.alt_text} if item.alt_text else None,
         )
         return self._http.parse(response, _Media).id
 

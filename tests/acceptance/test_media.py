@@ -1,0 +1,242 @@
+"""Media, as a user meets it: upload images or a video, attach them to a post, have it approved,
+and the platform receives exactly those bytes. Bad uploads are refused with a problem+json and
+leave nothing behind, in the API's lists or in the object store.
+
+Through the gateway only, plus the sandbox platform's own view of a post (what the outside
+world received) and a listing of the object store (the bytes' real home, s3proxy here).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from aiobotocore.session import get_session
+from aligned_common.testing.flows import decide, job_in
+from aligned_common.testing.gateway_client import BrandSetup, Gateway, SandboxControl, connect_sandbox, eventually
+from aligned_common.testing.media import corrupt_png, jpeg, jpeg_with_location, mp4, png
+from aligned_common.testing.system import System
+from botocore.config import Config
+from PIL import ExifTags, Image
+
+pytestmark = pytest.mark.e2e
+
+
+async def upload(owner: Gateway, data: bytes, name: str, content_type: str, alt_text: str | None = None) -> dict[str, Any]:
+    answer = await owner.upload("/v1/media", name, data, content_type, {"alt_text": alt_text} if alt_text else None)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["sha256"] == hashlib.sha256(data).hexdigest()
+    return answer.json()
+
+
+def s3_client(system: System):
+    store = system.infra.object_store
+    config = Config(request_checksum_calculation="when_required", response_checksum_validation="when_required",
+                    s3={"addressing_style": "path"})
+    return get_session().create_client(
+        "s3", endpoint_url=store.endpoint_url, aws_access_key_id=store.access_key_id,
+        aws_secret_access_key=store.secret_access_key, region_name="us-east-1", config=config,
+    )
+
+
+async def stored_bytes(system: System, key: str) -> bytes:
+    async with s3_client(system) as s3:
+        answer = await s3.get_object(Bucket=system.infra.object_store.bucket, Key=key)
+        return await answer["Body"].read()
+
+
+async def store_keys(system: System, brand: BrandSetup) -> list[str]:
+    """Every object the store holds for the brand (its keys start with the brand id)."""
+    async with s3_client(system) as s3:
+        listed = await s3.list_objects_v2(Bucket=system.infra.object_store.bucket, Prefix=f"{brand.brand_id}/")
+    # s3proxy's filesystem backend lists directories as keys ending in "/": not objects.
+    return [o["Key"] for o in listed.get("Contents", []) if not o["Key"].endswith("/")]
+
+
+def received(post: dict[str, Any]) -> list[tuple[str, int]]:
+    return [(m["sha256"], m["size_bytes"]) for m in post["media"]]
+
+
+def sent(*files: bytes) -> list[tuple[str, int]]:
+    return [(hashlib.sha256(f).hexdigest(), len(f)) for f in files]
+
+
+async def test_a_post_with_four_images_is_approved_and_the_platform_gets_the_same_bytes(
+    brand: BrandSetup, sandbox: SandboxControl, system: System
+) -> None:
+    owner = brand.owner.api
+    images = [png(40_000 + i) for i in range(3)] + [jpeg(320, 240)]
+    media = [await upload(owner, data, f"photo-{i}", "image/png" if i < 3 else "image/jpeg",
+                          alt_text=f"photo {i} of the new collection" if i < 3 else None)
+             for i, data in enumerate(images)]
+    described = await owner.request("PATCH", f"/v1/media/{media[3]['media_id']}",
+                                    json_body={"alt_text": "the shop window at night"})
+    assert described["alt_text"] == "the shop window at night"
+    job = await owner.post("/v1/jobs", {
+        "content": f"Four photos {uuid.uuid4().hex[:6]}", "requires_approval": True,
+        "media_ids": [m["media_id"] for m in media],
+        "targets": [{"platform": "sandbox", "connection_id": brand.connection_id}],
+    })
+    await owner.post(f"/v1/jobs/{job['job_id']}/submit")
+    await decide(brand.client, job["job_id"])
+    await job_in(owner, job["job_id"], ("ready",))
+    await owner.post(f"/v1/jobs/{job['job_id']}/publish-now")
+    done = await job_in(owner, job["job_id"], ("published", "failed"), timeout_s=120)
+
+    assert done["status"] == "published", done
+    post = await sandbox.post(done["targets"][0]["remote_id"])
+    assert received(post) == sent(*images), "the platform received the uploaded bytes, in order"
+    assert [m["mime_type"] for m in post["media"]] == ["image/png"] * 3 + ["image/jpeg"]
+    assert [m["alt_text"] for m in post["media"]] == [
+        "photo 0 of the new collection", "photo 1 of the new collection", "photo 2 of the new collection",
+        "the shop window at night"], "alt text reaches the platform with each item"
+    keys = {f"{brand.brand_id}/{m['media_id']}" for m in media}
+    assert set(await store_keys(system, brand)) == keys | {f"{k}.thumb" for k in keys}, "each image and its preview"
+
+
+async def test_a_post_with_a_video_publishes_end_to_end(brand: BrandSetup, sandbox: SandboxControl) -> None:
+    owner = brand.owner.api
+    video = mp4(3_000_000, duration_s=8)
+    media = await upload(owner, video, "clip.mp4", "video/mp4")
+    assert (media["mime_type"], media["duration_s"]) == ("video/mp4", 8.0)
+    job = await owner.post("/v1/jobs", {
+        "content": f"A video {uuid.uuid4().hex[:6]}", "media_ids": [media["media_id"]],
+        "targets": [{"platform": "sandbox", "connection_id": brand.connection_id}],
+    })
+    await owner.post(f"/v1/jobs/{job['job_id']}/publish-now")
+    done = await job_in(owner, job["job_id"], ("published", "failed"), timeout_s=120)
+
+    assert done["status"] == "published", done
+    post = await sandbox.post(done["targets"][0]["remote_id"])
+    assert received(post) == sent(video) and post["media"][0]["mime_type"] == "video/mp4"
+
+
+async def test_a_large_video_goes_to_the_store_directly_and_is_checked_before_it_exists(
+    brand: BrandSetup, sandbox: SandboxControl, system: System
+) -> None:
+    owner = brand.owner.api
+    video = mp4(8_000_000, duration_s=20)
+    started = await owner.post("/v1/media/uploads", {
+        "filename": "launch.mp4", "mime_type": "video/mp4", "size_bytes": len(video),
+        "sha256": hashlib.sha256(video).hexdigest(), "alt_text": "the launch film"})
+    async with httpx.AsyncClient(timeout=60) as direct:  # not through the gateway
+        put = await direct.put(started["upload_url"], content=video, headers=started["headers"])
+    assert put.status_code == 200
+    media = await owner.post(f"/v1/media/uploads/{started['upload_id']}/complete")
+    assert (media["sha256"], media["size_bytes"], media["duration_s"]) == (hashlib.sha256(video).hexdigest(), len(video), 20.0)
+    assert await store_keys(system, brand) == [f"{brand.brand_id}/{media['media_id']}"]
+
+    job = await owner.post("/v1/jobs", {
+        "content": f"Launch film {uuid.uuid4().hex[:6]}", "media_ids": [media["media_id"]],
+        "targets": [{"platform": "sandbox", "connection_id": brand.connection_id}],
+    })
+    await owner.post(f"/v1/jobs/{job['job_id']}/publish-now")
+    done = await job_in(owner, job["job_id"], ("published", "failed"), timeout_s=120)
+    assert done["status"] == "published", done
+    post = await sandbox.post(done["targets"][0]["remote_id"])
+    assert received(post) == sent(video) and post["media"][0]["alt_text"] == "the launch film"
+
+
+async def test_each_target_gets_its_own_media(brand: BrandSetup, sandbox: SandboxControl) -> None:
+    owner = brand.owner.api
+    second = await connect_sandbox(owner, sandbox.base_url, f"{brand.extra['account']}-b")
+    shared, photo, video = png(20_000), jpeg(), mp4(500_000)
+    ids = [(await upload(owner, data, name, kind))["media_id"]
+           for data, name, kind in ((shared, "a.png", "image/png"), (photo, "b.jpg", "image/jpeg"),
+                                    (video, "c.mp4", "video/mp4"))]
+    job = await owner.post("/v1/jobs", {
+        "content": f"Per account {uuid.uuid4().hex[:6]}", "media_ids": [ids[0]],
+        "targets": [
+            {"platform": "sandbox", "connection_id": brand.connection_id, "media_ids": [ids[1], ids[0]]},
+            {"platform": "sandbox", "connection_id": second["id"], "media_ids": [ids[2]]},
+        ],
+    })
+    await owner.post(f"/v1/jobs/{job['job_id']}/publish-now")
+    done = await job_in(owner, job["job_id"], ("published", "partially_published", "failed"), timeout_s=120)
+
+    assert done["status"] == "published", done
+    first_post, second_post = [await sandbox.post(t["remote_id"]) for t in done["targets"]]
+    assert received(first_post) == sent(photo, shared)
+    assert received(second_post) == sent(video)
+
+
+async def test_a_photo_reaches_the_platform_without_its_location(
+    brand: BrandSetup, sandbox: SandboxControl, system: System
+) -> None:
+    owner = brand.owner.api
+    photo = jpeg_with_location()
+    answer = await owner.upload("/v1/media", "holiday.jpg", photo, "image/jpeg")
+    assert answer.status_code == 201, answer.text
+    media = answer.json()
+    assert media["sha256"] != hashlib.sha256(photo).hexdigest() and media["size_bytes"] < len(photo)
+    kept = await stored_bytes(system, f"{brand.brand_id}/{media['media_id']}")
+    assert Image.open(io.BytesIO(kept)).getexif().get_ifd(ExifTags.IFD.GPSInfo) == {}
+    job = await owner.post("/v1/jobs", {
+        "content": f"Holiday {uuid.uuid4().hex[:6]}", "media_ids": [media["media_id"]],
+        "targets": [{"platform": "sandbox", "connection_id": brand.connection_id}],
+    })
+    await owner.post(f"/v1/jobs/{job['job_id']}/publish-now")
+    done = await job_in(owner, job["job_id"], ("published", "failed"), timeout_s=120)
+
+    assert done["status"] == "published", done
+    post = await sandbox.post(done["targets"][0]["remote_id"])
+    assert received(post) == [(media["sha256"], media["size_bytes"])] == sent(kept)
+
+
+async def test_media_in_use_by_a_post_that_has_not_gone_out_cannot_be_deleted(brand: BrandSetup) -> None:
+    owner = brand.owner.api
+    media = await upload(owner, png(9_000), "later.png", "image/png")
+    job = await owner.post("/v1/jobs", {
+        "content": "Next week", "media_ids": [media["media_id"]],
+        "targets": [{"platform": "sandbox", "connection_id": brand.connection_id}],
+    })
+    refused = await owner.request("DELETE", f"/v1/media/{media['media_id']}", ok=(409,))
+    assert refused["job_ids"] == [job["job_id"]] and refused["status"] == 409
+    await owner.post(f"/v1/jobs/{job['job_id']}/cancel")
+    await owner.request("DELETE", f"/v1/media/{media['media_id']}")
+    assert await owner.get("/v1/media") == []
+
+
+async def test_bad_uploads_are_refused_and_leave_nothing_behind(brand: BrandSetup, system: System) -> None:
+    owner = brand.owner.api
+    lying = await owner.upload("/v1/media", "cat.png", jpeg(), "image/png")
+    wrong = await owner.upload("/v1/media", "notes.pdf", b"%PDF-1.7\n" + b"x" * 2000, "application/pdf")
+    corrupt = await owner.upload("/v1/media", "broken.png", corrupt_png(), "image/png")
+    too_big = await owner.upload("/v1/media", "huge.png", png(20_000_001), "image/png")
+
+    assert lying.status_code == 415 and (lying.json()["declared_type"], lying.json()["sniffed_type"]) == (
+        "image/png", "image/jpeg")
+    assert wrong.status_code == 415 and wrong.json()["sniffed_type"] == "application/pdf"
+    assert corrupt.status_code == 422
+    assert too_big.status_code == 413 and too_big.json()["limit_bytes"] == 20_000_000
+    for refused in (lying, wrong, corrupt, too_big):
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert refused.json()["errors"][0]["field"] == "file"
+    assert await owner.get("/v1/media") == []
+    assert (await owner.get("/v1/media-quota"))["used_bytes"] == 0
+    assert await store_keys(system, brand) == []
+
+
+async def test_deleted_media_is_gone_from_the_list_the_quota_and_then_the_store(
+    brand: BrandSetup, system: System
+) -> None:
+    owner = brand.owner.api
+    data = png(30_000)
+    media = await upload(owner, data, "gone.png", "image/png")
+    assert (await owner.get("/v1/media-quota"))["used_bytes"] == 30_000
+    key = f"{brand.brand_id}/{media['media_id']}"
+    assert sorted(await store_keys(system, brand)) == [key, f"{key}.thumb"]
+
+    await owner.request("DELETE", f"/v1/media/{media['media_id']}")
+    assert await owner.get("/v1/media") == []
+    assert (await owner.get("/v1/media-quota"))["used_bytes"] == 0
+    # The object goes with the purge that follows the soft delete (seconds, in tests).
+    await eventually(lambda: _empty(system, brand), timeout_s=30, what="the object to be purged")
+
+
+async def _empty(system: System, brand: BrandSetup) -> bool:
+    return await store_keys(system, brand) == []
