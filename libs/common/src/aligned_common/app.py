@@ -149,17 +149,21 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             log_level=logging.DEBUG,
         )
         routers = ([definition.event_router] if definition.event_router else []) + definition.extra_event_routers
-        for router in routers:
-            InboxConsumer(
-                router,
-                ctx.pool,
-                definition.name,
-                ctx.broker,
-                ConsumerSettings(max_retries=settings.consumer_max_retries, retry_base_s=settings.consumer_retry_base_s),
-            ).attach()
+        consumer_settings = ConsumerSettings(
+            max_retries=settings.consumer_max_retries,
+            retry_base_s=settings.consumer_retry_base_s,
+            max_in_flight=settings.consumer_max_in_flight,
+        )
+        consumers = [
+            InboxConsumer(router, ctx.pool, definition.name, ctx.broker, consumer_settings,
+                          bootstrap=settings.kafka_bootstrap)
+            for router in routers
+        ]
         if definition.on_startup is not None:
             await definition.on_startup(ctx)
-        await _start_broker(ctx.broker)
+        await _start_broker(ctx.broker)  # the consumers' dead letters go out through it
+        for consumer in consumers:
+            await consumer.start()
         if definition.with_relay:
             ctx.relay = OutboxRelay(
                 ctx.pool,
@@ -177,7 +181,9 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
         try:
             yield
         finally:
-            await ctx.broker.stop()  # consumers finish the message in hand
+            for consumer in consumers:
+                await consumer.stop()  # in-flight messages finish (or are cancelled after drain_timeout_s)
+            await ctx.broker.stop()
             for task in loops:
                 task.cancel()
             for task in loops:

@@ -46,6 +46,9 @@ class ServiceSettings(BaseSettings):
     relay_poll_interval_s: float = 1.0
     consumer_max_retries: int = 3
     consumer_retry_base_s: float = 0.2
+    # Messages each consumer handles at once (ordered per key; docs/architecture.md). Sized for
+    # a 2-core machine whose handlers mostly wait on PostgreSQL or a platform.
+    consumer_max_in_flight: int = 64
 
     def __init__(self, **values):
         # Prefix-specific env vars take precedence; the platform-wide ones are the fallback.

@@ -11,8 +11,11 @@ The rules, in order:
    posts searched for the post's text) before any new call.
 5. A lost answer (UnknownOutcome) is never re-sent in the same handling: the record says
    unknown, publishing is told to come back later, and the next handling asks first.
-The outcome and its event are written in the consumer's own transaction (the inbox), with the
-event's id marked processed, so they commit together.
+No transaction is open and no pooled connection held while the platform is called: the claim
+commits before the call, and the outcome and its event commit after it in the inbox entry's
+own transaction (`InboxEntry.finish`), with the event's id marked processed, so they commit
+together. Calls in flight are capped per platform (`platform_max_in_flight`), and an account's
+rate bucket (blocked by a Retry-After) is consulted in the claim.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import httpx
 
 from aligned_common.db import UnitOfWork
 from aligned_common.envelope import EventEnvelope
+from aligned_common.inbox import InboxEntry
 from aligned_common.events.connections import PostFailed, PostFailureReason, PostPublished
 from aligned_common.events.publishing import AttemptRequested
 from aligned_connections.adapters import attempts_repo
@@ -73,42 +77,53 @@ class Claim:
     record: object = field(default=None)
 
 
-async def handle_attempt_requested(rt: Runtime, uow: UnitOfWork, envelope: EventEnvelope, data: AttemptRequested) -> None:
+async def handle_attempt_requested(rt: Runtime, entry: InboxEntry, envelope: EventEnvelope, data: AttemptRequested) -> None:
+    """Runs with no transaction open (the inbox route is `transaction=False`): each step below
+    takes a pooled connection only for its own short transaction, none during a platform call."""
     brand_id = envelope.brand_id
-    existing = await attempts_repo.get(uow.conn, data.idempotency_key)
+    async with rt.uow(brand_id) as uow:
+        existing = await attempts_repo.get(uow.conn, data.idempotency_key)
+        connection = await repo.get(uow.conn, brand_id, data.connection_id)
     if existing is not None and existing.status is AttemptStatus.PUBLISHED:
-        await _answer_published(uow, envelope, data, PublishedPost(remote_id=existing.remote_id, url=existing.url))
+        async with entry.finish() as uow:
+            await _answer_published(uow, envelope, data, PublishedPost(remote_id=existing.remote_id, url=existing.url))
         return
-    connection = await repo.get(uow.conn, brand_id, data.connection_id)
     if connection is None or connection.platform != data.platform:
         if rt.settings.answer_unknown_connections:
             message = f"no {data.platform} connection {data.connection_id} in this brand"
-            await _answer_failed(uow, envelope, data, Outcome(AttemptStatus.FAILED, "rejected", platform_message=message))
+            async with entry.finish() as uow:
+                await _answer_failed(uow, envelope, data, Outcome(AttemptStatus.FAILED, "rejected", platform_message=message))
         else:
             log.info("ignoring an attempt for an unknown connection", extra={"ctx_connection_id": str(data.connection_id)})
         return
     refusal = publish_refusal(connection.status)
     if refusal is not None:
         message = connection.last_error or f"the connection is {connection.status.value}"
-        await _answer_failed(uow, envelope, data, Outcome(AttemptStatus.FAILED, refusal, platform_message=message))
+        async with entry.finish() as uow:
+            await _answer_failed(uow, envelope, data, Outcome(AttemptStatus.FAILED, refusal, platform_message=message))
         return
-    claim = await _claim(rt, envelope, data, connection)
+    claim = await _claim(rt, envelope, data, connection)  # committed before any call
     if claim.step is Next.ANSWER_PUBLISHED:
-        await _answer_published(uow, envelope, data, PublishedPost(remote_id=claim.record.remote_id, url=claim.record.url))
+        async with entry.finish() as uow:
+            await _answer_published(uow, envelope, data, PublishedPost(remote_id=claim.record.remote_id, url=claim.record.url))
         return
     if claim.step is Next.ANSWER_REJECTED:
         outcome = Outcome(AttemptStatus.REJECTED, "rejected", platform_message=claim.record.platform_message)
-        await _answer_failed(uow, envelope, data, outcome)
+        async with entry.finish() as uow:
+            await _answer_failed(uow, envelope, data, outcome)
         return
     if claim.step is Next.BUSY or claim.wait_s is not None:
         # Another worker holds the key, or the account must slow down: come back later.
         reason: PostFailureReason = "rate_limited" if claim.step is not Next.BUSY else "retryable"
         message = "another attempt with this key is in progress" if claim.step is Next.BUSY else "account rate limit"
         outcome = Outcome(AttemptStatus.PENDING, reason, True, max(0.1, claim.wait_s or 1.0), platform_message=message)
-        await _answer_failed(uow, envelope, data, outcome)
+        async with entry.finish() as uow:
+            await _answer_failed(uow, envelope, data, outcome)
         return
-    outcome = await _call_platform(rt, connection, data, claim)
-    await _record(uow, envelope, data, connection, outcome)
+    async with rt.platform_slot(connection.platform):  # the per-platform cap on calls in flight
+        outcome = await _call_platform(rt, connection, data, claim)
+    async with entry.finish() as uow:  # the outcome and its event, in a transaction of their own
+        await _record(uow, envelope, data, connection, outcome)
 
 
 async def _claim(rt: Runtime, envelope: EventEnvelope, data: AttemptRequested, connection: Connection) -> Claim:
