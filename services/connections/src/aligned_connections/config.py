@@ -50,7 +50,7 @@ class Settings(ServiceSettings):
     rate_limit_refill_per_s: float = 1.0  # sustained calls per second per account
     # Platform calls (publish, status, metrics) in flight at once per platform from one process:
     # protects the platform (and our sockets) when a burst of posts falls due.
-    platform_max_in_flight: int = 32
+    platform_max_in_flight: int = 64
     default_retry_after_s: float = 5.0  # when a transient failure names no delay
     media_max_bytes: int = 50_000_000
     # Connections never delete rows, so an unknown connection id is a caller's mistake and is

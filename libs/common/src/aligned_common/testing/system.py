@@ -221,7 +221,11 @@ class ServiceProcess:
     def command(self) -> list[str]:
         if self.name == "sandbox":
             return [sys.executable, "-m", "aligned_sandbox", "serve", "--port", str(self.port), "--log-level", "warning"]
-        return [sys.executable, "-m", f"aligned_{self.name}", "serve"]
+        # ALIGNED_PROFILE_DIR: each service runs under cProfile and writes <dir>/<name>.prof when
+        # it stops (docs/performance.md, "Where a post's CPU goes").
+        profile_dir = self.env.get("ALIGNED_PROFILE_DIR")
+        profiler = ["-m", "cProfile", "-o", str(Path(profile_dir) / f"{self.name}.prof")] if profile_dir else []
+        return [sys.executable, *profiler, "-m", f"aligned_{self.name}", "serve"]
 
     def start(self) -> None:
         with self.log_path.open("ab") as log:

@@ -72,37 +72,26 @@ class Outcome:
 
 @dataclass
 class Claim:
-    step: Next
+    step: Next | None  # None: answered (or ignored) before any record was made
     wait_s: float | None = None
     record: object = field(default=None)
+    connection: Connection | None = None
+    refusal: Outcome | None = None  # answer post_failed without a call
+    ignore: bool = False
 
 
 async def handle_attempt_requested(rt: Runtime, entry: InboxEntry, envelope: EventEnvelope, data: AttemptRequested) -> None:
-    """Runs with no transaction open (the inbox route is `transaction=False`): each step below
-    takes a pooled connection only for its own short transaction, none during a platform call."""
-    brand_id = envelope.brand_id
-    async with rt.uow(brand_id) as uow:
-        existing = await attempts_repo.get(uow.conn, data.idempotency_key)
-        connection = await repo.get(uow.conn, brand_id, data.connection_id)
-    if existing is not None and existing.status is AttemptStatus.PUBLISHED:
+    """Runs with no transaction open (the inbox route is `transaction=False`): the claim is one
+    short transaction, committed before the call; the outcome another; no pooled connection is
+    held while the platform answers."""
+    claim = await _claim(rt, envelope, data)
+    if claim.ignore:
+        log.info("ignoring an attempt for an unknown connection", extra={"ctx_connection_id": str(data.connection_id)})
+        return
+    if claim.refusal is not None:
         async with entry.finish() as uow:
-            await _answer_published(uow, envelope, data, PublishedPost(remote_id=existing.remote_id, url=existing.url))
+            await _answer_failed(uow, envelope, data, claim.refusal)
         return
-    if connection is None or connection.platform != data.platform:
-        if rt.settings.answer_unknown_connections:
-            message = f"no {data.platform} connection {data.connection_id} in this brand"
-            async with entry.finish() as uow:
-                await _answer_failed(uow, envelope, data, Outcome(AttemptStatus.FAILED, "rejected", platform_message=message))
-        else:
-            log.info("ignoring an attempt for an unknown connection", extra={"ctx_connection_id": str(data.connection_id)})
-        return
-    refusal = publish_refusal(connection.status)
-    if refusal is not None:
-        message = connection.last_error or f"the connection is {connection.status.value}"
-        async with entry.finish() as uow:
-            await _answer_failed(uow, envelope, data, Outcome(AttemptStatus.FAILED, refusal, platform_message=message))
-        return
-    claim = await _claim(rt, envelope, data, connection)  # committed before any call
     if claim.step is Next.ANSWER_PUBLISHED:
         async with entry.finish() as uow:
             await _answer_published(uow, envelope, data, PublishedPost(remote_id=claim.record.remote_id, url=claim.record.url))
@@ -120,29 +109,44 @@ async def handle_attempt_requested(rt: Runtime, entry: InboxEntry, envelope: Eve
         async with entry.finish() as uow:
             await _answer_failed(uow, envelope, data, outcome)
         return
+    connection = claim.connection
     async with rt.platform_slot(connection.platform):  # the per-platform cap on calls in flight
         outcome = await _call_platform(rt, connection, data, claim)
     async with entry.finish() as uow:  # the outcome and its event, in a transaction of their own
         await _record(uow, envelope, data, connection, outcome)
 
 
-async def _claim(rt: Runtime, envelope: EventEnvelope, data: AttemptRequested, connection: Connection) -> Claim:
-    """Record and lease the key, in a transaction committed before any platform call."""
+async def _claim(rt: Runtime, envelope: EventEnvelope, data: AttemptRequested) -> Claim:
+    """Check, record and lease the key, in one transaction committed before any platform call."""
     settings = rt.settings
-    async with rt.uow(envelope.brand_id) as claim_uow:
+    brand_id = envelope.brand_id
+    async with rt.uow(brand_id) as claim_uow:
         conn = claim_uow.conn
-        await attempts_repo.record_request(conn, envelope.brand_id, envelope.tenant_id, data)
+        existing = await attempts_repo.get(conn, data.idempotency_key)
+        if existing is not None and existing.status is AttemptStatus.PUBLISHED:
+            return Claim(Next.ANSWER_PUBLISHED, record=existing)
+        connection = await repo.get(conn, brand_id, data.connection_id)
+        if connection is None or connection.platform != data.platform:
+            if not settings.answer_unknown_connections:
+                return Claim(None, ignore=True)
+            message = f"no {data.platform} connection {data.connection_id} in this brand"
+            return Claim(None, refusal=Outcome(AttemptStatus.FAILED, "rejected", platform_message=message))
+        refusal = publish_refusal(connection.status)
+        if refusal is not None:
+            message = connection.last_error or f"the connection is {connection.status.value}"
+            return Claim(None, refusal=Outcome(AttemptStatus.FAILED, refusal, platform_message=message))
+        await attempts_repo.record_request(conn, brand_id, envelope.tenant_id, data)
         record = await attempts_repo.get(conn, data.idempotency_key, lock=True)  # one claimer at a time
         step = next_step(record)
         if step not in (Next.SEND, Next.RECONCILE):
-            return Claim(step, record.lease_remaining_s if step is Next.BUSY else None, record)
-        bucket, now = await attempts_repo.lock_bucket(conn, connection.id, envelope.brand_id, settings.rate_limit_capacity)
+            return Claim(step, record.lease_remaining_s if step is Next.BUSY else None, record, connection)
+        bucket, now = await attempts_repo.lock_bucket(conn, connection.id, brand_id, settings.rate_limit_capacity)
         decision = rate_limit.take(bucket, now, settings.rate_limit_capacity, settings.rate_limit_refill_per_s)
         await attempts_repo.store_bucket(conn, connection.id, decision.tokens, now)
         if not decision.allowed:
-            return Claim(step, decision.wait_s, record)
+            return Claim(step, decision.wait_s, record, connection)
         await attempts_repo.take_lease(conn, data.idempotency_key, data.attempt, settings.publish_lease_s)
-    return Claim(step, None, record)
+    return Claim(step, None, record, connection)
 
 
 async def _call_platform(rt: Runtime, connection: Connection, data: AttemptRequested, claim: Claim) -> Outcome:
