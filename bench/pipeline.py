@@ -237,7 +237,8 @@ async def measure(database_url: str, bootstrap: str) -> list[BenchResult]:
 async def _measure(database_url: str, bootstrap: str) -> list[BenchResult]:
     infra = Infra(database_url=database_url, kafka_bootstrap=bootstrap, kind="local")
     await ensure_topics(bootstrap)
-    system = await asyncio.to_thread(start_system, infra, LOG_DIR, settings=BENCH_SETTINGS)
+    profile = {"ALIGNED_PROFILE_DIR": os.environ["ALIGNED_PROFILE_DIR"]} if os.environ.get("ALIGNED_PROFILE_DIR") else {}
+    system = await asyncio.to_thread(start_system, infra, LOG_DIR, settings=BENCH_SETTINGS | profile)
     api = Gateway(system.url("gateway"), retry_for_s=30)
     sandbox = SandboxControl(system.url("sandbox"))
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)

@@ -41,7 +41,13 @@ class Runtime:
         if settings.state_secret is None or len(settings.state_secret.get_secret_value()) < 16:
             raise RuntimeError("ALIGNED_CONNECTIONS_STATE_SECRET must be set (at least 16 characters)")
         self.state_secret = settings.state_secret.get_secret_value().encode()
-        self.http = httpx.AsyncClient(follow_redirects=False, limits=httpx.Limits(max_connections=100))
+        # Room for every platform's calls at their cap (and media downloads) without queueing in
+        # httpx's pool, whose wait times out after the connect timeout: calls wait for a slot at
+        # `platform_slot` instead, and kept-alive sockets are reused rather than reopened.
+        cap = settings.platform_max_in_flight
+        self.http = httpx.AsyncClient(
+            follow_redirects=False, limits=httpx.Limits(max_connections=3 * cap + 32, max_keepalive_connections=cap)
+        )
         self.platforms = build_registry(settings, self.http)
 
     async def stop(self) -> None:
