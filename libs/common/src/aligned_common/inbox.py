@@ -476,10 +476,12 @@ class InboxConsumer:
         return "handled"
 
     async def _run_outside_transaction(self, route: _Route, envelope: EventEnvelope, data: EventData) -> str:
-        async with UnitOfWork(self.pool, self.schema, brand_id=envelope.brand_id, role=route.role) as uow:
-            seen = await uow.conn.fetchval(
-                "SELECT true FROM processed_events WHERE handler = $1 AND event_id = $2", route.name, envelope.id
-            )
+        # A redelivery is answered without running the handler again. One statement, no
+        # transaction: the table holds no brand's data, and finish() decides for certain.
+        seen = await self.pool.fetchval(
+            f'SELECT true FROM "{self.schema}".processed_events WHERE handler = $1 AND event_id = $2',
+            route.name, envelope.id,
+        )
         if seen:
             return "duplicate"
         entry = InboxEntry(self, route, envelope)
