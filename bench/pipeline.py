@@ -22,7 +22,7 @@ Runs, each checked for posts lost or made twice (the platform's own count per te
   throughput: due-to-published p50/p99, nothing lost or duplicated.
 Each service's resident memory (RSS from /proc) is taken at idle and at its peak.
 
-ALIGNED_BENCH_QUICK=1: 300 posts per burst and no load run (a few minutes, for development).
+ALIGNED_BENCH_QUICK=1: 500 posts per burst and no load run (a few minutes, for development).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from bench.report import BenchResult
 
 QUICK = os.environ.get("ALIGNED_BENCH_QUICK", "") not in ("", "0")
 BRANDS = 10
-BURST = int(os.environ.get("ALIGNED_BENCH_PIPELINE_BURST", "300" if QUICK else "1000"))
+BURST = int(os.environ.get("ALIGNED_BENCH_PIPELINE_BURST", "500" if QUICK else "1000"))
 LOAD_POSTS = int(os.environ.get("ALIGNED_BENCH_PIPELINE_POSTS", "0" if QUICK else "4000"))
 LOAD_SHARE = 0.6  # the steady rate, as a share of the burst throughput
 TARGET_RATIO = 0.02  # of PostgreSQL's single-row commit rate
