@@ -107,6 +107,7 @@ class _Route:
     role: Role
     order_by: OrderKey = by_subject
     transaction: bool = True
+    batch: bool = False
 
 
 @dataclass
@@ -123,15 +124,25 @@ class EventRouter:
         role: Role = "app",
         order_by: OrderKey = by_subject,
         transaction: bool = True,
+        batch: bool = False,
     ) -> Callable[[Handler], Handler]:
         """`transaction=False`: the handler is called as `handler(entry, envelope, data)` with no
-        transaction open, and writes its outcome in `async with entry.finish() as uow:`."""
+        transaction open, and writes its outcome in `async with entry.finish() as uow:`.
+
+        `batch=True` (for consumers that only record, e.g. the audit trail): messages of one brand
+        that are ready together share one transaction (their dedupe rows in one statement, one
+        commit). If that transaction fails, each message is run again on its own, with the usual
+        retries and dead letters, so one bad message costs its batch only a second try."""
+        if batch and not transaction:
+            raise ValueError("a batched route runs in the batch's transaction")
 
         def register(handler: Handler) -> Handler:
             event_type = model.event_type()
             if event_type in self.routes:
                 raise ValueError(f"{event_type} already has a handler in {self.service}")
-            self.routes[event_type] = _Route(f"{self.service}.{handler.__name__}", handler, role, order_by, transaction)
+            self.routes[event_type] = _Route(
+                f"{self.service}.{handler.__name__}", handler, role, order_by, transaction, batch
+            )
             return handler
 
         return register
@@ -216,6 +227,73 @@ class _Rebalance(ConsumerRebalanceListener):
             self._consumer._ledgers[tp] = OffsetLedger()
 
 
+class _BatchFailed(Exception):
+    pass
+
+
+class _Batches:
+    """Collects the batched routes' messages that are ready in the same moment, per brand and
+    role (a transaction is scoped to one brand), and runs each group in one transaction."""
+
+    MAX = 500
+
+    def __init__(self, consumer: InboxConsumer) -> None:
+        self._consumer = consumer
+        self._pending: dict[tuple[str, uuid.UUID], list[tuple[_Route, EventEnvelope, EventData, asyncio.Future]]] = {}
+
+    async def submit(self, route: _Route, envelope: EventEnvelope, data: EventData) -> str:
+        done = asyncio.get_running_loop().create_future()
+        group = (route.role, envelope.brand_id)
+        items = self._pending.setdefault(group, [])
+        items.append((route, envelope, data, done))
+        if len(items) == 1:
+            asyncio.create_task(self._flush(group))
+        elif len(items) >= self.MAX:
+            self._pending.pop(group)
+            asyncio.create_task(self._run(items))
+        return await done
+
+    async def _flush(self, group) -> None:
+        await asyncio.sleep(0.002)  # the messages admitted with this one reach submit() meanwhile
+        items = self._pending.pop(group, None)
+        if items:
+            await self._run(items)
+
+    async def _run(self, items) -> None:
+        consumer = self._consumer
+        role, brand_id = items[0][0].role, items[0][1].brand_id
+        try:
+            started = time.monotonic()
+            async with UnitOfWork(consumer.pool, consumer.schema, brand_id=brand_id, role=role) as uow:
+                rows = await uow.conn.fetch(
+                    """INSERT INTO processed_events (handler, event_id, event_type)
+                       SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[])
+                       ON CONFLICT DO NOTHING RETURNING handler, event_id""",
+                    [route.name for route, *_ in items], [e.id for _, e, *_ in items], [e.type for _, e, *_ in items],
+                )
+                first_time = {(row["handler"], row["event_id"]) for row in rows}
+                outcomes = []
+                for route, envelope, data, _ in items:
+                    if (route.name, envelope.id) in first_time:
+                        await route.handler(uow, envelope, data)
+                        outcomes.append("handled")
+                    else:
+                        outcomes.append("duplicate")
+            share = (time.monotonic() - started) / len(items)
+        except BaseException as exc:
+            for *_, done in items:
+                if not done.done():
+                    done.set_exception(_BatchFailed(repr(exc)))
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for (route, envelope, _, done), outcome in zip(items, outcomes):
+            HANDLER_SECONDS.labels(route.name).observe(share)
+            CONSUMED.labels(route.name, envelope.type, outcome).inc()
+            if not done.done():
+                done.set_result(outcome)
+
+
 class InboxConsumer:
     """One consumer group member: many messages at once, ordered per key, committed safely."""
 
@@ -236,6 +314,7 @@ class InboxConsumer:
         self.settings = settings or ConsumerSettings()
         self.bootstrap = bootstrap or os.environ.get("ALIGNED_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
         self._gate = OrderGate()
+        self._batches = _Batches(self)
         self._ledgers: dict[TopicPartition, OffsetLedger] = {}
         self._tasks: dict[TopicPartition, set[asyncio.Task]] = {}
         self._committed: dict[TopicPartition, int] = {}
@@ -420,6 +499,11 @@ class InboxConsumer:
             if message.poison is not None:
                 await self._dead_letter(*args, message.poison.reason, message.poison.detail, "-")
                 return "dead_lettered"
+            if message.route.batch:
+                try:
+                    return await self._batches.submit(message.route, message.envelope, message.data)
+                except _BatchFailed:
+                    pass  # on its own now: retries and dead letters as for any message
             return await self._run_with_retries(message.route, message.envelope, message.data, *args)
 
     def _parse(self, value: bytes) -> tuple[EventEnvelope, EventData]:

@@ -213,3 +213,53 @@ async def test_a_rebalance_mid_flight_hands_partitions_over_without_loss_or_doub
     rows = await service.rows()
     assert sorted(row["job_id"] for row in rows) == sorted(j for js in jobs.values() for j in js)
     assert all(row["times"] == 1 for row in rows)
+
+
+async def test_a_recording_consumer_commits_many_messages_in_one_transaction_and_isolates_a_bad_one(
+        infra, pg_pool, scratch_schema, topics, tmp_path):
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "0001_log.sql").write_text("CREATE TABLE log (event_id uuid PRIMARY KEY, job_id uuid NOT NULL);")
+    await migrate(infra.database_url, scratch_schema, tmp_path / "m")
+    router = EventRouter(service=scratch_schema)
+    bad: set[uuid.UUID] = set()
+
+    @router.on(Approved, batch=True)
+    async def record(uow, envelope, data):
+        if data.job_id in bad:
+            raise ValueError("this one cannot be recorded")
+        await uow.conn.execute("INSERT INTO log VALUES ($1, $2)", envelope.id, data.job_id)
+
+    await start_groups_at_end(infra.kafka_bootstrap, f"aligned-{scratch_schema}", router.topics())
+    broker = KafkaBroker(infra.kafka_bootstrap)
+    await broker.start()
+    consumer = InboxConsumer(router, pg_pool, scratch_schema, broker, ConsumerSettings(max_retries=1, retry_base_s=0.01),
+                             bootstrap=infra.kafka_bootstrap)
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, linger_ms=20)
+    await producer.start()
+    try:
+        brands = [uuid.uuid4(), uuid.uuid4()]
+        events = [decision(Approved, brands[i % 2], uuid.uuid4(), 1) for i in range(200)]
+        bad.add(events[57].payload().job_id)
+        for event in events:  # sent before the consumer starts: they arrive together
+            await producer.send(TOPIC, event.to_bytes(), key=str(event.brand_id).encode())
+        await producer.flush()
+        await consumer.start()
+
+        async def logged():
+            return await pg_pool.fetchval(f'SELECT count(*) FROM "{scratch_schema}".log')
+
+        deadline = time.monotonic() + 60
+        while await logged() < 199:
+            assert time.monotonic() < deadline, "timed out"
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1.0)
+        assert await logged() == 199, "every good message recorded once, the bad one not at all"
+        recorded = await pg_pool.fetch(f'SELECT event_id, processed_at FROM "{scratch_schema}".processed_events')
+        assert len(recorded) == 199 and events[57].id not in {r["event_id"] for r in recorded}
+        transactions = len({r["processed_at"] for r in recorded})  # now() is the transaction's start
+        # One at a time would be 199; the bad message's batch is re-run message by message.
+        assert transactions <= 100, f"199 messages took {transactions} transactions"
+    finally:
+        await producer.stop()
+        await consumer.stop()
+        await broker.stop()

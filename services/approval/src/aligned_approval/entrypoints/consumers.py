@@ -40,6 +40,6 @@ def workflow_router(service: str, base_url: str) -> EventRouter:
 def audit_router(service: str) -> EventRouter:
     events = EventRouter(service=f"{service}_audit")
     for model in EVENT_TYPES.values():
-        events.on(model)(audit.append_event)
+        events.on(model, batch=True)(audit.append_event)  # records only: one transaction per batch
     return events
 
