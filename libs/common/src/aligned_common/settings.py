@@ -39,7 +39,10 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     pool_min_size: int = 2
-    pool_max_size: int = 10
+    # Consumers run up to consumer_max_in_flight messages at once, each holding a connection only
+    # inside its transactions; 16 keeps them from queueing for one (7 services x 2 replicas fit in
+    # PostgreSQL's 300).
+    pool_max_size: int = 16
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("log_level", "ALIGNED_LOG_LEVEL"))
     # Rows per relay round (see ADR 0003: the round's fixed cost is a few round trips).
     relay_batch_size: int = 5000

@@ -55,6 +55,9 @@ class Settings(ServiceSettings):
     # most of its time waiting for the platform (0.3-3 s) holding no connection, so keeping the
     # CPU busy at ~60 posts/s with platforms answering in 1-2 s takes ~120-250 in flight.
     consumer_max_in_flight: int = 256
+    # Three short transactions per attempt (check, claim, outcome), claims of one account
+    # queueing on its rate bucket's row lock: more connections than the platform-wide 16.
+    pool_max_size: int = 24
     default_retry_after_s: float = 5.0  # when a transient failure names no delay
     media_max_bytes: int = 50_000_000
     # Connections never delete rows, so an unknown connection id is a caller's mistake and is
