@@ -23,6 +23,7 @@ BENCHMARKS = (
     "connections_publish",
     "gateway_fanout",
     "pipeline",
+    "pipeline_slow",  # measured in the same run as pipeline
     "media_upload",
 )
 

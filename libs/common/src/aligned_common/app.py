@@ -157,10 +157,12 @@ async def _start_broker(broker: KafkaBroker, attempts: int) -> bool:
     return False
 
 
-async def _start_broker_later(broker: KafkaBroker) -> None:
+async def _start_broker_later(broker: KafkaBroker, consumers: list[InboxConsumer]) -> None:
     """After the service started serving without Kafka: keep trying; consumers join once it is up."""
     while not await _start_broker(broker, 1):
         await asyncio.sleep(BROKER_RETRY_S)
+    for consumer in consumers:
+        await consumer.start()
     log.info("kafka reachable: consumers started")
 
 
@@ -187,21 +189,26 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             log_level=logging.DEBUG,
         )
         routers = ([definition.event_router] if definition.event_router else []) + definition.extra_event_routers
-        for router in routers:
-            InboxConsumer(
-                router,
-                ctx.pool,
-                definition.name,
-                ctx.broker,
-                ConsumerSettings(max_retries=settings.consumer_max_retries, retry_base_s=settings.consumer_retry_base_s),
-            ).attach()
+        consumer_settings = ConsumerSettings(
+            max_retries=settings.consumer_max_retries,
+            retry_base_s=settings.consumer_retry_base_s,
+            max_in_flight=settings.consumer_max_in_flight,
+        )
+        consumers = [
+            InboxConsumer(router, ctx.pool, definition.name, ctx.broker, consumer_settings,
+                          bootstrap=settings.kafka_bootstrap)
+            for router in routers
+        ]
         if definition.on_startup is not None:
             await definition.on_startup(ctx)
         broker_later = None
-        if not await _start_broker(ctx.broker, BROKER_START_ATTEMPTS):
+        if await _start_broker(ctx.broker, BROKER_START_ATTEMPTS):  # the consumers' dead letters go out through it
+            for consumer in consumers:
+                await consumer.start()
+        else:
             log.error("serving without kafka: events wait in the outbox, consumers start when it is back",
                       extra={"ctx_service": definition.name})
-            broker_later = asyncio.create_task(_start_broker_later(ctx.broker), name="start-broker")
+            broker_later = asyncio.create_task(_start_broker_later(ctx.broker, consumers), name="start-broker")
         if definition.with_relay:
             ctx.relay = OutboxRelay(
                 ctx.pool,
@@ -223,8 +230,10 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
                 broker_later.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await broker_later
+            for consumer in consumers:
+                await consumer.stop()  # in-flight messages finish (or are cancelled after drain_timeout_s)
             with contextlib.suppress(Exception):
-                await ctx.broker.stop()  # consumers finish the message in hand
+                await ctx.broker.stop()
             for task in loops:
                 task.cancel()
             for task in loops:

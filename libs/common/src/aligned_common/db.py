@@ -29,6 +29,10 @@ def role_name(schema: str, role: Role) -> str | None:
     return None if role == "owner" else f"{schema}_{role}"
 
 
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
 def notify_channel(schema: str) -> str:
     return f"{schema}_outbox"
 
@@ -53,7 +57,6 @@ class UnitOfWork:
         self.brand_id = brand_id
         self.role = role
         self._conn: asyncpg.Connection | None = None
-        self._tx: asyncpg.transaction.Transaction | None = None
         self.emitted: list[EventEnvelope] = []
 
     @property
@@ -65,35 +68,39 @@ class UnitOfWork:
     async def __aenter__(self) -> UnitOfWork:
         self._conn = await self._pool.acquire()
         try:
-            self._tx = self._conn.transaction()
-            await self._tx.start()
-            await self._scope_transaction()
+            await self._begin_scoped()
         except BaseException:
             await self._release()
             raise
         return self
 
-    async def _scope_transaction(self) -> None:
+    async def _begin_scoped(self) -> None:
         # set_config(..., true) is SET LOCAL: it ends with the transaction, so a pooled
         # connection never carries one brand's scope (or role) into another's request.
-        # One round trip for all three: this runs at the start of every unit of work.
+        # BEGIN and the scope go in ONE round trip (a simple query of two statements): every
+        # unit of work starts so, and round trips are most of a consumer's CPU
+        # (docs/performance.md). The values are ours (schema, uuid, role name), quoted anyway.
+        # asyncpg refuses conn.transaction() inside a transaction begun so: nesting fails loudly.
         role = role_name(self.schema, self.role)
-        await self.conn.execute(
-            "SELECT set_config('search_path', $1, true), set_config('aligned.brand_id', $2, true)"
-            + (", set_config('role', $3, true)" if role else ""),
-            f"{self.schema}, public",
-            str(self.brand_id) if self.brand_id else "",
-            *([role] if role else []),
-        )
+        settings = [("search_path", f"{self.schema}, public"),
+                    ("aligned.brand_id", str(self.brand_id) if self.brand_id else "")]
+        if role:
+            settings.append(("role", role))
+        scope = ", ".join(f"set_config({_literal(name)}, {_literal(value)}, true)" for name, value in settings)
+        await self.conn.execute(f"BEGIN; SELECT {scope}")
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
         try:
             if exc_type is None:
-                if self.emitted:
-                    await self.conn.execute("SELECT pg_notify($1, '')", notify_channel(self.schema))
-                await self._tx.commit()
+                notify = f"SELECT pg_notify({_literal(notify_channel(self.schema))}, ''); " if self.emitted else ""
+                await self.conn.execute(notify + "COMMIT")
             else:
-                await self._tx.rollback()
+                try:
+                    await self.conn.execute("ROLLBACK")
+                except Exception:
+                    # The connection is broken or busy (a cancelled query): the pool's reset on
+                    # release rolls back or closes it; the handler's own error is what counts.
+                    pass
         finally:
             await self._release()
 

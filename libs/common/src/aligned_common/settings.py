@@ -45,7 +45,10 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     pool_min_size: int = 2
-    pool_max_size: int = 10
+    # Consumers run up to consumer_max_in_flight messages at once, each holding a connection only
+    # inside its transactions; 16 keeps them from queueing for one (7 services x 2 replicas fit in
+    # PostgreSQL's 300).
+    pool_max_size: int = 16
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("log_level", "ALIGNED_LOG_LEVEL"))
     # Rows per relay round (see ADR 0003: the round's fixed cost is a few round trips).
     relay_batch_size: int = 5000
@@ -55,6 +58,9 @@ class ServiceSettings(BaseSettings):
     require_bound_identity: bool = True
     consumer_max_retries: int = 3
     consumer_retry_base_s: float = 0.2
+    # Messages each consumer handles at once (ordered per key; docs/architecture.md). Sized for
+    # a 2-core machine whose handlers mostly wait on PostgreSQL or a platform.
+    consumer_max_in_flight: int = 64
 
     def __init__(self, **values):
         # Prefix-specific env vars take precedence; the platform-wide ones are the fallback.

@@ -46,12 +46,15 @@ async def service(infra, pg_pool, scratch_schema, topics, tmp_path):
 
     await start_groups_at_end(infra.kafka_bootstrap, f"aligned-{scratch_schema}", router.topics())
     broker = KafkaBroker(infra.kafka_bootstrap)
-    InboxConsumer(router, pg_pool, scratch_schema, broker, ConsumerSettings(max_retries=2, retry_base_s=0.05)).attach()
+    consumer = InboxConsumer(router, pg_pool, scratch_schema, broker, ConsumerSettings(max_retries=2, retry_base_s=0.05),
+                             bootstrap=infra.kafka_bootstrap)
     await broker.start()
+    await consumer.start()
     producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap)
     await producer.start()
     yield type("Svc", (), {"schema": scratch_schema, "producer": producer, "failures": failures})
     await producer.stop()
+    await consumer.stop()
     await broker.stop()
 
 

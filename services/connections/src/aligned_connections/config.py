@@ -48,6 +48,16 @@ class Settings(ServiceSettings):
     publish_lease_s: float = 60.0  # how long an in-flight call holds its idempotency key
     rate_limit_capacity: float = 30.0  # burst per account
     rate_limit_refill_per_s: float = 1.0  # sustained calls per second per account
+    # Platform calls (publish, status, metrics) in flight at once per platform from one process:
+    # protects the platform (and our sockets) when a burst of posts falls due.
+    platform_max_in_flight: int = 128
+    # Messages the consumer handles at once (the platform-wide default is 64): an attempt spends
+    # most of its time waiting for the platform (0.3-3 s) holding no connection, so keeping the
+    # CPU busy at ~60 posts/s with platforms answering in 1-2 s takes ~120-250 in flight.
+    consumer_max_in_flight: int = 256
+    # Three short transactions per attempt (check, claim, outcome), claims of one account
+    # queueing on its rate bucket's row lock: more connections than the platform-wide 16.
+    pool_max_size: int = 24
     default_retry_after_s: float = 5.0  # when a transient failure names no delay
     media_max_bytes: int = 1_000_000_000  # streamed from the store, never held in memory
     # Connections never delete rows, so an unknown connection id is a caller's mistake and is

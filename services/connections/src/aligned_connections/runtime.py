@@ -3,6 +3,7 @@ startup (the pool exists only then), torn down at shutdown."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -24,6 +25,7 @@ class Runtime:
     platforms: PlatformRegistry = field(default_factory=lambda: PlatformRegistry({}))
     http: httpx.AsyncClient | None = None
     state_secret: bytes = b""
+    _platform_slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)
 
     def start(self, schema: str, pool: asyncpg.Pool) -> None:
         settings = self.settings
@@ -39,12 +41,26 @@ class Runtime:
         if settings.state_secret is None or len(settings.state_secret.get_secret_value()) < 16:
             raise RuntimeError("ALIGNED_CONNECTIONS_STATE_SECRET must be set (at least 16 characters)")
         self.state_secret = settings.state_secret.get_secret_value().encode()
-        self.http = httpx.AsyncClient(follow_redirects=False, limits=httpx.Limits(max_connections=100))
+        # Room for every platform's calls at their cap (and media downloads) without queueing in
+        # httpx's pool, whose wait times out after the connect timeout: calls wait for a slot at
+        # `platform_slot` instead, and kept-alive sockets are reused rather than reopened.
+        cap = settings.platform_max_in_flight
+        self.http = httpx.AsyncClient(
+            follow_redirects=False, limits=httpx.Limits(max_connections=3 * cap + 32, max_keepalive_connections=cap)
+        )
         self.platforms = build_registry(settings, self.http)
 
     async def stop(self) -> None:
         if self.http is not None:
             await self.http.aclose()
+
+    def platform_slot(self, platform: str) -> asyncio.Semaphore:
+        """`async with rt.platform_slot(name):` around a platform call: at most
+        `platform_max_in_flight` calls to one platform at once from this process."""
+        slot = self._platform_slots.get(platform)
+        if slot is None:
+            slot = self._platform_slots[platform] = asyncio.Semaphore(self.settings.platform_max_in_flight)
+        return slot
 
     def uow(self, brand_id=None, role: Role = "app") -> UnitOfWork:
         return UnitOfWork(self.pool, self.schema, brand_id=brand_id, role=role)

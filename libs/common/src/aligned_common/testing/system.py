@@ -230,6 +230,25 @@ def consumer_groups_of(name: str, env: dict[str, str]) -> dict[str, list[str]]:
 
 
 # -- processes ---------------------------------------------------------------------------------
+# `python -m cProfile` writes nothing here: uvicorn re-raises the SIGTERM it stopped on once it has
+# shut down, and the default handler ends the process first. A handler of ours turns it into
+# SystemExit, so the profile is written.
+_PROFILED = """
+import cProfile, runpy, signal, sys
+def stop(*_):
+    raise SystemExit(0)
+signal.signal(signal.SIGTERM, stop)
+sys.argv = ["{module}", "serve"]
+profile = cProfile.Profile()
+try:
+    profile.runcall(runpy.run_module, "{module}", run_name="__main__")
+except SystemExit:
+    pass
+finally:
+    profile.dump_stats("{output}")
+"""
+
+
 @dataclass
 class ServiceProcess:
     name: str
@@ -249,6 +268,12 @@ class ServiceProcess:
     def command(self) -> list[str]:
         if self.name == "sandbox":
             return [sys.executable, "-m", "aligned_sandbox", "serve", "--port", str(self.port), "--log-level", "warning"]
+        # ALIGNED_PROFILE_DIR: each service runs under cProfile and writes <dir>/<name>.prof when
+        # it stops (docs/performance.md, "Where a post's CPU goes").
+        profile_dir = self.env.get("ALIGNED_PROFILE_DIR")
+        if profile_dir:
+            output = str(Path(profile_dir) / f"{self.name}.prof")
+            return [sys.executable, "-c", _PROFILED.format(module=f"aligned_{self.name}", output=output)]
         return [sys.executable, "-m", f"aligned_{self.name}", "serve"]
 
     def start(self) -> None:

@@ -45,12 +45,15 @@ async def consumer(infra, pg_pool, scratch_schema, topics, tmp_path):
             data.job_id, envelope.brand_id)
 
     broker = KafkaBroker(infra.kafka_bootstrap)
-    InboxConsumer(router, pg_pool, scratch_schema, broker, ConsumerSettings(max_retries=1, retry_base_s=0.01)).attach()
+    consumer = InboxConsumer(router, pg_pool, scratch_schema, broker, ConsumerSettings(max_retries=1, retry_base_s=0.01),
+                             bootstrap=infra.kafka_bootstrap)
     await broker.start()
+    await consumer.start()
     producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap)
     await producer.start()
     yield type("Consumer", (), {"schema": scratch_schema, "broken": broken, "producer": producer})
     await producer.stop()
+    await consumer.stop()
     await broker.stop()
 
 

@@ -22,10 +22,11 @@ def event_router(service: str = "analytics") -> EventRouter:
     events = EventRouter(service=service)
     for model in (Connected, ConnectionExpired, ConnectionRevoked, ConnectionRestored, Disconnected):
         events.on(model)(sync.on_connection_event)
-    events.on(MetricsFetched)(sync.on_metrics_fetched)
+    # The ingest (batch=True): messages of a brand ready together commit in one transaction.
+    events.on(MetricsFetched, batch=True)(sync.on_metrics_fetched)
     events.on(MetricsFailed)(sync.on_metrics_failed)
     events.on(BrandCreated)(sync.on_brand_created)
-    events.on(JobCreated)(sync.on_job_created)
-    events.on(JobPublished)(sync.on_job_published)
-    events.on(JobPartiallyPublished)(sync.on_job_published)
+    events.on(JobCreated, batch=True)(sync.on_job_created)
+    events.on(JobPublished, batch=True)(sync.on_job_published)
+    events.on(JobPartiallyPublished, batch=True)(sync.on_job_published)
     return events

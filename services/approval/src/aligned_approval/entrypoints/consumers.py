@@ -12,7 +12,7 @@ from __future__ import annotations
 from aligned_common.events.gateway import BrandArchived, BrandCreated, MemberAdded, MemberRemoved, MemberRoleChanged
 from aligned_common.events.publishing import JobCancelled, JobCreated, JobUpdated
 from aligned_common.events.registry import EVENT_TYPES
-from aligned_common.inbox import EventRouter
+from aligned_common.inbox import BY_BRAND, EventRouter
 
 from aligned_approval.adapters import jobs
 from aligned_approval.service_layer import audit, members, rounds
@@ -33,17 +33,17 @@ def workflow_router(service: str, base_url: str) -> EventRouter:
         await rounds.on_job_updated(uow, envelope, data, base_url=base_url)
 
     events.on(JobCancelled)(rounds.on_job_cancelled)
-    events.on(BrandCreated)(members.on_brand_created)
-    events.on(BrandArchived)(members.on_brand_archived)
-    events.on(MemberAdded)(members.on_member_added)
-    events.on(MemberRoleChanged)(members.on_member_role_changed)
-    events.on(MemberRemoved)(members.on_member_removed)
+    events.on(BrandCreated, order_by=BY_BRAND)(members.on_brand_created)
+    events.on(BrandArchived, order_by=BY_BRAND)(members.on_brand_archived)
+    events.on(MemberAdded, order_by=BY_BRAND)(members.on_member_added)
+    events.on(MemberRoleChanged, order_by=BY_BRAND)(members.on_member_role_changed)
+    events.on(MemberRemoved, order_by=BY_BRAND)(members.on_member_removed)
     return events
 
 
 def audit_router(service: str) -> EventRouter:
     events = EventRouter(service=f"{service}_audit")
     for model in EVENT_TYPES.values():
-        events.on(model)(audit.append_event)
+        events.on(model, batch=True)(audit.append_event)  # records only: one transaction per batch
     return events
 

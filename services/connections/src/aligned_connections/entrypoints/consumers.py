@@ -15,13 +15,16 @@ from aligned_connections.service_layer.publish import handle_attempt_requested
 def build_event_router(rt: Runtime) -> EventRouter:
     events = EventRouter(service="connections")
 
-    @events.on(AttemptRequested)
-    async def on_attempt_requested(uow, envelope, data: AttemptRequested) -> None:
-        await handle_attempt_requested(rt, uow, envelope, data)
+    # transaction=False: these call a platform, and hold no transaction or pooled connection
+    # while they wait for it (the handler writes its outcome in entry.finish()). Ordered per
+    # job / per sync (the envelope's subject, the default): attempts of different jobs overlap.
+    @events.on(AttemptRequested, transaction=False)
+    async def on_attempt_requested(entry, envelope, data: AttemptRequested) -> None:
+        await handle_attempt_requested(rt, entry, envelope, data)
 
-    @events.on(SyncRequested)
-    async def on_sync_requested(uow, envelope, data: SyncRequested) -> None:
-        await handle_sync_requested(rt, uow, envelope, data)
+    @events.on(SyncRequested, transaction=False)
+    async def on_sync_requested(entry, envelope, data: SyncRequested) -> None:
+        await handle_sync_requested(rt, entry, envelope, data)
 
     # role="worker": a platform webhook names an account, which several brands may have connected.
     @events.on(Received, role="worker")

@@ -11,8 +11,11 @@ The rules, in order:
    posts searched for the post's text) before any new call.
 5. A lost answer (UnknownOutcome) is never re-sent in the same handling: the record says
    unknown, publishing is told to come back later, and the next handling asks first.
-The outcome and its event are written in the consumer's own transaction (the inbox), with the
-event's id marked processed, so they commit together.
+No transaction is open and no pooled connection held while the platform is called: the claim
+commits before the call, and the outcome and its event commit after it in the inbox entry's
+own transaction (`InboxEntry.finish`), with the event's id marked processed, so they commit
+together. Calls in flight are capped per platform (`platform_max_in_flight`), and an account's
+rate bucket (blocked by a Retry-After) is consulted in the claim.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import httpx
 
 from aligned_common.db import UnitOfWork
 from aligned_common.envelope import EventEnvelope
+from aligned_common.inbox import InboxEntry
 from aligned_common.events.connections import PostFailed, PostFailureReason, PostPublished
 from aligned_common.events.publishing import AttemptRequested
 from aligned_connections.adapters import attempts_repo
@@ -68,66 +72,81 @@ class Outcome:
 
 @dataclass
 class Claim:
-    step: Next
+    step: Next | None  # None: answered (or ignored) before any record was made
     wait_s: float | None = None
     record: object = field(default=None)
+    connection: Connection | None = None
+    refusal: Outcome | None = None  # answer post_failed without a call
+    ignore: bool = False
 
 
-async def handle_attempt_requested(rt: Runtime, uow: UnitOfWork, envelope: EventEnvelope, data: AttemptRequested) -> None:
-    brand_id = envelope.brand_id
-    existing = await attempts_repo.get(uow.conn, data.idempotency_key)
-    if existing is not None and existing.status is AttemptStatus.PUBLISHED:
-        await _answer_published(uow, envelope, data, PublishedPost(remote_id=existing.remote_id, url=existing.url))
+async def handle_attempt_requested(rt: Runtime, entry: InboxEntry, envelope: EventEnvelope, data: AttemptRequested) -> None:
+    """Runs with no transaction open (the inbox route is `transaction=False`): the claim is one
+    short transaction, committed before the call; the outcome another; no pooled connection is
+    held while the platform answers."""
+    claim = await _claim(rt, envelope, data)
+    if claim.ignore:
+        log.info("ignoring an attempt for an unknown connection", extra={"ctx_connection_id": str(data.connection_id)})
         return
-    connection = await repo.get(uow.conn, brand_id, data.connection_id)
-    if connection is None or connection.platform != data.platform:
-        if rt.settings.answer_unknown_connections:
-            message = f"no {data.platform} connection {data.connection_id} in this brand"
-            await _answer_failed(uow, envelope, data, Outcome(AttemptStatus.FAILED, "rejected", platform_message=message))
-        else:
-            log.info("ignoring an attempt for an unknown connection", extra={"ctx_connection_id": str(data.connection_id)})
+    if claim.refusal is not None:
+        async with entry.finish() as uow:
+            await _answer_failed(uow, envelope, data, claim.refusal)
         return
-    refusal = publish_refusal(connection.status)
-    if refusal is not None:
-        message = connection.last_error or f"the connection is {connection.status.value}"
-        await _answer_failed(uow, envelope, data, Outcome(AttemptStatus.FAILED, refusal, platform_message=message))
-        return
-    claim = await _claim(rt, envelope, data, connection)
     if claim.step is Next.ANSWER_PUBLISHED:
-        await _answer_published(uow, envelope, data, PublishedPost(remote_id=claim.record.remote_id, url=claim.record.url))
+        async with entry.finish() as uow:
+            await _answer_published(uow, envelope, data, PublishedPost(remote_id=claim.record.remote_id, url=claim.record.url))
         return
     if claim.step is Next.ANSWER_REJECTED:
         outcome = Outcome(AttemptStatus.REJECTED, "rejected", platform_message=claim.record.platform_message)
-        await _answer_failed(uow, envelope, data, outcome)
+        async with entry.finish() as uow:
+            await _answer_failed(uow, envelope, data, outcome)
         return
     if claim.step is Next.BUSY or claim.wait_s is not None:
         # Another worker holds the key, or the account must slow down: come back later.
         reason: PostFailureReason = "rate_limited" if claim.step is not Next.BUSY else "retryable"
         message = "another attempt with this key is in progress" if claim.step is Next.BUSY else "account rate limit"
         outcome = Outcome(AttemptStatus.PENDING, reason, True, max(0.1, claim.wait_s or 1.0), platform_message=message)
-        await _answer_failed(uow, envelope, data, outcome)
+        async with entry.finish() as uow:
+            await _answer_failed(uow, envelope, data, outcome)
         return
-    outcome = await _call_platform(rt, connection, data, claim)
-    await _record(uow, envelope, data, connection, outcome)
+    connection = claim.connection
+    async with rt.platform_slot(connection.platform):  # the per-platform cap on calls in flight
+        outcome = await _call_platform(rt, connection, data, claim)
+    async with entry.finish() as uow:  # the outcome and its event, in a transaction of their own
+        await _record(uow, envelope, data, connection, outcome)
 
 
-async def _claim(rt: Runtime, envelope: EventEnvelope, data: AttemptRequested, connection: Connection) -> Claim:
-    """Record and lease the key, in a transaction committed before any platform call."""
+async def _claim(rt: Runtime, envelope: EventEnvelope, data: AttemptRequested) -> Claim:
+    """Check, record and lease the key, in one transaction committed before any platform call."""
     settings = rt.settings
-    async with rt.uow(envelope.brand_id) as claim_uow:
+    brand_id = envelope.brand_id
+    async with rt.uow(brand_id) as claim_uow:
         conn = claim_uow.conn
-        await attempts_repo.record_request(conn, envelope.brand_id, envelope.tenant_id, data)
+        existing = await attempts_repo.get(conn, data.idempotency_key)
+        if existing is not None and existing.status is AttemptStatus.PUBLISHED:
+            return Claim(Next.ANSWER_PUBLISHED, record=existing)
+        connection = await repo.get(conn, brand_id, data.connection_id)
+        if connection is None or connection.platform != data.platform:
+            if not settings.answer_unknown_connections:
+                return Claim(None, ignore=True)
+            message = f"no {data.platform} connection {data.connection_id} in this brand"
+            return Claim(None, refusal=Outcome(AttemptStatus.FAILED, "rejected", platform_message=message))
+        refusal = publish_refusal(connection.status)
+        if refusal is not None:
+            message = connection.last_error or f"the connection is {connection.status.value}"
+            return Claim(None, refusal=Outcome(AttemptStatus.FAILED, refusal, platform_message=message))
+        await attempts_repo.record_request(conn, brand_id, envelope.tenant_id, data)
         record = await attempts_repo.get(conn, data.idempotency_key, lock=True)  # one claimer at a time
         step = next_step(record)
         if step not in (Next.SEND, Next.RECONCILE):
-            return Claim(step, record.lease_remaining_s if step is Next.BUSY else None, record)
-        bucket, now = await attempts_repo.lock_bucket(conn, connection.id, envelope.brand_id, settings.rate_limit_capacity)
+            return Claim(step, record.lease_remaining_s if step is Next.BUSY else None, record, connection)
+        bucket, now = await attempts_repo.lock_bucket(conn, connection.id, brand_id, settings.rate_limit_capacity)
         decision = rate_limit.take(bucket, now, settings.rate_limit_capacity, settings.rate_limit_refill_per_s)
         await attempts_repo.store_bucket(conn, connection.id, decision.tokens, now)
         if not decision.allowed:
-            return Claim(step, decision.wait_s, record)
+            return Claim(step, decision.wait_s, record, connection)
         await attempts_repo.take_lease(conn, data.idempotency_key, data.attempt, settings.publish_lease_s)
-    return Claim(step, None, record)
+    return Claim(step, None, record, connection)
 
 
 async def _call_platform(rt: Runtime, connection: Connection, data: AttemptRequested, claim: Claim) -> Outcome:

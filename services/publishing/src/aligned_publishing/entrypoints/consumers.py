@@ -13,7 +13,7 @@ from aligned_common.events.connections import (
     PostFailed,
     PostPublished,
 )
-from aligned_common.inbox import EventRouter
+from aligned_common.inbox import BY_BRAND, EventRouter, by_field
 
 from aligned_publishing.service_layer import approvals, holds, outcomes
 from aligned_publishing.service_layer.deps import Deps
@@ -21,16 +21,20 @@ from aligned_publishing.service_layer.deps import Deps
 
 def build_router(deps: Deps, service: str = "publishing") -> EventRouter:
     events = EventRouter(service=service)
+    # Ordering (docs/architecture.md): a decision's subject is its round, but it acts on the job,
+    # so decisions are ordered per job like the job's outcomes; a connection event holds or
+    # releases targets of many jobs, so it is ordered against all of its brand's events.
+    per_job = by_field("job_id")
 
-    @events.on(Approved)
+    @events.on(Approved, order_by=per_job)
     async def on_approved(uow, envelope, data):
         await approvals.on_approved(uow, deps, data)
 
-    @events.on(Rejected)
+    @events.on(Rejected, order_by=per_job)
     async def on_rejected(uow, envelope, data):
         await approvals.on_sent_back(uow, deps, data)
 
-    @events.on(ChangesRequested)
+    @events.on(ChangesRequested, order_by=per_job)
     async def on_changes_requested(uow, envelope, data):
         await approvals.on_sent_back(uow, deps, data)
 
@@ -55,9 +59,9 @@ def build_router(deps: Deps, service: str = "publishing") -> EventRouter:
         await outcomes.on_post_failed(uow, deps, data)
 
     for broken in (ConnectionExpired, ConnectionRevoked, Disconnected):
-        events.on(broken)(_named(f"on_{broken.event_type().split('.')[1]}", deps, holds.on_connection_broken))
+        events.on(broken, order_by=BY_BRAND)(_named(f"on_{broken.event_type().split('.')[1]}", deps, holds.on_connection_broken))
 
-    @events.on(ConnectionRestored)
+    @events.on(ConnectionRestored, order_by=BY_BRAND)
     async def on_connection_restored(uow, envelope, data):
         await holds.on_connection_restored(uow, deps, envelope, data)
 
