@@ -25,6 +25,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from aligned_common.db import create_pool
+from aligned_common.identity import BodyDigest
 from aligned_common.kafka import broker_security
 from aligned_common.metrics import KAFKA_UP
 from aligned_common.inbox import ConsumerSettings, EventRouter, InboxConsumer
@@ -251,6 +252,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
     app = FastAPI(title=definition.title or f"Aligned {definition.name}", lifespan=lifespan)
     app.state.ctx = ctx
     app.add_middleware(_TraceMiddleware)
+    app.add_middleware(BodyDigest)  # outermost: it must see the body as the server hands it over
     install_problem_handlers(app)
     app.include_router(_ops_router(ctx))
     if definition.http_router is not None:

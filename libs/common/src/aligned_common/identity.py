@@ -153,6 +153,40 @@ def _identity(values: list[str | None]) -> Identity:
         raise Problem(401, "Unauthenticated", detail="malformed internal identity") from None
 
 
+class BodyDigest:
+    """ASGI middleware: hashes the request body as it streams in, whoever reads it first.
+
+    FastAPI parses a form or JSON body before it resolves dependencies, and a form's stream can
+    be read only once, so the identity check cannot read the body again; it takes the hash this
+    middleware kept (`scope["state"]["body_sha256"]`), and an upload is never held in memory twice.
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        digest = hashlib.sha256()
+        state = scope.setdefault("state", {})
+
+        async def hashing_receive():
+            message = await receive()
+            if message["type"] == "http.request":
+                digest.update(message.get("body", b""))
+                if not message.get("more_body", False):
+                    state["body_sha256"] = digest.hexdigest()
+            return message
+
+        await self.app(scope, hashing_receive, send)
+
+
+async def _body_sha256(request: Request) -> str:
+    known = request.scope.get("state", {}).get("body_sha256")
+    return known if known is not None else hashlib.sha256(await request.body()).hexdigest()
+
+
 async def current_identity(request: Request) -> Identity:
     """FastAPI dependency: `identity: Identity = Depends(current_identity)`."""
     headers = request.headers
@@ -163,8 +197,7 @@ async def current_identity(request: Request) -> Identity:
         # Some ASGI servers put the query in raw_path too; it is added back from query_string.
         path = request.scope.get("raw_path", request.url.path.encode()).split(b"?")[0].decode("latin-1")
         target = request_target(path, request.scope.get("query_string", b"").decode("latin-1"))
-        binding = RequestBinding(request.method, target, headers["X-Aligned-Audience"],
-                                 hashlib.sha256(await request.body()).hexdigest())
+        binding = RequestBinding(request.method, target, headers["X-Aligned-Audience"], await _body_sha256(request))
         if not hmac.compare_digest(binding.body_sha256.encode(),
                                    headers.get("X-Aligned-Body-SHA256", "").encode("utf-8", "surrogateescape")):
             raise Problem(401, "Unauthenticated", detail="internal identity was signed for another body")

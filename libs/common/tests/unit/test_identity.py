@@ -149,3 +149,30 @@ async def test_an_empty_query_signs_like_no_query(monkeypatch):
         assert request.url.raw_path.endswith(b"?")
         bind_request(request, "publishing", SECRET)
         assert (await client.send(request)).status_code == 200
+
+
+async def test_a_bound_signature_verifies_on_a_form_upload_whose_body_the_form_parser_read(monkeypatch):
+    # FastAPI parses a form before it resolves dependencies, and a form's stream is read once:
+    # the identity check takes the hash BodyDigest kept while the body streamed in.
+    from fastapi import File, UploadFile
+
+    from aligned_common.identity import BodyDigest
+
+    monkeypatch.setenv("ALIGNED_INTERNAL_SECRET", SECRET.decode())
+    app = _service(require_bound=True)
+
+    @app.post("/v1/media")
+    async def upload(file: UploadFile = File(...), identity: Identity = Depends(current_identity)) -> dict:
+        return {"user": identity.user_id, "size": len(await file.read())}
+
+    app.add_middleware(BodyDigest)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://publishing") as client:
+        request = client.build_request("POST", "/v1/media", files={"file": ("a.bin", b"x" * 100_000)},
+                                       headers=signed_headers(WHO, SECRET))
+        bind_request(request, "publishing", SECRET)
+        ok = await client.send(request)
+        assert ok.status_code == 200, ok.text
+        assert ok.json() == {"user": "user-1", "size": 100_000}
+        captured = {k: v for k, v in request.headers.items() if k.lower().startswith("x-aligned-")}
+        other_file = client.build_request("POST", "/v1/media", files={"file": ("a.bin", b"y" * 100_000)}, headers=captured)
+        assert (await client.send(other_file)).status_code == 401
