@@ -261,7 +261,7 @@ async def test_alt_text_is_kept_validated_and_carried_in_the_attempt(svc, brand,
         changed = await client.patch(f"/v1/media/{plain['media_id']}", headers=brand.headers,
                                      json={"alt_text": "a blue one"})
         job = (await client.post("/v1/jobs", headers=brand.headers, json=job_body(
-            media_ids=[described.json()["media_id"], plain["media_id"]]))).json()
+            brand.sandbox, media_ids=[described.json()["media_id"], plain["media_id"]]))).json()
         await client.post(f"/v1/jobs/{job['job_id']}/publish-now", headers=brand.headers)
         records = await topic.read_until(lambda rs: events_of(rs, brand, "publishing.attempt_requested"), settle_s=0)
     assert described.status_code == 201 and described.json()["alt_text"] == "a red bicycle"
