@@ -43,11 +43,11 @@ class Runtime:
         self.state_secret = settings.state_secret.get_secret_value().encode()
         # Room for every platform's calls at their cap (and media downloads) without queueing in
         # httpx's pool, whose wait times out after the connect timeout: calls wait for a slot at
-        # `platform_slot` instead, and kept-alive sockets are reused rather than reopened.
+        # `platform_slot` instead. Kept-alive sockets stay at httpx's default of 20: keeping one
+        # per call in flight made 128 concurrent 1 s calls to the sandbox go at 40/s instead of
+        # 100/s (measured, docs/performance.md).
         cap = settings.platform_max_in_flight
-        self.http = httpx.AsyncClient(
-            follow_redirects=False, limits=httpx.Limits(max_connections=3 * cap + 32, max_keepalive_connections=cap)
-        )
+        self.http = httpx.AsyncClient(follow_redirects=False, limits=httpx.Limits(max_connections=3 * cap + 32))
         self.platforms = build_registry(settings, self.http)
 
     async def stop(self) -> None:
