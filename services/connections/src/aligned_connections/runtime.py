@@ -35,6 +35,10 @@ class ShardedClient:
     async def request(self, method: str, url, **kwargs) -> httpx.Response:
         return await next(self._next).request(method, url, **kwargs)
 
+    def stream(self, method: str, url, **kwargs):
+        """A streamed response (media read from the object store), as httpx.AsyncClient.stream."""
+        return next(self._next).stream(method, url, **kwargs)
+
     async def get(self, url, **kwargs) -> httpx.Response:
         return await self.request("GET", url, **kwargs)
 
