@@ -6,13 +6,11 @@ the approval process, as an outage would)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from typing import Any
 
-import httpx
 import pytest
-from aligned_common.testing.flows import create_job, decide, in_seconds, job_in, pending_round
+from aligned_common.testing.flows import create_job, decide, in_seconds, job_in, pending_round, upload_photo
 
 from aligned_common.testing.gateway_client import (
     ApiError,
@@ -175,21 +173,12 @@ async def test_an_editor_cannot_switch_approval_off_and_an_owners_waiver_is_audi
     assert refused["status"] == "pending_approval" and "only owner may waive" in refused["approval_note"]
 
 
-async def _upload_png(api: Gateway) -> dict[str, Any]:
-    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
-    async with httpx.AsyncClient(base_url=api.base_urls[0], timeout=30) as client:
-        response = await client.post("/v1/media", headers={"Authorization": f"Bearer {api.token}"},
-                                     files={"file": ("photo.png", png + os.urandom(64), "image/png")})
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
 async def test_approvers_see_every_targets_own_text_and_media_and_approve_exactly_that(
     brand: BrandSetup, sandbox: SandboxControl
 ) -> None:
     owner, client = brand.owner.api, brand.client
     second = await connect_sandbox(owner, sandbox.base_url, f"second-{uuid.uuid4().hex[:6]}")
-    photo = await _upload_png(owner)
+    photo = await upload_photo(owner)
     body = {"content": "The main text", "requires_approval": True, "scheduled_at": in_seconds(3600), "targets": [
         {"platform": "sandbox", "connection_id": brand.connection_id, "text": "This account's own words"},
         {"platform": "sandbox", "connection_id": second["id"], "media_ids": [photo["media_id"]]},

@@ -4,13 +4,11 @@ is stored. Publishing checks against its own copy of connections' events, not th
 
 from __future__ import annotations
 
-import os
 import uuid
 from typing import Any
 
-import httpx
 import pytest
-from aligned_common.testing.flows import create_job, onboard_brand
+from aligned_common.testing.flows import create_job, onboard_brand, upload_photo
 
 from aligned_common.testing.gateway_client import (
     ApiError,
@@ -38,15 +36,6 @@ async def _refused(api: Gateway, method: str, path: str, body: dict[str, Any]) -
 
 async def _stored(api: Gateway, marker: str) -> list[dict[str, Any]]:
     return (await api.get("/v1/jobs", q=marker))["items"]
-
-
-async def _upload_png(api: Gateway) -> dict[str, Any]:
-    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
-    async with httpx.AsyncClient(base_url=api.base_urls[0], timeout=30) as client:
-        response = await client.post("/v1/media", headers={"Authorization": f"Bearer {api.token}"},
-                                     files={"file": ("photo.png", png + os.urandom(64), "image/png")})
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 async def test_another_brands_or_an_unknown_connection_is_refused_naming_the_field(
@@ -114,8 +103,8 @@ async def test_media_of_another_brand_is_refused_naming_the_field(
 ) -> None:
     owner = brand.owner.api
     other = await onboard_brand(api, sandbox.base_url, label="other", connect=False)
-    theirs = await _upload_png(other.owner.api)
-    mine = await _upload_png(owner)
+    theirs = await upload_photo(other.owner.api)
+    mine = await upload_photo(owner)
 
     marker = f"media{uuid.uuid4().hex[:8]}"
     body = await _refused(owner, "POST", "/v1/jobs",

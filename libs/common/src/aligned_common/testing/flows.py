@@ -99,3 +99,12 @@ async def job_in(owner: Gateway, job_id: str, statuses: tuple[str, ...], *, time
 
     return await eventually(check, timeout_s=timeout_s, what=f"job {job_id} to be {' or '.join(statuses)}")
 
+
+
+async def upload_photo(api: Gateway, size: int = 4000) -> dict[str, Any]:
+    """A real PNG (different bytes every call) uploaded through POST /v1/media; its asset."""
+    from aligned_common.testing.media import png
+
+    answer = await api.upload("/v1/media", "photo.png", png(size), "image/png")
+    assert answer.status_code == 201, answer.text
+    return answer.json()
