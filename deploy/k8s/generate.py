@@ -43,6 +43,7 @@ def dlq(topic_name: str) -> str:
 class Service:
     name: str
     reads: tuple[str, ...]  # services whose topics its consumers read
+    follows: tuple[str, ...] = ()  # services whose topics it reads without a consumer group (a live feed)
     secrets: tuple[str, ...] = ()  # env variables filled from the secret store
     internet: bool = False  # calls outside the cluster (platform APIs, outbound webhooks)
     public_paths: tuple[str, ...] = ()  # paths the Ingress routes to it
@@ -123,12 +124,14 @@ SERVICES: tuple[Service, ...] = (
             "ALIGNED_WEBHOOKS_PROVIDER_SECRETS",
         ),
         internet=True,  # signed deliveries to endpoints brands register
-        public_paths=("/webhooks",),
+        # No public path: platforms' webhooks come in through the gateway, which reads the path
+        # once and bounds the body before the webhooks service sees it (ADR 0008).
         max_replicas=8,
     ),
     Service(
         "gateway",
         reads=(),
+        follows=EVENT_SERVICES,  # the live event stream (GET /v1/events/stream)
         public_paths=("/",),
         # No replica: its database reads are memberships, which must be fresh the moment an
         # invite is accepted; rate limits and idempotency keys are writes.
@@ -596,6 +599,8 @@ def acl(resource_type: str, name: str, operations: list[str], pattern: str = "li
 
 def kafka_user(svc: Service) -> dict:
     acls = [acl("topic", svc.writes, ["Write", "Describe"])]
+    for t in [topic(s) for s in svc.follows]:
+        acls.append(acl("topic", t, ["Read", "Describe"]))  # assigned partitions: no group, no DLQ
     for t in svc.read_topics:
         acls.append(acl("topic", t, ["Read", "Describe"]))
         # A consumer dead-letters into the DLQ of the topic it read from.

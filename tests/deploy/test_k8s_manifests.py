@@ -119,6 +119,17 @@ def test_prod_kafka_has_every_topic_and_dlq_replicated_three_times_with_two_in_s
     assert {tuple(p["spec"]["roles"]) for p in pools.values()} == {("controller",), ("broker",)}
 
 
+# The gateway's live feed (GET /v1/events/stream) assigns itself every topic's partitions:
+# it reads, with no consumer group and nothing to dead-letter.
+FOLLOWED_WITHOUT_A_GROUP = {"gateway": set(ALL_TOPICS)}
+
+
+def test_the_gateways_kafka_user_may_read_every_topic_its_live_feed_follows(prod):
+    acls = by_kind(prod, "KafkaUser")["gateway"]["spec"]["authorization"]["acls"]
+    reads = {a["resource"]["name"] for a in acls if a["resource"]["type"] == "topic" and "Read" in a["operations"]}
+    assert set(ALL_TOPICS) <= reads
+
+
 def test_each_service_kafka_user_reads_what_its_consumers_subscribe_to_and_writes_only_its_topic(prod):
     users = by_kind(prod, "KafkaUser")
     for service in SERVICES:
@@ -130,7 +141,8 @@ def test_each_service_kafka_user_reads_what_its_consumers_subscribe_to_and_write
         groups = [a["resource"] for a in acls if a["resource"]["type"] == "group"]
         needed = {t for r in routers for t in r.topics()}
         assert needed <= reads, f"{service} consumes {sorted(needed - reads)} without a Read ACL"
-        assert writes == {f"aligned.{service}.events"} | {dlq_of(t) for t in reads}
+        consumed = reads - FOLLOWED_WITHOUT_A_GROUP.get(service, set())
+        assert writes == {f"aligned.{service}.events"} | {dlq_of(t) for t in consumed}
         assert all(a["resource"]["patternType"] == "literal" for a in acls if a["resource"]["type"] == "topic")
         for router in routers:
             assert any(g["patternType"] == "prefix" and f"aligned-{router.service}".startswith(g["name"]) for g in groups)
@@ -189,16 +201,16 @@ def test_service_pods_are_hardened_probed_and_spread(prod):
             assert any(d["kind"] == kind and d["metadata"]["name"].startswith(name) for d in prod), f"{name}: no {kind}"
 
 
-def test_only_the_gateway_and_the_webhooks_path_are_reachable_from_outside(prod):
+def test_only_the_gateway_is_reachable_from_outside(prod):
     ingress = by_kind(prod, "Ingress")["aligned"]
     routes = {p["path"]: p["backend"]["service"]["name"] for r in ingress["spec"]["rules"] for p in r["http"]["paths"]}
-    assert routes == {"/": "gateway", "/webhooks": "webhooks"}
+    assert routes == {"/": "gateway"}  # inbound webhooks too: the gateway bounds and forwards them
     policies = by_kind(prod, "NetworkPolicy")
     assert policies["default-deny"]["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
     from_ingress = {n for n, p in policies.items() for rule in p["spec"].get("ingress", [])
                     for peer in rule.get("from", []) if peer.get("namespaceSelector", {}).get("matchLabels", {}).get(
                         "kubernetes.io/metadata.name") == "ingress-nginx"}
-    assert from_ingress == {"gateway", "webhooks"}
+    assert from_ingress == {"gateway"}
     to_internet = {n for n, p in policies.items() for rule in p["spec"].get("egress", []) for peer in rule.get("to", [])
                    if "ipBlock" in peer}
     # SMTP, platform APIs, outbound deliveries, the media object store's HTTPS endpoint

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from aligned_common.envelope import EventEnvelope
 from aligned_common.events.registry import ALL_TOPICS
+from aligned_common.kafka import connection_options
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,8 @@ async def run_feed(bootstrap: str, since_s: float, handle: EnvelopeHandler, read
                    topics: tuple[str, ...] = ALL_TOPICS) -> None:
     """Forever: consume, parse, hand each envelope over; reconnect after a broker outage."""
     while True:
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        # The same connection options (SASL_SSL in Kubernetes) as every other Kafka client.
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, **connection_options())
         try:
             await consumer.start()
             await _assign(consumer, topics, since_s)
