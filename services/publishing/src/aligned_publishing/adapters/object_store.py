@@ -32,28 +32,6 @@ class ObjectStore(Protocol):
     async def exists(self, key: str) -> bool: ...
     async def delete(self, key: str) -> None: ...
     def stream(self, key: str) -> AsyncIterator[bytes]: ...
-    async def size_of(self, key: str) -> int | None:
-        """The object's size, or None when there is no such object."""
-        try:
-            head = await self._client.head_object(Bucket=self.bucket, Key=key)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return None
-            raise
-        return head["ContentLength"]
-
-    async def download(self, key: str, file: BinaryIO) -> None:
-        """Into a local (spooled) file, chunk by chunk."""
-        async for chunk in self.stream(key):
-            file.write(chunk)
-        file.seek(0)
-
-    async def presigned_put(self, key: str, content_type: str, ttl_s: int) -> str:
-        """A URL the client PUTs the bytes to (with this Content-Type), valid for ttl_s."""
-        return await self._signer.generate_presigned_url(
-            "put_object", Params={"Bucket": self.bucket, "Key": key, "ContentType": content_type}, ExpiresIn=ttl_s
-        )
-
     async def presigned_get(self, key: str, ttl_s: int) -> str: ...
     async def presigned_put(self, key: str, content_type: str, ttl_s: int) -> str: ...
     async def size_of(self, key: str) -> int | None: ...
