@@ -159,26 +159,7 @@ is_our_broker() {
 
 # Print the broker pid, or nothing. The pid file is only a cache: if it is missing (Ctrl-C
 # between spawn and write) or stale, fall back to scanning /proc for our exact command line.
-find_pid() {
-  local pid f
-  if [[ -f "$PID_FILE" ]]; then
-    pid="$(cat "$PID_FILE" 2>/dev/null || true)"
-    if is_our_broker "$pid"; then
-      echo "$pid"
-      return 0
-    fi
-  fi
-  for f in $(grep -lsF -- "$PROPS" /proc/[0-9]*/cmdline 2>/dev/null || true); do
-    pid="${f#/proc/}"
-    pid="${pid%/cmdline}"
-    if is_our_broker "$pid"; then
-      echo "$pid" >"$PID_FILE"
-      echo "$pid"
-      return 0
-    fi
-  done
-  rm -f "$PID_FILE"
-}
+find_pid() { find_our_pid is_our_broker "$PID_FILE" "$PROPS"; }
 
 # ---------------------------------------------------------------- commands
 
@@ -293,17 +274,6 @@ usage() {
   exit 2
 }
 
-main() {
-  [[ $# -eq 1 ]] || usage
-  case "$1" in
-    install | start | stop | reset | kill)
-      # One lock per instance dir (install also locks the shared libs dir).
-      take_lock "$KAFKA_DIR/.lock"
-      "cmd_$1"
-      ;;
-    wait | status) "cmd_$1" ;;
-    *) usage ;;
-  esac
-}
+main() { run_server_command "$KAFKA_DIR/.lock" "$@"; }
 
 main "$@"

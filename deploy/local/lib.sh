@@ -63,3 +63,43 @@ apt_install() {
 # interrupted child (a JVM, pg_ctl) exits with a status instead of dying by the signal.
 # Nothing is left half-done: every step is resumable by the next `start`.
 trap 'log "interrupted"; exit 130' INT TERM
+
+# Print the pid of our server, or nothing. The pid file ($2) is only a cache: if it is missing
+# (Ctrl-C between spawn and write) or stale, scan /proc for command lines holding $3 (the
+# server's own config file). $1 names the check that a pid really is ours, so a recycled pid
+# (common in containers after a crash) is never signalled.
+find_our_pid() {
+  local is_ours="$1" pid_file="$2" needle="$3" pid f
+  if [[ -f "$pid_file" ]]; then
+    pid="$(cat "$pid_file" 2>/dev/null || true)"
+    if "$is_ours" "$pid"; then
+      echo "$pid"
+      return 0
+    fi
+  fi
+  for f in $(grep -lsF -- "$needle" /proc/[0-9]*/cmdline 2>/dev/null || true); do
+    pid="${f#/proc/}"
+    pid="${pid%/cmdline}"
+    if "$is_ours" "$pid"; then
+      echo "$pid" >"$pid_file"
+      echo "$pid"
+      return 0
+    fi
+  done
+  rm -f "$pid_file"
+}
+
+# The commands every server script takes: those that change the instance hold its lock ($1).
+run_server_command() {
+  local lock="$1"
+  shift
+  [[ $# -eq 1 ]] || usage
+  case "$1" in
+    install | start | stop | reset | kill)
+      take_lock "$lock"
+      "cmd_$1"
+      ;;
+    wait | status) "cmd_$1" ;;
+    *) usage ;;
+  esac
+}

@@ -350,16 +350,6 @@ usage() {
   exit 2
 }
 
-main() {
-  [[ $# -eq 1 ]] || usage
-  case "$1" in
-    install | start | stop | reset | kill)
-      take_lock "$PG_DIR/.lock"
-      "cmd_$1"
-      ;;
-    wait | status) "cmd_$1" ;;
-    *) usage ;;
-  esac
-}
+main() { run_server_command "$PG_DIR/.lock" "$@"; }
 
 main "$@"

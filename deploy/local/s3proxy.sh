@@ -92,26 +92,7 @@ is_ours() {
   [[ "$cmd" == *"org.gaul.s3proxy.Main --properties $PROPS"* ]] && pid_alive "$1"
 }
 
-find_pid() {
-  local pid f
-  if [[ -f "$PID_FILE" ]]; then
-    pid="$(cat "$PID_FILE" 2>/dev/null || true)"
-    if is_ours "$pid"; then
-      echo "$pid"
-      return 0
-    fi
-  fi
-  for f in $(grep -lsF -- "$PROPS" /proc/[0-9]*/cmdline 2>/dev/null || true); do
-    pid="${f#/proc/}"
-    pid="${pid%/cmdline}"
-    if is_ours "$pid"; then
-      echo "$pid" >"$PID_FILE"
-      echo "$pid"
-      return 0
-    fi
-  done
-  rm -f "$PID_FILE"
-}
+find_pid() { find_our_pid is_ours "$PID_FILE" "$PROPS"; }
 
 # Serving = an HTTP answer to a real S3 request (an unsigned one is refused with 403).
 serves() {
@@ -204,16 +185,6 @@ usage() {
   exit 2
 }
 
-main() {
-  [[ $# -eq 1 ]] || usage
-  case "$1" in
-    install | start | stop | reset | kill)
-      take_lock "$S3_DIR/.lock"
-      "cmd_$1"
-      ;;
-    wait | status) "cmd_$1" ;;
-    *) usage ;;
-  esac
-}
+main() { run_server_command "$S3_DIR/.lock" "$@"; }
 
 main "$@"
