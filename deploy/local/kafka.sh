@@ -43,43 +43,8 @@ TOOL_JVM_OPTS=(-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1
 
 # ---------------------------------------------------------------- install
 
-ensure_toolchain() {
-  command -v "$JAVA" >/dev/null || apt_install openjdk-17-jre-headless
-  command -v mvn >/dev/null || apt_install maven
-}
-
-# Resolve the broker jars into $LIBS. The stamp holds the pom's hash, so the step is a no-op
-# (a few ms) while the pom is unchanged and re-resolves after a version bump.
-cmd_install() {
-  local want tmp
-  want="$(sha256sum "$POM" | cut -d' ' -f1)"
-  if [[ -f "$LIBS/.stamp" && "$(cat "$LIBS/.stamp")" == "$want" ]]; then
-    return 0
-  fi
-  mkdir -p "$(dirname "$LIBS")"
-  # libs/ is shared by every instance (different ALIGNED_LOCAL_DIRs), so it has its own lock.
-  exec 8>"$LIBS.lock"
-  flock -w 600 8 || die "could not lock $LIBS.lock"
-  if [[ -f "$LIBS/.stamp" && "$(cat "$LIBS/.stamp")" == "$want" ]]; then
-    return 0 # another process installed it while we waited
-  fi
-  ensure_toolchain
-  log "resolving Kafka jars from Maven Central into $LIBS"
-  # Resolve into a temp dir and rename at the end, so an interrupted install never leaves a
-  # half-filled libs/ that later looks complete.
-  rm -rf "$LIBS".tmp.*
-  tmp="$LIBS.tmp.$$"
-  if ! mvn -B -q -f "$POM" dependency:copy-dependencies -DincludeScope=runtime \
-    -DoutputDirectory="$tmp" >"$tmp.mvn.log" 2>&1; then
-    tail -n 40 "$tmp.mvn.log" >&2
-    die "maven could not resolve the Kafka jars (full log: $tmp.mvn.log)"
-  fi
-  rm -f "$tmp.mvn.log"
-  echo "$want" >"$tmp/.stamp"
-  rm -rf "$LIBS"
-  mv "$tmp" "$LIBS"
-  log "installed $(find "$LIBS" -name '*.jar' | wc -l) jars"
-}
+# The broker jars into $LIBS, once per pom version (lib.sh).
+cmd_install() { install_maven_jars Kafka "$POM" "$LIBS"; }
 
 # ---------------------------------------------------------------- config and storage
 

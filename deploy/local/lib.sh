@@ -103,3 +103,43 @@ run_server_command() {
     *) usage ;;
   esac
 }
+
+# Java and Maven for the servers that run from Maven Central jars (Kafka, s3proxy).
+ensure_java_toolchain() {
+  command -v "${JAVA_HOME:+$JAVA_HOME/bin/}java" >/dev/null || apt_install openjdk-17-jre-headless
+  command -v mvn >/dev/null || apt_install maven
+}
+
+# Resolve a pom's runtime jars into $3 once per pom version: the stamp holds the pom's hash, so
+# the step is a no-op (a few ms) while the pom is unchanged and re-resolves after a version bump.
+# $1 names the server in messages, $2 is the pom.
+install_maven_jars() {
+  local what="$1" pom="$2" libs="$3" want tmp
+  want="$(sha256sum "$pom" | cut -d' ' -f1)"
+  if [[ -f "$libs/.stamp" && "$(cat "$libs/.stamp")" == "$want" ]]; then
+    return 0
+  fi
+  mkdir -p "$(dirname "$libs")"
+  # libs/ is shared by every instance (different ALIGNED_LOCAL_DIRs), so it has its own lock.
+  exec 8>"$libs.lock"
+  flock -w 600 8 || die "could not lock $libs.lock"
+  if [[ -f "$libs/.stamp" && "$(cat "$libs/.stamp")" == "$want" ]]; then
+    return 0 # another process installed it while we waited
+  fi
+  ensure_java_toolchain
+  log "resolving $what jars from Maven Central into $libs"
+  # Resolve into a temp dir and rename at the end, so an interrupted install never leaves a
+  # half-filled libs/ that later looks complete.
+  rm -rf "$libs".tmp.*
+  tmp="$libs.tmp.$$"
+  if ! mvn -B -q -f "$pom" dependency:copy-dependencies -DincludeScope=runtime \
+    -DoutputDirectory="$tmp" >"$tmp.mvn.log" 2>&1; then
+    tail -n 40 "$tmp.mvn.log" >&2
+    die "maven could not resolve the $what jars (full log: $tmp.mvn.log)"
+  fi
+  rm -f "$tmp.mvn.log"
+  echo "$want" >"$tmp/.stamp"
+  rm -rf "$libs"
+  mv "$tmp" "$libs"
+  log "installed $(find "$libs" -name '*.jar' | wc -l) jars"
+}

@@ -39,39 +39,8 @@ HEAP_OPTS="${ALIGNED_S3PROXY_HEAP_OPTS:--Xmx512m -Xms64m}"
 WAIT_TIMEOUT="${ALIGNED_S3PROXY_WAIT_TIMEOUT:-60}"
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 
-ensure_toolchain() {
-  command -v "$JAVA" >/dev/null || apt_install openjdk-17-jre-headless
-  command -v mvn >/dev/null || apt_install maven
-}
-
-# Resolve the jars into $LIBS once per pom version (a stamp holds the pom's hash).
-cmd_install() {
-  local want tmp
-  want="$(sha256sum "$POM" | cut -d' ' -f1)"
-  if [[ -f "$LIBS/.stamp" && "$(cat "$LIBS/.stamp")" == "$want" ]]; then
-    return 0
-  fi
-  mkdir -p "$(dirname "$LIBS")"
-  exec 8>"$LIBS.lock"
-  flock -w 600 8 || die "could not lock $LIBS.lock"
-  if [[ -f "$LIBS/.stamp" && "$(cat "$LIBS/.stamp")" == "$want" ]]; then
-    return 0
-  fi
-  ensure_toolchain
-  log "resolving s3proxy jars from Maven Central into $LIBS"
-  rm -rf "$LIBS".tmp.*
-  tmp="$LIBS.tmp.$$"
-  if ! mvn -B -q -f "$POM" dependency:copy-dependencies -DincludeScope=runtime \
-    -DoutputDirectory="$tmp" >"$tmp.mvn.log" 2>&1; then
-    tail -n 40 "$tmp.mvn.log" >&2
-    die "maven could not resolve the s3proxy jars (full log: $tmp.mvn.log)"
-  fi
-  rm -f "$tmp.mvn.log"
-  echo "$want" >"$tmp/.stamp"
-  rm -rf "$LIBS"
-  mv "$tmp" "$LIBS"
-  log "installed $(find "$LIBS" -name '*.jar' | wc -l) jars"
-}
+# The jars into $LIBS, once per pom version (lib.sh).
+cmd_install() { install_maven_jars s3proxy "$POM" "$LIBS"; }
 
 write_config() {
   mkdir -p "$S3_DIR" "$DATA_DIR/$BUCKET"  # a bucket of the filesystem backend is a directory
