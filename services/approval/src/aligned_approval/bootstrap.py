@@ -30,7 +30,8 @@ def build(name: str = "approval", settings: Settings | None = None) -> ServiceDe
         # Two consumer groups: the workflow and the audit trail (see entrypoints/consumers.py).
         event_router=consumers.workflow_router(name, settings.public_base_url),
         extra_event_routers=[consumers.audit_router(name)],
-        background=[loops.escalation_timer(settings), loops.mail_sender(settings), loops.audit_maintenance(settings)],
+        background=[loops.escalation_timer(settings), loops.mail_sender(settings), loops.digest_timer(settings),
+                    loops.audit_maintenance(settings)],
         on_startup=on_startup,
         title="Aligned approval",
     )

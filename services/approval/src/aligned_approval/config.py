@@ -44,6 +44,12 @@ class Settings(ServiceSettings):
     mail_retry_base_s: float = 5.0
     mail_retry_max_s: float = 900.0
 
+    # Digests go out at this local hour of each client's day (and on this weekday, 0 = Monday,
+    # for the weekly one); the loop looks every digest_interval_s.
+    digest_hour: int = Field(default=8, ge=0, le=23)
+    digest_weekday: int = Field(default=0, ge=0, le=6)
+    digest_interval_s: float = 60.0
+
     # Audit partitions are created this many months ahead of the current one.
     audit_months_ahead: int = 2
     audit_maintenance_interval_s: float = 6 * 3600.0

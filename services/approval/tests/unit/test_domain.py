@@ -79,10 +79,11 @@ def test_tokens_are_bound_to_secret_and_purpose():
 
 
 def test_preferences_fill_in_defaults_for_older_rows():
-    old_row = {"approval_requested": False}  # written before the other kinds existed
+    old_row = {"approvals_needed": False}  # written before the other fields existed
     prefs = EmailPreferences.model_validate(old_row)
     assert not prefs.wants(MailKind.APPROVAL_REQUESTED)
     assert prefs.wants(MailKind.REMINDER) and prefs.wants(MailKind.DECIDED)
+    assert prefs.max_emails_per_day == 20 and prefs.reminder_frequency == "daily"
 
 
 def test_audit_entry_of_a_role_change():

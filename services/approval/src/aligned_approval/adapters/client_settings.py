@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 import asyncpg
 import orjson
 
 Row = dict[str, Any]
-_COLUMNS = """id, brand_id, email, preferences, time_zone, unsubscribed_at, unsubscribed_types, token_version,
-    created_at, updated_at"""
+_COLUMNS = """id, brand_id, email, preferences, time_zone, language, unsubscribed_at, unsubscribed_types,
+    token_version, created_at, updated_at"""
 
 
 def _row(record: asyncpg.Record | None) -> Row | None:
@@ -51,7 +52,8 @@ async def list_all(conn: asyncpg.Connection, brand_id: uuid.UUID) -> list[Row]:
 
 
 async def update(conn: asyncpg.Connection, brand_id: uuid.UUID, email: str, *, preferences: dict | None,
-                 time_zone: str | None, subscribed: bool | None, unsubscribed_types: list[str] | None = None) -> Row:
+                 time_zone: str | None, subscribed: bool | None, unsubscribed_types: list[str] | None = None,
+                 language: str | None = None) -> Row:
     await ensure(conn, brand_id, email)
     record = await conn.fetchrow(
         f"""UPDATE client_settings
@@ -60,10 +62,11 @@ async def update(conn: asyncpg.Connection, brand_id: uuid.UUID, email: str, *, p
                 unsubscribed_at = CASE WHEN $5::boolean IS NULL THEN unsubscribed_at
                                        WHEN $5 THEN NULL ELSE coalesce(unsubscribed_at, now()) END,
                 unsubscribed_types = coalesce($6, unsubscribed_types),
+                language = coalesce($7, language),
                 updated_at = now()
             WHERE brand_id = $1 AND email = $2 RETURNING {_COLUMNS}""",
         brand_id, email.lower(), orjson.dumps(preferences).decode() if preferences is not None else None, time_zone, subscribed,
-        sorted(set(unsubscribed_types)) if unsubscribed_types is not None else None,
+        sorted(set(unsubscribed_types)) if unsubscribed_types is not None else None, language,
     )
     return _row(record)
 
@@ -90,3 +93,30 @@ async def rotate_token(conn: asyncpg.Connection, brand_id: uuid.UUID, settings_i
         brand_id, settings_id,
     )
     return _row(record)
+
+
+async def digest_candidates(conn: asyncpg.Connection) -> list[Row]:
+    """Every brand's subscribed clients, with whether mails wait for them in a digest (worker role)."""
+    records = await conn.fetch(
+        f"""SELECT {_COLUMNS}, EXISTS (SELECT 1 FROM notifications n WHERE n.brand_id = c.brand_id
+                   AND n.to_address = c.email AND n.status = 'held') AS has_held
+            FROM client_settings c WHERE unsubscribed_at IS NULL AND NOT 'digest' = ANY(unsubscribed_types)"""
+    )
+    return [_row(r) for r in records]
+
+
+async def claim_digest(conn: asyncpg.Connection, brand_id: uuid.UUID, client_id: uuid.UUID, cadence: str,
+                       period_start: date, notification_id: uuid.UUID) -> bool:
+    """False when this period's digest was claimed before (another replica, or before a restart)."""
+    return bool(await conn.fetchval(
+        """INSERT INTO digests (brand_id, client_id, cadence, period_start, notification_id) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT DO NOTHING RETURNING true""",
+        brand_id, client_id, cadence, period_start, notification_id,
+    ))
+
+
+async def digest_claimed(conn: asyncpg.Connection, client_id: uuid.UUID, cadence: str, period_start: date) -> bool:
+    return bool(await conn.fetchval(
+        "SELECT true FROM digests WHERE client_id = $1 AND cadence = $2 AND period_start = $3",
+        client_id, cadence, period_start,
+    ))

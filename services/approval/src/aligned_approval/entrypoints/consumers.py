@@ -10,12 +10,14 @@ workflow's retries and dead letters.
 from __future__ import annotations
 
 from aligned_common.events.gateway import BrandArchived, BrandCreated, MemberAdded, MemberRemoved, MemberRoleChanged
-from aligned_common.events.publishing import JobCancelled, JobCreated, JobUpdated
+from aligned_common.events.publishing import (
+    JobCancelled, JobCreated, JobFailed, JobPartiallyPublished, JobPublished, JobUpdated,
+)
 from aligned_common.events.registry import EVENT_TYPES
 from aligned_common.inbox import BY_BRAND, EventRouter
 
 from aligned_approval.adapters import jobs
-from aligned_approval.service_layer import audit, members, rounds
+from aligned_approval.service_layer import audit, members, outcomes, rounds
 
 
 def workflow_router(service: str, base_url: str) -> EventRouter:
@@ -25,14 +27,18 @@ def workflow_router(service: str, base_url: str) -> EventRouter:
     async def on_job_created(uow, envelope, data: JobCreated) -> None:
         # Every job, with or without approval: a read of its rounds is then 404 only for a
         # job that is not the caller brand's (or not created yet).
-        await jobs.remember(uow.conn, envelope.brand_id, data.job_id)
+        # Its text and author too: a publish outcome mail says which post and reaches its author.
+        await jobs.remember(uow.conn, envelope.brand_id, data.job_id, content=data.content, author_id=data.author_id)
         await rounds.on_job_created(uow, envelope, data, base_url=base_url)
 
     @events.on(JobUpdated)
     async def on_job_updated(uow, envelope, data: JobUpdated) -> None:
+        await jobs.remember(uow.conn, envelope.brand_id, data.job_id, content=data.content)
         await rounds.on_job_updated(uow, envelope, data, base_url=base_url)
 
     events.on(JobCancelled)(rounds.on_job_cancelled)
+    for outcome in (JobPublished, JobPartiallyPublished, JobFailed):
+        events.on(outcome)(outcomes.on_outcome)
     events.on(BrandCreated, order_by=BY_BRAND)(members.on_brand_created)
     events.on(BrandArchived, order_by=BY_BRAND)(members.on_brand_archived)
     events.on(MemberAdded, order_by=BY_BRAND)(members.on_member_added)

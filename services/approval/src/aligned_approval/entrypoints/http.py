@@ -194,8 +194,19 @@ async def put_client_settings(email: EmailStr, body: ClientSettingsIn, identity:
     preferences = body.preferences.model_dump(exclude_none=True) if body.preferences else None
     types = [k.value for k in body.unsubscribed_types] if body.unsubscribed_types is not None else None
     row = await clients.put_client(ctx.pool, ctx.schema, identity, str(email), preferences=preferences,
-                                   time_zone=body.time_zone, subscribed=body.subscribed, unsubscribed_types=types)
+                                   time_zone=body.time_zone, subscribed=body.subscribed, unsubscribed_types=types,
+                                   language=body.language)
     return clients.present(row, _secret(ctx), ctx.settings.public_base_url)
+
+
+@router.get("/client-settings/{email}/mails")
+async def client_mails(email: EmailStr, limit: int = Query(default=100, ge=1, le=500),
+                       identity: Identity = Depends(current_identity),
+                       ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
+    """The mails to this address, newest first, with what became of each: sent, suppressed
+    (preferences, unsubscribe, reminder frequency), held (over the daily limit), folded (into
+    the digest `folded_into`)."""
+    return {"items": await clients.mails_of(ctx.pool, ctx.schema, identity, str(email), limit=limit)}
 
 
 @router.delete("/client-settings/{email}/unsubscribe-tokens", status_code=204)

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from aligned_common.problems import Problem
 
-from aligned_approval.domain.preferences import KIND_LABELS, MailKind
+from aligned_approval.messages import text
 
 # The token in the URL is the credential: never sent on as a Referer, never cached, and the
 # decision form is never framed by another site (clickjacking) nor posted anywhere else.
@@ -113,7 +113,7 @@ def review_decided(decided: dict[str, Any]) -> str:
 
 # -- unsubscribe links -----------------------------------------------------------------------
 def _what(kind: str | None) -> str:
-    return KIND_LABELS[MailKind(kind)] if kind else "all e-mails"
+    return text("en", f"kind.{kind}" if kind else "kind.all")
 
 
 def unsubscribe_preview(state: dict[str, Any]) -> str:

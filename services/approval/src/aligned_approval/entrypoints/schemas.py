@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
 
 from aligned_common.problems import Problem
 
 from aligned_approval.domain.decisions import Decision
 from aligned_approval.domain.escalation import zone
 from aligned_approval.domain.policy import Mode
-from aligned_approval.domain.preferences import MailKind
+from aligned_approval.domain.preferences import DigestFrequency, Language, MailKind, ReminderFrequency
 
 ApproverRole = Literal["owner", "admin", "editor", "approver", "client"]
 
@@ -67,17 +67,33 @@ class PolicyIn(BaseModel):
     )
 
 
+def _seed(name: str, seed_name: str):
+    """The API's snake_case name, or the seed's camelCase one."""
+    return Field(default=None, validation_alias=AliasChoices(name, seed_name))
+
+
 class PreferencesPatch(BaseModel):
+    """The fields to change; the others keep their stored (or default) values."""
+
     model_config = ConfigDict(extra="forbid")
-    approval_requested: bool | None = None
-    reminder: bool | None = None
+    approvals_needed: bool | None = _seed("approvals_needed", "approvalsNeeded")
+    approval_reminders: bool | None = _seed("approval_reminders", "approvalReminders")
     escalated: bool | None = None
     decided: bool | None = None
+    publish_failures: bool | None = _seed("publish_failures", "publishFailures")
+    publish_success: bool | None = _seed("publish_success", "publishSuccess")
+    weekly_digest: bool | None = _seed("weekly_digest", "weeklyDigest")
+    daily_digest: bool | None = _seed("daily_digest", "dailyDigest")
+    reminder_frequency: ReminderFrequency | None = _seed("reminder_frequency", "reminderFrequency")
+    digest_frequency: DigestFrequency | None = _seed("digest_frequency", "digestFrequency")
+    max_emails_per_day: int | None = Field(default=None, ge=1, le=1000,
+                                           validation_alias=AliasChoices("max_emails_per_day", "maxEmailsPerDay"))
 
 
 class ClientSettingsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     preferences: PreferencesPatch | None = None
+    language: Language | None = Field(default=None, description="The language of every mail to this address")
     time_zone: str | None = None
     subscribed: bool | None = None
     unsubscribed_types: list[MailKind] | None = Field(default=None, description="Kinds of mail this address gets none of")

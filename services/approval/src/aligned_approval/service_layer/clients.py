@@ -11,7 +11,7 @@ from aligned_common.db import UnitOfWork
 from aligned_common.identity import Identity, require_role
 from aligned_common.problems import Problem
 
-from aligned_approval.adapters import client_settings
+from aligned_approval.adapters import client_settings, notifications
 from aligned_approval.domain import tokens
 from aligned_approval.domain.preferences import EmailPreferences, MailKind
 
@@ -35,7 +35,7 @@ def unsubscribe_url(base_url: str, client: dict[str, Any], secret: bytes, kind: 
 
 def present(client: dict[str, Any], secret: bytes, base_url: str) -> dict[str, Any]:
     return {
-        "id": client["id"], "email": client["email"], "time_zone": client["time_zone"],
+        "id": client["id"], "email": client["email"], "language": client["language"], "time_zone": client["time_zone"],
         "preferences": EmailPreferences.model_validate(client["preferences"]).model_dump(),
         "subscribed": client["unsubscribed_at"] is None, "unsubscribed_at": client["unsubscribed_at"],
         "unsubscribed_types": client["unsubscribed_types"],
@@ -60,7 +60,7 @@ async def get_client(pool: asyncpg.Pool, schema: str, identity: Identity, email:
 
 async def put_client(pool: asyncpg.Pool, schema: str, identity: Identity, email: str, *,
                      preferences: dict[str, bool] | None, time_zone: str | None, subscribed: bool | None,
-                     unsubscribed_types: list[str] | None = None) -> dict[str, Any]:
+                     unsubscribed_types: list[str] | None = None, language: str | None = None) -> dict[str, Any]:
     require_role(identity, *MANAGERS)
     async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
         merged = None
@@ -70,7 +70,13 @@ async def put_client(pool: asyncpg.Pool, schema: str, identity: Identity, email:
             merged = EmailPreferences.model_validate({**stored, **preferences}).model_dump()
         return await client_settings.update(uow.conn, identity.brand_id, email, preferences=merged,
                                             time_zone=time_zone, subscribed=subscribed,
-                                            unsubscribed_types=unsubscribed_types)
+                                            unsubscribed_types=unsubscribed_types, language=language)
+
+
+async def mails_of(pool: asyncpg.Pool, schema: str, identity: Identity, email: str, *, limit: int) -> list[dict[str, Any]]:
+    require_role(identity, *MANAGERS)
+    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
+        return await notifications.to_address(uow.conn, identity.brand_id, email, limit)
 
 
 async def revoke_tokens(pool: asyncpg.Pool, schema: str, identity: Identity, email: str) -> None:

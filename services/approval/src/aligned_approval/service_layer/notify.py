@@ -1,15 +1,21 @@
 """Which mails a workflow step causes. The workflow only writes to the notifications table,
-in its own transaction; the sender loop delivers later, so a mail server outage never blocks it."""
+in its own transaction; the sender loop delivers later, so a mail server outage never blocks it.
+Each mail is written in its recipient's language (client_settings.language), from the catalogues."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
 
-from aligned_approval.adapters import approvals, notifications
+from aligned_approval.adapters import approvals, client_settings, notifications
 from aligned_approval.domain.preferences import MailKind
+from aligned_approval.messages import text
+
+# (language) -> (subject, body): a mail is rendered once per recipient, in their language.
+Render = Callable[[str], tuple[str, str]]
 
 
 def approval_url(base_url: str, approval_id: uuid.UUID) -> str:
@@ -17,37 +23,52 @@ def approval_url(base_url: str, approval_id: uuid.UUID) -> str:
     return f"{base_url.rstrip('/')}/v1/approvals/{approval_id}"
 
 
-async def _enqueue_each(conn: asyncpg.Connection, round_: dict[str, Any], kind: MailKind, addresses: list[str],
-                        subject: str, body: str, dedupe: str) -> None:
+async def enqueue_each(conn: asyncpg.Connection, brand_id: uuid.UUID, kind: MailKind, addresses: list[str],
+                       render: Render, dedupe: str, *, approval_id: uuid.UUID | None = None,
+                       job_id: uuid.UUID | None = None) -> None:
     for address in sorted({a.lower() for a in addresses}):
+        client = await client_settings.ensure(conn, brand_id, address)
+        subject, body = render(client["language"])
         await notifications.enqueue(
-            conn, round_["brand_id"], kind=kind.value, to_address=address, subject=subject, body=body,
-            approval_id=round_["id"], dedupe_key=f"{kind.value}:{round_['id']}:{dedupe}:{address}",
+            conn, brand_id, kind=kind.value, to_address=address, subject=subject, body=body,
+            approval_id=approval_id, job_id=job_id, dedupe_key=f"{kind.value}:{dedupe}:{address}",
         )
+
+
+async def _enqueue_round(conn: asyncpg.Connection, round_: dict[str, Any], kind: MailKind, addresses: list[str],
+                         render: Render, dedupe: str) -> None:
+    await enqueue_each(conn, round_["brand_id"], kind, addresses, render, f"{round_['id']}:{dedupe}",
+                       approval_id=round_["id"])
 
 
 async def approval_requested(conn: asyncpg.Connection, round_: dict[str, Any], base_url: str) -> None:
     addresses = await approvals.reviewer_emails(
         conn, round_["brand_id"], roles=round_["approver_roles"], users=round_["approver_users"]
     )
-    subject = f"Approval requested (round {round_['round']})"
-    body = f"A post is waiting for your approval:\n\n{round_['content']}\n\nReview it: {approval_url(base_url, round_['id'])}\n"
-    await _enqueue_each(conn, round_, MailKind.APPROVAL_REQUESTED, addresses, subject, body, "open")
+    fields = {"round": round_["round"], "content": round_["content"], "url": approval_url(base_url, round_["id"])}
+    await _enqueue_round(conn, round_, MailKind.APPROVAL_REQUESTED, addresses, lambda lang: (
+        text(lang, "mail.approval_requested.subject", **fields), text(lang, "mail.approval_requested.body", **fields)),
+        "open")
 
 
 async def review_link(conn: asyncpg.Connection, round_: dict[str, Any], address: str, url: str, link_id: uuid.UUID) -> None:
-    subject = f"Please review a post (round {round_['round']})"
-    body = f"A post is waiting for your approval:\n\n{round_['content']}\n\nReview it here (single use): {url}\n"
-    await _enqueue_each(conn, round_, MailKind.APPROVAL_REQUESTED, [address], subject, body, f"link:{link_id}")
+    fields = {"round": round_["round"], "content": round_["content"], "url": url}
+    await _enqueue_round(conn, round_, MailKind.APPROVAL_REQUESTED, [address], lambda lang: (
+        text(lang, "mail.review_link.subject", **fields), text(lang, "mail.review_link.body", **fields)),
+        f"link:{link_id}")
 
 
 async def decided(conn: asyncpg.Connection, round_: dict[str, Any], base_url: str) -> None:
     addresses = await approvals.reviewer_emails(conn, round_["brand_id"], roles=[], users=[round_["author_id"]])
-    comment = f"\nComment: {round_['decision_comment']}\n" if round_["decision_comment"] else ""
-    subject = f"Your post was {round_['status'].replace('_', ' ')}"
-    body = (f"Round {round_['round']} of your post was {round_['status'].replace('_', ' ')} "
-            f"by {round_['decided_by']}.\n{comment}\n{approval_url(base_url, round_['id'])}\n")
-    await _enqueue_each(conn, round_, MailKind.DECIDED, addresses, subject, body, "decided")
+
+    def render(lang: str) -> tuple[str, str]:
+        status = text(lang, f"status.{round_['status']}")
+        comment = text(lang, "mail.decided.comment", comment=round_["decision_comment"]) if round_["decision_comment"] else ""
+        return text(lang, "mail.decided.subject", status=status), text(
+            lang, "mail.decided.body", round=round_["round"], status=status, who=round_["decided_by"], comment=comment,
+            url=approval_url(base_url, round_["id"]))
+
+    await _enqueue_round(conn, round_, MailKind.DECIDED, addresses, render, "decided")
 
 
 async def escalation(conn: asyncpg.Connection, round_: dict[str, Any], kind: MailKind, level: int,
@@ -55,9 +76,9 @@ async def escalation(conn: asyncpg.Connection, round_: dict[str, Any], kind: Mai
     """Mails the level's roles and addresses; returns who was notified."""
     role_addresses = await approvals.reviewer_emails(conn, round_["brand_id"], roles=roles, users=[])
     everyone = sorted({a.lower() for a in [*role_addresses, *addresses]})
-    word = "Reminder" if kind is MailKind.REMINDER else f"Escalation (level {level})"
-    subject = f"{word}: a post is still waiting for approval"
-    body = f"This post has been waiting for approval since {round_['opened_at']:%Y-%m-%d %H:%M} UTC.\n\n" \
-           f"{approval_url(base_url, round_['id'])}\n"
-    await _enqueue_each(conn, round_, kind, everyone, subject, body, f"level{level}")
+    subject_key = "mail.reminder.subject" if kind is MailKind.REMINDER else "mail.escalated.subject"
+    await _enqueue_round(conn, round_, kind, everyone, lambda lang: (
+        text(lang, subject_key, level=level),
+        text(lang, "mail.waiting.body", since=f"{round_['opened_at']:%Y-%m-%d %H:%M}",
+             url=approval_url(base_url, round_["id"]))), f"level{level}")
     return everyone

@@ -1,0 +1,28 @@
+"""Every word a mail says, from the message catalogues in locales/<language>/LC_MESSAGES
+(gettext .po files, read with Babel; ADR 0011). The msgids are keys, so no sentence a
+client reads is a string literal in code; a key missing in a language falls back to English."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+from aligned_approval.domain.preferences import LANGUAGES
+
+LOCALES = Path(__file__).resolve().parent / "locales"
+FALLBACK = "en"
+
+
+@cache
+def catalogue(language: str) -> dict[str, str]:
+    with (LOCALES / language / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        return {m.id: m.string for m in read_po(po, locale=language) if m.id and m.string}
+
+
+def text(language: str | None, key: str, **fields: object) -> str:
+    """The key's message in the language (English when the language or the key is unknown)."""
+    language = language if language in LANGUAGES else FALLBACK
+    template = catalogue(language).get(key) or catalogue(FALLBACK)[key]
+    return template.format(**fields)
