@@ -13,6 +13,8 @@ from approval_helpers import (
 
 from aligned_common.testing.service import free_port
 
+from aligned_approval.domain.preferences import EmailPreferences
+
 pytestmark = pytest.mark.integration
 
 RITA, RUTH, ALEX = "rita@client.example.com", "ruth@client.example.com", "alex@agency.example.com"
@@ -65,7 +67,7 @@ async def test_unsubscribed_client_gets_no_mail(infra, topics, scratch_schema, s
         assert rita["unsubscribed_types"] == ["approval_requested"] and rita["subscribed"] is True
         # The author has turned off "decided" mails.
         turned_off = await http.put(f"/v1/client-settings/{ALEX}", headers=admin, json={"preferences": {"decided": False}})
-        assert turned_off.json()["preferences"] == {"approval_requested": True, "reminder": True, "escalated": True, "decided": False}
+        assert turned_off.json()["preferences"] == {**EmailPreferences().model_dump(), "decided": False}
 
         await events.send(job_created(second_job), brand)
         second = await pending_round(http, brand, second_job)

@@ -73,7 +73,7 @@ async def test_job_created_to_approved_rejected_and_changes_requested(infra, top
         await eventually(mailed)
         assert all("Approval requested" in m["Subject"] for m in inbox.to("rita@client.example.com"))
         assert sorted(m["Subject"] for m in inbox.to("alex@agency.example.com")) == [
-            "Your post was approved", "Your post was changes requested", "Your post was rejected"]
+            "Your post was approved", "Your post was rejected", "Your post was sent back for changes"]
 
         # The author resubmits after changes: a new round, the old one kept as history.
         changed_job = uuid.UUID(emitted[[e["type"] for e in emitted].index("approval.changes_requested")]["data"]["job_id"])

@@ -65,16 +65,7 @@ def digest_timer(settings: Settings) -> Loop:
 
 
 def audit_maintenance(settings: Settings) -> Loop:
-    async def digest_timer(settings: Settings) -> Loop:
-    async def digest_timer(ctx: ServiceContext) -> None:
-        await _forever("digest_timer", settings.digest_interval_s, lambda: digest.tick(
-            ctx.pool, ctx.schema, hour=settings.digest_hour, weekday=settings.digest_weekday,
-            base_url=settings.public_base_url))
-
-    return digest_timer
-
-
-def audit_maintenance(ctx: ServiceContext) -> None:
+    async def audit_maintenance(ctx: ServiceContext) -> None:
         await _forever("audit_maintenance", settings.audit_maintenance_interval_s, lambda: audit.prepare_partitions(
             ctx.pool, ctx.schema, months_ahead=settings.audit_months_ahead))
 
