@@ -137,3 +137,14 @@ def test_no_mail_sentence_is_a_literal_in_the_code():
     source = "".join(p.read_text() for p in (Path(digest.__file__).parent).glob("*.py"))
     for sentence in ("waiting for your approval", "could not be published", "You get this because"):
         assert not re.search(re.escape(sentence), source, re.IGNORECASE), sentence
+
+
+def test_a_new_client_gets_a_chosen_digest_from_the_next_send_time_on_but_held_mail_at_once():
+    weekly = prefs(weekly_digest=True, daily_digest=True)
+    thursday = datetime(2026, 12, 3, 7, 15, tzinfo=UTC)  # 08:15 in Berlin, after the day's send time
+    assert due_digests(NOW, "Europe/Berlin", weekly, has_held=False, hour=8, client_since=thursday) == []
+    assert due_digests(NOW, "Europe/Berlin", weekly, has_held=True, hour=8, client_since=thursday) == [
+        DigestPeriod("daily", date(2026, 12, 3))]  # digest_frequency daily: the held mails go out today
+    monday = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
+    assert due_digests(NOW, "Europe/Berlin", weekly, has_held=False, hour=8, client_since=monday) == [
+        DigestPeriod("daily", date(2026, 12, 3)), DigestPeriod("weekly", date(2026, 11, 30))]

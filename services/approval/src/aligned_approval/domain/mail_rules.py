@@ -44,24 +44,31 @@ class DigestPeriod:
 
 
 def due_digests(now: datetime, time_zone: str | None, preferences: EmailPreferences, *, has_held: bool,
-                hour: int, weekday: int = 0) -> list[DigestPeriod]:
+                hour: int, weekday: int = 0, client_since: datetime | None = None) -> list[DigestPeriod]:
     """The digests whose local send time (`hour`, on `weekday` for the weekly one; 0 = Monday)
-    has come in the current period. A cadence is due when the client chose it, or when mails
-    the daily limit held back wait for a digest of that cadence (digest_frequency). A period
-    whose time has come stays due until its digest is sent (a stopped service catches up)."""
-    local = now.astimezone(zone(time_zone))
+    has come in the current period. A period whose time has come stays due until its digest is
+    sent (a stopped service catches up).
+
+    A cadence is due when mails the daily limit held back wait for a digest of it
+    (digest_frequency), or when the client chose it and was a client at its send time: one
+    added on a Thursday gets the week's digest next Monday, not at once."""
+    tz = zone(time_zone)
+    local = now.astimezone(tz)
     today = local.date()
-    wanted = {
-        "daily": preferences.daily_digest or (has_held and preferences.digest_frequency == "daily"),
-        "weekly": preferences.weekly_digest or (has_held and preferences.digest_frequency == "weekly"),
-    }
-    due = []
-    if wanted["daily"] and local.hour >= hour:
-        due.append(DigestPeriod("daily", today))
     monday = today - timedelta(days=today.weekday())
-    send_day = monday + timedelta(days=weekday)
-    if wanted["weekly"] and (today > send_day or (today == send_day and local.hour >= hour)):
-        due.append(DigestPeriod("weekly", monday))
+    send_at = {
+        "daily": datetime.combine(today, time(hour), tzinfo=tz),
+        "weekly": datetime.combine(monday + timedelta(days=weekday), time(hour), tzinfo=tz),
+    }
+    chosen = {"daily": preferences.daily_digest, "weekly": preferences.weekly_digest}
+    due = []
+    for cadence, start in (("daily", today), ("weekly", monday)):
+        if local < send_at[cadence]:
+            continue
+        folds_held = has_held and preferences.digest_frequency == cadence
+        was_client = client_since is None or client_since <= send_at[cadence]
+        if folds_held or (chosen[cadence] and was_client):
+            due.append(DigestPeriod(cadence, start))
     return due
 
 

@@ -37,7 +37,7 @@ async def tick(pool: asyncpg.Pool, schema: str, *, hour: int, weekday: int = 0, 
     for client in candidates:
         preferences = EmailPreferences.model_validate(client["preferences"])
         for period in due_digests(now, client["time_zone"], preferences, has_held=client["has_held"],
-                                  hour=hour, weekday=weekday):
+                                  hour=hour, weekday=weekday, client_since=client["created_at"]):
             queued += await _queue(pool, schema, client, period, base_url)
     return queued
 
