@@ -92,6 +92,10 @@ TEST_SETTINGS = {
     "ALIGNED_APPROVAL_ESCALATION_INTERVAL_S": "0.5",
     "ALIGNED_APPROVAL_ESCALATION_HOUR_S": "2",
     "ALIGNED_APPROVAL_MAIL_INTERVAL_S": "5",
+    # Digests at 08:00 in each client's zone, looked for every second (tests move a client's
+    # local clock by changing their time zone).
+    "ALIGNED_APPROVAL_DIGEST_HOUR": "8",
+    "ALIGNED_APPROVAL_DIGEST_INTERVAL_S": "1",
     "ALIGNED_WEBHOOKS_RETRY_SCALE": "0.05",
     "ALIGNED_WEBHOOKS_DELIVERY_POLL_INTERVAL_S": "0.5",
     "ALIGNED_GATEWAY_FANOUT_DEADLINE_S": "5",

@@ -76,6 +76,8 @@ async def put_client(pool: asyncpg.Pool, schema: str, identity: Identity, email:
 async def mails_of(pool: asyncpg.Pool, schema: str, identity: Identity, email: str, *, limit: int) -> list[dict[str, Any]]:
     require_role(identity, *MANAGERS)
     async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
+        if await client_settings.by_email(uow.conn, identity.brand_id, email) is None:
+            raise Problem(404, "Client settings not found", detail=f"no settings for {email} in this brand")
         return await notifications.to_address(uow.conn, identity.brand_id, email, limit)
 
 
