@@ -83,3 +83,34 @@ async def test_mails_over_the_daily_limit_fold_into_one_digest_per_period(infra,
             assert m["subject"] in body
         assert "platform said no" in body and "Limits von 2 E-Mails pro Tag" in body
         assert "List-Unsubscribe" in mail  # a digest can be stopped like any other kind
+
+
+async def test_reminders_follow_each_clients_reminder_frequency(infra, topics, scratch_schema, smtp):
+    inbox, port = smtp
+    brand = Brand()
+    ruth, rosa = "ruth@client.example.com", "rosa@client.example.com"
+    async with (
+        approval_service(scratch_schema, infra.kafka_bootstrap,
+                         service_settings(port, escalation_hour_s=0.5, escalation_interval_s=0.05)) as svc,
+        svc.client() as http,
+        EventSender(infra.kafka_bootstrap) as events,
+    ):
+        await add_members(events, http, brand, {"ruth": (ruth, "approver"), "rosa": (rosa, "approver")})
+        admin = brand.headers("ada", "admin")
+        for who, frequency in ((ruth, "daily"), (rosa, "every")):
+            answer = await http.put(f"/v1/client-settings/{who}", headers=admin,
+                                    json={"preferences": {"reminderFrequency": frequency}})
+            assert answer.status_code == 200, answer.text
+        rule = {"name": "nudge", "levels": [{"after_hours": 1, "notify_roles": ["approver"]}]}
+        assert (await http.post("/v1/escalation-rules", headers=admin, json=rule)).status_code == 201
+        for _ in range(3):  # three rounds waiting: three reminders each, a half second after they opened
+            await events.send(job_created(uuid.uuid4()), brand)
+
+        async def reminded(who: str) -> list[str] | None:
+            items = (await http.get(f"/v1/client-settings/{who}/mails", headers=admin)).json()["items"]
+            found = sorted(m["status"] for m in items if m["kind"] == "reminder")
+            return found if len(found) == 3 and "pending" not in found else None
+
+        assert await eventually(lambda: reminded(rosa)) == ["sent", "sent", "sent"]
+        assert await eventually(lambda: reminded(ruth)) == ["sent", "suppressed", "suppressed"]  # one a day
+        assert len([m for m in inbox.to(ruth) if m["Subject"].startswith("Reminder")]) == 1
