@@ -137,8 +137,9 @@ broker_serves() {
 }
 
 cmd_wait() {
-  local deadline=$((SECONDS + WAIT_TIMEOUT)) pid
+  local deadline=$((SECONDS + WAIT_TIMEOUT)) pid t0="$EPOCHREALTIME"
   pid="$(find_pid)"
+  log "waiting until the broker serves on 127.0.0.1:$PORT ..."
   until broker_serves; do
     # If our broker died, say so now instead of waiting out the whole timeout.
     if [[ -n "$pid" ]] && ! pid_alive "$pid"; then
@@ -148,7 +149,7 @@ cmd_wait() {
     ((SECONDS < deadline)) || die "broker not serving on 127.0.0.1:$PORT after ${WAIT_TIMEOUT}s; logs in $LOG_DIR"
     sleep 1
   done
-  log "broker serving on 127.0.0.1:$PORT"
+  log "broker serving on 127.0.0.1:$PORT after $(since "$t0")"
 }
 
 cmd_start() {
@@ -222,16 +223,13 @@ cmd_reset() {
 cmd_status() {
   local pid
   pid="$(find_pid)"
-  if [[ -n "$pid" ]]; then
-    if port_open "$PORT"; then
-      echo "kafka: running (pid $pid) on 127.0.0.1:$PORT, controller 127.0.0.1:$CONTROLLER_PORT, data $DATA_DIR"
-    else
-      echo "kafka: starting (pid $pid), not yet listening on 127.0.0.1:$PORT"
-    fi
-    return 0
+  if [[ -z "$pid" ]]; then
+    status_row kafka - "$PORT" stopped "data $DATA_DIR$(is_formatted || echo ', not formatted')"
+    return 3
   fi
-  echo "kafka: stopped (data $DATA_DIR$(is_formatted || echo ', not formatted'))"
-  return 3
+  # An open listener, not a metadata request: that one starts a JVM and takes seconds.
+  status_row kafka "$pid" "$PORT" "$(port_open "$PORT" && echo listening || echo starting)" \
+    "controller 127.0.0.1:$CONTROLLER_PORT, logs $LOG_DIR"
 }
 
 usage() {

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034 # variables used by the scripts that source this file
-# Helpers shared by kafka.sh, postgres.sh and infra.sh. Sourced, never run.
+# Helpers shared by the deploy/local scripts. Sourced, never run.
 
 # Repo root = two levels above this file, so the scripts work from any cwd.
 ALIGNED_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -10,6 +10,25 @@ ALIGNED_LOCAL_DIR="${ALIGNED_LOCAL_DIR:-$ALIGNED_REPO_ROOT/.local}"
 
 log() { printf '[%s] %s\n' "${LOG_TAG:-infra}" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
+
+# `make status`: one table for the servers and the services, a row each (status_row).
+status_header() { printf '%-12s %-8s %-6s %-9s %s\n' NAME PID PORT HEALTH WHERE; }
+# status_row NAME PID PORT HEALTH WHERE: PID "-" when stopped; HEALTH healthy|listening|down|stopped.
+status_row() { printf '%-12s %-8s %-6s %-9s %s\n' "$1" "${2:--}" "$3" "$4" "$5"; }
+
+# Wall-clock time since $1 (an $EPOCHREALTIME), e.g. "2.4 s".
+since() { LC_ALL=C awk -v a="${1/,/.}" -v b="${EPOCHREALTIME/,/.}" 'BEGIN { printf "%.1f s", b - a }'; }
+
+# A long step (a download, a build, a wait): one line when it starts and one when it ends with
+# its time, so a first run that fetches for minutes never looks hung. A failure ends the script
+# (set -e) with the step's own error message instead of the end line.
+timed() {
+  local what="$1" t0="$EPOCHREALTIME"
+  shift
+  log "$what ..."
+  "$@"
+  log "$what: done in $(since "$t0")"
+}
 
 is_root() { [[ $(id -u) -eq 0 ]]; }
 
@@ -54,7 +73,10 @@ take_lock() {
 # apt-get install as root, with one `apt-get update` first (a fresh image has no package lists).
 apt_install() {
   is_root || die "please install the Debian package(s): $* (e.g. sudo apt-get install -y $*)"
-  log "installing Debian package(s): $*"
+  timed "installing Debian package(s) $*" apt_get_install "$@"
+}
+
+apt_get_install() {
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
@@ -114,7 +136,7 @@ ensure_java_toolchain() {
 # the step is a no-op (a few ms) while the pom is unchanged and re-resolves after a version bump.
 # $1 names the server in messages, $2 is the pom.
 install_maven_jars() {
-  local what="$1" pom="$2" libs="$3" want tmp
+  local what="$1" pom="$2" libs="$3" want tmp t0
   want="$(sha256sum "$pom" | cut -d' ' -f1)"
   if [[ -f "$libs/.stamp" && "$(cat "$libs/.stamp")" == "$want" ]]; then
     return 0
@@ -127,7 +149,8 @@ install_maven_jars() {
     return 0 # another process installed it while we waited
   fi
   ensure_java_toolchain
-  log "resolving $what jars from Maven Central into $libs"
+  t0="$EPOCHREALTIME"
+  log "resolving $what jars from Maven Central into $libs (a minute or two the first time) ..."
   # Resolve into a temp dir and rename at the end, so an interrupted install never leaves a
   # half-filled libs/ that later looks complete.
   rm -rf "$libs".tmp.*
@@ -141,5 +164,5 @@ install_maven_jars() {
   echo "$want" >"$tmp/.stamp"
   rm -rf "$libs"
   mv "$tmp" "$libs"
-  log "installed $(find "$libs" -name '*.jar' | wc -l) jars"
+  log "resolved $what: $(find "$libs" -name '*.jar' | wc -l) jars in $(since "$t0")"
 }

@@ -71,8 +71,9 @@ serves() {
 }
 
 cmd_wait() {
-  local deadline=$((SECONDS + WAIT_TIMEOUT)) pid
+  local deadline=$((SECONDS + WAIT_TIMEOUT)) pid t0="$EPOCHREALTIME"
   pid="$(find_pid)"
+  log "waiting until it serves on 127.0.0.1:$PORT ..."
   until serves; do
     if [[ -n "$pid" ]] && ! pid_alive "$pid"; then
       tail -n 30 "$OUT_FILE" >&2 2>/dev/null || true
@@ -81,7 +82,7 @@ cmd_wait() {
     ((SECONDS < deadline)) || die "s3proxy not serving on 127.0.0.1:$PORT after ${WAIT_TIMEOUT}s; log in $OUT_FILE"
     sleep 0.5
   done
-  log "serving on http://127.0.0.1:$PORT (bucket $BUCKET)"
+  log "serving on http://127.0.0.1:$PORT (bucket $BUCKET) after $(since "$t0")"
 }
 
 cmd_start() {
@@ -141,12 +142,11 @@ cmd_reset() {
 cmd_status() {
   local pid
   pid="$(find_pid)"
-  if [[ -n "$pid" ]]; then
-    echo "s3proxy: running (pid $pid) on http://127.0.0.1:$PORT, bucket $BUCKET, objects $DATA_DIR"
-    return 0
+  if [[ -z "$pid" ]]; then
+    status_row s3proxy - "$PORT" stopped "objects $DATA_DIR"
+    return 3
   fi
-  echo "s3proxy: stopped (objects $DATA_DIR)"
-  return 3
+  status_row s3proxy "$pid" "$PORT" "$(serves && echo healthy || echo down)" "http://127.0.0.1:$PORT, bucket $BUCKET, log $OUT_FILE"
 }
 
 usage() {
