@@ -2,8 +2,9 @@
 # Local infrastructure for Aligned: PostgreSQL + Apache Kafka + an S3 object store (s3proxy)
 # + a mail server with a web mailbox (Mailpit), no Docker needed.
 #
-#   infra.sh up|down|reset|status|env
+#   infra.sh install|up|down|reset|status|env
 #
+#   install fetch or build what each server runs (jars, the Mailpit binary, PostgreSQL); no start
 #   up      start PostgreSQL, Kafka, s3proxy and Mailpit; returns once all really serve (idempotent)
 #   down    stop Mailpit, s3proxy, Kafka, then PostgreSQL (data is kept)
 #   reset   stop all and delete their data (jars and binaries are kept); `up` starts from scratch
@@ -29,6 +30,13 @@ cmd_up() {
   kafka start
   s3 start
   mail start
+}
+
+cmd_install() {
+  pg install
+  kafka install
+  s3 install
+  mail install
 }
 
 cmd_down() {
@@ -74,9 +82,9 @@ EOF
 }
 
 case "${1:-}" in
-  up | down | reset | status | env) "cmd_$1" ;;
+  install | up | down | reset | status | env) "cmd_$1" ;;
   *)
-    echo "usage: $0 up|down|reset|status|env" >&2
+    echo "usage: $0 install|up|down|reset|status|env" >&2
     exit 2
     ;;
 esac

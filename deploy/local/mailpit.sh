@@ -50,7 +50,9 @@ cmd_install() {
   if [[ -x "$BIN" && "$(cat "$BIN.version" 2>/dev/null)" == "$VERSION" ]]; then
     return 0 # another process built it while we waited
   fi
-  command -v go >/dev/null || apt_install golang-go
+  # Go >= 1.21 fetches the newer toolchain Mailpit's go.mod asks for (1.26) from the module proxy
+  # by itself; Debian 12's golang-go (1.19) is too old for that, so no apt fallback here.
+  command -v go >/dev/null || die "Go 1.21 or newer is needed to build Mailpit (https://go.dev/dl/)"
   log "building into $CACHE: modules from the Go module proxy, then a compile (minutes the first time)"
   timed "go install github.com/axllent/mailpit@$VERSION" build
 }
@@ -61,7 +63,7 @@ build() {
   # -modcacherw: Go makes its module cache read-only, which would make `rm -rf .local` fail.
   # Build into a side directory and move the binary into place, so an interrupted build never
   # leaves something that looks installed.
-  if ! GOPATH="$CACHE/go" GOBIN="$tmp" GOCACHE="$CACHE/go-build" GOFLAGS=-modcacherw GOTOOLCHAIN=local \
+  if ! GOPATH="$CACHE/go" GOBIN="$tmp" GOCACHE="$CACHE/go-build" GOFLAGS=-modcacherw \
     go install "github.com/axllent/mailpit@$VERSION" >"$CACHE/build.log" 2>&1; then
     tail -n 30 "$CACHE/build.log" >&2
     die "go install github.com/axllent/mailpit@$VERSION failed (full log: $CACHE/build.log)"
