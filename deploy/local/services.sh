@@ -64,23 +64,34 @@ pid_of() {
   fi
 }
 
-# Each service's migration log goes to its log file; the terminal gets one line per service.
+# Every service migrates side by side (each takes an advisory lock on its own schema, as in the
+# tests); each run's log goes to the service's log file, the terminal gets one line per service.
 cmd_migrate() {
   load_env
-  local name out t0
+  local name out rc failed="" tmp
   mkdir -p "$LOG_DIR"
+  tmp="$(mktemp -d)"
   for name in $(service_names); do
     [[ "$name" == sandbox ]] && continue
-    t0="$EPOCHREALTIME"
-    if ! out="$("$PYTHON" -m "aligned_$name" migrate 2>&1)"; then
-      printf '%s\n' "$out" >>"$LOG_DIR/$name.log"
-      printf '%s\n' "$out" | tail -n 20 >&2
-      die "$name: migrations failed; see $LOG_DIR/$name.log"
-    fi
-    printf '%s\n' "$out" >>"$LOG_DIR/$name.log"
-    # The summary is the one line that is not a JSON log record.
-    log "$(grep -v '^{' <<<"$out" | tail -n 1) ($(since "$t0"))"
+    ("$PYTHON" -m "aligned_$name" migrate >"$tmp/$name.out" 2>&1; echo $? >"$tmp/$name.rc") 9>&- &
   done
+  timed "migrating every service's schema" wait
+  for name in $(service_names); do
+    [[ "$name" == sandbox ]] && continue
+    out="$(cat "$tmp/$name.out")"
+    rc="$(cat "$tmp/$name.rc")"
+    printf '%s\n' "$out" >>"$LOG_DIR/$name.log"
+    if [[ "$rc" != 0 ]]; then
+      printf '%s\n' "$out" | tail -n 20 >&2
+      log "$name: migrations failed; see $LOG_DIR/$name.log"
+      failed+=" $name"
+    else
+      # The summary is the one line that is not a JSON log record.
+      log "$(grep -v '^{' <<<"$out" | tail -n 1)"
+    fi
+  done
+  rm -rf "$tmp"
+  [[ -z "$failed" ]] || die "migrations failed for:$failed"
 }
 
 start_one() {
@@ -234,7 +245,8 @@ cmd_logs() {
     s3proxy) file="$ALIGNED_LOCAL_DIR/s3proxy/s3proxy.out" ;;
     mailpit) file="$ALIGNED_LOCAL_DIR/mailpit/mailpit.out" ;;
     *)
-      service_names | grep -qx -- "$name" ||
+      # Not `service_names | grep -q`: with pipefail, grep's early exit would SIGPIPE the producer.
+      [[ -n "$name" && " $(service_names | tr '\n' ' ') " == *" $name "* ]] ||
         die "usage: make logs SERVICE=<name>, one of: $(service_names | tr '\n' ' ')postgres kafka s3proxy mailpit"
       file="$LOG_DIR/$name.log"
       ;;

@@ -73,9 +73,11 @@ def test_logs_are_pretty_printed_from_json_and_other_lines_pass_through():
         "    Traceback", "    Boom", "INFO: Started"]
 
 
-def test_logs_of_an_unknown_service_name_the_choices(tmp_path):
+def test_logs_of_an_unknown_service_name_the_choices_and_a_known_one_says_where_its_log_will_be(tmp_path):
     done = bash(f"bash {LOCAL}/services.sh logs nosuch", tmp_path)
     assert done.returncode == 1 and "SERVICE=<name>" in done.stderr and "gateway" in done.stderr and "mailpit" in done.stderr
+    done = bash(f"bash {LOCAL}/services.sh logs gateway", tmp_path)
+    assert done.returncode == 1 and f"no log yet at {tmp_path}/logs/gateway.log" in done.stderr
 
 
 def test_make_up_ports_shift_by_an_offset_and_one_moves_on_its_own(monkeypatch):
