@@ -137,19 +137,7 @@ broker_serves() {
 }
 
 cmd_wait() {
-  local deadline=$((SECONDS + WAIT_TIMEOUT)) pid t0="$EPOCHREALTIME"
-  pid="$(find_pid)"
-  log "waiting until the broker serves on 127.0.0.1:$PORT ..."
-  until broker_serves; do
-    # If our broker died, say so now instead of waiting out the whole timeout.
-    if [[ -n "$pid" ]] && ! pid_alive "$pid"; then
-      tail -n 30 "$LOG_DIR/server.log" "$OUT_FILE" >&2 2>/dev/null || true
-      die "broker (pid $pid) exited during startup; logs in $KAFKA_DIR"
-    fi
-    ((SECONDS < deadline)) || die "broker not serving on 127.0.0.1:$PORT after ${WAIT_TIMEOUT}s; logs in $LOG_DIR"
-    sleep 1
-  done
-  log "broker serving on 127.0.0.1:$PORT after $(since "$t0")"
+  wait_serving broker "$(find_pid)" broker_serves "$WAIT_TIMEOUT" 1 "$LOG_DIR/server.log $OUT_FILE" "127.0.0.1:$PORT"
 }
 
 cmd_start() {
@@ -179,39 +167,12 @@ cmd_start() {
   cmd_wait
 }
 
-cmd_stop() {
-  local pid
-  pid="$(find_pid)"
-  if [[ -z "$pid" ]]; then
-    log "not running"
-    return 0
-  fi
-  log "stopping broker (pid $pid)"
-  # SIGTERM runs Kafka's shutdown hook: flushes logs and closes cleanly, so the next start
-  # skips log recovery.
-  kill -TERM "$pid" 2>/dev/null || true
-  if ! wait_pid_exit "$pid" "$STOP_TIMEOUT"; then
-    log "still running after ${STOP_TIMEOUT}s, sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    wait_pid_exit "$pid" 10 || die "pid $pid survived SIGKILL"
-  fi
-  rm -f "$PID_FILE"
-  log "stopped"
-}
+# SIGTERM runs Kafka's shutdown hook: flushes logs and closes cleanly, so the next start
+# skips log recovery.
+cmd_stop() { stop_server broker "$(find_pid)" "$PID_FILE" "$STOP_TIMEOUT"; }
 
 # Hard crash, for fault-injection tests: no shutdown hook, the next start runs log recovery.
-cmd_kill() {
-  local pid
-  pid="$(find_pid)"
-  if [[ -z "$pid" ]]; then
-    log "not running"
-    return 0
-  fi
-  kill -KILL "$pid" 2>/dev/null || true
-  wait_pid_exit "$pid" 10 || die "pid $pid survived SIGKILL"
-  rm -f "$PID_FILE"
-  log "killed broker (pid $pid)"
-}
+cmd_kill() { kill_server broker "$(find_pid)" "$PID_FILE"; }
 
 cmd_reset() {
   cmd_stop

@@ -16,6 +16,16 @@ status_header() { printf '%-12s %-8s %-6s %-9s %s\n' NAME PID PORT HEALTH WHERE;
 # status_row NAME PID PORT HEALTH WHERE: PID "-" when stopped; HEALTH healthy|listening|down|stopped.
 status_row() { printf '%-12s %-8s %-6s %-9s %s\n' "$1" "${2:--}" "$3" "$4" "$5"; }
 
+# server_status NAME PID PORT CHECK RUNNING STOPPED: a server's row, healthy when CHECK succeeds;
+# RUNNING / STOPPED say where it is in either case. Exit 3 when stopped (LSB convention).
+server_status() {
+  if [[ -z "$2" ]]; then
+    status_row "$1" - "$3" stopped "$6"
+    return 3
+  fi
+  status_row "$1" "$2" "$3" "$("$4" && echo healthy || echo down)" "$5"
+}
+
 # Wall-clock time since $1 (an $EPOCHREALTIME), e.g. "2.4 s".
 since() { LC_ALL=C awk -v a="${1/,/.}" -v b="${EPOCHREALTIME/,/.}" 'BEGIN { printf "%.1f s", b - a }'; }
 
@@ -109,6 +119,58 @@ find_our_pid() {
     fi
   done
   rm -f "$pid_file"
+}
+
+# wait_serving NAME PID CHECK TIMEOUT INTERVAL LOGS WHERE: run CHECK every INTERVAL seconds until it
+# succeeds, with a line before and one with the time taken after ("NAME serving on WHERE after 2.1 s").
+# If the server (PID, from find_pid) dies meanwhile, show the end of its LOGS and fail at once
+# instead of waiting out the TIMEOUT.
+wait_serving() {
+  local what="$1" pid="$2" check="$3" timeout="$4" interval="$5" logs="$6" where="$7"
+  local deadline=$((SECONDS + timeout)) t0="$EPOCHREALTIME"
+  log "waiting until $what serves on $where ..."
+  until "$check"; do
+    if [[ -n "$pid" ]] && ! pid_alive "$pid"; then
+      # shellcheck disable=SC2086 # LOGS is a list of files
+      tail -n 30 $logs >&2 2>/dev/null || true
+      die "$what (pid $pid) exited during startup; logs: $logs"
+    fi
+    ((SECONDS < deadline)) || die "$what not serving on $where after ${timeout}s; logs: $logs"
+    sleep "$interval"
+  done
+  log "$what serving on $where after $(since "$t0")"
+}
+
+# stop_server NAME PID PID_FILE TIMEOUT: SIGTERM (the server's own clean shutdown), SIGKILL only
+# after TIMEOUT seconds. PID is find_pid's answer ("" when not running).
+stop_server() {
+  local what="$1" pid="$2" pid_file="$3" timeout="$4"
+  if [[ -z "$pid" ]]; then
+    log "not running"
+    return 0
+  fi
+  log "stopping $what (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  if ! wait_pid_exit "$pid" "$timeout"; then
+    log "still running after ${timeout}s, sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    wait_pid_exit "$pid" 10 || die "pid $pid survived SIGKILL"
+  fi
+  rm -f "$pid_file"
+  log "stopped"
+}
+
+# kill_server NAME PID PID_FILE: the instant SIGKILL crash of fault tests; the next start recovers.
+kill_server() {
+  local what="$1" pid="$2" pid_file="$3"
+  if [[ -z "$pid" ]]; then
+    log "not running"
+    return 0
+  fi
+  kill -KILL "$pid" 2>/dev/null || true
+  wait_pid_exit "$pid" 10 || die "pid $pid survived SIGKILL"
+  rm -f "$pid_file"
+  log "killed $what (pid $pid)"
 }
 
 # The commands every server script takes: those that change the instance hold its lock ($1).

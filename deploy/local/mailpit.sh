@@ -89,18 +89,7 @@ serves() {
 }
 
 cmd_wait() {
-  local deadline=$((SECONDS + WAIT_TIMEOUT)) pid t0="$EPOCHREALTIME"
-  pid="$(find_pid)"
-  log "waiting until it serves on 127.0.0.1:$SMTP_PORT (SMTP) and $URL ..."
-  until serves; do
-    if [[ -n "$pid" ]] && ! pid_alive "$pid"; then
-      tail -n 30 "$OUT_FILE" >&2 2>/dev/null || true
-      die "mailpit (pid $pid) exited during startup; log in $OUT_FILE"
-    fi
-    ((SECONDS < deadline)) || die "mailpit not serving on $URL after ${WAIT_TIMEOUT}s; log in $OUT_FILE"
-    sleep 0.2
-  done
-  log "serving: SMTP 127.0.0.1:$SMTP_PORT, mailbox $URL after $(since "$t0")"
+  wait_serving mailpit "$(find_pid)" serves "$WAIT_TIMEOUT" 0.2 "$OUT_FILE" "SMTP 127.0.0.1:$SMTP_PORT, mailbox $URL"
 }
 
 cmd_start() {
@@ -125,32 +114,9 @@ cmd_start() {
   cmd_wait
 }
 
-cmd_stop() {
-  local pid
-  pid="$(find_pid)"
-  if [[ -z "$pid" ]]; then
-    log "not running"
-    return 0
-  fi
-  log "stopping mailpit (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  if ! wait_pid_exit "$pid" 30; then
-    kill -KILL "$pid" 2>/dev/null || true
-    wait_pid_exit "$pid" 10 || die "pid $pid survived SIGKILL"
-  fi
-  rm -f "$PID_FILE"
-  log "stopped"
-}
+cmd_stop() { stop_server mailpit "$(find_pid)" "$PID_FILE" 30; }
 
-cmd_kill() {
-  local pid
-  pid="$(find_pid)"
-  [[ -z "$pid" ]] && { log "not running"; return 0; }
-  kill -KILL "$pid" 2>/dev/null || true
-  wait_pid_exit "$pid" 10 || die "pid $pid survived SIGKILL"
-  rm -f "$PID_FILE"
-  log "killed mailpit (pid $pid)"
-}
+cmd_kill() { kill_server mailpit "$(find_pid)" "$PID_FILE"; }
 
 cmd_reset() {
   cmd_stop
@@ -159,13 +125,7 @@ cmd_reset() {
 }
 
 cmd_status() {
-  local pid
-  pid="$(find_pid)"
-  if [[ -z "$pid" ]]; then
-    status_row mailpit - "$SMTP_PORT" stopped "messages $DB_FILE"
-    return 3
-  fi
-  status_row mailpit "$pid" "$SMTP_PORT" "$(serves && echo healthy || echo down)" "mailbox $URL, log $OUT_FILE"
+  server_status mailpit "$(find_pid)" "$SMTP_PORT" serves "mailbox $URL, log $OUT_FILE" "messages $DB_FILE"
 }
 
 usage() {

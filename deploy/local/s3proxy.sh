@@ -71,18 +71,7 @@ serves() {
 }
 
 cmd_wait() {
-  local deadline=$((SECONDS + WAIT_TIMEOUT)) pid t0="$EPOCHREALTIME"
-  pid="$(find_pid)"
-  log "waiting until it serves on 127.0.0.1:$PORT ..."
-  until serves; do
-    if [[ -n "$pid" ]] && ! pid_alive "$pid"; then
-      tail -n 30 "$OUT_FILE" >&2 2>/dev/null || true
-      die "s3proxy (pid $pid) exited during startup; log in $OUT_FILE"
-    fi
-    ((SECONDS < deadline)) || die "s3proxy not serving on 127.0.0.1:$PORT after ${WAIT_TIMEOUT}s; log in $OUT_FILE"
-    sleep 0.5
-  done
-  log "serving on http://127.0.0.1:$PORT (bucket $BUCKET) after $(since "$t0")"
+  wait_serving s3proxy "$(find_pid)" serves "$WAIT_TIMEOUT" 0.5 "$OUT_FILE" "http://127.0.0.1:$PORT (bucket $BUCKET)"
 }
 
 cmd_start() {
@@ -106,32 +95,9 @@ cmd_start() {
   cmd_wait
 }
 
-cmd_stop() {
-  local pid
-  pid="$(find_pid)"
-  if [[ -z "$pid" ]]; then
-    log "not running"
-    return 0
-  fi
-  log "stopping s3proxy (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  if ! wait_pid_exit "$pid" 30; then
-    kill -KILL "$pid" 2>/dev/null || true
-    wait_pid_exit "$pid" 10 || die "pid $pid survived SIGKILL"
-  fi
-  rm -f "$PID_FILE"
-  log "stopped"
-}
+cmd_stop() { stop_server s3proxy "$(find_pid)" "$PID_FILE" 30; }
 
-cmd_kill() {
-  local pid
-  pid="$(find_pid)"
-  [[ -z "$pid" ]] && { log "not running"; return 0; }
-  kill -KILL "$pid" 2>/dev/null || true
-  wait_pid_exit "$pid" 10 || die "pid $pid survived SIGKILL"
-  rm -f "$PID_FILE"
-  log "killed s3proxy (pid $pid)"
-}
+cmd_kill() { kill_server s3proxy "$(find_pid)" "$PID_FILE"; }
 
 cmd_reset() {
   cmd_stop
@@ -140,13 +106,7 @@ cmd_reset() {
 }
 
 cmd_status() {
-  local pid
-  pid="$(find_pid)"
-  if [[ -z "$pid" ]]; then
-    status_row s3proxy - "$PORT" stopped "objects $DATA_DIR"
-    return 3
-  fi
-  status_row s3proxy "$pid" "$PORT" "$(serves && echo healthy || echo down)" "http://127.0.0.1:$PORT, bucket $BUCKET, log $OUT_FILE"
+  server_status s3proxy "$(find_pid)" "$PORT" serves "http://127.0.0.1:$PORT, bucket $BUCKET, log $OUT_FILE" "objects $DATA_DIR"
 }
 
 usage() {
