@@ -61,3 +61,8 @@ async def test_a_mailbox_sees_only_what_arrived_after_it_started(infra: Infra) -
 def test_start_refuses_a_port_that_is_not_the_servers(infra: Infra) -> None:
     with pytest.raises(ValueError, match="Mailpit"):
         Mailbox.of(infra.mail).start(infra.mail.smtp_port + 1)
+
+
+def test_a_mailbox_without_a_server_says_how_to_start_one() -> None:
+    with pytest.raises(RuntimeError, match="mailpit.sh start"):
+        Mailbox(api_url="http://127.0.0.1:9").start()  # port 9 (discard): nothing listens

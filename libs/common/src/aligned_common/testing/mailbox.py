@@ -45,7 +45,12 @@ class Mailbox:
         if port is not None and port != self.port:
             raise ValueError(f"the mail server listens on {self.host}:{self.port} (Mailpit), not on port {port}")
         self._http = httpx.Client(base_url=self.api_url, timeout=10)
-        self._http.get("/readyz").raise_for_status()
+        try:
+            self._http.get("/readyz").raise_for_status()
+        except httpx.HTTPError as error:
+            self.stop()
+            raise RuntimeError(f"no mail server answers at {self.api_url} ({error}); start it with "
+                               "`bash deploy/local/mailpit.sh start` (make infra-up does)") from error
         self.since = datetime.now(UTC)
         return self
 
