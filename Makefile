@@ -8,11 +8,13 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 RUN := $(UV) run --frozen --all-packages
 PYTEST_ARGS ?=
 
-.PHONY: k8s-tools k8s-validate demo help deps infra-up infra-down infra-reset topics migrate up down status test test-unit test-integration schemas schemas-check bench clean
+.PHONY: k8s-tools k8s-validate demo demo-setup help deps infra-install infra-up infra-down infra-reset topics migrate up down status logs test test-unit test-integration schemas schemas-check bench clean
 
 help:
-	@echo "make up      start Kafka, PostgreSQL, migrations and every service (prints the gateway URL)"
+	@echo "make up      start Kafka, PostgreSQL, s3proxy, Mailpit, migrations and every service (prints the gateway and mailbox URLs)"
 	@echo "make demo    walk the five flows through the gateway (after make up)"
+	@echo "make status  one table: every server and service, its pid, port and health"
+	@echo "make logs SERVICE=gateway   follow one service's log, readably"
 	@echo "make down    stop everything (data is kept under .local/)"
 	@echo "make test    unit, integration, contract and end-to-end tests on a real broker and database"
 	@echo "make bench   benchmarks, written to bench/results.json"
@@ -20,11 +22,17 @@ help:
 
 # uv itself comes from PyPI; then the locked workspace.
 deps:
-	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
-	@$(UV) sync --frozen --all-packages --quiet
+	@PYTHON="$(PYTHON)" bash deploy/local/deps.sh
 
 infra-up:
 	@bash deploy/local/infra.sh up
+
+# What the servers run (jars, PostgreSQL, the Mailpit build) before pytest starts, so a first
+# run's downloads and compile count against no test's timeout. Not where the tests use
+# testcontainers (a Docker engine answers) or infrastructure already running (external).
+infra-install:
+	@if [[ "$${ALIGNED_TEST_INFRA:-}" == local ]] || { [[ "$${ALIGNED_TEST_INFRA:-}" != external ]] && ! docker info >/dev/null 2>&1; }; then \
+		bash deploy/local/infra.sh install; fi
 
 infra-down:
 	@bash deploy/local/infra.sh down
@@ -33,7 +41,7 @@ infra-reset:
 	@bash deploy/local/infra.sh reset
 
 topics: deps infra-up
-	@$(RUN) python -c "import asyncio; from aligned_common.kafka import ensure_topics; asyncio.run(ensure_topics('127.0.0.1:19092'))"
+	@$(RUN) python -c "import asyncio; from aligned_common.kafka import ensure_topics; asyncio.run(ensure_topics('127.0.0.1:$${ALIGNED_KAFKA_PORT:-19092}'))"
 
 migrate: deps infra-up
 	@bash deploy/local/services.sh migrate
@@ -50,17 +58,26 @@ down:
 demo: deps
 	@$(RUN) python deploy/local/demo.py run
 
+# The demo brand and an owner's token for it (make up runs this; for docker compose, see README).
+demo-setup: deps
+	@$(RUN) python deploy/local/demo.py setup
+
+# One table: the servers' rows, then the services' (the second header dropped).
 status:
 	@bash deploy/local/infra.sh status || true
-	@bash deploy/local/services.sh status || true
+	@bash deploy/local/services.sh status | tail -n +2 || true
 
-test: deps
+# make logs SERVICE=gateway (or publishing, ..., postgres, kafka, s3proxy, mailpit)
+logs:
+	@bash deploy/local/services.sh logs "$(SERVICE)"
+
+test: deps infra-install
 	@$(RUN) pytest $(PYTEST_ARGS)
 
 test-unit: deps
 	@$(RUN) pytest -m unit $(PYTEST_ARGS)
 
-test-integration: deps
+test-integration: deps infra-install
 	@$(RUN) pytest -m "integration or e2e" $(PYTEST_ARGS)
 
 schemas: deps

@@ -5,10 +5,11 @@
     python deploy/local/demo.py run     # make demo: connect, draft, approve, publish, metrics,
                                         # platform webhook in, brand webhook out
 
-Everything goes through the public API (http://127.0.0.1:8000), as a frontend would. The two
-exceptions are the sandbox platform's own pages and control API, which stand in for the
-outside world: a user clicking "Allow" on the platform's consent page, time passing on the
-platform so the post finds an audience, and the platform deciding to send a webhook.
+Everything goes through the public API (http://127.0.0.1:8000), as a frontend would. The
+exceptions stand in for the outside world: the sandbox platform's own pages and control API
+(a user clicking "Allow" on the platform's consent page, time passing on the platform so the
+post finds an audience, the platform deciding to send a webhook) and the local mailbox
+(Mailpit), where the client reads the review e-mail before following its link.
 """
 
 from __future__ import annotations
@@ -17,19 +18,26 @@ import argparse
 import asyncio
 import datetime as dt
 import os
+import re
 import sys
 import time
 import uuid
 from typing import Any
+
 
 from aligned_common.testing.gateway_client import (
     ApiError, BrandSetup, Gateway, LiveEvents, Member, SandboxControl, WebhookReceiver, add_member, brand_of, connect_sandbox,
     dev_token, eventually,
 )
 from aligned_common.testing.flows import create_job
+from aligned_common.testing.infra import local_mail_server
+from aligned_common.testing.mailbox import Mailbox, text_of
+from aligned_common.testing.system import local_ports
 
-GATEWAY_URL = os.environ.get("ALIGNED_DEMO_GATEWAY_URL", "http://127.0.0.1:8000")
-SANDBOX_URL = os.environ.get("ALIGNED_DEMO_SANDBOX_URL", "http://127.0.0.1:18080")
+# make up's ports (ALIGNED_LOCAL_PORT_OFFSET moves them all), unless told otherwise.
+GATEWAY_URL = os.environ.get("ALIGNED_DEMO_GATEWAY_URL", f"http://127.0.0.1:{local_ports()['gateway']}")
+SANDBOX_URL = os.environ.get("ALIGNED_DEMO_SANDBOX_URL", f"http://127.0.0.1:{local_ports()['sandbox']}")
+MAILBOX_URL = local_mail_server().api_url
 # Fixed ids, so that every `make up` finds the same demo brand instead of making another.
 TENANT_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "https://aligned.example/demo-tenant"))
 BRAND_NAME = "Demo brand"
@@ -71,6 +79,7 @@ async def setup_command() -> int:
         await api.aclose()
     print(f"""
 Gateway:      {GATEWAY_URL}   (API docs: {GATEWAY_URL}/docs)
+Mailbox:      {MAILBOX_URL}   (every e-mail the platform sends: review requests, reminders, ...)
 Demo brand:   {setup.name} ({setup.brand_id}), you are its owner ({OWNER[0]})
 Token (12 h): export TOKEN={setup.owner.api.token}
 
@@ -126,14 +135,15 @@ async def draft_post(owner: Gateway, connection_id: str, due_in_s: int) -> dict[
     return job
 
 
-async def approve_as_client(client: Member, job_id: str) -> None:
-    say("3. Approve it as the client", f"{client.user_id} (role client) finds the round and decides")
-
-    async def pending_round():
-        rounds = (await client.api.get(f"/v1/jobs/{job_id}/approvals"))["items"]
-        return next((r for r in rounds if r["status"] == "pending"), None)
-
-    approval = await eventually(pending_round, timeout_s=60, what="the approval round to open")
+async def approve_as_client(client: Member, mailbox: Mailbox, job_id: str) -> None:
+    say("3. The client gets the review e-mail and approves",
+        f"approval mails {CLIENT[1]}; the demo reads it in the mailbox ({MAILBOX_URL}) as the client would")
+    [mail] = (await mailbox.wait_for(CLIENT[1], subject="Approval requested", timeout_s=60))[-1:]
+    link = re.search(r"https?://\S+/v1/approvals/\S+", text_of(mail)).group(0)
+    say(f"   e-mail arrived: \"{mail['Subject']}\"", f"to {mail['To']}, link {link}")
+    # The link points at the gateway; the client opens it signed in.
+    approval = await client.api.get(link)
+    say("   followed the link through the gateway", f"round {approval['round']} is {approval['status']}")
     decided = await client.api.post(f"/v1/approvals/{approval['id']}/decision",
                                     {"decision": "approve", "comment": "Looks great, go ahead."})
     say("   approved", f"round {decided['round']} is {decided['status']} (locked: a second decision is a 409)")
@@ -203,6 +213,11 @@ async def outbound_webhook(receiver: WebhookReceiver, endpoint: dict[str, Any], 
 
 async def run_command() -> int:
     started = time.monotonic()
+    try:  # from now on: mail of earlier runs to the same client does not count
+        mailbox = Mailbox().start()
+    except RuntimeError as error:
+        print(f"{error}; is it up? try: make up", file=sys.stderr)
+        return 1
     api = Gateway(GATEWAY_URL, retry_for_s=30)
     sandbox = SandboxControl(SANDBOX_URL)
     try:
@@ -213,7 +228,7 @@ async def run_command() -> int:
             connection = await connect_account(owner)
             endpoint = await register_receiver(owner, receiver)
             job = await draft_post(owner, connection["id"], due_in_s=15)
-            await approve_as_client(client, job["job_id"])
+            await approve_as_client(client, mailbox, job["job_id"])
             job = await watch_publish(owner, job["job_id"])
             if job["status"] != "published":
                 say("The post did not publish", str(job["targets"]))
@@ -223,12 +238,14 @@ async def run_command() -> int:
             await outbound_webhook(receiver, endpoint, job["job_id"])
         say(f"Done in {time.monotonic() - started:.0f} s.",
             f"The post, its approval and its metrics in one read: GET {GATEWAY_URL}/v1/posts/{job['job_id']}\n"
-            f"           The audit trail: GET {GATEWAY_URL}/v1/audit-logs")
+            f"           The audit trail: GET {GATEWAY_URL}/v1/audit-logs\n"
+            f"           Every e-mail it sent: {MAILBOX_URL}")
         return 0
     except (ApiError, AssertionError) as error:
         say("The demo stopped", str(error))
         return 1
     finally:
+        mailbox.stop()
         await sandbox.aclose()
         await api.aclose()
 

@@ -137,18 +137,7 @@ broker_serves() {
 }
 
 cmd_wait() {
-  local deadline=$((SECONDS + WAIT_TIMEOUT)) pid
-  pid="$(find_pid)"
-  until broker_serves; do
-    # If our broker died, say so now instead of waiting out the whole timeout.
-    if [[ -n "$pid" ]] && ! pid_alive "$pid"; then
-      tail -n 30 "$LOG_DIR/server.log" "$OUT_FILE" >&2 2>/dev/null || true
-      die "broker (pid $pid) exited during startup; logs in $KAFKA_DIR"
-    fi
-    ((SECONDS < deadline)) || die "broker not serving on 127.0.0.1:$PORT after ${WAIT_TIMEOUT}s; logs in $LOG_DIR"
-    sleep 1
-  done
-  log "broker serving on 127.0.0.1:$PORT"
+  wait_serving broker "$(find_pid)" broker_serves "$WAIT_TIMEOUT" 1 "$LOG_DIR/server.log $OUT_FILE" "127.0.0.1:$PORT"
 }
 
 cmd_start() {
@@ -178,39 +167,12 @@ cmd_start() {
   cmd_wait
 }
 
-cmd_stop() {
-  local pid
-  pid="$(find_pid)"
-  if [[ -z "$pid" ]]; then
-    log "not running"
-    return 0
-  fi
-  log "stopping broker (pid $pid)"
-  # SIGTERM runs Kafka's shutdown hook: flushes logs and closes cleanly, so the next start
-  # skips log recovery.
-  kill -TERM "$pid" 2>/dev/null || true
-  if ! wait_pid_exit "$pid" "$STOP_TIMEOUT"; then
-    log "still running after ${STOP_TIMEOUT}s, sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    wait_pid_exit "$pid" 10 || die "pid $pid survived SIGKILL"
-  fi
-  rm -f "$PID_FILE"
-  log "stopped"
-}
+# SIGTERM runs Kafka's shutdown hook: flushes logs and closes cleanly, so the next start
+# skips log recovery.
+cmd_stop() { stop_server broker "$(find_pid)" "$PID_FILE" "$STOP_TIMEOUT"; }
 
 # Hard crash, for fault-injection tests: no shutdown hook, the next start runs log recovery.
-cmd_kill() {
-  local pid
-  pid="$(find_pid)"
-  if [[ -z "$pid" ]]; then
-    log "not running"
-    return 0
-  fi
-  kill -KILL "$pid" 2>/dev/null || true
-  wait_pid_exit "$pid" 10 || die "pid $pid survived SIGKILL"
-  rm -f "$PID_FILE"
-  log "killed broker (pid $pid)"
-}
+cmd_kill() { kill_server broker "$(find_pid)" "$PID_FILE"; }
 
 cmd_reset() {
   cmd_stop
@@ -222,16 +184,13 @@ cmd_reset() {
 cmd_status() {
   local pid
   pid="$(find_pid)"
-  if [[ -n "$pid" ]]; then
-    if port_open "$PORT"; then
-      echo "kafka: running (pid $pid) on 127.0.0.1:$PORT, controller 127.0.0.1:$CONTROLLER_PORT, data $DATA_DIR"
-    else
-      echo "kafka: starting (pid $pid), not yet listening on 127.0.0.1:$PORT"
-    fi
-    return 0
+  if [[ -z "$pid" ]]; then
+    status_row kafka - "$PORT" stopped "data $DATA_DIR$(is_formatted || echo ', not formatted')"
+    return 3
   fi
-  echo "kafka: stopped (data $DATA_DIR$(is_formatted || echo ', not formatted'))"
-  return 3
+  # An open listener, not a metadata request: that one starts a JVM and takes seconds.
+  status_row kafka "$pid" "$PORT" "$(port_open "$PORT" && echo listening || echo starting)" \
+    "controller 127.0.0.1:$CONTROLLER_PORT, logs $LOG_DIR"
 }
 
 usage() {

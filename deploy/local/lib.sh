@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034 # variables used by the scripts that source this file
-# Helpers shared by kafka.sh, postgres.sh and infra.sh. Sourced, never run.
+# Helpers shared by the deploy/local scripts. Sourced, never run.
 
 # Repo root = two levels above this file, so the scripts work from any cwd.
 ALIGNED_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -10,6 +10,35 @@ ALIGNED_LOCAL_DIR="${ALIGNED_LOCAL_DIR:-$ALIGNED_REPO_ROOT/.local}"
 
 log() { printf '[%s] %s\n' "${LOG_TAG:-infra}" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
+
+# `make status`: one table for the servers and the services, a row each (status_row).
+status_header() { printf '%-12s %-8s %-6s %-9s %s\n' NAME PID PORT HEALTH WHERE; }
+# status_row NAME PID PORT HEALTH WHERE: PID "-" when stopped; HEALTH healthy|listening|down|stopped.
+status_row() { printf '%-12s %-8s %-6s %-9s %s\n' "$1" "${2:--}" "$3" "$4" "$5"; }
+
+# server_status NAME PID PORT CHECK RUNNING STOPPED: a server's row, healthy when CHECK succeeds;
+# RUNNING / STOPPED say where it is in either case. Exit 3 when stopped (LSB convention).
+server_status() {
+  if [[ -z "$2" ]]; then
+    status_row "$1" - "$3" stopped "$6"
+    return 3
+  fi
+  status_row "$1" "$2" "$3" "$("$4" && echo healthy || echo down)" "$5"
+}
+
+# Wall-clock time since $1 (an $EPOCHREALTIME), e.g. "2.4 s".
+since() { LC_ALL=C awk -v a="${1/,/.}" -v b="${EPOCHREALTIME/,/.}" 'BEGIN { printf "%.1f s", b - a }'; }
+
+# A long step (a download, a build, a wait): one line when it starts and one when it ends with
+# its time, so a first run that fetches for minutes never looks hung. A failure ends the script
+# (set -e) with the step's own error message instead of the end line.
+timed() {
+  local what="$1" t0="$EPOCHREALTIME"
+  shift
+  log "$what ..."
+  "$@"
+  log "$what: done in $(since "$t0")"
+}
 
 is_root() { [[ $(id -u) -eq 0 ]]; }
 
@@ -54,7 +83,10 @@ take_lock() {
 # apt-get install as root, with one `apt-get update` first (a fresh image has no package lists).
 apt_install() {
   is_root || die "please install the Debian package(s): $* (e.g. sudo apt-get install -y $*)"
-  log "installing Debian package(s): $*"
+  timed "installing Debian package(s) $*" apt_get_install "$@"
+}
+
+apt_get_install() {
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
@@ -89,6 +121,58 @@ find_our_pid() {
   rm -f "$pid_file"
 }
 
+# wait_serving NAME PID CHECK TIMEOUT INTERVAL LOGS WHERE: run CHECK every INTERVAL seconds until it
+# succeeds, with a line before and one with the time taken after ("NAME serving on WHERE after 2.1 s").
+# If the server (PID, from find_pid) dies meanwhile, show the end of its LOGS and fail at once
+# instead of waiting out the TIMEOUT.
+wait_serving() {
+  local what="$1" pid="$2" check="$3" timeout="$4" interval="$5" logs="$6" where="$7"
+  local deadline=$((SECONDS + timeout)) t0="$EPOCHREALTIME"
+  log "waiting until $what serves on $where ..."
+  until "$check"; do
+    if [[ -n "$pid" ]] && ! pid_alive "$pid"; then
+      # shellcheck disable=SC2086 # LOGS is a list of files
+      tail -n 30 $logs >&2 2>/dev/null || true
+      die "$what (pid $pid) exited during startup; logs: $logs"
+    fi
+    ((SECONDS < deadline)) || die "$what not serving on $where after ${timeout}s; logs: $logs"
+    sleep "$interval"
+  done
+  log "$what serving on $where after $(since "$t0")"
+}
+
+# stop_server NAME PID PID_FILE TIMEOUT: SIGTERM (the server's own clean shutdown), SIGKILL only
+# after TIMEOUT seconds. PID is find_pid's answer ("" when not running).
+stop_server() {
+  local what="$1" pid="$2" pid_file="$3" timeout="$4"
+  if [[ -z "$pid" ]]; then
+    log "not running"
+    return 0
+  fi
+  log "stopping $what (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  if ! wait_pid_exit "$pid" "$timeout"; then
+    log "still running after ${timeout}s, sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    wait_pid_exit "$pid" 10 || die "pid $pid survived SIGKILL"
+  fi
+  rm -f "$pid_file"
+  log "stopped"
+}
+
+# kill_server NAME PID PID_FILE: the instant SIGKILL crash of fault tests; the next start recovers.
+kill_server() {
+  local what="$1" pid="$2" pid_file="$3"
+  if [[ -z "$pid" ]]; then
+    log "not running"
+    return 0
+  fi
+  kill -KILL "$pid" 2>/dev/null || true
+  wait_pid_exit "$pid" 10 || die "pid $pid survived SIGKILL"
+  rm -f "$pid_file"
+  log "killed $what (pid $pid)"
+}
+
 # The commands every server script takes: those that change the instance hold its lock ($1).
 run_server_command() {
   local lock="$1"
@@ -114,7 +198,7 @@ ensure_java_toolchain() {
 # the step is a no-op (a few ms) while the pom is unchanged and re-resolves after a version bump.
 # $1 names the server in messages, $2 is the pom.
 install_maven_jars() {
-  local what="$1" pom="$2" libs="$3" want tmp
+  local what="$1" pom="$2" libs="$3" want tmp t0
   want="$(sha256sum "$pom" | cut -d' ' -f1)"
   if [[ -f "$libs/.stamp" && "$(cat "$libs/.stamp")" == "$want" ]]; then
     return 0
@@ -127,7 +211,8 @@ install_maven_jars() {
     return 0 # another process installed it while we waited
   fi
   ensure_java_toolchain
-  log "resolving $what jars from Maven Central into $libs"
+  t0="$EPOCHREALTIME"
+  log "resolving $what jars from Maven Central into $libs (a minute or two the first time) ..."
   # Resolve into a temp dir and rename at the end, so an interrupted install never leaves a
   # half-filled libs/ that later looks complete.
   rm -rf "$libs".tmp.*
@@ -141,5 +226,5 @@ install_maven_jars() {
   echo "$want" >"$tmp/.stamp"
   rm -rf "$libs"
   mv "$tmp" "$libs"
-  log "installed $(find "$libs" -name '*.jar' | wc -l) jars"
+  log "resolved $what: $(find "$libs" -name '*.jar' | wc -l) jars in $(since "$t0")"
 }

@@ -80,15 +80,18 @@ cmd_install() {
     return 0
   fi
   is_root || die "no PostgreSQL server found in /usr/lib/postgresql/*/bin; install the Debian package 'postgresql' (sudo apt-get install -y postgresql)"
-  log "no PostgreSQL server found; installing the Debian package 'postgresql'"
+  timed "no PostgreSQL server found; installing the Debian package 'postgresql'" install_server
+  find_pg_bin || die "installed 'postgresql' but found no server in /usr/lib/postgresql/*/bin"
+  log "installed $("$PG_BIN/postgres" --version)"
+}
+
+install_server() {
   apt-get update -qq
   # Install postgresql-common first and turn off its default 'main' cluster: otherwise the
   # package would create (and possibly start) a system cluster on 5432 that nobody uses.
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-common >/dev/null
   pg_conftool /etc/postgresql-common/createcluster.conf set create_main_cluster off || true
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
-  find_pg_bin || die "installed 'postgresql' but found no server in /usr/lib/postgresql/*/bin"
-  log "installed $("$PG_BIN/postgres" --version)"
 }
 
 # ---------------------------------------------------------------- running as the postgres user
@@ -220,8 +223,9 @@ psql_admin() {
 }
 
 cmd_wait() {
-  local started=$SECONDS deadline=$((SECONDS + WAIT_TIMEOUT))
+  local started=$SECONDS deadline=$((SECONDS + WAIT_TIMEOUT)) t0="$EPOCHREALTIME"
   find_pg_bin || die "PostgreSQL is not installed (run: $0 install)"
+  log "waiting until it answers on 127.0.0.1:$PORT ..."
   # Ready = a real query answers on this cluster's own socket (pg_isready alone also says
   # "accepting" for a different server that happens to own the port).
   until psql_admin -Atc 'select 1' >/dev/null 2>&1; do
@@ -232,7 +236,7 @@ cmd_wait() {
     ((SECONDS < deadline)) || die "server not ready after ${WAIT_TIMEOUT}s; log: $LOG_FILE"
     sleep 0.5
   done
-  log "ready on 127.0.0.1:$PORT"
+  log "ready on 127.0.0.1:$PORT after $(since "$t0")"
 }
 
 # Idempotent: run on every start, so a first start interrupted before this point heals itself.
@@ -335,14 +339,14 @@ cmd_reset() {
 
 # Exit 0 when running, 3 when not (LSB convention).
 cmd_status() {
-  local pid
+  local pid health=down
   pid="$(postmaster_pid)"
-  if [[ -n "$pid" ]]; then
-    echo "postgres: running (pid $pid) on 127.0.0.1:$PORT, data $DATA_DIR, url $DATABASE_URL"
-    return 0
+  if [[ -z "$pid" ]]; then
+    status_row postgres - "$PORT" stopped "data $DATA_DIR$([[ -f $DATA_DIR/PG_VERSION ]] || echo ', not initialised')"
+    return 3
   fi
-  echo "postgres: stopped (data $DATA_DIR$([[ -f $DATA_DIR/PG_VERSION ]] || echo ', not initialised'))"
-  return 3
+  find_pg_bin && psql_admin -Atc 'select 1' >/dev/null 2>&1 && health=healthy
+  status_row postgres "$pid" "$PORT" "$health" "$DATABASE_URL, log $LOG_FILE"
 }
 
 usage() {

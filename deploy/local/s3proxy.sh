@@ -71,17 +71,7 @@ serves() {
 }
 
 cmd_wait() {
-  local deadline=$((SECONDS + WAIT_TIMEOUT)) pid
-  pid="$(find_pid)"
-  until serves; do
-    if [[ -n "$pid" ]] && ! pid_alive "$pid"; then
-      tail -n 30 "$OUT_FILE" >&2 2>/dev/null || true
-      die "s3proxy (pid $pid) exited during startup; log in $OUT_FILE"
-    fi
-    ((SECONDS < deadline)) || die "s3proxy not serving on 127.0.0.1:$PORT after ${WAIT_TIMEOUT}s; log in $OUT_FILE"
-    sleep 0.5
-  done
-  log "serving on http://127.0.0.1:$PORT (bucket $BUCKET)"
+  wait_serving s3proxy "$(find_pid)" serves "$WAIT_TIMEOUT" 0.5 "$OUT_FILE" "http://127.0.0.1:$PORT (bucket $BUCKET)"
 }
 
 cmd_start() {
@@ -105,32 +95,9 @@ cmd_start() {
   cmd_wait
 }
 
-cmd_stop() {
-  local pid
-  pid="$(find_pid)"
-  if [[ -z "$pid" ]]; then
-    log "not running"
-    return 0
-  fi
-  log "stopping s3proxy (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  if ! wait_pid_exit "$pid" 30; then
-    kill -KILL "$pid" 2>/dev/null || true
-    wait_pid_exit "$pid" 10 || die "pid $pid survived SIGKILL"
-  fi
-  rm -f "$PID_FILE"
-  log "stopped"
-}
+cmd_stop() { stop_server s3proxy "$(find_pid)" "$PID_FILE" 30; }
 
-cmd_kill() {
-  local pid
-  pid="$(find_pid)"
-  [[ -z "$pid" ]] && { log "not running"; return 0; }
-  kill -KILL "$pid" 2>/dev/null || true
-  wait_pid_exit "$pid" 10 || die "pid $pid survived SIGKILL"
-  rm -f "$PID_FILE"
-  log "killed s3proxy (pid $pid)"
-}
+cmd_kill() { kill_server s3proxy "$(find_pid)" "$PID_FILE"; }
 
 cmd_reset() {
   cmd_stop
@@ -139,14 +106,7 @@ cmd_reset() {
 }
 
 cmd_status() {
-  local pid
-  pid="$(find_pid)"
-  if [[ -n "$pid" ]]; then
-    echo "s3proxy: running (pid $pid) on http://127.0.0.1:$PORT, bucket $BUCKET, objects $DATA_DIR"
-    return 0
-  fi
-  echo "s3proxy: stopped (objects $DATA_DIR)"
-  return 3
+  server_status s3proxy "$(find_pid)" "$PORT" serves "http://127.0.0.1:$PORT, bucket $BUCKET, log $OUT_FILE" "objects $DATA_DIR"
 }
 
 usage() {

@@ -7,7 +7,8 @@
 #   up       start every service that is not running, wait until each answers /healthz,
 #            and print where the gateway (or each service) listens
 #   down     stop them (SIGTERM: in-flight messages finish), SIGKILL after a timeout
-#   status   one line per service
+#   status   a table: one row per service with its pid, port and health (/healthz)
+#   logs     logs NAME: follow one service's (or server's) log, JSON lines made readable
 #
 # Services are found under services/*/ (a package with __main__.py). Logs and pid files
 # live in .local/; development secrets are generated once into .local/secrets.env.
@@ -23,10 +24,10 @@ RUN_DIR="$ALIGNED_LOCAL_DIR/run"
 LOG_DIR="$ALIGNED_LOCAL_DIR/logs"
 PYTHON="$ALIGNED_REPO_ROOT/.venv/bin/python"
 
-# Fixed local ports, so the demo and a developer's bookmarks do not move
-# (the same as LOCAL_PORTS in libs/common/src/aligned_common/testing/system.py).
-declare -A PORTS=([gateway]=8000 [publishing]=8101 [approval]=8102 [connections]=8103
-                  [analytics]=8104 [webhooks]=8105 [sandbox]=18080)
+# Where each service listens: fixed ports, so the demo and a developer's bookmarks do not move;
+# ALIGNED_LOCAL_PORT_OFFSET shifts them all and ALIGNED_<NAME>_HTTP_PORT moves one (local_ports()
+# in aligned_common.testing.system, read by load_env).
+declare -A PORTS=()
 
 service_names() {
   local dir name
@@ -41,10 +42,17 @@ service_names() {
 # .local/secrets.env) is written once, in aligned_common.testing.system, and shared with
 # the end-to-end tests; here it is read with make up's fixed ports.
 load_env() {
-  local exports
+  local exports name var
   exports="$("$PYTHON" -m aligned_common.testing.system env)" || die "could not compute the services' environment"
   eval "$exports"
+  for name in $(service_names); do
+    var="ALIGNED_${name^^}_HTTP_PORT"
+    PORTS[$name]="${!var:-}"
+  done
 }
+
+# The web mailbox every mail of the platform lands in (deploy/local/mailpit.sh).
+MAILBOX_URL="http://127.0.0.1:${ALIGNED_MAILPIT_HTTP_PORT:-19825}"
 
 # The pid in a service's pid file, if that process is still this service (a pid file left by
 # a crash may name a pid the kernel has since given to another program).
@@ -56,25 +64,46 @@ pid_of() {
   fi
 }
 
+# Every service migrates side by side (each takes an advisory lock on its own schema, as in the
+# tests); each run's log goes to the service's log file, the terminal gets one line per service.
 cmd_migrate() {
   load_env
-  local name
+  local name out rc failed="" tmp
+  mkdir -p "$LOG_DIR"
+  tmp="$(mktemp -d)"
   for name in $(service_names); do
     [[ "$name" == sandbox ]] && continue
-    "$PYTHON" -m "aligned_$name" migrate
+    ("$PYTHON" -m "aligned_$name" migrate >"$tmp/$name.out" 2>&1; echo $? >"$tmp/$name.rc") 9>&- &
   done
+  timed "migrating every service's schema" wait
+  for name in $(service_names); do
+    [[ "$name" == sandbox ]] && continue
+    out="$(cat "$tmp/$name.out")"
+    rc="$(cat "$tmp/$name.rc")"
+    printf '%s\n' "$out" >>"$LOG_DIR/$name.log"
+    if [[ "$rc" != 0 ]]; then
+      printf '%s\n' "$out" | tail -n 20 >&2
+      log "$name: migrations failed; see $LOG_DIR/$name.log"
+      failed+=" $name"
+    else
+      # The summary is the one line that is not a JSON log record.
+      log "$(grep -v '^{' <<<"$out" | tail -n 1)"
+    fi
+  done
+  rm -rf "$tmp"
+  [[ -z "$failed" ]] || die "migrations failed for:$failed"
 }
 
 start_one() {
   local name="$1" port="${PORTS[$1]:-}" pid upper
-  [[ -n "$port" ]] || die "no local port for service $name (add it to PORTS in $0)"
+  [[ -n "$port" ]] || die "no local port for service $name (add it to LOCAL_PORTS in aligned_common.testing.system)"
   pid="$(pid_of "$name")"
   if pid_alive "$pid"; then
     log "$name already running (pid $pid)"
     return 0
   fi
   if port_open "$port"; then
-    die "port $port ($name) is taken by a process that is not ours; free it or change PORTS in $0"
+    die "port $port ($name) is taken by a process that is not ours; free it, or move every port with ALIGNED_LOCAL_PORT_OFFSET=<n>"
   fi
   mkdir -p "$RUN_DIR" "$LOG_DIR"
   upper="${name^^}"
@@ -91,16 +120,26 @@ start_one() {
   STARTED_NOW+=("$name")
 }
 
+healthy() { curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$1/healthz" 2>/dev/null; }
+
 wait_healthy() {
   local name="$1" port="${PORTS[$1]}" i
   for ((i = 0; i < 1200; i++)); do
-    if curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null; then
+    if healthy "$port"; then
       return 0
     fi
     pid_alive "$(pid_of "$name")" || die "$name exited during start; see $LOG_DIR/$name.log"
     sleep 0.1
   done
   die "$name did not answer /healthz on port $port within 120 s; see $LOG_DIR/$name.log"
+}
+
+wait_all_healthy() {
+  local name t0="$EPOCHREALTIME"
+  for name in $1; do
+    wait_healthy "$name"
+    log "$name healthy on port ${PORTS[$name]} ($(since "$t0") since the start)"
+  done
 }
 
 # Services this `up` started. A Ctrl-C (or a failure) before all are healthy stops exactly
@@ -126,12 +165,13 @@ cmd_up() {
   names="$(service_names | tr "\n" " ")"
   trap undo_partial_up INT TERM EXIT
   for name in $names; do start_one "$name"; done
-  for name in $names; do wait_healthy "$name"; done
+  timed "waiting until every service answers /healthz" wait_all_healthy "$names"
   trap 'log "interrupted"; exit 130' INT TERM
   trap - EXIT
   echo
   if [[ " $names " == *" gateway "* ]]; then
     echo "Aligned is up: gateway at http://127.0.0.1:${PORTS[gateway]} (OpenAPI: /docs)"
+    echo "               mailbox at $MAILBOX_URL (every e-mail the platform sends)"
   else
     echo "Aligned is up (no gateway yet); services:"
   fi
@@ -142,8 +182,7 @@ cmd_up() {
     echo "Stop with: make down"
   else
     # The demo tenant, brand, owner and client, made through the gateway's own API (idempotent).
-    ALIGNED_DEMO_GATEWAY_URL="http://127.0.0.1:${PORTS[gateway]}" \
-      "$PYTHON" "$ALIGNED_DEPLOY_DIR/demo.py" setup || log "could not set up the demo brand (see above)"
+    "$PYTHON" "$ALIGNED_DEPLOY_DIR/demo.py" setup || log "could not set up the demo brand (see above)"
   fi
 }
 
@@ -180,23 +219,48 @@ cmd_down() {
 }
 
 cmd_status() {
+  load_env
   local name pid rc=0
+  status_header
   for name in $(service_names); do
     pid="$(pid_of "$name")"
     if pid_alive "$pid"; then
-      echo "$name: running (pid $pid, port ${PORTS[$name]:-?})"
+      status_row "$name" "$pid" "${PORTS[$name]}" "$(healthy "${PORTS[$name]}" && echo healthy || echo down)" \
+        "http://127.0.0.1:${PORTS[$name]}, log $LOG_DIR/$name.log"
     else
-      echo "$name: stopped"
+      status_row "$name" - "${PORTS[$name]}" stopped "log $LOG_DIR/$name.log"
       rc=3
     fi
   done
   return "$rc"
 }
 
+# Follow one log from its end, JSON records made readable (deploy/local/logs.py); the servers'
+# own logs (postgres, kafka, s3proxy, mailpit) are followed as they are.
+cmd_logs() {
+  local name="${1:-}" file
+  case "$name" in
+    postgres) file="$ALIGNED_LOCAL_DIR/postgres/log/postgres.log" ;;
+    kafka) file="$ALIGNED_LOCAL_DIR/kafka/logs/server.log" ;;
+    s3proxy) file="$ALIGNED_LOCAL_DIR/s3proxy/s3proxy.out" ;;
+    mailpit) file="$ALIGNED_LOCAL_DIR/mailpit/mailpit.out" ;;
+    *)
+      # Not `service_names | grep -q`: with pipefail, grep's early exit would SIGPIPE the producer.
+      [[ -n "$name" && " $(service_names | tr '\n' ' ') " == *" $name "* ]] ||
+        die "usage: make logs SERVICE=<name>, one of: $(service_names | tr '\n' ' ')postgres kafka s3proxy mailpit"
+      file="$LOG_DIR/$name.log"
+      ;;
+  esac
+  [[ -f "$file" ]] || die "no log yet at $file (has it run? make up)"
+  log "following $file (Ctrl-C to stop)"
+  tail -n "${LINES_BACK:-50}" -F "$file" | "$PYTHON" "$ALIGNED_DEPLOY_DIR/logs.py"
+}
+
 case "${1:-}" in
   migrate | up | down | status) "cmd_$1" ;;
+  logs) cmd_logs "${2:-}" ;;
   *)
-    echo "usage: $0 migrate|up|down|status" >&2
+    echo "usage: $0 migrate|up|down|status|logs NAME" >&2
     exit 2
     ;;
 esac

@@ -45,7 +45,7 @@ def test_docker_compose_accepts_the_file(tmp_path):
 
 
 def test_every_service_the_platform_needs_is_composed(compose):
-    assert set(SERVICES) | {"kafka", "postgres", "sandbox"} | ONE_SHOTS <= set(compose["services"])
+    assert set(SERVICES) | {"kafka", "postgres", "sandbox", "mailpit"} | ONE_SHOTS <= set(compose["services"])
     kafka = compose["services"]["kafka"]
     assert kafka["image"].startswith("apache/kafka:") and "controller" in kafka["environment"]["KAFKA_PROCESS_ROLES"]
     assert "KAFKA_ZOOKEEPER_CONNECT" not in kafka["environment"], "KRaft: no ZooKeeper"
@@ -89,6 +89,16 @@ def test_the_image_entrypoint_exists_for_every_built_service_and_aligned_admin_i
     dockerfile = (ROOT / "deploy/docker/Dockerfile").read_text()
     final_stage = dockerfile.rsplit("\nFROM ", 1)[1]
     assert "USER 10001" in final_stage and "uv " not in final_stage and 'exec aligned-${SERVICE}' in final_stage
+
+
+def test_mail_goes_to_mailpit_whose_mailbox_is_published_and_dev_tokens_are_a_switch_in_env(compose):
+    services = compose["services"]
+    mailpit = services["mailpit"]
+    assert mailpit["image"] == "axllent/mailpit:v1.33.1" and "8025:8025" in mailpit["ports"]
+    approval = services["approval"]["environment"]
+    assert (approval["ALIGNED_APPROVAL_SMTP_HOST"], approval["ALIGNED_APPROVAL_SMTP_PORT"]) == ("mailpit", "1025")
+    assert services["gateway"]["environment"]["ALIGNED_GATEWAY_DEV_TOKENS_ENABLED"] == "${ALIGNED_GATEWAY_DEV_TOKENS_ENABLED:-false}"
+    assert "ALIGNED_GATEWAY_DEV_TOKENS_ENABLED=true" in (ROOT / "deploy/docker/env.example").read_text()
 
 
 def test_no_secret_is_written_in_the_compose_file(compose):

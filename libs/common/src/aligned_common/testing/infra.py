@@ -1,4 +1,4 @@
-"""Where the tests' real Kafka, PostgreSQL and S3 object store come from.
+"""Where the tests' real Kafka, PostgreSQL, S3 object store and mail server come from.
 
 One place decides: with a Docker engine that answers, testcontainers starts the
 official images; without one (these build machines), the project's own local
@@ -57,12 +57,36 @@ def local_object_store() -> ObjectStoreLocation:
     )
 
 
+@dataclass(frozen=True)
+class MailServer:
+    """Where the platform's outgoing mail goes (SMTP) and where it is read back (Mailpit's HTTP
+    API and web mailbox): deploy/local/mailpit.sh, or Mailpit's image."""
+
+    smtp_host: str
+    smtp_port: int
+    api_url: str
+
+    def env(self) -> dict[str, str]:
+        """How the services that send mail (approval) are pointed at it."""
+        return {"ALIGNED_APPROVAL_SMTP_HOST": self.smtp_host, "ALIGNED_APPROVAL_SMTP_PORT": str(self.smtp_port)}
+
+
+def local_mail_server() -> MailServer:
+    """deploy/local/mailpit.sh's server, with the same defaults and overrides."""
+    return MailServer(
+        smtp_host="127.0.0.1",
+        smtp_port=int(os.environ.get("ALIGNED_SMTP_PORT", "19025")),
+        api_url=f"http://127.0.0.1:{os.environ.get('ALIGNED_MAILPIT_HTTP_PORT', '19825')}",
+    )
+
+
 @dataclass
 class Infra:
     database_url: str
     kafka_bootstrap: str
     kind: str  # "local" or "testcontainers"
     object_store: ObjectStoreLocation = field(default_factory=local_object_store)
+    mail: MailServer = field(default_factory=local_mail_server)
     _containers: list = field(default_factory=list)
 
     # Fault injection for tests that stop the broker or the database mid-run.
@@ -111,8 +135,9 @@ def _start_containers() -> Infra:
     postgres.start()
     url = postgres.get_connection_url().replace("postgresql+psycopg2://", "postgresql://")
     store = _start_s3_container()
+    mail = _start_mail_container()
     return Infra(database_url=url, kafka_bootstrap=kafka.get_bootstrap_server(), kind="testcontainers",
-                 object_store=store[0], _containers=[kafka, postgres, store[1]])
+                 object_store=store[0], mail=mail[0], _containers=[kafka, postgres, store[1], mail[1]])
 
 
 def _start_s3_container():
@@ -138,3 +163,16 @@ def _start_s3_container():
     botocore.session.get_session().create_client("s3", endpoint_url=endpoint, aws_access_key_id=location.access_key_id,
                  aws_secret_access_key=location.secret_access_key, region_name="us-east-1").create_bucket(Bucket=location.bucket)
     return location, container
+
+
+def _start_mail_container():
+    """Mailpit's own image, the same server deploy/local builds."""
+    from testcontainers.core.container import DockerContainer
+    from testcontainers.core.waiting_utils import wait_for_logs
+
+    container = DockerContainer("axllent/mailpit:v1.33.1").with_env("MP_MAX_MESSAGES", "20000").with_exposed_ports(1025, 8025)
+    container.start()
+    wait_for_logs(container, "accessible via", timeout=60)
+    host = container.get_container_host_ip()
+    server = MailServer(host, int(container.get_exposed_port(1025)), f"http://{host}:{container.get_exposed_port(8025)}")
+    return server, container

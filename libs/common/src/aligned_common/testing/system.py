@@ -32,7 +32,9 @@ import httpx
 
 from aligned_common.migrations import ensure_login_role
 from aligned_common.testing.consumer_groups import start_groups_at_end
-from aligned_common.testing.infra import REPO_ROOT, Infra, ObjectStoreLocation, local_object_store
+from aligned_common.testing.infra import (
+    REPO_ROOT, Infra, MailServer, ObjectStoreLocation, local_mail_server, local_object_store,
+)
 from aligned_common.testing.service import free_port
 
 SERVICES_DIR = REPO_ROOT / "services"
@@ -42,7 +44,7 @@ SECRETS_FILE = LOCAL_DIR / "secrets.env"
 LOCAL_RUN_DIR = LOCAL_DIR / "run"
 # The order services start in: the sandbox first (connections calls it), the gateway last.
 START_ORDER = ("sandbox", "connections", "publishing", "approval", "analytics", "webhooks", "gateway")
-# make up's fixed ports, so the demo and a developer's bookmarks do not move.
+# make up's fixed ports, so the demo and a developer's bookmarks do not move (local_ports()).
 LOCAL_PORTS = {"gateway": 8000, "publishing": 8101, "approval": 8102, "connections": 8103,
                "analytics": 8104, "webhooks": 8105, "sandbox": 18080}
 UPSTREAMS = ("publishing", "approval", "connections", "analytics", "webhooks")
@@ -156,7 +158,7 @@ def _read_exports(path: Path) -> dict[str, str]:
 
 # -- wiring ------------------------------------------------------------------------------------
 def wiring(ports: dict[str, int], secret_values: dict[str, str], database_url: str, kafka_bootstrap: str,
-           object_store: ObjectStoreLocation | None = None) -> dict[str, str]:
+           object_store: ObjectStoreLocation | None = None, mail: MailServer | None = None) -> dict[str, str]:
     """The env every process of one platform gets: where the infrastructure is, where each
     service listens (each reads only its own ALIGNED_<NAME>_HTTP_PORT) and who calls whom."""
     env = dict(secret_values)
@@ -169,6 +171,8 @@ def wiring(ports: dict[str, int], secret_values: dict[str, str], database_url: s
     # Media bytes: only publishing holds the store's credentials (connections gets presigned URLs).
     for key, value in (object_store or local_object_store()).env().items():
         env[key.replace("ALIGNED_S3_", "ALIGNED_PUBLISHING_S3_")] = value
+    if "approval" in ports:  # the one service that sends mail: to the recipients' server (Mailpit)
+        env.update((mail or local_mail_server()).env())
     for name, port in ports.items():
         env[f"ALIGNED_{name.upper()}_HTTP_PORT"] = str(port)
     for name in UPSTREAMS:
@@ -192,11 +196,19 @@ def wiring(ports: dict[str, int], secret_values: dict[str, str], database_url: s
     return env
 
 
+def local_ports() -> dict[str, int]:
+    """make up's ports: LOCAL_PORTS, all shifted by ALIGNED_LOCAL_PORT_OFFSET (a second checkout's
+    make up beside the first one), one moved by its ALIGNED_<NAME>_HTTP_PORT."""
+    offset = int(os.environ.get("ALIGNED_LOCAL_PORT_OFFSET") or 0)
+    return {name: int(os.environ.get(f"ALIGNED_{name.upper()}_HTTP_PORT") or port + offset)
+            for name, port in LOCAL_PORTS.items()}
+
+
 def local_env() -> dict[str, str]:
     """make up's wiring: fixed ports, the local infrastructure, the kept secrets."""
     pg_port = os.environ.get("ALIGNED_PG_PORT", "15432")
     kafka_port = os.environ.get("ALIGNED_KAFKA_PORT", "19092")
-    return wiring(LOCAL_PORTS, ensure_secrets_file(), f"postgresql://aligned:aligned@127.0.0.1:{pg_port}/aligned",
+    return wiring(local_ports(), ensure_secrets_file(), f"postgresql://aligned:aligned@127.0.0.1:{pg_port}/aligned",
                   f"127.0.0.1:{kafka_port}")
 
 
@@ -342,7 +354,8 @@ class System:
     settings: dict[str, str] = field(default_factory=dict)  # extra env on top of the wiring
     processes: dict[str, list[ServiceProcess]] = field(default_factory=dict)  # name -> replicas
     env: dict[str, str] = field(default_factory=dict)
-    # The recipients' mail server (the outside world, like the sandbox): what approval mailed.
+    # The recipients' mail server (the outside world, like the sandbox): what approval mailed
+    # since this platform started, read from Mailpit's API.
     mailbox: Any = None  # aligned_common.testing.mailbox.Mailbox, once plan() ran
     _groups: dict[str, list[str]] = field(default_factory=dict)
 
@@ -366,13 +379,11 @@ class System:
         ports = {name: free_port() for name in names}
         inherited = {k: v for k, v in os.environ.items() if not k.startswith("ALIGNED_") or k == "ALIGNED_TEST_INFRA"}
         self.env = inherited | wiring(ports, ensure_secrets_file(), self.infra.database_url, self.infra.kafka_bootstrap,
-                                      self.infra.object_store)
+                                      self.infra.object_store, self.infra.mail)
         if "approval" in ports:
-            from aligned_common.testing.mailbox import Mailbox  # a test-only dependency (aiosmtpd)
+            from aligned_common.testing.mailbox import Mailbox
 
-            self.mailbox = Mailbox().start(free_port())
-            self.env.update({"ALIGNED_APPROVAL_SMTP_HOST": self.mailbox.host,
-                             "ALIGNED_APPROVAL_SMTP_PORT": str(self.mailbox.port)})
+            self.mailbox = Mailbox.of(self.infra.mail).start()
         self.env.update(self.settings)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         for name, port in ports.items():
