@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from aligned_common.db import UnitOfWork
-from aligned_common.events.publishing import ApprovalWaived, JobCancelled, JobCreated, JobUpdated, TargetRef
+from aligned_common.events.publishing import ApprovalWaived, JobCancelled, JobCreated, JobEdited, JobUpdated, TargetRef
 from aligned_common.identity import Identity
 from aligned_common.platforms import MediaInfo
 
@@ -195,6 +195,7 @@ async def edit_job(deps: Deps, identity: Identity, job_id: uuid.UUID, body: Edit
         if job["status"] in LOCKED_JOB:
             raise conflict(f"job is {job['status']}; it can no longer be edited", job_status=job["status"])
         current = await repo.load_targets(uow.conn, job_id, for_update=True)
+        before = _edit_view(job, [_draft_of(t) for t in current])
         content = body.content if body.content is not None else job["content"]
         media_ids = body.media_ids if body.media_ids is not None else list(job["media_ids"])
         targets = [t.draft() for t in body.targets] if body.targets is not None else [_draft_of(t) for t in current]
@@ -222,6 +223,7 @@ async def edit_job(deps: Deps, identity: Identity, job_id: uuid.UUID, body: Edit
         if body.targets is not None:
             await repo.replace_targets(uow.conn, job_id, identity.brand_id, targets)
         await repo.replace_media_usage(uow.conn, job_id, identity.brand_id, _all_media(media_ids, targets))
+        await _emit_edited(uow, job, before, _edit_view(job, targets))
         if waive:
             log.info("approval of job %s waived by %s (%s): %s", job_id, identity.user_id, identity.role, gate.reason)
             await uow.emit(
@@ -388,7 +390,9 @@ async def schedule_job(deps: Deps, identity: Identity, job_id: uuid.UUID, body: 
         job = await _locked_job(uow, job_id)
         if job["status"] not in SCHEDULABLE:
             raise conflict(f"job is {job['status']}; it can no longer be scheduled", job_status=job["status"])
+        before = {"scheduled_at": job["scheduled_at"], "time_zone": job["time_zone"]}
         job = await repo.update_job(uow.conn, job_id, now, scheduled_at=schedule.at_utc, time_zone=schedule.time_zone)
+        await _emit_edited(uow, job, before, {"scheduled_at": job["scheduled_at"], "time_zone": job["time_zone"]})
         await _move_forward(uow, deps, job, now)
 
 
@@ -496,6 +500,27 @@ async def _emit_created(uow: UnitOfWork, job: Record, *, requires_approval: bool
         ),
         **_keys(job),
     )
+
+
+def _edit_view(job: Record, targets: list[TargetDraft]) -> dict:
+    """What an edit may change, as the audit trail shows it."""
+    return {
+        "content": job["content"],
+        "media_ids": list(job["media_ids"]),
+        "targets": [{"platform": t.platform, "connection_id": t.connection_id, "text": t.text,
+                     "media_ids": list(t.media_ids) if t.media_ids is not None else None} for t in targets],
+        "requires_approval": job["requires_approval"],
+        "tags": list(job["tags"]),
+        "max_retries": job["max_retries"],
+    }
+
+
+async def _emit_edited(uow: UnitOfWork, job: Record, before: dict, after: dict) -> None:
+    """The audit trail's before/after of an edit: only the fields it changed (none: no event)."""
+    changed = [field for field in after if before.get(field) != after[field]]
+    if changed:
+        await uow.emit(JobEdited(job_id=job["job_id"], before={f: before.get(f) for f in changed},
+                                 after={f: after[f] for f in changed}), **_keys(job))
 
 
 async def _emit_updated(uow: UnitOfWork, job: Record) -> None:
