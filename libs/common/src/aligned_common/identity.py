@@ -292,3 +292,8 @@ async def _verified_origin(request: Request) -> Origin | None:
         return None
     # Signed for this service (the audience is in the binding): one signed for another fails.
     return verify_origin(request.headers, await _binding_of(request, _service_name(request) or ""))
+
+
+def require_role(identity: Identity, *roles: str) -> None:
+    if not identity.can(*roles):
+        raise Problem(403, "Forbidden", detail=f"role {identity.role!r} may not do this; needs one of {', '.join(roles)}")
