@@ -290,8 +290,10 @@ async def current_origin(request: Request) -> Origin | None:
 async def _verified_origin(request: Request) -> Origin | None:
     if request.headers.get("X-Aligned-Origin") is None:
         return None
-    # Signed for this service (the audience is in the binding): one signed for another fails.
-    return verify_origin(request.headers, await _binding_of(request, _service_name(request) or ""))
+    # Signed for this service (the audience is in the binding): one signed for another fails. With
+    # an identity, its audience header is the one verify_headers checked against this service.
+    audience = request.headers.get("X-Aligned-Audience") or _service_name(request) or ""
+    return verify_origin(request.headers, await _binding_of(request, audience))
 
 
 def require_role(identity: Identity, *roles: str) -> None:

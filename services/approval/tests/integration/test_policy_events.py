@@ -56,7 +56,9 @@ async def test_put_and_delete_of_a_policy_go_out_through_the_outbox(infra, topic
         "policy_id": str(policy["id"]), "connection_id": str(connection), "user_id": None,
         "mode": "approval_required", "waiver_roles": ["owner"], "changed_by": "olga"}
     (deleted,) = _of(records, brand, "approval.policy_deleted")
-    assert deleted["data"] == {"policy_id": str(policy["id"]), "deleted_by": "olga"}
+    assert deleted["data"] == {"policy_id": str(policy["id"]), "deleted_by": "olga", "previous": {  # for the audit trail
+        "mode": "approval_required", "approver_roles": ["approver", "client"], "approver_users": [],
+        "waiver_roles": ["owner"]}}
 
 
 async def test_a_round_shows_every_targets_text_and_media_and_the_decision_names_its_hash(
