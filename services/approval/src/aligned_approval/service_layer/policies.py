@@ -7,6 +7,7 @@ from typing import Any
 
 import asyncpg
 
+from aligned_common import known_connections
 from aligned_common.db import UnitOfWork
 from aligned_common.events.approval import PolicyChanged, PolicyDeleted, PolicyRules
 from aligned_common.identity import Identity, require_role
@@ -23,6 +24,8 @@ async def put(pool: asyncpg.Pool, schema: str, identity: Identity, **values: Any
     (outbox, same transaction): publishing decides the gate from its own copy (ADR 0006)."""
     require_role(identity, *EDITORS)
     async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
+        if values["connection_id"] is not None:  # the brand's own, not disconnected (its own copy)
+            await known_connections.require_known(uow.conn, identity.brand_id, values["connection_id"], "connection_id")
         previous = await approvals.policy_of_scope(uow.conn, identity.brand_id, values["connection_id"], values["user_id"])
         policy = await approvals.upsert_policy(uow.conn, identity.brand_id, **values)
         await uow.emit(

@@ -6,6 +6,7 @@ import logging
 import uuid
 from datetime import datetime, timedelta
 
+from aligned_common import known_connections
 from aligned_common.db import UnitOfWork
 from aligned_common.events.publishing import ApprovalWaived, JobCancelled, JobCreated, JobEdited, JobUpdated, TargetRef
 from aligned_common.identity import Identity
@@ -79,7 +80,7 @@ async def _check_fit(
     }
     errors = []
     if check_connections:
-        known = await projections.connections_of(uow.conn, brand_id, [t.connection_id for t in targets])
+        known = await known_connections.of_brand(uow.conn, brand_id, [t.connection_id for t in targets])
         errors.extend(check_targets(targets, known))
     errors.extend(check_job_fits(content, media_ids, targets, media))
     if errors:
