@@ -205,6 +205,7 @@ async def accept_plan(pool, schema, identity: Identity, plan_id: uuid.UUID) -> d
                 plan_id=plan_id,
                 accepted_by=identity.user_id,
                 slots=[PlannedSlot(platform=s["platform"], connection_id=s["connection_id"], at=s["at"]) for s in slots],
+                time_zone=await brands.time_zone(uow.conn, identity.brand_id),
             ),
             brand_id=identity.brand_id,
             tenant_id=identity.tenant_id,

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from aligned_common import known_connections
 from aligned_common.db import UnitOfWork
+from aligned_common.events.analytics import PlanAccepted
 from aligned_common.events.publishing import ApprovalWaived, JobCancelled, JobCreated, JobEdited, JobUpdated, TargetRef
 from aligned_common.identity import Identity
 from aligned_common.platforms import MediaInfo
@@ -26,6 +27,7 @@ from aligned_publishing.service_layer.errors import conflict, gone, invalid, inv
 log = logging.getLogger(__name__)
 Record = repo.Record
 LEGACY_HASH = "legacy"  # content_hash of jobs from before migration 0003
+PLAN_TAG = "auto-plan"  # the drafts an accepted plan made
 SCHEDULABLE = {
     JobStatus.DRAFT,
     JobStatus.CHANGES_REQUESTED,
@@ -147,6 +149,31 @@ def _require_future(at: datetime, now: datetime) -> None:
 
 
 # -- create / edit -------------------------------------------------------------------------
+async def create_plan_drafts(uow: UnitOfWork, deps: Deps, envelope, data: PlanAccepted) -> None:
+    """analytics.plan_accepted: one draft per slot of the plan, due at the slot's moment and shown
+    in the brand's zone, for its author to write and submit. Gated like any job: the gate is
+    assessed from our copy of the policies now and again on submit. A draft's id is derived from
+    the plan and the slot, so even a replay past the inbox's dedupe creates nothing twice."""
+    now = deps.clock.now()
+    await projections.lock_brand_gate(uow.conn, envelope.brand_id, exclusive=False)  # as a command does
+    for slot in data.slots:
+        if slot.connection_id is None:
+            continue  # a slot for no account (none planned so far) has nowhere to go
+        job_id = uuid.uuid5(data.plan_id, f"{slot.connection_id}/{slot.at.isoformat()}")
+        if await repo.load_job(uow.conn, job_id) is not None:
+            continue
+        targets = [TargetDraft(slot.platform, slot.connection_id)]
+        digest, gate = await _assess(uow, envelope.brand_id, data.accepted_by, False, "", [], targets)
+        await repo.insert_job(uow.conn, dict(
+            job_id=job_id, brand_id=envelope.brand_id, tenant_id=envelope.tenant_id, author_id=data.accepted_by,
+            content="", tags=[PLAN_TAG], media_ids=[], scheduled_at=slot.at, time_zone=data.time_zone,
+            requires_approval=False, content_hash=digest, approval_required=gate.required,
+            approval_reason=gate.reason, max_retries=deps.settings.default_max_retries, created_at=now, updated_at=now,
+        ))
+        await repo.replace_targets(uow.conn, job_id, envelope.brand_id, targets)
+
+
+
 async def create_job(deps: Deps, identity: Identity, body: CreateJob) -> uuid.UUID:
     now = deps.clock.now()
     targets = [t.draft() for t in body.targets]
