@@ -90,3 +90,20 @@ async def test_a_review_link_decision_records_the_clients_address_and_user_agent
     assert entry["actor"].startswith("link:") and entry["actor_email"] is None  # the link decided, no account
     assert (entry["ip_address"], entry["user_agent"]) == (ip, headers["User-Agent"])
     assert entry["before"] == {"status": "pending"} and entry["after"] == {"status": "approved"}
+
+
+async def test_an_escalation_rule_change_is_audited_with_its_before_and_after(brand: BrandSetup) -> None:
+    owner = brand.owner.api
+    rule = await owner.post("/v1/escalation-rules", {"name": "slow", "levels": [{"after_hours": 4, "notify_roles": ["admin"]}]})
+    ip, headers = _origin()
+    await owner.request("PUT", f"/v1/escalation-rules/{rule['id']}", headers=headers, json_body={
+        "name": "slow", "levels": [{"after_hours": 2, "notify_roles": ["admin"]}]})
+
+    async def replaced():
+        items = (await owner.get("/v1/audit-logs", action="approval.escalation_rule_changed", entity_id=rule["id"]))["items"]
+        return next((i for i in items if i["before"] is not None), None)
+
+    entry = await eventually(replaced, timeout_s=30, what="the rule's change in the audit trail")
+    assert entry["entity_type"] == "escalation_rule" and entry["actor_email"] == brand.owner.email
+    assert (entry["ip_address"], entry["user_agent"]) == (ip, headers["User-Agent"])
+    assert entry["before"]["levels"][0]["after_hours"] == 4 and entry["after"]["levels"][0]["after_hours"] == 2

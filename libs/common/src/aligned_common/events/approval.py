@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
@@ -71,6 +71,17 @@ class PolicyChanged(EventData):
     )
     changed_by: str
     previous: PolicyRules | None = Field(default=None, description="The scope's policy before; None: it is new")
+
+
+class EscalationRuleChanged(EventData):
+    """An escalation rule was created, replaced or deleted (for the audit trail): the rule before
+    (None: created) and after (None: deleted), as the API shows it."""
+
+    event_type_name = "approval.escalation_rule_changed"
+    rule_id: uuid.UUID
+    changed_by: str
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
 
 
 class PolicyDeleted(EventData):

@@ -19,6 +19,7 @@ _ACTOR_FIELDS: dict[str, str] = {
     "publishing.approval_waived": "waived_by",
     "approval.policy_changed": "changed_by",
     "approval.policy_deleted": "deleted_by",
+    "approval.escalation_rule_changed": "changed_by",
 }
 
 # The first of these ids in the data names the entity, in this order of preference.
@@ -30,6 +31,7 @@ _ENTITY_FIELDS: tuple[tuple[str, str], ...] = (
     ("endpoint_id", "webhook_endpoint"),
     ("goal_id", "goal"),
     ("plan_id", "plan"),
+    ("rule_id", "escalation_rule"),  # after approval_id: an escalation is about its round
     ("sync_id", "sync"),
     ("connection_id", "connection"),
     ("user_id", "member"),
@@ -119,7 +121,7 @@ def _before_after(event_type: str, data: dict[str, Any]) -> tuple[dict | None, d
         return {"role": data.get("old_role")}, {"role": data.get("new_role")}
     if event_type == "gateway.member_added":
         return None, {"role": data.get("role"), "email": data.get("email")}
-    if event_type == "publishing.job_edited":
+    if event_type in ("publishing.job_edited", "approval.escalation_rule_changed"):
         return data.get("before"), data.get("after")
     if event_type == "approval.policy_changed":
         after = {k: data.get(k) for k in ("mode", "approver_roles", "approver_users", "waiver_roles")}
