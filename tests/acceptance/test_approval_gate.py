@@ -10,7 +10,15 @@ import uuid
 from typing import Any
 
 import pytest
-from aligned_common.testing.flows import create_job, decide, in_seconds, job_in, pending_round, upload_photo
+from aligned_common.testing.flows import (
+    create_job,
+    decide,
+    in_seconds,
+    job_in,
+    pending_round,
+    put_policy,
+    upload_photo,
+)
 
 from aligned_common.testing.gateway_client import (
     ApiError,
@@ -45,7 +53,7 @@ async def _gated(api: Gateway, job_id: str, policy_id: str) -> dict[str, Any]:
 
 
 async def _put_policy(owner: Gateway, **body: Any) -> dict[str, Any]:
-    return await owner.request("PUT", "/v1/policies", json_body=body)
+    return await put_policy(owner, body)
 
 
 async def test_a_brand_policy_binds_an_editor_who_did_not_ask_for_approval(

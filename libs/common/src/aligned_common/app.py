@@ -304,4 +304,7 @@ def serve(definition: ServiceDefinition) -> None:
         port=definition.settings.http_port,
         log_config=None,
         timeout_graceful_shutdown=20,
+        # A service is reached only by the gateway and our tools: no X-Forwarded-For of theirs
+        # names a client (the gateway signs the client's address, identity.Origin).
+        proxy_headers=False,
     )

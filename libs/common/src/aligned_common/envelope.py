@@ -7,13 +7,56 @@ registry holds for `type`, so a consumer gets a typed payload or a clear error.
 from __future__ import annotations
 
 import uuid
+from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from aligned_common.events.base import EventData
+
+if TYPE_CHECKING:
+    from aligned_common.identity import Identity, Origin
+
+
+class Actor(BaseModel):
+    """Who caused the event and from where: the request through the gateway that did it, as the
+    gateway verified and signed it (identity.Origin), never guessed later. None for what a
+    service did on its own (a timer, a reaction to another event)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    user_id: str | None = None
+    role: str | None = None
+    email: str | None = None
+    ip: str | None = Field(default=None, description="The client's address, as the gateway determined it")
+    user_agent: str | None = None
+
+    @classmethod
+    def of(cls, identity: Identity | None, origin: Origin | None) -> Actor:
+        return cls(
+            user_id=identity.user_id if identity else None,
+            role=identity.role if identity else None,
+            email=origin.email if origin else None,
+            ip=origin.client_ip if origin else None,
+            user_agent=origin.user_agent if origin else None,
+        )
+
+
+# The actor of the request being handled. Set by the identity check (identity.current_identity,
+# current_origin) and read by new_event, like the trace context. Every request runs in its own
+# task (the server's, and the app's BaseHTTPMiddleware), so a value never outlives its request;
+# consumers and loops never set it, so what they emit has no actor.
+_actor: ContextVar[Actor | None] = ContextVar("aligned_actor", default=None)
+
+
+def acting_as(actor: Actor | None) -> None:
+    _actor.set(actor)
+
+
+def current_actor() -> Actor | None:
+    return _actor.get()
 
 
 class EventEnvelope(BaseModel):
@@ -28,6 +71,7 @@ class EventEnvelope(BaseModel):
     schema_version: int = Field(ge=1)
     subject: str | None = Field(default=None, description="Id of the entity the event is about")
     traceparent: str | None = Field(default=None, description="W3C trace context of the producer")
+    actor: Actor | None = Field(default=None, description="Who caused it, from where (a request through the gateway)")
     data: dict[str, Any]
 
     @field_validator("time")
@@ -56,8 +100,10 @@ def new_event(
     tenant_id: uuid.UUID,
     subject: str | None = None,
     traceparent: str | None = None,
+    actor: Actor | None = None,
 ) -> EventEnvelope:
-    """Wrap a data model in an envelope; type, source and version come from the model."""
+    """Wrap a data model in an envelope; type, source and version come from the model; the
+    trace context and the actor from the request being handled, unless given."""
     if traceparent is None:
         from aligned_common.telemetry import current_traceparent
 
@@ -70,5 +116,6 @@ def new_event(
         schema_version=data.schema_version(),
         subject=subject,
         traceparent=traceparent,
+        actor=actor or current_actor(),
         data=data.model_dump(mode="json"),
     )

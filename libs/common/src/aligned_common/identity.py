@@ -12,12 +12,20 @@ the SHA-256 of its body (X-Aligned-Body-SHA256), and lives BOUND_MAX_AGE_S; a ca
 header set cannot be replayed against another route, service or body, nor for long. A
 service (ServiceSettings.require_bound_identity, on by default) refuses unbound ones; the
 in-process test harness turns that off so tests may keep calling `signed_headers(identity)`.
+
+Where the request came from (`Origin`: the client's IP address and user agent, the caller's
+e-mail) travels beside the identity in X-Aligned-Origin, with its own bound signature
+(X-Aligned-Origin-Signature), so public routes (a review link) have it too. The gateway alone
+decides the client's address (from trusted proxies only), and a service records what it was
+told there, never a header a client could set: the audit trail can name who acted and from where.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import json
 import os
 import time
 import uuid
@@ -46,6 +54,15 @@ class Identity:
 
     def can(self, *roles: str) -> bool:
         return self.role in roles
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a request came from, as the gateway saw it."""
+
+    client_ip: str | None = None
+    user_agent: str | None = None
+    email: str | None = None  # the caller's, from the verified token; None on public routes
 
 
 def internal_secret() -> bytes:
@@ -99,14 +116,50 @@ def bound_headers(identity: Identity, binding: RequestBinding, secret: bytes | N
     return headers
 
 
+def origin_header(origin: Origin, now: float | None = None) -> dict[str, str]:
+    """The unsigned X-Aligned-Origin header; `bind_request` signs it for the request it goes with."""
+    value = {"ip": origin.client_ip, "ua": origin.user_agent, "email": origin.email, "at": int(now or time.time())}
+    return {"X-Aligned-Origin": base64.urlsafe_b64encode(json.dumps(value).encode()).decode("ascii")}
+
+
+def _origin_signature(value: str, binding: RequestBinding, secret: bytes) -> str:
+    return _signature(["origin", value, *binding.signed_values()], secret)
+
+
 def bind_request(request, audience: str, secret: bytes | None = None, now: float | None = None) -> None:
-    """Turn the identity headers of an httpx.Request into a signature bound to that request."""
-    if "X-Aligned-Signature" not in request.headers:
+    """Turn the identity (and origin) headers of an httpx.Request into signatures bound to that request."""
+    has_identity = "X-Aligned-Signature" in request.headers
+    origin = request.headers.get("X-Aligned-Origin")
+    if not has_identity and origin is None:
         return
-    identity = _identity([request.headers.get(f"X-Aligned-{name}") for name in _FIELDS])
     path, _, query = request.url.raw_path.decode("ascii").partition("?")
     binding = RequestBinding.of(request.method, request_target(path, query), audience, request.read())
-    request.headers.update(bound_headers(identity, binding, secret, now))
+    if has_identity:
+        identity = _identity([request.headers.get(f"X-Aligned-{name}") for name in _FIELDS])
+        request.headers.update(bound_headers(identity, binding, secret, now))
+    if origin is not None:
+        request.headers["X-Aligned-Origin-Signature"] = _origin_signature(origin, binding, secret or internal_secret())
+
+
+def verify_origin(headers, binding: RequestBinding, secret: bytes | None = None,
+                  now: float | None = None) -> Origin | None:
+    """The origin the gateway signed for this request; None when it sent none (a service called
+    by a tool or a test). One that does not verify is a 401: somebody tried to name an address."""
+    value = headers.get("X-Aligned-Origin")
+    if value is None:
+        return None
+    given = headers.get("X-Aligned-Origin-Signature", "")
+    if not hmac.compare_digest(_origin_signature(value, binding, secret or internal_secret()).encode(),
+                               given.encode("utf-8", "surrogateescape")):
+        raise Problem(401, "Unauthenticated", detail="bad request origin signature")
+    try:
+        fields = json.loads(base64.urlsafe_b64decode(value.encode("ascii")))
+        age = (now or time.time()) - int(fields["at"])
+    except (ValueError, KeyError, TypeError):
+        raise Problem(401, "Unauthenticated", detail="malformed request origin") from None
+    if not -FUTURE_SKEW_S <= age <= BOUND_MAX_AGE_S:
+        raise Problem(401, "Unauthenticated", detail="stale request origin")
+    return Origin(client_ip=fields.get("ip"), user_agent=fields.get("ua"), email=fields.get("email"))
 
 
 def verify_headers(
@@ -187,26 +240,60 @@ async def _body_sha256(request: Request) -> str:
     return known if known is not None else hashlib.sha256(await request.body()).hexdigest()
 
 
+async def _binding_of(request: Request, audience: str) -> RequestBinding:
+    """What this request really is (method, path and query as sent, body hash), for `audience`."""
+    # Some ASGI servers put the query in raw_path too; it is added back from query_string.
+    path = request.scope.get("raw_path", request.url.path.encode()).split(b"?")[0].decode("latin-1")
+    target = request_target(path, request.scope.get("query_string", b"").decode("latin-1"))
+    return RequestBinding(request.method, target, audience, await _body_sha256(request))
+
+
+def _service_name(request: Request) -> str | None:
+    return getattr(getattr(getattr(request.app.state, "ctx", None), "settings", None), "service_name", None)
+
+
 async def current_identity(request: Request) -> Identity:
-    """FastAPI dependency: `identity: Identity = Depends(current_identity)`."""
+    """FastAPI dependency: `identity: Identity = Depends(current_identity)`. Events the request
+    emits carry the identity and its origin as their actor (envelope.acting_as)."""
     headers = request.headers
     ctx = getattr(request.app.state, "ctx", None)
     settings = getattr(ctx, "settings", None)
     binding = None
     if headers.get("X-Aligned-Audience") is not None:
-        # Some ASGI servers put the query in raw_path too; it is added back from query_string.
-        path = request.scope.get("raw_path", request.url.path.encode()).split(b"?")[0].decode("latin-1")
-        target = request_target(path, request.scope.get("query_string", b"").decode("latin-1"))
-        binding = RequestBinding(request.method, target, headers["X-Aligned-Audience"], await _body_sha256(request))
+        binding = await _binding_of(request, headers["X-Aligned-Audience"])
         if not hmac.compare_digest(binding.body_sha256.encode(),
                                    headers.get("X-Aligned-Body-SHA256", "").encode("utf-8", "surrogateescape")):
             raise Problem(401, "Unauthenticated", detail="internal identity was signed for another body")
-    return verify_headers(
+    identity = verify_headers(
         headers,
         binding=binding,
         audience=getattr(settings, "service_name", None),
         require_bound=bool(getattr(settings, "require_bound_identity", False)),
     )
+    origin = await _verified_origin(request)
+    from aligned_common.envelope import Actor, acting_as
+
+    acting_as(Actor.of(identity, origin))
+    return identity
+
+
+async def current_origin(request: Request) -> Origin | None:
+    """FastAPI dependency for public routes (no identity): the client's signed origin, which
+    events the request emits carry as their actor."""
+    origin = await _verified_origin(request)
+    from aligned_common.envelope import Actor, acting_as
+
+    acting_as(Actor.of(None, origin))
+    return origin
+
+
+async def _verified_origin(request: Request) -> Origin | None:
+    if request.headers.get("X-Aligned-Origin") is None:
+        return None
+    # Signed for this service (the audience is in the binding): one signed for another fails. With
+    # an identity, its audience header is the one verify_headers checked against this service.
+    audience = request.headers.get("X-Aligned-Audience") or _service_name(request) or ""
+    return verify_origin(request.headers, await _binding_of(request, audience))
 
 
 def require_role(identity: Identity, *roles: str) -> None:

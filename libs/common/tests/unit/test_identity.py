@@ -176,3 +176,48 @@ async def test_a_bound_signature_verifies_on_a_form_upload_whose_body_the_form_p
         captured = {k: v for k, v in request.headers.items() if k.lower().startswith("x-aligned-")}
         other_file = client.build_request("POST", "/v1/media", files={"file": ("a.bin", b"y" * 100_000)}, headers=captured)
         assert (await client.send(other_file)).status_code == 401
+
+
+# -- the request's origin: the client's address and user agent, signed by the gateway -----------
+from aligned_common.identity import Origin, RequestBinding, origin_header, verify_origin  # noqa: E402
+
+BINDING = RequestBinding.of("PATCH", "/v1/jobs/1", "publishing", b'{"content": "x"}')
+SEEN = Origin(client_ip="203.0.113.7", user_agent="Browser/1.0", email="ann@example.com")
+
+
+def _signed_origin(origin: Origin = SEEN, binding: RequestBinding = BINDING, now: float = 1000):
+    import httpx
+
+    from aligned_common.identity import bind_request
+
+    request = httpx.Request(binding.method, "http://svc" + binding.target, headers=origin_header(origin, now=now),
+                            content=b'{"content": "x"}')
+    bind_request(request, binding.audience, SECRET, now)
+    return request.headers  # case-insensitive, as a service reads them
+
+
+def test_a_signed_origin_verifies_for_its_request():
+    assert verify_origin(_signed_origin(), BINDING, SECRET, now=1010) == SEEN
+    assert verify_origin({}, BINDING, SECRET, now=1010) is None  # no origin sent: none recorded
+
+
+@pytest.mark.parametrize("other", [
+    RequestBinding.of("PATCH", "/v1/jobs/2", "publishing", b'{"content": "x"}'),  # another route
+    RequestBinding.of("PATCH", "/v1/jobs/1", "approval", b'{"content": "x"}'),  # another service
+    RequestBinding.of("PATCH", "/v1/jobs/1", "publishing", b'{"content": "y"}'),  # another body
+])
+def test_an_origin_is_refused_on_any_other_request(other):
+    with pytest.raises(Problem) as refused:
+        verify_origin(_signed_origin(), other, SECRET, now=1010)
+    assert refused.value.status == 401
+
+
+def test_a_forged_or_stale_origin_is_refused():
+    headers = _signed_origin()
+    forged = headers.copy()
+    forged.update(origin_header(Origin(client_ip="10.0.0.1", user_agent="Browser/1.0"), now=1000))
+    with pytest.raises(Problem, match="Unauthenticated"):
+        verify_origin(forged, BINDING, SECRET, now=1010)
+    with pytest.raises(Problem) as stale:
+        verify_origin(headers, BINDING, SECRET, now=1000 + 31)
+    assert stale.value.detail == "stale request origin"

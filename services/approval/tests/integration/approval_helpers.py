@@ -162,3 +162,19 @@ async def pending_round(http, brand: Brand, job_id: uuid.UUID, round_no: int = 1
         return rounds[0] if rounds else None
 
     return await eventually(opened)
+
+
+async def put_policy_on_new_connection(events: EventSender, http, brand: Brand, headers: dict[str, str],
+                                       body: dict[str, Any]):
+    """Announce the body's connection (connections.connected), then PUT the policy once approval's
+    copy of connections knows it (until then it is 422 unknown_connection, as for a client)."""
+    from aligned_common.events.connections import Connected
+
+    connection_id = uuid.UUID(body["connection_id"])
+    await events.send(Connected(connection_id=connection_id, platform="sandbox"), brand, subject=str(connection_id))
+
+    async def accepted():
+        response = await http.put("/v1/policies", headers=headers, json=body)
+        return None if response.status_code == 422 and "unknown_connection" in response.text else response
+
+    return await eventually(accepted)

@@ -6,7 +6,15 @@ import base64
 import uuid
 
 import pytest
-from approval_helpers import Brand, EventSender, approval_service, job_created, pending_round, service_settings
+from approval_helpers import (
+    Brand,
+    EventSender,
+    approval_service,
+    job_created,
+    pending_round,
+    put_policy_on_new_connection,
+    service_settings,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -55,7 +63,7 @@ async def test_http_errors(infra, topics, scratch_schema, smtp):
 
         # A policy for one connection: only approvers and the named client may decide there.
         connection_id = uuid.uuid4()
-        policy = await http.put("/v1/policies", headers=admin, json={
+        policy = await put_policy_on_new_connection(events, http, brand, admin, {
             "connection_id": str(connection_id), "approver_roles": ["approver"], "approver_users": ["vip"]})
         assert policy.status_code == 200
         effective = (await http.get("/v1/policies/effective", headers=admin,

@@ -7,8 +7,18 @@ import uuid
 
 import orjson
 import pytest
-from approval_helpers import Brand, EventSender, approval_service, job_created, pending_round, service_settings
+from approval_helpers import (
+    Brand,
+    EventSender,
+    approval_service,
+    eventually,
+    job_created,
+    pending_round,
+    put_policy_on_new_connection,
+    service_settings,
+)
 
+from aligned_common.events.connections import Disconnected
 from aligned_common.events.publishing import JobCreated, TargetRef
 from aligned_common.testing.kafka_reader import TopicReader
 
@@ -29,12 +39,22 @@ async def test_put_and_delete_of_a_policy_go_out_through_the_outbox(infra, topic
         approval_service(scratch_schema, infra.kafka_bootstrap, service_settings(port)) as svc,
         svc.client() as http,
         TopicReader(infra.kafka_bootstrap, APPROVAL_TOPIC) as reader,
+        EventSender(infra.kafka_bootstrap) as events,
     ):
         owner = brand.headers("olga", "owner")
+        # Another brand's connection, one approval never heard of, and a disconnected one: 422 naming the field.
+        other = Brand()
+        foreign = await put_policy_on_new_connection(events, http, other, other.headers("oz", "owner"), {
+            "connection_id": str(uuid.uuid4()), "mode": "full_posting"})
+        assert foreign.status_code == 200
+        for unknown in (foreign.json()["connection_id"], str(uuid.uuid4())):
+            refused = await http.put("/v1/policies", headers=owner, json={"connection_id": unknown})
+            assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "connection_id"
+            assert refused.json()["errors"][0]["code"] == "unknown_connection"
         # No policy yet: the author's own requires_approval decides (what publishing enforces).
         none = (await http.get("/v1/policies/effective", headers=owner, params={"connection_id": str(connection)})).json()
         assert none["mode"] is None and none["requires_approval"] is False
-        put = await http.put("/v1/policies", headers=owner, json={
+        put = await put_policy_on_new_connection(events, http, brand, owner, {
             "connection_id": str(connection), "mode": "approval_required", "waiver_roles": ["owner"]})
         assert put.status_code == 200, put.text
         policy = put.json()
@@ -47,16 +67,27 @@ async def test_put_and_delete_of_a_policy_go_out_through_the_outbox(infra, topic
         editor = await http.put("/v1/policies", headers=brand.headers("eddie", "editor"), json={"mode": "full_posting"})
         assert editor.status_code == 403
         assert (await http.delete(f"/v1/policies/{policy['id']}", headers=owner)).status_code == 204
+        await events.send(Disconnected(connection_id=connection, platform="sandbox"), brand, subject=str(connection))
+
+        async def refused_once_disconnected():
+            refused = await http.put("/v1/policies", headers=owner, json={"connection_id": str(connection)})
+            return refused.json()["errors"][0] if refused.status_code == 422 else None
+
+        error = await eventually(refused_once_disconnected)
+        assert error["field"] == "connection_id" and error["code"] == "connection_disconnected"
 
         records = await reader.read_until(lambda rs: _of(rs, brand, "approval.policy_deleted"), settle_s=0.5)
-    (changed,) = _of(records, brand, "approval.policy_changed")
+    # The first: a PUT that raced the disconnect's event may have made another (refused after it).
+    changed, *_ = _of(records, brand, "approval.policy_changed")
     assert changed["subject"] == str(policy["id"])
     assert {k: changed["data"][k] for k in (
         "policy_id", "connection_id", "user_id", "mode", "waiver_roles", "changed_by")} == {
         "policy_id": str(policy["id"]), "connection_id": str(connection), "user_id": None,
         "mode": "approval_required", "waiver_roles": ["owner"], "changed_by": "olga"}
     (deleted,) = _of(records, brand, "approval.policy_deleted")
-    assert deleted["data"] == {"policy_id": str(policy["id"]), "deleted_by": "olga"}
+    assert deleted["data"] == {"policy_id": str(policy["id"]), "deleted_by": "olga", "previous": {  # for the audit trail
+        "mode": "approval_required", "approver_roles": ["approver", "client"], "approver_users": [],
+        "waiver_roles": ["owner"]}}
 
 
 async def test_a_round_shows_every_targets_text_and_media_and_the_decision_names_its_hash(

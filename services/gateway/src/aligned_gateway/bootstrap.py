@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from fastapi.middleware.cors import CORSMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from aligned_common.app import ServiceContext, ServiceDefinition, create_app
 from aligned_common.db import UnitOfWork
@@ -116,6 +117,9 @@ def create_gateway_app(definition: ServiceDefinition) -> FastAPI:
         expose_headers=["X-Request-Id", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset",
                         "RateLimit-Policy", "Idempotent-Replayed", "Location"],
     )
+    if definition.settings.trusted_proxies.strip():
+        # Outermost: the client's address (scope["client"]) is settled before anything reads it.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=definition.settings.trusted_proxies)
     return app
 
 
@@ -123,5 +127,8 @@ def serve(definition: ServiceDefinition) -> None:
     import uvicorn
 
     setup_logging(definition.settings.log_level)
+    # proxy_headers=False: uvicorn would otherwise trust X-Forwarded-For from 127.0.0.1 by default;
+    # which proxies are trusted is ALIGNED_GATEWAY_TRUSTED_PROXIES alone (create_gateway_app).
     uvicorn.run(create_gateway_app(definition), host=definition.settings.http_host,
-                port=definition.settings.http_port, log_config=None, timeout_graceful_shutdown=20)
+                port=definition.settings.http_port, log_config=None, timeout_graceful_shutdown=20,
+                proxy_headers=False)

@@ -13,6 +13,12 @@ class Settings(ServiceSettings):
     service_name: str = "gateway"
     http_port: int = 8000
     public_base_url: str = "http://127.0.0.1:8000"
+    # The proxies in front of the gateway (the Ingress controller) whose X-Forwarded-For names
+    # the client: addresses or CIDR ranges, comma-separated ("*" for any, never in production).
+    # Empty: no proxy is trusted and the connection's peer is the client. The client's address
+    # is the right-most X-Forwarded-For entry that is not a trusted proxy, so what a client
+    # writes into the header itself is never taken (docs/operations.md).
+    trusted_proxies: str = ""
 
     # -- tokens: HS256 with a shared secret, and/or RS256/ES256 keys from a JWKS URL or file
     jwt_secret: str | None = None

@@ -104,7 +104,7 @@ async def known_connection(svc, brand_id: uuid.UUID, platform: str = "sandbox", 
     straight into its projection (the consumer path has its own test)."""
     from aligned_common.db import UnitOfWork
 
-    from aligned_publishing.adapters.projections import put_connection
+    from aligned_common.known_connections import put as put_connection
 
     connection_id = uuid.uuid4()
     async with UnitOfWork(svc.ctx.pool, svc.ctx.schema, brand_id=brand_id) as uow:

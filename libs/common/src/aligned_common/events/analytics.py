@@ -40,3 +40,4 @@ class PlanAccepted(EventData):
     plan_id: uuid.UUID
     accepted_by: str
     slots: list[PlannedSlot]
+    time_zone: str = Field(default="UTC", description="The brand's IANA zone the slots were planned in")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from aligned_common.events.base import EventData
 
@@ -46,6 +46,15 @@ class Escalated(EventData):
 PolicyMode = Literal["approval_required", "full_posting"]
 
 
+class PolicyRules(BaseModel):
+    """What a policy decides, without its scope: the before of a change, for the audit trail."""
+
+    mode: PolicyMode
+    approver_roles: list[str] = Field(default_factory=list)
+    approver_users: list[str] = Field(default_factory=list)
+    waiver_roles: list[str] = Field(default_factory=list)
+
+
 class PolicyChanged(EventData):
     """A policy was created or replaced (PUT /v1/policies): its whole state, so a consumer's
     projection is an upsert by policy_id."""
@@ -61,9 +70,22 @@ class PolicyChanged(EventData):
         default_factory=lambda: ["owner", "admin"], description="Roles that may waive approval of a job it covers"
     )
     changed_by: str
+    previous: PolicyRules | None = Field(default=None, description="The scope's policy before; None: it is new")
+
+
+class EscalationRuleChanged(EventData):
+    """An escalation rule was created, replaced or deleted (for the audit trail): the rule before
+    (None: created) and after (None: deleted), as the API shows it."""
+
+    event_type_name = "approval.escalation_rule_changed"
+    rule_id: uuid.UUID
+    changed_by: str
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
 
 
 class PolicyDeleted(EventData):
     event_type_name = "approval.policy_deleted"
     policy_id: uuid.UUID
     deleted_by: str
+    previous: PolicyRules | None = Field(default=None, description="The policy that was deleted")

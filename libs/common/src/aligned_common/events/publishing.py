@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
@@ -50,6 +50,16 @@ class JobUpdated(EventData):
     content: str
     scheduled_at: AwareDatetime | None = None
     content_hash: str | None = None
+
+
+class JobEdited(EventData):
+    """What an edit (PATCH, schedule) changed, for the audit trail: each changed field's value
+    before and after. The workflow events (job_updated, or job_created for a new round) follow."""
+
+    event_type_name = "publishing.job_edited"
+    job_id: uuid.UUID
+    before: dict[str, Any] = Field(description="The changed fields' values before the edit")
+    after: dict[str, Any] = Field(description="The same fields after it")
 
 
 class ApprovalWaived(EventData):

@@ -33,8 +33,8 @@ def in_seconds(seconds: float) -> str:
 
 
 def unknown_connection(error: ApiError) -> bool:
-    """Publishing does not know the connection (yet): one made moments ago reaches its
-    projection within seconds (ADR 0006)."""
+    """Publishing (or approval) does not know the connection (yet): one made moments ago reaches
+    its projection within seconds (ADR 0006)."""
     errors = error.body.get("errors", []) if isinstance(error.body, dict) else []
     return error.status == 422 and any(e.get("code") == "unknown_connection" for e in errors)
 
@@ -42,10 +42,20 @@ def unknown_connection(error: ApiError) -> bool:
 async def create_job(owner: Gateway, body: dict[str, Any], *, timeout_s: float = 30) -> dict[str, Any]:
     """POST /v1/jobs as a frontend does right after connecting an account: while publishing
     answers "unknown connection" the account is still being announced, so try again shortly."""
+    return await _once_connection_known(owner, "POST", "/v1/jobs", body, timeout_s)
+
+
+async def put_policy(owner: Gateway, body: dict[str, Any], *, timeout_s: float = 30, **kwargs: Any) -> dict[str, Any]:
+    """PUT /v1/policies, retried while approval does not know the policy's connection yet."""
+    return await _once_connection_known(owner, "PUT", "/v1/policies", body, timeout_s, **kwargs)
+
+
+async def _once_connection_known(owner: Gateway, method: str, path: str, body: dict[str, Any], timeout_s: float,
+                                 **kwargs: Any) -> dict[str, Any]:
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            return await owner.post("/v1/jobs", body)
+            return await owner.request(method, path, json_body=body, **kwargs)
         except ApiError as error:
             if not unknown_connection(error) or time.monotonic() >= deadline:
                 raise

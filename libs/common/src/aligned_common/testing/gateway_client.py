@@ -69,7 +69,8 @@ class Gateway:
         return headers
 
     async def request(self, method: str, path: str, *, json_body: Any = None, params: dict | None = None,
-                      retry_for_s: float | None = None, ok: tuple[int, ...] = (200, 201, 202, 204)) -> Any:
+                      retry_for_s: float | None = None, ok: tuple[int, ...] = (200, 201, 202, 204),
+                      headers: dict[str, str] | None = None) -> Any:
         """The answer's JSON; ApiError for any other status than `ok`. Transport errors, 429 and
         502-504 (and 409 "in progress" of our own earlier try) are retried with the same
         Idempotency-Key until `retry_for_s` has passed."""
@@ -81,7 +82,7 @@ class Gateway:
             client = self._clients[next(self._next)]
             try:
                 response = await client.request(method, path, json=json_body, params=params,
-                                                headers=self._headers(method, key))
+                                                headers=self._headers(method, key) | (headers or {}))
             except httpx.TransportError:
                 if time.monotonic() >= deadline:
                     raise

@@ -182,6 +182,8 @@ def wiring(ports: dict[str, int], secret_values: dict[str, str], database_url: s
         gateway = f"http://127.0.0.1:{ports['gateway']}"
         env["ALIGNED_GATEWAY_PUBLIC_BASE_URL"] = gateway
         env["ALIGNED_PUBLIC_BASE_URL"] = gateway  # once for the platform: every link in a mail points at the gateway
+        # The tests stand where the Ingress would: their X-Forwarded-For names the client.
+        env["ALIGNED_GATEWAY_TRUSTED_PROXIES"] = "127.0.0.1"
         # The sandbox posts its webhooks where a real platform would: the public inbound route.
         env["ALIGNED_SANDBOX_WEBHOOK_URL"] = f"{gateway}/webhooks/sandbox"
     if "sandbox" in ports:

@@ -54,12 +54,15 @@ async def list_accounts(conn: asyncpg.Connection, brand_id: uuid.UUID) -> list[a
     )
 
 
-async def known_ids(conn: asyncpg.Connection, brand_id: uuid.UUID, connection_ids: list[uuid.UUID]) -> set[uuid.UUID]:
-    """Which of these are the brand's accounts (any status: a goal may outlive a disconnect)."""
+async def known(conn: asyncpg.Connection, brand_id: uuid.UUID,
+                connection_ids: list[uuid.UUID]) -> dict[uuid.UUID, asyncpg.Record]:
+    """Which of these are the brand's accounts, with their status (an existing goal outlives a
+    disconnect; a new one may not name a disconnected account)."""
     records = await conn.fetch(
-        "SELECT connection_id FROM accounts WHERE brand_id = $1 AND connection_id = ANY($2::uuid[])", brand_id, connection_ids
+        "SELECT connection_id, status FROM accounts WHERE brand_id = $1 AND connection_id = ANY($2::uuid[])",
+        brand_id, connection_ids,
     )
-    return {r["connection_id"] for r in records}
+    return {r["connection_id"]: r for r in records}
 
 
 async def lock_account(conn: asyncpg.Connection, brand_id: uuid.UUID, connection_id: uuid.UUID) -> asyncpg.Record | None:

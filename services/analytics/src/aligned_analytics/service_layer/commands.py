@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from aligned_common.db import UnitOfWork
+from aligned_common.known_connections import problem_with
 from aligned_common.events.analytics import PlanAccepted, PlannedSlot
 from aligned_common.identity import Identity
 from aligned_common.problems import Problem
@@ -20,22 +21,30 @@ from aligned_analytics.service_layer.output import jsonable
 from aligned_analytics.service_layer.sync import request_sync
 
 
-def not_the_brands(field: str, connection_id: uuid.UUID) -> InvalidQuery:
-    # The same answer for another brand's connection and for none at all: nothing leaks.
-    return InvalidQuery(field, f"no connected account {connection_id} in this brand")
+def not_the_brands(field: str, connection_id: uuid.UUID, account=None) -> InvalidQuery | None:
+    """None when the brand may name this account. The same answer for another brand's connection
+    and for none at all: nothing leaks (known_connections.problem_with, as every service says it)."""
+    problem = problem_with(account, connection_id)
+    return InvalidQuery(field, problem[1]) if problem else None
 
 
-async def _check_accounts(conn, brand_id: uuid.UUID, connection_ids: list[uuid.UUID], field: str) -> None:
-    """Every id is one of the brand's accounts, as connections' events told analytics."""
-    known = await accounts.known_ids(conn, brand_id, connection_ids)
+async def _check_accounts(conn, brand_id: uuid.UUID, connection_ids: list[uuid.UUID], field: str, *,
+                          reading: bool = False) -> None:
+    """Every id is one of the brand's accounts, as connections' events told analytics; not
+    disconnected, unless it is only read (a disconnected account's history stays readable)."""
+    known = await accounts.known(conn, brand_id, connection_ids)
     for index, connection_id in enumerate(connection_ids):
-        if connection_id not in known:
-            raise not_the_brands(field if field == "connection_id" else f"{field}.{index}", connection_id)
+        account = known.get(connection_id)
+        if reading and account is not None:
+            continue
+        error = not_the_brands(field if field == "connection_id" else f"{field}.{index}", connection_id, account)
+        if error is not None:
+            raise error
 
 
 async def require_accounts(pool, schema, identity: Identity, connection_ids: list[uuid.UUID], field: str) -> None:
     async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
-        await _check_accounts(uow.conn, identity.brand_id, connection_ids, field)
+        await _check_accounts(uow.conn, identity.brand_id, connection_ids, field, reading=True)
 
 
 async def sync_now(pool, schema, settings: Settings, identity: Identity, connection_id: uuid.UUID | None) -> list[dict]:
@@ -43,8 +52,9 @@ async def sync_now(pool, schema, settings: Settings, identity: Identity, connect
     async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
         if connection_id is not None:
             account = await accounts.lock_account(uow.conn, identity.brand_id, connection_id)
-            if account is None:
-                raise not_the_brands("connection_id", connection_id)
+            error = not_the_brands("connection_id", connection_id, account)
+            if error is not None:
+                raise error
             if account["status"] != "active":
                 raise Problem(
                     409,
@@ -195,6 +205,7 @@ async def accept_plan(pool, schema, identity: Identity, plan_id: uuid.UUID) -> d
                 plan_id=plan_id,
                 accepted_by=identity.user_id,
                 slots=[PlannedSlot(platform=s["platform"], connection_id=s["connection_id"], at=s["at"]) for s in slots],
+                time_zone=await brands.time_zone(uow.conn, identity.brand_id),
             ),
             brand_id=identity.brand_id,
             tenant_id=identity.tenant_id,

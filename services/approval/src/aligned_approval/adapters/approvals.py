@@ -197,6 +197,18 @@ async def list_policies(conn: asyncpg.Connection, brand_id: uuid.UUID) -> list[R
     return [dict(r) for r in records]
 
 
+async def policy_of_scope(conn: asyncpg.Connection, brand_id: uuid.UUID, connection_id: uuid.UUID | None,
+                          user_id: str | None) -> Row | None:
+    """The policy a put would replace (locked: the before of the change stays the before)."""
+    record = await conn.fetchrow(
+        f"""SELECT {_POLICY_COLUMNS} FROM approval_policies
+            WHERE brand_id = $1 AND connection_id IS NOT DISTINCT FROM $2 AND user_id IS NOT DISTINCT FROM $3
+            FOR UPDATE""",
+        brand_id, connection_id, user_id,
+    )
+    return dict(record) if record else None
+
+
 async def upsert_policy(conn: asyncpg.Connection, brand_id: uuid.UUID, **values: Any) -> Row:
     record = await conn.fetchrow(
         f"""INSERT INTO approval_policies (id, brand_id, connection_id, user_id, mode, approver_roles, approver_users,
@@ -212,9 +224,11 @@ async def upsert_policy(conn: asyncpg.Connection, brand_id: uuid.UUID, **values:
     return dict(record)
 
 
-async def delete_policy(conn: asyncpg.Connection, brand_id: uuid.UUID, policy_id: uuid.UUID) -> bool:
-    result = await conn.execute("DELETE FROM approval_policies WHERE brand_id = $1 AND id = $2", brand_id, policy_id)
-    return result.endswith(" 1")
+async def delete_policy(conn: asyncpg.Connection, brand_id: uuid.UUID, policy_id: uuid.UUID) -> Row | None:
+    """The deleted policy, or None when there was none."""
+    record = await conn.fetchrow(
+        f"DELETE FROM approval_policies WHERE brand_id = $1 AND id = $2 RETURNING {_POLICY_COLUMNS}", brand_id, policy_id)
+    return dict(record) if record else None
 
 
 async def brand_time_zone(conn: asyncpg.Connection, brand_id: uuid.UUID) -> str:

@@ -13,7 +13,7 @@ from aligned_approval.domain.audit import AuditEntry
 
 Row = dict[str, Any]
 _COLUMNS = """event_id, occurred_at, brand_id, tenant_id, source, action, actor, entity_type, entity_id,
-    before, after, trace_id, recorded_at"""
+    before, after, trace_id, actor_email, ip_address, user_agent, recorded_at"""
 
 # Months whose partition this process has seen exist, per schema: saves a call per event.
 _known_partitions: set[tuple[str, str]] = set()
@@ -36,11 +36,12 @@ async def append(conn: asyncpg.Connection, schema: str, entry: AuditEntry) -> bo
     await ensure_partition(conn, schema, entry.occurred_at)
     inserted = await conn.fetchval(
         """INSERT INTO audit_logs (event_id, occurred_at, brand_id, tenant_id, source, action, actor,
-                                   entity_type, entity_id, before, after, trace_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb, $12)
+                                   entity_type, entity_id, before, after, trace_id, actor_email, ip_address, user_agent)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb, $12, $13, $14, $15)
            ON CONFLICT (event_id, occurred_at) DO NOTHING RETURNING true""",
         entry.event_id, entry.occurred_at, entry.brand_id, entry.tenant_id, entry.source, entry.action,
         entry.actor, entry.entity_type, entry.entity_id, _json(entry.before), _json(entry.after), entry.trace_id,
+        entry.actor_email, entry.ip_address, entry.user_agent,
     )
     return bool(inserted)
 

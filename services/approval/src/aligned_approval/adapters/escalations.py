@@ -49,8 +49,11 @@ async def replace_rule(conn: asyncpg.Connection, brand_id: uuid.UUID, rule_id: u
     return _rule(record)
 
 
-async def get_rule(conn: asyncpg.Connection, brand_id: uuid.UUID, rule_id: uuid.UUID) -> Row | None:
-    return _rule(await conn.fetchrow(f"SELECT {_COLUMNS} FROM escalation_rules WHERE brand_id = $1 AND id = $2", brand_id, rule_id))
+async def get_rule(conn: asyncpg.Connection, brand_id: uuid.UUID, rule_id: uuid.UUID, *,
+                   for_update: bool = False) -> Row | None:
+    lock = " FOR UPDATE" if for_update else ""  # the before of a change stays the before
+    return _rule(await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM escalation_rules WHERE brand_id = $1 AND id = $2{lock}", brand_id, rule_id))
 
 
 async def list_rules(conn: asyncpg.Connection, brand_id: uuid.UUID) -> list[Row]:

@@ -19,6 +19,7 @@ _ACTOR_FIELDS: dict[str, str] = {
     "publishing.approval_waived": "waived_by",
     "approval.policy_changed": "changed_by",
     "approval.policy_deleted": "deleted_by",
+    "approval.escalation_rule_changed": "changed_by",
 }
 
 # The first of these ids in the data names the entity, in this order of preference.
@@ -30,6 +31,7 @@ _ENTITY_FIELDS: tuple[tuple[str, str], ...] = (
     ("endpoint_id", "webhook_endpoint"),
     ("goal_id", "goal"),
     ("plan_id", "plan"),
+    ("rule_id", "escalation_rule"),  # after approval_id: an escalation is about its round
     ("sync_id", "sync"),
     ("connection_id", "connection"),
     ("user_id", "member"),
@@ -66,6 +68,9 @@ class AuditEntry:
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     trace_id: str | None
+    actor_email: str | None = None
+    ip_address: str | None = None
+    user_agent: str | None = None
 
 
 def entry_for(envelope: EventEnvelope) -> AuditEntry:
@@ -85,12 +90,19 @@ def entry_for(envelope: EventEnvelope) -> AuditEntry:
         before=before,
         after=after,
         trace_id=trace_id_of(envelope.traceparent),
+        actor_email=envelope.actor.email if envelope.actor else None,
+        ip_address=envelope.actor.ip if envelope.actor else None,
+        user_agent=envelope.actor.user_agent if envelope.actor else None,
     )
 
 
 def _actor(envelope: EventEnvelope) -> str:
+    """The event's own word first (a review link's decision names the link), then the user of
+    the request that caused it, then the producing service."""
     field = _ACTOR_FIELDS.get(envelope.type)
     value = envelope.data.get(field) if field else None
+    if not value and envelope.actor is not None:
+        value = envelope.actor.user_id
     return str(value) if value else f"service:{envelope.source}"
 
 
@@ -109,6 +121,13 @@ def _before_after(event_type: str, data: dict[str, Any]) -> tuple[dict | None, d
         return {"role": data.get("old_role")}, {"role": data.get("new_role")}
     if event_type == "gateway.member_added":
         return None, {"role": data.get("role"), "email": data.get("email")}
+    if event_type in ("publishing.job_edited", "approval.escalation_rule_changed"):
+        return data.get("before"), data.get("after")
+    if event_type == "approval.policy_changed":
+        after = {k: data.get(k) for k in ("mode", "approver_roles", "approver_users", "waiver_roles")}
+        return data.get("previous"), after
+    if event_type == "approval.policy_deleted":
+        return data.get("previous"), None
     if event_type == "publishing.job_updated":
         return None, {k: data.get(k) for k in ("status", "content", "scheduled_at")}
     if event_type == "publishing.job_created":

@@ -9,6 +9,7 @@ workflow's retries and dead letters.
 
 from __future__ import annotations
 
+from aligned_common import known_connections
 from aligned_common.events.gateway import BrandArchived, BrandCreated, MemberAdded, MemberRemoved, MemberRoleChanged
 from aligned_common.events.publishing import (
     JobCancelled, JobCreated, JobFailed, JobPartiallyPublished, JobPublished, JobUpdated,
@@ -44,7 +45,18 @@ def workflow_router(service: str, base_url: str) -> EventRouter:
     events.on(MemberAdded, order_by=BY_BRAND)(members.on_member_added)
     events.on(MemberRoleChanged, order_by=BY_BRAND)(members.on_member_role_changed)
     events.on(MemberRemoved, order_by=BY_BRAND)(members.on_member_removed)
+    # Which connections a policy may name (policies.put); ordered per connection (its subject).
+    for model in known_connections.EVENTS:
+        events.on(model)(_projecting(f"on_{model.event_type().split('.')[1]}"))
     return events
+
+
+def _projecting(name: str):
+    async def project(uow, envelope, data) -> None:
+        await known_connections.record(uow.conn, envelope, data)
+
+    project.__name__ = name  # the inbox records (handler name, event id): names must differ
+    return project
 
 
 def audit_router(service: str) -> EventRouter:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AwareDatetime, EmailStr, ValidationError
 
 from aligned_common.app import ServiceContext, context_of
-from aligned_common.identity import Identity, current_identity
+from aligned_common.identity import Identity, Origin, current_identity, current_origin
 from aligned_common.problems import Problem
 
 from aligned_approval.domain.decisions import Status
@@ -103,8 +103,10 @@ async def review_page(token: str, request: Request, ctx: ServiceContext = Depend
 
 
 @public.post("/review/{token}", response_model=None, openapi_extra=DECISION_BODY)
-async def review_decide(token: str, request: Request, ctx: ServiceContext = Depends(context_of)) -> Any:
-    """The decision: a JSON body, or the review page's form."""
+async def review_decide(token: str, request: Request, ctx: ServiceContext = Depends(context_of),
+                        _origin: Origin | None = Depends(current_origin)) -> Any:
+    """The decision: a JSON body, or the review page's form. The client's address and user agent
+    (signed by the gateway) go with the decision's event into the audit trail."""
     async def work() -> dict[str, Any]:
         try:
             body = DecisionIn.model_validate(await pages.form_or_json(request))

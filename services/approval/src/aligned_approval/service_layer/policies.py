@@ -7,8 +7,9 @@ from typing import Any
 
 import asyncpg
 
+from aligned_common import known_connections
 from aligned_common.db import UnitOfWork
-from aligned_common.events.approval import PolicyChanged, PolicyDeleted
+from aligned_common.events.approval import PolicyChanged, PolicyDeleted, PolicyRules
 from aligned_common.identity import Identity, require_role
 from aligned_common.problems import Problem
 
@@ -23,6 +24,9 @@ async def put(pool: asyncpg.Pool, schema: str, identity: Identity, **values: Any
     (outbox, same transaction): publishing decides the gate from its own copy (ADR 0006)."""
     require_role(identity, *EDITORS)
     async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
+        if values["connection_id"] is not None:  # the brand's own, not disconnected (its own copy)
+            await known_connections.require_known(uow.conn, identity.brand_id, values["connection_id"], "connection_id")
+        previous = await approvals.policy_of_scope(uow.conn, identity.brand_id, values["connection_id"], values["user_id"])
         policy = await approvals.upsert_policy(uow.conn, identity.brand_id, **values)
         await uow.emit(
             PolicyChanged(
@@ -34,12 +38,20 @@ async def put(pool: asyncpg.Pool, schema: str, identity: Identity, **values: Any
                 approver_users=list(policy["approver_users"]),
                 waiver_roles=list(policy["waiver_roles"]),
                 changed_by=identity.user_id,
+                previous=_rules(previous),
             ),
             brand_id=identity.brand_id,
             tenant_id=identity.tenant_id,
             subject=str(policy["id"]),
         )
         return policy
+
+
+def _rules(policy: dict[str, Any] | None) -> PolicyRules | None:
+    if policy is None:
+        return None
+    return PolicyRules(mode=policy["mode"], approver_roles=list(policy["approver_roles"]),
+                       approver_users=list(policy["approver_users"]), waiver_roles=list(policy["waiver_roles"]))
 
 
 async def list_all(pool: asyncpg.Pool, schema: str, identity: Identity) -> list[dict[str, Any]]:
@@ -50,10 +62,11 @@ async def list_all(pool: asyncpg.Pool, schema: str, identity: Identity) -> list[
 async def delete(pool: asyncpg.Pool, schema: str, identity: Identity, policy_id: uuid.UUID) -> None:
     require_role(identity, *EDITORS)
     async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
-        if not await approvals.delete_policy(uow.conn, identity.brand_id, policy_id):
+        deleted = await approvals.delete_policy(uow.conn, identity.brand_id, policy_id)
+        if deleted is None:
             raise Problem(404, "Policy not found", detail=f"no policy {policy_id} in this brand")
         await uow.emit(
-            PolicyDeleted(policy_id=policy_id, deleted_by=identity.user_id),
+            PolicyDeleted(policy_id=policy_id, deleted_by=identity.user_id, previous=_rules(deleted)),
             brand_id=identity.brand_id,
             tenant_id=identity.tenant_id,
             subject=str(policy_id),

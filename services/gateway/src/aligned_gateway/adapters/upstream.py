@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from aligned_common.identity import Identity, bind_request, signed_headers
+from aligned_common.identity import Identity, Origin, bind_request, origin_header, signed_headers
 from aligned_common.telemetry import current_traceparent
 
 RETRYABLE_STATUS = frozenset({502, 503, 504})
@@ -53,8 +53,11 @@ class Upstreams:
     async def close(self) -> None:
         await self.client.aclose()
 
-    def headers_for(self, identity: Identity | None, request_id: str | None) -> dict[str, str]:
+    def headers_for(self, identity: Identity | None, request_id: str | None,
+                    origin: Origin | None = None) -> dict[str, str]:
         headers = signed_headers(identity) if identity is not None else {}
+        if origin is not None:
+            headers.update(origin_header(origin))  # signed with the request in bind_request
         if request_id:
             headers["X-Request-Id"] = request_id
         traceparent = current_traceparent()
@@ -65,12 +68,13 @@ class Upstreams:
     async def forward(
         self, service: str, method: str, path: str, query: bytes, body: bytes,
         incoming: dict[str, str], identity: Identity | None, request_id: str | None, public: bool = False,
+        origin: Origin | None = None,
     ) -> UpstreamResponse:
         headers = {k: v for k, v in incoming.items() if k in FORWARDED_REQUEST_HEADERS}
         if public:
             headers.update({k: v for k, v in incoming.items() if k.startswith(PUBLIC_FORWARD_PREFIXES)
                             and not k.startswith("x-aligned-")})
-        headers.update(self.headers_for(identity, request_id))
+        headers.update(self.headers_for(identity, request_id, origin))
         # `path` is percent-encoded already, one segment at a time (domain/paths.py).
         url = httpx.URL(self.urls[service] + path, query=query)
         response = await self._send(service, method, url, headers, body)

@@ -9,6 +9,7 @@ exception included, is problem+json with the request id.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 import uuid
@@ -16,6 +17,8 @@ import uuid
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from aligned_common.envelope import Actor, acting_as
+from aligned_common.identity import Origin
 from aligned_common.problems import Problem
 from aligned_gateway.domain import paths, routes
 from aligned_gateway.domain.problems import BodyTooLarge, http_problem, response_of
@@ -29,6 +32,19 @@ CLAIMS_ONLY = {("POST", "/v1/brands"), ("GET", "/v1/me/brands"), ("POST", "/v1/i
 # Tenant-level Idempotency-Keys live under this brand id (no real brand has it).
 NO_BRAND = uuid.UUID(int=0)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+MAX_USER_AGENT_CHARS = 512  # what the audit trail keeps of a User-Agent
+
+
+def _origin(scope: Scope, email: str | None) -> Origin:
+    """Where the request came from: the connection's peer, or the client a trusted proxy named
+    (ProxyHeadersMiddleware, ALIGNED_GATEWAY_TRUSTED_PROXIES, has settled scope["client"])."""
+    client = scope.get("client")
+    try:
+        ip = str(ipaddress.ip_address(client[0])) if client else None
+    except ValueError:
+        ip = None  # a proxy wrote something that is no address: unknown rather than made up
+    user_agent = _header(scope, b"user-agent")
+    return Origin(client_ip=ip, user_agent=user_agent[:MAX_USER_AGENT_CHARS] if user_agent else None, email=email)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -116,6 +132,9 @@ class GatewayPipeline:
                 identity = await auth.identity_for(claims, _header(scope, b"x-brand-id"), deps["members"])
                 state["identity"] = identity
                 await self._rate_limit(deps, identity, state, extra_headers)
+        claims = state.get("claims")
+        state["origin"] = _origin(scope, claims.email if claims else None)
+        acting_as(Actor.of(identity, state["origin"]))  # the gateway's own events (members, brands)
         key = _header(scope, b"idempotency-key")
         if method == "POST" and key is not None and level != "none":
             brand_id = identity.brand_id if identity else NO_BRAND

@@ -46,6 +46,7 @@ async def forward(request: Request, rest: str) -> Response:
             route.service, request.method, request.scope["raw_path"].decode("ascii"), request.scope["query_string"],
             body, {k.lower(): v for k, v in request.headers.items()}, identity,
             getattr(request.state, "request_id", None), public=route.public,
+            origin=getattr(request.state, "origin", None),
         )
     except UpstreamUnavailable as exc:
         if not exc.sent:

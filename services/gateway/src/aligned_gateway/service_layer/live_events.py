@@ -59,8 +59,10 @@ class Hub:
         event_id = str(envelope.id)
         if event_id in buffer.ids:
             return None
+        # Without the actor: the client's IP address and user agent are for the audit trail's
+        # readers (owner, admin), not for everyone who watches the brand's live feed.
         event = LiveEvent(event_id, envelope.type, envelope.brand_id, received_at or time.time(),
-                          envelope.model_dump_json())
+                          envelope.model_dump_json(exclude={"actor"}))
         buffer.events.append(event)
         buffer.ids.add(event_id)
         self._trim(buffer)

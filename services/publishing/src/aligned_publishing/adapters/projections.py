@@ -1,4 +1,5 @@
-"""SQL for publishing's own copies of other services' facts: approval policies and connections.
+"""SQL for publishing's own copies of other services' facts: approval policies (and connections,
+through aligned_common.known_connections).
 
 Both are written only by event handlers (inside the inbox transaction, so a redelivery changes
 nothing) and read by the job commands, which therefore never call another service.
@@ -67,32 +68,4 @@ async def put_policy(
 async def delete_policy(conn: asyncpg.Connection, brand_id: uuid.UUID, policy_id: uuid.UUID) -> None:
     await conn.execute("DELETE FROM approval_policies WHERE brand_id = $1 AND policy_id = $2", brand_id, policy_id)
 
-
-# -- connections ---------------------------------------------------------------------------
-async def put_connection(
-    conn: asyncpg.Connection, brand_id: uuid.UUID, connection_id: uuid.UUID, platform: str, status: str, at: datetime
-) -> None:
-    await conn.execute(
-        """INSERT INTO known_connections (connection_id, brand_id, platform, status, updated_at)
-           VALUES ($1, $2, $3, $4, $5)
-           ON CONFLICT (connection_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at""",
-        connection_id,
-        brand_id,
-        platform.lower(),
-        status,
-        at,
-    )
-
-
-async def connections_of(
-    conn: asyncpg.Connection, brand_id: uuid.UUID, connection_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, Record]:
-    """The brand's known connections among these ids (another brand's are simply not found)."""
-    if not connection_ids:
-        return {}
-    rows = await conn.fetch(
-        "SELECT * FROM known_connections WHERE brand_id = $1 AND connection_id = ANY($2)",
-        brand_id,
-        list(set(connection_ids)),
-    )
-    return {r["connection_id"]: r for r in rows}
+# Connections: aligned_common.known_connections (one shape for every service that keeps the copy).

@@ -12,6 +12,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from aligned_common.known_connections import problem_with
+
 from aligned_publishing.domain.content_fit import FitError, TargetDraft
 
 
@@ -20,19 +22,10 @@ def check_targets(targets: Sequence[TargetDraft], known: Mapping[uuid.UUID, Any]
     for index, target in enumerate(targets):
         field = f"targets[{index}].connection_id"
         connection = known.get(target.connection_id)
-        if connection is None:
-            errors.append(
-                FitError(
-                    field,
-                    f"no connection {target.connection_id} in this brand (one connected moments ago "
-                    "becomes usable within seconds: retry)",
-                    code="unknown_connection",
-                )
-            )
-        elif connection["status"] == "disconnected":
-            errors.append(
-                FitError(field, f"connection {target.connection_id} was disconnected", code="connection_disconnected")
-            )
+        problem = problem_with(connection, target.connection_id)
+        if problem is not None:
+            code, message = problem
+            errors.append(FitError(field, message, code=code))
         elif connection["platform"] != target.platform.lower():
             errors.append(
                 FitError(

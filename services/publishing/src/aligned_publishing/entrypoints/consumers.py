@@ -3,6 +3,7 @@ Each handler only translates."""
 
 from __future__ import annotations
 
+from aligned_common.events.analytics import PlanAccepted
 from aligned_common.events.approval import Approved, ChangesRequested, PolicyChanged, PolicyDeleted, Rejected
 from aligned_common.events.connections import (
     Connected,
@@ -15,7 +16,7 @@ from aligned_common.events.connections import (
 )
 from aligned_common.inbox import BY_BRAND, EventRouter, by_field
 
-from aligned_publishing.service_layer import approvals, holds, outcomes
+from aligned_publishing.service_layer import approvals, holds, jobs, outcomes
 from aligned_publishing.service_layer.deps import Deps
 
 
@@ -60,6 +61,10 @@ def build_router(deps: Deps, service: str = "publishing") -> EventRouter:
 
     for broken in (ConnectionExpired, ConnectionRevoked, Disconnected):
         events.on(broken, order_by=BY_BRAND)(_named(f"on_{broken.event_type().split('.')[1]}", deps, holds.on_connection_broken))
+
+    @events.on(PlanAccepted)  # subject = the plan
+    async def on_plan_accepted(uow, envelope, data):
+        await jobs.create_plan_drafts(uow, deps, envelope, data)
 
     @events.on(ConnectionRestored, order_by=BY_BRAND)
     async def on_connection_restored(uow, envelope, data):

@@ -11,11 +11,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
+from aligned_common import known_connections
 from aligned_common.db import UnitOfWork
 from aligned_common.events.publishing import TargetMissed
 
 from aligned_publishing.adapters import jobs_repo as repo
-from aligned_publishing.adapters import projections
 from aligned_publishing.domain.status import TargetStatus
 from aligned_publishing.service_layer.deps import Deps
 from aligned_publishing.service_layer.finishing import finish_if_done
@@ -59,20 +59,9 @@ async def hold_connection(
         await finish_if_done(uow, job, now)
 
 
-# The projection of connections that jobs may name (domain/references.py).
-_STATUS_OF = {
-    "connections.connected": "active",
-    "connections.connection_restored": "active",
-    "connections.connection_expired": "expired",
-    "connections.connection_revoked": "revoked",
-    "connections.disconnected": "disconnected",
-}
-
-
 async def _project(uow: UnitOfWork, envelope, data) -> None:
-    await projections.put_connection(
-        uow.conn, envelope.brand_id, data.connection_id, data.platform, _STATUS_OF[data.event_type()], envelope.time
-    )
+    """The projection of connections that jobs may name (domain/references.py)."""
+    await known_connections.record(uow.conn, envelope, data)
 
 
 async def on_connected(uow: UnitOfWork, deps: Deps, envelope, data) -> None:

@@ -6,8 +6,10 @@ import logging
 import uuid
 from datetime import datetime, timedelta
 
+from aligned_common import known_connections
 from aligned_common.db import UnitOfWork
-from aligned_common.events.publishing import ApprovalWaived, JobCancelled, JobCreated, JobUpdated, TargetRef
+from aligned_common.events.analytics import PlanAccepted
+from aligned_common.events.publishing import ApprovalWaived, JobCancelled, JobCreated, JobEdited, JobUpdated, TargetRef
 from aligned_common.identity import Identity
 from aligned_common.platforms import MediaInfo
 
@@ -25,6 +27,7 @@ from aligned_publishing.service_layer.errors import conflict, gone, invalid, inv
 log = logging.getLogger(__name__)
 Record = repo.Record
 LEGACY_HASH = "legacy"  # content_hash of jobs from before migration 0003
+PLAN_TAG = "auto-plan"  # the drafts an accepted plan made
 SCHEDULABLE = {
     JobStatus.DRAFT,
     JobStatus.CHANGES_REQUESTED,
@@ -79,7 +82,7 @@ async def _check_fit(
     }
     errors = []
     if check_connections:
-        known = await projections.connections_of(uow.conn, brand_id, [t.connection_id for t in targets])
+        known = await known_connections.of_brand(uow.conn, brand_id, [t.connection_id for t in targets])
         errors.extend(check_targets(targets, known))
     errors.extend(check_job_fits(content, media_ids, targets, media))
     if errors:
@@ -146,6 +149,31 @@ def _require_future(at: datetime, now: datetime) -> None:
 
 
 # -- create / edit -------------------------------------------------------------------------
+async def create_plan_drafts(uow: UnitOfWork, deps: Deps, envelope, data: PlanAccepted) -> None:
+    """analytics.plan_accepted: one draft per slot of the plan, due at the slot's moment and shown
+    in the brand's zone, for its author to write and submit. Gated like any job: the gate is
+    assessed from our copy of the policies now and again on submit. A draft's id is derived from
+    the plan and the slot, so even a replay past the inbox's dedupe creates nothing twice."""
+    now = deps.clock.now()
+    await projections.lock_brand_gate(uow.conn, envelope.brand_id, exclusive=False)  # as a command does
+    for slot in data.slots:
+        if slot.connection_id is None:
+            continue  # a slot for no account (none planned so far) has nowhere to go
+        job_id = uuid.uuid5(data.plan_id, f"{slot.connection_id}/{slot.at.isoformat()}")
+        if await repo.load_job(uow.conn, job_id) is not None:
+            continue
+        targets = [TargetDraft(slot.platform, slot.connection_id)]
+        digest, gate = await _assess(uow, envelope.brand_id, data.accepted_by, False, "", [], targets)
+        await repo.insert_job(uow.conn, dict(
+            job_id=job_id, brand_id=envelope.brand_id, tenant_id=envelope.tenant_id, author_id=data.accepted_by,
+            content="", tags=[PLAN_TAG], media_ids=[], scheduled_at=slot.at, time_zone=data.time_zone,
+            requires_approval=False, content_hash=digest, approval_required=gate.required,
+            approval_reason=gate.reason, max_retries=deps.settings.default_max_retries, created_at=now, updated_at=now,
+        ))
+        await repo.replace_targets(uow.conn, job_id, envelope.brand_id, targets)
+
+
+
 async def create_job(deps: Deps, identity: Identity, body: CreateJob) -> uuid.UUID:
     now = deps.clock.now()
     targets = [t.draft() for t in body.targets]
@@ -195,6 +223,7 @@ async def edit_job(deps: Deps, identity: Identity, job_id: uuid.UUID, body: Edit
         if job["status"] in LOCKED_JOB:
             raise conflict(f"job is {job['status']}; it can no longer be edited", job_status=job["status"])
         current = await repo.load_targets(uow.conn, job_id, for_update=True)
+        before = _edit_view(job, [_draft_of(t) for t in current])
         content = body.content if body.content is not None else job["content"]
         media_ids = body.media_ids if body.media_ids is not None else list(job["media_ids"])
         targets = [t.draft() for t in body.targets] if body.targets is not None else [_draft_of(t) for t in current]
@@ -222,6 +251,7 @@ async def edit_job(deps: Deps, identity: Identity, job_id: uuid.UUID, body: Edit
         if body.targets is not None:
             await repo.replace_targets(uow.conn, job_id, identity.brand_id, targets)
         await repo.replace_media_usage(uow.conn, job_id, identity.brand_id, _all_media(media_ids, targets))
+        await _emit_edited(uow, job, before, _edit_view(job, targets))
         if waive:
             log.info("approval of job %s waived by %s (%s): %s", job_id, identity.user_id, identity.role, gate.reason)
             await uow.emit(
@@ -388,7 +418,9 @@ async def schedule_job(deps: Deps, identity: Identity, job_id: uuid.UUID, body: 
         job = await _locked_job(uow, job_id)
         if job["status"] not in SCHEDULABLE:
             raise conflict(f"job is {job['status']}; it can no longer be scheduled", job_status=job["status"])
+        before = {"scheduled_at": job["scheduled_at"], "time_zone": job["time_zone"]}
         job = await repo.update_job(uow.conn, job_id, now, scheduled_at=schedule.at_utc, time_zone=schedule.time_zone)
+        await _emit_edited(uow, job, before, {"scheduled_at": job["scheduled_at"], "time_zone": job["time_zone"]})
         await _move_forward(uow, deps, job, now)
 
 
@@ -496,6 +528,27 @@ async def _emit_created(uow: UnitOfWork, job: Record, *, requires_approval: bool
         ),
         **_keys(job),
     )
+
+
+def _edit_view(job: Record, targets: list[TargetDraft]) -> dict:
+    """What an edit may change, as the audit trail shows it."""
+    return {
+        "content": job["content"],
+        "media_ids": list(job["media_ids"]),
+        "targets": [{"platform": t.platform, "connection_id": t.connection_id, "text": t.text,
+                     "media_ids": list(t.media_ids) if t.media_ids is not None else None} for t in targets],
+        "requires_approval": job["requires_approval"],
+        "tags": list(job["tags"]),
+        "max_retries": job["max_retries"],
+    }
+
+
+async def _emit_edited(uow: UnitOfWork, job: Record, before: dict, after: dict) -> None:
+    """The audit trail's before/after of an edit: only the fields it changed (none: no event)."""
+    changed = [field for field in after if before.get(field) != after[field]]
+    if changed:
+        await uow.emit(JobEdited(job_id=job["job_id"], before={f: before.get(f) for f in changed},
+                                 after={f: after[f] for f in changed}), **_keys(job))
 
 
 async def _emit_updated(uow: UnitOfWork, job: Record) -> None:
