@@ -12,10 +12,9 @@ valid_role_name() {
   [[ "$1" =~ ^[a-z][a-z0-9_]*$ ]] || { echo "not a valid role name: $1" >&2; return 1; }
 }
 
-# The role a service's processes log in as: it may not get round row-level security, whatever
-# its code does. Owns nothing; the migration runner grants it its schema and the schema's
-# `_app` and `_worker` roles, which NOINHERIT keeps from applying until it SETs ROLE.
-service_login_role_sql() { # NAME PASSWORD
+# A login role with these attributes, made if missing (ALTER ROLE also resets what an older
+# script or a hand gave it).
+role_sql() { # NAME ATTRIBUTES PASSWORD
   valid_role_name "$1" || return 1
   cat <<SQL
 DO \$\$BEGIN
@@ -23,8 +22,15 @@ DO \$\$BEGIN
     CREATE ROLE "$1";
   END IF;
 END\$\$;
-ALTER ROLE "$1" WITH LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB NOINHERIT PASSWORD $(sql_literal "$2");
+ALTER ROLE "$1" WITH LOGIN $2 PASSWORD $(sql_literal "$3");
 SQL
+}
+
+# The role a service's processes log in as: it may not get round row-level security, whatever
+# its code does. Owns nothing; the migration runner grants it its schema and the schema's
+# `_app` and `_worker` roles, which NOINHERIT keeps from applying until it SETs ROLE.
+service_login_role_sql() { # NAME PASSWORD
+  role_sql "$1" "NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB NOINHERIT" "$2"
 }
 
 # The role a service's migrations run as where they do not run as the superuser (docker
@@ -32,14 +38,6 @@ SQL
 # schema's `_app` and `_worker` roles (CREATEROLE), but is no superuser and cannot bypass
 # row-level security. Never a running service's login.
 service_owner_role_sql() { # NAME PASSWORD
-  valid_role_name "$1" || return 1
-  cat <<SQL
-DO \$\$BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$1_owner') THEN
-    CREATE ROLE "$1_owner";
-  END IF;
-END\$\$;
-ALTER ROLE "$1_owner" WITH LOGIN NOSUPERUSER NOBYPASSRLS CREATEROLE NOCREATEDB INHERIT PASSWORD $(sql_literal "$2");
-CREATE SCHEMA IF NOT EXISTS "$1" AUTHORIZATION "$1_owner";
-SQL
+  role_sql "$1_owner" "NOSUPERUSER NOBYPASSRLS CREATEROLE NOCREATEDB INHERIT" "$2" || return 1
+  echo "CREATE SCHEMA IF NOT EXISTS \"$1\" AUTHORIZATION \"$1_owner\";"
 }
