@@ -27,6 +27,8 @@ set -euo pipefail
 LOG_TAG=postgres
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=../postgres/service-roles.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../postgres/service-roles.sh"
 
 PORT="${ALIGNED_PG_PORT:-15432}"
 PG_DIR="$ALIGNED_LOCAL_DIR/postgres"
@@ -263,16 +265,10 @@ SQL
     die "could not connect with $DATABASE_URL"
 }
 
-# A service's login role: it may not get round row-level security, whatever its code does.
+# A service's login role: it may not get round row-level security, whatever its code does
+# (the SQL docker compose runs too: deploy/postgres/service-roles.sh).
 ensure_service_role() {
-  psql_admin <<SQL
-DO \$\$BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$1') THEN
-    CREATE ROLE "$1";
-  END IF;
-END\$\$;
-ALTER ROLE "$1" WITH LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB NOINHERIT PASSWORD '$APP_PASSWORD';
-SQL
+  service_login_role_sql "$1" "$APP_PASSWORD" | psql_admin
 }
 
 cmd_start() {

@@ -7,9 +7,11 @@ the file's structure is checked here instead, on the YAML with its anchors resol
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tomllib
+from urllib.parse import urlsplit
 from pathlib import Path
 
 import pytest
@@ -106,3 +108,63 @@ def test_no_secret_is_written_in_the_compose_file(compose):
         for key, value in (service.get("environment") or {}).items():
             if any(word in key for word in ("SECRET", "PASSWORD", "KEY")):
                 assert str(value).startswith("${"), f"{name}.{key} is written in the file"
+
+
+def _user_of(url: str) -> str:
+    # Compose interpolates ${VAR:?message} first; its "?" would otherwise start a query.
+    return urlsplit(re.sub(r"\$\{[^}]*\}", "secret", url)).username or ""
+
+
+def test_services_log_in_as_their_own_roles_and_migrate_as_their_schema_owner_never_the_superuser(compose):
+    """As make up and Kubernetes (ADR 0004): the superuser is postgres' own, no service's."""
+    services = compose["services"]
+    superuser = services["postgres"]["environment"]["POSTGRES_USER"]
+    with_migrations = {p.parent.name for p in (ROOT / "services").glob("*/migrations") if p.is_dir()}
+    assert set(SERVICES) == with_migrations
+    assert services["postgres"]["environment"]["ALIGNED_DB_SERVICES"].split() == list(SERVICES)
+    for name, service in services.items():
+        env = service.get("environment") or {}
+        assert "ALIGNED_DATABASE_URL" not in env, f"{name} has a platform-wide database URL to fall back on"
+        for key, value in env.items():
+            if key.endswith("DATABASE_URL"):
+                assert _user_of(value) != superuser, f"{name}.{key} logs in as the superuser"
+    for name in SERVICES:
+        up = name.upper()
+        login = f"ALIGNED_{up}_DATABASE_URL"
+        assert _user_of(services[name]["environment"][login]) == name
+        migrate = services[f"{name}-migrate"]["environment"]
+        assert _user_of(migrate[login]) == name  # the role the runner checks and grants
+        assert _user_of(migrate[f"ALIGNED_{up}_MIGRATION_DATABASE_URL"]) == f"{name}_owner"
+        assert "ALIGNED_MIGRATION_DATABASE_URL" not in services[name]["environment"]
+        for password in (f"{up}_DB_PASSWORD", f"{up}_OWNER_DB_PASSWORD"):
+            assert services["postgres"]["environment"][password].startswith("${"), password
+            assert f"{password}=" in (ROOT / "deploy/docker/env.example").read_text(), password
+
+
+def test_compose_makes_the_roles_with_the_sql_make_up_runs(compose):
+    """One source for the roles' SQL: deploy/postgres/service-roles.sh, sourced by the local
+    script and by the init script compose's postgres runs on its first start."""
+    volumes = compose["services"]["postgres"]["volumes"]
+    assert "./deploy/docker/initdb:/docker-entrypoint-initdb.d:ro" in volumes
+    assert "./deploy/postgres/service-roles.sh:/aligned/service-roles.sh:ro" in volumes
+    init = (ROOT / "deploy/docker/initdb/10-service-roles.sh").read_text()
+    local = (ROOT / "deploy/local/postgres.sh").read_text()
+    assert "source /aligned/service-roles.sh" in init
+    assert 'source "$(dirname "${BASH_SOURCE[0]}")/../postgres/service-roles.sh"' in local
+    assert "service_login_role_sql" in init and "service_owner_role_sql" in init and "service_login_role_sql" in local
+    for script in (init, local):
+        assert not re.search(r"ALTER ROLE[^;]*NOBYPASSRLS", script), "a service role's SQL written twice"
+    assert [p.name for p in (ROOT / "deploy/docker/initdb").iterdir()] == ["10-service-roles.sh"]
+
+
+def role_sql(*calls: str) -> str:
+    """What deploy/postgres/service-roles.sh prints for these calls."""
+    script = f'source "{ROOT}/deploy/postgres/service-roles.sh"; ' + "; ".join(calls)
+    return subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True).stdout
+
+
+def test_the_role_sql_quotes_passwords_and_refuses_bad_names():
+    assert "PASSWORD 'it''s'" in role_sql("service_login_role_sql publishing \"it's\"")
+    refused = subprocess.run(["bash", "-c", f'source "{ROOT}/deploy/postgres/service-roles.sh"; '
+                              'service_login_role_sql "x; DROP" pw'], capture_output=True, text=True)
+    assert refused.returncode != 0 and not refused.stdout

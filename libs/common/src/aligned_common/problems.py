@@ -1,7 +1,11 @@
-"""RFC 9457 problem+json for every error a service answers."""
+"""RFC 9457 problem+json for every error a service answers, and the same problems written
+into each service's OpenAPI document (`document_problems`), so that what a client is told it
+may get back is what it gets back."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,6 +14,30 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
+
+# The body of every problem: what problem_response writes. Extra members (errors, limit,
+# retry_after, ...) are allowed, as RFC 9457 allows extensions.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "request_id": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "description": "One entry per field that was refused",
+            "items": {"type": "object", "required": ["field", "message"],
+                      "properties": {"field": {"type": "string"}, "message": {"type": "string"}}},
+        },
+    },
+    "additionalProperties": True,
+}
+PROBLEM_REF = "#/components/schemas/Problem"
 
 
 class Problem(Exception):
@@ -36,6 +64,8 @@ def problem_response(status: int, title: str, detail: str | None = None, type_: 
 
 
 def install_problem_handlers(app: FastAPI) -> None:
+    document_problems(app)
+
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return problem_response(exc.status, exc.title, exc.detail, exc.type, request.url.path, **exc.extra)
@@ -53,3 +83,77 @@ def install_problem_handlers(app: FastAPI) -> None:
         response = problem_response(exc.status_code, str(exc.detail), instance=request.url.path)
         response.headers.update(exc.headers or {})  # a 405 keeps its Allow
         return response
+
+
+# -- the problems in the OpenAPI document ------------------------------------------------------
+# What every operation of a service may answer, by the operation's shape. Routes add the
+# problems only they answer with `responses=problem_responses(410, ...)` in their decorator.
+_MUTATIONS = frozenset({"post", "put", "patch", "delete"})
+_DESCRIPTIONS = {
+    400: "A parameter that does not decode (a cursor, a malformed body)",
+    403: "The caller's role or link does not allow this",
+    404: "No such resource in this brand",
+    409: "The resource's state does not allow this now",
+    410: "The link or resource is gone for good",
+    413: "Request body too large",
+    415: "The content is not of an accepted type",
+    422: "Invalid request: `errors` names each refused field",
+    429: "Rate limited: try again after Retry-After seconds",
+    502: "A platform answered unexpectedly",
+    503: "A dependency is unavailable: try again after Retry-After seconds",
+}
+
+
+def problem_response_doc(status: int, description: str | None = None) -> dict[str, Any]:
+    """One OpenAPI response object whose body is a problem."""
+    return {"description": description or _DESCRIPTIONS.get(status) or HTTPStatus(status).phrase,
+            "content": {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}}}}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """For a route decorator's `responses=`: the problems this route answers beyond the
+    ones every operation of its shape lists (see document_problems)."""
+    return {status: problem_response_doc(status) for status in statuses}
+
+
+def _statuses_of(path: str, method: str, operation: dict[str, Any]) -> Iterable[int]:
+    yield 400  # a parameter or body that does not decode (cursors, malformed JSON)
+    yield 403  # services check their own permission, public routes their link's
+    if "{" in path:
+        yield 404  # the resource the path names does not exist (or is another brand's)
+    if method in _MUTATIONS:
+        yield 409  # the resource's state forbids the change (or a uniqueness rule)
+    if operation.get("parameters") or "requestBody" in operation:
+        yield 422  # a field fails validation
+
+
+def add_problems(doc: dict[str, Any]) -> dict[str, Any]:
+    """Write the problems into an OpenAPI document: the Problem schema, every operation's
+    problem responses by its shape, and FastAPI's own 422 (documented as application/json
+    with its HTTPValidationError) replaced by the problem+json the handlers answer."""
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = PROBLEM_SCHEMA
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    for path, item in doc.get("paths", {}).items():
+        for method, operation in item.items():
+            if method not in ("get", "head", "post", "put", "patch", "delete"):
+                continue
+            responses = operation.setdefault("responses", {})
+            if "422" in responses:
+                responses["422"] = problem_response_doc(422)
+            for status in _statuses_of(path, method, operation):
+                responses.setdefault(str(status), problem_response_doc(status))
+    return doc
+
+
+def document_problems(app: FastAPI) -> None:
+    """The app's /openapi.json lists the problems each operation answers (add_problems)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = add_problems(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

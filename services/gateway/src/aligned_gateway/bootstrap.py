@@ -29,6 +29,7 @@ from aligned_gateway.service_layer.membership import MembershipCache
 from aligned_gateway.service_layer.openapi import OpenApiDocument
 from aligned_gateway.service_layer.rate_limits import Limits
 from aligned_gateway.service_layer.read_cache import ReadCache
+from aligned_gateway.service_layer.stream_leases import StreamLeases
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ async def _wire(ctx: ServiceContext) -> None:
         fanout=Fanout(upstreams, cache, settings.fanout_deadline_s),
         openapi=OpenApiDocument(upstreams.client, settings.service_urls(), settings.openapi_refresh_s),
         hub=Hub(settings.live_buffer_per_brand, settings.live_retention_s) if settings.live_events_enabled else None,
+        stream_leases=StreamLeases(ctx.pool, ctx.schema, settings.live_lease_ttl_s),
         feed_ready=asyncio.Event(),
     )
 
@@ -69,6 +71,11 @@ async def live_feed(ctx: ServiceContext) -> None:
         return
     handlers = FeedHandlers(deps["hub"], deps["cache"], deps["members"])
     await event_feed.run_feed(ctx.settings.kafka_bootstrap, ctx.settings.live_retention_s, handlers, deps["feed_ready"])
+
+
+async def renew_stream_leases(ctx: ServiceContext) -> None:
+    if ctx.deps.get("hub") is not None:
+        await ctx.deps["stream_leases"].run()
 
 
 async def purge_idempotency_keys(ctx: ServiceContext) -> None:
@@ -94,7 +101,7 @@ def build(settings: Settings | None = None) -> ServiceDefinition:
         migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
         http_router=_routes(),
         on_startup=_wire,
-        background=[live_feed, purge_idempotency_keys, close_upstreams],
+        background=[live_feed, renew_stream_leases, purge_idempotency_keys, close_upstreams],
         title="Aligned API",
     )
 

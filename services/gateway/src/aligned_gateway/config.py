@@ -69,11 +69,15 @@ class Settings(ServiceSettings):
     live_events_enabled: bool = True
     live_buffer_per_brand: int = 1000
     live_retention_s: float = 3600.0
-    # Open streams per replica: a user's and a brand's at most (429 beyond); and how often an
-    # open stream re-checks its caller's membership, role and token expiry (ends when gone).
+    # Open streams, counted across replicas: a user's and a brand's at most (429 beyond); and
+    # how often an open stream re-checks its caller's membership, role and token expiry (ends
+    # when gone).
     live_max_streams_per_user: int = Field(default=5, ge=1)
     live_max_streams_per_brand: int = Field(default=200, ge=1)
     live_recheck_s: float = Field(default=2.0, gt=0)
+    # An open stream's lease (the row the caps count) lives this long unless its replica renews
+    # it (every third of it): how long a dead replica's streams still count.
+    live_lease_ttl_s: float = Field(default=30.0, gt=0)
 
     # -- idempotency records are kept this long
     idempotency_ttl_s: int = 24 * 3600

@@ -27,7 +27,7 @@ async def test_openapi_merges_the_services_paths(gateway, stubs):
         # The problems the gateway itself answers are listed on every operation.
         create = doc["paths"]["/v1/jobs"]["post"]["responses"]
         assert {"400", "401", "403", "413", "429", "503"} <= set(create)
-        assert create["413"]["content"]["application/problem+json"]["schema"]["$ref"].endswith("/GatewayProblem")
+        assert create["413"]["content"]["application/problem+json"]["schema"]["$ref"].endswith("/Problem")
         assert "413" not in doc["paths"]["/v1/jobs"]["get"]["responses"]
         assert (await client.get("/docs")).status_code == 200
         # A service that is down contributes nothing new, and the document still answers.

@@ -178,6 +178,13 @@ async def reviewer_emails(conn: asyncpg.Connection, brand_id: uuid.UUID, *, role
     return [r["email"] for r in records]
 
 
+async def reviewer_by_email(conn: asyncpg.Connection, brand_id: uuid.UUID, email: str) -> Row | None:
+    """The brand's member with this address (the reviewers projection), if any."""
+    record = await conn.fetchrow(
+        "SELECT user_id, role FROM reviewers WHERE brand_id = $1 AND lower(email) = lower($2) LIMIT 1", brand_id, email)
+    return dict(record) if record else None
+
+
 # -- policies ------------------------------------------------------------------------------
 _POLICY_COLUMNS = ("id, brand_id, connection_id, user_id, mode, approver_roles, approver_users, waiver_roles, "
                    "created_at, updated_at")

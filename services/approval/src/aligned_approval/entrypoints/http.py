@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, EmailStr, ValidationError
 
 from aligned_common.app import ServiceContext, context_of
 from aligned_common.identity import Identity, Origin, current_identity, current_origin
-from aligned_common.problems import Problem
+from aligned_common.problems import Problem, problem_responses
 
 from aligned_approval.domain.decisions import Status
 from aligned_approval.domain.escalation import RuleIn
@@ -22,6 +22,8 @@ from aligned_approval.service_layer import audit, clients, decisions, links, pol
 
 router = APIRouter(prefix="/v1")
 public = APIRouter()  # no login: the signed token in the path is the authority
+# A link that was revoked, used or has expired (a browser gets it as a page).
+LINK_GONE = problem_responses(410)
 
 
 def _secret(ctx: ServiceContext) -> bytes:
@@ -96,13 +98,13 @@ async def revoke_link(approval_id: uuid.UUID, link_id: uuid.UUID, identity: Iden
     return Response(status_code=204)
 
 
-@public.get("/review/{token}", response_model=None)
+@public.get("/review/{token}", response_model=None, responses=LINK_GONE)
 async def review_page(token: str, request: Request, ctx: ServiceContext = Depends(context_of)) -> Any:
     """Shows the round the link is for; changes nothing (mail scanners fetch links)."""
     return await pages.answer(request, links.view(ctx.pool, ctx.schema, token, secret=_secret(ctx)), pages.review)
 
 
-@public.post("/review/{token}", response_model=None, openapi_extra=DECISION_BODY)
+@public.post("/review/{token}", response_model=None, responses=LINK_GONE, openapi_extra=DECISION_BODY)
 async def review_decide(token: str, request: Request, ctx: ServiceContext = Depends(context_of),
                         _origin: Origin | None = Depends(current_origin)) -> Any:
     """The decision: a JSON body, or the review page's form. The client's address and user agent
@@ -218,14 +220,14 @@ async def revoke_unsubscribe_tokens(email: EmailStr, identity: Identity = Depend
     return Response(status_code=204)
 
 
-@public.get("/unsubscribe/{token}", response_model=None)
+@public.get("/unsubscribe/{token}", response_model=None, responses=LINK_GONE)
 async def unsubscribe_page(token: str, request: Request, ctx: ServiceContext = Depends(context_of)) -> Any:
     """What a POST to this link would stop; changes nothing (mail scanners fetch links)."""
     work = clients.preview_unsubscribe(ctx.pool, ctx.schema, token, secret=_secret(ctx))
     return await pages.answer(request, work, pages.unsubscribe_preview)
 
 
-@public.post("/unsubscribe/{token}", response_model=None, openapi_extra=UNSUBSCRIBE_BODY)
+@public.post("/unsubscribe/{token}", response_model=None, responses=LINK_GONE, openapi_extra=UNSUBSCRIBE_BODY)
 async def unsubscribe(token: str, request: Request, ctx: ServiceContext = Depends(context_of)) -> Any:
     """Unsubscribes; works one-click (RFC 8058: the body `List-Unsubscribe=One-Click`, no page
     needed). `scope` is "kind" (the mail's kind, the default) or "all"."""

@@ -14,7 +14,7 @@ from aligned_common.problems import Problem
 
 from aligned_approval.adapters import approvals, links
 from aligned_approval.domain import tokens
-from aligned_approval.domain.decisions import Decision, Status, link_actor
+from aligned_approval.domain.decisions import Decision, Status, link_actor, may_decide
 from aligned_approval.domain.preview import per_platform
 from aligned_approval.service_layer import notify
 from aligned_approval.service_layer.decisions import apply_decision, locked, not_found
@@ -35,6 +35,20 @@ async def create_link(pool: asyncpg.Pool, schema: str, identity: Identity, appro
             raise not_found(approval_id)
         if round_["status"] != Status.PENDING:
             raise locked(round_)
+        # A link decides its round as whoever holds it, so the round's approver rules apply to
+        # who gets it: the caller sees the token only if they may decide this round anyway (an
+        # editor who could would approve their own post); a recipient who is a member of the
+        # brand must be one of the round's deciders.
+        rules = (round_["approver_roles"], round_["approver_users"])
+        caller_decides = may_decide(identity.role, identity.user_id, *rules)
+        if recipient:
+            member = await approvals.reviewer_by_email(uow.conn, identity.brand_id, recipient)
+            if member is not None and not may_decide(member["role"], member["user_id"], *rules):
+                raise Problem(403, "Not a reviewer of this round", detail=f"{recipient} may not decide this round",
+                              errors=[{"field": "recipient", "message": "a member who may not decide this round"}])
+        elif not caller_decides:
+            raise Problem(422, "Invalid request", detail="invalid fields: recipient",
+                          errors=[{"field": "recipient", "message": "required: only the round's deciders get a link's token"}])
         expires_at = datetime.now(UTC) + timedelta(hours=expires_in_hours)
         link = await links.insert(uow.conn, identity.brand_id, approval_id, recipient=recipient,
                                   created_by=identity.user_id, expires_at=expires_at)
@@ -42,7 +56,7 @@ async def create_link(pool: asyncpg.Pool, schema: str, identity: Identity, appro
         url = link_url(base_url, token)
         if recipient:
             await notify.review_link(uow.conn, round_, recipient, url, link["id"])
-    return {**link, "token": token, "url": url}
+    return {**link, "token": token, "url": url} if caller_decides else link
 
 
 async def revoke_link(pool: asyncpg.Pool, schema: str, identity: Identity, approval_id: uuid.UUID, link_id: uuid.UUID) -> None:

@@ -1,8 +1,8 @@
 """GET /v1/events/stream: server-sent events of the caller's brand, filtered by role,
 resumable with Last-Event-ID within the retention window.
 
-Bounded: a user and a brand may hold only so many open streams on a replica (429 beyond),
-and an open stream re-checks its caller every `live_recheck_s`: a member removed (or left
+Bounded: a user and a brand may hold only so many open streams, counted across replicas by
+a lease per open stream (service_layer/stream_leases.py; 429 beyond), and an open stream re-checks its caller every `live_recheck_s`: a member removed (or left
 without the events permission) or a token past its expiry gets a last `end` event naming the
 reason and the stream closes; a changed role filters from then on.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -25,6 +26,7 @@ from aligned_gateway.domain.permissions import Permission, allows, may_see_event
 from aligned_gateway.domain.problems import HeaderProblem
 from aligned_gateway.entrypoints.http import Bearer, Deps, Who
 from aligned_gateway.service_layer.live_events import Hub, LiveEvent, StreamLimit
+from aligned_gateway.service_layer.stream_leases import StreamLeases
 
 router = APIRouter()
 
@@ -55,13 +57,16 @@ def _limits(deps: dict[str, Any]) -> dict[str, int]:
 
 
 async def _events(deps: dict[str, Any], identity: Identity, claims: Claims,
-                  last_event_id: str | None) -> AsyncIterator[dict]:
+                  last_event_id: str | None, lease_id: uuid.UUID) -> AsyncIterator[dict]:
     hub: Hub = deps["hub"]
+    leases: StreamLeases = deps["stream_leases"]
     recheck_s = deps["settings"].live_recheck_s
+    leases.hold(lease_id)  # here, not at the opening: a stream that never runs never releases
     try:
         # Before the backlog, so nothing falls between.
         subscriber = hub.subscribe(identity.brand_id, identity.user_id, **_limits(deps))
-    except StreamLimit as exc:  # others opened streams since the endpoint counted
+    except StreamLimit as exc:  # others opened streams on this replica since the lease was taken
+        leases.release(lease_id)
         yield _end(str(exc))
         return
     role = identity.role
@@ -93,6 +98,7 @@ async def _events(deps: dict[str, Any], identity: Identity, claims: Claims,
             yield _message(event)
     finally:
         hub.unsubscribe(subscriber)
+        leases.release(lease_id)
 
 
 @router.get("/v1/events/stream", tags=["live events"],
@@ -111,9 +117,9 @@ async def stream(request: Request, identity: Who, claims: Bearer, deps: Deps,
     if hub is None:
         raise Problem(503, "Live events unavailable", detail="live events are switched off")
     limits = _limits(deps)
-    for scope, count, limit in (("user", hub.subscriber_count(identity.brand_id, identity.user_id), limits["max_per_user"]),
-                                ("brand", hub.subscriber_count(identity.brand_id), limits["max_per_brand"])):
-        if count >= limit:
-            raise HeaderProblem(429, "Too many open streams", detail=f"at most {limit} open streams per {scope}",
-                                headers={"Retry-After": "5"}, limit=limit)
-    return EventSourceResponse(_events(deps, identity, claims, last_event_id), ping=15)
+    lease_id, full = await deps["stream_leases"].acquire(identity, **limits)
+    if lease_id is None:
+        limit = limits[f"max_per_{full}"]
+        raise HeaderProblem(429, "Too many open streams", detail=f"at most {limit} open streams per {full}",
+                            headers={"Retry-After": "5"}, limit=limit)
+    return EventSourceResponse(_events(deps, identity, claims, last_event_id, lease_id), ping=15)

@@ -12,7 +12,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from aligned_common.identity import Identity
-from aligned_common.problems import Problem
+from aligned_common.problems import Problem, problem_responses
 from aligned_gateway.adapters.jwt_verifier import issue_token
 from aligned_gateway.domain.claims import Claims
 from aligned_gateway.entrypoints import schemas as s
@@ -84,7 +84,8 @@ async def invite(body: s.InviteIn, identity: Who, deps: Deps) -> dict:
     return await admin.invite(deps["admin"], identity, str(body.email), body.role)
 
 
-@router.post("/v1/invites/accept", status_code=201, response_model=s.MemberOut, tags=["members"])
+@router.post("/v1/invites/accept", status_code=201, response_model=s.MemberOut, tags=["members"],
+             responses=problem_responses(404))  # no such invite (or it expired)
 async def accept_invite(body: s.AcceptIn, claims: Bearer, deps: Deps) -> dict:
     return await admin.accept_invite(deps["admin"], claims, body.token)
 

@@ -44,7 +44,8 @@ async def verified_claims(verifier: TokenVerifier, token: str) -> Claims:
 
 
 def requested_brand(header_value: str | None) -> uuid.UUID | None:
-    if not header_value:
+    # Only an absent header means "the token's brand": an empty one is a bad value, like any other.
+    if header_value is None:
         return None
     try:
         return uuid.UUID(header_value)
@@ -55,7 +56,7 @@ def requested_brand(header_value: str | None) -> uuid.UUID | None:
 async def identity_for(claims: Claims, brand_header: str | None, members: MembershipCache) -> Identity:
     brand_id = claims.brand_for(requested_brand(brand_header))
     if brand_id is None:
-        if len(claims.brand_ids) > 1 and not brand_header:
+        if len(claims.brand_ids) > 1 and brand_header is None:
             raise Problem(400, "Brand required", detail="the token names several brands: send X-Brand-Id")
         raise Problem(403, "Forbidden", detail="the token does not grant access to this brand")
     role = await members.role_of(brand_id, claims.subject)

@@ -7,7 +7,8 @@ whose name another service already uses differently is renamed `<Service><Name>`
 references rewritten. A service that does not answer contributes nothing this time (its
 paths appear once it is back) rather than failing the document. Every operation also lists
 the problems the gateway itself answers for it (bad path, body too large, no or bad token,
-forbidden, rate limited, unavailable upstream), with one problem+json schema.
+forbidden, rate limited, unavailable upstream), with the one problem+json schema of
+libs/common that every service's document uses too.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from aligned_common.problems import PROBLEM_SCHEMA, problem_response_doc
 from aligned_gateway.domain import routes
 
 BEARER = {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
@@ -28,25 +30,19 @@ BRAND_HEADER = {
     "schema": {"type": "string", "format": "uuid"},
 }
 
-PROBLEM_SCHEMA = {
-    "type": "object", "required": ["type", "title", "status"],
-    "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-                   "detail": {"type": "string"}, "instance": {"type": "string"},
-                   "request_id": {"type": "string"}},
-    "additionalProperties": True,
-}
-_PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/GatewayProblem"}}}
-_EVERY = {"400": "Bad path or bad request", "500": "Internal error", "502": "The service failed mid-request",
-          "503": "The service is unreachable", "504": "The service timed out"}
-_WITH_BODY = {"413": "Request body too large"}
-_LOGGED_IN = {"401": "No or invalid token", "403": "Not allowed for this role or brand", "429": "Rate limited"}
+# The problems the gateway itself answers, on top of what each service's document lists
+# (aligned_common.problems.add_problems): one Problem schema for both.
+_EVERY = {400: "Bad path or bad request", 500: "Internal error", 502: "The service failed mid-request",
+          503: "The service is unreachable", 504: "The service timed out"}
+_WITH_BODY = {413: "Request body too large"}
+_LOGGED_IN = {401: "No or invalid token", 403: "Not allowed for this role or brand", 429: "Rate limited"}
 
 
 def _gateway_responses(operation: dict, public: bool) -> dict:
     codes = {**_EVERY, **(_WITH_BODY if "requestBody" in operation else {}), **({} if public else _LOGGED_IN)}
     responses = dict(operation.get("responses", {}))
     for code, description in codes.items():
-        responses.setdefault(code, {"description": description, "content": _PROBLEM})
+        responses.setdefault(str(code), problem_response_doc(code, description))
     return {**operation, "responses": responses}
 
 
@@ -80,7 +76,7 @@ def merge(gateway_doc: dict, service_docs: dict[str, dict]) -> dict:
             if route is None or route.service != service or path in paths:
                 continue
             paths[path] = _rewrite_refs(_public_item(item, route.public, service), renames)
-    schemas["GatewayProblem"] = PROBLEM_SCHEMA
+    schemas["Problem"] = PROBLEM_SCHEMA
     for item in paths.values():
         for method, operation in item.items():
             if isinstance(operation, dict) and method in ("get", "head", "post", "put", "patch", "delete"):

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from aligned_common.app import ServiceContext, context_of
 from aligned_common.identity import Identity, current_identity, require_role
+from aligned_common.problems import problem_responses
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 
 from aligned_publishing.domain.commands import CancelJob, CreateJob, EditJob, ScheduleJob
@@ -94,7 +95,7 @@ async def delete_job(job_id: uuid.UUID, identity: Who, deps: Service) -> Respons
     return Response(status_code=204)
 
 
-@router.post("/jobs/{job_id}/restore", response_model=JobOut)
+@router.post("/jobs/{job_id}/restore", response_model=JobOut, responses=problem_responses(410))
 async def restore_job(job_id: uuid.UUID, identity: Who, deps: Service) -> JobOut:
     require_role(identity, *WRITERS)
     await jobs.restore_job(deps, identity, job_id)
@@ -135,7 +136,12 @@ async def get_job(job_id: uuid.UUID, identity: Who, deps: Service) -> JobOut:
 
 
 # -- media ---------------------------------------------------------------------------------
-@router.post("/media", status_code=201, response_model=MediaOut)
+# Uploads are refused by size (413) and by what their bytes are (415); bytes the brand
+# already has answer 200 with that asset instead of 201.
+MEDIA_IN = problem_responses(413, 415)
+SAME_ASSET: dict[int | str, dict] = {200: {"model": MediaOut, "description": "The brand already has these bytes"}}
+
+@router.post("/media", status_code=201, response_model=MediaOut, responses=MEDIA_IN | SAME_ASSET)
 async def upload_media(
     identity: Who,
     deps: Service,
@@ -151,14 +157,15 @@ async def upload_media(
     return media_out(await media.with_urls(deps, uploaded.asset))
 
 
-@router.post("/media/uploads", status_code=201, response_model=UploadOut)
+@router.post("/media/uploads", status_code=201, response_model=UploadOut, responses=MEDIA_IN)
 async def start_upload(body: StartUpload, identity: Who, deps: Service) -> UploadOut:
     """Large files: a presigned PUT straight to the object store, then `complete`."""
     require_role(identity, *WRITERS)
     return UploadOut(**await media.start_upload(deps, identity, **body.model_dump()))
 
 
-@router.post("/media/uploads/{upload_id}/complete", status_code=201, response_model=MediaOut)
+@router.post("/media/uploads/{upload_id}/complete", status_code=201, response_model=MediaOut,
+             responses=MEDIA_IN | SAME_ASSET)
 async def complete_upload(upload_id: uuid.UUID, identity: Who, deps: Service, response: Response) -> MediaOut:
     require_role(identity, *WRITERS)
     uploaded = await media.complete_upload(deps, identity, upload_id)
