@@ -72,7 +72,7 @@ class Service:
 SERVICES: tuple[Service, ...] = (
     Service(
         "publishing",
-        reads=("approval", "connections"),
+        reads=("approval", "connections", "analytics"),  # analytics: accepted plans become drafts
         # Media bytes: any S3-compatible store (AWS S3, GCS interop, Ceph, MinIO); where and
         # with which keys comes from the secret store, and the pods keep no volume (ADR 0007).
         secrets=(
