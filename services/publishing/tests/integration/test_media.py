@@ -3,6 +3,7 @@ and the object store (the real s3proxy of the `infra` fixture) always agreeing w
 
 import asyncio
 import hashlib
+import io
 import uuid
 from datetime import timedelta
 
@@ -154,6 +155,57 @@ async def test_an_attempt_carries_the_targets_media_in_order(svc, brand, infra):
     assert fetched.status_code == 200 and hashlib.sha256(fetched.content).hexdigest() == second["sha256"]
 
 
+async def test_each_platform_is_sent_the_variant_that_fits_it_and_the_others_the_original(svc, brand, infra):
+    from aligned_common.envelope import EventEnvelope
+    from aligned_common.testing.kafka_reader import TopicReader
+    from aligned_publishing.testing import events_of
+    from PIL import Image
+
+    wide = png(20_000, width=400, height=100)  # 4:1; the sandbox shows up to 1.91:1, Mastodon any
+    async with svc.client() as client, TopicReader(infra.kafka_bootstrap, "aligned.publishing.events") as topic:
+        media = (await _upload(client, brand, wide)).json()
+        mastodon = str(await brand.connect(svc, "mastodon"))
+        job = (await client.post("/v1/jobs", headers=brand.headers, json=job_body(
+            brand.sandbox, media_ids=[media["media_id"]],
+            targets=[{"platform": "sandbox", "connection_id": str(brand.sandbox)},
+                     {"platform": "mastodon", "connection_id": mastodon}]))).json()
+        await client.post(f"/v1/jobs/{job['job_id']}/publish-now", headers=brand.headers)
+        records = await topic.read_until(
+            lambda rs: len(events_of(rs, brand, "publishing.attempt_requested")) >= 2, settle_s=0)
+    assert set(media["variants"]) == {"sandbox"}, "only the platform whose limits it breaks gets a variant"
+    fitted = media["variants"]["sandbox"]
+    assert (fitted["width"], fitted["height"]) == (191, 100)
+    attempts = {
+        a.platform: a for a in (
+            EventEnvelope.from_bytes(r.value).payload() for r in records
+            if b"publishing.attempt_requested" in r.value and r.key == str(brand.brand_id).encode())
+    }
+    async with httpx.AsyncClient() as plain:
+        to_sandbox = (await plain.get(attempts["sandbox"].media[0].url)).content
+        to_mastodon = (await plain.get(attempts["mastodon"].media[0].url)).content
+    assert hashlib.sha256(to_sandbox).hexdigest() == fitted["sha256"] and len(to_sandbox) == fitted["size_bytes"]
+    assert attempts["sandbox"].media[0].size_bytes == fitted["size_bytes"]
+    assert Image.open(io.BytesIO(to_sandbox)).size == (191, 100)
+    assert to_mastodon == wide and attempts["mastodon"].media[0].size_bytes == len(wide)
+    key = f"{brand.brand_id}/{media['media_id']}"
+    assert await _objects(svc, brand) == [key, f"{key}.fit0", f"{key}.thumb"]
+
+
+async def test_an_image_over_a_platforms_byte_limit_fits_it_as_a_variant_and_the_job_is_accepted(svc, brand):
+    from aligned_common.testing.media import jpeg
+
+    big = jpeg(1600, 1200)  # random pixels: well over Bluesky's 1 MB
+    assert len(big) > 1_000_000
+    async with svc.client() as client:
+        media = (await _upload(client, brand, big, name="big.jpg", content_type="image/jpeg")).json()
+        bluesky = str(await brand.connect(svc, "bluesky"))
+        job = await client.post("/v1/jobs", headers=brand.headers, json=job_body(
+            brand.sandbox, media_ids=[media["media_id"]], targets=[{"platform": "bluesky", "connection_id": bluesky}]))
+    assert set(media["variants"]) == {"bluesky"}
+    assert media["variants"]["bluesky"]["size_bytes"] <= 1_000_000 < media["size_bytes"]
+    assert job.status_code == 201, job.text
+
+
 async def test_uploads_that_are_refused_leave_nothing_in_the_store_or_the_tables(svc, brand):
     async with svc.client() as client:
         lying = await _upload(client, brand, jpeg(), name="cat.png", content_type="image/png")
@@ -190,7 +242,10 @@ async def test_a_video_keeps_its_duration_and_a_failed_commit_leaves_no_object(s
 
     # The row's transaction fails after the object was written: the object is removed again.
     deps = _deps(svc)
-    await deps.pool.execute(f'ALTER TABLE "{deps.schema}".storage_quotas ADD CONSTRAINT media_test_cap CHECK (used_bytes < 400000)')
+    await deps.pool.execute(
+        f'ALTER TABLE "{deps.schema}".storage_quotas ADD CONSTRAINT media_test_cap'
+        f" CHECK (brand_id <> '{brand.brand_id}' OR used_bytes < 400000)"  # this brand's row only
+    )
     try:
         async with svc.client() as client:
             failed = await _upload(client, brand, png(200_000))
@@ -201,7 +256,6 @@ async def test_a_video_keeps_its_duration_and_a_failed_commit_leaves_no_object(s
 
 
 async def test_location_and_camera_metadata_are_removed_before_the_image_is_stored(svc, brand):
-    import io
 
     from aligned_common.testing.media import jpeg_with_location, png_with_text
     from PIL import ExifTags, Image

@@ -52,10 +52,14 @@ _SANDBOX = PlatformSpec(
             max_items=4,
             mixed_groups_allowed=False,
             groups=(
+                # Shaped like Instagram's feed, so fitting is exercised end to end: landscape up
+                # to 1.91:1, portrait down to 9:16 (Instagram's feed stops at 4:5).
                 MediaGroup(
                     name="image",
                     max_bytes=8 * MIB,
                     max_per_post=4,
+                    min_aspect_ratio=9 / 16,
+                    max_aspect_ratio=1.91,
                     mime_types=frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"}),
                 ),
                 MediaGroup(
@@ -63,6 +67,7 @@ _SANDBOX = PlatformSpec(
                     max_bytes=64 * MIB,
                     max_per_post=1,
                     max_duration_s=140,
+                    video_codecs=frozenset({"h264", "hevc"}),
                     mime_types=frozenset({"video/mp4", "video/quicktime"}),
                 ),
             ),
@@ -89,7 +94,8 @@ _MASTODON = PlatformSpec(
                         {"image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "image/heif", "image/avif"}
                     ),
                 ),
-                # Mastodon bounds a video by size and frame count, not by duration.
+                # Mastodon bounds a video by size and frame count, not by duration; it transcodes
+                # what FFmpeg decodes, so any codec goes.
                 MediaGroup(
                     name="video",
                     max_bytes=99 * MIB,
@@ -125,6 +131,8 @@ _BLUESKY = PlatformSpec(
                     max_bytes=100 * MB,
                     max_per_post=1,
                     max_duration_s=180,
+                    # docs.bsky.app "Video": MP4 with H.264 (the app transcodes to HLS).
+                    video_codecs=frozenset({"h264"}),
                     mime_types=frozenset({"video/mp4"}),
                 ),
             ),
@@ -150,11 +158,14 @@ _X = PlatformSpec(
                     mime_types=frozenset({"image/jpeg", "image/png", "image/webp"}),
                 ),
                 MediaGroup(name="gif", max_bytes=15 * MB, max_per_post=1, mime_types=frozenset({"image/gif"})),
+                # developer.x.com "Media best practices": images 5 MB (larger ones get a fitted
+                # variant), videos H.264 (High profile), up to 512 MB and 140 s.
                 MediaGroup(
                     name="video",
                     max_bytes=512 * MB,
                     max_per_post=1,
                     max_duration_s=140,
+                    video_codecs=frozenset({"h264"}),
                     mime_types=frozenset({"video/mp4", "video/quicktime"}),
                 ),
             ),

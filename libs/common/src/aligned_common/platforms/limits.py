@@ -37,6 +37,12 @@ class MediaGroup(BaseModel):
     max_bytes: int = Field(gt=0)
     max_per_post: int = Field(gt=0)
     max_duration_s: float | None = None
+    # Width / height a platform shows without cropping (images); None: any. Publishing fits an
+    # image outside the range into it (a centred crop) and sends the platform that variant.
+    min_aspect_ratio: float | None = Field(default=None, gt=0)
+    max_aspect_ratio: float | None = Field(default=None, gt=0)
+    # Video codecs (FFmpeg's names: h264, hevc, vp9, av1) the platform decodes; None: any.
+    video_codecs: frozenset[str] | None = None
 
 
 class MediaLimits(BaseModel):

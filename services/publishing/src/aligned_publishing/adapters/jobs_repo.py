@@ -189,7 +189,8 @@ async def media_infos(conn: asyncpg.Connection, brand_id: uuid.UUID, media_ids: 
     if not media_ids:
         return []
     return await conn.fetch(
-        "SELECT media_id, mime_type, size_bytes, duration_s FROM media_assets WHERE brand_id = $1 AND media_id = ANY($2)"
+        "SELECT media_id, mime_type, size_bytes, duration_s, video_codec, variants FROM media_assets"
+        " WHERE brand_id = $1 AND media_id = ANY($2)"
         " AND deleted_at IS NULL",
         brand_id,
         list(set(media_ids)),

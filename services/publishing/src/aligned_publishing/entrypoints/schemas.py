@@ -78,16 +78,31 @@ class JobPage(BaseModel):
     next_cursor: str | None
 
 
+class VariantOut(BaseModel):
+    """A copy fitted to a platform's limits (aspect ratio, bytes): what that platform is sent."""
+
+    mime_type: str
+    size_bytes: int
+    sha256: str
+    width: int
+    height: int
+    url: str = Field(description="short-lived (presigned)")
+
+
 class MediaOut(BaseModel):
     media_id: uuid.UUID
     sha256: str
     mime_type: str
     size_bytes: int
     duration_s: float | None
+    video_codec: str | None = None
     original_name: str | None
     created_at: datetime
     thumbnail_url: str | None = None  # a still image's preview, short-lived (presigned)
     alt_text: str = ""
+    variants: dict[str, VariantOut] = Field(
+        default_factory=dict, description="platform -> the variant it is sent; a platform not listed gets the original"
+    )
 
 
 class StartUpload(BaseModel):

@@ -74,12 +74,16 @@ WITH due AS (
             || ',"text":' || to_json(c.text)
             || ',"recheck":' || c.rechecks
             || ',"media":' || CASE WHEN cardinality(c.media_ids) = 0 THEN '[]' ELSE coalesce((
-                   SELECT json_agg(json_build_object('media_id', m.media_id, 'url', m.url,
-                                                     'mime_type', m.mime_type, 'size_bytes', m.size_bytes,
+                   -- Each platform gets the variant fitted to it, if the original does not fit.
+                   SELECT json_agg(json_build_object('media_id', m.media_id,
+                                                     'url', coalesce(f.variant->>'url', m.url),
+                                                     'mime_type', coalesce(f.variant->>'mime_type', m.mime_type),
+                                                     'size_bytes', coalesce((f.variant->>'size_bytes')::bigint, m.size_bytes),
                                                      'alt_text', m.alt_text)
                                    ORDER BY u.ord)
                      FROM unnest(c.media_ids) WITH ORDINALITY AS u(media_id, ord)
-                     JOIN media_assets m ON m.media_id = u.media_id)::text, '[]') END
+                     JOIN media_assets m ON m.media_id = u.media_id
+                     CROSS JOIN LATERAL (SELECT m.variants -> c.platform AS variant) f)::text, '[]') END
             || '}}', 'UTF8'),
            $7::text
       FROM claimed c

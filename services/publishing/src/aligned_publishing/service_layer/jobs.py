@@ -13,6 +13,7 @@ from aligned_common.platforms import MediaInfo
 
 from aligned_publishing.adapters import jobs_repo as repo
 from aligned_publishing.adapters import projections
+from aligned_publishing.adapters.variants import variants_of
 from aligned_publishing.domain.commands import CreateJob, EditJob, ScheduleJob
 from aligned_publishing.domain.content_fit import TargetDraft, check_job_fits
 from aligned_publishing.domain.gate import Gate, Outgoing, approved_for_current, content_hash, evaluate
@@ -74,14 +75,21 @@ async def _check_fit(
     wanted = set(media_ids) | {m for t in targets for m in (t.media_ids or ())}
     rows = await repo.media_infos(uow.conn, brand_id, list(wanted))
     media = {
-        r["media_id"]: MediaInfo(mime_type=r["mime_type"], size_bytes=r["size_bytes"], duration_s=r["duration_s"])
+        r["media_id"]: MediaInfo(
+            mime_type=r["mime_type"], size_bytes=r["size_bytes"], duration_s=r["duration_s"], video_codec=r["video_codec"]
+        )
         for r in rows
+    }
+    fitted = {
+        (r["media_id"], platform): MediaInfo(mime_type=v["mime_type"], size_bytes=v["size_bytes"])
+        for r in rows
+        for platform, v in variants_of(r).items()
     }
     errors = []
     if check_connections:
         known = await projections.connections_of(uow.conn, brand_id, [t.connection_id for t in targets])
         errors.extend(check_targets(targets, known))
-    errors.extend(check_job_fits(content, media_ids, targets, media))
+    errors.extend(check_job_fits(content, media_ids, targets, media, fitted))
     if errors:
         raise invalid_many([e.as_dict() for e in errors])
 

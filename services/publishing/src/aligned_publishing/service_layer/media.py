@@ -11,7 +11,9 @@ The bytes are in the object store, the rows in PostgreSQL, and the two stay cons
   there (quota), loses to the same bytes uploaded at once, or does not commit deletes its
   object again;
 - a delete hides the asset and frees its quota at once (soft delete); the purge loop removes
-  the object, then the row, `media_purge_after_s` later.
+  the object, then the row, `media_purge_after_s` later;
+- beside an image's object sit its preview (`<key>.thumb`) and its platform-fit variants
+  (`<key>.fit<n>`, adapters/variants.py), written and removed with it, not counted in the quota.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import BinaryIO
 
+import orjson
+
 from aligned_common.db import UnitOfWork
 from aligned_common.identity import Identity
 from aligned_common.platforms import PLATFORMS
@@ -32,8 +36,9 @@ from aligned_common.problems import Problem
 
 from aligned_publishing.adapters.object_store import storage_key
 from aligned_publishing.adapters.scrub import scrub
-from aligned_publishing.adapters.thumbnail import thumbnail
 from aligned_publishing.adapters.sniff import Inspected, inspect
+from aligned_publishing.adapters.thumbnail import thumbnail
+from aligned_publishing.adapters.variants import fit_variants, variants_of
 from aligned_publishing.domain.status import FINISHED_JOB
 from aligned_publishing.service_layer.deps import Deps
 from aligned_publishing.service_layer.errors import conflict, invalid, not_found
@@ -157,14 +162,24 @@ async def _store(
     key = storage_key(brand, media_id)
     preview = await asyncio.to_thread(thumbnail, file, found.mime_type)
     thumb_key = f"{key}.thumb" if preview else None
+    fits = await asyncio.to_thread(fit_variants, file, found.mime_type, found.size_bytes)
+    variants = {}
+    for number, fit in enumerate(fits):
+        about = {"key": f"{key}.fit{number}", "url": deps.storage.reference(f"{key}.fit{number}"),
+                 "mime_type": fit.mime_type, "size_bytes": len(fit.data), "sha256": fit.sha256,
+                 "width": fit.width, "height": fit.height}
+        variants.update(dict.fromkeys(fit.platforms, about))
+    written = [key, *([thumb_key] if thumb_key else []), *(f"{key}.fit{n}" for n in range(len(fits)))]
     kept = False
-    stale: tuple[str, str | None] | None = None
+    stale: list[str] | None = None
     try:
         # The objects are written before any lock is taken, so a long write (a video) holds up
         # no other upload of the brand; the transaction below decides whether they stay.
         await deps.storage.put(key, file, found.size_bytes, found.mime_type)
         if preview:
             await deps.storage.put(thumb_key, io.BytesIO(preview[0]), len(preview[0]), preview[1])
+        for number, fit in enumerate(fits):
+            await deps.storage.put(f"{key}.fit{number}", io.BytesIO(fit.data), len(fit.data), fit.mime_type)
         async with UnitOfWork(deps.pool, deps.schema, brand_id=brand) as uow:
             quota = await _quota_row(uow, deps, brand)  # serializes this brand's uploads from here
             existing = await uow.conn.fetchrow(
@@ -174,10 +189,11 @@ async def _store(
                 return Uploaded(dict(existing), created=False)  # a concurrent upload of the same bytes won
             _check_quota(quota, found.size_bytes)
             if existing is not None:  # deleted, not yet purged: the same asset is live again, on our objects
-                stale = (existing["storage_key"], existing["thumbnail_key"])
+                stale = object_keys(existing)
                 row = await uow.conn.fetchrow(
                     """UPDATE media_assets SET deleted_at = NULL, original_name = $2, uploaded_by = $3, created_at = $4,
-                                              storage_key = $5, url = $6, thumbnail_key = $7, alt_text = $8
+                                              storage_key = $5, url = $6, thumbnail_key = $7, alt_text = $8,
+                                              variants = $9, video_codec = $10
                         WHERE media_id = $1 RETURNING *""",
                     existing["media_id"],
                     (filename or "")[:255] or None,
@@ -187,13 +203,15 @@ async def _store(
                     deps.storage.reference(key),
                     thumb_key,
                     alt_text,
+                    orjson.dumps(variants).decode(),
+                    found.video_codec,
                 )
             else:
                 row = await uow.conn.fetchrow(
                     """INSERT INTO media_assets (media_id, brand_id, sha256, mime_type, size_bytes, duration_s,
                                                  storage_key, url, original_name, uploaded_by, created_at,
-                                                 thumbnail_key, alt_text)
-                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *""",
+                                                 thumbnail_key, alt_text, variants, video_codec)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING *""",
                     media_id,
                     brand,
                     found.sha256,
@@ -207,6 +225,8 @@ async def _store(
                     deps.clock.now(),
                     thumb_key,
                     alt_text,
+                    orjson.dumps(variants).decode(),
+                    found.video_codec,
                 )
             await uow.conn.execute(
                 "UPDATE storage_quotas SET used_bytes = used_bytes + $2 WHERE brand_id = $1", brand, found.size_bytes
@@ -214,24 +234,35 @@ async def _store(
         kept = True
     finally:
         if not kept:  # refused, lost a race, or the row did not commit: our objects must not linger
-            await asyncio.shield(_delete_objects(deps, key, thumb_key))
+            await asyncio.shield(_delete_objects(deps, written))
     if stale is not None:
         with contextlib.suppress(Exception):  # the revived asset's old objects (left: an orphan, no quota)
-            await _delete_objects(deps, *stale)
+            await _delete_objects(deps, stale)
     return Uploaded(dict(row), created=True)
 
 
-async def _delete_objects(deps: Deps, key: str, thumb_key: str | None) -> None:
-    await deps.storage.delete(key)
-    if thumb_key:
-        await deps.storage.delete(thumb_key)
+def object_keys(asset) -> list[str]:
+    """Every object an asset's row stands for: the original first, its preview, its variants."""
+    derived = [asset["thumbnail_key"], *sorted({v["key"] for v in variants_of(asset).values()})]
+    return [asset["storage_key"], *(k for k in derived if k)]
+
+
+async def _delete_objects(deps: Deps, keys: list[str]) -> None:
+    for key in keys:
+        await deps.storage.delete(key)
 
 
 async def with_urls(deps: Deps, asset: dict) -> dict:
-    """The asset as the API shows it: with a short-lived URL of its preview, if it has one."""
+    """The asset as the API shows it: with short-lived URLs of its preview and variants."""
+    ttl = deps.settings.media_url_ttl_s
     thumb = asset.get("thumbnail_key")
-    url = await deps.storage.presigned_get(thumb, deps.settings.media_url_ttl_s) if thumb else None
-    return asset | {"thumbnail_url": url}
+    url = await deps.storage.presigned_get(thumb, ttl) if thumb else None
+    variants = {
+        platform: {k: v for k, v in about.items() if k not in ("key", "url")}
+        | {"url": await deps.storage.presigned_get(about["key"], ttl)}
+        for platform, about in variants_of(asset).items()
+    }
+    return asset | {"thumbnail_url": url, "variants": variants}
 
 
 # -- presigned uploads: the bytes go to the store directly, never through the gateway ---------
@@ -392,13 +423,13 @@ async def purge_deleted_media(deps: Deps, batch: int = 100) -> int:
     # bytes (which locks the row too) from reviving an asset whose object is being deleted.
     async with UnitOfWork(deps.pool, deps.schema, role="worker") as uow:
         rows = await uow.conn.fetch(
-            """SELECT media_id, storage_key, thumbnail_key FROM media_assets WHERE deleted_at <= $1
+            """SELECT media_id, storage_key, thumbnail_key, variants FROM media_assets WHERE deleted_at <= $1
                 ORDER BY deleted_at LIMIT $2 FOR UPDATE SKIP LOCKED""",
             cutoff,
             batch,
         )
         for row in rows:
-            await _delete_objects(deps, row["storage_key"], row["thumbnail_key"])
+            await _delete_objects(deps, object_keys(row))
         await uow.conn.execute("DELETE FROM media_assets WHERE media_id = ANY($1)", [r["media_id"] for r in rows])
     return len(rows)
 

@@ -1,0 +1,10 @@
+-- Platform-fit variants made on upload (adapters/variants.py): platform -> where the fitted copy
+-- is and what it is ({"key", "url", "mime_type", "size_bytes", "sha256", "width", "height"}).
+-- A platform not listed gets the original. Like the preview, variants are not counted in the quota.
+ALTER TABLE media_assets ADD COLUMN variants jsonb NOT NULL DEFAULT '{}';
+-- A video's codec as FFmpeg names it (h264, hevc, vp9...), checked against each target's limits.
+ALTER TABLE media_assets ADD COLUMN video_codec text;
+-- A presigned multipart upload (big video): the store's upload id, so complete can finish it
+-- and expiry can abort it (an aborted multipart upload leaves no parts in the store).
+ALTER TABLE media_uploads ADD COLUMN multipart_id text;
+ALTER TABLE media_uploads ADD COLUMN part_size bigint;
