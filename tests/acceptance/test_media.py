@@ -240,3 +240,56 @@ async def test_deleted_media_is_gone_from_the_list_the_quota_and_then_the_store(
 
 async def _empty(system: System, brand: BrandSetup) -> bool:
     return await store_keys(system, brand) == []
+
+
+async def test_an_image_too_wide_for_the_platform_reaches_it_fitted_and_the_original_stays_whole(
+    brand: BrandSetup, sandbox: SandboxControl, system: System
+) -> None:
+    owner = brand.owner.api
+    # The sandbox's catalogue entry shows images from 9:16 to 1.91:1 (like Instagram's feed).
+    banner, square = png(30_000, width=400, height=100), png(20_000, width=50, height=50)
+    wide = await upload(owner, banner, "banner.png", "image/png")
+    fits = await upload(owner, square, "square.png", "image/png")
+    fitted = wide["variants"]["sandbox"]
+    assert (fitted["width"], fitted["height"]) == (191, 100) and fits["variants"] == {}
+    async with httpx.AsyncClient(timeout=30) as plain:
+        variant = (await plain.get(fitted["url"])).content
+    assert Image.open(io.BytesIO(variant)).size == (191, 100)
+    assert hashlib.sha256(variant).hexdigest() == fitted["sha256"]
+    job = await owner.post("/v1/jobs", {
+        "content": f"Banner {uuid.uuid4().hex[:6]}", "media_ids": [wide["media_id"], fits["media_id"]],
+        "targets": [{"platform": "sandbox", "connection_id": brand.connection_id}],
+    })
+    await owner.post(f"/v1/jobs/{job['job_id']}/publish-now")
+    done = await job_in(owner, job["job_id"], ("published", "failed"), timeout_s=120)
+
+    assert done["status"] == "published", done
+    post = await sandbox.post(done["targets"][0]["remote_id"])
+    assert received(post) == [(fitted["sha256"], fitted["size_bytes"])] + sent(square), "the fitted variant, then the original"
+    assert await stored_bytes(system, f"{brand.brand_id}/{wide['media_id']}") == banner, (
+        "the original stays whole, for the platforms it fits")
+
+
+async def test_a_video_the_platform_cannot_take_is_refused_when_attached_naming_target_and_limit(
+    brand: BrandSetup,
+) -> None:
+    owner = brand.owner.api
+    wrong_codec = await upload(owner, mp4(60_000, codec="mpeg4"), "old.mp4", "video/mp4")
+    too_long = await upload(owner, mp4(60_000, duration_s=150), "long.mp4", "video/mp4")
+    fine = await upload(owner, mp4(60_000, duration_s=10), "fine.mp4", "video/mp4")
+    assert (wrong_codec["video_codec"], too_long["duration_s"], fine["video_codec"]) == ("mpeg4", 150.0, "h264")
+    target = [{"platform": "sandbox", "connection_id": brand.connection_id}]
+
+    codec = await owner.request("POST", "/v1/jobs", json_body={
+        "content": "Old clip", "media_ids": [wrong_codec["media_id"]], "targets": target}, ok=(422,))
+    length = await owner.request("POST", "/v1/jobs", json_body={
+        "content": "Long clip", "media_ids": [too_long["media_id"]], "targets": target}, ok=(422,))
+    assert [(e["field"], e["platform"], e["limit"], e["actual"]) for e in codec["errors"]] == [
+        ("targets[0].media[0].video_codec", "sandbox", ["h264", "hevc"], "mpeg4")]
+    assert [(e["field"], e["platform"], e["limit"]) for e in length["errors"]] == [
+        ("targets[0].media[0].duration_s", "sandbox", 140)]
+    # Attaching it later to a job that was fine is refused the same way.
+    job = await owner.post("/v1/jobs", {"content": "A clip", "media_ids": [fine["media_id"]], "targets": target})
+    edit = await owner.request("PATCH", f"/v1/jobs/{job['job_id']}", json_body={"media_ids": [wrong_codec["media_id"]]},
+                               ok=(422,))
+    assert edit["errors"][0]["field"] == "targets[0].media[0].video_codec"
