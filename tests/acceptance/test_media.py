@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from aiobotocore.session import get_session
-from aligned_common.testing.flows import decide, job_in
+from aligned_common.testing.flows import decide, job_in, pending_round
 from aligned_common.testing.gateway_client import BrandSetup, Gateway, SandboxControl, connect_sandbox, eventually
 from aligned_common.testing.media import corrupt_png, jpeg, jpeg_with_location, mp4, png
 from aligned_common.testing.system import System
@@ -293,3 +293,28 @@ async def test_a_video_the_platform_cannot_take_is_refused_when_attached_naming_
     edit = await owner.request("PATCH", f"/v1/jobs/{job['job_id']}", json_body={"media_ids": [wrong_codec["media_id"]]},
                                ok=(422,))
     assert edit["errors"][0]["field"] == "targets[0].media[0].video_codec"
+
+
+async def test_media_without_alt_text_is_a_warning_approvers_see_in_the_round_and_the_review_page(
+    brand: BrandSetup, api: Gateway
+) -> None:
+    owner = brand.owner.api
+    described = await upload(owner, png(9_000), "a.png", "image/png", alt_text="the team on the roof")
+    bare = await upload(owner, png(9_001), "b.png", "image/png")
+    job = await owner.post("/v1/jobs", {
+        "content": f"Team day {uuid.uuid4().hex[:6]}", "requires_approval": True,
+        "media_ids": [described["media_id"], bare["media_id"]],
+        "targets": [{"platform": "sandbox", "connection_id": brand.connection_id}],
+    })
+    await owner.post(f"/v1/jobs/{job['job_id']}/submit")
+    round_ = await pending_round(brand.client, job["job_id"])
+
+    read = await brand.client.api.get(f"/v1/approvals/{round_['id']}")
+    (warning,) = read["targets"][0]["warnings"]
+    assert (warning["code"], warning["field"], warning["media_id"]) == (
+        "missing_alt_text", "media[1].alt_text", bare["media_id"])
+    link = await owner.post(f"/v1/approvals/{round_['id']}/links", {})
+    page = await api.get(link["url"].removeprefix(api.base_urls[0]))
+    assert page["platforms"][0]["warnings"] == [warning["message"]]
+    assert "no alt text" in warning["message"]
+    assert read["status"] == "pending", "a warning does not block the round"

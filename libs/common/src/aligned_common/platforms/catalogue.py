@@ -51,6 +51,7 @@ _SANDBOX = PlatformSpec(
         media=MediaLimits(
             max_items=4,
             mixed_groups_allowed=False,
+            max_alt_text=1500,  # like Mastodon's
             groups=(
                 # Shaped like Instagram's feed, so fitting is exercised end to end: landscape up
                 # to 1.91:1, portrait down to 9:16 (Instagram's feed stops at 4:5).
@@ -85,6 +86,7 @@ _MASTODON = PlatformSpec(
         media=MediaLimits(
             max_items=4,
             mixed_groups_allowed=False,  # "up to 4 images, or 1 video"
+            max_alt_text=1500,  # MAX_DESCRIPTION_LENGTH of media attachments
             groups=(
                 MediaGroup(
                     name="image",
@@ -119,6 +121,7 @@ _BLUESKY = PlatformSpec(
         media=MediaLimits(
             max_items=4,
             mixed_groups_allowed=False,  # an embed is either images or one video
+            max_alt_text=2000,  # the app's limit (the lexicon sets none)
             groups=(
                 MediaGroup(
                     name="image",
@@ -150,6 +153,7 @@ _X = PlatformSpec(
         media=MediaLimits(
             max_items=4,
             mixed_groups_allowed=False,  # up to 4 images, or 1 GIF, or 1 video
+            max_alt_text=1000,  # POST /2/media/metadata: alt_text up to 1000 characters
             groups=(
                 MediaGroup(
                     name="image",

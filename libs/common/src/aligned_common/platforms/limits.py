@@ -52,6 +52,9 @@ class MediaLimits(BaseModel):
     # False where a post carries one kind only (e.g. up to 4 images, or 1 video, never both).
     mixed_groups_allowed: bool
     groups: tuple[MediaGroup, ...]
+    # The longest alt text (description for screen readers) a media item may carry; None where
+    # the platform takes none. Where it takes one, an item without it is a warning to approvers.
+    max_alt_text: int | None = None
 
     def group_of(self, mime_type: str) -> MediaGroup | None:
         normalized = mime_type.split(";", 1)[0].strip().lower()

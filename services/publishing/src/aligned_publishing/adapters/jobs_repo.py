@@ -195,3 +195,15 @@ async def media_infos(conn: asyncpg.Connection, brand_id: uuid.UUID, media_ids: 
         brand_id,
         list(set(media_ids)),
     )
+
+
+async def alt_texts(conn: asyncpg.Connection, brand_id: uuid.UUID, media_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """media_id -> its alt text ('' when none was given), for the brand's assets among these ids."""
+    if not media_ids:
+        return {}
+    rows = await conn.fetch(
+        "SELECT media_id, alt_text FROM media_assets WHERE brand_id = $1 AND media_id = ANY($2)",
+        brand_id,
+        list(set(media_ids)),
+    )
+    return {r["media_id"]: r["alt_text"] for r in rows}

@@ -20,6 +20,7 @@ from aligned_publishing.domain.gate import Gate, Outgoing, approved_for_current,
 from aligned_publishing.domain.references import check_targets
 from aligned_publishing.domain.schedule import ScheduleError, resolve_schedule
 from aligned_publishing.domain.status import FINISHED_JOB, LOCKED_JOB, JobStatus, TargetStatus
+from aligned_publishing.domain.warnings import alt_text_warnings
 from aligned_publishing.service_layer.deps import Deps
 from aligned_publishing.service_layer.errors import conflict, gone, invalid, invalid_many, not_found
 
@@ -480,6 +481,9 @@ async def _emit_created(uow: UnitOfWork, job: Record, *, requires_approval: bool
     """One per round: approvers see every target's own text and media and the content hash
     their decision will cover."""
     targets = await repo.load_targets(uow.conn, job["job_id"])
+    chosen = {t["target_id"]: list(t["media_variant"] if t["media_variant"] is not None else job["media_ids"])
+              for t in targets}
+    alt_texts = await repo.alt_texts(uow.conn, job["brand_id"], [m for ids in chosen.values() for m in ids])
     await uow.emit(
         JobCreated(
             job_id=job["job_id"],
@@ -497,7 +501,8 @@ async def _emit_created(uow: UnitOfWork, job: Record, *, requires_approval: bool
                     platform=t["platform"],
                     connection_id=t["connection_id"],
                     text=t["text_variant"] if t["text_variant"] is not None else job["content"],
-                    media_ids=list(t["media_variant"] if t["media_variant"] is not None else job["media_ids"]),
+                    media_ids=chosen[t["target_id"]],
+                    warnings=alt_text_warnings(t["platform"], chosen[t["target_id"]], alt_texts),
                 )
                 for t in targets
             ],

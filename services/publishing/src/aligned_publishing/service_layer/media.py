@@ -117,7 +117,7 @@ def _refuse(found: Inspected, declared: str | None, max_bytes: int, size_field: 
         )
 
 
-MAX_ALT_TEXT = 1500  # Mastodon's limit, the smallest of the platforms that take one
+MAX_ALT_TEXT = 1500  # Mastodon's; a platform that takes less (X: 1000) is a warning to approvers
 
 
 def _check_alt_text(alt_text: str) -> str:
