@@ -401,6 +401,80 @@ async def test_a_presigned_upload_never_completed_expires_and_is_cleaned_up(svc,
     assert await _staged(svc, brand) == [] and await _pending(svc, brand) == 0 and await _rows(svc, brand) == 0
 
 
+async def _multipart_uploads(svc, brand) -> list[str]:
+    store = _deps(svc).storage
+    listed = await store._client.list_multipart_uploads(Bucket=store.bucket, Prefix=f"uploads/{brand.brand_id}/")
+    return [u["Key"] for u in listed.get("Uploads", [])]
+
+
+async def _put_parts(direct, started, data: bytes, numbers=None) -> list[dict]:
+    size = started["part_size"]
+    sent = []
+    for part in started["parts"]:
+        n = part["part_number"]
+        if numbers is not None and n not in numbers:
+            continue
+        answer = await direct.put(part["url"], content=data[(n - 1) * size: n * size])
+        assert answer.status_code == 200, answer.text
+        sent.append({"part_number": n, "etag": answer.headers["ETag"]})
+    return sent
+
+
+async def test_a_multipart_upload_is_put_together_from_its_parts_and_verified_like_one_put(svc, brand):
+    from aligned_publishing.adapters.object_store import PART
+
+    video = mp4(2 * PART + 777, duration_s=30)
+    async with svc.client() as client, httpx.AsyncClient(timeout=60) as direct:
+        started = (await _start(client, brand, video, "video/mp4", multipart=True)).json()
+        assert started["upload_url"] is None and started["part_size"] == PART and len(started["parts"]) == 3
+        first = await _put_parts(direct, started, video, numbers={1, 3})
+        missing = await client.post(f"/v1/media/uploads/{started['upload_id']}/complete", headers=brand.headers)
+        assert missing.status_code == 409 and missing.json()["missing_parts"] == [2], "the upload stays open"
+        second = await _put_parts(direct, started, video, numbers={2})
+        wrong = await client.post(f"/v1/media/uploads/{started['upload_id']}/complete", headers=brand.headers,
+                                  json={"parts": [{"part_number": 1, "etag": "nope"}]})
+        assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "parts"
+        done = await client.post(f"/v1/media/uploads/{started['upload_id']}/complete", headers=brand.headers,
+                                 json={"parts": sorted(first + second, key=lambda p: p["part_number"])})
+    assert done.status_code == 201, done.text
+    media = done.json()
+    assert (media["sha256"], media["size_bytes"], media["duration_s"], media["video_codec"]) == (
+        hashlib.sha256(video).hexdigest(), len(video), 30.0, "h264")
+    assert await _objects(svc, brand) == [f"{brand.brand_id}/{media['media_id']}"]
+    assert await _staged(svc, brand) == [] and await _pending(svc, brand) == 0
+    assert await _multipart_uploads(svc, brand) == []
+
+
+async def test_a_multipart_upload_that_lies_about_its_bytes_leaves_no_parts_object_or_row(svc, brand):
+    from aligned_publishing.adapters.object_store import PART
+
+    video = mp4(PART + 100, duration_s=5)
+    async with svc.client() as client, httpx.AsyncClient(timeout=60) as direct:
+        started = (await _start(client, brand, video, "video/mp4", multipart=True)).json()
+        await _put_parts(direct, started, mp4(PART + 100, duration_s=5))  # other bytes, same size
+        lying = await client.post(f"/v1/media/uploads/{started['upload_id']}/complete", headers=brand.headers)
+    assert lying.status_code == 422 and lying.json()["errors"][0]["field"] == "sha256"
+    assert await _staged(svc, brand) == [] and await _pending(svc, brand) == 0 and await _rows(svc, brand) == 0
+    assert await _multipart_uploads(svc, brand) == []
+
+
+async def test_a_multipart_upload_never_completed_is_aborted_on_expiry(svc, brand):
+    from aligned_publishing.adapters.object_store import PART
+    from aligned_publishing.service_layer.media import purge_expired_uploads
+
+    video = mp4(PART + 100, duration_s=5)
+    async with svc.client() as client, httpx.AsyncClient(timeout=60) as direct:
+        started = (await _start(client, brand, video, "video/mp4", multipart=True)).json()
+        await _put_parts(direct, started, video, numbers={1})
+        assert len(await _multipart_uploads(svc, brand)) == 1
+        svc.clock.advance(timedelta(seconds=_deps(svc).settings.upload_url_ttl_s + 1))
+        while await purge_expired_uploads(_deps(svc)):
+            pass
+        usage = (await client.get("/v1/media-quota", headers=brand.headers)).json()["used_bytes"]
+    assert await _multipart_uploads(svc, brand) == [] and await _staged(svc, brand) == []
+    assert await _pending(svc, brand) == 0 and usage == 0
+
+
 async def test_the_same_bytes_uploaded_at_once_make_one_asset_and_one_object(svc, brand):
     data = png(50_000)
     async with svc.client() as client:

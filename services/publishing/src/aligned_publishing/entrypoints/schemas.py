@@ -111,14 +111,36 @@ class StartUpload(BaseModel):
     size_bytes: int = Field(gt=0)
     sha256: str = Field(pattern="^[0-9a-f]{64}$", description="of the file, lowercase hex; checked on complete")
     alt_text: str = ""
+    multipart: bool | None = Field(
+        default=None, description="true: upload in parts (one presigned URL each); default: parts above 64 MiB"
+    )
+
+
+class PartOut(BaseModel):
+    part_number: int
+    url: str = Field(description="PUT bytes [(part_number - 1) * part_size, part_number * part_size) here")
 
 
 class UploadOut(BaseModel):
     upload_id: uuid.UUID
-    upload_url: str = Field(description="PUT the file's bytes here, with `headers`, before expires_at")
+    upload_url: str | None = Field(description="PUT the file's bytes here, with `headers`, before expires_at; "
+                                   "null for a multipart upload")
     method: str
     headers: dict[str, str]
     expires_at: datetime
+    part_size: int | None = Field(default=None, description="a multipart upload's part size (the last may be smaller)")
+    parts: list[PartOut] = Field(default_factory=list, description="a multipart upload's presigned part URLs")
+
+
+class PartIn(BaseModel):
+    part_number: int = Field(ge=1, le=10_000)
+    etag: str = Field(min_length=1, max_length=200, description="the ETag header the store answered the part's PUT with")
+
+
+class CompleteUpload(BaseModel):
+    parts: list[PartIn] | None = Field(
+        default=None, description="a multipart upload's parts; optional (the store's list is used and must match)"
+    )
 
 
 class ChangeQuota(BaseModel):

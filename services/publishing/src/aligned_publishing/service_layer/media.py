@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import math
 import tempfile
 import uuid
 from dataclasses import dataclass
@@ -28,13 +29,14 @@ from datetime import timedelta
 from typing import BinaryIO
 
 import orjson
+from botocore.exceptions import ClientError
 
 from aligned_common.db import UnitOfWork
 from aligned_common.identity import Identity
 from aligned_common.platforms import PLATFORMS
 from aligned_common.problems import Problem
 
-from aligned_publishing.adapters.object_store import storage_key
+from aligned_publishing.adapters.object_store import PART, storage_key
 from aligned_publishing.adapters.scrub import scrub
 from aligned_publishing.adapters.sniff import Inspected, inspect
 from aligned_publishing.adapters.thumbnail import thumbnail
@@ -268,38 +270,63 @@ async def with_urls(deps: Deps, asset: dict) -> dict:
 # -- presigned uploads: the bytes go to the store directly, never through the gateway ---------
 async def start_upload(
     deps: Deps, identity: Identity, *, filename: str | None, mime_type: str, size_bytes: int, sha256: str,
-    alt_text: str = "",
+    alt_text: str = "", multipart: bool | None = None,
 ) -> dict:
     """Checks what can be checked from the claim (size, type, quota: the same problems as a direct
-    upload) and hands out a presigned PUT URL. Nothing is reserved: the quota is checked again
-    when the upload completes, so an upload never completed holds none."""
+    upload) and hands out a presigned PUT URL, or, for a big file (or when asked), a multipart
+    upload: one presigned URL per part of `part_size` bytes. Nothing is reserved: the quota is
+    checked again when the upload completes, so an upload never completed holds none."""
     alt_text = _check_alt_text(alt_text)
     mime_type = ALIASES.get(mime_type.lower(), mime_type.lower())
     claimed = Inspected(size_bytes, sha256, mime_type, None, None)
     _refuse(claimed, mime_type, deps.settings.max_upload_bytes, size_field="size_bytes", type_field="mime_type")
     brand = identity.brand_id
     upload_id = uuid.uuid4()
+    key = f"uploads/{brand}/{upload_id}"
     now = deps.clock.now()
-    expires_at = now + timedelta(seconds=deps.settings.upload_url_ttl_s)
-    async with UnitOfWork(deps.pool, deps.schema, brand_id=brand) as uow:
-        quota = await _quota_row(uow, deps, brand)
-        _check_quota(quota, size_bytes)
-        await uow.conn.execute(
-            """INSERT INTO media_uploads (upload_id, brand_id, staging_key, filename, mime_type, size_bytes, sha256,
-                                          alt_text, uploaded_by, created_at, expires_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
-            upload_id, brand, f"uploads/{brand}/{upload_id}", (filename or "")[:255] or None, mime_type, size_bytes,
-            sha256, alt_text, identity.user_id, now, expires_at,
-        )
-    url = await deps.storage.presigned_put(f"uploads/{brand}/{upload_id}", mime_type, deps.settings.upload_url_ttl_s)
-    return {"upload_id": upload_id, "upload_url": url, "method": "PUT", "headers": {"Content-Type": mime_type},
-            "expires_at": expires_at}
+    ttl = deps.settings.upload_url_ttl_s
+    expires_at = now + timedelta(seconds=ttl)
+    if multipart is None:
+        multipart = size_bytes > deps.settings.multipart_above_bytes
+    # S3: parts of at least 5 MiB (but the last), at most 10,000 of them.
+    part_size = max(deps.settings.upload_part_bytes, PART, math.ceil(size_bytes / 10_000)) if multipart else None
+    multipart_id = await deps.storage.start_multipart(key, mime_type) if multipart else None
+    try:
+        async with UnitOfWork(deps.pool, deps.schema, brand_id=brand) as uow:
+            quota = await _quota_row(uow, deps, brand)
+            _check_quota(quota, size_bytes)
+            await uow.conn.execute(
+                """INSERT INTO media_uploads (upload_id, brand_id, staging_key, filename, mime_type, size_bytes, sha256,
+                                              alt_text, uploaded_by, created_at, expires_at, multipart_id, part_size)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)""",
+                upload_id, brand, key, (filename or "")[:255] or None, mime_type, size_bytes,
+                sha256, alt_text, identity.user_id, now, expires_at, multipart_id, part_size,
+            )
+    except BaseException:
+        if multipart_id:
+            await asyncio.shield(deps.storage.abort_multipart(key, multipart_id))
+        raise
+    started = {"upload_id": upload_id, "method": "PUT", "expires_at": expires_at, "upload_url": None, "parts": [],
+               "part_size": part_size, "headers": {}}
+    if multipart_id is None:
+        started |= {"upload_url": await deps.storage.presigned_put(key, mime_type, ttl),
+                    "headers": {"Content-Type": mime_type}}
+    else:
+        started["parts"] = [
+            {"part_number": n, "url": await deps.storage.presigned_part(key, multipart_id, n, ttl)}
+            for n in range(1, math.ceil(size_bytes / part_size) + 1)
+        ]
+    return started
 
 
-async def complete_upload(deps: Deps, identity: Identity, upload_id: uuid.UUID) -> Uploaded:
+async def complete_upload(
+    deps: Deps, identity: Identity, upload_id: uuid.UUID, parts: list[dict] | None = None
+) -> Uploaded:
     """The bytes are in the store: verify size, sha256 and type (sniffed) against the claim, then
     they become an asset exactly as a direct upload would (metadata removed, preview, quota).
-    Whatever the outcome, except "nothing uploaded yet", the staging object and row are gone."""
+    A multipart upload is first put together from its parts (all of them must be there; `parts`,
+    when given, are the client's part numbers and ETags, which must match the store's).
+    Whatever the outcome, except "not everything uploaded yet", the staging object and row are gone."""
     async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
         pending = await uow.conn.fetchrow(
             "SELECT * FROM media_uploads WHERE upload_id = $1 AND brand_id = $2", upload_id, identity.brand_id
@@ -307,13 +334,23 @@ async def complete_upload(deps: Deps, identity: Identity, upload_id: uuid.UUID) 
     if pending is None or pending["expires_at"] <= deps.clock.now():
         raise not_found("Upload", upload_id)
     key = pending["staging_key"]
-    size = await deps.storage.size_of(key)
-    if size is None:
+    if pending["multipart_id"]:
+        stored_parts = await _parts_ready(deps, pending, parts)
+    elif await deps.storage.size_of(key) is None:
         raise conflict("nothing was uploaded yet: PUT the file to upload_url first", upload_id=str(upload_id))
     try:
+        if pending["multipart_id"]:
+            try:
+                await deps.storage.complete_multipart(key, pending["multipart_id"], stored_parts)
+            except ClientError as error:  # e.g. EntityTooSmall: a part other than the last under 5 MiB
+                raise invalid("parts", f"the store refused the parts: {error.response.get('Error', {}).get('Message')}",
+                              part_size=pending["part_size"]) from None
+        size = await deps.storage.size_of(key)
         if size != pending["size_bytes"]:
             raise invalid("size_bytes", f"the upload is {size} bytes, not the {pending['size_bytes']} announced",
                           actual=size, expected=pending["size_bytes"])
+        # Read back once, in chunks, into a spooled file (disk past 1 MiB): the sha256 and the
+        # type come from the bytes the store holds, never from the whole file in memory.
         with tempfile.SpooledTemporaryFile(1024 * 1024) as file:
             await deps.storage.download(key, file)
             found = await asyncio.to_thread(inspect, file, deps.settings.max_upload_bytes)
@@ -322,25 +359,46 @@ async def complete_upload(deps: Deps, identity: Identity, upload_id: uuid.UUID) 
                               actual=found.sha256, expected=pending["sha256"])
             return await upload(deps, identity, pending["filename"], pending["mime_type"], file, pending["alt_text"])
     finally:
-        await asyncio.shield(_forget_upload(deps, identity.brand_id, upload_id, key))
+        await asyncio.shield(_forget_upload(deps, identity.brand_id, upload_id, key, pending["multipart_id"]))
 
 
-async def _forget_upload(deps: Deps, brand_id: uuid.UUID, upload_id: uuid.UUID, key: str) -> None:
+async def _parts_ready(deps: Deps, pending, claimed: list[dict] | None) -> list[dict]:
+    """The store's parts of a multipart upload when every one is there; a 409 naming the missing
+    ones (the client may still send them) or a 422 when the client's list is not the store's."""
+    stored = await deps.storage.uploaded_parts(pending["staging_key"], pending["multipart_id"])
+    expected = math.ceil(pending["size_bytes"] / pending["part_size"])
+    missing = sorted(set(range(1, expected + 1)) - {p["PartNumber"] for p in stored})
+    if missing:
+        raise conflict(f"parts {missing[:20]} of {expected} were not uploaded yet", missing_parts=missing)
+    if claimed is not None:
+        theirs = {(p["part_number"], p["etag"].strip('"')) for p in claimed}
+        if theirs != {(p["PartNumber"], p["ETag"].strip('"')) for p in stored}:
+            raise invalid("parts", "the part numbers and ETags are not those the store received")
+    return stored
+
+
+async def _forget_upload(
+    deps: Deps, brand_id: uuid.UUID, upload_id: uuid.UUID, key: str, multipart_id: str | None
+) -> None:
+    if multipart_id:
+        await deps.storage.abort_multipart(key, multipart_id)  # the parts of one never completed
     await deps.storage.delete(key)
     async with UnitOfWork(deps.pool, deps.schema, brand_id=brand_id) as uow:
         await uow.conn.execute("DELETE FROM media_uploads WHERE upload_id = $1", upload_id)
 
 
 async def purge_expired_uploads(deps: Deps, batch: int = 100) -> int:
-    """Presigned uploads never completed: their staging objects and rows go."""
+    """Presigned uploads never completed: their parts, staging objects and rows go."""
     async with UnitOfWork(deps.pool, deps.schema, role="worker") as uow:
         rows = await uow.conn.fetch(
-            """SELECT upload_id, staging_key FROM media_uploads WHERE expires_at <= $1
+            """SELECT upload_id, staging_key, multipart_id FROM media_uploads WHERE expires_at <= $1
                 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED""",
             deps.clock.now(),
             batch,
         )
         for row in rows:
+            if row["multipart_id"]:
+                await deps.storage.abort_multipart(row["staging_key"], row["multipart_id"])
             await deps.storage.delete(row["staging_key"])
         await uow.conn.execute("DELETE FROM media_uploads WHERE upload_id = ANY($1)", [r["upload_id"] for r in rows])
     return len(rows)
