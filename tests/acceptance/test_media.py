@@ -318,3 +318,79 @@ async def test_media_without_alt_text_is_a_warning_approvers_see_in_the_round_an
     assert page["platforms"][0]["warnings"] == [warning["message"]]
     assert "no alt text" in warning["message"]
     assert read["status"] == "pending", "a warning does not block the round"
+
+
+async def _put_parts(started: dict[str, Any], data: bytes, numbers: set[int] | None = None) -> list[dict[str, Any]]:
+    """PUT a multipart upload's parts straight to the store (not through the gateway)."""
+    size, sent = started["part_size"], []
+    async with httpx.AsyncClient(timeout=60) as direct:
+        for part in started["parts"]:
+            n = part["part_number"]
+            if numbers is None or n in numbers:
+                answer = await direct.put(part["url"], content=data[(n - 1) * size: n * size])
+                assert answer.status_code == 200, answer.text
+                sent.append({"part_number": n, "etag": answer.headers["ETag"]})
+    return sent
+
+
+async def test_a_big_video_goes_to_the_store_in_parts_is_verified_and_publishes(
+    brand: BrandSetup, sandbox: SandboxControl, system: System
+) -> None:
+    owner = brand.owner.api
+    video = mp4(12_000_000, duration_s=30)
+    started = await owner.post("/v1/media/uploads", {
+        "filename": "keynote.mp4", "mime_type": "video/mp4", "size_bytes": len(video),
+        "sha256": hashlib.sha256(video).hexdigest(), "multipart": True})
+    assert started["upload_url"] is None and len(started["parts"]) == 3  # 5 MiB parts in tests
+    parts = await _put_parts(started, video)
+    media = await owner.post(f"/v1/media/uploads/{started['upload_id']}/complete", {"parts": parts})
+    assert (media["sha256"], media["size_bytes"], media["video_codec"]) == (
+        hashlib.sha256(video).hexdigest(), len(video), "h264")
+    assert await store_keys(system, brand) == [f"{brand.brand_id}/{media['media_id']}"]
+
+    job = await owner.post("/v1/jobs", {
+        "content": f"Keynote {uuid.uuid4().hex[:6]}", "media_ids": [media["media_id"]],
+        "targets": [{"platform": "sandbox", "connection_id": brand.connection_id}],
+    })
+    await owner.post(f"/v1/jobs/{job['job_id']}/publish-now")
+    done = await job_in(owner, job["job_id"], ("published", "failed"), timeout_s=120)
+    assert done["status"] == "published", done
+    assert received(await sandbox.post(done["targets"][0]["remote_id"])) == sent(video)
+
+
+async def test_uploads_never_completed_expire_hold_no_quota_and_leave_nothing_in_the_store(
+    brand: BrandSetup, system: System
+) -> None:
+    owner = brand.owner.api
+    photo, video = png(40_000), mp4(6_000_000, duration_s=5)
+    single = await owner.post("/v1/media/uploads", {
+        "mime_type": "image/png", "size_bytes": len(photo), "sha256": hashlib.sha256(photo).hexdigest()})
+    parted = await owner.post("/v1/media/uploads", {
+        "mime_type": "video/mp4", "size_bytes": len(video), "sha256": hashlib.sha256(video).hexdigest(),
+        "multipart": True})
+    async with httpx.AsyncClient(timeout=60) as direct:
+        assert (await direct.put(single["upload_url"], content=photo, headers=single["headers"])).status_code == 200
+    await _put_parts(parted, video, numbers={1})  # one part of two, then nothing
+    assert await _staging(system, brand) == (1, 1), "the PUT object and the open multipart upload"
+    assert (await owner.get("/v1/media-quota"))["used_bytes"] == 0, "an open upload holds no quota"
+
+    # ALIGNED_PUBLISHING_UPLOAD_URL_TTL_S is 30 s in tests; the purge loop runs every second.
+    await eventually(lambda: _nothing_staged(system, brand), timeout_s=90, what="the expired uploads to be cleaned up")
+    for started in (single, parted):
+        late = await owner.request("POST", f"/v1/media/uploads/{started['upload_id']}/complete", ok=(404,))
+        assert late["status"] == 404
+    assert await owner.get("/v1/media") == [] and (await owner.get("/v1/media-quota"))["used_bytes"] == 0
+
+
+async def _staging(system: System, brand: BrandSetup) -> tuple[int, int]:
+    """(objects, open multipart uploads) under the brand's staging prefix."""
+    prefix = f"uploads/{brand.brand_id}/"
+    async with s3_client(system) as s3:
+        bucket = system.infra.object_store.bucket
+        objects = (await s3.list_objects_v2(Bucket=bucket, Prefix=prefix)).get("Contents", [])
+        uploads = (await s3.list_multipart_uploads(Bucket=bucket, Prefix=prefix)).get("Uploads", [])
+    return len([o for o in objects if not o["Key"].endswith("/")]), len(uploads)
+
+
+async def _nothing_staged(system: System, brand: BrandSetup) -> bool:
+    return await _staging(system, brand) == (0, 0)
