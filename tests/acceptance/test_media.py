@@ -8,6 +8,7 @@ world received) and a listing of the object store (the bytes' real home, s3proxy
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import uuid
@@ -394,3 +395,23 @@ async def _staging(system: System, brand: BrandSetup) -> tuple[int, int]:
 
 async def _nothing_staged(system: System, brand: BrandSetup) -> bool:
     return await _staging(system, brand) == (0, 0)
+
+
+async def test_the_owner_sets_the_quota_and_concurrent_uploads_never_overshoot_it(brand: BrandSetup) -> None:
+    owner = brand.owner.api
+    assert (await owner.get("/v1/media-quota"))["quota_bytes"] == 5 * 1024**3, "5 GB by default"
+    refused = await brand.client.api.request("PATCH", "/v1/media-quota", json_body={"quota_bytes": 1}, ok=(403,))
+    assert refused["status"] == 403, "only an owner (or an operator, aligned-admin) changes it"
+    changed = await owner.request("PATCH", "/v1/media-quota", json_body={"quota_bytes": 100_000})
+    assert changed["quota_bytes"] == 100_000
+
+    files = [png(30_000) for _ in range(6)]  # room for three
+    answers = await asyncio.gather(*(owner.upload("/v1/media", f"p{i}.png", f, "image/png") for i, f in enumerate(files)))
+    assert sorted(a.status_code for a in answers) == [201] * 3 + [409] * 3
+    for over in (a for a in answers if a.status_code == 409):
+        assert over.headers["content-type"].startswith("application/problem+json")
+        assert (over.json()["size_bytes"], over.json()["used_bytes"], over.json()["quota_bytes"]) == (30_000, 90_000, 100_000)
+    usage = await owner.get("/v1/media-quota")
+    listed = await owner.get("/v1/media")
+    assert usage == {"quota_bytes": 100_000, "used_bytes": 90_000, "assets": 3}
+    assert sum(m["size_bytes"] for m in listed) == 90_000 and len(listed) == 3
