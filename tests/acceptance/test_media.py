@@ -114,6 +114,10 @@ async def test_a_post_with_a_video_publishes_end_to_end(brand: BrandSetup, sandb
     assert done["status"] == "published", done
     post = await sandbox.post(done["targets"][0]["remote_id"])
     assert received(post) == sent(video) and post["media"][0]["mime_type"] == "video/mp4"
+    # Which jobs used the asset, and when: attached, then published; it is used by one job.
+    history = await owner.get(f"/v1/media/{media['media_id']}/usage")
+    assert [(h["job_id"], h["action"]) for h in history] == [(job["job_id"], "published"), (job["job_id"], "attached")]
+    assert (await owner.get(f"/v1/media/{media['media_id']}"))["usage_count"] == 1
 
 
 async def test_a_large_video_goes_to_the_store_directly_and_is_checked_before_it_exists(

@@ -8,3 +8,16 @@ ALTER TABLE media_assets ADD COLUMN video_codec text;
 -- and expiry can abort it (an aborted multipart upload leaves no parts in the store).
 ALTER TABLE media_uploads ADD COLUMN multipart_id text;
 ALTER TABLE media_uploads ADD COLUMN part_size bigint;
+
+-- Which jobs used an asset, and when: one row per attach, detach and publish (append-only; the
+-- migration runner puts it under the brand's row-level security like every brand_id table).
+-- An asset's usage_count is the number of jobs it is attached to now (media_usage).
+CREATE TABLE media_usage_logs (
+    id       bigserial   PRIMARY KEY,
+    media_id uuid        NOT NULL REFERENCES media_assets ON DELETE CASCADE,
+    job_id   uuid        NOT NULL,
+    brand_id uuid        NOT NULL,
+    action   text        NOT NULL CHECK (action IN ('attached', 'detached', 'published')),
+    at       timestamptz NOT NULL
+);
+CREATE INDEX media_usage_logs_media ON media_usage_logs (media_id, at DESC);

@@ -520,3 +520,20 @@ async def test_an_owner_changes_the_quota_and_uploads_follow_it(svc, producer):
     assert over.status_code == 409 and (over.json()["used_bytes"], over.json()["quota_bytes"]) == (6000, 10_000)
     assert negative.status_code == 422
     assert len(await _objects(svc, owner)) == 2, "the refused upload left no object (the kept one: image + preview)"
+
+
+async def test_an_assets_usage_count_and_history_follow_the_jobs_that_attach_and_drop_it(svc, brand):
+    async with svc.client() as client:
+        first, second = [(await _upload(client, brand, png(3000 + i))).json() for i in range(2)]
+        job = (await client.post("/v1/jobs", headers=brand.headers,
+                                 json=job_body(brand.sandbox, media_ids=[first["media_id"]]))).json()
+        counted = (await client.get(f"/v1/media/{first['media_id']}", headers=brand.headers)).json()["usage_count"]
+        edited = await client.patch(f"/v1/jobs/{job['job_id']}", headers=brand.headers,
+                                    json={"media_ids": [second["media_id"]]})
+        assert edited.status_code == 200, edited.text
+        listed = {m["media_id"]: m["usage_count"] for m in (await client.get("/v1/media", headers=brand.headers)).json()}
+        history = (await client.get(f"/v1/media/{first['media_id']}/usage", headers=brand.headers)).json()
+        other = await client.get(f"/v1/media/{first['media_id']}/usage", headers=Brand(brand._producer).headers)
+    assert counted == 1 and listed == {first["media_id"]: 0, second["media_id"]: 1}
+    assert [(h["job_id"], h["action"]) for h in history] == [(job["job_id"], "detached"), (job["job_id"], "attached")]
+    assert other.status_code == 404, "another brand's asset is not found"

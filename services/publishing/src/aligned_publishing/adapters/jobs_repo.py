@@ -97,12 +97,27 @@ async def replace_targets(
 
 
 async def replace_media_usage(
-    conn: asyncpg.Connection, job_id: uuid.UUID, brand_id: uuid.UUID, media_ids: set[uuid.UUID]
+    conn: asyncpg.Connection, job_id: uuid.UUID, brand_id: uuid.UUID, media_ids: set[uuid.UUID], now: datetime
 ) -> None:
-    await conn.execute("DELETE FROM media_usage WHERE job_id = $1", job_id)
+    """The job uses exactly these assets now; what changed is appended to media_usage_logs."""
+    before = {r["media_id"] for r in await conn.fetch("DELETE FROM media_usage WHERE job_id = $1 RETURNING media_id", job_id)}
     await conn.executemany(
         "INSERT INTO media_usage (media_id, job_id, brand_id) VALUES ($1, $2, $3)",
         [(media_id, job_id, brand_id) for media_id in media_ids],
+    )
+    changes = [(m, "attached") for m in media_ids - before] + [(m, "detached") for m in before - media_ids]
+    await conn.executemany(
+        "INSERT INTO media_usage_logs (media_id, job_id, brand_id, action, at) VALUES ($1, $2, $3, $4, $5)",
+        [(media_id, job_id, brand_id, action, now) for media_id, action in changes],
+    )
+
+
+async def log_media_published(conn: asyncpg.Connection, job_id: uuid.UUID, now: datetime) -> None:
+    await conn.execute(
+        """INSERT INTO media_usage_logs (media_id, job_id, brand_id, action, at)
+           SELECT media_id, job_id, brand_id, 'published', $2 FROM media_usage WHERE job_id = $1""",
+        job_id,
+        now,
     )
 
 

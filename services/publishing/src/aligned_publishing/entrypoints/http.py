@@ -19,6 +19,7 @@ from aligned_publishing.entrypoints.schemas import (
     JobOut,
     JobPage,
     MediaOut,
+    MediaUsageOut,
     QuotaOut,
     StartUpload,
     UploadOut,
@@ -182,6 +183,11 @@ async def list_media(
 @router.get("/media/{media_id}", response_model=MediaOut)
 async def get_media(media_id: uuid.UUID, identity: Who, deps: Service) -> MediaOut:
     return media_out(await media.with_urls(deps, await media.get_media(deps, identity, media_id)))
+
+
+@router.get("/media/{media_id}/usage", response_model=list[MediaUsageOut])
+async def media_usage(media_id: uuid.UUID, identity: Who, deps: Service) -> list[MediaUsageOut]:
+    return [MediaUsageOut(**row) for row in await media.media_usage(deps, identity, media_id)]
 
 
 @router.patch("/media/{media_id}", response_model=MediaOut)

@@ -103,6 +103,13 @@ class MediaOut(BaseModel):
     variants: dict[str, VariantOut] = Field(
         default_factory=dict, description="platform -> the variant it is sent; a platform not listed gets the original"
     )
+    usage_count: int = Field(default=0, description="jobs the asset is attached to now (history: GET .../usage)")
+
+
+class MediaUsageOut(BaseModel):
+    job_id: uuid.UUID
+    action: str = Field(description="attached, detached or published")
+    at: datetime
 
 
 class StartUpload(BaseModel):
@@ -218,4 +225,4 @@ def job_out(job, targets, logs=None) -> JobOut:
 
 
 def media_out(row: dict) -> MediaOut:
-    return MediaOut(**{k: row[k] for k in MediaOut.model_fields})
+    return MediaOut(**{k: row[k] for k in MediaOut.model_fields if k in row})

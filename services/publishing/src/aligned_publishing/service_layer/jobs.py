@@ -189,7 +189,7 @@ async def create_job(deps: Deps, identity: Identity, body: CreateJob) -> uuid.UU
             ),
         )
         await repo.replace_targets(uow.conn, job_id, identity.brand_id, targets)
-        await repo.replace_media_usage(uow.conn, job_id, identity.brand_id, _all_media(body.media_ids, targets))
+        await repo.replace_media_usage(uow.conn, job_id, identity.brand_id, _all_media(body.media_ids, targets), now)
     return job_id
 
 
@@ -230,7 +230,7 @@ async def edit_job(deps: Deps, identity: Identity, job_id: uuid.UUID, body: Edit
         job = await repo.update_job(uow.conn, job_id, now, **changes)
         if body.targets is not None:
             await repo.replace_targets(uow.conn, job_id, identity.brand_id, targets)
-        await repo.replace_media_usage(uow.conn, job_id, identity.brand_id, _all_media(media_ids, targets))
+        await repo.replace_media_usage(uow.conn, job_id, identity.brand_id, _all_media(media_ids, targets), now)
         if waive:
             log.info("approval of job %s waived by %s (%s): %s", job_id, identity.user_id, identity.role, gate.reason)
             await uow.emit(

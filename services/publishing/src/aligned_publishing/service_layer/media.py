@@ -119,6 +119,9 @@ def _refuse(found: Inspected, declared: str | None, max_bytes: int, size_field: 
         )
 
 
+# An asset's usage_count: the jobs it is attached to now (of the row aliased m).
+USAGE_COUNT = "(SELECT count(*) FROM media_usage u WHERE u.media_id = m.media_id) AS usage_count"
+
 MAX_ALT_TEXT = 1500  # Mastodon's; a platform that takes less (X: 1000) is a warning to approvers
 
 
@@ -407,7 +410,7 @@ async def purge_expired_uploads(deps: Deps, batch: int = 100) -> int:
 async def list_media(deps: Deps, identity: Identity, limit: int, before: uuid.UUID | None) -> list[dict]:
     async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
         rows = await uow.conn.fetch(
-            """SELECT * FROM media_assets WHERE brand_id = $1 AND deleted_at IS NULL
+            f"""SELECT *, {USAGE_COUNT} FROM media_assets m WHERE brand_id = $1 AND deleted_at IS NULL
                  AND ($2::uuid IS NULL OR (created_at, media_id) <
                       (SELECT created_at, media_id FROM media_assets WHERE media_id = $2))
                ORDER BY created_at DESC, media_id DESC LIMIT $3""",
@@ -421,13 +424,25 @@ async def list_media(deps: Deps, identity: Identity, limit: int, before: uuid.UU
 async def get_media(deps: Deps, identity: Identity, media_id: uuid.UUID) -> dict:
     async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
         row = await uow.conn.fetchrow(
-            "SELECT * FROM media_assets WHERE media_id = $1 AND brand_id = $2 AND deleted_at IS NULL",
+            f"SELECT *, {USAGE_COUNT} FROM media_assets m WHERE media_id = $1 AND brand_id = $2 AND deleted_at IS NULL",
             media_id,
             identity.brand_id,
         )
     if row is None:
         raise not_found("Media", media_id)
     return dict(row)
+
+
+async def media_usage(deps: Deps, identity: Identity, media_id: uuid.UUID) -> list[dict]:
+    """Which jobs used the asset, and when (attached, detached, published), newest first."""
+    await get_media(deps, identity, media_id)
+    async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
+        rows = await uow.conn.fetch(
+            "SELECT job_id, action, at FROM media_usage_logs WHERE media_id = $1 AND brand_id = $2 ORDER BY at DESC, id DESC",
+            media_id,
+            identity.brand_id,
+        )
+    return [dict(r) for r in rows]
 
 
 async def describe_media(deps: Deps, identity: Identity, media_id: uuid.UUID, alt_text: str) -> dict:
