@@ -58,6 +58,20 @@ async def store_keys(system: System, brand: BrandSetup) -> list[str]:
     return [o["Key"] for o in listed.get("Contents", []) if not o["Key"].endswith("/")]
 
 
+async def publish_on_sandbox(brand: BrandSetup, sandbox: SandboxControl, what: str, media_ids: list[str]
+                             ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A post of these media on the brand's sandbox account, published now: (job, the platform's post)."""
+    owner = brand.owner.api
+    job = await owner.post("/v1/jobs", {
+        "content": f"{what} {uuid.uuid4().hex[:6]}", "media_ids": media_ids,
+        "targets": [{"platform": "sandbox", "connection_id": brand.connection_id}],
+    })
+    await owner.post(f"/v1/jobs/{job['job_id']}/publish-now")
+    done = await job_in(owner, job["job_id"], ("published", "failed"), timeout_s=120)
+    assert done["status"] == "published", done
+    return job, await sandbox.post(done["targets"][0]["remote_id"])
+
+
 def received(post: dict[str, Any]) -> list[tuple[str, int]]:
     return [(m["sha256"], m["size_bytes"]) for m in post["media"]]
 
@@ -104,15 +118,7 @@ async def test_a_post_with_a_video_publishes_end_to_end(brand: BrandSetup, sandb
     video = mp4(3_000_000, duration_s=8)
     media = await upload(owner, video, "clip.mp4", "video/mp4")
     assert (media["mime_type"], media["duration_s"]) == ("video/mp4", 8.0)
-    job = await owner.post("/v1/jobs", {
-        "content": f"A video {uuid.uuid4().hex[:6]}", "media_ids": [media["media_id"]],
-        "targets": [{"platform": "sandbox", "connection_id": brand.connection_id}],
-    })
-    await owner.post(f"/v1/jobs/{job['job_id']}/publish-now")
-    done = await job_in(owner, job["job_id"], ("published", "failed"), timeout_s=120)
-
-    assert done["status"] == "published", done
-    post = await sandbox.post(done["targets"][0]["remote_id"])
+    job, post = await publish_on_sandbox(brand, sandbox, "A video", [media["media_id"]])
     assert received(post) == sent(video) and post["media"][0]["mime_type"] == "video/mp4"
     # Which jobs used the asset, and when: attached, then published; it is used by one job.
     history = await owner.get(f"/v1/media/{media['media_id']}/usage")
@@ -135,14 +141,7 @@ async def test_a_large_video_goes_to_the_store_directly_and_is_checked_before_it
     assert (media["sha256"], media["size_bytes"], media["duration_s"]) == (hashlib.sha256(video).hexdigest(), len(video), 20.0)
     assert await store_keys(system, brand) == [f"{brand.brand_id}/{media['media_id']}"]
 
-    job = await owner.post("/v1/jobs", {
-        "content": f"Launch film {uuid.uuid4().hex[:6]}", "media_ids": [media["media_id"]],
-        "targets": [{"platform": "sandbox", "connection_id": brand.connection_id}],
-    })
-    await owner.post(f"/v1/jobs/{job['job_id']}/publish-now")
-    done = await job_in(owner, job["job_id"], ("published", "failed"), timeout_s=120)
-    assert done["status"] == "published", done
-    post = await sandbox.post(done["targets"][0]["remote_id"])
+    _, post = await publish_on_sandbox(brand, sandbox, "Launch film", [media["media_id"]])
     assert received(post) == sent(video) and post["media"][0]["alt_text"] == "the launch film"
 
 
@@ -180,15 +179,7 @@ async def test_a_photo_reaches_the_platform_without_its_location(
     assert media["sha256"] != hashlib.sha256(photo).hexdigest() and media["size_bytes"] < len(photo)
     kept = await stored_bytes(system, f"{brand.brand_id}/{media['media_id']}")
     assert Image.open(io.BytesIO(kept)).getexif().get_ifd(ExifTags.IFD.GPSInfo) == {}
-    job = await owner.post("/v1/jobs", {
-        "content": f"Holiday {uuid.uuid4().hex[:6]}", "media_ids": [media["media_id"]],
-        "targets": [{"platform": "sandbox", "connection_id": brand.connection_id}],
-    })
-    await owner.post(f"/v1/jobs/{job['job_id']}/publish-now")
-    done = await job_in(owner, job["job_id"], ("published", "failed"), timeout_s=120)
-
-    assert done["status"] == "published", done
-    post = await sandbox.post(done["targets"][0]["remote_id"])
+    _, post = await publish_on_sandbox(brand, sandbox, "Holiday", [media["media_id"]])
     assert received(post) == [(media["sha256"], media["size_bytes"])] == sent(kept)
 
 
@@ -261,15 +252,7 @@ async def test_an_image_too_wide_for_the_platform_reaches_it_fitted_and_the_orig
         variant = (await plain.get(fitted["url"])).content
     assert Image.open(io.BytesIO(variant)).size == (191, 100)
     assert hashlib.sha256(variant).hexdigest() == fitted["sha256"]
-    job = await owner.post("/v1/jobs", {
-        "content": f"Banner {uuid.uuid4().hex[:6]}", "media_ids": [wide["media_id"], fits["media_id"]],
-        "targets": [{"platform": "sandbox", "connection_id": brand.connection_id}],
-    })
-    await owner.post(f"/v1/jobs/{job['job_id']}/publish-now")
-    done = await job_in(owner, job["job_id"], ("published", "failed"), timeout_s=120)
-
-    assert done["status"] == "published", done
-    post = await sandbox.post(done["targets"][0]["remote_id"])
+    _, post = await publish_on_sandbox(brand, sandbox, "Banner", [wide["media_id"], fits["media_id"]])
     assert received(post) == [(fitted["sha256"], fitted["size_bytes"])] + sent(square), "the fitted variant, then the original"
     assert await stored_bytes(system, f"{brand.brand_id}/{wide['media_id']}") == banner, (
         "the original stays whole, for the platforms it fits")
@@ -353,14 +336,8 @@ async def test_a_big_video_goes_to_the_store_in_parts_is_verified_and_publishes(
         hashlib.sha256(video).hexdigest(), len(video), "h264")
     assert await store_keys(system, brand) == [f"{brand.brand_id}/{media['media_id']}"]
 
-    job = await owner.post("/v1/jobs", {
-        "content": f"Keynote {uuid.uuid4().hex[:6]}", "media_ids": [media["media_id"]],
-        "targets": [{"platform": "sandbox", "connection_id": brand.connection_id}],
-    })
-    await owner.post(f"/v1/jobs/{job['job_id']}/publish-now")
-    done = await job_in(owner, job["job_id"], ("published", "failed"), timeout_s=120)
-    assert done["status"] == "published", done
-    assert received(await sandbox.post(done["targets"][0]["remote_id"])) == sent(video)
+    _, post = await publish_on_sandbox(brand, sandbox, "Keynote", [media["media_id"]])
+    assert received(post) == sent(video)
 
 
 async def test_uploads_never_completed_expire_hold_no_quota_and_leave_nothing_in_the_store(
