@@ -21,3 +21,7 @@ CREATE TABLE media_usage_logs (
     at       timestamptz NOT NULL
 );
 CREATE INDEX media_usage_logs_media ON media_usage_logs (media_id, at DESC);
+
+-- An account's own alt text for a media item (media_id -> text), where it differs from the
+-- asset's (e.g. another language): sent to that target's platform instead.
+ALTER TABLE publishing_targets ADD COLUMN alt_text_variant jsonb;

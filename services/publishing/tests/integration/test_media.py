@@ -256,7 +256,6 @@ async def test_a_video_keeps_its_duration_and_a_failed_commit_leaves_no_object(s
 
 
 async def test_location_and_camera_metadata_are_removed_before_the_image_is_stored(svc, brand):
-
     from aligned_common.testing.media import jpeg_with_location, png_with_text
     from PIL import ExifTags, Image
 
@@ -537,3 +536,27 @@ async def test_an_assets_usage_count_and_history_follow_the_jobs_that_attach_and
     assert counted == 1 and listed == {first["media_id"]: 0, second["media_id"]: 1}
     assert [(h["job_id"], h["action"]) for h in history] == [(job["job_id"], "detached"), (job["job_id"], "attached")]
     assert other.status_code == 404, "another brand's asset is not found"
+
+
+async def test_an_account_may_have_its_own_alt_text_for_an_item_and_its_attempt_carries_it(svc, brand, infra):
+    from aligned_common.envelope import EventEnvelope
+    from aligned_common.testing.kafka_reader import TopicReader
+    from aligned_publishing.testing import events_of
+
+    async with svc.client() as client, TopicReader(infra.kafka_bootstrap, "aligned.publishing.events") as topic:
+        photo = (await client.post("/v1/media", headers=brand.headers, files={"file": ("p.png", png(4000), "image/png")},
+                                   data={"alt_text": "a red door"})).json()
+        other = await client.post("/v1/jobs", headers=brand.headers, json=job_body(
+            brand.sandbox, media_ids=[photo["media_id"]], targets=[{
+                "platform": "sandbox", "connection_id": str(brand.sandbox), "alt_texts": {str(uuid.uuid4()): "x"}}]))
+        job = (await client.post("/v1/jobs", headers=brand.headers, json=job_body(
+            brand.sandbox, media_ids=[photo["media_id"]], targets=[{
+                "platform": "sandbox", "connection_id": str(brand.sandbox),
+                "alt_texts": {photo["media_id"]: "eine rote Tür"}}]))).json()
+        await client.post(f"/v1/jobs/{job['job_id']}/publish-now", headers=brand.headers)
+        records = await topic.read_until(lambda rs: events_of(rs, brand, "publishing.attempt_requested"), settle_s=0)
+    assert other.status_code == 422 and other.json()["errors"][0]["field"].startswith("targets[0].alt_texts.")
+    assert job["targets"][0]["alt_texts"] == {photo["media_id"]: "eine rote Tür"}
+    attempt = next(EventEnvelope.from_bytes(r.value).payload() for r in records
+                   if b"publishing.attempt_requested" in r.value and r.key == str(brand.brand_id).encode())
+    assert attempt.media[0].alt_text == "eine rote Tür"

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import asyncpg
+import orjson
 
 from aligned_publishing.domain.content_fit import TargetDraft
 from aligned_publishing.domain.retry import idempotency_key
@@ -85,13 +86,14 @@ async def replace_targets(
                 target.connection_id,
                 target.text,
                 media,
+                orjson.dumps({str(k): v for k, v in target.alt_texts.items()}).decode() if target.alt_texts else None,
                 idempotency_key(job_id, target_id),
             )
         )
     await conn.executemany(
         """INSERT INTO publishing_targets (target_id, job_id, brand_id, position, platform, connection_id,
-                                           text_variant, media_variant, idempotency_key)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
+                                           text_variant, media_variant, alt_text_variant, idempotency_key)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
         rows,
     )
 
@@ -222,3 +224,11 @@ async def alt_texts(conn: asyncpg.Connection, brand_id: uuid.UUID, media_ids: Se
         list(set(media_ids)),
     )
     return {r["media_id"]: r["alt_text"] for r in rows}
+
+
+def alt_text_variant(target: Record) -> dict[uuid.UUID, str] | None:
+    """A target's own alt texts (media_id -> text), or None; the jsonb arrives as text."""
+    raw = target["alt_text_variant"]
+    if raw is None:
+        return None
+    return {uuid.UUID(k): v for k, v in (orjson.loads(raw) if isinstance(raw, str) else raw).items()}

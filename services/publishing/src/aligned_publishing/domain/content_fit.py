@@ -16,6 +16,7 @@ class TargetDraft:
     connection_id: uuid.UUID
     text: str | None = None  # per-account variant; None: the job's content
     media_ids: tuple[uuid.UUID, ...] | None = None  # per-account variant; None: the job's media
+    alt_texts: Mapping[uuid.UUID, str] | None = None  # per-account alt text of some of its media
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,8 @@ def _target_errors(index, target: TargetDraft, content, media_ids, media, fitted
         return [FitError(f"{prefix}.platform", str(exc), platform=target.platform)]
     chosen_ids = list(target.media_ids) if target.media_ids is not None else list(media_ids)
     errors = _unknown_media(f"{prefix}.media_ids", chosen_ids, media) if target.media_ids is not None else []
+    errors += [FitError(f"{prefix}.alt_texts.{m}", "this account does not post that media item")
+               for m in (target.alt_texts or {}) if m not in chosen_ids]
     infos = [fitted.get((m, spec.name), media[m]) for m in chosen_ids if m in media]
     text = target.text if target.text is not None else content
     for violation in check_content(spec, text, infos):

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
+from aligned_publishing.adapters.jobs_repo import alt_text_variant
 from aligned_publishing.domain.gate import approved_for_current
 
 
@@ -17,6 +18,7 @@ class TargetOut(BaseModel):
     connection_id: uuid.UUID
     text: str | None
     media_ids: list[uuid.UUID] | None
+    alt_texts: dict[uuid.UUID, str] | None = None
     status: str
     attempts: int
     next_attempt_at: datetime | None
@@ -171,6 +173,7 @@ def target_out(row) -> TargetOut:
         connection_id=row["connection_id"],
         text=row["text_variant"],
         media_ids=row["media_variant"],
+        alt_texts=alt_text_variant(row),
         status=row["status"],
         attempts=row["attempts"],
         next_attempt_at=row["next_attempt_at"],

@@ -286,7 +286,8 @@ async def _switch_off(
 
 def _draft_of(target: Record) -> TargetDraft:
     media = tuple(target["media_variant"]) if target["media_variant"] is not None else None
-    return TargetDraft(target["platform"], target["connection_id"], target["text_variant"], media)
+    return TargetDraft(target["platform"], target["connection_id"], target["text_variant"], media,
+                       repo.alt_text_variant(target))
 
 
 # -- the approval gate ---------------------------------------------------------------------
@@ -502,7 +503,8 @@ async def _emit_created(uow: UnitOfWork, job: Record, *, requires_approval: bool
                     connection_id=t["connection_id"],
                     text=t["text_variant"] if t["text_variant"] is not None else job["content"],
                     media_ids=chosen[t["target_id"]],
-                    warnings=alt_text_warnings(t["platform"], chosen[t["target_id"]], alt_texts),
+                    warnings=alt_text_warnings(t["platform"], chosen[t["target_id"]],
+                                               alt_texts | (repo.alt_text_variant(t) or {})),
                 )
                 for t in targets
             ],
