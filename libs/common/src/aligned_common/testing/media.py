@@ -70,9 +70,9 @@ def _box(kind: bytes, payload: bytes) -> bytes:
 
 
 def mp4(size: int, duration_s: float = 3.0, codec: str = "libx264") -> bytes:
-    """A playable MP4 of exactly `size` bytes: `duration_s` of a tiny video at 10 frames/s in
-    `codec` (an FFmpeg encoder: libx264, mpeg4, ...), then a top-level `free` box of random
-    bytes that players and demuxers skip."""
+    """A playable MP4 of exactly `size` bytes (made with PyAV, a development dependency):
+    `duration_s` of a tiny video at 10 frames/s in `codec` (an FFmpeg encoder: libx264,
+    mpeg4, ...), then a top-level `free` box of random bytes that players and demuxers skip."""
     import av
 
     out = io.BytesIO()

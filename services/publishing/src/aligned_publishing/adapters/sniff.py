@@ -1,8 +1,8 @@
 """What an upload really is, from its bytes (magic numbers), never from the client's claim.
 
 `inspect` reads a spooled upload once, in chunks (never the whole file in memory): its size,
-sha256, sniffed type, a video's duration and codec (PyAV, FFmpeg's demuxer: ADR 0011), and
-whether an image decodes.
+sha256, sniffed type, a video's duration and codec (pymediainfo, MediaArea's MediaInfo
+library bundled in its wheels: ADR 0011), and whether an image decodes.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import io
 from dataclasses import dataclass
 from typing import BinaryIO
 
-import av
 import filetype
 from PIL import Image, UnidentifiedImageError
+from pymediainfo import MediaInfo
 
 CHUNK = 1024 * 1024
 
@@ -70,17 +70,23 @@ def inspect(file: BinaryIO, max_bytes: int) -> Inspected:
     return Inspected(size, digest.hexdigest(), mime, duration, image_error, codec)
 
 
+# MediaInfo's format names -> FFmpeg's codec names, which the platform catalogue uses.
+CODECS = {"AVC": "h264", "HEVC": "hevc", "VP8": "vp8", "VP9": "vp9", "AV1": "av1", "MPEG-4 Visual": "mpeg4",
+          "ProRes": "prores"}
+
+
 def _video(file: BinaryIO) -> tuple[float | None, str | None]:
-    """(duration in s, codec of the first video stream): platforms cap a video's length and
-    decode few codecs. Read from the container's headers by FFmpeg's demuxer, no frame decoded."""
+    """(duration in s, codec of the first video track): platforms cap a video's length and
+    decode few codecs. Read from the container's headers by MediaInfo, no frame decoded."""
     try:
-        with av.open(file, "r") as container:
-            streams = container.streams.video
-            codec = streams[0].codec_context.name if streams else None
-            duration = container.duration / av.time_base if container.duration else None
-    except (av.FFmpegError, ValueError, OSError):
+        info = MediaInfo.parse(file)
+    except Exception:  # MediaInfo raises its own errors, and OSError/RuntimeError from the library
         return None, None
-    return (round(duration, 3) if duration else None), codec
+    general = next((t for t in info.tracks if t.track_type == "General"), None)
+    video = next((t for t in info.tracks if t.track_type == "Video"), None)
+    duration_ms = getattr(general, "duration", None) or getattr(video, "duration", None)
+    codec = CODECS.get(video.format, str(video.format).lower()) if video is not None and video.format else None
+    return (round(float(duration_ms) / 1000, 3) if duration_ms else None), codec
 
 
 def _image_error(file: BinaryIO) -> str | None:
