@@ -72,6 +72,12 @@ async def publish_on_sandbox(brand: BrandSetup, sandbox: SandboxControl, what: s
     return job, await sandbox.post(done["targets"][0]["remote_id"])
 
 
+async def start_upload(owner: Gateway, data: bytes, mime_type: str, **claim: Any) -> dict[str, Any]:
+    """POST /v1/media/uploads: the claim (type, size, sha256 of `data`, and `claim`) for a presigned upload."""
+    return await owner.post("/v1/media/uploads", {
+        "mime_type": mime_type, "size_bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), **claim})
+
+
 def received(post: dict[str, Any]) -> list[tuple[str, int]]:
     return [(m["sha256"], m["size_bytes"]) for m in post["media"]]
 
@@ -131,9 +137,7 @@ async def test_a_large_video_goes_to_the_store_directly_and_is_checked_before_it
 ) -> None:
     owner = brand.owner.api
     video = mp4(8_000_000, duration_s=20)
-    started = await owner.post("/v1/media/uploads", {
-        "filename": "launch.mp4", "mime_type": "video/mp4", "size_bytes": len(video),
-        "sha256": hashlib.sha256(video).hexdigest(), "alt_text": "the launch film"})
+    started = await start_upload(owner, video, "video/mp4", filename="launch.mp4", alt_text="the launch film")
     async with httpx.AsyncClient(timeout=60) as direct:  # not through the gateway
         put = await direct.put(started["upload_url"], content=video, headers=started["headers"])
     assert put.status_code == 200
@@ -326,9 +330,7 @@ async def test_a_big_video_goes_to_the_store_in_parts_is_verified_and_publishes(
 ) -> None:
     owner = brand.owner.api
     video = mp4(12_000_000, duration_s=30)
-    started = await owner.post("/v1/media/uploads", {
-        "filename": "keynote.mp4", "mime_type": "video/mp4", "size_bytes": len(video),
-        "sha256": hashlib.sha256(video).hexdigest(), "multipart": True})
+    started = await start_upload(owner, video, "video/mp4", filename="keynote.mp4", multipart=True)
     assert started["upload_url"] is None and len(started["parts"]) == 3  # 5 MiB parts in tests
     parts = await _put_parts(started, video)
     media = await owner.post(f"/v1/media/uploads/{started['upload_id']}/complete", {"parts": parts})
@@ -345,11 +347,8 @@ async def test_uploads_never_completed_expire_hold_no_quota_and_leave_nothing_in
 ) -> None:
     owner = brand.owner.api
     photo, video = png(40_000), mp4(6_000_000, duration_s=5)
-    single = await owner.post("/v1/media/uploads", {
-        "mime_type": "image/png", "size_bytes": len(photo), "sha256": hashlib.sha256(photo).hexdigest()})
-    parted = await owner.post("/v1/media/uploads", {
-        "mime_type": "video/mp4", "size_bytes": len(video), "sha256": hashlib.sha256(video).hexdigest(),
-        "multipart": True})
+    single = await start_upload(owner, photo, "image/png")
+    parted = await start_upload(owner, video, "video/mp4", multipart=True)
     async with httpx.AsyncClient(timeout=60) as direct:
         assert (await direct.put(single["upload_url"], content=photo, headers=single["headers"])).status_code == 200
     await _put_parts(parted, video, numbers={1})  # one part of two, then nothing
