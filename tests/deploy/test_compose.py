@@ -168,3 +168,13 @@ def test_the_role_sql_quotes_passwords_and_refuses_bad_names():
     refused = subprocess.run(["bash", "-c", f'source "{ROOT}/deploy/postgres/service-roles.sh"; '
                               'service_login_role_sql "x; DROP" pw'], capture_output=True, text=True)
     assert refused.returncode != 0 and not refused.stdout
+
+
+def test_media_goes_to_a_real_s3_server_that_publishing_waits_for(compose):
+    s3, publishing = compose["services"]["s3"], compose["services"]["publishing"]
+    assert s3["image"].startswith("andrewgaul/s3proxy:") and "healthcheck" in s3
+    assert s3["environment"]["JCLOUDS_PROVIDER"] == "filesystem" and s3["volumes"] == ["s3-data:/data"]
+    env = publishing["environment"]
+    assert env["ALIGNED_PUBLISHING_S3_ENDPOINT_URL"] == "http://s3:80"
+    assert env["ALIGNED_PUBLISHING_S3_BUCKET"] == "aligned-media" and "/data/aligned-media" in s3["entrypoint"][-1]
+    assert publishing["depends_on"]["s3"]["condition"] == "service_healthy"

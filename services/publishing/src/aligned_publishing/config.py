@@ -50,6 +50,10 @@ class Settings(ServiceSettings):
     # A presigned upload (POST /v1/media/uploads) must be PUT and completed within this time;
     # after it, its staging object and row are purged.
     upload_url_ttl_s: int = 3600
+    # Presigned uploads above this size are multipart (one presigned URL per part of
+    # upload_part_bytes, at least S3's 5 MiB); a client may also ask for one.
+    multipart_above_bytes: int = 64 * 1024**2
+    upload_part_bytes: int = 16 * 1024**2
     # A deleted asset is hidden and its quota freed at once; its object and row are purged this
     # long after (by the purge loop).
     media_purge_after_s: float = 3600.0

@@ -50,6 +50,7 @@ def make_settings(tmp_path=None, **overrides) -> Settings:
         consumer_retry_base_s=0.05,
         relay_poll_interval_s=0.2,
         pool_max_size=6,
+        upload_part_bytes=5 * 1024**2,  # S3's smallest part: multipart uploads of a few parts stay small
     )
     values.update(overrides)
     return Settings(**values)

@@ -3,6 +3,7 @@ and the object store (the real s3proxy of the `infra` fixture) always agreeing w
 
 import asyncio
 import hashlib
+import io
 import uuid
 from datetime import timedelta
 
@@ -154,6 +155,57 @@ async def test_an_attempt_carries_the_targets_media_in_order(svc, brand, infra):
     assert fetched.status_code == 200 and hashlib.sha256(fetched.content).hexdigest() == second["sha256"]
 
 
+async def test_each_platform_is_sent_the_variant_that_fits_it_and_the_others_the_original(svc, brand, infra):
+    from aligned_common.envelope import EventEnvelope
+    from aligned_common.testing.kafka_reader import TopicReader
+    from aligned_publishing.testing import events_of
+    from PIL import Image
+
+    wide = png(20_000, width=400, height=100)  # 4:1; the sandbox shows up to 1.91:1, Mastodon any
+    async with svc.client() as client, TopicReader(infra.kafka_bootstrap, "aligned.publishing.events") as topic:
+        media = (await _upload(client, brand, wide)).json()
+        mastodon = str(await brand.connect(svc, "mastodon"))
+        job = (await client.post("/v1/jobs", headers=brand.headers, json=job_body(
+            brand.sandbox, media_ids=[media["media_id"]],
+            targets=[{"platform": "sandbox", "connection_id": str(brand.sandbox)},
+                     {"platform": "mastodon", "connection_id": mastodon}]))).json()
+        await client.post(f"/v1/jobs/{job['job_id']}/publish-now", headers=brand.headers)
+        records = await topic.read_until(
+            lambda rs: len(events_of(rs, brand, "publishing.attempt_requested")) >= 2, settle_s=0)
+    assert set(media["variants"]) == {"sandbox"}, "only the platform whose limits it breaks gets a variant"
+    fitted = media["variants"]["sandbox"]
+    assert (fitted["width"], fitted["height"]) == (191, 100)
+    attempts = {
+        a.platform: a for a in (
+            EventEnvelope.from_bytes(r.value).payload() for r in records
+            if b"publishing.attempt_requested" in r.value and r.key == str(brand.brand_id).encode())
+    }
+    async with httpx.AsyncClient() as plain:
+        to_sandbox = (await plain.get(attempts["sandbox"].media[0].url)).content
+        to_mastodon = (await plain.get(attempts["mastodon"].media[0].url)).content
+    assert hashlib.sha256(to_sandbox).hexdigest() == fitted["sha256"] and len(to_sandbox) == fitted["size_bytes"]
+    assert attempts["sandbox"].media[0].size_bytes == fitted["size_bytes"]
+    assert Image.open(io.BytesIO(to_sandbox)).size == (191, 100)
+    assert to_mastodon == wide and attempts["mastodon"].media[0].size_bytes == len(wide)
+    key = f"{brand.brand_id}/{media['media_id']}"
+    assert await _objects(svc, brand) == [key, f"{key}.fit0", f"{key}.thumb"]
+
+
+async def test_an_image_over_a_platforms_byte_limit_fits_it_as_a_variant_and_the_job_is_accepted(svc, brand):
+    from aligned_common.testing.media import jpeg
+
+    big = jpeg(1600, 1200)  # random pixels: well over Bluesky's 1 MB
+    assert len(big) > 1_000_000
+    async with svc.client() as client:
+        media = (await _upload(client, brand, big, name="big.jpg", content_type="image/jpeg")).json()
+        bluesky = str(await brand.connect(svc, "bluesky"))
+        job = await client.post("/v1/jobs", headers=brand.headers, json=job_body(
+            brand.sandbox, media_ids=[media["media_id"]], targets=[{"platform": "bluesky", "connection_id": bluesky}]))
+    assert set(media["variants"]) == {"bluesky"}
+    assert media["variants"]["bluesky"]["size_bytes"] <= 1_000_000 < media["size_bytes"]
+    assert job.status_code == 201, job.text
+
+
 async def test_uploads_that_are_refused_leave_nothing_in_the_store_or_the_tables(svc, brand):
     async with svc.client() as client:
         lying = await _upload(client, brand, jpeg(), name="cat.png", content_type="image/png")
@@ -190,7 +242,10 @@ async def test_a_video_keeps_its_duration_and_a_failed_commit_leaves_no_object(s
 
     # The row's transaction fails after the object was written: the object is removed again.
     deps = _deps(svc)
-    await deps.pool.execute(f'ALTER TABLE "{deps.schema}".storage_quotas ADD CONSTRAINT media_test_cap CHECK (used_bytes < 400000)')
+    await deps.pool.execute(
+        f'ALTER TABLE "{deps.schema}".storage_quotas ADD CONSTRAINT media_test_cap'
+        f" CHECK (brand_id <> '{brand.brand_id}' OR used_bytes < 400000)"  # this brand's row only
+    )
     try:
         async with svc.client() as client:
             failed = await _upload(client, brand, png(200_000))
@@ -201,8 +256,6 @@ async def test_a_video_keeps_its_duration_and_a_failed_commit_leaves_no_object(s
 
 
 async def test_location_and_camera_metadata_are_removed_before_the_image_is_stored(svc, brand):
-    import io
-
     from aligned_common.testing.media import jpeg_with_location, png_with_text
     from PIL import ExifTags, Image
 
@@ -347,6 +400,80 @@ async def test_a_presigned_upload_never_completed_expires_and_is_cleaned_up(svc,
     assert await _staged(svc, brand) == [] and await _pending(svc, brand) == 0 and await _rows(svc, brand) == 0
 
 
+async def _multipart_uploads(svc, brand) -> list[str]:
+    store = _deps(svc).storage
+    listed = await store._client.list_multipart_uploads(Bucket=store.bucket, Prefix=f"uploads/{brand.brand_id}/")
+    return [u["Key"] for u in listed.get("Uploads", [])]
+
+
+async def _put_parts(direct, started, data: bytes, numbers=None) -> list[dict]:
+    size = started["part_size"]
+    sent = []
+    for part in started["parts"]:
+        n = part["part_number"]
+        if numbers is not None and n not in numbers:
+            continue
+        answer = await direct.put(part["url"], content=data[(n - 1) * size: n * size])
+        assert answer.status_code == 200, answer.text
+        sent.append({"part_number": n, "etag": answer.headers["ETag"]})
+    return sent
+
+
+async def test_a_multipart_upload_is_put_together_from_its_parts_and_verified_like_one_put(svc, brand):
+    from aligned_publishing.adapters.object_store import PART
+
+    video = mp4(2 * PART + 777, duration_s=30)
+    async with svc.client() as client, httpx.AsyncClient(timeout=60) as direct:
+        started = (await _start(client, brand, video, "video/mp4", multipart=True)).json()
+        assert started["upload_url"] is None and started["part_size"] == PART and len(started["parts"]) == 3
+        first = await _put_parts(direct, started, video, numbers={1, 3})
+        missing = await client.post(f"/v1/media/uploads/{started['upload_id']}/complete", headers=brand.headers)
+        assert missing.status_code == 409 and missing.json()["missing_parts"] == [2], "the upload stays open"
+        second = await _put_parts(direct, started, video, numbers={2})
+        wrong = await client.post(f"/v1/media/uploads/{started['upload_id']}/complete", headers=brand.headers,
+                                  json={"parts": [{"part_number": 1, "etag": "nope"}]})
+        assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "parts"
+        done = await client.post(f"/v1/media/uploads/{started['upload_id']}/complete", headers=brand.headers,
+                                 json={"parts": sorted(first + second, key=lambda p: p["part_number"])})
+    assert done.status_code == 201, done.text
+    media = done.json()
+    assert (media["sha256"], media["size_bytes"], media["duration_s"], media["video_codec"]) == (
+        hashlib.sha256(video).hexdigest(), len(video), 30.0, "h264")
+    assert await _objects(svc, brand) == [f"{brand.brand_id}/{media['media_id']}"]
+    assert await _staged(svc, brand) == [] and await _pending(svc, brand) == 0
+    assert await _multipart_uploads(svc, brand) == []
+
+
+async def test_a_multipart_upload_that_lies_about_its_bytes_leaves_no_parts_object_or_row(svc, brand):
+    from aligned_publishing.adapters.object_store import PART
+
+    video = mp4(PART + 100, duration_s=5)
+    async with svc.client() as client, httpx.AsyncClient(timeout=60) as direct:
+        started = (await _start(client, brand, video, "video/mp4", multipart=True)).json()
+        await _put_parts(direct, started, mp4(PART + 100, duration_s=5))  # other bytes, same size
+        lying = await client.post(f"/v1/media/uploads/{started['upload_id']}/complete", headers=brand.headers)
+    assert lying.status_code == 422 and lying.json()["errors"][0]["field"] == "sha256"
+    assert await _staged(svc, brand) == [] and await _pending(svc, brand) == 0 and await _rows(svc, brand) == 0
+    assert await _multipart_uploads(svc, brand) == []
+
+
+async def test_a_multipart_upload_never_completed_is_aborted_on_expiry(svc, brand):
+    from aligned_publishing.adapters.object_store import PART
+    from aligned_publishing.service_layer.media import purge_expired_uploads
+
+    video = mp4(PART + 100, duration_s=5)
+    async with svc.client() as client, httpx.AsyncClient(timeout=60) as direct:
+        started = (await _start(client, brand, video, "video/mp4", multipart=True)).json()
+        await _put_parts(direct, started, video, numbers={1})
+        assert len(await _multipart_uploads(svc, brand)) == 1
+        svc.clock.advance(timedelta(seconds=_deps(svc).settings.upload_url_ttl_s + 1))
+        while await purge_expired_uploads(_deps(svc)):
+            pass
+        usage = (await client.get("/v1/media-quota", headers=brand.headers)).json()["used_bytes"]
+    assert await _multipart_uploads(svc, brand) == [] and await _staged(svc, brand) == []
+    assert await _pending(svc, brand) == 0 and usage == 0
+
+
 async def test_the_same_bytes_uploaded_at_once_make_one_asset_and_one_object(svc, brand):
     data = png(50_000)
     async with svc.client() as client:
@@ -392,3 +519,44 @@ async def test_an_owner_changes_the_quota_and_uploads_follow_it(svc, producer):
     assert over.status_code == 409 and (over.json()["used_bytes"], over.json()["quota_bytes"]) == (6000, 10_000)
     assert negative.status_code == 422
     assert len(await _objects(svc, owner)) == 2, "the refused upload left no object (the kept one: image + preview)"
+
+
+async def test_an_assets_usage_count_and_history_follow_the_jobs_that_attach_and_drop_it(svc, brand):
+    async with svc.client() as client:
+        first, second = [(await _upload(client, brand, png(3000 + i))).json() for i in range(2)]
+        job = (await client.post("/v1/jobs", headers=brand.headers,
+                                 json=job_body(brand.sandbox, media_ids=[first["media_id"]]))).json()
+        counted = (await client.get(f"/v1/media/{first['media_id']}", headers=brand.headers)).json()["usage_count"]
+        edited = await client.patch(f"/v1/jobs/{job['job_id']}", headers=brand.headers,
+                                    json={"media_ids": [second["media_id"]]})
+        assert edited.status_code == 200, edited.text
+        listed = {m["media_id"]: m["usage_count"] for m in (await client.get("/v1/media", headers=brand.headers)).json()}
+        history = (await client.get(f"/v1/media/{first['media_id']}/usage", headers=brand.headers)).json()
+        other = await client.get(f"/v1/media/{first['media_id']}/usage", headers=Brand(brand._producer).headers)
+    assert counted == 1 and listed == {first["media_id"]: 0, second["media_id"]: 1}
+    assert [(h["job_id"], h["action"]) for h in history] == [(job["job_id"], "detached"), (job["job_id"], "attached")]
+    assert other.status_code == 404, "another brand's asset is not found"
+
+
+async def test_an_account_may_have_its_own_alt_text_for_an_item_and_its_attempt_carries_it(svc, brand, infra):
+    from aligned_common.envelope import EventEnvelope
+    from aligned_common.testing.kafka_reader import TopicReader
+    from aligned_publishing.testing import events_of
+
+    async with svc.client() as client, TopicReader(infra.kafka_bootstrap, "aligned.publishing.events") as topic:
+        photo = (await client.post("/v1/media", headers=brand.headers, files={"file": ("p.png", png(4000), "image/png")},
+                                   data={"alt_text": "a red door"})).json()
+        other = await client.post("/v1/jobs", headers=brand.headers, json=job_body(
+            brand.sandbox, media_ids=[photo["media_id"]], targets=[{
+                "platform": "sandbox", "connection_id": str(brand.sandbox), "alt_texts": {str(uuid.uuid4()): "x"}}]))
+        job = (await client.post("/v1/jobs", headers=brand.headers, json=job_body(
+            brand.sandbox, media_ids=[photo["media_id"]], targets=[{
+                "platform": "sandbox", "connection_id": str(brand.sandbox),
+                "alt_texts": {photo["media_id"]: "eine rote Tür"}}]))).json()
+        await client.post(f"/v1/jobs/{job['job_id']}/publish-now", headers=brand.headers)
+        records = await topic.read_until(lambda rs: events_of(rs, brand, "publishing.attempt_requested"), settle_s=0)
+    assert other.status_code == 422 and other.json()["errors"][0]["field"].startswith("targets[0].alt_texts.")
+    assert job["targets"][0]["alt_texts"] == {photo["media_id"]: "eine rote Tür"}
+    attempt = next(EventEnvelope.from_bytes(r.value).payload() for r in records
+                   if b"publishing.attempt_requested" in r.value and r.key == str(brand.brand_id).encode())
+    assert attempt.media[0].alt_text == "eine rote Tür"

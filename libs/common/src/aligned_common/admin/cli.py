@@ -186,6 +186,11 @@ async def cmd_publishing_redrive(args, settings: AdminSettings) -> int:
     return 0
 
 
+async def cmd_media_quota(args, settings: AdminSettings) -> int:
+    _print_json(await services_http.media_quota(_client("publishing", args, settings), args.set))
+    return 0
+
+
 # -- parser ---------------------------------------------------------------------------------------
 
 def _brand_flags(parser: argparse.ArgumentParser) -> None:
@@ -265,6 +270,12 @@ def build_parser() -> argparse.ArgumentParser:
         _brand_flags(sub)
         sub.add_argument("--job", type=uuid.UUID, required=True)
         sub.set_defaults(run=run)
+
+    media = groups.add_parser("media", help="media storage").add_subparsers(dest="command", required=True)
+    quota = media.add_parser("quota", help="a brand's media quota and usage (--set changes the quota)")
+    _brand_flags(quota)
+    quota.add_argument("--set", type=int, metavar="BYTES", help="the new quota in bytes")
+    quota.set_defaults(run=cmd_media_quota)
     return parser
 
 

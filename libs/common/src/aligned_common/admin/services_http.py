@@ -82,3 +82,10 @@ async def publishing_job(client: BrandClient, job_id: uuid.UUID) -> dict:
 async def redrive_publishing_job(client: BrandClient, job_id: uuid.UUID) -> dict:
     """Release a ready or scheduled job now (the dispatcher's due pass missed it)."""
     return (await client.request("POST", f"/v1/jobs/{job_id}/publish-now")).json()
+
+
+async def media_quota(client: BrandClient, quota_bytes: int | None = None) -> dict:
+    """The brand's media storage quota and usage; changed first when quota_bytes is given."""
+    if quota_bytes is None:
+        return (await client.request("GET", "/v1/media-quota")).json()
+    return (await client.request("PATCH", "/v1/media-quota", json={"quota_bytes": quota_bytes})).json()

@@ -10,12 +10,22 @@ from pydantic import AwareDatetime, BaseModel, Field
 from aligned_common.events.base import EventData
 
 
+class ContentWarning(BaseModel):
+    """Something an approver should know that does not stop the post (e.g. an image without alt text)."""
+
+    code: str = Field(description="e.g. missing_alt_text")
+    field: str = Field(description="What it is about, e.g. media[1].alt_text")
+    media_id: uuid.UUID | None = None
+    message: str
+
+
 class TargetRef(BaseModel):
     target_id: uuid.UUID
     platform: str
     connection_id: uuid.UUID
     text: str | None = Field(default=None, description="What this account posts: its own variant or the job's text")
     media_ids: list[uuid.UUID] = Field(default_factory=list, description="What this account posts, in order")
+    warnings: list[ContentWarning] = Field(default_factory=list, description="Shown to approvers; they do not block")
 
 
 class MediaRef(BaseModel):

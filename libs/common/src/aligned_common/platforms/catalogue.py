@@ -51,11 +51,16 @@ _SANDBOX = PlatformSpec(
         media=MediaLimits(
             max_items=4,
             mixed_groups_allowed=False,
+            max_alt_text=1500,  # like Mastodon's
             groups=(
+                # Shaped like Instagram's feed, so fitting is exercised end to end: landscape up
+                # to 1.91:1, portrait down to 9:16 (Instagram's feed stops at 4:5).
                 MediaGroup(
                     name="image",
                     max_bytes=8 * MIB,
                     max_per_post=4,
+                    min_aspect_ratio=9 / 16,
+                    max_aspect_ratio=1.91,
                     mime_types=frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"}),
                 ),
                 MediaGroup(
@@ -63,6 +68,7 @@ _SANDBOX = PlatformSpec(
                     max_bytes=64 * MIB,
                     max_per_post=1,
                     max_duration_s=140,
+                    video_codecs=frozenset({"h264", "hevc"}),
                     mime_types=frozenset({"video/mp4", "video/quicktime"}),
                 ),
             ),
@@ -80,6 +86,7 @@ _MASTODON = PlatformSpec(
         media=MediaLimits(
             max_items=4,
             mixed_groups_allowed=False,  # "up to 4 images, or 1 video"
+            max_alt_text=1500,  # MAX_DESCRIPTION_LENGTH of media attachments
             groups=(
                 MediaGroup(
                     name="image",
@@ -89,7 +96,8 @@ _MASTODON = PlatformSpec(
                         {"image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "image/heif", "image/avif"}
                     ),
                 ),
-                # Mastodon bounds a video by size and frame count, not by duration.
+                # Mastodon bounds a video by size and frame count, not by duration; it transcodes
+                # what FFmpeg decodes, so any codec goes.
                 MediaGroup(
                     name="video",
                     max_bytes=99 * MIB,
@@ -113,6 +121,7 @@ _BLUESKY = PlatformSpec(
         media=MediaLimits(
             max_items=4,
             mixed_groups_allowed=False,  # an embed is either images or one video
+            max_alt_text=2000,  # the app's limit (the lexicon sets none)
             groups=(
                 MediaGroup(
                     name="image",
@@ -125,6 +134,8 @@ _BLUESKY = PlatformSpec(
                     max_bytes=100 * MB,
                     max_per_post=1,
                     max_duration_s=180,
+                    # docs.bsky.app "Video": MP4 with H.264 (the app transcodes to HLS).
+                    video_codecs=frozenset({"h264"}),
                     mime_types=frozenset({"video/mp4"}),
                 ),
             ),
@@ -142,6 +153,7 @@ _X = PlatformSpec(
         media=MediaLimits(
             max_items=4,
             mixed_groups_allowed=False,  # up to 4 images, or 1 GIF, or 1 video
+            max_alt_text=1000,  # POST /2/media/metadata: alt_text up to 1000 characters
             groups=(
                 MediaGroup(
                     name="image",
@@ -150,11 +162,14 @@ _X = PlatformSpec(
                     mime_types=frozenset({"image/jpeg", "image/png", "image/webp"}),
                 ),
                 MediaGroup(name="gif", max_bytes=15 * MB, max_per_post=1, mime_types=frozenset({"image/gif"})),
+                # developer.x.com "Media best practices": images 5 MB (larger ones get a fitted
+                # variant), videos H.264 (High profile), up to 512 MB and 140 s.
                 MediaGroup(
                     name="video",
                     max_bytes=512 * MB,
                     max_per_post=1,
                     max_duration_s=140,
+                    video_codecs=frozenset({"h264"}),
                     mime_types=frozenset({"video/mp4", "video/quicktime"}),
                 ),
             ),

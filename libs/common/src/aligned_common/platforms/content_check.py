@@ -31,6 +31,7 @@ class ViolationCode(StrEnum):
     MEDIA_TYPE_NOT_ALLOWED = "media_type_not_allowed"
     MEDIA_TOO_LARGE = "media_too_large"
     MEDIA_TOO_LONG = "media_too_long"
+    VIDEO_CODEC_NOT_ALLOWED = "video_codec_not_allowed"
 
 
 class ContentViolation(BaseModel):
@@ -149,6 +150,15 @@ def _item_problems(index: int, item: MediaInfo, group: MediaGroup) -> Iterator[_
             f"{group.name} of {item.duration_s} s; the limit is {group.max_duration_s} s",
             limit=group.max_duration_s,
             actual=item.duration_s,
+        )
+    codecs, codec = group.video_codecs, item.video_codec
+    if codecs is not None and codec is not None and codec not in codecs:
+        yield _Problem(
+            f"media[{index}].video_codec",
+            ViolationCode.VIDEO_CODEC_NOT_ALLOWED,
+            f"{group.name} encoded as {codec}; accepted: {', '.join(sorted(codecs))}",
+            limit=sorted(codecs),
+            actual=codec,
         )
 
 

@@ -37,6 +37,12 @@ class MediaGroup(BaseModel):
     max_bytes: int = Field(gt=0)
     max_per_post: int = Field(gt=0)
     max_duration_s: float | None = None
+    # Width / height a platform shows without cropping (images); None: any. Publishing fits an
+    # image outside the range into it (a centred crop) and sends the platform that variant.
+    min_aspect_ratio: float | None = Field(default=None, gt=0)
+    max_aspect_ratio: float | None = Field(default=None, gt=0)
+    # Video codecs (FFmpeg's names: h264, hevc, vp9, av1) the platform decodes; None: any.
+    video_codecs: frozenset[str] | None = None
 
 
 class MediaLimits(BaseModel):
@@ -46,6 +52,9 @@ class MediaLimits(BaseModel):
     # False where a post carries one kind only (e.g. up to 4 images, or 1 video, never both).
     mixed_groups_allowed: bool
     groups: tuple[MediaGroup, ...]
+    # The longest alt text (description for screen readers) a media item may carry; None where
+    # the platform takes none. Where it takes one, an item without it is a warning to approvers.
+    max_alt_text: int | None = None
 
     def group_of(self, mime_type: str) -> MediaGroup | None:
         normalized = mime_type.split(";", 1)[0].strip().lower()

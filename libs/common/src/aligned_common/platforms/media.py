@@ -14,3 +14,5 @@ class MediaInfo(BaseModel):
     size_bytes: int = Field(ge=0)
     # None when unknown or not a time-based medium; a duration limit is then not checked.
     duration_s: float | None = Field(default=None, ge=0)
+    # FFmpeg's name of a video's codec (h264, hevc, vp9...); None when unknown: then not checked.
+    video_codec: str | None = None

@@ -1,5 +1,5 @@
-"""Real media files of an exact size, for tests: valid PNG and JPEG images (Pillow) and a
-minimal MP4 whose header gives its duration. Every call gives different bytes."""
+"""Real media files of an exact size, for tests: valid PNG and JPEG images (Pillow) and real
+MP4 videos (PyAV: H.264 or another codec). Every call gives different bytes."""
 
 from __future__ import annotations
 
@@ -69,18 +69,28 @@ def _box(kind: bytes, payload: bytes) -> bytes:
     return struct.pack(">I", 8 + len(payload)) + kind + payload
 
 
-def mp4(size: int, duration_s: float = 3.0) -> bytes:
-    """An MP4 container of exactly `size` bytes: ftyp, a moov whose mvhd says how long it is,
-    and an mdat of random bytes (sniffers and mutagen read the headers; nobody plays it)."""
-    ftyp = _box(b"ftyp", b"isom" + struct.pack(">I", 512) + b"isomiso2avc1mp41")
-    matrix = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
-    mvhd = _box(
-        b"mvhd",
-        bytes(4) + struct.pack(">IIII", 0, 0, 1000, int(duration_s * 1000)) + struct.pack(">IH", 0x10000, 0x100)
-        + bytes(10) + matrix + bytes(24) + struct.pack(">I", 2),
-    )
-    head = ftyp + _box(b"moov", mvhd)
-    pad = size - len(head) - 8
+def mp4(size: int, duration_s: float = 3.0, codec: str = "libx264") -> bytes:
+    """A playable MP4 of exactly `size` bytes (made with PyAV, a development dependency):
+    `duration_s` of a tiny video at 10 frames/s in `codec` (an FFmpeg encoder: libx264,
+    mpeg4, ...), then a top-level `free` box of random bytes that players and demuxers skip."""
+    import av
+
+    out = io.BytesIO()
+    shade = os.urandom(1)[0]
+    with av.open(out, "w", format="mp4") as container:
+        stream = container.add_stream(codec, rate=10)
+        stream.width = stream.height = 64
+        stream.pix_fmt = "yuv420p"
+        for index in range(round(duration_s * 10)):
+            frame = av.VideoFrame(64, 64, "yuv420p")
+            for plane in frame.planes:
+                plane.update(bytes([(shade + index * 3) % 256]) * plane.buffer_size)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    video = out.getvalue()
+    pad = size - len(video) - 8
     if pad < 0:
-        raise ValueError(f"an MP4 needs at least {len(head) + 8} bytes")
-    return head + _box(b"mdat", os.urandom(pad))
+        raise ValueError(f"this MP4 needs at least {len(video) + 8} bytes")
+    return video + _box(b"free", os.urandom(pad))

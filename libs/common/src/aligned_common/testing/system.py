@@ -81,6 +81,10 @@ TEST_SETTINGS = {
     # A deleted media asset's object and row are purged within seconds (tests check the store).
     "ALIGNED_PUBLISHING_MEDIA_PURGE_AFTER_S": "1",
     "ALIGNED_PUBLISHING_MAX_UPLOAD_BYTES": "20000000",
+    # Presigned uploads not completed within 30 s expire and are cleaned up (tests watch it);
+    # multipart uploads in S3's smallest parts, so a test's video has a few.
+    "ALIGNED_PUBLISHING_UPLOAD_URL_TTL_S": "30",
+    "ALIGNED_PUBLISHING_UPLOAD_PART_BYTES": "5242880",
     "ALIGNED_PUBLISHING_PURGE_INTERVAL_S": "1",
     "ALIGNED_CONNECTIONS_REFRESH_INTERVAL_S": "1",
     "ALIGNED_CONNECTIONS_REFRESH_BACKOFF_BASE_S": "1",

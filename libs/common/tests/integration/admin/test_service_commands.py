@@ -47,3 +47,16 @@ async def test_redrive_releases_a_scheduled_job_now_as_the_brand_admin_and_show_
     other_brand = ["--tenant", str(tenant), "--brand", str(uuid.uuid4()), "--url", publishing.base_url, "--job", created["job_id"]]
     with pytest.raises(Exception, match="404"):
         await admin("publishing", "show", *other_brand)
+
+
+async def test_an_operator_reads_and_changes_a_brands_media_quota(publishing, admin):
+    tenant, brand = uuid.uuid4(), uuid.uuid4()
+    flags = ["--tenant", str(tenant), "--brand", str(brand), "--url", publishing.base_url]
+
+    code, out = await admin("media", "quota", *flags)
+    assert code == 0 and json_of(out) == {"quota_bytes": 5 * 1024**3, "used_bytes": 0, "assets": 0}
+    code, out = await admin("media", "quota", *flags, "--set", "1000")
+    assert code == 0 and json_of(out)["quota_bytes"] == 1000
+    async with httpx.AsyncClient(base_url=publishing.base_url) as client:
+        seen = (await client.get("/v1/media-quota", headers=signed_headers(Identity(tenant, brand, "u", "editor")))).json()
+    assert seen["quota_bytes"] == 1000, "the brand's own users see the operator's change"

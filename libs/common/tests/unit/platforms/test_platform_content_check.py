@@ -121,3 +121,13 @@ def test_a_spec_can_be_passed_instead_of_a_name():
 def test_unknown_platform_raises():
     with pytest.raises(UnknownPlatform):
         check_content("friendster", "hi")
+
+
+def test_a_video_in_a_codec_the_platform_does_not_decode_names_codec_and_accepted_ones():
+    vp9 = MediaInfo(mime_type="video/mp4", size_bytes=1000, duration_s=5, video_codec="vp9")
+    (violation,) = check_content("x", "clip", [vp9])
+    assert (violation.field, violation.code, violation.limit, violation.actual) == (
+        "media[0].video_codec", ViolationCode.VIDEO_CODEC_NOT_ALLOWED, ["h264"], "vp9")
+    assert check_content("mastodon", "clip", [vp9]) == [], "Mastodon transcodes any codec"
+    unknown = MediaInfo(mime_type="video/mp4", size_bytes=1000, duration_s=5)
+    assert check_content("x", "clip", [unknown]) == [], "an unknown codec is not refused"

@@ -11,7 +11,9 @@ def per_platform(content: str, targets: list[dict[str, Any]]) -> list[dict[str, 
     previews = []
     for target in targets:
         platform = target.get("platform", "")
-        previews.append({"target_id": target.get("target_id"), "platform": platform, **_fit(platform, content)})
+        previews.append({"target_id": target.get("target_id"), "platform": platform, **_fit(platform, content),
+                         # publishing's, e.g. media without alt text: shown, they do not block
+                         "warnings": [w["message"] for w in target.get("warnings") or []]})
     return previews
 
 

@@ -93,6 +93,7 @@ def review(view: dict[str, Any]) -> str:
     platforms = "".join(
         f"<h3>{escape(str(p.get('display_name') or p['platform']))}</h3><pre>{escape(str(p['text']))}</pre>"
         + "".join(f"<p><strong>{escape(str(problem))}</strong></p>" for problem in p.get("problems") or [])
+        + "".join(f'<p class="warning">Warning: {escape(str(warning))}</p>' for warning in p.get("warnings") or [])
         for p in view["platforms"]
     )
     when = f"<p>Scheduled for {escape(str(view['scheduled_at']))}.</p>" if view.get("scheduled_at") else ""

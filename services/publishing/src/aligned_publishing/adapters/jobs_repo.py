@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import asyncpg
+import orjson
 
 from aligned_publishing.domain.content_fit import TargetDraft
 from aligned_publishing.domain.retry import idempotency_key
@@ -85,24 +86,40 @@ async def replace_targets(
                 target.connection_id,
                 target.text,
                 media,
+                orjson.dumps({str(k): v for k, v in target.alt_texts.items()}).decode() if target.alt_texts else None,
                 idempotency_key(job_id, target_id),
             )
         )
     await conn.executemany(
         """INSERT INTO publishing_targets (target_id, job_id, brand_id, position, platform, connection_id,
-                                           text_variant, media_variant, idempotency_key)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
+                                           text_variant, media_variant, alt_text_variant, idempotency_key)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
         rows,
     )
 
 
 async def replace_media_usage(
-    conn: asyncpg.Connection, job_id: uuid.UUID, brand_id: uuid.UUID, media_ids: set[uuid.UUID]
+    conn: asyncpg.Connection, job_id: uuid.UUID, brand_id: uuid.UUID, media_ids: set[uuid.UUID], now: datetime
 ) -> None:
-    await conn.execute("DELETE FROM media_usage WHERE job_id = $1", job_id)
+    """The job uses exactly these assets now; what changed is appended to media_usage_logs."""
+    before = {r["media_id"] for r in await conn.fetch("DELETE FROM media_usage WHERE job_id = $1 RETURNING media_id", job_id)}
     await conn.executemany(
         "INSERT INTO media_usage (media_id, job_id, brand_id) VALUES ($1, $2, $3)",
         [(media_id, job_id, brand_id) for media_id in media_ids],
+    )
+    changes = [(m, "attached") for m in media_ids - before] + [(m, "detached") for m in before - media_ids]
+    await conn.executemany(
+        "INSERT INTO media_usage_logs (media_id, job_id, brand_id, action, at) VALUES ($1, $2, $3, $4, $5)",
+        [(media_id, job_id, brand_id, action, now) for media_id, action in changes],
+    )
+
+
+async def log_media_published(conn: asyncpg.Connection, job_id: uuid.UUID, now: datetime) -> None:
+    await conn.execute(
+        """INSERT INTO media_usage_logs (media_id, job_id, brand_id, action, at)
+           SELECT media_id, job_id, brand_id, 'published', $2 FROM media_usage WHERE job_id = $1""",
+        job_id,
+        now,
     )
 
 
@@ -189,8 +206,29 @@ async def media_infos(conn: asyncpg.Connection, brand_id: uuid.UUID, media_ids: 
     if not media_ids:
         return []
     return await conn.fetch(
-        "SELECT media_id, mime_type, size_bytes, duration_s FROM media_assets WHERE brand_id = $1 AND media_id = ANY($2)"
+        "SELECT media_id, mime_type, size_bytes, duration_s, video_codec, variants FROM media_assets"
+        " WHERE brand_id = $1 AND media_id = ANY($2)"
         " AND deleted_at IS NULL",
         brand_id,
         list(set(media_ids)),
     )
+
+
+async def alt_texts(conn: asyncpg.Connection, brand_id: uuid.UUID, media_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """media_id -> its alt text ('' when none was given), for the brand's assets among these ids."""
+    if not media_ids:
+        return {}
+    rows = await conn.fetch(
+        "SELECT media_id, alt_text FROM media_assets WHERE brand_id = $1 AND media_id = ANY($2)",
+        brand_id,
+        list(set(media_ids)),
+    )
+    return {r["media_id"]: r["alt_text"] for r in rows}
+
+
+def alt_text_variant(target: Record) -> dict[uuid.UUID, str] | None:
+    """A target's own alt texts (media_id -> text), or None; the jsonb arrives as text."""
+    raw = target["alt_text_variant"]
+    if raw is None:
+        return None
+    return {uuid.UUID(k): v for k, v in (orjson.loads(raw) if isinstance(raw, str) else raw).items()}

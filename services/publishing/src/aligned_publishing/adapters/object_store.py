@@ -37,6 +37,12 @@ class ObjectStore(Protocol):
     async def size_of(self, key: str) -> int | None: ...
     async def download(self, key: str, file: BinaryIO) -> None: ...
     def reference(self, key: str) -> str: ...
+    # A multipart upload the client sends straight to the store (presigned parts).
+    async def start_multipart(self, key: str, content_type: str) -> str: ...
+    async def presigned_part(self, key: str, multipart_id: str, number: int, ttl_s: int) -> str: ...
+    async def uploaded_parts(self, key: str, multipart_id: str) -> list[dict]: ...
+    async def complete_multipart(self, key: str, multipart_id: str, parts: list[dict]) -> None: ...
+    async def abort_multipart(self, key: str, multipart_id: str) -> None: ...
 
 
 def storage_key(brand_id: uuid.UUID, media_id: uuid.UUID) -> str:
@@ -184,6 +190,51 @@ class S3ObjectStore:
         return await self._signer.generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=ttl_s
         )
+
+    async def start_multipart(self, key: str, content_type: str) -> str:
+        started = await self._client.create_multipart_upload(Bucket=self.bucket, Key=key, ContentType=content_type)
+        return started["UploadId"]
+
+    async def presigned_part(self, key: str, multipart_id: str, number: int, ttl_s: int) -> str:
+        """A URL the client PUTs part `number` (1-based) to; its answer's ETag names the part."""
+        return await self._signer.generate_presigned_url(
+            "upload_part",
+            Params={"Bucket": self.bucket, "Key": key, "UploadId": multipart_id, "PartNumber": number},
+            ExpiresIn=ttl_s,
+        )
+
+    async def uploaded_parts(self, key: str, multipart_id: str) -> list[dict]:
+        """[{"PartNumber", "ETag", "Size"}] of what the store holds of the upload, in order;
+        empty when there is no such upload (completed or aborted)."""
+        parts: list[dict] = []
+        marker = 0
+        while True:
+            try:
+                page = await self._client.list_parts(
+                    Bucket=self.bucket, Key=key, UploadId=multipart_id, PartNumberMarker=marker
+                )
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") in ("404", "NoSuchUpload"):
+                    return []
+                raise
+            parts.extend({k: p[k] for k in ("PartNumber", "ETag", "Size")} for p in page.get("Parts", []))
+            if not page.get("IsTruncated"):
+                return sorted(parts, key=lambda p: p["PartNumber"])
+            marker = page["NextPartNumberMarker"]
+
+    async def complete_multipart(self, key: str, multipart_id: str, parts: list[dict]) -> None:
+        await self._client.complete_multipart_upload(
+            Bucket=self.bucket, Key=key, UploadId=multipart_id,
+            MultipartUpload={"Parts": [{"PartNumber": p["PartNumber"], "ETag": p["ETag"]} for p in parts]},
+        )
+
+    async def abort_multipart(self, key: str, multipart_id: str) -> None:
+        """Drops the upload and every part sent; an upload already gone is fine."""
+        try:
+            await self._client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=multipart_id)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") not in ("404", "NoSuchUpload"):
+                raise
 
     def reference(self, key: str) -> str:
         """What the row keeps: where the object is, not a credential to read it."""

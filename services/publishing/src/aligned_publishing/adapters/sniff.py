@@ -1,7 +1,8 @@
 """What an upload really is, from its bytes (magic numbers), never from the client's claim.
 
 `inspect` reads a spooled upload once, in chunks (never the whole file in memory): its size,
-sha256, sniffed type, a video's duration (MP4 header), and whether an image decodes.
+sha256, sniffed type, a video's duration and codec (pymediainfo, MediaArea's MediaInfo
+library bundled in its wheels: ADR 0014), and whether an image decodes.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 import filetype
-import mutagen
 from PIL import Image, UnidentifiedImageError
+from pymediainfo import MediaInfo
 
 CHUNK = 1024 * 1024
 
@@ -22,6 +23,7 @@ CHUNK = 1024 * 1024
 class Sniffed:
     mime_type: str | None
     duration_s: float | None
+    video_codec: str | None = None
 
 
 @dataclass(frozen=True)
@@ -31,13 +33,14 @@ class Inspected:
     mime_type: str | None
     duration_s: float | None
     image_error: str | None  # why an image does not decode, if it does not
+    video_codec: str | None = None  # FFmpeg's name (h264, hevc, vp9...); None: not a video, or unreadable
 
 
 def sniff(data: bytes) -> Sniffed:
     kind = filetype.guess(data[:8192])
     mime = kind.mime if kind else None
-    duration = _duration_s(io.BytesIO(data)) if mime and mime.startswith("video/") else None
-    return Sniffed(mime, duration)
+    duration, codec = _video(io.BytesIO(data)) if mime and mime.startswith("video/") else (None, None)
+    return Sniffed(mime, duration, codec)
 
 
 def inspect(file: BinaryIO, max_bytes: int) -> Inspected:
@@ -56,25 +59,34 @@ def inspect(file: BinaryIO, max_bytes: int) -> Inspected:
         digest.update(chunk)
     kind = filetype.guess(head)
     mime = kind.mime if kind else None
-    duration = image_error = None
+    duration = image_error = codec = None
     if mime and mime.startswith("video/"):
         file.seek(0)
-        duration = _duration_s(file)
+        duration, codec = _video(file)
     elif mime and mime.startswith("image/"):
         file.seek(0)
         image_error = _image_error(file)
     file.seek(0)
-    return Inspected(size, digest.hexdigest(), mime, duration, image_error)
+    return Inspected(size, digest.hexdigest(), mime, duration, image_error, codec)
 
 
-def _duration_s(file: BinaryIO) -> float | None:
-    # Platforms cap video length; mutagen reads it from the container header (MP4 mvhd).
+# MediaInfo's format names -> FFmpeg's codec names, which the platform catalogue uses.
+CODECS = {"AVC": "h264", "HEVC": "hevc", "VP8": "vp8", "VP9": "vp9", "AV1": "av1", "MPEG-4 Visual": "mpeg4",
+          "ProRes": "prores"}
+
+
+def _video(file: BinaryIO) -> tuple[float | None, str | None]:
+    """(duration in s, codec of the first video track): platforms cap a video's length and
+    decode few codecs. Read from the container's headers by MediaInfo, no frame decoded."""
     try:
-        parsed = mutagen.File(file)
-    except Exception:
-        return None
-    length = getattr(getattr(parsed, "info", None), "length", None)
-    return float(length) if length else None
+        info = MediaInfo.parse(file)
+    except Exception:  # MediaInfo raises its own errors, and OSError/RuntimeError from the library
+        return None, None
+    general = next((t for t in info.tracks if t.track_type == "General"), None)
+    video = next((t for t in info.tracks if t.track_type == "Video"), None)
+    duration_ms = getattr(general, "duration", None) or getattr(video, "duration", None)
+    codec = CODECS.get(video.format, str(video.format).lower()) if video is not None and video.format else None
+    return (round(float(duration_ms) / 1000, 3) if duration_ms else None), codec
 
 
 def _image_error(file: BinaryIO) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,10 +18,14 @@ class TargetIn(BaseModel):
     connection_id: uuid.UUID
     text: str | None = Field(default=None, max_length=100_000, description="This account's variant of the text")
     media_ids: list[uuid.UUID] | None = Field(default=None, description="This account's variant of the media")
+    alt_texts: dict[uuid.UUID, Annotated[str, Field(max_length=1500)]] | None = Field(
+        default=None, max_length=20,
+        description="This account's own alt text per media item (media_id -> text), instead of the item's",
+    )
 
     def draft(self) -> TargetDraft:
         media = tuple(self.media_ids) if self.media_ids is not None else None
-        return TargetDraft(self.platform, self.connection_id, self.text, media)
+        return TargetDraft(self.platform, self.connection_id, self.text, media, self.alt_texts)
 
 
 class CreateJob(BaseModel):

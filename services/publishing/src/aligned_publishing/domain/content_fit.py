@@ -16,6 +16,7 @@ class TargetDraft:
     connection_id: uuid.UUID
     text: str | None = None  # per-account variant; None: the job's content
     media_ids: tuple[uuid.UUID, ...] | None = None  # per-account variant; None: the job's media
+    alt_texts: Mapping[uuid.UUID, str] | None = None  # per-account alt text of some of its media
 
 
 @dataclass(frozen=True)
@@ -36,13 +37,16 @@ def check_job_fits(
     media_ids: Sequence[uuid.UUID],
     targets: Sequence[TargetDraft],
     media: Mapping[uuid.UUID, MediaInfo],
+    fitted: Mapping[tuple[uuid.UUID, str], MediaInfo] | None = None,
 ) -> list[FitError]:
-    """Every reason the job cannot be posted as written; empty when it fits everywhere."""
+    """Every reason the job cannot be posted as written; empty when it fits everywhere.
+    `fitted` holds the variants made for a platform, (media_id, platform) -> what that
+    platform is sent instead of the original (adapters/variants.py)."""
     errors = [*_unknown_media("media_ids", media_ids, media)]
     if not targets:
         errors.append(FitError("targets", "a job needs at least one target connection"))
     for index, target in enumerate(targets):
-        errors.extend(_target_errors(index, target, content, media_ids, media))
+        errors.extend(_target_errors(index, target, content, media_ids, media, fitted or {}))
     return errors
 
 
@@ -50,7 +54,7 @@ def _unknown_media(field: str, media_ids: Sequence[uuid.UUID], media: Mapping[uu
     return [FitError(f"{field}[{i}]", f"no media {m} in this brand") for i, m in enumerate(media_ids) if m not in media]
 
 
-def _target_errors(index, target: TargetDraft, content, media_ids, media) -> list[FitError]:
+def _target_errors(index, target: TargetDraft, content, media_ids, media, fitted) -> list[FitError]:
     prefix = f"targets[{index}]"
     try:
         spec = get_platform(target.platform)
@@ -58,7 +62,9 @@ def _target_errors(index, target: TargetDraft, content, media_ids, media) -> lis
         return [FitError(f"{prefix}.platform", str(exc), platform=target.platform)]
     chosen_ids = list(target.media_ids) if target.media_ids is not None else list(media_ids)
     errors = _unknown_media(f"{prefix}.media_ids", chosen_ids, media) if target.media_ids is not None else []
-    infos = [media[m] for m in chosen_ids if m in media]
+    errors += [FitError(f"{prefix}.alt_texts.{m}", "this account does not post that media item")
+               for m in (target.alt_texts or {}) if m not in chosen_ids]
+    infos = [fitted.get((m, spec.name), media[m]) for m in chosen_ids if m in media]
     text = target.text if target.text is not None else content
     for violation in check_content(spec, text, infos):
         errors.append(

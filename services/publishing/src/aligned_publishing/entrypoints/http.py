@@ -15,10 +15,12 @@ from aligned_publishing.domain.commands import CancelJob, CreateJob, EditJob, Sc
 from aligned_publishing.domain.status import JobStatus
 from aligned_publishing.entrypoints.schemas import (
     ChangeQuota,
+    CompleteUpload,
     DescribeMedia,
     JobOut,
     JobPage,
     MediaOut,
+    MediaUsageOut,
     QuotaOut,
     StartUpload,
     UploadOut,
@@ -159,16 +161,20 @@ async def upload_media(
 
 @router.post("/media/uploads", status_code=201, response_model=UploadOut, responses=MEDIA_IN)
 async def start_upload(body: StartUpload, identity: Who, deps: Service) -> UploadOut:
-    """Large files: a presigned PUT straight to the object store, then `complete`."""
+    """Large files: a presigned PUT (or, for big videos, one presigned PUT per part) straight to
+    the object store, then `complete`."""
     require_role(identity, *WRITERS)
     return UploadOut(**await media.start_upload(deps, identity, **body.model_dump()))
 
 
 @router.post("/media/uploads/{upload_id}/complete", status_code=201, response_model=MediaOut,
              responses=MEDIA_IN | SAME_ASSET)
-async def complete_upload(upload_id: uuid.UUID, identity: Who, deps: Service, response: Response) -> MediaOut:
+async def complete_upload(
+    upload_id: uuid.UUID, identity: Who, deps: Service, response: Response, body: CompleteUpload | None = None
+) -> MediaOut:
     require_role(identity, *WRITERS)
-    uploaded = await media.complete_upload(deps, identity, upload_id)
+    parts = [p.model_dump() for p in body.parts] if body is not None and body.parts is not None else None
+    uploaded = await media.complete_upload(deps, identity, upload_id, parts)
     if not uploaded.created:
         response.status_code = 200
     return media_out(await media.with_urls(deps, uploaded.asset))
@@ -184,6 +190,11 @@ async def list_media(
 @router.get("/media/{media_id}", response_model=MediaOut)
 async def get_media(media_id: uuid.UUID, identity: Who, deps: Service) -> MediaOut:
     return media_out(await media.with_urls(deps, await media.get_media(deps, identity, media_id)))
+
+
+@router.get("/media/{media_id}/usage", response_model=list[MediaUsageOut])
+async def media_usage(media_id: uuid.UUID, identity: Who, deps: Service) -> list[MediaUsageOut]:
+    return [MediaUsageOut(**row) for row in await media.media_usage(deps, identity, media_id)]
 
 
 @router.patch("/media/{media_id}", response_model=MediaOut)

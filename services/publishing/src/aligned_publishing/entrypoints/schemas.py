@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
+from aligned_publishing.adapters.jobs_repo import alt_text_variant
 from aligned_publishing.domain.gate import approved_for_current
 
 
@@ -17,6 +18,7 @@ class TargetOut(BaseModel):
     connection_id: uuid.UUID
     text: str | None
     media_ids: list[uuid.UUID] | None
+    alt_texts: dict[uuid.UUID, str] | None = None
     status: str
     attempts: int
     next_attempt_at: datetime | None
@@ -78,16 +80,38 @@ class JobPage(BaseModel):
     next_cursor: str | None
 
 
+class VariantOut(BaseModel):
+    """A copy fitted to a platform's limits (aspect ratio, bytes): what that platform is sent."""
+
+    mime_type: str
+    size_bytes: int
+    sha256: str
+    width: int
+    height: int
+    url: str = Field(description="short-lived (presigned)")
+
+
 class MediaOut(BaseModel):
     media_id: uuid.UUID
     sha256: str
     mime_type: str
     size_bytes: int
     duration_s: float | None
+    video_codec: str | None = None
     original_name: str | None
     created_at: datetime
     thumbnail_url: str | None = None  # a still image's preview, short-lived (presigned)
     alt_text: str = ""
+    variants: dict[str, VariantOut] = Field(
+        default_factory=dict, description="platform -> the variant it is sent; a platform not listed gets the original"
+    )
+    usage_count: int = Field(default=0, description="jobs the asset is attached to now (history: GET .../usage)")
+
+
+class MediaUsageOut(BaseModel):
+    job_id: uuid.UUID
+    action: str = Field(description="attached, detached or published")
+    at: datetime
 
 
 class StartUpload(BaseModel):
@@ -96,14 +120,36 @@ class StartUpload(BaseModel):
     size_bytes: int = Field(gt=0)
     sha256: str = Field(pattern="^[0-9a-f]{64}$", description="of the file, lowercase hex; checked on complete")
     alt_text: str = ""
+    multipart: bool | None = Field(
+        default=None, description="true: upload in parts (one presigned URL each); default: parts above 64 MiB"
+    )
+
+
+class PartOut(BaseModel):
+    part_number: int
+    url: str = Field(description="PUT bytes [(part_number - 1) * part_size, part_number * part_size) here")
 
 
 class UploadOut(BaseModel):
     upload_id: uuid.UUID
-    upload_url: str = Field(description="PUT the file's bytes here, with `headers`, before expires_at")
+    upload_url: str | None = Field(description="PUT the file's bytes here, with `headers`, before expires_at; "
+                                   "null for a multipart upload")
     method: str
     headers: dict[str, str]
     expires_at: datetime
+    part_size: int | None = Field(default=None, description="a multipart upload's part size (the last may be smaller)")
+    parts: list[PartOut] = Field(default_factory=list, description="a multipart upload's presigned part URLs")
+
+
+class PartIn(BaseModel):
+    part_number: int = Field(ge=1, le=10_000)
+    etag: str = Field(min_length=1, max_length=200, description="the ETag header the store answered the part's PUT with")
+
+
+class CompleteUpload(BaseModel):
+    parts: list[PartIn] | None = Field(
+        default=None, description="a multipart upload's parts; optional (the store's list is used and must match)"
+    )
 
 
 class ChangeQuota(BaseModel):
@@ -127,6 +173,7 @@ def target_out(row) -> TargetOut:
         connection_id=row["connection_id"],
         text=row["text_variant"],
         media_ids=row["media_variant"],
+        alt_texts=alt_text_variant(row),
         status=row["status"],
         attempts=row["attempts"],
         next_attempt_at=row["next_attempt_at"],
@@ -181,4 +228,4 @@ def job_out(job, targets, logs=None) -> JobOut:
 
 
 def media_out(row: dict) -> MediaOut:
-    return MediaOut(**{k: row[k] for k in MediaOut.model_fields})
+    return MediaOut(**{k: row[k] for k in MediaOut.model_fields if k in row})

@@ -33,7 +33,7 @@ from aligned_publishing.service_layer.deps import Deps
 _DISPATCH = """
 WITH due AS (
     SELECT t.ctid, t.job_id, j.tenant_id, coalesce(t.text_variant, j.content) AS text,
-           coalesce(t.media_variant, j.media_ids) AS media_ids
+           coalesce(t.media_variant, j.media_ids) AS media_ids, t.alt_text_variant
       FROM publishing_targets t JOIN publishing_jobs j ON j.job_id = t.job_id
      WHERE t.status IN ('scheduled', 'publishing') AND t.next_attempt_at <= $1
        -- The gate, once more at the last moment: approval needed means approved for exactly this content.
@@ -54,7 +54,7 @@ WITH due AS (
      -- The rows locked above, fetched by TID: joining on ctid alone lets the planner hash the whole table.
      WHERE t.ctid = ANY (ARRAY(SELECT ctid FROM due)) AND t.ctid = due.ctid
     RETURNING t.target_id, t.job_id, t.brand_id, due.tenant_id, t.platform, t.connection_id, t.idempotency_key,
-              t.attempts, t.rechecks, due.text, due.media_ids, gen_random_uuid() AS event_id
+              t.attempts, t.rechecks, due.text, due.media_ids, due.alt_text_variant, gen_random_uuid() AS event_id
 ), written AS (
     -- The envelope as JSON text, concatenated: what every event of the batch shares ($6) was
     -- serialised once in Python, per-row strings go through to_json (escaping), the rest are
@@ -74,12 +74,18 @@ WITH due AS (
             || ',"text":' || to_json(c.text)
             || ',"recheck":' || c.rechecks
             || ',"media":' || CASE WHEN cardinality(c.media_ids) = 0 THEN '[]' ELSE coalesce((
-                   SELECT json_agg(json_build_object('media_id', m.media_id, 'url', m.url,
-                                                     'mime_type', m.mime_type, 'size_bytes', m.size_bytes,
-                                                     'alt_text', m.alt_text)
+                   -- Each platform gets the variant fitted to it, if the original does not fit.
+                   SELECT json_agg(json_build_object('media_id', m.media_id,
+                                                     'url', coalesce(f.variant->>'url', m.url),
+                                                     'mime_type', coalesce(f.variant->>'mime_type', m.mime_type),
+                                                     'size_bytes', coalesce((f.variant->>'size_bytes')::bigint, m.size_bytes),
+                                                     -- the account's own alt text, else the item's
+                                                     'alt_text', coalesce(c.alt_text_variant ->> m.media_id::text,
+                                                                          m.alt_text))
                                    ORDER BY u.ord)
                      FROM unnest(c.media_ids) WITH ORDINALITY AS u(media_id, ord)
-                     JOIN media_assets m ON m.media_id = u.media_id)::text, '[]') END
+                     JOIN media_assets m ON m.media_id = u.media_id
+                     CROSS JOIN LATERAL (SELECT m.variants -> c.platform AS variant) f)::text, '[]') END
             || '}}', 'UTF8'),
            $7::text
       FROM claimed c

@@ -25,6 +25,8 @@ async def finish_if_done(uow: UnitOfWork, job: repo.Record, now: datetime) -> No
     results = [_result(t) for t in targets]
     keys = {"brand_id": job["brand_id"], "tenant_id": job["tenant_id"], "subject": str(job["job_id"])}
     reason = None
+    if outcome in (JobStatus.PUBLISHED, JobStatus.PARTIALLY_PUBLISHED):
+        await repo.log_media_published(uow.conn, job["job_id"], now)  # the asset's usage history
     if outcome == JobStatus.PUBLISHED:
         await uow.emit(JobPublished(job_id=job["job_id"], targets=results), **keys)
     elif outcome == JobStatus.PARTIALLY_PUBLISHED:

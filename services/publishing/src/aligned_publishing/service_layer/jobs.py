@@ -15,12 +15,14 @@ from aligned_common.platforms import MediaInfo
 
 from aligned_publishing.adapters import jobs_repo as repo
 from aligned_publishing.adapters import projections
+from aligned_publishing.adapters.variants import variants_of
 from aligned_publishing.domain.commands import CreateJob, EditJob, ScheduleJob
 from aligned_publishing.domain.content_fit import TargetDraft, check_job_fits
 from aligned_publishing.domain.gate import Gate, Outgoing, approved_for_current, content_hash, evaluate
 from aligned_publishing.domain.references import check_targets
 from aligned_publishing.domain.schedule import ScheduleError, resolve_schedule
 from aligned_publishing.domain.status import FINISHED_JOB, LOCKED_JOB, JobStatus, TargetStatus
+from aligned_publishing.domain.warnings import alt_text_warnings
 from aligned_publishing.service_layer.deps import Deps
 from aligned_publishing.service_layer.errors import conflict, gone, invalid, invalid_many, not_found
 
@@ -77,14 +79,21 @@ async def _check_fit(
     wanted = set(media_ids) | {m for t in targets for m in (t.media_ids or ())}
     rows = await repo.media_infos(uow.conn, brand_id, list(wanted))
     media = {
-        r["media_id"]: MediaInfo(mime_type=r["mime_type"], size_bytes=r["size_bytes"], duration_s=r["duration_s"])
+        r["media_id"]: MediaInfo(
+            mime_type=r["mime_type"], size_bytes=r["size_bytes"], duration_s=r["duration_s"], video_codec=r["video_codec"]
+        )
         for r in rows
+    }
+    fitted = {
+        (r["media_id"], platform): MediaInfo(mime_type=v["mime_type"], size_bytes=v["size_bytes"])
+        for r in rows
+        for platform, v in variants_of(r).items()
     }
     errors = []
     if check_connections:
         known = await known_connections.of_brand(uow.conn, brand_id, [t.connection_id for t in targets])
         errors.extend(check_targets(targets, known))
-    errors.extend(check_job_fits(content, media_ids, targets, media))
+    errors.extend(check_job_fits(content, media_ids, targets, media, fitted))
     if errors:
         raise invalid_many([e.as_dict() for e in errors])
 
@@ -208,7 +217,7 @@ async def create_job(deps: Deps, identity: Identity, body: CreateJob) -> uuid.UU
             ),
         )
         await repo.replace_targets(uow.conn, job_id, identity.brand_id, targets)
-        await repo.replace_media_usage(uow.conn, job_id, identity.brand_id, _all_media(body.media_ids, targets))
+        await repo.replace_media_usage(uow.conn, job_id, identity.brand_id, _all_media(body.media_ids, targets), now)
     return job_id
 
 
@@ -250,7 +259,7 @@ async def edit_job(deps: Deps, identity: Identity, job_id: uuid.UUID, body: Edit
         job = await repo.update_job(uow.conn, job_id, now, **changes)
         if body.targets is not None:
             await repo.replace_targets(uow.conn, job_id, identity.brand_id, targets)
-        await repo.replace_media_usage(uow.conn, job_id, identity.brand_id, _all_media(media_ids, targets))
+        await repo.replace_media_usage(uow.conn, job_id, identity.brand_id, _all_media(media_ids, targets), now)
         await _emit_edited(uow, job, before, _edit_view(job, targets))
         if waive:
             log.info("approval of job %s waived by %s (%s): %s", job_id, identity.user_id, identity.role, gate.reason)
@@ -307,7 +316,8 @@ async def _switch_off(
 
 def _draft_of(target: Record) -> TargetDraft:
     media = tuple(target["media_variant"]) if target["media_variant"] is not None else None
-    return TargetDraft(target["platform"], target["connection_id"], target["text_variant"], media)
+    return TargetDraft(target["platform"], target["connection_id"], target["text_variant"], media,
+                       repo.alt_text_variant(target))
 
 
 # -- the approval gate ---------------------------------------------------------------------
@@ -504,6 +514,9 @@ async def _emit_created(uow: UnitOfWork, job: Record, *, requires_approval: bool
     """One per round: approvers see every target's own text and media and the content hash
     their decision will cover."""
     targets = await repo.load_targets(uow.conn, job["job_id"])
+    chosen = {t["target_id"]: list(t["media_variant"] if t["media_variant"] is not None else job["media_ids"])
+              for t in targets}
+    alt_texts = await repo.alt_texts(uow.conn, job["brand_id"], [m for ids in chosen.values() for m in ids])
     await uow.emit(
         JobCreated(
             job_id=job["job_id"],
@@ -521,7 +534,9 @@ async def _emit_created(uow: UnitOfWork, job: Record, *, requires_approval: bool
                     platform=t["platform"],
                     connection_id=t["connection_id"],
                     text=t["text_variant"] if t["text_variant"] is not None else job["content"],
-                    media_ids=list(t["media_variant"] if t["media_variant"] is not None else job["media_ids"]),
+                    media_ids=chosen[t["target_id"]],
+                    warnings=alt_text_warnings(t["platform"], chosen[t["target_id"]],
+                                               alt_texts | (repo.alt_text_variant(t) or {})),
                 )
                 for t in targets
             ],

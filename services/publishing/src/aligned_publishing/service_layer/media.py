@@ -11,7 +11,9 @@ The bytes are in the object store, the rows in PostgreSQL, and the two stay cons
   there (quota), loses to the same bytes uploaded at once, or does not commit deletes its
   object again;
 - a delete hides the asset and frees its quota at once (soft delete); the purge loop removes
-  the object, then the row, `media_purge_after_s` later.
+  the object, then the row, `media_purge_after_s` later;
+- beside an image's object sit its preview (`<key>.thumb`) and its platform-fit variants
+  (`<key>.fit<n>`, adapters/variants.py), written and removed with it, not counted in the quota.
 """
 
 from __future__ import annotations
@@ -19,21 +21,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import math
 import tempfile
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import BinaryIO
 
+import orjson
+from botocore.exceptions import ClientError
+
 from aligned_common.db import UnitOfWork
 from aligned_common.identity import Identity
 from aligned_common.platforms import PLATFORMS
 from aligned_common.problems import Problem
 
-from aligned_publishing.adapters.object_store import storage_key
+from aligned_publishing.adapters.object_store import PART, storage_key
 from aligned_publishing.adapters.scrub import scrub
-from aligned_publishing.adapters.thumbnail import thumbnail
 from aligned_publishing.adapters.sniff import Inspected, inspect
+from aligned_publishing.adapters.thumbnail import thumbnail
+from aligned_publishing.adapters.variants import fit_variants, variants_of
 from aligned_publishing.domain.status import FINISHED_JOB
 from aligned_publishing.service_layer.deps import Deps
 from aligned_publishing.service_layer.errors import conflict, invalid, not_found
@@ -112,7 +119,10 @@ def _refuse(found: Inspected, declared: str | None, max_bytes: int, size_field: 
         )
 
 
-MAX_ALT_TEXT = 1500  # Mastodon's limit, the smallest of the platforms that take one
+# An asset's usage_count: the jobs it is attached to now (of the row aliased m).
+USAGE_COUNT = "(SELECT count(*) FROM media_usage u WHERE u.media_id = m.media_id) AS usage_count"
+
+MAX_ALT_TEXT = 1500  # Mastodon's; a platform that takes less (X: 1000) is a warning to approvers
 
 
 def _check_alt_text(alt_text: str) -> str:
@@ -157,14 +167,24 @@ async def _store(
     key = storage_key(brand, media_id)
     preview = await asyncio.to_thread(thumbnail, file, found.mime_type)
     thumb_key = f"{key}.thumb" if preview else None
+    fits = await asyncio.to_thread(fit_variants, file, found.mime_type, found.size_bytes)
+    variants = {}
+    for number, fit in enumerate(fits):
+        about = {"key": f"{key}.fit{number}", "url": deps.storage.reference(f"{key}.fit{number}"),
+                 "mime_type": fit.mime_type, "size_bytes": len(fit.data), "sha256": fit.sha256,
+                 "width": fit.width, "height": fit.height}
+        variants.update(dict.fromkeys(fit.platforms, about))
+    written = [key, *([thumb_key] if thumb_key else []), *(f"{key}.fit{n}" for n in range(len(fits)))]
     kept = False
-    stale: tuple[str, str | None] | None = None
+    stale: list[str] | None = None
     try:
         # The objects are written before any lock is taken, so a long write (a video) holds up
         # no other upload of the brand; the transaction below decides whether they stay.
         await deps.storage.put(key, file, found.size_bytes, found.mime_type)
         if preview:
             await deps.storage.put(thumb_key, io.BytesIO(preview[0]), len(preview[0]), preview[1])
+        for number, fit in enumerate(fits):
+            await deps.storage.put(f"{key}.fit{number}", io.BytesIO(fit.data), len(fit.data), fit.mime_type)
         async with UnitOfWork(deps.pool, deps.schema, brand_id=brand) as uow:
             quota = await _quota_row(uow, deps, brand)  # serializes this brand's uploads from here
             existing = await uow.conn.fetchrow(
@@ -174,10 +194,11 @@ async def _store(
                 return Uploaded(dict(existing), created=False)  # a concurrent upload of the same bytes won
             _check_quota(quota, found.size_bytes)
             if existing is not None:  # deleted, not yet purged: the same asset is live again, on our objects
-                stale = (existing["storage_key"], existing["thumbnail_key"])
+                stale = object_keys(existing)
                 row = await uow.conn.fetchrow(
                     """UPDATE media_assets SET deleted_at = NULL, original_name = $2, uploaded_by = $3, created_at = $4,
-                                              storage_key = $5, url = $6, thumbnail_key = $7, alt_text = $8
+                                              storage_key = $5, url = $6, thumbnail_key = $7, alt_text = $8,
+                                              variants = $9, video_codec = $10
                         WHERE media_id = $1 RETURNING *""",
                     existing["media_id"],
                     (filename or "")[:255] or None,
@@ -187,13 +208,15 @@ async def _store(
                     deps.storage.reference(key),
                     thumb_key,
                     alt_text,
+                    orjson.dumps(variants).decode(),
+                    found.video_codec,
                 )
             else:
                 row = await uow.conn.fetchrow(
                     """INSERT INTO media_assets (media_id, brand_id, sha256, mime_type, size_bytes, duration_s,
                                                  storage_key, url, original_name, uploaded_by, created_at,
-                                                 thumbnail_key, alt_text)
-                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *""",
+                                                 thumbnail_key, alt_text, variants, video_codec)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING *""",
                     media_id,
                     brand,
                     found.sha256,
@@ -207,6 +230,8 @@ async def _store(
                     deps.clock.now(),
                     thumb_key,
                     alt_text,
+                    orjson.dumps(variants).decode(),
+                    found.video_codec,
                 )
             await uow.conn.execute(
                 "UPDATE storage_quotas SET used_bytes = used_bytes + $2 WHERE brand_id = $1", brand, found.size_bytes
@@ -214,61 +239,97 @@ async def _store(
         kept = True
     finally:
         if not kept:  # refused, lost a race, or the row did not commit: our objects must not linger
-            await asyncio.shield(_delete_objects(deps, key, thumb_key))
+            await asyncio.shield(_delete_objects(deps, written))
     if stale is not None:
         with contextlib.suppress(Exception):  # the revived asset's old objects (left: an orphan, no quota)
-            await _delete_objects(deps, *stale)
+            await _delete_objects(deps, stale)
     return Uploaded(dict(row), created=True)
 
 
-async def _delete_objects(deps: Deps, key: str, thumb_key: str | None) -> None:
-    await deps.storage.delete(key)
-    if thumb_key:
-        await deps.storage.delete(thumb_key)
+def object_keys(asset) -> list[str]:
+    """Every object an asset's row stands for: the original first, its preview, its variants."""
+    derived = [asset["thumbnail_key"], *sorted({v["key"] for v in variants_of(asset).values()})]
+    return [asset["storage_key"], *(k for k in derived if k)]
+
+
+async def _delete_objects(deps: Deps, keys: list[str]) -> None:
+    for key in keys:
+        await deps.storage.delete(key)
 
 
 async def with_urls(deps: Deps, asset: dict) -> dict:
-    """The asset as the API shows it: with a short-lived URL of its preview, if it has one."""
+    """The asset as the API shows it: with short-lived URLs of its preview and variants."""
+    ttl = deps.settings.media_url_ttl_s
     thumb = asset.get("thumbnail_key")
-    url = await deps.storage.presigned_get(thumb, deps.settings.media_url_ttl_s) if thumb else None
-    return asset | {"thumbnail_url": url}
+    url = await deps.storage.presigned_get(thumb, ttl) if thumb else None
+    variants = {
+        platform: {k: v for k, v in about.items() if k not in ("key", "url")}
+        | {"url": await deps.storage.presigned_get(about["key"], ttl)}
+        for platform, about in variants_of(asset).items()
+    }
+    return asset | {"thumbnail_url": url, "variants": variants}
 
 
 # -- presigned uploads: the bytes go to the store directly, never through the gateway ---------
 async def start_upload(
     deps: Deps, identity: Identity, *, filename: str | None, mime_type: str, size_bytes: int, sha256: str,
-    alt_text: str = "",
+    alt_text: str = "", multipart: bool | None = None,
 ) -> dict:
     """Checks what can be checked from the claim (size, type, quota: the same problems as a direct
-    upload) and hands out a presigned PUT URL. Nothing is reserved: the quota is checked again
-    when the upload completes, so an upload never completed holds none."""
+    upload) and hands out a presigned PUT URL, or, for a big file (or when asked), a multipart
+    upload: one presigned URL per part of `part_size` bytes. Nothing is reserved: the quota is
+    checked again when the upload completes, so an upload never completed holds none."""
     alt_text = _check_alt_text(alt_text)
     mime_type = ALIASES.get(mime_type.lower(), mime_type.lower())
     claimed = Inspected(size_bytes, sha256, mime_type, None, None)
     _refuse(claimed, mime_type, deps.settings.max_upload_bytes, size_field="size_bytes", type_field="mime_type")
     brand = identity.brand_id
     upload_id = uuid.uuid4()
+    key = f"uploads/{brand}/{upload_id}"
     now = deps.clock.now()
-    expires_at = now + timedelta(seconds=deps.settings.upload_url_ttl_s)
-    async with UnitOfWork(deps.pool, deps.schema, brand_id=brand) as uow:
-        quota = await _quota_row(uow, deps, brand)
-        _check_quota(quota, size_bytes)
-        await uow.conn.execute(
-            """INSERT INTO media_uploads (upload_id, brand_id, staging_key, filename, mime_type, size_bytes, sha256,
-                                          alt_text, uploaded_by, created_at, expires_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
-            upload_id, brand, f"uploads/{brand}/{upload_id}", (filename or "")[:255] or None, mime_type, size_bytes,
-            sha256, alt_text, identity.user_id, now, expires_at,
-        )
-    url = await deps.storage.presigned_put(f"uploads/{brand}/{upload_id}", mime_type, deps.settings.upload_url_ttl_s)
-    return {"upload_id": upload_id, "upload_url": url, "method": "PUT", "headers": {"Content-Type": mime_type},
-            "expires_at": expires_at}
+    ttl = deps.settings.upload_url_ttl_s
+    expires_at = now + timedelta(seconds=ttl)
+    if multipart is None:
+        multipart = size_bytes > deps.settings.multipart_above_bytes
+    # S3: parts of at least 5 MiB (but the last), at most 10,000 of them.
+    part_size = max(deps.settings.upload_part_bytes, PART, math.ceil(size_bytes / 10_000)) if multipart else None
+    multipart_id = await deps.storage.start_multipart(key, mime_type) if multipart else None
+    try:
+        async with UnitOfWork(deps.pool, deps.schema, brand_id=brand) as uow:
+            quota = await _quota_row(uow, deps, brand)
+            _check_quota(quota, size_bytes)
+            await uow.conn.execute(
+                """INSERT INTO media_uploads (upload_id, brand_id, staging_key, filename, mime_type, size_bytes, sha256,
+                                              alt_text, uploaded_by, created_at, expires_at, multipart_id, part_size)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)""",
+                upload_id, brand, key, (filename or "")[:255] or None, mime_type, size_bytes,
+                sha256, alt_text, identity.user_id, now, expires_at, multipart_id, part_size,
+            )
+    except BaseException:
+        if multipart_id:
+            await asyncio.shield(deps.storage.abort_multipart(key, multipart_id))
+        raise
+    started = {"upload_id": upload_id, "method": "PUT", "expires_at": expires_at, "upload_url": None, "parts": [],
+               "part_size": part_size, "headers": {}}
+    if multipart_id is None:
+        started |= {"upload_url": await deps.storage.presigned_put(key, mime_type, ttl),
+                    "headers": {"Content-Type": mime_type}}
+    else:
+        started["parts"] = [
+            {"part_number": n, "url": await deps.storage.presigned_part(key, multipart_id, n, ttl)}
+            for n in range(1, math.ceil(size_bytes / part_size) + 1)
+        ]
+    return started
 
 
-async def complete_upload(deps: Deps, identity: Identity, upload_id: uuid.UUID) -> Uploaded:
+async def complete_upload(
+    deps: Deps, identity: Identity, upload_id: uuid.UUID, parts: list[dict] | None = None
+) -> Uploaded:
     """The bytes are in the store: verify size, sha256 and type (sniffed) against the claim, then
     they become an asset exactly as a direct upload would (metadata removed, preview, quota).
-    Whatever the outcome, except "nothing uploaded yet", the staging object and row are gone."""
+    A multipart upload is first put together from its parts (all of them must be there; `parts`,
+    when given, are the client's part numbers and ETags, which must match the store's).
+    Whatever the outcome, except "not everything uploaded yet", the staging object and row are gone."""
     async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
         pending = await uow.conn.fetchrow(
             "SELECT * FROM media_uploads WHERE upload_id = $1 AND brand_id = $2", upload_id, identity.brand_id
@@ -276,13 +337,23 @@ async def complete_upload(deps: Deps, identity: Identity, upload_id: uuid.UUID) 
     if pending is None or pending["expires_at"] <= deps.clock.now():
         raise not_found("Upload", upload_id)
     key = pending["staging_key"]
-    size = await deps.storage.size_of(key)
-    if size is None:
+    if pending["multipart_id"]:
+        stored_parts = await _parts_ready(deps, pending, parts)
+    elif await deps.storage.size_of(key) is None:
         raise conflict("nothing was uploaded yet: PUT the file to upload_url first", upload_id=str(upload_id))
     try:
+        if pending["multipart_id"]:
+            try:
+                await deps.storage.complete_multipart(key, pending["multipart_id"], stored_parts)
+            except ClientError as error:  # e.g. EntityTooSmall: a part other than the last under 5 MiB
+                raise invalid("parts", f"the store refused the parts: {error.response.get('Error', {}).get('Message')}",
+                              part_size=pending["part_size"]) from None
+        size = await deps.storage.size_of(key)
         if size != pending["size_bytes"]:
             raise invalid("size_bytes", f"the upload is {size} bytes, not the {pending['size_bytes']} announced",
                           actual=size, expected=pending["size_bytes"])
+        # Read back once, in chunks, into a spooled file (disk past 1 MiB): the sha256 and the
+        # type come from the bytes the store holds, never from the whole file in memory.
         with tempfile.SpooledTemporaryFile(1024 * 1024) as file:
             await deps.storage.download(key, file)
             found = await asyncio.to_thread(inspect, file, deps.settings.max_upload_bytes)
@@ -291,25 +362,46 @@ async def complete_upload(deps: Deps, identity: Identity, upload_id: uuid.UUID) 
                               actual=found.sha256, expected=pending["sha256"])
             return await upload(deps, identity, pending["filename"], pending["mime_type"], file, pending["alt_text"])
     finally:
-        await asyncio.shield(_forget_upload(deps, identity.brand_id, upload_id, key))
+        await asyncio.shield(_forget_upload(deps, identity.brand_id, upload_id, key, pending["multipart_id"]))
 
 
-async def _forget_upload(deps: Deps, brand_id: uuid.UUID, upload_id: uuid.UUID, key: str) -> None:
+async def _parts_ready(deps: Deps, pending, claimed: list[dict] | None) -> list[dict]:
+    """The store's parts of a multipart upload when every one is there; a 409 naming the missing
+    ones (the client may still send them) or a 422 when the client's list is not the store's."""
+    stored = await deps.storage.uploaded_parts(pending["staging_key"], pending["multipart_id"])
+    expected = math.ceil(pending["size_bytes"] / pending["part_size"])
+    missing = sorted(set(range(1, expected + 1)) - {p["PartNumber"] for p in stored})
+    if missing:
+        raise conflict(f"parts {missing[:20]} of {expected} were not uploaded yet", missing_parts=missing)
+    if claimed is not None:
+        theirs = {(p["part_number"], p["etag"].strip('"')) for p in claimed}
+        if theirs != {(p["PartNumber"], p["ETag"].strip('"')) for p in stored}:
+            raise invalid("parts", "the part numbers and ETags are not those the store received")
+    return stored
+
+
+async def _forget_upload(
+    deps: Deps, brand_id: uuid.UUID, upload_id: uuid.UUID, key: str, multipart_id: str | None
+) -> None:
+    if multipart_id:
+        await deps.storage.abort_multipart(key, multipart_id)  # the parts of one never completed
     await deps.storage.delete(key)
     async with UnitOfWork(deps.pool, deps.schema, brand_id=brand_id) as uow:
         await uow.conn.execute("DELETE FROM media_uploads WHERE upload_id = $1", upload_id)
 
 
 async def purge_expired_uploads(deps: Deps, batch: int = 100) -> int:
-    """Presigned uploads never completed: their staging objects and rows go."""
+    """Presigned uploads never completed: their parts, staging objects and rows go."""
     async with UnitOfWork(deps.pool, deps.schema, role="worker") as uow:
         rows = await uow.conn.fetch(
-            """SELECT upload_id, staging_key FROM media_uploads WHERE expires_at <= $1
+            """SELECT upload_id, staging_key, multipart_id FROM media_uploads WHERE expires_at <= $1
                 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED""",
             deps.clock.now(),
             batch,
         )
         for row in rows:
+            if row["multipart_id"]:
+                await deps.storage.abort_multipart(row["staging_key"], row["multipart_id"])
             await deps.storage.delete(row["staging_key"])
         await uow.conn.execute("DELETE FROM media_uploads WHERE upload_id = ANY($1)", [r["upload_id"] for r in rows])
     return len(rows)
@@ -318,7 +410,7 @@ async def purge_expired_uploads(deps: Deps, batch: int = 100) -> int:
 async def list_media(deps: Deps, identity: Identity, limit: int, before: uuid.UUID | None) -> list[dict]:
     async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
         rows = await uow.conn.fetch(
-            """SELECT * FROM media_assets WHERE brand_id = $1 AND deleted_at IS NULL
+            f"""SELECT *, {USAGE_COUNT} FROM media_assets m WHERE brand_id = $1 AND deleted_at IS NULL
                  AND ($2::uuid IS NULL OR (created_at, media_id) <
                       (SELECT created_at, media_id FROM media_assets WHERE media_id = $2))
                ORDER BY created_at DESC, media_id DESC LIMIT $3""",
@@ -332,13 +424,25 @@ async def list_media(deps: Deps, identity: Identity, limit: int, before: uuid.UU
 async def get_media(deps: Deps, identity: Identity, media_id: uuid.UUID) -> dict:
     async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
         row = await uow.conn.fetchrow(
-            "SELECT * FROM media_assets WHERE media_id = $1 AND brand_id = $2 AND deleted_at IS NULL",
+            f"SELECT *, {USAGE_COUNT} FROM media_assets m WHERE media_id = $1 AND brand_id = $2 AND deleted_at IS NULL",
             media_id,
             identity.brand_id,
         )
     if row is None:
         raise not_found("Media", media_id)
     return dict(row)
+
+
+async def media_usage(deps: Deps, identity: Identity, media_id: uuid.UUID) -> list[dict]:
+    """Which jobs used the asset, and when (attached, detached, published), newest first."""
+    await get_media(deps, identity, media_id)
+    async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
+        rows = await uow.conn.fetch(
+            "SELECT job_id, action, at FROM media_usage_logs WHERE media_id = $1 AND brand_id = $2 ORDER BY at DESC, id DESC",
+            media_id,
+            identity.brand_id,
+        )
+    return [dict(r) for r in rows]
 
 
 async def describe_media(deps: Deps, identity: Identity, media_id: uuid.UUID, alt_text: str) -> dict:
@@ -392,13 +496,13 @@ async def purge_deleted_media(deps: Deps, batch: int = 100) -> int:
     # bytes (which locks the row too) from reviving an asset whose object is being deleted.
     async with UnitOfWork(deps.pool, deps.schema, role="worker") as uow:
         rows = await uow.conn.fetch(
-            """SELECT media_id, storage_key, thumbnail_key FROM media_assets WHERE deleted_at <= $1
+            """SELECT media_id, storage_key, thumbnail_key, variants FROM media_assets WHERE deleted_at <= $1
                 ORDER BY deleted_at LIMIT $2 FOR UPDATE SKIP LOCKED""",
             cutoff,
             batch,
         )
         for row in rows:
-            await _delete_objects(deps, row["storage_key"], row["thumbnail_key"])
+            await _delete_objects(deps, object_keys(row))
         await uow.conn.execute("DELETE FROM media_assets WHERE media_id = ANY($1)", [r["media_id"] for r in rows])
     return len(rows)
 
