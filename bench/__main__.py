@@ -27,6 +27,7 @@ BENCHMARKS = (
     "gateway_fanout",
     "pipeline",
     "pipeline_slow",  # measured in the same run as pipeline
+    "peak",
     "media_upload",
 )
 
