@@ -1,6 +1,8 @@
 """Run every benchmark, write bench/results.json and print the table.
 
 `python -m bench` runs all; `python -m bench outbox_relay dispatch` runs those named.
+Each result is written to results.json as soon as its benchmark finishes; a benchmark that
+raises is recorded as failed with its reason and the others still run.
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ import importlib
 import os
 import sys
 import time
+import traceback
 
-from bench.report import print_table, write
+from bench.report import BenchResult, print_table, write
 
 # In the order the table prints them; each module exposes `async def run(database_url, bootstrap)`.
 BENCHMARKS = (
@@ -24,6 +27,7 @@ BENCHMARKS = (
     "gateway_fanout",
     "pipeline",
     "pipeline_slow",  # measured in the same run as pipeline
+    "peak",
     "media_upload",
 )
 
@@ -53,9 +57,14 @@ async def main(selected: list[str]) -> int:
             continue
         print(f"running {name} ...", flush=True)
         started = time.monotonic()
-        results.append(await run(database_url, bootstrap))
-        print(f"  {name} took {time.monotonic() - started:.0f} s", flush=True)
-    write(results)
+        try:
+            result = await run(database_url, bootstrap)
+        except Exception as error:  # noqa: BLE001 - one broken benchmark must not cost the others' figures
+            traceback.print_exc()
+            result = BenchResult.failed(name, error)
+        write([result])
+        results.append(result)
+        print(f"  {name} took {time.monotonic() - started:.0f} s{'' if result.error is None else ': FAILED'}", flush=True)
     print_table(results)
     return 0 if all(r.passed for r in results) else 1
 

@@ -31,6 +31,14 @@ from aligned_common.testing.system import System
 # lost (held past connections' read timeout, 2 s in the e2e system).
 PLATFORM_FAULTS = {"fail_ratio": 0.2, "modes": ["error_500", "error_429", "timeout_after_accept"],
                    "delay_s": 3, "retry_after_s": 1, "seed": 7}
+# connections is killed with many platform calls in flight (issue 20: aim 64): a block of posts
+# falls due at one instant, the platform holds each of their publishes for BURST_SLOW_S (under
+# connections' 2 s read timeout: slow, not lost), and the kill comes once the platform has that
+# many calls open, or BURST_KILL_WAIT_S after the instant at the latest.
+BURST_POSTS = 80
+BURST_SLOW_S = 1.5
+BURST_IN_FLIGHT_AIM = 64
+BURST_KILL_WAIT_S = 15
 MAX_RETRIES = 20  # per job: with one call in five failing, 3 retries would lose about one post in 600
 KAFKA_OUTAGE_S = 20
 STEP_RETRY_S = 20  # how long one step retries its request before looking at the state instead
@@ -41,7 +49,7 @@ class Post:
     brand: BrandSetup
     marker: str
     text: str
-    due_in_s: float
+    due_in_s: float | None  # None: one of the burst, due at the run's burst instant
     job_id: str | None = None
     remote_id: str | None = None
 
@@ -77,6 +85,8 @@ class FaultRun:
         self.report = Report(posts=posts, brands=brands, processes_per_service=len(system.processes["gateway"]))
         self.ledger = KafkaLedger(system.infra.kafka_bootstrap)
         self._all_published = asyncio.Event()
+        self.burst_offset_s = 15 + window_s / 2  # after the run's start
+        self.burst_due_at = 0.0  # time.time() of the burst instant, set when the run starts
 
     # -- setup ------------------------------------------------------------------------------------
     async def setup(self) -> None:
@@ -88,16 +98,18 @@ class FaultRun:
                 return await onboard_brand(self.api, self.sandbox.base_url, label=f"fault{i}")
 
         self.brands = list(await asyncio.gather(*(one(i) for i in range(self.n_brands))))
+        burst = min(BURST_POSTS, self.n_posts // 4)  # the first ones: the authors create them first
         for i in range(self.n_posts):
             brand = self.brands[i % self.n_brands]
             marker = f"m{uuid.uuid4().hex[:12]}"
-            due = 15 + self.window_s * i / max(1, self.n_posts - 1)
+            due = None if i < burst else 15 + self.window_s * i / max(1, self.n_posts - 1)
             self.posts.append(Post(brand, marker, f"Fault run post {i} {marker}", due))
 
     # -- the run -----------------------------------------------------------------------------------
     async def run(self, deadline_s: float) -> None:
         await self.sandbox.add_fault(**PLATFORM_FAULTS)
         started = time.monotonic()
+        self.burst_due_at = time.time() + self.burst_offset_s
         try:
             workers = [asyncio.create_task(self._author(chunk)) for chunk in self._chunks(6)]
             workers += [asyncio.create_task(self._approver(b)) for b in self.brands]
@@ -142,8 +154,9 @@ class FaultRun:
             await self._submit(post)
 
     async def _create(self, post: Post) -> None:
+        due_in_s = post.due_in_s if post.due_in_s is not None else max(1.0, self.burst_due_at - time.time())
         body = {"content": post.text, "tags": [post.marker], "requires_approval": True,
-                "scheduled_at": in_seconds(post.due_in_s), "max_retries": MAX_RETRIES,
+                "scheduled_at": in_seconds(due_in_s), "max_retries": MAX_RETRIES,
                 "targets": [{"platform": "sandbox", "connection_id": post.brand.connection_id}]}
 
         async def already_there():
@@ -237,16 +250,55 @@ class FaultRun:
 
     # -- faults ------------------------------------------------------------------------------------
     async def _inject_faults(self) -> None:
-        faults = [("kill", name) for name in self.system.names() if name != "sandbox"]
+        faults = [("kill", name) for name in self.system.names() if name not in ("sandbox", "connections")]
         faults += [("kafka", None), ("postgres", None)]
         self.rng.shuffle(faults)
-        moments = sorted(self.rng.uniform(5, self.window_s) for _ in faults)
+        # The others keep clear of the burst (from 30 s before it to 10 s after), so that
+        # connections' kill finds its calls in flight, not the broker or the database away.
+        quiet = (self.burst_offset_s - 30 - KAFKA_OUTAGE_S, self.burst_offset_s + 10)
+        moments = []
+        while len(moments) < len(faults):
+            moment = self.rng.uniform(5, self.window_s)
+            if not quiet[0] <= moment <= quiet[1]:
+                moments.append(moment)
+        schedule = sorted([*zip(moments, faults), (self.burst_offset_s - 2, ("burst_kill", "connections"))],
+                          key=lambda item: item[0])
         started = time.monotonic()
-        for (kind, name), moment in zip(faults, moments, strict=True):
+        for moment, (kind, name) in schedule:
             await asyncio.sleep(max(0.0, moment - (time.monotonic() - started)))
             at = time.monotonic() - started
-            await asyncio.to_thread(self._fault, kind, name)
+            if kind == "burst_kill":
+                in_flight = await self._kill_with_calls_in_flight()
+                kind = f"kill with {in_flight} platform calls in flight:"
+            else:
+                await asyncio.to_thread(self._fault, kind, name)
             self.report.faults.append(f"{at:5.1f}s {kind} {name or ''} ({time.monotonic() - started - at:.1f}s)")
+
+    async def _kill_with_calls_in_flight(self) -> int:
+        """Slows the platform's publishes ahead of the burst, kills a connections process once
+        the platform holds BURST_IN_FLIGHT_AIM calls (or the wait is over), and returns how many
+        it held then. A publish held BURST_SLOW_S is open from when the rule fired until then."""
+        await self.sandbox.clear_faults()
+        await self.sandbox.add_fault(mode="slow", delay_s=BURST_SLOW_S, endpoint="/api/v1/posts", method="POST",
+                                     count=1_000_000)
+        await self.sandbox.add_fault(**PLATFORM_FAULTS)  # behind the slow rule: the first match decides
+        fired_at: list[tuple[float, int]] = []
+        deadline = time.monotonic() + 2 + BURST_KILL_WAIT_S
+        in_flight = 0
+        while time.monotonic() < deadline:
+            rules = await self.sandbox.faults()
+            remaining = next((r["remaining"] for r in rules if r.get("mode") == "slow"), 1_000_000)
+            now = time.monotonic()
+            fired_at.append((now, 1_000_000 - remaining))
+            in_flight = fired_at[-1][1] - max((n for t, n in fired_at if t <= now - BURST_SLOW_S), default=0)
+            if in_flight >= BURST_IN_FLIGHT_AIM:
+                break
+            await asyncio.sleep(0.05)
+        self.report.counts["platform_calls_in_flight_at_connections_kill"] = in_flight
+        await asyncio.to_thread(self._fault, "kill", "connections")
+        await self.sandbox.clear_faults()
+        await self.sandbox.add_fault(**PLATFORM_FAULTS)
+        return in_flight
 
     def _fault(self, kind: str, name: str | None) -> None:
         if kind == "kill":
@@ -263,6 +315,9 @@ class FaultRun:
     async def check(self) -> list[str]:
         """Every check's failures (empty: all good); the counts go into the report."""
         problems: list[str] = []
+        held = self.report.counts.get("platform_calls_in_flight_at_connections_kill", 0)
+        if held < BURST_IN_FLIGHT_AIM // 2:
+            problems.append(f"connections was killed with only {held} platform calls in flight (aim {BURST_IN_FLIGHT_AIM})")
         problems += await self._check_platform()
         problems += await self._check_jobs()
         ends = await self.ledger.end_offsets()

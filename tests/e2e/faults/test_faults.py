@@ -1,6 +1,9 @@
 """Posts for 20 brands flow through approval and publishing, with platform webhooks arriving,
 while each service is killed (kill -9) once at a random moment and restarted, the Kafka broker
 is stopped for 20 s, PostgreSQL is restarted, and the platform fails one call in five.
+connections is killed with many platform calls in flight instead (aim 64): the first 80 posts
+fall due at one instant, the platform holds their publishes 1.5 s, and the kill waits for the
+calls to be open.
 
 At the end: every post is on the platform exactly once, every job published with its one
 approved round, every consumer group has read everything (what it could not handle sits in a

@@ -51,11 +51,15 @@ class UnitOfWork:
         *,
         brand_id: uuid.UUID | None = None,
         role: Role = "app",
+        record_event: tuple[str, uuid.UUID, str] | None = None,
     ) -> None:
         self._pool = pool
         self.schema = schema
         self.brand_id = brand_id
         self.role = role
+        # (handler, event id, event type): the inbox's processed-event row, inserted with BEGIN.
+        self._record_event = record_event
+        self.first_time: bool | None = None  # with record_event: False when the row was there already
         self._conn: asyncpg.Connection | None = None
         self.emitted: list[EventEnvelope] = []
 
@@ -87,7 +91,19 @@ class UnitOfWork:
         if role:
             settings.append(("role", role))
         scope = ", ".join(f"set_config({_literal(name)}, {_literal(value)}, true)" for name, value in settings)
-        await self.conn.execute(f"BEGIN; SELECT {scope}")
+        begin = f"BEGIN; SELECT {scope}"
+        if self._record_event is None:
+            await self.conn.execute(begin)
+            return
+        # The inbox's dedupe row goes in the same round trip (one less per handled message);
+        # a simple query answers with the last statement's status: "INSERT 0 1" the first time.
+        handler, event_id, event_type = self._record_event
+        status = await self.conn.execute(
+            f"{begin}; INSERT INTO processed_events (handler, event_id, event_type) "
+            f"VALUES ({_literal(handler)}, {_literal(str(uuid.UUID(str(event_id))))}, {_literal(event_type)}) "
+            "ON CONFLICT DO NOTHING"
+        )
+        self.first_time = status == "INSERT 0 1"
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
         try:

@@ -174,10 +174,6 @@ class AlreadyHandled(Exception):
     """Raised inside `InboxEntry.finish()` when the event was recorded meanwhile (a redelivery)."""
 
 
-_RECORD = """INSERT INTO processed_events (handler, event_id, event_type) VALUES ($1, $2, $3)
-             ON CONFLICT DO NOTHING RETURNING true"""
-
-
 class InboxEntry:
     """What a `transaction=False` handler gets: no transaction is open while it works (a
     platform call holds no pooled connection); `finish()` is the transaction that writes its
@@ -194,8 +190,9 @@ class InboxEntry:
         if self.finished:
             raise RuntimeError("an inbox entry is finished once")
         consumer, envelope = self._consumer, self._envelope
-        async with UnitOfWork(consumer.pool, consumer.schema, brand_id=envelope.brand_id, role=self._route.role) as uow:
-            if not await uow.conn.fetchval(_RECORD, self._route.name, envelope.id, envelope.type):
+        async with UnitOfWork(consumer.pool, consumer.schema, brand_id=envelope.brand_id, role=self._route.role,
+                              record_event=(self._route.name, envelope.id, envelope.type)) as uow:
+            if not uow.first_time:
                 raise AlreadyHandled(str(envelope.id))
             yield uow
         self.finished = True
@@ -552,9 +549,9 @@ class InboxConsumer:
     async def _run_once(self, route: _Route, envelope: EventEnvelope, data: EventData) -> str:
         if not route.transaction:
             return await self._run_outside_transaction(route, envelope, data)
-        async with UnitOfWork(self.pool, self.schema, brand_id=envelope.brand_id, role=route.role) as uow:
-            first_time = await uow.conn.fetchval(_RECORD, route.name, envelope.id, envelope.type)
-            if not first_time:
+        async with UnitOfWork(self.pool, self.schema, brand_id=envelope.brand_id, role=route.role,
+                              record_event=(route.name, envelope.id, envelope.type)) as uow:
+            if not uow.first_time:
                 return "duplicate"
             await route.handler(uow, envelope, data)
         return "handled"

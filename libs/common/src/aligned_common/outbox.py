@@ -35,6 +35,11 @@ log = logging.getLogger(__name__)
 LANES = 16
 # How soon a worker looks again when every lane with pending rows was held by another worker.
 LANE_RETRY_S = 0.05
+# After a round that emptied its lanes, the next waits this long: the commits of that moment
+# join one round instead of each paying a round's six round trips (and an empty round's three)
+# on its own. Measured in the pipeline: about one row per round without it. An event after a
+# quiet spell still goes at once (the wait follows a round, never a wakeup).
+COALESCE_S = 0.01
 # The longest a round may wait for its acks: several producer request timeouts (15 s each).
 ROUND_SEND_TIMEOUT_S = 60.0
 
@@ -105,6 +110,8 @@ class OutboxRelay:
                     await self._sleep(wakeup, LANE_RETRY_S)
                 elif sent == 0:
                     await self._sleep(wakeup, self._poll_interval_s)
+                elif sent < self._batch_size:
+                    await self._sleep(self._stopping, COALESCE_S)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # broker or database outage: keep rows, back off, retry

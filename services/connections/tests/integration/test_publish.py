@@ -170,3 +170,31 @@ async def test_a_token_refused_mid_publish_is_refreshed_and_the_post_goes_out(se
         [answer] = await answers_for(tools, reader, service, request.idempotency_key)
     assert answer.type == "connections.post_published"
     assert (await sandbox.counts())["total_created"] == 1
+
+
+async def test_an_unexpected_error_mid_call_releases_the_lease_and_the_retry_goes_at_once(
+    service, forgetful_sandbox, tools, events, monkeypatch
+):
+    """A handling that fails with an error the adapters do not know (after the lease was taken)
+    must not leave the attempt in_flight until its 60 s lease lapses: the inbox's retry asks the
+    platform and publishes, and publishing gets post_published, not "another attempt is in progress"."""
+    from aligned_connections.service_layer import publish as publish_module
+
+    real_call, calls = publish_module._call_platform, []
+
+    async def fails_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("a bug between the claim and the answer")
+        return await real_call(*args, **kwargs)
+
+    monkeypatch.setattr(publish_module, "_call_platform", fails_once)
+    connection = await tools.connect(service)
+    request = attempt(connection)
+    async with tools.reader(service.bootstrap, tools.topic) as reader:
+        await events.publish(request, service.brand_id, service.tenant_id)
+        [answer] = await answers_for(tools, reader, service, request.idempotency_key, timeout_s=20)
+    assert service.settings.publish_lease_s > 20  # the answer came well before the lease would lapse
+    assert answer.type == "connections.post_published", answer.data
+    assert len(calls) == 2
+    assert (await forgetful_sandbox.counts())["by_idempotency_key"] == {request.idempotency_key: 1}

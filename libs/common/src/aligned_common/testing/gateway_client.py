@@ -261,6 +261,10 @@ class SandboxControl:
     async def clear_faults(self) -> None:
         await self._call("DELETE", "/_control/faults")
 
+    async def faults(self) -> list[dict[str, Any]]:
+        """The rules still active, each with `remaining` (None: unlimited)."""
+        return await self._call("GET", "/_control/faults")
+
     async def counts(self) -> dict[str, Any]:
         """Creations per idempotency key, post id and text: above 1 is a duplicate post."""
         return await self._call("GET", "/_control/posts/counts")

@@ -485,8 +485,8 @@ def start_system(infra: Infra, log_dir: Path, names: list[str] | None = None,
     running = local_services_running()
     if running:
         # They would join the same consumer groups and schemas as the processes started here.
-        raise RuntimeError(f"`make up` services are running ({', '.join(running)}): stop them first "
-                           "with `bash deploy/local/services.sh down`")
+        raise RuntimeError(f"`make up` services are running ({', '.join(running)}): run `make down` first, "
+                           "then this again")
     system = System(infra=infra, log_dir=log_dir, settings=dict(TEST_SETTINGS) | (settings or {}))
     system.plan(names or discover_services())
     system.migrate()

@@ -11,11 +11,6 @@ from aligned_common.events.publishing import AttemptRequested
 from aligned_connections.domain.attempts import AttemptRecord, AttemptStatus
 from aligned_connections.domain.rate_limit import Bucket
 
-_SELECT = """SELECT idempotency_key, status, remote_id, url, platform_message, calls,
-                    extract(epoch FROM lease_until - clock_timestamp())::float8 AS lease_remaining_s
-             FROM publish_attempts WHERE idempotency_key = $1"""
-
-
 def _record(row: asyncpg.Record) -> AttemptRecord:
     return AttemptRecord(
         idempotency_key=row["idempotency_key"],
@@ -29,16 +24,26 @@ def _record(row: asyncpg.Record) -> AttemptRecord:
 
 
 async def get(conn: asyncpg.Connection, key: str, *, lock: bool = False) -> AttemptRecord | None:
-    row = await conn.fetchrow(_SELECT + (" FOR UPDATE" if lock else ""), key)
+    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM publish_attempts WHERE idempotency_key = $1"
+                              + (" FOR UPDATE" if lock else ""), key)
     return _record(row) if row else None
 
 
-async def record_request(conn: asyncpg.Connection, brand_id: uuid.UUID, tenant_id: uuid.UUID, data: AttemptRequested) -> None:
-    await conn.execute(
-        """INSERT INTO publish_attempts (idempotency_key, brand_id, tenant_id, connection_id, job_id, target_id,
+_COLUMNS = """idempotency_key, status, remote_id, url, platform_message, calls,
+               extract(epoch FROM lease_until - clock_timestamp())::float8 AS lease_remaining_s"""
+
+
+async def record_and_lock(conn: asyncpg.Connection, brand_id: uuid.UUID, tenant_id: uuid.UUID, data: AttemptRequested) -> AttemptRecord:
+    """The request recorded under its key (pending, if new) and the record returned locked for
+    this transaction, so one claimer at a time decides: one round trip for what was an INSERT
+    and a SELECT ... FOR UPDATE (the DO UPDATE takes the row lock an existing record needs)."""
+    row = await conn.fetchrow(
+        f"""INSERT INTO publish_attempts (idempotency_key, brand_id, tenant_id, connection_id, job_id, target_id,
                platform, status, last_attempt)
            VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8)
-           ON CONFLICT (idempotency_key) DO NOTHING""",
+           ON CONFLICT (idempotency_key) DO UPDATE
+               SET last_attempt = greatest(publish_attempts.last_attempt, EXCLUDED.last_attempt)
+           RETURNING {_COLUMNS}""",
         data.idempotency_key,
         brand_id,
         tenant_id,
@@ -48,16 +53,19 @@ async def record_request(conn: asyncpg.Connection, brand_id: uuid.UUID, tenant_i
         data.platform,
         data.attempt,
     )
+    return _record(row)
 
 
-async def take_lease(conn: asyncpg.Connection, key: str, attempt: int, lease_s: float) -> None:
+async def take_lease(conn: asyncpg.Connection, key: str, attempt: int, lease_s: float,
+                     bucket: tuple[uuid.UUID, float, datetime]) -> None:
+    """in_flight until the lease ends, and the rate bucket the call took from (connection id,
+    tokens, at) stored, in one statement."""
     await conn.execute(
-        """UPDATE publish_attempts SET status = 'in_flight', lease_until = clock_timestamp() + make_interval(secs => $3),
+        """WITH bucket AS (UPDATE rate_buckets SET tokens = $5, updated_at = $6 WHERE connection_id = $4)
+           UPDATE publish_attempts SET status = 'in_flight', lease_until = clock_timestamp() + make_interval(secs => $3),
                last_attempt = greatest(last_attempt, $2), updated_at = now()
            WHERE idempotency_key = $1""",
-        key,
-        attempt,
-        lease_s,
+        key, attempt, lease_s, *bucket,
     )
 
 
@@ -89,6 +97,17 @@ async def settle(
     )
 
 
+async def release_lease(conn: asyncpg.Connection, key: str, error: str) -> None:
+    """A handling that held the lease failed mid-call: a call may have landed (unknown), and the
+    next handling may go at once. Only our own in-flight record is touched."""
+    await conn.execute(
+        """UPDATE publish_attempts SET status = 'unknown', lease_until = NULL, last_error = $2, updated_at = now()
+           WHERE idempotency_key = $1 AND status = 'in_flight'""",
+        key,
+        error,
+    )
+
+
 async def remote_id_taken(conn: asyncpg.Connection, connection_id: uuid.UUID, remote_id: str, key: str) -> bool:
     """Whether another publish of ours already owns this post (so a marker match is not ours)."""
     return bool(
@@ -115,18 +134,16 @@ async def published_remote_ids(conn: asyncpg.Connection, connection_id: uuid.UUI
 
 
 async def lock_bucket(conn: asyncpg.Connection, connection_id: uuid.UUID, brand_id: uuid.UUID, capacity: float) -> tuple[Bucket, datetime]:
-    """The connection's bucket, locked for this transaction, and the database's clock."""
-    await conn.execute(
+    """The connection's bucket (made full if new), locked for this transaction, and the
+    database's clock: one statement (the no-op DO UPDATE takes the row lock)."""
+    row = await conn.fetchrow(
         """INSERT INTO rate_buckets (connection_id, brand_id, tokens, updated_at)
-           VALUES ($1, $2, $3, clock_timestamp()) ON CONFLICT (connection_id) DO NOTHING""",
+           VALUES ($1, $2, $3, clock_timestamp())
+           ON CONFLICT (connection_id) DO UPDATE SET connection_id = EXCLUDED.connection_id
+           RETURNING tokens, updated_at, blocked_until, clock_timestamp() AS now""",
         connection_id,
         brand_id,
         capacity,
-    )
-    row = await conn.fetchrow(
-        """SELECT tokens, updated_at, blocked_until, clock_timestamp() AS now
-           FROM rate_buckets WHERE connection_id = $1 FOR UPDATE""",
-        connection_id,
     )
     return Bucket(row["tokens"], row["updated_at"], row["blocked_until"]), row["now"]
 

@@ -110,42 +110,60 @@ async def handle_attempt_requested(rt: Runtime, entry: InboxEntry, envelope: Eve
             await _answer_failed(uow, envelope, data, outcome)
         return
     connection = claim.connection
-    async with rt.platform_slot(connection.platform):  # the per-platform cap on calls in flight
-        outcome = await _call_platform(rt, connection, data, claim)
+    try:
+        async with rt.platform_slot(connection.platform):  # the per-platform cap on calls in flight
+            outcome = await _call_platform(rt, connection, data, claim)
+    except Exception as error:
+        # Not an answer the adapters know (a bug, a failure of ours mid-call): the inbox retries,
+        # and a lease left to lapse would make that retry wait it out (BUSY, 60 s). The call may
+        # have landed, so the record says unknown: the retry asks the platform before it sends.
+        await _release_lease(rt, envelope.brand_id, data.idempotency_key, error)
+        raise
     async with entry.finish() as uow:  # the outcome and its event, in a transaction of their own
         await _record(uow, envelope, data, connection, outcome)
 
 
+async def _release_lease(rt: Runtime, brand_id, key: str, error: Exception) -> None:
+    try:
+        async with rt.uow(brand_id) as uow:
+            await attempts_repo.release_lease(uow.conn, key, f"unexpected: {error!r}"[:1000])
+    except Exception:  # the database is what failed: the lease then lapses as it would after a crash
+        log.warning("could not release the lease of a failed attempt", extra={"ctx_idempotency_key": key}, exc_info=True)
+
+
 async def _claim(rt: Runtime, envelope: EventEnvelope, data: AttemptRequested) -> Claim:
-    """Check, record and lease the key, in one transaction committed before any platform call."""
+    """Check, record and lease the key, in one transaction committed before any platform call:
+    on the usual path four statements (connection, record + lock, bucket, bucket + lease)."""
     settings = rt.settings
     brand_id = envelope.brand_id
     async with rt.uow(brand_id) as claim_uow:
         conn = claim_uow.conn
-        existing = await attempts_repo.get(conn, data.idempotency_key)
-        if existing is not None and existing.status is AttemptStatus.PUBLISHED:
-            return Claim(Next.ANSWER_PUBLISHED, record=existing)
         connection = await repo.get(conn, brand_id, data.connection_id)
-        if connection is None or connection.platform != data.platform:
-            if not settings.answer_unknown_connections:
-                return Claim(None, ignore=True)
-            message = f"no {data.platform} connection {data.connection_id} in this brand"
-            return Claim(None, refusal=Outcome(AttemptStatus.FAILED, "rejected", platform_message=message))
-        refusal = publish_refusal(connection.status)
-        if refusal is not None:
+        known = connection is not None and connection.platform == data.platform
+        refusal = publish_refusal(connection.status) if known else None
+        if not known or refusal is not None:
+            # A key that already succeeded is answered with its post, even if the connection went since.
+            existing = await attempts_repo.get(conn, data.idempotency_key)
+            if existing is not None and existing.status is AttemptStatus.PUBLISHED:
+                return Claim(Next.ANSWER_PUBLISHED, record=existing)
+            if not known:
+                if not settings.answer_unknown_connections:
+                    return Claim(None, ignore=True)
+                message = f"no {data.platform} connection {data.connection_id} in this brand"
+                return Claim(None, refusal=Outcome(AttemptStatus.FAILED, "rejected", platform_message=message))
             message = connection.last_error or f"the connection is {connection.status.value}"
             return Claim(None, refusal=Outcome(AttemptStatus.FAILED, refusal, platform_message=message))
-        await attempts_repo.record_request(conn, brand_id, envelope.tenant_id, data)
-        record = await attempts_repo.get(conn, data.idempotency_key, lock=True)  # one claimer at a time
+        record = await attempts_repo.record_and_lock(conn, brand_id, envelope.tenant_id, data)  # one claimer at a time
         step = next_step(record)
         if step not in (Next.SEND, Next.RECONCILE):
             return Claim(step, record.lease_remaining_s if step is Next.BUSY else None, record, connection)
         bucket, now = await attempts_repo.lock_bucket(conn, connection.id, brand_id, settings.rate_limit_capacity)
         decision = rate_limit.take(bucket, now, settings.rate_limit_capacity, settings.rate_limit_refill_per_s)
-        await attempts_repo.store_bucket(conn, connection.id, decision.tokens, now)
         if not decision.allowed:
+            await attempts_repo.store_bucket(conn, connection.id, decision.tokens, now)
             return Claim(step, decision.wait_s, record, connection)
-        await attempts_repo.take_lease(conn, data.idempotency_key, data.attempt, settings.publish_lease_s)
+        await attempts_repo.take_lease(conn, data.idempotency_key, data.attempt, settings.publish_lease_s,
+                                       bucket=(connection.id, decision.tokens, now))
     return Claim(step, None, record, connection)
 
 
