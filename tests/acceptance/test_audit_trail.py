@@ -107,3 +107,41 @@ async def test_an_escalation_rule_change_is_audited_with_its_before_and_after(br
     assert entry["entity_type"] == "escalation_rule" and entry["actor_email"] == brand.owner.email
     assert (entry["ip_address"], entry["user_agent"]) == (ip, headers["User-Agent"])
     assert entry["before"]["levels"][0]["after_hours"] == 4 and entry["after"]["levels"][0]["after_hours"] == 2
+
+
+async def test_client_settings_changes_are_audited_by_the_manager_and_by_the_clients_own_unsubscribe(
+    brand: BrandSetup,
+) -> None:
+    owner = brand.owner.api
+    address = f"client-{uuid.uuid4().hex[:8]}@client.example.com"
+    created = await owner.request("PUT", f"/v1/client-settings/{address}", json_body={"language": "en"})
+    ip, headers = _origin()
+    await owner.request("PUT", f"/v1/client-settings/{address}", headers=headers,
+                        json_body={"language": "de", "preferences": {"publish_success": True}})
+
+    async def changed_by_the_manager():
+        items = (await owner.get("/v1/audit-logs", action="approval.client_settings_changed",
+                                 entity_id=created["id"]))["items"]
+        return next((i for i in items if i["before"] is not None and i["actor"] == brand.owner.user_id), None)
+
+    entry = await eventually(changed_by_the_manager, timeout_s=30, what="the manager's change in the audit trail")
+    assert entry["entity_type"] == "client_settings" and entry["actor_email"] == brand.owner.email
+    assert (entry["ip_address"], entry["user_agent"]) == (ip, headers["User-Agent"])
+    assert (entry["before"]["language"], entry["after"]["language"]) == ("en", "de")
+    assert entry["before"]["preferences"]["publish_success"] is False
+    assert entry["after"]["preferences"]["publish_success"] is True
+
+    client_ip, client_headers = _origin()
+    async with httpx.AsyncClient(timeout=30) as mail_client:  # the client's one-click unsubscribe, no account
+        clicked = await mail_client.post(created["unsubscribe_url"], content=b"List-Unsubscribe=One-Click",
+                                         headers={"content-type": "application/x-www-form-urlencoded", **client_headers})
+        assert clicked.status_code == 200, clicked.text
+
+    async def changed_by_the_client():
+        items = (await owner.get("/v1/audit-logs", action="approval.client_settings_changed",
+                                 entity_id=created["id"]))["items"]
+        return next((i for i in items if i["actor"] == f"client:{address}"), None)
+
+    entry = await eventually(changed_by_the_client, timeout_s=30, what="the client's unsubscribe in the audit trail")
+    assert (entry["ip_address"], entry["user_agent"]) == (client_ip, client_headers["User-Agent"])
+    assert entry["before"]["subscribed"] is True and entry["after"]["subscribed"] is False

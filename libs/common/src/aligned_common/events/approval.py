@@ -73,6 +73,19 @@ class PolicyChanged(EventData):
     previous: PolicyRules | None = Field(default=None, description="The scope's policy before; None: it is new")
 
 
+class ClientSettingsChanged(EventData):
+    """A client's mail settings changed (for the audit trail): by a brand manager through the
+    API (`changed_by` the user) or by the client through an unsubscribe link (`changed_by`
+    "client:<e-mail>"); the settings before (None: first set) and after, as the API shows them."""
+
+    event_type_name = "approval.client_settings_changed"
+    client_id: uuid.UUID
+    email: str
+    changed_by: str
+    before: dict[str, Any] | None = None
+    after: dict[str, Any]
+
+
 class EscalationRuleChanged(EventData):
     """An escalation rule was created, replaced or deleted (for the audit trail): the rule before
     (None: created) and after (None: deleted), as the API shows it."""

@@ -240,3 +240,8 @@ async def delete_policy(conn: asyncpg.Connection, brand_id: uuid.UUID, policy_id
 
 async def brand_time_zone(conn: asyncpg.Connection, brand_id: uuid.UUID) -> str:
     return await conn.fetchval("SELECT time_zone FROM brands WHERE brand_id = $1", brand_id) or "UTC"
+
+
+async def brand_tenant(conn: asyncpg.Connection, brand_id: uuid.UUID) -> uuid.UUID | None:
+    """The brand's tenant as the gateway announced it (None: not announced yet)."""
+    return await conn.fetchval("SELECT tenant_id FROM brands WHERE brand_id = $1", brand_id)

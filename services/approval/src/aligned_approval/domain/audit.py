@@ -20,6 +20,7 @@ _ACTOR_FIELDS: dict[str, str] = {
     "approval.policy_changed": "changed_by",
     "approval.policy_deleted": "deleted_by",
     "approval.escalation_rule_changed": "changed_by",
+    "approval.client_settings_changed": "changed_by",
 }
 
 # The first of these ids in the data names the entity, in this order of preference.
@@ -34,6 +35,7 @@ _ENTITY_FIELDS: tuple[tuple[str, str], ...] = (
     ("rule_id", "escalation_rule"),  # after approval_id: an escalation is about its round
     ("sync_id", "sync"),
     ("connection_id", "connection"),
+    ("client_id", "client_settings"),
     ("user_id", "member"),
 )
 
@@ -121,7 +123,7 @@ def _before_after(event_type: str, data: dict[str, Any]) -> tuple[dict | None, d
         return {"role": data.get("old_role")}, {"role": data.get("new_role")}
     if event_type == "gateway.member_added":
         return None, {"role": data.get("role"), "email": data.get("email")}
-    if event_type in ("publishing.job_edited", "approval.escalation_rule_changed"):
+    if event_type in ("publishing.job_edited", "approval.escalation_rule_changed", "approval.client_settings_changed"):
         return data.get("before"), data.get("after")
     if event_type == "approval.policy_changed":
         after = {k: data.get(k) for k in ("mode", "approver_roles", "approver_users", "waiver_roles")}

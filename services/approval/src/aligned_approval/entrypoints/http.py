@@ -228,9 +228,11 @@ async def unsubscribe_page(token: str, request: Request, ctx: ServiceContext = D
 
 
 @public.post("/unsubscribe/{token}", response_model=None, responses=LINK_GONE, openapi_extra=UNSUBSCRIBE_BODY)
-async def unsubscribe(token: str, request: Request, ctx: ServiceContext = Depends(context_of)) -> Any:
+async def unsubscribe(token: str, request: Request, ctx: ServiceContext = Depends(context_of),
+                      _origin: Origin | None = Depends(current_origin)) -> Any:
     """Unsubscribes; works one-click (RFC 8058: the body `List-Unsubscribe=One-Click`, no page
-    needed). `scope` is "kind" (the mail's kind, the default) or "all"."""
+    needed). `scope` is "kind" (the mail's kind, the default) or "all". The client's address and
+    user agent (signed by the gateway) go with the change's event into the audit trail."""
     async def work() -> dict[str, Any]:
         scope = (await pages.form_or_json(request)).get("scope")
         if scope is not None and not isinstance(scope, str):

@@ -8,10 +8,11 @@ from typing import Any
 import asyncpg
 
 from aligned_common.db import UnitOfWork
+from aligned_common.events.approval import ClientSettingsChanged
 from aligned_common.identity import Identity, require_role
 from aligned_common.problems import Problem
 
-from aligned_approval.adapters import client_settings, notifications
+from aligned_approval.adapters import approvals, client_settings, notifications
 from aligned_approval.domain import tokens
 from aligned_approval.domain.preferences import EmailPreferences, MailKind
 
@@ -63,14 +64,35 @@ async def put_client(pool: asyncpg.Pool, schema: str, identity: Identity, email:
                      unsubscribed_types: list[str] | None = None, language: str | None = None) -> dict[str, Any]:
     require_role(identity, *MANAGERS)
     async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
+        current = await client_settings.by_email(uow.conn, identity.brand_id, email)
         merged = None
         if preferences is not None:
-            current = await client_settings.by_email(uow.conn, identity.brand_id, email)
             stored = current["preferences"] if current else {}
             merged = EmailPreferences.model_validate({**stored, **preferences}).model_dump()
-        return await client_settings.update(uow.conn, identity.brand_id, email, preferences=merged,
-                                            time_zone=time_zone, subscribed=subscribed,
-                                            unsubscribed_types=unsubscribed_types, language=language)
+        client = await client_settings.update(uow.conn, identity.brand_id, email, preferences=merged,
+                                              time_zone=time_zone, subscribed=subscribed,
+                                              unsubscribed_types=unsubscribed_types, language=language)
+        await _emit_changed(uow, client, current, changed_by=identity.user_id, tenant_id=identity.tenant_id)
+        return client
+
+
+def _audited_view(client: dict[str, Any]) -> dict[str, Any]:
+    """The settings as the audit trail keeps them: what a manager or the client can change."""
+    return {"language": client["language"], "time_zone": client["time_zone"],
+            "preferences": EmailPreferences.model_validate(client["preferences"]).model_dump(),
+            "subscribed": client["unsubscribed_at"] is None, "unsubscribed_types": list(client["unsubscribed_types"])}
+
+
+async def _emit_changed(uow: UnitOfWork, client: dict[str, Any], before: dict[str, Any] | None, *,
+                        changed_by: str, tenant_id: uuid.UUID) -> None:
+    """approval.client_settings_changed in the same transaction (outbox), when anything changed."""
+    after_view = _audited_view(client)
+    before_view = _audited_view(before) if before is not None else None
+    if before_view == after_view:
+        return  # a repeated PUT or a second click on the same link changes nothing to audit
+    await uow.emit(ClientSettingsChanged(client_id=client["id"], email=client["email"], changed_by=changed_by,
+                                         before=before_view, after=after_view),
+                   brand_id=client["brand_id"], tenant_id=tenant_id, subject=str(client["id"]))
 
 
 async def mails_of(pool: asyncpg.Pool, schema: str, identity: Identity, email: str, *, limit: int) -> list[dict[str, Any]]:
@@ -133,6 +155,9 @@ async def unsubscribe(pool: asyncpg.Pool, schema: str, token: str, *, secret: by
         raise Problem(422, "Invalid request", detail="invalid fields: scope",
                       errors=[{"field": "scope", "message": f"one of {', '.join(allowed)}"}])
     async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
-        _usable(await client_settings.get(uow.conn, brand_id, client_id, lock=True), version)
+        before = _usable(await client_settings.get(uow.conn, brand_id, client_id, lock=True), version)
         client = await client_settings.unsubscribe(uow.conn, brand_id, client_id, kind.value if scope == "kind" else None)
+        tenant_id = await approvals.brand_tenant(uow.conn, brand_id)
+        if tenant_id is not None:  # the brand's announcement always comes first; never block a client's unsubscribe on it
+            await _emit_changed(uow, client, before, changed_by=f"client:{client['email']}", tenant_id=tenant_id)
     return {**_state(client, kind), "unsubscribed": True, "scope": scope}
