@@ -31,14 +31,14 @@ async def service(infra, pg_pool, scratch_schema, topics, tmp_path):
     router = EventRouter(service=scratch_schema)
     failures: list[uuid.UUID] = []
 
-    @router.on(Approved)
+    @router.on(Approved, name="count_approval")
     async def count_approval(uow, envelope, data):
         await uow.conn.execute(
             """INSERT INTO approvals_seen (job_id, brand_id, times) VALUES ($1, $2, 1)
                ON CONFLICT (job_id) DO UPDATE SET times = approvals_seen.times + 1""",
             data.job_id, envelope.brand_id)
 
-    @router.on(Rejected)
+    @router.on(Rejected, name="always_fails")
     async def always_fails(uow, envelope, data):
         failures.append(data.job_id)
         await uow.conn.execute("INSERT INTO approvals_seen VALUES ($1, $2, -1)", data.job_id, envelope.brand_id)

@@ -36,7 +36,7 @@ class PretendService:
         self.consumers: list[InboxConsumer] = []
         self.router = EventRouter(service=schema)
 
-        @self.router.on(Approved)
+        @self.router.on(Approved, name="count_approval")
         async def count_approval(uow, envelope, data):
             started = time.monotonic()
             await asyncio.sleep(self.sleep_for(data))
@@ -45,7 +45,7 @@ class PretendService:
                    ON CONFLICT (job_id, round) DO UPDATE SET times = seen.times + 1""", data.job_id, data.round)
             self.runs.append(("approved", data.job_id, data.round, started, time.monotonic()))
 
-        @self.router.on(Rejected, transaction=False)
+        @self.router.on(Rejected, name="count_outside", transaction=False)
         async def count_outside(entry, envelope, data):
             started = time.monotonic()
             await asyncio.sleep(self.sleep_for(data))
@@ -223,7 +223,7 @@ async def test_a_recording_consumer_commits_many_messages_in_one_transaction_and
     router = EventRouter(service=scratch_schema)
     bad: set[uuid.UUID] = set()
 
-    @router.on(Approved, batch=True)
+    @router.on(Approved, name="record", batch=True)
     async def record(uow, envelope, data):
         if data.job_id in bad:
             raise ValueError("this one cannot be recorded")

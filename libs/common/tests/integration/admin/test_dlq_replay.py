@@ -35,7 +35,7 @@ async def consumer(infra, pg_pool, scratch_schema, topics, tmp_path):
     router = EventRouter(service=scratch_schema)
     broken: set[uuid.UUID] = set()
 
-    @router.on(Approved)
+    @router.on(Approved, name="count_approval")
     async def count_approval(uow, envelope, data):
         if data.job_id in broken:
             raise ValueError(f"bug while handling job {data.job_id}")
