@@ -16,6 +16,7 @@ from aligned_common.inbox import ConsumerSettings, EventRouter, InboxConsumer
 from aligned_common.metrics import CONSUMED
 from aligned_common.migrations import migrate
 from aligned_common.testing.consumer_groups import start_groups_at_end
+from aligned_common.testing.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -106,13 +107,11 @@ def decision(model, brand, job, round_):
 
 
 async def wait_for_rows(svc, n, timeout_s=60):
-    deadline = time.monotonic() + timeout_s
-    while True:
+    async def enough():
         rows = await svc.rows()
-        if len(rows) >= n:
-            return rows
-        assert time.monotonic() < deadline, f"timed out with {len(rows)} of {n} rows"
-        await asyncio.sleep(0.05)
+        return rows if len(rows) >= n else None
+
+    return await eventually(enough, timeout_s=timeout_s, what=f"{n} rows")
 
 
 async def test_messages_with_the_same_key_are_handled_one_after_another_in_order(service):

@@ -4,7 +4,6 @@ tests can move (due times, retries, grace windows, DST)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -111,18 +110,6 @@ async def known_connection(svc, brand_id: uuid.UUID, platform: str = "sandbox", 
     async with UnitOfWork(svc.ctx.pool, svc.ctx.schema, brand_id=brand_id) as uow:
         await put_connection(uow.conn, brand_id, connection_id, platform, status, datetime.now(UTC))
     return connection_id
-
-
-async def wait_for(predicate, timeout_s: float = 30.0, message: str = "condition"):
-    """Poll an async predicate until it returns something truthy; return that value."""
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while True:
-        value = await predicate()
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {message}")
-        await asyncio.sleep(0.05)
 
 
 def job_body(connection_id: uuid.UUID | None = None, **overrides) -> dict:

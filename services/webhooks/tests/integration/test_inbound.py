@@ -17,7 +17,8 @@ from aligned_common.platforms.standard_webhooks import WebhookSecret
 from aligned_common.platforms.standard_webhooks import signed_headers as sign_headers
 from aligned_common.testing.kafka_reader import TopicReader
 
-from aligned_webhooks.testing import SANDBOX_SECRET, eventually, query, sandbox_webhook
+from aligned_common.testing.polling import eventually
+from aligned_webhooks.testing import SANDBOX_SECRET, query, sandbox_webhook
 
 pytestmark = pytest.mark.integration
 

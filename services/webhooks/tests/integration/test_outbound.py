@@ -16,7 +16,8 @@ from aligned_common.identity import Identity, signed_headers
 from aligned_common.platforms import InvalidSignature, standard_webhooks
 from aligned_common.testing.kafka_reader import TopicReader
 
-from aligned_webhooks.testing import eventually, query
+from aligned_common.testing.polling import eventually
+from aligned_webhooks.testing import query
 
 pytestmark = pytest.mark.integration
 
