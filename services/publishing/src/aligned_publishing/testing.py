@@ -36,9 +36,8 @@ class MovableClock:
         self.offset += by
 
 
-def make_settings(tmp_path=None, **overrides) -> Settings:
-    """`tmp_path` is not used any more (media live in the object store that the `infra`
-    fixture names in ALIGNED_S3_*); kept so callers need not change."""
+def make_settings(**overrides) -> Settings:
+    """Settings for a test run (media live in the object store the `infra` fixture names in ALIGNED_S3_*)."""
     values = dict(
         dispatch_interval_s=0.05,
         retry_base_s=0.2,

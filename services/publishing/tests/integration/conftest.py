@@ -27,10 +27,10 @@ async def module_schema(infra):
 
 
 @pytest.fixture(scope="module")
-async def svc(infra, topics, module_schema, tmp_path_factory):
+async def svc(infra, topics, module_schema):
     """One running service per test module; tests use their own brands, so they do not meet."""
     clock = MovableClock()
-    settings = make_settings(tmp_path_factory.mktemp("media"))
+    settings = make_settings()
     async with publishing_service(infra, module_schema, settings, clock) as running:
         yield running
 

@@ -29,6 +29,6 @@ def build_event_router(rt: Runtime) -> EventRouter:
     # role="worker": a platform webhook names an account, which several brands may have connected.
     @events.on(Received, role="worker", name="on_webhook_received")
     async def on_webhook_received(uow, envelope, data: Received) -> None:
-        await handle_received(uow, envelope, data)
+        await handle_received(uow, data)
 
     return events
