@@ -6,34 +6,19 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer
 from aligned_common.envelope import new_event
 from aligned_common.events.base import EventData
 from aligned_common.events.registry import topic_of
 from aligned_common.identity import Identity, signed_headers
+from aligned_common.testing.clock import MovableClock
 from aligned_common.testing.consumer_groups import start_groups_at_end
 from aligned_common.testing.service import running_service
 
 from aligned_publishing.bootstrap import build
 from aligned_publishing.config import Settings
-
-
-class MovableClock:
-    """Real time plus an offset the test sets: time flows, and can jump."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-    def set(self, at: datetime) -> None:
-        self.offset = at - datetime.now(UTC)
-
-    def advance(self, by: timedelta) -> None:
-        self.offset += by
 
 
 def make_settings(**overrides) -> Settings:

@@ -132,6 +132,22 @@ async def test_an_endpoint_failing_too_long_is_disabled(client, brand, publish, 
     assert state["disabled_reason"].startswith("every delivery failed since")
 
 
+async def test_the_services_clock_decides_when_a_retry_is_due(client, brand, publish, receiver, settings, clock):
+    settings.retry_scale = 1.0  # the first retry 5 s after the failure, by the service's clock
+    url = receiver.path(failing_times(1))
+    endpoint = await register(client, brand, url)
+
+    async def tried_once() -> bool:
+        return len(receiver.at(url)) >= 1
+
+    await publish(job_published(), brand)
+    await eventually(tried_once, timeout_s=30, what="the first try")
+    clock.advance(timedelta(minutes=10))  # the retry is due now; the wall clock says 5 s from now
+
+    [delivery] = await wait_for_delivery(client, brand, endpoint["id"], "succeeded", timeout_s=3)
+    assert delivery["attempts"] == 2
+
+
 async def test_replay_redelivers_exhausted_deliveries(client, brand, publish, receiver, settings):
     settings.retry_schedule_s = [0, 5]  # two tries, 50 ms apart
     healthy = asyncio.Event()
