@@ -70,12 +70,12 @@ async def claim_due(
                           WHERE e.enabled ORDER BY random()) e
                     CROSS JOIN LATERAL (
                         SELECT d.id FROM deliveries d
-                        WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at <= $6
+                        WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at <= $6::timestamptz
                         ORDER BY d.next_attempt_at
                         LIMIT e.room
                         FOR UPDATE SKIP LOCKED) d
                     LIMIT $1)
-           UPDATE deliveries d SET next_attempt_at = $6 + make_interval(secs => $5)
+           UPDATE deliveries d SET next_attempt_at = $6::timestamptz + make_interval(secs => $5)
            FROM picked p, webhook_endpoints e
            WHERE d.id = p.id AND e.id = d.endpoint_id
            RETURNING d.id, d.brand_id, e.tenant_id, d.endpoint_id, e.url, d.event_id, d.payload, d.attempts,
@@ -132,7 +132,7 @@ async def retry_later(
 ) -> None:
     await conn.execute(
         """UPDATE deliveries SET attempts = attempts + 1, round_attempts = round_attempts + 1,
-                  next_attempt_at = $5 + make_interval(secs => $2), last_status = $3, last_error = $4
+                  next_attempt_at = $5::timestamptz + make_interval(secs => $2), last_status = $3, last_error = $4
            WHERE id = $1""",
         delivery_id, delay_s, status_code, error, now,
     )
