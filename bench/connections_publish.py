@@ -66,7 +66,7 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
-async def _connect(base_url: str, sandbox_url: str, brand: uuid.UUID, tenant: uuid.UUID, account: str) -> str:
+async def _connect(base_url: str, brand: uuid.UUID, tenant: uuid.UUID, account: str) -> str:
     headers = signed_headers(Identity(tenant, brand, "bench", "owner"))
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as api, httpx.AsyncClient(timeout=10) as browser:
         started = await api.post("/v1/connections/oauth/sandbox/start", json={"redirect_uri": "https://bench.test/cb"}, headers=headers)
@@ -91,7 +91,7 @@ async def _baseline(rt, brand_connections) -> float:
     return N / (time.perf_counter() - started)
 
 
-async def _through_service(svc, bootstrap, brand_connections) -> float:
+async def _through_service(bootstrap, brand_connections) -> float:
     producer = reliable_producer(bootstrap)
     await producer.start()
     brands = {b for b, _, _ in brand_connections}
@@ -145,9 +145,9 @@ async def run(database_url: str, bootstrap: str) -> BenchResult:
             brand_connections = []
             for index in range(ACCOUNTS):
                 brand, tenant = uuid.uuid4(), uuid.uuid4()
-                brand_connections.append((brand, tenant, await _connect(svc.base_url, sandbox_url, brand, tenant, f"bench{index}")))
+                brand_connections.append((brand, tenant, await _connect(svc.base_url, brand, tenant, f"bench{index}")))
             await asyncio.sleep(3)  # let the consumer group settle before timing
-            through_service = await _through_service(svc, bootstrap, brand_connections)
+            through_service = await _through_service(bootstrap, brand_connections)
             baseline = await _baseline(svc.ctx.deps["runtime"], brand_connections)
     finally:
         sandbox.should_exit = True

@@ -29,7 +29,7 @@ from aligned_common.identity import BodyDigest
 from aligned_common.kafka import broker_security
 from aligned_common.metrics import KAFKA_UP
 from aligned_common.inbox import ConsumerSettings, EventRouter, InboxConsumer
-from aligned_common.outbox import OutboxRelay
+from aligned_common.outbox import OutboxRelay, purge_published
 from aligned_common.problems import install_problem_handlers, problem_response
 from aligned_common.settings import ServiceSettings
 from aligned_common.telemetry import context_from_traceparent, redact_target, setup_logging, setup_tracing, tracer
@@ -117,6 +117,20 @@ async def watch_kafka(ctx: ServiceContext) -> None:
     while True:
         await check_kafka(ctx)
         await asyncio.sleep(KAFKA_CHECK_INTERVAL_S)
+
+
+OUTBOX_PURGE_INTERVAL_S = 600.0
+
+
+async def purge_outbox(ctx: ServiceContext) -> None:
+    """Published outbox rows are kept `outbox_retention_s` for operators (ADR 0003), then
+    deleted, so the table holds about a day of events instead of growing for ever. Replicas
+    each run it; the deletes overlap harmlessly."""
+    while True:
+        purged = await purge_published(ctx.pool, ctx.schema, ctx.settings.outbox_retention_s)
+        if purged:
+            log.info("published outbox rows purged", extra={"ctx_service": ctx.schema, "ctx_rows": purged})
+        await asyncio.sleep(OUTBOX_PURGE_INTERVAL_S)
 
 
 def context_of(request: Request) -> ServiceContext:
@@ -221,7 +235,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             await ctx.relay.start()
         loops = [
             asyncio.create_task(supervised(loop, ctx), name=getattr(loop, "__name__", "loop"))
-            for loop in [watch_kafka, *definition.background]
+            for loop in [watch_kafka, *([purge_outbox] if definition.with_relay else []), *definition.background]
         ]
         log.info("service started", extra={"ctx_service": definition.name})
         try:

@@ -1,6 +1,7 @@
 """The inbox: idempotent, retried, dead-lettering event consumers, many messages at once.
 
-`EventRouter` maps event types to plain async handler functions; `InboxConsumer` reads a
+`EventRouter` maps event types to plain async handler functions, each route under a stable
+name declared with it (what step 3 records); `InboxConsumer` reads a
 service's consumer group from the topics its handlers need (one aiokafka consumer for all of
 them) and runs up to `max_in_flight` messages at once. For each message:
 
@@ -9,7 +10,7 @@ them) and runs up to `max_in_flight` messages at once. For each message:
    same ordering key of its brand (each route declares its key: by default the envelope's
    `subject`, the entity the event is about; `order_by=BY_BRAND` for a handler that needs its
    brand's whole order). Messages of different keys overlap;
-3. in one unit of work (scoped to the event's brand): record (handler, event id) in
+3. in one unit of work (scoped to the event's brand): record (handler name, event id) in
    processed_events; if it was there already the event is a redelivery and nothing runs;
    otherwise the handler runs and its state change commits with that record. A route declared
    `transaction=False` (one that calls a platform) gets an `InboxEntry` instead, does its own
@@ -116,17 +117,26 @@ class EventRouter:
 
     service: str
     routes: dict[str, _Route] = field(default_factory=dict)
+    _names: set[str] = field(default_factory=set, repr=False)
 
     def on(
         self,
-        model: type[EventData],
-        *,
+        *models: type[EventData],
+        name: str,
         role: Role = "app",
         order_by: OrderKey = by_subject,
         transaction: bool = True,
         batch: bool = False,
     ) -> Callable[[Handler], Handler]:
-        """`transaction=False`: the handler is called as `handler(entry, envelope, data)` with no
+        """Route the events of `models` to the decorated handler.
+
+        `name` is what processed_events records with each event id (as `<service>.<name>`), so a
+        redelivered event is recognised: it must stay the same for as long as deployed rows may
+        be redelivered, whatever the Python function is called. Each name is declared once per
+        router (one declaration may cover several event types); a missing, empty or repeated
+        name fails when the router is built, i.e. at startup.
+
+        `transaction=False`: the handler is called as `handler(entry, envelope, data)` with no
         transaction open, and writes its outcome in `async with entry.finish() as uow:`.
 
         `batch=True` (for consumers that only record, e.g. the audit trail): messages of one brand
@@ -135,17 +145,32 @@ class EventRouter:
         retries and dead letters, so one bad message costs its batch only a second try."""
         if batch and not transaction:
             raise ValueError("a batched route runs in the batch's transaction")
+        if not models:
+            raise ValueError(f"a route of {self.service} names at least one event model")
+        if not name or not name.strip():
+            raise ValueError(f"a route of {self.service} needs a stable handler name")
+        if name in self._names:
+            raise ValueError(f"handler name {name!r} is declared twice in {self.service}")
+        self._names.add(name)
 
         def register(handler: Handler) -> Handler:
-            event_type = model.event_type()
-            if event_type in self.routes:
-                raise ValueError(f"{event_type} already has a handler in {self.service}")
-            self.routes[event_type] = _Route(
-                f"{self.service}.{handler.__name__}", handler, role, order_by, transaction, batch
-            )
+            for model in models:
+                event_type = model.event_type()
+                if event_type in self.routes:
+                    raise ValueError(f"{event_type} already has a handler in {self.service}")
+                self.routes[event_type] = _Route(
+                    f"{self.service}.{name}", handler, role, order_by, transaction, batch
+                )
             return handler
 
         return register
+
+    def handler_names(self) -> dict[str, list[str]]:
+        """Each declared name (without the service) and the event types it records, sorted."""
+        by_name: dict[str, list[str]] = {}
+        for event_type, route in sorted(self.routes.items()):
+            by_name.setdefault(route.name.removeprefix(f"{self.service}."), []).append(event_type)
+        return by_name
 
     def topics(self) -> list[str]:
         return sorted({topic_of(t) for t in self.routes})

@@ -18,11 +18,6 @@ def service_config(prefix: str) -> SettingsConfigDict:
     return SettingsConfigDict(env_prefix=f"ALIGNED_{prefix.upper()}_", extra="ignore")
 
 
-def _shared(name: str) -> AliasChoices:
-    """Accept both the service-prefixed variable and the platform-wide one."""
-    return AliasChoices(name, f"ALIGNED_{name}")
-
-
 class ServiceSettings(BaseSettings):
     model_config = service_config("SERVICE")
 
@@ -53,6 +48,8 @@ class ServiceSettings(BaseSettings):
     # Rows per relay round (see ADR 0003: the round's fixed cost is a few round trips).
     relay_batch_size: int = 5000
     relay_poll_interval_s: float = 1.0
+    # How long published outbox rows are kept for operators before the purge loop deletes them.
+    outbox_retention_s: float = 86_400
     # Refuse internal identities whose signature is not bound to the request (method, path,
     # service, body; aligned_common.identity). Only the in-process test harness turns it off.
     require_bound_identity: bool = True

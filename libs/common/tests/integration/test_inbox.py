@@ -1,6 +1,5 @@
 """Consumers are idempotent, retry a failing handler, and dead-letter what they cannot handle."""
 
-import asyncio
 import uuid
 
 import pytest
@@ -13,6 +12,7 @@ from aligned_common.inbox import ConsumerSettings, EventRouter, InboxConsumer
 from aligned_common.migrations import migrate
 from aligned_common.testing.consumer_groups import start_groups_at_end
 from aligned_common.testing.kafka_reader import TopicReader
+from aligned_common.testing.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -31,14 +31,14 @@ async def service(infra, pg_pool, scratch_schema, topics, tmp_path):
     router = EventRouter(service=scratch_schema)
     failures: list[uuid.UUID] = []
 
-    @router.on(Approved)
+    @router.on(Approved, name="count_approval")
     async def count_approval(uow, envelope, data):
         await uow.conn.execute(
             """INSERT INTO approvals_seen (job_id, brand_id, times) VALUES ($1, $2, 1)
                ON CONFLICT (job_id) DO UPDATE SET times = approvals_seen.times + 1""",
             data.job_id, envelope.brand_id)
 
-    @router.on(Rejected)
+    @router.on(Rejected, name="always_fails")
     async def always_fails(uow, envelope, data):
         failures.append(data.job_id)
         await uow.conn.execute("INSERT INTO approvals_seen VALUES ($1, $2, -1)", data.job_id, envelope.brand_id)
@@ -58,13 +58,6 @@ async def service(infra, pg_pool, scratch_schema, topics, tmp_path):
     await broker.stop()
 
 
-async def wait_for(predicate, timeout_s=60.0):
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not await predicate():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.1)
-
-
 def approved(brand):
     return new_event(Approved(approval_id=uuid.uuid4(), job_id=uuid.uuid4(), round=1, decided_by="u"),
                      brand_id=brand, tenant_id=TENANT)
@@ -81,7 +74,7 @@ async def test_the_same_event_delivered_three_times_changes_state_once(service, 
         return await pg_pool.fetchval(f'SELECT times FROM "{service.schema}".approvals_seen WHERE job_id=$1',
                                       marker.payload().job_id) is not None
 
-    await wait_for(marker_seen)
+    await eventually(marker_seen, timeout_s=60, what="the marker event handled")
     times = await pg_pool.fetchval(f'SELECT times FROM "{service.schema}".approvals_seen WHERE job_id=$1',
                                    event.payload().job_id)
     assert times == 1
@@ -108,7 +101,7 @@ async def test_poison_messages_go_to_the_dlq_with_a_reason_and_the_next_is_handl
             return await pg_pool.fetchval(f'SELECT times FROM "{service.schema}".approvals_seen WHERE job_id=$1',
                                           after.payload().job_id) == 1
 
-        await wait_for(after_handled)
+        await eventually(after_handled, timeout_s=60, what="the later event handled")
         records = await dlq.read_until(lambda rs: sum(1 for r in rs if r.key == key) >= 3, timeout_s=30)
 
     # Delivery is at least once: a consumer-group rebalance may dead-letter a message twice,

@@ -16,6 +16,7 @@ from aligned_common.inbox import ConsumerSettings, EventRouter, InboxConsumer
 from aligned_common.metrics import CONSUMED
 from aligned_common.migrations import migrate
 from aligned_common.testing.consumer_groups import start_groups_at_end
+from aligned_common.testing.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -36,7 +37,7 @@ class PretendService:
         self.consumers: list[InboxConsumer] = []
         self.router = EventRouter(service=schema)
 
-        @self.router.on(Approved)
+        @self.router.on(Approved, name="count_approval")
         async def count_approval(uow, envelope, data):
             started = time.monotonic()
             await asyncio.sleep(self.sleep_for(data))
@@ -45,7 +46,7 @@ class PretendService:
                    ON CONFLICT (job_id, round) DO UPDATE SET times = seen.times + 1""", data.job_id, data.round)
             self.runs.append(("approved", data.job_id, data.round, started, time.monotonic()))
 
-        @self.router.on(Rejected, transaction=False)
+        @self.router.on(Rejected, name="count_outside", transaction=False)
         async def count_outside(entry, envelope, data):
             started = time.monotonic()
             await asyncio.sleep(self.sleep_for(data))
@@ -106,13 +107,11 @@ def decision(model, brand, job, round_):
 
 
 async def wait_for_rows(svc, n, timeout_s=60):
-    deadline = time.monotonic() + timeout_s
-    while True:
+    async def enough():
         rows = await svc.rows()
-        if len(rows) >= n:
-            return rows
-        assert time.monotonic() < deadline, f"timed out with {len(rows)} of {n} rows"
-        await asyncio.sleep(0.05)
+        return rows if len(rows) >= n else None
+
+    return await eventually(enough, timeout_s=timeout_s, what=f"{n} rows")
 
 
 async def test_messages_with_the_same_key_are_handled_one_after_another_in_order(service):
@@ -223,7 +222,7 @@ async def test_a_recording_consumer_commits_many_messages_in_one_transaction_and
     router = EventRouter(service=scratch_schema)
     bad: set[uuid.UUID] = set()
 
-    @router.on(Approved, batch=True)
+    @router.on(Approved, name="record", batch=True)
     async def record(uow, envelope, data):
         if data.job_id in bad:
             raise ValueError("this one cannot be recorded")

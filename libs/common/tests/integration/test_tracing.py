@@ -40,7 +40,7 @@ async def test_a_trace_started_by_an_http_request_is_continued_by_the_consumer(i
 
     events = EventRouter(service=scratch_schema)
 
-    @events.on(JobCancelled)
+    @events.on(JobCancelled, name="remember_trace")
     async def remember_trace(uow, envelope, data):
         seen_trace_ids[str(data.job_id)] = trace.get_current_span().get_span_context().trace_id
 

@@ -20,6 +20,7 @@ from aligned_common.events.base import EventData
 from aligned_common.events.registry import topic_of
 from aligned_common.identity import Identity, signed_headers
 from aligned_common.testing.consumer_groups import start_groups_at_end
+from aligned_common.testing.polling import eventually
 from aligned_common.testing.schemas import drop_schema
 from aligned_common.testing.service import running_service
 
@@ -59,25 +60,15 @@ class Harness:
 
     async def processed(self, event: EventEnvelope, timeout_s: float = 60.0) -> None:
         """Wait until the service's inbox has handled this event."""
-        await wait_for(
+        await eventually(
             lambda: self.pool.fetchval(
                 f'SELECT true FROM "{self.schema}".processed_events WHERE event_id = $1', event.id
             ),
-            timeout_s,
+            timeout_s=timeout_s, what=f"{event.type} {event.id} handled",
         )
 
     def client(self, identity: Identity):
         return self.svc.client(headers=signed_headers(identity))
-
-
-async def wait_for(probe, timeout_s: float = 60.0):
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while True:
-        found = await probe()
-        if found:
-            return found
-        assert asyncio.get_running_loop().time() < deadline, "timed out waiting"
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from aligned_common.testing.kafka_reader import TopicReader
 
 from aligned_analytics.service_layer.scheduler import schedule_due_syncs
 
-from .conftest import wait_for
+from aligned_common.testing.polling import eventually
 from .helpers import ANALYTICS_TOPIC, connect, events_of, fetched, publish_post
 
 pytestmark = pytest.mark.integration
@@ -113,8 +113,8 @@ async def test_an_expired_connection_pauses_its_syncs_until_restored(analytics, 
 async def test_a_published_post_gets_its_first_sync(analytics, brand):
     connection_id = await connect(analytics, brand)
     # Let the account's own first sync go out first: it would otherwise list the new post too.
-    await wait_for(lambda: analytics.pool.fetchval(
-        f'SELECT last_sync_requested_at FROM "{analytics.schema}".accounts WHERE connection_id = $1', connection_id))
+    await eventually(lambda: analytics.pool.fetchval(
+        f'SELECT last_sync_requested_at FROM "{analytics.schema}".accounts WHERE connection_id = $1', connection_id), timeout_s=60)
     async with TopicReader(analytics.bootstrap, ANALYTICS_TOPIC) as reader:
         await publish_post(analytics, brand, connection_id, "sandbox", "remote-77", datetime.now(UTC))
 

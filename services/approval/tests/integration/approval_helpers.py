@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -20,6 +18,7 @@ from aligned_common.events.registry import ALL_TOPICS, topic_of
 from aligned_common.identity import Identity, signed_headers
 from aligned_common.kafka import reliable_producer
 from aligned_common.testing.consumer_groups import start_groups_at_end
+from aligned_common.testing.polling import eventually
 from aligned_common.testing.service import RunningService, free_port, running_service
 
 from aligned_approval.bootstrap import build
@@ -114,18 +113,6 @@ class Brand:
 
     def headers(self, user_id: str, role: str) -> dict[str, str]:
         return signed_headers(Identity(self.tenant_id, self.brand_id, user_id, role))
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], timeout_s: float = 30.0, every_s: float = 0.1) -> Any:
-    """Polls until `check` returns something truthy; returns it (or fails with the last value)."""
-    deadline = time.monotonic() + timeout_s
-    last = None
-    while time.monotonic() < deadline:
-        last = await check()
-        if last:
-            return last
-        await asyncio.sleep(every_s)
-    raise AssertionError(f"condition not met within {timeout_s}s; last value: {last!r}")
 
 
 async def add_members(events: EventSender, http, brand: Brand, members: dict[str, tuple[str, str]]) -> None:

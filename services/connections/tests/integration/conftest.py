@@ -8,7 +8,6 @@ import base64
 import dataclasses
 import json
 import os
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -24,6 +23,7 @@ from aligned_common.identity import Identity, signed_headers
 from aligned_common.kafka import reliable_producer
 from aligned_common.testing.kafka_reader import TopicReader
 from aligned_common.testing.consumer_groups import start_groups_at_end
+from aligned_common.testing.polling import eventually
 from aligned_common.testing.schemas import drop_schema
 from aligned_common.testing.service import free_port, running_service
 from aligned_connections.bootstrap import build
@@ -235,23 +235,13 @@ def envelopes_of(records, brand_ids: set[uuid.UUID], event_type: str | None = No
     return list(found.values())
 
 
-async def wait_until(predicate: Callable, timeout_s: float = 30.0, interval_s: float = 0.1):
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = await predicate()
-        if result:
-            return result
-        assert time.monotonic() < deadline, "timed out waiting"
-        await asyncio.sleep(interval_s)
-
-
 @dataclass(frozen=True)
 class Tools:
     """Helpers for the tests (pytest's importlib mode does not let tests import conftest)."""
 
     connect: Callable = connect_account
     envelopes_of: Callable = envelopes_of
-    wait_until: Callable = wait_until
+    eventually: Callable = eventually
     reader: Callable = TopicReader
     topic: str = CONNECTIONS_TOPIC
 

@@ -115,7 +115,7 @@ async def test_an_unreadable_presigned_url_is_retryable_and_nothing_is_posted(in
     broken = item.model_copy(update={"url": item.url.replace("X-Amz-Signature=", "X-Amz-Signature=0")})
     async with respx.mock(assert_all_called=False) as router, httpx.AsyncClient() as client:
         passthrough_store(router, infra)
-        upload = router.post("https://sandbox.test/api/v1/media").respond(201, json={"id": "m"})
+        router.post("https://sandbox.test/api/v1/media").respond(201, json={"id": "m"})
         posts = router.post("https://sandbox.test/api/v1/posts").respond(201, json={})
         adapter = SandboxAdapter("https://sandbox.test", "client", http_client=client)
         with pytest.raises(Retryable, match="object store: HTTP 403"):

@@ -28,7 +28,7 @@ async def test_tokens_are_refreshed_before_they_expire(service, sandbox, tools):
         now = await stored(service, connection["id"])
         return now if now.access_token_ct != before.access_token_ct else None
 
-    after = await tools.wait_until(refreshed, timeout_s=20)
+    after = await tools.eventually(refreshed, timeout_s=20)
     assert after.status.value == "connected" and after.expires_at > before.expires_at
     new_token = service.rt.vault.access_token(after)
     me = await sandbox.http.get("/api/v1/me", headers={"Authorization": f"Bearer {new_token}"})
@@ -47,7 +47,7 @@ async def test_a_transient_refresh_failure_keeps_the_connection(service, sandbox
         now = await stored(service, connection["id"])
         return now if now.access_token_ct != before.access_token_ct else None
 
-    after = await tools.wait_until(refreshed, timeout_s=30)
+    after = await tools.eventually(refreshed, timeout_s=30)
     assert await sandbox.faults() == []  # every failure was met, and retried past
     assert after.status.value == "connected" and after.last_error is None
 

@@ -11,6 +11,7 @@ import uuid
 import asyncpg
 import httpx
 import pytest
+from aligned_common.testing.polling import eventually
 
 from aligned_gateway.testing import add_member, bearer, new_brand, running_gateway, token
 
@@ -35,13 +36,6 @@ async def _follow(client: httpx.AsyncClient, headers: dict, timeout_s: float = 2
     return events
 
 
-async def _until(check, timeout_s: float = 10) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.05)
-
-
 async def test_streams_are_capped_and_close_when_the_member_is_removed_or_the_token_expires(
         infra, topics, scratch_schema, stubs):
     settings = {**stubs.urls(), "live_max_streams_per_user": 2, "live_max_streams_per_brand": 3, "live_recheck_s": 0.5}
@@ -50,13 +44,13 @@ async def test_streams_are_capped_and_close_when_the_member_is_removed_or_the_to
         owner = await new_brand(client)
         editor = await add_member(client, owner, "editor")
         streams = [asyncio.create_task(_follow(client, editor.headers)) for _ in range(2)]
-        await _until(lambda: hub.subscriber_count(owner.brand_id, editor.user_id) == 2)
+        await eventually(lambda: hub.subscriber_count(owner.brand_id, editor.user_id) == 2, timeout_s=10)
         third = await client.get("/v1/events/stream", headers=editor.headers)
         assert third.status_code == 429 and third.headers["content-type"] == "application/problem+json"
         assert "per user" in third.json()["detail"]
         # The brand's cap counts everybody's streams.
         owners = asyncio.create_task(_follow(client, owner.headers))
-        await _until(lambda: hub.subscriber_count(owner.brand_id) == 3)
+        await eventually(lambda: hub.subscriber_count(owner.brand_id) == 3, timeout_s=10)
         assert (await client.get("/v1/events/stream", headers=owner.headers)).status_code == 429
 
         removed_at = time.monotonic()

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from aligned_common.app import ServiceContext, ServiceDefinition
+from aligned_common.clock import Clock, SystemClock
 
 from aligned_publishing.adapters.object_store import S3ObjectStore
 from aligned_publishing.config import Settings
-from aligned_publishing.domain.clock import Clock, SystemClock
 from aligned_publishing.entrypoints import consumers, http, loops
 from aligned_publishing.service_layer.deps import Deps
 

@@ -4,16 +4,16 @@ tests can move (due times, retries, grace windows, DST)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer
 from aligned_common.envelope import new_event
 from aligned_common.events.base import EventData
 from aligned_common.events.registry import topic_of
 from aligned_common.identity import Identity, signed_headers
+from aligned_common.testing.clock import MovableClock
 from aligned_common.testing.consumer_groups import start_groups_at_end
 from aligned_common.testing.service import running_service
 
@@ -21,25 +21,8 @@ from aligned_publishing.bootstrap import build
 from aligned_publishing.config import Settings
 
 
-class MovableClock:
-    """Real time plus an offset the test sets: time flows, and can jump."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-    def set(self, at: datetime) -> None:
-        self.offset = at - datetime.now(UTC)
-
-    def advance(self, by: timedelta) -> None:
-        self.offset += by
-
-
-def make_settings(tmp_path=None, **overrides) -> Settings:
-    """`tmp_path` is not used any more (media live in the object store that the `infra`
-    fixture names in ALIGNED_S3_*); kept so callers need not change."""
+def make_settings(**overrides) -> Settings:
+    """Settings for a test run (media live in the object store the `infra` fixture names in ALIGNED_S3_*)."""
     values = dict(
         dispatch_interval_s=0.05,
         retry_base_s=0.2,
@@ -111,18 +94,6 @@ async def known_connection(svc, brand_id: uuid.UUID, platform: str = "sandbox", 
     async with UnitOfWork(svc.ctx.pool, svc.ctx.schema, brand_id=brand_id) as uow:
         await put_connection(uow.conn, brand_id, connection_id, platform, status, datetime.now(UTC))
     return connection_id
-
-
-async def wait_for(predicate, timeout_s: float = 30.0, message: str = "condition"):
-    """Poll an async predicate until it returns something truthy; return that value."""
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while True:
-        value = await predicate()
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {message}")
-        await asyncio.sleep(0.05)
 
 
 def job_body(connection_id: uuid.UUID | None = None, **overrides) -> dict:

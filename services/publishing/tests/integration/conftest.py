@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
+from aligned_common.testing.schemas import drop_schema
 from aligned_publishing.testing import Brand, MovableClock, make_settings, publishing_service
 
 
@@ -15,22 +15,14 @@ from aligned_publishing.testing import Brand, MovableClock, make_settings, publi
 async def module_schema(infra):
     schema = f"t_{uuid.uuid4().hex[:12]}"
     yield schema
-    conn = await asyncpg.connect(infra.database_url)
-    try:
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        for role in (f"{schema}_app", f"{schema}_worker"):
-            if await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname=$1", role):
-                await conn.execute(f'DROP OWNED BY "{role}"')
-                await conn.execute(f'DROP ROLE "{role}"')
-    finally:
-        await conn.close()
+    await drop_schema(infra.database_url, schema)
 
 
 @pytest.fixture(scope="module")
-async def svc(infra, topics, module_schema, tmp_path_factory):
+async def svc(infra, topics, module_schema):
     """One running service per test module; tests use their own brands, so they do not meet."""
     clock = MovableClock()
-    settings = make_settings(tmp_path_factory.mktemp("media"))
+    settings = make_settings()
     async with publishing_service(infra, module_schema, settings, clock) as running:
         yield running
 

@@ -1,12 +1,12 @@
 """The HTTP API as a user meets it: validation, conflicts, isolation, calendar, search, the bin."""
 
-import uuid
 from datetime import timedelta
 
 import pytest
 from aligned_common.events.connections import PostPublished
 from aligned_common.testing.kafka_reader import TopicReader
-from aligned_publishing.testing import Brand, events_of, job_body, wait_for
+from aligned_common.testing.polling import eventually
+from aligned_publishing.testing import Brand, events_of, job_body
 
 pytestmark = pytest.mark.integration
 
@@ -77,7 +77,7 @@ async def test_editing_a_published_job_is_a_conflict(svc, brand, infra):
                 "status"
             ] == "published"
 
-        await wait_for(published, message="published")
+        await eventually(published, what="published")
         edit = await client.patch(f"/v1/jobs/{job['job_id']}", headers=brand.headers, json={"content": "x"})
         assert edit.status_code == 409 and "published" in edit.json()["detail"]
 

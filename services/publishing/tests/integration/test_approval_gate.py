@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 from aligned_common.events.approval import Approved, Rejected
 from aligned_common.testing.kafka_reader import TopicReader
-from aligned_publishing.testing import events_of, job_body, wait_for
+from aligned_common.testing.polling import eventually
+from aligned_publishing.testing import events_of, job_body
 
 pytestmark = pytest.mark.integration
 TOPIC = "aligned.publishing.events"
@@ -59,7 +60,7 @@ async def test_a_rejected_job_goes_back_with_the_comment_and_never_out(svc, bran
             current = await _job(client, brand, job["job_id"])
             return current if current["status"] == "changes_requested" else None
 
-        current = await wait_for(sent_back, message="changes_requested")
+        current = await eventually(sent_back, what="changes_requested")
         assert "Wrong product photo" in current["status_reason"]
         assert current["targets"][0]["status"] == "waiting"
         refused = await client.post(f"/v1/jobs/{job['job_id']}/publish-now", headers=brand.headers)
@@ -80,7 +81,7 @@ async def test_an_edit_after_approval_asks_again_and_the_old_approval_changes_no
         async def scheduled():
             return (await _job(client, brand, job["job_id"]))["status"] == "scheduled"
 
-        await wait_for(scheduled, message="scheduled after approval")
+        await eventually(scheduled, what="scheduled after approval")
         edited = await client.patch(
             f"/v1/jobs/{job['job_id']}",
             headers=brand.headers,
@@ -97,4 +98,4 @@ async def test_an_edit_after_approval_asks_again_and_the_old_approval_changes_no
         assert (await _job(client, brand, job["job_id"]))["status"] == "pending_approval"
 
         await brand.send(_decision(Approved, job, 2))
-        await wait_for(scheduled, message="scheduled after the second approval")
+        await eventually(scheduled, what="scheduled after the second approval")

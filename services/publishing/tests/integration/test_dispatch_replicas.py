@@ -17,11 +17,11 @@ TOPIC = "aligned.publishing.events"
 
 
 async def test_1000_due_jobs_two_dispatchers_each_target_requested_exactly_once(
-    infra, topics, scratch_schema, tmp_path, pg_pool
+    infra, topics, scratch_schema, pg_pool
 ):
     clock = MovableClock()
     # Small batches so both replicas take turns claiming from the same backlog.
-    settings = make_settings(tmp_path, dispatch_batch_size=50, dispatch_interval_s=0.02)
+    settings = make_settings(dispatch_batch_size=50, dispatch_interval_s=0.02)
     brands = [uuid.uuid4() for _ in range(10)]
     keys = {str(b).encode() for b in brands}
     async with contextlib.AsyncExitStack() as stack:

@@ -1,13 +1,13 @@
 """Connection expiry holds a connection's targets with a reason; restore resumes or reports missed."""
 
 import asyncio
-import uuid
 from datetime import timedelta
 
 import pytest
 from aligned_common.events.connections import ConnectionExpired, ConnectionRestored, PostFailed
 from aligned_common.testing.kafka_reader import TopicReader
-from aligned_publishing.testing import events_of, job_body, wait_for
+from aligned_common.testing.polling import eventually
+from aligned_publishing.testing import events_of, job_body
 
 pytestmark = pytest.mark.integration
 TOPIC = "aligned.publishing.events"
@@ -42,7 +42,7 @@ async def test_expired_connection_holds_with_reason_and_restore_resumes(svc, bra
         async def held():
             return (await _target(client, brand, job["job_id"]))["status"] == "held"
 
-        await wait_for(held, message="target held")
+        await eventually(held, what="target held")
         detail = (await client.get(f"/v1/jobs/{job['job_id']}", headers=brand.headers)).json()
         assert "connection_expired" in detail["status_reason"] and str(connection) in detail["status_reason"]
 
@@ -71,7 +71,7 @@ async def test_a_target_held_past_the_grace_window_is_reported_missed_not_posted
     async with svc.client() as client, TopicReader(infra.kafka_bootstrap, TOPIC) as topic:
         job = await _schedule(client, brand, connection, svc.clock.now() + timedelta(minutes=1))
         await brand.send(_expired(connection))
-        await wait_for(lambda: _held(client, brand, job), message="held")
+        await eventually(lambda: _held(client, brand, job), what="held")
         svc.clock.advance(timedelta(minutes=1) + grace + timedelta(minutes=1))
         await brand.send(_restored(connection))
         records = await topic.read_until(lambda rs: events_of(rs, brand, "publishing.job_failed"), settle_s=1.0)
@@ -100,7 +100,7 @@ async def test_a_failure_for_an_expired_connection_holds_instead_of_failing(svc,
                 reason="connection_expired",
             )
         )
-        await wait_for(lambda: _held(client, brand, job), message="held after failure")
+        await eventually(lambda: _held(client, brand, job), what="held after failure")
         await brand.send(_restored(connection))
         records = await topic.read_until(
             lambda rs: len(events_of(rs, brand, "publishing.attempt_requested")) >= 2, settle_s=0.5

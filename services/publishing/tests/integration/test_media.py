@@ -38,8 +38,8 @@ async def _rows(svc, brand) -> int:
 
 
 @pytest.fixture
-async def tiny_quota_svc(infra, topics, scratch_schema, tmp_path):
-    settings = make_settings(tmp_path, default_quota_bytes=1000)
+async def tiny_quota_svc(infra, topics, scratch_schema):
+    settings = make_settings(default_quota_bytes=1000)
     async with publishing_service(infra, scratch_schema, settings, MovableClock()) as running:
         yield running
 

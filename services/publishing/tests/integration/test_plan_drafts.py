@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 import pytest
 from aligned_common.events.analytics import PlanAccepted, PlannedSlot
 from aligned_common.events.approval import PolicyChanged
-from aligned_publishing.testing import wait_for
+from aligned_common.testing.polling import eventually
+
 
 pytestmark = pytest.mark.integration
 
@@ -31,14 +32,14 @@ async def test_an_accepted_plan_makes_one_gated_draft_per_slot_and_never_twice(s
                                           {"platform": "sandbox", "connection_id": str(brand.sandbox)}]})
             return probe.json()["approval_required"] or None
 
-        await wait_for(policy_known, message="the policy in publishing's copy")
+        await eventually(policy_known, what="the policy in publishing's copy")
         sent = await brand.send(accepted)
 
         async def made():
             drafts = await _drafts(client, brand)
             return drafts if len(drafts) == len(slots) else None
 
-        drafts = await wait_for(made, message="the plan's drafts")
+        drafts = await eventually(made, what="the plan's drafts")
         assert {datetime.fromisoformat(d["scheduled_at"]) for d in drafts} == {s.at for s in slots}
         for draft in drafts:
             assert draft["status"] == "draft" and draft["time_zone"] == "Asia/Tokyo"

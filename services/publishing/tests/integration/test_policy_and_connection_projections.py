@@ -9,7 +9,8 @@ import pytest
 from aligned_common.events.approval import Approved, PolicyChanged, PolicyDeleted
 from aligned_common.events.connections import Connected, Disconnected
 from aligned_common.testing.kafka_reader import TopicReader
-from aligned_publishing.testing import events_of, job_body, wait_for
+from aligned_common.testing.polling import eventually
+from aligned_publishing.testing import events_of, job_body
 
 pytestmark = pytest.mark.integration
 TOPIC = "aligned.publishing.events"
@@ -24,7 +25,7 @@ async def _until(client, brand, job_id, status):
         job = await _job(client, brand, job_id)
         return job if job["status"] == status else None
 
-    return await wait_for(reached, message=f"job {status}")
+    return await eventually(reached, what=f"job {status}")
 
 
 async def test_a_policy_event_sends_a_scheduled_job_back_and_a_redelivery_changes_nothing(svc, brand, infra):
@@ -57,7 +58,7 @@ async def test_a_policy_event_sends_a_scheduled_job_back_and_a_redelivery_change
             fresh = (await client.post("/v1/jobs", headers=brand.headers, json=job_body(brand.sandbox))).json()
             return fresh if not fresh["approval_required"] else None
 
-        await wait_for(ungated, message="the policy gone from publishing's copy")
+        await eventually(ungated, what="the policy gone from publishing's copy")
 
 
 async def test_an_approval_of_other_content_opens_nothing_and_the_dispatcher_rechecks(svc, brand, infra):
@@ -100,7 +101,7 @@ async def test_a_waiver_is_for_the_roles_the_policy_names_and_is_announced(svc, 
             fresh = (await client.post("/v1/jobs", headers=editor.headers, json=job_body(brand.sandbox))).json()
             return fresh if fresh["approval_required"] else None
 
-        job = await wait_for(gated, message="the policy in publishing's copy")
+        job = await eventually(gated, what="the policy in publishing's copy")
         await client.post(f"/v1/jobs/{job['job_id']}/submit", headers=editor.headers)
         refused = (await client.patch(f"/v1/jobs/{job['job_id']}", headers=editor.headers,
                                       json={"requires_approval": False})).json()
@@ -130,14 +131,14 @@ async def test_connections_events_make_an_account_usable_and_a_disconnect_refuse
             created = await client.post("/v1/jobs", headers=brand.headers, json=job_body(connection))
             return created if created.status_code == 201 else None
 
-        await wait_for(usable, message="the connection in publishing's copy")
+        await eventually(usable, what="the connection in publishing's copy")
         await brand.send(Disconnected(connection_id=connection, platform="sandbox"))
 
         async def refused():
             answer = await client.post("/v1/jobs", headers=brand.headers, json=job_body(connection))
             return answer if answer.status_code == 422 else None
 
-        answer = await wait_for(refused, message="the disconnect in publishing's copy")
+        answer = await eventually(refused, what="the disconnect in publishing's copy")
         assert answer.json()["errors"] == [{"field": "targets[0].connection_id", "code": "connection_disconnected",
                                             "message": f"connection {connection} was disconnected"}]
 
@@ -150,7 +151,7 @@ async def test_a_job_waiting_only_for_a_deleted_policy_waits_until_its_author_pu
             fresh = (await client.post("/v1/jobs", headers=brand.headers, json=job_body(brand.sandbox))).json()
             return fresh if fresh["approval_required"] else None
 
-        job = await wait_for(gated, message="the policy in publishing's copy")
+        job = await eventually(gated, what="the policy in publishing's copy")
         assert (await client.post(f"/v1/jobs/{job['job_id']}/submit", headers=brand.headers)).json()[
             "status"] == "pending_approval"
         await brand.send(PolicyDeleted(policy_id=policy.policy_id, deleted_by="owner-1"))
@@ -159,7 +160,7 @@ async def test_a_job_waiting_only_for_a_deleted_policy_waits_until_its_author_pu
             current = await _job(client, brand, job["job_id"])
             return current if not current["approval_required"] else None
 
-        waiting = await wait_for(relaxed, message="the job re-assessed")
+        waiting = await eventually(relaxed, what="the job re-assessed")
         assert waiting["status"] == "pending_approval"  # its round stays open: nothing goes out by itself
         released = (await client.post(f"/v1/jobs/{job['job_id']}/publish-now", headers=brand.headers)).json()
         assert released["status"] in ("scheduled", "publishing")
@@ -188,6 +189,6 @@ async def test_jobs_created_while_a_policy_arrives_are_all_gated(svc, brand):
         async def projected():
             return (await _job(client, brand, await create()))["approval_required"]
 
-        await wait_for(projected, message="the policy in publishing's copy")
+        await eventually(projected, what="the policy in publishing's copy")
         jobs = [await _job(client, brand, job_id) for batch in batches for job_id in batch]
     assert [j["job_id"] for j in jobs if not j["approval_required"]] == []

@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi import APIRouter
 
 from aligned_common.app import ServiceContext, ServiceDefinition
+from aligned_common.clock import Clock, SystemClock
 
 from aligned_webhooks.adapters.providers import ProviderRegistry
 from aligned_webhooks.adapters.secret_box import SecretBox
@@ -37,18 +38,20 @@ def target_policy(settings: Settings) -> TargetPolicy:
     return TargetPolicy(allow_loopback=settings.allow_loopback_targets, allow_http=settings.allow_http_targets)
 
 
-async def _wire(ctx: ServiceContext) -> None:
-    settings: Settings = ctx.settings
-    box = secret_box(settings)  # fails at startup when the key is missing, not at the first endpoint
-    ctx.deps["box"] = box
-    ctx.deps["providers"] = ProviderRegistry.from_secrets(provider_secrets(settings))
-    ctx.deps["endpoints"] = EndpointDeps(
-        ctx.pool, ctx.schema, box, target_policy(settings), settings.secret_rotation_overlap_s
-    )
-
-
-def build(name: str = "webhooks", settings: Settings | None = None) -> ServiceDefinition:
+def build(name: str = "webhooks", settings: Settings | None = None, *, clock: Clock | None = None) -> ServiceDefinition:
+    """`clock`: where every due, retry, disable and expiry decision gets "now" (tests move it)."""
     settings = settings or Settings()
+    clock = clock or SystemClock()
+
+    async def wire(ctx: ServiceContext) -> None:
+        box = secret_box(settings)  # fails at startup when the key is missing, not at the first endpoint
+        ctx.deps["box"] = box
+        ctx.deps["clock"] = clock
+        ctx.deps["providers"] = ProviderRegistry.from_secrets(provider_secrets(settings))
+        ctx.deps["endpoints"] = EndpointDeps(
+            ctx.pool, ctx.schema, box, target_policy(settings), settings.secret_rotation_overlap_s, clock
+        )
+
     http = APIRouter()
     http.include_router(inbound_http.router)
     http.include_router(api_http.router)
@@ -59,7 +62,7 @@ def build(name: str = "webhooks", settings: Settings | None = None) -> ServiceDe
         http_router=http,
         event_router=consumers.event_router(name),
         background=[run_delivery_loop],
-        on_startup=_wire,
+        on_startup=wire,
         title="Aligned webhooks",
     )
     return definition

@@ -3,9 +3,7 @@ them, a local receiver for outbound deliveries, and polling with a deadline."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -24,15 +22,6 @@ async def query(pool: asyncpg.Pool, schema: str, sql: str, *args) -> list[asyncp
     """Tests look at the service's tables across brands, as the worker role does."""
     async with UnitOfWork(pool, schema, role="worker") as uow:
         return await uow.conn.fetch(sql, *args)
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout_s: float = 30, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def sandbox_webhook(

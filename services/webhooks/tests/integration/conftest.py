@@ -8,6 +8,7 @@ import base64
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -20,6 +21,7 @@ from aligned_common.events.base import EventData
 from aligned_common.events.registry import topic_of
 from aligned_common.identity import Identity
 from aligned_common.kafka import reliable_producer
+from aligned_common.testing.clock import MovableClock
 from aligned_common.testing.consumer_groups import start_groups_at_end
 from aligned_common.testing.schemas import drop_schema
 from aligned_common.testing.service import RunningService, free_port, running_service
@@ -52,8 +54,20 @@ def test_settings() -> Settings:
 
 
 @pytest.fixture(scope="session")
-async def webhooks(infra, topics, webhooks_schema) -> AsyncIterator[RunningService]:
-    definition = build(webhooks_schema, test_settings())
+def session_clock() -> MovableClock:
+    return MovableClock()
+
+
+@pytest.fixture
+def clock(session_clock) -> MovableClock:
+    """The running service's clock; a test may move it, and it is put back after."""
+    yield session_clock
+    session_clock.offset = timedelta()
+
+
+@pytest.fixture(scope="session")
+async def webhooks(infra, topics, webhooks_schema, session_clock) -> AsyncIterator[RunningService]:
+    definition = build(webhooks_schema, test_settings(), clock=session_clock)
     await start_groups_at_end(infra.kafka_bootstrap, f"aligned-{webhooks_schema}", definition.event_router.topics())
     async with running_service(definition) as service:
         yield service

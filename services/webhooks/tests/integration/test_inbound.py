@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from datetime import timedelta
 
 import httpx
 import orjson
@@ -17,7 +18,8 @@ from aligned_common.platforms.standard_webhooks import WebhookSecret
 from aligned_common.platforms.standard_webhooks import signed_headers as sign_headers
 from aligned_common.testing.kafka_reader import TopicReader
 
-from aligned_webhooks.testing import SANDBOX_SECRET, eventually, query, sandbox_webhook
+from aligned_common.testing.polling import eventually
+from aligned_webhooks.testing import SANDBOX_SECRET, query, sandbox_webhook
 
 pytestmark = pytest.mark.integration
 
@@ -163,6 +165,15 @@ async def test_every_rejection_stores_nothing_and_is_counted(webhooks, client, p
     assert await stored(pg_pool, webhooks, headers.get("webhook-id", "-")) == []
     assert (await query(pg_pool, webhooks.ctx.schema, "SELECT count(*) AS n FROM webhook_events"))[0]["n"] == events_before
     assert (await query(pg_pool, webhooks.ctx.schema, "SELECT count(*) AS n FROM outbox"))[0]["n"] == outbox_before
+
+
+async def test_freshness_is_judged_by_the_services_clock(client, clock):
+    body, headers = sandbox_webhook("post.status_changed", {"post_id": "p", "account_id": "a", "status": "live"})
+    clock.advance(timedelta(minutes=10))  # signed just now by the wall clock: 10 min old by the service's
+
+    response = await client.post("/webhooks/sandbox", content=body, headers=headers)
+
+    assert response.status_code == 401 and response.json()["reason"] == "stale_timestamp"
 
 
 async def test_an_oversize_body_is_refused_from_its_declared_length(webhooks):

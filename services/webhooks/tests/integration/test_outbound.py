@@ -16,7 +16,8 @@ from aligned_common.identity import Identity, signed_headers
 from aligned_common.platforms import InvalidSignature, standard_webhooks
 from aligned_common.testing.kafka_reader import TopicReader
 
-from aligned_webhooks.testing import eventually, query
+from aligned_common.testing.polling import eventually
+from aligned_webhooks.testing import query
 
 pytestmark = pytest.mark.integration
 
@@ -129,6 +130,22 @@ async def test_an_endpoint_failing_too_long_is_disabled(client, brand, publish, 
     await eventually(disabled, what="the endpoint to be disabled")
     state = (await client.get(f"/v1/webhook-endpoints/{endpoint['id']}", headers=signed_headers(brand))).json()
     assert state["disabled_reason"].startswith("every delivery failed since")
+
+
+async def test_the_services_clock_decides_when_a_retry_is_due(client, brand, publish, receiver, settings, clock):
+    settings.retry_scale = 1.0  # the first retry 5 s after the failure, by the service's clock
+    url = receiver.path(failing_times(1))
+    endpoint = await register(client, brand, url)
+
+    async def tried_once() -> bool:
+        return len(receiver.at(url)) >= 1
+
+    await publish(job_published(), brand)
+    await eventually(tried_once, timeout_s=30, what="the first try")
+    clock.advance(timedelta(minutes=10))  # the retry is due now; the wall clock says 5 s from now
+
+    [delivery] = await wait_for_delivery(client, brand, endpoint["id"], "succeeded", timeout_s=3)
+    assert delivery["attempts"] == 2
 
 
 async def test_replay_redelivers_exhausted_deliveries(client, brand, publish, receiver, settings):

@@ -30,7 +30,7 @@ def test_a_longer_retry_after_wins_and_is_capped():
 
 def test_retry_after_as_seconds_or_date():
     now = datetime(2030, 1, 1, tzinfo=UTC)
-    assert parse_retry_after("120") == 120
+    assert parse_retry_after("120", now) == 120
     assert parse_retry_after(format_datetime(now + timedelta(seconds=90), usegmt=True), now) == 90
-    assert parse_retry_after("soon") is None
-    assert parse_retry_after(None) is None
+    assert parse_retry_after("soon", now) is None
+    assert parse_retry_after(None, now) is None

@@ -2,6 +2,7 @@
 
 import json
 import time
+from datetime import UTC, datetime
 
 import pytest
 from aligned_sandbox.webhooks import sign as sandbox_sign
@@ -35,7 +36,7 @@ def provider():
 
 def test_what_the_sandbox_signs_verifies_under_any_configured_secret():
     payload = body("post.status_changed", {"post_id": "p", "account_id": "a", "status": "live", "url": None})
-    delivery = verify(provider(), sandbox_headers(payload), payload, 300)
+    delivery = verify(provider(), sandbox_headers(payload), payload, 300, datetime.now(UTC))
     assert delivery.provider_event_id == "msg_1"
     assert delivery.parsed.kind == "post_status_changed" and delivery.parsed.post_status == "live"
     assert set(delivery.headers) == {"webhook-id", "webhook-timestamp", "webhook-signature"}
@@ -53,7 +54,7 @@ def test_what_the_sandbox_signs_verifies_under_any_configured_secret():
 def test_verification_failures_are_typed(headers, reason):
     payload = body("account.deauthorized", {"account_id": "a"})
     with pytest.raises(Rejected) as caught:
-        verify(provider(), headers(payload), payload, 300)
+        verify(provider(), headers(payload), payload, 300, datetime.now(UTC))
     assert caught.value.reason == reason
 
 

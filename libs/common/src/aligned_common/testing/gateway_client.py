@@ -30,6 +30,8 @@ from typing import Any
 import httpx
 import uvicorn
 
+from aligned_common.testing import polling
+
 # Answers worth retrying with the same Idempotency-Key: the gateway or a service restarting.
 RETRYABLE = {429, 502, 503, 504}
 REDIRECT_URI = "http://127.0.0.1:9/oauth/callback"  # the frontend's callback page: never loaded
@@ -287,21 +289,10 @@ class SandboxControl:
 # -- waiting -----------------------------------------------------------------------------------
 async def eventually(check: Callable[[], Awaitable[Any]], *, timeout_s: float, interval_s: float = 0.5,
                      what: str = "condition") -> Any:
-    """Poll `check` until it returns something truthy (returned) or the deadline passes.
-    Errors of the check count as "not yet" (a service may be restarting); the last one is
-    reported if time runs out."""
-    deadline = time.monotonic() + timeout_s
-    last: Any = None
-    while True:
-        try:
-            last = await check()
-            if last:
-                return last
-        except (ApiError, httpx.TransportError) as error:
-            last = error
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}; last seen: {str(last)[:1500]}")
-        await asyncio.sleep(interval_s)
+    """`polling.eventually` for checks through the gateway: its errors and a dropped connection
+    count as "not yet" (a service may be restarting)."""
+    return await polling.eventually(check, timeout_s=timeout_s, interval_s=interval_s, what=what,
+                                    tolerate=(ApiError, httpx.TransportError))
 
 
 # -- a brand's own webhook receiver ----------------------------------------------------------------

@@ -6,11 +6,11 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 
-import asyncpg
 import pytest
 
 from aligned_common.admin.cli import build_parser
 from aligned_common.admin.settings import AdminSettings
+from aligned_common.testing.schemas import drop_schema
 
 
 @pytest.fixture
@@ -37,12 +37,4 @@ async def ledger_schema(infra) -> AsyncIterator[str]:
     """A replay ledger of the test's own, dropped afterwards (with the roles migrate creates)."""
     schema = f"t_ledger_{uuid.uuid4().hex[:10]}"
     yield schema
-    conn = await asyncpg.connect(infra.database_url)
-    try:
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        for role in (f"{schema}_app", f"{schema}_worker"):
-            if await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname=$1", role):
-                await conn.execute(f'DROP OWNED BY "{role}"')
-                await conn.execute(f'DROP ROLE "{role}"')
-    finally:
-        await conn.close()
+    await drop_schema(infra.database_url, schema)

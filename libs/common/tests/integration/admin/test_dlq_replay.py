@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +14,7 @@ from aligned_common.events.approval import Approved
 from aligned_common.inbox import ConsumerSettings, EventRouter, InboxConsumer
 from aligned_common.migrations import migrate
 from aligned_common.testing.kafka_reader import TopicReader
+from aligned_common.testing.polling import eventually
 
 from .conftest import json_of
 
@@ -35,7 +35,7 @@ async def consumer(infra, pg_pool, scratch_schema, topics, tmp_path):
     router = EventRouter(service=scratch_schema)
     broken: set[uuid.UUID] = set()
 
-    @router.on(Approved)
+    @router.on(Approved, name="count_approval")
     async def count_approval(uow, envelope, data):
         if data.job_id in broken:
             raise ValueError(f"bug while handling job {data.job_id}")
@@ -55,16 +55,6 @@ async def consumer(infra, pg_pool, scratch_schema, topics, tmp_path):
     await producer.stop()
     await consumer.stop()
     await broker.stop()
-
-
-async def eventually(check, timeout_s: float = 60.0):
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while True:
-        value = await check()
-        if value:
-            return value
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.1)
 
 
 def approved(brand: uuid.UUID):
@@ -109,7 +99,7 @@ async def test_a_replayed_dead_letter_is_handled_once_after_the_fix_and_a_second
     async with TopicReader(infra.kafka_bootstrap, TOPIC) as original:
         code, out = await admin("--ledger-schema", ledger_schema, "dlq", "replay", "--id", dlq_id, "--topic", TOPIC)
         assert code == 0 and "replayed 1, already replayed before 0" in out
-        await eventually(lambda: times_seen(pg_pool, consumer.schema, event))
+        await eventually(lambda: times_seen(pg_pool, consumer.schema, event), timeout_s=60)
         replayed = await original.read_until(lambda rs: any(r.key == str(brand).encode() for r in rs), timeout_s=30, settle_s=0.2)
     [record] = [r for r in replayed if r.key == str(brand).encode()]
     assert record.value == event.to_bytes(), "the original bytes go back to the original topic"
@@ -120,7 +110,7 @@ async def test_a_replayed_dead_letter_is_handled_once_after_the_fix_and_a_second
     assert code == 0 and "replayed 0, already replayed before 1" in out
     marker = approved(brand)  # handled after anything a second replay could have sent
     await consumer.producer.send_and_wait(TOPIC, marker.to_bytes(), key=str(brand).encode())
-    await eventually(lambda: times_seen(pg_pool, consumer.schema, marker))
+    await eventually(lambda: times_seen(pg_pool, consumer.schema, marker), timeout_s=60)
     assert await times_seen(pg_pool, consumer.schema, event) == 1
     ledger = await pg_pool.fetchrow(f'SELECT * FROM "{ledger_schema}".dlq_replays WHERE dlq_id=$1', dlq_id)
     assert ledger["event_id"] == str(event.id) and ledger["replayed_by"] == "test-operator"
@@ -144,10 +134,10 @@ async def test_replay_since_a_time_sends_back_every_dead_letter_of_the_brand_onc
         assert code == 0
     assert "replayed 0, already replayed before 2" in out
     for event in events:
-        await eventually(lambda e=event: times_seen(pg_pool, consumer.schema, e))
+        await eventually(lambda e=event: times_seen(pg_pool, consumer.schema, e), timeout_s=60)
     marker = approved(brand)
     await consumer.producer.send_and_wait(TOPIC, marker.to_bytes(), key=str(brand).encode())
-    await eventually(lambda: times_seen(pg_pool, consumer.schema, marker))
+    await eventually(lambda: times_seen(pg_pool, consumer.schema, marker), timeout_s=60)
     assert [await times_seen(pg_pool, consumer.schema, e) for e in events] == [1, 1]
 
 
@@ -160,5 +150,5 @@ async def test_a_dry_run_replays_nothing(consumer, infra, pg_pool, admin, ledger
     assert code == 0 and dlq_id in out
     marker = approved(brand)
     await consumer.producer.send_and_wait(TOPIC, marker.to_bytes(), key=str(brand).encode())
-    await eventually(lambda: times_seen(pg_pool, consumer.schema, marker))
+    await eventually(lambda: times_seen(pg_pool, consumer.schema, marker), timeout_s=60)
     assert await times_seen(pg_pool, consumer.schema, event) is None

@@ -18,8 +18,8 @@ publishing_testing = pytest.importorskip("aligned_publishing.testing", reason="t
 
 
 @pytest.fixture
-async def publishing(infra, topics, scratch_schema, tmp_path):
-    settings = publishing_testing.make_settings(tmp_path / "media")
+async def publishing(infra, topics, scratch_schema):
+    settings = publishing_testing.make_settings()
     async with publishing_testing.publishing_service(infra, scratch_schema, settings, publishing_testing.MovableClock()) as svc:
         yield svc
 

@@ -24,7 +24,7 @@ from aligned_approval.service_layer import audit, members, outcomes, rounds
 def workflow_router(service: str, base_url: str) -> EventRouter:
     events = EventRouter(service=service)
 
-    @events.on(JobCreated)
+    @events.on(JobCreated, name="on_job_created")
     async def on_job_created(uow, envelope, data: JobCreated) -> None:
         # Every job, with or without approval: a read of its rounds is then 404 only for a
         # job that is not the caller brand's (or not created yet).
@@ -32,36 +32,31 @@ def workflow_router(service: str, base_url: str) -> EventRouter:
         await jobs.remember(uow.conn, envelope.brand_id, data.job_id, content=data.content, author_id=data.author_id)
         await rounds.on_job_created(uow, envelope, data, base_url=base_url)
 
-    @events.on(JobUpdated)
+    @events.on(JobUpdated, name="on_job_updated")
     async def on_job_updated(uow, envelope, data: JobUpdated) -> None:
         await jobs.remember(uow.conn, envelope.brand_id, data.job_id, content=data.content)
         await rounds.on_job_updated(uow, envelope, data, base_url=base_url)
 
-    events.on(JobCancelled)(rounds.on_job_cancelled)
-    for outcome in (JobPublished, JobPartiallyPublished, JobFailed):
-        events.on(outcome)(outcomes.on_outcome)
-    events.on(BrandCreated, order_by=BY_BRAND)(members.on_brand_created)
-    events.on(BrandArchived, order_by=BY_BRAND)(members.on_brand_archived)
-    events.on(MemberAdded, order_by=BY_BRAND)(members.on_member_added)
-    events.on(MemberRoleChanged, order_by=BY_BRAND)(members.on_member_role_changed)
-    events.on(MemberRemoved, order_by=BY_BRAND)(members.on_member_removed)
+    events.on(JobCancelled, name="on_job_cancelled")(rounds.on_job_cancelled)
+    events.on(JobPublished, JobPartiallyPublished, JobFailed, name="on_outcome")(outcomes.on_outcome)
+    events.on(BrandCreated, name="on_brand_created", order_by=BY_BRAND)(members.on_brand_created)
+    events.on(BrandArchived, name="on_brand_archived", order_by=BY_BRAND)(members.on_brand_archived)
+    events.on(MemberAdded, name="on_member_added", order_by=BY_BRAND)(members.on_member_added)
+    events.on(MemberRoleChanged, name="on_member_role_changed", order_by=BY_BRAND)(members.on_member_role_changed)
+    events.on(MemberRemoved, name="on_member_removed", order_by=BY_BRAND)(members.on_member_removed)
+
     # Which connections a policy may name (policies.put); ordered per connection (its subject).
-    for model in known_connections.EVENTS:
-        events.on(model)(_projecting(f"on_{model.event_type().split('.')[1]}"))
-    return events
-
-
-def _projecting(name: str):
     async def project(uow, envelope, data) -> None:
         await known_connections.record(uow.conn, envelope, data)
 
-    project.__name__ = name  # the inbox records (handler name, event id): names must differ
-    return project
+    for model in known_connections.EVENTS:  # names as deployed: one per event
+        events.on(model, name=f"on_{model.event_type().split('.')[1]}")(project)
+    return events
 
 
 def audit_router(service: str) -> EventRouter:
     events = EventRouter(service=f"{service}_audit")
-    for model in EVENT_TYPES.values():
-        events.on(model, batch=True)(audit.append_event)  # records only: one transaction per batch
+    # records only: one transaction per batch
+    events.on(*EVENT_TYPES.values(), name="append_event", batch=True)(audit.append_event)
     return events
 

@@ -18,17 +18,17 @@ def build_event_router(rt: Runtime) -> EventRouter:
     # transaction=False: these call a platform, and hold no transaction or pooled connection
     # while they wait for it (the handler writes its outcome in entry.finish()). Ordered per
     # job / per sync (the envelope's subject, the default): attempts of different jobs overlap.
-    @events.on(AttemptRequested, transaction=False)
+    @events.on(AttemptRequested, transaction=False, name="on_attempt_requested")
     async def on_attempt_requested(entry, envelope, data: AttemptRequested) -> None:
         await handle_attempt_requested(rt, entry, envelope, data)
 
-    @events.on(SyncRequested, transaction=False)
+    @events.on(SyncRequested, transaction=False, name="on_sync_requested")
     async def on_sync_requested(entry, envelope, data: SyncRequested) -> None:
         await handle_sync_requested(rt, entry, envelope, data)
 
     # role="worker": a platform webhook names an account, which several brands may have connected.
-    @events.on(Received, role="worker")
+    @events.on(Received, role="worker", name="on_webhook_received")
     async def on_webhook_received(uow, envelope, data: Received) -> None:
-        await handle_received(uow, envelope, data)
+        await handle_received(uow, data)
 
     return events

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from aligned_common.db import UnitOfWork
-from aligned_common.envelope import EventEnvelope
 from aligned_common.events.webhooks import Received
 from aligned_connections.adapters import connections_repo as repo
 from aligned_connections.domain.connection import Status
@@ -14,7 +13,7 @@ from aligned_connections.service_layer.tokens import mark_dead
 log = logging.getLogger(__name__)
 
 
-async def handle_received(uow: UnitOfWork, envelope: EventEnvelope, data: Received) -> None:
+async def handle_received(uow: UnitOfWork, data: Received) -> None:
     if data.kind != "account_deauthorized" or not data.account_id:
         return  # post status and metrics webhooks are for publishing and analytics
     # The platform withdrew our access to the account itself, so every brand's connection to it

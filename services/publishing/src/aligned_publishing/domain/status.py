@@ -33,8 +33,6 @@ FINISHED_JOB = frozenset({JobStatus.PUBLISHED, JobStatus.PARTIALLY_PUBLISHED, Jo
 # Once anything went out (or is going out) the content is history: editing it would lie.
 LOCKED_JOB = FINISHED_JOB | {JobStatus.PUBLISHING}
 FINISHED_TARGET = frozenset({TargetStatus.PUBLISHED, TargetStatus.FAILED, TargetStatus.MISSED, TargetStatus.CANCELLED})
-# Targets a connection hold applies to: not yet in flight, not finished.
-HOLDABLE_TARGET = frozenset({TargetStatus.WAITING, TargetStatus.SCHEDULED, TargetStatus.PUBLISHING})
 
 
 def job_outcome(target_statuses: list[str]) -> JobStatus | None:

@@ -27,55 +27,51 @@ def build_router(deps: Deps, service: str = "publishing") -> EventRouter:
     # releases targets of many jobs, so it is ordered against all of its brand's events.
     per_job = by_field("job_id")
 
-    @events.on(Approved, order_by=per_job)
+    @events.on(Approved, order_by=per_job, name="on_approved")
     async def on_approved(uow, envelope, data):
         await approvals.on_approved(uow, deps, data)
 
-    @events.on(Rejected, order_by=per_job)
+    @events.on(Rejected, order_by=per_job, name="on_rejected")
     async def on_rejected(uow, envelope, data):
         await approvals.on_sent_back(uow, deps, data)
 
-    @events.on(ChangesRequested, order_by=per_job)
+    @events.on(ChangesRequested, order_by=per_job, name="on_changes_requested")
     async def on_changes_requested(uow, envelope, data):
         await approvals.on_sent_back(uow, deps, data)
 
-    @events.on(PolicyChanged)
+    @events.on(PolicyChanged, name="on_policy_changed")
     async def on_policy_changed(uow, envelope, data):
         await approvals.on_policy_changed(uow, deps, envelope, data)
 
-    @events.on(PolicyDeleted)
+    @events.on(PolicyDeleted, name="on_policy_deleted")
     async def on_policy_deleted(uow, envelope, data):
         await approvals.on_policy_deleted(uow, deps, envelope, data)
 
-    @events.on(Connected)
+    @events.on(Connected, name="on_connected")
     async def on_connected(uow, envelope, data):
         await holds.on_connected(uow, deps, envelope, data)
 
-    @events.on(PostPublished)
+    @events.on(PostPublished, name="on_post_published")
     async def on_post_published(uow, envelope, data):
         await outcomes.on_post_published(uow, deps, data)
 
-    @events.on(PostFailed)
+    @events.on(PostFailed, name="on_post_failed")
     async def on_post_failed(uow, envelope, data):
         await outcomes.on_post_failed(uow, deps, data)
 
-    for broken in (ConnectionExpired, ConnectionRevoked, Disconnected):
-        events.on(broken, order_by=BY_BRAND)(_named(f"on_{broken.event_type().split('.')[1]}", deps, holds.on_connection_broken))
+    async def on_connection_broken(uow, envelope, data):
+        await holds.on_connection_broken(uow, deps, envelope, data)
 
-    @events.on(PlanAccepted)  # subject = the plan
+    for broken in (ConnectionExpired, ConnectionRevoked, Disconnected):  # names as deployed: one per event
+        events.on(broken, name=f"on_{broken.event_type().split('.')[1]}", order_by=BY_BRAND)(on_connection_broken)
+
+    @events.on(PlanAccepted, name="on_plan_accepted")  # subject = the plan
     async def on_plan_accepted(uow, envelope, data):
         await jobs.create_plan_drafts(uow, deps, envelope, data)
 
-    @events.on(ConnectionRestored, order_by=BY_BRAND)
+    @events.on(ConnectionRestored, order_by=BY_BRAND, name="on_connection_restored")
     async def on_connection_restored(uow, envelope, data):
         await holds.on_connection_restored(uow, deps, envelope, data)
 
     return events
 
-
-def _named(name: str, deps: Deps, handler):
-    async def run(uow, envelope, data):
-        await handler(uow, deps, envelope, data)
-
-    run.__name__ = name  # the inbox records (handler name, event id): names must differ
-    return run

@@ -278,14 +278,14 @@ async def edit_job(deps: Deps, identity: Identity, job_id: uuid.UUID, body: Edit
         if status not in (JobStatus.PENDING_APPROVAL, JobStatus.READY, JobStatus.SCHEDULED):
             await _emit_updated(uow, job)  # a draft (or sent back): the gate is decided on submit
         elif note is not None and status != JobStatus.PENDING_APPROVAL:
-            await _open_approval_round(uow, deps, job, now)  # tried to switch approval off: ask again
+            await _open_approval_round(uow, job, now)  # tried to switch approval off: ask again
         elif gate_open(job) and (status == JobStatus.SCHEDULED or status == JobStatus.PENDING_APPROVAL):
             # still due (targets may be new), or no approval is needed any more (waived)
             job = await _release(uow, deps, job, now)
             await _emit_updated(uow, job)
         elif not gate_open(job) and (status != JobStatus.PENDING_APPROVAL or job["round_hash"] != digest):
             # What the client approved (or is looking at) is not what would go out: ask again.
-            await _open_approval_round(uow, deps, job, now)
+            await _open_approval_round(uow, job, now)
         else:
             await _emit_updated(uow, job)
     return note
@@ -333,13 +333,13 @@ async def submit_job(deps: Deps, identity: Identity, job_id: uuid.UUID) -> None:
 async def _submit(uow: UnitOfWork, deps: Deps, job: Record, now: datetime) -> Record:
     job = await _refresh(uow, job, now)
     if not gate_open(job):
-        return await _open_approval_round(uow, deps, job, now)
+        return await _open_approval_round(uow, job, now)
     job = await repo.update_job(uow.conn, job["job_id"], now, approval_round=job["approval_round"] + 1)
     await _emit_created(uow, job, requires_approval=False)
     return await _release(uow, deps, job, now)
 
 
-async def _open_approval_round(uow: UnitOfWork, deps: Deps, job: Record, now: datetime) -> Record:
+async def _open_approval_round(uow: UnitOfWork, job: Record, now: datetime) -> Record:
     """A new round for exactly what would go out now (its hash is what an approval must match)."""
     await repo.park_targets(uow.conn, job["job_id"], TargetStatus.WAITING, now)
     job = await repo.update_job(
@@ -394,7 +394,7 @@ async def approve(uow: UnitOfWork, deps: Deps, job: Record) -> None:
     if gate_open(job):
         await _release(uow, deps, job, now)
     else:  # cannot happen while every change opens a new round; if it does, ask again, never post
-        await _open_approval_round(uow, deps, job, now)
+        await _open_approval_round(uow, job, now)
 
 
 async def reassess_brand(uow: UnitOfWork, deps: Deps, brand_id: uuid.UUID) -> int:
@@ -413,7 +413,7 @@ async def reassess_brand(uow: UnitOfWork, deps: Deps, brand_id: uuid.UUID) -> in
     for job in jobs:
         job = await _refresh(uow, job, now)
         if job["status"] in (JobStatus.READY, JobStatus.SCHEDULED) and not gate_open(job):
-            await _open_approval_round(uow, deps, job, now)
+            await _open_approval_round(uow, job, now)
             sent_back += 1
     return sent_back
 
@@ -460,7 +460,7 @@ async def _move_forward(uow: UnitOfWork, deps: Deps, job: Record, now: datetime)
         job = await _release(uow, deps, job, now)
         await _emit_updated(uow, job)
     elif job["status"] in (JobStatus.READY, JobStatus.SCHEDULED):
-        await _open_approval_round(uow, deps, job, now)  # a policy now requires approval it lacks
+        await _open_approval_round(uow, job, now)  # a policy now requires approval it lacks
     else:
         await _emit_updated(uow, job)  # pending approval: the new time applies once approved
 

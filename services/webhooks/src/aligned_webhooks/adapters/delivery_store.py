@@ -53,6 +53,7 @@ async def claim_due(
     per_endpoint: int,
     busy: dict[uuid.UUID, int],
     lease_s: float,
+    now: datetime,
 ) -> list[ClaimedDelivery]:
     """Lock and lease up to `limit` due deliveries, at most `per_endpoint` in flight per endpoint.
 
@@ -69,18 +70,18 @@ async def claim_due(
                           WHERE e.enabled ORDER BY random()) e
                     CROSS JOIN LATERAL (
                         SELECT d.id FROM deliveries d
-                        WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at <= now()
+                        WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at <= $6::timestamptz
                         ORDER BY d.next_attempt_at
                         LIMIT e.room
                         FOR UPDATE SKIP LOCKED) d
                     LIMIT $1)
-           UPDATE deliveries d SET next_attempt_at = now() + make_interval(secs => $5)
+           UPDATE deliveries d SET next_attempt_at = $6::timestamptz + make_interval(secs => $5)
            FROM picked p, webhook_endpoints e
            WHERE d.id = p.id AND e.id = d.endpoint_id
            RETURNING d.id, d.brand_id, e.tenant_id, d.endpoint_id, e.url, d.event_id, d.payload, d.attempts,
                      d.round_attempts, e.secret_sealed, e.secret_key_id, e.previous_secret_sealed,
                      e.previous_secret_key_id, e.previous_secret_expires_at""",
-        limit, list(busy), list(busy.values()), per_endpoint, lease_s,
+        limit, list(busy), list(busy.values()), per_endpoint, lease_s, now,
     )
     return [
         ClaimedDelivery(
@@ -113,29 +114,33 @@ async def record_attempt(
 
 
 async def finish(
-    conn: asyncpg.Connection, delivery_id: uuid.UUID, status: str, status_code: int | None, error: str | None
+    conn: asyncpg.Connection, delivery_id: uuid.UUID, status: str, status_code: int | None, error: str | None,
+    now: datetime,
 ) -> None:
     """status 'succeeded' or 'failed' (exhausted or the endpoint is gone): no more tries."""
     await conn.execute(
         """UPDATE deliveries SET status = $2, attempts = attempts + 1, round_attempts = round_attempts + 1,
-                  last_status = $3, last_error = $4, finished_at = now()
+                  last_status = $3, last_error = $4, finished_at = $5
            WHERE id = $1""",
-        delivery_id, status, status_code, error,
+        delivery_id, status, status_code, error, now,
     )
 
 
 async def retry_later(
-    conn: asyncpg.Connection, delivery_id: uuid.UUID, delay_s: float, status_code: int | None, error: str | None
+    conn: asyncpg.Connection, delivery_id: uuid.UUID, delay_s: float, status_code: int | None, error: str | None,
+    now: datetime,
 ) -> None:
     await conn.execute(
         """UPDATE deliveries SET attempts = attempts + 1, round_attempts = round_attempts + 1,
-                  next_attempt_at = now() + make_interval(secs => $2), last_status = $3, last_error = $4
+                  next_attempt_at = $5::timestamptz + make_interval(secs => $2), last_status = $3, last_error = $4
            WHERE id = $1""",
-        delivery_id, delay_s, status_code, error,
+        delivery_id, delay_s, status_code, error, now,
     )
 
 
-async def replay_one(conn: asyncpg.Connection, brand_id: uuid.UUID, delivery_id: uuid.UUID) -> bool | None:
+async def replay_one(
+    conn: asyncpg.Connection, brand_id: uuid.UUID, delivery_id: uuid.UUID, now: datetime
+) -> bool | None:
     """None: no such delivery; False: it is still pending (nothing to replay); True: queued again."""
     status = await conn.fetchval(
         "SELECT status FROM deliveries WHERE brand_id = $1 AND id = $2 FOR UPDATE", brand_id, delivery_id
@@ -145,21 +150,21 @@ async def replay_one(conn: asyncpg.Connection, brand_id: uuid.UUID, delivery_id:
     if status == "pending":
         return False
     await conn.execute(
-        """UPDATE deliveries SET status = 'pending', round_attempts = 0, next_attempt_at = now(), finished_at = NULL
+        """UPDATE deliveries SET status = 'pending', round_attempts = 0, next_attempt_at = $2, finished_at = NULL
            WHERE id = $1""",
-        delivery_id,
+        delivery_id, now,
     )
     return True
 
 
 async def replay_failed_since(
-    conn: asyncpg.Connection, brand_id: uuid.UUID, endpoint_id: uuid.UUID, since: datetime
+    conn: asyncpg.Connection, brand_id: uuid.UUID, endpoint_id: uuid.UUID, since: datetime, now: datetime
 ) -> int:
     rows = await conn.fetch(
-        """UPDATE deliveries SET status = 'pending', round_attempts = 0, next_attempt_at = now(), finished_at = NULL
+        """UPDATE deliveries SET status = 'pending', round_attempts = 0, next_attempt_at = $4, finished_at = NULL
            WHERE brand_id = $1 AND endpoint_id = $2 AND status = 'failed' AND created_at >= $3
            RETURNING id""",
-        brand_id, endpoint_id, since,
+        brand_id, endpoint_id, since, now,
     )
     return len(rows)
 
@@ -193,19 +198,19 @@ async def mark_endpoint_healthy(conn: asyncpg.Connection, endpoint_id: uuid.UUID
     )
 
 
-async def mark_endpoint_failing(conn: asyncpg.Connection, endpoint_id: uuid.UUID) -> datetime:
+async def mark_endpoint_failing(conn: asyncpg.Connection, endpoint_id: uuid.UUID, now: datetime) -> datetime:
     """When the endpoint's current run of failures began."""
     return await conn.fetchval(
-        """UPDATE webhook_endpoints SET failing_since = coalesce(failing_since, now()) WHERE id = $1
+        """UPDATE webhook_endpoints SET failing_since = coalesce(failing_since, $2) WHERE id = $1
            RETURNING failing_since""",
-        endpoint_id,
+        endpoint_id, now,
     )
 
 
-async def disable_endpoint(conn: asyncpg.Connection, endpoint_id: uuid.UUID, reason: str) -> str | None:
+async def disable_endpoint(conn: asyncpg.Connection, endpoint_id: uuid.UUID, reason: str, now: datetime) -> str | None:
     """The endpoint's URL if this call disabled it; None if it was disabled already."""
     return await conn.fetchval(
-        """UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2, disabled_at = now(), updated_at = now()
+        """UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2, disabled_at = $3, updated_at = $3
            WHERE id = $1 AND enabled RETURNING url""",
-        endpoint_id, reason,
+        endpoint_id, reason, now,
     )

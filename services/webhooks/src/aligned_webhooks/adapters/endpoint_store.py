@@ -61,14 +61,16 @@ async def subscribed(conn: asyncpg.Connection, brand_id: uuid.UUID, event_type: 
     return [r["id"] for r in rows]
 
 
-async def update(conn: asyncpg.Connection, brand_id: uuid.UUID, endpoint_id: uuid.UUID, changes: dict) -> Endpoint | None:
+async def update(
+    conn: asyncpg.Connection, brand_id: uuid.UUID, endpoint_id: uuid.UUID, changes: dict, now: datetime
+) -> Endpoint | None:
     allowed = {"url", "description", "event_types", "enabled", "disabled_reason", "disabled_at", "failing_since"}
     assert set(changes) <= allowed, set(changes) - allowed  # column names are never user input
-    assignments = ", ".join(f"{column} = ${i}" for i, column in enumerate(changes, start=3))
+    assignments = ", ".join(f"{column} = ${i}" for i, column in enumerate(changes, start=4))
     row = await conn.fetchrow(
-        f"""UPDATE webhook_endpoints SET {assignments}, updated_at = now()
+        f"""UPDATE webhook_endpoints SET {assignments}, updated_at = $3
             WHERE brand_id = $1 AND id = $2 RETURNING {_COLUMNS}""",
-        brand_id, endpoint_id, *changes.values(),
+        brand_id, endpoint_id, now, *changes.values(),
     )
     return _endpoint(row) if row else None
 
@@ -91,13 +93,14 @@ async def secrets(conn: asyncpg.Connection, endpoint_id: uuid.UUID) -> tuple[Sea
 
 
 async def rotate(
-    conn: asyncpg.Connection, brand_id: uuid.UUID, endpoint_id: uuid.UUID, new_secret: Sealed, previous: Sealed, expires_at: datetime
+    conn: asyncpg.Connection, brand_id: uuid.UUID, endpoint_id: uuid.UUID, new_secret: Sealed, previous: Sealed,
+    expires_at: datetime, now: datetime,
 ) -> Endpoint | None:
     row = await conn.fetchrow(
         f"""UPDATE webhook_endpoints
             SET previous_secret_sealed = $3, previous_secret_key_id = $4, previous_secret_expires_at = $5,
-                secret_sealed = $6, secret_key_id = $7, updated_at = now()
+                secret_sealed = $6, secret_key_id = $7, updated_at = $8
             WHERE brand_id = $1 AND id = $2 RETURNING {_COLUMNS}""",
-        brand_id, endpoint_id, previous.blob, previous.key_id, expires_at, new_secret.blob, new_secret.key_id,
+        brand_id, endpoint_id, previous.blob, previous.key_id, expires_at, new_secret.blob, new_secret.key_id, now,
     )
     return _endpoint(row) if row else None

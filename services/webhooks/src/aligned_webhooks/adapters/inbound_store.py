@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 import asyncpg
 import orjson
@@ -67,17 +68,19 @@ async def remember_account(
     brand_id: uuid.UUID,
     tenant_id: uuid.UUID,
     connection_id: uuid.UUID,
+    connected_at: datetime,
 ) -> None:
     await conn.execute(
-        """INSERT INTO provider_accounts (provider, account_id, brand_id, tenant_id, connection_id)
-           VALUES ($1, $2, $3, $4, $5)
+        """INSERT INTO provider_accounts (provider, account_id, brand_id, tenant_id, connection_id, connected_at)
+           VALUES ($1, $2, $3, $4, $5, $6)
            ON CONFLICT (provider, account_id, brand_id)
-           DO UPDATE SET connection_id = EXCLUDED.connection_id, tenant_id = EXCLUDED.tenant_id, connected_at = now()""",
+           DO UPDATE SET connection_id = EXCLUDED.connection_id, tenant_id = EXCLUDED.tenant_id, connected_at = EXCLUDED.connected_at""",
         provider,
         account_id,
         brand_id,
         tenant_id,
         connection_id,
+        connected_at,
     )
 
 

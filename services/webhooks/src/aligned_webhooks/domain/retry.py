@@ -35,7 +35,7 @@ def next_delay_s(
     return max(0.0, delay)
 
 
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
     """Retry-After is either delay-seconds or an HTTP date (RFC 9110 10.2.3); garbage is ignored."""
     if not value:
         return None
@@ -48,4 +48,4 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    return max(0.0, (when - now).total_seconds())

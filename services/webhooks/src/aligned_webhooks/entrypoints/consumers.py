@@ -15,17 +15,16 @@ def event_router(service: str = "webhooks") -> EventRouter:
     (tests run the service under a scratch name)."""
     events = EventRouter(service=service)
 
-    @events.on(Connected)
+    @events.on(Connected, name="on_connected")
     async def on_connected(uow, envelope, data):
         await accounts.account_connected(uow, envelope, data)
 
-    @events.on(Disconnected)
+    @events.on(Disconnected, name="on_disconnected")
     async def on_disconnected(uow, envelope, data):
         await accounts.account_disconnected(uow, envelope, data)
 
     async def deliver_to_endpoints(uow, envelope, data):
         await fanout.fan_out(uow, envelope, wake_channel(uow.schema))
 
-    for model in DELIVERABLE_MODELS:
-        events.on(model)(deliver_to_endpoints)
+    events.on(*DELIVERABLE_MODELS, name="deliver_to_endpoints")(deliver_to_endpoints)
     return events

@@ -88,6 +88,7 @@ class DeliveryLoop:
                 per_endpoint=settings.delivery_per_endpoint,
                 busy={k: v for k, v in self.in_flight.items() if v > 0},
                 lease_s=settings.delivery_lease_s,
+                now=self.deps.clock.now(),
             )
 
     def _start(self, delivery: ClaimedDelivery) -> None:
@@ -135,7 +136,7 @@ async def run_delivery_loop(ctx: ServiceContext) -> None:
     limits = httpx.Limits(max_connections=settings.delivery_concurrency, max_keepalive_connections=4)
     transport = PerHostTransport(limits=limits)
     async with httpx.AsyncClient(transport=transport, timeout=settings.delivery_timeout_s, trust_env=False) as client:
-        deps = DeliveryDeps(ctx.pool, ctx.schema, settings, ctx.deps["box"], client)
+        deps = DeliveryDeps(ctx.pool, ctx.schema, settings, ctx.deps["box"], client, ctx.deps["clock"])
         loop = DeliveryLoop(deps)
         ctx.deps["delivery_loop"] = loop
         await loop.run()

@@ -69,7 +69,9 @@ async def receive_webhook(provider: str, request: Request, ctx: ServiceContext =
     except _TooLarge:
         return _reject(provider, Rejection.OVERSIZE, f"the limit is {ctx.settings.max_body_bytes} bytes", request.url.path)
     try:
-        delivery = ingest.verify(known, request.headers, body, ctx.settings.signature_tolerance_s)
+        delivery = ingest.verify(
+            known, request.headers, body, ctx.settings.signature_tolerance_s, ctx.deps["clock"].now()
+        )
     except ingest.Rejected as rejected:
         return _reject(provider, rejected.reason, rejected.detail, request.url.path)
     outcome, event_id = await ingest.store(ctx.pool, ctx.schema, delivery)

@@ -12,8 +12,10 @@ from aligned_webhooks.adapters import inbound_store
 async def account_connected(uow: UnitOfWork, envelope: EventEnvelope, data: Connected) -> None:
     if not data.account_id:
         return  # nothing to route by
+    # When the account was connected is the event's time (not when this consumer got to it).
     await inbound_store.remember_account(
-        uow.conn, data.platform, data.account_id, envelope.brand_id, envelope.tenant_id, data.connection_id
+        uow.conn, data.platform, data.account_id, envelope.brand_id, envelope.tenant_id, data.connection_id,
+        envelope.time,
     )
 
 

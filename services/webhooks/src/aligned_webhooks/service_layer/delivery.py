@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import asyncpg
 import httpx
 
+from aligned_common.clock import Clock
 from aligned_common.db import UnitOfWork
 from aligned_common.events.webhooks import EndpointDisabled
 from aligned_common.platforms import standard_webhooks
@@ -33,6 +34,7 @@ class DeliveryDeps:
     settings: Settings
     box: SecretBox
     client: httpx.AsyncClient
+    clock: Clock
 
 
 def signing_secrets(delivery: ClaimedDelivery, box: SecretBox, now: datetime) -> list[str]:
@@ -45,7 +47,7 @@ def signing_secrets(delivery: ClaimedDelivery, box: SecretBox, now: datetime) ->
 
 async def attempt(deps: DeliveryDeps, delivery: ClaimedDelivery) -> float | None:
     """Try once and record it; returns the wait before the next try, or None when finished."""
-    requested_at = datetime.now(UTC)
+    requested_at = deps.clock.now()
     result = await _send(deps, delivery, requested_at)
     DELIVERY_ATTEMPTS.labels("success" if result.succeeded else "failure").inc()
     if result.status_code is not None:
@@ -75,42 +77,43 @@ async def record_outcome(
     deps: DeliveryDeps, delivery: ClaimedDelivery, requested_at: datetime, result: SendResult
 ) -> float | None:
     settings = deps.settings
+    now = deps.clock.now()  # the answer came now: up to delivery_timeout_s after requested_at
     async with UnitOfWork(deps.pool, deps.schema, brand_id=delivery.brand_id) as uow:
         conn = uow.conn
         await delivery_store.record_attempt(
             conn, delivery, requested_at, result.status_code, result.latency_ms, result.excerpt, result.error
         )
         if result.succeeded:
-            await delivery_store.finish(conn, delivery.id, "succeeded", result.status_code, None)
+            await delivery_store.finish(conn, delivery.id, "succeeded", result.status_code, None, now)
             await delivery_store.mark_endpoint_healthy(conn, delivery.endpoint_id)
             return None
         error = result.error or f"HTTP {result.status_code}"
         if result.status_code == 410:
             # 410 Gone is the receiver saying "stop": no retries, and no more deliveries.
-            await delivery_store.finish(conn, delivery.id, "failed", 410, "endpoint answered 410 Gone")
-            await _disable(uow, delivery, "the endpoint answered 410 Gone")
+            await delivery_store.finish(conn, delivery.id, "failed", 410, "endpoint answered 410 Gone", now)
+            await _disable(uow, delivery, "the endpoint answered 410 Gone", now)
             return None
-        failing_since = await delivery_store.mark_endpoint_failing(conn, delivery.endpoint_id)
-        if failing_too_long(failing_since, datetime.now(UTC), settings.disable_after_failing_s):
-            await _disable(uow, delivery, f"every delivery failed since {failing_since.isoformat()}")
+        failing_since = await delivery_store.mark_endpoint_failing(conn, delivery.endpoint_id, now)
+        if failing_too_long(failing_since, now, settings.disable_after_failing_s):
+            await _disable(uow, delivery, f"every delivery failed since {failing_since.isoformat()}", now)
         delay = next_delay_s(
             delivery.round_attempts + 1,
             settings.retry_schedule_s,
             scale=settings.retry_scale,
             jitter=settings.retry_jitter,
-            retry_after_s=parse_retry_after(result.retry_after),
+            retry_after_s=parse_retry_after(result.retry_after, now),
             max_retry_after_s=settings.max_retry_after_s,
         )
         if delay is None:
             # Exhausted deliveries are kept (status failed) so the brand can replay them.
-            await delivery_store.finish(conn, delivery.id, "failed", result.status_code, error)
+            await delivery_store.finish(conn, delivery.id, "failed", result.status_code, error, now)
             return None
-        await delivery_store.retry_later(conn, delivery.id, delay, result.status_code, error)
+        await delivery_store.retry_later(conn, delivery.id, delay, result.status_code, error, now)
         return delay
 
 
-async def _disable(uow: UnitOfWork, delivery: ClaimedDelivery, reason: str) -> None:
-    url = await delivery_store.disable_endpoint(uow.conn, delivery.endpoint_id, reason)
+async def _disable(uow: UnitOfWork, delivery: ClaimedDelivery, reason: str, now: datetime) -> None:
+    url = await delivery_store.disable_endpoint(uow.conn, delivery.endpoint_id, reason, now)
     if url is None:
         return  # another try disabled it first: one event is enough
     ENDPOINTS_DISABLED.labels("gone" if "410" in reason else "failing").inc()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import asyncpg
 
+from aligned_common.clock import Clock
 from aligned_common.db import UnitOfWork
 from aligned_common.identity import Identity
 from aligned_common.platforms.standard_webhooks import WebhookSecret
@@ -26,6 +27,7 @@ class EndpointDeps:
     box: SecretBox
     policy: TargetPolicy
     rotation_overlap_s: float
+    clock: Clock
 
 
 def _not_found(endpoint_id: uuid.UUID) -> Problem:
@@ -72,16 +74,17 @@ async def list_all(deps: EndpointDeps, identity: Identity) -> list[Endpoint]:
 
 
 async def update(deps: EndpointDeps, identity: Identity, endpoint_id: uuid.UUID, changes: dict) -> Endpoint:
+    now = deps.clock.now()
     if "url" in changes:
         await _checked_url(changes["url"], deps.policy)
     if changes.get("enabled") is True:
         # Re-enabling starts a fresh health record; the reason it was switched off goes away.
         changes |= {"disabled_reason": None, "disabled_at": None, "failing_since": None}
     elif changes.get("enabled") is False:
-        changes |= {"disabled_reason": "disabled by the brand", "disabled_at": datetime.now(UTC)}
+        changes |= {"disabled_reason": "disabled by the brand", "disabled_at": now}
     async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
         endpoint = (
-            await endpoint_store.update(uow.conn, identity.brand_id, endpoint_id, changes)
+            await endpoint_store.update(uow.conn, identity.brand_id, endpoint_id, changes, now)
             if changes
             else await endpoint_store.get(uow.conn, identity.brand_id, endpoint_id)
         )
@@ -107,13 +110,14 @@ async def reveal_secret(deps: EndpointDeps, identity: Identity, endpoint_id: uui
 async def rotate_secret(deps: EndpointDeps, identity: Identity, endpoint_id: uuid.UUID) -> tuple[Endpoint, str]:
     """A new secret signs from now on; the old one also signs until the overlap ends."""
     secret = WebhookSecret.generate()
-    expires_at = datetime.now(UTC) + timedelta(seconds=deps.rotation_overlap_s)
+    now = deps.clock.now()
+    expires_at = now + timedelta(seconds=deps.rotation_overlap_s)
     async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
         if await endpoint_store.get(uow.conn, identity.brand_id, endpoint_id, lock=True) is None:
             raise _not_found(endpoint_id)
         current, _, _ = await endpoint_store.secrets(uow.conn, endpoint_id)
         endpoint = await endpoint_store.rotate(
-            uow.conn, identity.brand_id, endpoint_id, deps.box.seal(secret, str(endpoint_id)), current, expires_at
+            uow.conn, identity.brand_id, endpoint_id, deps.box.seal(secret, str(endpoint_id)), current, expires_at, now
         )
     return endpoint, secret
 
@@ -137,7 +141,7 @@ async def attempts(deps: EndpointDeps, identity: Identity, delivery_id: uuid.UUI
 
 async def replay_delivery(deps: EndpointDeps, identity: Identity, delivery_id: uuid.UUID, wake_channel: str) -> None:
     async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
-        replayed = await delivery_store.replay_one(uow.conn, identity.brand_id, delivery_id)
+        replayed = await delivery_store.replay_one(uow.conn, identity.brand_id, delivery_id, deps.clock.now())
         if replayed is None:
             raise Problem(404, "Delivery not found", detail=f"no webhook delivery {delivery_id}")
         if replayed is False:
@@ -151,7 +155,7 @@ async def replay_failed(
     async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
         if await endpoint_store.get(uow.conn, identity.brand_id, endpoint_id) is None:
             raise _not_found(endpoint_id)
-        count = await delivery_store.replay_failed_since(uow.conn, identity.brand_id, endpoint_id, since)
+        count = await delivery_store.replay_failed_since(uow.conn, identity.brand_id, endpoint_id, since, deps.clock.now())
         if count:
             await uow.conn.execute("SELECT pg_notify($1, '')", wake_channel)
     return count

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 
 import asyncpg
 
@@ -27,10 +28,13 @@ class Rejected(Exception):
         self.detail = detail
 
 
-def verify(provider: Provider, headers: Mapping[str, str], body: bytes, tolerance_s: float) -> VerifiedDelivery:
-    """Signature and timestamp first (on the raw bytes), then the body's meaning; raises Rejected."""
+def verify(
+    provider: Provider, headers: Mapping[str, str], body: bytes, tolerance_s: float, now: datetime
+) -> VerifiedDelivery:
+    """Signature and timestamp (fresh as of `now`) first, on the raw bytes, then the body's
+    meaning; raises Rejected."""
     try:
-        verified = provider.verify(headers, body, tolerance_s)
+        verified = provider.verify(headers, body, tolerance_s, now.timestamp())
         parsed = provider.parse(body)
     except MalformedWebhook as error:
         raise Rejected(Rejection.MALFORMED, str(error)) from error

@@ -1,0 +1,21 @@
+"""A clock tests can move, for services built with `build(..., clock=...)` (aligned_common.clock)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+
+class MovableClock:
+    """Real time plus an offset the test sets: time flows, and can jump."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def set(self, at: datetime) -> None:
+        self.offset = at - datetime.now(UTC)
+
+    def advance(self, by: timedelta) -> None:
+        self.offset += by
