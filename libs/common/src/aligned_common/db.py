@@ -126,15 +126,9 @@ class UnitOfWork:
             await self._pool.release(self._conn)
             self._conn = None
 
-    async def emit(
-        self,
-        data: EventData,
-        *,
-        brand_id: uuid.UUID,
-        tenant_id: uuid.UUID,
-        subject: str | None = None,
-    ) -> EventEnvelope:
-        envelope = self.event(data, brand_id=brand_id, tenant_id=tenant_id, subject=subject)
+    async def emit(self, data: EventData, **keys) -> EventEnvelope:
+        """Writes the event to the outbox at once; `keys` (brand_id, tenant_id, subject) as for `event`."""
+        envelope = self.event(data, **keys)
         await write_outbox(self.conn, envelope)
         return envelope
 
