@@ -177,7 +177,10 @@ async def park_targets(conn: asyncpg.Connection, job_id: uuid.UUID, status: Targ
 
 def _target_update(params: Params, target_id: uuid.UUID, now: datetime, changes: dict) -> str:
     assignments = "".join(f"{column} = {params(value)}, " for column, value in changes.items())
-    return f"UPDATE publishing_targets SET {assignments}updated_at = {params(now)} WHERE target_id = {params(target_id)}"
+    return (
+        f"UPDATE publishing_targets SET {assignments}updated_at = {params(now)}"
+        f" WHERE target_id = {params(target_id)}"
+    )
 
 
 async def update_target(conn: asyncpg.Connection, target_id: uuid.UUID, now: datetime, **changes) -> Record:
