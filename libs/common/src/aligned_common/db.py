@@ -9,6 +9,7 @@ it causes (outbox), scoped to one brand for row-level security. Services run as
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Literal
 
 import asyncpg
@@ -125,7 +126,13 @@ class UnitOfWork:
             await self._pool.release(self._conn)
             self._conn = None
 
-    async def emit(
+    async def emit(self, data: EventData, **keys) -> EventEnvelope:
+        """Writes the event to the outbox at once; `keys` (brand_id, tenant_id, subject) as for `event`."""
+        envelope = self.event(data, **keys)
+        await write_outbox(self.conn, envelope)
+        return envelope
+
+    def event(
         self,
         data: EventData,
         *,
@@ -133,16 +140,17 @@ class UnitOfWork:
         tenant_id: uuid.UUID,
         subject: str | None = None,
     ) -> EventEnvelope:
+        """An event the caller writes itself, with `outbox_insert` inside its own statement (its
+        state change and the outbox row in one round trip); COMMIT then wakes the relay."""
         envelope = new_event(data, brand_id=brand_id, tenant_id=tenant_id, subject=subject)
-        await write_outbox(self.conn, envelope)
         self.emitted.append(envelope)
         return envelope
 
 
-async def write_outbox(conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
-    await conn.execute(
-        """INSERT INTO outbox (event_id, topic, key, event_type, payload, traceparent)
-           VALUES ($1, $2, $3, $4, $5, $6)""",
+def outbox_insert(envelope: EventEnvelope, param: Callable[[object], str]) -> str:
+    """The envelope's outbox INSERT; `param` binds each value and returns its placeholder ("$n"),
+    so the INSERT can be one part of a larger statement."""
+    values = (
         envelope.id,
         topic_of(envelope.type),
         str(envelope.brand_id),
@@ -150,3 +158,23 @@ async def write_outbox(conn: asyncpg.Connection, envelope: EventEnvelope) -> Non
         envelope.to_bytes(),
         envelope.traceparent,
     )
+    return (
+        "INSERT INTO outbox (event_id, topic, key, event_type, payload, traceparent) "
+        f"VALUES ({', '.join(map(param, values))})"
+    )
+
+
+async def write_outbox(conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
+    params = Params()
+    await conn.execute(outbox_insert(envelope, params), *params.values)
+
+
+class Params:
+    """The values of a statement being built: `params(value)` binds one and returns "$n"."""
+
+    def __init__(self) -> None:
+        self.values: list[object] = []
+
+    def __call__(self, value: object) -> str:
+        self.values.append(value)
+        return f"${len(self.values)}"

@@ -1,12 +1,18 @@
 """Answers from connections: retries on schedule and capped, immediate failure, redelivery."""
 
-from datetime import datetime, timedelta
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import pytest
+from aligned_common.db import UnitOfWork
 from aligned_common.events.connections import PostFailed, PostPublished
 from aligned_common.testing.kafka_reader import TopicReader
+from aligned_publishing.adapters import jobs_repo
 from aligned_publishing.domain.retry import backoff_ceiling
-from aligned_publishing.testing import events_of, job_body
+from aligned_publishing.service_layer import outcomes
+from aligned_publishing.testing import events_of, job_body, seed_due_jobs
 
 pytestmark = pytest.mark.integration
 TOPIC = "aligned.publishing.events"
@@ -122,3 +128,67 @@ async def test_a_target_without_an_answer_is_rechecked_with_the_same_key_and_say
     assert (again["attempt"], again["recheck"]) == (1, 1), "a re-check, not a new attempt"
     assert again["idempotency_key"] == first["idempotency_key"]
     assert "no answer from connections" in detail["status_reason"]
+
+
+async def test_an_outcome_that_finishes_its_job_takes_four_round_trips(svc, brand, infra):
+    """BEGIN with the inbox row, the locks, every write in one statement, COMMIT: round trips
+    are most of a post's cost (docs/performance.md; it was ten). Each is one logged query."""
+    async with svc.client() as client, TopicReader(infra.kafka_bootstrap, TOPIC) as topic:
+        job = await _publish_now(client, brand)
+        records = await topic.read_until(lambda rs: events_of(rs, brand, "publishing.attempt_requested"), settle_s=0)
+        published = _published(events_of(records, brand, "publishing.attempt_requested")[0])
+        envelope = brand.envelope(published)
+        queries = []
+        pool = await asyncpg.create_pool(
+            infra.database_url, min_size=1, max_size=1, init=lambda conn: _log_queries(conn, queries)
+        )
+        try:
+            record = ("on_post_published", envelope.id, envelope.type)
+            async with UnitOfWork(pool, svc.ctx.schema, brand_id=brand.brand_id, record_event=record) as uow:
+                await outcomes.on_post_published(uow, svc.ctx.deps["publishing"], published)
+        finally:
+            await pool.close()
+        records = await topic.read_until(lambda rs: events_of(rs, brand, "publishing.job_published"), settle_s=0)
+        detail = (await client.get(f"/v1/jobs/{job['job_id']}", headers=brand.headers)).json()
+    await asyncio.sleep(0)  # the logger's callbacks are scheduled with call_soon
+    # asyncpg looks a type up once per connection (typeinfo_tree, with JIT off around it): not per outcome.
+    ours = [q for q in queries if "typeinfo_tree" not in q and "set_config('jit'" not in q]
+    assert len(ours) == 5, ours  # and asyncpg's reset when the pool takes the connection back
+    assert ours[0].startswith("BEGIN") and "COMMIT" in ours[3] and "RESET ALL" in ours[4]
+    assert detail["status"] == "published" and [a["outcome"] for a in detail["attempts"]] == ["published"]
+    (finished,) = events_of(records, brand, "publishing.job_published")
+    assert finished["data"]["targets"][0]["url"] == published.url
+
+
+async def _log_queries(conn, queries: list) -> None:
+    conn.add_query_logger(lambda record: queries.append(record.query))
+
+
+async def test_outcome_locks_see_a_sibling_target_finished_while_they_waited_for_the_job(svc, infra):
+    """Two outcomes of one job: the second waits for the job's lock, and must then see the
+    target the first finished (or the job would never finish). One statement takes the locks,
+    so its snapshot is older than the other's commit: FOR UPDATE is what makes it see it."""
+    (first, second) = await seed_due_jobs(
+        svc.ctx.pool, svc.ctx.schema, [uuid.uuid4()], 1, datetime.now(UTC) + timedelta(days=1), targets_per_job=2
+    )
+    holder, waiter = await asyncpg.connect(infra.database_url), await asyncpg.connect(infra.database_url)
+    try:
+        for conn in (holder, waiter):
+            await conn.execute(f'SET search_path = "{svc.ctx.schema}"')
+        job_id = await holder.fetchval("SELECT job_id FROM publishing_targets WHERE target_id = $1", first)
+        holder_tx, waiter_tx = holder.transaction(), waiter.transaction()
+        await holder_tx.start()
+        await holder.execute("SELECT 1 FROM publishing_jobs WHERE job_id = $1 FOR UPDATE", job_id)
+        await waiter_tx.start()
+        locking = asyncio.create_task(jobs_repo.lock_job_and_targets(waiter, job_id))
+        await asyncio.sleep(0.5)
+        assert not locking.done(), "it waits for the job's lock"
+        await holder.execute("UPDATE publishing_targets SET status = 'published' WHERE target_id = $1", first)
+        await holder_tx.commit()
+        job, targets = await asyncio.wait_for(locking, 10)
+        await waiter_tx.rollback()
+    finally:
+        await holder.close()
+        await waiter.close()
+    assert job["job_id"] == job_id
+    assert {t["target_id"]: t["status"] for t in targets} == {first: "published", second: "scheduled"}

@@ -12,6 +12,8 @@ from datetime import datetime
 
 import asyncpg
 import orjson
+from aligned_common.db import Params, outbox_insert
+from aligned_common.envelope import EventEnvelope
 
 from aligned_publishing.domain.content_fit import TargetDraft
 from aligned_publishing.domain.retry import idempotency_key
@@ -28,6 +30,31 @@ async def load_job(conn: asyncpg.Connection, job_id: uuid.UUID, *, for_update: b
 async def load_targets(conn: asyncpg.Connection, job_id: uuid.UUID, *, for_update: bool = False) -> list[Record]:
     lock = " FOR UPDATE" if for_update else ""
     return await conn.fetch(f"SELECT * FROM publishing_targets WHERE job_id = $1 ORDER BY position{lock}", job_id)
+
+
+# What an outcome reads of its job (lock_job_and_targets returns them beside each target's row).
+OUTCOME_JOB_COLUMNS = ("job_id", "brand_id", "tenant_id", "status", "status_reason", "max_retries", "retry_count")
+
+
+async def lock_job_and_targets(conn: asyncpg.Connection, job_id: uuid.UUID) -> tuple[dict | None, list[Record]]:
+    """The job and all its targets, locked, in one statement (for an outcome: it decides from
+    every target's status). The job is locked first: its CTE yields the row the join needs
+    before any target is locked. Every writer of a target holds its job's lock first (or skips
+    locked rows), so locking all of them adds no wait. FOR UPDATE also returns each row as last
+    committed, not as the statement's snapshot saw it: the statement may have waited for the
+    job while another outcome of the job finished a sibling target, and must see that."""
+    job_columns = ", ".join(f"job.{c} AS job_{c}" for c in OUTCOME_JOB_COLUMNS)
+    rows = await conn.fetch(
+        f"""WITH job AS MATERIALIZED (SELECT * FROM publishing_jobs WHERE job_id = $1 FOR UPDATE)
+            SELECT {job_columns}, t.*
+              FROM job JOIN publishing_targets t ON t.job_id = job.job_id
+             ORDER BY t.position
+               FOR UPDATE OF t""",
+        job_id,
+    )
+    if not rows:
+        return None, []
+    return {c: rows[0][f"job_{c}"] for c in OUTCOME_JOB_COLUMNS}, rows
 
 
 async def load_logs(conn: asyncpg.Connection, job_id: uuid.UUID) -> list[Record]:
@@ -54,15 +81,17 @@ async def insert_job(conn: asyncpg.Connection, values: dict) -> Record:
     )
 
 
-async def update_job(conn: asyncpg.Connection, job_id: uuid.UUID, now: datetime, **changes) -> Record:
-    assignments = ", ".join(f"{column} = ${i}" for i, column in enumerate(changes, start=3))
-    return await conn.fetchrow(
-        f"""UPDATE publishing_jobs SET {assignments}, updated_at = $2, version = version + 1
-             WHERE job_id = $1 RETURNING *""",
-        job_id,
-        now,
-        *changes.values(),
+def _job_update(params: Params, job_id: uuid.UUID, now: datetime, changes: dict) -> str:
+    assignments = "".join(f"{column} = {params(value)}, " for column, value in changes.items())
+    return (
+        f"UPDATE publishing_jobs SET {assignments}updated_at = {params(now)}, version = version + 1"
+        f" WHERE job_id = {params(job_id)}"
     )
+
+
+async def update_job(conn: asyncpg.Connection, job_id: uuid.UUID, now: datetime, **changes) -> Record:
+    params = Params()
+    return await conn.fetchrow(_job_update(params, job_id, now, changes) + " RETURNING *", *params.values)
 
 
 async def replace_targets(
@@ -114,13 +143,6 @@ async def replace_media_usage(
     )
 
 
-async def log_media_published(conn: asyncpg.Connection, job_id: uuid.UUID, now: datetime) -> None:
-    await conn.execute(
-        """INSERT INTO media_usage_logs (media_id, job_id, brand_id, action, at)
-           SELECT media_id, job_id, brand_id, 'published', $2 FROM media_usage WHERE job_id = $1""",
-        job_id,
-        now,
-    )
 
 
 async def schedule_targets(conn: asyncpg.Connection, job_id: uuid.UUID, due_at: datetime, now: datetime) -> int:
@@ -153,13 +175,36 @@ async def park_targets(conn: asyncpg.Connection, job_id: uuid.UUID, status: Targ
     )
 
 
+def _target_update(params: Params, target_id: uuid.UUID, now: datetime, changes: dict) -> str:
+    assignments = "".join(f"{column} = {params(value)}, " for column, value in changes.items())
+    return (
+        f"UPDATE publishing_targets SET {assignments}updated_at = {params(now)}"
+        f" WHERE target_id = {params(target_id)}"
+    )
+
+
 async def update_target(conn: asyncpg.Connection, target_id: uuid.UUID, now: datetime, **changes) -> Record:
-    assignments = ", ".join(f"{column} = ${i}" for i, column in enumerate(changes, start=3))
-    return await conn.fetchrow(
-        f"UPDATE publishing_targets SET {assignments}, updated_at = $2 WHERE target_id = $1 RETURNING *",
-        target_id,
-        now,
-        *changes.values(),
+    params = Params()
+    return await conn.fetchrow(_target_update(params, target_id, now, changes) + " RETURNING *", *params.values)
+
+
+def _attempt_insert(params: Params, target: Record, attempt: int, now: datetime, outcome: str, values: dict) -> str:
+    row = {
+        "target_id": target["target_id"],
+        "attempt": attempt,
+        "brand_id": target["brand_id"],
+        "job_id": target["job_id"],
+        "idempotency_key": target["idempotency_key"],
+        "started_at": target["requested_at"] or now,
+        "finished_at": now,
+        "outcome": outcome,
+        "rechecks": target["rechecks"],
+        **values,
+    }
+    updates = ", ".join(f"{c} = excluded.{c}" for c in list(row)[6:])
+    return (
+        f"INSERT INTO publishing_logs ({', '.join(row)}) VALUES ({', '.join(map(params, row.values()))})"
+        f" ON CONFLICT (target_id, attempt) DO UPDATE SET {updates}"
     )
 
 
@@ -168,37 +213,55 @@ async def record_attempt(
 ) -> None:
     """The attempt's row in the log, written once its outcome is known; a later answer for the
     same attempt (a post that did go out after all) overwrites the earlier one."""
-    columns = [
-        "target_id",
-        "attempt",
-        "brand_id",
-        "job_id",
-        "idempotency_key",
-        "started_at",
-        "finished_at",
-        "outcome",
-        "rechecks",
-        *values,
-    ]
-    params = [
-        target["target_id"],
-        attempt,
-        target["brand_id"],
-        target["job_id"],
-        target["idempotency_key"],
-        target["requested_at"] or now,
-        now,
-        outcome,
-        target["rechecks"],
-        *values.values(),
-    ]
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns[6:])
-    await conn.execute(
-        f"""INSERT INTO publishing_logs ({", ".join(columns)})
-            VALUES ({", ".join(f"${i}" for i in range(1, len(params) + 1))})
-            ON CONFLICT (target_id, attempt) DO UPDATE SET {updates}""",
-        *params,
-    )
+    params = Params()
+    await conn.execute(_attempt_insert(params, target, attempt, now, outcome, values), *params.values)
+
+
+class Writes:
+    """An outcome's writes gathered into one statement of data-modifying CTEs: one round trip
+    instead of one per write (round trips are most of a post's cost, docs/performance.md).
+    The parts run on one snapshot and none sees another's rows, so each row is written by at
+    most one part: changes to the job are merged into one UPDATE."""
+
+    def __init__(self) -> None:
+        self._params = Params()
+        self._parts: list[str] = []
+        self._job: tuple[uuid.UUID, datetime, dict] | None = None
+
+    def update_target(self, target: Record, now: datetime, **changes) -> dict:
+        """Returns the target as it will be."""
+        self._parts.append(_target_update(self._params, target["target_id"], now, changes))
+        return {**target, **changes, "updated_at": now}
+
+    def record_attempt(self, target: Record, attempt: int, now: datetime, outcome: str, **values) -> None:
+        self._parts.append(_attempt_insert(self._params, target, attempt, now, outcome, values))
+
+    def update_job(self, job: Record, now: datetime, **changes) -> dict:
+        """Returns the job as it will be."""
+        merged = (self._job[2] if self._job else {}) | changes
+        self._job = (job["job_id"], now, merged)
+        return {**job, **merged, "updated_at": now}
+
+    def log_media_published(self, job_id: uuid.UUID, now: datetime) -> None:
+        """The job's assets' usage history says they went out."""
+        self._parts.append(
+            "INSERT INTO media_usage_logs (media_id, job_id, brand_id, action, at)"
+            f" SELECT media_id, job_id, brand_id, 'published', {self._params(now)}::timestamptz"
+            f" FROM media_usage WHERE job_id = {self._params(job_id)}"
+        )
+
+    def emit(self, envelope: EventEnvelope) -> None:
+        """The envelope's outbox row (made with UnitOfWork.event)."""
+        self._parts.append(outbox_insert(envelope, self._params))
+
+    async def run(self, conn: asyncpg.Connection) -> None:
+        parts = list(self._parts)
+        if self._job is not None:
+            parts.append(_job_update(self._params, *self._job))
+        if not parts:
+            return
+        ctes = ", ".join(f"w{n} AS ({sql})" for n, sql in enumerate(parts))
+        await conn.execute(f"WITH {ctes} SELECT 1", *self._params.values)
 
 
 async def media_infos(conn: asyncpg.Connection, brand_id: uuid.UUID, media_ids: Sequence[uuid.UUID]) -> list[Record]:

@@ -14,30 +14,38 @@ from aligned_publishing.domain.status import FINISHED_JOB, JobStatus, TargetStat
 _RESULT_STATUS = {TargetStatus.MISSED: "failed"}
 
 
-async def finish_if_done(uow: UnitOfWork, job: repo.Record, now: datetime) -> None:
+def finish_if_done(uow: UnitOfWork, writes: repo.Writes, job, targets, now: datetime) -> None:
+    """Adds to `writes` what the targets' statuses (as they will be) mean for the job: its end,
+    with the event that says how it went, or why it is held."""
     if job["status"] in FINISHED_JOB:
         return
-    targets = await repo.load_targets(uow.conn, job["job_id"])
     outcome = job_outcome([t["status"] for t in targets])
     if outcome is None:
-        await _explain_held(uow, job, targets, now)
+        _explain_held(writes, job, targets, now)
         return
     results = [_result(t) for t in targets]
     keys = {"brand_id": job["brand_id"], "tenant_id": job["tenant_id"], "subject": str(job["job_id"])}
     reason = None
     if outcome in (JobStatus.PUBLISHED, JobStatus.PARTIALLY_PUBLISHED):
-        await repo.log_media_published(uow.conn, job["job_id"], now)  # the asset's usage history
+        writes.log_media_published(job["job_id"], now)  # the asset's usage history
     if outcome == JobStatus.PUBLISHED:
-        await uow.emit(JobPublished(job_id=job["job_id"], targets=results), **keys)
+        writes.emit(uow.event(JobPublished(job_id=job["job_id"], targets=results), **keys))
     elif outcome == JobStatus.PARTIALLY_PUBLISHED:
-        await uow.emit(JobPartiallyPublished(job_id=job["job_id"], targets=results), **keys)
+        writes.emit(uow.event(JobPartiallyPublished(job_id=job["job_id"], targets=results), **keys))
     elif outcome == JobStatus.FAILED:
         reason = "; ".join(f"{t['platform']}: {t['last_error']}" for t in targets if t["last_error"]) or "failed"
-        await uow.emit(JobFailed(job_id=job["job_id"], reason=reason, targets=results), **keys)
-    await repo.update_job(uow.conn, job["job_id"], now, status=outcome.value, status_reason=reason)
+        writes.emit(uow.event(JobFailed(job_id=job["job_id"], reason=reason, targets=results), **keys))
+    writes.update_job(job, now, status=outcome.value, status_reason=reason)
 
 
-async def _explain_held(uow: UnitOfWork, job: repo.Record, targets: list[repo.Record], now: datetime) -> None:
+async def check_finished(uow: UnitOfWork, job: repo.Record, now: datetime) -> None:
+    """finish_if_done for a writer that changed the job's targets with its own statements."""
+    writes = repo.Writes()
+    finish_if_done(uow, writes, job, await repo.load_targets(uow.conn, job["job_id"]), now)
+    await writes.run(uow.conn)
+
+
+def _explain_held(writes: repo.Writes, job, targets, now: datetime) -> None:
     """A job that cannot proceed says why in its status."""
     held = [t for t in targets if t["status"] == TargetStatus.HELD]
     reason = (
@@ -46,7 +54,7 @@ async def _explain_held(uow: UnitOfWork, job: repo.Record, targets: list[repo.Re
         else None
     )
     if reason != job["status_reason"] and job["status"] in (JobStatus.SCHEDULED, JobStatus.PUBLISHING):
-        await repo.update_job(uow.conn, job["job_id"], now, status_reason=reason)
+        writes.update_job(job, now, status_reason=reason)
 
 
 def _result(target: repo.Record) -> TargetResult:

@@ -18,7 +18,7 @@ from aligned_common.events.publishing import TargetMissed
 from aligned_publishing.adapters import jobs_repo as repo
 from aligned_publishing.domain.status import TargetStatus
 from aligned_publishing.service_layer.deps import Deps
-from aligned_publishing.service_layer.finishing import finish_if_done
+from aligned_publishing.service_layer.finishing import check_finished
 
 
 async def _lock_jobs_of(uow: UnitOfWork, connection_id: uuid.UUID, statuses: list[str]) -> list[repo.Record]:
@@ -56,7 +56,7 @@ async def hold_connection(
         now,
     )
     for job in jobs:
-        await finish_if_done(uow, job, now)
+        await check_finished(uow, job, now)
 
 
 async def _project(uow: UnitOfWork, envelope, data) -> None:
@@ -101,7 +101,7 @@ async def on_connection_restored(uow: UnitOfWork, deps: Deps, envelope, data) ->
         else:
             await _miss(uow, deps, target, due, now)
     for job in jobs:
-        await finish_if_done(uow, await repo.load_job(uow.conn, job["job_id"]), now)
+        await check_finished(uow, await repo.load_job(uow.conn, job["job_id"]), now)
 
 
 async def _miss(uow: UnitOfWork, deps: Deps, target: repo.Record, due: datetime, now: datetime) -> None:
