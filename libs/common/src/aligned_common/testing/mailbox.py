@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
@@ -19,6 +18,7 @@ from email.message import EmailMessage
 
 import httpx
 
+from aligned_common.testing import polling
 from aligned_common.testing.infra import MailServer, local_mail_server
 
 _PAGE = 200  # messages per search request
@@ -76,14 +76,12 @@ class Mailbox:
     async def wait_for(self, address: str, count: int = 1, *, subject: str = "", timeout_s: float = 60
                        ) -> list[EmailMessage]:
         """At least `count` mails to `address` whose subject contains `subject`, once they arrived."""
-        deadline = time.monotonic() + timeout_s
-        while True:
+        async def enough() -> list[EmailMessage] | None:
             found = [m for m in await asyncio.to_thread(self.to, address) if subject in (m["Subject"] or "")]
-            if len(found) >= count:
-                return found
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{len(found)} of {count} mail(s) '{subject}' to {address} within {timeout_s:.0f} s")
-            await asyncio.sleep(0.5)
+            return found if len(found) >= count else None
+
+        return await polling.eventually(enough, timeout_s=timeout_s, interval_s=0.5,
+                                        what=f"{count} mail(s) '{subject}' to {address}")
 
     def _search(self, query: str) -> list[dict]:
         """Summaries matching a Mailpit search query (empty: all), received since start(), oldest first.
