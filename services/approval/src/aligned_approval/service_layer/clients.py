@@ -34,12 +34,17 @@ def unsubscribe_url(base_url: str, client: dict[str, Any], secret: bytes, kind: 
     return f"{base_url.rstrip('/')}/unsubscribe/{unsubscribe_token(client, secret, kind)}"
 
 
+def changeable(client: dict[str, Any]) -> dict[str, Any]:
+    """What a manager (PUT) or the client (an unsubscribe link) can change: the API shows it, and
+    the audit trail keeps it before and after."""
+    return {"language": client["language"], "time_zone": client["time_zone"],
+            "preferences": EmailPreferences.model_validate(client["preferences"]).model_dump(),
+            "subscribed": client["unsubscribed_at"] is None, "unsubscribed_types": list(client["unsubscribed_types"])}
+
+
 def present(client: dict[str, Any], secret: bytes, base_url: str) -> dict[str, Any]:
     return {
-        "id": client["id"], "email": client["email"], "language": client["language"], "time_zone": client["time_zone"],
-        "preferences": EmailPreferences.model_validate(client["preferences"]).model_dump(),
-        "subscribed": client["unsubscribed_at"] is None, "unsubscribed_at": client["unsubscribed_at"],
-        "unsubscribed_types": client["unsubscribed_types"],
+        "id": client["id"], "email": client["email"], **changeable(client), "unsubscribed_at": client["unsubscribed_at"],
         "unsubscribe_url": unsubscribe_url(base_url, client, secret), "updated_at": client["updated_at"],
     }
 
@@ -76,18 +81,11 @@ async def put_client(pool: asyncpg.Pool, schema: str, identity: Identity, email:
         return client
 
 
-def _audited_view(client: dict[str, Any]) -> dict[str, Any]:
-    """The settings as the audit trail keeps them: what a manager or the client can change."""
-    return {"language": client["language"], "time_zone": client["time_zone"],
-            "preferences": EmailPreferences.model_validate(client["preferences"]).model_dump(),
-            "subscribed": client["unsubscribed_at"] is None, "unsubscribed_types": list(client["unsubscribed_types"])}
-
-
 async def _emit_changed(uow: UnitOfWork, client: dict[str, Any], before: dict[str, Any] | None, *,
                         changed_by: str, tenant_id: uuid.UUID) -> None:
     """approval.client_settings_changed in the same transaction (outbox), when anything changed."""
-    after_view = _audited_view(client)
-    before_view = _audited_view(before) if before is not None else None
+    after_view = changeable(client)
+    before_view = changeable(before) if before is not None else None
     if before_view == after_view:
         return  # a repeated PUT or a second click on the same link changes nothing to audit
     await uow.emit(ClientSettingsChanged(client_id=client["id"], email=client["email"], changed_by=changed_by,
