@@ -8,7 +8,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 RUN := $(UV) run --frozen --all-packages
 PYTEST_ARGS ?=
 
-.PHONY: k8s-tools k8s-validate demo demo-setup help deps infra-install infra-up infra-down infra-reset topics migrate up down status logs test test-unit test-integration schemas schemas-check bench clean
+.PHONY: k8s-tools k8s-validate demo demo-setup help deps infra-install infra-up infra-down infra-reset topics migrate up down status logs lint test test-unit test-integration schemas schemas-check bench clean
 
 help:
 	@echo "make up      start Kafka, PostgreSQL, s3proxy, Mailpit, migrations and every service (prints the gateway and mailbox URLs)"
@@ -16,6 +16,7 @@ help:
 	@echo "make status  one table: every server and service, its pid, port and health"
 	@echo "make logs SERVICE=gateway   follow one service's log, readably"
 	@echo "make down    stop everything (data is kept under .local/)"
+	@echo "make lint    ruff (lint, format) and mypy, as make test runs them first"
 	@echo "make test    unit, integration, contract and end-to-end tests on a real broker and database"
 	@echo "make bench   benchmarks, written to bench/results.json"
 	@echo "make schemas regenerate schemas/ from the event models"
@@ -71,7 +72,13 @@ status:
 logs:
 	@bash deploy/local/services.sh logs "$(SERVICE)"
 
-test: deps infra-install
+# ruff (lint and format) and mypy, configured in pyproject.toml; the first stage of `make test`.
+lint: deps
+	@$(RUN) ruff check .
+	@$(RUN) ruff format --check .
+	@$(RUN) mypy
+
+test: lint deps infra-install
 	@$(RUN) pytest $(PYTEST_ARGS)
 
 test-unit: deps

@@ -1,1 +1,1 @@
-pytest_plugins = ["aligned_common.testing.fixtures"]
+pytest_plugins = ["aligned_testing.fixtures"]

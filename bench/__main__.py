@@ -13,6 +13,7 @@ import os
 import sys
 import time
 import traceback
+from collections.abc import Awaitable, Callable
 
 from bench.report import BenchResult, print_table, write
 
@@ -32,7 +33,7 @@ BENCHMARKS = (
 )
 
 
-def available() -> dict[str, object]:
+def available() -> dict[str, Callable[[str, str], Awaitable[BenchResult]]]:
     found = {}
     for name in BENCHMARKS:
         try:
@@ -44,7 +45,9 @@ def available() -> dict[str, object]:
 
 
 async def main(selected: list[str]) -> int:
-    database_url = os.environ.get("ALIGNED_DATABASE_URL", "postgresql://aligned:aligned@127.0.0.1:15432/aligned")
+    database_url = os.environ.get(
+        "ALIGNED_DATABASE_URL", "postgresql://aligned:aligned@127.0.0.1:15432/aligned"
+    )
     bootstrap = os.environ.get("ALIGNED_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
     runs = available()
     unknown = [name for name in selected if name not in runs]
@@ -59,12 +62,15 @@ async def main(selected: list[str]) -> int:
         started = time.monotonic()
         try:
             result = await run(database_url, bootstrap)
-        except Exception as error:  # noqa: BLE001 - one broken benchmark must not cost the others' figures
+        except Exception as error:
             traceback.print_exc()
             result = BenchResult.failed(name, error)
         write([result])
         results.append(result)
-        print(f"  {name} took {time.monotonic() - started:.0f} s{'' if result.error is None else ': FAILED'}", flush=True)
+        print(
+            f"  {name} took {time.monotonic() - started:.0f} s{'' if result.error is None else ': FAILED'}",
+            flush=True,
+        )
     print_table(results)
     return 0 if all(r.passed for r in results) else 1
 

@@ -24,7 +24,7 @@ from aligned_analytics.adapters.reports import SUMMARY_SQL, summary_args
 from aligned_analytics.bootstrap import build
 from aligned_common.identity import Identity, signed_headers
 from aligned_common.migrations import migrate
-from aligned_common.testing.service import running_service
+from aligned_testing.service import running_service
 from bench.report import BenchResult
 
 SCHEMA = "bench_analytics"
@@ -60,7 +60,7 @@ SELECT md5('bench-brand-' || (i % {BRANDS}))::uuid,
 """
 
 
-async def _loaded_rows(conn: asyncpg.Connection) -> tuple[int, float] | None:
+async def _loaded_rows(conn: asyncpg.Connection) -> asyncpg.Record | None:
     if not await conn.fetchval("SELECT to_regclass('bench_analytics.bench_meta') IS NOT NULL"):
         return None
     return await conn.fetchrow("SELECT rows, load_s FROM bench_analytics.bench_meta")
@@ -133,8 +133,10 @@ async def run(database_url: str, bootstrap: str) -> BenchResult:
     conn = await asyncpg.connect(database_url)
     try:
         loaded = await _loaded_rows(conn)
-        reused = loaded is not None and loaded["rows"] == rows
-        load_s = loaded["load_s"] if reused else await _load(conn, database_url, rows)
+        if loaded is not None and loaded["rows"] == rows:
+            reused, load_s = True, loaded["load_s"]
+        else:
+            reused, load_s = False, await _load(conn, database_url, rows)
         await conn.execute(f"SET search_path TO {SCHEMA}, public")
         brands = [_brand_id(i) for i in range(BRANDS)]
         partitioned_ms = await _median_ms(conn, SUMMARY_SQL, brands, QUERY_RUNS)

@@ -24,14 +24,14 @@ from aligned_common.envelope import EventEnvelope, new_event
 from aligned_common.events.publishing import AttemptRequested
 from aligned_common.identity import Identity, signed_headers
 from aligned_common.kafka import ensure_topics, reliable_producer
-from aligned_common.testing.kafka_reader import TopicReader
-from aligned_common.testing.service import running_service
 from aligned_connections.adapters.platforms import PublishRequest
 from aligned_connections.bootstrap import build
 from aligned_connections.config import Settings
 from aligned_sandbox import create_app
 from aligned_sandbox.config import SandboxConfig
-from aligned_sandbox.testing import redirect_query
+from aligned_testing.kafka_reader import TopicReader
+from aligned_testing.sandbox import redirect_query
+from aligned_testing.service import running_service
 from bench.report import BenchResult
 
 N = 300
@@ -68,9 +68,18 @@ def _port() -> int:
 
 async def _connect(base_url: str, brand: uuid.UUID, tenant: uuid.UUID, account: str) -> str:
     headers = signed_headers(Identity(tenant, brand, "bench", "owner"))
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as api, httpx.AsyncClient(timeout=10) as browser:
-        started = await api.post("/v1/connections/oauth/sandbox/start", json={"redirect_uri": "https://bench.test/cb"}, headers=headers)
-        consent = await browser.get(started.json()["authorization_url"] + f"&auto_approve=1&account={account}")
+    async with (
+        httpx.AsyncClient(base_url=base_url, timeout=30) as api,
+        httpx.AsyncClient(timeout=10) as browser,
+    ):
+        started = await api.post(
+            "/v1/connections/oauth/sandbox/start",
+            json={"redirect_uri": "https://bench.test/cb"},
+            headers=headers,
+        )
+        consent = await browser.get(
+            started.json()["authorization_url"] + f"&auto_approve=1&account={account}"
+        )
         answer = redirect_query(consent.headers["location"])
         done = await api.post("/v1/connections/oauth/sandbox/callback", json=answer | {}, headers=headers)
         return done.json()["connection"]["id"]
@@ -87,7 +96,10 @@ async def _baseline(rt, brand_connections) -> float:
     adapter = rt.platforms.get("sandbox")
     started = time.perf_counter()
     for i in range(N):
-        await adapter.publish(tokens[i % len(tokens)], PublishRequest(text=f"baseline {i} {uuid.uuid4().hex}", idempotency_key=uuid.uuid4().hex))
+        await adapter.publish(
+            tokens[i % len(tokens)],
+            PublishRequest(text=f"baseline {i} {uuid.uuid4().hex}", idempotency_key=uuid.uuid4().hex),
+        )
     return N / (time.perf_counter() - started)
 
 
@@ -101,16 +113,25 @@ async def _through_service(bootstrap, brand_connections) -> float:
             for i in range(N):
                 brand, tenant, connection_id = brand_connections[i % len(brand_connections)]
                 data = AttemptRequested(
-                    job_id=uuid.uuid4(), target_id=uuid.uuid4(), platform="sandbox", connection_id=uuid.UUID(connection_id),
-                    idempotency_key=f"bench-{uuid.uuid4()}", attempt=1, text=f"bench {i} {uuid.uuid4().hex}",
+                    job_id=uuid.uuid4(),
+                    target_id=uuid.uuid4(),
+                    platform="sandbox",
+                    connection_id=uuid.UUID(connection_id),
+                    idempotency_key=f"bench-{uuid.uuid4()}",
+                    attempt=1,
+                    text=f"bench {i} {uuid.uuid4().hex}",
                 )
                 envelope = new_event(data, brand_id=brand, tenant_id=tenant)
                 await producer.send("aligned.publishing.events", envelope.to_bytes(), key=str(brand).encode())
             await producer.flush()
 
             def done(records) -> bool:
-                answered = [r for r in records if EventEnvelope.from_bytes(r.value).brand_id in brands
-                            and EventEnvelope.from_bytes(r.value).type == "connections.post_published"]
+                answered = [
+                    r
+                    for r in records
+                    if EventEnvelope.from_bytes(r.value).brand_id in brands
+                    and EventEnvelope.from_bytes(r.value).type == "connections.post_published"
+                ]
                 return len(answered) >= N
 
             await reader.read_until(done, timeout_s=110, settle_s=0)
@@ -123,21 +144,34 @@ async def run(database_url: str, bootstrap: str) -> BenchResult:
     os.environ.setdefault("ALIGNED_INTERNAL_SECRET", uuid.uuid4().hex)
     await ensure_topics(bootstrap)
     sandbox_port = _port()
-    sandbox = uvicorn.Server(uvicorn.Config(
-        create_app(SandboxConfig(rate_limit_capacity=1_000_000, rate_limit_refill_per_s=1_000_000)),
-        host="127.0.0.1", port=sandbox_port, log_config=None))
+    sandbox = uvicorn.Server(
+        uvicorn.Config(
+            create_app(SandboxConfig(rate_limit_capacity=1_000_000, rate_limit_refill_per_s=1_000_000)),
+            host="127.0.0.1",
+            port=sandbox_port,
+            log_config=None,
+        )
+    )
     sandbox_task = asyncio.create_task(sandbox.serve())
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
     await asyncio.sleep(0.5)
     schema = f"bench_connections_{uuid.uuid4().hex[:6]}"
     settings = Settings(
-        database_url=database_url, kafka_bootstrap=bootstrap, sandbox_url=sandbox_url, bluesky_service_url=None,
-        encryption_keys=json.dumps({"k1": base64.b64encode(os.urandom(32)).decode()}), active_key_id="k1",
-        state_secret=uuid.uuid4().hex, rate_limit_capacity=1_000_000, rate_limit_refill_per_s=1_000_000,
-        relay_poll_interval_s=0.05, answer_unknown_connections=False,
+        database_url=database_url,
+        kafka_bootstrap=bootstrap,
+        sandbox_url=sandbox_url,
+        bluesky_service_url=None,
+        encryption_keys=json.dumps({"k1": base64.b64encode(os.urandom(32)).decode()}),
+        active_key_id="k1",
+        state_secret=uuid.uuid4().hex,
+        rate_limit_capacity=1_000_000,
+        rate_limit_refill_per_s=1_000_000,
+        relay_poll_interval_s=0.05,
+        answer_unknown_connections=False,
     )
     definition = build(settings)
     definition.name = schema
+    assert definition.event_router is not None
     definition.event_router.service = schema
     await _start_group_at_end(bootstrap, f"aligned-{schema}", definition.event_router.topics())
     try:
@@ -145,7 +179,9 @@ async def run(database_url: str, bootstrap: str) -> BenchResult:
             brand_connections = []
             for index in range(ACCOUNTS):
                 brand, tenant = uuid.uuid4(), uuid.uuid4()
-                brand_connections.append((brand, tenant, await _connect(svc.base_url, brand, tenant, f"bench{index}")))
+                brand_connections.append(
+                    (brand, tenant, await _connect(svc.base_url, brand, tenant, f"bench{index}"))
+                )
             await asyncio.sleep(3)  # let the consumer group settle before timing
             through_service = await _through_service(bootstrap, brand_connections)
             baseline = await _baseline(svc.ctx.deps["runtime"], brand_connections)

@@ -20,14 +20,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
+
+from aligned_common.clock import SystemClock
 from aligned_common.migrations import migrate
 from aligned_publishing.bootstrap import MIGRATIONS, object_store
 from aligned_publishing.config import Settings
-from aligned_common.clock import SystemClock
 from aligned_publishing.service_layer.deps import Deps
 from aligned_publishing.service_layer.dispatcher import dispatch_batch
-from aligned_publishing.testing import seed_due_jobs
-
+from aligned_testing.publishing import seed_due_jobs
 from bench.report import BenchResult
 
 SCHEMA = "bench_dispatch"

@@ -37,7 +37,7 @@ CONCURRENCY = 4
 def _serve_stub(name: str, port: int, secret: str) -> None:
     """One stub per process, like one service per process: they do not share a CPU queue."""
     os.environ["ALIGNED_INTERNAL_SECRET"] = secret
-    from aligned_gateway.testing import StubState, start_app, stub_app
+    from aligned_testing.gateway import StubState, start_app, stub_app
 
     async def main() -> None:
         await start_app(stub_app(StubState(name, DELAYS[name])), port=port)
@@ -99,26 +99,33 @@ async def _drop_schema(database_url: str) -> None:
 async def run(database_url: str, bootstrap: str) -> BenchResult:
     from aligned_common.identity import Identity, signed_headers
     from aligned_common.migrations import migrate
-    from aligned_common.testing.service import free_port
-    from aligned_gateway.testing import JWT_SECRET, new_brand
+    from aligned_testing.gateway import JWT_SECRET, new_brand
+    from aligned_testing.service import free_port
 
     os.environ.setdefault("ALIGNED_INTERNAL_SECRET", uuid.uuid4().hex)
     secret = JWT_SECRET  # the test helpers sign their tokens with it
     ports = {name: free_port() for name in DELAYS}
     gateway_port = free_port()
     env = {
-        "ALIGNED_DATABASE_URL": database_url, "ALIGNED_KAFKA_BOOTSTRAP": bootstrap, "ALIGNED_LOG_LEVEL": "WARNING",
-        "ALIGNED_INTERNAL_SECRET": os.environ["ALIGNED_INTERNAL_SECRET"], "ALIGNED_GATEWAY_JWT_SECRET": secret,
-        "ALIGNED_GATEWAY_READ_CACHE_TTL_S": "0", "ALIGNED_GATEWAY_LIVE_EVENTS_ENABLED": "false",
-        "ALIGNED_GATEWAY_BRAND_BURST": "1000000", "ALIGNED_GATEWAY_USER_BURST": "1000000",
+        "ALIGNED_DATABASE_URL": database_url,
+        "ALIGNED_KAFKA_BOOTSTRAP": bootstrap,
+        "ALIGNED_LOG_LEVEL": "WARNING",
+        "ALIGNED_INTERNAL_SECRET": os.environ["ALIGNED_INTERNAL_SECRET"],
+        "ALIGNED_GATEWAY_JWT_SECRET": secret,
+        "ALIGNED_GATEWAY_READ_CACHE_TTL_S": "0",
+        "ALIGNED_GATEWAY_LIVE_EVENTS_ENABLED": "false",
+        "ALIGNED_GATEWAY_BRAND_BURST": "1000000",
+        "ALIGNED_GATEWAY_USER_BURST": "1000000",
         "ALIGNED_GATEWAY_FANOUT_DEADLINE_S": "5",
         **{f"ALIGNED_GATEWAY_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in ports.items()},
     }
     await _drop_schema(database_url)
     await migrate(database_url, SCHEMA, MIGRATIONS)
     spawn = multiprocessing.get_context("spawn")
-    stubs = [spawn.Process(target=_serve_stub, args=(name, port, env["ALIGNED_INTERNAL_SECRET"]), daemon=True)
-             for name, port in ports.items()]
+    stubs = [
+        spawn.Process(target=_serve_stub, args=(name, port, env["ALIGNED_INTERNAL_SECRET"]), daemon=True)
+        for name, port in ports.items()
+    ]
     gateway = spawn.Process(target=_serve_gateway, args=(gateway_port, env), daemon=True)
     for process in (*stubs, gateway):
         process.start()
@@ -127,8 +134,10 @@ async def run(database_url: str, bootstrap: str) -> BenchResult:
         for port in ports.values():
             await _wait_up(f"http://127.0.0.1:{port}/openapi.json")
         limits = httpx.Limits(max_connections=CONCURRENCY * 2)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{gateway_port}", timeout=30, limits=limits) as gw, \
-                httpx.AsyncClient(timeout=30, limits=limits) as direct:
+        async with (
+            httpx.AsyncClient(base_url=f"http://127.0.0.1:{gateway_port}", timeout=30, limits=limits) as gw,
+            httpx.AsyncClient(timeout=30, limits=limits) as direct,
+        ):
             owner = await new_brand(gw, "bench")
             identity = Identity(owner.tenant_id, owner.brand_id, owner.user_id, "owner")
             internal = signed_headers(identity)
@@ -144,25 +153,43 @@ async def run(database_url: str, bootstrap: str) -> BenchResult:
             process.terminate()
             process.join(10)
         await _drop_schema(database_url)
-    measured = {"dashboard_p50_ms": statistics.median(dashboard), "dashboard_p99_ms": _p(dashboard, 99),
-                "passthrough_p50_ms": statistics.median(through), "passthrough_p99_ms": _p(through, 99),
-                "overhead_p50_ms": statistics.median(through) - statistics.median(bare)}
-    baseline = {"slowest_upstream_p50_ms": statistics.median(slowest), "slowest_upstream_p99_ms": _p(slowest, 99),
-                "direct_p50_ms": statistics.median(bare), "direct_p99_ms": _p(bare, 99)}
+    measured = {
+        "dashboard_p50_ms": statistics.median(dashboard),
+        "dashboard_p99_ms": _p(dashboard, 99),
+        "passthrough_p50_ms": statistics.median(through),
+        "passthrough_p99_ms": _p(through, 99),
+        "overhead_p50_ms": statistics.median(through) - statistics.median(bare),
+    }
+    baseline = {
+        "slowest_upstream_p50_ms": statistics.median(slowest),
+        "slowest_upstream_p99_ms": _p(slowest, 99),
+        "direct_p50_ms": statistics.median(bare),
+        "direct_p99_ms": _p(bare, 99),
+    }
     ratio = measured["dashboard_p99_ms"] / baseline["slowest_upstream_p99_ms"]
     return BenchResult(
-        name="gateway_fanout", unit="ms", measured=measured, baseline=baseline, ratio=ratio,
-        target="p99 <= 1.5x", passed=ratio <= 1.5,
-        notes={"load": f"{REQUESTS} requests, {CONCURRENCY} concurrent",
-               "upstream_delays_ms": ", ".join(f"{k}={v * 1000:.0f}" for k, v in DELAYS.items()),
-               "lower_is_better": "ratio = dashboard p99 / slowest upstream p99"},
+        name="gateway_fanout",
+        unit="ms",
+        measured=measured,
+        baseline=baseline,
+        ratio=ratio,
+        target="p99 <= 1.5x",
+        passed=ratio <= 1.5,
+        notes={
+            "load": f"{REQUESTS} requests, {CONCURRENCY} concurrent",
+            "upstream_delays_ms": ", ".join(f"{k}={v * 1000:.0f}" for k, v in DELAYS.items()),
+            "lower_is_better": "ratio = dashboard p99 / slowest upstream p99",
+        },
     )
 
 
 if __name__ == "__main__":
+
     async def _main() -> None:
-        result = await run(os.environ.get("ALIGNED_DATABASE_URL", "postgresql://aligned:aligned@127.0.0.1:15432/aligned"),
-                           os.environ.get("ALIGNED_KAFKA_BOOTSTRAP", "127.0.0.1:19092"))
+        result = await run(
+            os.environ.get("ALIGNED_DATABASE_URL", "postgresql://aligned:aligned@127.0.0.1:15432/aligned"),
+            os.environ.get("ALIGNED_KAFKA_BOOTSTRAP", "127.0.0.1:19092"),
+        )
         print(result)
 
     asyncio.run(_main())

@@ -23,12 +23,12 @@ from pathlib import Path
 
 import httpx
 from aiobotocore.session import get_session
-from aligned_common.identity import Identity, bind_request, signed_headers
-from aligned_common.testing.infra import REPO_ROOT, Infra
-from aligned_common.testing.media import mp4
-from aligned_common.testing.system import start_system
 from botocore.config import Config
 
+from aligned_common.identity import Identity, bind_request, signed_headers
+from aligned_testing.infra import REPO_ROOT, Infra
+from aligned_testing.media import mp4
+from aligned_testing.system import start_system
 from bench.report import BenchResult
 
 LOG_DIR = REPO_ROOT / ".local" / "bench-logs" / "media_upload"
@@ -52,8 +52,9 @@ def _write_files(directory: Path, count: int, megabytes: int) -> list[Path]:
 async def _api_upload(client: httpx.AsyncClient, url: str, sign, path: Path, secret: bytes) -> None:
     headers = sign()  # signed identity headers carry a timestamp: fresh for each request
     with path.open("rb") as file:
-        request = client.build_request("POST", f"{url}/v1/media", headers=headers,
-                                       files={"file": (path.name, file, "video/mp4")})
+        request = client.build_request(
+            "POST", f"{url}/v1/media", headers=headers, files={"file": (path.name, file, "video/mp4")}
+        )
         # The identity is bound to this request's body, as the gateway binds it (reads the body
         # here, in the benchmark's process; the service still streams it).
         await asyncio.to_thread(bind_request, request, "publishing", secret)
@@ -67,8 +68,12 @@ async def run(database_url: str, bootstrap: str) -> BenchResult:
     settings = {"ALIGNED_PUBLISHING_MAX_UPLOAD_BYTES": str((BIG_MB + 1) * 1024 * 1024)}
     system = await asyncio.to_thread(start_system, infra, LOG_DIR, ["publishing"], settings)
     store = infra.object_store
-    config = Config(request_checksum_calculation="when_required", response_checksum_validation="when_required",
-                    s3={"addressing_style": "path"}, signature_version="s3v4")
+    config = Config(
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+        s3={"addressing_style": "path"},
+        signature_version="s3v4",
+    )
     brand = Identity(uuid.uuid4(), uuid.uuid4(), "bench", "owner")
     secret = system.env["ALIGNED_INTERNAL_SECRET"].encode()
 
@@ -81,8 +86,12 @@ async def run(database_url: str, bootstrap: str) -> BenchResult:
             files = _write_files(Path(scratch), FILES, FILE_MB)
             total = sum(p.stat().st_size for p in files)
             async with get_session().create_client(
-                "s3", endpoint_url=store.endpoint_url, aws_access_key_id=store.access_key_id,
-                aws_secret_access_key=store.secret_access_key, region_name="us-east-1", config=config,
+                "s3",
+                endpoint_url=store.endpoint_url,
+                aws_access_key_id=store.access_key_id,
+                aws_secret_access_key=store.secret_access_key,
+                region_name="us-east-1",
+                config=config,
             ) as s3:
                 started = time.perf_counter()
                 for path in files:
@@ -121,6 +130,8 @@ async def run(database_url: str, bootstrap: str) -> BenchResult:
         ratio=round(ratio, 2),
         target=f"ratio >= {TARGET_RATIO}, RSS < {RSS_LIMIT_MB} MB",
         passed=ratio >= TARGET_RATIO and peak_mb < RSS_LIMIT_MB,
-        notes={"files": f"{FILES} x {FILE_MB} MB sequential; {CONCURRENT} x {BIG_MB} MB at once for RSS",
-               "path": "POST /v1/media on publishing (no gateway) into s3proxy on this machine"},
+        notes={
+            "files": f"{FILES} x {FILE_MB} MB sequential; {CONCURRENT} x {BIG_MB} MB at once for RSS",
+            "path": "POST /v1/media on publishing (no gateway) into s3proxy on this machine",
+        },
     )

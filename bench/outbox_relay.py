@@ -34,7 +34,9 @@ def _messages(n: int) -> list[tuple[bytes, bytes]]:
     out = []
     for i in range(n):
         brand = brands[i % len(brands)]
-        event = new_event(JobUpdated(job_id=job, status="scheduled", content=f"post {i}"), brand_id=brand, tenant_id=tenant)
+        event = new_event(
+            JobUpdated(job_id=job, status="scheduled", content=f"post {i}"), brand_id=brand, tenant_id=tenant
+        )
         out.append((str(brand).encode(), event.to_bytes()))
     return out
 

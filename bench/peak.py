@@ -29,13 +29,25 @@ LEAD_S = 5.0  # the posts are written this long before they are due
 
 async def run(database_url: str, bootstrap: str) -> BenchResult:
     async with running_system(database_url, bootstrap, brands=BRANDS) as running:
-        await running.sandbox.add_fault(mode="slow", delay_s=PLATFORM_LATENCY_S, endpoint="/api/v1/posts",
-                                        method="POST", count=1_000_000_000)
+        await running.sandbox.add_fault(
+            mode="slow",
+            delay_s=PLATFORM_LATENCY_S,
+            endpoint="/api/v1/posts",
+            method="POST",
+            count=1_000_000_000,
+        )
         peak_rss: dict[str, int] = {}
         due_at = datetime.now(UTC) + timedelta(seconds=LEAD_S)
-        peak = await _run(running.system, running.pool, running.brands, [due_at] * POSTS, "peak", timeout_s=900,
-                          rss_peak=peak_rss)
-        made, twice = await _platform_duplicates(running.sandbox, peak["texts_prefix"], POSTS)
+        peak = await _run(
+            running.system,
+            running.pool,
+            running.brands,
+            [due_at] * POSTS,
+            "peak",
+            timeout_s=900,
+            rss_peak=peak_rss,
+        )
+        made, twice = await _platform_duplicates(running.sandbox, str(peak["texts_prefix"]))
         idle = running.idle_rss
 
     mib = 1024 * 1024
@@ -63,7 +75,7 @@ async def run(database_url: str, bootstrap: str) -> BenchResult:
         passed=took <= TARGET_S and worst_rss <= RSS_LIMIT_MIB and intact,
         notes={
             "peak": f"{POSTS} posts over {BRANDS} brands due at one instant, the sandbox answering every publish "
-                    f"after {PLATFORM_LATENCY_S * 1000:.0f} ms" + (" (ALIGNED_BENCH_QUICK)" if QUICK else ""),
+            f"after {PLATFORM_LATENCY_S * 1000:.0f} ms" + (" (ALIGNED_BENCH_QUICK)" if QUICK else ""),
             "platform": f"{made} made, {twice} made twice, {peak['job_published_twice']:.0f} job_published twice",
         },
     )

@@ -3,7 +3,7 @@ the platform to `publishing.job_published` on Kafka, against PostgreSQL's single
 measured in the same run (8 connections, each committing one-row INSERT transactions), the
 physical limit of a system whose every step is a committed transaction.
 
-Every service and the sandbox platform run as their own processes (aligned_common.testing.system)
+Every service and the sandbox platform run as their own processes (aligned_testing.system)
 against the real Kafka and PostgreSQL. Brands and their sandbox accounts are set up through the
 gateway (OAuth included). The scheduled posts are then written straight into publishing's tables,
 in bulk, with their due times: creating thousands through the API would measure the API, and
@@ -36,16 +36,23 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from aligned_common.kafka import ensure_topics
-from aligned_common.testing.gateway_client import BrandSetup, Gateway, SandboxControl, connect_sandbox, create_brand
-from aligned_common.testing.infra import REPO_ROOT, Infra
-from aligned_common.testing.system import System, start_system
 from aligned_publishing.domain.retry import idempotency_key
+from aligned_testing.gateway_client import (
+    BrandSetup,
+    Gateway,
+    SandboxControl,
+    connect_sandbox,
+    create_brand,
+)
+from aligned_testing.infra import REPO_ROOT, Infra
+from aligned_testing.system import System, start_system
 from bench.report import BenchResult
 
 QUICK = os.environ.get("ALIGNED_BENCH_QUICK", "") not in ("", "0")
@@ -82,8 +89,13 @@ async def _brands(api: Gateway, sandbox_url: str, count: int = BRANDS) -> list[B
     async def one(i: int) -> BrandSetup:
         tag = uuid.uuid4().hex[:8]
         async with at_once:
-            setup = await create_brand(api, tenant_id=str(uuid.uuid4()), name=f"bench {tag}", owner_id=f"bench-{tag}",
-                                       owner_email=f"bench-{tag}@example.com")
+            setup = await create_brand(
+                api,
+                tenant_id=str(uuid.uuid4()),
+                name=f"bench {tag}",
+                owner_id=f"bench-{tag}",
+                owner_email=f"bench-{tag}@example.com",
+            )
             setup.connection = await connect_sandbox(setup.owner.api, sandbox_url, f"bench-{tag}")
         return setup
 
@@ -105,7 +117,11 @@ async def running_system(database_url: str, bootstrap: str, brands: int = BRANDS
     through the gateway (each with a sandbox account), the platform's quotas opened wide."""
     infra = Infra(database_url=database_url, kafka_bootstrap=bootstrap, kind="local")
     await ensure_topics(bootstrap)
-    profile = {"ALIGNED_PROFILE_DIR": os.environ["ALIGNED_PROFILE_DIR"]} if os.environ.get("ALIGNED_PROFILE_DIR") else {}
+    profile = (
+        {"ALIGNED_PROFILE_DIR": os.environ["ALIGNED_PROFILE_DIR"]}
+        if os.environ.get("ALIGNED_PROFILE_DIR")
+        else {}
+    )
     system = await asyncio.to_thread(start_system, infra, LOG_DIR, settings=BENCH_SETTINGS | profile)
     api = Gateway(system.url("gateway"), retry_for_s=30)
     sandbox = SandboxControl(system.url("sandbox"))
@@ -122,7 +138,9 @@ async def running_system(database_url: str, bootstrap: str, brands: int = BRANDS
         await asyncio.to_thread(system.stop)
 
 
-async def _seed(pool: asyncpg.Pool, brands: list[BrandSetup], due_times: list[datetime], run: str) -> dict[str, datetime]:
+async def _seed(
+    pool: asyncpg.Pool, brands: list[BrandSetup], due_times: list[datetime], run: str
+) -> dict[str, datetime]:
     """Scheduled one-target jobs, round-robin over the brands; job id -> due time."""
     jobs = [(uuid.uuid4(), brands[i % len(brands)], due) for i, due in enumerate(due_times)]
     targets = [(uuid.uuid4(), job_id, brand, due) for job_id, brand, due in jobs]
@@ -132,8 +150,11 @@ async def _seed(pool: asyncpg.Pool, brands: list[BrandSetup], due_times: list[da
                                                        scheduled_at, approval_round)
                SELECT j, b, t, 'bench', $5 || ' ' || j, 'scheduled', d, 1
                  FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[]) AS u(j, b, t, d)""",
-            [j for j, _, _ in jobs], [uuid.UUID(b.brand_id) for _, b, _ in jobs],
-            [uuid.UUID(b.tenant_id) for _, b, _ in jobs], [d for _, _, d in jobs], f"pipeline bench {run}",
+            [j for j, _, _ in jobs],
+            [uuid.UUID(b.brand_id) for _, b, _ in jobs],
+            [uuid.UUID(b.tenant_id) for _, b, _ in jobs],
+            [d for _, _, d in jobs],
+            f"pipeline bench {run}",
         )
         await conn.execute(
             """INSERT INTO publishing.publishing_targets (target_id, job_id, brand_id, position, platform, connection_id,
@@ -141,9 +162,12 @@ async def _seed(pool: asyncpg.Pool, brands: list[BrandSetup], due_times: list[da
                SELECT t, j, b, 0, 'sandbox', c, k, 'scheduled', d, d
                  FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::timestamptz[])
                       AS u(t, j, b, c, k, d)""",
-            [t for t, _, _, _ in targets], [j for _, j, _, _ in targets],
-            [uuid.UUID(b.brand_id) for _, _, b, _ in targets], [uuid.UUID(b.connection_id) for _, _, b, _ in targets],
-            [idempotency_key(j, t) for t, j, _, _ in targets], [d for _, _, _, d in targets],
+            [t for t, _, _, _ in targets],
+            [j for _, j, _, _ in targets],
+            [uuid.UUID(b.brand_id) for _, _, b, _ in targets],
+            [uuid.UUID(b.connection_id) for _, _, b, _ in targets],
+            [idempotency_key(j, t) for t, j, _, _ in targets],
+            [d for _, _, _, d in targets],
         )
     return {str(j): d for j, _, d in jobs}
 
@@ -197,8 +221,15 @@ async def _partitions_for(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
     raise RuntimeError(f"topic {topic} has no partitions")
 
 
-async def _run(system: System, pool: asyncpg.Pool, brands: list[BrandSetup], due_times: list[datetime],
-               name: str, timeout_s: float, rss_peak: dict[str, int] | None = None) -> dict[str, float]:
+async def _run(
+    system: System,
+    pool: asyncpg.Pool,
+    brands: list[BrandSetup],
+    due_times: list[datetime],
+    name: str,
+    timeout_s: float,
+    rss_peak: dict[str, int] | None = None,
+) -> dict[str, Any]:
     run = uuid.uuid4().hex[:8]
     async with PublishedWatch(system.infra.kafka_bootstrap) as watch:
         due = await _seed(pool, brands, due_times, f"{name} {run}")
@@ -231,14 +262,17 @@ async def _platform_duplicates(sandbox: SandboxControl, prefix: str) -> tuple[in
     return sum(by_text.values()), sum(1 for n in by_text.values() if n > 1)
 
 
-async def single_row_commit_rate(database_url: str, connections: int = COMMIT_CONNECTIONS,
-                                 seconds: float = COMMIT_SECONDS) -> float:
+async def single_row_commit_rate(
+    database_url: str, connections: int = COMMIT_CONNECTIONS, seconds: float = COMMIT_SECONDS
+) -> float:
     """Commits/s of one-row INSERT transactions from `connections` connections (pgbench-like):
     what this PostgreSQL can commit at most, each commit a WAL flush."""
     pool = await asyncpg.create_pool(database_url, min_size=connections, max_size=connections)
     try:
-        await pool.execute("CREATE TABLE IF NOT EXISTS public.bench_commit_rate (id bigserial PRIMARY KEY, "
-                           "at timestamptz NOT NULL DEFAULT now(), payload text NOT NULL)")
+        await pool.execute(
+            "CREATE TABLE IF NOT EXISTS public.bench_commit_rate (id bigserial PRIMARY KEY, "
+            "at timestamptz NOT NULL DEFAULT now(), payload text NOT NULL)"
+        )
         await pool.execute("TRUNCATE public.bench_commit_rate")
         stop_at = time.monotonic() + seconds
         counts = [0] * connections
@@ -282,8 +316,13 @@ async def measure(database_url: str, bootstrap: str) -> list[BenchResult]:
 async def _measure(database_url: str, bootstrap: str) -> list[BenchResult]:
     load = None
     async with running_system(database_url, bootstrap) as running:
-        system, sandbox, pool, brands, idle = (running.system, running.sandbox, running.pool, running.brands,
-                                               running.idle_rss)
+        system, sandbox, pool, brands, idle = (
+            running.system,
+            running.sandbox,
+            running.pool,
+            running.brands,
+            running.idle_rss,
+        )
         peak: dict[str, int] = {}
 
         commit_rate = await single_row_commit_rate(database_url)
@@ -291,8 +330,13 @@ async def _measure(database_url: str, bootstrap: str) -> list[BenchResult]:
         burst = await _run(system, pool, brands, [start_at] * BURST, "burst", timeout_s=600, rss_peak=peak)
         burst_made, burst_twice = await _platform_duplicates(sandbox, burst["texts_prefix"])
 
-        await sandbox.add_fault(mode="slow", delay_s=PLATFORM_LATENCY_S, endpoint="/api/v1/posts", method="POST",
-                                count=1_000_000_000)
+        await sandbox.add_fault(
+            mode="slow",
+            delay_s=PLATFORM_LATENCY_S,
+            endpoint="/api/v1/posts",
+            method="POST",
+            count=1_000_000_000,
+        )
         start_at = datetime.now(UTC) + timedelta(seconds=3)
         slow = await _run(system, pool, brands, [start_at] * BURST, "slow", timeout_s=900, rss_peak=peak)
         slow_made, slow_twice = await _platform_duplicates(sandbox, slow["texts_prefix"])
@@ -302,7 +346,9 @@ async def _measure(database_url: str, bootstrap: str) -> list[BenchResult]:
         if LOAD_POSTS:
             start_at = datetime.now(UTC) + timedelta(seconds=3)
             steady = [start_at + timedelta(seconds=i / rate) for i in range(LOAD_POSTS)]
-            load = await _run(system, pool, brands, steady, "load", timeout_s=LOAD_POSTS / rate + 600, rss_peak=peak)
+            load = await _run(
+                system, pool, brands, steady, "load", timeout_s=LOAD_POSTS / rate + 600, rss_peak=peak
+            )
             load_made, load_twice = await _platform_duplicates(sandbox, load["texts_prefix"])
 
     ratio = burst["posts_per_s"] / commit_rate
@@ -332,13 +378,15 @@ async def _measure(database_url: str, bootstrap: str) -> list[BenchResult]:
     measured |= {f"rss_peak_mib_{name}": peak.get(name, 0) / mib for name in sorted(idle)}
     notes = {
         "burst": f"{BURST} posts due at once over {BRANDS} brands/accounts, one target each"
-                 + (" (ALIGNED_BENCH_QUICK)" if QUICK else ""),
+        + (" (ALIGNED_BENCH_QUICK)" if QUICK else ""),
         "baseline": f"one-row INSERT transactions from {COMMIT_CONNECTIONS} connections for {COMMIT_SECONDS:.0f} s",
         "platform": f"burst: {burst_made} made, {burst_twice} twice",
         "path": "due -> dispatcher -> Kafka -> connections -> sandbox POST -> Kafka -> publishing -> job_published",
     }
     if load is not None:
-        notes["load"] = f"{LOAD_POSTS} posts due at {rate:.1f}/s (60% of the burst rate): {load_made} made, {load_twice} twice"
+        notes["load"] = (
+            f"{LOAD_POSTS} posts due at {rate:.1f}/s (60% of the burst rate): {load_made} made, {load_twice} twice"
+        )
     pipeline = BenchResult(
         name="pipeline",
         unit="posts/s",

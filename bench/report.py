@@ -24,8 +24,16 @@ class BenchResult:
     @classmethod
     def failed(cls, name: str, error: BaseException) -> BenchResult:
         reason = f"{type(error).__name__}: {error}".strip()
-        return cls(name=name, unit="", measured={}, baseline={}, ratio=float("nan"), target="", passed=False,
-                   error=reason)
+        return cls(
+            name=name,
+            unit="",
+            measured={},
+            baseline={},
+            ratio=float("nan"),
+            target="",
+            passed=False,
+            error=reason,
+        )
 
 
 def write(results: list[BenchResult], path: Path | None = None) -> None:
@@ -49,4 +57,6 @@ def print_table(results: list[BenchResult]) -> None:
             continue
         measured = ", ".join(f"{k}={v:,.1f}" for k, v in r.measured.items())
         baseline = ", ".join(f"{k}={v:,.1f}" for k, v in r.baseline.items())
-        print(f"{r.name:<18} {measured:<40} {baseline:<34} {r.ratio:>7.2f}  {r.target:<12} {'PASS' if r.passed else 'FAIL'}")
+        print(
+            f"{r.name:<18} {measured:<40} {baseline:<34} {r.ratio:>7.2f}  {r.target:<12} {'PASS' if r.passed else 'FAIL'}"
+        )

@@ -24,7 +24,7 @@ from fastapi import FastAPI, Response
 
 from aligned_common.identity import Identity, signed_headers
 from aligned_common.migrations import migrate
-from aligned_common.testing.service import free_port
+from aligned_testing.service import free_port
 from bench.report import BenchResult
 from bench.webhook_ingest import _start, _wait_ready
 
@@ -61,9 +61,16 @@ def _serve_webhooks(port: int, database_url: str, bootstrap: str, key: str, secr
     os.environ["ALIGNED_INTERNAL_SECRET"] = secret
     setup_logging("WARNING")
     settings = Settings(
-        database_url=database_url, kafka_bootstrap=bootstrap, encryption_key=key, log_level="WARNING",
-        allow_loopback_targets=True, allow_http_targets=True, delivery_per_endpoint=PER_ENDPOINT,
-        delivery_concurrency=ENDPOINTS * PER_ENDPOINT, pool_max_size=20, delivery_poll_interval_s=0.2,
+        database_url=database_url,
+        kafka_bootstrap=bootstrap,
+        encryption_key=key,
+        log_level="WARNING",
+        allow_loopback_targets=True,
+        allow_http_targets=True,
+        delivery_per_endpoint=PER_ENDPOINT,
+        delivery_concurrency=ENDPOINTS * PER_ENDPOINT,
+        pool_max_size=20,
+        delivery_poll_interval_s=0.2,
     )
     definition = build(SCHEMA, settings)
     definition.event_router = None  # deliveries are queued directly below
@@ -71,7 +78,9 @@ def _serve_webhooks(port: int, database_url: str, bootstrap: str, key: str, secr
 
 
 def _body(i: int) -> bytes:
-    return orjson.dumps({"id": str(uuid.uuid4()), "type": "publishing.job_published", "data": {"n": i, "pad": "x" * 400}})
+    return orjson.dumps(
+        {"id": str(uuid.uuid4()), "type": "publishing.job_published", "data": {"n": i, "pad": "x" * 400}}
+    )
 
 
 async def _raw_rate(receiver_url: str, n: int) -> float:
@@ -94,7 +103,9 @@ async def _register(service_url: str, receiver_url: str, brand: Identity) -> lis
     async with httpx.AsyncClient(base_url=service_url, timeout=30) as client:
         for i in range(ENDPOINTS):
             response = await client.post(
-                "/v1/webhook-endpoints", json={"url": f"{receiver_url}/hook/e{i}"}, headers=signed_headers(brand)
+                "/v1/webhook-endpoints",
+                json={"url": f"{receiver_url}/hook/e{i}"},
+                headers=signed_headers(brand),
             )
             response.raise_for_status()
             ids.append(uuid.UUID(response.json()["id"]))
@@ -103,7 +114,14 @@ async def _register(service_url: str, receiver_url: str, brand: Identity) -> lis
 
 async def _delivery_rate(pool: asyncpg.Pool, brand: Identity, endpoint_ids: list[uuid.UUID], n: int) -> float:
     rows = [
-        (uuid.uuid4(), brand.brand_id, endpoint_ids[i % len(endpoint_ids)], uuid.uuid4(), "publishing.job_published", _body(i))
+        (
+            uuid.uuid4(),
+            brand.brand_id,
+            endpoint_ids[i % len(endpoint_ids)],
+            uuid.uuid4(),
+            "publishing.job_published",
+            _body(i),
+        )
         for i in range(n)
     ]
     started = time.perf_counter()
@@ -116,7 +134,8 @@ async def _delivery_rate(pool: asyncpg.Pool, brand: Identity, endpoint_ids: list
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         done = await pool.fetchval(
-            f"SELECT count(*) FROM {SCHEMA}.deliveries WHERE brand_id = $1 AND status = 'succeeded'", brand.brand_id
+            f"SELECT count(*) FROM {SCHEMA}.deliveries WHERE brand_id = $1 AND status = 'succeeded'",
+            brand.brand_id,
         )
         if done >= n:
             return n / (time.perf_counter() - started)
@@ -167,7 +186,9 @@ if __name__ == "__main__":
     print(
         asyncio.run(
             run(
-                os.environ.get("ALIGNED_DATABASE_URL", "postgresql://aligned:aligned@127.0.0.1:15432/aligned"),
+                os.environ.get(
+                    "ALIGNED_DATABASE_URL", "postgresql://aligned:aligned@127.0.0.1:15432/aligned"
+                ),
                 os.environ.get("ALIGNED_KAFKA_BOOTSTRAP", "127.0.0.1:19092"),
             )
         )

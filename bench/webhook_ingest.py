@@ -24,7 +24,7 @@ from fastapi import FastAPI, Request, Response
 
 from aligned_common.migrations import migrate
 from aligned_common.platforms.standard_webhooks import WebhookSecret, signed_headers
-from aligned_common.testing.service import free_port
+from aligned_testing.service import free_port
 from bench.report import BenchResult
 
 SCHEMA = "bench_webhooks"
@@ -46,8 +46,12 @@ def _serve_webhooks(port: int, database_url: str, bootstrap: str, secret: str, k
     from aligned_webhooks.config import Settings
 
     settings = Settings(
-        database_url=database_url, kafka_bootstrap=bootstrap, sandbox_secret=secret, encryption_key=key,
-        log_level="WARNING", pool_max_size=20,
+        database_url=database_url,
+        kafka_bootstrap=bootstrap,
+        sandbox_secret=secret,
+        encryption_key=key,
+        log_level="WARNING",
+        pool_max_size=20,
     )
     setup_logging("WARNING")
     definition = build(SCHEMA, settings)
@@ -73,7 +77,9 @@ def _serve_baseline(port: int, database_url: str) -> None:
         body = await request.body()
         await state["pool"].execute(
             f"INSERT INTO {BASELINE_SCHEMA}.raw_events (id, provider, body) VALUES ($1, $2, $3)",
-            uuid.uuid4(), provider, body,
+            uuid.uuid4(),
+            provider,
+            body,
         )
         return Response(status_code=202)
 
@@ -84,7 +90,7 @@ def _serve_baseline(port: int, database_url: str) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-def _start(target, *args) -> multiprocessing.Process:
+def _start(target, *args) -> multiprocessing.process.BaseProcess:
     process = multiprocessing.get_context("spawn").Process(target=target, args=args, daemon=True)
     process.start()
     return process
@@ -110,11 +116,18 @@ def _requests(n: int, secret: str, account: str) -> list[tuple[bytes, dict[str, 
     """Pre-signed so that signing costs the load generator nothing while it is timed."""
     out = []
     for i in range(n):
-        body = json.dumps({
-            "type": "post.status_changed",
-            "timestamp": "2030-01-01T00:00:00+00:00",
-            "data": {"post_id": f"p_{i}", "account_id": account, "status": "live", "url": f"https://sandbox/p_{i}"},
-        }).encode()
+        body = json.dumps(
+            {
+                "type": "post.status_changed",
+                "timestamp": "2030-01-01T00:00:00+00:00",
+                "data": {
+                    "post_id": f"p_{i}",
+                    "account_id": account,
+                    "status": "live",
+                    "url": f"https://sandbox/p_{i}",
+                },
+            }
+        ).encode()
         headers = signed_headers(secret, f"msg_{uuid.uuid4().hex}", body)
         out.append((body, {**headers, "content-type": "application/json"}))
     return out
@@ -155,7 +168,10 @@ async def _prepare(database_url: str, account: str) -> None:
         await conn.execute(
             f"INSERT INTO {SCHEMA}.provider_accounts (provider, account_id, brand_id, tenant_id, connection_id)"
             " VALUES ('sandbox', $1, $2, $3, $4)",
-            account, uuid.uuid4(), uuid.uuid4(), uuid.uuid4(),
+            account,
+            uuid.uuid4(),
+            uuid.uuid4(),
+            uuid.uuid4(),
         )
         await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {BASELINE_SCHEMA}")
         await conn.execute(

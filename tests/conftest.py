@@ -1,7 +1,7 @@
 """The whole platform as separate processes, started once for the end-to-end and acceptance tests.
 
 Real Kafka and PostgreSQL, every service and the sandbox platform each in its own OS process
-(aligned_common.testing.system); the tests act only through the gateway, like a frontend,
+(aligned_testing.system); the tests act only through the gateway, like a frontend,
 plus the sandbox's control API for what the outside world does (consent, faults, webhooks).
 Logs of the processes: .local/e2e-logs/.
 """
@@ -15,10 +15,10 @@ from collections.abc import AsyncIterator, Awaitable
 import pytest
 
 from aligned_common.kafka import ensure_topics
-from aligned_common.testing.flows import onboard_brand
-from aligned_common.testing.gateway_client import BrandSetup, Gateway, SandboxControl
-from aligned_common.testing.infra import REPO_ROOT, Infra
-from aligned_common.testing.system import System, start_system
+from aligned_testing.flows import onboard_brand
+from aligned_testing.gateway_client import BrandSetup, Gateway, SandboxControl
+from aligned_testing.infra import REPO_ROOT, Infra
+from aligned_testing.system import System, start_system
 
 LOG_DIR = REPO_ROOT / ".local" / "e2e-logs"
 

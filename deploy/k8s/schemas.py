@@ -37,7 +37,7 @@ def _rewrite_refs(node, definitions_ref: str):
             if key == "$id":
                 continue  # the remote id would make refs resolve against kubernetes.io
             if key == "$ref" and isinstance(value, str) and value.startswith(REMOTE_DEFINITIONS):
-                out[key] = definitions_ref + value[len(REMOTE_DEFINITIONS):]
+                out[key] = definitions_ref + value[len(REMOTE_DEFINITIONS) :]
             else:
                 out[key] = _rewrite_refs(value, definitions_ref)
         return out

@@ -24,15 +24,24 @@ import time
 import uuid
 from typing import Any
 
-
-from aligned_common.testing.gateway_client import (
-    ApiError, BrandSetup, Gateway, LiveEvents, Member, SandboxControl, WebhookReceiver, add_member, brand_of, connect_sandbox,
-    dev_token, eventually,
+from aligned_testing.flows import create_job
+from aligned_testing.gateway_client import (
+    ApiError,
+    BrandSetup,
+    Gateway,
+    LiveEvents,
+    Member,
+    SandboxControl,
+    WebhookReceiver,
+    add_member,
+    brand_of,
+    connect_sandbox,
+    dev_token,
+    eventually,
 )
-from aligned_common.testing.flows import create_job
-from aligned_common.testing.infra import local_mail_server
-from aligned_common.testing.mailbox import Mailbox, text_of
-from aligned_common.testing.system import local_ports
+from aligned_testing.infra import local_mail_server
+from aligned_testing.mailbox import Mailbox, text_of
+from aligned_testing.system import local_ports
 
 # make up's ports (ALIGNED_LOCAL_PORT_OFFSET moves them all), unless told otherwise.
 GATEWAY_URL = os.environ.get("ALIGNED_DEMO_GATEWAY_URL", f"http://127.0.0.1:{local_ports()['gateway']}")
@@ -65,8 +74,15 @@ async def ensure_demo_brand(api: Gateway) -> tuple[BrandSetup, Member]:
     members = (await setup.owner.api.get("/v1/members", limit=200))["items"]
     if not any(m["user_id"] == CLIENT[0] for m in members):
         await add_member(setup, user_id=CLIENT[0], email=CLIENT[1], role="client", ttl_s=TOKEN_TTL_S)
-    client_token = await dev_token(api, user_id=CLIENT[0], tenant_id=TENANT_ID, brand_ids=[setup.brand_id],
-                                   role="client", email=CLIENT[1], ttl_s=TOKEN_TTL_S)
+    client_token = await dev_token(
+        api,
+        user_id=CLIENT[0],
+        tenant_id=TENANT_ID,
+        brand_ids=[setup.brand_id],
+        role="client",
+        email=CLIENT[1],
+        ttl_s=TOKEN_TTL_S,
+    )
     client = Member(CLIENT[0], CLIENT[1], "client", api.as_(client_token))
     return setup, client
 
@@ -97,12 +113,17 @@ def print_live_event(message: dict[str, Any]) -> None:
 
 
 async def connect_account(owner: Gateway) -> dict[str, Any]:
-    say("1. Connect the sandbox account by OAuth",
+    say(
+        "1. Connect the sandbox account by OAuth",
         "POST /v1/connections/oauth/sandbox/start -> the platform's consent page (auto-approved) -> "
-        "POST /v1/connections/oauth/sandbox/callback")
+        "POST /v1/connections/oauth/sandbox/callback",
+    )
     connection = await connect_sandbox(owner, SANDBOX_URL, SANDBOX_ACCOUNT)
-    say("   connected", f"connection {connection['id']}: account {connection['account_name']}, status "
-        f"{connection['status']}, token expires {connection['expires_at']} (kept encrypted by connections)")
+    say(
+        "   connected",
+        f"connection {connection['id']}: account {connection['account_name']}, status "
+        f"{connection['status']}, token expires {connection['expires_at']} (kept encrypted by connections)",
+    )
     return connection
 
 
@@ -110,10 +131,18 @@ async def register_receiver(owner: Gateway, receiver: WebhookReceiver) -> dict[s
     for endpoint in await _endpoints(owner):
         if endpoint.get("description") == RECEIVER_DESCRIPTION:  # an earlier run's receiver is gone
             await owner.request("DELETE", f"/v1/webhook-endpoints/{endpoint['id']}")
-    endpoint = await owner.post("/v1/webhook-endpoints", {
-        "url": receiver.url, "description": RECEIVER_DESCRIPTION,
-        "event_types": ["publishing.job_published", "approval.approved"]})
-    say("   registered an outbound webhook endpoint", f"{receiver.url} for publishing.job_published, approval.approved")
+    endpoint = await owner.post(
+        "/v1/webhook-endpoints",
+        {
+            "url": receiver.url,
+            "description": RECEIVER_DESCRIPTION,
+            "event_types": ["publishing.job_published", "approval.approved"],
+        },
+    )
+    say(
+        "   registered an outbound webhook endpoint",
+        f"{receiver.url} for publishing.job_published, approval.approved",
+    )
     return endpoint
 
 
@@ -125,32 +154,52 @@ async def _endpoints(owner: Gateway) -> list[dict[str, Any]]:
 async def draft_post(owner: Gateway, connection_id: str, due_in_s: int) -> dict[str, Any]:
     due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=due_in_s)
     text = f"Hello from Aligned's demo at {dt.datetime.now():%H:%M:%S}: planned, approved, published."
-    say("2. Draft a post that needs the client's approval",
-        f"POST /v1/jobs (requires_approval, due {due:%H:%M:%S} UTC), then POST /v1/jobs/{{id}}/submit")
-    job = await create_job(owner, {  # retries while publishing has not yet heard of a fresh connection
-        "content": text, "targets": [{"platform": "sandbox", "connection_id": connection_id}],
-        "requires_approval": True, "scheduled_at": due.isoformat(), "tags": ["demo"]})
+    say(
+        "2. Draft a post that needs the client's approval",
+        f"POST /v1/jobs (requires_approval, due {due:%H:%M:%S} UTC), then POST /v1/jobs/{{id}}/submit",
+    )
+    job = await create_job(
+        owner,
+        {  # retries while publishing has not yet heard of a fresh connection
+            "content": text,
+            "targets": [{"platform": "sandbox", "connection_id": connection_id}],
+            "requires_approval": True,
+            "scheduled_at": due.isoformat(),
+            "tags": ["demo"],
+        },
+    )
     job = await owner.post(f"/v1/jobs/{job['job_id']}/submit")
     say("   submitted", f"job {job['job_id']}: {job['status']} ({job['status_reason']})")
     return job
 
 
 async def approve_as_client(client: Member, mailbox: Mailbox, job_id: str) -> None:
-    say("3. The client gets the review e-mail and approves",
-        f"approval mails {CLIENT[1]}; the demo reads it in the mailbox ({MAILBOX_URL}) as the client would")
+    say(
+        "3. The client gets the review e-mail and approves",
+        f"approval mails {CLIENT[1]}; the demo reads it in the mailbox ({MAILBOX_URL}) as the client would",
+    )
     [mail] = (await mailbox.wait_for(CLIENT[1], subject="Approval requested", timeout_s=60))[-1:]
-    link = re.search(r"https?://\S+/v1/approvals/\S+", text_of(mail)).group(0)
-    say(f"   e-mail arrived: \"{mail['Subject']}\"", f"to {mail['To']}, link {link}")
+    found = re.search(r"https?://\S+/v1/approvals/\S+", text_of(mail))
+    assert found, f"no review link in the e-mail: {text_of(mail)[:300]}"
+    link = found.group(0)
+    say(f'   e-mail arrived: "{mail["Subject"]}"', f"to {mail['To']}, link {link}")
     # The link points at the gateway; the client opens it signed in.
     approval = await client.api.get(link)
     say("   followed the link through the gateway", f"round {approval['round']} is {approval['status']}")
-    decided = await client.api.post(f"/v1/approvals/{approval['id']}/decision",
-                                    {"decision": "approve", "comment": "Looks great, go ahead."})
-    say("   approved", f"round {decided['round']} is {decided['status']} (locked: a second decision is a 409)")
+    decided = await client.api.post(
+        f"/v1/approvals/{approval['id']}/decision",
+        {"decision": "approve", "comment": "Looks great, go ahead."},
+    )
+    say(
+        "   approved", f"round {decided['round']} is {decided['status']} (locked: a second decision is a 409)"
+    )
 
 
 async def watch_publish(owner: Gateway, job_id: str) -> dict[str, Any]:
-    say("4. Watch it publish when due", "GET /v1/jobs/{id} until the dispatcher, connections and the platform are done")
+    say(
+        "4. Watch it publish when due",
+        "GET /v1/jobs/{id} until the dispatcher, connections and the platform are done",
+    )
     last = None
 
     async def finished():
@@ -168,8 +217,10 @@ async def watch_publish(owner: Gateway, job_id: str) -> dict[str, Any]:
 
 
 async def show_metrics(owner: Gateway, sandbox: SandboxControl, job_id: str) -> None:
-    say("5. See the metrics arrive",
-        "the sandbox lets an hour pass for the post; POST /v1/analytics/syncs; GET /v1/posts/{id}")
+    say(
+        "5. See the metrics arrive",
+        "the sandbox lets an hour pass for the post; POST /v1/analytics/syncs; GET /v1/posts/{id}",
+    )
     await sandbox.advance_clock(3600)
     await owner.post("/v1/analytics/syncs", {})
 
@@ -184,8 +235,10 @@ async def show_metrics(owner: Gateway, sandbox: SandboxControl, job_id: str) -> 
 
 
 async def platform_webhook(sandbox: SandboxControl, feed: LiveEvents, remote_post_id: str) -> None:
-    say("6. Receive a platform webhook",
-        "the sandbox sends a signed post.status_changed to POST /webhooks/sandbox on the gateway")
+    say(
+        "6. Receive a platform webhook",
+        "the sandbox sends a signed post.status_changed to POST /webhooks/sandbox on the gateway",
+    )
     sent = await sandbox.send_webhook(type="post.status_changed", post_id=remote_post_id, status="published")
     say("   sandbox delivered it", f"webhook {sent['webhook_id']} -> HTTP {sent['status_code']}")
 
@@ -200,15 +253,23 @@ async def outbound_webhook(receiver: WebhookReceiver, endpoint: dict[str, Any], 
     say("7. See an outbound webhook delivered", f"to the receiver this demo runs at {receiver.url}")
 
     async def delivered():
-        return next((d for d in receiver.deliveries
-                     if d.payload.get("type") == "publishing.job_published" and d.payload["data"].get("job_id") == job_id),
-                    None)
+        return next(
+            (
+                d
+                for d in receiver.deliveries
+                if d.payload.get("type") == "publishing.job_published"
+                and d.payload["data"].get("job_id") == job_id
+            ),
+            None,
+        )
 
     delivery = await eventually(delivered, timeout_s=60, what="the job_published delivery")
     valid = delivery.signed_by(endpoint["secret"])
-    say("   received publishing.job_published",
+    say(
+        "   received publishing.job_published",
         f"webhook-id {delivery.headers['webhook-id']}, signature {'valid' if valid else 'INVALID'} "
-        f"({len(receiver.deliveries)} deliveries in all)")
+        f"({len(receiver.deliveries)} deliveries in all)",
+    )
 
 
 async def run_command() -> int:
@@ -236,10 +297,12 @@ async def run_command() -> int:
             await show_metrics(owner, sandbox, job["job_id"])
             await platform_webhook(sandbox, feed, job["targets"][0]["remote_id"])
             await outbound_webhook(receiver, endpoint, job["job_id"])
-        say(f"Done in {time.monotonic() - started:.0f} s.",
+        say(
+            f"Done in {time.monotonic() - started:.0f} s.",
             f"The post, its approval and its metrics in one read: GET {GATEWAY_URL}/v1/posts/{job['job_id']}\n"
             f"           The audit trail: GET {GATEWAY_URL}/v1/audit-logs\n"
-            f"           Every e-mail it sent: {MAILBOX_URL}")
+            f"           Every e-mail it sent: {MAILBOX_URL}",
+        )
         return 0
     except (ApiError, AssertionError) as error:
         say("The demo stopped", str(error))
@@ -251,7 +314,9 @@ async def run_command() -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("command", choices=["setup", "run"])
     command = parser.parse_args().command
     try:

@@ -10,7 +10,8 @@ import uuid
 from typing import Any
 
 import pytest
-from aligned_common.testing.flows import (
+
+from aligned_testing.flows import (
     create_job,
     decide,
     in_seconds,
@@ -19,8 +20,7 @@ from aligned_common.testing.flows import (
     put_policy,
     upload_photo,
 )
-
-from aligned_common.testing.gateway_client import (
+from aligned_testing.gateway_client import (
     ApiError,
     BrandSetup,
     Gateway,
@@ -45,6 +45,7 @@ async def _editor(brand: BrandSetup):
 async def _gated(api: Gateway, job_id: str, policy_id: str) -> dict[str, Any]:
     """Waits until publishing's copy of the policies has `policy_id` and gates the job by it,
     the way a frontend would watch the job's approval badge."""
+
     async def check():
         job = await api.get(f"/v1/jobs/{job_id}")
         return job if job["approval_required"] and policy_id in (job["approval_reason"] or "") else None
@@ -90,7 +91,9 @@ async def test_a_policy_change_reaches_jobs_already_scheduled_and_an_author_poli
 ) -> None:
     owner = brand.owner.api
     editor = await _editor(brand)
-    theirs = await create_job(editor.api, _post(brand.connection_id, "Editor's post", scheduled_at=in_seconds(3600)))
+    theirs = await create_job(
+        editor.api, _post(brand.connection_id, "Editor's post", scheduled_at=in_seconds(3600))
+    )
     ours = await create_job(owner, _post(brand.connection_id, "Owner's post", scheduled_at=in_seconds(3600)))
     for job in (theirs, ours):
         assert (await owner.post(f"/v1/jobs/{job['job_id']}/submit"))["status"] == "scheduled"
@@ -112,8 +115,9 @@ async def test_a_policy_change_reaches_jobs_already_scheduled_and_an_author_poli
     assert by_connection["id"] in moved["approval_reason"]
 
 
-async def test_the_gate_holds_while_the_approval_service_is_down(system, brand: BrandSetup,
-                                                                  sandbox: SandboxControl) -> None:
+async def test_the_gate_holds_while_the_approval_service_is_down(
+    system, brand: BrandSetup, sandbox: SandboxControl
+) -> None:
     owner = brand.owner.api
     editor = await _editor(brand)
     policy = await _put_policy(owner, mode="approval_required")
@@ -142,17 +146,23 @@ async def test_the_gate_holds_while_the_approval_service_is_down(system, brand: 
     await job_in(owner, job["job_id"], ("published",))
 
 
-async def test_an_editor_cannot_switch_approval_off_and_an_owners_waiver_is_audited(brand: BrandSetup) -> None:
+async def test_an_editor_cannot_switch_approval_off_and_an_owners_waiver_is_audited(
+    brand: BrandSetup,
+) -> None:
     owner = brand.owner.api
     editor = await _editor(brand)
-    job = await create_job(editor.api, _post(brand.connection_id, "Needs a yes", requires_approval=True,
-                                             scheduled_at=in_seconds(3600)))
+    job = await create_job(
+        editor.api,
+        _post(brand.connection_id, "Needs a yes", requires_approval=True, scheduled_at=in_seconds(3600)),
+    )
     await editor.api.post(f"/v1/jobs/{job['job_id']}/submit")
     await decide(brand.client, job["job_id"], "approve")
     await job_in(editor.api, job["job_id"], ("scheduled",))
 
     # The editor tries to switch approval off on the approved job: it goes back for approval.
-    edited = await editor.api.request("PATCH", f"/v1/jobs/{job['job_id']}", json_body={"requires_approval": False})
+    edited = await editor.api.request(
+        "PATCH", f"/v1/jobs/{job['job_id']}", json_body={"requires_approval": False}
+    )
     assert edited["status"] == "pending_approval" and edited["approval_round"] == 2
     assert edited["requires_approval"] is True and edited["approved"] is False
     assert "only admin, owner may waive" in edited["approval_note"]
@@ -171,13 +181,19 @@ async def test_an_editor_cannot_switch_approval_off_and_an_owners_waiver_is_audi
     assert row["actor"] == brand.owner.user_id
 
     # A policy that names only the owner as waiver: an admin cannot waive either.
-    admin = await add_member(brand, user_id=f"admin-{uuid.uuid4().hex[:6]}", email=f"a{uuid.uuid4().hex[:6]}@example.com",
-                             role="admin")
+    admin = await add_member(
+        brand,
+        user_id=f"admin-{uuid.uuid4().hex[:6]}",
+        email=f"a{uuid.uuid4().hex[:6]}@example.com",
+        role="admin",
+    )
     policy = await _put_policy(owner, mode="approval_required", waiver_roles=["owner"])
     gated = await create_job(admin.api, _post(brand.connection_id, "Admin's post"))
     await _gated(admin.api, gated["job_id"], policy["id"])
     await admin.api.post(f"/v1/jobs/{gated['job_id']}/submit")
-    refused = await admin.api.request("PATCH", f"/v1/jobs/{gated['job_id']}", json_body={"requires_approval": False})
+    refused = await admin.api.request(
+        "PATCH", f"/v1/jobs/{gated['job_id']}", json_body={"requires_approval": False}
+    )
     assert refused["status"] == "pending_approval" and "only owner may waive" in refused["approval_note"]
 
 
@@ -187,10 +203,15 @@ async def test_approvers_see_every_targets_own_text_and_media_and_approve_exactl
     owner, client = brand.owner.api, brand.client
     second = await connect_sandbox(owner, sandbox.base_url, f"second-{uuid.uuid4().hex[:6]}")
     photo = await upload_photo(owner)
-    body = {"content": "The main text", "requires_approval": True, "scheduled_at": in_seconds(3600), "targets": [
-        {"platform": "sandbox", "connection_id": brand.connection_id, "text": "This account's own words"},
-        {"platform": "sandbox", "connection_id": second["id"], "media_ids": [photo["media_id"]]},
-    ]}
+    body = {
+        "content": "The main text",
+        "requires_approval": True,
+        "scheduled_at": in_seconds(3600),
+        "targets": [
+            {"platform": "sandbox", "connection_id": brand.connection_id, "text": "This account's own words"},
+            {"platform": "sandbox", "connection_id": second["id"], "media_ids": [photo["media_id"]]},
+        ],
+    }
     job = await create_job(owner, body)
     job = await owner.post(f"/v1/jobs/{job['job_id']}/submit")
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import httpx
 import pytest
-from aligned_common.testing.flows import create_job, draft_and_submit, pending_round
 
-from aligned_common.testing.gateway_client import BrandSetup, Gateway, eventually
+from aligned_testing.flows import create_job, draft_and_submit, pending_round
+from aligned_testing.gateway_client import BrandSetup, Gateway, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -42,16 +42,25 @@ async def test_a_job_edit_is_audited_with_the_actor_their_address_user_agent_and
     brand: BrandSetup,
 ) -> None:
     owner = brand.owner.api
-    job = await create_job(owner, {"content": "Before the edit",
-                                   "targets": [{"platform": "sandbox", "connection_id": brand.connection_id}]})
+    job = await create_job(
+        owner,
+        {
+            "content": "Before the edit",
+            "targets": [{"platform": "sandbox", "connection_id": brand.connection_id}],
+        },
+    )
     ip, headers = _origin()
-    await owner.request("PATCH", f"/v1/jobs/{job['job_id']}", json_body={"content": "After the edit"}, headers=headers)
+    await owner.request(
+        "PATCH", f"/v1/jobs/{job['job_id']}", json_body={"content": "After the edit"}, headers=headers
+    )
 
     entry = await _audited(owner, action="publishing.job_edited", entity_type="job", entity_id=job["job_id"])
     assert entry["actor"] == brand.owner.user_id and entry["actor_email"] == brand.owner.email
     assert entry["ip_address"] == ip  # not the address the client wrote into X-Forwarded-For
     assert entry["user_agent"] == headers["User-Agent"]
-    assert entry["before"] == {"content": "Before the edit"} and entry["after"] == {"content": "After the edit"}
+    assert entry["before"] == {"content": "Before the edit"} and entry["after"] == {
+        "content": "After the edit"
+    }
 
 
 async def test_a_policy_change_is_audited_with_the_policy_before_and_after(brand: BrandSetup) -> None:
@@ -59,11 +68,14 @@ async def test_a_policy_change_is_audited_with_the_policy_before_and_after(brand
     author = f"author-{uuid.uuid4().hex[:6]}"  # a policy for one author: nothing else of the brand changes
     first = await owner.request("PUT", "/v1/policies", json_body={"user_id": author, "mode": "full_posting"})
     ip, headers = _origin()
-    await owner.request("PUT", "/v1/policies", json_body={"user_id": author, "mode": "approval_required"},
-                        headers=headers)
+    await owner.request(
+        "PUT", "/v1/policies", json_body={"user_id": author, "mode": "approval_required"}, headers=headers
+    )
 
     async def second_change():
-        items = (await owner.get("/v1/audit-logs", action="approval.policy_changed", entity_id=first["id"]))["items"]
+        items = (await owner.get("/v1/audit-logs", action="approval.policy_changed", entity_id=first["id"]))[
+            "items"
+        ]
         return next((i for i in items if i["before"] is not None), None)
 
     entry = await eventually(second_change, timeout_s=30, what="the policy's change in the audit trail")
@@ -74,16 +86,24 @@ async def test_a_policy_change_is_audited_with_the_policy_before_and_after(brand
 
 async def test_a_review_link_decision_records_the_clients_address_and_user_agent(brand: BrandSetup) -> None:
     owner = brand.owner.api
-    job = await draft_and_submit(owner, brand.connection_id, text=f"Audited review {uuid.uuid4().hex[:6]}",
-                                 requires_approval=True, due_in_s=3600)
+    job = await draft_and_submit(
+        owner,
+        brand.connection_id,
+        text=f"Audited review {uuid.uuid4().hex[:6]}",
+        requires_approval=True,
+        due_in_s=3600,
+    )
     round_ = await pending_round(owner, job["job_id"])
     link = await owner.post(f"/v1/approvals/{round_['id']}/links", {"recipient": "dana@client.example.com"})
     url = link["url"]
 
     ip, headers = _origin()
     async with httpx.AsyncClient(timeout=30) as browser:  # the client: no account, only the link
-        decided = await browser.post(url, json={"decision": "approve", "comment": "fine"},
-                                     headers={"accept": "application/json", **headers})
+        decided = await browser.post(
+            url,
+            json={"decision": "approve", "comment": "fine"},
+            headers={"accept": "application/json", **headers},
+        )
         assert decided.status_code == 200, decided.text
 
     entry = await _audited(owner, action="approval.approved", entity_id=round_["id"])
@@ -94,19 +114,29 @@ async def test_a_review_link_decision_records_the_clients_address_and_user_agent
 
 async def test_an_escalation_rule_change_is_audited_with_its_before_and_after(brand: BrandSetup) -> None:
     owner = brand.owner.api
-    rule = await owner.post("/v1/escalation-rules", {"name": "slow", "levels": [{"after_hours": 4, "notify_roles": ["admin"]}]})
+    rule = await owner.post(
+        "/v1/escalation-rules", {"name": "slow", "levels": [{"after_hours": 4, "notify_roles": ["admin"]}]}
+    )
     ip, headers = _origin()
-    await owner.request("PUT", f"/v1/escalation-rules/{rule['id']}", headers=headers, json_body={
-        "name": "slow", "levels": [{"after_hours": 2, "notify_roles": ["admin"]}]})
+    await owner.request(
+        "PUT",
+        f"/v1/escalation-rules/{rule['id']}",
+        headers=headers,
+        json_body={"name": "slow", "levels": [{"after_hours": 2, "notify_roles": ["admin"]}]},
+    )
 
     async def replaced():
-        items = (await owner.get("/v1/audit-logs", action="approval.escalation_rule_changed", entity_id=rule["id"]))["items"]
+        items = (
+            await owner.get("/v1/audit-logs", action="approval.escalation_rule_changed", entity_id=rule["id"])
+        )["items"]
         return next((i for i in items if i["before"] is not None), None)
 
     entry = await eventually(replaced, timeout_s=30, what="the rule's change in the audit trail")
     assert entry["entity_type"] == "escalation_rule" and entry["actor_email"] == brand.owner.email
     assert (entry["ip_address"], entry["user_agent"]) == (ip, headers["User-Agent"])
-    assert entry["before"]["levels"][0]["after_hours"] == 4 and entry["after"]["levels"][0]["after_hours"] == 2
+    assert (
+        entry["before"]["levels"][0]["after_hours"] == 4 and entry["after"]["levels"][0]["after_hours"] == 2
+    )
 
 
 async def test_client_settings_changes_are_audited_by_the_manager_and_by_the_clients_own_unsubscribe(
@@ -116,15 +146,24 @@ async def test_client_settings_changes_are_audited_by_the_manager_and_by_the_cli
     address = f"client-{uuid.uuid4().hex[:8]}@client.example.com"
     created = await owner.request("PUT", f"/v1/client-settings/{address}", json_body={"language": "en"})
     ip, headers = _origin()
-    await owner.request("PUT", f"/v1/client-settings/{address}", headers=headers,
-                        json_body={"language": "de", "preferences": {"publish_success": True}})
+    await owner.request(
+        "PUT",
+        f"/v1/client-settings/{address}",
+        headers=headers,
+        json_body={"language": "de", "preferences": {"publish_success": True}},
+    )
 
     async def changed_by_the_manager():
-        items = (await owner.get("/v1/audit-logs", action="approval.client_settings_changed",
-                                 entity_id=created["id"]))["items"]
+        items = (
+            await owner.get(
+                "/v1/audit-logs", action="approval.client_settings_changed", entity_id=created["id"]
+            )
+        )["items"]
         return next((i for i in items if i["before"] is not None and i["actor"] == brand.owner.user_id), None)
 
-    entry = await eventually(changed_by_the_manager, timeout_s=30, what="the manager's change in the audit trail")
+    entry = await eventually(
+        changed_by_the_manager, timeout_s=30, what="the manager's change in the audit trail"
+    )
     assert entry["entity_type"] == "client_settings" and entry["actor_email"] == brand.owner.email
     assert (entry["ip_address"], entry["user_agent"]) == (ip, headers["User-Agent"])
     assert (entry["before"]["language"], entry["after"]["language"]) == ("en", "de")
@@ -133,15 +172,23 @@ async def test_client_settings_changes_are_audited_by_the_manager_and_by_the_cli
 
     client_ip, client_headers = _origin()
     async with httpx.AsyncClient(timeout=30) as mail_client:  # the client's one-click unsubscribe, no account
-        clicked = await mail_client.post(created["unsubscribe_url"], content=b"List-Unsubscribe=One-Click",
-                                         headers={"content-type": "application/x-www-form-urlencoded", **client_headers})
+        clicked = await mail_client.post(
+            created["unsubscribe_url"],
+            content=b"List-Unsubscribe=One-Click",
+            headers={"content-type": "application/x-www-form-urlencoded", **client_headers},
+        )
         assert clicked.status_code == 200, clicked.text
 
     async def changed_by_the_client():
-        items = (await owner.get("/v1/audit-logs", action="approval.client_settings_changed",
-                                 entity_id=created["id"]))["items"]
+        items = (
+            await owner.get(
+                "/v1/audit-logs", action="approval.client_settings_changed", entity_id=created["id"]
+            )
+        )["items"]
         return next((i for i in items if i["actor"] == f"client:{address}"), None)
 
-    entry = await eventually(changed_by_the_client, timeout_s=30, what="the client's unsubscribe in the audit trail")
+    entry = await eventually(
+        changed_by_the_client, timeout_s=30, what="the client's unsubscribe in the audit trail"
+    )
     assert (entry["ip_address"], entry["user_agent"]) == (client_ip, client_headers["User-Agent"])
     assert entry["before"]["subscribed"] is True and entry["after"]["subscribed"] is False

@@ -7,29 +7,45 @@ import base64
 from typing import Any
 
 import pytest
-from aligned_common.testing.flows import draft_and_submit, pending_round
 
-from aligned_common.testing.gateway_client import ApiError, BrandSetup, Gateway
+from aligned_testing.flows import draft_and_submit, pending_round
+from aligned_testing.gateway_client import ApiError, BrandSetup, Gateway
 
 pytestmark = pytest.mark.e2e
 
-CURSORED = ("/v1/approvals", "/v1/audit-logs", "/v1/analytics/posts", "/v1/analytics/syncs", "/v1/analytics/plans")
+CURSORED = (
+    "/v1/approvals",
+    "/v1/audit-logs",
+    "/v1/analytics/posts",
+    "/v1/analytics/syncs",
+    "/v1/analytics/plans",
+)
 NOT_OUR_CURSORS = (
-    "garbage!", "AAAA", base64.urlsafe_b64encode(b"[1, 2]").decode(), base64.urlsafe_b64encode(b'["a", "b"]').decode(),
-    base64.urlsafe_b64encode(b'{"offset": 100000000}').decode(), base64.urlsafe_b64encode(b"99999999999").decode(),
+    "garbage!",
+    "AAAA",
+    base64.urlsafe_b64encode(b"[1, 2]").decode(),
+    base64.urlsafe_b64encode(b'["a", "b"]').decode(),
+    base64.urlsafe_b64encode(b'{"offset": 100000000}').decode(),
+    base64.urlsafe_b64encode(b"99999999999").decode(),
 )
 
 
-async def problem(api: Gateway, method: str, path: str, *, body: Any = None, params: dict | None = None) -> ApiError:
+async def problem(
+    api: Gateway, method: str, path: str, *, body: Any = None, params: dict | None = None
+) -> ApiError:
     with pytest.raises(ApiError) as error:
         await api.request(method, path, json_body=body, params=params)
-    assert isinstance(error.value.body, dict) and error.value.body["status"] == error.value.status, error.value
+    assert isinstance(error.value.body, dict) and error.value.body["status"] == error.value.status, (
+        error.value
+    )
     return error.value
 
 
 def fields(error: ApiError) -> list[str]:
-    return [e["field"].split(".", 1)[1] if e["field"].startswith(("query.", "body.")) else e["field"]
-            for e in error.body.get("errors", [])]
+    return [
+        e["field"].split(".", 1)[1] if e["field"].startswith(("query.", "body.")) else e["field"]
+        for e in error.body.get("errors", [])
+    ]
 
 
 async def test_numbers_out_of_range_are_422_naming_the_field(brand: BrandSetup) -> None:
@@ -59,12 +75,18 @@ async def test_numbers_out_of_range_are_422_naming_the_field(brand: BrandSetup) 
         error = await problem(owner, "POST", "/v1/analytics/plans", body=body)
         assert error.status == 422 and fields(error) == [field]
 
-    job = await draft_and_submit(owner, brand.connection_id, text="Bounds", requires_approval=True, due_in_s=3600)
+    job = await draft_and_submit(
+        owner, brand.connection_id, text="Bounds", requires_approval=True, due_in_s=3600
+    )
     round_ = await pending_round(owner, job["job_id"])
     link = await problem(owner, "POST", f"/v1/approvals/{round_['id']}/links", body={"expires_in_hours": 1e9})
     assert link.status == 422 and fields(link) == ["expires_in_hours"]
-    rule = await problem(owner, "POST", "/v1/escalation-rules",
-                         body={"name": "r", "levels": [{"after_hours": 1e12, "notify_roles": ["admin"]}]})
+    rule = await problem(
+        owner,
+        "POST",
+        "/v1/escalation-rules",
+        body={"name": "r", "levels": [{"after_hours": 1e12, "notify_roles": ["admin"]}]},
+    )
     assert rule.status == 422 and fields(rule) == ["levels.0.after_hours"]
     await owner.get("/v1/escalation-rules")  # and the service is fine
 
@@ -72,7 +94,9 @@ async def test_numbers_out_of_range_are_422_naming_the_field(brand: BrandSetup) 
 async def test_goals_of_every_period_work_including_quarter(brand: BrandSetup) -> None:
     owner = brand.owner.api
     for period in ("day", "week", "month", "quarter"):
-        goal = await owner.post("/v1/analytics/goals", {"metric": "engagement", "target": 5, "period": period})
+        goal = await owner.post(
+            "/v1/analytics/goals", {"metric": "engagement", "target": 5, "period": period}
+        )
         assert goal["period"] == period and goal["current_period"]["value"] == 0
     quarter = next(g for g in (await owner.get("/v1/analytics/goals"))["items"] if g["period"] == "quarter")
     start = quarter["current_period"]["start"]
@@ -92,7 +116,9 @@ async def test_a_cursor_the_api_did_not_issue_is_400(brand: BrandSetup, path: st
 
 async def test_a_review_decision_that_is_not_one_is_422(brand: BrandSetup, api: Gateway) -> None:
     owner = brand.owner.api
-    job = await draft_and_submit(owner, brand.connection_id, text="Decide well", requires_approval=True, due_in_s=3600)
+    job = await draft_and_submit(
+        owner, brand.connection_id, text="Decide well", requires_approval=True, due_in_s=3600
+    )
     round_ = await pending_round(owner, job["job_id"])
     link = await owner.post(f"/v1/approvals/{round_['id']}/links", {})
     token_path = link["url"].removeprefix(api.base_urls[0])

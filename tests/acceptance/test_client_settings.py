@@ -17,11 +17,18 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from aligned_common.testing.flows import create_job, draft_and_submit, in_seconds, job_in, onboard_brand, pending_round
-from aligned_common.testing.mailbox import text_of
 
-from aligned_common.testing.gateway_client import ApiError, BrandSetup, Gateway, SandboxControl, eventually
-from aligned_common.testing.system import System
+from aligned_testing.flows import (
+    create_job,
+    draft_and_submit,
+    in_seconds,
+    job_in,
+    onboard_brand,
+    pending_round,
+)
+from aligned_testing.gateway_client import ApiError, BrandSetup, Gateway, SandboxControl, eventually
+from aligned_testing.mailbox import text_of
+from aligned_testing.system import System
 
 pytestmark = pytest.mark.e2e
 
@@ -55,6 +62,7 @@ async def mails_to(system: System, to: str, count: int = 1, *, subject: str = ""
 
 async def settled_mails(owner: Gateway, to: str, count: int, **match) -> list[dict]:
     """The address's mails as the service reports them, once `count` of them (matching) left 'pending'."""
+
     async def settled():
         items = (await owner.get(f"/v1/client-settings/{to}/mails"))["items"]
         mine = [m for m in items if all(m[k] == v for k, v in match.items())]
@@ -64,29 +72,52 @@ async def settled_mails(owner: Gateway, to: str, count: int, **match) -> list[di
 
 
 async def test_client_settings_are_read_changed_validated_and_stay_in_their_brand(
-    brand: BrandSetup, api: Gateway, sandbox: SandboxControl,
+    brand: BrandSetup,
+    api: Gateway,
+    sandbox: SandboxControl,
 ) -> None:
     owner, carol = brand.owner.api, address("carol")
     created = await put(owner, f"/v1/client-settings/{carol}", {"time_zone": "Europe/Berlin"})
     assert created["language"] == "en" and created["time_zone"] == "Europe/Berlin"
     assert created["preferences"] == {  # the seed's defaults
-        "approvals_needed": True, "approval_reminders": True, "escalated": True, "decided": True,
-        "publish_failures": True, "publish_success": False, "weekly_digest": True, "daily_digest": False,
-        "reminder_frequency": "daily", "digest_frequency": "daily", "max_emails_per_day": 20,
+        "approvals_needed": True,
+        "approval_reminders": True,
+        "escalated": True,
+        "decided": True,
+        "publish_failures": True,
+        "publish_success": False,
+        "weekly_digest": True,
+        "daily_digest": False,
+        "reminder_frequency": "daily",
+        "digest_frequency": "daily",
+        "max_emails_per_day": 20,
     }
     # The seed's camelCase names are understood; untouched fields keep their values.
-    changed = await put(owner, f"/v1/client-settings/{carol}", {
-        "language": "de", "preferences": {"maxEmailsPerDay": 5, "dailyDigest": True, "reminder_frequency": "weekly"}})
+    changed = await put(
+        owner,
+        f"/v1/client-settings/{carol}",
+        {
+            "language": "de",
+            "preferences": {"maxEmailsPerDay": 5, "dailyDigest": True, "reminder_frequency": "weekly"},
+        },
+    )
     assert changed["language"] == "de" and changed["time_zone"] == "Europe/Berlin"
-    assert changed["preferences"]["max_emails_per_day"] == 5 and changed["preferences"]["daily_digest"] is True
-    assert changed["preferences"]["reminder_frequency"] == "weekly" and changed["preferences"]["approvals_needed"] is True
+    assert (
+        changed["preferences"]["max_emails_per_day"] == 5 and changed["preferences"]["daily_digest"] is True
+    )
+    assert (
+        changed["preferences"]["reminder_frequency"] == "weekly"
+        and changed["preferences"]["approvals_needed"] is True
+    )
 
-    for body, field in (({"language": "fr"}, "language"),
-                        ({"time_zone": "Mars/Olympus"}, "time_zone"),
-                        ({"preferences": {"max_emails_per_day": 0}}, "max_emails_per_day"),
-                        ({"preferences": {"reminder_frequency": "hourly"}}, "reminder_frequency"),
-                        ({"preferences": {"digest_frequency": "monthly"}}, "digest_frequency"),
-                        ({"preferences": {"publishSuccess": "maybe"}}, "publishSuccess")):
+    for body, field in (
+        ({"language": "fr"}, "language"),
+        ({"time_zone": "Mars/Olympus"}, "time_zone"),
+        ({"preferences": {"max_emails_per_day": 0}}, "max_emails_per_day"),
+        ({"preferences": {"reminder_frequency": "hourly"}}, "reminder_frequency"),
+        ({"preferences": {"digest_frequency": "monthly"}}, "digest_frequency"),
+        ({"preferences": {"publishSuccess": "maybe"}}, "publishSuccess"),
+    ):
         with pytest.raises(ApiError) as refused:
             await put(owner, f"/v1/client-settings/{carol}", {"time_zone": "UTC", **body})
         assert refused.value.status == 422, refused.value.body
@@ -104,11 +135,14 @@ async def test_client_settings_are_read_changed_validated_and_stay_in_their_bran
     assert mine == {"items": []}
 
 
-async def test_a_client_who_reads_german_gets_the_review_mail_in_german(brand: BrandSetup, system: System) -> None:
+async def test_a_client_who_reads_german_gets_the_review_mail_in_german(
+    brand: BrandSetup, system: System
+) -> None:
     owner, greta = brand.owner.api, address("greta")
     await put(owner, f"/v1/client-settings/{greta}", {"language": "de"})
-    job = await draft_and_submit(owner, brand.connection_id, text="Frühlingsaktion", requires_approval=True,
-                                 due_in_s=3600)
+    job = await draft_and_submit(
+        owner, brand.connection_id, text="Frühlingsaktion", requires_approval=True, due_in_s=3600
+    )
     round_ = await pending_round(owner, job["job_id"])
     await owner.post(f"/v1/approvals/{round_['id']}/links", {"recipient": greta})
 
@@ -128,8 +162,16 @@ async def failing_post(owner: Gateway, sandbox: SandboxControl, connection_id: s
     """A post the platform refuses once, with no retries left: the job fails."""
     await sandbox.add_fault(mode="error_500", count=1, endpoint="/api/v1/posts", method="POST")
     try:
-        job = await create_job(owner, {"content": text, "targets": [{"platform": "sandbox", "connection_id": connection_id}],
-                                       "requires_approval": False, "scheduled_at": in_seconds(1), "max_retries": 0})
+        job = await create_job(
+            owner,
+            {
+                "content": text,
+                "targets": [{"platform": "sandbox", "connection_id": connection_id}],
+                "requires_approval": False,
+                "scheduled_at": in_seconds(1),
+                "max_retries": 0,
+            },
+        )
         await owner.post(f"/v1/jobs/{job['job_id']}/submit")
         return await job_in(owner, job["job_id"], ("failed", "published"))
     finally:
@@ -137,7 +179,9 @@ async def failing_post(owner: Gateway, sandbox: SandboxControl, connection_id: s
 
 
 async def test_publish_failure_and_success_mails_follow_the_clients_choice(
-    brand: BrandSetup, system: System, sandbox: SandboxControl,
+    brand: BrandSetup,
+    system: System,
+    sandbox: SandboxControl,
 ) -> None:
     owner, client = brand.owner.api, brand.client
     first = await failing_post(owner, sandbox, brand.connection_id, f"Launch day {uuid.uuid4().hex[:6]}")
@@ -149,15 +193,19 @@ async def test_publish_failure_and_success_mails_follow_the_clients_choice(
     assert "List-Unsubscribe" in failed
 
     # The client turns failures off and successes on.
-    await put(owner, f"/v1/client-settings/{client.email}", {"preferences": {"publishFailures": False,
-                                                                             "publishSuccess": True}})
+    await put(
+        owner,
+        f"/v1/client-settings/{client.email}",
+        {"preferences": {"publishFailures": False, "publishSuccess": True}},
+    )
     second = await failing_post(owner, sandbox, brand.connection_id, f"Second try {uuid.uuid4().hex[:6]}")
     assert second["status"] == "failed", second
     [not_sent] = await settled_mails(owner, client.email, 1, job_id=second["job_id"])
     assert not_sent["kind"] == "publish_failed" and not_sent["status"] == "suppressed"
 
-    live = await draft_and_submit(owner, brand.connection_id, text=f"Works {uuid.uuid4().hex[:6]}",
-                                  requires_approval=False, due_in_s=1)
+    live = await draft_and_submit(
+        owner, brand.connection_id, text=f"Works {uuid.uuid4().hex[:6]}", requires_approval=False, due_in_s=1
+    )
     assert (await job_in(owner, live["job_id"], ("published", "failed")))["status"] == "published"
     [published] = await mails_to(system, client.email, subject="A post was published")
     assert "sandbox:" in text_of(published)
@@ -165,13 +213,19 @@ async def test_publish_failure_and_success_mails_follow_the_clients_choice(
 
 
 async def test_over_the_daily_limit_mails_fold_into_the_digest_at_the_clients_local_hour(
-    brand: BrandSetup, system: System,
+    brand: BrandSetup,
+    system: System,
 ) -> None:
     owner, dora = brand.owner.api, address("dora")
     # 05:00 where Dora is: her digest hour (08:00) has not come yet today.
-    await put(owner, f"/v1/client-settings/{dora}", {"time_zone": zone_at_local_hour(DIGEST_HOUR - 3),
-                                                     "preferences": {"maxEmailsPerDay": 2}})
-    job = await draft_and_submit(owner, brand.connection_id, text="Four asks", requires_approval=True, due_in_s=3600)
+    await put(
+        owner,
+        f"/v1/client-settings/{dora}",
+        {"time_zone": zone_at_local_hour(DIGEST_HOUR - 3), "preferences": {"maxEmailsPerDay": 2}},
+    )
+    job = await draft_and_submit(
+        owner, brand.connection_id, text="Four asks", requires_approval=True, due_in_s=3600
+    )
     round_ = await pending_round(owner, job["job_id"])
     links = [await owner.post(f"/v1/approvals/{round_['id']}/links", {"recipient": dora}) for _ in range(4)]
 
@@ -185,8 +239,11 @@ async def test_over_the_daily_limit_mails_fold_into_the_digest_at_the_clients_lo
     [digest] = await mails_to(system, dora, subject="Your daily digest")
     body = text_of(digest)
     assert "held back by your limit of 2 e-mails a day (2)" in body
-    sent_urls = {re.search(r"(https?://\S+/review/\S+)", text_of(m)).group(1)
-                 for m in system.mailbox.to(dora) if m is not digest}
+    sent_urls = {
+        re.search(r"(https?://\S+/review/\S+)", text_of(m)).group(1)
+        for m in system.mailbox.to(dora)
+        if m is not digest
+    }
     held_urls = {link["url"] for link in links} - sent_urls
     assert len(held_urls) == 2 and all(url in body for url in held_urls)  # nothing lost
     async with httpx.AsyncClient(timeout=30) as browser:  # and the folded links work
@@ -201,5 +258,7 @@ async def test_over_the_daily_limit_mails_fold_into_the_digest_at_the_clients_lo
     [held_again] = await settled_mails(owner, dora, 1, status="held")
     assert held_again["subject"].startswith("Please review")
     await asyncio.sleep(3)  # the digest loop looks every second
-    digests = [m for m in (await owner.get(f"/v1/client-settings/{dora}/mails"))["items"] if m["kind"] == "digest"]
+    digests = [
+        m for m in (await owner.get(f"/v1/client-settings/{dora}/mails"))["items"] if m["kind"] == "digest"
+    ]
     assert len(digests) == 1

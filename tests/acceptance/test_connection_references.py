@@ -11,17 +11,33 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from aligned_common.testing.flows import onboard_brand
 
-from aligned_common.testing.gateway_client import ApiError, BrandSetup, Gateway, SandboxControl, connect_sandbox, eventually
+from aligned_testing.flows import onboard_brand
+from aligned_testing.gateway_client import (
+    ApiError,
+    BrandSetup,
+    Gateway,
+    SandboxControl,
+    connect_sandbox,
+    eventually,
+)
 
 pytestmark = pytest.mark.e2e
 
 # (method, path, body for a connection id, where what was stored is listed)
 COMMANDS: dict[str, tuple[str, str, Callable[[str], dict[str, Any]], str | None]] = {
-    "policy": ("PUT", "/v1/policies", lambda cid: {"connection_id": cid, "mode": "approval_required"}, "/v1/policies"),
-    "goal": ("POST", "/v1/analytics/goals", lambda cid: {"metric": "likes", "target": 10, "connection_id": cid},
-             "/v1/analytics/goals"),
+    "policy": (
+        "PUT",
+        "/v1/policies",
+        lambda cid: {"connection_id": cid, "mode": "approval_required"},
+        "/v1/policies",
+    ),
+    "goal": (
+        "POST",
+        "/v1/analytics/goals",
+        lambda cid: {"metric": "likes", "target": 10, "connection_id": cid},
+        "/v1/analytics/goals",
+    ),
     "sync": ("POST", "/v1/analytics/syncs", lambda cid: {"connection_id": cid}, None),
 }
 
@@ -53,25 +69,35 @@ async def test_another_brands_an_unknown_and_a_disconnected_connection_are_refus
 ) -> None:
     owner = brand.owner.api
     # The brand's own account is accepted once the service has heard of its connection.
-    await eventually(lambda: _accepted(owner, command, brand.connection_id), timeout_s=30,
-                     what=f"a {command} naming the brand's own connection")
+    await eventually(
+        lambda: _accepted(owner, command, brand.connection_id),
+        timeout_s=30,
+        what=f"a {command} naming the brand's own connection",
+    )
 
     other = await onboard_brand(api, sandbox.base_url, label="other")
-    await eventually(lambda: _accepted(other.owner.api, command, other.connection_id), timeout_s=30,
-                     what=f"the other brand's {command} on its own connection")  # known to the service now
+    await eventually(
+        lambda: _accepted(other.owner.api, command, other.connection_id),
+        timeout_s=30,
+        what=f"the other brand's {command} on its own connection",
+    )  # known to the service now
     for foreign in (other.connection_id, str(uuid.uuid4())):  # another brand's, and none at all: alike
         error = await _refusal(owner, command, foreign)
         assert error is not None and "no connect" in error["message"]
         assert await _stored_naming(owner, command, foreign) == []
 
     gone = await connect_sandbox(owner, sandbox.base_url, f"leaving-{uuid.uuid4().hex[:6]}")
-    await eventually(lambda: _accepted(owner, command, gone["id"]), timeout_s=30, what="the new connection known")
+    await eventually(
+        lambda: _accepted(owner, command, gone["id"]), timeout_s=30, what="the new connection known"
+    )
     await owner.request("DELETE", f"/v1/connections/{gone['id']}")
 
     async def refused_once_disconnected():
         return await _refusal(owner, command, gone["id"])
 
-    error = await eventually(refused_once_disconnected, timeout_s=30, what=f"the {command} to see the disconnect")
+    error = await eventually(
+        refused_once_disconnected, timeout_s=30, what=f"the {command} to see the disconnect"
+    )
     assert "disconnected" in error["message"]
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from aligned_common.testing.gateway_client import BrandSetup, Gateway
-from aligned_gateway.testing import raw_request
+from aligned_testing.gateway import raw_request
+from aligned_testing.gateway_client import BrandSetup, Gateway
 
 pytestmark = pytest.mark.e2e
 
@@ -15,8 +15,10 @@ MIB = 1024 * 1024
 
 
 def _problem_with_request_id(response: httpx.Response) -> bool:
-    return (response.headers.get("content-type") == "application/problem+json"
-            and len(response.headers.get("x-request-id", "")) > 0)
+    return (
+        response.headers.get("content-type") == "application/problem+json"
+        and len(response.headers.get("x-request-id", "")) > 0
+    )
 
 
 async def test_bad_paths_and_methods_are_4xx_problems(api: Gateway, brand: BrandSetup) -> None:
@@ -24,7 +26,9 @@ async def test_bad_paths_and_methods_are_4xx_problems(api: Gateway, brand: Brand
     # A control character in an id (schemathesis found this as a 500 on four routes).
     for method in ("GET", "DELETE"):
         answer = await raw_request(api.base_urls[0], method, "/v1/connections/%C3%8D%C3%BD~%12", owner)
-        assert answer.status == 400 and answer.headers["content-type"] == "application/problem+json", answer.body
+        assert answer.status == 400 and answer.headers["content-type"] == "application/problem+json", (
+            answer.body
+        )
         assert answer.json()["request_id"] == answer.headers["x-request-id"]
     async with httpx.AsyncClient(base_url=api.base_urls[0], headers=owner, timeout=30) as client:
         unknown = await client.get("/v1/no-such-thing")
@@ -42,14 +46,16 @@ async def test_bad_paths_and_methods_are_4xx_problems(api: Gateway, brand: Brand
         assert 400 <= odd.status_code < 500 and _problem_with_request_id(odd), odd.text
 
 
-async def test_a_body_over_the_limit_is_refused_before_any_service_sees_it(api: Gateway, brand: BrandSetup) -> None:
+async def test_a_body_over_the_limit_is_refused_before_any_service_sees_it(
+    api: Gateway, brand: BrandSetup
+) -> None:
     owner = {"Authorization": f"Bearer {brand.owner.api.token}", "Content-Type": "application/json"}
     before = await brand.owner.api.get("/v1/jobs", limit=200)
     big = b'{"content": "' + b"x" * (2 * MIB) + b'", "targets": []}'
 
     async def streamed():  # no Content-Length: counted as it arrives
         for start in range(0, len(big), 64 * 1024):
-            yield big[start:start + 64 * 1024]
+            yield big[start : start + 64 * 1024]
 
     async with httpx.AsyncClient(base_url=api.base_urls[0], timeout=60) as client:
         answers = [
@@ -57,7 +63,9 @@ async def test_a_body_over_the_limit_is_refused_before_any_service_sees_it(api: 
             await client.post("/v1/jobs", content=streamed(), headers=owner),
             # Public routes: refused before any authentication (the platform's signature is not even looked at).
             await client.post("/webhooks/sandbox", content=big, headers={"Content-Type": "application/json"}),
-            await client.post("/webhooks/sandbox", content=streamed(), headers={"Content-Type": "application/json"}),
+            await client.post(
+                "/webhooks/sandbox", content=streamed(), headers={"Content-Type": "application/json"}
+            ),
         ]
     for answer in answers:
         assert answer.status_code == 413 and _problem_with_request_id(answer), answer.text[:300]

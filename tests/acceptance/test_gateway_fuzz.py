@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from aligned_common.testing.flows import draft_and_submit, pending_round, upload_photo
-from aligned_common.testing.gateway_client import BrandSetup, Gateway
+from aligned_testing.flows import draft_and_submit, pending_round, upload_photo
+from aligned_testing.gateway_client import BrandSetup, Gateway
 
 pytestmark = pytest.mark.e2e
 
@@ -36,10 +36,13 @@ EXCLUDED_PATHS = (
 
 
 async def test_schemathesis_finds_no_server_error_and_no_answer_the_document_does_not_describe(
-        api: Gateway, brand: BrandSetup) -> None:
+    api: Gateway, brand: BrandSetup
+) -> None:
     owner = brand.owner.api
     # Something to list, so list answers are checked against their schemas with items in them.
-    job = await draft_and_submit(owner, brand.connection_id, text="Fuzzed", requires_approval=True, due_in_s=3600)
+    job = await draft_and_submit(
+        owner, brand.connection_id, text="Fuzzed", requires_approval=True, due_in_s=3600
+    )
     await pending_round(owner, job["job_id"])
     await upload_photo(owner)
 
@@ -47,13 +50,32 @@ async def test_schemathesis_finds_no_server_error_and_no_answer_the_document_doe
     base = api.base_urls[0]
     excluded = [arg for path in EXCLUDED_PATHS for arg in ("--exclude-path", path)]
     process = await asyncio.create_subprocess_exec(
-        str(st), "run", f"{base}/openapi.json",
-        "--checks", "all", "--exclude-checks", EXCLUDED_CHECKS,
+        str(st),
+        "run",
+        f"{base}/openapi.json",
+        "--checks",
+        "all",
+        "--exclude-checks",
+        EXCLUDED_CHECKS,
         # Bounded: a few examples per operation, valid and invalid input (about a minute here).
-        "--phases", "examples,fuzzing", "--max-examples", "4", "--mode", "all", *excluded,
-        "--request-timeout", "15", "--workers", "2", "--seed", "11", "--generation-deterministic",
-        "--header", f"Authorization: Bearer {owner.token}",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        "--phases",
+        "examples,fuzzing",
+        "--max-examples",
+        "4",
+        "--mode",
+        "all",
+        *excluded,
+        "--request-timeout",
+        "15",
+        "--workers",
+        "2",
+        "--seed",
+        "11",
+        "--generation-deterministic",
+        "--header",
+        f"Authorization: Bearer {owner.token}",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
         env={**os.environ, "SCHEMATHESIS_HOOKS": ""},
     )
     output, _ = await asyncio.wait_for(process.communicate(), 600)

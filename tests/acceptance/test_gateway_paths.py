@@ -2,7 +2,7 @@
 endpoint other than the one its permission was checked for, and the services' own
 /metrics, /docs and /openapi.json are never reachable from outside.
 
-Requests go out as raw bytes (aligned_gateway.testing.raw_request): httpx, like a browser,
+Requests go out as raw bytes (aligned_testing.gateway.raw_request): httpx, like a browser,
 would resolve the dot segments before sending and hide what a hostile client sends."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import uuid
 
 import pytest
 
-from aligned_common.testing.flows import draft_and_submit, pending_round
-from aligned_common.testing.gateway_client import ApiError, BrandSetup, Gateway, add_member
-from aligned_gateway.testing import RawAnswer, raw_request
+from aligned_testing.flows import draft_and_submit, pending_round
+from aligned_testing.gateway import RawAnswer, raw_request
+from aligned_testing.gateway_client import ApiError, BrandSetup, Gateway, add_member
 
 pytestmark = pytest.mark.e2e
 
@@ -36,7 +36,17 @@ TRAVERSALS = {
     "double-encoded slash": lambda p, t: f"{p}/..%252f{t}",
 }
 INTERNAL = ("metrics", "docs", "openapi.json", "redoc", "healthz", "readyz")
-PUBLIC_PREFIXES = ("/review", "/review/x", "/unsubscribe", "/unsubscribe/x", "/webhooks", "/webhooks/sandbox", "/v1", "/v1/jobs", "/v1/approvals/x")
+PUBLIC_PREFIXES = (
+    "/review",
+    "/review/x",
+    "/unsubscribe",
+    "/unsubscribe/x",
+    "/webhooks",
+    "/webhooks/sandbox",
+    "/v1",
+    "/v1/jobs",
+    "/v1/approvals/x",
+)
 _PARAM = re.compile(r"\{[^}]+\}")
 
 
@@ -55,26 +65,39 @@ async def _all(api: Gateway, calls: list[tuple[str, str, dict[str, str]]]) -> li
 
 
 def _refused_as_bad_path(answer: RawAnswer) -> bool:
-    return (answer.status == 400 and answer.headers.get("content-type") == "application/problem+json"
-            and answer.json().get("title") == "Bad path")
+    return (
+        answer.status == 400
+        and answer.headers.get("content-type") == "application/problem+json"
+        and answer.json().get("title") == "Bad path"
+    )
 
 
 async def test_no_spelling_of_a_route_reaches_another_endpoint(api: Gateway, brand: BrandSetup) -> None:
     document = await api.get("/openapi.json")
-    routes = [(method.upper(), _PARAM.sub(str(uuid.uuid4()), path))
-              for path, operations in document["paths"].items() for method in operations
-              if method in ("get", "post", "put", "patch", "delete")]
+    routes = [
+        (method.upper(), _PARAM.sub(str(uuid.uuid4()), path))
+        for path, operations in document["paths"].items()
+        for method in operations
+        if method in ("get", "post", "put", "patch", "delete")
+    ]
     assert len(routes) > 50, "the merged document lists the services' routes"
     calls = []
     for method, path in routes:
         head, _, last = path.rpartition("/")
-        for name, spell in TRAVERSALS.items():
+        for spell in TRAVERSALS.values():
             # Climbing out of the route to a service's internals, and to a sibling through a detour.
-            for target in (spell(path, "metrics"), spell(path, "openapi.json"), spell(f"{head}/{last}", last)):
+            for target in (
+                spell(path, "metrics"),
+                spell(path, "openapi.json"),
+                spell(f"{head}/{last}", last),
+            ):
                 calls.append((method, target, _bearer(brand.owner.api)))
     answers = await _all(api, calls)
-    wrong = [(c[0], c[1], a.status, a.body[:120]) for c, a in zip(calls, answers, strict=True)
-             if not _refused_as_bad_path(a)]
+    wrong = [
+        (c[0], c[1], a.status, a.body[:120])
+        for c, a in zip(calls, answers, strict=True)
+        if not _refused_as_bad_path(a)
+    ]
     assert not wrong, f"{len(wrong)} of {len(calls)} traversals were not refused, e.g. {wrong[:5]}"
 
 
@@ -85,27 +108,46 @@ async def test_the_services_internal_endpoints_are_unreachable_from_outside(api:
             calls.append(("GET", f"{prefix}/{internal}", {}))
             calls += [("GET", spell(prefix, internal), {}) for spell in TRAVERSALS.values()]
     answers = await _all(api, calls)
-    for (method, target, _), answer in zip(calls, answers, strict=True):
+    for (_, target, _), answer in zip(calls, answers, strict=True):
         assert 400 <= answer.status < 500, (target, answer.status, answer.body[:200])
         assert answer.headers.get("content-type") == "application/problem+json", (target, answer.headers)
         text = answer.body.decode(errors="replace")
-        assert "# HELP" not in text and '"openapi"' not in text and "swagger" not in text.lower(), (target, text[:200])
-        if ".." in target or "%2e" in target.lower() or "//" in target[1:] or "\\" in target or "%2f" in target.lower():
+        assert "# HELP" not in text and '"openapi"' not in text and "swagger" not in text.lower(), (
+            target,
+            text[:200],
+        )
+        if (
+            ".." in target
+            or "%2e" in target.lower()
+            or "//" in target[1:]
+            or "\\" in target
+            or "%2f" in target.lower()
+        ):
             assert _refused_as_bad_path(answer), (target, answer.status, answer.body[:200])
 
 
-async def test_an_approver_cannot_reach_the_review_links_through_the_decision_route(brand: BrandSetup) -> None:
-    approver = await add_member(brand, user_id=f"approver-{uuid.uuid4().hex[:8]}",
-                                email=f"approver-{uuid.uuid4().hex[:8]}@example.com", role="approver")
-    job = await draft_and_submit(brand.owner.api, brand.connection_id, text="Needs a decision", requires_approval=True)
+async def test_an_approver_cannot_reach_the_review_links_through_the_decision_route(
+    brand: BrandSetup,
+) -> None:
+    approver = await add_member(
+        brand,
+        user_id=f"approver-{uuid.uuid4().hex[:8]}",
+        email=f"approver-{uuid.uuid4().hex[:8]}@example.com",
+        role="approver",
+    )
+    job = await draft_and_submit(
+        brand.owner.api, brand.connection_id, text="Needs a decision", requires_approval=True
+    )
     approval = await pending_round(approver, job["job_id"])
     with pytest.raises(ApiError) as direct:
         await approver.api.post(f"/v1/approvals/{approval['id']}/links", {})
     assert direct.value.status == 403  # managing review links is not the approver's
     headers = {**_bearer(approver.api), "Content-Type": "application/json"}
-    for target in (f"/v1/approvals/{approval['id']}/decision/../links",
-                   f"/v1/approvals/{approval['id']}/decision/%2e%2e/links",
-                   f"/v1/approvals/{approval['id']}/decision/..%2flinks"):
+    for target in (
+        f"/v1/approvals/{approval['id']}/decision/../links",
+        f"/v1/approvals/{approval['id']}/decision/%2e%2e/links",
+        f"/v1/approvals/{approval['id']}/decision/..%2flinks",
+    ):
         answer = await raw_request(approver.api.base_urls[0], "POST", target, headers, body=b"{}")
         assert _refused_as_bad_path(answer), (target, answer.status, answer.body[:300])
     # The round is untouched: still pending, decided by nobody.

@@ -11,7 +11,7 @@ import uuid
 import httpx
 import pytest
 
-from aligned_common.testing.gateway_client import ApiError, BrandSetup, add_member
+from aligned_testing.gateway_client import ApiError, BrandSetup, add_member
 
 pytestmark = pytest.mark.e2e
 
@@ -20,7 +20,9 @@ PER_USER = 5  # the gateway's default live_max_streams_per_user
 
 async def test_a_removed_members_open_stream_closes_within_seconds(brand: BrandSetup) -> None:
     tag = uuid.uuid4().hex[:8]
-    viewer = await add_member(brand, user_id=f"viewer-{tag}", email=f"viewer-{tag}@example.com", role="viewer")
+    viewer = await add_member(
+        brand, user_id=f"viewer-{tag}", email=f"viewer-{tag}@example.com", role="viewer"
+    )
     events: list[dict] = []
 
     async def follow() -> None:  # ends when the gateway closes the stream
@@ -52,15 +54,19 @@ async def test_a_removed_members_open_stream_closes_within_seconds(brand: BrandS
 async def test_a_user_holds_only_so_many_open_streams(brand: BrandSetup) -> None:
     owner = brand.owner.api
     headers = {"Authorization": f"Bearer {owner.token}"}
-    async with httpx.AsyncClient(base_url=owner.base_urls[0], headers=headers,
-                                 timeout=httpx.Timeout(30, read=None)) as client:
+    async with httpx.AsyncClient(
+        base_url=owner.base_urls[0], headers=headers, timeout=httpx.Timeout(30, read=None)
+    ) as client:
         async with contextlib.AsyncExitStack() as streams:
             for _ in range(PER_USER):
                 response = await streams.enter_async_context(client.stream("GET", "/v1/events/stream"))
                 assert response.status_code == 200
             refused = await client.get("/v1/events/stream")
-            assert refused.status_code == 429 and refused.headers["content-type"] == "application/problem+json"
+            assert (
+                refused.status_code == 429 and refused.headers["content-type"] == "application/problem+json"
+            )
             assert refused.headers.get("retry-after")
+
         # Closed streams free their places.
         async def reopened() -> int:
             async with client.stream("GET", "/v1/events/stream") as response:

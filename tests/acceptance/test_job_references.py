@@ -8,9 +8,9 @@ import uuid
 from typing import Any
 
 import pytest
-from aligned_common.testing.flows import create_job, onboard_brand, upload_photo
 
-from aligned_common.testing.gateway_client import (
+from aligned_testing.flows import create_job, onboard_brand, upload_photo
+from aligned_testing.gateway_client import (
     ApiError,
     BrandSetup,
     Gateway,
@@ -51,18 +51,31 @@ async def test_another_brands_or_an_unknown_connection_is_refused_naming_the_fie
     assert error["field"] == "targets[0].connection_id" and error["code"] == "unknown_connection"
     # Another brand's connection and one that never existed are told apart by nothing.
     body = await _refused(owner, "POST", "/v1/jobs", _post(str(uuid.uuid4()), f"post {marker}"))
-    assert body["errors"][0]["field"] == "targets[0].connection_id" and body["errors"][0]["code"] == "unknown_connection"
+    assert (
+        body["errors"][0]["field"] == "targets[0].connection_id"
+        and body["errors"][0]["code"] == "unknown_connection"
+    )
     assert await _stored(owner, marker) == []
 
     # An edit may not point a job at it either, and leaves the job as it was.
     job = await create_job(owner, _post(brand.connection_id, f"mine {marker}"))
-    body = await _refused(owner, "PATCH", f"/v1/jobs/{job['job_id']}", {
-        "content": "changed", "targets": [{"platform": "sandbox", "connection_id": brand.connection_id},
-                                          {"platform": "sandbox", "connection_id": other.connection_id}]})
+    body = await _refused(
+        owner,
+        "PATCH",
+        f"/v1/jobs/{job['job_id']}",
+        {
+            "content": "changed",
+            "targets": [
+                {"platform": "sandbox", "connection_id": brand.connection_id},
+                {"platform": "sandbox", "connection_id": other.connection_id},
+            ],
+        },
+    )
     assert [e["field"] for e in body["errors"]] == ["targets[1].connection_id"]
     unchanged = await owner.get(f"/v1/jobs/{job['job_id']}")
-    assert unchanged["content"] == f"mine {marker}" and [t["connection_id"] for t in unchanged["targets"]] == [
-        brand.connection_id]
+    assert unchanged["content"] == f"mine {marker}" and [
+        t["connection_id"] for t in unchanged["targets"]
+    ] == [brand.connection_id]
 
 
 async def test_a_disconnected_connection_is_refused(brand: BrandSetup, sandbox: SandboxControl) -> None:
@@ -73,8 +86,11 @@ async def test_a_disconnected_connection_is_refused(brand: BrandSetup, sandbox: 
 
     async def disconnected_seen():
         try:
-            await owner.request("PATCH", f"/v1/jobs/{probe['job_id']}", json_body={
-                "targets": [{"platform": "sandbox", "connection_id": gone["id"]}]})
+            await owner.request(
+                "PATCH",
+                f"/v1/jobs/{probe['job_id']}",
+                json_body={"targets": [{"platform": "sandbox", "connection_id": gone["id"]}]},
+            )
         except ApiError as error:
             return error.body if error.status == 422 else None
         return None
@@ -91,8 +107,15 @@ async def test_a_disconnected_connection_is_refused(brand: BrandSetup, sandbox: 
 
 async def test_a_connection_on_another_platform_is_refused_naming_the_platform(brand: BrandSetup) -> None:
     marker = f"platform{uuid.uuid4().hex[:8]}"
-    body = await _refused(brand.owner.api, "POST", "/v1/jobs", {
-        "content": f"post {marker}", "targets": [{"platform": "bluesky", "connection_id": brand.connection_id}]})
+    body = await _refused(
+        brand.owner.api,
+        "POST",
+        "/v1/jobs",
+        {
+            "content": f"post {marker}",
+            "targets": [{"platform": "bluesky", "connection_id": brand.connection_id}],
+        },
+    )
     error = next(e for e in body["errors"] if e.get("code") == "platform_mismatch")
     assert error["field"] == "targets[0].platform"
     assert await _stored(brand.owner.api, marker) == []
@@ -107,8 +130,12 @@ async def test_media_of_another_brand_is_refused_naming_the_field(
     mine = await upload_photo(owner)
 
     marker = f"media{uuid.uuid4().hex[:8]}"
-    body = await _refused(owner, "POST", "/v1/jobs",
-                          _post(brand.connection_id, f"post {marker}", media_ids=[mine["media_id"], theirs["media_id"]]))
+    body = await _refused(
+        owner,
+        "POST",
+        "/v1/jobs",
+        _post(brand.connection_id, f"post {marker}", media_ids=[mine["media_id"], theirs["media_id"]]),
+    )
     assert [e["field"] for e in body["errors"]] == ["media_ids[1]"]
     target_media = _post(brand.connection_id, f"post {marker}")
     target_media["targets"][0]["media_ids"] = [theirs["media_id"]]

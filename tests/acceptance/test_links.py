@@ -14,17 +14,20 @@ from email.message import EmailMessage
 
 import httpx
 import pytest
-from aligned_common.testing.flows import draft_and_submit, job_in, pending_round
-from aligned_common.testing.mailbox import text_of
 
-from aligned_common.testing.gateway_client import BrandSetup, eventually
-from aligned_common.testing.system import System
+from aligned_testing.flows import draft_and_submit, job_in, pending_round
+from aligned_testing.gateway_client import BrandSetup, eventually
+from aligned_testing.mailbox import text_of
+from aligned_testing.system import System
 
 pytestmark = pytest.mark.e2e
 
 HTML = {"accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"}  # what a browser sends
 JSON = {"accept": "application/json"}
-ONE_CLICK = {"content": b"List-Unsubscribe=One-Click", "headers": {"content-type": "application/x-www-form-urlencoded"}}
+ONE_CLICK = {
+    "content": b"List-Unsubscribe=One-Click",
+    "headers": {"content-type": "application/x-www-form-urlencoded"},
+}
 
 
 async def mails_to(system: System, address: str, count: int = 1, *, subject: str = "") -> list[EmailMessage]:
@@ -44,7 +47,9 @@ async def settings_of(brand: BrandSetup, address: str) -> dict:
     return await brand.owner.api.get(f"/v1/client-settings/{address}")
 
 
-async def test_a_mailed_review_link_shows_the_round_on_get_and_decides_on_post(brand: BrandSetup, system: System) -> None:
+async def test_a_mailed_review_link_shows_the_round_on_get_and_decides_on_post(
+    brand: BrandSetup, system: System
+) -> None:
     owner, gateway = brand.owner.api, system.url("gateway")
     text = f"Spring launch {uuid.uuid4().hex[:6]}"
     job = await draft_and_submit(owner, brand.connection_id, text=text, requires_approval=True, due_in_s=3600)
@@ -62,7 +67,10 @@ async def test_a_mailed_review_link_shows_the_round_on_get_and_decides_on_post(b
             assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
             assert text in page.text and 'method="post"' in page.text
             # The token is the credential: not cached, not leaked as a Referer, the form not framed elsewhere.
-            assert page.headers["referrer-policy"] == "no-referrer" and page.headers["cache-control"] == "no-store"
+            assert (
+                page.headers["referrer-policy"] == "no-referrer"
+                and page.headers["cache-control"] == "no-store"
+            )
             assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
         view = (await browser.get(url, headers=JSON)).json()
         assert view["status"] == "pending" and view["approval_id"] == round_["id"]
@@ -77,19 +85,27 @@ async def test_a_mailed_review_link_shows_the_round_on_get_and_decides_on_post(b
         assert used.status_code == 410 and used.headers["content-type"].startswith("text/html")
         assert "already used" in used.text
         used_json = await browser.post(url, json={"decision": "reject"}, headers=JSON)
-        assert used_json.status_code == 410 and used_json.headers["content-type"] == "application/problem+json"
+        assert (
+            used_json.status_code == 410 and used_json.headers["content-type"] == "application/problem+json"
+        )
         assert used_json.json()["title"] == "Review link used"
 
     scheduled = await job_in(owner, job["job_id"], ("scheduled",))
     assert scheduled["approved"] is True
 
 
-async def test_revoked_expired_and_forged_review_links_show_a_clear_page(brand: BrandSetup, system: System) -> None:
+async def test_revoked_expired_and_forged_review_links_show_a_clear_page(
+    brand: BrandSetup, system: System
+) -> None:
     owner = brand.owner.api
-    job = await draft_and_submit(owner, brand.connection_id, text="Links that end", requires_approval=True, due_in_s=3600)
+    job = await draft_and_submit(
+        owner, brand.connection_id, text="Links that end", requires_approval=True, due_in_s=3600
+    )
     round_ = await pending_round(owner, job["job_id"])
     revoked = await owner.post(f"/v1/approvals/{round_['id']}/links", {})
-    short = await owner.post(f"/v1/approvals/{round_['id']}/links", {"expires_in_hours": 0.0003})  # about a second
+    short = await owner.post(
+        f"/v1/approvals/{round_['id']}/links", {"expires_in_hours": 0.0003}
+    )  # about a second
     await owner.request("DELETE", f"/v1/approvals/{round_['id']}/links/{revoked['id']}")
     assert revoked["url"].startswith(system.url("gateway"))
 
@@ -111,12 +127,18 @@ async def test_revoked_expired_and_forged_review_links_show_a_clear_page(brand: 
 
 
 async def test_the_mailed_approval_and_unsubscribe_links_work_and_unsubscribing_is_per_kind(
-    brand: BrandSetup, system: System,
+    brand: BrandSetup,
+    system: System,
 ) -> None:
     owner, client, gateway = brand.owner.api, brand.client, system.url("gateway")
     # A first level that reminds the client one test "hour" (2 s) after a round opens.
-    await owner.post("/v1/escalation-rules", {"name": "remind", "levels": [{"after_hours": 0.5, "notify_roles": ["client"]}]})
-    job = await draft_and_submit(owner, brand.connection_id, text="Mail me", requires_approval=True, due_in_s=3600)
+    await owner.post(
+        "/v1/escalation-rules",
+        {"name": "remind", "levels": [{"after_hours": 0.5, "notify_roles": ["client"]}]},
+    )
+    job = await draft_and_submit(
+        owner, brand.connection_id, text="Mail me", requires_approval=True, due_in_s=3600
+    )
     round_ = await pending_round(owner, job["job_id"])
 
     [asked] = await mails_to(system, client.email, subject="Approval requested")
@@ -138,7 +160,9 @@ async def test_the_mailed_approval_and_unsubscribe_links_work_and_unsubscribing_
         before = await settings_of(brand, client.email)
         assert before["subscribed"] is True and before["unsubscribed_types"] == []
 
-        clicked = await mail_client.post(unsubscribe, **ONE_CLICK)  # the mail client's one-click POST, no page
+        clicked = await mail_client.post(
+            unsubscribe, **ONE_CLICK
+        )  # the mail client's one-click POST, no page
         assert clicked.status_code == 200, clicked.text
         assert clicked.json()["unsubscribed_types"] == ["approval_requested"]
         again = await mail_client.post(unsubscribe, **ONE_CLICK)
@@ -147,16 +171,23 @@ async def test_the_mailed_approval_and_unsubscribe_links_work_and_unsubscribing_
         # Reminders still come (only approval requests were stopped) ...
         [reminder] = await mails_to(system, client.email, subject="Reminder")
         # ... and the next round's approval request to this client is held back.
-        second = await draft_and_submit(owner, brand.connection_id, text="Mail me again", requires_approval=True,
-                                        due_in_s=3600)
+        second = await draft_and_submit(
+            owner, brand.connection_id, text="Mail me again", requires_approval=True, due_in_s=3600
+        )
         second_round = await pending_round(owner, second["job_id"])
 
         async def suppressed():
             mails = (await owner.get(f"/v1/approvals/{second_round['id']}"))["notifications"]
-            mine = [n for n in mails if n["to_address"] == client.email.lower() and n["kind"] == "approval_requested"]
+            mine = [
+                n
+                for n in mails
+                if n["to_address"] == client.email.lower() and n["kind"] == "approval_requested"
+            ]
             return mine[0] if mine and mine[0]["status"] != "pending" else None
 
-        assert (await eventually(suppressed, timeout_s=60, what="the second request to settle"))["status"] == "suppressed"
+        assert (await eventually(suppressed, timeout_s=60, what="the second request to settle"))[
+            "status"
+        ] == "suppressed"
 
         # The reminder's own link stops reminders, or (its page's second button) every mail.
         stop_reminders = re.fullmatch(r"<(\S+)>", reminder["List-Unsubscribe"]).group(1)

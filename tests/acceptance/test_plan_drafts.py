@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from aligned_common.testing.gateway_client import (
+from aligned_testing.gateway_client import (
     ApiError,
     Gateway,
     SandboxControl,
@@ -38,7 +38,9 @@ async def test_an_accepted_plan_becomes_gated_drafts_at_its_slots_in_the_brands_
     created = await api.as_(tenant_token).post("/v1/brands", {"name": f"Planned {tag}", "time_zone": ZONE})
     owner = (await brand_of(api, tenant_id, created, owner_id, email)).owner.api
     connection = await connect_sandbox(owner, sandbox.base_url, f"plan-{tag}")
-    await owner.request("PUT", "/v1/policies", json_body={"mode": "approval_required"})  # binds the drafts too
+    await owner.request(
+        "PUT", "/v1/policies", json_body={"mode": "approval_required"}
+    )  # binds the drafts too
 
     async def planned():  # once analytics knows the brand's zone and its account
         if (await owner.get("/v1/analytics/summary"))["range"]["time_zone"] != ZONE:
@@ -66,5 +68,7 @@ async def test_an_accepted_plan_becomes_gated_drafts_at_its_slots_in_the_brands_
         assert job["status"] == "draft" and job["time_zone"] == ZONE
         local = _moment(job["scheduled_at"]).astimezone(ZoneInfo(ZONE))
         assert _moment(job["scheduled_local"]) == local and job["scheduled_local"].endswith("+14:00")
-        assert local.minute == 0 and local.date() > dt.datetime.now(ZoneInfo(ZONE)).date()  # the plan's coming days
+        assert (
+            local.minute == 0 and local.date() > dt.datetime.now(ZoneInfo(ZONE)).date()
+        )  # the plan's coming days
     assert len(jobs) == len(slots)  # one draft per slot, nothing twice

@@ -8,9 +8,16 @@ import uuid
 from zoneinfo import ZoneInfo
 
 import pytest
-from aligned_common.testing.flows import draft_and_submit, job_in
 
-from aligned_common.testing.gateway_client import Gateway, SandboxControl, brand_of, connect_sandbox, dev_token, eventually
+from aligned_testing.flows import draft_and_submit, job_in
+from aligned_testing.gateway_client import (
+    Gateway,
+    SandboxControl,
+    brand_of,
+    connect_sandbox,
+    dev_token,
+    eventually,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -22,7 +29,9 @@ def hour_of_week(moment: dt.datetime) -> int:
     return local.weekday() * 24 + local.hour
 
 
-async def test_reports_and_best_hours_follow_the_brands_time_zone(api: Gateway, sandbox: SandboxControl) -> None:
+async def test_reports_and_best_hours_follow_the_brands_time_zone(
+    api: Gateway, sandbox: SandboxControl
+) -> None:
     tag = uuid.uuid4().hex[:8]
     tenant_id, owner_id, email = str(uuid.uuid4()), f"owner-{tag}", f"owner-{tag}@example.com"
     tenant_token = await dev_token(api, user_id=owner_id, tenant_id=tenant_id, email=email)
@@ -32,7 +41,9 @@ async def test_reports_and_best_hours_follow_the_brands_time_zone(api: Gateway, 
     connection = await connect_sandbox(owner, sandbox.base_url, f"tz-{tag}")
 
     before = dt.datetime.now(dt.UTC)
-    job = await draft_and_submit(owner, connection["id"], text=f"Good morning {tag}", requires_approval=False, due_in_s=1)
+    job = await draft_and_submit(
+        owner, connection["id"], text=f"Good morning {tag}", requires_approval=False, due_in_s=1
+    )
     await job_in(owner, job["job_id"], ("published",))
     after = dt.datetime.now(dt.UTC)
 

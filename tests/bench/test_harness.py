@@ -11,15 +11,22 @@ import pytest
 
 import bench.__main__ as harness
 import bench.report as report
-from aligned_common.testing import system as system_module
+from aligned_testing import system as system_module
 from bench.report import BenchResult
 
 pytestmark = pytest.mark.unit
 
 
 def _result(name: str) -> BenchResult:
-    return BenchResult(name=name, unit="x/s", measured={"x_per_s": 10.0}, baseline={"y_per_s": 20.0}, ratio=0.5,
-                       target=">= 0.4", passed=True)
+    return BenchResult(
+        name=name,
+        unit="x/s",
+        measured={"x_per_s": 10.0},
+        baseline={"y_per_s": 20.0},
+        ratio=0.5,
+        target=">= 0.4",
+        passed=True,
+    )
 
 
 async def test_results_written_as_each_finishes_and_a_failure_keeps_the_others(tmp_path, monkeypatch, capsys):

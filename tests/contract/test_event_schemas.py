@@ -42,9 +42,16 @@ def test_asyncapi_names_every_event_with_an_existing_payload_schema():
 
 
 def test_a_produced_envelope_validates_against_the_envelope_and_data_schemas():
-    data = AttemptRequested(job_id=uuid.uuid4(), target_id=uuid.uuid4(), platform="sandbox", connection_id=uuid.uuid4(),
-                            idempotency_key="job-1:target-1", attempt=1, text="hello",
-                            media=[MediaRef(media_id=uuid.uuid4(), url="file:///m.png", mime_type="image/png", size_bytes=10)])
+    data = AttemptRequested(
+        job_id=uuid.uuid4(),
+        target_id=uuid.uuid4(),
+        platform="sandbox",
+        connection_id=uuid.uuid4(),
+        idempotency_key="job-1:target-1",
+        attempt=1,
+        text="hello",
+        media=[MediaRef(media_id=uuid.uuid4(), url="file:///m.png", mime_type="image/png", size_bytes=10)],
+    )
     wire = json.loads(new_event(data, brand_id=uuid.uuid4(), tenant_id=uuid.uuid4()).to_bytes())
     Draft202012Validator(load("envelope.json")).validate(wire)
     Draft202012Validator(load("events/publishing.attempt_requested.json")).validate(wire["data"])
@@ -52,9 +59,18 @@ def test_a_produced_envelope_validates_against_the_envelope_and_data_schemas():
 
 def test_the_data_schema_refuses_what_a_consumer_could_not_read():
     validator = Draft202012Validator(load("events/connections.post_failed.json"))
-    good = json.loads(PostFailed(job_id=uuid.uuid4(), target_id=uuid.uuid4(), connection_id=uuid.uuid4(),
-                                 platform="sandbox", idempotency_key="k" * 8, attempt=1, retryable=False,
-                                 reason="rejected").model_dump_json())
+    good = json.loads(
+        PostFailed(
+            job_id=uuid.uuid4(),
+            target_id=uuid.uuid4(),
+            connection_id=uuid.uuid4(),
+            platform="sandbox",
+            idempotency_key="k" * 8,
+            attempt=1,
+            retryable=False,
+            reason="rejected",
+        ).model_dump_json()
+    )
     validator.validate(good)
     assert not validator.is_valid({**good, "reason": "because"})
     assert not validator.is_valid({k: v for k, v in good.items() if k != "retryable"})

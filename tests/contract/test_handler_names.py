@@ -17,8 +17,13 @@ pytestmark = pytest.mark.unit
 DEPLOYED = {
     "analytics": {
         "on_brand_created": ["gateway.brand_created"],
-        "on_connection_event": ["connections.connected", "connections.connection_expired", "connections.connection_restored",
-                                "connections.connection_revoked", "connections.disconnected"],
+        "on_connection_event": [
+            "connections.connected",
+            "connections.connection_expired",
+            "connections.connection_restored",
+            "connections.connection_revoked",
+            "connections.disconnected",
+        ],
         "on_job_created": ["publishing.job_created"],
         "on_job_published": ["publishing.job_partially_published", "publishing.job_published"],
         "on_metrics_failed": ["connections.metrics_failed"],
@@ -38,7 +43,11 @@ DEPLOYED = {
         "on_member_added": ["gateway.member_added"],
         "on_member_removed": ["gateway.member_removed"],
         "on_member_role_changed": ["gateway.member_role_changed"],
-        "on_outcome": ["publishing.job_failed", "publishing.job_partially_published", "publishing.job_published"],
+        "on_outcome": [
+            "publishing.job_failed",
+            "publishing.job_partially_published",
+            "publishing.job_published",
+        ],
     },
     "approval_audit": {
         "append_event": sorted(EVENT_TYPES),

@@ -11,8 +11,8 @@ import re
 import shutil
 import subprocess
 import tomllib
-from urllib.parse import urlsplit
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -35,21 +35,36 @@ def compose() -> dict:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
-@pytest.mark.skipif(not compose_plugin_present(), reason="the docker compose plugin is not installed on this machine; "
-                    "the structure is checked by the other tests of this module")
+@pytest.mark.skipif(
+    not compose_plugin_present(),
+    reason="the docker compose plugin is not installed on this machine; "
+    "the structure is checked by the other tests of this module",
+)
 def test_docker_compose_accepts_the_file(tmp_path):
     env = tmp_path / "env"
-    env.write_text("".join(f"{line.split('=')[0]}=test-value\n" for line in
-                           (ROOT / "deploy/docker/env.example").read_text().splitlines() if "=" in line and not line.startswith("#")))
-    result = subprocess.run(["docker", "compose", "--env-file", str(env), "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
-                            capture_output=True, text=True, cwd=ROOT)
+    env.write_text(
+        "".join(
+            f"{line.split('=')[0]}=test-value\n"
+            for line in (ROOT / "deploy/docker/env.example").read_text().splitlines()
+            if "=" in line and not line.startswith("#")
+        )
+    )
+    result = subprocess.run(
+        ["docker", "compose", "--env-file", str(env), "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert result.returncode == 0, result.stderr
 
 
 def test_every_service_the_platform_needs_is_composed(compose):
     assert set(SERVICES) | {"kafka", "postgres", "sandbox", "mailpit"} | ONE_SHOTS <= set(compose["services"])
     kafka = compose["services"]["kafka"]
-    assert kafka["image"].startswith("apache/kafka:") and "controller" in kafka["environment"]["KAFKA_PROCESS_ROLES"]
+    assert (
+        kafka["image"].startswith("apache/kafka:")
+        and "controller" in kafka["environment"]["KAFKA_PROCESS_ROLES"]
+    )
     assert "KAFKA_ZOOKEEPER_CONNECT" not in kafka["environment"], "KRaft: no ZooKeeper"
 
 
@@ -80,17 +95,21 @@ def test_each_image_runs_its_own_service_and_migrations_use_the_same_image(compo
 
 def test_the_image_entrypoint_exists_for_every_built_service_and_aligned_admin_is_in_every_image(compose):
     """The Dockerfile runs `aligned-${SERVICE}`: each built package must declare that console script."""
-    for name, service in compose["services"].items():
+    for service in compose["services"].values():
         if "build" not in service:
             continue
         package = service["build"]["args"]["SERVICE"]
         project = tomllib.loads((ROOT / "services" / package / "pyproject.toml").read_text())["project"]
-        assert f"aligned-{package}" in project["scripts"], f"{package} has no aligned-{package} console script"
+        assert f"aligned-{package}" in project["scripts"], (
+            f"{package} has no aligned-{package} console script"
+        )
     common = tomllib.loads((ROOT / "libs/common/pyproject.toml").read_text())["project"]
     assert common["scripts"]["aligned-admin"] == "aligned_common.admin.cli:main"
     dockerfile = (ROOT / "deploy/docker/Dockerfile").read_text()
     final_stage = dockerfile.rsplit("\nFROM ", 1)[1]
-    assert "USER 10001" in final_stage and "uv " not in final_stage and 'exec aligned-${SERVICE}' in final_stage
+    assert (
+        "USER 10001" in final_stage and "uv " not in final_stage and "exec aligned-${SERVICE}" in final_stage
+    )
 
 
 def test_mail_goes_to_mailpit_whose_mailbox_is_published_and_dev_tokens_are_a_switch_in_env(compose):
@@ -98,8 +117,14 @@ def test_mail_goes_to_mailpit_whose_mailbox_is_published_and_dev_tokens_are_a_sw
     mailpit = services["mailpit"]
     assert mailpit["image"] == "axllent/mailpit:v1.33.1" and "8025:8025" in mailpit["ports"]
     approval = services["approval"]["environment"]
-    assert (approval["ALIGNED_APPROVAL_SMTP_HOST"], approval["ALIGNED_APPROVAL_SMTP_PORT"]) == ("mailpit", "1025")
-    assert services["gateway"]["environment"]["ALIGNED_GATEWAY_DEV_TOKENS_ENABLED"] == "${ALIGNED_GATEWAY_DEV_TOKENS_ENABLED:-false}"
+    assert (approval["ALIGNED_APPROVAL_SMTP_HOST"], approval["ALIGNED_APPROVAL_SMTP_PORT"]) == (
+        "mailpit",
+        "1025",
+    )
+    assert (
+        services["gateway"]["environment"]["ALIGNED_GATEWAY_DEV_TOKENS_ENABLED"]
+        == "${ALIGNED_GATEWAY_DEV_TOKENS_ENABLED:-false}"
+    )
     assert "ALIGNED_GATEWAY_DEV_TOKENS_ENABLED=true" in (ROOT / "deploy/docker/env.example").read_text()
 
 
@@ -151,7 +176,11 @@ def test_compose_makes_the_roles_with_the_sql_make_up_runs(compose):
     local = (ROOT / "deploy/local/postgres.sh").read_text()
     assert "source /aligned/service-roles.sh" in init
     assert 'source "$(dirname "${BASH_SOURCE[0]}")/../postgres/service-roles.sh"' in local
-    assert "service_login_role_sql" in init and "service_owner_role_sql" in init and "service_login_role_sql" in local
+    assert (
+        "service_login_role_sql" in init
+        and "service_owner_role_sql" in init
+        and "service_login_role_sql" in local
+    )
     for script in (init, local):
         assert not re.search(r"ALTER ROLE[^;]*NOBYPASSRLS", script), "a service role's SQL written twice"
     assert [p.name for p in (ROOT / "deploy/docker/initdb").iterdir()] == ["10-service-roles.sh"]
@@ -164,9 +193,16 @@ def role_sql(*calls: str) -> str:
 
 
 def test_the_role_sql_quotes_passwords_and_refuses_bad_names():
-    assert "PASSWORD 'it''s'" in role_sql("service_login_role_sql publishing \"it's\"")
-    refused = subprocess.run(["bash", "-c", f'source "{ROOT}/deploy/postgres/service-roles.sh"; '
-                              'service_login_role_sql "x; DROP" pw'], capture_output=True, text=True)
+    assert "PASSWORD 'it''s'" in role_sql('service_login_role_sql publishing "it\'s"')
+    refused = subprocess.run(
+        [
+            "bash",
+            "-c",
+            f'source "{ROOT}/deploy/postgres/service-roles.sh"; service_login_role_sql "x; DROP" pw',
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert refused.returncode != 0 and not refused.stdout
 
 
@@ -176,5 +212,8 @@ def test_media_goes_to_a_real_s3_server_that_publishing_waits_for(compose):
     assert s3["environment"]["JCLOUDS_PROVIDER"] == "filesystem" and s3["volumes"] == ["s3-data:/data"]
     env = publishing["environment"]
     assert env["ALIGNED_PUBLISHING_S3_ENDPOINT_URL"] == "http://s3:80"
-    assert env["ALIGNED_PUBLISHING_S3_BUCKET"] == "aligned-media" and "/data/aligned-media" in s3["entrypoint"][-1]
+    assert (
+        env["ALIGNED_PUBLISHING_S3_BUCKET"] == "aligned-media"
+        and "/data/aligned-media" in s3["entrypoint"][-1]
+    )
     assert publishing["depends_on"]["s3"]["condition"] == "service_healthy"

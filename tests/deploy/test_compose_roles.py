@@ -12,9 +12,8 @@ import asyncpg
 import pytest
 
 from aligned_common.migrations import migrate
-from aligned_common.testing.infra import REPO_ROOT
-from aligned_common.testing.schemas import drop_schema
-
+from aligned_testing.infra import REPO_ROOT
+from aligned_testing.schemas import drop_schema
 from tests.deploy.test_compose import SERVICES, role_sql
 
 pytestmark = pytest.mark.integration
@@ -30,17 +29,31 @@ async def test_a_service_migrates_as_its_owner_role_and_runs_as_its_login_role(i
     name, password = f"t_{uuid.uuid4().hex[:12]}", uuid.uuid4().hex
     admin = await asyncpg.connect(infra.database_url)
     try:
-        await admin.execute(role_sql(f"service_owner_role_sql {name} {password}",
-                                     f"service_login_role_sql {name} {password}"))
-        await migrate(as_role(infra.database_url, f"{name}_owner", password), name,
-                      REPO_ROOT / "services" / service / "migrations", login_role=name)
-        owners = {r["owner"] for r in await admin.fetch(
-            """SELECT pg_get_userbyid(c.relowner) AS owner FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')""", name)}
+        await admin.execute(
+            role_sql(f"service_owner_role_sql {name} {password}", f"service_login_role_sql {name} {password}")
+        )
+        await migrate(
+            as_role(infra.database_url, f"{name}_owner", password),
+            name,
+            REPO_ROOT / "services" / service / "migrations",
+            login_role=name,
+        )
+        owners = {
+            r["owner"]
+            for r in await admin.fetch(
+                """SELECT pg_get_userbyid(c.relowner) AS owner FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')""",
+                name,
+            )
+        }
         assert owners == {f"{name}_owner"}
-        roles = {r["rolname"]: r for r in await admin.fetch(
-            "SELECT rolname, rolsuper, rolbypassrls, rolinherit, rolcreaterole FROM pg_roles WHERE rolname = ANY($1)",
-            [name, f"{name}_owner"])}
+        roles = {
+            r["rolname"]: r
+            for r in await admin.fetch(
+                "SELECT rolname, rolsuper, rolbypassrls, rolinherit, rolcreaterole FROM pg_roles WHERE rolname = ANY($1)",
+                [name, f"{name}_owner"],
+            )
+        }
         assert not any(r["rolsuper"] or r["rolbypassrls"] for r in roles.values())
         assert not roles[name]["rolinherit"] and not roles[name]["rolcreaterole"]
         # The login role reaches its schema: the runner granted it.

@@ -7,20 +7,26 @@ import datetime as dt
 import uuid
 
 import pytest
-from aligned_common.testing.flows import LiveEvents, draft_and_submit, job_in
 
-from aligned_common.testing.gateway_client import BrandSetup, SandboxControl, eventually
+from aligned_testing.flows import LiveEvents, draft_and_submit, job_in
+from aligned_testing.gateway_client import BrandSetup, SandboxControl, eventually
 
 pytestmark = pytest.mark.e2e
 
 
-async def test_metrics_arrive_for_a_published_post_and_a_goal_is_reached(brand: BrandSetup,
-                                                                         sandbox: SandboxControl) -> None:
+async def test_metrics_arrive_for_a_published_post_and_a_goal_is_reached(
+    brand: BrandSetup, sandbox: SandboxControl
+) -> None:
     owner = brand.owner.api
     goal = await owner.post("/v1/analytics/goals", {"metric": "likes", "target": 1, "period": "month"})
     async with LiveEvents(owner) as live:
-        job = await draft_and_submit(owner, brand.connection_id, text=f"Measure me {uuid.uuid4().hex[:6]}",
-                                     requires_approval=False, due_in_s=1)
+        job = await draft_and_submit(
+            owner,
+            brand.connection_id,
+            text=f"Measure me {uuid.uuid4().hex[:6]}",
+            requires_approval=False,
+            due_in_s=1,
+        )
         published = await job_in(owner, job["job_id"], ("published", "failed"))
         assert published["status"] == "published"
         # Analytics syncs a new account and a new post by itself (nothing to see yet: the post is new).

@@ -8,9 +8,9 @@ import datetime as dt
 import uuid
 
 import pytest
-from aligned_common.testing.flows import LiveEvents, held_post, job_in
 
-from aligned_common.testing.gateway_client import BrandSetup, SandboxControl, connect_sandbox, eventually
+from aligned_testing.flows import LiveEvents, held_post, job_in
+from aligned_testing.gateway_client import BrandSetup, SandboxControl, connect_sandbox, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -42,7 +42,9 @@ async def test_tokens_are_refreshed_and_a_refused_refresh_holds_posts_until_reco
             # The platform now refuses the refresh token (as after a password change).
             await sandbox.add_fault(mode="error_401", endpoint="/oauth/token", method="POST", count=1000)
             try:
-                await live.wait_for("connections.connection_expired", connection_id=brand.connection_id, timeout_s=60)
+                await live.wait_for(
+                    "connections.connection_expired", connection_id=brand.connection_id, timeout_s=60
+                )
             finally:
                 await sandbox.clear_faults()
             expired = await owner.get(connection_path)

@@ -13,12 +13,16 @@ import uuid
 
 import httpx
 import pytest
-from aligned_common.testing.flows import LiveEvents, draft_and_submit, held_post, job_in
 
-from aligned_common.testing.gateway_client import (
-    BrandSetup, SandboxControl, WebhookReceiver, connect_sandbox, eventually,
+from aligned_testing.flows import LiveEvents, draft_and_submit, held_post, job_in
+from aligned_testing.gateway_client import (
+    BrandSetup,
+    SandboxControl,
+    WebhookReceiver,
+    connect_sandbox,
+    eventually,
 )
-from aligned_common.testing.system import System
+from aligned_testing.system import System
 
 pytestmark = pytest.mark.e2e
 
@@ -27,17 +31,28 @@ def _signed(secret: str, body: bytes, webhook_id: str) -> dict[str, str]:
     """Standard Webhooks headers, signed the way the platform signs."""
     timestamp = str(int(time.time()))
     key = base64.b64decode(secret.removeprefix("whsec_"))
-    signature = base64.b64encode(hmac.new(key, f"{webhook_id}.{timestamp}.".encode() + body, hashlib.sha256).digest())
-    return {"webhook-id": webhook_id, "webhook-timestamp": timestamp, "webhook-signature": f"v1,{signature.decode()}",
-            "content-type": "application/json"}
+    signature = base64.b64encode(
+        hmac.new(key, f"{webhook_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    )
+    return {
+        "webhook-id": webhook_id,
+        "webhook-timestamp": timestamp,
+        "webhook-signature": f"v1,{signature.decode()}",
+        "content-type": "application/json",
+    }
 
 
 async def test_a_platform_webhook_is_verified_deduplicated_and_announced_once(
     brand: BrandSetup, sandbox: SandboxControl, system: System
 ) -> None:
     owner = brand.owner.api
-    job = await draft_and_submit(owner, brand.connection_id, text=f"Webhook me {uuid.uuid4().hex[:6]}",
-                                 requires_approval=False, due_in_s=1)
+    job = await draft_and_submit(
+        owner,
+        brand.connection_id,
+        text=f"Webhook me {uuid.uuid4().hex[:6]}",
+        requires_approval=False,
+        due_in_s=1,
+    )
     remote_id = (await job_in(owner, job["job_id"], ("published",)))["targets"][0]["remote_id"]
 
     async with LiveEvents(owner) as live:
@@ -51,10 +66,17 @@ async def test_a_platform_webhook_is_verified_deduplicated_and_announced_once(
         secret = system.env["ALIGNED_WEBHOOKS_SANDBOX_SECRET"]
         webhook_id = f"msg_{uuid.uuid4().hex}"
         async with httpx.AsyncClient(base_url=system.url("gateway")) as platform:
-            first = await platform.post("/webhooks/sandbox", content=body, headers=_signed(secret, body, webhook_id))
-            again = await platform.post("/webhooks/sandbox", content=body, headers=_signed(secret, body, webhook_id))
-            forged = await platform.post("/webhooks/sandbox", content=body,
-                                         headers=_signed("whsec_" + base64.b64encode(b"x" * 24).decode(), body, "msg_f"))
+            first = await platform.post(
+                "/webhooks/sandbox", content=body, headers=_signed(secret, body, webhook_id)
+            )
+            again = await platform.post(
+                "/webhooks/sandbox", content=body, headers=_signed(secret, body, webhook_id)
+            )
+            forged = await platform.post(
+                "/webhooks/sandbox",
+                content=body,
+                headers=_signed("whsec_" + base64.b64encode(b"x" * 24).decode(), body, "msg_f"),
+            )
         assert (first.status_code, first.json()["status"]) == (202, "accepted")
         assert (again.status_code, again.json()["status"]) == (202, "duplicate")
         assert forged.status_code == 401
@@ -86,10 +108,16 @@ async def test_a_deauthorized_account_is_revoked_and_its_posts_held_until_reconn
 async def test_a_brand_endpoint_receives_its_events_signed(brand: BrandSetup) -> None:
     owner = brand.owner.api
     async with WebhookReceiver() as receiver:
-        endpoint = await owner.post("/v1/webhook-endpoints", {"url": receiver.url,
-                                                              "event_types": ["publishing.job_published"]})
-        job = await draft_and_submit(owner, brand.connection_id, text=f"Tell my CRM {uuid.uuid4().hex[:6]}",
-                                     requires_approval=False, due_in_s=1)
+        endpoint = await owner.post(
+            "/v1/webhook-endpoints", {"url": receiver.url, "event_types": ["publishing.job_published"]}
+        )
+        job = await draft_and_submit(
+            owner,
+            brand.connection_id,
+            text=f"Tell my CRM {uuid.uuid4().hex[:6]}",
+            requires_approval=False,
+            due_in_s=1,
+        )
         await job_in(owner, job["job_id"], ("published",))
 
         async def delivered():

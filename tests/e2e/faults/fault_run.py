@@ -21,16 +21,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from aligned_common.testing.flows import in_seconds, onboard_brand, unknown_connection
 from kafka_ledger import KafkaLedger, Ledger, groups_caught_up
 
-from aligned_common.testing.gateway_client import ApiError, BrandSetup, Gateway, SandboxControl
-from aligned_common.testing.system import System
+from aligned_testing.flows import in_seconds, onboard_brand, unknown_connection
+from aligned_testing.gateway_client import ApiError, BrandSetup, Gateway, SandboxControl
+from aligned_testing.system import System
 
 # The platform fails one call in five: an error, a rate limit, or the post made but the answer
 # lost (held past connections' read timeout, 2 s in the e2e system).
-PLATFORM_FAULTS = {"fail_ratio": 0.2, "modes": ["error_500", "error_429", "timeout_after_accept"],
-                   "delay_s": 3, "retry_after_s": 1, "seed": 7}
+PLATFORM_FAULTS = {
+    "fail_ratio": 0.2,
+    "modes": ["error_500", "error_429", "timeout_after_accept"],
+    "delay_s": 3,
+    "retry_after_s": 1,
+    "seed": 7,
+}
 # connections is killed with many platform calls in flight (issue 20: aim 64): a block of posts
 # falls due at one instant, the platform holds each of their publishes for BURST_SLOW_S (under
 # connections' 2 s read timeout: slow, not lost), and the kill comes once the platform has that
@@ -64,14 +69,34 @@ class Report:
     counts: dict[str, Any] = field(default_factory=dict)
 
     def print(self) -> None:
-        print(json.dumps({"posts": self.posts, "brands": self.brands, "processes_per_service": self.processes_per_service,
-                          "seconds_to_all_published": round(self.seconds_to_all_published, 1),
-                          "faults": self.faults, "counts": self.counts}, indent=2, default=str))
+        print(
+            json.dumps(
+                {
+                    "posts": self.posts,
+                    "brands": self.brands,
+                    "processes_per_service": self.processes_per_service,
+                    "seconds_to_all_published": round(self.seconds_to_all_published, 1),
+                    "faults": self.faults,
+                    "counts": self.counts,
+                },
+                indent=2,
+                default=str,
+            )
+        )
 
 
 class FaultRun:
-    def __init__(self, system: System, api: Gateway, sandbox: SandboxControl, *, posts: int, brands: int,
-                 seed: int, window_s: float) -> None:
+    def __init__(
+        self,
+        system: System,
+        api: Gateway,
+        sandbox: SandboxControl,
+        *,
+        posts: int,
+        brands: int,
+        seed: int,
+        window_s: float,
+    ) -> None:
         self.system = system
         self.api = api
         self.sandbox = sandbox
@@ -82,7 +107,9 @@ class FaultRun:
         self.brands: list[BrandSetup] = []
         self.posts: list[Post] = []
         self.webhooks_accepted: set[str] = set()  # webhook ids the platform saw answered 202
-        self.report = Report(posts=posts, brands=brands, processes_per_service=len(system.processes["gateway"]))
+        self.report = Report(
+            posts=posts, brands=brands, processes_per_service=len(system.processes["gateway"])
+        )
         self.ledger = KafkaLedger(system.infra.kafka_bootstrap)
         self._all_published = asyncio.Event()
         self.burst_offset_s = 15 + window_s / 2  # after the run's start
@@ -132,14 +159,17 @@ class FaultRun:
         pending = {waiter, *workers}
         end = time.monotonic() + deadline_s
         while not waiter.done():
-            done, pending = await asyncio.wait(pending, timeout=max(0.0, end - time.monotonic()),
-                                               return_when=asyncio.FIRST_COMPLETED)
+            done, pending = await asyncio.wait(
+                pending, timeout=max(0.0, end - time.monotonic()), return_when=asyncio.FIRST_COMPLETED
+            )
             if not done:
                 waiter.cancel()
                 created = sum(1 for p in self.posts if p.job_id)
                 published = sum(1 for p in self.posts if p.remote_id)
-                raise TimeoutError(f"after {deadline_s:.0f} s: {created} of {len(self.posts)} posts created, "
-                                   f"{published} published; faults so far: {self.report.faults}")
+                raise TimeoutError(
+                    f"after {deadline_s:.0f} s: {created} of {len(self.posts)} posts created, "
+                    f"{published} published; faults so far: {self.report.faults}"
+                )
             for task in done:
                 if task is not waiter and not task.cancelled() and task.exception() is not None:
                     waiter.cancel()
@@ -155,9 +185,14 @@ class FaultRun:
 
     async def _create(self, post: Post) -> None:
         due_in_s = post.due_in_s if post.due_in_s is not None else max(1.0, self.burst_due_at - time.time())
-        body = {"content": post.text, "tags": [post.marker], "requires_approval": True,
-                "scheduled_at": in_seconds(due_in_s), "max_retries": MAX_RETRIES,
-                "targets": [{"platform": "sandbox", "connection_id": post.brand.connection_id}]}
+        body = {
+            "content": post.text,
+            "tags": [post.marker],
+            "requires_approval": True,
+            "scheduled_at": in_seconds(due_in_s),
+            "max_retries": MAX_RETRIES,
+            "targets": [{"platform": "sandbox", "connection_id": post.brand.connection_id}],
+        }
 
         async def already_there():
             found = (await post.brand.owner.api.get("/v1/jobs", q=post.marker, limit=5))["items"]
@@ -202,8 +237,11 @@ class FaultRun:
                 pending = (await client.get("/v1/approvals", status="pending", limit=100))["items"]
                 for round_ in pending:
                     try:
-                        await client.post(f"/v1/approvals/{round_['id']}/decision",
-                                          {"decision": "approve", "comment": "ok"}, retry_for_s=STEP_RETRY_S)
+                        await client.post(
+                            f"/v1/approvals/{round_['id']}/decision",
+                            {"decision": "approve", "comment": "ok"},
+                            retry_for_s=STEP_RETRY_S,
+                        )
                     except ApiError as error:
                         if error.status not in (409, 429, 500, 502, 503, 504):
                             raise
@@ -239,8 +277,9 @@ class FaultRun:
         async with gate:
             for _ in range(60):
                 try:
-                    sent = await self.sandbox.send_webhook(type="post.status_changed", post_id=post.remote_id,
-                                                           status="published")
+                    sent = await self.sandbox.send_webhook(
+                        type="post.status_changed", post_id=post.remote_id, status="published"
+                    )
                 except (ApiError, httpx.TransportError):
                     sent = {}
                 if sent.get("status_code") == 202:
@@ -261,8 +300,10 @@ class FaultRun:
             moment = self.rng.uniform(5, self.window_s)
             if not quiet[0] <= moment <= quiet[1]:
                 moments.append(moment)
-        schedule = sorted([*zip(moments, faults), (self.burst_offset_s - 2, ("burst_kill", "connections"))],
-                          key=lambda item: item[0])
+        schedule = sorted(
+            [*zip(moments, faults, strict=False), (self.burst_offset_s - 2, ("burst_kill", "connections"))],
+            key=lambda item: item[0],
+        )
         started = time.monotonic()
         for moment, (kind, name) in schedule:
             await asyncio.sleep(max(0.0, moment - (time.monotonic() - started)))
@@ -272,15 +313,18 @@ class FaultRun:
                 kind = f"kill with {in_flight} platform calls in flight:"
             else:
                 await asyncio.to_thread(self._fault, kind, name)
-            self.report.faults.append(f"{at:5.1f}s {kind} {name or ''} ({time.monotonic() - started - at:.1f}s)")
+            self.report.faults.append(
+                f"{at:5.1f}s {kind} {name or ''} ({time.monotonic() - started - at:.1f}s)"
+            )
 
     async def _kill_with_calls_in_flight(self) -> int:
         """Slows the platform's publishes ahead of the burst, kills a connections process once
         the platform holds BURST_IN_FLIGHT_AIM calls (or the wait is over), and returns how many
         it held then. A publish held BURST_SLOW_S is open from when the rule fired until then."""
         await self.sandbox.clear_faults()
-        await self.sandbox.add_fault(mode="slow", delay_s=BURST_SLOW_S, endpoint="/api/v1/posts", method="POST",
-                                     count=1_000_000)
+        await self.sandbox.add_fault(
+            mode="slow", delay_s=BURST_SLOW_S, endpoint="/api/v1/posts", method="POST", count=1_000_000
+        )
         await self.sandbox.add_fault(**PLATFORM_FAULTS)  # behind the slow rule: the first match decides
         fired_at: list[tuple[float, int]] = []
         deadline = time.monotonic() + 2 + BURST_KILL_WAIT_S
@@ -317,11 +361,15 @@ class FaultRun:
         problems: list[str] = []
         held = self.report.counts.get("platform_calls_in_flight_at_connections_kill", 0)
         if held < BURST_IN_FLIGHT_AIM // 2:
-            problems.append(f"connections was killed with only {held} platform calls in flight (aim {BURST_IN_FLIGHT_AIM})")
+            problems.append(
+                f"connections was killed with only {held} platform calls in flight (aim {BURST_IN_FLIGHT_AIM})"
+            )
         problems += await self._check_platform()
         problems += await self._check_jobs()
         ends = await self.ledger.end_offsets()
-        owed = await groups_caught_up(self.system.infra.kafka_bootstrap, self.system.consumer_groups(), ends, 180)
+        owed = await groups_caught_up(
+            self.system.infra.kafka_bootstrap, self.system.consumer_groups(), ends, 180
+        )
         problems += [f"consumer group {g} has {n} message(s) it never consumed" for g, n in owed.items() if n]
         # Late events (a post's first metrics sync) may still be on their way to the audit
         # trail: compare until both sides agree, or the deadline says they never will.
@@ -355,7 +403,11 @@ class FaultRun:
                 rounds = (await post.brand.owner.api.get(f"/v1/jobs/{post.job_id}/approvals"))["items"]
             target = job["targets"][0]
             attempts.update(a["outcome"] for a in job["attempts"])
-            if job["status"] != "published" or target["status"] != "published" or target["remote_id"] != post.remote_id:
+            if (
+                job["status"] != "published"
+                or target["status"] != "published"
+                or target["remote_id"] != post.remote_id
+            ):
                 problems.append(f"job {post.job_id}: {job['status']} / target {target['status']}")
             if [r["status"] for r in rounds] != ["approved"]:
                 problems.append(f"job {post.job_id}: approval rounds {[r['status'] for r in rounds]}")
@@ -366,19 +418,28 @@ class FaultRun:
         return problems
 
     def _check_dead_letters(self, ledger: Ledger) -> list[str]:
-        reasons = Counter(dict(r.headers or []).get("x-dlq-reason", b"").decode() for r in ledger.dead_letters)
+        reasons = Counter(
+            dict(r.headers or []).get("x-dlq-reason", b"").decode() for r in ledger.dead_letters
+        )
         self.report.counts["dead_letters_by_reason"] = dict(reasons)
         return [f"{n} dead letter(s) without a reason" for reason, n in reasons.items() if not reason]
 
     def _check_webhooks(self, ledger: Ledger) -> list[str]:
-        announced = Counter(e["data"]["provider_event_id"] for e in ledger.events if e["type"] == "webhooks.received")
-        distinct = {e["id"]: e["data"]["provider_event_id"] for e in ledger.events if e["type"] == "webhooks.received"}
+        announced = Counter(
+            e["data"]["provider_event_id"] for e in ledger.events if e["type"] == "webhooks.received"
+        )
+        distinct = {
+            e["id"]: e["data"]["provider_event_id"] for e in ledger.events if e["type"] == "webhooks.received"
+        }
         per_webhook = Counter(distinct.values())
         self.report.counts["platform_webhooks_accepted"] = len(self.webhooks_accepted)
         self.report.counts["webhooks_received_events"] = len(distinct)
         self.report.counts["webhooks_received_on_topic_incl_redelivery"] = sum(announced.values())
-        problems = [f"webhook {w} was announced {per_webhook[w]} times" for w in self.webhooks_accepted
-                    if per_webhook[w] != 1]
+        problems = [
+            f"webhook {w} was announced {per_webhook[w]} times"
+            for w in self.webhooks_accepted
+            if per_webhook[w] != 1
+        ]
         problems += [f"webhook {w} announced {n} times" for w, n in per_webhook.items() if n > 1]
         return problems
 
@@ -398,7 +459,9 @@ class FaultRun:
                 problems.append(f"brand {brand.brand_id}: {len(ids) - len(set(ids))} audit rows twice")
             if set(ids) != expected:
                 missing, extra = expected - set(ids), set(ids) - expected
-                problems.append(f"brand {brand.brand_id}: audit lacks {len(missing)} event(s), has {len(extra)} unknown")
+                problems.append(
+                    f"brand {brand.brand_id}: audit lacks {len(missing)} event(s), has {len(extra)} unknown"
+                )
         self.report.counts["audit_rows"] = rows_total
         return problems
 

@@ -111,8 +111,9 @@ class KafkaLedger:
             ledger.events.append(envelope)
 
 
-async def groups_caught_up(bootstrap: str, groups: dict[str, list[str]], ends: dict[TopicPartition, int],
-                           timeout_s: float) -> dict[str, int]:
+async def groups_caught_up(
+    bootstrap: str, groups: dict[str, list[str]], ends: dict[TopicPartition, int], timeout_s: float
+) -> dict[str, int]:
     """Wait until every group has committed at least `ends` on each partition it reads; the
     messages it still owes per group (all zero when it returns normally)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
@@ -123,8 +124,11 @@ async def groups_caught_up(bootstrap: str, groups: dict[str, list[str]], ends: d
             owed = {}
             for group, topics in groups.items():
                 committed = await admin.list_consumer_group_offsets(group)
-                owed[group] = sum(max(0, end - (committed[tp].offset if tp in committed else 0))
-                                  for tp, end in ends.items() if tp.topic in topics)
+                owed[group] = sum(
+                    max(0, end - (committed[tp].offset if tp in committed else 0))
+                    for tp, end in ends.items()
+                    if tp.topic in topics
+                )
             if not any(owed.values()) or time.monotonic() >= deadline:
                 return owed
             await asyncio.sleep(1)

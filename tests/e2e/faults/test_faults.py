@@ -24,8 +24,8 @@ import random
 import pytest
 from fault_run import FaultRun
 
-from aligned_common.testing.gateway_client import Gateway, SandboxControl
-from aligned_common.testing.system import System
+from aligned_testing.gateway_client import Gateway, SandboxControl
+from aligned_testing.system import System
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
 
@@ -49,8 +49,9 @@ async def _fault_run(system: System, api: Gateway, sandbox: SandboxControl) -> N
     assert not problems, "\n".join(problems[:50])
 
 
-async def test_posts_survive_crashes_outages_and_a_failing_platform(system: System, api: Gateway,
-                                                                   sandbox: SandboxControl) -> None:
+async def test_posts_survive_crashes_outages_and_a_failing_platform(
+    system: System, api: Gateway, sandbox: SandboxControl
+) -> None:
     await _fault_run(system, api, sandbox)
 
 

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import asyncpg
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -26,19 +26,67 @@ from starlette.middleware.base import BaseHTTPMiddleware
 
 from aligned_common.db import create_pool
 from aligned_common.identity import BodyDigest
+from aligned_common.inbox import ConsumerSettings, EventRouter, InboxConsumer
 from aligned_common.kafka import broker_security
 from aligned_common.metrics import KAFKA_UP
-from aligned_common.inbox import ConsumerSettings, EventRouter, InboxConsumer
 from aligned_common.outbox import OutboxRelay, purge_published
 from aligned_common.problems import install_problem_handlers, problem_response
 from aligned_common.settings import ServiceSettings
-from aligned_common.telemetry import context_from_traceparent, redact_target, setup_logging, setup_tracing, tracer
+from aligned_common.telemetry import (
+    context_from_traceparent,
+    redact_target,
+    setup_logging,
+    setup_tracing,
+    tracer,
+)
 
 log = logging.getLogger(__name__)
 
 
+class Database:
+    """A service's connection pools: made when its definition is built, opened by the app's
+    lifespan. The service's dependencies object is built once, in `bootstrap.build()`, and holds
+    this from the start, so nothing is patched into it when the service starts."""
+
+    def __init__(self, settings: ServiceSettings, schema: str) -> None:
+        self.settings = settings
+        self.schema = schema  # tests run a service under a scratch schema
+        self._pool: asyncpg.Pool | None = None
+        self._read_pool: asyncpg.Pool | None = None
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError(f"the {self.schema} database is not open yet (the app's lifespan opens it)")
+        return self._pool
+
+    @property
+    def read_pool(self) -> asyncpg.Pool:
+        """For reads that tolerate replication lag (reports); the primary when no replica is set."""
+        return self._read_pool or self.pool
+
+    async def open(self) -> None:
+        settings = self.settings
+        self._pool = await create_pool(
+            settings.database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size
+        )
+        if settings.read_database_url:
+            self._read_pool = await create_pool(
+                settings.read_database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size
+            )
+
+    async def close(self) -> None:
+        for pool in (self._read_pool, self._pool):
+            if pool is not None:
+                await pool.close()
+        self._pool = self._read_pool = None
+
+
+D = TypeVar("D")
+
+
 @dataclass
-class ServiceContext:
+class ServiceContext(Generic[D]):
     """What routes, handlers and loops of a running service share."""
 
     settings: ServiceSettings
@@ -49,10 +97,27 @@ class ServiceContext:
     broker: KafkaBroker | None = None
     relay: OutboxRelay | None = None
     kafka_up: bool | None = None  # the last ping's answer (None: not asked yet)
-    deps: dict[str, Any] = field(default_factory=dict)  # filled by the service's bootstrap
+    # The service's one dependencies object (ServiceDefinition.deps). Legacy: a dict some
+    # bootstraps still fill in on_startup (issue 21 moves every service to the typed object).
+    deps: Any = field(default_factory=dict)
 
 
 Loop = Callable[[ServiceContext], Awaitable[None]]
+# A service's own loop, hook or startup step: given the dependencies object, nothing else.
+DepsLoop = Callable[[D], Awaitable[None]]
+
+
+def dependency(kind: type[D]) -> Callable[[Request], D]:
+    """A FastAPI dependency that hands a route the service's dependencies object, typed:
+    `Service = Annotated[Deps, Depends(dependency(Deps))]`."""
+
+    def provide(request: Request) -> D:
+        deps = request.app.state.ctx.deps
+        if not isinstance(deps, kind):
+            raise RuntimeError(f"this app's dependencies are {type(deps).__name__}, not {kind.__name__}")
+        return deps
+
+    return provide
 
 
 @dataclass
@@ -64,17 +129,25 @@ class ServiceDefinition:
     event_router: EventRouter | None = None
     # More routers, each its own consumer group (e.g. an audit trail reading every topic).
     extra_event_routers: list[EventRouter] = field(default_factory=list)
-    background: list[Loop] = field(default_factory=list)
-    on_startup: Loop | None = None
-    on_shutdown: Loop | None = None  # after consumers and loops stopped, before the pool closes
+    # Each is called with `deps` when the definition has it, else with the ServiceContext.
+    background: list[Callable[[Any], Awaitable[None]]] = field(default_factory=list)
+    on_startup: Callable[[Any], Awaitable[None]] | None = None
+    # After consumers and loops stopped, before the pool closes.
+    on_shutdown: Callable[[Any], Awaitable[None]] | None = None
     with_relay: bool = True
     title: str | None = None
+    # The typed way (issue 21): bootstrap.build() makes the Database and the service's one
+    # dependencies object that holds it; routes get it through `dependency(Deps)`, consumers are
+    # built with it, and `background`/`on_startup`/`on_shutdown` are then called with it (not
+    # with the context). Without `deps`, they get the ServiceContext (the legacy way).
+    database: Database | None = None
+    deps: Any = None
 
 
 LOOP_RESTART_MAX_S = 30.0
 
 
-async def supervised(loop: Loop, ctx: ServiceContext) -> None:
+async def supervised(loop: Callable[[Any], Awaitable[None]], ctx: Any) -> None:
     """Run a background loop; one that dies is logged with its reason and started again.
 
     A loop is meant to run until cancelled. Left to itself, a task that raised would end
@@ -92,7 +165,9 @@ async def supervised(loop: Loop, ctx: ServiceContext) -> None:
         except Exception:
             failures += 1
             delay = min(LOOP_RESTART_MAX_S, 0.5 * 2 ** min(failures, 6))
-            log.exception("background loop died; restarting", extra={"ctx_loop": name, "ctx_restart_in_s": delay})
+            log.exception(
+                "background loop died; restarting", extra={"ctx_loop": name, "ctx_restart_in_s": delay}
+            )
             await asyncio.sleep(delay)
 
 
@@ -106,8 +181,9 @@ async def check_kafka(ctx: ServiceContext) -> bool:
     except Exception:
         up = False
     if up != ctx.kafka_up:
-        (log.info if up else log.warning)("kafka " + ("reachable" if up else "unreachable"),
-                                          extra={"ctx_service": ctx.schema})
+        (log.info if up else log.warning)(
+            "kafka " + ("reachable" if up else "unreachable"), extra={"ctx_service": ctx.schema}
+        )
     ctx.kafka_up = up
     KAFKA_UP.labels(ctx.schema).set(1 if up else 0)
     return up
@@ -183,17 +259,20 @@ async def _start_broker_later(broker: KafkaBroker, consumers: list[InboxConsumer
 
 def create_app(definition: ServiceDefinition) -> FastAPI:
     settings = definition.settings
-    ctx = ServiceContext(settings=settings, schema=definition.name)
+    ctx: ServiceContext[Any] = ServiceContext(settings=settings, schema=definition.name)
+    database = definition.database or Database(settings, definition.name)
+    typed = definition.deps is not None
+    if typed:
+        ctx.deps = definition.deps
+
+    def hook(step: Callable[[Any], Awaitable[None]]) -> Awaitable[None]:
+        return step(ctx.deps if typed else ctx)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         setup_tracing(f"aligned-{definition.name}")
-        ctx.pool = await create_pool(settings.database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size)
-        ctx.read_pool = ctx.pool
-        if settings.read_database_url:
-            ctx.read_pool = await create_pool(
-                settings.read_database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size
-            )
+        await database.open()
+        ctx.pool, ctx.read_pool = database.pool, database.read_pool
         ctx.broker = KafkaBroker(
             settings.kafka_bootstrap,
             client_id=f"aligned-{definition.name}",
@@ -203,27 +282,41 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             # errors are still logged at ERROR, and the inbox logs retries and dead letters.
             log_level=logging.DEBUG,
         )
-        routers = ([definition.event_router] if definition.event_router else []) + definition.extra_event_routers
+        routers = (
+            [definition.event_router] if definition.event_router else []
+        ) + definition.extra_event_routers
         consumer_settings = ConsumerSettings(
             max_retries=settings.consumer_max_retries,
             retry_base_s=settings.consumer_retry_base_s,
             max_in_flight=settings.consumer_max_in_flight,
         )
         consumers = [
-            InboxConsumer(router, ctx.pool, definition.name, ctx.broker, consumer_settings,
-                          bootstrap=settings.kafka_bootstrap)
+            InboxConsumer(
+                router,
+                ctx.pool,
+                definition.name,
+                ctx.broker,
+                consumer_settings,
+                bootstrap=settings.kafka_bootstrap,
+            )
             for router in routers
         ]
         if definition.on_startup is not None:
-            await definition.on_startup(ctx)
+            await hook(definition.on_startup)
         broker_later = None
-        if await _start_broker(ctx.broker, BROKER_START_ATTEMPTS):  # the consumers' dead letters go out through it
+        if await _start_broker(
+            ctx.broker, BROKER_START_ATTEMPTS
+        ):  # the consumers' dead letters go out through it
             for consumer in consumers:
                 await consumer.start()
         else:
-            log.error("serving without kafka: events wait in the outbox, consumers start when it is back",
-                      extra={"ctx_service": definition.name})
-            broker_later = asyncio.create_task(_start_broker_later(ctx.broker, consumers), name="start-broker")
+            log.error(
+                "serving without kafka: events wait in the outbox, consumers start when it is back",
+                extra={"ctx_service": definition.name},
+            )
+            broker_later = asyncio.create_task(
+                _start_broker_later(ctx.broker, consumers), name="start-broker"
+            )
         if definition.with_relay:
             ctx.relay = OutboxRelay(
                 ctx.pool,
@@ -233,9 +326,15 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
                 poll_interval_s=settings.relay_poll_interval_s,
             )
             await ctx.relay.start()
+        own_loops = [watch_kafka, *([purge_outbox] if definition.with_relay else [])]
         loops = [
             asyncio.create_task(supervised(loop, ctx), name=getattr(loop, "__name__", "loop"))
-            for loop in [watch_kafka, *([purge_outbox] if definition.with_relay else []), *definition.background]
+            for loop in own_loops
+        ] + [
+            asyncio.create_task(
+                supervised(loop, ctx.deps if typed else ctx), name=getattr(loop, "__name__", "loop")
+            )
+            for loop in definition.background
         ]
         log.info("service started", extra={"ctx_service": definition.name})
         try:
@@ -257,10 +356,8 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             if ctx.relay is not None:
                 await ctx.relay.stop()
             if definition.on_shutdown is not None:
-                await definition.on_shutdown(ctx)
-            if ctx.read_pool is not ctx.pool:
-                await ctx.read_pool.close()
-            await ctx.pool.close()
+                await hook(definition.on_shutdown)
+            await database.close()
             log.info("service stopped", extra={"ctx_service": definition.name})
 
     app = FastAPI(title=definition.title or f"Aligned {definition.name}", lifespan=lifespan)
@@ -287,14 +384,18 @@ def _ops_router(ctx: ServiceContext) -> APIRouter:
         # reason to take the pod out of the Service: writes commit to the outbox and the relay
         # publishes them when the broker is back (aligned_kafka_up and its alert say it is down).
         failing = []
-        pools = {"database": ctx.pool} | ({"read replica": ctx.read_pool} if ctx.read_pool is not ctx.pool else {})
+        pools = {"database": ctx.pool} | (
+            {"read replica": ctx.read_pool} if ctx.read_pool is not ctx.pool else {}
+        )
         for name, pool in pools.items():
             try:
                 await asyncio.wait_for(pool.fetchval("SELECT 1"), 2.0)
             except Exception:
                 failing.append(name)
         if failing:
-            return problem_response(503, "Not ready", f"unreachable: {', '.join(failing)}", unreachable=failing)
+            return problem_response(
+                503, "Not ready", f"unreachable: {', '.join(failing)}", unreachable=failing
+            )
         kafka = {None: "unknown", True: "up", False: "down"}[ctx.kafka_up]
         return Response(f'{{"status":"ready","kafka":"{kafka}"}}', media_type="application/json")
 

@@ -25,7 +25,10 @@ def run_service_cli(build: Callable[[], ServiceDefinition], argv: list[str] | No
     if args.command == "migrate":
         dsn, login_role = settings.migration_target()
         applied = asyncio.run(migrate(dsn, definition.name, definition.migrations_dir, login_role=login_role))
-        print(f"{definition.name}: applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
+        print(
+            f"{definition.name}: applied {len(applied)} migration(s)"
+            + (f": {', '.join(applied)}" if applied else "")
+        )
         return 0
     rows = asyncio.run(status(settings.migration_target()[0], definition.name, definition.migrations_dir))
     for version, state in rows:

@@ -87,11 +87,15 @@ class UnitOfWork:
         # (docs/performance.md). The values are ours (schema, uuid, role name), quoted anyway.
         # asyncpg refuses conn.transaction() inside a transaction begun so: nesting fails loudly.
         role = role_name(self.schema, self.role)
-        settings = [("search_path", f"{self.schema}, public"),
-                    ("aligned.brand_id", str(self.brand_id) if self.brand_id else "")]
+        settings = [
+            ("search_path", f"{self.schema}, public"),
+            ("aligned.brand_id", str(self.brand_id) if self.brand_id else ""),
+        ]
         if role:
             settings.append(("role", role))
-        scope = ", ".join(f"set_config({_literal(name)}, {_literal(value)}, true)" for name, value in settings)
+        scope = ", ".join(
+            f"set_config({_literal(name)}, {_literal(value)}, true)" for name, value in settings
+        )
         begin = f"BEGIN; SELECT {scope}"
         if self._record_event is None:
             await self.conn.execute(begin)
@@ -109,7 +113,9 @@ class UnitOfWork:
     async def __aexit__(self, exc_type, exc, tb) -> None:
         try:
             if exc_type is None:
-                notify = f"SELECT pg_notify({_literal(notify_channel(self.schema))}, ''); " if self.emitted else ""
+                notify = (
+                    f"SELECT pg_notify({_literal(notify_channel(self.schema))}, ''); " if self.emitted else ""
+                )
                 await self.conn.execute(notify + "COMMIT")
             else:
                 try:

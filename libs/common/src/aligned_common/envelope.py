@@ -71,7 +71,9 @@ class EventEnvelope(BaseModel):
     schema_version: int = Field(ge=1)
     subject: str | None = Field(default=None, description="Id of the entity the event is about")
     traceparent: str | None = Field(default=None, description="W3C trace context of the producer")
-    actor: Actor | None = Field(default=None, description="Who caused it, from where (a request through the gateway)")
+    actor: Actor | None = Field(
+        default=None, description="Who caused it, from where (a request through the gateway)"
+    )
     data: dict[str, Any]
 
     @field_validator("time")

@@ -76,9 +76,17 @@ def _signature(values: list[str], secret: bytes) -> str:
     return hmac.new(secret, "\n".join(values).encode(), hashlib.sha256).hexdigest()
 
 
-def signed_headers(identity: Identity, secret: bytes | None = None, now: float | None = None) -> dict[str, str]:
+def signed_headers(
+    identity: Identity, secret: bytes | None = None, now: float | None = None
+) -> dict[str, str]:
     """What the gateway (and tests) send to a service."""
-    values = [str(identity.tenant_id), str(identity.brand_id), identity.user_id, identity.role, str(int(now or time.time()))]
+    values = [
+        str(identity.tenant_id),
+        str(identity.brand_id),
+        identity.user_id,
+        identity.role,
+        str(int(now or time.time())),
+    ]
     headers = {f"X-Aligned-{name}": value for name, value in zip(_FIELDS, values, strict=True)}
     headers["X-Aligned-Signature"] = _signature(values, secret or internal_secret())
     return headers
@@ -106,9 +114,17 @@ def request_target(path: str, query: str) -> str:
     return f"{path}?{query}" if query else path
 
 
-def bound_headers(identity: Identity, binding: RequestBinding, secret: bytes | None = None, now: float | None = None) -> dict[str, str]:
+def bound_headers(
+    identity: Identity, binding: RequestBinding, secret: bytes | None = None, now: float | None = None
+) -> dict[str, str]:
     """Signed headers for one request (the gateway, aligned-admin)."""
-    values = [str(identity.tenant_id), str(identity.brand_id), identity.user_id, identity.role, str(int(now or time.time()))]
+    values = [
+        str(identity.tenant_id),
+        str(identity.brand_id),
+        identity.user_id,
+        identity.role,
+        str(int(now or time.time())),
+    ]
     headers = {f"X-Aligned-{name}": value for name, value in zip(_FIELDS, values, strict=True)}
     headers["X-Aligned-Audience"] = binding.audience
     headers["X-Aligned-Body-SHA256"] = binding.body_sha256
@@ -118,7 +134,12 @@ def bound_headers(identity: Identity, binding: RequestBinding, secret: bytes | N
 
 def origin_header(origin: Origin, now: float | None = None) -> dict[str, str]:
     """The unsigned X-Aligned-Origin header; `bind_request` signs it for the request it goes with."""
-    value = {"ip": origin.client_ip, "ua": origin.user_agent, "email": origin.email, "at": int(now or time.time())}
+    value = {
+        "ip": origin.client_ip,
+        "ua": origin.user_agent,
+        "email": origin.email,
+        "at": int(now or time.time()),
+    }
     return {"X-Aligned-Origin": base64.urlsafe_b64encode(json.dumps(value).encode()).decode("ascii")}
 
 
@@ -138,19 +159,24 @@ def bind_request(request, audience: str, secret: bytes | None = None, now: float
         identity = _identity([request.headers.get(f"X-Aligned-{name}") for name in _FIELDS])
         request.headers.update(bound_headers(identity, binding, secret, now))
     if origin is not None:
-        request.headers["X-Aligned-Origin-Signature"] = _origin_signature(origin, binding, secret or internal_secret())
+        request.headers["X-Aligned-Origin-Signature"] = _origin_signature(
+            origin, binding, secret or internal_secret()
+        )
 
 
-def verify_origin(headers, binding: RequestBinding, secret: bytes | None = None,
-                  now: float | None = None) -> Origin | None:
+def verify_origin(
+    headers, binding: RequestBinding, secret: bytes | None = None, now: float | None = None
+) -> Origin | None:
     """The origin the gateway signed for this request; None when it sent none (a service called
     by a tool or a test). One that does not verify is a 401: somebody tried to name an address."""
     value = headers.get("X-Aligned-Origin")
     if value is None:
         return None
     given = headers.get("X-Aligned-Origin-Signature", "")
-    if not hmac.compare_digest(_origin_signature(value, binding, secret or internal_secret()).encode(),
-                               given.encode("utf-8", "surrogateescape")):
+    if not hmac.compare_digest(
+        _origin_signature(value, binding, secret or internal_secret()).encode(),
+        given.encode("utf-8", "surrogateescape"),
+    ):
         raise Problem(401, "Unauthenticated", detail="bad request origin signature")
     try:
         fields = json.loads(base64.urlsafe_b64decode(value.encode("ascii")))
@@ -184,7 +210,9 @@ def verify_headers(
         raise Problem(401, "Unauthenticated", detail="internal identity is not bound to the request")
     signed = values + binding.signed_values() if bound else values
     # Bytes, not str: compare_digest raises on a non-ASCII str (a header may carry latin-1 text).
-    if not hmac.compare_digest(_signature(signed, secret or internal_secret()).encode(), given.encode("utf-8", "surrogateescape")):
+    if not hmac.compare_digest(
+        _signature(signed, secret or internal_secret()).encode(), given.encode("utf-8", "surrogateescape")
+    ):
         raise Problem(401, "Unauthenticated", detail="bad internal identity signature")
     try:
         age = (now or time.time()) - int(values[4])
@@ -261,8 +289,10 @@ async def current_identity(request: Request) -> Identity:
     binding = None
     if headers.get("X-Aligned-Audience") is not None:
         binding = await _binding_of(request, headers["X-Aligned-Audience"])
-        if not hmac.compare_digest(binding.body_sha256.encode(),
-                                   headers.get("X-Aligned-Body-SHA256", "").encode("utf-8", "surrogateescape")):
+        if not hmac.compare_digest(
+            binding.body_sha256.encode(),
+            headers.get("X-Aligned-Body-SHA256", "").encode("utf-8", "surrogateescape"),
+        ):
             raise Problem(401, "Unauthenticated", detail="internal identity was signed for another body")
     identity = verify_headers(
         headers,
@@ -298,4 +328,8 @@ async def _verified_origin(request: Request) -> Origin | None:
 
 def require_role(identity: Identity, *roles: str) -> None:
     if not identity.can(*roles):
-        raise Problem(403, "Forbidden", detail=f"role {identity.role!r} may not do this; needs one of {', '.join(roles)}")
+        raise Problem(
+            403,
+            "Forbidden",
+            detail=f"role {identity.role!r} may not do this; needs one of {', '.join(roles)}",
+        )

@@ -215,8 +215,13 @@ class InboxEntry:
         if self.finished:
             raise RuntimeError("an inbox entry is finished once")
         consumer, envelope = self._consumer, self._envelope
-        async with UnitOfWork(consumer.pool, consumer.schema, brand_id=envelope.brand_id, role=self._route.role,
-                              record_event=(self._route.name, envelope.id, envelope.type)) as uow:
+        async with UnitOfWork(
+            consumer.pool,
+            consumer.schema,
+            brand_id=envelope.brand_id,
+            role=self._route.role,
+            record_event=(self._route.name, envelope.id, envelope.type),
+        ) as uow:
             if not uow.first_time:
                 raise AlreadyHandled(str(envelope.id))
             yield uow
@@ -261,7 +266,10 @@ class _Batches:
 
     def __init__(self, consumer: InboxConsumer) -> None:
         self._consumer = consumer
-        self._pending: dict[tuple[str, uuid.UUID], list[tuple[_Route, EventEnvelope, EventData, asyncio.Future]]] = {}
+        self._pending: dict[
+            tuple[str, uuid.UUID], list[tuple[_Route, EventEnvelope, EventData, asyncio.Future]]
+        ] = {}
+        self._tasks: set[asyncio.Task] = set()  # held so a running flush is never collected
 
     async def submit(self, route: _Route, envelope: EventEnvelope, data: EventData) -> str:
         done = asyncio.get_running_loop().create_future()
@@ -269,11 +277,16 @@ class _Batches:
         items = self._pending.setdefault(group, [])
         items.append((route, envelope, data, done))
         if len(items) == 1:
-            asyncio.create_task(self._flush(group))
+            self._spawn(self._flush(group))
         elif len(items) >= self.MAX:
             self._pending.pop(group)
-            asyncio.create_task(self._run(items))
+            self._spawn(self._run(items))
         return await done
+
+    def _spawn(self, work) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _flush(self, group) -> None:
         await asyncio.sleep(0.002)  # the messages admitted with this one reach submit() meanwhile
@@ -291,7 +304,9 @@ class _Batches:
                     """INSERT INTO processed_events (handler, event_id, event_type)
                        SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[])
                        ON CONFLICT DO NOTHING RETURNING handler, event_id""",
-                    [route.name for route, *_ in items], [e.id for _, e, *_ in items], [e.type for _, e, *_ in items],
+                    [route.name for route, *_ in items],
+                    [e.id for _, e, *_ in items],
+                    [e.type for _, e, *_ in items],
                 )
                 first_time = {(row["handler"], row["event_id"]) for row in rows}
                 outcomes = []
@@ -309,7 +324,7 @@ class _Batches:
             if not isinstance(exc, Exception):
                 raise
             return
-        for (route, envelope, _, done), outcome in zip(items, outcomes):
+        for (route, envelope, _, done), outcome in zip(items, outcomes, strict=False):
             HANDLER_SECONDS.labels(route.name).observe(share)
             CONSUMED.labels(route.name, envelope.type, outcome).inc()
             if not done.done():
@@ -373,7 +388,9 @@ class InboxConsumer:
             except KafkaError as exc:
                 if attempt == 30:
                     raise
-                log.warning("kafka not reachable yet", extra={"ctx_group": self.group_id, "ctx_error": repr(exc)})
+                log.warning(
+                    "kafka not reachable yet", extra={"ctx_group": self.group_id, "ctx_error": repr(exc)}
+                )
                 await asyncio.sleep(min(5.0, 0.5 * attempt))
         self._consumer.subscribe(self.router.topics(), listener=_Rebalance(self))
         self._stopping = False
@@ -410,7 +427,9 @@ class InboxConsumer:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("inbox poll failed; going on", extra={"ctx_group": self.group_id, "ctx_error": repr(exc)})
+                log.warning(
+                    "inbox poll failed; going on", extra={"ctx_group": self.group_id, "ctx_error": repr(exc)}
+                )
                 await asyncio.sleep(1.0)
 
     def _admit(self, tp: TopicPartition, ledger: OffsetLedger, record) -> None:
@@ -431,7 +450,10 @@ class InboxConsumer:
             if message.route is None:
                 self._finish(message)  # another service's event on a shared topic
                 return
-            brand, key = str(message.envelope.brand_id), message.route.order_by(message.envelope, message.data)
+            brand, key = (
+                str(message.envelope.brand_id),
+                message.route.order_by(message.envelope, message.data),
+            )
         waits, done = self._gate.admit(brand, key)
         task = asyncio.create_task(self._process(message, waits, done))
         self._tasks.setdefault(tp, set()).add(task)
@@ -448,9 +470,17 @@ class InboxConsumer:
                     break
                 except Exception as exc:  # the DLQ itself failed: the message is never dropped
                     record_failures += 1
-                    log.warning("inbox could not settle a message; retrying",
-                                extra={"ctx_group": self.group_id, "ctx_offset": message.offset, "ctx_error": repr(exc)})
-                    await asyncio.sleep(min(self.settings.transient_max_backoff_s, 0.2 * 2 ** min(record_failures, 6)))
+                    log.warning(
+                        "inbox could not settle a message; retrying",
+                        extra={
+                            "ctx_group": self.group_id,
+                            "ctx_offset": message.offset,
+                            "ctx_error": repr(exc),
+                        },
+                    )
+                    await asyncio.sleep(
+                        min(self.settings.transient_max_backoff_s, 0.2 * 2 ** min(record_failures, 6))
+                    )
             self._finish(message)
         finally:
             if not done.done():
@@ -467,7 +497,8 @@ class InboxConsumer:
         offsets = {
             tp: ledger.committable
             for tp, ledger in self._ledgers.items()
-            if ledger.committable is not None and ledger.committable != self._committed.get(tp)
+            if ledger.committable is not None
+            and ledger.committable != self._committed.get(tp)
             and (only is None or tp in only)
         }
         self._last_commit = now
@@ -489,8 +520,10 @@ class InboxConsumer:
             for task in pending:
                 task.cancel()
             if pending:
-                log.warning("in-flight messages cancelled at a rebalance or shutdown; they will be redelivered",
-                            extra={"ctx_group": self.group_id, "ctx_cancelled": len(pending)})
+                log.warning(
+                    "in-flight messages cancelled at a rebalance or shutdown; they will be redelivered",
+                    extra={"ctx_group": self.group_id, "ctx_cancelled": len(pending)},
+                )
                 await asyncio.wait(pending, timeout=5.0)
         if self._consumer is not None:
             await self._commit(force=True, only=partitions)
@@ -542,7 +575,9 @@ class InboxConsumer:
         except ValidationError as exc:
             raise PoisonMessage("invalid_data", str(exc)) from exc
 
-    async def _run_with_retries(self, route, envelope, data, topic, partition, offset, key, value, headers) -> str:
+    async def _run_with_retries(
+        self, route, envelope, data, topic, partition, offset, key, value, headers
+    ) -> str:
         failures = 0
         transient_failures = 0
         while True:
@@ -556,7 +591,11 @@ class InboxConsumer:
                 delay = min(self.settings.transient_max_backoff_s, 0.2 * 2 ** min(transient_failures, 8))
                 log.warning(
                     "infrastructure error in handler; retrying",
-                    extra={"ctx_handler": route.name, "ctx_event_id": str(envelope.id), "ctx_error": repr(exc)},
+                    extra={
+                        "ctx_handler": route.name,
+                        "ctx_event_id": str(envelope.id),
+                        "ctx_error": repr(exc),
+                    },
                 )
                 await asyncio.sleep(delay * random.uniform(0.5, 1.0))
             except Exception as exc:
@@ -574,8 +613,13 @@ class InboxConsumer:
     async def _run_once(self, route: _Route, envelope: EventEnvelope, data: EventData) -> str:
         if not route.transaction:
             return await self._run_outside_transaction(route, envelope, data)
-        async with UnitOfWork(self.pool, self.schema, brand_id=envelope.brand_id, role=route.role,
-                              record_event=(route.name, envelope.id, envelope.type)) as uow:
+        async with UnitOfWork(
+            self.pool,
+            self.schema,
+            brand_id=envelope.brand_id,
+            role=route.role,
+            record_event=(route.name, envelope.id, envelope.type),
+        ) as uow:
             if not uow.first_time:
                 return "duplicate"
             await route.handler(uow, envelope, data)
@@ -586,7 +630,8 @@ class InboxConsumer:
         # transaction: the table holds no brand's data, and finish() decides for certain.
         seen = await self.pool.fetchval(
             f'SELECT true FROM "{self.schema}".processed_events WHERE handler = $1 AND event_id = $2',
-            route.name, envelope.id,
+            route.name,
+            envelope.id,
         )
         if seen:
             return "duplicate"
@@ -600,7 +645,9 @@ class InboxConsumer:
             return "duplicate"
         return "handled"
 
-    async def _dead_letter(self, topic, partition, offset, key, value, headers, reason, detail, handler) -> None:
+    async def _dead_letter(
+        self, topic, partition, offset, key, value, headers, reason, detail, handler
+    ) -> None:
         dlq_headers = {k: v.decode(errors="replace") for k, v in headers if k and not k.startswith("x-dlq-")}
         dlq_headers.update(
             {

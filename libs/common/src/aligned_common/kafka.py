@@ -44,7 +44,9 @@ def broker_security() -> BaseSecurity | None:
         return BaseSecurity(ssl_context=ssl_context) if ssl_context else None
     kinds = {"SCRAM-SHA-512": SASLScram512, "SCRAM-SHA-256": SASLScram256, "PLAIN": SASLPlaintext}
     return kinds[mechanism](
-        options["sasl_plain_username"], options["sasl_plain_password"], ssl_context=ssl_context,
+        options["sasl_plain_username"],
+        options["sasl_plain_password"],
+        ssl_context=ssl_context,
         use_ssl=options["security_protocol"] == "SASL_SSL",
     )
 

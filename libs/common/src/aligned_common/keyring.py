@@ -86,7 +86,9 @@ class KeyRing:
 
     # -- configuration
     @classmethod
-    def from_json(cls, keys_json: str | None, active_key_id: str | None, *, names: str = "the key ring") -> KeyRing:
+    def from_json(
+        cls, keys_json: str | None, active_key_id: str | None, *, names: str = "the key ring"
+    ) -> KeyRing:
         """`{"k1": "<base64>", "k2": ...}` and the id of the active key."""
         if not keys_json or not active_key_id:
             raise KeyConfigError(f"{names} must be set")
@@ -98,7 +100,9 @@ class KeyRing:
         return cls(keys, active_key_id)
 
     @classmethod
-    def from_current_and_old(cls, current: str | None, old: Iterable[str] = (), *, names: str = "the key") -> KeyRing:
+    def from_current_and_old(
+        cls, current: str | None, old: Iterable[str] = (), *, names: str = "the key"
+    ) -> KeyRing:
         """The active key and the ones before it, each `<id>:<base64>` or bare base64."""
         if not current:
             raise KeyConfigError(f"{names} is not set")
@@ -125,7 +129,9 @@ class KeyRing:
         if aead is None:
             raise DecryptionError(f"no key {sealed.key_id!r} in the ring for this ciphertext")
         try:
-            return aead.decrypt(sealed.blob[:NONCE_BYTES], sealed.blob[NONCE_BYTES:], context.encode()).decode()
+            return aead.decrypt(
+                sealed.blob[:NONCE_BYTES], sealed.blob[NONCE_BYTES:], context.encode()
+            ).decode()
         except InvalidTag as error:
             raise DecryptionError("ciphertext does not open with its key (tampered or moved)") from error
 
@@ -154,7 +160,9 @@ class KeyRing:
         return sealed if not self.needs_rotation(sealed) else self.seal(self.open(sealed, context), context)
 
     def reencrypt(self, token: str, context: str) -> str:
-        return token if not self.needs_rotation(token) else self.encrypt(self.decrypt(token, context), context)
+        return (
+            token if not self.needs_rotation(token) else self.encrypt(self.decrypt(token, context), context)
+        )
 
 
 def key_id_of(token: str) -> str:

@@ -38,41 +38,67 @@ STATUS_OF = {
 }
 
 
-async def put(conn: asyncpg.Connection, brand_id: uuid.UUID, connection_id: uuid.UUID, platform: str, status: str,
-              at: datetime) -> None:
+async def put(
+    conn: asyncpg.Connection,
+    brand_id: uuid.UUID,
+    connection_id: uuid.UUID,
+    platform: str,
+    status: str,
+    at: datetime,
+) -> None:
     await conn.execute(
         """INSERT INTO known_connections (connection_id, brand_id, platform, status, updated_at)
            VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (connection_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at""",
-        connection_id, brand_id, platform.lower(), status, at,
+        connection_id,
+        brand_id,
+        platform.lower(),
+        status,
+        at,
     )
 
 
 async def record(conn: asyncpg.Connection, envelope: EventEnvelope, data: Any) -> None:
     """One of connections' status events (EVENTS), inside the consumer's inbox transaction."""
-    await put(conn, envelope.brand_id, data.connection_id, data.platform, STATUS_OF[data.event_type()], envelope.time)
+    await put(
+        conn,
+        envelope.brand_id,
+        data.connection_id,
+        data.platform,
+        STATUS_OF[data.event_type()],
+        envelope.time,
+    )
 
 
-async def of_brand(conn: asyncpg.Connection, brand_id: uuid.UUID,
-                   connection_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, asyncpg.Record]:
+async def of_brand(
+    conn: asyncpg.Connection, brand_id: uuid.UUID, connection_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, asyncpg.Record]:
     if not connection_ids:
         return {}
-    rows = await conn.fetch("SELECT * FROM known_connections WHERE brand_id = $1 AND connection_id = ANY($2)",
-                            brand_id, list(set(connection_ids)))
+    rows = await conn.fetch(
+        "SELECT * FROM known_connections WHERE brand_id = $1 AND connection_id = ANY($2)",
+        brand_id,
+        list(set(connection_ids)),
+    )
     return {r["connection_id"]: r for r in rows}
 
 
 def problem_with(connection: Any | None, connection_id: uuid.UUID) -> tuple[str, str] | None:
     """(code, message) when a brand may not name this connection; None when it may."""
     if connection is None:
-        return ("unknown_connection", f"no connection {connection_id} in this brand (one connected moments ago "
-                                      "becomes usable within seconds: retry)")
+        return (
+            "unknown_connection",
+            f"no connection {connection_id} in this brand (one connected moments ago "
+            "becomes usable within seconds: retry)",
+        )
     if connection["status"] == "disconnected":
         return "connection_disconnected", f"connection {connection_id} was disconnected"
     return None
 
 
-async def require_known(conn: asyncpg.Connection, brand_id: uuid.UUID, connection_id: uuid.UUID, field: str) -> None:
+async def require_known(
+    conn: asyncpg.Connection, brand_id: uuid.UUID, connection_id: uuid.UUID, field: str
+) -> None:
     """A command's one connection id: 422 naming `field` unless the brand may name it."""
     from aligned_common.problems import Problem
 
@@ -80,5 +106,9 @@ async def require_known(conn: asyncpg.Connection, brand_id: uuid.UUID, connectio
     problem = problem_with(known.get(connection_id), connection_id)
     if problem is not None:
         code, message = problem
-        raise Problem(422, "Invalid request", detail=f"{field}: {message}",
-                      errors=[{"field": field, "message": message, "code": code}])
+        raise Problem(
+            422,
+            "Invalid request",
+            detail=f"{field}: {message}",
+            errors=[{"field": field, "message": message, "code": code}],
+        )

@@ -3,7 +3,9 @@
 from prometheus_client import Counter, Gauge, Histogram
 
 OUTBOX_BACKLOG = Gauge("aligned_outbox_backlog", "Outbox rows not yet published", ["schema"])
-OUTBOX_LAG_SECONDS = Gauge("aligned_outbox_lag_seconds", "Age of the oldest unpublished outbox row", ["schema"])
+OUTBOX_LAG_SECONDS = Gauge(
+    "aligned_outbox_lag_seconds", "Age of the oldest unpublished outbox row", ["schema"]
+)
 OUTBOX_PUBLISHED = Counter("aligned_outbox_published_total", "Outbox rows published to Kafka", ["schema"])
 OUTBOX_PUBLISH_ERRORS = Counter("aligned_outbox_publish_errors_total", "Failed relay batches", ["schema"])
 CONSUMED = Counter("aligned_events_consumed_total", "Events handled", ["handler", "event_type", "outcome"])

@@ -67,7 +67,9 @@ def _lock_key(schema: str) -> int:
     return int.from_bytes(hashlib.sha256(f"aligned.migrate.{schema}".encode()).digest()[:8], "big") >> 1
 
 
-async def migrate(dsn: str, schema: str, service_dir: Path | None, *, login_role: str | None = None) -> list[str]:
+async def migrate(
+    dsn: str, schema: str, service_dir: Path | None, *, login_role: str | None = None
+) -> list[str]:
     """Apply what is missing; returns the versions applied now (empty: nothing to do).
 
     `dsn` is the migrating (owner) role's; `login_role` the role the service's pods log in as,
@@ -117,7 +119,7 @@ async def _apply_missing(conn: asyncpg.Connection, schema: str, migrations: list
                 )
             continue
         async with conn.transaction():
-            await conn.execute(f"SET LOCAL search_path TO \"{schema}\", public")
+            await conn.execute(f'SET LOCAL search_path TO "{schema}", public')
             await conn.execute(migration.sql)
             await conn.execute(
                 f'INSERT INTO "{schema}".schema_migrations (version, checksum) VALUES ($1, $2)',
@@ -159,7 +161,9 @@ async def ensure_roles(conn: asyncpg.Connection, schema: str) -> None:
 BRAND_ISOLATION = """CREATE POLICY brand_isolation ON {table}
     USING (brand_id = nullif(current_setting('aligned.brand_id', true), '')::uuid)
     WITH CHECK (brand_id = nullif(current_setting('aligned.brand_id', true), '')::uuid)"""
-CROSS_BRAND_WORKER = 'CREATE POLICY cross_brand_worker ON {table} TO "{worker}" USING (true) WITH CHECK (true)'
+CROSS_BRAND_WORKER = (
+    'CREATE POLICY cross_brand_worker ON {table} TO "{worker}" USING (true) WITH CHECK (true)'
+)
 
 
 async def ensure_row_security(conn: asyncpg.Connection, schema: str) -> list[str]:
@@ -198,12 +202,16 @@ async def ensure_row_security(conn: asyncpg.Connection, schema: str) -> list[str
             async with conn.transaction():
                 for step in steps:
                     await conn.execute(step)
-            log.info("secured table", extra={"ctx_schema": schema, "ctx_table": table, "ctx_steps": len(steps)})
+            log.info(
+                "secured table", extra={"ctx_schema": schema, "ctx_table": table, "ctx_steps": len(steps)}
+            )
             changed.append(table)
     return changed
 
 
-async def secure_definer_functions(conn: asyncpg.Connection, schema: str, login_role: str | None = None) -> list[str]:
+async def secure_definer_functions(
+    conn: asyncpg.Connection, schema: str, login_role: str | None = None
+) -> list[str]:
     """A SECURITY DEFINER function runs with its owner's rights: its search_path is pinned
     (else a caller's temp schema could shadow the tables it names) and only the schema's own
     roles may call it. Returns the functions it looked at."""
@@ -239,10 +247,20 @@ async def grant_login_role(conn: asyncpg.Connection, schema: str, login_role: st
         schema,
     )
     if role is None:
-        raise MigrationError(f"login role {login_role!r} does not exist (deploy/local/postgres.sh or deploy/k8s makes it)")
-    wrong = [what for what, bad in (("SUPERUSER", role["rolsuper"]), ("BYPASSRLS", role["rolbypassrls"]),
-                                    ("CREATEROLE", role["rolcreaterole"]), ("INHERIT", role["rolinherit"]),
-                                    (f"owns tables of {schema}", role["owns"])) if bad]
+        raise MigrationError(
+            f"login role {login_role!r} does not exist (deploy/local/postgres.sh or deploy/k8s makes it)"
+        )
+    wrong = [
+        what
+        for what, bad in (
+            ("SUPERUSER", role["rolsuper"]),
+            ("BYPASSRLS", role["rolbypassrls"]),
+            ("CREATEROLE", role["rolcreaterole"]),
+            ("INHERIT", role["rolinherit"]),
+            (f"owns tables of {schema}", role["owns"]),
+        )
+        if bad
+    ]
     if wrong:
         # INHERIT: a member of <schema>_worker would fall under its cross-brand policies as itself.
         raise MigrationError(f"login role {login_role!r} must not have: {', '.join(wrong)} (ADR 0004)")
@@ -276,11 +294,17 @@ async def status(dsn: str, schema: str, service_dir: Path | None) -> list[tuple[
     conn = await asyncpg.connect(dsn)
     try:
         exists = await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", f'"{schema}".schema_migrations')
-        applied = dict(await conn.fetch(f'SELECT version, checksum FROM "{schema}".schema_migrations')) if exists else {}
+        applied = (
+            dict(await conn.fetch(f'SELECT version, checksum FROM "{schema}".schema_migrations'))
+            if exists
+            else {}
+        )
     finally:
         await conn.close()
     result = []
     for m in migrations:
         recorded = applied.get(m.version)
-        result.append((m.version, "pending" if recorded is None else "applied" if recorded == m.checksum else "changed"))
+        result.append(
+            (m.version, "pending" if recorded is None else "applied" if recorded == m.checksum else "changed")
+        )
     return result

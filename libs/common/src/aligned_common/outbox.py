@@ -82,7 +82,9 @@ class OutboxRelay:
         for n in range(self._workers):
             wakeup = asyncio.Event()
             self._wakeups.append(wakeup)
-            self._tasks.append(asyncio.create_task(self._run(wakeup), name=f"outbox-relay-{self._schema}-{n}"))
+            self._tasks.append(
+                asyncio.create_task(self._run(wakeup), name=f"outbox-relay-{self._schema}-{n}")
+            )
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -120,7 +122,11 @@ class OutboxRelay:
                 delay = min(self._max_backoff_s, 0.2 * 2 ** min(failures, 8)) * random.uniform(0.5, 1.0)
                 log.warning(
                     "outbox relay round failed; retrying",
-                    extra={"ctx_schema": self._schema, "ctx_error": repr(exc), "ctx_retry_in_s": round(delay, 2)},
+                    extra={
+                        "ctx_schema": self._schema,
+                        "ctx_error": repr(exc),
+                        "ctx_retry_in_s": round(delay, 2),
+                    },
                 )
                 await self._close_listener()
                 # After expired batches an idempotent producer's sequence state is unusable;
@@ -237,7 +243,9 @@ class OutboxRelay:
             if row["traceparent"]:
                 headers.append(("traceparent", row["traceparent"].encode()))
             futures.append(
-                await producer.send(row["topic"], value=row["payload"], key=row["key"].encode(), headers=headers)
+                await producer.send(
+                    row["topic"], value=row["payload"], key=row["key"].encode(), headers=headers
+                )
             )
         await asyncio.gather(*futures)
 

@@ -31,8 +31,11 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "errors": {
             "type": "array",
             "description": "One entry per field that was refused",
-            "items": {"type": "object", "required": ["field", "message"],
-                      "properties": {"field": {"type": "string"}, "message": {"type": "string"}}},
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
         },
     },
     "additionalProperties": True,
@@ -43,7 +46,9 @@ PROBLEM_REF = "#/components/schemas/Problem"
 class Problem(Exception):
     """Raise from a route or handler: `raise Problem(409, "Job is locked", detail=...)`."""
 
-    def __init__(self, status: int, title: str, *, detail: str | None = None, type_: str = "about:blank", **extra: Any):
+    def __init__(
+        self, status: int, title: str, *, detail: str | None = None, type_: str = "about:blank", **extra: Any
+    ):
         super().__init__(title)
         self.status = status
         self.title = title
@@ -52,7 +57,14 @@ class Problem(Exception):
         self.extra = extra
 
 
-def problem_response(status: int, title: str, detail: str | None = None, type_: str = "about:blank", instance: str | None = None, **extra: Any) -> JSONResponse:
+def problem_response(
+    status: int,
+    title: str,
+    detail: str | None = None,
+    type_: str = "about:blank",
+    instance: str | None = None,
+    **extra: Any,
+) -> JSONResponse:
     body: dict[str, Any] = {"type": type_, "title": title, "status": status}
     if detail:
         body["detail"] = detail
@@ -73,10 +85,13 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"]} for e in exc.errors()
+            {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"]}
+            for e in exc.errors()
         ]
         fields = ", ".join(e["field"] for e in errors)
-        return problem_response(422, "Invalid request", f"invalid fields: {fields}", instance=request.url.path, errors=errors)
+        return problem_response(
+            422, "Invalid request", f"invalid fields: {fields}", instance=request.url.path, errors=errors
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -106,8 +121,10 @@ _DESCRIPTIONS = {
 
 def problem_response_doc(status: int, description: str | None = None) -> dict[str, Any]:
     """One OpenAPI response object whose body is a problem."""
-    return {"description": description or _DESCRIPTIONS.get(status) or HTTPStatus(status).phrase,
-            "content": {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}}}}
+    return {
+        "description": description or _DESCRIPTIONS.get(status) or HTTPStatus(status).phrase,
+        "content": {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}}},
+    }
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

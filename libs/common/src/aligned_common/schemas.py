@@ -34,7 +34,11 @@ def event_schema(model: type[EventData]) -> dict[str, Any]:
 
 
 def envelope_schema() -> dict[str, Any]:
-    return {"$schema": SCHEMA_DIALECT, "$id": "https://aligned.dev/schemas/envelope.json", **EventEnvelope.model_json_schema()}
+    return {
+        "$schema": SCHEMA_DIALECT,
+        "$id": "https://aligned.dev/schemas/envelope.json",
+        **EventEnvelope.model_json_schema(),
+    }
 
 
 def asyncapi_document(models: dict[str, type[EventData]]) -> dict[str, Any]:
@@ -48,19 +52,31 @@ def asyncapi_document(models: dict[str, type[EventData]]) -> dict[str, Any]:
         message_id = event_type.replace(".", "_")
         channel = channels.setdefault(
             channel_id,
-            {"address": topic, "description": f"Events of the {event_type.split('.')[0]} service, key = brand_id", "messages": {}},
+            {
+                "address": topic,
+                "description": f"Events of the {event_type.split('.')[0]} service, key = brand_id",
+                "messages": {},
+            },
         )
         channel["messages"][message_id] = {"$ref": f"#/components/messages/{message_id}"}
         messages[message_id] = {
             "name": event_type,
             "title": model.__name__,
             "contentType": "application/json",
-            "headers": {"type": "object", "properties": {"event_type": {"const": event_type}, "traceparent": {"type": "string"}}},
+            "headers": {
+                "type": "object",
+                "properties": {"event_type": {"const": event_type}, "traceparent": {"type": "string"}},
+            },
             "payload": {"$ref": f"./events/{event_type}.json"},
             "x-schema-version": model.schema_version(),
         }
-        operations.setdefault(f"publish_{channel_id}", {"action": "send", "channel": {"$ref": f"#/channels/{channel_id}"}, "messages": []})
-        operations[f"publish_{channel_id}"]["messages"].append({"$ref": f"#/channels/{channel_id}/messages/{message_id}"})
+        operations.setdefault(
+            f"publish_{channel_id}",
+            {"action": "send", "channel": {"$ref": f"#/channels/{channel_id}"}, "messages": []},
+        )
+        operations[f"publish_{channel_id}"]["messages"].append(
+            {"$ref": f"#/channels/{channel_id}/messages/{message_id}"}
+        )
     for topic in sorted({topic_of(t) for t in models}):
         channels[dlq_of(topic).replace(".", "_")] = {
             "address": dlq_of(topic),
@@ -91,6 +107,7 @@ def _dump(value: dict[str, Any]) -> str:
 
 # -- compatibility -------------------------------------------------------------------
 
+
 def breaking_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """What in `new` breaks a consumer written for `old` (removed/retyped required fields,
     narrowed enums, new required fields that old events lack)."""
@@ -118,7 +135,13 @@ def _compare_object(old_root, old, new_root, new, path: str) -> list[str]:
     for name in sorted(new_required - old_required):
         problems.append(f"new required field {path}{name} (events already written lack it)")
     for name in sorted(set(old_props) & set(new_props)):
-        problems += _compare_field(old_root, _resolve(old_props[name], old_root), new_root, _resolve(new_props[name], new_root), f"{path}{name}")
+        problems += _compare_field(
+            old_root,
+            _resolve(old_props[name], old_root),
+            new_root,
+            _resolve(new_props[name], new_root),
+            f"{path}{name}",
+        )
     return problems
 
 
@@ -134,7 +157,13 @@ def _compare_field(old_root, old, new_root, new, path: str) -> list[str]:
     if old.get("type") == "object":
         return _compare_object(old_root, old, new_root, new, f"{path}.")
     if old.get("type") == "array":
-        return _compare_field(old_root, _resolve(old.get("items", {}), old_root), new_root, _resolve(new.get("items", {}), new_root), f"{path}[]")
+        return _compare_field(
+            old_root,
+            _resolve(old.get("items", {}), old_root),
+            new_root,
+            _resolve(new.get("items", {}), new_root),
+            f"{path}[]",
+        )
     return []
 
 
@@ -159,7 +188,9 @@ def compatibility_report(directory: Path, models: dict[str, type[EventData]] | N
 
 def drift(directory: Path, models: dict[str, type[EventData]] | None = None) -> list[str]:
     wanted = render_all(models)
-    problems = [p for p, text in wanted.items() if not (directory / p).exists() or (directory / p).read_text() != text]
+    problems = [
+        p for p, text in wanted.items() if not (directory / p).exists() or (directory / p).read_text() != text
+    ]
     extra = {str(p.relative_to(directory)) for p in directory.rglob("*.json")} - set(wanted)
     return sorted(problems) + sorted(f"{p} (no model)" for p in extra)
 
@@ -167,7 +198,10 @@ def drift(directory: Path, models: dict[str, type[EventData]] | None = None) -> 
 def write(directory: Path, models: dict[str, type[EventData]] | None = None) -> list[str]:
     problems = compatibility_report(directory, models) if directory.exists() else []
     if problems:
-        raise SystemExit("refusing to write schemas; breaking changes without a schema_version bump:\n  " + "\n  ".join(problems))
+        raise SystemExit(
+            "refusing to write schemas; breaking changes without a schema_version bump:\n  "
+            + "\n  ".join(problems)
+        )
     files = render_all(models)
     for stale in directory.rglob("*.json") if directory.exists() else []:
         if str(stale.relative_to(directory)) not in files:

@@ -32,7 +32,8 @@ class ServiceSettings(BaseSettings):
     # The role migrations run as (owns the schema); unset, the service's own database_url. In
     # every deployment it is another role than database_url's, which owns nothing (ADR 0004).
     migration_database_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("migration_database_url", "ALIGNED_MIGRATION_DATABASE_URL")
+        default=None,
+        validation_alias=AliasChoices("migration_database_url", "ALIGNED_MIGRATION_DATABASE_URL"),
     )
     # A read replica (CloudNativePG's -ro service) for read paths that tolerate replication
     # lag, e.g. reports; unset, they read from database_url like everything else.

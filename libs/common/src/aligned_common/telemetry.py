@@ -65,7 +65,9 @@ def context_from_traceparent(traceparent: str | None) -> context.Context:
     return propagate.extract({"traceparent": traceparent} if traceparent else {})
 
 
-def context_from_kafka_headers(headers: Iterable[tuple[str, bytes]] | Mapping[str, str | bytes]) -> context.Context:
+def context_from_kafka_headers(
+    headers: Iterable[tuple[str, bytes]] | Mapping[str, str | bytes],
+) -> context.Context:
     items = headers.items() if isinstance(headers, Mapping) else headers
     carrier = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in items}
     return propagate.extract(carrier)

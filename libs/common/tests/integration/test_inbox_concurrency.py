@@ -2,6 +2,7 @@
 and a crash mid-flight losing nothing and applying nothing twice."""
 
 import asyncio
+import itertools
 import time
 import uuid
 
@@ -15,8 +16,8 @@ from aligned_common.events.approval import Approved, Rejected
 from aligned_common.inbox import ConsumerSettings, EventRouter, InboxConsumer
 from aligned_common.metrics import CONSUMED
 from aligned_common.migrations import migrate
-from aligned_common.testing.consumer_groups import start_groups_at_end
-from aligned_common.testing.polling import eventually
+from aligned_testing.consumer_groups import start_groups_at_end
+from aligned_testing.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +44,10 @@ class PretendService:
             await asyncio.sleep(self.sleep_for(data))
             await uow.conn.execute(
                 """INSERT INTO seen (job_id, round, times) VALUES ($1, $2, 1)
-                   ON CONFLICT (job_id, round) DO UPDATE SET times = seen.times + 1""", data.job_id, data.round)
+                   ON CONFLICT (job_id, round) DO UPDATE SET times = seen.times + 1""",
+                data.job_id,
+                data.round,
+            )
             self.runs.append(("approved", data.job_id, data.round, started, time.monotonic()))
 
         @self.router.on(Rejected, name="count_outside", transaction=False)
@@ -51,7 +55,9 @@ class PretendService:
             started = time.monotonic()
             await asyncio.sleep(self.sleep_for(data))
             async with entry.finish() as uow:
-                await uow.conn.execute("INSERT INTO seen (job_id, round, times) VALUES ($1, $2, 1)", data.job_id, data.round)
+                await uow.conn.execute(
+                    "INSERT INTO seen (job_id, round, times) VALUES ($1, $2, 1)", data.job_id, data.round
+                )
             self.runs.append(("rejected", data.job_id, data.round, started, time.monotonic()))
 
     def sleep_for(self, data) -> float:
@@ -60,9 +66,14 @@ class PretendService:
     async def start_consumer(self, pool=None, **settings) -> InboxConsumer:
         broker = KafkaBroker(self.infra.kafka_bootstrap)
         await broker.start()
-        consumer = InboxConsumer(self.router, pool or self.pool, self.schema, broker,
-                                 ConsumerSettings(max_retries=1, retry_base_s=0.01, **settings),
-                                 bootstrap=self.infra.kafka_bootstrap)
+        consumer = InboxConsumer(
+            self.router,
+            pool or self.pool,
+            self.schema,
+            broker,
+            ConsumerSettings(max_retries=1, retry_base_s=0.01, **settings),
+            bootstrap=self.infra.kafka_bootstrap,
+        )
         await consumer.start()
         self.consumers.append(consumer)
         return consumer
@@ -82,7 +93,8 @@ async def service(infra, pg_pool, scratch_schema, topics, tmp_path):
     (tmp_path / "m").mkdir()
     (tmp_path / "m" / "0001_seen.sql").write_text(
         """CREATE TABLE seen (job_id uuid NOT NULL, round int NOT NULL, times int NOT NULL,
-                              at timestamptz NOT NULL DEFAULT clock_timestamp(), PRIMARY KEY (job_id, round));""")
+                              at timestamptz NOT NULL DEFAULT clock_timestamp(), PRIMARY KEY (job_id, round));"""
+    )
     await migrate(infra.database_url, scratch_schema, tmp_path / "m")
     svc = PretendService(infra, pg_pool, scratch_schema)
     await start_groups_at_end(infra.kafka_bootstrap, f"aligned-{scratch_schema}", svc.router.topics())
@@ -102,8 +114,12 @@ async def send(svc, brand, events):
 
 
 def decision(model, brand, job, round_):
-    return new_event(model(approval_id=uuid.uuid4(), job_id=job, round=round_, decided_by="u"),
-                     brand_id=brand, tenant_id=TENANT, subject=str(job))
+    return new_event(
+        model(approval_id=uuid.uuid4(), job_id=job, round=round_, decided_by="u"),
+        brand_id=brand,
+        tenant_id=TENANT,
+        subject=str(job),
+    )
 
 
 async def wait_for_rows(svc, n, timeout_s=60):
@@ -125,7 +141,9 @@ async def test_messages_with_the_same_key_are_handled_one_after_another_in_order
     rows = await wait_for_rows(service, 11)
     assert [row["round"] for row in rows if row["job_id"] == job] == list(range(1, 11))
     runs = sorted((r for r in service.runs if r[1] == job), key=lambda r: r[3])
-    assert all(earlier[4] <= later[3] for earlier, later in zip(runs, runs[1:])), "same key never overlaps"
+    assert all(earlier[4] <= later[3] for earlier, later in itertools.pairwise(runs)), (
+        "same key never overlaps"
+    )
 
 
 async def test_twenty_messages_of_different_keys_overlap(service):
@@ -161,7 +179,10 @@ async def test_a_crash_mid_flight_loses_nothing_and_applies_nothing_twice(servic
     consumer = await service.start_consumer()
     brand = uuid.uuid4()
     jobs = [uuid.uuid4() for _ in range(30)]
-    service.sleep_s = {jobs[0]: 30.0, jobs[1]: 30.0}  # the lowest offsets stay in flight: the low-water mark waits
+    service.sleep_s = {
+        jobs[0]: 30.0,
+        jobs[1]: 30.0,
+    }  # the lowest offsets stay in flight: the low-water mark waits
     service.default_sleep_s = 0.05
     await send(service, brand, [decision(Approved, brand, job, 1) for job in jobs])
     await wait_for_rows(service, 28)  # all but the two slow ones committed their work (not their offsets)
@@ -198,7 +219,9 @@ async def test_a_crash_mid_flight_loses_nothing_and_applies_nothing_twice(servic
 
 
 @pytest.mark.parametrize("drain_timeout_s", [30.0, 0.3], ids=["drained", "cancelled"])
-async def test_a_rebalance_mid_flight_hands_partitions_over_without_loss_or_double_effects(service, drain_timeout_s):
+async def test_a_rebalance_mid_flight_hands_partitions_over_without_loss_or_double_effects(
+    service, drain_timeout_s
+):
     await service.start_consumer(drain_timeout_s=drain_timeout_s)
     brands = [uuid.uuid4() for _ in range(12)]  # spread over the topic's partitions
     jobs = {brand: [uuid.uuid4() for _ in range(3)] for brand in brands}
@@ -215,9 +238,12 @@ async def test_a_rebalance_mid_flight_hands_partitions_over_without_loss_or_doub
 
 
 async def test_a_recording_consumer_commits_many_messages_in_one_transaction_and_isolates_a_bad_one(
-        infra, pg_pool, scratch_schema, topics, tmp_path):
+    infra, pg_pool, scratch_schema, topics, tmp_path
+):
     (tmp_path / "m").mkdir()
-    (tmp_path / "m" / "0001_log.sql").write_text("CREATE TABLE log (event_id uuid PRIMARY KEY, job_id uuid NOT NULL);")
+    (tmp_path / "m" / "0001_log.sql").write_text(
+        "CREATE TABLE log (event_id uuid PRIMARY KEY, job_id uuid NOT NULL);"
+    )
     await migrate(infra.database_url, scratch_schema, tmp_path / "m")
     router = EventRouter(service=scratch_schema)
     bad: set[uuid.UUID] = set()
@@ -231,8 +257,14 @@ async def test_a_recording_consumer_commits_many_messages_in_one_transaction_and
     await start_groups_at_end(infra.kafka_bootstrap, f"aligned-{scratch_schema}", router.topics())
     broker = KafkaBroker(infra.kafka_bootstrap)
     await broker.start()
-    consumer = InboxConsumer(router, pg_pool, scratch_schema, broker, ConsumerSettings(max_retries=1, retry_base_s=0.01),
-                             bootstrap=infra.kafka_bootstrap)
+    consumer = InboxConsumer(
+        router,
+        pg_pool,
+        scratch_schema,
+        broker,
+        ConsumerSettings(max_retries=1, retry_base_s=0.01),
+        bootstrap=infra.kafka_bootstrap,
+    )
     producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, linger_ms=20)
     await producer.start()
     try:
@@ -253,7 +285,9 @@ async def test_a_recording_consumer_commits_many_messages_in_one_transaction_and
             await asyncio.sleep(0.1)
         await asyncio.sleep(1.0)
         assert await logged() == 199, "every good message recorded once, the bad one not at all"
-        recorded = await pg_pool.fetch(f'SELECT event_id, processed_at FROM "{scratch_schema}".processed_events')
+        recorded = await pg_pool.fetch(
+            f'SELECT event_id, processed_at FROM "{scratch_schema}".processed_events'
+        )
         assert len(recorded) == 199 and events[57].id not in {r["event_id"] for r in recorded}
         transactions = len({r["processed_at"] for r in recorded})  # now() is the transaction's start
         # One at a time would be 199; the bad message's batch is re-run message by message.

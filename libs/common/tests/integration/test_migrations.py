@@ -26,7 +26,10 @@ async def test_migrating_twice_is_a_no_op(infra, scratch_schema, tmp_path):
     assert second == []
     conn = await asyncpg.connect(infra.database_url)
     try:
-        tables = {r["tablename"] for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname=$1", scratch_schema)}
+        tables = {
+            r["tablename"]
+            for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname=$1", scratch_schema)
+        }
     finally:
         await conn.close()
     assert {"things", "outbox", "processed_events", "schema_migrations"} <= tables

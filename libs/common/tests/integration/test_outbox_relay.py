@@ -11,7 +11,7 @@ from aligned_common.envelope import EventEnvelope
 from aligned_common.events.publishing import JobUpdated
 from aligned_common.migrations import migrate
 from aligned_common.outbox import OutboxRelay
-from aligned_common.testing.kafka_reader import TopicReader
+from aligned_testing.kafka_reader import TopicReader
 
 pytestmark = pytest.mark.integration
 
@@ -30,8 +30,11 @@ async def write_events(pool, schema, brands, total, per_tx=100, pause_s=0.0):
         async with UnitOfWork(pool, schema) as uow:
             for i in range(start, min(start + per_tx, total)):
                 brand = brands[i % len(brands)]
-                await uow.emit(JobUpdated(job_id=job, status="test", content=str(counters[brand])),
-                               brand_id=brand, tenant_id=TENANT)
+                await uow.emit(
+                    JobUpdated(job_id=job, status="test", content=str(counters[brand])),
+                    brand_id=brand,
+                    tenant_id=TENANT,
+                )
                 counters[brand] += 1
         if pause_s:
             await asyncio.sleep(pause_s)
@@ -82,7 +85,10 @@ async def test_ten_thousand_events_reach_kafka_once_and_in_order(infra, pg_pool,
         finally:
             await relay.stop()
     assert_exactly_once_in_order(records, brands, TOTAL)
-    assert await pg_pool.fetchval(f'SELECT count(*) FROM "{outbox_schema}".outbox WHERE published_at IS NULL') == 0
+    assert (
+        await pg_pool.fetchval(f'SELECT count(*) FROM "{outbox_schema}".outbox WHERE published_at IS NULL')
+        == 0
+    )
 
 
 async def test_two_relays_at_once_publish_each_row_once_in_order(infra, pg_pool, outbox_schema, brands):
@@ -111,13 +117,17 @@ async def test_a_broker_outage_mid_run_loses_and_duplicates_nothing(infra, pg_po
         await asyncio.to_thread(infra.stop_kafka)
         published_at_stop = relay.published
         await asyncio.sleep(10)
-        backlog = await pg_pool.fetchval(f'SELECT count(*) FROM "{outbox_schema}".outbox WHERE published_at IS NULL')
+        backlog = await pg_pool.fetchval(
+            f'SELECT count(*) FROM "{outbox_schema}".outbox WHERE published_at IS NULL'
+        )
         assert relay.published == published_at_stop, "nothing can be published while the broker is down"
         assert backlog > 0, "rows wait in the outbox during the outage"
         await asyncio.to_thread(infra.start_kafka)
         await writer
         deadline = asyncio.get_running_loop().time() + 120
-        while await pg_pool.fetchval(f'SELECT count(*) FROM "{outbox_schema}".outbox WHERE published_at IS NULL'):
+        while await pg_pool.fetchval(
+            f'SELECT count(*) FROM "{outbox_schema}".outbox WHERE published_at IS NULL'
+        ):
             assert asyncio.get_running_loop().time() < deadline, "relay did not drain after the outage"
             await asyncio.sleep(0.2)
     finally:
@@ -133,8 +143,13 @@ async def read_from_start(bootstrap, brands):
     from aiokafka import AIOKafkaConsumer
 
     mine = {str(b).encode() for b in brands}
-    consumer = AIOKafkaConsumer(TOPIC, bootstrap_servers=bootstrap, group_id=f"t-{uuid.uuid4()}",
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        TOPIC,
+        bootstrap_servers=bootstrap,
+        group_id=f"t-{uuid.uuid4()}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     await consumer.start()
     try:
         records, idle = [], 0

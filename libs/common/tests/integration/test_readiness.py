@@ -18,7 +18,7 @@ from prometheus_client import REGISTRY
 
 from aligned_common.app import ServiceContext, _ops_router, check_kafka
 from aligned_common.settings import ServiceSettings
-from aligned_common.testing.service import free_port
+from aligned_testing.service import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -31,8 +31,13 @@ def _client(ctx: ServiceContext) -> httpx.AsyncClient:
 
 async def test_a_service_whose_kafka_is_down_is_still_ready_and_says_so_in_a_metric(infra):
     pool = await asyncpg.create_pool(infra.database_url, min_size=1, max_size=2)
-    ctx = ServiceContext(settings=ServiceSettings(), schema="readiness_probe", pool=pool, read_pool=pool,
-                         broker=KafkaBroker(f"127.0.0.1:{free_port()}"))
+    ctx = ServiceContext(
+        settings=ServiceSettings(),
+        schema="readiness_probe",
+        pool=pool,
+        read_pool=pool,
+        broker=KafkaBroker(f"127.0.0.1:{free_port()}"),
+    )
     try:
         assert await check_kafka(ctx) is False
         async with _client(ctx) as client:
@@ -60,8 +65,13 @@ async def test_a_service_whose_kafka_answers_has_the_gauge_at_one(infra):
 async def test_a_service_whose_database_is_down_is_not_ready(infra):
     pool = await asyncpg.create_pool(infra.database_url, min_size=1, max_size=2)
     await pool.close()  # a closed pool answers nothing, as a database that went away
-    ctx = ServiceContext(settings=ServiceSettings(), schema="readiness_db", pool=pool, read_pool=pool,
-                         broker=KafkaBroker(infra.kafka_bootstrap))
+    ctx = ServiceContext(
+        settings=ServiceSettings(),
+        schema="readiness_db",
+        pool=pool,
+        read_pool=pool,
+        broker=KafkaBroker(infra.kafka_bootstrap),
+    )
     async with _client(ctx) as client:
         ready = await client.get("/readyz")
     assert ready.status_code == 503
@@ -78,7 +88,9 @@ async def test_a_service_started_while_kafka_is_down_serves_and_is_ready(infra, 
     settings = ServiceSettings(database_url=infra.database_url, kafka_bootstrap=f"127.0.0.1:{free_port()}")
     app = create_app(ServiceDefinition(name=scratch_schema, settings=settings))
     async with app.router.lifespan_context(app):  # before: it raised after two minutes of retries
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://service") as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://service"
+        ) as client:
             for _ in range(50):  # the Kafka watcher's first ping
                 ready = await client.get("/readyz")
                 if ready.json().get("kafka") != "unknown":

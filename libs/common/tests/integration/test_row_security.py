@@ -14,9 +14,9 @@ import asyncpg
 import pytest
 
 from aligned_common.migrations import MigrationError, ensure_login_role, migrate
-from aligned_common.testing.infra import REPO_ROOT
-from aligned_common.testing.schemas import drop_schema
-from aligned_common.testing.system import LOCAL_LOGIN_PASSWORD, login_url
+from aligned_testing.infra import REPO_ROOT
+from aligned_testing.schemas import drop_schema
+from aligned_testing.system import LOCAL_LOGIN_PASSWORD, login_url
 
 pytestmark = pytest.mark.integration
 
@@ -25,10 +25,24 @@ SERVICE_SCHEMAS = sorted(p.parent.name for p in (REPO_ROOT / "services").glob("*
 # A value of each type a NOT NULL column without default may need; CHECK constraints and
 # foreign keys are switched off for the test's transaction (it is rolled back).
 _VALUES = {
-    "uuid": "gen_random_uuid()", "text": "'x'", "character varying": "'x'", "integer": "1", "bigint": "1",
-    "smallint": "1", "numeric": "1", "double precision": "1", "real": "1", "boolean": "false",
-    "timestamp with time zone": "now()", "timestamp without time zone": "now()", "date": "current_date",
-    "jsonb": "'{}'", "json": "'{}'", "bytea": "'\\x00'", "interval": "'1 hour'", "inet": "'127.0.0.1'",
+    "uuid": "gen_random_uuid()",
+    "text": "'x'",
+    "character varying": "'x'",
+    "integer": "1",
+    "bigint": "1",
+    "smallint": "1",
+    "numeric": "1",
+    "double precision": "1",
+    "real": "1",
+    "boolean": "false",
+    "timestamp with time zone": "now()",
+    "timestamp without time zone": "now()",
+    "date": "current_date",
+    "jsonb": "'{}'",
+    "json": "'{}'",
+    "bytea": "'\\x00'",
+    "interval": "'1 hour'",
+    "inet": "'127.0.0.1'",
 }
 
 
@@ -73,8 +87,12 @@ async def _insert_row(conn: asyncpg.Connection, table_oid: int, name: str) -> No
         elif col["is_array"]:
             value = "'{}'"
         elif col["typtype"] == "e":
-            value = repr(await conn.fetchval("SELECT enumlabel FROM pg_enum WHERE enumtypid=$1 ORDER BY enumsortorder LIMIT 1",
-                                             col["atttypid"]))
+            value = repr(
+                await conn.fetchval(
+                    "SELECT enumlabel FROM pg_enum WHERE enumtypid=$1 ORDER BY enumsortorder LIMIT 1",
+                    col["atttypid"],
+                )
+            )
         else:
             base = col["type"].split("(")[0]
             assert base in _VALUES, f"{name}.{col['attname']}: add a test value for type {col['type']}"
@@ -89,7 +107,9 @@ async def migrated(infra) -> list[str]:
     """The services' real schemas, as make up and the e2e platform migrate them."""
     for schema in SERVICE_SCHEMAS:
         await ensure_login_role(infra.database_url, schema, LOCAL_LOGIN_PASSWORD)
-        await migrate(infra.database_url, schema, REPO_ROOT / "services" / schema / "migrations", login_role=schema)
+        await migrate(
+            infra.database_url, schema, REPO_ROOT / "services" / schema / "migrations", login_role=schema
+        )
     return SERVICE_SCHEMAS
 
 
@@ -101,7 +121,9 @@ async def scratch_copy(infra, request) -> AsyncIterator[tuple[str, str]]:
     schema = f"t_{uuid.uuid4().hex[:12]}"
     await ensure_login_role(infra.database_url, schema, LOCAL_LOGIN_PASSWORD)
     try:
-        await migrate(infra.database_url, schema, REPO_ROOT / "services" / service / "migrations", login_role=schema)
+        await migrate(
+            infra.database_url, schema, REPO_ROOT / "services" / service / "migrations", login_role=schema
+        )
         yield schema, schema
     finally:
         await drop_schema(infra.database_url, schema)
@@ -121,7 +143,10 @@ async def test_every_brand_table_is_forced_under_row_level_security(infra, migra
             assert tables, f"{schema} has no table with brand_id"
             for t in tables:
                 assert t["relrowsecurity"] and t["relforcerowsecurity"], f"{t['name']} is not under FORCE RLS"
-                policies = {r["polname"] for r in await conn.fetch("SELECT polname FROM pg_policy WHERE polrelid=$1", t["oid"])}
+                policies = {
+                    r["polname"]
+                    for r in await conn.fetch("SELECT polname FROM pg_policy WHERE polrelid=$1", t["oid"])
+                }
                 assert "cross_brand_worker" in policies and len(policies) >= 2, (t["name"], policies)
                 assert t["owner"] != schema, f"{t['name']} is owned by the login role {schema}"
     finally:
@@ -133,11 +158,23 @@ async def test_the_service_login_roles_cannot_get_round_row_level_security(infra
     try:
         for schema in migrated:
             role = await conn.fetchrow(
-                "SELECT rolsuper, rolbypassrls, rolcreaterole, rolinherit, rolcanlogin FROM pg_roles WHERE rolname=$1", schema)
-            assert dict(role) == {"rolsuper": False, "rolbypassrls": False, "rolcreaterole": False,
-                                  "rolinherit": False, "rolcanlogin": True}, schema
+                "SELECT rolsuper, rolbypassrls, rolcreaterole, rolinherit, rolcanlogin FROM pg_roles WHERE rolname=$1",
+                schema,
+            )
+            assert dict(role) == {
+                "rolsuper": False,
+                "rolbypassrls": False,
+                "rolcreaterole": False,
+                "rolinherit": False,
+                "rolcanlogin": True,
+            }, schema
             for suffix in ("app", "worker"):
-                assert await conn.fetchval("SELECT rolbypassrls FROM pg_roles WHERE rolname=$1", f"{schema}_{suffix}") is False
+                assert (
+                    await conn.fetchval(
+                        "SELECT rolbypassrls FROM pg_roles WHERE rolname=$1", f"{schema}_{suffix}"
+                    )
+                    is False
+                )
     finally:
         await conn.close()
 
@@ -157,14 +194,20 @@ async def test_security_definer_functions_pin_search_path_and_are_not_public(inf
             assert any(c.startswith("search_path=") for c in r["proconfig"] or []), r["name"]
             assert not r["public_may"], f"PUBLIC may execute {r['name']}"
             for role in (r["nspname"], f"{r['nspname']}_app", f"{r['nspname']}_worker"):
-                assert await conn.fetchval("SELECT has_function_privilege($1, $2::regprocedure, 'EXECUTE')", role, r["name"])
+                assert await conn.fetchval(
+                    "SELECT has_function_privilege($1, $2::regprocedure, 'EXECUTE')", role, r["name"]
+                )
     finally:
         await conn.close()
 
 
-async def test_an_unprotected_brand_table_of_a_new_migration_is_protected_by_the_runner(infra, scratch_schema, tmp_path):
+async def test_an_unprotected_brand_table_of_a_new_migration_is_protected_by_the_runner(
+    infra, scratch_schema, tmp_path
+):
     (tmp_path / "m").mkdir()
-    (tmp_path / "m" / "0001_forgot.sql").write_text("CREATE TABLE notes (id int PRIMARY KEY, brand_id uuid NOT NULL);")
+    (tmp_path / "m" / "0001_forgot.sql").write_text(
+        "CREATE TABLE notes (id int PRIMARY KEY, brand_id uuid NOT NULL);"
+    )
     await migrate(infra.database_url, scratch_schema, tmp_path / "m")
     conn = await asyncpg.connect(infra.database_url)
     try:
@@ -205,28 +248,40 @@ async def test_without_a_brand_the_login_and_app_roles_read_no_row_of_any_brand_
             for t in tables:
                 if t["relkind"] != "r":
                     continue  # a partitioned table's rows live in its partitions
-                for c in await owner.fetch("SELECT conname FROM pg_constraint WHERE conrelid=$1 AND contype='c'", t["oid"]):
+                for c in await owner.fetch(
+                    "SELECT conname FROM pg_constraint WHERE conrelid=$1 AND contype='c'", t["oid"]
+                ):
                     await owner.execute(f'ALTER TABLE {t["name"]} DROP CONSTRAINT "{c["conname"]}"')
                 await _insert_row(owner, t["oid"], t["name"])
             for t in tables:
                 if t["relkind"] == "p" and not await owner.fetchval(f"SELECT count(*) FROM {t['name']}"):
                     # Partitions made on demand (none yet): a default one takes a row through the parent.
-                    await owner.execute(f"CREATE TABLE {t['name']}_test_default PARTITION OF {t['name']} DEFAULT")
+                    await owner.execute(
+                        f"CREATE TABLE {t['name']}_test_default PARTITION OF {t['name']} DEFAULT"
+                    )
                     await _insert_row(owner, t["oid"], t["name"])
         filled = {t["name"]: await owner.fetchval(f"SELECT count(*) FROM {t['name']}") for t in tables}
         assert all(filled.values()), f"could not fill {[k for k, n in filled.items() if not n]}"
 
         for t in tables:
             # As itself, the way a query that forgot its unit of work would run.
-            assert await login.fetchval(f"SELECT count(*) FROM {t['name']}") == 0, f"login role reads {t['name']}"
+            assert await login.fetchval(f"SELECT count(*) FROM {t['name']}") == 0, (
+                f"login role reads {t['name']}"
+            )
             async with login.transaction():
                 await login.execute(f'SET LOCAL ROLE "{schema}_app"')
-                assert await login.fetchval(f"SELECT count(*) FROM {t['name']}") == 0, f"{schema}_app reads {t['name']}"
+                assert await login.fetchval(f"SELECT count(*) FROM {t['name']}") == 0, (
+                    f"{schema}_app reads {t['name']}"
+                )
                 await login.execute("SELECT set_config('aligned.brand_id', $1, true)", str(uuid.uuid4()))
-                assert await login.fetchval(f"SELECT count(*) FROM {t['name']}") == 0, f"another brand reads {t['name']}"
+                assert await login.fetchval(f"SELECT count(*) FROM {t['name']}") == 0, (
+                    f"another brand reads {t['name']}"
+                )
             async with login.transaction():
                 await login.execute(f'SET LOCAL ROLE "{schema}_worker"')
-                assert await login.fetchval(f"SELECT count(*) FROM {t['name']}") == filled[t["name"]], t["name"]
+                assert await login.fetchval(f"SELECT count(*) FROM {t['name']}") == filled[t["name"]], t[
+                    "name"
+                ]
     finally:
         await login.close()
         await owner.close()

@@ -17,8 +17,8 @@ from aligned_common.inbox import EventRouter
 from aligned_common.migrations import migrate
 from aligned_common.settings import ServiceSettings
 from aligned_common.telemetry import setup_tracing
-from aligned_common.testing.consumer_groups import start_groups_at_end
-from aligned_common.testing.service import free_port
+from aligned_testing.consumer_groups import start_groups_at_end
+from aligned_testing.service import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -46,9 +46,15 @@ async def test_a_trace_started_by_an_http_request_is_continued_by_the_consumer(i
 
     await start_groups_at_end(infra.kafka_bootstrap, f"aligned-{scratch_schema}", events.topics())
     port = free_port()
-    settings = ServiceSettings(database_url=infra.database_url, kafka_bootstrap=infra.kafka_bootstrap, http_port=port,
-                               relay_poll_interval_s=0.2)
-    app = create_app(ServiceDefinition(name=scratch_schema, settings=settings, http_router=http, event_router=events))
+    settings = ServiceSettings(
+        database_url=infra.database_url,
+        kafka_bootstrap=infra.kafka_bootstrap,
+        http_port=port,
+        relay_poll_interval_s=0.2,
+    )
+    app = create_app(
+        ServiceDefinition(name=scratch_schema, settings=settings, http_router=http, event_router=events)
+    )
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
     serving = asyncio.create_task(server.serve())
     try:
@@ -62,8 +68,9 @@ async def test_a_trace_started_by_an_http_request_is_continued_by_the_consumer(i
                 await asyncio.sleep(0.1)
             job_id = str(uuid.uuid4())
             trace_id = uuid.uuid4().hex
-            response = await client.post(f"/jobs/{job_id}/cancel",
-                                         headers={"traceparent": f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01"})
+            response = await client.post(
+                f"/jobs/{job_id}/cancel", headers={"traceparent": f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01"}
+            )
             assert response.status_code == 202
             for _ in range(600):
                 if job_id in seen_trace_ids:

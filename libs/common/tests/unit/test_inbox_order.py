@@ -56,7 +56,9 @@ def test_in_any_finishing_order_the_committable_offset_never_passes_an_unfinishe
 
 
 # -- OrderGate ------------------------------------------------------------------------------------
-async def run_all(gate: OrderGate, messages: list[tuple[str, str | None]], work_s) -> list[tuple[str, str, int]]:
+async def run_all(
+    gate: OrderGate, messages: list[tuple[str, str | None]], work_s
+) -> list[tuple[str, str, int]]:
     """Admits messages in order, runs each after its waits; returns (event, brand/key, index) in time order."""
     log: list[tuple[str, str, int]] = []
 

@@ -23,7 +23,8 @@ def test_one_declaration_covers_several_event_types_under_one_name():
     router = EventRouter(service="svc")
     router.on(Approved, Rejected, name="decisions")(handle)
     assert {t: r.name for t, r in router.routes.items()} == {
-        Approved.event_type(): "svc.decisions", Rejected.event_type(): "svc.decisions",
+        Approved.event_type(): "svc.decisions",
+        Rejected.event_type(): "svc.decisions",
     }
 
 

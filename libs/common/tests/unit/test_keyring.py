@@ -25,9 +25,13 @@ def test_text_and_column_shapes_round_trip_and_are_bound_to_their_context():
     assert ring.decrypt(token, "row-1:access") == "secret"
     sealed = ring.seal("secret", "endpoint-1")
     assert sealed.key_id == "k1" and ring.open(sealed, "endpoint-1") == "secret"
-    for bad in (lambda: ring.decrypt(token, "row-2:access"), lambda: ring.open(sealed, "endpoint-2"),
-                lambda: ring.decrypt(token[:-4] + "AAAA", "row-1:access"), lambda: ring.decrypt("v1:k1", "c"),
-                lambda: ring.decrypt("v2:k1:AAAA", "c")):
+    for bad in (
+        lambda: ring.decrypt(token, "row-2:access"),
+        lambda: ring.open(sealed, "endpoint-2"),
+        lambda: ring.decrypt(token[:-4] + "AAAA", "row-1:access"),
+        lambda: ring.decrypt("v1:k1", "c"),
+        lambda: ring.decrypt("v2:k1:AAAA", "c"),
+    ):
         with pytest.raises(DecryptionError):
             bad()
 
@@ -50,12 +54,16 @@ def test_a_key_is_retired_after_reencryption_and_not_before():
 def test_ciphertexts_of_the_formats_before_the_ring_still_open():
     key, nonce = raw_key(), os.urandom(12)
     # connections' TokenCipher: v1:<id>:<base64url(nonce || ct)>, associated data = context
-    legacy_token = "v1:k1:" + base64.urlsafe_b64encode(nonce + AESGCM(key).encrypt(nonce, b"tok", b"ctx")).decode()
+    legacy_token = (
+        "v1:k1:" + base64.urlsafe_b64encode(nonce + AESGCM(key).encrypt(nonce, b"tok", b"ctx")).decode()
+    )
     assert KeyRing({"k1": key}, "k1").decrypt(legacy_token, "ctx") == "tok"
     # webhooks' SecretBox: key-id column + bytea; a bare base64 key's id is its fingerprint
     blob = nonce + AESGCM(key).encrypt(nonce, b"whsec", b"endpoint")
     fingerprint = "k-" + hashlib.sha256(key).hexdigest()[:8]
-    ring = KeyRing.from_current_and_old(base64.b64encode(raw_key()).decode(), [base64.b64encode(key).decode()])
+    ring = KeyRing.from_current_and_old(
+        base64.b64encode(raw_key()).decode(), [base64.b64encode(key).decode()]
+    )
     assert ring.open(Sealed(fingerprint, blob), "endpoint") == "whsec"
 
 
@@ -64,9 +72,14 @@ def test_both_configuration_shapes():
     assert KeyRing.from_json(json.dumps({"k1": k1}), "k1").active_key_id == "k1"
     assert KeyRing.from_current_and_old(f"2030-01:{k1}", []).active_key_id == "2030-01"
     assert new_key("k9").startswith("k9:") and len(base64.b64decode(new_key())) == 32
-    for bad in (lambda: KeyRing.from_json(None, "k1"), lambda: KeyRing.from_json(json.dumps({"k1": k1}), "k9"),
-                lambda: KeyRing.from_json("[1]", "k1"), lambda: KeyRing.from_json(json.dumps({"k1": "c2hvcnQ="}), "k1"),
-                lambda: KeyRing.from_current_and_old(None), lambda: KeyRing.from_current_and_old("not base64!"),
-                lambda: KeyRing({"a:b": raw_key()}, "a:b")):
+    for bad in (
+        lambda: KeyRing.from_json(None, "k1"),
+        lambda: KeyRing.from_json(json.dumps({"k1": k1}), "k9"),
+        lambda: KeyRing.from_json("[1]", "k1"),
+        lambda: KeyRing.from_json(json.dumps({"k1": "c2hvcnQ="}), "k1"),
+        lambda: KeyRing.from_current_and_old(None),
+        lambda: KeyRing.from_current_and_old("not base64!"),
+        lambda: KeyRing({"a:b": raw_key()}, "a:b"),
+    ):
         with pytest.raises(KeyConfigError):
             bad()

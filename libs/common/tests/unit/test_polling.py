@@ -2,7 +2,7 @@
 
 import pytest
 
-from aligned_common.testing.polling import eventually
+from aligned_testing.polling import eventually
 
 pytestmark = pytest.mark.unit
 
@@ -33,4 +33,4 @@ async def test_tolerated_errors_are_not_yet_and_others_fail_at_once():
 
 async def test_running_out_of_time_names_what_and_the_last_value():
     with pytest.raises(AssertionError, match=r"waiting for the rows; last seen: \[\]"):
-        await eventually(lambda: [], timeout_s=0.05, interval_s=0.01, what="the rows")
+        await eventually(list, timeout_s=0.05, interval_s=0.01, what="the rows")

@@ -35,15 +35,21 @@ def app() -> FastAPI:
 
 
 def problem_codes(operation: dict) -> set[str]:
-    return {code for code, response in operation["responses"].items()
-            if PROBLEM_JSON in response.get("content", {})}
+    return {
+        code
+        for code, response in operation["responses"].items()
+        if PROBLEM_JSON in response.get("content", {})
+    }
 
 
 def test_operations_list_the_problems_of_their_shape_with_one_schema():
     service = app()
     doc = TestClient(service).get("/openapi.json").json()
-    listing, restore, ping = (doc["paths"]["/things"]["get"], doc["paths"]["/things/{thing_id}/restore"]["post"],
-                              doc["paths"]["/ping"]["get"])
+    listing, restore, ping = (
+        doc["paths"]["/things"]["get"],
+        doc["paths"]["/things/{thing_id}/restore"]["post"],
+        doc["paths"]["/ping"]["get"],
+    )
     assert problem_codes(listing) == {"400", "403", "422"}
     assert problem_codes(restore) == {"400", "403", "404", "409", "410", "422"}
     assert problem_codes(ping) == {"400", "403"}
@@ -52,7 +58,10 @@ def test_operations_list_the_problems_of_their_shape_with_one_schema():
     assert "HTTPValidationError" not in doc["components"]["schemas"]
     ref = restore["responses"]["410"]["content"][PROBLEM_JSON]["schema"]["$ref"]
     assert ref == "#/components/schemas/Problem" and doc["components"]["schemas"]["Problem"]["required"] == [
-        "type", "title", "status"]
+        "type",
+        "title",
+        "status",
+    ]
     assert service.openapi() is service.openapi()  # built once
 
 

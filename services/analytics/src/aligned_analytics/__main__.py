@@ -1,8 +1,7 @@
 import sys
 
-from aligned_common.cli import run_service_cli
-
 from aligned_analytics.bootstrap import build
+from aligned_common.cli import run_service_cli
 
 
 def main() -> None:

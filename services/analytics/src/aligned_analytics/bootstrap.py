@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aligned_common.app import ServiceContext, ServiceDefinition
-
 from aligned_analytics.config import Settings
 from aligned_analytics.entrypoints import consumers, http, loops
 from aligned_analytics.service_layer.scheduler import maintain
+from aligned_common.app import ServiceContext, ServiceDefinition
 
 
 async def _prepare_partitions(ctx: ServiceContext) -> None:

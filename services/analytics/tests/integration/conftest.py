@@ -15,16 +15,16 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
+
+from aligned_analytics.bootstrap import build
 from aligned_common.envelope import EventEnvelope, new_event
 from aligned_common.events.base import EventData
 from aligned_common.events.registry import topic_of
 from aligned_common.identity import Identity, signed_headers
-from aligned_common.testing.consumer_groups import start_groups_at_end
-from aligned_common.testing.polling import eventually
-from aligned_common.testing.schemas import drop_schema
-from aligned_common.testing.service import running_service
-
-from aligned_analytics.bootstrap import build
+from aligned_testing.consumer_groups import start_groups_at_end
+from aligned_testing.polling import eventually
+from aligned_testing.schemas import drop_schema
+from aligned_testing.service import running_service
 
 from .helpers import READ_POOL_NAME, with_query
 
@@ -51,7 +51,9 @@ class Harness:
         self.schema = svc.ctx.schema
         self.settings = svc.ctx.settings
 
-    async def publish(self, data: EventData, brand_id: uuid.UUID, tenant_id: uuid.UUID, **envelope) -> EventEnvelope:
+    async def publish(
+        self, data: EventData, brand_id: uuid.UUID, tenant_id: uuid.UUID, **envelope
+    ) -> EventEnvelope:
         event = new_event(data, brand_id=brand_id, tenant_id=tenant_id)
         if envelope:
             event = event.model_copy(update=envelope)
@@ -64,7 +66,8 @@ class Harness:
             lambda: self.pool.fetchval(
                 f'SELECT true FROM "{self.schema}".processed_events WHERE event_id = $1', event.id
             ),
-            timeout_s=timeout_s, what=f"{event.type} {event.id} handled",
+            timeout_s=timeout_s,
+            what=f"{event.type} {event.id} handled",
         )
 
     def client(self, identity: Identity):
@@ -82,11 +85,17 @@ async def analytics(infra, topics) -> AsyncIterator[Harness]:
             "ALIGNED_ANALYTICS_RELAY_POLL_INTERVAL_S": "0.2",
             "ALIGNED_ANALYTICS_CONSUMER_RETRY_BASE_S": "0.05",
             # The same database, told apart by its application name: reports must use it.
-            "ALIGNED_ANALYTICS_READ_DATABASE_URL": with_query(infra.database_url, application_name=READ_POOL_NAME),
+            "ALIGNED_ANALYTICS_READ_DATABASE_URL": with_query(
+                infra.database_url, application_name=READ_POOL_NAME
+            ),
         }
     )
     definition = build(schema)  # its own schema and consumer group
-    await _retry(lambda: start_groups_at_end(infra.kafka_bootstrap, f"aligned-{schema}", definition.event_router.topics()))
+    await _retry(
+        lambda: start_groups_at_end(
+            infra.kafka_bootstrap, f"aligned-{schema}", definition.event_router.topics()
+        )
+    )
     producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap)
     await _retry(producer.start)
     pool = await asyncpg.create_pool(infra.database_url, min_size=1, max_size=5)
@@ -101,4 +110,6 @@ async def analytics(infra, topics) -> AsyncIterator[Harness]:
 
 @pytest.fixture
 def brand() -> Identity:
-    return Identity(tenant_id=uuid.uuid4(), brand_id=uuid.uuid4(), user_id=f"user-{uuid.uuid4().hex[:6]}", role="owner")
+    return Identity(
+        tenant_id=uuid.uuid4(), brand_id=uuid.uuid4(), user_id=f"user-{uuid.uuid4().hex[:6]}", role="owner"
+    )

@@ -49,7 +49,9 @@ async def fetched(harness, who: Identity, connection_id, platform, points, sync_
     return event
 
 
-async def publish_post(harness, who: Identity, connection_id, platform, remote_id: str, published_at: datetime) -> uuid.UUID:
+async def publish_post(
+    harness, who: Identity, connection_id, platform, remote_id: str, published_at: datetime
+) -> uuid.UUID:
     """What publishing sends for a job with one target that was posted at `published_at`."""
     job_id, target_id = uuid.uuid4(), uuid.uuid4()
     await harness.publish(
@@ -66,7 +68,9 @@ async def publish_post(harness, who: Identity, connection_id, platform, remote_i
     published = await harness.publish(
         JobPublished(
             job_id=job_id,
-            targets=[TargetResult(target_id=target_id, platform=platform, status="published", remote_id=remote_id)],
+            targets=[
+                TargetResult(target_id=target_id, platform=platform, status="published", remote_id=remote_id)
+            ],
         ),
         who.brand_id,
         who.tenant_id,

@@ -6,11 +6,11 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from aligned_common.db import UnitOfWork
 
 from aligned_analytics.adapters import partitions, reports
 from aligned_analytics.domain.ranges import DateRange
 from aligned_analytics.service_layer.scheduler import maintain
+from aligned_common.db import UnitOfWork
 
 pytestmark = pytest.mark.integration
 
@@ -49,7 +49,7 @@ async def test_maintenance_creates_months_ahead_and_drops_expired_ones(analytics
     async with UnitOfWork(analytics.pool, analytics.schema, role="worker") as uow:
         names = set(await partitions.partition_names(uow.conn))
     assert month_name(expired) in outcome["dropped"] and month_name(expired) not in names
-    assert {month_name(add_months(this_month, m)) for m in range(0, 7)} <= names
+    assert {month_name(add_months(this_month, m)) for m in range(7)} <= names
     assert "analytics_metrics_default" not in names  # normal months never land in a catch-all
     again = await maintain(analytics.pool, analytics.schema, settings)
     assert again["created"] == [] and again["dropped"] == []
@@ -60,7 +60,9 @@ async def test_a_30_day_summary_reads_only_the_partitions_of_its_months(analytic
     chosen = DateRange(today - timedelta(days=29), today)
     previous = chosen.previous()
     args = reports.summary_args(brand.brand_id, chosen.start, chosen.end, previous.start, None)
-    await maintain(analytics.pool, analytics.schema, analytics.settings.model_copy(update={"partitions_ahead_months": 6}))
+    await maintain(
+        analytics.pool, analytics.schema, analytics.settings.model_copy(update={"partitions_ahead_months": 6})
+    )
     async with UnitOfWork(analytics.pool, analytics.schema, brand_id=brand.brand_id) as uow:
         all_partitions = set(await partitions.partition_names(uow.conn))
         plan = json.loads(await uow.conn.fetchval("EXPLAIN (FORMAT JSON) " + reports.SUMMARY_SQL, *args))

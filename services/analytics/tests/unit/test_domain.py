@@ -58,9 +58,16 @@ def test_cursor_round_trips_and_refuses_garbage():
     moment, row_id = datetime(2025, 3, 1, tzinfo=UTC), uuid.uuid4()
     assert decode_cursor(encode_cursor([moment.isoformat(), str(row_id)]), *TIME_AND_ID) == [moment, row_id]
     assert decode_cursor(encode_cursor([str(row_id), "post-1"]), uuid.UUID, text) == [row_id, "post-1"]
-    garbage = ("%%%", "a", encode_cursor(["only-one"]), encode_cursor(["not a time", str(row_id)]),
-               encode_cursor(["2025-03-01T00:00:00", str(row_id)]), encode_cursor([moment.isoformat(), "nope"]),
-               encode_cursor([1, 2]), encode_cursor({"a": 1}))
+    garbage = (
+        "%%%",
+        "a",
+        encode_cursor(["only-one"]),
+        encode_cursor(["not a time", str(row_id)]),
+        encode_cursor(["2025-03-01T00:00:00", str(row_id)]),
+        encode_cursor([moment.isoformat(), "nope"]),
+        encode_cursor([1, 2]),
+        encode_cursor({"a": 1}),
+    )
     for cursor in garbage:
         with pytest.raises(BadCursor):
             decode_cursor(cursor, *TIME_AND_ID)
@@ -76,5 +83,7 @@ def test_ratings_move_weights_up_or_down_within_bounds():
 
 def test_a_range_in_a_brands_zone_starts_at_its_midnight():
     chosen = date_range(date(2025, 3, 10), date(2025, 3, 11), max_days=366, zone="Asia/Tokyo")
-    assert chosen.start == datetime(2025, 3, 9, 15, tzinfo=UTC) and chosen.end == datetime(2025, 3, 11, 15, tzinfo=UTC)
+    assert chosen.start == datetime(2025, 3, 9, 15, tzinfo=UTC) and chosen.end == datetime(
+        2025, 3, 11, 15, tzinfo=UTC
+    )
     assert chosen.previous().zone == "Asia/Tokyo" and chosen.previous().end == chosen.start

@@ -1,6 +1,5 @@
-from aligned_common.cli import run_service_cli
-
 from aligned_approval.bootstrap import build
+from aligned_common.cli import run_service_cli
 
 
 def main() -> None:

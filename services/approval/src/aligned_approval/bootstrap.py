@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aligned_common.app import ServiceContext, ServiceDefinition
-
 from aligned_approval.config import Settings
 from aligned_approval.entrypoints import consumers, http, loops
 from aligned_approval.service_layer import audit
+from aligned_common.app import ServiceContext, ServiceDefinition
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -30,8 +29,12 @@ def build(name: str = "approval", settings: Settings | None = None) -> ServiceDe
         # Two consumer groups: the workflow and the audit trail (see entrypoints/consumers.py).
         event_router=consumers.workflow_router(name, settings.public_base_url),
         extra_event_routers=[consumers.audit_router(name)],
-        background=[loops.escalation_timer(settings), loops.mail_sender(settings), loops.digest_timer(settings),
-                    loops.audit_maintenance(settings)],
+        background=[
+            loops.escalation_timer(settings),
+            loops.mail_sender(settings),
+            loops.digest_timer(settings),
+            loops.audit_maintenance(settings),
+        ],
         on_startup=on_startup,
         title="Aligned approval",
     )

@@ -22,7 +22,9 @@ class Settings(ServiceSettings):
     # ALIGNED_APPROVAL_PUBLIC_BASE_URL is still read when the platform-wide one is absent.
     public_base_url: str = Field(
         default="http://127.0.0.1:8000",
-        validation_alias=AliasChoices("public_base_url", "ALIGNED_PUBLIC_BASE_URL", "ALIGNED_APPROVAL_PUBLIC_BASE_URL"),
+        validation_alias=AliasChoices(
+            "public_base_url", "ALIGNED_PUBLIC_BASE_URL", "ALIGNED_APPROVAL_PUBLIC_BASE_URL"
+        ),
     )
 
     # Escalation timer. `hour_s` is how long an "hour" of a rule lasts: 3600 in production,

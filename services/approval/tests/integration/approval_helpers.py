@@ -12,17 +12,16 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from aligned_approval.bootstrap import build
+from aligned_approval.config import Settings
 from aligned_common.envelope import EventEnvelope, new_event
 from aligned_common.events.base import EventData
 from aligned_common.events.registry import ALL_TOPICS, topic_of
 from aligned_common.identity import Identity, signed_headers
 from aligned_common.kafka import reliable_producer
-from aligned_common.testing.consumer_groups import start_groups_at_end
-from aligned_common.testing.polling import eventually
-from aligned_common.testing.service import RunningService, free_port, running_service
-
-from aligned_approval.bootstrap import build
-from aligned_approval.config import Settings
+from aligned_testing.consumer_groups import start_groups_at_end
+from aligned_testing.polling import eventually
+from aligned_testing.service import RunningService, free_port, running_service
 
 WORKFLOW_TOPICS = ["aligned.gateway.events", "aligned.publishing.events"]
 
@@ -63,18 +62,24 @@ def body_of(message: Message) -> str:
 
 # -- the service ---------------------------------------------------------------------------
 def service_settings(smtp_port: int, **overrides: Any) -> Settings:
-    values = dict(
-        smtp_port=smtp_port, mail_interval_s=0.1, mail_retry_base_s=0.2, mail_retry_max_s=0.5,
-        escalation_interval_s=0.1, escalation_hour_s=3600.0, relay_poll_interval_s=0.2,
-        public_base_url="http://gateway.test",
-    )
+    values = {
+        "smtp_port": smtp_port,
+        "mail_interval_s": 0.1,
+        "mail_retry_base_s": 0.2,
+        "mail_retry_max_s": 0.5,
+        "escalation_interval_s": 0.1,
+        "escalation_hour_s": 3600.0,
+        "relay_poll_interval_s": 0.2,
+        "public_base_url": "http://gateway.test",
+    }
     values.update(overrides)
     return Settings(**values)
 
 
 @asynccontextmanager
-async def approval_service(schema: str, bootstrap: str, settings: Settings, *, first_replica: bool = True
-                           ) -> AsyncIterator[RunningService]:
+async def approval_service(
+    schema: str, bootstrap: str, settings: Settings, *, first_replica: bool = True
+) -> AsyncIterator[RunningService]:
     if first_replica:  # later replicas join the groups the first one set up
         await start_groups_at_end(bootstrap, f"aligned-{schema}", WORKFLOW_TOPICS)
         await start_groups_at_end(bootstrap, f"aligned-{schema}_audit", list(ALL_TOPICS))
@@ -102,7 +107,9 @@ class EventSender:
         return envelope
 
     async def send_envelope(self, envelope: EventEnvelope) -> None:
-        await self._producer.send_and_wait(topic_of(envelope.type), envelope.to_bytes(), key=str(envelope.brand_id).encode())
+        await self._producer.send_and_wait(
+            topic_of(envelope.type), envelope.to_bytes(), key=str(envelope.brand_id).encode()
+        )
 
 
 # -- identities ----------------------------------------------------------------------------
@@ -129,14 +136,28 @@ async def add_members(events: EventSender, http, brand: Brand, members: dict[str
     await eventually(known)
 
 
-def job_created(job_id: uuid.UUID, *, content: str = "Spring launch!", author: str = "alex",
-                requires_approval: bool = True, round_no: int = 1, platforms: tuple[str, ...] = ("mastodon",),
-                connection_id: uuid.UUID | None = None):
+def job_created(
+    job_id: uuid.UUID,
+    *,
+    content: str = "Spring launch!",
+    author: str = "alex",
+    requires_approval: bool = True,
+    round_no: int = 1,
+    platforms: tuple[str, ...] = ("mastodon",),
+    connection_id: uuid.UUID | None = None,
+):
     from aligned_common.events.publishing import JobCreated, TargetRef
 
     return JobCreated(
-        job_id=job_id, author_id=author, requires_approval=requires_approval, content=content, round=round_no,
-        targets=[TargetRef(target_id=uuid.uuid4(), platform=p, connection_id=connection_id or uuid.uuid4()) for p in platforms],
+        job_id=job_id,
+        author_id=author,
+        requires_approval=requires_approval,
+        content=content,
+        round=round_no,
+        targets=[
+            TargetRef(target_id=uuid.uuid4(), platform=p, connection_id=connection_id or uuid.uuid4())
+            for p in platforms
+        ],
     )
 
 
@@ -151,14 +172,17 @@ async def pending_round(http, brand: Brand, job_id: uuid.UUID, round_no: int = 1
     return await eventually(opened)
 
 
-async def put_policy_on_new_connection(events: EventSender, http, brand: Brand, headers: dict[str, str],
-                                       body: dict[str, Any]):
+async def put_policy_on_new_connection(
+    events: EventSender, http, brand: Brand, headers: dict[str, str], body: dict[str, Any]
+):
     """Announce the body's connection (connections.connected), then PUT the policy once approval's
     copy of connections knows it (until then it is 422 unknown_connection, as for a client)."""
     from aligned_common.events.connections import Connected
 
     connection_id = uuid.UUID(body["connection_id"])
-    await events.send(Connected(connection_id=connection_id, platform="sandbox"), brand, subject=str(connection_id))
+    await events.send(
+        Connected(connection_id=connection_id, platform="sandbox"), brand, subject=str(connection_id)
+    )
 
     async def accepted():
         response = await http.put("/v1/policies", headers=headers, json=body)

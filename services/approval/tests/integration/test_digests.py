@@ -9,12 +9,18 @@ from datetime import UTC, datetime
 
 import pytest
 from approval_helpers import (
-    Brand, EventSender, add_members, approval_service, body_of, eventually, job_created, service_settings,
+    Brand,
+    EventSender,
+    add_members,
+    approval_service,
+    body_of,
+    eventually,
+    job_created,
+    service_settings,
 )
 
-from aligned_common.events.publishing import JobFailed
-
 from aligned_approval.service_layer import digest
+from aligned_common.events.publishing import JobFailed
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +33,9 @@ async def statuses(http, brand: Brand) -> list[str]:
     return sorted(m["status"] for m in answer.json()["items"] if m["kind"] != "digest")
 
 
-async def test_mails_over_the_daily_limit_fold_into_one_digest_per_period(infra, topics, scratch_schema, smtp):
+async def test_mails_over_the_daily_limit_fold_into_one_digest_per_period(
+    infra, topics, scratch_schema, smtp
+):
     inbox, port = smtp
     brand = Brand()
     # The loop's own ticks run far apart; the test ticks with its own clock.
@@ -40,8 +48,11 @@ async def test_mails_over_the_daily_limit_fold_into_one_digest_per_period(infra,
     ):
         await add_members(events, http, brand, {"rita": (RITA, "approver")})
         admin = brand.headers("ada", "admin")
-        chosen = await http.put(f"/v1/client-settings/{RITA}", headers=admin, json={
-            "time_zone": "Europe/Berlin", "language": "de", "preferences": {"maxEmailsPerDay": 2}})
+        chosen = await http.put(
+            f"/v1/client-settings/{RITA}",
+            headers=admin,
+            json={"time_zone": "Europe/Berlin", "language": "de", "preferences": {"maxEmailsPerDay": 2}},
+        )
         assert chosen.status_code == 200, chosen.text
         assert chosen.json()["preferences"]["max_emails_per_day"] == 2 and chosen.json()["language"] == "de"
 
@@ -66,7 +77,9 @@ async def test_mails_over_the_daily_limit_fold_into_one_digest_per_period(infra,
             digest.tick(two.ctx.pool, two.ctx.schema, hour=8, now=due, base_url="http://gateway.test"),
         )
         assert sum(ticks) == 1
-        assert await digest.tick(one.ctx.pool, one.ctx.schema, hour=8, now=due.replace(hour=20)) == 0  # same day
+        assert (
+            await digest.tick(one.ctx.pool, one.ctx.schema, hour=8, now=due.replace(hour=20)) == 0
+        )  # same day
 
         async def digested():
             mails = [m for m in inbox.to(RITA) if "Zusammenfassung" in m["Subject"]]
@@ -74,11 +87,18 @@ async def test_mails_over_the_daily_limit_fold_into_one_digest_per_period(infra,
 
         [mail] = await eventually(digested)
         body = body_of(mail)
-        held = [m for m in (await http.get(f"/v1/client-settings/{RITA}/mails", headers=admin)).json()["items"]
-                if m["status"] == "folded"]
+        held = [
+            m
+            for m in (await http.get(f"/v1/client-settings/{RITA}/mails", headers=admin)).json()["items"]
+            if m["status"] == "folded"
+        ]
         assert len(held) == 2 and {m["folded_into"] for m in held} == {
-            next(m["id"] for m in (await http.get(f"/v1/client-settings/{RITA}/mails", headers=admin)).json()["items"]
-                 if m["kind"] == "digest")}
+            next(
+                m["id"]
+                for m in (await http.get(f"/v1/client-settings/{RITA}/mails", headers=admin)).json()["items"]
+                if m["kind"] == "digest"
+            )
+        }
         for m in held:  # nothing lost: each held mail is in the digest in full
             assert m["subject"] in body
         assert "platform said no" in body and "Limits von 2 E-Mails pro Tag" in body
@@ -90,16 +110,22 @@ async def test_reminders_follow_each_clients_reminder_frequency(infra, topics, s
     brand = Brand()
     ruth, rosa = "ruth@client.example.com", "rosa@client.example.com"
     async with (
-        approval_service(scratch_schema, infra.kafka_bootstrap,
-                         service_settings(port, escalation_hour_s=0.5, escalation_interval_s=0.05)) as svc,
+        approval_service(
+            scratch_schema,
+            infra.kafka_bootstrap,
+            service_settings(port, escalation_hour_s=0.5, escalation_interval_s=0.05),
+        ) as svc,
         svc.client() as http,
         EventSender(infra.kafka_bootstrap) as events,
     ):
         await add_members(events, http, brand, {"ruth": (ruth, "approver"), "rosa": (rosa, "approver")})
         admin = brand.headers("ada", "admin")
         for who, frequency in ((ruth, "daily"), (rosa, "every")):
-            answer = await http.put(f"/v1/client-settings/{who}", headers=admin,
-                                    json={"preferences": {"reminderFrequency": frequency}})
+            answer = await http.put(
+                f"/v1/client-settings/{who}",
+                headers=admin,
+                json={"preferences": {"reminderFrequency": frequency}},
+            )
             assert answer.status_code == 200, answer.text
         rule = {"name": "nudge", "levels": [{"after_hours": 1, "notify_roles": ["approver"]}]}
         assert (await http.post("/v1/escalation-rules", headers=admin, json=rule)).status_code == 201

@@ -9,11 +9,18 @@ from zoneinfo import ZoneInfo
 import orjson
 import pytest
 from approval_helpers import (
-    Brand, EventSender, add_members, approval_service, eventually, job_created, pending_round, service_settings,
+    Brand,
+    EventSender,
+    add_members,
+    approval_service,
+    eventually,
+    job_created,
+    pending_round,
+    service_settings,
 )
 
 from aligned_common.events.gateway import BrandCreated
-from aligned_common.testing.kafka_reader import TopicReader
+from aligned_testing.kafka_reader import TopicReader
 
 pytestmark = pytest.mark.integration
 
@@ -21,10 +28,13 @@ HOUR_S = 0.5  # one rule "hour" lasts half a second in this test
 
 
 def two_levels() -> dict:
-    return {"name": "slow client", "levels": [
-        {"after_hours": 1, "notify_addresses": ["lead@agency.example.com"]},
-        {"after_hours": 1, "notify_roles": ["admin"]},
-    ]}
+    return {
+        "name": "slow client",
+        "levels": [
+            {"after_hours": 1, "notify_addresses": ["lead@agency.example.com"]},
+            {"after_hours": 1, "notify_roles": ["admin"]},
+        ],
+    }
 
 
 async def test_escalation_fires_once_per_level_with_two_replicas(infra, topics, scratch_schema, smtp):
@@ -41,13 +51,17 @@ async def test_escalation_fires_once_per_level_with_two_replicas(infra, topics, 
     ):
         # The quiet brand is in Tokyo and its quiet hours are "now" there.
         tokyo_now = datetime.now(ZoneInfo("Asia/Tokyo"))
-        quiet_hours = {"start": (tokyo_now - timedelta(hours=1)).strftime("%H:%M"),
-                       "end": (tokyo_now + timedelta(hours=2)).strftime("%H:%M")}
+        quiet_hours = {
+            "start": (tokyo_now - timedelta(hours=1)).strftime("%H:%M"),
+            "end": (tokyo_now + timedelta(hours=2)).strftime("%H:%M"),
+        }
         await events.send(BrandCreated(name="Quiet Co", time_zone="Asia/Tokyo"), quiet)
         await add_members(events, http, quiet, {"q": ("q@client.example.com", "approver")})
         await add_members(events, http, loud, {"ada": ("ada@agency.example.com", "admin")})
         for brand, extra in ((loud, {}), (quiet, {"quiet_hours": quiet_hours})):
-            created = await http.post("/v1/escalation-rules", headers=brand.headers("ada", "admin"), json={**two_levels(), **extra})
+            created = await http.post(
+                "/v1/escalation-rules", headers=brand.headers("ada", "admin"), json={**two_levels(), **extra}
+            )
             assert created.status_code == 201, created.text
 
         loud_job, quiet_job = uuid.uuid4(), uuid.uuid4()
@@ -59,11 +73,15 @@ async def test_escalation_fires_once_per_level_with_two_replicas(infra, topics, 
         admin = loud.headers("ada", "admin")
 
         async def both_levels_fired() -> list:
-            fired = (await http_two.get(f"/v1/approvals/{loud_round['id']}", headers=admin)).json()["escalations"]
+            fired = (await http_two.get(f"/v1/approvals/{loud_round['id']}", headers=admin)).json()[
+                "escalations"
+            ]
             return fired if len(fired) >= 2 else []
 
         await eventually(both_levels_fired, timeout_s=30)
-        records = await reader.read_until(lambda recs: len(_escalated(recs, loud_round["id"])) >= 2, settle_s=1.5)
+        records = await reader.read_until(
+            lambda recs: len(_escalated(recs, loud_round["id"])) >= 2, settle_s=1.5
+        )
         assert sorted(e["data"]["level"] for e in _escalated(records, loud_round["id"])) == [1, 2]
         detail = (await http.get(f"/v1/approvals/{loud_round['id']}", headers=admin)).json()
         assert sorted(e["level"] for e in detail["escalations"]) == [1, 2]
@@ -74,15 +92,19 @@ async def test_escalation_fires_once_per_level_with_two_replicas(infra, topics, 
 
         await eventually(mailed)
         assert [m["Subject"] for m in inbox.to("lead@agency.example.com")] == [
-            "Reminder: a post is still waiting for approval"]
+            "Reminder: a post is still waiting for approval"
+        ]
         assert [m["Subject"] for m in inbox.to("ada@agency.example.com")] == [
-            "Escalation (level 2): a post is still waiting for approval"]
+            "Escalation (level 2): a post is still waiting for approval"
+        ]
 
         # Quiet hours: due, but deferred and recorded, not fired.
         quiet_admin = quiet.headers("ada", "admin")
 
         async def deferred() -> list:
-            history = (await http.get(f"/v1/approvals/{quiet_round['id']}", headers=quiet_admin)).json()["escalation_history"]
+            history = (await http.get(f"/v1/approvals/{quiet_round['id']}", headers=quiet_admin)).json()[
+                "escalation_history"
+            ]
             return [h for h in history if h["step"] == "deferred_quiet_hours"]
 
         assert (await eventually(deferred))[0]["level"] == 1
@@ -91,14 +113,23 @@ async def test_escalation_fires_once_per_level_with_two_replicas(infra, topics, 
         assert _escalated(reader.records, quiet_round["id"]) == []
 
         # A decision resolves the fired levels.
-        decided = await http.post(f"/v1/approvals/{loud_round['id']}/decision", headers=admin, json={"decision": "approve"})
+        decided = await http.post(
+            f"/v1/approvals/{loud_round['id']}/decision", headers=admin, json={"decision": "approve"}
+        )
         assert decided.status_code == 200
-        history = (await http.get(f"/v1/approvals/{loud_round['id']}", headers=admin)).json()["escalation_history"]
-        assert sorted((h["level"], h["step"]) for h in history) == [(1, "fired"), (1, "resolved"), (2, "fired"), (2, "resolved")]
+        history = (await http.get(f"/v1/approvals/{loud_round['id']}", headers=admin)).json()[
+            "escalation_history"
+        ]
+        assert sorted((h["level"], h["step"]) for h in history) == [
+            (1, "fired"),
+            (1, "resolved"),
+            (2, "fired"),
+            (2, "resolved"),
+        ]
 
 
 def _escalated(records, approval_id: str) -> list[dict]:
     envelopes = [orjson.loads(r.value) for r in records]
-    return [e for e in envelopes if e["type"] == "approval.escalated" and e["data"]["approval_id"] == approval_id]
-
-
+    return [
+        e for e in envelopes if e["type"] == "approval.escalated" and e["data"]["approval_id"] == approval_id
+    ]

@@ -7,13 +7,20 @@ import uuid
 
 import pytest
 from approval_helpers import (
-    Brand, EventSender, add_members, approval_service, body_of, eventually, job_created, pending_round,
-    service_settings, smtp_server,
+    Brand,
+    EventSender,
+    add_members,
+    approval_service,
+    body_of,
+    eventually,
+    job_created,
+    pending_round,
+    service_settings,
+    smtp_server,
 )
 
-from aligned_common.testing.service import free_port
-
 from aligned_approval.domain.preferences import EmailPreferences
+from aligned_testing.service import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +34,10 @@ def unsubscribe_path(message) -> str:
     return header
 
 
-ONE_CLICK = {"content": b"List-Unsubscribe=One-Click", "headers": {"content-type": "application/x-www-form-urlencoded"}}
+ONE_CLICK = {
+    "content": b"List-Unsubscribe=One-Click",
+    "headers": {"content-type": "application/x-www-form-urlencoded"},
+}
 
 
 async def notification_statuses(http, brand: Brand, approval_id: str) -> dict[str, str]:
@@ -44,7 +54,12 @@ async def test_unsubscribed_client_gets_no_mail(infra, topics, scratch_schema, s
         svc.client() as http,
         EventSender(infra.kafka_bootstrap) as events,
     ):
-        await add_members(events, http, brand, {"rita": (RITA, "approver"), "ruth": (RUTH, "client"), "alex": (ALEX, "editor")})
+        await add_members(
+            events,
+            http,
+            brand,
+            {"rita": (RITA, "approver"), "ruth": (RUTH, "client"), "alex": (ALEX, "editor")},
+        )
         first_job, second_job = uuid.uuid4(), uuid.uuid4()
         await events.send(job_created(first_job), brand)
 
@@ -57,7 +72,9 @@ async def test_unsubscribed_client_gets_no_mail(infra, topics, scratch_schema, s
         for _ in range(2):  # a GET (a mail scanner's prefetch) shows what would happen and changes nothing
             preview = await http.get(rita_link)
             assert preview.status_code == 200
-            assert preview.json()["kind"] == "approval_requested" and preview.json()["unsubscribed_types"] == []
+            assert (
+                preview.json()["kind"] == "approval_requested" and preview.json()["unsubscribed_types"] == []
+            )
         first_answer = await http.post(rita_link, **ONE_CLICK)
         second_answer = await http.post(rita_link, **ONE_CLICK)  # idempotent: same answer
         assert first_answer.status_code == second_answer.status_code == 200, first_answer.text
@@ -66,12 +83,16 @@ async def test_unsubscribed_client_gets_no_mail(infra, topics, scratch_schema, s
         rita = (await http.get(f"/v1/client-settings/{RITA}", headers=admin)).json()
         assert rita["unsubscribed_types"] == ["approval_requested"] and rita["subscribed"] is True
         # The author has turned off "decided" mails.
-        turned_off = await http.put(f"/v1/client-settings/{ALEX}", headers=admin, json={"preferences": {"decided": False}})
+        turned_off = await http.put(
+            f"/v1/client-settings/{ALEX}", headers=admin, json={"preferences": {"decided": False}}
+        )
         assert turned_off.json()["preferences"] == {**EmailPreferences().model_dump(), "decided": False}
 
         await events.send(job_created(second_job), brand)
         second = await pending_round(http, brand, second_job)
-        decided = await http.post(f"/v1/approvals/{second['id']}/decision", headers=admin, json={"decision": "approve"})
+        decided = await http.post(
+            f"/v1/approvals/{second['id']}/decision", headers=admin, json={"decision": "approve"}
+        )
         assert decided.status_code == 200
 
         async def settled() -> dict | None:
@@ -118,18 +139,24 @@ async def test_failed_send_is_retried_and_does_not_block_the_workflow(infra, top
         round_ = await pending_round(http, brand, job_id)
 
         async def failed_twice() -> dict | None:
-            detail = (await http.get(f"/v1/approvals/{round_['id']}", headers=brand.headers("a", "admin"))).json()
+            detail = (
+                await http.get(f"/v1/approvals/{round_['id']}", headers=brand.headers("a", "admin"))
+            ).json()
             mails = detail["notifications"]
             return mails[0] if mails and mails[0]["attempts"] >= 2 else None
 
         failing = await eventually(failed_twice)
         assert failing["status"] == "pending" and failing["last_error"]
         # The mail server is down, the workflow is not.
-        decided = await http.post(f"/v1/approvals/{round_['id']}/decision", headers=brand.headers("rita", "approver"),
-                                  json={"decision": "approve"})
+        decided = await http.post(
+            f"/v1/approvals/{round_['id']}/decision",
+            headers=brand.headers("rita", "approver"),
+            json={"decision": "approve"},
+        )
         assert decided.status_code == 200
 
         async with smtp_server(port) as (inbox, _):
+
             async def delivered() -> bool:
                 return bool(inbox.to(RITA))
 

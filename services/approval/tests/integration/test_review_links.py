@@ -7,7 +7,15 @@ import uuid
 
 import pytest
 from approval_helpers import (
-    Brand, EventSender, add_members, approval_service, body_of, eventually, job_created, pending_round, service_settings,
+    Brand,
+    EventSender,
+    add_members,
+    approval_service,
+    body_of,
+    eventually,
+    job_created,
+    pending_round,
+    service_settings,
 )
 
 pytestmark = pytest.mark.integration
@@ -27,8 +35,11 @@ async def test_review_link_shows_post_per_platform_and_decides_once(infra, topic
         await events.send(job_created(job_id, content=long_text, platforms=("mastodon", "sandbox")), brand)
         round_ = await pending_round(http, brand, job_id)
 
-        created = await http.post(f"/v1/approvals/{round_['id']}/links", headers=editor,
-                                  json={"recipient": "carol@client.example.com"})
+        created = await http.post(
+            f"/v1/approvals/{round_['id']}/links",
+            headers=editor,
+            json={"recipient": "carol@client.example.com"},
+        )
         assert created.status_code == 201, created.text
         link = created.json()
         assert "token" not in link and "url" not in link  # an editor may not decide: it goes by mail only
@@ -47,7 +58,9 @@ async def test_review_link_shows_post_per_platform_and_decides_once(infra, topic
         tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
         assert (await http.get(f"/review/{tampered}")).status_code == 404
 
-        decided = await http.post(f"/review/{token}", json={"decision": "request_changes", "comment": "shorter please"})
+        decided = await http.post(
+            f"/review/{token}", json={"decision": "request_changes", "comment": "shorter please"}
+        )
         assert decided.status_code == 200, decided.text
         assert decided.json()["decided_by"] == f"link:{link['id']}"
         assert decided.json()["status"] == "changes_requested"
@@ -71,8 +84,11 @@ async def test_revoked_and_expired_links_are_refused(infra, topics, scratch_sche
         await events.send(job_created(job_id), brand)
         round_ = await pending_round(http, brand, job_id)
         revoked = (await http.post(f"/v1/approvals/{round_['id']}/links", headers=owner, json={})).json()
-        short = (await http.post(f"/v1/approvals/{round_['id']}/links", headers=owner,
-                                 json={"expires_in_hours": 0.0003})).json()  # about one second
+        short = (
+            await http.post(
+                f"/v1/approvals/{round_['id']}/links", headers=owner, json={"expires_in_hours": 0.0003}
+            )
+        ).json()  # about one second
         gone = await http.delete(f"/v1/approvals/{round_['id']}/links/{revoked['id']}", headers=editor)
         assert gone.status_code == 204
         refused = await http.post(f"/review/{revoked['token']}", json={"decision": "approve"})
@@ -103,8 +119,12 @@ async def test_a_link_goes_only_to_someone_the_round_s_rules_let_decide(infra, t
         svc.client() as http,
         EventSender(infra.kafka_bootstrap) as events,
     ):
-        await add_members(events, http, brand, {"alex": ("alex@agency.example.com", "editor"),
-                                                "pat": ("pat@agency.example.com", "approver")})
+        await add_members(
+            events,
+            http,
+            brand,
+            {"alex": ("alex@agency.example.com", "editor"), "pat": ("pat@agency.example.com", "approver")},
+        )
         job_id = uuid.uuid4()
         await events.send(job_created(job_id), brand)
         round_ = await pending_round(http, brand, job_id)

@@ -23,9 +23,17 @@ OPENED = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 LEVELS = [Level(after_hours=4, notify_roles=["admin"]), Level(after_hours=2, notify_roles=["owner"])]
 
 
-@pytest.mark.parametrize("hours_later, fired, due", [
-    (3.9, 0, None), (4, 0, 1), (5, 1, None), (6, 1, 2), (30, 2, None), (30, 0, 1),
-])
+@pytest.mark.parametrize(
+    "hours_later, fired, due",
+    [
+        (3.9, 0, None),
+        (4, 0, 1),
+        (5, 1, None),
+        (6, 1, 2),
+        (30, 2, None),
+        (30, 0, 1),
+    ],
+)
 def test_levels_fire_after_n_then_m_more_hours(hours_later, fired, due):
     assert next_due_level(OPENED, LEVELS, fired, OPENED + timedelta(hours=hours_later), 3600) == due
 
@@ -60,10 +68,19 @@ def test_most_specific_policy_wins_and_rounds_allow_any_targets_approvers():
     assert approvers_for(policies, [conn_a, conn_b], "kim") == (["approver", "client"], [])
 
 
-@pytest.mark.parametrize("role, user, allowed", [
-    ("viewer", "u", False), ("editor", "u", False), ("client", "u", False), ("approver", "u", True),
-    ("client", "vip", True), ("admin", "u", True), ("owner", "u", True), ("viewer", "vip", False),
-])
+@pytest.mark.parametrize(
+    "role, user, allowed",
+    [
+        ("viewer", "u", False),
+        ("editor", "u", False),
+        ("client", "u", False),
+        ("approver", "u", True),
+        ("client", "vip", True),
+        ("admin", "u", True),
+        ("owner", "u", True),
+        ("viewer", "vip", False),
+    ],
+)
 def test_who_may_decide(role, user, allowed):
     assert may_decide(role, user, ["approver"], ["vip"]) is allowed
 
@@ -71,9 +88,12 @@ def test_who_may_decide(role, user, allowed):
 def test_tokens_are_bound_to_secret_and_purpose():
     token = tokens.sign("review-link", {"l": "1"}, b"secret")
     assert tokens.verify("review-link", token, b"secret") == {"l": "1"}
-    for purpose, secret, candidate in (("unsubscribe", b"secret", token), ("review-link", b"other", token),
-                                       ("review-link", b"secret", token[:-1] + ("A" if token[-1] != "A" else "B")),
-                                       ("review-link", b"secret", "no-dot")):
+    for purpose, secret, candidate in (
+        ("unsubscribe", b"secret", token),
+        ("review-link", b"other", token),
+        ("review-link", b"secret", token[:-1] + ("A" if token[-1] != "A" else "B")),
+        ("review-link", b"secret", "no-dot"),
+    ):
         with pytest.raises(tokens.InvalidToken):
             tokens.verify(purpose, candidate, secret)
 
@@ -87,12 +107,19 @@ def test_preferences_fill_in_defaults_for_older_rows():
 
 
 def test_audit_entry_of_a_role_change():
-    envelope = new_event(MemberRoleChanged(user_id="rita", old_role="client", new_role="approver"),
-                         brand_id=uuid.uuid4(), tenant_id=uuid.uuid4(),
-                         traceparent="00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+    envelope = new_event(
+        MemberRoleChanged(user_id="rita", old_role="client", new_role="approver"),
+        brand_id=uuid.uuid4(),
+        tenant_id=uuid.uuid4(),
+        traceparent="00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    )
     entry = entry_for(envelope)
     assert (entry.action, entry.actor, entry.entity_type, entry.entity_id) == (
-        "gateway.member_role_changed", "service:gateway", "member", "rita")
+        "gateway.member_role_changed",
+        "service:gateway",
+        "member",
+        "rita",
+    )
     assert (entry.before, entry.after) == ({"role": "client"}, {"role": "approver"})
     assert entry.trace_id == "4bf92f3577b34da6a3ce929d0e0e4736"
     assert trace_id_of("garbage") is None
@@ -101,15 +128,21 @@ def test_audit_entry_of_a_role_change():
 VALID_RULE = {"name": "r", "levels": [{"after_hours": 4, "notify_roles": ["admin"]}]}
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"name": "r", "levels": []}, "levels"),
-    ({"name": "r", "levels": [{"after_hours": -1, "notify_roles": ["admin"]}]}, "levels.0.after_hours"),
-    ({"name": "r", "levels": [{"after_hours": 1, "notify_roles": ["janitor"]}]}, "levels.0.notify_roles"),
-    ({"name": "r", "levels": [{"after_hours": 1}]}, "levels.0"),
-    ({"name": "r", "levels": [{"after_hours": 1, "notify_addresses": ["not-an-address"]}]}, "levels.0.notify_addresses.0"),
-    ({**VALID_RULE, "quiet_hours": {"start": "22:00", "end": "22:00"}}, "quiet_hours"),
-    ({**VALID_RULE, "name": ""}, "name"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"name": "r", "levels": []}, "levels"),
+        ({"name": "r", "levels": [{"after_hours": -1, "notify_roles": ["admin"]}]}, "levels.0.after_hours"),
+        ({"name": "r", "levels": [{"after_hours": 1, "notify_roles": ["janitor"]}]}, "levels.0.notify_roles"),
+        ({"name": "r", "levels": [{"after_hours": 1}]}, "levels.0"),
+        (
+            {"name": "r", "levels": [{"after_hours": 1, "notify_addresses": ["not-an-address"]}]},
+            "levels.0.notify_addresses.0",
+        ),
+        ({**VALID_RULE, "quiet_hours": {"start": "22:00", "end": "22:00"}}, "quiet_hours"),
+        ({**VALID_RULE, "name": ""}, "name"),
+    ],
+)
 def test_rule_validation_names_the_field(body, field):
     with pytest.raises(ValidationError) as raised:
         RuleIn.model_validate(body)

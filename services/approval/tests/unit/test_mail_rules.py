@@ -11,7 +11,12 @@ import pytest
 from babel.messages.pofile import read_po
 
 from aligned_approval.domain.mail_rules import (
-    DigestPeriod, due_digests, local_midnight, over_daily_limit, period_begins, reminders_since,
+    DigestPeriod,
+    due_digests,
+    local_midnight,
+    over_daily_limit,
+    period_begins,
+    reminders_since,
 )
 from aligned_approval.domain.preferences import LANGUAGES, EmailPreferences, MailKind
 from aligned_approval.messages import LOCALES, catalogue, text
@@ -28,23 +33,34 @@ def prefs(**fields) -> EmailPreferences:
 def test_the_seeds_names_and_defaults():
     defaults = EmailPreferences()
     assert defaults.model_dump() == {
-        "approvals_needed": True, "approval_reminders": True, "escalated": True, "decided": True,
-        "publish_failures": True, "publish_success": False, "weekly_digest": True, "daily_digest": False,
-        "reminder_frequency": "daily", "digest_frequency": "daily", "max_emails_per_day": 20,
+        "approvals_needed": True,
+        "approval_reminders": True,
+        "escalated": True,
+        "decided": True,
+        "publish_failures": True,
+        "publish_success": False,
+        "weekly_digest": True,
+        "daily_digest": False,
+        "reminder_frequency": "daily",
+        "digest_frequency": "daily",
+        "max_emails_per_day": 20,
     }
     seed_spelling = EmailPreferences.model_validate({"publishSuccess": True, "maxEmailsPerDay": 2})
     assert seed_spelling.publish_success and seed_spelling.max_emails_per_day == 2
 
 
-@pytest.mark.parametrize(("fields", "kind", "wanted"), [
-    ({}, MailKind.PUBLISH_FAILED, True),
-    ({"publish_failures": False}, MailKind.PUBLISH_FAILED, False),
-    ({}, MailKind.PUBLISH_SUCCEEDED, False),
-    ({"publish_success": True}, MailKind.PUBLISH_SUCCEEDED, True),
-    ({"approval_reminders": False}, MailKind.REMINDER, False),
-    ({"approvals_needed": False}, MailKind.APPROVAL_REQUESTED, False),
-    ({"approvals_needed": False}, MailKind.DIGEST, True),  # digests have their own rules (due_digests)
-])
+@pytest.mark.parametrize(
+    ("fields", "kind", "wanted"),
+    [
+        ({}, MailKind.PUBLISH_FAILED, True),
+        ({"publish_failures": False}, MailKind.PUBLISH_FAILED, False),
+        ({}, MailKind.PUBLISH_SUCCEEDED, False),
+        ({"publish_success": True}, MailKind.PUBLISH_SUCCEEDED, True),
+        ({"approval_reminders": False}, MailKind.REMINDER, False),
+        ({"approvals_needed": False}, MailKind.APPROVAL_REQUESTED, False),
+        ({"approvals_needed": False}, MailKind.DIGEST, True),  # digests have their own rules (due_digests)
+    ],
+)
 def test_which_kinds_a_client_wants(fields, kind, wanted):
     assert prefs(**fields).wants(kind) is wanted
 
@@ -57,8 +73,12 @@ def test_the_local_day_starts_at_the_clients_midnight():
 
 def test_reminders_follow_the_reminder_frequency():
     assert reminders_since(NOW, "Europe/Berlin", prefs(reminder_frequency="every")) is None
-    assert reminders_since(NOW, "Europe/Berlin", prefs(reminder_frequency="daily")) == local_midnight(NOW, "Europe/Berlin")
-    assert reminders_since(NOW, None, prefs(reminder_frequency="weekly")) == datetime(2026, 11, 26, 7, 30, tzinfo=UTC)
+    assert reminders_since(NOW, "Europe/Berlin", prefs(reminder_frequency="daily")) == local_midnight(
+        NOW, "Europe/Berlin"
+    )
+    assert reminders_since(NOW, None, prefs(reminder_frequency="weekly")) == datetime(
+        2026, 11, 26, 7, 30, tzinfo=UTC
+    )
 
 
 def test_the_daily_limit_holds_back_all_but_digests():
@@ -71,20 +91,27 @@ def test_the_daily_limit_holds_back_all_but_digests():
 
 def test_a_daily_digest_is_due_from_the_local_hour_on():
     daily = prefs(daily_digest=True, weekly_digest=False)
-    assert due_digests(NOW, "Europe/Berlin", daily, has_held=False, hour=8) == [DigestPeriod("daily", date(2026, 12, 3))]
+    assert due_digests(NOW, "Europe/Berlin", daily, has_held=False, hour=8) == [
+        DigestPeriod("daily", date(2026, 12, 3))
+    ]
     assert due_digests(NOW, "America/New_York", daily, has_held=False, hour=8) == []  # 02:30 there
-    assert due_digests(NOW, "Pacific/Kiritimati", daily, has_held=False, hour=8) == [  # 21:30 on the 3rd: catches up
-        DigestPeriod("daily", date(2026, 12, 3))]
+    assert due_digests(
+        NOW, "Pacific/Kiritimati", daily, has_held=False, hour=8
+    ) == [  # 21:30 on the 3rd: catches up
+        DigestPeriod("daily", date(2026, 12, 3))
+    ]
 
 
 def test_held_mails_make_a_digest_of_the_chosen_cadence_due():
     nothing_chosen = prefs(daily_digest=False, weekly_digest=False)
     assert due_digests(NOW, "Europe/Berlin", nothing_chosen, has_held=False, hour=8) == []
     assert due_digests(NOW, "Europe/Berlin", nothing_chosen, has_held=True, hour=8) == [
-        DigestPeriod("daily", date(2026, 12, 3))]
+        DigestPeriod("daily", date(2026, 12, 3))
+    ]
     weekly_fold = prefs(daily_digest=False, weekly_digest=False, digest_frequency="weekly")
     assert due_digests(NOW, "Europe/Berlin", weekly_fold, has_held=True, hour=8) == [
-        DigestPeriod("weekly", date(2026, 11, 30))]  # Monday 08:00 has passed this week
+        DigestPeriod("weekly", date(2026, 11, 30))
+    ]  # Monday 08:00 has passed this week
 
 
 def test_a_weekly_digest_waits_for_its_weekday_and_hour():
@@ -92,17 +119,25 @@ def test_a_weekly_digest_waits_for_its_weekday_and_hour():
     monday_early = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)  # 07:00 in Berlin
     assert due_digests(monday_early, "Europe/Berlin", weekly, has_held=False, hour=8) == []
     assert due_digests(monday_early.replace(hour=7), "Europe/Berlin", weekly, has_held=False, hour=8) == [
-        DigestPeriod("weekly", date(2026, 11, 30))]
-    assert due_digests(NOW, "Europe/Berlin", weekly, has_held=False, hour=8, weekday=4) == []  # Friday's not yet
+        DigestPeriod("weekly", date(2026, 11, 30))
+    ]
+    assert (
+        due_digests(NOW, "Europe/Berlin", weekly, has_held=False, hour=8, weekday=4) == []
+    )  # Friday's not yet
     assert period_begins(DigestPeriod("weekly", date(2026, 11, 30)), "Europe/Berlin") == datetime(
-        2026, 11, 29, 23, 0, tzinfo=UTC)
+        2026, 11, 29, 23, 0, tzinfo=UTC
+    )
 
 
 def test_a_digest_lists_the_held_mails_in_full_and_the_waiting_rounds_in_the_clients_language():
     client = {"language": "de", "preferences": {"max_emails_per_day": 2}}
-    held = [{"subject": "Bitte prüfen Sie einen Beitrag (Runde 1)", "body": "Hier prüfen: https://x/review/abc\n"}]
+    held = [
+        {"subject": "Bitte prüfen Sie einen Beitrag (Runde 1)", "body": "Hier prüfen: https://x/review/abc\n"}
+    ]
     waiting = [{"id": uuid.UUID(int=7), "content": "Frühlingsaktion\nmehr Text"}]
-    subject, body = digest.render(client, DigestPeriod("daily", date(2026, 12, 3)), held, waiting, "https://gw")
+    subject, body = digest.render(
+        client, DigestPeriod("daily", date(2026, 12, 3)), held, waiting, "https://gw"
+    )
     assert subject == "Ihre tägliche Zusammenfassung (2026-12-03)"
     assert "https://x/review/abc" in body and "Bitte prüfen Sie einen Beitrag (Runde 1)" in body
     assert f"- Frühlingsaktion: https://gw/v1/approvals/{uuid.UUID(int=7)}" in body
@@ -144,7 +179,10 @@ def test_a_new_client_gets_a_chosen_digest_from_the_next_send_time_on_but_held_m
     thursday = datetime(2026, 12, 3, 7, 15, tzinfo=UTC)  # 08:15 in Berlin, after the day's send time
     assert due_digests(NOW, "Europe/Berlin", weekly, has_held=False, hour=8, client_since=thursday) == []
     assert due_digests(NOW, "Europe/Berlin", weekly, has_held=True, hour=8, client_since=thursday) == [
-        DigestPeriod("daily", date(2026, 12, 3))]  # digest_frequency daily: the held mails go out today
+        DigestPeriod("daily", date(2026, 12, 3))
+    ]  # digest_frequency daily: the held mails go out today
     monday = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
     assert due_digests(NOW, "Europe/Berlin", weekly, has_held=False, hour=8, client_since=monday) == [
-        DigestPeriod("daily", date(2026, 12, 3)), DigestPeriod("weekly", date(2026, 11, 30))]
+        DigestPeriod("daily", date(2026, 12, 3)),
+        DigestPeriod("weekly", date(2026, 11, 30)),
+    ]

@@ -14,11 +14,11 @@ ALPHABET = string.ascii_letters + string.digits + "-_.=+/ é\u2603"
 
 def one_character_tampers(token: str):
     for i, original in enumerate(token):
-        yield token[:i] + token[i + 1:]
+        yield token[:i] + token[i + 1 :]
         for c in ALPHABET:
             yield token[:i] + c + token[i:]
             if c != original:
-                yield token[:i] + c + token[i + 1:]
+                yield token[:i] + c + token[i + 1 :]
     for c in ALPHABET:
         yield token + c
 

@@ -7,7 +7,7 @@ not when it is built, so that `migrate` runs without them.
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 
 from aligned_common.settings import ServiceSettings, service_config
 
@@ -28,7 +28,7 @@ class Settings(ServiceSettings):
     # Platforms. The sandbox is on when its URL is set; Mastodon when an instance and client are.
     sandbox_url: str | None = "http://127.0.0.1:18080"
     sandbox_client_id: str = "aligned-connections"
-    sandbox_webhook_secrets: list[SecretStr] = []
+    sandbox_webhook_secrets: list[SecretStr] = Field(default_factory=list)
     mastodon_instance_url: str | None = None
     mastodon_client_id: str | None = None
     mastodon_client_secret: SecretStr | None = None

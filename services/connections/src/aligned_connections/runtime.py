@@ -16,7 +16,6 @@ from aligned_connections.adapters.registry import PlatformRegistry, build_regist
 from aligned_connections.adapters.vault import TokenVault
 from aligned_connections.config import Settings
 
-
 HTTP_SHARDS = 16
 
 

@@ -21,16 +21,16 @@ from aligned_common.envelope import EventEnvelope, new_event
 from aligned_common.events.base import EventData
 from aligned_common.identity import Identity, signed_headers
 from aligned_common.kafka import reliable_producer
-from aligned_common.testing.kafka_reader import TopicReader
-from aligned_common.testing.consumer_groups import start_groups_at_end
-from aligned_common.testing.polling import eventually
-from aligned_common.testing.schemas import drop_schema
-from aligned_common.testing.service import free_port, running_service
 from aligned_connections.bootstrap import build
 from aligned_connections.config import Settings
 from aligned_sandbox import create_app
 from aligned_sandbox.config import SandboxConfig
-from aligned_sandbox.testing import redirect_query
+from aligned_testing.consumer_groups import start_groups_at_end
+from aligned_testing.kafka_reader import TopicReader
+from aligned_testing.polling import eventually
+from aligned_testing.sandbox import redirect_query
+from aligned_testing.schemas import drop_schema
+from aligned_testing.service import free_port, running_service
 
 REDIRECT_URI = "https://app.aligned.test/connections/callback"
 CONNECTIONS_TOPIC = "aligned.connections.events"
@@ -71,7 +71,9 @@ async def sandbox_server() -> AsyncIterator[Sandbox]:
     """The sandbox platform on a port of its own: a real HTTP server."""
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(SandboxConfig()), host="127.0.0.1", port=port, log_config=None, lifespan="on")
+        uvicorn.Config(
+            create_app(SandboxConfig()), host="127.0.0.1", port=port, log_config=None, lifespan="on"
+        )
     )
     serving = asyncio.create_task(server.serve())
     base_url = f"http://127.0.0.1:{port}"
@@ -116,31 +118,35 @@ class Service:
     def rt(self):
         return self.ctx.deps["runtime"]
 
-    def headers(self, role: str = "owner", brand_id: uuid.UUID | None = None, user_id: str | None = None) -> dict[str, str]:
-        return signed_headers(Identity(self.tenant_id, brand_id or self.brand_id, user_id or self.user_id, role))
+    def headers(
+        self, role: str = "owner", brand_id: uuid.UUID | None = None, user_id: str | None = None
+    ) -> dict[str, str]:
+        return signed_headers(
+            Identity(self.tenant_id, brand_id or self.brand_id, user_id or self.user_id, role)
+        )
 
     def client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.base_url, timeout=30)
 
 
 def service_settings(sandbox: Sandbox, **overrides) -> Settings:
-    values = dict(
-        encryption_keys=json.dumps({"k1": random_key()}),
-        active_key_id="k1",
-        state_secret="test-state-secret-" + uuid.uuid4().hex,
-        sandbox_url=sandbox.base_url,
-        bluesky_service_url=None,
-        platform_read_timeout_s=2.0,
-        refresh_interval_s=0.2,
-        refresh_backoff_base_s=0.2,
-        refresh_backoff_max_s=1.0,
-        default_retry_after_s=0.2,
-        consumer_retry_base_s=0.05,
-        relay_poll_interval_s=0.2,
+    values = {
+        "encryption_keys": json.dumps({"k1": random_key()}),
+        "active_key_id": "k1",
+        "state_secret": "test-state-secret-" + uuid.uuid4().hex,
+        "sandbox_url": sandbox.base_url,
+        "bluesky_service_url": None,
+        "platform_read_timeout_s": 2.0,
+        "refresh_interval_s": 0.2,
+        "refresh_backoff_base_s": 0.2,
+        "refresh_backoff_max_s": 1.0,
+        "default_retry_after_s": 0.2,
+        "consumer_retry_base_s": 0.05,
+        "relay_poll_interval_s": 0.2,
         # This scratch copy shares the topics with every other test: it must not answer events
         # about connections it does not hold (they belong to someone else's test).
-        answer_unknown_connections=False,
-    )
+        "answer_unknown_connections": False,
+    }
     values.update(overrides)
     return Settings(**values)
 
@@ -152,7 +158,9 @@ async def service_running(bootstrap: str, settings: Settings, schema: str) -> As
     definition.event_router.service = schema  # a consumer group of its own
     await start_groups_at_end(bootstrap, f"aligned-{schema}", definition.event_router.topics())
     async with running_service(definition) as svc:
-        yield Service(svc.base_url, schema, svc.ctx, settings, uuid.uuid4(), uuid.uuid4(), "user-1", bootstrap)
+        yield Service(
+            svc.base_url, schema, svc.ctx, settings, uuid.uuid4(), uuid.uuid4(), "user-1", bootstrap
+        )
 
 
 @pytest.fixture(scope="module")
@@ -180,20 +188,28 @@ async def service(module_service, sandbox) -> AsyncIterator[Service]:
     # The sandbox forgets its accounts between tests; the refresh scheduler must not keep
     # trying (and using up the next test's injected faults) with tokens that no longer exist.
     async with module_service.rt.uow(role="worker") as uow:
-        await uow.conn.execute("UPDATE platform_connections SET status = 'disconnected' WHERE status = 'connected'")
+        await uow.conn.execute(
+            "UPDATE platform_connections SET status = 'disconnected' WHERE status = 'connected'"
+        )
 
 
 async def connect_account(svc: Service, account: str = "alice", brand_id: uuid.UUID | None = None) -> dict:
     """The whole OAuth dance as the frontend and the user's browser would do it."""
     headers = svc.headers(brand_id=brand_id)
     async with svc.client() as api, httpx.AsyncClient(timeout=10) as browser:
-        started = await api.post("/v1/connections/oauth/sandbox/start", json={"redirect_uri": REDIRECT_URI}, headers=headers)
+        started = await api.post(
+            "/v1/connections/oauth/sandbox/start", json={"redirect_uri": REDIRECT_URI}, headers=headers
+        )
         assert started.status_code == 201, started.text
-        consent = await browser.get(started.json()["authorization_url"] + f"&auto_approve=1&account={account}")
+        consent = await browser.get(
+            started.json()["authorization_url"] + f"&auto_approve=1&account={account}"
+        )
         assert consent.status_code == 302, consent.text
         answer = redirect_query(consent.headers["location"])
         done = await api.post(
-            "/v1/connections/oauth/sandbox/callback", json={"code": answer["code"], "state": answer["state"]}, headers=headers
+            "/v1/connections/oauth/sandbox/callback",
+            json={"code": answer["code"], "state": answer["state"]},
+            headers=headers,
         )
         assert done.status_code == 200, done.text
         return done.json()["connection"]
@@ -221,7 +237,9 @@ class Events:
     async def send(self, envelope: EventEnvelope) -> None:
         from aligned_common.events.registry import topic_of
 
-        await self._producer.send_and_wait(topic_of(envelope.type), envelope.to_bytes(), key=str(envelope.brand_id).encode())
+        await self._producer.send_and_wait(
+            topic_of(envelope.type), envelope.to_bytes(), key=str(envelope.brand_id).encode()
+        )
 
 
 def envelopes_of(records, brand_ids: set[uuid.UUID], event_type: str | None = None) -> list[EventEnvelope]:

@@ -17,24 +17,33 @@ def answers_to(sync, records, event_type):
     envelopes = [EventEnvelope.from_bytes(r.value) for r in records]
     return [e for e in envelopes if e.type == event_type and e.data.get("sync_id") == str(sync.sync_id)]
 
+
 async def test_a_sync_request_is_answered_with_the_posts_metrics(service, sandbox, tools, events):
     connection = await tools.connect(service)
     key = f"job-{uuid.uuid4()}:sandbox"
     publish = AttemptRequested(
-        job_id=uuid.uuid4(), target_id=uuid.uuid4(), platform="sandbox", connection_id=uuid.UUID(connection["id"]),
-        idempotency_key=key, attempt=1, text="metrics please",
+        job_id=uuid.uuid4(),
+        target_id=uuid.uuid4(),
+        platform="sandbox",
+        connection_id=uuid.UUID(connection["id"]),
+        idempotency_key=key,
+        attempt=1,
+        text="metrics please",
     )
     sync = SyncRequested(sync_id=uuid.uuid4(), connection_id=uuid.UUID(connection["id"]), platform="sandbox")
     async with tools.reader(service.bootstrap, tools.topic) as reader:
         await events.publish(publish, service.brand_id, service.tenant_id)
         records = await reader.read_until(
-            lambda rs: tools.envelopes_of(rs, {service.brand_id}, "connections.post_published"), timeout_s=30, settle_s=0
+            lambda rs: tools.envelopes_of(rs, {service.brand_id}, "connections.post_published"),
+            timeout_s=30,
+            settle_s=0,
         )
         [published] = tools.envelopes_of(records, {service.brand_id}, "connections.post_published")
         await sandbox.advance_clock(3600)  # metrics grow with the post's age
         await events.publish(sync, service.brand_id, service.tenant_id)
-        records = await reader.read_until(lambda rs: answers_to(sync, rs, "connections.metrics_fetched"), timeout_s=30,
-                                          settle_s=0.2)
+        records = await reader.read_until(
+            lambda rs: answers_to(sync, rs, "connections.metrics_fetched"), timeout_s=30, settle_s=0.2
+        )
     # Only the answer to this sync: another live service (e.g. analytics' scheduler) may sync the account too.
     [fetched] = answers_to(sync, records, "connections.metrics_fetched")
     names = {p["name"] for p in fetched.data["points"] if p["remote_id"] == published.data["remote_id"]}
@@ -44,12 +53,20 @@ async def test_a_sync_request_is_answered_with_the_posts_metrics(service, sandbo
 async def test_a_sync_for_an_expired_connection_fails_with_the_reason(service, tools, events):
     connection = await tools.connect(service)
     async with service.rt.uow(service.brand_id) as uow:
-        await uow.conn.execute("UPDATE platform_connections SET status = 'expired' WHERE id = $1", uuid.UUID(connection["id"]))
-    sync = SyncRequested(sync_id=uuid.uuid4(), connection_id=uuid.UUID(connection["id"]), platform="sandbox", remote_ids=["post_x"])
+        await uow.conn.execute(
+            "UPDATE platform_connections SET status = 'expired' WHERE id = $1", uuid.UUID(connection["id"])
+        )
+    sync = SyncRequested(
+        sync_id=uuid.uuid4(),
+        connection_id=uuid.UUID(connection["id"]),
+        platform="sandbox",
+        remote_ids=["post_x"],
+    )
     async with tools.reader(service.bootstrap, tools.topic) as reader:
         await events.publish(sync, service.brand_id, service.tenant_id)
-        records = await reader.read_until(lambda rs: answers_to(sync, rs, "connections.metrics_failed"), timeout_s=30,
-                                          settle_s=0.2)
+        records = await reader.read_until(
+            lambda rs: answers_to(sync, rs, "connections.metrics_failed"), timeout_s=30, settle_s=0.2
+        )
     found = answers_to(sync, records, "connections.metrics_failed")
     assert len(found) == 1, [(e.id, e.data) for e in found]
     assert found[0].data["reason"] == "connection_expired"
@@ -58,13 +75,18 @@ async def test_a_sync_for_an_expired_connection_fails_with_the_reason(service, t
 async def test_a_platform_deauthorization_revokes_the_connection(service, tools, events):
     connection = await tools.connect(service)
     webhook = Received(
-        webhook_event_id=uuid.uuid4(), provider="sandbox", provider_event_id="msg_1", kind="account_deauthorized",
+        webhook_event_id=uuid.uuid4(),
+        provider="sandbox",
+        provider_event_id="msg_1",
+        kind="account_deauthorized",
         account_id=connection["account_id"],
     )
     async with tools.reader(service.bootstrap, tools.topic) as reader:
         await events.publish(webhook, service.brand_id, service.tenant_id)
         records = await reader.read_until(
-            lambda rs: tools.envelopes_of(rs, {service.brand_id}, "connections.connection_revoked"), timeout_s=30, settle_s=0.2
+            lambda rs: tools.envelopes_of(rs, {service.brand_id}, "connections.connection_revoked"),
+            timeout_s=30,
+            settle_s=0.2,
         )
     [revoked] = tools.envelopes_of(records, {service.brand_id}, "connections.connection_revoked")
     assert revoked.data["connection_id"] == connection["id"]

@@ -6,7 +6,7 @@ import uuid
 import httpx
 import pytest
 
-from aligned_sandbox.testing import redirect_query
+from aligned_testing.sandbox import redirect_query
 
 pytestmark = pytest.mark.integration
 
@@ -15,7 +15,9 @@ REDIRECT_URI = "https://app.aligned.test/connections/callback"
 
 async def start(api, svc, platform="sandbox", **header_args):
     return await api.post(
-        f"/v1/connections/oauth/{platform}/start", json={"redirect_uri": REDIRECT_URI}, headers=svc.headers(**header_args)
+        f"/v1/connections/oauth/{platform}/start",
+        json={"redirect_uri": REDIRECT_URI},
+        headers=svc.headers(**header_args),
     )
 
 
@@ -35,7 +37,8 @@ async def test_full_oauth_flow_stores_the_connection_and_announces_it(service, t
 
         answer = await consent(url)
         done = await api.post(
-            "/v1/connections/oauth/sandbox/callback", json={"code": answer["code"], "state": answer["state"]},
+            "/v1/connections/oauth/sandbox/callback",
+            json={"code": answer["code"], "state": answer["state"]},
             headers=service.headers(),
         )
         assert done.status_code == 200, done.text
@@ -49,7 +52,9 @@ async def test_full_oauth_flow_stores_the_connection_and_announces_it(service, t
         listed = await api.get("/v1/connections", headers=service.headers())
         assert [c["id"] for c in listed.json()] == [connection["id"]]
         records = await reader.read_until(
-            lambda rs: tools.envelopes_of(rs, {service.brand_id}, "connections.connected"), timeout_s=30, settle_s=0.2
+            lambda rs: tools.envelopes_of(rs, {service.brand_id}, "connections.connected"),
+            timeout_s=30,
+            settle_s=0.2,
         )
     connected = tools.envelopes_of(records, {service.brand_id}, "connections.connected")
     assert [e.data["connection_id"] for e in connected] == [connection["id"]]
@@ -61,7 +66,9 @@ async def test_a_replayed_state_is_refused(service):
         answer = await consent(started.json()["authorization_url"])
         body = {"code": answer["code"], "state": answer["state"]}
         first = await api.post("/v1/connections/oauth/sandbox/callback", json=body, headers=service.headers())
-        replay = await api.post("/v1/connections/oauth/sandbox/callback", json=body, headers=service.headers())
+        replay = await api.post(
+            "/v1/connections/oauth/sandbox/callback", json=body, headers=service.headers()
+        )
     assert first.status_code == 200
     assert replay.status_code == 400
     assert replay.headers["content-type"].startswith("application/problem+json")
@@ -73,15 +80,18 @@ async def test_a_forged_or_foreign_state_is_refused(service):
         answer = await consent(started.json()["authorization_url"])
         tampered = answer["state"][:-2] + ("AA" if not answer["state"].endswith("AA") else "BB")
         forged = await api.post(
-            "/v1/connections/oauth/sandbox/callback", json={"code": answer["code"], "state": tampered},
+            "/v1/connections/oauth/sandbox/callback",
+            json={"code": answer["code"], "state": tampered},
             headers=service.headers(),
         )
         other_user = await api.post(
-            "/v1/connections/oauth/sandbox/callback", json={"code": answer["code"], "state": answer["state"]},
+            "/v1/connections/oauth/sandbox/callback",
+            json={"code": answer["code"], "state": answer["state"]},
             headers=service.headers(user_id="someone-else"),
         )
         other_brand = await api.post(
-            "/v1/connections/oauth/sandbox/callback", json={"code": answer["code"], "state": answer["state"]},
+            "/v1/connections/oauth/sandbox/callback",
+            json={"code": answer["code"], "state": answer["state"]},
             headers=service.headers(brand_id=uuid.uuid4()),
         )
     assert forged.status_code == 400
@@ -107,28 +117,40 @@ async def test_another_brand_cannot_see_or_touch_a_connection(service, tools):
     other = uuid.uuid4()
     async with service.client() as api:
         seen = await api.get(f"/v1/connections/{connection['id']}", headers=service.headers(brand_id=other))
-        deleted = await api.delete(f"/v1/connections/{connection['id']}", headers=service.headers(brand_id=other))
+        deleted = await api.delete(
+            f"/v1/connections/{connection['id']}", headers=service.headers(brand_id=other)
+        )
         listed = await api.get("/v1/connections", headers=service.headers(brand_id=other))
     assert seen.status_code == 404 and deleted.status_code == 404
     assert listed.json() == []
 
 
-async def test_reconnecting_an_expired_account_restores_it_and_keeps_the_refresh_token(service, sandbox, tools):
+async def test_reconnecting_an_expired_account_restores_it_and_keeps_the_refresh_token(
+    service, sandbox, tools
+):
     first = await tools.connect(service)
     async with service.rt.uow(service.brand_id) as uow:
-        refresh_before = await uow.conn.fetchval("SELECT refresh_token FROM platform_connections WHERE id = $1", uuid.UUID(first["id"]))
-        await uow.conn.execute("UPDATE platform_connections SET status = 'expired' WHERE id = $1", uuid.UUID(first["id"]))
+        refresh_before = await uow.conn.fetchval(
+            "SELECT refresh_token FROM platform_connections WHERE id = $1", uuid.UUID(first["id"])
+        )
+        await uow.conn.execute(
+            "UPDATE platform_connections SET status = 'expired' WHERE id = $1", uuid.UUID(first["id"])
+        )
     async with tools.reader(service.bootstrap, tools.topic) as reader:
         again = await tools.connect(service)
         records = await reader.read_until(
-            lambda rs: tools.envelopes_of(rs, {service.brand_id}, "connections.connection_restored"), timeout_s=30, settle_s=0.2
+            lambda rs: tools.envelopes_of(rs, {service.brand_id}, "connections.connection_restored"),
+            timeout_s=30,
+            settle_s=0.2,
         )
     assert again["id"] == first["id"] and again["status"] == "connected"
     assert tools.envelopes_of(records, {service.brand_id}, "connections.connection_restored")
     assert not tools.envelopes_of(records, {service.brand_id}, "connections.connected")
     # The sandbox gives a new refresh token with every consent; it replaced the old one.
     async with service.rt.uow(service.brand_id) as uow:
-        refresh_after = await uow.conn.fetchval("SELECT refresh_token FROM platform_connections WHERE id = $1", uuid.UUID(first["id"]))
+        refresh_after = await uow.conn.fetchval(
+            "SELECT refresh_token FROM platform_connections WHERE id = $1", uuid.UUID(first["id"])
+        )
     assert refresh_after is not None and refresh_after != refresh_before
 
 
@@ -141,7 +163,10 @@ async def test_disconnect_revokes_at_the_platform_and_forgets_the_tokens(service
     me = await sandbox.http.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 401  # the grant is gone at the platform too
     async with service.rt.uow(service.brand_id) as uow:
-        row = await uow.conn.fetchrow("SELECT access_token, refresh_token FROM platform_connections WHERE id = $1", uuid.UUID(connection["id"]))
+        row = await uow.conn.fetchrow(
+            "SELECT access_token, refresh_token FROM platform_connections WHERE id = $1",
+            uuid.UUID(connection["id"]),
+        )
     assert row["access_token"] is None and row["refresh_token"] is None
 
 

@@ -10,7 +10,9 @@ from aligned_common.events.publishing import AttemptRequested
 pytestmark = pytest.mark.integration
 
 
-def attempt(connection: dict, key: str | None = None, n: int = 1, text: str | None = None) -> AttemptRequested:
+def attempt(
+    connection: dict, key: str | None = None, n: int = 1, text: str | None = None
+) -> AttemptRequested:
     key = key or f"job-{uuid.uuid4()}:sandbox"
     return AttemptRequested(
         job_id=uuid.uuid4(),
@@ -27,12 +29,15 @@ def answers(tools, records, service, key):
     return [
         e
         for e in tools.envelopes_of(records, {service.brand_id})
-        if e.type in ("connections.post_published", "connections.post_failed") and e.data["idempotency_key"] == key
+        if e.type in ("connections.post_published", "connections.post_failed")
+        and e.data["idempotency_key"] == key
     ]
 
 
 async def answers_for(tools, reader, service, key, count=1, timeout_s=30):
-    records = await reader.read_until(lambda rs: len(answers(tools, rs, service, key)) >= count, timeout_s=timeout_s, settle_s=0.5)
+    records = await reader.read_until(
+        lambda rs: len(answers(tools, rs, service, key)) >= count, timeout_s=timeout_s, settle_s=0.5
+    )
     return answers(tools, records, service, key)
 
 
@@ -55,7 +60,9 @@ async def test_an_attempt_is_published_once_and_answered(service, forgetful_sand
     assert counts["by_idempotency_key"] == {request.idempotency_key: 1}
 
 
-async def test_a_redelivered_or_repeated_attempt_does_not_post_again(service, forgetful_sandbox, tools, events):
+async def test_a_redelivered_or_repeated_attempt_does_not_post_again(
+    service, forgetful_sandbox, tools, events
+):
     connection = await tools.connect(service)
     request = attempt(connection)
     async with tools.reader(service.bootstrap, tools.topic) as reader:
@@ -71,11 +78,15 @@ async def test_a_redelivered_or_repeated_attempt_does_not_post_again(service, fo
     assert (await forgetful_sandbox.counts())["total_created"] == 1
 
 
-async def test_a_lost_answer_is_settled_by_asking_not_by_sending_again(service, forgetful_sandbox, tools, events):
+async def test_a_lost_answer_is_settled_by_asking_not_by_sending_again(
+    service, forgetful_sandbox, tools, events
+):
     connection = await tools.connect(service)
     request = attempt(connection)
     read_timeout = service.settings.platform_read_timeout_s
-    await forgetful_sandbox.fault(mode="timeout_after_accept", endpoint="/api/v1/posts", method="POST", delay_s=read_timeout + 1)
+    await forgetful_sandbox.fault(
+        mode="timeout_after_accept", endpoint="/api/v1/posts", method="POST", delay_s=read_timeout + 1
+    )
     async with tools.reader(service.bootstrap, tools.topic) as reader:
         await events.publish(request, service.brand_id, service.tenant_id)
         [answer] = await answers_for(tools, reader, service, request.idempotency_key, timeout_s=60)
@@ -85,7 +96,9 @@ async def test_a_lost_answer_is_settled_by_asking_not_by_sending_again(service, 
     assert counts["by_post_id"] == {answer.data["remote_id"]: 1}
 
 
-async def test_a_server_error_is_retryable_and_the_retry_checks_first(service, forgetful_sandbox, tools, events):
+async def test_a_server_error_is_retryable_and_the_retry_checks_first(
+    service, forgetful_sandbox, tools, events
+):
     connection = await tools.connect(service)
     request = attempt(connection)
     await forgetful_sandbox.fault(mode="error_500", endpoint="/api/v1/posts", method="POST")
@@ -101,7 +114,9 @@ async def test_a_server_error_is_retryable_and_the_retry_checks_first(service, f
     assert (await forgetful_sandbox.counts())["total_created"] == 1
 
 
-async def test_content_the_platform_refuses_is_not_retryable_and_keeps_its_reason(service, sandbox, tools, events):
+async def test_content_the_platform_refuses_is_not_retryable_and_keeps_its_reason(
+    service, sandbox, tools, events
+):
     connection = await tools.connect(service)
     request = attempt(connection, text="x" * 1001)
     async with tools.reader(service.bootstrap, tools.topic) as reader:
@@ -112,7 +127,9 @@ async def test_content_the_platform_refuses_is_not_retryable_and_keeps_its_reaso
     assert "1000" in answer.data["platform_message"]
 
 
-async def test_rate_limited_attempts_wait_as_the_platform_said_without_calling_it(service, sandbox, tools, events):
+async def test_rate_limited_attempts_wait_as_the_platform_said_without_calling_it(
+    service, sandbox, tools, events
+):
     connection = await tools.connect(service)
     first = attempt(connection)
     await sandbox.fault(mode="error_429", endpoint="/api/v1/posts", method="POST", retry_after_s=30)
@@ -124,7 +141,9 @@ async def test_rate_limited_attempts_wait_as_the_platform_said_without_calling_i
         second = attempt(connection)
         await events.publish(second, service.brand_id, service.tenant_id)
         [held] = await answers_for(tools, reader, service, second.idempotency_key)
-    assert limited.data["reason"] == "rate_limited" and limited.data["retry_after_s"] == pytest.approx(30, abs=1)
+    assert limited.data["reason"] == "rate_limited" and limited.data["retry_after_s"] == pytest.approx(
+        30, abs=1
+    )
     assert held.data["reason"] == "rate_limited" and held.data["retryable"] is True
     assert 25 < held.data["retry_after_s"] <= 30
     assert [rule["mode"] for rule in await sandbox.faults()] == ["error_500"]
@@ -138,7 +157,9 @@ async def test_bursts_to_one_account_are_paced_by_the_shared_bucket(service, san
         for request in burst:
             await events.publish(request, service.brand_id, service.tenant_id)
         records = await reader.read_until(
-            lambda rs: all(answers(tools, rs, service, r.idempotency_key) for r in burst), timeout_s=60, settle_s=0.2
+            lambda rs: all(answers(tools, rs, service, r.idempotency_key) for r in burst),
+            timeout_s=60,
+            settle_s=0.2,
         )
     outcomes = [answers(tools, records, service, r.idempotency_key)[0] for r in burst]
     paced = [a for a in outcomes if a.type == "connections.post_failed"]
@@ -146,11 +167,17 @@ async def test_bursts_to_one_account_are_paced_by_the_shared_bucket(service, san
     assert (await sandbox.counts())["total_created"] == len(burst) - len(paced)
 
 
-@pytest.mark.parametrize("status,reason", [("expired", "connection_expired"), ("revoked", "connection_revoked")])
-async def test_a_dead_connection_fails_the_attempt_without_a_platform_call(service, sandbox, tools, events, status, reason):
+@pytest.mark.parametrize(
+    "status,reason", [("expired", "connection_expired"), ("revoked", "connection_revoked")]
+)
+async def test_a_dead_connection_fails_the_attempt_without_a_platform_call(
+    service, sandbox, tools, events, status, reason
+):
     connection = await tools.connect(service)
     async with service.rt.uow(service.brand_id) as uow:
-        await uow.conn.execute("UPDATE platform_connections SET status = $2 WHERE id = $1", uuid.UUID(connection["id"]), status)
+        await uow.conn.execute(
+            "UPDATE platform_connections SET status = $2 WHERE id = $1", uuid.UUID(connection["id"]), status
+        )
     request = attempt(connection)
     await sandbox.fault(mode="error_500", endpoint="/api/v1/posts", method="POST")
     async with tools.reader(service.bootstrap, tools.topic) as reader:
@@ -161,7 +188,9 @@ async def test_a_dead_connection_fails_the_attempt_without_a_platform_call(servi
     assert len(await sandbox.faults()) == 1  # never called
 
 
-async def test_a_token_refused_mid_publish_is_refreshed_and_the_post_goes_out(service, sandbox, tools, events):
+async def test_a_token_refused_mid_publish_is_refreshed_and_the_post_goes_out(
+    service, sandbox, tools, events
+):
     connection = await tools.connect(service)
     request = attempt(connection)
     await sandbox.fault(mode="error_401", endpoint="/api/v1/posts", method="POST")

@@ -39,7 +39,9 @@ async def test_500_attempts_under_faults_make_exactly_one_post_each(service, san
         brand = type(service)(**{**service.__dict__, "brand_id": uuid.uuid4(), "tenant_id": uuid.uuid4()})
         connection = await tools.connect(brand, f"account{index}")
         brands.append((brand, connection))
-    await sandbox.configure(idempotency_window_s=0.001, rate_limit_capacity=100_000, rate_limit_refill_per_s=100_000)
+    await sandbox.configure(
+        idempotency_window_s=0.001, rate_limit_capacity=100_000, rate_limit_refill_per_s=100_000
+    )
     await sandbox.fault(
         fail_ratio=0.25,
         modes=["error_500", "error_429", "timeout_after_accept"],
@@ -55,8 +57,13 @@ async def test_500_attempts_under_faults_make_exactly_one_post_each(service, san
         key = f"job-{uuid.uuid4()}:sandbox"
         requests[key] = (
             AttemptRequested(
-                job_id=uuid.uuid4(), target_id=uuid.uuid4(), platform="sandbox", connection_id=uuid.UUID(connection["id"]),
-                idempotency_key=key, attempt=1, text=f"post {i} of the fault test {uuid.uuid4().hex[:6]}",
+                job_id=uuid.uuid4(),
+                target_id=uuid.uuid4(),
+                platform="sandbox",
+                connection_id=uuid.UUID(connection["id"]),
+                idempotency_key=key,
+                attempt=1,
+                text=f"post {i} of the fault test {uuid.uuid4().hex[:6]}",
             ),
             brand,
         )
@@ -93,7 +100,9 @@ async def test_500_attempts_under_faults_make_exactly_one_post_each(service, san
                     retries += 1
                     asyncio.get_running_loop().call_later(
                         min(envelope.data["retry_after_s"] or 0.1, 0.5),
-                        lambda r=request, b=brand: asyncio.ensure_future(events.publish(r, b.brand_id, b.tenant_id)),
+                        lambda r=request, b=brand: asyncio.ensure_future(
+                            events.publish(r, b.brand_id, b.tenant_id)
+                        ),
                     )
             seen = len(records)
 

@@ -57,7 +57,9 @@ async def test_a_refused_refresh_expires_the_connection_and_says_so(service, san
     async with tools.reader(service.bootstrap, tools.topic) as reader:
         await sandbox.fault(mode="error_401", endpoint="/oauth/token")
         records = await reader.read_until(
-            lambda rs: tools.envelopes_of(rs, {service.brand_id}, "connections.connection_expired"), timeout_s=30, settle_s=0.3
+            lambda rs: tools.envelopes_of(rs, {service.brand_id}, "connections.connection_expired"),
+            timeout_s=30,
+            settle_s=0.3,
         )
     [expired] = tools.envelopes_of(records, {service.brand_id}, "connections.connection_expired")
     assert expired.data["connection_id"] == connection["id"]
@@ -70,12 +72,20 @@ async def test_verify_now_and_refresh_now(service, sandbox, tools):
     connection = await tools.connect(service)
     before = await stored(service, connection["id"])
     async with service.client() as api:
-        verified = await api.post(f"/v1/connections/{connection['id']}/verify", headers=service.headers(role="editor"))
-        refreshed = await api.post(f"/v1/connections/{connection['id']}/refresh", headers=service.headers(role="editor"))
+        verified = await api.post(
+            f"/v1/connections/{connection['id']}/verify", headers=service.headers(role="editor")
+        )
+        refreshed = await api.post(
+            f"/v1/connections/{connection['id']}/refresh", headers=service.headers(role="editor")
+        )
         await sandbox.fault(mode="error_500", endpoint="/oauth/token")
         unavailable = await api.post(f"/v1/connections/{connection['id']}/refresh", headers=service.headers())
-        viewer = await api.post(f"/v1/connections/{connection['id']}/refresh", headers=service.headers(role="viewer"))
-    assert verified.status_code == 200 and verified.json()["last_verified_at"] >= connection["last_verified_at"]
+        viewer = await api.post(
+            f"/v1/connections/{connection['id']}/refresh", headers=service.headers(role="viewer")
+        )
+    assert (
+        verified.status_code == 200 and verified.json()["last_verified_at"] >= connection["last_verified_at"]
+    )
     assert refreshed.status_code == 200 and refreshed.json()["status"] == "connected"
     assert (await stored(service, connection["id"])).access_token_ct != before.access_token_ct
     assert unavailable.status_code == 503 and unavailable.json()["status"] == 503
@@ -98,13 +108,22 @@ async def test_expiring_within_hours_and_stats_per_brand(service, sandbox, tools
     gone = await tools.connect(service, "carol")
     async with service.client() as api:
         await api.delete(f"/v1/connections/{gone['id']}", headers=service.headers())
-        within_2h = await api.get("/v1/connections/expiring", params={"within_hours": 2}, headers=service.headers())
-        within_4d = await api.get("/v1/connections/expiring", params={"within_hours": 96}, headers=service.headers())
-        bad = await api.get("/v1/connections/expiring", params={"within_hours": -1}, headers=service.headers())
+        within_2h = await api.get(
+            "/v1/connections/expiring", params={"within_hours": 2}, headers=service.headers()
+        )
+        within_4d = await api.get(
+            "/v1/connections/expiring", params={"within_hours": 96}, headers=service.headers()
+        )
+        bad = await api.get(
+            "/v1/connections/expiring", params={"within_hours": -1}, headers=service.headers()
+        )
         stats = await api.get("/v1/connections/stats", headers=service.headers())
     assert [c["id"] for c in within_2h.json()] == [soon["id"]]
     assert [c["id"] for c in within_4d.json()] == [soon["id"], later["id"]]
     assert bad.status_code == 422 and "within_hours" in bad.json()["detail"]
     body = stats.json()
     assert body["total"] == 3
-    assert body["by_platform"]["sandbox"]["connected"] == 2 and body["by_platform"]["sandbox"]["disconnected"] == 1
+    assert (
+        body["by_platform"]["sandbox"]["connected"] == 2
+        and body["by_platform"]["sandbox"]["disconnected"] == 1
+    )

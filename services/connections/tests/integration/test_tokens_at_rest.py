@@ -22,7 +22,10 @@ def new_key() -> str:
 
 
 async def raw_rows(pg_pool, service, table="platform_connections"):
-    return await pg_pool.fetch(f'SELECT t::text AS whole, t.* FROM "{service.schema}".{table} t WHERE brand_id = $1', service.brand_id)
+    return await pg_pool.fetch(
+        f'SELECT t::text AS whole, t.* FROM "{service.schema}".{table} t WHERE brand_id = $1',
+        service.brand_id,
+    )
 
 
 async def test_a_raw_read_of_the_table_shows_no_plaintext_token(service, pg_pool, tools):
@@ -69,14 +72,20 @@ async def test_key_rotation_keeps_every_connection_usable(service, sandbox, pg_p
     }
     done = subprocess.run(
         [sys.executable, "-m", "aligned_connections", "rotate-keys", "--schema", service.schema],
-        env=env, capture_output=True, text=True, timeout=120,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert "0 still under an old key" in done.stdout
 
     # The old key is dropped: every token must open with the new key alone and still work.
     only_new = service.settings.model_copy(
-        update={"encryption_keys": type(service.settings.encryption_keys)(json.dumps({"k2": rotated_keys["k2"]})), "active_key_id": "k2"}
+        update={
+            "encryption_keys": type(service.settings.encryption_keys)(json.dumps({"k2": rotated_keys["k2"]})),
+            "active_key_id": "k2",
+        }
     )
     rt = Runtime(only_new)
     rt.start(service.schema, pg_pool)

@@ -5,7 +5,7 @@ import pytest
 
 from aligned_connections.adapters.platforms import AuthorizationCode, SandboxAdapter, TokenSet
 from aligned_sandbox import create_app
-from aligned_sandbox.testing import PkcePair, approve
+from aligned_testing.sandbox import PkcePair, approve
 
 SANDBOX_URL = "http://sandbox.test"
 CLIENT_ID = "aligned-connections"
@@ -46,7 +46,9 @@ def sandbox_app(webhook_inbox):
 
 @pytest.fixture
 async def sandbox_http(sandbox_app):
-    async with httpx.AsyncClient(transport=ASGITransportWithDeadlines(sandbox_app), base_url=SANDBOX_URL) as client:
+    async with httpx.AsyncClient(
+        transport=ASGITransportWithDeadlines(sandbox_app), base_url=SANDBOX_URL
+    ) as client:
         yield client
 
 

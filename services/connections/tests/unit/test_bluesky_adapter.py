@@ -65,14 +65,18 @@ async def test_oauth_redirects_are_not_how_bluesky_connects(bluesky):
     with pytest.raises(NotSupported):
         await adapter.authorize_url("st", "challenge", "https://aligned.test/cb", ["atproto"])
     with pytest.raises(NotSupported):
-        await adapter.exchange_code(AuthorizationCode(code="c", code_verifier="v" * 43, redirect_uri="https://a.test"))
+        await adapter.exchange_code(
+            AuthorizationCode(code="c", code_verifier="v" * 43, redirect_uri="https://a.test")
+        )
 
 
 async def test_an_app_password_opens_a_session(bluesky):
     adapter, pds = bluesky
     route = pds.post(XRPC + "com.atproto.server.createSession").respond(json=SESSION)
 
-    tokens = await adapter.exchange_code(AppPassword(identifier="alice.example", password="abcd-efgh-ijkl-mnop"))
+    tokens = await adapter.exchange_code(
+        AppPassword(identifier="alice.example", password="abcd-efgh-ijkl-mnop")
+    )
 
     assert written(route) == {"identifier": "alice.example", "password": "abcd-efgh-ijkl-mnop"}
     assert tokens.account_id == DID
@@ -93,7 +97,9 @@ async def test_a_wrong_app_password_is_an_auth_failure(bluesky):
 async def test_refresh_presents_the_refresh_token_and_takes_the_new_pair(bluesky):
     adapter, pds = bluesky
     new_refresh = jwt({"sub": DID, "exp": ACCESS_EXP + 1})
-    route = pds.post(XRPC + "com.atproto.server.refreshSession").respond(json=SESSION | {"refreshJwt": new_refresh})
+    route = pds.post(XRPC + "com.atproto.server.refreshSession").respond(
+        json=SESSION | {"refreshJwt": new_refresh}
+    )
 
     tokens = await adapter.refresh(REFRESH)
 
@@ -166,7 +172,9 @@ async def test_a_retry_after_a_write_that_landed_returns_the_post_already_there(
 
 async def test_a_record_key_held_by_another_post_is_refused(bluesky):
     adapter, pds = bluesky
-    pds.post(XRPC + "com.atproto.repo.putRecord").respond(400, json={"error": "InvalidSwap", "message": "taken"})
+    pds.post(XRPC + "com.atproto.repo.putRecord").respond(
+        400, json={"error": "InvalidSwap", "message": "taken"}
+    )
     pds.get(XRPC + "com.atproto.repo.getRecord").respond(
         json={"uri": "at://x/app.bsky.feed.post/y", "cid": "c", "value": {"text": "a different post"}}
     )

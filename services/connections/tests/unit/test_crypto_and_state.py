@@ -60,7 +60,13 @@ def test_key_ring_from_the_environment_format():
 
 
 def claims(**changes) -> StateClaims:
-    values = dict(nonce="n1", brand_id=uuid.uuid4(), user_id="u1", platform="sandbox", expires_at=time.time() + 60)
+    values = {
+        "nonce": "n1",
+        "brand_id": uuid.uuid4(),
+        "user_id": "u1",
+        "platform": "sandbox",
+        "expires_at": time.time() + 60,
+    }
     values.update(changes)
     return StateClaims(**values)
 
@@ -77,11 +83,11 @@ TAMPER_ALPHABET = string.ascii_letters + string.digits + "-_.=+/ \n"
 def one_character_tampers(state: str):
     """Every state that differs from `state` by one character: replaced, removed or added."""
     for i, original in enumerate(state):
-        yield state[:i] + state[i + 1:]
+        yield state[:i] + state[i + 1 :]
         for c in TAMPER_ALPHABET:
             yield state[:i] + c + state[i:]
             if c != original:
-                yield state[:i] + c + state[i + 1:]
+                yield state[:i] + c + state[i + 1 :]
     for c in TAMPER_ALPHABET:
         yield state + c
 
@@ -104,7 +110,9 @@ def test_a_tampered_state_is_refused(seed):
     assert accepted == []
 
 
-@pytest.mark.parametrize("mangle", [lambda s: s.split(".")[0], lambda s: "", lambda s: s + "." + s.split(".")[1]])
+@pytest.mark.parametrize(
+    "mangle", [lambda s: s.split(".")[0], lambda s: "", lambda s: s + "." + s.split(".")[1]]
+)
 def test_a_malformed_state_is_refused(mangle):
     with pytest.raises(BadState):
         verify_state(mangle(sign_state(claims(), b"secret-secret-secret")), b"secret-secret-secret")
@@ -114,7 +122,9 @@ def test_a_state_signed_with_another_secret_or_expired_is_refused():
     with pytest.raises(BadState):
         verify_state(sign_state(claims(), b"other-secret-other"), b"secret-secret-secret")
     with pytest.raises(BadState):
-        verify_state(sign_state(claims(expires_at=time.time() - 1), b"secret-secret-secret"), b"secret-secret-secret")
+        verify_state(
+            sign_state(claims(expires_at=time.time() - 1), b"secret-secret-secret"), b"secret-secret-secret"
+        )
 
 
 def test_pkce_verifiers_are_what_an_authorization_server_accepts():

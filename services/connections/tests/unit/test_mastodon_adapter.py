@@ -40,8 +40,13 @@ STATUS = {
 
 @pytest.fixture
 async def mastodon():
-    async with respx.mock(base_url=INSTANCE, assert_all_called=False) as platform, httpx.AsyncClient() as client:
-        adapter = MastodonAdapter(INSTANCE, "client-id", "client-secret", http_client=client, media_poll_interval_s=0)
+    async with (
+        respx.mock(base_url=INSTANCE, assert_all_called=False) as platform,
+        httpx.AsyncClient() as client,
+    ):
+        adapter = MastodonAdapter(
+            INSTANCE, "client-id", "client-secret", http_client=client, media_poll_interval_s=0
+        )
         yield adapter, platform
 
 
@@ -55,7 +60,9 @@ def post(text: str = "hello", key: str = "job-1:mastodon", **fields) -> PublishR
 
 async def test_authorize_url_asks_for_a_pkce_code(mastodon):
     adapter, _ = mastodon
-    url = await adapter.authorize_url("st", "challenge-123", "https://aligned.test/cb", ["read", "write:statuses"])
+    url = await adapter.authorize_url(
+        "st", "challenge-123", "https://aligned.test/cb", ["read", "write:statuses"]
+    )
 
     parts = urlsplit(url)
     query = {name: values[0] for name, values in parse_qs(parts.query).items()}
@@ -74,7 +81,12 @@ async def test_authorize_url_asks_for_a_pkce_code(mastodon):
 async def test_exchange_code_sends_the_verifier_and_client_credentials(mastodon):
     adapter, platform = mastodon
     route = platform.post("/oauth/token").respond(
-        json={"access_token": TOKEN, "token_type": "Bearer", "scope": "read write", "created_at": 1_700_000_000}
+        json={
+            "access_token": TOKEN,
+            "token_type": "Bearer",
+            "scope": "read write",
+            "created_at": 1_700_000_000,
+        }
     )
 
     tokens = await adapter.exchange_code(
@@ -104,10 +116,13 @@ async def test_an_app_password_is_not_a_mastodon_grant(mastodon):
 async def test_a_refused_code_is_an_auth_failure_in_mastodons_words(mastodon):
     adapter, platform = mastodon
     platform.post("/oauth/token").respond(
-        400, json={"error": "invalid_grant", "error_description": "The provided authorization grant is invalid"}
+        400,
+        json={"error": "invalid_grant", "error_description": "The provided authorization grant is invalid"},
     )
     with pytest.raises(AuthFailure) as refused:
-        await adapter.exchange_code(AuthorizationCode(code="x", code_verifier="v" * 43, redirect_uri="https://a.test"))
+        await adapter.exchange_code(
+            AuthorizationCode(code="x", code_verifier="v" * 43, redirect_uri="https://a.test")
+        )
     assert "authorization grant is invalid" in refused.value.platform_message
 
 

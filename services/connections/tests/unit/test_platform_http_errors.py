@@ -6,7 +6,13 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
-from aligned_connections.adapters.platforms import AuthFailure, PlatformError, Rejected, Retryable, UnknownOutcome
+from aligned_connections.adapters.platforms import (
+    AuthFailure,
+    PlatformError,
+    Rejected,
+    Retryable,
+    UnknownOutcome,
+)
 from aligned_connections.adapters.platforms.http import PlatformHttp, retry_after_s
 
 pytestmark = pytest.mark.unit

@@ -5,7 +5,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from aligned_connections.domain.attempts import AttemptRecord, AttemptStatus, Next, next_step, status_when_nothing_sent
+from aligned_connections.domain.attempts import (
+    AttemptRecord,
+    AttemptStatus,
+    Next,
+    next_step,
+    status_when_nothing_sent,
+)
 from aligned_connections.domain.connection import Status, publish_refusal, refresh_backoff_s
 from aligned_connections.domain.rate_limit import Bucket, take
 

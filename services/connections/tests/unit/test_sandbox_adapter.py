@@ -22,7 +22,7 @@ from aligned_connections.adapters.platforms import (
     TokenSet,
     UnknownOutcome,
 )
-from aligned_sandbox.testing import PkcePair, approve
+from aligned_testing.sandbox import PkcePair, approve
 
 pytestmark = pytest.mark.unit
 
@@ -47,7 +47,9 @@ async def test_connecting_gives_tokens_that_expire_and_can_be_refreshed(connect_
     assert (await sandbox_adapter.get_account(access(tokens))).name == "alice"
 
 
-async def test_a_refresh_answer_without_a_refresh_token_keeps_the_one_we_had(connect_sandbox, sandbox_adapter):
+async def test_a_refresh_answer_without_a_refresh_token_keeps_the_one_we_had(
+    connect_sandbox, sandbox_adapter
+):
     tokens = await connect_sandbox()
 
     refreshed = await sandbox_adapter.refresh(tokens.refresh_token.get_secret_value())
@@ -70,13 +72,17 @@ async def test_a_rotated_refresh_token_replaces_the_old_one(connect_sandbox, san
     assert "invalid_grant" in refused.value.platform_message
 
 
-async def test_a_wrong_code_verifier_is_an_auth_failure_with_the_platforms_words(sandbox_adapter, sandbox_http):
+async def test_a_wrong_code_verifier_is_an_auth_failure_with_the_platforms_words(
+    sandbox_adapter, sandbox_http
+):
     url = await sandbox_adapter.authorize_url("s", PkcePair.generate().challenge, REDIRECT_URI, ["write"])
     code = (await approve(sandbox_http, url, "alice"))["code"]
 
     with pytest.raises(AuthFailure) as refused:
         await sandbox_adapter.exchange_code(
-            AuthorizationCode(code=code, code_verifier=PkcePair.generate().verifier, redirect_uri=REDIRECT_URI)
+            AuthorizationCode(
+                code=code, code_verifier=PkcePair.generate().verifier, redirect_uri=REDIRECT_URI
+            )
         )
 
     assert refused.value.status_code == 400
@@ -169,7 +175,9 @@ async def test_a_lost_answer_is_an_unknown_outcome_settled_by_looking_not_resend
     await control.fault(mode="timeout_after_accept", endpoint="/api/v1/posts", delay_s=5)
 
     with pytest.raises(UnknownOutcome) as lost:
-        await sandbox_adapter.publish(access(tokens), post(text="launch day [aligned:job-9]", key="job-9:sandbox"))
+        await sandbox_adapter.publish(
+            access(tokens), post(text="launch day [aligned:job-9]", key="job-9:sandbox")
+        )
     found = await sandbox_adapter.find_post_by_marker(access(tokens), "[aligned:job-9]")
 
     assert lost.value.remote_id is None  # the sandbox's ids are not known in advance
@@ -200,7 +208,9 @@ async def test_status_of_unknown_and_deleted_posts(connect_sandbox, sandbox_adap
         f"/api/v1/posts/{published.remote_id}", headers={"Authorization": f"Bearer {access(tokens)}"}
     )
 
-    assert (await sandbox_adapter.get_post_status(access(tokens), published.remote_id)).state is PostState.DELETED
+    assert (
+        await sandbox_adapter.get_post_status(access(tokens), published.remote_id)
+    ).state is PostState.DELETED
     assert await sandbox_adapter.get_post_status(access(tokens), "post_unknown") is None
 
 
@@ -247,7 +257,9 @@ async def test_a_webhook_with_a_forged_body_is_refused(
 ):
     await control.configure(webhook_url="http://aligned.test/webhooks/sandbox", webhook_secret=webhook_secret)
     await connect_sandbox_account(sandbox_http)
-    await sandbox_http.post("/_control/webhooks/send", json={"type": "account.deauthorized", "account": "alice"})
+    await sandbox_http.post(
+        "/_control/webhooks/send", json={"type": "account.deauthorized", "account": "alice"}
+    )
     [delivery] = webhook_inbox
     forged = json.loads(delivery.content) | {"type": "metrics.pushed"}
 
@@ -260,10 +272,15 @@ async def test_webhook_secret_rotation_accepts_the_old_secret_meanwhile(
 ):
     await control.configure(webhook_url="http://aligned.test/webhooks/sandbox", webhook_secret=webhook_secret)
     await connect_sandbox_account(sandbox_http)
-    await sandbox_http.post("/_control/webhooks/send", json={"type": "account.deauthorized", "account": "alice"})
+    await sandbox_http.post(
+        "/_control/webhooks/send", json={"type": "account.deauthorized", "account": "alice"}
+    )
     [delivery] = webhook_inbox
     rotating = SandboxAdapter(
-        "http://sandbox.test", "c", http_client=sandbox_http, webhook_secrets=[WebhookSecret.generate(), webhook_secret]
+        "http://sandbox.test",
+        "c",
+        http_client=sandbox_http,
+        webhook_secrets=[WebhookSecret.generate(), webhook_secret],
     )
 
     assert (await rotating.verify_webhook(delivery.headers, delivery.content)).type == "account.deauthorized"

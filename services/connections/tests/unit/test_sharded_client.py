@@ -18,8 +18,12 @@ async def test_media_streams_from_the_store_through_the_sharded_client():
     client = ShardedClient(4, max_connections=8)
     try:
         with respx.mock() as router:
-            router.get("http://store.test/aligned-media/b/m").mock(return_value=httpx.Response(200, content=body))
-            item = MediaAttachment(url="http://store.test/aligned-media/b/m", size_bytes=len(body), mime_type="image/png")
+            router.get("http://store.test/aligned-media/b/m").mock(
+                return_value=httpx.Response(200, content=body)
+            )
+            item = MediaAttachment(
+                url="http://store.test/aligned-media/b/m", size_bytes=len(body), mime_type="image/png"
+            )
             received = b"".join([chunk async for chunk in media_chunks(client, item, "sandbox")])
     finally:
         await client.aclose()

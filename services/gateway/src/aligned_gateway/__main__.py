@@ -1,7 +1,6 @@
 import sys
 
 from aligned_common.cli import run_service_cli
-
 from aligned_gateway.bootstrap import build, serve
 
 

@@ -8,8 +8,8 @@ import logging
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
-from fastapi.routing import APIRoute
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from aligned_common.app import ServiceContext, ServiceDefinition, create_app
@@ -47,19 +47,37 @@ def _routes() -> APIRouter:
 async def _wire(ctx: ServiceContext) -> None:
     settings: Settings = ctx.settings
     members = MembershipCache(ctx.pool, ctx.schema, settings.membership_cache_ttl_s)
-    upstreams = Upstreams(settings.service_urls(), timeout_s=settings.upstream_timeout_s,
-                          connect_timeout_s=settings.upstream_connect_timeout_s, read_retries=settings.read_retries)
+    upstreams = Upstreams(
+        settings.service_urls(),
+        timeout_s=settings.upstream_timeout_s,
+        connect_timeout_s=settings.upstream_connect_timeout_s,
+        read_retries=settings.read_retries,
+    )
     cache = ReadCache(settings.read_cache_ttl_s)
     jwks = JwksKeys(url=settings.jwks_url, file=settings.jwks_file, refresh_s=settings.jwks_refresh_s)
     ctx.deps.update(
-        settings=settings, pool=ctx.pool, schema=ctx.schema, members=members, upstreams=upstreams, cache=cache,
-        verifier=TokenVerifier(secret=settings.jwt_secret, jwks=jwks, issuer=settings.jwt_issuer,
-                               audience=settings.jwt_audience, leeway_s=settings.jwt_leeway_s),
-        limits=Limits(settings.brand_rate_per_s, settings.brand_burst, settings.user_rate_per_s, settings.user_burst),
+        settings=settings,
+        pool=ctx.pool,
+        schema=ctx.schema,
+        members=members,
+        upstreams=upstreams,
+        cache=cache,
+        verifier=TokenVerifier(
+            secret=settings.jwt_secret,
+            jwks=jwks,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            leeway_s=settings.jwt_leeway_s,
+        ),
+        limits=Limits(
+            settings.brand_rate_per_s, settings.brand_burst, settings.user_rate_per_s, settings.user_burst
+        ),
         admin=Admin(ctx.pool, ctx.schema, members, settings.invite_ttl_s),
         fanout=Fanout(upstreams, cache, settings.fanout_deadline_s),
         openapi=OpenApiDocument(upstreams.client, settings.service_urls(), settings.openapi_refresh_s),
-        hub=Hub(settings.live_buffer_per_brand, settings.live_retention_s) if settings.live_events_enabled else None,
+        hub=Hub(settings.live_buffer_per_brand, settings.live_retention_s)
+        if settings.live_events_enabled
+        else None,
         stream_leases=StreamLeases(ctx.pool, ctx.schema, settings.live_lease_ttl_s),
         feed_ready=asyncio.Event(),
     )
@@ -70,7 +88,9 @@ async def live_feed(ctx: ServiceContext) -> None:
     if deps.get("hub") is None:
         return
     handlers = FeedHandlers(deps["hub"], deps["cache"], deps["members"])
-    await event_feed.run_feed(ctx.settings.kafka_bootstrap, ctx.settings.live_retention_s, handlers, deps["feed_ready"])
+    await event_feed.run_feed(
+        ctx.settings.kafka_bootstrap, ctx.settings.live_retention_s, handlers, deps["feed_ready"]
+    )
 
 
 async def renew_stream_leases(ctx: ServiceContext) -> None:
@@ -112,17 +132,37 @@ def create_gateway_app(definition: ServiceDefinition) -> FastAPI:
     app = create_app(definition)
     # FastAPI's built-in /openapi.json and /docs describe only the gateway's own routes:
     # drop them so the merged document (entrypoints/http.py) is the one served.
-    app.router.routes = [r for r in app.router.routes
-                         if isinstance(r, APIRoute) or getattr(r, "path", None) not in FASTAPI_DOC_PATHS]
+    app.router.routes = [
+        r
+        for r in app.router.routes
+        if isinstance(r, APIRoute) or getattr(r, "path", None) not in FASTAPI_DOC_PATHS
+    ]
     errors.install(app)
     app.add_middleware(GatewayPipeline)
     app.add_middleware(
-        CORSMiddleware, allow_origins=definition.settings.cors_origins, allow_credentials=True,
+        CORSMiddleware,
+        allow_origins=definition.settings.cors_origins,
+        allow_credentials=True,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Brand-Id", "X-Request-Id",
-                       "Last-Event-ID", "If-Match"],
-        expose_headers=["X-Request-Id", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset",
-                        "RateLimit-Policy", "Idempotent-Replayed", "Location"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "Idempotency-Key",
+            "X-Brand-Id",
+            "X-Request-Id",
+            "Last-Event-ID",
+            "If-Match",
+        ],
+        expose_headers=[
+            "X-Request-Id",
+            "Retry-After",
+            "RateLimit-Limit",
+            "RateLimit-Remaining",
+            "RateLimit-Reset",
+            "RateLimit-Policy",
+            "Idempotent-Replayed",
+            "Location",
+        ],
     )
     if definition.settings.trusted_proxies.strip():
         # Outermost: the client's address (scope["client"]) is settled before anything reads it.
@@ -136,6 +176,11 @@ def serve(definition: ServiceDefinition) -> None:
     setup_logging(definition.settings.log_level)
     # proxy_headers=False: uvicorn would otherwise trust X-Forwarded-For from 127.0.0.1 by default;
     # which proxies are trusted is ALIGNED_GATEWAY_TRUSTED_PROXIES alone (create_gateway_app).
-    uvicorn.run(create_gateway_app(definition), host=definition.settings.http_host,
-                port=definition.settings.http_port, log_config=None, timeout_graceful_shutdown=20,
-                proxy_headers=False)
+    uvicorn.run(
+        create_gateway_app(definition),
+        host=definition.settings.http_host,
+        port=definition.settings.http_port,
+        log_config=None,
+        timeout_graceful_shutdown=20,
+        proxy_headers=False,
+    )

@@ -63,7 +63,9 @@ class Settings(ServiceSettings):
     user_burst: float = 60.0
 
     # -- CORS
-    cors_origins: list[str] = Field(default_factory=lambda: ["http://localhost:3000", "http://127.0.0.1:3000"])
+    cors_origins: list[str] = Field(
+        default_factory=lambda: ["http://localhost:3000", "http://127.0.0.1:3000"]
+    )
 
     # -- live events
     live_events_enabled: bool = True

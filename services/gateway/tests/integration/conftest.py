@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from aligned_gateway.testing import running_gateway, running_stubs
+from aligned_testing.gateway import running_gateway, running_stubs
 
 
 @pytest.fixture

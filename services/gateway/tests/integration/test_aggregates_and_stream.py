@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from datetime import date
@@ -15,7 +16,7 @@ from aligned_common.events.analytics import GoalReached
 from aligned_common.events.publishing import JobUpdated
 from aligned_common.migrations import migrate
 from aligned_common.outbox import OutboxRelay
-from aligned_gateway.testing import add_member, new_brand
+from aligned_testing.gateway import add_member, new_brand
 
 pytestmark = pytest.mark.integration
 
@@ -24,12 +25,16 @@ async def test_dashboard_joins_sections_and_is_partial_when_a_service_is_down(ga
     async with gateway.client() as client:
         owner = await new_brand(client)
         job = (await client.post("/v1/jobs", json={"content": "hi"}, headers=owner.headers)).json()
-        await client.post("/v1/approvals", json={"job_id": job["id"], "status": "pending"}, headers=owner.headers)
+        await client.post(
+            "/v1/approvals", json={"job_id": job["id"], "status": "pending"}, headers=owner.headers
+        )
         full = await client.get("/v1/dashboard", headers=owner.headers)
         assert full.status_code == 200, full.text
         body = full.json()
         assert body["degraded"] == []
-        assert [j["id"] for j in body["calendar"]] == [job["id"]] or job["id"] in [j["id"] for j in body["calendar"]]
+        assert [j["id"] for j in body["calendar"]] == [job["id"]] or job["id"] in [
+            j["id"] for j in body["calendar"]
+        ]
         assert body["analytics"]["impressions"] == 42
         await stubs.running["analytics"].stop()
         gateway.deps["cache"].invalidate(owner.brand_id, "analytics")  # not waiting for the TTL
@@ -40,11 +45,13 @@ async def test_dashboard_joins_sections_and_is_partial_when_a_service_is_down(ga
 
 
 async def test_slow_service_is_cut_off_at_its_deadline(infra, topics, scratch_schema):
-    from aligned_gateway.testing import running_gateway, running_stubs
+    from aligned_testing.gateway import running_gateway, running_stubs
 
-    async with running_stubs(delays={"connections": 1.5}) as slow, running_gateway(
-        scratch_schema, fanout_deadline_s=0.3, **slow.urls()
-    ) as gw, gw.client() as client:
+    async with (
+        running_stubs(delays={"connections": 1.5}) as slow,
+        running_gateway(scratch_schema, fanout_deadline_s=0.3, **slow.urls()) as gw,
+        gw.client() as client,
+    ):
         owner = await new_brand(client)
         response = await client.get("/v1/dashboard", headers=owner.headers)
         assert response.status_code == 200
@@ -68,8 +75,9 @@ async def test_post_detail_and_its_404(gateway, stubs):
 
 def _goal() -> GoalReached:
     today = date.today()
-    return GoalReached(goal_id=uuid.uuid4(), metric="impressions", target=1, value=2, period_start=today,
-                       period_end=today)
+    return GoalReached(
+        goal_id=uuid.uuid4(), metric="impressions", target=1, value=2, period_start=today, period_end=today
+    )
 
 
 async def _emit(database_url: str, bootstrap: str, schema: str, events: list[tuple]) -> None:
@@ -102,7 +110,9 @@ async def _emit(database_url: str, bootstrap: str, schema: str, events: list[tup
 SENT_KINDS = frozenset({"analytics.goal_reached", "publishing.job_updated"})
 
 
-async def _read_stream(client: httpx.AsyncClient, headers: dict, want: int, timeout_s: float = 30) -> list[dict]:
+async def _read_stream(
+    client: httpx.AsyncClient, headers: dict, want: int, timeout_s: float = 30
+) -> list[dict]:
     """The first `want` events of SENT_KINDS on the brand's stream."""
     received: list[dict] = []
 
@@ -121,14 +131,14 @@ async def _read_stream(client: httpx.AsyncClient, headers: dict, want: int, time
                 name, _, value = line.partition(":")
                 event[name] = value.strip()
 
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(read(), timeout_s)
-    except TimeoutError:
-        pass
     return received
 
 
-async def test_stream_delivers_own_brand_events_only_filtered_by_role_and_resumes(gateway, infra, scratch_schema):
+async def test_stream_delivers_own_brand_events_only_filtered_by_role_and_resumes(
+    gateway, infra, scratch_schema
+):
     async with gateway.client() as client:
         owner = await new_brand(client)
         client_member = await add_member(client, owner, "client")
@@ -150,16 +160,24 @@ async def test_stream_delivers_own_brand_events_only_filtered_by_role_and_resume
             if gateway.deps["hub"].since(owner.brand_id, "")[0]:
                 break
             await asyncio.sleep(0.05)
-        await _emit(infra.database_url, infra.kafka_bootstrap, source,
-                    [(JobUpdated(job_id=j, status="scheduled", content="x"), owner.brand_id) for j in jobs])
+        await _emit(
+            infra.database_url,
+            infra.kafka_bootstrap,
+            source,
+            [(JobUpdated(job_id=j, status="scheduled", content="x"), owner.brand_id) for j in jobs],
+        )
         received = await stream
         seen_by_client = await client_stream
 
         def job_ids(evts):
-            return [json.loads(e["data"])["data"].get("job_id") for e in evts if e["event"] == "publishing.job_updated"]
+            return [
+                json.loads(e["data"])["data"].get("job_id")
+                for e in evts
+                if e["event"] == "publishing.job_updated"
+            ]
 
         assert job_ids(received) == [str(j) for j in jobs]
-        assert [e["event"] for e in received][0] == "analytics.goal_reached"
+        assert next(e["event"] for e in received) == "analytics.goal_reached"
         assert all(json.loads(e["data"])["brand_id"] == str(owner.brand_id) for e in received)
         # A client sees the posts but not analytics, and nothing of the other brand.
         assert job_ids(seen_by_client) == [str(j) for j in jobs]
@@ -177,8 +195,9 @@ async def test_cache_entry_dropped_by_domain_event(gateway, stubs, infra, scratc
         calls = stubs.states["analytics"].calls
         await client.get("/v1/dashboard", headers=owner.headers)
         assert stubs.states["analytics"].calls == calls  # served from the cache
-        await _emit(infra.database_url, infra.kafka_bootstrap, f"{scratch_schema}_src",
-                    [(_goal(), owner.brand_id)])
+        await _emit(
+            infra.database_url, infra.kafka_bootstrap, f"{scratch_schema}_src", [(_goal(), owner.brand_id)]
+        )
         for _ in range(100):
             await client.get("/v1/dashboard", headers=owner.headers)
             if stubs.states["analytics"].calls > calls:

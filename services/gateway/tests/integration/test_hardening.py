@@ -11,8 +11,8 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from aligned_common.testing.service import free_port
-from aligned_gateway.testing import new_brand, raw_request, running_gateway, start_app
+from aligned_testing.gateway import new_brand, raw_request, running_gateway, start_app
+from aligned_testing.service import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -23,16 +23,28 @@ async def test_traversals_are_refused_and_the_forwarded_path_is_the_matched_one(
     async with gateway.client() as client:
         owner = await new_brand(client)
     before = stubs.states["approval"].calls + stubs.states["publishing"].calls
-    for target in ("/review/../metrics", "/review/%2e%2e/openapi.json", "/v1/jobs/..%2fmetrics",
-                   "/review/%252e%252e/metrics", "/review/..;/metrics", "//metrics", "/review\\..\\metrics"):
+    for target in (
+        "/review/../metrics",
+        "/review/%2e%2e/openapi.json",
+        "/v1/jobs/..%2fmetrics",
+        "/review/%252e%252e/metrics",
+        "/review/..;/metrics",
+        "//metrics",
+        "/review\\..\\metrics",
+    ):
         answer = await raw_request(gateway.base_url, "GET", target)
         assert answer.status == 400, (target, answer.status, answer.body)
         assert answer.headers["content-type"] == "application/problem+json"
-        assert answer.json()["title"] == "Bad path" and answer.json()["request_id"] == answer.headers["x-request-id"]
+        assert (
+            answer.json()["title"] == "Bad path"
+            and answer.json()["request_id"] == answer.headers["x-request-id"]
+        )
     # A control character in a segment is a 400, not a 500 from the HTTP client.
     answer = await raw_request(gateway.base_url, "DELETE", "/v1/connections/%C3%8D%C3%BD~%12", owner.headers)
     assert answer.status == 400, answer.body
-    assert stubs.states["approval"].calls + stubs.states["publishing"].calls == before  # nothing was forwarded
+    assert (
+        stubs.states["approval"].calls + stubs.states["publishing"].calls == before
+    )  # nothing was forwarded
     # A decoded '?' or '#' stays inside its segment on the way upstream.
     answer = await raw_request(gateway.base_url, "GET", "/v1/jobs/x/a%3Fb%23c%20d?limit=5", owner.headers)
     assert answer.status == 200, answer.body
@@ -55,8 +67,9 @@ async def test_every_error_is_problem_json_with_the_request_id(gateway, stubs, m
                 raise RuntimeError("a bug")
 
         monkeypatch.setitem(gateway.deps, "admin", Broken())
-        monkeypatch.setattr("aligned_gateway.service_layer.admin.my_brands",
-                            lambda admin, claims: admin.my_brands(claims))
+        monkeypatch.setattr(
+            "aligned_gateway.service_layer.admin.my_brands", lambda admin, claims: admin.my_brands(claims)
+        )
         crashed = await client.get("/v1/me/brands", headers={**owner.headers, "X-Request-Id": "crash-1"})
         assert crashed.status_code == 500
         assert crashed.headers["content-type"] == "application/problem+json"
@@ -74,18 +87,26 @@ async def test_bodies_are_bounded_while_they_stream_in(gateway, stubs):
 
         async def chunks():  # no Content-Length: counted as it arrives
             for start in range(0, len(big), 64 * 1024):
-                yield big[start:start + 64 * 1024]
+                yield big[start : start + 64 * 1024]
 
         streamed = await client.post("/v1/jobs", content=chunks(), headers=json_headers)
-        with_key = await client.post("/v1/jobs", content=chunks(),
-                                     headers={**json_headers, "Idempotency-Key": uuid.uuid4().hex})
-        anonymous = await client.post("/webhooks/sandbox", content=chunks(), headers={"Content-Type": "application/json"})
+        with_key = await client.post(
+            "/v1/jobs", content=chunks(), headers={**json_headers, "Idempotency-Key": uuid.uuid4().hex}
+        )
+        anonymous = await client.post(
+            "/webhooks/sandbox", content=chunks(), headers={"Content-Type": "application/json"}
+        )
         for answer in (declared, streamed, with_key, anonymous):
             assert answer.status_code == 413, answer.text
             assert answer.headers["content-type"] == "application/problem+json"
-        assert (stubs.states["publishing"].calls, stubs.states["webhooks"].calls) == calls  # nothing reached them
+        assert (
+            stubs.states["publishing"].calls,
+            stubs.states["webhooks"].calls,
+        ) == calls  # nothing reached them
         # Just under the limit passes; media uploads have their own, larger class.
-        small = await client.post("/v1/jobs", content=b'{"c": "' + b"x" * (MIB - 100) + b'"}', headers=json_headers)
+        small = await client.post(
+            "/v1/jobs", content=b'{"c": "' + b"x" * (MIB - 100) + b'"}', headers=json_headers
+        )
         assert small.status_code == 201, small.text
         media = await client.post("/v1/media", content=big, headers=json_headers)
         assert media.status_code == 200, media.text
@@ -113,10 +134,14 @@ async def test_a_service_crash_reaches_the_client_as_problem_json(infra, topics,
 
     upstream = await start_app(crashing)
     try:
-        async with running_gateway(scratch_schema, **{**stubs.urls(), "publishing_url": upstream.base_url}) as gateway:
-            async with gateway.client() as client:
-                owner = await new_brand(client)
-                answer = await client.get("/v1/jobs", headers={**owner.headers, "X-Request-Id": "svc-crash"})
+        async with (
+            running_gateway(
+                scratch_schema, **{**stubs.urls(), "publishing_url": upstream.base_url}
+            ) as gateway,
+            gateway.client() as client,
+        ):
+            owner = await new_brand(client)
+            answer = await client.get("/v1/jobs", headers={**owner.headers, "X-Request-Id": "svc-crash"})
     finally:
         await upstream.stop()
     assert answer.status_code == 500 and answer.headers["content-type"] == "application/problem+json"
@@ -124,11 +149,15 @@ async def test_a_service_crash_reaches_the_client_as_problem_json(infra, topics,
 
 
 @pytest.mark.parametrize("failure", ["timeout", "server_error"])
-async def test_a_retry_after_an_upstream_failure_never_makes_a_second_job(infra, topics, scratch_schema, stubs,
-                                                                         failure):
+async def test_a_retry_after_an_upstream_failure_never_makes_a_second_job(
+    infra, topics, scratch_schema, stubs, failure
+):
     records: list[dict] = []
-    upstream = await start_app(_committing_upstream(records, sleep_s=2.5 if failure == "timeout" else 0,
-                                                    status=201 if failure == "timeout" else 500))
+    upstream = await start_app(
+        _committing_upstream(
+            records, sleep_s=2.5 if failure == "timeout" else 0, status=201 if failure == "timeout" else 500
+        )
+    )
     try:
         settings = {**stubs.urls(), "publishing_url": upstream.base_url, "upstream_timeout_s": 1.0}
         async with running_gateway(scratch_schema, **settings) as gateway, gateway.client() as client:
@@ -144,8 +173,11 @@ async def test_a_retry_after_an_upstream_failure_never_makes_a_second_job(infra,
                 assert retry.headers["content-type"] == "application/problem+json"
                 assert retry.json()["title"] == "Request outcome unknown"
             # A new key is a deliberate second attempt.
-            again = await client.post("/v1/jobs", json={"content": "once"},
-                                      headers={**owner.headers, "Idempotency-Key": uuid.uuid4().hex})
+            again = await client.post(
+                "/v1/jobs",
+                json={"content": "once"},
+                headers={**owner.headers, "Idempotency-Key": uuid.uuid4().hex},
+            )
             assert again.status_code == first.status_code
     finally:
         await upstream.stop()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from aligned_gateway.testing import new_brand
+from aligned_testing.gateway import new_brand
 
 pytestmark = pytest.mark.integration
 
@@ -19,9 +19,19 @@ async def test_openapi_merges_the_services_paths(gateway, stubs):
     async with gateway.client() as client:
         doc = (await client.get("/openapi.json")).json()
         assert doc["openapi"].startswith("3.1")
-        for path in ("/v1/jobs", "/v1/jobs/{item_id}", "/v1/approvals", "/v1/jobs/{job_id}/approvals",
-                     "/v1/connections", "/v1/analytics/summary", "/v1/webhook-endpoints",
-                     "/v1/dashboard", "/v1/posts/{job_id}", "/v1/members", "/v1/events/stream"):
+        for path in (
+            "/v1/jobs",
+            "/v1/jobs/{item_id}",
+            "/v1/approvals",
+            "/v1/jobs/{job_id}/approvals",
+            "/v1/connections",
+            "/v1/analytics/summary",
+            "/v1/webhook-endpoints",
+            "/v1/dashboard",
+            "/v1/posts/{job_id}",
+            "/v1/members",
+            "/v1/events/stream",
+        ):
             assert path in doc["paths"], path
         assert doc["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
         # The problems the gateway itself answers are listed on every operation.
@@ -40,13 +50,30 @@ async def test_schemathesis_finds_no_server_errors(gateway, stubs):
         owner = await new_brand(client)
     st = Path(sys.executable).with_name("st")
     process = await asyncio.create_subprocess_exec(
-        str(st), "run", f"{gateway.base_url}/openapi.json",
-        "--checks", "not_a_server_error,response_schema_conformance",
-        "--phases", "examples,fuzzing", "--max-examples", "4", "--mode", "positive",
-        "--exclude-path", "/v1/events/stream",  # an endless stream, covered by its own tests
-        "--request-timeout", "10", "--workers", "2", "--seed", "7", "--generation-deterministic",
-        "--header", f"Authorization: {owner.headers['Authorization']}",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        str(st),
+        "run",
+        f"{gateway.base_url}/openapi.json",
+        "--checks",
+        "not_a_server_error,response_schema_conformance",
+        "--phases",
+        "examples,fuzzing",
+        "--max-examples",
+        "4",
+        "--mode",
+        "positive",
+        "--exclude-path",
+        "/v1/events/stream",  # an endless stream, covered by its own tests
+        "--request-timeout",
+        "10",
+        "--workers",
+        "2",
+        "--seed",
+        "7",
+        "--generation-deterministic",
+        "--header",
+        f"Authorization: {owner.headers['Authorization']}",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
         env={**os.environ, "SCHEMATHESIS_HOOKS": ""},
     )
     output, _ = await asyncio.wait_for(process.communicate(), 120)

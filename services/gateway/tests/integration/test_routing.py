@@ -11,7 +11,7 @@ import pytest
 from aligned_gateway.domain import routes
 from aligned_gateway.domain.permissions import MATRIX, ROLES
 from aligned_gateway.service_layer import idempotency
-from aligned_gateway.testing import COLLECTIONS, add_member, new_brand, running_gateway
+from aligned_testing.gateway import COLLECTIONS, add_member, new_brand, running_gateway
 
 pytestmark = pytest.mark.integration
 
@@ -37,16 +37,23 @@ async def test_isolation_matrix_every_route_answers_404_for_another_brands_ids(g
             response = await client.post(collection, json={"name": "x"}, headers=a.headers)
             assert response.status_code == 201, response.text
             created[service] = response.json()["id"]
-            assert (await client.get(f"{collection}/{created[service]}", headers=a.headers)).status_code == 200
+            assert (
+                await client.get(f"{collection}/{created[service]}", headers=a.headers)
+            ).status_code == 200
         a_members = (await client.get("/v1/members", headers=a.headers)).json()["items"]
         for item_id in created.values():
             for method, path in _paths_with(item_id):
-                response = await client.request(method, path, headers=b.headers, json={} if method == "POST" else None)
+                response = await client.request(
+                    method, path, headers=b.headers, json={} if method == "POST" else None
+                )
                 assert response.status_code == 404, (method, path, response.status_code)
         # The gateway's own routes with brand A's ids, called as brand B.
-        own = [("GET", f"/v1/posts/{created['publishing']}"), ("POST", f"/v1/brands/{a.brand_id}/archive"),
-               ("PATCH", f"/v1/members/{a_members[0]['member_id']}"),
-               ("DELETE", f"/v1/members/{a_members[0]['member_id']}")]
+        own = [
+            ("GET", f"/v1/posts/{created['publishing']}"),
+            ("POST", f"/v1/brands/{a.brand_id}/archive"),
+            ("PATCH", f"/v1/members/{a_members[0]['member_id']}"),
+            ("DELETE", f"/v1/members/{a_members[0]['member_id']}"),
+        ]
         for method, path in own:
             body = {"role": "viewer"} if method == "PATCH" else None
             response = await client.request(method, path, headers=b.headers, json=body)
@@ -80,12 +87,14 @@ async def test_role_matrix_403s(gateway, stubs, role):
             path = route.pattern.replace("{id}", str(uuid.uuid4()))
             for method in ("GET", "POST"):
                 permission = route.permission_for(method)
-                response = await client.request(method, path, headers=member.headers,
-                                                json={} if method == "POST" else None)
+                response = await client.request(
+                    method, path, headers=member.headers, json={} if method == "POST" else None
+                )
                 expected_allowed = role in MATRIX[permission]
                 assert (response.status_code != 403) == expected_allowed, (role, method, path, response.text)
-        invite = await client.post("/v1/invites", json={"email": "x@example.com", "role": "viewer"},
-                                   headers=member.headers)
+        invite = await client.post(
+            "/v1/invites", json={"email": "x@example.com", "role": "viewer"}, headers=member.headers
+        )
         assert (invite.status_code == 201) == (role in ("owner", "admin"))
 
 
@@ -93,12 +102,18 @@ async def test_idempotent_post_returns_the_first_result(gateway, stubs):
     async with gateway.client() as client:
         owner = await new_brand(client)
         headers = {**owner.headers, "Idempotency-Key": uuid.uuid4().hex}
-        first, second = [await client.post("/v1/jobs", json={"content": "hi"}, headers=headers) for _ in range(2)]
+        first, second = [
+            await client.post("/v1/jobs", json={"content": "hi"}, headers=headers) for _ in range(2)
+        ]
         assert first.status_code == second.status_code == 201
         assert first.json() == second.json()
         assert second.headers["idempotent-replayed"] == "true"
-        assert len([i for i in stubs.states["publishing"].items.values()
-                    if i["brand_id"] == str(owner.brand_id)]) == 1
+        assert (
+            len(
+                [i for i in stubs.states["publishing"].items.values() if i["brand_id"] == str(owner.brand_id)]
+            )
+            == 1
+        )
         different = await client.post("/v1/jobs", json={"content": "other"}, headers=headers)
         assert different.status_code == 422
         # Gateway-own POSTs honour it too: a retried brand creation creates one brand.
@@ -108,13 +123,17 @@ async def test_idempotent_post_returns_the_first_result(gateway, stubs):
         assert b1.status_code == b2.status_code == 201 and b1.json()["brand_id"] == b2.json()["brand_id"]
         # Concurrent retries: still one job.
         racing = {**owner.headers, "Idempotency-Key": uuid.uuid4().hex}
-        answers = await asyncio.gather(*(client.post("/v1/jobs", json={"c": 1}, headers=racing) for _ in range(5)))
+        answers = await asyncio.gather(
+            *(client.post("/v1/jobs", json={"c": 1}, headers=racing) for _ in range(5))
+        )
         assert {a.status_code for a in answers} <= {201, 409}
         ids = {a.json()["id"] for a in answers if a.status_code == 201}
         assert len(ids) == 1
 
 
-async def test_a_key_left_reserved_by_a_dead_gateway_is_taken_over_by_a_retry(gateway, stubs, infra, scratch_schema):
+async def test_a_key_left_reserved_by_a_dead_gateway_is_taken_over_by_a_retry(
+    gateway, stubs, infra, scratch_schema
+):
     """A gateway killed mid-request leaves its key reserved with no response; a retry of the
     same request must not get 409 for a day, but neither may it run beside a live request."""
     async with gateway.client() as client:
@@ -128,7 +147,11 @@ async def test_a_key_left_reserved_by_a_dead_gateway_is_taken_over_by_a_retry(ga
                     f"""INSERT INTO "{scratch_schema}".idempotency_keys
                             (brand_id, user_id, key, method, path, body_hash, created_at)
                         VALUES ($1, $2, $3, 'POST', '/v1/jobs', $4, now() - make_interval(secs => $5))""",
-                    owner.brand_id, owner.user_id, key, idempotency.body_hash("POST", "/v1/jobs", body), reserved_s_ago,
+                    owner.brand_id,
+                    owner.user_id,
+                    key,
+                    idempotency.body_hash("POST", "/v1/jobs", body),
+                    reserved_s_ago,
                 )
         finally:
             await conn.close()
@@ -155,20 +178,29 @@ async def test_request_ids_cors_and_problem_json(gateway, stubs):
         generated = await client.get("/v1/nothing-here", headers=owner.headers)
         assert generated.status_code == 404 and len(generated.headers["x-request-id"]) == 32
         assert generated.headers["content-type"] == "application/problem+json"
-        preflight = await client.options("/v1/jobs", headers={"Origin": "http://localhost:3000",
-                                                              "Access-Control-Request-Method": "POST"})
+        preflight = await client.options(
+            "/v1/jobs", headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST"}
+        )
         assert preflight.status_code == 200
         assert preflight.headers["access-control-allow-origin"] == "http://localhost:3000"
-        invalid = await client.post("/v1/invites", json={"email": "nope", "role": "viewer"}, headers=owner.headers)
+        invalid = await client.post(
+            "/v1/invites", json={"email": "nope", "role": "viewer"}, headers=owner.headers
+        )
         assert invalid.status_code == 422 and "email" in invalid.json()["detail"]
 
 
 async def test_rate_limits_hold_across_two_replicas(infra, topics, scratch_schema, stubs):
-    limits = dict(brand_burst=5.0, brand_rate_per_s=0.01, user_burst=100.0, user_rate_per_s=1.0, **stubs.urls())
-    async with running_gateway(scratch_schema, **limits) as one, running_gateway(scratch_schema, **limits) as two:
-        async with one.client() as c1, two.client() as c2:
-            owner = await new_brand(c1)
-            answers = [await (c1 if i % 2 else c2).get("/v1/jobs", headers=owner.headers) for i in range(8)]
+    limits = dict(
+        brand_burst=5.0, brand_rate_per_s=0.01, user_burst=100.0, user_rate_per_s=1.0, **stubs.urls()
+    )
+    async with (
+        running_gateway(scratch_schema, **limits) as one,
+        running_gateway(scratch_schema, **limits) as two,
+        one.client() as c1,
+        two.client() as c2,
+    ):
+        owner = await new_brand(c1)
+        answers = [await (c1 if i % 2 else c2).get("/v1/jobs", headers=owner.headers) for i in range(8)]
     statuses = [a.status_code for a in answers]
     assert statuses.count(200) == 5 and statuses.count(429) == 3, statuses
     refused = answers[-1]

@@ -11,9 +11,9 @@ import uuid
 import asyncpg
 import httpx
 import pytest
-from aligned_common.testing.polling import eventually
 
-from aligned_gateway.testing import add_member, bearer, new_brand, running_gateway, token
+from aligned_testing.gateway import add_member, bearer, new_brand, running_gateway, token
+from aligned_testing.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +21,9 @@ pytestmark = pytest.mark.integration
 async def _follow(client: httpx.AsyncClient, headers: dict, timeout_s: float = 20) -> list[dict]:
     """Every event of one stream until the gateway closes it."""
     events: list[dict] = []
-    async with client.stream("GET", "/v1/events/stream", headers=headers, timeout=httpx.Timeout(timeout_s)) as response:
+    async with client.stream(
+        "GET", "/v1/events/stream", headers=headers, timeout=httpx.Timeout(timeout_s)
+    ) as response:
         assert response.status_code == 200
         event: dict = {}
         async for line in response.aiter_lines():
@@ -37,8 +39,14 @@ async def _follow(client: httpx.AsyncClient, headers: dict, timeout_s: float = 2
 
 
 async def test_streams_are_capped_and_close_when_the_member_is_removed_or_the_token_expires(
-        infra, topics, scratch_schema, stubs):
-    settings = {**stubs.urls(), "live_max_streams_per_user": 2, "live_max_streams_per_brand": 3, "live_recheck_s": 0.5}
+    infra, topics, scratch_schema, stubs
+):
+    settings = {
+        **stubs.urls(),
+        "live_max_streams_per_user": 2,
+        "live_max_streams_per_brand": 3,
+        "live_recheck_s": 0.5,
+    }
     async with running_gateway(scratch_schema, **settings) as gateway, gateway.client() as client:
         hub = gateway.deps["hub"]
         owner = await new_brand(client)
@@ -92,10 +100,15 @@ async def _refused(client: httpx.AsyncClient, headers: dict) -> str:
 
 
 async def test_the_caps_count_every_replica_s_streams_and_a_closed_one_frees_its_place_at_once(
-        infra, topics, scratch_schema, stubs):
+    infra, topics, scratch_schema, stubs
+):
     settings = {**stubs.urls(), "live_max_streams_per_user": 2, "live_max_streams_per_brand": 3}
-    async with (running_gateway(scratch_schema, **settings) as first, first.client() as a,
-                running_gateway(scratch_schema, **settings) as second, second.client() as b):
+    async with (
+        running_gateway(scratch_schema, **settings) as first,
+        first.client() as a,
+        running_gateway(scratch_schema, **settings) as second,
+        second.client() as b,
+    ):
         owner = await new_brand(a)
         editor = await add_member(a, owner, "editor")
         streams = [await _open(a, editor.headers), await _open(b, editor.headers)]
@@ -114,7 +127,9 @@ async def test_the_caps_count_every_replica_s_streams_and_a_closed_one_frees_its
             await stream.aclose()
 
 
-async def test_the_leases_a_dead_replica_left_stop_counting_when_they_expire(infra, topics, scratch_schema, stubs):
+async def test_the_leases_a_dead_replica_left_stop_counting_when_they_expire(
+    infra, topics, scratch_schema, stubs
+):
     settings = {**stubs.urls(), "live_max_streams_per_user": 2, "live_lease_ttl_s": 30.0}
     async with running_gateway(scratch_schema, **settings) as gateway, gateway.client() as client:
         owner = await new_brand(client)
@@ -124,7 +139,8 @@ async def test_the_leases_a_dead_replica_left_stop_counting_when_they_expire(inf
             await conn.executemany(
                 f"""INSERT INTO "{scratch_schema}".stream_leases (lease_id, brand_id, user_id, expires_at)
                     VALUES ($1, $2, $3, clock_timestamp() + interval '2 seconds')""",
-                [(uuid.uuid4(), owner.brand_id, owner.user_id) for _ in range(2)])
+                [(uuid.uuid4(), owner.brand_id, owner.user_id) for _ in range(2)],
+            )
         finally:
             await conn.close()
         assert "per user" in await _refused(client, owner.headers)

@@ -26,7 +26,11 @@ async def _seen(peer: str, forwarded_for: str | None, trusted: str = "10.0.0.0/8
 
 async def test_a_client_not_behind_a_trusted_proxy_is_its_peer_whatever_it_claims():
     origin = await _seen("198.51.100.9", "6.6.6.6")
-    assert origin.client_ip == "198.51.100.9" and origin.user_agent == "UA/1" and origin.email == "ann@example.com"
+    assert (
+        origin.client_ip == "198.51.100.9"
+        and origin.user_agent == "UA/1"
+        and origin.email == "ann@example.com"
+    )
 
 
 async def test_behind_trusted_proxies_the_client_is_the_right_most_untrusted_entry():

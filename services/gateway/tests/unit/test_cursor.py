@@ -26,12 +26,23 @@ def test_round_trip():
     assert cursor.decode(None) is None and cursor.decode("") is None
 
 
-@pytest.mark.parametrize("bad", [
-    "!!!", "a", "x" * 600, _b64([]), _b64(["2024-01-01T00:00:00+00:00"]), _b64([1, 2]),
-    _b64(["2024-01-01T00:00:00+00:00", 5]), _b64(["not a time", str(uuid.uuid4())]),
-    _b64(["2024-01-01T00:00:00", str(uuid.uuid4())]), _b64(["2024-01-01T00:00:00+00:00", "not-a-uuid"]),
-    _b64({"a": 1}), base64.urlsafe_b64encode(b"\xff\xfe").decode(),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "!!!",
+        "a",
+        "x" * 600,
+        _b64([]),
+        _b64(["2024-01-01T00:00:00+00:00"]),
+        _b64([1, 2]),
+        _b64(["2024-01-01T00:00:00+00:00", 5]),
+        _b64(["not a time", str(uuid.uuid4())]),
+        _b64(["2024-01-01T00:00:00", str(uuid.uuid4())]),
+        _b64(["2024-01-01T00:00:00+00:00", "not-a-uuid"]),
+        _b64({"a": 1}),
+        base64.urlsafe_b64encode(b"\xff\xfe").decode(),
+    ],
+)
 def test_anything_else_is_a_400_naming_the_field(bad):
     with pytest.raises(Problem) as refused:
         cursor.decode(bad)

@@ -26,8 +26,17 @@ SECRET = "s" * 40
 
 def _claims(**extra) -> dict:
     now = int(time.time())
-    return {"iss": "aligned", "aud": "aligned-api", "sub": "u1", "tenant_id": str(uuid.uuid4()),
-            "brand_id": str(uuid.uuid4()), "role": "editor", "iat": now, "exp": now + 300, **extra}
+    return {
+        "iss": "aligned",
+        "aud": "aligned-api",
+        "sub": "u1",
+        "tenant_id": str(uuid.uuid4()),
+        "brand_id": str(uuid.uuid4()),
+        "role": "editor",
+        "iat": now,
+        "exp": now + 300,
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -55,15 +64,18 @@ def _hand_signed_hs256(payload: dict, key: bytes, kid: str) -> str:
 async def test_rs256_es256_and_hs256_tokens_verify(verifier):
     rs = jwt.encode(_claims(), RSA_KEY, algorithm="RS256", headers={"kid": "rsa1"})
     es = jwt.encode(_claims(), EC_KEY, algorithm="ES256", headers={"kid": "ec1"})
-    hs = jwt.encode(_claims(brand_id=None, brands=[str(uuid.uuid4()), str(uuid.uuid4())]), SECRET, algorithm="HS256")
+    hs = jwt.encode(
+        _claims(brand_id=None, brands=[str(uuid.uuid4()), str(uuid.uuid4())]), SECRET, algorithm="HS256"
+    )
     assert (await verifier.verify(rs)).role == "editor"
     assert (await verifier.verify(es)).subject == "u1"
     assert len((await verifier.verify(hs)).brand_ids) == 2
 
 
 async def test_algorithm_confusion_is_refused(verifier):
-    public_pem = RSA_KEY.public_key().public_bytes(serialization.Encoding.PEM,
-                                                    serialization.PublicFormat.SubjectPublicKeyInfo)
+    public_pem = RSA_KEY.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     for kid in ("rsa1", None):
         confused = _hand_signed_hs256(_claims(), public_pem, kid)
         with pytest.raises(InvalidToken):

@@ -24,7 +24,10 @@ def test_route_table_sends_paths_to_their_owner():
     assert routes.match("/v1/analytics/summary").service == "analytics"
     assert routes.match("/v1/connections/x/refresh").service == "connections"
     assert routes.match("/webhooks/sandbox").public
-    assert routes.match("/unsubscribe/some-token").public and routes.match("/unsubscribe/t").service == "approval"
+    assert (
+        routes.match("/unsubscribe/some-token").public
+        and routes.match("/unsubscribe/t").service == "approval"
+    )
     assert routes.match("/v1/jobsx") is None
     assert routes.match("/v1/unknown") is None
 
@@ -34,12 +37,18 @@ def test_matrix_examples():
     assert allows("client", Permission.APPROVAL_DECIDE) and not allows("editor", Permission.APPROVAL_DECIDE)
     assert not allows("admin", Permission.BRAND_ARCHIVE)
     assert may_grant("owner", "owner") and not may_grant("admin", "owner")
-    assert may_see_event("client", "publishing.job_published") and not may_see_event("client", "gateway.member_added")
+    assert may_see_event("client", "publishing.job_published") and not may_see_event(
+        "client", "gateway.member_added"
+    )
 
 
 def _event(brand, data=None):
-    return new_event(data or JobUpdated(job_id=uuid.uuid4(), status="scheduled", content="x"), brand_id=brand,
-                     tenant_id=uuid.uuid4(), traceparent="")
+    return new_event(
+        data or JobUpdated(job_id=uuid.uuid4(), status="scheduled", content="x"),
+        brand_id=brand,
+        tenant_id=uuid.uuid4(),
+        traceparent="",
+    )
 
 
 def test_hub_resumes_after_last_event_id_and_keeps_brands_apart():

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from aligned_common.app import ServiceContext, ServiceDefinition
 from aligned_common.clock import Clock, SystemClock
-
 from aligned_publishing.adapters.object_store import S3ObjectStore
 from aligned_publishing.config import Settings
 from aligned_publishing.entrypoints import consumers, http, loops

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from aligned_common.settings import ServiceSettings, service_config
 from pydantic import AliasChoices, Field
+
+from aligned_common.settings import ServiceSettings, service_config
 
 
 def _s3(name: str) -> AliasChoices:
@@ -36,7 +37,9 @@ class Settings(ServiceSettings):
 
     # Media rows (sha256, size, quota) are here in PostgreSQL, the bytes in an S3-compatible
     # object store (ADR 0007). Locally deploy/local/s3proxy.sh; in Kubernetes a Secret.
-    s3_endpoint_url: str | None = Field(default="http://127.0.0.1:19900", validation_alias=_s3("endpoint_url"))
+    s3_endpoint_url: str | None = Field(
+        default="http://127.0.0.1:19900", validation_alias=_s3("endpoint_url")
+    )
     # Where presigned URLs point (connections and URL-fetching platforms read them), when that is
     # not the endpoint this service uses (e.g. an in-cluster endpoint vs the public one).
     s3_public_endpoint_url: str | None = Field(default=None, validation_alias=_s3("public_endpoint_url"))

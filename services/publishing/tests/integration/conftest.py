@@ -7,8 +7,9 @@ from datetime import timedelta
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from aligned_common.testing.schemas import drop_schema
-from aligned_publishing.testing import Brand, MovableClock, make_settings, publishing_service
+
+from aligned_testing.publishing import Brand, MovableClock, make_settings, publishing_service
+from aligned_testing.schemas import drop_schema
 
 
 @pytest.fixture(scope="module")

@@ -3,29 +3,36 @@
 from datetime import timedelta
 
 import pytest
+
 from aligned_common.events.connections import PostPublished
-from aligned_common.testing.kafka_reader import TopicReader
-from aligned_common.testing.polling import eventually
-from aligned_publishing.testing import Brand, events_of, job_body
+from aligned_testing.kafka_reader import TopicReader
+from aligned_testing.polling import eventually
+from aligned_testing.publishing import Brand, events_of, job_body
 
 pytestmark = pytest.mark.integration
 
 
 async def test_validation_errors_are_problem_json_naming_the_field(svc, brand):
     async with svc.client() as client:
-        no_targets = await client.post("/v1/jobs", headers=brand.headers, json=job_body(brand.sandbox, targets=[]))
+        no_targets = await client.post(
+            "/v1/jobs", headers=brand.headers, json=job_body(brand.sandbox, targets=[])
+        )
         bad_zone = await client.post(
             "/v1/jobs",
             headers=brand.headers,
             json=job_body(brand.sandbox, scheduled_at="2030-01-01T09:00:00", time_zone="Mars/Olympus"),
         )
         past = await client.post(
-            "/v1/jobs", headers=brand.headers, json=job_body(brand.sandbox, scheduled_at="2020-01-01T09:00:00+00:00")
+            "/v1/jobs",
+            headers=brand.headers,
+            json=job_body(brand.sandbox, scheduled_at="2020-01-01T09:00:00+00:00"),
         )
         unknown_platform = await client.post(
             "/v1/jobs",
             headers=brand.headers,
-            json=job_body(brand.sandbox, targets=[{"platform": "myspace", "connection_id": str(brand.sandbox)}]),
+            json=job_body(
+                brand.sandbox, targets=[{"platform": "myspace", "connection_id": str(brand.sandbox)}]
+            ),
         )
     for response, field in (
         (no_targets, "targets"),
@@ -44,21 +51,32 @@ async def test_another_brands_job_is_not_found_and_unsigned_calls_are_refused(sv
         stranger = Brand(producer)
         assert (await client.get(f"/v1/jobs/{job['job_id']}", headers=stranger.headers)).status_code == 404
         assert (
-            await client.patch(f"/v1/jobs/{job['job_id']}", headers=stranger.headers, json={"content": "hijack"})
+            await client.patch(
+                f"/v1/jobs/{job['job_id']}", headers=stranger.headers, json={"content": "hijack"}
+            )
         ).status_code == 404
         assert (await client.get("/v1/jobs", headers=stranger.headers)).json()["items"] == []
         assert (await client.get(f"/v1/jobs/{job['job_id']}")).status_code == 401
         viewer = Brand(producer, role="viewer")
-        assert (await client.post("/v1/jobs", headers=viewer.headers, json=job_body(brand.sandbox))).status_code == 403
+        assert (
+            await client.post("/v1/jobs", headers=viewer.headers, json=job_body(brand.sandbox))
+        ).status_code == 403
 
 
 async def test_editing_a_published_job_is_a_conflict(svc, brand, infra):
-    async with svc.client() as client, TopicReader(infra.kafka_bootstrap, "aligned.publishing.events") as topic:
+    async with (
+        svc.client() as client,
+        TopicReader(infra.kafka_bootstrap, "aligned.publishing.events") as topic,
+    ):
         job = (await client.post("/v1/jobs", headers=brand.headers, json=job_body(brand.sandbox))).json()
         await client.post(f"/v1/jobs/{job['job_id']}/publish-now", headers=brand.headers)
-        records = await topic.read_until(lambda rs: events_of(rs, brand, "publishing.attempt_requested"), settle_s=0)
+        records = await topic.read_until(
+            lambda rs: events_of(rs, brand, "publishing.attempt_requested"), settle_s=0
+        )
         data = events_of(records, brand, "publishing.attempt_requested")[0]["data"]
-        in_flight = await client.patch(f"/v1/jobs/{job['job_id']}", headers=brand.headers, json={"content": "x"})
+        in_flight = await client.patch(
+            f"/v1/jobs/{job['job_id']}", headers=brand.headers, json={"content": "x"}
+        )
         assert in_flight.status_code == 409
         await brand.send(
             PostPublished(
@@ -89,12 +107,18 @@ async def test_calendar_pages_by_cursor_in_time_order(svc, brand):
             await client.post(
                 "/v1/jobs",
                 headers=brand.headers,
-                json=job_body(brand.sandbox, content=f"post at {hour}", scheduled_at=(start + timedelta(hours=hour)).isoformat()),
+                json=job_body(
+                    brand.sandbox,
+                    content=f"post at {hour}",
+                    scheduled_at=(start + timedelta(hours=hour)).isoformat(),
+                ),
             )
         await client.post(
             "/v1/jobs",
             headers=brand.headers,
-            json=job_body(brand.sandbox, content="outside", scheduled_at=(start + timedelta(days=2)).isoformat()),
+            json=job_body(
+                brand.sandbox, content="outside", scheduled_at=(start + timedelta(days=2)).isoformat()
+            ),
         )
         seen, cursor = [], None
         while True:
@@ -118,7 +142,11 @@ async def test_search_is_ranked_and_deleted_jobs_are_hidden_until_restored(svc, 
 
         async def make(content, tags):
             return (
-                await client.post("/v1/jobs", headers=brand.headers, json=job_body(brand.sandbox, content=content, tags=tags))
+                await client.post(
+                    "/v1/jobs",
+                    headers=brand.headers,
+                    json=job_body(brand.sandbox, content=content, tags=tags),
+                )
             ).json()["job_id"]
 
         tagged = await make("Autumn sale starts Friday", ["autumn"])
@@ -148,6 +176,10 @@ async def test_deleted_jobs_past_the_window_are_purged(svc, brand):
         job = (await client.post("/v1/jobs", headers=brand.headers, json=job_body(brand.sandbox))).json()
         await client.delete(f"/v1/jobs/{job['job_id']}", headers=brand.headers)
         svc.clock.advance(timedelta(days=deps.settings.restore_window_days, minutes=1))
-        assert (await client.post(f"/v1/jobs/{job['job_id']}/restore", headers=brand.headers)).status_code == 410
+        assert (
+            await client.post(f"/v1/jobs/{job['job_id']}/restore", headers=brand.headers)
+        ).status_code == 410
         assert await purge_deleted(deps) >= 1
-        assert (await client.post(f"/v1/jobs/{job['job_id']}/restore", headers=brand.headers)).status_code == 404
+        assert (
+            await client.post(f"/v1/jobs/{job['job_id']}/restore", headers=brand.headers)
+        ).status_code == 404

@@ -5,10 +5,11 @@ import uuid
 from datetime import timedelta
 
 import pytest
+
 from aligned_common.events.approval import Approved, Rejected
-from aligned_common.testing.kafka_reader import TopicReader
-from aligned_common.testing.polling import eventually
-from aligned_publishing.testing import events_of, job_body
+from aligned_testing.kafka_reader import TopicReader
+from aligned_testing.polling import eventually
+from aligned_testing.publishing import events_of, job_body
 
 pytestmark = pytest.mark.integration
 TOPIC = "aligned.publishing.events"
@@ -19,21 +20,27 @@ async def _job(client, brand, job_id):
 
 
 def _decision(model, job, round_, comment=None):
-    return model(approval_id=uuid.uuid4(), job_id=job["job_id"], round=round_, decided_by="client-9", comment=comment)
+    return model(
+        approval_id=uuid.uuid4(), job_id=job["job_id"], round=round_, decided_by="client-9", comment=comment
+    )
 
 
 async def test_an_approved_job_goes_out_when_due_and_not_before(svc, brand, infra):
     due = svc.clock.now() + timedelta(minutes=10)
     async with svc.client() as client, TopicReader(infra.kafka_bootstrap, TOPIC) as topic:
         created = await client.post(
-            "/v1/jobs", headers=brand.headers, json=job_body(brand.sandbox, requires_approval=True, scheduled_at=due.isoformat())
+            "/v1/jobs",
+            headers=brand.headers,
+            json=job_body(brand.sandbox, requires_approval=True, scheduled_at=due.isoformat()),
         )
         assert created.status_code == 201, created.text
         job = created.json()
         submitted = (await client.post(f"/v1/jobs/{job['job_id']}/submit", headers=brand.headers)).json()
         assert submitted["status"] == "pending_approval"
 
-        records = await topic.read_until(lambda rs: events_of(rs, brand, "publishing.job_created"), settle_s=0)
+        records = await topic.read_until(
+            lambda rs: events_of(rs, brand, "publishing.job_created"), settle_s=0
+        )
         (announced,) = events_of(records, brand, "publishing.job_created")
         assert announced["data"]["requires_approval"] is True and announced["data"]["round"] == 1
 
@@ -51,8 +58,14 @@ async def test_an_approved_job_goes_out_when_due_and_not_before(svc, brand, infr
 
 async def test_a_rejected_job_goes_back_with_the_comment_and_never_out(svc, brand):
     async with svc.client() as client:
-        job = (await client.post("/v1/jobs", headers=brand.headers, json=job_body(brand.sandbox, requires_approval=True))).json()
-        await client.post(f"/v1/jobs/{job['job_id']}/publish-now", headers=brand.headers)  # needs approval first
+        job = (
+            await client.post(
+                "/v1/jobs", headers=brand.headers, json=job_body(brand.sandbox, requires_approval=True)
+            )
+        ).json()
+        await client.post(
+            f"/v1/jobs/{job['job_id']}/publish-now", headers=brand.headers
+        )  # needs approval first
         await client.post(f"/v1/jobs/{job['job_id']}/submit", headers=brand.headers)
         await brand.send(_decision(Rejected, job, 1, comment="Wrong product photo"))
 
@@ -72,7 +85,9 @@ async def test_an_edit_after_approval_asks_again_and_the_old_approval_changes_no
     async with svc.client() as client, TopicReader(infra.kafka_bootstrap, TOPIC) as topic:
         job = (
             await client.post(
-                "/v1/jobs", headers=brand.headers, json=job_body(brand.sandbox, requires_approval=True, scheduled_at=due.isoformat())
+                "/v1/jobs",
+                headers=brand.headers,
+                json=job_body(brand.sandbox, requires_approval=True, scheduled_at=due.isoformat()),
             )
         ).json()
         await client.post(f"/v1/jobs/{job['job_id']}/submit", headers=brand.headers)

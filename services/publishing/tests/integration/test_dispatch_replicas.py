@@ -7,10 +7,11 @@ from datetime import timedelta
 
 import orjson
 import pytest
+
 from aligned_common.envelope import EventEnvelope
 from aligned_common.events.publishing import AttemptRequested
-from aligned_common.testing.kafka_reader import TopicReader
-from aligned_publishing.testing import MovableClock, make_settings, publishing_service, seed_due_jobs
+from aligned_testing.kafka_reader import TopicReader
+from aligned_testing.publishing import MovableClock, make_settings, publishing_service, seed_due_jobs
 
 pytestmark = pytest.mark.integration
 TOPIC = "aligned.publishing.events"
@@ -30,7 +31,9 @@ async def test_1000_due_jobs_two_dispatchers_each_target_requested_exactly_once(
         reader = await stack.enter_async_context(TopicReader(infra.kafka_bootstrap, TOPIC))
         async with first.ctx.pool.acquire() as conn, conn.transaction():
             # One commit: both replicas see the whole backlog due at the same moment.
-            target_ids = await seed_due_jobs(conn, scratch_schema, brands, 100, clock.now() - timedelta(seconds=1))
+            target_ids = await seed_due_jobs(
+                conn, scratch_schema, brands, 100, clock.now() - timedelta(seconds=1)
+            )
 
         def attempts(records):
             return [
@@ -44,7 +47,9 @@ async def test_1000_due_jobs_two_dispatchers_each_target_requested_exactly_once(
     mine = [r for r in records if r.key in keys]
     # The dispatcher builds envelopes in SQL: every one must parse as the shared models.
     parsed = [EventEnvelope.from_bytes(r.value) for r in mine]
-    assert all(isinstance(e.payload(), AttemptRequested) for e in parsed if e.type == AttemptRequested.event_type())
+    assert all(
+        isinstance(e.payload(), AttemptRequested) for e in parsed if e.type == AttemptRequested.event_type()
+    )
     requested = Counter(e["data"]["target_id"] for e in attempts(records))
     assert len(requested) == 1000
     assert set(requested) == {str(t) for t in target_ids}

@@ -4,8 +4,9 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from aligned_common.testing.kafka_reader import TopicReader
-from aligned_publishing.testing import events_of, job_body
+
+from aligned_testing.kafka_reader import TopicReader
+from aligned_testing.publishing import events_of, job_body
 
 pytestmark = pytest.mark.integration
 TOPIC = "aligned.publishing.events"
@@ -25,14 +26,18 @@ async def test_nine_local_on_the_spring_forward_day_goes_out_at_nine_local(svc, 
         assert datetime.fromisoformat(body["scheduled_at"]) == datetime(2026, 3, 29, 7, 0, tzinfo=UTC)
         assert body["scheduled_local"] == "2026-03-29T09:00:00+02:00" and body["time_zone"] == "Europe/Berlin"
 
-        svc.clock.set(datetime(2026, 3, 29, 6, 59, 58, tzinfo=UTC))  # 08:59:58 local (a naive +1 h would fire)
+        svc.clock.set(
+            datetime(2026, 3, 29, 6, 59, 58, tzinfo=UTC)
+        )  # 08:59:58 local (a naive +1 h would fire)
         await asyncio.sleep(0.5)
         assert not events_of(
             await topic.read_until(lambda rs: True, settle_s=0.2), brand, "publishing.attempt_requested"
         )
 
         svc.clock.set(datetime(2026, 3, 29, 7, 0, 1, tzinfo=UTC))
-        records = await topic.read_until(lambda rs: events_of(rs, brand, "publishing.attempt_requested"), settle_s=0)
+        records = await topic.read_until(
+            lambda rs: events_of(rs, brand, "publishing.attempt_requested"), settle_s=0
+        )
         attempt = events_of(records, brand, "publishing.attempt_requested")[0]
         detail = (await client.get(f"/v1/jobs/{job['job_id']}", headers=brand.headers)).json()
     assert attempt["data"]["job_id"] == job["job_id"]

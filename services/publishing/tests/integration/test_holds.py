@@ -4,10 +4,11 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+
 from aligned_common.events.connections import ConnectionExpired, ConnectionRestored, PostFailed
-from aligned_common.testing.kafka_reader import TopicReader
-from aligned_common.testing.polling import eventually
-from aligned_publishing.testing import events_of, job_body
+from aligned_testing.kafka_reader import TopicReader
+from aligned_testing.polling import eventually
+from aligned_testing.publishing import events_of, job_body
 
 pytestmark = pytest.mark.integration
 TOPIC = "aligned.publishing.events"
@@ -27,7 +28,9 @@ async def _target(client, brand, job_id) -> dict:
 
 async def _schedule(client, brand, connection_id, at) -> dict:
     job = (
-        await client.post("/v1/jobs", headers=brand.headers, json=job_body(connection_id, scheduled_at=at.isoformat()))
+        await client.post(
+            "/v1/jobs", headers=brand.headers, json=job_body(connection_id, scheduled_at=at.isoformat())
+        )
     ).json()
     await client.post(f"/v1/jobs/{job['job_id']}/submit", headers=brand.headers)
     return job
@@ -74,7 +77,9 @@ async def test_a_target_held_past_the_grace_window_is_reported_missed_not_posted
         await eventually(lambda: _held(client, brand, job), what="held")
         svc.clock.advance(timedelta(minutes=1) + grace + timedelta(minutes=1))
         await brand.send(_restored(connection))
-        records = await topic.read_until(lambda rs: events_of(rs, brand, "publishing.job_failed"), settle_s=1.0)
+        records = await topic.read_until(
+            lambda rs: events_of(rs, brand, "publishing.job_failed"), settle_s=1.0
+        )
     (missed,) = events_of(records, brand, "publishing.target_missed")
     assert missed["data"]["job_id"] == job["job_id"] and "grace window" in missed["data"]["reason"]
     assert not events_of(records, brand, "publishing.attempt_requested")
@@ -86,7 +91,9 @@ async def test_a_failure_for_an_expired_connection_holds_instead_of_failing(svc,
     async with svc.client() as client, TopicReader(infra.kafka_bootstrap, TOPIC) as topic:
         job = (await client.post("/v1/jobs", headers=brand.headers, json=job_body(connection))).json()
         await client.post(f"/v1/jobs/{job['job_id']}/publish-now", headers=brand.headers)
-        records = await topic.read_until(lambda rs: events_of(rs, brand, "publishing.attempt_requested"), settle_s=0)
+        records = await topic.read_until(
+            lambda rs: events_of(rs, brand, "publishing.attempt_requested"), settle_s=0
+        )
         data = events_of(records, brand, "publishing.attempt_requested")[0]["data"]
         await brand.send(
             PostFailed(

@@ -1,25 +1,29 @@
 """Answers from connections: retries on schedule and capped, immediate failure, redelivery."""
 
 import asyncio
+import itertools
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
+
 from aligned_common.db import UnitOfWork
 from aligned_common.events.connections import PostFailed, PostPublished
-from aligned_common.testing.kafka_reader import TopicReader
 from aligned_publishing.adapters import jobs_repo
 from aligned_publishing.domain.retry import backoff_ceiling
 from aligned_publishing.service_layer import outcomes
-from aligned_publishing.testing import events_of, job_body, seed_due_jobs
+from aligned_testing.kafka_reader import TopicReader
+from aligned_testing.publishing import events_of, job_body, seed_due_jobs
 
 pytestmark = pytest.mark.integration
 TOPIC = "aligned.publishing.events"
 
 
 async def _publish_now(client, brand, **overrides) -> dict:
-    job = (await client.post("/v1/jobs", headers=brand.headers, json=job_body(brand.sandbox, **overrides))).json()
+    job = (
+        await client.post("/v1/jobs", headers=brand.headers, json=job_body(brand.sandbox, **overrides))
+    ).json()
     response = await client.post(f"/v1/jobs/{job['job_id']}/publish-now", headers=brand.headers)
     assert response.status_code == 200, response.text
     return job
@@ -27,17 +31,17 @@ async def _publish_now(client, brand, **overrides) -> dict:
 
 def _failed(attempt_event, **overrides) -> PostFailed:
     data = attempt_event["data"]
-    values = dict(
-        job_id=data["job_id"],
-        target_id=data["target_id"],
-        connection_id=data["connection_id"],
-        platform=data["platform"],
-        idempotency_key=data["idempotency_key"],
-        attempt=data["attempt"],
-        retryable=True,
-        reason="retryable",
-        platform_message="503 upstream busy",
-    )
+    values = {
+        "job_id": data["job_id"],
+        "target_id": data["target_id"],
+        "connection_id": data["connection_id"],
+        "platform": data["platform"],
+        "idempotency_key": data["idempotency_key"],
+        "attempt": data["attempt"],
+        "retryable": True,
+        "reason": "retryable",
+        "platform_message": "503 upstream busy",
+    }
     values.update(overrides)
     return PostFailed(**values)
 
@@ -62,34 +66,50 @@ async def test_retryable_failures_retry_with_backoff_then_fail_after_max_retries
         job = await _publish_now(client, brand, max_retries=2)
         for attempt in (1, 2, 3):
             records = await topic.read_until(
-                lambda rs, n=attempt: len(events_of(rs, brand, "publishing.attempt_requested")) >= n, settle_s=0
+                lambda rs, n=attempt: len(events_of(rs, brand, "publishing.attempt_requested")) >= n,
+                settle_s=0,
             )
             await brand.send(_failed(events_of(records, brand, "publishing.attempt_requested")[-1]))
-        records = await topic.read_until(lambda rs: events_of(rs, brand, "publishing.job_failed"), settle_s=1.0)
+        records = await topic.read_until(
+            lambda rs: events_of(rs, brand, "publishing.job_failed"), settle_s=1.0
+        )
         detail = (await client.get(f"/v1/jobs/{job['job_id']}", headers=brand.headers)).json()
 
     requested = events_of(records, brand, "publishing.attempt_requested")
-    assert [e["data"]["attempt"] for e in requested] == [1, 2, 3], "max_retries=2 means three attempts, no fourth"
+    assert [e["data"]["attempt"] for e in requested] == [1, 2, 3], (
+        "max_retries=2 means three attempts, no fourth"
+    )
     assert len({e["data"]["idempotency_key"] for e in requested}) == 1
     (failed,) = events_of(records, brand, "publishing.job_failed")
-    assert "gave up after 3 attempts" in failed["data"]["reason"] and "503 upstream busy" in failed["data"]["reason"]
+    assert (
+        "gave up after 3 attempts" in failed["data"]["reason"]
+        and "503 upstream busy" in failed["data"]["reason"]
+    )
     assert detail["status"] == "failed" and detail["retry_count"] == 2
     log = sorted(detail["attempts"], key=lambda a: a["attempt"])
     assert [a["outcome"] for a in log] == ["retry_scheduled", "retry_scheduled", "failed"]
-    for earlier, later in zip(log, log[1:], strict=False):
+    for earlier, later in itertools.pairwise(log):
         waited = datetime.fromisoformat(earlier["retry_at"]) - datetime.fromisoformat(earlier["finished_at"])
         ceiling = backoff_ceiling(earlier["attempt"], settings.retry_base_s, settings.retry_cap_s)
-        assert 0 <= waited.total_seconds() <= ceiling + 1e-6, "full jitter stays under the exponential ceiling"
+        assert 0 <= waited.total_seconds() <= ceiling + 1e-6, (
+            "full jitter stays under the exponential ceiling"
+        )
         assert datetime.fromisoformat(later["started_at"]) >= datetime.fromisoformat(earlier["retry_at"])
 
 
 async def test_a_rejected_post_fails_at_once_with_the_platforms_message(svc, brand, infra):
     async with svc.client() as client, TopicReader(infra.kafka_bootstrap, TOPIC) as topic:
         job = await _publish_now(client, brand, max_retries=5)
-        records = await topic.read_until(lambda rs: events_of(rs, brand, "publishing.attempt_requested"), settle_s=0)
+        records = await topic.read_until(
+            lambda rs: events_of(rs, brand, "publishing.attempt_requested"), settle_s=0
+        )
         attempt = events_of(records, brand, "publishing.attempt_requested")[0]
-        await brand.send(_failed(attempt, retryable=False, reason="rejected", platform_message="duplicate status"))
-        records = await topic.read_until(lambda rs: events_of(rs, brand, "publishing.job_failed"), settle_s=1.0)
+        await brand.send(
+            _failed(attempt, retryable=False, reason="rejected", platform_message="duplicate status")
+        )
+        records = await topic.read_until(
+            lambda rs: events_of(rs, brand, "publishing.job_failed"), settle_s=1.0
+        )
         detail = (await client.get(f"/v1/jobs/{job['job_id']}", headers=brand.headers)).json()
     assert len(events_of(records, brand, "publishing.attempt_requested")) == 1
     assert detail["targets"][0]["platform_message"] == "duplicate status"
@@ -99,13 +119,17 @@ async def test_a_rejected_post_fails_at_once_with_the_platforms_message(svc, bra
 async def test_a_redelivered_or_repeated_published_event_changes_nothing(svc, brand, infra):
     async with svc.client() as client, TopicReader(infra.kafka_bootstrap, TOPIC) as topic:
         job = await _publish_now(client, brand)
-        records = await topic.read_until(lambda rs: events_of(rs, brand, "publishing.attempt_requested"), settle_s=0)
+        records = await topic.read_until(
+            lambda rs: events_of(rs, brand, "publishing.attempt_requested"), settle_s=0
+        )
         attempt = events_of(records, brand, "publishing.attempt_requested")[0]
         first = await brand.send(_published(attempt))
         await brand.send(envelope=first)  # the broker redelivers the same event
         await brand.send(_published(attempt))  # connections reports the same outcome again
         await brand.send(_failed(attempt))  # and a stray late failure for the same attempt
-        records = await topic.read_until(lambda rs: events_of(rs, brand, "publishing.job_published"), settle_s=2.0)
+        records = await topic.read_until(
+            lambda rs: events_of(rs, brand, "publishing.job_published"), settle_s=2.0
+        )
         detail = (await client.get(f"/v1/jobs/{job['job_id']}", headers=brand.headers)).json()
     assert len(events_of(records, brand, "publishing.job_published")) == 1
     assert len(events_of(records, brand, "publishing.attempt_requested")) == 1
@@ -135,7 +159,9 @@ async def test_an_outcome_that_finishes_its_job_takes_four_round_trips(svc, bran
     are most of a post's cost (docs/performance.md; it was ten). Each is one logged query."""
     async with svc.client() as client, TopicReader(infra.kafka_bootstrap, TOPIC) as topic:
         job = await _publish_now(client, brand)
-        records = await topic.read_until(lambda rs: events_of(rs, brand, "publishing.attempt_requested"), settle_s=0)
+        records = await topic.read_until(
+            lambda rs: events_of(rs, brand, "publishing.attempt_requested"), settle_s=0
+        )
         published = _published(events_of(records, brand, "publishing.attempt_requested")[0])
         envelope = brand.envelope(published)
         queries = []
@@ -148,7 +174,9 @@ async def test_an_outcome_that_finishes_its_job_takes_four_round_trips(svc, bran
                 await outcomes.on_post_published(uow, svc.ctx.deps["publishing"], published)
         finally:
             await pool.close()
-        records = await topic.read_until(lambda rs: events_of(rs, brand, "publishing.job_published"), settle_s=0)
+        records = await topic.read_until(
+            lambda rs: events_of(rs, brand, "publishing.job_published"), settle_s=0
+        )
         detail = (await client.get(f"/v1/jobs/{job['job_id']}", headers=brand.headers)).json()
     await asyncio.sleep(0)  # the logger's callbacks are scheduled with call_soon
     # asyncpg looks a type up once per connection (typeinfo_tree, with JIT off around it): not per outcome.
@@ -169,7 +197,12 @@ async def test_outcome_locks_see_a_sibling_target_finished_while_they_waited_for
     target the first finished (or the job would never finish). One statement takes the locks,
     so its snapshot is older than the other's commit: FOR UPDATE is what makes it see it."""
     (first, second) = await seed_due_jobs(
-        svc.ctx.pool, svc.ctx.schema, [uuid.uuid4()], 1, datetime.now(UTC) + timedelta(days=1), targets_per_job=2
+        svc.ctx.pool,
+        svc.ctx.schema,
+        [uuid.uuid4()],
+        1,
+        datetime.now(UTC) + timedelta(days=1),
+        targets_per_job=2,
     )
     holder, waiter = await asyncpg.connect(infra.database_url), await asyncpg.connect(infra.database_url)
     try:

@@ -7,10 +7,10 @@ import uuid
 from datetime import datetime, timedelta
 
 import pytest
+
 from aligned_common.events.analytics import PlanAccepted, PlannedSlot
 from aligned_common.events.approval import PolicyChanged
-from aligned_common.testing.polling import eventually
-
+from aligned_testing.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -23,13 +23,22 @@ async def _drafts(client, brand) -> list[dict]:
 async def test_an_accepted_plan_makes_one_gated_draft_per_slot_and_never_twice(svc, brand):
     await brand.send(PolicyChanged(policy_id=uuid.uuid4(), mode="approval_required", changed_by="owner-1"))
     first = (svc.clock.now() + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
-    slots = [PlannedSlot(platform="sandbox", connection_id=brand.sandbox, at=first + timedelta(hours=h)) for h in (0, 6)]
+    slots = [
+        PlannedSlot(platform="sandbox", connection_id=brand.sandbox, at=first + timedelta(hours=h))
+        for h in (0, 6)
+    ]
     accepted = PlanAccepted(plan_id=uuid.uuid4(), accepted_by="owner-1", slots=slots, time_zone="Asia/Tokyo")
     async with svc.client() as client:
+
         async def policy_known():  # the brand-wide policy reached publishing's copy
-            probe = await client.post("/v1/jobs", headers=brand.headers,
-                                      json={"content": "probe", "targets": [
-                                          {"platform": "sandbox", "connection_id": str(brand.sandbox)}]})
+            probe = await client.post(
+                "/v1/jobs",
+                headers=brand.headers,
+                json={
+                    "content": "probe",
+                    "targets": [{"platform": "sandbox", "connection_id": str(brand.sandbox)}],
+                },
+            )
             return probe.json()["approval_required"] or None
 
         await eventually(policy_known, what="the policy in publishing's copy")
@@ -49,4 +58,6 @@ async def test_an_accepted_plan_makes_one_gated_draft_per_slot_and_never_twice(s
         await brand.send(envelope=sent)  # redelivered: the inbox drops it
         await brand.send(accepted)  # the same plan in a new event: the drafts' ids are the plan's and slots'
         await asyncio.sleep(3.0)
-        assert sorted(d["job_id"] for d in await _drafts(client, brand)) == sorted(d["job_id"] for d in drafts)
+        assert sorted(d["job_id"] for d in await _drafts(client, brand)) == sorted(
+            d["job_id"] for d in drafts
+        )

@@ -1,6 +1,7 @@
 import uuid
 
 import pytest
+
 from aligned_common.platforms import MediaInfo
 from aligned_publishing.domain.content_fit import TargetDraft, check_job_fits
 

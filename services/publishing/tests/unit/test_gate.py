@@ -48,19 +48,32 @@ def test_the_hash_changes_with_any_text_media_or_account_and_an_approval_covers_
     m = uuid.uuid4()
     base = content_hash([Outgoing(A, "sandbox", "hi", (m,))])
     assert base == content_hash([Outgoing(A, "sandbox", "hi", (m,))])
-    for other in (Outgoing(A, "sandbox", "hi!", (m,)), Outgoing(A, "sandbox", "hi", ()), Outgoing(B, "sandbox", "hi", (m,))):
+    for other in (
+        Outgoing(A, "sandbox", "hi!", (m,)),
+        Outgoing(A, "sandbox", "hi", ()),
+        Outgoing(B, "sandbox", "hi", (m,)),
+    ):
         assert content_hash([other]) != base
     assert approved_for_current(base, base) and not approved_for_current(None, base)
     assert not approved_for_current(base, content_hash([]))
 
 
 def test_references_unknown_disconnected_and_platform_mismatch_name_the_field():
-    known = {A: {"status": "active", "platform": "sandbox"}, B: {"status": "disconnected", "platform": "sandbox"}}
-    drafts = [TargetDraft("sandbox", A, None, None), TargetDraft("sandbox", B, None, None),
-              TargetDraft("sandbox", uuid.uuid4(), None, None), TargetDraft("bluesky", A, None, None)]
+    known = {
+        A: {"status": "active", "platform": "sandbox"},
+        B: {"status": "disconnected", "platform": "sandbox"},
+    }
+    drafts = [
+        TargetDraft("sandbox", A, None, None),
+        TargetDraft("sandbox", B, None, None),
+        TargetDraft("sandbox", uuid.uuid4(), None, None),
+        TargetDraft("bluesky", A, None, None),
+    ]
     errors = [(e.field, e.code) for e in check_targets(drafts, known)]
-    assert errors == [("targets[1].connection_id", "connection_disconnected"),
-                      ("targets[2].connection_id", "unknown_connection"),
-                      ("targets[3].platform", "platform_mismatch")]
+    assert errors == [
+        ("targets[1].connection_id", "connection_disconnected"),
+        ("targets[2].connection_id", "unknown_connection"),
+        ("targets[3].platform", "platform_mismatch"),
+    ]
     expired = {A: {"status": "expired", "platform": "sandbox"}}
     assert check_targets([TargetDraft("sandbox", A, None, None)], expired) == []  # held, not refused

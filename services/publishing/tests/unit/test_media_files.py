@@ -5,13 +5,14 @@ import hashlib
 import io
 
 import pytest
-from aligned_common.testing.media import corrupt_png, jpeg, jpeg_with_location, mp4, png, png_with_text
+from PIL import ExifTags, Image
+
 from aligned_publishing.adapters.object_store import key_of_reference
-from aligned_publishing.adapters.sniff import inspect
 from aligned_publishing.adapters.scrub import scrub
+from aligned_publishing.adapters.sniff import inspect
 from aligned_publishing.adapters.thumbnail import thumbnail
 from aligned_publishing.adapters.variants import crop_box, fit_variants
-from PIL import ExifTags, Image
+from aligned_testing.media import corrupt_png, jpeg, jpeg_with_location, mp4, png, png_with_text
 
 pytestmark = pytest.mark.unit
 
@@ -20,7 +21,12 @@ def test_inspect_reads_size_hash_type_and_duration_and_stops_past_the_limit():
     video = mp4(100_000, duration_s=7.5)
     found = inspect(io.BytesIO(video), max_bytes=100_000)
     assert (found.size_bytes, found.sha256, found.mime_type, found.duration_s, found.image_error) == (
-        100_000, hashlib.sha256(video).hexdigest(), "video/mp4", 7.5, None)
+        100_000,
+        hashlib.sha256(video).hexdigest(),
+        "video/mp4",
+        7.5,
+        None,
+    )
     assert found.video_codec == "h264"
     assert inspect(io.BytesIO(mp4(20_000, codec="mpeg4")), 10**6).video_codec == "mpeg4"
     assert inspect(io.BytesIO(video), max_bytes=99_999).size_bytes == 100_000  # max + 1: too large
@@ -74,7 +80,11 @@ def test_variants_are_made_only_for_the_platforms_an_image_does_not_fit():
 
 def test_a_variant_over_a_byte_limit_is_scaled_down_under_it_without_metadata():
     photo = jpeg_with_location(1600, 1200)  # random pixels: over Bluesky's 1 MB
-    fits = {name: fit for fit in fit_variants(io.BytesIO(photo), "image/jpeg", len(photo)) for name in fit.platforms}
+    fits = {
+        name: fit
+        for fit in fit_variants(io.BytesIO(photo), "image/jpeg", len(photo))
+        for name in fit.platforms
+    }
     assert set(fits) == {"bluesky"} and len(fits["bluesky"].data) <= 1_000_000
     fitted = Image.open(io.BytesIO(fits["bluesky"].data))
     assert fitted.width < 1200 and fitted.height < 1600, "smaller, and turned upright (orientation 6)"

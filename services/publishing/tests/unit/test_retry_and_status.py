@@ -2,6 +2,7 @@ import random
 import uuid
 
 import pytest
+
 from aligned_publishing.domain.retry import backoff_ceiling, idempotency_key, retry_delay
 from aligned_publishing.domain.status import JobStatus, job_outcome
 

@@ -1,6 +1,7 @@
 from datetime import UTC, datetime
 
 import pytest
+
 from aligned_publishing.domain.schedule import ScheduleError, resolve_schedule
 
 pytestmark = pytest.mark.unit

@@ -40,5 +40,7 @@ async def handle_sandbox_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def handle_validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    problems = "; ".join(f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in exc.errors())
+    problems = "; ".join(
+        f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in exc.errors()
+    )
     return JSONResponse(error_body("validation_failed", problems), 422)

@@ -24,7 +24,11 @@ def post_metrics(post: Post, now: float) -> PostMetricsOut:
     draw = _generator(post.id)
     eventual_reach = draw.randint(500, 20_000)
     half_life_s = draw.uniform(30 * 60, 4 * 60 * 60)
-    like_rate, share_rate, comment_rate = draw.uniform(0.02, 0.08), draw.uniform(0.002, 0.02), draw.uniform(0.001, 0.01)
+    like_rate, share_rate, comment_rate = (
+        draw.uniform(0.02, 0.08),
+        draw.uniform(0.002, 0.02),
+        draw.uniform(0.001, 0.01),
+    )
 
     # A deleted post stops collecting engagement.
     until = min(now, post.deleted_at) if post.deleted_at is not None else now

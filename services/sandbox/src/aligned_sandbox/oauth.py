@@ -125,7 +125,9 @@ class OAuthServer:
         """The user removed our app on the platform's side: every grant of theirs ends."""
         with self._lock:
             grant_ids = [
-                grant.id for grant in self._grants.values() if grant.account_id == account_id and not grant.revoked
+                grant.id
+                for grant in self._grants.values()
+                if grant.account_id == account_id and not grant.revoked
             ]
             for grant_id in grant_ids:
                 self._revoke_grant(grant_id)

@@ -59,7 +59,9 @@ class PostStore:
         self._counts = CreationCounts()
         self._lock = threading.Lock()
 
-    def add_media(self, account_id: str, mime_type: str, size_bytes: int, sha256: str, alt_text: str = "") -> Media:
+    def add_media(
+        self, account_id: str, mime_type: str, size_bytes: int, sha256: str, alt_text: str = ""
+    ) -> Media:
         media = Media("media_" + secrets.token_hex(8), account_id, mime_type, size_bytes, sha256, alt_text)
         with self._lock:
             self._media[media.id] = media
@@ -101,7 +103,9 @@ class PostStore:
             self._counts.by_text[text] += 1
             return post, True
 
-    def _replay(self, account_id: str, key: str | None, text: str, now: float, window_s: float | None) -> Post | None:
+    def _replay(
+        self, account_id: str, key: str | None, text: str, now: float, window_s: float | None
+    ) -> Post | None:
         remembered = self._keys.get((account_id, key)) if key is not None else None
         if remembered is None:
             return None
@@ -110,7 +114,9 @@ class PostStore:
         post = self._posts[remembered.post_id]
         if post.text != text:
             # As Stripe does: a key reused for a different request is a client bug, not a retry.
-            raise SandboxError(422, "idempotency_key_reused", "this Idempotency-Key was used for another post")
+            raise SandboxError(
+                422, "idempotency_key_reused", "this Idempotency-Key was used for another post"
+            )
         return post
 
     def get(self, account_id: str, post_id: str) -> Post | None:
@@ -130,7 +136,9 @@ class PostStore:
     def count_for(self, account_id: str) -> int:
         with self._lock:
             return sum(
-                1 for post in self._posts.values() if post.account_id == account_id and post.status == "published"
+                1
+                for post in self._posts.values()
+                if post.account_id == account_id and post.status == "published"
             )
 
     def set_status(self, post: Post, status: PostState, now: float) -> None:

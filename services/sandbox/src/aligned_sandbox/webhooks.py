@@ -56,7 +56,9 @@ class WebhookDispatcher:
         config = self._config()
         if not config.webhook_url or not config.webhook_secret:
             raise SandboxError(
-                409, "webhooks_not_configured", "set webhook_url and webhook_secret with POST /_control/config first"
+                409,
+                "webhooks_not_configured",
+                "set webhook_url and webhook_secret with POST /_control/config first",
             )
         return config.webhook_url, config.webhook_secret
 
@@ -87,7 +89,9 @@ class WebhookDispatcher:
             self._deliveries.append(delivery)
         return delivery
 
-    async def _post(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[bool, int | None, str | None]:
+    async def _post(
+        self, url: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[bool, int | None, str | None]:
         """Whether the target took it, its status, and what went wrong if it could not be reached."""
         try:
             response = await self._client.post(url, content=body, headers=headers)

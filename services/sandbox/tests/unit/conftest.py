@@ -4,7 +4,7 @@ import httpx
 import pytest
 
 from aligned_sandbox import create_app
-from aligned_sandbox.testing import PkcePair, approve, bearer
+from aligned_testing.sandbox import PkcePair, approve, bearer
 
 CLIENT_ID = "aligned-test"
 REDIRECT_URI = "http://app.test/oauth/callback"
@@ -27,7 +27,9 @@ def app(webhook_inbox):
 
 @pytest.fixture
 async def client(app):
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://sandbox.test") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app), base_url="http://sandbox.test"
+    ) as client:
         yield client
 
 

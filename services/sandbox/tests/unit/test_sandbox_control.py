@@ -1,6 +1,6 @@
 import pytest
 
-from aligned_sandbox.testing import bearer
+from aligned_testing.sandbox import bearer
 
 pytestmark = pytest.mark.unit
 
@@ -9,7 +9,9 @@ async def test_reset_forgets_posts_tokens_faults_and_config(connect, publish, cl
     tokens = await connect()
     await publish(tokens)
     await client.post("/_control/config", json={"token_ttl_s": 5})
-    await client.post("/_control/faults", json={"mode": "error_500", "count": 10, "endpoint": "/api/v1/posts"})
+    await client.post(
+        "/_control/faults", json={"mode": "error_500", "count": 10, "endpoint": "/api/v1/posts"}
+    )
 
     assert (await client.post("/_control/reset")).status_code == 204
 

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from aligned_sandbox.testing import bearer
+from aligned_testing.sandbox import bearer
 
 pytestmark = pytest.mark.unit
 

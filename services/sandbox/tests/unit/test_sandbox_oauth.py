@@ -1,6 +1,6 @@
 import pytest
 
-from aligned_sandbox.testing import PkcePair, bearer, redirect_query
+from aligned_testing.sandbox import PkcePair, bearer, redirect_query
 
 pytestmark = pytest.mark.unit
 
@@ -121,7 +121,9 @@ async def test_json_variant_answers_where_to_redirect(client):
     assert response.json()["redirect_to"].startswith(REDIRECT_URI + "?code=")
 
 
-async def test_refresh_without_rotation_omits_the_refresh_token_and_the_old_one_keeps_working(connect, oauth, client):
+async def test_refresh_without_rotation_omits_the_refresh_token_and_the_old_one_keeps_working(
+    connect, oauth, client
+):
     tokens = await connect()
 
     first = await oauth.refresh(tokens["refresh_token"])

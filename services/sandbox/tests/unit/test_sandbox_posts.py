@@ -1,10 +1,9 @@
 import asyncio
-
 import os
 
 import pytest
 
-from aligned_sandbox.testing import bearer
+from aligned_testing.sandbox import bearer
 
 pytestmark = pytest.mark.unit
 
@@ -44,7 +43,9 @@ async def test_concurrent_requests_with_one_key_create_one_post(connect, publish
 
 async def test_keys_are_per_account(connect, publish):
     alice, bob = await connect("alice"), await connect("bob")
-    assert (await publish(alice, "hi", key="k")).json()["id"] != (await publish(bob, "hi", key="k")).json()["id"]
+    assert (await publish(alice, "hi", key="k")).json()["id"] != (await publish(bob, "hi", key="k")).json()[
+        "id"
+    ]
 
 
 async def test_a_key_reused_for_different_text_is_refused(connect, publish):
@@ -55,7 +56,9 @@ async def test_a_key_reused_for_different_text_is_refused(connect, publish):
     assert response.json()["error"] == "idempotency_key_reused"
 
 
-async def test_without_a_key_every_request_is_a_new_post_and_counts_show_the_duplicate(connect, publish, client):
+async def test_without_a_key_every_request_is_a_new_post_and_counts_show_the_duplicate(
+    connect, publish, client
+):
     tokens = await connect()
     await publish(tokens, "dup")
     await publish(tokens, "dup")
@@ -82,11 +85,15 @@ async def test_recent_posts_are_newest_first_with_their_text(connect, publish, c
 async def test_post_status_follows_deletion(connect, publish, client):
     tokens = await connect()
     post_id = (await publish(tokens)).json()["id"]
-    assert (await client.get(f"/api/v1/posts/{post_id}", headers=bearer(tokens))).json()["status"] == "published"
+    assert (await client.get(f"/api/v1/posts/{post_id}", headers=bearer(tokens))).json()[
+        "status"
+    ] == "published"
 
     await client.delete(f"/api/v1/posts/{post_id}", headers=bearer(tokens))
 
-    assert (await client.get(f"/api/v1/posts/{post_id}", headers=bearer(tokens))).json()["status"] == "deleted"
+    assert (await client.get(f"/api/v1/posts/{post_id}", headers=bearer(tokens))).json()[
+        "status"
+    ] == "deleted"
 
 
 async def test_another_account_cannot_see_the_post(connect, publish, client):
@@ -112,7 +119,9 @@ async def test_uploaded_media_can_be_attached(connect, client):
     assert upload.status_code == 201
     media_id = upload.json()["id"]
 
-    post = await client.post("/api/v1/posts", json={"text": "", "media_ids": [media_id]}, headers=bearer(tokens))
+    post = await client.post(
+        "/api/v1/posts", json={"text": "", "media_ids": [media_id]}, headers=bearer(tokens)
+    )
 
     assert post.status_code == 201
     assert post.json()["media_ids"] == [media_id]
@@ -126,9 +135,13 @@ async def test_a_post_lists_every_received_media_item_with_its_sha256_and_size(c
     files = [os.urandom(3000 + i) for i in range(3)]
     ids = []
     for data in files:
-        upload = await client.post("/api/v1/media", content=data, headers=bearer(tokens) | {"Content-Type": "image/png"})
+        upload = await client.post(
+            "/api/v1/media", content=data, headers=bearer(tokens) | {"Content-Type": "image/png"}
+        )
         ids.append(upload.json()["id"])
-    post = (await client.post("/api/v1/posts", json={"text": "three", "media_ids": ids}, headers=bearer(tokens))).json()
+    post = (
+        await client.post("/api/v1/posts", json={"text": "three", "media_ids": ids}, headers=bearer(tokens))
+    ).json()
 
     expected = [(i, hashlib.sha256(d).hexdigest(), len(d)) for i, d in zip(ids, files, strict=True)]
     via_api = (await client.get(f"/api/v1/posts/{post['id']}", headers=bearer(tokens))).json()["media"]
@@ -143,7 +156,9 @@ async def test_a_post_lists_every_received_media_item_with_its_sha256_and_size(c
 async def test_a_video_over_the_platforms_size_limit_is_refused(connect, client):
     tokens = await connect()
     big = await client.post(
-        "/api/v1/media", content=b"\0" * (64 * 1024 * 1024 + 1), headers=bearer(tokens) | {"Content-Type": "video/mp4"}
+        "/api/v1/media",
+        content=b"\0" * (64 * 1024 * 1024 + 1),
+        headers=bearer(tokens) | {"Content-Type": "video/mp4"},
     )
     assert big.status_code == 422 and "exceeds" in big.json()["error_description"]
 
@@ -155,9 +170,13 @@ async def test_unsupported_media_and_foreign_media_ids_are_refused(connect, clie
     )
     assert pdf.status_code == 422
     png = (
-        await client.post("/api/v1/media", content=b"png", headers=bearer(alice) | {"Content-Type": "image/png"})
+        await client.post(
+            "/api/v1/media", content=b"png", headers=bearer(alice) | {"Content-Type": "image/png"}
+        )
     ).json()
-    stolen = await client.post("/api/v1/posts", json={"text": "x", "media_ids": [png["id"]]}, headers=bearer(bob))
+    stolen = await client.post(
+        "/api/v1/posts", json={"text": "x", "media_ids": [png["id"]]}, headers=bearer(bob)
+    )
     assert stolen.status_code == 422
 
 

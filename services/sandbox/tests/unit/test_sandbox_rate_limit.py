@@ -1,6 +1,6 @@
 import pytest
 
-from aligned_sandbox.testing import bearer
+from aligned_testing.sandbox import bearer
 
 pytestmark = pytest.mark.unit
 

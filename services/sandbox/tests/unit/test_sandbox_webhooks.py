@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from aligned_sandbox.testing import bearer
 from aligned_sandbox.webhooks import sign
+from aligned_testing.sandbox import bearer
 
 pytestmark = pytest.mark.unit
 
@@ -33,7 +33,10 @@ def signature_is_valid(request) -> bool:
 
 def test_signing_matches_the_standard_webhooks_reference_vector():
     signature = sign(
-        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, b'{"test": 2432232314}'
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        "msg_p5jXN8AQM9LWM0D4loKWxJek",
+        1614265330,
+        b'{"test": 2432232314}',
     )
     assert signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
 
@@ -45,7 +48,8 @@ async def test_post_status_change_is_delivered_signed_and_takes_effect(
     post_id = (await publish(tokens)).json()["id"]
 
     response = await client.post(
-        "/_control/webhooks/send", json={"type": "post.status_changed", "post_id": post_id, "status": "deleted"}
+        "/_control/webhooks/send",
+        json={"type": "post.status_changed", "post_id": post_id, "status": "deleted"},
     )
 
     assert response.json()["delivered"] is True
@@ -55,7 +59,9 @@ async def test_post_status_change_is_delivered_signed_and_takes_effect(
     payload = json.loads(delivered.content)
     assert payload["type"] == "post.status_changed"
     assert payload["data"] | {"post_id": post_id, "status": "deleted"} == payload["data"]
-    assert (await client.get(f"/api/v1/posts/{post_id}", headers=bearer(tokens))).json()["status"] == "deleted"
+    assert (await client.get(f"/api/v1/posts/{post_id}", headers=bearer(tokens))).json()[
+        "status"
+    ] == "deleted"
 
 
 async def test_a_tampered_body_no_longer_matches(configured, connect, publish, client, webhook_inbox):
@@ -92,10 +98,14 @@ async def test_publishing_sends_a_webhook_when_asked_to(configured, connect, pub
 
 
 async def test_sending_without_a_target_is_a_clear_error(client):
-    response = await client.post("/_control/webhooks/send", json={"type": "account.deauthorized", "account": "x"})
+    response = await client.post(
+        "/_control/webhooks/send", json={"type": "account.deauthorized", "account": "x"}
+    )
     assert (response.status_code, response.json()["error"]) == (409, "webhooks_not_configured")
 
 
 async def test_a_webhook_about_an_unknown_post_is_refused(configured, client):
-    response = await client.post("/_control/webhooks/send", json={"type": "metrics.pushed", "post_id": "post_nope"})
+    response = await client.post(
+        "/_control/webhooks/send", json={"type": "metrics.pushed", "post_id": "post_nope"}
+    )
     assert response.status_code == 404

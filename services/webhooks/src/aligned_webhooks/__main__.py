@@ -5,7 +5,6 @@ import sys
 from aligned_common.cli import run_service_cli
 from aligned_common.db import create_pool
 from aligned_common.telemetry import setup_logging
-
 from aligned_webhooks.bootstrap import build, secret_box
 
 
@@ -23,8 +22,10 @@ def rotate(schema: str | None) -> int:
             await pool.close()
 
     report = asyncio.run(run())
-    print(f"{schema or definition.name}: re-sealed {report.endpoints} endpoint(s); "
-          f"{report.unreadable} unreadable, {report.left_behind} still under an old key")
+    print(
+        f"{schema or definition.name}: re-sealed {report.endpoints} endpoint(s); "
+        f"{report.unreadable} unreadable, {report.left_behind} still under an old key"
+    )
     # Non-zero while anything is left under an old key: dropping that key now would lose it.
     return 0 if report.left_behind == 0 and report.unreadable == 0 else 3
 

@@ -8,7 +8,6 @@ from fastapi import APIRouter
 
 from aligned_common.app import ServiceContext, ServiceDefinition
 from aligned_common.clock import Clock, SystemClock
-
 from aligned_webhooks.adapters.providers import ProviderRegistry
 from aligned_webhooks.adapters.secret_box import SecretBox
 from aligned_webhooks.adapters.ssrf import TargetPolicy
@@ -21,7 +20,9 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
 def provider_secrets(settings: Settings) -> dict[str, list[str]]:
-    secrets = {name: [s.get_secret_value() for s in values] for name, values in settings.provider_secrets.items()}
+    secrets = {
+        name: [s.get_secret_value() for s in values] for name, values in settings.provider_secrets.items()
+    }
     if settings.sandbox_secret is not None:
         secrets.setdefault("sandbox", []).append(settings.sandbox_secret.get_secret_value())
     return secrets
@@ -35,10 +36,14 @@ def secret_box(settings: Settings) -> SecretBox:
 
 
 def target_policy(settings: Settings) -> TargetPolicy:
-    return TargetPolicy(allow_loopback=settings.allow_loopback_targets, allow_http=settings.allow_http_targets)
+    return TargetPolicy(
+        allow_loopback=settings.allow_loopback_targets, allow_http=settings.allow_http_targets
+    )
 
 
-def build(name: str = "webhooks", settings: Settings | None = None, *, clock: Clock | None = None) -> ServiceDefinition:
+def build(
+    name: str = "webhooks", settings: Settings | None = None, *, clock: Clock | None = None
+) -> ServiceDefinition:
     """`clock`: where every due, retry, disable and expiry decision gets "now" (tests move it)."""
     settings = settings or Settings()
     clock = clock or SystemClock()

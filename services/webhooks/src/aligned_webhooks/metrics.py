@@ -14,4 +14,6 @@ DELIVERY_ATTEMPTS = Counter(
     "aligned_webhooks_delivery_attempts_total", "Outbound delivery tries, by outcome", ["outcome"]
 )
 DELIVERY_SECONDS = Histogram("aligned_webhooks_delivery_seconds", "Outbound delivery request duration")
-ENDPOINTS_DISABLED = Counter("aligned_webhooks_endpoints_disabled_total", "Endpoints disabled, by reason", ["reason"])
+ENDPOINTS_DISABLED = Counter(
+    "aligned_webhooks_endpoints_disabled_total", "Endpoints disabled, by reason", ["reason"]
+)

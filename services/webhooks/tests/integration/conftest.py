@@ -13,7 +13,6 @@ from datetime import timedelta
 import httpx
 import pytest
 import uvicorn
-
 from fastapi import FastAPI, Request, Response
 
 from aligned_common.envelope import new_event
@@ -21,14 +20,13 @@ from aligned_common.events.base import EventData
 from aligned_common.events.registry import topic_of
 from aligned_common.identity import Identity
 from aligned_common.kafka import reliable_producer
-from aligned_common.testing.clock import MovableClock
-from aligned_common.testing.consumer_groups import start_groups_at_end
-from aligned_common.testing.schemas import drop_schema
-from aligned_common.testing.service import RunningService, free_port, running_service
-
+from aligned_testing.clock import MovableClock
+from aligned_testing.consumer_groups import start_groups_at_end
+from aligned_testing.schemas import drop_schema
+from aligned_testing.service import RunningService, free_port, running_service
+from aligned_testing.webhooks import SANDBOX_SECRET, Receiver
 from aligned_webhooks.bootstrap import build
 from aligned_webhooks.config import Settings
-from aligned_webhooks.testing import SANDBOX_SECRET, Receiver
 
 
 @pytest.fixture(scope="session")
@@ -68,7 +66,9 @@ def clock(session_clock) -> MovableClock:
 @pytest.fixture(scope="session")
 async def webhooks(infra, topics, webhooks_schema, session_clock) -> AsyncIterator[RunningService]:
     definition = build(webhooks_schema, test_settings(), clock=session_clock)
-    await start_groups_at_end(infra.kafka_bootstrap, f"aligned-{webhooks_schema}", definition.event_router.topics())
+    await start_groups_at_end(
+        infra.kafka_bootstrap, f"aligned-{webhooks_schema}", definition.event_router.topics()
+    )
     async with running_service(definition) as service:
         yield service
 
@@ -101,7 +101,9 @@ async def publish(infra, topics) -> AsyncIterator[Callable[..., Awaitable[uuid.U
 
     async def send(data: EventData, identity: Identity, subject: str | None = None) -> uuid.UUID:
         envelope = new_event(data, brand_id=identity.brand_id, tenant_id=identity.tenant_id, subject=subject)
-        await producer.send_and_wait(topic_of(envelope.type), envelope.to_bytes(), key=str(identity.brand_id).encode())
+        await producer.send_and_wait(
+            topic_of(envelope.type), envelope.to_bytes(), key=str(identity.brand_id).encode()
+        )
         return envelope.id
 
     yield send

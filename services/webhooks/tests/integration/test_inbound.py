@@ -16,10 +16,9 @@ from aligned_common.envelope import EventEnvelope
 from aligned_common.events.connections import Connected, Disconnected
 from aligned_common.platforms.standard_webhooks import WebhookSecret
 from aligned_common.platforms.standard_webhooks import signed_headers as sign_headers
-from aligned_common.testing.kafka_reader import TopicReader
-
-from aligned_common.testing.polling import eventually
-from aligned_webhooks.testing import SANDBOX_SECRET, query, sandbox_webhook
+from aligned_testing.kafka_reader import TopicReader
+from aligned_testing.polling import eventually
+from aligned_testing.webhooks import SANDBOX_SECRET, query, sandbox_webhook
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +31,9 @@ async def connect_account(publish, webhooks, pg_pool, brand, account_id: str) ->
     await publish(Connected(connection_id=connection_id, platform="sandbox", account_id=account_id), brand)
 
     async def mapped() -> bool:
-        rows = await query(pg_pool, webhooks.ctx.schema, "SELECT 1 FROM provider_accounts WHERE account_id = $1", account_id)
+        rows = await query(
+            pg_pool, webhooks.ctx.schema, "SELECT 1 FROM provider_accounts WHERE account_id = $1", account_id
+        )
         return bool(rows)
 
     await eventually(mapped, what="the account map")
@@ -57,11 +58,14 @@ def received_for(records, brand_id) -> list[EventEnvelope]:
     return [e for e in envelopes if e.brand_id == brand_id and e.type == "webhooks.received"]
 
 
-async def test_a_signed_webhook_is_stored_raw_and_emitted_in_typed_form(webhooks, client, publish, pg_pool, brand, infra):
+async def test_a_signed_webhook_is_stored_raw_and_emitted_in_typed_form(
+    webhooks, client, publish, pg_pool, brand, infra
+):
     account = f"acct_{uuid.uuid4().hex[:8]}"
     await connect_account(publish, webhooks, pg_pool, brand, account)
     body, headers = sandbox_webhook(
-        "post.status_changed", {"post_id": "p_1", "account_id": account, "status": "deleted", "url": "https://s/p_1"}
+        "post.status_changed",
+        {"post_id": "p_1", "account_id": account, "status": "deleted", "url": "https://s/p_1"},
     )
 
     async with TopicReader(infra.kafka_bootstrap, WEBHOOKS_TOPIC) as reader:
@@ -78,7 +82,11 @@ async def test_a_signed_webhook_is_stored_raw_and_emitted_in_typed_form(webhooks
     assert event.tenant_id == brand.tenant_id
     data = event.payload()
     assert (data.kind, data.account_id, data.remote_post_id, data.post_status, data.post_url) == (
-        "post_status_changed", account, "p_1", "deleted", "https://s/p_1"
+        "post_status_changed",
+        account,
+        "p_1",
+        "deleted",
+        "https://s/p_1",
     )
     assert data.provider_event_id == headers["webhook-id"]
     assert str(data.webhook_event_id) == response.json()["id"]
@@ -89,10 +97,21 @@ async def test_pushed_metrics_and_deauthorization_are_typed(webhooks, client, pu
     await connect_account(publish, webhooks, pg_pool, brand, account)
     metrics_body, metrics_headers = sandbox_webhook(
         "metrics.pushed",
-        {"post_id": "p_9", "account_id": account,
-         "metrics": {"observed_at": "2030-01-01T00:00:00Z", "impressions": 120, "likes": 7, "shares": 1, "comments": 2}},
+        {
+            "post_id": "p_9",
+            "account_id": account,
+            "metrics": {
+                "observed_at": "2030-01-01T00:00:00Z",
+                "impressions": 120,
+                "likes": 7,
+                "shares": 1,
+                "comments": 2,
+            },
+        },
     )
-    deauth_body, deauth_headers = sandbox_webhook("account.deauthorized", {"account_id": account, "account_name": "x"})
+    deauth_body, deauth_headers = sandbox_webhook(
+        "account.deauthorized", {"account_id": account, "account_name": "x"}
+    )
 
     async with TopicReader(infra.kafka_bootstrap, WEBHOOKS_TOPIC) as reader:
         for body, headers in ((metrics_body, metrics_headers), (deauth_body, deauth_headers)):
@@ -101,32 +120,47 @@ async def test_pushed_metrics_and_deauthorization_are_typed(webhooks, client, pu
 
     by_kind = {e.payload().kind: e.payload() for e in received_for(records, brand.brand_id)}
     assert {(m.name, m.value, m.remote_id) for m in by_kind["metrics_pushed"].metrics} == {
-        ("impressions", 120, "p_9"), ("likes", 7, "p_9"), ("shares", 1, "p_9"), ("comments", 2, "p_9")
+        ("impressions", 120, "p_9"),
+        ("likes", 7, "p_9"),
+        ("shares", 1, "p_9"),
+        ("comments", 2, "p_9"),
     }
     assert by_kind["account_deauthorized"].account_id == account
 
 
 def _oversize() -> tuple[bytes, dict[str, str]]:
-    return sandbox_webhook("post.status_changed", {"post_id": "p", "account_id": "a", "status": "x" * 300_000})
+    return sandbox_webhook(
+        "post.status_changed", {"post_id": "p", "account_id": "a", "status": "x" * 300_000}
+    )
 
 
 def _bad_signature() -> tuple[bytes, dict[str, str]]:
-    return sandbox_webhook("post.status_changed", {"post_id": "p", "account_id": "a", "status": "live"},
-                           secret=WebhookSecret.generate())
+    return sandbox_webhook(
+        "post.status_changed",
+        {"post_id": "p", "account_id": "a", "status": "live"},
+        secret=WebhookSecret.generate(),
+    )
 
 
 def _stale() -> tuple[bytes, dict[str, str]]:
-    return sandbox_webhook("post.status_changed", {"post_id": "p", "account_id": "a", "status": "live"},
-                           timestamp=int(time.time()) - 301)
+    return sandbox_webhook(
+        "post.status_changed",
+        {"post_id": "p", "account_id": "a", "status": "live"},
+        timestamp=int(time.time()) - 301,
+    )
 
 
 def _tampered() -> tuple[bytes, dict[str, str]]:
-    body, headers = sandbox_webhook("post.status_changed", {"post_id": "p", "account_id": "a", "status": "live"})
+    body, headers = sandbox_webhook(
+        "post.status_changed", {"post_id": "p", "account_id": "a", "status": "live"}
+    )
     return body.replace(b"live", b"gone"), headers
 
 
 def _missing_signature() -> tuple[bytes, dict[str, str]]:
-    body, headers = sandbox_webhook("post.status_changed", {"post_id": "p", "account_id": "a", "status": "live"})
+    body, headers = sandbox_webhook(
+        "post.status_changed", {"post_id": "p", "account_id": "a", "status": "live"}
+    )
     del headers["webhook-signature"]
     return body, headers
 
@@ -147,13 +181,25 @@ def _signed_garbage() -> tuple[bytes, dict[str, str]]:
         (_oversize, "sandbox", 413, "oversize"),
         (_bad_signature, "myspace", 404, "unknown_provider"),
     ],
-    ids=["bad-signature", "tampered-body", "stale-timestamp", "missing-header", "signed-garbage", "oversize", "unknown-provider"],
+    ids=[
+        "bad-signature",
+        "tampered-body",
+        "stale-timestamp",
+        "missing-header",
+        "signed-garbage",
+        "oversize",
+        "unknown-provider",
+    ],
 )
-async def test_every_rejection_stores_nothing_and_is_counted(webhooks, client, pg_pool, case, provider, status, reason):
+async def test_every_rejection_stores_nothing_and_is_counted(
+    webhooks, client, pg_pool, case, provider, status, reason
+):
     body, headers = case()
     label = provider if status != 404 else "unknown"
     before = rejections(reason, label)
-    events_before = (await query(pg_pool, webhooks.ctx.schema, "SELECT count(*) AS n FROM webhook_events"))[0]["n"]
+    events_before = (await query(pg_pool, webhooks.ctx.schema, "SELECT count(*) AS n FROM webhook_events"))[
+        0
+    ]["n"]
     outbox_before = (await query(pg_pool, webhooks.ctx.schema, "SELECT count(*) AS n FROM outbox"))[0]["n"]
 
     response = await client.post(f"/webhooks/{provider}", content=body, headers=headers)
@@ -163,12 +209,18 @@ async def test_every_rejection_stores_nothing_and_is_counted(webhooks, client, p
     assert response.json()["reason"] == reason
     assert rejections(reason, label) == before + 1
     assert await stored(pg_pool, webhooks, headers.get("webhook-id", "-")) == []
-    assert (await query(pg_pool, webhooks.ctx.schema, "SELECT count(*) AS n FROM webhook_events"))[0]["n"] == events_before
-    assert (await query(pg_pool, webhooks.ctx.schema, "SELECT count(*) AS n FROM outbox"))[0]["n"] == outbox_before
+    assert (await query(pg_pool, webhooks.ctx.schema, "SELECT count(*) AS n FROM webhook_events"))[0][
+        "n"
+    ] == events_before
+    assert (await query(pg_pool, webhooks.ctx.schema, "SELECT count(*) AS n FROM outbox"))[0][
+        "n"
+    ] == outbox_before
 
 
 async def test_freshness_is_judged_by_the_services_clock(client, clock):
-    body, headers = sandbox_webhook("post.status_changed", {"post_id": "p", "account_id": "a", "status": "live"})
+    body, headers = sandbox_webhook(
+        "post.status_changed", {"post_id": "p", "account_id": "a", "status": "live"}
+    )
     clock.advance(timedelta(minutes=10))  # signed just now by the wall clock: 10 min old by the service's
 
     response = await client.post("/webhooks/sandbox", content=body, headers=headers)
@@ -194,7 +246,9 @@ async def test_an_oversize_body_is_refused_from_its_declared_length(webhooks):
 async def test_a_thousand_redeliveries_store_and_emit_once(webhooks, publish, pg_pool, brand, infra):
     account = f"acct_{uuid.uuid4().hex[:8]}"
     await connect_account(publish, webhooks, pg_pool, brand, account)
-    body, headers = sandbox_webhook("post.status_changed", {"post_id": "p_2", "account_id": account, "status": "live"})
+    body, headers = sandbox_webhook(
+        "post.status_changed", {"post_id": "p_2", "account_id": account, "status": "live"}
+    )
     limit = asyncio.Semaphore(50)
 
     async with TopicReader(infra.kafka_bootstrap, WEBHOOKS_TOPIC) as reader:
@@ -206,12 +260,16 @@ async def test_a_thousand_redeliveries_store_and_emit_once(webhooks, publish, pg
 
             statuses = await asyncio.gather(*(deliver() for _ in range(1000)))
         assert set(statuses) == {202}
-        records = await reader.read_until(lambda rs: len(received_for(rs, brand.brand_id)) >= 1, timeout_s=30, settle_s=2)
+        records = await reader.read_until(
+            lambda rs: len(received_for(rs, brand.brand_id)) >= 1, timeout_s=30, settle_s=2
+        )
 
     [row] = await stored(pg_pool, webhooks, headers["webhook-id"])
     assert row["processing_attempts"] == 1000
     outbox = await query(
-        pg_pool, webhooks.ctx.schema, "SELECT 1 FROM outbox WHERE key = $1 AND event_type = 'webhooks.received'",
+        pg_pool,
+        webhooks.ctx.schema,
+        "SELECT 1 FROM outbox WHERE key = $1 AND event_type = 'webhooks.received'",
         str(brand.brand_id),
     )
     assert len(outbox) == 1
@@ -227,17 +285,26 @@ async def test_an_unknown_account_is_stored_unmatched_and_not_emitted(webhooks, 
     assert response.status_code == 202 and response.json()["status"] == "unmatched"
     [row] = await stored(pg_pool, webhooks, headers["webhook-id"])
     assert row["status"] == "unmatched" and row["brand_ids"] == []
-    outbox = await query(pg_pool, webhooks.ctx.schema, "SELECT payload FROM outbox WHERE payload::text LIKE '%' || $1 || '%'", headers["webhook-id"])
+    outbox = await query(
+        pg_pool,
+        webhooks.ctx.schema,
+        "SELECT payload FROM outbox WHERE payload::text LIKE '%' || $1 || '%'",
+        headers["webhook-id"],
+    )
     assert outbox == []
 
 
-async def test_a_disconnected_account_no_longer_routes_to_the_brand(webhooks, client, publish, pg_pool, brand):
+async def test_a_disconnected_account_no_longer_routes_to_the_brand(
+    webhooks, client, publish, pg_pool, brand
+):
     account = f"acct_{uuid.uuid4().hex[:8]}"
     connection_id = await connect_account(publish, webhooks, pg_pool, brand, account)
     await publish(Disconnected(connection_id=connection_id, platform="sandbox", account_id=account), brand)
 
     async def forgotten() -> bool:
-        return not await query(pg_pool, webhooks.ctx.schema, "SELECT 1 FROM provider_accounts WHERE account_id = $1", account)
+        return not await query(
+            pg_pool, webhooks.ctx.schema, "SELECT 1 FROM provider_accounts WHERE account_id = $1", account
+        )
 
     await eventually(forgotten, what="the account to be forgotten")
     body, headers = sandbox_webhook("account.deauthorized", {"account_id": account})

@@ -8,7 +8,6 @@ import pytest
 
 from aligned_common.db import UnitOfWork
 from aligned_common.migrations import migrate
-
 from aligned_webhooks.adapters import endpoint_store
 from aligned_webhooks.adapters.secret_box import SecretBox, SecretBoxError
 from aligned_webhooks.bootstrap import MIGRATIONS
@@ -29,12 +28,23 @@ async def test_rotation_moves_current_and_previous_secrets_to_the_new_key(infra,
     ids = [uuid.uuid4() for _ in range(3)]
     async with UnitOfWork(pg_pool, scratch_schema, brand_id=brand) as uow:
         for i, endpoint_id in enumerate(ids):
-            await endpoint_store.insert(uow.conn, endpoint_id, brand, tenant, f"https://example.com/{i}", "", [],
-                                        old_box.seal(f"whsec_{i}", str(endpoint_id)))
+            await endpoint_store.insert(
+                uow.conn,
+                endpoint_id,
+                brand,
+                tenant,
+                f"https://example.com/{i}",
+                "",
+                [],
+                old_box.seal(f"whsec_{i}", str(endpoint_id)),
+            )
         # One endpoint is in its 24 h overlap: a previous secret, under the old key too.
         await uow.conn.execute(
             "UPDATE webhook_endpoints SET previous_secret_sealed = $2, previous_secret_key_id = $3 WHERE id = $1",
-            ids[0], old_box.seal("whsec_prev", str(ids[0])).blob, "old")
+            ids[0],
+            old_box.seal("whsec_prev", str(ids[0])).blob,
+            "old",
+        )
 
     rotated_box = SecretBox(new_key, [old_key])
     report = await rotate_keys(pg_pool, scratch_schema, rotated_box)

@@ -14,10 +14,9 @@ from aligned_common.envelope import EventEnvelope
 from aligned_common.events.publishing import JobFailed, JobPublished, TargetResult
 from aligned_common.identity import Identity, signed_headers
 from aligned_common.platforms import InvalidSignature, standard_webhooks
-from aligned_common.testing.kafka_reader import TopicReader
-
-from aligned_common.testing.polling import eventually
-from aligned_webhooks.testing import query
+from aligned_testing.kafka_reader import TopicReader
+from aligned_testing.polling import eventually
+from aligned_testing.webhooks import query
 
 pytestmark = pytest.mark.integration
 
@@ -25,13 +24,17 @@ pytestmark = pytest.mark.integration
 def job_published() -> JobPublished:
     return JobPublished(
         job_id=uuid.uuid4(),
-        targets=[TargetResult(target_id=uuid.uuid4(), platform="sandbox", status="published", remote_id="p_1")],
+        targets=[
+            TargetResult(target_id=uuid.uuid4(), platform="sandbox", status="published", remote_id="p_1")
+        ],
     )
 
 
 async def register(client, brand: Identity, url: str, event_types: list[str] | None = None) -> dict:
     response = await client.post(
-        "/v1/webhook-endpoints", json={"url": url, "event_types": event_types or []}, headers=signed_headers(brand)
+        "/v1/webhook-endpoints",
+        json={"url": url, "event_types": event_types or []},
+        headers=signed_headers(brand),
     )
     assert response.status_code == 201, response.text
     return response.json()
@@ -46,7 +49,9 @@ async def deliveries(client, brand: Identity, endpoint_id: str, status: str | No
     return response.json()
 
 
-async def wait_for_delivery(client, brand, endpoint_id, status: str, count: int = 1, timeout_s: float = 30) -> list[dict]:
+async def wait_for_delivery(
+    client, brand, endpoint_id, status: str, count: int = 1, timeout_s: float = 30
+) -> list[dict]:
     found: list[dict] = []
 
     async def done() -> bool:
@@ -65,7 +70,9 @@ def failing_times(n: int, status: int = 500):
     return behaviour
 
 
-async def test_a_receiver_failing_three_times_gets_the_event_signed_on_the_fourth_try(client, brand, publish, receiver):
+async def test_a_receiver_failing_three_times_gets_the_event_signed_on_the_fourth_try(
+    client, brand, publish, receiver
+):
     url = receiver.path(failing_times(3))
     endpoint = await register(client, brand, url, ["publishing.job_published"])
 
@@ -79,9 +86,18 @@ async def test_a_receiver_failing_three_times_gets_the_event_signed_on_the_fourt
     body = orjson.loads(last.body)
     assert body["id"] == str(event_id) == last.headers["webhook-id"]
     assert body["type"] == "publishing.job_published" and body["brand_id"] == str(brand.brand_id)
-    assert {r.headers["webhook-id"] for r in got} == {str(event_id)}  # one id across retries: receivers dedupe
-    attempts = (await client.get(f"/v1/webhook-deliveries/{delivery['id']}/attempts", headers=signed_headers(brand))).json()
-    assert [(a["attempt_number"], a["status_code"]) for a in attempts] == [(1, 500), (2, 500), (3, 500), (4, 200)]
+    assert {r.headers["webhook-id"] for r in got} == {
+        str(event_id)
+    }  # one id across retries: receivers dedupe
+    attempts = (
+        await client.get(f"/v1/webhook-deliveries/{delivery['id']}/attempts", headers=signed_headers(brand))
+    ).json()
+    assert [(a["attempt_number"], a["status_code"]) for a in attempts] == [
+        (1, 500),
+        (2, 500),
+        (3, 500),
+        (4, 200),
+    ]
     assert delivery["attempts"] == 4
 
 
@@ -105,12 +121,17 @@ async def test_410_gone_disables_the_endpoint_and_tells_the_brand(client, brand,
         await publish(job_published(), brand)
         await wait_for_delivery(client, brand, endpoint["id"], "failed")
         records = await reader.read_until(
-            lambda rs: any(EventEnvelope.from_bytes(r.value).brand_id == brand.brand_id for r in rs), timeout_s=30
+            lambda rs: any(EventEnvelope.from_bytes(r.value).brand_id == brand.brand_id for r in rs),
+            timeout_s=30,
         )
 
-    state = (await client.get(f"/v1/webhook-endpoints/{endpoint['id']}", headers=signed_headers(brand))).json()
+    state = (
+        await client.get(f"/v1/webhook-endpoints/{endpoint['id']}", headers=signed_headers(brand))
+    ).json()
     assert state["enabled"] is False and "410" in state["disabled_reason"]
-    [event] = [e for e in map(EventEnvelope.from_bytes, (r.value for r in records)) if e.brand_id == brand.brand_id]
+    [event] = [
+        e for e in map(EventEnvelope.from_bytes, (r.value for r in records)) if e.brand_id == brand.brand_id
+    ]
     assert event.type == "webhooks.endpoint_disabled" and event.data["endpoint_id"] == endpoint["id"]
     assert len(receiver.at(url)) == 1  # no retry after 410
 
@@ -124,15 +145,21 @@ async def test_an_endpoint_failing_too_long_is_disabled(client, brand, publish, 
     await publish(job_published(), brand)
 
     async def disabled() -> bool:
-        state = (await client.get(f"/v1/webhook-endpoints/{endpoint['id']}", headers=signed_headers(brand))).json()
+        state = (
+            await client.get(f"/v1/webhook-endpoints/{endpoint['id']}", headers=signed_headers(brand))
+        ).json()
         return state["enabled"] is False
 
     await eventually(disabled, what="the endpoint to be disabled")
-    state = (await client.get(f"/v1/webhook-endpoints/{endpoint['id']}", headers=signed_headers(brand))).json()
+    state = (
+        await client.get(f"/v1/webhook-endpoints/{endpoint['id']}", headers=signed_headers(brand))
+    ).json()
     assert state["disabled_reason"].startswith("every delivery failed since")
 
 
-async def test_the_services_clock_decides_when_a_retry_is_due(client, brand, publish, receiver, settings, clock):
+async def test_the_services_clock_decides_when_a_retry_is_due(
+    client, brand, publish, receiver, settings, clock
+):
     settings.retry_scale = 1.0  # the first retry 5 s after the failure, by the service's clock
     url = receiver.path(failing_times(1))
     endpoint = await register(client, brand, url)
@@ -182,7 +209,9 @@ async def test_replay_redelivers_exhausted_deliveries(client, brand, publish, re
 async def test_rotation_signs_with_both_secrets_during_the_overlap(client, brand, publish, receiver):
     url = receiver.path()
     endpoint = await register(client, brand, url)
-    rotated = await client.post(f"/v1/webhook-endpoints/{endpoint['id']}/rotate-secret", headers=signed_headers(brand))
+    rotated = await client.post(
+        f"/v1/webhook-endpoints/{endpoint['id']}/rotate-secret", headers=signed_headers(brand)
+    )
     assert rotated.status_code == 200
     new_secret = rotated.json()["secret"]
     assert new_secret != endpoint["secret"] and new_secret.startswith("whsec_")
@@ -198,7 +227,9 @@ async def test_rotation_signs_with_both_secrets_during_the_overlap(client, brand
         standard_webhooks.verify(got.headers, got.body, standard_webhooks.WebhookSecret.generate())
 
 
-@pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data", "http://10.0.0.1/hook", "http://[::ffff:10.0.0.1]/"])
+@pytest.mark.parametrize(
+    "url", ["http://169.254.169.254/latest/meta-data", "http://10.0.0.1/hook", "http://[::ffff:10.0.0.1]/"]
+)
 async def test_internal_targets_are_refused_at_registration(client, brand, url):
     # The guard refuses before any connection: nothing is ever sent to these addresses.
     response = await client.post("/v1/webhook-endpoints", json={"url": url}, headers=signed_headers(brand))
@@ -256,25 +287,34 @@ async def test_another_brand_cannot_see_or_change_an_endpoint(client, brand, rec
         response = await client.request(method, path, headers=signed_headers(other))
         assert response.status_code == 404, (method, path)
     assert (await client.get("/v1/webhook-endpoints", headers=signed_headers(other))).json() == []
-    secret = (await client.get(f"/v1/webhook-endpoints/{endpoint['id']}/secret", headers=signed_headers(brand))).json()
+    secret = (
+        await client.get(f"/v1/webhook-endpoints/{endpoint['id']}/secret", headers=signed_headers(brand))
+    ).json()
     assert secret["secret"] == endpoint["secret"]
 
 
 async def test_endpoint_validation_names_the_field(client, brand):
     response = await client.post(
-        "/v1/webhook-endpoints", json={"url": "https://example.com/x", "event_types": ["publishing.nope"]},
+        "/v1/webhook-endpoints",
+        json={"url": "https://example.com/x", "event_types": ["publishing.nope"]},
         headers=signed_headers(brand),
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "event_types"
     viewer = Identity(brand.tenant_id, brand.brand_id, "u3", "viewer")
-    response = await client.post("/v1/webhook-endpoints", json={"url": "https://example.com/x"}, headers=signed_headers(viewer))
+    response = await client.post(
+        "/v1/webhook-endpoints", json={"url": "https://example.com/x"}, headers=signed_headers(viewer)
+    )
     assert response.status_code == 403
 
 
 async def test_secrets_are_encrypted_at_rest(client, brand, receiver, webhooks, pg_pool):
     endpoint = await register(client, brand, receiver.path())
-    [row] = await query(pg_pool, webhooks.ctx.schema, "SELECT secret_sealed, secret_key_id FROM webhook_endpoints WHERE id = $1",
-                        uuid.UUID(endpoint["id"]))
+    [row] = await query(
+        pg_pool,
+        webhooks.ctx.schema,
+        "SELECT secret_sealed, secret_key_id FROM webhook_endpoints WHERE id = $1",
+        uuid.UUID(endpoint["id"]),
+    )
     assert endpoint["secret"].encode() not in bytes(row["secret_sealed"])
     assert row["secret_key_id"].startswith("k-")

@@ -5,11 +5,10 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-from aligned_sandbox.webhooks import sign as sandbox_sign
 
 from aligned_common.platforms import MalformedWebhook
 from aligned_common.platforms.standard_webhooks import WebhookSecret
-
+from aligned_sandbox.webhooks import sign as sandbox_sign
 from aligned_webhooks.adapters.providers import ProviderRegistry, parse_sandbox
 from aligned_webhooks.domain.inbound import Rejection
 from aligned_webhooks.service_layer.ingest import Rejected, verify
@@ -26,8 +25,11 @@ def body(event_type: str, data: dict) -> bytes:
 def sandbox_headers(payload: bytes, secret: str = SECRET, timestamp: int | None = None) -> dict[str, str]:
     """Signed by the sandbox platform's own signing code, not ours."""
     sent_at = int(time.time()) if timestamp is None else timestamp
-    return {"webhook-id": "msg_1", "webhook-timestamp": str(sent_at),
-            "webhook-signature": sandbox_sign(secret, "msg_1", sent_at, payload)}
+    return {
+        "webhook-id": "msg_1",
+        "webhook-timestamp": str(sent_at),
+        "webhook-signature": sandbox_sign(secret, "msg_1", sent_at, payload),
+    }
 
 
 def provider():
@@ -59,14 +61,32 @@ def test_verification_failures_are_typed(headers, reason):
 
 
 def test_parsed_kinds():
-    metrics = parse_sandbox(body("metrics.pushed", {"post_id": "p", "account_id": "a", "metrics": {
-        "observed_at": "2030-01-01T00:00:00Z", "impressions": 10, "likes": 1, "shares": 0, "comments": 2}}))
-    assert metrics.kind == "metrics_pushed" and {m.name: m.value for m in metrics.metrics}["impressions"] == 10
+    metrics = parse_sandbox(
+        body(
+            "metrics.pushed",
+            {
+                "post_id": "p",
+                "account_id": "a",
+                "metrics": {
+                    "observed_at": "2030-01-01T00:00:00Z",
+                    "impressions": 10,
+                    "likes": 1,
+                    "shares": 0,
+                    "comments": 2,
+                },
+            },
+        )
+    )
+    assert (
+        metrics.kind == "metrics_pushed" and {m.name: m.value for m in metrics.metrics}["impressions"] == 10
+    )
     assert parse_sandbox(body("account.deauthorized", {"account_id": "a"})).kind == "account_deauthorized"
     assert parse_sandbox(body("account.renamed", {"account_id": "a"})).kind == "other"
 
 
-@pytest.mark.parametrize("payload", [b"not json", b'{"type": "metrics.pushed", "data": {"post_id": "p"}}', b"[]"])
+@pytest.mark.parametrize(
+    "payload", [b"not json", b'{"type": "metrics.pushed", "data": {"post_id": "p"}}', b"[]"]
+)
 def test_malformed_bodies(payload):
     with pytest.raises(MalformedWebhook):
         parse_sandbox(payload)
@@ -75,4 +95,3 @@ def test_malformed_bodies(payload):
 def test_a_provider_without_secret_or_parser_is_not_served():
     registry = ProviderRegistry.from_secrets({"sandbox": [], "mastodon": [SECRET], "nope": [SECRET]})
     assert registry.names() == []
-

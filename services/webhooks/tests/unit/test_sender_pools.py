@@ -8,9 +8,9 @@ import httpx
 import pytest
 import uvicorn
 
+from aligned_testing.service import free_port
 from aligned_webhooks.adapters import sender
 from aligned_webhooks.adapters.ssrf import CheckedTarget
-from aligned_common.testing.service import free_port
 
 pytestmark = pytest.mark.unit
 
@@ -27,7 +27,9 @@ async def _client_port(scope, receive, send):
 @pytest.fixture
 async def server_port():
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(_client_port, host="127.0.0.1", port=port, log_config=None, lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(_client_port, host="127.0.0.1", port=port, log_config=None, lifespan="off")
+    )
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.02)
@@ -37,7 +39,9 @@ async def server_port():
 
 
 def _target(host: str, port: int) -> CheckedTarget:
-    return CheckedTarget(url=f"http://{host}:{port}/hook", host=host, address=ipaddress.ip_address("127.0.0.1"))
+    return CheckedTarget(
+        url=f"http://{host}:{port}/hook", host=host, address=ipaddress.ip_address("127.0.0.1")
+    )
 
 
 async def _source_port(client: httpx.AsyncClient, host: str, port: int) -> str:

@@ -80,8 +80,15 @@ def test_public_addresses_pass_and_loopback_only_when_allowed():
 
 @pytest.mark.parametrize(
     "url",
-    ["http://93.184.216.34/x", "ftp://93.184.216.34/x", "https://user:pw@93.184.216.34/", "https:///nohost",
-     "https://169.254.169.254/latest/meta-data", "https://10.0.0.1/", "https://localhost/"],
+    [
+        "http://93.184.216.34/x",
+        "ftp://93.184.216.34/x",
+        "https://user:pw@93.184.216.34/",
+        "https:///nohost",
+        "https://169.254.169.254/latest/meta-data",
+        "https://10.0.0.1/",
+        "https://localhost/",
+    ],
 )
 async def test_refused_urls(url):
     with pytest.raises(RefusedTarget):

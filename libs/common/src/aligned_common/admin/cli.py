@@ -44,10 +44,13 @@ async def _with_pool(dsn: str, work: Callable[[asyncpg.Pool], Awaitable]):
 
 # -- outbox ------------------------------------------------------------------------------------
 
+
 async def cmd_outbox_status(args, settings: AdminSettings) -> int:
     schemas = args.service or ([settings.service] if settings.service else [])
     if not schemas:
-        raise SystemExit("outbox status: name the service (--service publishing) or run it in the service's pod")
+        raise SystemExit(
+            "outbox status: name the service (--service publishing) or run it in the service's pod"
+        )
 
     async def collect(pool):
         return [await outbox.outbox_status(pool, schema) for schema in schemas]
@@ -56,12 +59,24 @@ async def cmd_outbox_status(args, settings: AdminSettings) -> int:
     if args.json:
         _print_json([s.__dict__ for s in statuses])
     else:
-        _print_table([{**s.__dict__, "lag_seconds": f"{s.lag_seconds:.1f}", "healthy": s.healthy} for s in statuses],
-                     ["schema", "pending", "failing", "lag_seconds", "oldest_pending_at", "last_published_at", "healthy", "last_error"])
+        _print_table(
+            [{**s.__dict__, "lag_seconds": f"{s.lag_seconds:.1f}", "healthy": s.healthy} for s in statuses],
+            [
+                "schema",
+                "pending",
+                "failing",
+                "lag_seconds",
+                "oldest_pending_at",
+                "last_published_at",
+                "healthy",
+                "last_error",
+            ],
+        )
     return 0 if all(s.healthy for s in statuses) or not args.check else 1
 
 
 # -- DLQ -----------------------------------------------------------------------------------------
+
 
 def _only_brand(letters: list[dlq.DeadLetter], brand: uuid.UUID | None) -> list[dlq.DeadLetter]:
     # The key is the brand id (the relay keys by brand), also for bytes that never parsed.
@@ -70,13 +85,20 @@ def _only_brand(letters: list[dlq.DeadLetter], brand: uuid.UUID | None) -> list[
 
 async def cmd_dlq_list(args, settings: AdminSettings) -> int:
     since = parse_since(args.since) if args.since else None
-    letters = _only_brand(await dlq.read_dead_letters(settings.kafka_bootstrap, dlq.dlq_topics(args.topic), since), args.brand)
-    rows = [letter.summary() for letter in letters][-args.limit:]
+    letters = _only_brand(
+        await dlq.read_dead_letters(settings.kafka_bootstrap, dlq.dlq_topics(args.topic), since), args.brand
+    )
+    rows = [letter.summary() for letter in letters][-args.limit :]
     if args.json:
         _print_json(rows)
     else:
-        _print_table(rows, ["dlq_id", "dead_lettered_at", "reason", "event_type", "brand_id", "handler", "error"])
-        print(f"{len(letters)} dead letter(s)" + (f", showing the last {len(rows)}" if len(rows) < len(letters) else ""))
+        _print_table(
+            rows, ["dlq_id", "dead_lettered_at", "reason", "event_type", "brand_id", "handler", "error"]
+        )
+        print(
+            f"{len(letters)} dead letter(s)"
+            + (f", showing the last {len(rows)}" if len(rows) < len(letters) else "")
+        )
     return 0
 
 
@@ -109,7 +131,13 @@ async def cmd_dlq_replay(args, settings: AdminSettings) -> int:
     await dlq.prepare_ledger(dsn, args.ledger_schema or settings.ledger_schema)
 
     async def run(pool):
-        return await dlq.replay(pool, args.ledger_schema or settings.ledger_schema, settings.kafka_bootstrap, letters, settings.operator)
+        return await dlq.replay(
+            pool,
+            args.ledger_schema or settings.ledger_schema,
+            settings.kafka_bootstrap,
+            letters,
+            settings.operator,
+        )
 
     outcomes = await _with_pool(dsn, run)
     _print_table([o.__dict__ for o in outcomes], ["dlq_id", "replayed", "original_topic", "event_id"])
@@ -119,6 +147,7 @@ async def cmd_dlq_replay(args, settings: AdminSettings) -> int:
 
 
 # -- migrations ---------------------------------------------------------------------------------
+
 
 def _service_of(args, settings: AdminSettings) -> str:
     service = args.service or settings.service
@@ -130,32 +159,44 @@ def _service_of(args, settings: AdminSettings) -> str:
 async def cmd_migrations_status(args, settings: AdminSettings) -> int:
     migrations = migrations_status.of_service(_service_of(args, settings))
     rows = await migrations_status.migration_status(args.database_url or settings.database_url, migrations)
-    _print_table([{"schema": migrations.schema, "version": v, "state": s} for v, s in rows], ["schema", "version", "state"])
+    _print_table(
+        [{"schema": migrations.schema, "version": v, "state": s} for v, s in rows],
+        ["schema", "version", "state"],
+    )
     return 1 if any(s != "applied" for _, s in rows) else 0
 
 
 async def cmd_migrations_wait(args, settings: AdminSettings) -> int:
     migrations = migrations_status.of_service(_service_of(args, settings))
-    applied = await migrations_status.wait_until_applied(args.database_url or settings.database_url, migrations, args.timeout)
+    applied = await migrations_status.wait_until_applied(
+        args.database_url or settings.database_url, migrations, args.timeout
+    )
     print(f"{migrations.schema}: {len(applied)} migration(s) applied, none pending")
     return 0
 
 
 async def cmd_migrate_ledger(args, settings: AdminSettings) -> int:
-    await dlq.prepare_ledger(args.database_url or settings.database_url, args.ledger_schema or settings.ledger_schema)
+    await dlq.prepare_ledger(
+        args.database_url or settings.database_url, args.ledger_schema or settings.ledger_schema
+    )
     print(f"{args.ledger_schema or settings.ledger_schema}: replay ledger ready")
     return 0
 
 
 # -- services' own APIs ----------------------------------------------------------------------------
 
+
 def _client(service: str, args, settings: AdminSettings) -> services_http.BrandClient:
     return services_http.BrandClient(service, args.tenant, args.brand, settings.operator, args.url)
 
 
 async def cmd_webhooks_failed(args, settings: AdminSettings) -> int:
-    rows = await services_http.failed_webhook_deliveries(_client("webhooks", args, settings), parse_since(args.since), args.endpoint)
-    _print_json(rows) if args.json else _print_table(rows, ["id", "endpoint_id", "event_type", "status", "attempts", "created_at"])
+    rows = await services_http.failed_webhook_deliveries(
+        _client("webhooks", args, settings), parse_since(args.since), args.endpoint
+    )
+    _print_json(rows) if args.json else _print_table(
+        rows, ["id", "endpoint_id", "event_type", "status", "attempts", "created_at"]
+    )
     return 0
 
 
@@ -166,13 +207,17 @@ async def cmd_webhooks_replay(args, settings: AdminSettings) -> int:
         print(f"delivery {args.delivery} queued again")
         return 0
     replayed = await services_http.replay_webhook_deliveries(client, parse_since(args.since), args.endpoint)
-    _print_table([{"endpoint_id": e, "replayed": n} for e, n in replayed.items()], ["endpoint_id", "replayed"])
+    _print_table(
+        [{"endpoint_id": e, "replayed": n} for e, n in replayed.items()], ["endpoint_id", "replayed"]
+    )
     return 0
 
 
 async def cmd_connections_expiring(args, settings: AdminSettings) -> int:
     rows = await services_http.expiring_connections(_client("connections", args, settings), args.within_hours)
-    _print_json(rows) if args.json else _print_table(rows, ["id", "platform", "account_name", "status", "expires_at"])
+    _print_json(rows) if args.json else _print_table(
+        rows, ["id", "platform", "account_name", "status", "expires_at"]
+    )
     return 0
 
 
@@ -193,22 +238,33 @@ async def cmd_media_quota(args, settings: AdminSettings) -> int:
 
 # -- parser ---------------------------------------------------------------------------------------
 
+
 def _brand_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tenant", type=uuid.UUID, required=True)
     parser.add_argument("--brand", type=uuid.UUID, required=True)
-    parser.add_argument("--url", help="the service's base URL (default: ALIGNED_ADMIN_<SERVICE>_URL or http://<service>)")
+    parser.add_argument(
+        "--url", help="the service's base URL (default: ALIGNED_ADMIN_<SERVICE>_URL or http://<service>)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="aligned-admin", description="Operator commands for Aligned (docs/operations.md)")
-    parser.add_argument("--database-url", help="default: ALIGNED_ADMIN_DATABASE_URL or the pod's ALIGNED_DATABASE_URL")
+    parser = argparse.ArgumentParser(
+        prog="aligned-admin", description="Operator commands for Aligned (docs/operations.md)"
+    )
+    parser.add_argument(
+        "--database-url", help="default: ALIGNED_ADMIN_DATABASE_URL or the pod's ALIGNED_DATABASE_URL"
+    )
     parser.add_argument("--ledger-schema", help="schema of the DLQ replay ledger (default aligned_admin)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     groups = parser.add_subparsers(dest="group", required=True)
 
-    box = groups.add_parser("outbox", help="transactional outbox").add_subparsers(dest="command", required=True)
+    box = groups.add_parser("outbox", help="transactional outbox").add_subparsers(
+        dest="command", required=True
+    )
     status = box.add_parser("status", help="pending events, lag and errors per service schema")
-    status.add_argument("--service", action="append", help="service schema (repeatable); default: this pod's service")
+    status.add_argument(
+        "--service", action="append", help="service schema (repeatable); default: this pod's service"
+    )
     status.add_argument("--check", action="store_true", help="exit 1 unless every outbox is healthy")
     status.set_defaults(run=cmd_outbox_status)
 
@@ -233,7 +289,9 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--dry-run", action="store_true", help="list what would be replayed")
     replay.set_defaults(run=cmd_dlq_replay)
 
-    mig = groups.add_parser("migrations", help="schema migrations").add_subparsers(dest="command", required=True)
+    mig = groups.add_parser("migrations", help="schema migrations").add_subparsers(
+        dest="command", required=True
+    )
     mstatus = mig.add_parser("status", help="applied / pending / changed, per migration")
     mstatus.add_argument("--service")
     mstatus.set_defaults(run=cmd_migrations_status)
@@ -241,9 +299,13 @@ def build_parser() -> argparse.ArgumentParser:
     wait.add_argument("--service")
     wait.add_argument("--timeout", type=float, default=900)
     wait.set_defaults(run=cmd_migrations_wait)
-    groups.add_parser("migrate", help="create or update the DLQ replay ledger").set_defaults(run=cmd_migrate_ledger)
+    groups.add_parser("migrate", help="create or update the DLQ replay ledger").set_defaults(
+        run=cmd_migrate_ledger
+    )
 
-    hooks = groups.add_parser("webhooks", help="outbound webhook deliveries").add_subparsers(dest="command", required=True)
+    hooks = groups.add_parser("webhooks", help="outbound webhook deliveries").add_subparsers(
+        dest="command", required=True
+    )
     failed = hooks.add_parser("failed", help="failed deliveries of a brand since a time")
     _brand_flags(failed)
     failed.add_argument("--since", required=True)
@@ -257,15 +319,21 @@ def build_parser() -> argparse.ArgumentParser:
     hreplay.add_argument("--endpoint", type=uuid.UUID)
     hreplay.set_defaults(run=cmd_webhooks_replay)
 
-    conns = groups.add_parser("connections", help="platform connections").add_subparsers(dest="command", required=True)
+    conns = groups.add_parser("connections", help="platform connections").add_subparsers(
+        dest="command", required=True
+    )
     expiring = conns.add_parser("expiring", help="a brand's connections whose token expires soon")
     _brand_flags(expiring)
     expiring.add_argument("--within-hours", type=float, default=24)
     expiring.set_defaults(run=cmd_connections_expiring)
 
-    pub = groups.add_parser("publishing", help="publishing jobs").add_subparsers(dest="command", required=True)
-    for name, run, text in (("show", cmd_publishing_show, "a job with its targets"),
-                            ("redrive", cmd_publishing_redrive, "release a stuck ready/scheduled job now")):
+    pub = groups.add_parser("publishing", help="publishing jobs").add_subparsers(
+        dest="command", required=True
+    )
+    for name, run, text in (
+        ("show", cmd_publishing_show, "a job with its targets"),
+        ("redrive", cmd_publishing_redrive, "release a stuck ready/scheduled job now"),
+    ):
         sub = pub.add_parser(name, help=text)
         _brand_flags(sub)
         sub.add_argument("--job", type=uuid.UUID, required=True)

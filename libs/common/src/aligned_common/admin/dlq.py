@@ -134,7 +134,9 @@ async def read_dead_letters(
                 if await consumer.position(tp) >= ends[tp]:
                     remaining.discard(tp)
         if remaining:
-            raise TimeoutError(f"could not read {sorted(str(tp) for tp in remaining)} to their end in {read_timeout_s:.0f}s")
+            raise TimeoutError(
+                f"could not read {sorted(str(tp) for tp in remaining)} to their end in {read_timeout_s:.0f}s"
+            )
         return sorted(found, key=lambda d: (d.timestamp, d.dlq_topic, d.partition, d.offset))
     finally:
         await consumer.stop()
@@ -148,7 +150,9 @@ async def _partitions(consumer, topic: str) -> set[int]:
     return partitions or set()
 
 
-async def _start_offsets(consumer, partitions: list[TopicPartition], since: datetime | None) -> dict[TopicPartition, int]:
+async def _start_offsets(
+    consumer, partitions: list[TopicPartition], since: datetime | None
+) -> dict[TopicPartition, int]:
     beginnings = await consumer.beginning_offsets(partitions)
     if since is None:
         return beginnings
@@ -188,7 +192,9 @@ class ReplayOutcome:
     event_id: str | None
 
 
-async def replay(pool: asyncpg.Pool, ledger_schema: str, bootstrap: str, letters: list[DeadLetter], operator: str) -> list[ReplayOutcome]:
+async def replay(
+    pool: asyncpg.Pool, ledger_schema: str, bootstrap: str, letters: list[DeadLetter], operator: str
+) -> list[ReplayOutcome]:
     """Republish each dead letter once; a letter already in the ledger is skipped."""
     producer = writer(bootstrap)
     await producer.start()
@@ -218,5 +224,7 @@ async def _replay_one(pool, ledger_schema: str, producer, letter: DeadLetter, op
             operator,
         )
         if first_time:
-            await producer.send_and_wait(letter.original_topic, letter.value, key=letter.key, headers=letter.replay_headers())
+            await producer.send_and_wait(
+                letter.original_topic, letter.value, key=letter.key, headers=letter.replay_headers()
+            )
     return ReplayOutcome(letter.dlq_id, bool(first_time), letter.original_topic, letter.event_id)

@@ -9,7 +9,9 @@ from aligned_common.kafka import connection_options, reliable_producer
 
 def reader(bootstrap: str) -> AIOKafkaConsumer:
     """A group-less consumer: the tool reads by offset and never moves a service's offsets."""
-    return AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None, **connection_options())
+    return AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None, **connection_options()
+    )
 
 
 def writer(bootstrap: str):

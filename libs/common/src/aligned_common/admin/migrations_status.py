@@ -27,7 +27,9 @@ async def migration_status(dsn: str, migrations: ServiceMigrations) -> list[tupl
     return await status(dsn, migrations.schema, migrations.directory)
 
 
-async def wait_until_applied(dsn: str, migrations: ServiceMigrations, timeout_s: float, poll_s: float = 2.0) -> list[str]:
+async def wait_until_applied(
+    dsn: str, migrations: ServiceMigrations, timeout_s: float, poll_s: float = 2.0
+) -> list[str]:
     """Returns once nothing is pending; raises if a migration was changed or time runs out.
 
     The migration Job applies them; a new pod waits here so it never runs against an older
@@ -42,10 +44,14 @@ async def wait_until_applied(dsn: str, migrations: ServiceMigrations, timeout_s:
         if rows is not None:
             changed = [v for v, s in rows if s == "changed"]
             if changed:
-                raise RuntimeError(f"{migrations.schema}: applied migrations were changed: {', '.join(changed)}")
+                raise RuntimeError(
+                    f"{migrations.schema}: applied migrations were changed: {', '.join(changed)}"
+                )
             pending = [v for v, s in rows if s == "pending"]
             if not pending:
                 return [v for v, _ in rows]
         if time.monotonic() >= deadline:
-            raise TimeoutError(f"{migrations.schema}: migrations still pending after {timeout_s:.0f}s: {pending if rows else 'database unreachable'}")
+            raise TimeoutError(
+                f"{migrations.schema}: migrations still pending after {timeout_s:.0f}s: {pending if rows else 'database unreachable'}"
+            )
         await asyncio.sleep(poll_s)

@@ -22,7 +22,14 @@ class ServiceError(RuntimeError):
 
 
 class BrandClient:
-    def __init__(self, service: str, tenant_id: uuid.UUID, brand_id: uuid.UUID, operator: str, base_url: str | None = None):
+    def __init__(
+        self,
+        service: str,
+        tenant_id: uuid.UUID,
+        brand_id: uuid.UUID,
+        operator: str,
+        base_url: str | None = None,
+    ):
         self.identity = Identity(tenant_id, brand_id, f"ops:{operator}", "admin")
         self.base_url = base_url or service_url(service)
         self.service = service
@@ -33,18 +40,32 @@ class BrandClient:
             bind_request(request, self.service)  # bound to this method, path, service and body
             response = await client.send(request)
         if response.status_code >= 400:
-            raise ServiceError(f"{self.service} {method} {path}: {response.status_code} {response.text[:500]}")
+            raise ServiceError(
+                f"{self.service} {method} {path}: {response.status_code} {response.text[:500]}"
+            )
         return response
 
 
 # -- webhooks --------------------------------------------------------------------------------
 
-async def failed_webhook_deliveries(client: BrandClient, since: datetime, endpoint_id: uuid.UUID | None) -> list[dict]:
-    endpoints = [str(endpoint_id)] if endpoint_id else [e["id"] for e in (await client.request("GET", "/v1/webhook-endpoints")).json()]
+
+async def failed_webhook_deliveries(
+    client: BrandClient, since: datetime, endpoint_id: uuid.UUID | None
+) -> list[dict]:
+    endpoints = (
+        [str(endpoint_id)]
+        if endpoint_id
+        else [e["id"] for e in (await client.request("GET", "/v1/webhook-endpoints")).json()]
+    )
     failed = []
     for endpoint in endpoints:
-        rows = (await client.request("GET", f"/v1/webhook-endpoints/{endpoint}/deliveries",
-                                     params={"status": "failed", "limit": 500})).json()
+        rows = (
+            await client.request(
+                "GET",
+                f"/v1/webhook-endpoints/{endpoint}/deliveries",
+                params={"status": "failed", "limit": 500},
+            )
+        ).json()
         failed += [{**r, "endpoint_id": endpoint} for r in rows if _created_since(r, since)]
     return failed
 
@@ -54,11 +75,21 @@ def _created_since(row: dict, since: datetime) -> bool:
     return created is None or datetime.fromisoformat(created.replace("Z", "+00:00")) >= since
 
 
-async def replay_webhook_deliveries(client: BrandClient, since: datetime, endpoint_id: uuid.UUID | None) -> dict[str, int]:
-    endpoints = [str(endpoint_id)] if endpoint_id else [e["id"] for e in (await client.request("GET", "/v1/webhook-endpoints")).json()]
+async def replay_webhook_deliveries(
+    client: BrandClient, since: datetime, endpoint_id: uuid.UUID | None
+) -> dict[str, int]:
+    endpoints = (
+        [str(endpoint_id)]
+        if endpoint_id
+        else [e["id"] for e in (await client.request("GET", "/v1/webhook-endpoints")).json()]
+    )
     replayed = {}
     for endpoint in endpoints:
-        body = (await client.request("POST", f"/v1/webhook-endpoints/{endpoint}/replay", json={"since": since.isoformat()})).json()
+        body = (
+            await client.request(
+                "POST", f"/v1/webhook-endpoints/{endpoint}/replay", json={"since": since.isoformat()}
+            )
+        ).json()
         replayed[endpoint] = body.get("replayed", 0)
     return replayed
 
@@ -69,11 +100,15 @@ async def replay_webhook_delivery(client: BrandClient, delivery_id: uuid.UUID) -
 
 # -- connections -----------------------------------------------------------------------------
 
+
 async def expiring_connections(client: BrandClient, within_hours: float) -> list[dict]:
-    return (await client.request("GET", "/v1/connections/expiring", params={"within_hours": within_hours})).json()
+    return (
+        await client.request("GET", "/v1/connections/expiring", params={"within_hours": within_hours})
+    ).json()
 
 
 # -- publishing ------------------------------------------------------------------------------
+
 
 async def publishing_job(client: BrandClient, job_id: uuid.UUID) -> dict:
     return (await client.request("GET", f"/v1/jobs/{job_id}")).json()

@@ -32,8 +32,12 @@ class AdminSettings:
         service = _env("ALIGNED_SERVICE", "SERVICE")
         service_dsn = f"ALIGNED_{service.upper()}_DATABASE_URL" if service else "ALIGNED_SERVICE_DATABASE_URL"
         return cls(
-            database_url=_env("ALIGNED_ADMIN_DATABASE_URL", service_dsn, "ALIGNED_DATABASE_URL",
-                              default="postgresql://aligned:aligned@127.0.0.1:15432/aligned"),
+            database_url=_env(
+                "ALIGNED_ADMIN_DATABASE_URL",
+                service_dsn,
+                "ALIGNED_DATABASE_URL",
+                default="postgresql://aligned:aligned@127.0.0.1:15432/aligned",
+            ),
             ledger_schema=_env("ALIGNED_ADMIN_SCHEMA", default="aligned_admin"),
             kafka_bootstrap=_env("ALIGNED_KAFKA_BOOTSTRAP", default="127.0.0.1:19092"),
             service=service,

@@ -17,5 +17,7 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"--since {text!r}: give an ISO time (2025-01-31T12:00Z) or an age (90m, 6h, 2d)") from None
+        raise ValueError(
+            f"--since {text!r}: give an ISO time (2025-01-31T12:00Z) or an age (90m, 6h, 2d)"
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

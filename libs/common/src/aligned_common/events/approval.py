@@ -67,10 +67,13 @@ class PolicyChanged(EventData):
     approver_roles: list[str] = Field(default_factory=list)
     approver_users: list[str] = Field(default_factory=list)
     waiver_roles: list[str] = Field(
-        default_factory=lambda: ["owner", "admin"], description="Roles that may waive approval of a job it covers"
+        default_factory=lambda: ["owner", "admin"],
+        description="Roles that may waive approval of a job it covers",
     )
     changed_by: str
-    previous: PolicyRules | None = Field(default=None, description="The scope's policy before; None: it is new")
+    previous: PolicyRules | None = Field(
+        default=None, description="The scope's policy before; None: it is new"
+    )
 
 
 class ClientSettingsChanged(EventData):

@@ -23,9 +23,13 @@ class TargetRef(BaseModel):
     target_id: uuid.UUID
     platform: str
     connection_id: uuid.UUID
-    text: str | None = Field(default=None, description="What this account posts: its own variant or the job's text")
+    text: str | None = Field(
+        default=None, description="What this account posts: its own variant or the job's text"
+    )
     media_ids: list[uuid.UUID] = Field(default_factory=list, description="What this account posts, in order")
-    warnings: list[ContentWarning] = Field(default_factory=list, description="Shown to approvers; they do not block")
+    warnings: list[ContentWarning] = Field(
+        default_factory=list, description="Shown to approvers; they do not block"
+    )
 
 
 class MediaRef(BaseModel):
@@ -33,7 +37,9 @@ class MediaRef(BaseModel):
     url: str = Field(description="A short-lived presigned GET URL of the bytes on the object store")
     mime_type: str
     size_bytes: int = Field(ge=0)
-    alt_text: str = Field(default="", description="The description screen readers read; empty when none was given")
+    alt_text: str = Field(
+        default="", description="The description screen readers read; empty when none was given"
+    )
 
 
 class JobCreated(EventData):
@@ -47,10 +53,13 @@ class JobCreated(EventData):
     round: int = Field(default=1, ge=1, description="Approval round: a resubmission opens a new one")
     media_ids: list[uuid.UUID] = Field(default_factory=list)
     content_hash: str | None = Field(
-        default=None, description="sha256 of what goes out (every target's text, media and account); "
-        "an approval counts only for this hash"
+        default=None,
+        description="sha256 of what goes out (every target's text, media and account); "
+        "an approval counts only for this hash",
     )
-    approval_reason: str | None = Field(default=None, description="Why approval is required (policy or author)")
+    approval_reason: str | None = Field(
+        default=None, description="Why approval is required (policy or author)"
+    )
 
 
 class JobUpdated(EventData):
@@ -101,7 +110,9 @@ class AttemptRequested(EventData):
     text: str
     media: list[MediaRef] = Field(default_factory=list)
     recheck: int = Field(
-        default=0, ge=0, description="0 for a new attempt; n when the same attempt is re-requested after no answer"
+        default=0,
+        ge=0,
+        description="0 for a new attempt; n when the same attempt is re-requested after no answer",
     )
 
 

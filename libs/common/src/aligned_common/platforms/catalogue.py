@@ -93,7 +93,15 @@ _MASTODON = PlatformSpec(
                     max_bytes=16 * MIB,
                     max_per_post=4,
                     mime_types=frozenset(
-                        {"image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "image/heif", "image/avif"}
+                        {
+                            "image/jpeg",
+                            "image/png",
+                            "image/gif",
+                            "image/webp",
+                            "image/heic",
+                            "image/heif",
+                            "image/avif",
+                        }
                     ),
                 ),
                 # Mastodon bounds a video by size and frame count, not by duration; it transcodes
@@ -161,7 +169,9 @@ _X = PlatformSpec(
                     max_per_post=4,
                     mime_types=frozenset({"image/jpeg", "image/png", "image/webp"}),
                 ),
-                MediaGroup(name="gif", max_bytes=15 * MB, max_per_post=1, mime_types=frozenset({"image/gif"})),
+                MediaGroup(
+                    name="gif", max_bytes=15 * MB, max_per_post=1, mime_types=frozenset({"image/gif"})
+                ),
                 # developer.x.com "Media best practices": images 5 MB (larger ones get a fitted
                 # variant), videos H.264 (High profile), up to 512 MB and 140 s.
                 MediaGroup(

@@ -45,7 +45,9 @@ class ContentViolation(BaseModel):
     message: str
 
 
-def check_content(platform: str | PlatformSpec, text: str, media: Sequence[MediaInfo] = ()) -> list[ContentViolation]:
+def check_content(
+    platform: str | PlatformSpec, text: str, media: Sequence[MediaInfo] = ()
+) -> list[ContentViolation]:
     """Every way `text` and `media` break the platform's limits; empty when the post may be sent.
 
     Raises UnknownPlatform for a name the catalogue does not know.

@@ -10,14 +10,19 @@ import pytest
 
 from aligned_common.admin.cli import build_parser
 from aligned_common.admin.settings import AdminSettings
-from aligned_common.testing.schemas import drop_schema
+from aligned_testing.schemas import drop_schema
 
 
 @pytest.fixture
 def admin(infra, capsys):
     """`await admin("dlq", "list", ...)` -> (exit code, stdout), with the test's infrastructure."""
-    settings = AdminSettings(database_url=infra.database_url, ledger_schema="unused", kafka_bootstrap=infra.kafka_bootstrap,
-                             service=None, operator="test-operator")
+    settings = AdminSettings(
+        database_url=infra.database_url,
+        ledger_schema="unused",
+        kafka_bootstrap=infra.kafka_bootstrap,
+        service=None,
+        operator="test-operator",
+    )
 
     async def run(*argv: str) -> tuple[int, str]:
         capsys.readouterr()

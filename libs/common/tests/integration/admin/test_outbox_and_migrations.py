@@ -20,7 +20,9 @@ def approval() -> Approved:
     return Approved(approval_id=uuid.uuid4(), job_id=uuid.uuid4(), round=1, decided_by="client")
 
 
-async def test_outbox_status_shows_what_waits_how_long_and_what_keeps_failing(infra, pg_pool, scratch_schema, admin):
+async def test_outbox_status_shows_what_waits_how_long_and_what_keeps_failing(
+    infra, pg_pool, scratch_schema, admin
+):
     await migrate(infra.database_url, scratch_schema, None)
     code, out = await admin("--json", "outbox", "status", "--service", scratch_schema, "--check")
     [empty] = json_of(out)
@@ -30,7 +32,9 @@ async def test_outbox_status_shows_what_waits_how_long_and_what_keeps_failing(in
     async with UnitOfWork(pg_pool, scratch_schema, brand_id=brand, role="owner") as uow:
         for _ in range(3):
             await uow.emit(approval(), brand_id=brand, tenant_id=tenant)
-    await pg_pool.execute(f"""UPDATE "{scratch_schema}".outbox SET created_at = now() - interval '10 minutes'""")
+    await pg_pool.execute(
+        f"""UPDATE "{scratch_schema}".outbox SET created_at = now() - interval '10 minutes'"""
+    )
     await pg_pool.execute(f"""UPDATE "{scratch_schema}".outbox SET published_at = now()
                               WHERE seq = (SELECT min(seq) FROM "{scratch_schema}".outbox)""")
     await pg_pool.execute(f"""UPDATE "{scratch_schema}".outbox SET attempts = 4, last_error = 'KafkaConnectionError: broker down'
@@ -44,7 +48,9 @@ async def test_outbox_status_shows_what_waits_how_long_and_what_keeps_failing(in
     assert status["last_error"] == "KafkaConnectionError: broker down" and status["last_published_at"]
 
 
-async def test_migration_status_and_wait_follow_what_the_migration_job_applies(infra, scratch_schema, tmp_path):
+async def test_migration_status_and_wait_follow_what_the_migration_job_applies(
+    infra, scratch_schema, tmp_path
+):
     (tmp_path / "0001_things.sql").write_text("CREATE TABLE things (id int PRIMARY KEY);")
     migrations = ServiceMigrations(scratch_schema, tmp_path)
     assert ("0001_things", "pending") in await migration_status(infra.database_url, migrations)

@@ -20,11 +20,17 @@ def codes(violations) -> list[ViolationCode]:
     return [violation.code for violation in violations]
 
 
-@pytest.mark.parametrize(("platform", "limit"), [("sandbox", 1000), ("mastodon", 500), ("bluesky", 300), ("x", 280)])
+@pytest.mark.parametrize(
+    ("platform", "limit"), [("sandbox", 1000), ("mastodon", 500), ("bluesky", 300), ("x", 280)]
+)
 def test_text_at_the_limit_passes_and_one_more_fails(platform, limit):
     assert check_content(platform, "a" * limit) == []
     [violation] = check_content(platform, "a" * (limit + 1))
-    assert (violation.platform, violation.field, violation.code) == (platform, "text", ViolationCode.TEXT_TOO_LONG)
+    assert (violation.platform, violation.field, violation.code) == (
+        platform,
+        "text",
+        ViolationCode.TEXT_TOO_LONG,
+    )
     assert (violation.limit, violation.actual) == (limit, limit + 1)
 
 
@@ -127,7 +133,11 @@ def test_a_video_in_a_codec_the_platform_does_not_decode_names_codec_and_accepte
     vp9 = MediaInfo(mime_type="video/mp4", size_bytes=1000, duration_s=5, video_codec="vp9")
     (violation,) = check_content("x", "clip", [vp9])
     assert (violation.field, violation.code, violation.limit, violation.actual) == (
-        "media[0].video_codec", ViolationCode.VIDEO_CODEC_NOT_ALLOWED, ["h264"], "vp9")
+        "media[0].video_codec",
+        ViolationCode.VIDEO_CODEC_NOT_ALLOWED,
+        ["h264"],
+        "vp9",
+    )
     assert check_content("mastodon", "clip", [vp9]) == [], "Mastodon transcodes any codec"
     unknown = MediaInfo(mime_type="video/mp4", size_bytes=1000, duration_s=5)
     assert check_content("x", "clip", [unknown]) == [], "an unknown codec is not refused"

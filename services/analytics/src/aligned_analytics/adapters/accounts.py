@@ -54,20 +54,26 @@ async def list_accounts(conn: asyncpg.Connection, brand_id: uuid.UUID) -> list[a
     )
 
 
-async def known(conn: asyncpg.Connection, brand_id: uuid.UUID,
-                connection_ids: list[uuid.UUID]) -> dict[uuid.UUID, asyncpg.Record]:
+async def known(
+    conn: asyncpg.Connection, brand_id: uuid.UUID, connection_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, asyncpg.Record]:
     """Which of these are the brand's accounts, with their status (an existing goal outlives a
     disconnect; a new one may not name a disconnected account)."""
     records = await conn.fetch(
         "SELECT connection_id, status FROM accounts WHERE brand_id = $1 AND connection_id = ANY($2::uuid[])",
-        brand_id, connection_ids,
+        brand_id,
+        connection_ids,
     )
     return {r["connection_id"]: r for r in records}
 
 
-async def lock_account(conn: asyncpg.Connection, brand_id: uuid.UUID, connection_id: uuid.UUID) -> asyncpg.Record | None:
+async def lock_account(
+    conn: asyncpg.Connection, brand_id: uuid.UUID, connection_id: uuid.UUID
+) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        "SELECT * FROM accounts WHERE brand_id = $1 AND connection_id = $2 FOR UPDATE", brand_id, connection_id
+        "SELECT * FROM accounts WHERE brand_id = $1 AND connection_id = $2 FOR UPDATE",
+        brand_id,
+        connection_id,
     )
 
 

@@ -11,7 +11,8 @@ async def set_time_zone(conn: asyncpg.Connection, brand_id: uuid.UUID, time_zone
     await conn.execute(
         """INSERT INTO brands (brand_id, time_zone) VALUES ($1, $2)
            ON CONFLICT (brand_id) DO UPDATE SET time_zone = excluded.time_zone, updated_at = now()""",
-        brand_id, time_zone,
+        brand_id,
+        time_zone,
     )
 
 

@@ -56,7 +56,9 @@ async def create_goal(conn: asyncpg.Connection, **goal) -> None:
     )
 
 
-async def progress_now(conn: asyncpg.Connection, brand_id: uuid.UUID, now: datetime, goal_id: uuid.UUID | None = None):
+async def progress_now(
+    conn: asyncpg.Connection, brand_id: uuid.UUID, now: datetime, goal_id: uuid.UUID | None = None
+):
     return await conn.fetch(
         _PROGRESS
         + """SELECT p.*, least(p.value / p.target, 1.0) AS progress,

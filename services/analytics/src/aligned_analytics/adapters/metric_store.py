@@ -35,6 +35,9 @@ async def store_snapshots(
     ordered = sorted(snapshots, key=lambda s: (s.observed_at, s.remote_id, s.metric))
     await conn.executemany(
         "SELECT analytics_record_point($1, $2, $3, $4, $5, $6, $7, $8)",
-        [(brand_id, connection_id, platform, s.remote_id, s.metric, s.value, s.observed_at, sync_id) for s in ordered],
+        [
+            (brand_id, connection_id, platform, s.remote_id, s.metric, s.value, s.observed_at, sync_id)
+            for s in ordered
+        ],
     )
     return len(ordered)

@@ -71,7 +71,9 @@ SELECT $6, $1, a.connection_id, a.platform, (r.day + make_interval(hours => r.ho
 
 
 async def plan(conn: asyncpg.Connection, brand_id: uuid.UUID, plan_id: uuid.UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM auto_plans WHERE brand_id = $1 AND plan_id = $2", brand_id, plan_id)
+    return await conn.fetchrow(
+        "SELECT * FROM auto_plans WHERE brand_id = $1 AND plan_id = $2", brand_id, plan_id
+    )
 
 
 async def slots(conn: asyncpg.Connection, plan_id: uuid.UUID) -> list[asyncpg.Record]:

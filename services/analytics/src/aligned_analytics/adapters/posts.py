@@ -54,7 +54,9 @@ async def add_post(
     )
 
 
-async def claim_posts_due_first_sync(conn: asyncpg.Connection, delay_s: float, limit: int) -> list[asyncpg.Record]:
+async def claim_posts_due_first_sync(
+    conn: asyncpg.Connection, delay_s: float, limit: int
+) -> list[asyncpg.Record]:
     """New posts whose first sync is due, grouped per active account (paused accounts wait)."""
     return await conn.fetch(
         """WITH due AS (

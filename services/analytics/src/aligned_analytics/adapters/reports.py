@@ -41,7 +41,16 @@ SELECT metric, current, previous,
 def summary_args(
     brand_id: uuid.UUID, start: datetime, end: datetime, previous_start: datetime, platform: str | None
 ) -> tuple:
-    return (brand_id, start, end, previous_start, platform, list(KNOWN_METRICS), list(ENGAGEMENT_METRICS), REACH_METRIC)
+    return (
+        brand_id,
+        start,
+        end,
+        previous_start,
+        platform,
+        list(KNOWN_METRICS),
+        list(ENGAGEMENT_METRICS),
+        REACH_METRIC,
+    )
 
 
 async def summary(conn, brand_id, start, end, previous_start, platform=None) -> list[asyncpg.Record]:
@@ -105,8 +114,9 @@ SELECT pp.connection_id, pp.remote_id, pp.platform, p.job_id, p.published_at,
 """
 
 
-async def page_of_posts(conn, brand_id, start, end, after: list | None, limit: int,
-                        job_id: uuid.UUID | None = None) -> list[asyncpg.Record]:
+async def page_of_posts(
+    conn, brand_id, start, end, after: list | None, limit: int, job_id: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
     """Per post, in a stable order (connection, remote id) so the cursor never skips a post;
     `job_id`: only the posts of that job (the gateway's post detail)."""
     return await conn.fetch(
@@ -126,7 +136,9 @@ async def page_of_posts(conn, brand_id, start, end, after: list | None, limit: i
     )
 
 
-async def top_posts(conn, brand_id, start, end, ranked_metrics: list[str], limit: int) -> list[asyncpg.Record]:
+async def top_posts(
+    conn, brand_id, start, end, ranked_metrics: list[str], limit: int
+) -> list[asyncpg.Record]:
     return await conn.fetch(
         _POST_ROWS + " ORDER BY rank_value DESC, pp.connection_id, pp.remote_id LIMIT $6",
         brand_id,
@@ -138,7 +150,9 @@ async def top_posts(conn, brand_id, start, end, ranked_metrics: list[str], limit
     )
 
 
-async def time_series(conn, brand_id, start, end, metrics: list[str], bucket: str, platform: str | None, zone: str = "UTC"):
+async def time_series(
+    conn, brand_id, start, end, metrics: list[str], bucket: str, platform: str | None, zone: str = "UTC"
+):
     """Growth per day or ISO week of the brand's zone; buckets without data are there with 0."""
     return await conn.fetch(
         """
@@ -199,8 +213,9 @@ SELECT how.hour_of_week, how.hour_of_week / 24 + 1 AS day_of_week, how.hour_of_w
 """
 
 
-async def best_hours(conn, brand_id, start, end, metrics: list[str], order_by_score: bool, limit: int = 168,
-                     zone: str = "UTC"):
+async def best_hours(
+    conn, brand_id, start, end, metrics: list[str], order_by_score: bool, limit: int = 168, zone: str = "UTC"
+):
     order = "score DESC, avg_engagement DESC, hour_of_week" if order_by_score else "hour_of_week"
     return await conn.fetch(
         best_hours_sql("$6") + f" ORDER BY {order} LIMIT $5", brand_id, start, end, metrics, limit, zone

@@ -30,7 +30,12 @@ async def open_sync(
 
 
 async def start_sync(
-    conn: asyncpg.Connection, *, sync_id: uuid.UUID, brand_id: uuid.UUID, connection_id: uuid.UUID, platform: str
+    conn: asyncpg.Connection,
+    *,
+    sync_id: uuid.UUID,
+    brand_id: uuid.UUID,
+    connection_id: uuid.UUID,
+    platform: str,
 ) -> None:
     """Results arrived: mark the sync started (a sync connections began on its own gets a row too)."""
     await conn.execute(
@@ -70,7 +75,11 @@ async def time_out_stale(conn: asyncpg.Connection, timeout_s: float) -> int:
 
 
 async def page_of_syncs(
-    conn: asyncpg.Connection, brand_id: uuid.UUID, after: list | None, limit: int, connection_id: uuid.UUID | None
+    conn: asyncpg.Connection,
+    brand_id: uuid.UUID,
+    after: list | None,
+    limit: int,
+    connection_id: uuid.UUID | None,
 ) -> list[asyncpg.Record]:
     return await conn.fetch(
         """SELECT sync_id, connection_id, platform, trigger, remote_ids, status, requested_at,

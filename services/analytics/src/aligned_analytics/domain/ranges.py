@@ -33,19 +33,29 @@ class DateRange:
     @property
     def end(self) -> datetime:
         """Exclusive upper bound: midnight after the last day."""
-        return datetime.combine(self.last_day + timedelta(days=1), time(), ZoneInfo(self.zone)).astimezone(UTC)
+        return datetime.combine(self.last_day + timedelta(days=1), time(), ZoneInfo(self.zone)).astimezone(
+            UTC
+        )
 
     def previous(self) -> DateRange:
         """The period of the same length just before this one (for 'change vs previous')."""
-        return DateRange(self.first_day - timedelta(days=self.days), self.first_day - timedelta(days=1), self.zone)
+        return DateRange(
+            self.first_day - timedelta(days=self.days), self.first_day - timedelta(days=1), self.zone
+        )
 
 
 def today_in(zone: str) -> date:
     return datetime.now(ZoneInfo(zone)).date()
 
 
-def date_range(first_day: date | None, last_day: date | None, *, max_days: int, today: date | None = None,
-               zone: str = "UTC") -> DateRange:
+def date_range(
+    first_day: date | None,
+    last_day: date | None,
+    *,
+    max_days: int,
+    today: date | None = None,
+    zone: str = "UTC",
+) -> DateRange:
     """The range a report covers; the last 30 days (today, in the brand's zone, included) when not given."""
     today = today or today_in(zone)
     for field, day in (("from", first_day), ("to", last_day)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aligned_analytics.service_layer import sync
 from aligned_common.events.connections import (
     Connected,
     ConnectionExpired,
@@ -15,13 +16,18 @@ from aligned_common.events.gateway import BrandCreated
 from aligned_common.events.publishing import JobCreated, JobPartiallyPublished, JobPublished
 from aligned_common.inbox import EventRouter
 
-from aligned_analytics.service_layer import sync
 
 def event_router(service: str = "analytics") -> EventRouter:
     """A router per service instance: `service` names its consumer group (tests pass a scratch name)."""
     events = EventRouter(service=service)
-    events.on(Connected, ConnectionExpired, ConnectionRevoked, ConnectionRestored, Disconnected,
-              name="on_connection_event")(sync.on_connection_event)
+    events.on(
+        Connected,
+        ConnectionExpired,
+        ConnectionRevoked,
+        ConnectionRestored,
+        Disconnected,
+        name="on_connection_event",
+    )(sync.on_connection_event)
     # The ingest (batch=True): messages of a brand ready together commit in one transaction.
     events.on(MetricsFetched, name="on_metrics_fetched", batch=True)(sync.on_metrics_fetched)
     events.on(MetricsFailed, name="on_metrics_failed")(sync.on_metrics_failed)

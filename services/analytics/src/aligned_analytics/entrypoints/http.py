@@ -10,15 +10,15 @@ from collections.abc import Awaitable
 from datetime import date
 from typing import Annotated, TypeVar
 
-from aligned_common.app import ServiceContext, context_of
-from aligned_common.identity import Identity, current_identity, require_role
-from aligned_common.problems import Problem
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from aligned_analytics.domain.metrics import InvalidQuery
 from aligned_analytics.domain.ranges import DateRange, date_range, last_days
 from aligned_analytics.service_layer import commands, reports
+from aligned_common.app import ServiceContext, context_of
+from aligned_common.identity import Identity, current_identity, require_role
+from aligned_common.problems import Problem
 
 router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
 
@@ -34,7 +34,9 @@ def invalid(error: InvalidQuery) -> Problem:
     """422 naming the field; 400 for what is not even well-formed (a cursor we did not issue)."""
     status = getattr(error, "status", 422)
     return Problem(
-        status, "Invalid request" if status == 422 else "Bad request", detail=error.message,
+        status,
+        "Invalid request" if status == 422 else "Bad request",
+        detail=error.message,
         errors=[{"field": error.field, "message": error.message}],
     )
 
@@ -49,8 +51,13 @@ async def answer(work: Awaitable[T]) -> T:
 async def report_range(
     identity: IdentityDep,
     ctx: ContextDep,
-    from_: Annotated[date | None, Query(alias="from", description="First day (in the brand's time zone), default: 29 days before `to`")] = None,
-    to: Annotated[date | None, Query(description="Last day (in the brand's time zone, inclusive), default: today")] = None,
+    from_: Annotated[
+        date | None,
+        Query(alias="from", description="First day (in the brand's time zone), default: 29 days before `to`"),
+    ] = None,
+    to: Annotated[
+        date | None, Query(description="Last day (in the brand's time zone, inclusive), default: today")
+    ] = None,
 ) -> DateRange:
     zone = await reports.brand_zone(ctx.read_pool, ctx.schema, identity.brand_id)
     try:
@@ -68,7 +75,9 @@ RangeDep = Annotated[DateRange, Depends(report_range)]
 
 
 @router.get("/summary")
-async def summary(identity: IdentityDep, ctx: ContextDep, chosen: RangeDep, platform: str | None = None) -> dict:
+async def summary(
+    identity: IdentityDep, ctx: ContextDep, chosen: RangeDep, platform: str | None = None
+) -> dict:
     """Totals per metric, engagement rate, and change against the period just before."""
     return await answer(reports.summary(ctx.read_pool, ctx.schema, identity.brand_id, chosen, platform))
 
@@ -79,16 +88,26 @@ async def per_platform(identity: IdentityDep, ctx: ContextDep, chosen: RangeDep)
 
 
 @router.get("/posts")
-async def posts(identity: IdentityDep, ctx: ContextDep, chosen: RangeDep, cursor: str | None = None, limit: Limit = 50,
-                job_id: Annotated[uuid.UUID | None, Query(description="Only this job's posts")] = None) -> dict:
-    return await answer(reports.posts_page(ctx.read_pool, ctx.schema, identity.brand_id, chosen, cursor, limit, job_id))
+async def posts(
+    identity: IdentityDep,
+    ctx: ContextDep,
+    chosen: RangeDep,
+    cursor: str | None = None,
+    limit: Limit = 50,
+    job_id: Annotated[uuid.UUID | None, Query(description="Only this job's posts")] = None,
+) -> dict:
+    return await answer(
+        reports.posts_page(ctx.read_pool, ctx.schema, identity.brand_id, chosen, cursor, limit, job_id)
+    )
 
 
 @router.get("/top-posts")
 async def top_posts(
     identity: IdentityDep, ctx: ContextDep, chosen: RangeDep, metric: str = "engagement", limit: Limit = 10
 ) -> dict:
-    return await answer(reports.top_posts(ctx.read_pool, ctx.schema, identity.brand_id, chosen, metric, limit))
+    return await answer(
+        reports.top_posts(ctx.read_pool, ctx.schema, identity.brand_id, chosen, metric, limit)
+    )
 
 
 @router.get("/timeseries")
@@ -107,9 +126,15 @@ async def time_series(
 
 @router.get("/best-hours")
 async def best_hours(
-    identity: IdentityDep, ctx: ContextDep, chosen: RangeDep, metric: str = "engagement", limit: Annotated[int, Query(ge=1, le=168)] = 168
+    identity: IdentityDep,
+    ctx: ContextDep,
+    chosen: RangeDep,
+    metric: str = "engagement",
+    limit: Annotated[int, Query(ge=1, le=168)] = 168,
 ) -> dict:
-    return await answer(reports.best_hours(ctx.read_pool, ctx.schema, identity.brand_id, chosen, metric, limit))
+    return await answer(
+        reports.best_hours(ctx.read_pool, ctx.schema, identity.brand_id, chosen, metric, limit)
+    )
 
 
 # --- accounts and syncs --------------------------------------------------------------------
@@ -127,17 +152,27 @@ class SyncRequest(BaseModel):
 @router.post("/syncs", status_code=202)
 async def request_sync(body: SyncRequest, identity: IdentityDep, ctx: ContextDep) -> dict:
     require_role(identity, *WRITERS)
-    requested = await answer(commands.sync_now(ctx.pool, ctx.schema, ctx.settings, identity, body.connection_id))
+    requested = await answer(
+        commands.sync_now(ctx.pool, ctx.schema, ctx.settings, identity, body.connection_id)
+    )
     return {"requested": requested}
 
 
 @router.get("/syncs")
 async def sync_list(
-    identity: IdentityDep, ctx: ContextDep, connection_id: uuid.UUID | None = None, cursor: str | None = None, limit: Limit = 50
+    identity: IdentityDep,
+    ctx: ContextDep,
+    connection_id: uuid.UUID | None = None,
+    cursor: str | None = None,
+    limit: Limit = 50,
 ) -> dict:
     if connection_id is not None:
-        await answer(commands.require_accounts(ctx.pool, ctx.schema, identity, [connection_id], "connection_id"))
-    return await answer(reports.sync_page(ctx.pool, ctx.schema, identity.brand_id, connection_id, cursor, limit))
+        await answer(
+            commands.require_accounts(ctx.pool, ctx.schema, identity, [connection_id], "connection_id")
+        )
+    return await answer(
+        reports.sync_page(ctx.pool, ctx.schema, identity.brand_id, connection_id, cursor, limit)
+    )
 
 
 # --- goals ---------------------------------------------------------------------------------
@@ -179,28 +214,38 @@ async def archive_goal(goal_id: uuid.UUID, identity: IdentityDep, ctx: ContextDe
 
 
 class FeedbackIn(BaseModel):
-    hour_of_week: int = Field(ge=0, le=167, description="The suggested slot: 0 = Monday 00:00 in the brand's time zone")
+    hour_of_week: int = Field(
+        ge=0, le=167, description="The suggested slot: 0 = Monday 00:00 in the brand's time zone"
+    )
     rating: int = Field(ge=1, le=5, description="1 = bad suggestion ... 5 = great")
     comment: str | None = Field(default=None, max_length=2000)
 
 
 @router.get("/advisor/suggestions")
-async def suggestions(identity: IdentityDep, ctx: ContextDep, limit: Annotated[int, Query(ge=1, le=168)] = 10) -> dict:
+async def suggestions(
+    identity: IdentityDep, ctx: ContextDep, limit: Annotated[int, Query(ge=1, le=168)] = 10
+) -> dict:
     """Best hours over the advisor's lookback window, weighted by feedback."""
     zone = await reports.brand_zone(ctx.pool, ctx.schema, identity.brand_id)
     lookback = last_days(ctx.settings.advisor_lookback_days, zone=zone)
-    return await answer(reports.best_hours(ctx.pool, ctx.schema, identity.brand_id, lookback, "engagement", limit))
+    return await answer(
+        reports.best_hours(ctx.pool, ctx.schema, identity.brand_id, lookback, "engagement", limit)
+    )
 
 
 @router.post("/advisor/feedback", status_code=201)
 async def feedback(body: FeedbackIn, identity: IdentityDep, ctx: ContextDep) -> dict:
-    return await commands.rate_suggestion(ctx.pool, ctx.schema, identity, body.hour_of_week, body.rating, body.comment)
+    return await commands.rate_suggestion(
+        ctx.pool, ctx.schema, identity, body.hour_of_week, body.rating, body.comment
+    )
 
 
 class PlanIn(BaseModel):
     days: int = Field(default=7, ge=1, le=31)
     posts_per_day: int = Field(default=1, ge=1, le=6)
-    connection_ids: list[uuid.UUID] | None = Field(default=None, max_length=100, description="Omit for every active account")
+    connection_ids: list[uuid.UUID] | None = Field(
+        default=None, max_length=100, description="Omit for every active account"
+    )
 
 
 @router.post("/plans", status_code=201)
@@ -210,7 +255,9 @@ async def create_plan(body: PlanIn, identity: IdentityDep, ctx: ContextDep) -> d
 
 
 @router.get("/plans")
-async def plan_list(identity: IdentityDep, ctx: ContextDep, cursor: str | None = None, limit: Limit = 20) -> dict:
+async def plan_list(
+    identity: IdentityDep, ctx: ContextDep, cursor: str | None = None, limit: Limit = 20
+) -> dict:
     return await answer(commands.list_plans(ctx.pool, ctx.schema, identity, cursor, limit))
 
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from aligned_common.app import ServiceContext
-
 from aligned_analytics.service_layer.scheduler import maintain, schedule_due_syncs
+from aligned_common.app import ServiceContext
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +25,17 @@ async def _every(interval_s: float, name: str, work) -> None:
 
 async def sync_scheduler(ctx: ServiceContext) -> None:
     settings = ctx.settings
-    await _every(settings.scheduler_tick_s, "sync scheduler", lambda: schedule_due_syncs(ctx.pool, ctx.schema, settings))
+    await _every(
+        settings.scheduler_tick_s,
+        "sync scheduler",
+        lambda: schedule_due_syncs(ctx.pool, ctx.schema, settings),
+    )
 
 
 async def partition_maintenance(ctx: ServiceContext) -> None:
     settings = ctx.settings
-    await _every(settings.maintenance_interval_s, "partition maintenance", lambda: maintain(ctx.pool, ctx.schema, settings))
+    await _every(
+        settings.maintenance_interval_s,
+        "partition maintenance",
+        lambda: maintain(ctx.pool, ctx.schema, settings),
+    )

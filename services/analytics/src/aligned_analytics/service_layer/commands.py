@@ -5,12 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from aligned_common.db import UnitOfWork
-from aligned_common.known_connections import problem_with
-from aligned_common.events.analytics import PlanAccepted, PlannedSlot
-from aligned_common.identity import Identity
-from aligned_common.problems import Problem
-
 from aligned_analytics.adapters import accounts, advisor, brands, goals, plans, posts
 from aligned_analytics.config import Settings
 from aligned_analytics.domain.advisor import adjusted_weight
@@ -19,6 +13,11 @@ from aligned_analytics.domain.metrics import ENGAGEMENT_METRICS, InvalidQuery, r
 from aligned_analytics.domain.pagination import TIME_AND_ID, decode_cursor, encode_cursor
 from aligned_analytics.service_layer.output import jsonable
 from aligned_analytics.service_layer.sync import request_sync
+from aligned_common.db import UnitOfWork
+from aligned_common.events.analytics import PlanAccepted, PlannedSlot
+from aligned_common.identity import Identity
+from aligned_common.known_connections import problem_with
+from aligned_common.problems import Problem
 
 
 def not_the_brands(field: str, connection_id: uuid.UUID, account=None) -> InvalidQuery | None:
@@ -28,8 +27,9 @@ def not_the_brands(field: str, connection_id: uuid.UUID, account=None) -> Invali
     return InvalidQuery(field, problem[1]) if problem else None
 
 
-async def _check_accounts(conn, brand_id: uuid.UUID, connection_ids: list[uuid.UUID], field: str, *,
-                          reading: bool = False) -> None:
+async def _check_accounts(
+    conn, brand_id: uuid.UUID, connection_ids: list[uuid.UUID], field: str, *, reading: bool = False
+) -> None:
     """Every id is one of the brand's accounts, as connections' events told analytics; not
     disconnected, unless it is only read (a disconnected account's history stays readable)."""
     known = await accounts.known(conn, brand_id, connection_ids)
@@ -37,17 +37,23 @@ async def _check_accounts(conn, brand_id: uuid.UUID, connection_ids: list[uuid.U
         account = known.get(connection_id)
         if reading and account is not None:
             continue
-        error = not_the_brands(field if field == "connection_id" else f"{field}.{index}", connection_id, account)
+        error = not_the_brands(
+            field if field == "connection_id" else f"{field}.{index}", connection_id, account
+        )
         if error is not None:
             raise error
 
 
-async def require_accounts(pool, schema, identity: Identity, connection_ids: list[uuid.UUID], field: str) -> None:
+async def require_accounts(
+    pool, schema, identity: Identity, connection_ids: list[uuid.UUID], field: str
+) -> None:
     async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
         await _check_accounts(uow.conn, identity.brand_id, connection_ids, field, reading=True)
 
 
-async def sync_now(pool, schema, settings: Settings, identity: Identity, connection_id: uuid.UUID | None) -> list[dict]:
+async def sync_now(
+    pool, schema, settings: Settings, identity: Identity, connection_id: uuid.UUID | None
+) -> list[dict]:
     """Ask for a sync of one account, or of every active account of the brand."""
     async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
         if connection_id is not None:
@@ -68,7 +74,9 @@ async def sync_now(pool, schema, settings: Settings, identity: Identity, connect
                 raise Problem(409, "No account to sync", detail="the brand has no active connected account")
         requested = []
         for account in targets:
-            remote_ids = await posts.tracked_remote_ids(uow.conn, account["connection_id"], settings.tracked_post_days)
+            remote_ids = await posts.tracked_remote_ids(
+                uow.conn, account["connection_id"], settings.tracked_post_days
+            )
             sync_id = await request_sync(uow, account, trigger="on_demand", remote_ids=remote_ids)
             # An on-demand sync counts as the routine one: the cadence restarts from now.
             await accounts.mark_requested(uow.conn, account["connection_id"], settings.sync_interval_s)
@@ -78,7 +86,19 @@ async def sync_now(pool, schema, settings: Settings, identity: Identity, connect
 
 def _goal_out(row) -> dict:
     out = jsonable(
-        {k: row[k] for k in ("goal_id", "metric", "target", "period", "platform", "connection_id", "created_by", "created_at")}
+        {
+            k: row[k]
+            for k in (
+                "goal_id",
+                "metric",
+                "target",
+                "period",
+                "platform",
+                "connection_id",
+                "created_by",
+                "created_at",
+            )
+        }
     )
     out["current_period"] = {
         "start": row["period_start"].isoformat(),
@@ -127,7 +147,9 @@ async def archive_goal(pool, schema, identity: Identity, goal_id: uuid.UUID) -> 
             raise Problem(404, "Goal not found", detail=f"no goal {goal_id}")
 
 
-async def rate_suggestion(pool, schema, identity: Identity, hour_of_week: int, rating: int, comment: str | None) -> dict:
+async def rate_suggestion(
+    pool, schema, identity: Identity, hour_of_week: int, rating: int, comment: str | None
+) -> dict:
     async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
         await advisor.record_feedback(
             uow.conn,
@@ -188,7 +210,11 @@ async def list_plans(pool, schema, identity: Identity, cursor: str | None, limit
     async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
         rows = await plans.page_of_plans(uow.conn, identity.brand_id, after, limit + 1)
     page = rows[:limit]
-    next_cursor = encode_cursor([page[-1]["created_at"].isoformat(), str(page[-1]["plan_id"])]) if len(rows) > limit else None
+    next_cursor = (
+        encode_cursor([page[-1]["created_at"].isoformat(), str(page[-1]["plan_id"])])
+        if len(rows) > limit
+        else None
+    )
     return {"items": [jsonable(dict(r)) for r in page], "next_cursor": next_cursor}
 
 
@@ -204,7 +230,10 @@ async def accept_plan(pool, schema, identity: Identity, plan_id: uuid.UUID) -> d
             PlanAccepted(
                 plan_id=plan_id,
                 accepted_by=identity.user_id,
-                slots=[PlannedSlot(platform=s["platform"], connection_id=s["connection_id"], at=s["at"]) for s in slots],
+                slots=[
+                    PlannedSlot(platform=s["platform"], connection_id=s["connection_id"], at=s["at"])
+                    for s in slots
+                ],
                 time_zone=await brands.time_zone(uow.conn, identity.brand_id),
             ),
             brand_id=identity.brand_id,

@@ -5,13 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from aligned_common.db import UnitOfWork
-
 from aligned_analytics.adapters import accounts, brands, reports, sync_logs
 from aligned_analytics.domain.metrics import metrics_of, require_metric
 from aligned_analytics.domain.pagination import TIME_AND_ID, decode_cursor, encode_cursor, text
 from aligned_analytics.domain.ranges import DateRange, require_bucket
 from aligned_analytics.service_layer.output import jsonable
+from aligned_common.db import UnitOfWork
 
 
 def _range_out(chosen: DateRange) -> dict[str, str]:
@@ -78,20 +77,27 @@ def _post_out(row) -> dict:
     }
 
 
-async def posts_page(pool, schema, brand_id, chosen: DateRange, cursor: str | None, limit: int,
-                     job_id: uuid.UUID | None = None) -> dict:
+async def posts_page(
+    pool, schema, brand_id, chosen: DateRange, cursor: str | None, limit: int, job_id: uuid.UUID | None = None
+) -> dict:
     after = decode_cursor(cursor, uuid.UUID, text)
     async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
-        rows = await reports.page_of_posts(uow.conn, brand_id, chosen.start, chosen.end, after, limit + 1, job_id)
+        rows = await reports.page_of_posts(
+            uow.conn, brand_id, chosen.start, chosen.end, after, limit + 1, job_id
+        )
     page = rows[:limit]
-    next_cursor = encode_cursor([str(page[-1]["connection_id"]), page[-1]["remote_id"]]) if len(rows) > limit else None
+    next_cursor = (
+        encode_cursor([str(page[-1]["connection_id"]), page[-1]["remote_id"]]) if len(rows) > limit else None
+    )
     return {"range": _range_out(chosen), "items": [_post_out(r) for r in page], "next_cursor": next_cursor}
 
 
 async def top_posts(pool, schema, brand_id, chosen: DateRange, metric: str, limit: int) -> dict:
     require_metric(metric, allow_engagement=True)
     async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
-        rows = await reports.top_posts(uow.conn, brand_id, chosen.start, chosen.end, metrics_of(metric), limit)
+        rows = await reports.top_posts(
+            uow.conn, brand_id, chosen.start, chosen.end, metrics_of(metric), limit
+        )
     return {
         "range": _range_out(chosen),
         "metric": metric,
@@ -99,7 +105,9 @@ async def top_posts(pool, schema, brand_id, chosen: DateRange, metric: str, limi
     }
 
 
-async def time_series(pool, schema, brand_id, chosen: DateRange, metric: str, bucket: str, platform: str | None) -> dict:
+async def time_series(
+    pool, schema, brand_id, chosen: DateRange, metric: str, bucket: str, platform: str | None
+) -> dict:
     require_metric(metric, allow_engagement=True)
     require_bucket(bucket)
     async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
@@ -133,7 +141,13 @@ async def best_hours(pool, schema, brand_id, chosen: DateRange, metric: str, lim
     require_metric(metric, allow_engagement=True)
     async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
         rows = await reports.best_hours(
-            uow.conn, brand_id, chosen.start, chosen.end, metrics_of(metric), order_by_score=True, limit=limit,
+            uow.conn,
+            brand_id,
+            chosen.start,
+            chosen.end,
+            metrics_of(metric),
+            order_by_score=True,
+            limit=limit,
             zone=chosen.zone,
         )
     return {"range": _range_out(chosen), "metric": metric, "items": [_hour_out(r) for r in rows]}
@@ -145,7 +159,9 @@ async def sync_page(pool, schema, brand_id, connection_id, cursor: str | None, l
         rows = await sync_logs.page_of_syncs(uow.conn, brand_id, after, limit + 1, connection_id)
     page = rows[:limit]
     next_cursor = (
-        encode_cursor([page[-1]["requested_at"].isoformat(), str(page[-1]["sync_id"])]) if len(rows) > limit else None
+        encode_cursor([page[-1]["requested_at"].isoformat(), str(page[-1]["sync_id"])])
+        if len(rows) > limit
+        else None
     )
     return {"items": [jsonable(dict(r)) for r in page], "next_cursor": next_cursor}
 
@@ -154,4 +170,3 @@ async def account_list(pool, schema, brand_id) -> dict:
     async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
         rows = await accounts.list_accounts(uow.conn, brand_id)
     return {"items": [jsonable(dict(r)) for r in rows]}
-

@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 
 import asyncpg
-from aligned_common.db import UnitOfWork
 
 from aligned_analytics.adapters import accounts, partitions, posts, sync_logs
 from aligned_analytics.config import Settings
 from aligned_analytics.service_layer.sync import request_sync
+from aligned_common.db import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +24,13 @@ async def schedule_due_syncs(pool: asyncpg.Pool, schema: str, settings: Settings
     requested = 0
     while True:
         async with UnitOfWork(pool, schema, role="worker") as uow:  # cross-brand claim, see module doc
-            due = await accounts.claim_due_accounts(uow.conn, settings.sync_interval_s, settings.scheduler_batch_size)
+            due = await accounts.claim_due_accounts(
+                uow.conn, settings.sync_interval_s, settings.scheduler_batch_size
+            )
             for account in due:
-                remote_ids = await posts.tracked_remote_ids(uow.conn, account["connection_id"], settings.tracked_post_days)
+                remote_ids = await posts.tracked_remote_ids(
+                    uow.conn, account["connection_id"], settings.tracked_post_days
+                )
                 await request_sync(uow, account, trigger="schedule", remote_ids=remote_ids)
         requested += len(due)
         if len(due) < settings.scheduler_batch_size:

@@ -9,6 +9,9 @@ from __future__ import annotations
 import logging
 import uuid
 
+from aligned_analytics.adapters import accounts, brands, goals, posts, sync_logs
+from aligned_analytics.adapters.metric_store import Snapshot, store_snapshots
+from aligned_analytics.domain.zones import known_zone
 from aligned_common.db import UnitOfWork
 from aligned_common.envelope import EventEnvelope
 from aligned_common.events.analytics import GoalReached, SyncRequested
@@ -23,10 +26,6 @@ from aligned_common.events.connections import (
 )
 from aligned_common.events.gateway import BrandCreated
 from aligned_common.events.publishing import JobCreated, JobPartiallyPublished, JobPublished
-
-from aligned_analytics.adapters import accounts, brands, goals, posts, sync_logs
-from aligned_analytics.adapters.metric_store import Snapshot, store_snapshots
-from aligned_analytics.domain.zones import known_zone
 
 log = logging.getLogger(__name__)
 
@@ -116,12 +115,16 @@ async def on_job_created(uow: UnitOfWork, envelope: EventEnvelope, data: JobCrea
     await posts.remember_targets(uow.conn, envelope.brand_id, data.job_id, data.targets)
 
 
-async def on_job_published(uow: UnitOfWork, envelope: EventEnvelope, data: JobPublished | JobPartiallyPublished) -> None:
+async def on_job_published(
+    uow: UnitOfWork, envelope: EventEnvelope, data: JobPublished | JobPartiallyPublished
+) -> None:
     """Track each published post; the scheduler asks for its first sync after a short delay."""
     for target in data.targets:
         if target.status != "published" or not target.remote_id:
             continue
-        connection_id = await posts.connection_for_target(uow.conn, envelope.brand_id, target.target_id, target.platform)
+        connection_id = await posts.connection_for_target(
+            uow.conn, envelope.brand_id, target.target_id, target.platform
+        )
         if connection_id is None:
             log.warning(
                 "published post with no known connection; not tracked",
@@ -159,7 +162,10 @@ async def request_sync(
     )
     await uow.emit(
         SyncRequested(
-            sync_id=sync_id, connection_id=account["connection_id"], platform=account["platform"], remote_ids=remote_ids
+            sync_id=sync_id,
+            connection_id=account["connection_id"],
+            platform=account["platform"],
+            remote_ids=remote_ids,
         ),
         brand_id=account["brand_id"],
         tenant_id=account["tenant_id"],

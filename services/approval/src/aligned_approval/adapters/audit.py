@@ -39,9 +39,21 @@ async def append(conn: asyncpg.Connection, schema: str, entry: AuditEntry) -> bo
                                    entity_type, entity_id, before, after, trace_id, actor_email, ip_address, user_agent)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb, $12, $13, $14, $15)
            ON CONFLICT (event_id, occurred_at) DO NOTHING RETURNING true""",
-        entry.event_id, entry.occurred_at, entry.brand_id, entry.tenant_id, entry.source, entry.action,
-        entry.actor, entry.entity_type, entry.entity_id, _json(entry.before), _json(entry.after), entry.trace_id,
-        entry.actor_email, entry.ip_address, entry.user_agent,
+        entry.event_id,
+        entry.occurred_at,
+        entry.brand_id,
+        entry.tenant_id,
+        entry.source,
+        entry.action,
+        entry.actor,
+        entry.entity_type,
+        entry.entity_id,
+        _json(entry.before),
+        _json(entry.after),
+        entry.trace_id,
+        entry.actor_email,
+        entry.ip_address,
+        entry.user_agent,
     )
     return bool(inserted)
 
@@ -71,11 +83,22 @@ async def query(
               AND ($7::timestamptz IS NULL OR occurred_at < $7)
               AND ($8::timestamptz IS NULL OR (occurred_at, event_id) < ($8, $9::uuid))
             ORDER BY occurred_at DESC, event_id DESC LIMIT $10""",
-        brand_id, entity_type, entity_id, actor, action, since, until,
-        after[0] if after else None, after[1] if after else None, limit,
+        brand_id,
+        entity_type,
+        entity_id,
+        actor,
+        action,
+        since,
+        until,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
     )
     return [
-        {**dict(r), "before": orjson.loads(r["before"]) if r["before"] else None,
-         "after": orjson.loads(r["after"]) if r["after"] else None}
+        {
+            **dict(r),
+            "before": orjson.loads(r["before"]) if r["before"] else None,
+            "after": orjson.loads(r["after"]) if r["after"] else None,
+        }
         for r in records
     ]

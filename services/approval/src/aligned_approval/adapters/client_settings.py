@@ -26,7 +26,9 @@ async def ensure(conn: asyncpg.Connection, brand_id: uuid.UUID, email: str) -> R
     """The address's settings, created with defaults on first use."""
     await conn.execute(
         "INSERT INTO client_settings (id, brand_id, email) VALUES ($1, $2, $3) ON CONFLICT (brand_id, email) DO NOTHING",
-        uuid.uuid4(), brand_id, email.lower(),
+        uuid.uuid4(),
+        brand_id,
+        email.lower(),
     )
     return await by_email(conn, brand_id, email)
 
@@ -38,22 +40,36 @@ async def by_email(conn: asyncpg.Connection, brand_id: uuid.UUID, email: str) ->
     return _row(record)
 
 
-async def get(conn: asyncpg.Connection, brand_id: uuid.UUID, settings_id: uuid.UUID, *, lock: bool = False) -> Row | None:
+async def get(
+    conn: asyncpg.Connection, brand_id: uuid.UUID, settings_id: uuid.UUID, *, lock: bool = False
+) -> Row | None:
     record = await conn.fetchrow(
-        f"SELECT {_COLUMNS} FROM client_settings WHERE brand_id = $1 AND id = $2" + (" FOR UPDATE" if lock else ""),
-        brand_id, settings_id,
+        f"SELECT {_COLUMNS} FROM client_settings WHERE brand_id = $1 AND id = $2"
+        + (" FOR UPDATE" if lock else ""),
+        brand_id,
+        settings_id,
     )
     return _row(record)
 
 
 async def list_all(conn: asyncpg.Connection, brand_id: uuid.UUID) -> list[Row]:
-    records = await conn.fetch(f"SELECT {_COLUMNS} FROM client_settings WHERE brand_id = $1 ORDER BY email", brand_id)
+    records = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM client_settings WHERE brand_id = $1 ORDER BY email", brand_id
+    )
     return [_row(r) for r in records]
 
 
-async def update(conn: asyncpg.Connection, brand_id: uuid.UUID, email: str, *, preferences: dict | None,
-                 time_zone: str | None, subscribed: bool | None, unsubscribed_types: list[str] | None = None,
-                 language: str | None = None) -> Row:
+async def update(
+    conn: asyncpg.Connection,
+    brand_id: uuid.UUID,
+    email: str,
+    *,
+    preferences: dict | None,
+    time_zone: str | None,
+    subscribed: bool | None,
+    unsubscribed_types: list[str] | None = None,
+    language: str | None = None,
+) -> Row:
     await ensure(conn, brand_id, email)
     record = await conn.fetchrow(
         f"""UPDATE client_settings
@@ -65,13 +81,20 @@ async def update(conn: asyncpg.Connection, brand_id: uuid.UUID, email: str, *, p
                 language = coalesce($7, language),
                 updated_at = now()
             WHERE brand_id = $1 AND email = $2 RETURNING {_COLUMNS}""",
-        brand_id, email.lower(), orjson.dumps(preferences).decode() if preferences is not None else None, time_zone, subscribed,
-        sorted(set(unsubscribed_types)) if unsubscribed_types is not None else None, language,
+        brand_id,
+        email.lower(),
+        orjson.dumps(preferences).decode() if preferences is not None else None,
+        time_zone,
+        subscribed,
+        sorted(set(unsubscribed_types)) if unsubscribed_types is not None else None,
+        language,
     )
     return _row(record)
 
 
-async def unsubscribe(conn: asyncpg.Connection, brand_id: uuid.UUID, settings_id: uuid.UUID, kind: str | None) -> Row | None:
+async def unsubscribe(
+    conn: asyncpg.Connection, brand_id: uuid.UUID, settings_id: uuid.UUID, kind: str | None
+) -> Row | None:
     """Idempotent: a second use keeps the first time (or the kind listed once).
     `kind` None stops every mail; a kind adds it to unsubscribed_types."""
     record = await conn.fetchrow(
@@ -81,7 +104,9 @@ async def unsubscribe(conn: asyncpg.Connection, brand_id: uuid.UUID, settings_id
                                           ELSE array_append(unsubscribed_types, $3) END,
                 updated_at = now()
             WHERE brand_id = $1 AND id = $2 RETURNING {_COLUMNS}""",
-        brand_id, settings_id, kind,
+        brand_id,
+        settings_id,
+        kind,
     )
     return _row(record)
 
@@ -90,7 +115,8 @@ async def rotate_token(conn: asyncpg.Connection, brand_id: uuid.UUID, settings_i
     record = await conn.fetchrow(
         f"""UPDATE client_settings SET token_version = token_version + 1, updated_at = now()
             WHERE brand_id = $1 AND id = $2 RETURNING {_COLUMNS}""",
-        brand_id, settings_id,
+        brand_id,
+        settings_id,
     )
     return _row(record)
 
@@ -105,18 +131,36 @@ async def digest_candidates(conn: asyncpg.Connection) -> list[Row]:
     return [_row(r) for r in records]
 
 
-async def claim_digest(conn: asyncpg.Connection, brand_id: uuid.UUID, client_id: uuid.UUID, cadence: str,
-                       period_start: date, notification_id: uuid.UUID) -> bool:
+async def claim_digest(
+    conn: asyncpg.Connection,
+    brand_id: uuid.UUID,
+    client_id: uuid.UUID,
+    cadence: str,
+    period_start: date,
+    notification_id: uuid.UUID,
+) -> bool:
     """False when this period's digest was claimed before (another replica, or before a restart)."""
-    return bool(await conn.fetchval(
-        """INSERT INTO digests (brand_id, client_id, cadence, period_start, notification_id) VALUES ($1, $2, $3, $4, $5)
+    return bool(
+        await conn.fetchval(
+            """INSERT INTO digests (brand_id, client_id, cadence, period_start, notification_id) VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT DO NOTHING RETURNING true""",
-        brand_id, client_id, cadence, period_start, notification_id,
-    ))
+            brand_id,
+            client_id,
+            cadence,
+            period_start,
+            notification_id,
+        )
+    )
 
 
-async def digest_claimed(conn: asyncpg.Connection, client_id: uuid.UUID, cadence: str, period_start: date) -> bool:
-    return bool(await conn.fetchval(
-        "SELECT true FROM digests WHERE client_id = $1 AND cadence = $2 AND period_start = $3",
-        client_id, cadence, period_start,
-    ))
+async def digest_claimed(
+    conn: asyncpg.Connection, client_id: uuid.UUID, cadence: str, period_start: date
+) -> bool:
+    return bool(
+        await conn.fetchval(
+            "SELECT true FROM digests WHERE client_id = $1 AND cadence = $2 AND period_start = $3",
+            client_id,
+            cadence,
+            period_start,
+        )
+    )

@@ -32,38 +32,58 @@ async def insert_rule(conn: asyncpg.Connection, brand_id: uuid.UUID, rule: RuleI
     record = await conn.fetchrow(
         f"""INSERT INTO escalation_rules (id, brand_id, name, enabled, levels, quiet_start, quiet_end)
             VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7) RETURNING {_COLUMNS}""",
-        uuid.uuid4(), brand_id, rule.name, rule.enabled,
-        orjson.dumps([level.model_dump(mode="json") for level in rule.levels]).decode(), *_quiet(rule),
+        uuid.uuid4(),
+        brand_id,
+        rule.name,
+        rule.enabled,
+        orjson.dumps([level.model_dump(mode="json") for level in rule.levels]).decode(),
+        *_quiet(rule),
     )
     return _rule(record)
 
 
-async def replace_rule(conn: asyncpg.Connection, brand_id: uuid.UUID, rule_id: uuid.UUID, rule: RuleIn) -> Row | None:
+async def replace_rule(
+    conn: asyncpg.Connection, brand_id: uuid.UUID, rule_id: uuid.UUID, rule: RuleIn
+) -> Row | None:
     record = await conn.fetchrow(
         f"""UPDATE escalation_rules SET name = $3, enabled = $4, levels = $5::jsonb, quiet_start = $6, quiet_end = $7,
                    updated_at = now()
             WHERE brand_id = $1 AND id = $2 RETURNING {_COLUMNS}""",
-        brand_id, rule_id, rule.name, rule.enabled,
-        orjson.dumps([level.model_dump(mode="json") for level in rule.levels]).decode(), *_quiet(rule),
+        brand_id,
+        rule_id,
+        rule.name,
+        rule.enabled,
+        orjson.dumps([level.model_dump(mode="json") for level in rule.levels]).decode(),
+        *_quiet(rule),
     )
     return _rule(record)
 
 
-async def get_rule(conn: asyncpg.Connection, brand_id: uuid.UUID, rule_id: uuid.UUID, *,
-                   for_update: bool = False) -> Row | None:
+async def get_rule(
+    conn: asyncpg.Connection, brand_id: uuid.UUID, rule_id: uuid.UUID, *, for_update: bool = False
+) -> Row | None:
     lock = " FOR UPDATE" if for_update else ""  # the before of a change stays the before
-    return _rule(await conn.fetchrow(
-        f"SELECT {_COLUMNS} FROM escalation_rules WHERE brand_id = $1 AND id = $2{lock}", brand_id, rule_id))
+    return _rule(
+        await conn.fetchrow(
+            f"SELECT {_COLUMNS} FROM escalation_rules WHERE brand_id = $1 AND id = $2{lock}",
+            brand_id,
+            rule_id,
+        )
+    )
 
 
 async def list_rules(conn: asyncpg.Connection, brand_id: uuid.UUID) -> list[Row]:
-    records = await conn.fetch(f"SELECT {_COLUMNS} FROM escalation_rules WHERE brand_id = $1 ORDER BY created_at, id", brand_id)
+    records = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM escalation_rules WHERE brand_id = $1 ORDER BY created_at, id", brand_id
+    )
     return [_rule(r) for r in records]
 
 
 async def delete_rule(conn: asyncpg.Connection, brand_id: uuid.UUID, rule_id: uuid.UUID) -> bool:
     # Disabled rather than deleted when it already fired, so escalation_events keep their rule.
-    result = await conn.execute("DELETE FROM escalation_rules WHERE brand_id = $1 AND id = $2", brand_id, rule_id)
+    result = await conn.execute(
+        "DELETE FROM escalation_rules WHERE brand_id = $1 AND id = $2", brand_id, rule_id
+    )
     return result.endswith(" 1")
 
 
@@ -91,32 +111,53 @@ async def candidates(conn: asyncpg.Connection, limit: int) -> list[Row]:
     return rows
 
 
-async def claim_firing(conn: asyncpg.Connection, brand_id: uuid.UUID, approval_id: uuid.UUID, rule_id: uuid.UUID,
-                       level: int) -> bool:
+async def claim_firing(
+    conn: asyncpg.Connection, brand_id: uuid.UUID, approval_id: uuid.UUID, rule_id: uuid.UUID, level: int
+) -> bool:
     """True for exactly one caller per (approval, rule, level), whatever the number of replicas:
     a second replica's insert waits on the first one's uncommitted row, then conflicts."""
     inserted = await conn.fetchval(
         """INSERT INTO escalation_events (id, brand_id, approval_id, rule_id, level)
            VALUES ($1, $2, $3, $4, $5) ON CONFLICT (approval_id, rule_id, level) DO NOTHING RETURNING true""",
-        uuid.uuid4(), brand_id, approval_id, rule_id, level,
+        uuid.uuid4(),
+        brand_id,
+        approval_id,
+        rule_id,
+        level,
     )
     return bool(inserted)
 
 
-async def set_notified(conn: asyncpg.Connection, approval_id: uuid.UUID, rule_id: uuid.UUID, level: int,
-                       notified: list[str]) -> None:
+async def set_notified(
+    conn: asyncpg.Connection, approval_id: uuid.UUID, rule_id: uuid.UUID, level: int, notified: list[str]
+) -> None:
     await conn.execute(
         "UPDATE escalation_events SET notified = $4 WHERE approval_id = $1 AND rule_id = $2 AND level = $3",
-        approval_id, rule_id, level, notified,
+        approval_id,
+        rule_id,
+        level,
+        notified,
     )
 
 
-async def record_step(conn: asyncpg.Connection, brand_id: uuid.UUID, approval_id: uuid.UUID, rule_id: uuid.UUID,
-                      level: int, step: str, detail: dict | None = None) -> None:
+async def record_step(
+    conn: asyncpg.Connection,
+    brand_id: uuid.UUID,
+    approval_id: uuid.UUID,
+    rule_id: uuid.UUID,
+    level: int,
+    step: str,
+    detail: dict | None = None,
+) -> None:
     await conn.execute(
         """INSERT INTO escalation_history (brand_id, approval_id, rule_id, level, step, detail)
            VALUES ($1, $2, $3, $4, $5, $6::jsonb) ON CONFLICT (approval_id, rule_id, level, step) DO NOTHING""",
-        brand_id, approval_id, rule_id, level, step, orjson.dumps(detail or {}).decode(),
+        brand_id,
+        approval_id,
+        rule_id,
+        level,
+        step,
+        orjson.dumps(detail or {}).decode(),
     )
 
 
@@ -127,7 +168,8 @@ async def resolve_fired(conn: asyncpg.Connection, approval_id: uuid.UUID, status
            SELECT brand_id, approval_id, rule_id, level, 'resolved', jsonb_build_object('status', $2::text)
            FROM escalation_events WHERE approval_id = $1
            ON CONFLICT (approval_id, rule_id, level, step) DO NOTHING""",
-        approval_id, status,
+        approval_id,
+        status,
     )
 
 
@@ -135,7 +177,8 @@ async def events_of(conn: asyncpg.Connection, brand_id: uuid.UUID, approval_id: 
     records = await conn.fetch(
         """SELECT rule_id, level, notified, fired_at FROM escalation_events
            WHERE brand_id = $1 AND approval_id = $2 ORDER BY fired_at""",
-        brand_id, approval_id,
+        brand_id,
+        approval_id,
     )
     return [dict(r) for r in records]
 
@@ -144,6 +187,7 @@ async def history_of(conn: asyncpg.Connection, brand_id: uuid.UUID, approval_id:
     records = await conn.fetch(
         """SELECT rule_id, level, step, detail, at FROM escalation_history
            WHERE brand_id = $1 AND approval_id = $2 ORDER BY at, id""",
-        brand_id, approval_id,
+        brand_id,
+        approval_id,
     )
     return [{**dict(r), "detail": orjson.loads(r["detail"])} for r in records]

@@ -123,7 +123,11 @@ def _before_after(event_type: str, data: dict[str, Any]) -> tuple[dict | None, d
         return {"role": data.get("old_role")}, {"role": data.get("new_role")}
     if event_type == "gateway.member_added":
         return None, {"role": data.get("role"), "email": data.get("email")}
-    if event_type in ("publishing.job_edited", "approval.escalation_rule_changed", "approval.client_settings_changed"):
+    if event_type in (
+        "publishing.job_edited",
+        "approval.escalation_rule_changed",
+        "approval.client_settings_changed",
+    ):
         return data.get("before"), data.get("after")
     if event_type == "approval.policy_changed":
         after = {k: data.get(k) for k in ("mode", "approver_roles", "approver_users", "waiver_roles")}
@@ -133,8 +137,11 @@ def _before_after(event_type: str, data: dict[str, Any]) -> tuple[dict | None, d
     if event_type == "publishing.job_updated":
         return None, {k: data.get(k) for k in ("status", "content", "scheduled_at")}
     if event_type == "publishing.job_created":
-        return None, {"status": "pending_approval" if data.get("requires_approval") else "created",
-                      "content": data.get("content"), "scheduled_at": data.get("scheduled_at")}
+        return None, {
+            "status": "pending_approval" if data.get("requires_approval") else "created",
+            "content": data.get("content"),
+            "scheduled_at": data.get("scheduled_at"),
+        }
     if event_type in _STATUS_AFTER:
         before, after = _STATUS_AFTER[event_type]
         return ({"status": before} if before else None), {"status": after}

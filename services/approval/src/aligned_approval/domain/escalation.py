@@ -18,7 +18,9 @@ NOTIFIABLE_ROLES = ("owner", "admin", "editor", "approver", "client")
 class Level(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    after_hours: float = Field(gt=0, le=24 * 365, description="Hours after the previous level (or the round opening)")
+    after_hours: float = Field(
+        gt=0, le=24 * 365, description="Hours after the previous level (or the round opening)"
+    )
     notify_roles: list[str] = Field(default_factory=list)
     notify_addresses: list[EmailStr] = Field(default_factory=list)
 

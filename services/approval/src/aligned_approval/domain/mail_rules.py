@@ -39,12 +39,20 @@ def over_daily_limit(kind: MailKind, sent_today: int, preferences: EmailPreferen
 
 @dataclass(frozen=True)
 class DigestPeriod:
-    cadence: str       # "daily" | "weekly"
-    start: date        # the local day, or the Monday of the local week
+    cadence: str  # "daily" | "weekly"
+    start: date  # the local day, or the Monday of the local week
 
 
-def due_digests(now: datetime, time_zone: str | None, preferences: EmailPreferences, *, has_held: bool,
-                hour: int, weekday: int = 0, client_since: datetime | None = None) -> list[DigestPeriod]:
+def due_digests(
+    now: datetime,
+    time_zone: str | None,
+    preferences: EmailPreferences,
+    *,
+    has_held: bool,
+    hour: int,
+    weekday: int = 0,
+    client_since: datetime | None = None,
+) -> list[DigestPeriod]:
     """The digests whose local send time (`hour`, on `weekday` for the weekly one; 0 = Monday)
     has come in the current period. A period whose time has come stays due until its digest is
     sent (a stopped service catches up).

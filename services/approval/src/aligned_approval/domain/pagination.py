@@ -20,8 +20,12 @@ def encode(moment: datetime | str, row_id: uuid.UUID | str) -> str:
 
 
 def bad_cursor() -> Problem:
-    return Problem(400, "Invalid cursor", detail="invalid fields: cursor",
-                   errors=[{"field": "cursor", "message": "not a cursor this API issued"}])
+    return Problem(
+        400,
+        "Invalid cursor",
+        detail="invalid fields: cursor",
+        errors=[{"field": "cursor", "message": "not a cursor this API issued"}],
+    )
 
 
 def decode(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:

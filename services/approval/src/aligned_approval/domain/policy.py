@@ -42,7 +42,9 @@ def resolve(policies: list[Policy], connection_id: uuid.UUID | None, user_id: st
     return max(matching, key=Policy.specificity, default=DEFAULT_POLICY)
 
 
-def approvers_for(policies: list[Policy], connection_ids: list[uuid.UUID], author_id: str) -> tuple[list[str], list[str]]:
+def approvers_for(
+    policies: list[Policy], connection_ids: list[uuid.UUID], author_id: str
+) -> tuple[list[str], list[str]]:
     """(roles, users) allowed to decide a round whose targets use these connections."""
     chosen = [resolve(policies, c, author_id) for c in connection_ids] or [resolve(policies, None, author_id)]
     roles = sorted({r for p in chosen for r in p.approver_roles})

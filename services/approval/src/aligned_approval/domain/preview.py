@@ -11,9 +11,15 @@ def per_platform(content: str, targets: list[dict[str, Any]]) -> list[dict[str, 
     previews = []
     for target in targets:
         platform = target.get("platform", "")
-        previews.append({"target_id": target.get("target_id"), "platform": platform, **_fit(platform, content),
-                         # publishing's, e.g. media without alt text: shown, they do not block
-                         "warnings": [w["message"] for w in target.get("warnings") or []]})
+        previews.append(
+            {
+                "target_id": target.get("target_id"),
+                "platform": platform,
+                **_fit(platform, content),
+                # publishing's, e.g. media without alt text: shown, they do not block
+                "warnings": [w["message"] for w in target.get("warnings") or []],
+            }
+        )
     return previews
 
 
@@ -21,8 +27,14 @@ def _fit(platform: str, content: str) -> dict[str, Any]:
     try:
         spec = get_platform(platform)
     except UnknownPlatform:
-        return {"display_name": platform, "text": content, "length": None, "max_length": None,
-                "fits": None, "problems": []}
+        return {
+            "display_name": platform,
+            "text": content,
+            "length": None,
+            "max_length": None,
+            "fits": None,
+            "problems": [],
+        }
     problems = check_content(spec, content)
     return {
         "display_name": spec.display_name,

@@ -41,8 +41,12 @@ def verify(purpose: str, token: str, secret: bytes) -> dict[str, Any]:
     body, _, given = token.partition(".")
     # Only the exact text we issued: the canonical signature's bytes against the given bytes,
     # in constant time (compare_digest on str raises on non-ASCII text instead of refusing).
-    if not body or not given or not hmac.compare_digest(
-        _mac(purpose, body, secret).encode(), given.encode("utf-8", "surrogateescape")
+    if (
+        not body
+        or not given
+        or not hmac.compare_digest(
+            _mac(purpose, body, secret).encode(), given.encode("utf-8", "surrogateescape")
+        )
     ):
         raise InvalidToken("bad signature")
     try:

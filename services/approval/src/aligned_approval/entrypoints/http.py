@@ -8,17 +8,23 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AwareDatetime, EmailStr, ValidationError
 
-from aligned_common.app import ServiceContext, context_of
-from aligned_common.identity import Identity, Origin, current_identity, current_origin
-from aligned_common.problems import Problem, problem_responses
-
 from aligned_approval.domain.decisions import Status
 from aligned_approval.domain.escalation import RuleIn
 from aligned_approval.entrypoints import pages
 from aligned_approval.entrypoints.schemas import (
-    DECISION_BODY, UNSUBSCRIBE_BODY, ClientSettingsIn, DecisionIn, LinkIn, PolicyIn, RoundPatch, invalid,
+    DECISION_BODY,
+    UNSUBSCRIBE_BODY,
+    ClientSettingsIn,
+    DecisionIn,
+    LinkIn,
+    PolicyIn,
+    RoundPatch,
+    invalid,
 )
 from aligned_approval.service_layer import audit, clients, decisions, links, policies, queries, rules
+from aligned_common.app import ServiceContext, context_of
+from aligned_common.identity import Identity, Origin, current_identity, current_origin
+from aligned_common.problems import Problem, problem_responses
 
 router = APIRouter(prefix="/v1")
 public = APIRouter()  # no login: the signed token in the path is the authority
@@ -42,58 +48,100 @@ async def list_approvals(
     ctx: ServiceContext = Depends(context_of),
 ) -> dict[str, Any]:
     items, next_cursor = await queries.list_rounds(
-        ctx.pool, ctx.schema, identity, status=status.value if status else None, reviewer=reviewer,
-        min_age_hours=min_age_hours, cursor=cursor, limit=limit,
+        ctx.pool,
+        ctx.schema,
+        identity,
+        status=status.value if status else None,
+        reviewer=reviewer,
+        min_age_hours=min_age_hours,
+        cursor=cursor,
+        limit=limit,
     )
     return {"items": items, "next_cursor": next_cursor}
 
 
 @router.get("/approvals/{approval_id}")
-async def get_approval(approval_id: uuid.UUID, identity: Identity = Depends(current_identity),
-                       ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
+async def get_approval(
+    approval_id: uuid.UUID,
+    identity: Identity = Depends(current_identity),
+    ctx: ServiceContext = Depends(context_of),
+) -> dict[str, Any]:
     return await queries.get_round(ctx.pool, ctx.schema, identity, approval_id)
 
 
 @router.get("/jobs/{job_id}/approvals")
-async def job_rounds(job_id: uuid.UUID, identity: Identity = Depends(current_identity),
-                     ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
+async def job_rounds(
+    job_id: uuid.UUID,
+    identity: Identity = Depends(current_identity),
+    ctx: ServiceContext = Depends(context_of),
+) -> dict[str, Any]:
     return {"items": await queries.rounds_of_job(ctx.pool, ctx.schema, identity, job_id)}
 
 
 @router.post("/approvals/{approval_id}/decision")
-async def decide(approval_id: uuid.UUID, body: DecisionIn, identity: Identity = Depends(current_identity),
-                 ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
-    return await decisions.decide_as_member(ctx.pool, ctx.schema, identity, approval_id, body.decision, body.comment,
-                                            base_url=ctx.settings.public_base_url)
+async def decide(
+    approval_id: uuid.UUID,
+    body: DecisionIn,
+    identity: Identity = Depends(current_identity),
+    ctx: ServiceContext = Depends(context_of),
+) -> dict[str, Any]:
+    return await decisions.decide_as_member(
+        ctx.pool,
+        ctx.schema,
+        identity,
+        approval_id,
+        body.decision,
+        body.comment,
+        base_url=ctx.settings.public_base_url,
+    )
 
 
 @router.patch("/approvals/{approval_id}")
-async def edit_round(approval_id: uuid.UUID, body: RoundPatch, identity: Identity = Depends(current_identity),
-                     ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
-    return await decisions.update_round(ctx.pool, ctx.schema, identity, approval_id, note=body.note,
-                                        approver_users=body.approver_users)
+async def edit_round(
+    approval_id: uuid.UUID,
+    body: RoundPatch,
+    identity: Identity = Depends(current_identity),
+    ctx: ServiceContext = Depends(context_of),
+) -> dict[str, Any]:
+    return await decisions.update_round(
+        ctx.pool, ctx.schema, identity, approval_id, note=body.note, approver_users=body.approver_users
+    )
 
 
 @router.get("/reviewers")
-async def list_reviewers(identity: Identity = Depends(current_identity),
-                         ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
+async def list_reviewers(
+    identity: Identity = Depends(current_identity), ctx: ServiceContext = Depends(context_of)
+) -> dict[str, Any]:
     return {"items": await queries.reviewers(ctx.pool, ctx.schema, identity)}
 
 
 # -- review links --------------------------------------------------------------------------
 @router.post("/approvals/{approval_id}/links", status_code=201)
-async def create_link(approval_id: uuid.UUID, body: LinkIn, identity: Identity = Depends(current_identity),
-                      ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
+async def create_link(
+    approval_id: uuid.UUID,
+    body: LinkIn,
+    identity: Identity = Depends(current_identity),
+    ctx: ServiceContext = Depends(context_of),
+) -> dict[str, Any]:
     return await links.create_link(
-        ctx.pool, ctx.schema, identity, approval_id, recipient=str(body.recipient) if body.recipient else None,
-        expires_in_hours=body.expires_in_hours or ctx.settings.review_link_ttl_hours, secret=_secret(ctx),
+        ctx.pool,
+        ctx.schema,
+        identity,
+        approval_id,
+        recipient=str(body.recipient) if body.recipient else None,
+        expires_in_hours=body.expires_in_hours or ctx.settings.review_link_ttl_hours,
+        secret=_secret(ctx),
         base_url=ctx.settings.public_base_url,
     )
 
 
 @router.delete("/approvals/{approval_id}/links/{link_id}", status_code=204)
-async def revoke_link(approval_id: uuid.UUID, link_id: uuid.UUID, identity: Identity = Depends(current_identity),
-                      ctx: ServiceContext = Depends(context_of)) -> Response:
+async def revoke_link(
+    approval_id: uuid.UUID,
+    link_id: uuid.UUID,
+    identity: Identity = Depends(current_identity),
+    ctx: ServiceContext = Depends(context_of),
+) -> Response:
     await links.revoke_link(ctx.pool, ctx.schema, identity, approval_id, link_id)
     return Response(status_code=204)
 
@@ -101,112 +149,165 @@ async def revoke_link(approval_id: uuid.UUID, link_id: uuid.UUID, identity: Iden
 @public.get("/review/{token}", response_model=None, responses=LINK_GONE)
 async def review_page(token: str, request: Request, ctx: ServiceContext = Depends(context_of)) -> Any:
     """Shows the round the link is for; changes nothing (mail scanners fetch links)."""
-    return await pages.answer(request, links.view(ctx.pool, ctx.schema, token, secret=_secret(ctx)), pages.review)
+    return await pages.answer(
+        request, links.view(ctx.pool, ctx.schema, token, secret=_secret(ctx)), pages.review
+    )
 
 
 @public.post("/review/{token}", response_model=None, responses=LINK_GONE, openapi_extra=DECISION_BODY)
-async def review_decide(token: str, request: Request, ctx: ServiceContext = Depends(context_of),
-                        _origin: Origin | None = Depends(current_origin)) -> Any:
+async def review_decide(
+    token: str,
+    request: Request,
+    ctx: ServiceContext = Depends(context_of),
+    _origin: Origin | None = Depends(current_origin),
+) -> Any:
     """The decision: a JSON body, or the review page's form. The client's address and user agent
     (signed by the gateway) go with the decision's event into the audit trail."""
+
     async def work() -> dict[str, Any]:
         try:
             body = DecisionIn.model_validate(await pages.form_or_json(request))
         except ValidationError as exc:
             raise invalid(exc) from None
-        return await links.decide(ctx.pool, ctx.schema, token, body.decision, body.comment or None,
-                                  secret=_secret(ctx), base_url=ctx.settings.public_base_url)
+        return await links.decide(
+            ctx.pool,
+            ctx.schema,
+            token,
+            body.decision,
+            body.comment or None,
+            secret=_secret(ctx),
+            base_url=ctx.settings.public_base_url,
+        )
 
     return await pages.answer(request, work(), pages.review_decided)
 
 
 # -- policies ------------------------------------------------------------------------------
 @router.get("/policies")
-async def list_policies(identity: Identity = Depends(current_identity), ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
+async def list_policies(
+    identity: Identity = Depends(current_identity), ctx: ServiceContext = Depends(context_of)
+) -> dict[str, Any]:
     return {"items": await policies.list_all(ctx.pool, ctx.schema, identity)}
 
 
 @router.put("/policies")
-async def put_policy(body: PolicyIn, identity: Identity = Depends(current_identity),
-                     ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
+async def put_policy(
+    body: PolicyIn, identity: Identity = Depends(current_identity), ctx: ServiceContext = Depends(context_of)
+) -> dict[str, Any]:
     return await policies.put(ctx.pool, ctx.schema, identity, **body.model_dump(mode="python"))
 
 
 @router.get("/policies/effective")
-async def effective_policy(connection_id: uuid.UUID | None = None, user_id: str | None = None,
-                           identity: Identity = Depends(current_identity),
-                           ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
+async def effective_policy(
+    connection_id: uuid.UUID | None = None,
+    user_id: str | None = None,
+    identity: Identity = Depends(current_identity),
+    ctx: ServiceContext = Depends(context_of),
+) -> dict[str, Any]:
     return await policies.effective(ctx.pool, ctx.schema, identity, connection_id, user_id)
 
 
 @router.delete("/policies/{policy_id}", status_code=204)
-async def delete_policy(policy_id: uuid.UUID, identity: Identity = Depends(current_identity),
-                        ctx: ServiceContext = Depends(context_of)) -> Response:
+async def delete_policy(
+    policy_id: uuid.UUID,
+    identity: Identity = Depends(current_identity),
+    ctx: ServiceContext = Depends(context_of),
+) -> Response:
     await policies.delete(ctx.pool, ctx.schema, identity, policy_id)
     return Response(status_code=204)
 
 
 # -- escalation rules ----------------------------------------------------------------------
 @router.post("/escalation-rules", status_code=201)
-async def create_rule(body: RuleIn, identity: Identity = Depends(current_identity),
-                      ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
+async def create_rule(
+    body: RuleIn, identity: Identity = Depends(current_identity), ctx: ServiceContext = Depends(context_of)
+) -> dict[str, Any]:
     return await rules.create(ctx.pool, ctx.schema, identity, body)
 
 
 @router.get("/escalation-rules")
-async def list_rules(identity: Identity = Depends(current_identity), ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
+async def list_rules(
+    identity: Identity = Depends(current_identity), ctx: ServiceContext = Depends(context_of)
+) -> dict[str, Any]:
     return {"items": await rules.list_all(ctx.pool, ctx.schema, identity)}
 
 
 @router.get("/escalation-rules/{rule_id}")
-async def get_rule(rule_id: uuid.UUID, identity: Identity = Depends(current_identity),
-                   ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
+async def get_rule(
+    rule_id: uuid.UUID,
+    identity: Identity = Depends(current_identity),
+    ctx: ServiceContext = Depends(context_of),
+) -> dict[str, Any]:
     return await rules.get(ctx.pool, ctx.schema, identity, rule_id)
 
 
 @router.put("/escalation-rules/{rule_id}")
-async def replace_rule(rule_id: uuid.UUID, body: RuleIn, identity: Identity = Depends(current_identity),
-                       ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
+async def replace_rule(
+    rule_id: uuid.UUID,
+    body: RuleIn,
+    identity: Identity = Depends(current_identity),
+    ctx: ServiceContext = Depends(context_of),
+) -> dict[str, Any]:
     return await rules.replace(ctx.pool, ctx.schema, identity, rule_id, body)
 
 
 @router.delete("/escalation-rules/{rule_id}", status_code=204)
-async def delete_rule(rule_id: uuid.UUID, identity: Identity = Depends(current_identity),
-                      ctx: ServiceContext = Depends(context_of)) -> Response:
+async def delete_rule(
+    rule_id: uuid.UUID,
+    identity: Identity = Depends(current_identity),
+    ctx: ServiceContext = Depends(context_of),
+) -> Response:
     await rules.delete(ctx.pool, ctx.schema, identity, rule_id)
     return Response(status_code=204)
 
 
 # -- client settings and unsubscribe -------------------------------------------------------
 @router.get("/client-settings")
-async def list_client_settings(identity: Identity = Depends(current_identity),
-                               ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
+async def list_client_settings(
+    identity: Identity = Depends(current_identity), ctx: ServiceContext = Depends(context_of)
+) -> dict[str, Any]:
     rows = await clients.list_clients(ctx.pool, ctx.schema, identity)
     return {"items": [clients.present(r, _secret(ctx), ctx.settings.public_base_url) for r in rows]}
 
 
 @router.get("/client-settings/{email}")
-async def get_client_settings(email: EmailStr, identity: Identity = Depends(current_identity),
-                              ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
+async def get_client_settings(
+    email: EmailStr, identity: Identity = Depends(current_identity), ctx: ServiceContext = Depends(context_of)
+) -> dict[str, Any]:
     row = await clients.get_client(ctx.pool, ctx.schema, identity, str(email))
     return clients.present(row, _secret(ctx), ctx.settings.public_base_url)
 
 
 @router.put("/client-settings/{email}")
-async def put_client_settings(email: EmailStr, body: ClientSettingsIn, identity: Identity = Depends(current_identity),
-                              ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
+async def put_client_settings(
+    email: EmailStr,
+    body: ClientSettingsIn,
+    identity: Identity = Depends(current_identity),
+    ctx: ServiceContext = Depends(context_of),
+) -> dict[str, Any]:
     preferences = body.preferences.model_dump(exclude_none=True) if body.preferences else None
     types = [k.value for k in body.unsubscribed_types] if body.unsubscribed_types is not None else None
-    row = await clients.put_client(ctx.pool, ctx.schema, identity, str(email), preferences=preferences,
-                                   time_zone=body.time_zone, subscribed=body.subscribed, unsubscribed_types=types,
-                                   language=body.language)
+    row = await clients.put_client(
+        ctx.pool,
+        ctx.schema,
+        identity,
+        str(email),
+        preferences=preferences,
+        time_zone=body.time_zone,
+        subscribed=body.subscribed,
+        unsubscribed_types=types,
+        language=body.language,
+    )
     return clients.present(row, _secret(ctx), ctx.settings.public_base_url)
 
 
 @router.get("/client-settings/{email}/mails")
-async def client_mails(email: EmailStr, limit: int = Query(default=100, ge=1, le=500),
-                       identity: Identity = Depends(current_identity),
-                       ctx: ServiceContext = Depends(context_of)) -> dict[str, Any]:
+async def client_mails(
+    email: EmailStr,
+    limit: int = Query(default=100, ge=1, le=500),
+    identity: Identity = Depends(current_identity),
+    ctx: ServiceContext = Depends(context_of),
+) -> dict[str, Any]:
     """The mails to this address, newest first, with what became of each: sent, suppressed
     (preferences, unsubscribe, reminder frequency), held (over the daily limit), folded (into
     the digest `folded_into`)."""
@@ -214,8 +315,9 @@ async def client_mails(email: EmailStr, limit: int = Query(default=100, ge=1, le
 
 
 @router.delete("/client-settings/{email}/unsubscribe-tokens", status_code=204)
-async def revoke_unsubscribe_tokens(email: EmailStr, identity: Identity = Depends(current_identity),
-                                    ctx: ServiceContext = Depends(context_of)) -> Response:
+async def revoke_unsubscribe_tokens(
+    email: EmailStr, identity: Identity = Depends(current_identity), ctx: ServiceContext = Depends(context_of)
+) -> Response:
     await clients.revoke_tokens(ctx.pool, ctx.schema, identity, str(email))
     return Response(status_code=204)
 
@@ -228,16 +330,25 @@ async def unsubscribe_page(token: str, request: Request, ctx: ServiceContext = D
 
 
 @public.post("/unsubscribe/{token}", response_model=None, responses=LINK_GONE, openapi_extra=UNSUBSCRIBE_BODY)
-async def unsubscribe(token: str, request: Request, ctx: ServiceContext = Depends(context_of),
-                      _origin: Origin | None = Depends(current_origin)) -> Any:
+async def unsubscribe(
+    token: str,
+    request: Request,
+    ctx: ServiceContext = Depends(context_of),
+    _origin: Origin | None = Depends(current_origin),
+) -> Any:
     """Unsubscribes; works one-click (RFC 8058: the body `List-Unsubscribe=One-Click`, no page
     needed). `scope` is "kind" (the mail's kind, the default) or "all". The client's address and
     user agent (signed by the gateway) go with the change's event into the audit trail."""
+
     async def work() -> dict[str, Any]:
         scope = (await pages.form_or_json(request)).get("scope")
         if scope is not None and not isinstance(scope, str):
-            raise Problem(422, "Invalid request", detail="invalid fields: scope",
-                          errors=[{"field": "scope", "message": "one of kind, all"}])
+            raise Problem(
+                422,
+                "Invalid request",
+                detail="invalid fields: scope",
+                errors=[{"field": "scope", "message": "one of kind, all"}],
+            )
         return await clients.unsubscribe(ctx.pool, ctx.schema, token, secret=_secret(ctx), scope=scope)
 
     return await pages.answer(request, work(), pages.unsubscribed)
@@ -258,8 +369,17 @@ async def audit_logs(
     ctx: ServiceContext = Depends(context_of),
 ) -> dict[str, Any]:
     items, next_cursor = await audit.query(
-        ctx.pool, ctx.schema, identity, entity_type=entity_type, entity_id=entity_id, actor=actor, action=action,
-        since=since, until=until, cursor=cursor, limit=limit,
+        ctx.pool,
+        ctx.schema,
+        identity,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        actor=actor,
+        action=action,
+        since=since,
+        until=until,
+        cursor=cursor,
+        limit=limit,
     )
     return {"items": items, "next_cursor": next_cursor}
 
@@ -269,6 +389,3 @@ def all_routes() -> APIRouter:
     combined.include_router(router)
     combined.include_router(public)
     return combined
-
-
-

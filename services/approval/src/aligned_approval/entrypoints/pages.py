@@ -17,9 +17,8 @@ from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from aligned_common.problems import Problem
-
 from aligned_approval.messages import text
+from aligned_common.problems import Problem
 
 # The token in the URL is the credential: never sent on as a Referer, never cached, and the
 # decision form is never framed by another site (clickjacking) nor posted anywhere else.
@@ -50,14 +49,22 @@ async def form_or_json(request: Request) -> dict[str, Any]:
         except orjson.JSONDecodeError:
             raise Problem(400, "Malformed JSON", detail="the request body is not JSON") from None
         if not isinstance(body, dict):
-            raise Problem(422, "Invalid request", detail="the body must be a JSON object",
-                          errors=[{"field": "body", "message": "expected an object"}])
+            raise Problem(
+                422,
+                "Invalid request",
+                detail="the body must be a JSON object",
+                errors=[{"field": "body", "message": "expected an object"}],
+            )
         return body
     return {}
 
 
-async def answer(request: Request, work: Awaitable[dict[str, Any]], render: Callable[[dict[str, Any]], str],
-                 status: int = 200) -> Any:
+async def answer(
+    request: Request,
+    work: Awaitable[dict[str, Any]],
+    render: Callable[[dict[str, Any]], str],
+    status: int = 200,
+) -> Any:
     """The result as a page or JSON; a Problem as a page or problem+json, per Accept."""
     html = wants_html(request)
     try:
@@ -65,8 +72,11 @@ async def answer(request: Request, work: Awaitable[dict[str, Any]], render: Call
     except Problem as problem:
         if not html:
             raise
-        return HTMLResponse(_layout(problem.title, f"<p>{escape(problem.detail or problem.title)}</p>"),
-                            status_code=problem.status, headers=PAGE_HEADERS)
+        return HTMLResponse(
+            _layout(problem.title, f"<p>{escape(problem.detail or problem.title)}</p>"),
+            status_code=problem.status,
+            headers=PAGE_HEADERS,
+        )
     if html:
         return HTMLResponse(_layout(*_split(render(result))), status_code=status, headers=PAGE_HEADERS)
     return JSONResponse(jsonable_encoder(result), status_code=status, headers={"Cache-Control": "no-store"})
@@ -93,22 +103,38 @@ def review(view: dict[str, Any]) -> str:
     platforms = "".join(
         f"<h3>{escape(str(p.get('display_name') or p['platform']))}</h3><pre>{escape(str(p['text']))}</pre>"
         + "".join(f"<p><strong>{escape(str(problem))}</strong></p>" for problem in p.get("problems") or [])
-        + "".join(f'<p class="warning">Warning: {escape(str(warning))}</p>' for warning in p.get("warnings") or [])
+        + "".join(
+            f'<p class="warning">Warning: {escape(str(warning))}</p>' for warning in p.get("warnings") or []
+        )
         for p in view["platforms"]
     )
     when = f"<p>Scheduled for {escape(str(view['scheduled_at']))}.</p>" if view.get("scheduled_at") else ""
-    buttons = "".join(f'<button type="submit" name="decision" value="{d}">{label}</button>'
-                      for d, label in DECISION_LABELS.items())
-    form = ('<form method="post"><p><label>Comment (optional)<br>'
+    buttons = "".join(
+        f'<button type="submit" name="decision" value="{d}">{label}</button>'
+        for d, label in DECISION_LABELS.items()
+    )
+    form = (
+        (
+            '<form method="post"><p><label>Comment (optional)<br>'
             '<textarea name="comment" rows="3" cols="50" maxlength="5000"></textarea></label></p>'
-            f"<p>{buttons}</p></form>") if view["status"] == "pending" else f"<p>This round is {escape(view['status'])}.</p>"
-    return (f"Review a post (round {view['round']})\n{when}{platforms}{form}"
-            f"<p><small>This link works once and expires {escape(str(view['expires_at']))}.</small></p>")
+            f"<p>{buttons}</p></form>"
+        )
+        if view["status"] == "pending"
+        else f"<p>This round is {escape(view['status'])}.</p>"
+    )
+    return (
+        f"Review a post (round {view['round']})\n{when}{platforms}{form}"
+        f"<p><small>This link works once and expires {escape(str(view['expires_at']))}.</small></p>"
+    )
 
 
 def review_decided(decided: dict[str, Any]) -> str:
     word = str(decided["status"]).replace("_", " ")
-    comment = f"<p>Your comment: {escape(decided['decision_comment'])}</p>" if decided.get("decision_comment") else ""
+    comment = (
+        f"<p>Your comment: {escape(decided['decision_comment'])}</p>"
+        if decided.get("decision_comment")
+        else ""
+    )
     return f"Thank you\n<p>Round {decided['round']} is now <strong>{escape(word)}</strong>.</p>{comment}"
 
 
@@ -126,8 +152,11 @@ def unsubscribe_preview(state: dict[str, Any]) -> str:
         f'<button type="submit">Stop {escape(_what(state["kind"] if scope == "kind" else None))}</button></form>'
         for scope in state["scopes"]
     )
-    already = (f"<p>Already stopped: {escape(', '.join(_what(k) for k in state['unsubscribed_types']))}.</p>"
-               if state["unsubscribed_types"] else "")
+    already = (
+        f"<p>Already stopped: {escape(', '.join(_what(k) for k in state['unsubscribed_types']))}.</p>"
+        if state["unsubscribed_types"]
+        else ""
+    )
     return f"Unsubscribe {email}\n<p>Choose what to stop; nothing changes until you press a button.</p>{already}{forms}"
 
 

@@ -7,12 +7,11 @@ from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
 
-from aligned_common.problems import Problem
-
 from aligned_approval.domain.decisions import Decision
 from aligned_approval.domain.escalation import zone
 from aligned_approval.domain.policy import Mode
 from aligned_approval.domain.preferences import DigestFrequency, Language, MailKind, ReminderFrequency
+from aligned_common.problems import Problem
 
 ApproverRole = Literal["owner", "admin", "editor", "approver", "client"]
 
@@ -26,20 +25,41 @@ class DecisionIn(BaseModel):
 def invalid(exc: ValidationError) -> Problem:
     """A body validated by hand (the public pages take JSON or a form): 422 naming the field."""
     errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
-    return Problem(422, "Invalid request", detail=f"invalid fields: {', '.join(e['field'] for e in errors)}",
-                   errors=errors)
+    return Problem(
+        422,
+        "Invalid request",
+        detail=f"invalid fields: {', '.join(e['field'] for e in errors)}",
+        errors=errors,
+    )
 
 
 _DECISION_SCHEMA = {
-    "type": "object", "required": ["decision"],
-    "properties": {"decision": {"type": "string", "enum": [d.value for d in Decision]},
-                   "comment": {"type": "string", "maxLength": 5000}},
+    "type": "object",
+    "required": ["decision"],
+    "properties": {
+        "decision": {"type": "string", "enum": [d.value for d in Decision]},
+        "comment": {"type": "string", "maxLength": 5000},
+    },
 }
-DECISION_BODY = {"requestBody": {"required": True, "content": {
-    "application/json": {"schema": _DECISION_SCHEMA}, "application/x-www-form-urlencoded": {"schema": _DECISION_SCHEMA}}}}
+DECISION_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": _DECISION_SCHEMA},
+            "application/x-www-form-urlencoded": {"schema": _DECISION_SCHEMA},
+        },
+    }
+}
 _UNSUBSCRIBE_SCHEMA = {"type": "object", "properties": {"scope": {"type": "string", "enum": ["kind", "all"]}}}
-UNSUBSCRIBE_BODY = {"requestBody": {"required": False, "content": {
-    "application/x-www-form-urlencoded": {"schema": _UNSUBSCRIBE_SCHEMA}, "application/json": {"schema": _UNSUBSCRIBE_SCHEMA}}}}
+UNSUBSCRIBE_BODY = {
+    "requestBody": {
+        "required": False,
+        "content": {
+            "application/x-www-form-urlencoded": {"schema": _UNSUBSCRIBE_SCHEMA},
+            "application/json": {"schema": _UNSUBSCRIBE_SCHEMA},
+        },
+    }
+}
 
 
 class RoundPatch(BaseModel):
@@ -86,8 +106,9 @@ class PreferencesPatch(BaseModel):
     daily_digest: bool | None = _seed("daily_digest", "dailyDigest")
     reminder_frequency: ReminderFrequency | None = _seed("reminder_frequency", "reminderFrequency")
     digest_frequency: DigestFrequency | None = _seed("digest_frequency", "digestFrequency")
-    max_emails_per_day: int | None = Field(default=None, ge=1, le=1000,
-                                           validation_alias=AliasChoices("max_emails_per_day", "maxEmailsPerDay"))
+    max_emails_per_day: int | None = Field(
+        default=None, ge=1, le=1000, validation_alias=AliasChoices("max_emails_per_day", "maxEmailsPerDay")
+    )
 
 
 class ClientSettingsIn(BaseModel):
@@ -96,7 +117,9 @@ class ClientSettingsIn(BaseModel):
     language: Language | None = Field(default=None, description="The language of every mail to this address")
     time_zone: str | None = None
     subscribed: bool | None = None
-    unsubscribed_types: list[MailKind] | None = Field(default=None, description="Kinds of mail this address gets none of")
+    unsubscribed_types: list[MailKind] | None = Field(
+        default=None, description="Kinds of mail this address gets none of"
+    )
 
     @field_validator("time_zone")
     @classmethod

@@ -15,19 +15,25 @@ from typing import Any
 
 import asyncpg
 
-from aligned_common.db import UnitOfWork
-
 from aligned_approval.adapters import client_settings, notifications
 from aligned_approval.domain.mail_rules import DigestPeriod, due_digests, period_begins
 from aligned_approval.domain.preferences import EmailPreferences, MailKind
 from aligned_approval.messages import text
 from aligned_approval.service_layer.notify import approval_url
+from aligned_common.db import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 
-async def tick(pool: asyncpg.Pool, schema: str, *, hour: int, weekday: int = 0, base_url: str = "",
-               now: datetime | None = None) -> int:
+async def tick(
+    pool: asyncpg.Pool,
+    schema: str,
+    *,
+    hour: int,
+    weekday: int = 0,
+    base_url: str = "",
+    now: datetime | None = None,
+) -> int:
     """One pass over every brand's clients; returns how many digests this replica queued."""
     now = now or datetime.now(UTC)
     # worker role: one loop looks at every brand's clients (ADR 0004).
@@ -36,39 +42,70 @@ async def tick(pool: asyncpg.Pool, schema: str, *, hour: int, weekday: int = 0, 
     queued = 0
     for client in candidates:
         preferences = EmailPreferences.model_validate(client["preferences"])
-        for period in due_digests(now, client["time_zone"], preferences, has_held=client["has_held"],
-                                  hour=hour, weekday=weekday, client_since=client["created_at"]):
+        for period in due_digests(
+            now,
+            client["time_zone"],
+            preferences,
+            has_held=client["has_held"],
+            hour=hour,
+            weekday=weekday,
+            client_since=client["created_at"],
+        ):
             queued += await _queue(pool, schema, client, period, base_url)
     return queued
 
 
-async def _queue(pool: asyncpg.Pool, schema: str, candidate: dict[str, Any], period: DigestPeriod, base_url: str) -> int:
+async def _queue(
+    pool: asyncpg.Pool, schema: str, candidate: dict[str, Any], period: DigestPeriod, base_url: str
+) -> int:
     brand_id = candidate["brand_id"]
     async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
         client = await client_settings.get(uow.conn, brand_id, candidate["id"], lock=True)
         if await client_settings.digest_claimed(uow.conn, client["id"], period.cadence, period.start):
             return 0
         held = await notifications.held(uow.conn, brand_id, client["email"])
-        waiting = [r for r in await notifications.pending_requests(uow.conn, brand_id, client["email"])
-                   if r["opened_at"] < period_begins(period, client["time_zone"])]
+        waiting = [
+            r
+            for r in await notifications.pending_requests(uow.conn, brand_id, client["email"])
+            if r["opened_at"] < period_begins(period, client["time_zone"])
+        ]
         if not held and not waiting:
             return 0
         subject, body = render(client, period, held, waiting, base_url)
         digest_id = await notifications.enqueue(
-            uow.conn, brand_id, kind=MailKind.DIGEST.value, to_address=client["email"], subject=subject, body=body,
-            approval_id=None, dedupe_key=f"digest:{client['id']}:{period.cadence}:{period.start}",
+            uow.conn,
+            brand_id,
+            kind=MailKind.DIGEST.value,
+            to_address=client["email"],
+            subject=subject,
+            body=body,
+            approval_id=None,
+            dedupe_key=f"digest:{client['id']}:{period.cadence}:{period.start}",
         )
         if digest_id is None or not await client_settings.claim_digest(
-                uow.conn, brand_id, client["id"], period.cadence, period.start, digest_id):
+            uow.conn, brand_id, client["id"], period.cadence, period.start, digest_id
+        ):
             return 0
         await notifications.fold(uow.conn, [m["id"] for m in held], digest_id)
-    log.info("digest queued", extra={"ctx_client_id": str(client["id"]), "ctx_cadence": period.cadence,
-                                     "ctx_held": len(held), "ctx_waiting": len(waiting)})
+    log.info(
+        "digest queued",
+        extra={
+            "ctx_client_id": str(client["id"]),
+            "ctx_cadence": period.cadence,
+            "ctx_held": len(held),
+            "ctx_waiting": len(waiting),
+        },
+    )
     return 1
 
 
-def render(client: dict[str, Any], period: DigestPeriod, held: list[dict[str, Any]], waiting: list[dict[str, Any]],
-           base_url: str) -> tuple[str, str]:
+def render(
+    client: dict[str, Any],
+    period: DigestPeriod,
+    held: list[dict[str, Any]],
+    waiting: list[dict[str, Any]],
+    base_url: str,
+) -> tuple[str, str]:
     """Subject and body in the client's language."""
     lang = client["language"]
     limit = EmailPreferences.model_validate(client["preferences"]).max_emails_per_day

@@ -7,13 +7,12 @@ from datetime import UTC, datetime, time
 
 import asyncpg
 
-from aligned_common.db import UnitOfWork
-from aligned_common.events.approval import Escalated
-
 from aligned_approval.adapters import escalations
 from aligned_approval.domain.escalation import Level, QuietHours, is_quiet, mail_kind_for, next_due_level
 from aligned_approval.domain.preferences import MailKind
 from aligned_approval.service_layer import notify
+from aligned_common.db import UnitOfWork
+from aligned_common.events.approval import Escalated
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +21,15 @@ def _quiet_hours(start: time | None, end: time | None) -> QuietHours | None:
     return QuietHours(start=start, end=end) if start is not None and end is not None else None
 
 
-async def tick(pool: asyncpg.Pool, schema: str, *, now: datetime | None = None, hour_s: float = 3600.0,
-               base_url: str = "", limit: int = 500) -> int:
+async def tick(
+    pool: asyncpg.Pool,
+    schema: str,
+    *,
+    now: datetime | None = None,
+    hour_s: float = 3600.0,
+    base_url: str = "",
+    limit: int = 500,
+) -> int:
     """One pass over pending rounds; returns how many escalations this replica fired."""
     now = now or datetime.now(UTC)
     # worker role: the timer looks at every brand's pending rounds (ADR 0004).
@@ -35,7 +41,9 @@ async def tick(pool: asyncpg.Pool, schema: str, *, now: datetime | None = None, 
         level = next_due_level(candidate["opened_at"], levels, candidate["fired_level"], now, hour_s)
         if level is None:
             continue
-        if is_quiet(now, _quiet_hours(candidate["quiet_start"], candidate["quiet_end"]), candidate["time_zone"]):
+        if is_quiet(
+            now, _quiet_hours(candidate["quiet_start"], candidate["quiet_end"]), candidate["time_zone"]
+        ):
             await _defer(pool, schema, candidate, level, now)
             continue
         fired += await _fire(pool, schema, candidate, levels[level - 1], level, now, base_url)
@@ -44,32 +52,70 @@ async def tick(pool: asyncpg.Pool, schema: str, *, now: datetime | None = None, 
 
 async def _defer(pool: asyncpg.Pool, schema: str, candidate: dict, level: int, now: datetime) -> None:
     async with UnitOfWork(pool, schema, brand_id=candidate["brand_id"]) as uow:
-        await escalations.record_step(uow.conn, candidate["brand_id"], candidate["approval_id"], candidate["rule_id"],
-                                      level, "deferred_quiet_hours", {"at": now.isoformat(), "time_zone": candidate["time_zone"]})
+        await escalations.record_step(
+            uow.conn,
+            candidate["brand_id"],
+            candidate["approval_id"],
+            candidate["rule_id"],
+            level,
+            "deferred_quiet_hours",
+            {"at": now.isoformat(), "time_zone": candidate["time_zone"]},
+        )
 
 
-async def _fire(pool: asyncpg.Pool, schema: str, candidate: dict, level_rule: Level, level: int, now: datetime,
-                base_url: str) -> int:
+async def _fire(
+    pool: asyncpg.Pool,
+    schema: str,
+    candidate: dict,
+    level_rule: Level,
+    level: int,
+    now: datetime,
+    base_url: str,
+) -> int:
     brand_id, approval_id = candidate["brand_id"], candidate["approval_id"]
     async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
         # FOR SHARE waits for a decision being committed, so a decided round never escalates.
-        status = await uow.conn.fetchval("SELECT status FROM post_approvals WHERE id = $1 FOR SHARE", approval_id)
+        status = await uow.conn.fetchval(
+            "SELECT status FROM post_approvals WHERE id = $1 FOR SHARE", approval_id
+        )
         if status != "pending":
             return 0
         round_ = {"id": approval_id, "brand_id": brand_id, "opened_at": candidate["opened_at"]}
         kind = MailKind(mail_kind_for(level))
         if not await escalations.claim_firing(uow.conn, brand_id, approval_id, candidate["rule_id"], level):
             return 0  # another replica fired it
-        notified = await notify.escalation(uow.conn, round_, kind, level, level_rule.notify_roles,
-                                           [str(a) for a in level_rule.notify_addresses], base_url)
+        notified = await notify.escalation(
+            uow.conn,
+            round_,
+            kind,
+            level,
+            level_rule.notify_roles,
+            [str(a) for a in level_rule.notify_addresses],
+            base_url,
+        )
         targets = sorted({*level_rule.notify_roles, *notified})
         await escalations.set_notified(uow.conn, approval_id, candidate["rule_id"], level, targets)
-        await escalations.record_step(uow.conn, brand_id, approval_id, candidate["rule_id"], level, "fired",
-                                      {"notified": targets, "at": now.isoformat()})
+        await escalations.record_step(
+            uow.conn,
+            brand_id,
+            approval_id,
+            candidate["rule_id"],
+            level,
+            "fired",
+            {"notified": targets, "at": now.isoformat()},
+        )
         await uow.emit(
-            Escalated(approval_id=approval_id, job_id=candidate["job_id"], rule_id=candidate["rule_id"], level=level,
-                      notified=targets, pending_since=candidate["opened_at"]),
-            brand_id=brand_id, tenant_id=candidate["tenant_id"], subject=str(approval_id),
+            Escalated(
+                approval_id=approval_id,
+                job_id=candidate["job_id"],
+                rule_id=candidate["rule_id"],
+                level=level,
+                notified=targets,
+                pending_since=candidate["opened_at"],
+            ),
+            brand_id=brand_id,
+            tenant_id=candidate["tenant_id"],
+            subject=str(approval_id),
         )
     log.info("escalation fired", extra={"ctx_approval_id": str(approval_id), "ctx_level": level})
     return 1

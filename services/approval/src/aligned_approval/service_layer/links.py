@@ -8,16 +8,15 @@ from typing import Any
 
 import asyncpg
 
-from aligned_common.db import UnitOfWork
-from aligned_common.identity import Identity, require_role
-from aligned_common.problems import Problem
-
 from aligned_approval.adapters import approvals, links
 from aligned_approval.domain import tokens
 from aligned_approval.domain.decisions import Decision, Status, link_actor, may_decide
 from aligned_approval.domain.preview import per_platform
 from aligned_approval.service_layer import notify
 from aligned_approval.service_layer.decisions import apply_decision, locked, not_found
+from aligned_common.db import UnitOfWork
+from aligned_common.identity import Identity, require_role
+from aligned_common.problems import Problem
 
 PURPOSE = "review-link"
 
@@ -26,8 +25,17 @@ def link_url(base_url: str, token: str) -> str:
     return f"{base_url.rstrip('/')}/review/{token}"
 
 
-async def create_link(pool: asyncpg.Pool, schema: str, identity: Identity, approval_id: uuid.UUID, *,
-                      recipient: str | None, expires_in_hours: float, secret: bytes, base_url: str) -> dict[str, Any]:
+async def create_link(
+    pool: asyncpg.Pool,
+    schema: str,
+    identity: Identity,
+    approval_id: uuid.UUID,
+    *,
+    recipient: str | None,
+    expires_in_hours: float,
+    secret: bytes,
+    base_url: str,
+) -> dict[str, Any]:
     require_role(identity, "owner", "admin", "editor", "approver")
     async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
         round_ = await approvals.get_round(uow.conn, identity.brand_id, approval_id, lock=True)
@@ -44,14 +52,33 @@ async def create_link(pool: asyncpg.Pool, schema: str, identity: Identity, appro
         if recipient:
             member = await approvals.reviewer_by_email(uow.conn, identity.brand_id, recipient)
             if member is not None and not may_decide(member["role"], member["user_id"], *rules):
-                raise Problem(403, "Not a reviewer of this round", detail=f"{recipient} may not decide this round",
-                              errors=[{"field": "recipient", "message": "a member who may not decide this round"}])
+                raise Problem(
+                    403,
+                    "Not a reviewer of this round",
+                    detail=f"{recipient} may not decide this round",
+                    errors=[{"field": "recipient", "message": "a member who may not decide this round"}],
+                )
         elif not caller_decides:
-            raise Problem(422, "Invalid request", detail="invalid fields: recipient",
-                          errors=[{"field": "recipient", "message": "required: only the round's deciders get a link's token"}])
+            raise Problem(
+                422,
+                "Invalid request",
+                detail="invalid fields: recipient",
+                errors=[
+                    {
+                        "field": "recipient",
+                        "message": "required: only the round's deciders get a link's token",
+                    }
+                ],
+            )
         expires_at = datetime.now(UTC) + timedelta(hours=expires_in_hours)
-        link = await links.insert(uow.conn, identity.brand_id, approval_id, recipient=recipient,
-                                  created_by=identity.user_id, expires_at=expires_at)
+        link = await links.insert(
+            uow.conn,
+            identity.brand_id,
+            approval_id,
+            recipient=recipient,
+            created_by=identity.user_id,
+            expires_at=expires_at,
+        )
         token = tokens.sign(PURPOSE, {"l": str(link["id"]), "b": str(identity.brand_id)}, secret)
         url = link_url(base_url, token)
         if recipient:
@@ -59,7 +86,9 @@ async def create_link(pool: asyncpg.Pool, schema: str, identity: Identity, appro
     return {**link, "token": token, "url": url} if caller_decides else link
 
 
-async def revoke_link(pool: asyncpg.Pool, schema: str, identity: Identity, approval_id: uuid.UUID, link_id: uuid.UUID) -> None:
+async def revoke_link(
+    pool: asyncpg.Pool, schema: str, identity: Identity, approval_id: uuid.UUID, link_id: uuid.UUID
+) -> None:
     require_role(identity, "owner", "admin", "editor", "approver")
     async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
         if not await links.revoke(uow.conn, identity.brand_id, approval_id, link_id):
@@ -92,14 +121,27 @@ async def view(pool: asyncpg.Pool, schema: str, token: str, *, secret: bytes) ->
         link = _usable(await links.get(uow.conn, brand_id, link_id))
         round_ = await approvals.get_round(uow.conn, brand_id, link["approval_id"])
     return {
-        "approval_id": round_["id"], "job_id": round_["job_id"], "round": round_["round"], "status": round_["status"],
-        "scheduled_at": round_["scheduled_at"], "expires_at": link["expires_at"], "content": round_["content"],
+        "approval_id": round_["id"],
+        "job_id": round_["job_id"],
+        "round": round_["round"],
+        "status": round_["status"],
+        "scheduled_at": round_["scheduled_at"],
+        "expires_at": link["expires_at"],
+        "content": round_["content"],
         "platforms": per_platform(round_["content"], round_["targets"]),
     }
 
 
-async def decide(pool: asyncpg.Pool, schema: str, token: str, decision: Decision, comment: str | None, *,
-                 secret: bytes, base_url: str) -> dict[str, Any]:
+async def decide(
+    pool: asyncpg.Pool,
+    schema: str,
+    token: str,
+    decision: Decision,
+    comment: str | None,
+    *,
+    secret: bytes,
+    base_url: str,
+) -> dict[str, Any]:
     link_id, brand_id = _claims(token, secret)
     async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
         link = _usable(await links.get(uow.conn, brand_id, link_id, lock=True))

@@ -10,13 +10,12 @@ from typing import Any, Protocol
 
 import asyncpg
 
-from aligned_common.db import UnitOfWork
-
 from aligned_approval.adapters import client_settings, notifications
 from aligned_approval.domain.mail_rules import local_midnight, over_daily_limit, reminders_since
 from aligned_approval.domain.preferences import EmailPreferences, MailKind
 from aligned_approval.messages import text
 from aligned_approval.service_layer.clients import unsubscribe_url
+from aligned_common.db import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -30,21 +29,50 @@ def retry_delay(attempts: int, base_s: float, max_s: float) -> float:
     return random.uniform(base_s / 2, min(max_s, base_s * 2 ** min(attempts, 16)))
 
 
-async def send_due(pool: asyncpg.Pool, schema: str, mailer: Mailer, *, secret: bytes, base_url: str,
-                   batch_size: int = 20, max_attempts: int = 8, retry_base_s: float = 5.0,
-                   retry_max_s: float = 900.0, now: datetime | None = None) -> int:
+async def send_due(
+    pool: asyncpg.Pool,
+    schema: str,
+    mailer: Mailer,
+    *,
+    secret: bytes,
+    base_url: str,
+    batch_size: int = 20,
+    max_attempts: int = 8,
+    retry_base_s: float = 5.0,
+    retry_max_s: float = 900.0,
+    now: datetime | None = None,
+) -> int:
     """One batch; returns how many rows it settled. The rows stay locked while they are sent."""
     # worker role: one sender drains every brand's mail (ADR 0004).
     async with UnitOfWork(pool, schema, role="worker") as uow:
         due = await notifications.claim_due(uow.conn, batch_size)
         for row in due:
-            await _deliver_one(uow.conn, mailer, row, secret=secret, base_url=base_url, max_attempts=max_attempts,
-                               retry_base_s=retry_base_s, retry_max_s=retry_max_s, now=now or datetime.now(UTC))
+            await _deliver_one(
+                uow.conn,
+                mailer,
+                row,
+                secret=secret,
+                base_url=base_url,
+                max_attempts=max_attempts,
+                retry_base_s=retry_base_s,
+                retry_max_s=retry_max_s,
+                now=now or datetime.now(UTC),
+            )
     return len(due)
 
 
-async def _deliver_one(conn: asyncpg.Connection, mailer: Mailer, row: dict[str, Any], *, secret: bytes, base_url: str,
-                       max_attempts: int, retry_base_s: float, retry_max_s: float, now: datetime) -> None:
+async def _deliver_one(
+    conn: asyncpg.Connection,
+    mailer: Mailer,
+    row: dict[str, Any],
+    *,
+    secret: bytes,
+    base_url: str,
+    max_attempts: int,
+    retry_base_s: float,
+    retry_max_s: float,
+    now: datetime,
+) -> None:
     brand_id, address = row["brand_id"], row["to_address"]
     created = await client_settings.ensure(conn, brand_id, address)
     # Locked: the count below and this send are one step for the address, whichever replica
@@ -52,17 +80,32 @@ async def _deliver_one(conn: asyncpg.Connection, mailer: Mailer, row: dict[str, 
     client = await client_settings.get(conn, brand_id, created["id"], lock=True)
     preferences = EmailPreferences.model_validate(client["preferences"])
     kind = MailKind(row["kind"])
-    if client["unsubscribed_at"] is not None or kind.value in client["unsubscribed_types"] or not preferences.wants(kind):
+    if (
+        client["unsubscribed_at"] is not None
+        or kind.value in client["unsubscribed_types"]
+        or not preferences.wants(kind)
+    ):
         await notifications.mark(conn, row["id"], "suppressed")
         return
     since = reminders_since(now, client["time_zone"], preferences) if kind is MailKind.REMINDER else None
-    if since is not None and await notifications.sent_since(conn, brand_id, address, since, (MailKind.REMINDER.value,)):
-        await notifications.mark(conn, row["id"], "suppressed", f"reminder_frequency {preferences.reminder_frequency}")
+    if since is not None and await notifications.sent_since(
+        conn, brand_id, address, since, (MailKind.REMINDER.value,)
+    ):
+        await notifications.mark(
+            conn, row["id"], "suppressed", f"reminder_frequency {preferences.reminder_frequency}"
+        )
         return
-    sent_today = await notifications.sent_since(conn, brand_id, address, local_midnight(now, client["time_zone"]),
-                                                tuple(k.value for k in MailKind if k is not MailKind.DIGEST))
+    sent_today = await notifications.sent_since(
+        conn,
+        brand_id,
+        address,
+        local_midnight(now, client["time_zone"]),
+        tuple(k.value for k in MailKind if k is not MailKind.DIGEST),
+    )
     if over_daily_limit(kind, sent_today, preferences):
-        await notifications.mark(conn, row["id"], "held", f"over max_emails_per_day {preferences.max_emails_per_day}")
+        await notifications.mark(
+            conn, row["id"], "held", f"over max_emails_per_day {preferences.max_emails_per_day}"
+        )
         return
     # The link stops this kind of mail; its page also offers to stop every mail. RFC 8058:
     # the List-Unsubscribe-Post header tells the mail client a POST to the link unsubscribes.
@@ -78,7 +121,11 @@ async def _deliver_one(conn: asyncpg.Connection, mailer: Mailer, row: dict[str, 
             await notifications.mark(conn, row["id"], "failed", error)
             log.error("mail given up", extra={"ctx_notification_id": str(row["id"]), "ctx_error": error})
         else:
-            await notifications.retry_later(conn, row["id"], retry_delay(row["attempts"], retry_base_s, retry_max_s), error)
-            log.warning("mail failed; will retry", extra={"ctx_notification_id": str(row["id"]), "ctx_error": error})
+            await notifications.retry_later(
+                conn, row["id"], retry_delay(row["attempts"], retry_base_s, retry_max_s), error
+            )
+            log.warning(
+                "mail failed; will retry", extra={"ctx_notification_id": str(row["id"]), "ctx_error": error}
+            )
         return
     await notifications.mark(conn, row["id"], "sent")

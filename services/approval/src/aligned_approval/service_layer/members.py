@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from aligned_common.db import UnitOfWork
-from aligned_common.envelope import EventEnvelope
-from aligned_common.events.gateway import BrandArchived, BrandCreated, MemberAdded, MemberRemoved, MemberRoleChanged
-
 from aligned_approval.adapters import approvals
 from aligned_approval.domain.escalation import zone
+from aligned_common.db import UnitOfWork
+from aligned_common.envelope import EventEnvelope
+from aligned_common.events.gateway import (
+    BrandArchived,
+    BrandCreated,
+    MemberAdded,
+    MemberRemoved,
+    MemberRoleChanged,
+)
 
 
 async def on_brand_created(uow: UnitOfWork, envelope: EventEnvelope, data: BrandCreated) -> None:

@@ -23,62 +23,143 @@ def approval_url(base_url: str, approval_id: uuid.UUID) -> str:
     return f"{base_url.rstrip('/')}/v1/approvals/{approval_id}"
 
 
-async def enqueue_each(conn: asyncpg.Connection, brand_id: uuid.UUID, kind: MailKind, addresses: list[str],
-                       render: Render, dedupe: str, *, approval_id: uuid.UUID | None = None,
-                       job_id: uuid.UUID | None = None) -> None:
+async def enqueue_each(
+    conn: asyncpg.Connection,
+    brand_id: uuid.UUID,
+    kind: MailKind,
+    addresses: list[str],
+    render: Render,
+    dedupe: str,
+    *,
+    approval_id: uuid.UUID | None = None,
+    job_id: uuid.UUID | None = None,
+) -> None:
     for address in sorted({a.lower() for a in addresses}):
         client = await client_settings.ensure(conn, brand_id, address)
         subject, body = render(client["language"])
         await notifications.enqueue(
-            conn, brand_id, kind=kind.value, to_address=address, subject=subject, body=body,
-            approval_id=approval_id, job_id=job_id, dedupe_key=f"{kind.value}:{dedupe}:{address}",
+            conn,
+            brand_id,
+            kind=kind.value,
+            to_address=address,
+            subject=subject,
+            body=body,
+            approval_id=approval_id,
+            job_id=job_id,
+            dedupe_key=f"{kind.value}:{dedupe}:{address}",
         )
 
 
-async def _enqueue_round(conn: asyncpg.Connection, round_: dict[str, Any], kind: MailKind, addresses: list[str],
-                         render: Render, dedupe: str) -> None:
-    await enqueue_each(conn, round_["brand_id"], kind, addresses, render, f"{round_['id']}:{dedupe}",
-                       approval_id=round_["id"])
+async def _enqueue_round(
+    conn: asyncpg.Connection,
+    round_: dict[str, Any],
+    kind: MailKind,
+    addresses: list[str],
+    render: Render,
+    dedupe: str,
+) -> None:
+    await enqueue_each(
+        conn,
+        round_["brand_id"],
+        kind,
+        addresses,
+        render,
+        f"{round_['id']}:{dedupe}",
+        approval_id=round_["id"],
+    )
 
 
 async def approval_requested(conn: asyncpg.Connection, round_: dict[str, Any], base_url: str) -> None:
     addresses = await approvals.reviewer_emails(
         conn, round_["brand_id"], roles=round_["approver_roles"], users=round_["approver_users"]
     )
-    fields = {"round": round_["round"], "content": round_["content"], "url": approval_url(base_url, round_["id"])}
-    await _enqueue_round(conn, round_, MailKind.APPROVAL_REQUESTED, addresses, lambda lang: (
-        text(lang, "mail.approval_requested.subject", **fields), text(lang, "mail.approval_requested.body", **fields)),
-        "open")
+    fields = {
+        "round": round_["round"],
+        "content": round_["content"],
+        "url": approval_url(base_url, round_["id"]),
+    }
+    await _enqueue_round(
+        conn,
+        round_,
+        MailKind.APPROVAL_REQUESTED,
+        addresses,
+        lambda lang: (
+            text(lang, "mail.approval_requested.subject", **fields),
+            text(lang, "mail.approval_requested.body", **fields),
+        ),
+        "open",
+    )
 
 
-async def review_link(conn: asyncpg.Connection, round_: dict[str, Any], address: str, url: str, link_id: uuid.UUID) -> None:
+async def review_link(
+    conn: asyncpg.Connection, round_: dict[str, Any], address: str, url: str, link_id: uuid.UUID
+) -> None:
     fields = {"round": round_["round"], "content": round_["content"], "url": url}
-    await _enqueue_round(conn, round_, MailKind.APPROVAL_REQUESTED, [address], lambda lang: (
-        text(lang, "mail.review_link.subject", **fields), text(lang, "mail.review_link.body", **fields)),
-        f"link:{link_id}")
+    await _enqueue_round(
+        conn,
+        round_,
+        MailKind.APPROVAL_REQUESTED,
+        [address],
+        lambda lang: (
+            text(lang, "mail.review_link.subject", **fields),
+            text(lang, "mail.review_link.body", **fields),
+        ),
+        f"link:{link_id}",
+    )
 
 
 async def decided(conn: asyncpg.Connection, round_: dict[str, Any], base_url: str) -> None:
-    addresses = await approvals.reviewer_emails(conn, round_["brand_id"], roles=[], users=[round_["author_id"]])
+    addresses = await approvals.reviewer_emails(
+        conn, round_["brand_id"], roles=[], users=[round_["author_id"]]
+    )
 
     def render(lang: str) -> tuple[str, str]:
         status = text(lang, f"status.{round_['status']}")
-        comment = text(lang, "mail.decided.comment", comment=round_["decision_comment"]) if round_["decision_comment"] else ""
+        comment = (
+            text(lang, "mail.decided.comment", comment=round_["decision_comment"])
+            if round_["decision_comment"]
+            else ""
+        )
         return text(lang, "mail.decided.subject", status=status), text(
-            lang, "mail.decided.body", round=round_["round"], status=status, who=round_["decided_by"], comment=comment,
-            url=approval_url(base_url, round_["id"]))
+            lang,
+            "mail.decided.body",
+            round=round_["round"],
+            status=status,
+            who=round_["decided_by"],
+            comment=comment,
+            url=approval_url(base_url, round_["id"]),
+        )
 
     await _enqueue_round(conn, round_, MailKind.DECIDED, addresses, render, "decided")
 
 
-async def escalation(conn: asyncpg.Connection, round_: dict[str, Any], kind: MailKind, level: int,
-                     roles: list[str], addresses: list[str], base_url: str) -> list[str]:
+async def escalation(
+    conn: asyncpg.Connection,
+    round_: dict[str, Any],
+    kind: MailKind,
+    level: int,
+    roles: list[str],
+    addresses: list[str],
+    base_url: str,
+) -> list[str]:
     """Mails the level's roles and addresses; returns who was notified."""
     role_addresses = await approvals.reviewer_emails(conn, round_["brand_id"], roles=roles, users=[])
     everyone = sorted({a.lower() for a in [*role_addresses, *addresses]})
     subject_key = "mail.reminder.subject" if kind is MailKind.REMINDER else "mail.escalated.subject"
-    await _enqueue_round(conn, round_, kind, everyone, lambda lang: (
-        text(lang, subject_key, level=level),
-        text(lang, "mail.waiting.body", since=f"{round_['opened_at']:%Y-%m-%d %H:%M}",
-             url=approval_url(base_url, round_["id"]))), f"level{level}")
+    await _enqueue_round(
+        conn,
+        round_,
+        kind,
+        everyone,
+        lambda lang: (
+            text(lang, subject_key, level=level),
+            text(
+                lang,
+                "mail.waiting.body",
+                since=f"{round_['opened_at']:%Y-%m-%d %H:%M}",
+                url=approval_url(base_url, round_["id"]),
+            ),
+        ),
+        f"level{level}",
+    )
     return everyone

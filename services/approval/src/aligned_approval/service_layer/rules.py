@@ -7,13 +7,12 @@ from typing import Any
 
 import asyncpg
 
+from aligned_approval.adapters import escalations
+from aligned_approval.domain.escalation import RuleIn
 from aligned_common.db import UnitOfWork
 from aligned_common.events.approval import EscalationRuleChanged
 from aligned_common.identity import Identity, require_role
 from aligned_common.problems import Problem
-
-from aligned_approval.adapters import escalations
-from aligned_approval.domain.escalation import RuleIn
 
 EDITORS = ("owner", "admin")
 READERS = ("owner", "admin", "editor", "approver")
@@ -31,7 +30,9 @@ async def create(pool: asyncpg.Pool, schema: str, identity: Identity, rule: Rule
         return row
 
 
-async def replace(pool: asyncpg.Pool, schema: str, identity: Identity, rule_id: uuid.UUID, rule: RuleIn) -> dict[str, Any]:
+async def replace(
+    pool: asyncpg.Pool, schema: str, identity: Identity, rule_id: uuid.UUID, rule: RuleIn
+) -> dict[str, Any]:
     require_role(identity, *EDITORS)
     async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
         before = await escalations.get_rule(uow.conn, identity.brand_id, rule_id, for_update=True)
@@ -66,12 +67,23 @@ async def delete(pool: asyncpg.Pool, schema: str, identity: Identity, rule_id: u
         await _changed(uow, identity, rule_id, before, None)
 
 
-async def _changed(uow: UnitOfWork, identity: Identity, rule_id: uuid.UUID, before: dict | None,
-                   after: dict | None) -> None:
+async def _changed(
+    uow: UnitOfWork, identity: Identity, rule_id: uuid.UUID, before: dict | None, after: dict | None
+) -> None:
     """The change's before/after for the audit trail, in the change's transaction."""
-    def shown(row: dict | None) -> dict | None:
-        return {k: v for k, v in row.items() if k not in ("brand_id", "created_at", "updated_at")} if row else None
 
-    await uow.emit(EscalationRuleChanged(rule_id=rule_id, changed_by=identity.user_id, before=shown(before),
-                                         after=shown(after)),
-                   brand_id=identity.brand_id, tenant_id=identity.tenant_id, subject=str(rule_id))
+    def shown(row: dict | None) -> dict | None:
+        return (
+            {k: v for k, v in row.items() if k not in ("brand_id", "created_at", "updated_at")}
+            if row
+            else None
+        )
+
+    await uow.emit(
+        EscalationRuleChanged(
+            rule_id=rule_id, changed_by=identity.user_id, before=shown(before), after=shown(after)
+        ),
+        brand_id=identity.brand_id,
+        tenant_id=identity.tenant_id,
+        subject=str(rule_id),
+    )

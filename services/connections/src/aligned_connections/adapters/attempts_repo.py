@@ -11,6 +11,7 @@ from aligned_common.events.publishing import AttemptRequested
 from aligned_connections.domain.attempts import AttemptRecord, AttemptStatus
 from aligned_connections.domain.rate_limit import Bucket
 
+
 def _record(row: asyncpg.Record) -> AttemptRecord:
     return AttemptRecord(
         idempotency_key=row["idempotency_key"],
@@ -24,8 +25,11 @@ def _record(row: asyncpg.Record) -> AttemptRecord:
 
 
 async def get(conn: asyncpg.Connection, key: str, *, lock: bool = False) -> AttemptRecord | None:
-    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM publish_attempts WHERE idempotency_key = $1"
-                              + (" FOR UPDATE" if lock else ""), key)
+    row = await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM publish_attempts WHERE idempotency_key = $1"
+        + (" FOR UPDATE" if lock else ""),
+        key,
+    )
     return _record(row) if row else None
 
 
@@ -33,7 +37,9 @@ _COLUMNS = """idempotency_key, status, remote_id, url, platform_message, calls,
                extract(epoch FROM lease_until - clock_timestamp())::float8 AS lease_remaining_s"""
 
 
-async def record_and_lock(conn: asyncpg.Connection, brand_id: uuid.UUID, tenant_id: uuid.UUID, data: AttemptRequested) -> AttemptRecord:
+async def record_and_lock(
+    conn: asyncpg.Connection, brand_id: uuid.UUID, tenant_id: uuid.UUID, data: AttemptRequested
+) -> AttemptRecord:
     """The request recorded under its key (pending, if new) and the record returned locked for
     this transaction, so one claimer at a time decides: one round trip for what was an INSERT
     and a SELECT ... FOR UPDATE (the DO UPDATE takes the row lock an existing record needs)."""
@@ -56,8 +62,13 @@ async def record_and_lock(conn: asyncpg.Connection, brand_id: uuid.UUID, tenant_
     return _record(row)
 
 
-async def take_lease(conn: asyncpg.Connection, key: str, attempt: int, lease_s: float,
-                     bucket: tuple[uuid.UUID, float, datetime]) -> None:
+async def take_lease(
+    conn: asyncpg.Connection,
+    key: str,
+    attempt: int,
+    lease_s: float,
+    bucket: tuple[uuid.UUID, float, datetime],
+) -> None:
     """in_flight until the lease ends, and the rate bucket the call took from (connection id,
     tokens, at) stored, in one statement."""
     await conn.execute(
@@ -65,7 +76,10 @@ async def take_lease(conn: asyncpg.Connection, key: str, attempt: int, lease_s: 
            UPDATE publish_attempts SET status = 'in_flight', lease_until = clock_timestamp() + make_interval(secs => $3),
                last_attempt = greatest(last_attempt, $2), updated_at = now()
            WHERE idempotency_key = $1""",
-        key, attempt, lease_s, *bucket,
+        key,
+        attempt,
+        lease_s,
+        *bucket,
     )
 
 
@@ -108,7 +122,9 @@ async def release_lease(conn: asyncpg.Connection, key: str, error: str) -> None:
     )
 
 
-async def remote_id_taken(conn: asyncpg.Connection, connection_id: uuid.UUID, remote_id: str, key: str) -> bool:
+async def remote_id_taken(
+    conn: asyncpg.Connection, connection_id: uuid.UUID, remote_id: str, key: str
+) -> bool:
     """Whether another publish of ours already owns this post (so a marker match is not ours)."""
     return bool(
         await conn.fetchval(
@@ -121,7 +137,9 @@ async def remote_id_taken(conn: asyncpg.Connection, connection_id: uuid.UUID, re
     )
 
 
-async def published_remote_ids(conn: asyncpg.Connection, connection_id: uuid.UUID, since: datetime | None, limit: int) -> list[str]:
+async def published_remote_ids(
+    conn: asyncpg.Connection, connection_id: uuid.UUID, since: datetime | None, limit: int
+) -> list[str]:
     rows = await conn.fetch(
         """SELECT remote_id FROM publish_attempts
            WHERE connection_id = $1 AND status = 'published' AND ($2::timestamptz IS NULL OR published_at >= $2)
@@ -133,7 +151,9 @@ async def published_remote_ids(conn: asyncpg.Connection, connection_id: uuid.UUI
     return [row["remote_id"] for row in rows]
 
 
-async def lock_bucket(conn: asyncpg.Connection, connection_id: uuid.UUID, brand_id: uuid.UUID, capacity: float) -> tuple[Bucket, datetime]:
+async def lock_bucket(
+    conn: asyncpg.Connection, connection_id: uuid.UUID, brand_id: uuid.UUID, capacity: float
+) -> tuple[Bucket, datetime]:
     """The connection's bucket (made full if new), locked for this transaction, and the
     database's clock: one statement (the no-op DO UPDATE takes the row lock)."""
     row = await conn.fetchrow(
@@ -148,9 +168,14 @@ async def lock_bucket(conn: asyncpg.Connection, connection_id: uuid.UUID, brand_
     return Bucket(row["tokens"], row["updated_at"], row["blocked_until"]), row["now"]
 
 
-async def store_bucket(conn: asyncpg.Connection, connection_id: uuid.UUID, tokens: float, at: datetime) -> None:
+async def store_bucket(
+    conn: asyncpg.Connection, connection_id: uuid.UUID, tokens: float, at: datetime
+) -> None:
     await conn.execute(
-        "UPDATE rate_buckets SET tokens = $2, updated_at = $3 WHERE connection_id = $1", connection_id, tokens, at
+        "UPDATE rate_buckets SET tokens = $2, updated_at = $3 WHERE connection_id = $1",
+        connection_id,
+        tokens,
+        at,
     )
 
 

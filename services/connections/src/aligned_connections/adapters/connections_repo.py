@@ -37,7 +37,9 @@ def _connection(row: asyncpg.Record) -> Connection:
     )
 
 
-async def get(conn: asyncpg.Connection, brand_id: uuid.UUID, connection_id: uuid.UUID, *, lock: bool = False) -> Connection | None:
+async def get(
+    conn: asyncpg.Connection, brand_id: uuid.UUID, connection_id: uuid.UUID, *, lock: bool = False
+) -> Connection | None:
     row = await conn.fetchrow(
         f"SELECT {_COLUMNS} FROM platform_connections WHERE id = $1 AND brand_id = $2"
         + (" FOR UPDATE" if lock else ""),
@@ -47,10 +49,13 @@ async def get(conn: asyncpg.Connection, brand_id: uuid.UUID, connection_id: uuid
     return _connection(row) if row else None
 
 
-async def find_by_account(conn: asyncpg.Connection, brand_id: uuid.UUID, platform: str, account_id: str, *, lock: bool = False) -> Connection | None:
+async def find_by_account(
+    conn: asyncpg.Connection, brand_id: uuid.UUID, platform: str, account_id: str, *, lock: bool = False
+) -> Connection | None:
     row = await conn.fetchrow(
         f"""SELECT {_COLUMNS} FROM platform_connections
-            WHERE brand_id = $1 AND platform = $2 AND account_id = $3""" + (" FOR UPDATE" if lock else ""),
+            WHERE brand_id = $1 AND platform = $2 AND account_id = $3"""
+        + (" FOR UPDATE" if lock else ""),
         brand_id,
         platform,
         account_id,
@@ -68,7 +73,9 @@ async def find_across_brands(conn: asyncpg.Connection, platform: str, account_id
     return [_connection(row) for row in rows]
 
 
-async def list_for_brand(conn: asyncpg.Connection, brand_id: uuid.UUID, platform: str | None, status: str | None) -> list[Connection]:
+async def list_for_brand(
+    conn: asyncpg.Connection, brand_id: uuid.UUID, platform: str | None, status: str | None
+) -> list[Connection]:
     rows = await conn.fetch(
         f"""SELECT {_COLUMNS} FROM platform_connections
             WHERE brand_id = $1 AND ($2::text IS NULL OR platform = $2) AND ($3::text IS NULL OR status = $3)
@@ -184,7 +191,9 @@ async def store_refreshed(
     )
 
 
-async def record_transient_failure(conn: asyncpg.Connection, connection_id: uuid.UUID, error: str, backoff_s: float) -> None:
+async def record_transient_failure(
+    conn: asyncpg.Connection, connection_id: uuid.UUID, error: str, backoff_s: float
+) -> None:
     await conn.execute(
         """UPDATE platform_connections
            SET refresh_failures = refresh_failures + 1, last_error = $2,
@@ -196,7 +205,9 @@ async def record_transient_failure(conn: asyncpg.Connection, connection_id: uuid
     )
 
 
-async def set_status(conn: asyncpg.Connection, connection_id: uuid.UUID, status: Status, error: str | None) -> None:
+async def set_status(
+    conn: asyncpg.Connection, connection_id: uuid.UUID, status: Status, error: str | None
+) -> None:
     await conn.execute(
         "UPDATE platform_connections SET status = $2, last_error = $3, updated_at = now() WHERE id = $1",
         connection_id,
@@ -222,7 +233,9 @@ async def wipe_tokens(conn: asyncpg.Connection, connection_id: uuid.UUID) -> Non
     )
 
 
-async def claim_due_refreshes(conn: asyncpg.Connection, window_s: float, lease_s: float, limit: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
+async def claim_due_refreshes(
+    conn: asyncpg.Connection, window_s: float, lease_s: float, limit: int
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
     """Connections due for a refresh, claimed for `lease_s` so other replicas skip them.
 
     Due: within the window of expiry, or past half of the token's lifetime if that comes later

@@ -18,5 +18,7 @@ class TokenCipher(KeyRing):
     def from_config(cls, keys_json: str | None, active_key_id: str | None) -> TokenCipher:
         """From ALIGNED_CONNECTIONS_ENCRYPTION_KEYS ({"k1": "<base64>"}) and ..._ACTIVE_KEY_ID."""
         return cls.from_json(
-            keys_json, active_key_id, names="ALIGNED_CONNECTIONS_ENCRYPTION_KEYS and ALIGNED_CONNECTIONS_ACTIVE_KEY_ID"
+            keys_json,
+            active_key_id,
+            names="ALIGNED_CONNECTIONS_ENCRYPTION_KEYS and ALIGNED_CONNECTIONS_ACTIVE_KEY_ID",
         )

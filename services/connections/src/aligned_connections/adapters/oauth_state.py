@@ -40,7 +40,13 @@ def new_nonce() -> str:
 
 def sign_state(claims: StateClaims, secret: bytes) -> str:
     body = json.dumps(
-        {"n": claims.nonce, "b": str(claims.brand_id), "u": claims.user_id, "p": claims.platform, "e": claims.expires_at},
+        {
+            "n": claims.nonce,
+            "b": str(claims.brand_id),
+            "u": claims.user_id,
+            "p": claims.platform,
+            "e": claims.expires_at,
+        },
         separators=(",", ":"),
     ).encode()
     encoded = _b64(body)
@@ -56,7 +62,9 @@ def verify_state(state: str, secret: bytes, now: float | None = None) -> StateCl
         raise BadState("state signature does not verify")
     try:
         body = json.loads(base64.urlsafe_b64decode(_pad(encoded)))
-        claims = StateClaims(str(body["n"]), uuid.UUID(body["b"]), str(body["u"]), str(body["p"]), float(body["e"]))
+        claims = StateClaims(
+            str(body["n"]), uuid.UUID(body["b"]), str(body["u"]), str(body["p"]), float(body["e"])
+        )
     except (ValueError, KeyError, TypeError):
         raise BadState("malformed state") from None
     if (now or time.time()) > claims.expires_at:

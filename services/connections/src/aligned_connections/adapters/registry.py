@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import httpx
 
-from aligned_connections.adapters.platforms import BlueskyAdapter, MastodonAdapter, PlatformAdapter, SandboxAdapter
+from aligned_connections.adapters.platforms import (
+    BlueskyAdapter,
+    MastodonAdapter,
+    PlatformAdapter,
+    SandboxAdapter,
+)
 from aligned_connections.config import Settings
 
 

@@ -1,11 +1,11 @@
 """The record of a publish under its idempotency key, and what a new request for it may do.
 
-    pending   -> recorded, nothing sent yet (e.g. the account's rate limit said wait)
-    in_flight -> a worker is calling the platform now (until lease_until)
-    unknown   -> a call may have landed: ask the platform before any new call
-    failed    -> the last call surely made nothing (refused before acting): a new call is safe
-    published -> done; the remote id is kept and every later request is answered with it
-    rejected  -> the platform refused this content for good
+pending   -> recorded, nothing sent yet (e.g. the account's rate limit said wait)
+in_flight -> a worker is calling the platform now (until lease_until)
+unknown   -> a call may have landed: ask the platform before any new call
+failed    -> the last call surely made nothing (refused before acting): a new call is safe
+published -> done; the remote id is kept and every later request is answered with it
+rejected  -> the platform refused this content for good
 """
 
 from __future__ import annotations

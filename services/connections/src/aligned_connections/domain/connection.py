@@ -62,4 +62,3 @@ def publish_refusal(status: Status) -> str | None:
 def refresh_backoff_s(failures: int, base_s: float, max_s: float) -> float:
     """Seconds until the next refresh try after `failures` transient failures in a row."""
     return min(max_s, base_s * 2 ** max(0, failures - 1))
-

@@ -124,7 +124,9 @@ async def list_connections(
 
 
 @router.get("/platforms")
-async def list_platforms(identity: Identity = Depends(current_identity), rt: Runtime = Depends(runtime)) -> list[PlatformOut]:
+async def list_platforms(
+    identity: Identity = Depends(current_identity), rt: Runtime = Depends(runtime)
+) -> list[PlatformOut]:
     return [PlatformOut(name=name) for name in rt.platforms.names()]
 
 
@@ -152,7 +154,9 @@ async def start_authorization(
 ) -> AuthorizationStarted:
     require_role(identity, *CONNECTORS)
     started = await oauth.start(rt, identity, adapter_for(rt, platform), body.redirect_uri, body.scopes)
-    return AuthorizationStarted(authorization_url=started.authorization_url, state=started.state, expires_at=started.expires_at)
+    return AuthorizationStarted(
+        authorization_url=started.authorization_url, state=started.state, expires_at=started.expires_at
+    )
 
 
 @router.post("/oauth/{platform}/callback")
@@ -189,18 +193,24 @@ async def get_connection(
 
 
 @router.post("/{connection_id}/verify")
-async def verify(connection_id: uuid.UUID, identity: Identity = Depends(current_identity), rt: Runtime = Depends(runtime)) -> ConnectionOut:
+async def verify(
+    connection_id: uuid.UUID, identity: Identity = Depends(current_identity), rt: Runtime = Depends(runtime)
+) -> ConnectionOut:
     require_role(identity, *MAINTAINERS)
     return ConnectionOut.of(await connections.verify(rt, identity, connection_id))
 
 
 @router.post("/{connection_id}/refresh")
-async def refresh(connection_id: uuid.UUID, identity: Identity = Depends(current_identity), rt: Runtime = Depends(runtime)) -> ConnectionOut:
+async def refresh(
+    connection_id: uuid.UUID, identity: Identity = Depends(current_identity), rt: Runtime = Depends(runtime)
+) -> ConnectionOut:
     require_role(identity, *MAINTAINERS)
     return ConnectionOut.of(await connections.refresh_now(rt, identity, connection_id))
 
 
 @router.delete("/{connection_id}")
-async def disconnect(connection_id: uuid.UUID, identity: Identity = Depends(current_identity), rt: Runtime = Depends(runtime)) -> ConnectionOut:
+async def disconnect(
+    connection_id: uuid.UUID, identity: Identity = Depends(current_identity), rt: Runtime = Depends(runtime)
+) -> ConnectionOut:
     require_role(identity, *CONNECTORS)
     return ConnectionOut.of(await connections.disconnect(rt, identity, connection_id))

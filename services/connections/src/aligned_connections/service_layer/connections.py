@@ -25,7 +25,9 @@ async def get(rt: Runtime, identity: Identity, connection_id: uuid.UUID) -> Conn
     return connection
 
 
-async def list_connections(rt: Runtime, identity: Identity, platform: str | None, status: str | None) -> list[Connection]:
+async def list_connections(
+    rt: Runtime, identity: Identity, platform: str | None, status: str | None
+) -> list[Connection]:
     async with rt.uow(identity.brand_id) as uow:
         return await repo.list_for_brand(uow.conn, identity.brand_id, platform, status)
 
@@ -49,7 +51,11 @@ async def verify(rt: Runtime, identity: Identity, connection_id: uuid.UUID) -> C
     """Ask the platform whether the token still works; refresh once if it does not."""
     connection = await get(rt, identity, connection_id)
     if connection.status is not Status.CONNECTED:
-        raise Problem(409, "Connection is not active", detail=f"the connection is {connection.status.value}; connect it again")
+        raise Problem(
+            409,
+            "Connection is not active",
+            detail=f"the connection is {connection.status.value}; connect it again",
+        )
     adapter = rt.platforms.get(connection.platform)
     try:
         account = await adapter.get_account(rt.vault.access_token(connection))
@@ -58,7 +64,12 @@ async def verify(rt: Runtime, identity: Identity, connection_id: uuid.UUID) -> C
         if refreshed.kind != "refreshed":
             if refreshed.kind == "no_refresh_token":
                 async with rt.uow(identity.brand_id) as uow:
-                    await mark_dead(uow, connection, Status.EXPIRED, "the platform refused the token and there is no refresh token")
+                    await mark_dead(
+                        uow,
+                        connection,
+                        Status.EXPIRED,
+                        "the platform refused the token and there is no refresh token",
+                    )
             return await _answer_after_refresh(rt, identity, connection_id, refreshed.error)
         try:
             account = await adapter.get_account(refreshed.access_token)
@@ -75,7 +86,9 @@ async def verify(rt: Runtime, identity: Identity, connection_id: uuid.UUID) -> C
     return await get(rt, identity, connection_id)
 
 
-async def _answer_after_refresh(rt: Runtime, identity: Identity, connection_id: uuid.UUID, error: str | None) -> Connection:
+async def _answer_after_refresh(
+    rt: Runtime, identity: Identity, connection_id: uuid.UUID, error: str | None
+) -> Connection:
     connection = await get(rt, identity, connection_id)
     if connection.status is Status.CONNECTED and error:
         raise Problem(503, "The platform is unavailable", detail=error, retry_after=5)
@@ -87,11 +100,18 @@ async def refresh_now(rt: Runtime, identity: Identity, connection_id: uuid.UUID)
     if result.kind == "not_found":
         raise Problem(404, "Connection not found", detail=f"no connection {connection_id} in this brand")
     if result.kind == "not_usable":
-        raise Problem(409, "Connection is not active", detail=f"the connection is {result.connection.status.value}")
+        raise Problem(
+            409, "Connection is not active", detail=f"the connection is {result.connection.status.value}"
+        )
     if result.kind == "no_refresh_token":
         raise Problem(409, "Nothing to refresh", detail="the platform gave this connection no refresh token")
     if result.kind == "transient":
-        raise Problem(503, "The platform is unavailable", detail=result.error, retry_after=int(result.retry_after_s or 5))
+        raise Problem(
+            503,
+            "The platform is unavailable",
+            detail=result.error,
+            retry_after=int(result.retry_after_s or 5),
+        )
     return await get(rt, identity, connection_id)
 
 
@@ -104,7 +124,9 @@ async def disconnect(rt: Runtime, identity: Identity, connection_id: uuid.UUID) 
     async with rt.uow(identity.brand_id) as uow:
         await repo.wipe_tokens(uow.conn, connection_id)
         await uow.emit(
-            Disconnected(connection_id=connection.id, platform=connection.platform, account_id=connection.account_id),
+            Disconnected(
+                connection_id=connection.id, platform=connection.platform, account_id=connection.account_id
+            ),
             brand_id=connection.brand_id,
             tenant_id=connection.tenant_id,
             subject=str(connection.id),
@@ -126,7 +148,10 @@ async def _revoke_at_platform(rt: Runtime, connection: Connection) -> None:
     except PlatformError as failure:
         # The user asked to disconnect; a platform that is down must not stop that. Our copy
         # of the tokens is deleted either way.
-        log.warning("revocation at the platform failed", extra={"ctx_connection_id": str(connection.id), "ctx_error": str(failure)})
+        log.warning(
+            "revocation at the platform failed",
+            extra={"ctx_connection_id": str(connection.id), "ctx_error": str(failure)},
+        )
 
 
 def _unavailable(failure: PlatformError) -> Problem:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aligned_common.db import UnitOfWork
 from aligned_common.envelope import EventEnvelope
-from aligned_common.inbox import InboxEntry
 from aligned_common.events.analytics import SyncRequested
 from aligned_common.events.connections import MetricPoint, MetricsFailed, MetricsFetched
+from aligned_common.inbox import InboxEntry
 from aligned_connections.adapters import attempts_repo
 from aligned_connections.adapters import connections_repo as repo
 from aligned_connections.adapters.platforms import AuthFailure, NotSupported, PlatformError, Retryable
@@ -17,18 +17,32 @@ from aligned_connections.service_layer.tokens import refresh_connection
 RECENT_POSTS = 100  # an empty remote_ids list means our most recent posts on the account
 
 
-async def handle_sync_requested(rt: Runtime, entry: InboxEntry, envelope: EventEnvelope, data: SyncRequested) -> None:
+async def handle_sync_requested(
+    rt: Runtime, entry: InboxEntry, envelope: EventEnvelope, data: SyncRequested
+) -> None:
     """No transaction is open during the platform call (the inbox route is `transaction=False`);
     the answer commits in the entry's own transaction."""
     async with rt.uow(envelope.brand_id) as uow:
         connection = await repo.get(uow.conn, envelope.brand_id, data.connection_id)
-        usable = connection is not None and connection.platform == data.platform and publish_refusal(connection.status) is None
+        usable = (
+            connection is not None
+            and connection.platform == data.platform
+            and publish_refusal(connection.status) is None
+        )
         remote_ids = data.remote_ids or (
-            await attempts_repo.published_remote_ids(uow.conn, connection.id, data.since, RECENT_POSTS) if usable else []
+            await attempts_repo.published_remote_ids(uow.conn, connection.id, data.since, RECENT_POSTS)
+            if usable
+            else []
         )
     if connection is None or connection.platform != data.platform:
         if rt.settings.answer_unknown_connections:
-            await _answer(entry, envelope, data, "connection_not_found", f"no {data.platform} connection {data.connection_id}")
+            await _answer(
+                entry,
+                envelope,
+                data,
+                "connection_not_found",
+                f"no {data.platform} connection {data.connection_id}",
+            )
         return
     refusal = publish_refusal(connection.status)
     if refusal is not None:
@@ -47,7 +61,12 @@ async def handle_sync_requested(rt: Runtime, entry: InboxEntry, envelope: EventE
                 connection_id=connection.id,
                 platform=connection.platform,
                 points=[
-                    MetricPoint(remote_id=p.remote_id, name=p.name.value, value=float(p.value), observed_at=p.observed_at)
+                    MetricPoint(
+                        remote_id=p.remote_id,
+                        name=p.name.value,
+                        value=float(p.value),
+                        observed_at=p.observed_at,
+                    )
                     for p in points
                 ],
             ),
@@ -70,7 +89,9 @@ async def _fetch(rt: Runtime, connection, remote_ids: list[str]) -> list | tuple
                 return "auth_failure", refreshed.error or "the platform refused the token"
             return await adapter.fetch_metrics(refreshed.access_token, remote_ids)
     except Retryable as failure:
-        return ("rate_limited" if failure.status_code == 429 else "retryable"), failure.platform_message or str(failure)
+        return (
+            "rate_limited" if failure.status_code == 429 else "retryable"
+        ), failure.platform_message or str(failure)
     except NotSupported as failure:
         return "not_supported", str(failure)
     except PlatformError as failure:
@@ -78,15 +99,23 @@ async def _fetch(rt: Runtime, connection, remote_ids: list[str]) -> list | tuple
         return reason, failure.platform_message or str(failure)
 
 
-async def _answer(entry: InboxEntry, envelope: EventEnvelope, data: SyncRequested, reason: str, message: str | None) -> None:
+async def _answer(
+    entry: InboxEntry, envelope: EventEnvelope, data: SyncRequested, reason: str, message: str | None
+) -> None:
     async with entry.finish() as uow:
         await _failed(uow, envelope, data, reason, message)
 
 
-async def _failed(uow: UnitOfWork, envelope: EventEnvelope, data: SyncRequested, reason: str, message: str | None) -> None:
+async def _failed(
+    uow: UnitOfWork, envelope: EventEnvelope, data: SyncRequested, reason: str, message: str | None
+) -> None:
     await uow.emit(
         MetricsFailed(
-            sync_id=data.sync_id, connection_id=data.connection_id, platform=data.platform, reason=reason, platform_message=message
+            sync_id=data.sync_id,
+            connection_id=data.connection_id,
+            platform=data.platform,
+            reason=reason,
+            platform_message=message,
         ),
         brand_id=envelope.brand_id,
         tenant_id=envelope.tenant_id,

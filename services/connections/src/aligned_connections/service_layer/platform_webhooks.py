@@ -20,5 +20,10 @@ async def handle_received(uow: UnitOfWork, data: Received) -> None:
     # is dead (runs as worker: the webhook names an account, not a brand).
     for connection in await repo.find_across_brands(uow.conn, data.provider, data.account_id):
         if connection.status is Status.CONNECTED or connection.status is Status.EXPIRED:
-            await mark_dead(uow, connection, Status.REVOKED, f"the platform deauthorized the account ({data.provider_event_id})")
+            await mark_dead(
+                uow,
+                connection,
+                Status.REVOKED,
+                f"the platform deauthorized the account ({data.provider_event_id})",
+            )
             log.info("connection revoked by the platform", extra={"ctx_connection_id": str(connection.id)})

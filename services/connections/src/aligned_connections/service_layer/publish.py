@@ -27,9 +27,9 @@ import httpx
 
 from aligned_common.db import UnitOfWork
 from aligned_common.envelope import EventEnvelope
-from aligned_common.inbox import InboxEntry
 from aligned_common.events.connections import PostFailed, PostFailureReason, PostPublished
 from aligned_common.events.publishing import AttemptRequested
+from aligned_common.inbox import InboxEntry
 from aligned_connections.adapters import attempts_repo
 from aligned_connections.adapters import connections_repo as repo
 from aligned_connections.adapters.platforms import (
@@ -80,13 +80,18 @@ class Claim:
     ignore: bool = False
 
 
-async def handle_attempt_requested(rt: Runtime, entry: InboxEntry, envelope: EventEnvelope, data: AttemptRequested) -> None:
+async def handle_attempt_requested(
+    rt: Runtime, entry: InboxEntry, envelope: EventEnvelope, data: AttemptRequested
+) -> None:
     """Runs with no transaction open (the inbox route is `transaction=False`): the claim is one
     short transaction, committed before the call; the outcome another; no pooled connection is
     held while the platform answers."""
     claim = await _claim(rt, envelope, data)
     if claim.ignore:
-        log.info("ignoring an attempt for an unknown connection", extra={"ctx_connection_id": str(data.connection_id)})
+        log.info(
+            "ignoring an attempt for an unknown connection",
+            extra={"ctx_connection_id": str(data.connection_id)},
+        )
         return
     if claim.refusal is not None:
         async with entry.finish() as uow:
@@ -94,7 +99,9 @@ async def handle_attempt_requested(rt: Runtime, entry: InboxEntry, envelope: Eve
         return
     if claim.step is Next.ANSWER_PUBLISHED:
         async with entry.finish() as uow:
-            await _answer_published(uow, envelope, data, PublishedPost(remote_id=claim.record.remote_id, url=claim.record.url))
+            await _answer_published(
+                uow, envelope, data, PublishedPost(remote_id=claim.record.remote_id, url=claim.record.url)
+            )
         return
     if claim.step is Next.ANSWER_REJECTED:
         outcome = Outcome(AttemptStatus.REJECTED, "rejected", platform_message=claim.record.platform_message)
@@ -104,8 +111,14 @@ async def handle_attempt_requested(rt: Runtime, entry: InboxEntry, envelope: Eve
     if claim.step is Next.BUSY or claim.wait_s is not None:
         # Another worker holds the key, or the account must slow down: come back later.
         reason: PostFailureReason = "rate_limited" if claim.step is not Next.BUSY else "retryable"
-        message = "another attempt with this key is in progress" if claim.step is Next.BUSY else "account rate limit"
-        outcome = Outcome(AttemptStatus.PENDING, reason, True, max(0.1, claim.wait_s or 1.0), platform_message=message)
+        message = (
+            "another attempt with this key is in progress"
+            if claim.step is Next.BUSY
+            else "account rate limit"
+        )
+        outcome = Outcome(
+            AttemptStatus.PENDING, reason, True, max(0.1, claim.wait_s or 1.0), platform_message=message
+        )
         async with entry.finish() as uow:
             await _answer_failed(uow, envelope, data, outcome)
         return
@@ -128,7 +141,11 @@ async def _release_lease(rt: Runtime, brand_id, key: str, error: Exception) -> N
         async with rt.uow(brand_id) as uow:
             await attempts_repo.release_lease(uow.conn, key, f"unexpected: {error!r}"[:1000])
     except Exception:  # the database is what failed: the lease then lapses as it would after a crash
-        log.warning("could not release the lease of a failed attempt", extra={"ctx_idempotency_key": key}, exc_info=True)
+        log.warning(
+            "could not release the lease of a failed attempt",
+            extra={"ctx_idempotency_key": key},
+            exc_info=True,
+        )
 
 
 async def _claim(rt: Runtime, envelope: EventEnvelope, data: AttemptRequested) -> Claim:
@@ -150,24 +167,39 @@ async def _claim(rt: Runtime, envelope: EventEnvelope, data: AttemptRequested) -
                 if not settings.answer_unknown_connections:
                     return Claim(None, ignore=True)
                 message = f"no {data.platform} connection {data.connection_id} in this brand"
-                return Claim(None, refusal=Outcome(AttemptStatus.FAILED, "rejected", platform_message=message))
+                return Claim(
+                    None, refusal=Outcome(AttemptStatus.FAILED, "rejected", platform_message=message)
+                )
             message = connection.last_error or f"the connection is {connection.status.value}"
             return Claim(None, refusal=Outcome(AttemptStatus.FAILED, refusal, platform_message=message))
-        record = await attempts_repo.record_and_lock(conn, brand_id, envelope.tenant_id, data)  # one claimer at a time
+        record = await attempts_repo.record_and_lock(
+            conn, brand_id, envelope.tenant_id, data
+        )  # one claimer at a time
         step = next_step(record)
         if step not in (Next.SEND, Next.RECONCILE):
             return Claim(step, record.lease_remaining_s if step is Next.BUSY else None, record, connection)
-        bucket, now = await attempts_repo.lock_bucket(conn, connection.id, brand_id, settings.rate_limit_capacity)
-        decision = rate_limit.take(bucket, now, settings.rate_limit_capacity, settings.rate_limit_refill_per_s)
+        bucket, now = await attempts_repo.lock_bucket(
+            conn, connection.id, brand_id, settings.rate_limit_capacity
+        )
+        decision = rate_limit.take(
+            bucket, now, settings.rate_limit_capacity, settings.rate_limit_refill_per_s
+        )
         if not decision.allowed:
             await attempts_repo.store_bucket(conn, connection.id, decision.tokens, now)
             return Claim(step, decision.wait_s, record, connection)
-        await attempts_repo.take_lease(conn, data.idempotency_key, data.attempt, settings.publish_lease_s,
-                                       bucket=(connection.id, decision.tokens, now))
+        await attempts_repo.take_lease(
+            conn,
+            data.idempotency_key,
+            data.attempt,
+            settings.publish_lease_s,
+            bucket=(connection.id, decision.tokens, now),
+        )
     return Claim(step, None, record, connection)
 
 
-async def _call_platform(rt: Runtime, connection: Connection, data: AttemptRequested, claim: Claim) -> Outcome:
+async def _call_platform(
+    rt: Runtime, connection: Connection, data: AttemptRequested, claim: Claim
+) -> Outcome:
     adapter = rt.platforms.get(connection.platform)
     idle_status = status_when_nothing_sent(claim.step)
     token = await _usable_token(rt, connection)
@@ -177,7 +209,9 @@ async def _call_platform(rt: Runtime, connection: Connection, data: AttemptReque
     try:
         media = await _download_media(rt, data)
     except httpx.HTTPError as error:
-        return Outcome(idle_status, "retryable", True, rt.settings.default_retry_after_s, error=f"media: {error!r}")
+        return Outcome(
+            idle_status, "retryable", True, rt.settings.default_retry_after_s, error=f"media: {error!r}"
+        )
     request = PublishRequest(text=data.text, media=media, idempotency_key=data.idempotency_key)
     for tries_left in (1, 0):
         try:
@@ -206,7 +240,9 @@ async def _settle_then_publish(rt, adapter, token, connection, data, request, cl
             return Outcome(AttemptStatus.PUBLISHED, post=found)
         if not data.text.strip() and claim.record.remote_id is None:
             # Nothing to recognise the post by: a person must look before we post again.
-            message = "the outcome of an earlier call is unknown and cannot be checked for a post without text"
+            message = (
+                "the outcome of an earlier call is unknown and cannot be checked for a post without text"
+            )
             return Outcome(AttemptStatus.UNKNOWN, "unknown_outcome", False, platform_message=message)
         idle_status = AttemptStatus.FAILED  # settled: nothing landed, a call is safe again
     try:
@@ -214,7 +250,13 @@ async def _settle_then_publish(rt, adapter, token, connection, data, request, cl
     except UnknownOutcome as lost:
         return await _after_lost_answer(rt, adapter, token, connection, data, lost)
     except Rejected as refused:
-        return Outcome(AttemptStatus.REJECTED, "rejected", calls=1, platform_message=refused.platform_message, error=str(refused))
+        return Outcome(
+            AttemptStatus.REJECTED,
+            "rejected",
+            calls=1,
+            platform_message=refused.platform_message,
+            error=str(refused),
+        )
     except NotSupported as refused:
         return Outcome(AttemptStatus.REJECTED, "rejected", calls=1, error=str(refused))
     except AuthFailure:
@@ -252,7 +294,9 @@ def _after_retryable(rt: Runtime, failure: Retryable, idle_status: AttemptStatus
     return _transient(rt, failure, idle_status, "retryable", calls=1)  # never reached the platform
 
 
-def _transient(rt: Runtime, failure: PlatformError, status: AttemptStatus, reason: PostFailureReason, calls: int = 0) -> Outcome:
+def _transient(
+    rt: Runtime, failure: PlatformError, status: AttemptStatus, reason: PostFailureReason, calls: int = 0
+) -> Outcome:
     retry_after = getattr(failure, "retry_after", None)
     return Outcome(
         status,
@@ -265,7 +309,14 @@ def _transient(rt: Runtime, failure: PlatformError, status: AttemptStatus, reaso
     )
 
 
-async def _look_for_post(rt: Runtime, adapter: PlatformAdapter, token: str, connection: Connection, data: AttemptRequested, remote_id: str | None) -> PublishedPost | None:
+async def _look_for_post(
+    rt: Runtime,
+    adapter: PlatformAdapter,
+    token: str,
+    connection: Connection,
+    data: AttemptRequested,
+    remote_id: str | None,
+) -> PublishedPost | None:
     if remote_id is not None:
         status = await adapter.get_post_status(token, remote_id)
         if status is None or status.state is not PostState.PUBLISHED:
@@ -278,7 +329,9 @@ async def _look_for_post(rt: Runtime, adapter: PlatformAdapter, token: str, conn
         return None
     async with rt.uow(connection.brand_id) as uow:
         # The same text posted earlier by another job of ours is not this post.
-        if await attempts_repo.remote_id_taken(uow.conn, connection.id, found.remote_id, data.idempotency_key):
+        if await attempts_repo.remote_id_taken(
+            uow.conn, connection.id, found.remote_id, data.idempotency_key
+        ):
             return None
     return found
 
@@ -295,24 +348,41 @@ async def _usable_token(rt: Runtime, connection: Connection) -> str | Outcome:
         # The old token may still work for a moment; if not, the platform will say 401.
         return rt.vault.access_token(connection)
     status = refreshed.connection.status if refreshed.connection else Status.EXPIRED
-    return Outcome(AttemptStatus.FAILED, publish_refusal(status) or "connection_expired", platform_message=refreshed.error)
+    return Outcome(
+        AttemptStatus.FAILED,
+        publish_refusal(status) or "connection_expired",
+        platform_message=refreshed.error,
+    )
 
 
 async def _refresh_did_not_help(rt, connection, refreshed, refused: AuthFailure, idle_status) -> Outcome:
     if refreshed.kind == "transient":
-        return Outcome(idle_status, "auth_failure", True, refreshed.retry_after_s, platform_message=refused.platform_message, error=refreshed.error)
+        return Outcome(
+            idle_status,
+            "auth_failure",
+            True,
+            refreshed.retry_after_s,
+            platform_message=refused.platform_message,
+            error=refreshed.error,
+        )
     if refreshed.kind == "no_refresh_token":
         return await _connection_refused(rt, connection, refused, idle_status)
-    return Outcome(idle_status, "connection_expired", platform_message=refreshed.error or refused.platform_message)
+    return Outcome(
+        idle_status, "connection_expired", platform_message=refreshed.error or refused.platform_message
+    )
 
 
-async def _connection_refused(rt: Runtime, connection: Connection, refused: AuthFailure, idle_status) -> Outcome:
+async def _connection_refused(
+    rt: Runtime, connection: Connection, refused: AuthFailure, idle_status
+) -> Outcome:
     """Even a fresh token is refused: the connection is dead until the user connects again."""
     async with rt.uow(connection.brand_id) as uow:
         current = await repo.get(uow.conn, connection.brand_id, connection.id, lock=True)
         if current is not None and current.status is Status.CONNECTED:
             await mark_dead(uow, current, Status.EXPIRED, refused.platform_message or str(refused))
-    return Outcome(idle_status, "connection_expired", platform_message=refused.platform_message, error=str(refused))
+    return Outcome(
+        idle_status, "connection_expired", platform_message=refused.platform_message, error=str(refused)
+    )
 
 
 async def _download_media(rt: Runtime, data: AttemptRequested) -> tuple[MediaAttachment, ...]:
@@ -323,12 +393,16 @@ async def _download_media(rt: Runtime, data: AttemptRequested) -> tuple[MediaAtt
         if item.size_bytes > rt.settings.media_max_bytes:
             raise httpx.HTTPError(f"media {item.media_id} is larger than {rt.settings.media_max_bytes} bytes")
         attachments.append(
-            MediaAttachment(url=item.url, size_bytes=item.size_bytes, mime_type=item.mime_type, alt_text=item.alt_text)
+            MediaAttachment(
+                url=item.url, size_bytes=item.size_bytes, mime_type=item.mime_type, alt_text=item.alt_text
+            )
         )
     return tuple(attachments)
 
 
-async def _record(uow: UnitOfWork, envelope: EventEnvelope, data: AttemptRequested, connection: Connection, outcome: Outcome) -> None:
+async def _record(
+    uow: UnitOfWork, envelope: EventEnvelope, data: AttemptRequested, connection: Connection, outcome: Outcome
+) -> None:
     post = outcome.post
     await attempts_repo.settle(
         uow.conn,
@@ -348,7 +422,9 @@ async def _record(uow: UnitOfWork, envelope: EventEnvelope, data: AttemptRequest
         await _answer_failed(uow, envelope, data, outcome)
 
 
-async def _answer_published(uow: UnitOfWork, envelope: EventEnvelope, data: AttemptRequested, post: PublishedPost) -> None:
+async def _answer_published(
+    uow: UnitOfWork, envelope: EventEnvelope, data: AttemptRequested, post: PublishedPost
+) -> None:
     await uow.emit(
         PostPublished(
             job_id=data.job_id,
@@ -366,7 +442,9 @@ async def _answer_published(uow: UnitOfWork, envelope: EventEnvelope, data: Atte
     )
 
 
-async def _answer_failed(uow: UnitOfWork, envelope: EventEnvelope, data: AttemptRequested, outcome: Outcome) -> None:
+async def _answer_failed(
+    uow: UnitOfWork, envelope: EventEnvelope, data: AttemptRequested, outcome: Outcome
+) -> None:
     await uow.emit(
         PostFailed(
             job_id=data.job_id,

@@ -26,7 +26,9 @@ async def refresh_due(rt: Runtime) -> list[RefreshResult]:
     # role="worker": the due connections belong to every brand; each refresh below runs in its
     # own brand-scoped unit of work again.
     async with rt.uow(role="worker") as uow:
-        due = await repo.claim_due_refreshes(uow.conn, settings.refresh_window_s, lease_s, settings.refresh_batch_size)
+        due = await repo.claim_due_refreshes(
+            uow.conn, settings.refresh_window_s, lease_s, settings.refresh_batch_size
+        )
     results = []
     for connection_id, brand_id in due:
         try:

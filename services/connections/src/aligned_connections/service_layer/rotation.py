@@ -58,7 +58,10 @@ async def _rotate_connections(rt: Runtime, report: RotationReport) -> None:
                     refresh = _reseal(cipher, row["refresh_token"], context(row["id"], REFRESH))
                 except DecryptionError:
                     report.unreadable += 1
-                    log.error("a connection's token opens with no key in the ring", extra={"ctx_connection_id": str(row["id"])})
+                    log.error(
+                        "a connection's token opens with no key in the ring",
+                        extra={"ctx_connection_id": str(row["id"])},
+                    )
                     continue
                 await uow.conn.execute(
                     "UPDATE platform_connections SET access_token = $2, refresh_token = $3 WHERE id = $1",
@@ -91,7 +94,9 @@ async def _rotate_oauth_states(rt: Runtime, report: RotationReport) -> None:
                 except DecryptionError:
                     report.unreadable += 1
                     continue
-                await uow.conn.execute("UPDATE oauth_states SET code_verifier = $2 WHERE nonce = $1", row["nonce"], sealed)
+                await uow.conn.execute(
+                    "UPDATE oauth_states SET code_verifier = $2 WHERE nonce = $1", row["nonce"], sealed
+                )
                 report.oauth_states += 1
         if len(rows) < BATCH:
             return

@@ -19,7 +19,9 @@ from aligned_connections.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-RefreshKind = Literal["refreshed", "fresh", "no_refresh_token", "transient", "dead", "not_usable", "not_found"]
+RefreshKind = Literal[
+    "refreshed", "fresh", "no_refresh_token", "transient", "dead", "not_usable", "not_found"
+]
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,9 @@ async def refresh_connection(
         return await _refresh_locked(rt, uow, connection, refresh_token)
 
 
-async def _refresh_locked(rt: Runtime, uow: UnitOfWork, connection: Connection, refresh_token: str) -> RefreshResult:
+async def _refresh_locked(
+    rt: Runtime, uow: UnitOfWork, connection: Connection, refresh_token: str
+) -> RefreshResult:
     adapter = rt.platforms.get(connection.platform)
     try:
         tokens = await adapter.refresh(refresh_token)
@@ -75,13 +79,19 @@ async def _refresh_locked(rt: Runtime, uow: UnitOfWork, connection: Connection, 
         backoff = max(
             retry_after or 0.0,
             refresh_backoff_s(
-                connection.refresh_failures + 1, rt.settings.refresh_backoff_base_s, rt.settings.refresh_backoff_max_s
+                connection.refresh_failures + 1,
+                rt.settings.refresh_backoff_base_s,
+                rt.settings.refresh_backoff_max_s,
             ),
         )
         await repo.record_transient_failure(uow.conn, connection.id, str(failure)[:1000], backoff)
         log.warning(
             "token refresh failed; will retry",
-            extra={"ctx_connection_id": str(connection.id), "ctx_error": str(failure), "ctx_backoff_s": backoff},
+            extra={
+                "ctx_connection_id": str(connection.id),
+                "ctx_error": str(failure),
+                "ctx_backoff_s": backoff,
+            },
         )
         return RefreshResult("transient", connection, error=str(failure), retry_after_s=backoff)
     access = tokens.access_token.get_secret_value()
@@ -103,7 +113,12 @@ async def mark_dead(uow: UnitOfWork, connection: Connection, status: Status, rea
     await repo.set_status(uow.conn, connection.id, status, reason[:1000])
     event_type = ConnectionRevoked if status is Status.REVOKED else ConnectionExpired
     await uow.emit(
-        event_type(connection_id=connection.id, platform=connection.platform, account_id=connection.account_id, reason=reason[:1000]),
+        event_type(
+            connection_id=connection.id,
+            platform=connection.platform,
+            account_id=connection.account_id,
+            reason=reason[:1000],
+        ),
         brand_id=connection.brand_id,
         tenant_id=connection.tenant_id,
         subject=str(connection.id),

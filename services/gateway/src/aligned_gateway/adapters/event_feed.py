@@ -44,12 +44,19 @@ async def _assign(consumer: AIOKafkaConsumer, topics: tuple[str, ...], since_s: 
         consumer.seek(tp, found.offset if found is not None else ends[tp])
 
 
-async def run_feed(bootstrap: str, since_s: float, handle: EnvelopeHandler, ready: asyncio.Event,
-                   topics: tuple[str, ...] = ALL_TOPICS) -> None:
+async def run_feed(
+    bootstrap: str,
+    since_s: float,
+    handle: EnvelopeHandler,
+    ready: asyncio.Event,
+    topics: tuple[str, ...] = ALL_TOPICS,
+) -> None:
     """Forever: consume, parse, hand each envelope over; reconnect after a broker outage."""
     while True:
         # The same connection options (SASL_SSL in Kubernetes) as every other Kafka client.
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, **connection_options())
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, enable_auto_commit=False, **connection_options()
+        )
         try:
             await consumer.start()
             await _assign(consumer, topics, since_s)

@@ -9,7 +9,14 @@ import orjson
 
 
 async def reserve(
-    conn, brand_id: uuid.UUID, user_id: str, key: str, method: str, path: str, body_hash: bytes, abandoned_after_s: float
+    conn,
+    brand_id: uuid.UUID,
+    user_id: str,
+    key: str,
+    method: str,
+    path: str,
+    body_hash: bytes,
+    abandoned_after_s: float,
 ) -> asyncpg.Record | None:
     """Insert a pending record, or take over one for the same request that was abandoned (no
     response, reserved longer ago than any request can run); None means one exists already
@@ -21,13 +28,22 @@ async def reserve(
             WHERE k.status IS NULL AND NOT k.outcome_unknown AND k.body_hash = excluded.body_hash
               AND k.created_at < now() - make_interval(secs => $7)
            RETURNING key""",
-        brand_id, user_id, key, method, path, body_hash, abandoned_after_s,
+        brand_id,
+        user_id,
+        key,
+        method,
+        path,
+        body_hash,
+        abandoned_after_s,
     )
 
 
 async def existing(conn, brand_id: uuid.UUID, user_id: str, key: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        "SELECT * FROM idempotency_keys WHERE brand_id = $1 AND user_id = $2 AND key = $3", brand_id, user_id, key
+        "SELECT * FROM idempotency_keys WHERE brand_id = $1 AND user_id = $2 AND key = $3",
+        brand_id,
+        user_id,
+        key,
     )
 
 
@@ -35,7 +51,12 @@ async def complete(conn, brand_id, user_id, key, status: int, headers: dict[str,
     await conn.execute(
         """UPDATE idempotency_keys SET status = $4, headers = $5::jsonb, body = $6
             WHERE brand_id = $1 AND user_id = $2 AND key = $3""",
-        brand_id, user_id, key, status, orjson.dumps(headers).decode(), body,
+        brand_id,
+        user_id,
+        key,
+        status,
+        orjson.dumps(headers).decode(),
+        body,
     )
 
 
@@ -43,14 +64,18 @@ async def mark_unknown(conn, brand_id, user_id, key) -> None:
     await conn.execute(
         """UPDATE idempotency_keys SET outcome_unknown = true
             WHERE brand_id = $1 AND user_id = $2 AND key = $3 AND status IS NULL""",
-        brand_id, user_id, key,
+        brand_id,
+        user_id,
+        key,
     )
 
 
 async def release(conn, brand_id, user_id, key) -> None:
     await conn.execute(
         "DELETE FROM idempotency_keys WHERE brand_id = $1 AND user_id = $2 AND key = $3 AND status IS NULL",
-        brand_id, user_id, key,
+        brand_id,
+        user_id,
+        key,
     )
 
 

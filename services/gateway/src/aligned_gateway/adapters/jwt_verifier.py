@@ -59,7 +59,7 @@ class JwksKeys:
     async def _reload(self) -> None:
         async with self._lock:
             if self._file:
-                document = json.loads(Path(self._file).read_text())
+                document = json.loads(await asyncio.to_thread(Path(self._file).read_text))
             else:
                 async with httpx.AsyncClient(timeout=5) as client:
                     response = await client.get(self._url)
@@ -75,7 +75,9 @@ class TokenVerifier:
         self, *, secret: str | None, jwks: JwksKeys, issuer: str, audience: str, leeway_s: int = 30
     ) -> None:
         if not secret and not jwks.configured:
-            raise RuntimeError("no token verification configured: set ALIGNED_GATEWAY_JWT_SECRET or a JWKS URL/file")
+            raise RuntimeError(
+                "no token verification configured: set ALIGNED_GATEWAY_JWT_SECRET or a JWKS URL/file"
+            )
         self._secret = secret
         self._jwks = jwks
         self._issuer = issuer
@@ -137,14 +139,30 @@ def claims_of(payload: dict) -> Claims:
 
 
 def issue_token(
-    *, secret: str, issuer: str, audience: str, subject: str, tenant_id: uuid.UUID,
-    brand_ids: list[uuid.UUID], role: str, email: str | None, ttl_s: int, now: float | None = None,
+    *,
+    secret: str,
+    issuer: str,
+    audience: str,
+    subject: str,
+    tenant_id: uuid.UUID,
+    brand_ids: list[uuid.UUID],
+    role: str,
+    email: str | None,
+    ttl_s: int,
+    now: float | None = None,
 ) -> str:
     """HS256 token for the development issuer and tests."""
     issued = int(now if now is not None else time.time())
     payload = {
-        "iss": issuer, "aud": audience, "sub": subject, "tenant_id": str(tenant_id),
-        "brands": [str(b) for b in brand_ids], "role": role, "iat": issued, "nbf": issued, "exp": issued + ttl_s,
+        "iss": issuer,
+        "aud": audience,
+        "sub": subject,
+        "tenant_id": str(tenant_id),
+        "brands": [str(b) for b in brand_ids],
+        "role": role,
+        "iat": issued,
+        "nbf": issued,
+        "exp": issued + ttl_s,
     }
     if email:
         payload["email"] = email

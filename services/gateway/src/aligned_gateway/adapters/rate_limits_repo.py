@@ -39,7 +39,11 @@ SELECT brand.allowed AS brand_allowed, brand.tokens AS brand_tokens,
 
 
 async def take_both(
-    conn: asyncpg.Connection, brand_id: uuid.UUID, user_bucket: str, brand: tuple[float, float], user: tuple[float, float]
+    conn: asyncpg.Connection,
+    brand_id: uuid.UUID,
+    user_bucket: str,
+    brand: tuple[float, float],
+    user: tuple[float, float],
 ) -> tuple[BucketState, BucketState]:
     """Take one token from the brand's and one from the user's bucket; `brand`/`user` are (burst, rate)."""
     row = await conn.fetchrow(_TAKE_BOTH, brand_id, brand[0], brand[1], user_bucket, user[0], user[1])

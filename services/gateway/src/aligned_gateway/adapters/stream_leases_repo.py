@@ -14,9 +14,17 @@ _COUNT = """SELECT count(*) AS brand, count(*) FILTER (WHERE user_id = $2) AS us
               FROM stream_leases WHERE brand_id = $1 AND expires_at > clock_timestamp()"""
 
 
-async def try_acquire(conn: asyncpg.Connection, lease_id: uuid.UUID, brand_id: uuid.UUID, user_id: str, *,
-                      ttl_s: float, max_per_user: int, max_per_brand: int,
-                      released: list[uuid.UUID]) -> str | None:
+async def try_acquire(
+    conn: asyncpg.Connection,
+    lease_id: uuid.UUID,
+    brand_id: uuid.UUID,
+    user_id: str,
+    *,
+    ttl_s: float,
+    max_per_user: int,
+    max_per_brand: int,
+    released: list[uuid.UUID],
+) -> str | None:
     """Take a lease if the user and the brand are under their caps (inside the brand's unit of
     work); None when taken, else the scope whose cap is reached ("user" or "brand").
     `released`: leases of streams this replica closed whose rows may not be deleted yet."""
@@ -24,7 +32,9 @@ async def try_acquire(conn: asyncpg.Connection, lease_id: uuid.UUID, brand_id: u
     await conn.execute(
         """DELETE FROM stream_leases
             WHERE brand_id = $1 AND (expires_at <= clock_timestamp() OR lease_id = ANY($2::uuid[]))""",
-        brand_id, released)
+        brand_id,
+        released,
+    )
     counts = await conn.fetchrow(_COUNT, brand_id, user_id)
     if counts["user"] >= max_per_user:
         return "user"
@@ -33,13 +43,17 @@ async def try_acquire(conn: asyncpg.Connection, lease_id: uuid.UUID, brand_id: u
     await conn.execute(
         """INSERT INTO stream_leases (lease_id, brand_id, user_id, expires_at)
            VALUES ($1, $2, $3, clock_timestamp() + make_interval(secs => $4))""",
-        lease_id, brand_id, user_id, ttl_s,
+        lease_id,
+        brand_id,
+        user_id,
+        ttl_s,
     )
     return None
 
 
-async def renew_and_release(conn: asyncpg.Connection, held: list[uuid.UUID], released: list[uuid.UUID],
-                            ttl_s: float) -> None:
+async def renew_and_release(
+    conn: asyncpg.Connection, held: list[uuid.UUID], released: list[uuid.UUID], ttl_s: float
+) -> None:
     """One replica's round, across brands (worker role): its open streams' leases live on,
     its closed ones' go."""
     if released:
@@ -48,5 +62,6 @@ async def renew_and_release(conn: asyncpg.Connection, held: list[uuid.UUID], rel
         await conn.execute(
             "UPDATE stream_leases SET expires_at = clock_timestamp() + make_interval(secs => $2) "
             "WHERE lease_id = ANY($1::uuid[])",
-            held, ttl_s,
+            held,
+            ttl_s,
         )

@@ -16,12 +16,31 @@ RETRYABLE_STATUS = frozenset({502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Request headers a service may need; everything else (cookies, the bearer token, any
 # X-Aligned-* a caller tried to smuggle in) stays at the gateway.
-FORWARDED_REQUEST_HEADERS = ("content-type", "accept", "accept-language", "idempotency-key", "if-match",
-                             "if-none-match", "user-agent")
+FORWARDED_REQUEST_HEADERS = (
+    "content-type",
+    "accept",
+    "accept-language",
+    "idempotency-key",
+    "if-match",
+    "if-none-match",
+    "user-agent",
+)
 # Inbound platform webhooks are verified by the webhooks service with the platform's own headers.
 PUBLIC_FORWARD_PREFIXES = ("webhook-", "x-")
-HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
-                        "content-length", "content-encoding", "server", "date"})
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "te",
+        "trailer",
+        "upgrade",
+        "content-length",
+        "content-encoding",
+        "server",
+        "date",
+    }
+)
 
 
 class UpstreamUnavailable(Exception):
@@ -42,7 +61,9 @@ class UpstreamResponse:
 
 
 class Upstreams:
-    def __init__(self, urls: dict[str, str], *, timeout_s: float, connect_timeout_s: float, read_retries: int) -> None:
+    def __init__(
+        self, urls: dict[str, str], *, timeout_s: float, connect_timeout_s: float, read_retries: int
+    ) -> None:
         self.urls = urls
         self._read_retries = read_retries
         self._timeout = httpx.Timeout(timeout_s, connect=connect_timeout_s)
@@ -53,8 +74,9 @@ class Upstreams:
     async def close(self) -> None:
         await self.client.aclose()
 
-    def headers_for(self, identity: Identity | None, request_id: str | None,
-                    origin: Origin | None = None) -> dict[str, str]:
+    def headers_for(
+        self, identity: Identity | None, request_id: str | None, origin: Origin | None = None
+    ) -> dict[str, str]:
         headers = signed_headers(identity) if identity is not None else {}
         if origin is not None:
             headers.update(origin_header(origin))  # signed with the request in bind_request
@@ -66,14 +88,27 @@ class Upstreams:
         return headers
 
     async def forward(
-        self, service: str, method: str, path: str, query: bytes, body: bytes,
-        incoming: dict[str, str], identity: Identity | None, request_id: str | None, public: bool = False,
+        self,
+        service: str,
+        method: str,
+        path: str,
+        query: bytes,
+        body: bytes,
+        incoming: dict[str, str],
+        identity: Identity | None,
+        request_id: str | None,
+        public: bool = False,
         origin: Origin | None = None,
     ) -> UpstreamResponse:
         headers = {k: v for k, v in incoming.items() if k in FORWARDED_REQUEST_HEADERS}
         if public:
-            headers.update({k: v for k, v in incoming.items() if k.startswith(PUBLIC_FORWARD_PREFIXES)
-                            and not k.startswith("x-aligned-")})
+            headers.update(
+                {
+                    k: v
+                    for k, v in incoming.items()
+                    if k.startswith(PUBLIC_FORWARD_PREFIXES) and not k.startswith("x-aligned-")
+                }
+            )
         headers.update(self.headers_for(identity, request_id, origin))
         # `path` is percent-encoded already, one segment at a time (domain/paths.py).
         url = httpx.URL(self.urls[service] + path, query=query)
@@ -82,7 +117,12 @@ class Upstreams:
         return UpstreamResponse(response.status_code, out_headers, response.content)
 
     async def get_json(
-        self, service: str, path: str, identity: Identity, request_id: str | None, params: dict | None = None,
+        self,
+        service: str,
+        path: str,
+        identity: Identity,
+        request_id: str | None,
+        params: dict | None = None,
         timeout_s: float | None = None,
     ) -> tuple[int, object]:
         url = httpx.URL(self.urls[service] + path, params=params or {})
@@ -106,7 +146,9 @@ class Upstreams:
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 # No connection: the request never left the gateway.
                 if attempt == attempts:
-                    raise UpstreamUnavailable(service, f"unreachable ({type(exc).__name__})", sent=False) from None
+                    raise UpstreamUnavailable(
+                        service, f"unreachable ({type(exc).__name__})", sent=False
+                    ) from None
             except httpx.TimeoutException:
                 # A write that timed out may have happened: never resend it (only reads retry).
                 if attempt == attempts:

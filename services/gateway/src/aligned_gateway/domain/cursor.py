@@ -34,5 +34,9 @@ def decode(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
             raise ValueError("no time zone")
         return at, uuid.UUID(row_id)
     except (ValueError, TypeError):
-        raise Problem(400, "Invalid cursor", detail="invalid fields: cursor",
-                      errors=[{"field": "cursor", "message": "not a cursor this API returned"}]) from None
+        raise Problem(
+            400,
+            "Invalid cursor",
+            detail="invalid fields: cursor",
+            errors=[{"field": "cursor", "message": "not a cursor this API returned"}],
+        ) from None

@@ -14,15 +14,21 @@ from aligned_common.problems import Problem, problem_response
 
 
 class HeaderProblem(Problem):
-    def __init__(self, status: int, title: str, *, headers: dict[str, str], detail: str | None = None, **extra: Any):
+    def __init__(
+        self, status: int, title: str, *, headers: dict[str, str], detail: str | None = None, **extra: Any
+    ):
         super().__init__(status, title, detail=detail, **extra)
         self.headers = headers
 
 
 class BodyTooLarge(Problem):
     def __init__(self, limit: int) -> None:
-        super().__init__(413, "Request body too large",
-                         detail=f"the request body is larger than this route's limit of {limit} bytes", limit=limit)
+        super().__init__(
+            413,
+            "Request body too large",
+            detail=f"the request body is larger than this route's limit of {limit} bytes",
+            limit=limit,
+        )
 
 
 def http_problem(exc: HTTPException) -> Problem:
@@ -39,7 +45,9 @@ def response_of(problem: Problem, instance: str | None = None, request_id: str |
     extra = dict(problem.extra)
     if request_id:
         extra.setdefault("request_id", request_id)
-    response = problem_response(problem.status, problem.title, problem.detail, problem.type, instance, **extra)
+    response = problem_response(
+        problem.status, problem.title, problem.detail, problem.type, instance, **extra
+    )
     for name, value in getattr(problem, "headers", {}).items():
         response.headers[name] = value
     if request_id:

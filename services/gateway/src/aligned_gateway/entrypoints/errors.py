@@ -25,7 +25,10 @@ async def _http(request: Request, exc: HTTPException) -> JSONResponse:
 
 
 async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-    errors = [{"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"]} for e in exc.errors()]
+    errors = [
+        {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"]}
+        for e in exc.errors()
+    ]
     fields = ", ".join(e["field"] for e in errors)
     problem = Problem(422, "Invalid request", detail=f"invalid fields: {fields}", errors=errors)
     return response_of(problem, request.url.path, _request_id(request))

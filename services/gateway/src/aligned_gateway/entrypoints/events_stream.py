@@ -53,11 +53,15 @@ async def _still_allowed(deps: dict[str, Any], identity: Identity, claims: Claim
 
 def _limits(deps: dict[str, Any]) -> dict[str, int]:
     settings = deps["settings"]
-    return {"max_per_user": settings.live_max_streams_per_user, "max_per_brand": settings.live_max_streams_per_brand}
+    return {
+        "max_per_user": settings.live_max_streams_per_user,
+        "max_per_brand": settings.live_max_streams_per_brand,
+    }
 
 
-async def _events(deps: dict[str, Any], identity: Identity, claims: Claims,
-                  last_event_id: str | None, lease_id: uuid.UUID) -> AsyncIterator[dict]:
+async def _events(
+    deps: dict[str, Any], identity: Identity, claims: Claims, last_event_id: str | None, lease_id: uuid.UUID
+) -> AsyncIterator[dict]:
     hub: Hub = deps["hub"]
     leases: StreamLeases = deps["stream_leases"]
     recheck_s = deps["settings"].live_recheck_s
@@ -84,7 +88,9 @@ async def _events(deps: dict[str, Any], identity: Identity, claims: Claims,
         next_check = time.monotonic() + recheck_s
         while not subscriber.overflowed:
             try:
-                event = await asyncio.wait_for(subscriber.queue.get(), max(0.0, next_check - time.monotonic()))
+                event = await asyncio.wait_for(
+                    subscriber.queue.get(), max(0.0, next_check - time.monotonic())
+                )
             except TimeoutError:
                 event = None
             if time.monotonic() >= next_check:
@@ -101,12 +107,22 @@ async def _events(deps: dict[str, Any], identity: Identity, claims: Claims,
         leases.release(lease_id)
 
 
-@router.get("/v1/events/stream", tags=["live events"],
-            responses={200: {"content": {"text/event-stream": {}}, "description": "server-sent events"},
-                       429: {"description": "too many open streams for this user or brand"}})
-async def stream(request: Request, identity: Who, claims: Bearer, deps: Deps,
-                 last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
-                 access_token: str | None = None) -> EventSourceResponse:
+@router.get(
+    "/v1/events/stream",
+    tags=["live events"],
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "server-sent events"},
+        429: {"description": "too many open streams for this user or brand"},
+    },
+)
+async def stream(
+    request: Request,
+    identity: Who,
+    claims: Bearer,
+    deps: Deps,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    access_token: str | None = None,
+) -> EventSourceResponse:
     """Each domain event of the caller's brand the role may see, as it happens. `id` is the
     event id: reconnect with Last-Event-ID to resume. `access_token` is for EventSource
     clients that cannot send an Authorization header. A last `end` event says why the
@@ -120,6 +136,11 @@ async def stream(request: Request, identity: Who, claims: Bearer, deps: Deps,
     lease_id, full = await deps["stream_leases"].acquire(identity, **limits)
     if lease_id is None:
         limit = limits[f"max_per_{full}"]
-        raise HeaderProblem(429, "Too many open streams", detail=f"at most {limit} open streams per {full}",
-                            headers={"Retry-After": "5"}, limit=limit)
+        raise HeaderProblem(
+            429,
+            "Too many open streams",
+            detail=f"at most {limit} open streams per {full}",
+            headers={"Retry-After": "5"},
+            limit=limit,
+        )
     return EventSourceResponse(_events(deps, identity, claims, last_event_id, lease_id), ping=15)

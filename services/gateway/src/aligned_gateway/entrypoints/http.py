@@ -47,8 +47,15 @@ async def dev_token(body: s.DevTokenIn, deps: Deps) -> s.TokenOut:
         raise Problem(404, "Not found", detail="the development token issuer is switched off")
     ttl = body.ttl_s or settings.dev_token_ttl_s
     token = issue_token(
-        secret=settings.jwt_secret, issuer=settings.jwt_issuer, audience=settings.jwt_audience, subject=body.sub,
-        tenant_id=body.tenant_id, brand_ids=body.brand_ids, role=body.role, email=body.email, ttl_s=ttl,
+        secret=settings.jwt_secret,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        subject=body.sub,
+        tenant_id=body.tenant_id,
+        brand_ids=body.brand_ids,
+        role=body.role,
+        email=body.email,
+        ttl_s=ttl,
     )
     return s.TokenOut(access_token=token, expires_in=ttl)
 
@@ -58,8 +65,12 @@ async def dev_token(body: s.DevTokenIn, deps: Deps) -> s.TokenOut:
 async def create_brand(body: s.BrandIn, claims: Bearer, deps: Deps) -> dict:
     email = body.owner_email or claims.email
     if not email:
-        raise Problem(422, "Invalid request", detail="invalid fields: owner_email",
-                      errors=[{"field": "owner_email", "message": "required when the token has no email"}])
+        raise Problem(
+            422,
+            "Invalid request",
+            detail="invalid fields: owner_email",
+            errors=[{"field": "owner_email", "message": "required when the token has no email"}],
+        )
     return await admin.create_brand(deps["admin"], claims, body.name, body.time_zone, str(email))
 
 
@@ -74,8 +85,9 @@ async def archive_brand(brand_id: uuid.UUID, identity: Who, deps: Deps) -> dict:
 
 
 @router.get("/v1/members", response_model=s.MemberPage, tags=["members"])
-async def list_members(identity: Who, deps: Deps, cursor: str | None = None,
-                       limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict:
+async def list_members(
+    identity: Who, deps: Deps, cursor: str | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> dict:
     return await admin.list_members(deps["admin"], identity, cursor, limit)
 
 
@@ -84,8 +96,13 @@ async def invite(body: s.InviteIn, identity: Who, deps: Deps) -> dict:
     return await admin.invite(deps["admin"], identity, str(body.email), body.role)
 
 
-@router.post("/v1/invites/accept", status_code=201, response_model=s.MemberOut, tags=["members"],
-             responses=problem_responses(404))  # no such invite (or it expired)
+@router.post(
+    "/v1/invites/accept",
+    status_code=201,
+    response_model=s.MemberOut,
+    tags=["members"],
+    responses=problem_responses(404),
+)  # no such invite (or it expired)
 async def accept_invite(body: s.AcceptIn, claims: Bearer, deps: Deps) -> dict:
     return await admin.accept_invite(deps["admin"], claims, body.token)
 
@@ -103,9 +120,13 @@ async def remove_member(member_id: uuid.UUID, identity: Who, deps: Deps) -> Resp
 
 # -- aggregated reads ---------------------------------------------------------------------------
 @router.get("/v1/dashboard", response_model=s.Dashboard, tags=["aggregated reads"])
-async def dashboard(request: Request, identity: Who, deps: Deps,
-                    start: Annotated[datetime | None, Query(alias="from")] = None,
-                    end: Annotated[datetime | None, Query(alias="to")] = None) -> dict:
+async def dashboard(
+    request: Request,
+    identity: Who,
+    deps: Deps,
+    start: Annotated[datetime | None, Query(alias="from")] = None,
+    end: Annotated[datetime | None, Query(alias="to")] = None,
+) -> dict:
     """Calendar with approval state and per-target status, connection health and the
     analytics summary; `degraded` names services that did not answer in time."""
     return await aggregates.dashboard(deps["fanout"], identity, request.state.request_id, start, end)

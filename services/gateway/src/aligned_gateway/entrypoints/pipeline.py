@@ -44,7 +44,9 @@ def _origin(scope: Scope, email: str | None) -> Origin:
     except ValueError:
         ip = None  # a proxy wrote something that is no address: unknown rather than made up
     user_agent = _header(scope, b"user-agent")
-    return Origin(client_ip=ip, user_agent=user_agent[:MAX_USER_AGENT_CHARS] if user_agent else None, email=email)
+    return Origin(
+        client_ip=ip, user_agent=user_agent[:MAX_USER_AGENT_CHARS] if user_agent else None, email=email
+    )
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -108,8 +110,12 @@ class GatewayPipeline:
         except Exception:
             if started:
                 raise
-            log.exception("request failed", extra={"ctx_request_id": request_id, "ctx_method": scope["method"]})
-            problem = Problem(500, "Internal error", detail="the gateway failed to answer; quote the request id")
+            log.exception(
+                "request failed", extra={"ctx_request_id": request_id, "ctx_method": scope["method"]}
+            )
+            problem = Problem(
+                500, "Internal error", detail="the gateway failed to answer; quote the request id"
+            )
             await self._answer(problem, instance, state, scope, receive, send)
 
     @staticmethod
@@ -156,7 +162,14 @@ class GatewayPipeline:
         query = scope.get("query_string", b"").decode()
         target = scope["path"] + (f"?{query}" if query else "")
         outcome = await idempotency.begin(
-            deps["pool"], deps["schema"], brand_id, user_id, key, "POST", target, body,
+            deps["pool"],
+            deps["schema"],
+            brand_id,
+            user_id,
+            key,
+            "POST",
+            target,
+            body,
             deps["settings"].idempotency_abandoned_after_s,
         )
         if isinstance(outcome, idempotency.StoredResponse):
@@ -242,7 +255,10 @@ def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
     async def wrapped(message: Message) -> None:
         if message["type"] == "http.response.start":
             names = {k for k, _ in message.get("headers", [])}
-            message = {**message, "headers": list(message.get("headers", [])) + [h for h in extra if h[0] not in names]}
+            message = {
+                **message,
+                "headers": list(message.get("headers", [])) + [h for h in extra if h[0] not in names],
+            }
         await send(message)
 
     return wrapped
@@ -268,7 +284,9 @@ class _Capture:
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             self.status = message["status"]
-            self.headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in message.get("headers", [])}
+            self.headers = {
+                k.decode("latin-1").lower(): v.decode("latin-1") for k, v in message.get("headers", [])
+            }
         elif message["type"] == "http.response.body":
             self.chunks.append(message.get("body", b""))
             self.complete = not message.get("more_body", False)

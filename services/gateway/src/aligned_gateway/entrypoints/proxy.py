@@ -36,16 +36,21 @@ async def forward(request: Request, rest: str) -> Response:
         raise Problem(404, "Not found", detail=f"no route for {request.url.path}")
     identity = getattr(request.state, "identity", None)
     permission = route.permission_for(request.method)
-    if not route.public:
-        if permission is not None and not allows(identity.role, permission):
-            raise Problem(403, "Forbidden", detail=f"role {identity.role!r} lacks {permission.value}")
+    if not route.public and permission is not None and not allows(identity.role, permission):
+        raise Problem(403, "Forbidden", detail=f"role {identity.role!r} lacks {permission.value}")
     deps = request.app.state.ctx.deps
     body = await request.body()  # bounded by the pipeline while it streams in
     try:
         answer = await deps["upstreams"].forward(
-            route.service, request.method, request.scope["raw_path"].decode("ascii"), request.scope["query_string"],
-            body, {k.lower(): v for k, v in request.headers.items()}, identity,
-            getattr(request.state, "request_id", None), public=route.public,
+            route.service,
+            request.method,
+            request.scope["raw_path"].decode("ascii"),
+            request.scope["query_string"],
+            body,
+            {k.lower(): v for k, v in request.headers.items()},
+            identity,
+            getattr(request.state, "request_id", None),
+            public=route.public,
             origin=getattr(request.state, "origin", None),
         )
     except UpstreamUnavailable as exc:
@@ -54,13 +59,17 @@ async def forward(request: Request, rest: str) -> Response:
             status = 503
         else:
             status = 504 if exc.reason == "timed out" else 502
-        raise Problem(status, "Service unavailable", detail=f"the {exc.service} service {exc.reason}",
-                      retry_after=1) from None
+        raise Problem(
+            status, "Service unavailable", detail=f"the {exc.service} service {exc.reason}", retry_after=1
+        ) from None
     if answer.status >= 400 and _media_type(answer.headers) not in DELIBERATE_ERROR_TYPES:
         # A service's error that is not problem+json (a crash answered by its server's fallback,
         # `text/plain`): the client still gets a problem, with the status and the request id.
-        raise Problem(answer.status, "Service error" if answer.status >= 500 else "Request refused",
-                      detail=f"the {route.service} service answered {answer.status}")
+        raise Problem(
+            answer.status,
+            "Service error" if answer.status >= 500 else "Request refused",
+            detail=f"the {route.service} service answered {answer.status}",
+        )
     response = Response(content=answer.body, status_code=answer.status)
     for name, value in answer.headers:
         response.headers.append(name, value)

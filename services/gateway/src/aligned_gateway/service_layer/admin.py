@@ -10,7 +10,12 @@ import asyncpg
 
 from aligned_common.db import UnitOfWork
 from aligned_common.events.gateway import (
-    BrandArchived, BrandCreated, MemberAdded, MemberInvited, MemberRemoved, MemberRoleChanged,
+    BrandArchived,
+    BrandCreated,
+    MemberAdded,
+    MemberInvited,
+    MemberRemoved,
+    MemberRoleChanged,
 )
 from aligned_common.identity import Identity
 from aligned_common.problems import Problem
@@ -46,19 +51,31 @@ async def create_brand(admin: Admin, claims: Claims, name: str, time_zone: str, 
         raise Problem(403, "Forbidden", detail="creating a brand needs an owner or admin token")
     # Cross-brand read of the tenant's memberships: no single brand scope applies (worker role).
     async with UnitOfWork(admin.pool, admin.schema, role="worker") as uow:
-        if await members_repo.tenant_exists(uow.conn, claims.tenant_id) and not await members_repo.manages_tenant(
-            uow.conn, claims.tenant_id, claims.subject
-        ):
-            raise Problem(403, "Forbidden", detail="only an owner or admin of this tenant's brands may add brands")
+        if await members_repo.tenant_exists(
+            uow.conn, claims.tenant_id
+        ) and not await members_repo.manages_tenant(uow.conn, claims.tenant_id, claims.subject):
+            raise Problem(
+                403, "Forbidden", detail="only an owner or admin of this tenant's brands may add brands"
+            )
     brand_id = uuid.uuid4()
     async with UnitOfWork(admin.pool, admin.schema, brand_id=brand_id) as uow:
         await members_repo.ensure_tenant(uow.conn, claims.tenant_id)
-        brand = await members_repo.insert_brand(uow.conn, brand_id, claims.tenant_id, name, time_zone, claims.subject)
+        brand = await members_repo.insert_brand(
+            uow.conn, brand_id, claims.tenant_id, name, time_zone, claims.subject
+        )
         await members_repo.insert_member(uow.conn, brand_id, claims.subject, email, "owner")
-        await uow.emit(BrandCreated(name=name, time_zone=time_zone), brand_id=brand_id, tenant_id=claims.tenant_id,
-                       subject=str(brand_id))
-        await uow.emit(MemberAdded(user_id=claims.subject, email=email, role="owner"), brand_id=brand_id,
-                       tenant_id=claims.tenant_id, subject=claims.subject)
+        await uow.emit(
+            BrandCreated(name=name, time_zone=time_zone),
+            brand_id=brand_id,
+            tenant_id=claims.tenant_id,
+            subject=str(brand_id),
+        )
+        await uow.emit(
+            MemberAdded(user_id=claims.subject, email=email, role="owner"),
+            brand_id=brand_id,
+            tenant_id=claims.tenant_id,
+            subject=claims.subject,
+        )
     admin.members.forget(brand_id, claims.subject)
     return brand_out(brand, role="owner")
 
@@ -78,7 +95,9 @@ async def archive_brand(admin: Admin, identity: Identity, brand_id: uuid.UUID) -
         brand = await members_repo.archive_brand(uow.conn, brand_id)
         if brand is None:
             raise Problem(409, "Already archived", detail="the brand is archived already")
-        await uow.emit(BrandArchived(), brand_id=brand_id, tenant_id=identity.tenant_id, subject=str(brand_id))
+        await uow.emit(
+            BrandArchived(), brand_id=brand_id, tenant_id=identity.tenant_id, subject=str(brand_id)
+        )
     admin.members.forget(brand_id)
     return brand_out(brand)
 
@@ -103,13 +122,25 @@ async def invite(admin: Admin, identity: Identity, email: str, role: str) -> dic
             uow.conn, identity.brand_id, email.lower(), role, token_hash, identity.user_id, expires_at
         )
         await uow.emit(
-            MemberInvited(invite_id=row["invite_id"], email=row["email"], role=role, invited_by=identity.user_id,
-                          expires_at=expires_at),
-            brand_id=identity.brand_id, tenant_id=identity.tenant_id, subject=str(row["invite_id"]),
+            MemberInvited(
+                invite_id=row["invite_id"],
+                email=row["email"],
+                role=role,
+                invited_by=identity.user_id,
+                expires_at=expires_at,
+            ),
+            brand_id=identity.brand_id,
+            tenant_id=identity.tenant_id,
+            subject=str(row["invite_id"]),
         )
     # The token is shown once, to the inviter, to send on; only its hash is kept.
-    return {"invite_id": row["invite_id"], "email": row["email"], "role": role, "expires_at": expires_at,
-            "token": token}
+    return {
+        "invite_id": row["invite_id"],
+        "email": row["email"],
+        "role": role,
+        "expires_at": expires_at,
+        "token": token,
+    }
 
 
 async def accept_invite(admin: Admin, claims: Claims, token: str) -> dict:
@@ -126,11 +157,17 @@ async def accept_invite(admin: Admin, claims: Claims, token: str) -> dict:
             raise Problem(404, "Not found", detail="no such invite")
         if claims.email and claims.email.lower() != row["email"]:
             raise Problem(403, "Forbidden", detail="this invite was sent to another e-mail address")
-        member = await members_repo.insert_member(uow.conn, brand_id, claims.subject, row["email"], row["role"])
+        member = await members_repo.insert_member(
+            uow.conn, brand_id, claims.subject, row["email"], row["role"]
+        )
         if member is None:
             raise Problem(409, "Already a member", detail="you are a member of this brand already")
-        await uow.emit(MemberAdded(user_id=claims.subject, email=row["email"], role=row["role"]),
-                       brand_id=brand_id, tenant_id=brand["tenant_id"], subject=claims.subject)
+        await uow.emit(
+            MemberAdded(user_id=claims.subject, email=row["email"], role=row["role"]),
+            brand_id=brand_id,
+            tenant_id=brand["tenant_id"],
+            subject=claims.subject,
+        )
     admin.members.forget(brand_id, claims.subject)
     return member_out(member)
 
@@ -142,14 +179,20 @@ async def change_role(admin: Admin, identity: Identity, member_id: uuid.UUID, ro
         if member is None:
             raise NOT_FOUND
         if not may_grant(identity.role, role) or not may_grant(identity.role, member["role"]):
-            raise Problem(403, "Forbidden", detail=f"a {identity.role} cannot change an {member['role']} to {role}")
+            raise Problem(
+                403, "Forbidden", detail=f"a {identity.role} cannot change an {member['role']} to {role}"
+            )
         if member["role"] == role:
             return member_out(member)
         if member["role"] == "owner" and await members_repo.count_owners(uow.conn, identity.brand_id) == 1:
             raise Problem(409, "Last owner", detail="a brand keeps at least one owner")
         await members_repo.set_role(uow.conn, identity.brand_id, member_id, role)
-        await uow.emit(MemberRoleChanged(user_id=member["user_id"], old_role=member["role"], new_role=role),
-                       brand_id=identity.brand_id, tenant_id=identity.tenant_id, subject=member["user_id"])
+        await uow.emit(
+            MemberRoleChanged(user_id=member["user_id"], old_role=member["role"], new_role=role),
+            brand_id=identity.brand_id,
+            tenant_id=identity.tenant_id,
+            subject=member["user_id"],
+        )
     admin.members.forget(identity.brand_id, member["user_id"])
     return {**member_out(member), "role": role}
 
@@ -165,20 +208,35 @@ async def remove_member(admin: Admin, identity: Identity, member_id: uuid.UUID) 
         if member["role"] == "owner" and await members_repo.count_owners(uow.conn, identity.brand_id) == 1:
             raise Problem(409, "Last owner", detail="a brand keeps at least one owner")
         await members_repo.delete_member(uow.conn, identity.brand_id, member_id)
-        await uow.emit(MemberRemoved(user_id=member["user_id"], member_id=member_id),
-                       brand_id=identity.brand_id, tenant_id=identity.tenant_id, subject=member["user_id"])
+        await uow.emit(
+            MemberRemoved(user_id=member["user_id"], member_id=member_id),
+            brand_id=identity.brand_id,
+            tenant_id=identity.tenant_id,
+            subject=member["user_id"],
+        )
     admin.members.forget(identity.brand_id, member["user_id"])
 
 
 def brand_out(row, role: str | None = None) -> dict:
-    out = {"brand_id": row["brand_id"], "tenant_id": row["tenant_id"], "name": row["name"],
-           "time_zone": row["time_zone"], "status": row["status"], "created_at": row["created_at"],
-           "archived_at": row["archived_at"]}
+    out = {
+        "brand_id": row["brand_id"],
+        "tenant_id": row["tenant_id"],
+        "name": row["name"],
+        "time_zone": row["time_zone"],
+        "status": row["status"],
+        "created_at": row["created_at"],
+        "archived_at": row["archived_at"],
+    }
     if role:
         out["role"] = role
     return out
 
 
 def member_out(row) -> dict:
-    return {"member_id": row["member_id"], "user_id": row["user_id"], "email": row["email"], "role": row["role"],
-            "created_at": row["created_at"]}
+    return {
+        "member_id": row["member_id"],
+        "user_id": row["user_id"],
+        "email": row["email"],
+        "role": row["role"],
+        "created_at": row["created_at"],
+    }

@@ -40,7 +40,9 @@ class Fanout:
     cache: ReadCache
     deadline_s: float
 
-    async def gather(self, identity: Identity, request_id: str | None, calls: list[Call]) -> dict[str, Outcome | None]:
+    async def gather(
+        self, identity: Identity, request_id: str | None, calls: list[Call]
+    ) -> dict[str, Outcome | None]:
         """Every call at once; each answer, or None for a section the role may not see."""
         allowed = [c for c in calls if allows(identity.role, c.permission)]
         outcomes = await asyncio.gather(*(self._one(identity, request_id, c) for c in allowed))
@@ -60,7 +62,13 @@ class Fanout:
         try:
             async with asyncio.timeout(self.deadline_s):
                 if call.service in CACHED_SERVICES:
-                    key = (identity.brand_id, call.service, identity.role, call.path, tuple(sorted(call.params.items())))
+                    key = (
+                        identity.brand_id,
+                        call.service,
+                        identity.role,
+                        call.path,
+                        tuple(sorted(call.params.items())),
+                    )
                     return await self.cache.get_or_load(key, load)
                 return await load()
         except Exception as exc:  # a slow or failing service makes its section degraded, no more
@@ -73,7 +81,9 @@ def _ok(outcome: Outcome | None) -> bool:
 
 
 def _degraded(outcomes: dict[str, Outcome | None], calls: list[Call]) -> list[str]:
-    return sorted({c.service for c in calls if outcomes[c.section] is not None and not _ok(outcomes[c.section])})
+    return sorted(
+        {c.service for c in calls if outcomes[c.section] is not None and not _ok(outcomes[c.section])}
+    )
 
 
 def _items(outcome: Outcome | None) -> list:
@@ -93,8 +103,9 @@ def _approvals_by_job(rounds: list) -> dict[str, dict]:
     return latest
 
 
-async def dashboard(fanout: Fanout, identity: Identity, request_id: str | None, start: datetime | None,
-                    end: datetime | None) -> dict:
+async def dashboard(
+    fanout: Fanout, identity: Identity, request_id: str | None, start: datetime | None, end: datetime | None
+) -> dict:
     calendar_range = {k: v.isoformat() for k, v in (("from", start), ("to", end)) if v is not None}
     calls = [
         Call("calendar", "publishing", "/v1/jobs", {**calendar_range, "limit": 200}),
@@ -106,7 +117,8 @@ async def dashboard(fanout: Fanout, identity: Identity, request_id: str | None, 
     approvals = _approvals_by_job(_items(outcomes["approvals"]))
     calendar = [
         {**job, "approval": approvals.get(str(job.get("job_id")))}
-        for job in _items(outcomes["calendar"]) if isinstance(job, dict)
+        for job in _items(outcomes["calendar"])
+        if isinstance(job, dict)
     ]
     return {
         "brand_id": str(identity.brand_id),
@@ -135,8 +147,17 @@ async def post_detail(fanout: Fanout, identity: Identity, request_id: str | None
         "job_id": str(job_id),
         "job": job_body,
         "attempts": (job_body or {}).get("attempts") if job_body else None,
-        "approval_rounds": [] if approvals_404 else _items(outcomes["approvals"]) if _ok(outcomes["approvals"]) else None,
-        "metrics": [m for m in _items(outcomes["metrics"]) if isinstance(m, dict) and str(m.get("job_id")) == str(job_id)]
-        if _ok(outcomes["metrics"]) else None,
+        "approval_rounds": []
+        if approvals_404
+        else _items(outcomes["approvals"])
+        if _ok(outcomes["approvals"])
+        else None,
+        "metrics": [
+            m
+            for m in _items(outcomes["metrics"])
+            if isinstance(m, dict) and str(m.get("job_id")) == str(job_id)
+        ]
+        if _ok(outcomes["metrics"])
+        else None,
         "degraded": [d for d in degraded if not (d == "approval" and approvals_404)],
     }

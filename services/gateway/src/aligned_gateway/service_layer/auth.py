@@ -15,14 +15,16 @@ import uuid
 
 from aligned_common.identity import Identity
 from aligned_common.problems import Problem
-from aligned_gateway.domain.problems import HeaderProblem
 from aligned_gateway.adapters.jwt_verifier import InvalidToken, TokenVerifier
 from aligned_gateway.domain.claims import Claims
+from aligned_gateway.domain.problems import HeaderProblem
 from aligned_gateway.service_layer.membership import MembershipCache
 
 
 def unauthenticated(detail: str) -> Problem:
-    return HeaderProblem(401, "Unauthenticated", detail=detail, headers={"WWW-Authenticate": 'Bearer realm="aligned"'})
+    return HeaderProblem(
+        401, "Unauthenticated", detail=detail, headers={"WWW-Authenticate": 'Bearer realm="aligned"'}
+    )
 
 
 def bearer_token(authorization: str | None, query_token: str | None = None) -> str:

@@ -69,43 +69,73 @@ async def begin(
 ) -> Reservation | StoredResponse:
     """Reserve the key for this request, or return the stored first response."""
     if not key or len(key) > MAX_KEY_LENGTH:
-        raise Problem(400, "Bad Idempotency-Key", detail=f"Idempotency-Key must be 1..{MAX_KEY_LENGTH} characters")
+        raise Problem(
+            400, "Bad Idempotency-Key", detail=f"Idempotency-Key must be 1..{MAX_KEY_LENGTH} characters"
+        )
     fingerprint = body_hash(method, path, body)
     async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
-        if await idempotency_repo.reserve(uow.conn, brand_id, user_id, key, method, path, fingerprint, abandoned_after_s):
+        if await idempotency_repo.reserve(
+            uow.conn, brand_id, user_id, key, method, path, fingerprint, abandoned_after_s
+        ):
             return Reservation(brand_id, user_id, key)
         first = await idempotency_repo.existing(uow.conn, brand_id, user_id, key)
     if first is None:  # released between our insert and select: the caller may simply retry
-        raise Problem(409, "Request in progress", detail="a request with this Idempotency-Key is running; retry")
+        raise Problem(
+            409, "Request in progress", detail="a request with this Idempotency-Key is running; retry"
+        )
     if bytes(first["body_hash"]) != fingerprint:
         raise Problem(
-            422, "Idempotency-Key reused",
+            422,
+            "Idempotency-Key reused",
             detail="this Idempotency-Key was used with a different request body or path",
             errors=[{"field": "Idempotency-Key", "message": "reused with a different request"}],
         )
     if first["status"] is None and first["outcome_unknown"]:
         raise Problem(
-            409, "Request outcome unknown",
+            409,
+            "Request outcome unknown",
             detail="the first request with this Idempotency-Key may have been applied (its service timed out or "
-                   "failed); it is not run again: check the resource, and use a new key to try once more",
+            "failed); it is not run again: check the resource, and use a new key to try once more",
         )
     if first["status"] is None:
-        raise Problem(409, "Request in progress", detail="a request with this Idempotency-Key is running; retry")
-    return StoredResponse(first["status"], orjson.loads(first["headers"]) if first["headers"] else {}, bytes(first["body"] or b""))
+        raise Problem(
+            409, "Request in progress", detail="a request with this Idempotency-Key is running; retry"
+        )
+    return StoredResponse(
+        first["status"],
+        orjson.loads(first["headers"]) if first["headers"] else {},
+        bytes(first["body"] or b""),
+    )
 
 
-async def finish(pool: asyncpg.Pool, schema: str, reservation: Reservation, response: StoredResponse | None,
-                 *, may_have_applied: bool = True) -> None:
+async def finish(
+    pool: asyncpg.Pool,
+    schema: str,
+    reservation: Reservation,
+    response: StoredResponse | None,
+    *,
+    may_have_applied: bool = True,
+) -> None:
     """Store the first response; without one worth replaying (none, or a 5xx), release the key
     when the request surely reached no service, else keep it bound with an unknown outcome."""
     async with UnitOfWork(pool, schema, brand_id=reservation.brand_id) as uow:
         if response is None or response.status >= 500:
             if may_have_applied:
-                await idempotency_repo.mark_unknown(uow.conn, reservation.brand_id, reservation.user_id, reservation.key)
+                await idempotency_repo.mark_unknown(
+                    uow.conn, reservation.brand_id, reservation.user_id, reservation.key
+                )
             else:
-                await idempotency_repo.release(uow.conn, reservation.brand_id, reservation.user_id, reservation.key)
+                await idempotency_repo.release(
+                    uow.conn, reservation.brand_id, reservation.user_id, reservation.key
+                )
             return
         headers = {k: v for k, v in response.headers.items() if k in REPLAYED_HEADERS}
         await idempotency_repo.complete(
-            uow.conn, reservation.brand_id, reservation.user_id, reservation.key, response.status, headers, response.body
+            uow.conn,
+            reservation.brand_id,
+            reservation.user_id,
+            reservation.key,
+            response.status,
+            headers,
+            response.body,
         )

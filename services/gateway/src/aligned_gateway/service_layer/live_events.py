@@ -61,8 +61,13 @@ class Hub:
             return None
         # Without the actor: the client's IP address and user agent are for the audit trail's
         # readers (owner, admin), not for everyone who watches the brand's live feed.
-        event = LiveEvent(event_id, envelope.type, envelope.brand_id, received_at or time.time(),
-                          envelope.model_dump_json(exclude={"actor"}))
+        event = LiveEvent(
+            event_id,
+            envelope.type,
+            envelope.brand_id,
+            received_at or time.time(),
+            envelope.model_dump_json(exclude={"actor"}),
+        )
         buffer.events.append(event)
         buffer.ids.add(event_id)
         self._trim(buffer)
@@ -75,7 +80,9 @@ class Hub:
 
     def _trim(self, buffer: _BrandBuffer) -> None:
         oldest_kept = time.time() - self._retention_s
-        while buffer.events and (len(buffer.events) > self._per_brand or buffer.events[0].received_at < oldest_kept):
+        while buffer.events and (
+            len(buffer.events) > self._per_brand or buffer.events[0].received_at < oldest_kept
+        ):
             buffer.ids.discard(buffer.events.popleft().id)
 
     def since(self, brand_id: uuid.UUID, last_event_id: str) -> tuple[list[LiveEvent], bool]:
@@ -88,10 +95,16 @@ class Hub:
             return list(buffer.events), False
         events = list(buffer.events)
         position = next(i for i, e in enumerate(events) if e.id == last_event_id)
-        return events[position + 1:], True
+        return events[position + 1 :], True
 
-    def subscribe(self, brand_id: uuid.UUID, user_id: str = "", *, max_per_user: int | None = None,
-                  max_per_brand: int | None = None) -> Subscriber:
+    def subscribe(
+        self,
+        brand_id: uuid.UUID,
+        user_id: str = "",
+        *,
+        max_per_user: int | None = None,
+        max_per_brand: int | None = None,
+    ) -> Subscriber:
         """A new open stream; StreamLimit when the user or the brand has as many as allowed."""
         open_streams = self._subscribers.setdefault(brand_id, set())
         if max_per_brand is not None and len(open_streams) >= max_per_brand:

@@ -25,15 +25,22 @@ from aligned_gateway.domain import routes
 
 BEARER = {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
 BRAND_HEADER = {
-    "name": "X-Brand-Id", "in": "header", "required": False,
+    "name": "X-Brand-Id",
+    "in": "header",
+    "required": False,
     "description": "The brand to act on when the token names several brands",
     "schema": {"type": "string", "format": "uuid"},
 }
 
 # The problems the gateway itself answers, on top of what each service's document lists
 # (aligned_common.problems.add_problems): one Problem schema for both.
-_EVERY = {400: "Bad path or bad request", 500: "Internal error", 502: "The service failed mid-request",
-          503: "The service is unreachable", 504: "The service timed out"}
+_EVERY = {
+    400: "Bad path or bad request",
+    500: "Internal error",
+    502: "The service failed mid-request",
+    503: "The service is unreachable",
+    504: "The service timed out",
+}
 _WITH_BODY = {413: "Request body too large"}
 _LOGGED_IN = {401: "No or invalid token", 403: "Not allowed for this role or brand", 429: "Rate limited"}
 
@@ -67,8 +74,11 @@ def merge(gateway_doc: dict, service_docs: dict[str, dict]) -> dict:
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
     for service, service_doc in sorted(service_docs.items()):
         theirs = service_doc.get("components", {}).get("schemas", {})
-        renames = {name: f"{service.capitalize()}{name}" for name, schema in theirs.items()
-                   if name in schemas and schemas[name] != schema}
+        renames = {
+            name: f"{service.capitalize()}{name}"
+            for name, schema in theirs.items()
+            if name in schemas and schemas[name] != schema
+        }
         for name, schema in theirs.items():
             schemas[renames.get(name, name)] = _rewrite_refs(schema, renames)
         for path, item in service_doc.get("paths", {}).items():
@@ -97,7 +107,7 @@ def _public_item(item: dict, public: bool, service: str) -> dict:
             operation["security"] = []
         else:
             params = [p for p in operation.get("parameters", []) if p.get("name") != "X-Brand-Id"]
-            operation["parameters"] = params + [BRAND_HEADER]
+            operation["parameters"] = [*params, BRAND_HEADER]
         out[method] = operation
     return out
 

@@ -80,7 +80,9 @@ async def check(pool: asyncpg.Pool, schema: str, identity: Identity, limits: Lim
 
 def too_many(verdict: Verdict) -> HeaderProblem:
     return HeaderProblem(
-        429, "Too many requests", headers=verdict.headers(),
+        429,
+        "Too many requests",
+        headers=verdict.headers(),
         detail=f"the {verdict.policy} rate limit is spent; retry in {verdict.reset_s} s",
         retry_after=verdict.reset_s,
     )

@@ -9,6 +9,7 @@ dies stops renewing, and its leases stop counting when they expire.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 
 import asyncpg
@@ -27,15 +28,23 @@ class StreamLeases:
         self._released: set[uuid.UUID] = set()
         self._wake = asyncio.Event()
 
-    async def acquire(self, identity: Identity, *, max_per_user: int, max_per_brand: int) -> tuple[uuid.UUID | None, str]:
+    async def acquire(
+        self, identity: Identity, *, max_per_user: int, max_per_brand: int
+    ) -> tuple[uuid.UUID | None, str]:
         """(a new lease, "") or (None, the scope whose cap is reached). The lease counts from
         now for its lifetime; `hold` it once the stream runs, so it is renewed."""
         lease_id = uuid.uuid4()
         async with UnitOfWork(self._pool, self._schema, brand_id=identity.brand_id) as uow:
             full = await stream_leases_repo.try_acquire(
-                uow.conn, lease_id, identity.brand_id, identity.user_id,
-                ttl_s=self.ttl_s, max_per_user=max_per_user, max_per_brand=max_per_brand,
-                released=list(self._released))  # a stream closed a moment ago no longer counts
+                uow.conn,
+                lease_id,
+                identity.brand_id,
+                identity.user_id,
+                ttl_s=self.ttl_s,
+                max_per_user=max_per_user,
+                max_per_brand=max_per_brand,
+                released=list(self._released),
+            )  # a stream closed a moment ago no longer counts
         return (None, full) if full else (lease_id, "")
 
     def hold(self, lease_id: uuid.UUID) -> None:
@@ -54,15 +63,15 @@ class StreamLeases:
     async def run(self) -> None:
         """Renew and release until cancelled (a supervised background loop)."""
         while True:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.ttl_s / 3)
-            except TimeoutError:
-                pass
             self._wake.clear()
             released, self._released = self._released, set()
             try:
                 async with UnitOfWork(self._pool, self._schema, role="worker") as uow:
-                    await stream_leases_repo.renew_and_release(uow.conn, list(self._held), list(released), self.ttl_s)
+                    await stream_leases_repo.renew_and_release(
+                        uow.conn, list(self._held), list(released), self.ttl_s
+                    )
             except BaseException:
                 self._released |= released  # deleted in the next round
                 raise

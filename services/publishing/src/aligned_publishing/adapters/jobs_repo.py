@@ -12,9 +12,9 @@ from datetime import datetime
 
 import asyncpg
 import orjson
+
 from aligned_common.db import Params, outbox_insert
 from aligned_common.envelope import EventEnvelope
-
 from aligned_publishing.domain.content_fit import TargetDraft
 from aligned_publishing.domain.retry import idempotency_key
 from aligned_publishing.domain.status import TargetStatus
@@ -27,16 +27,30 @@ async def load_job(conn: asyncpg.Connection, job_id: uuid.UUID, *, for_update: b
     return await conn.fetchrow(f"SELECT * FROM publishing_jobs WHERE job_id = $1{lock}", job_id)
 
 
-async def load_targets(conn: asyncpg.Connection, job_id: uuid.UUID, *, for_update: bool = False) -> list[Record]:
+async def load_targets(
+    conn: asyncpg.Connection, job_id: uuid.UUID, *, for_update: bool = False
+) -> list[Record]:
     lock = " FOR UPDATE" if for_update else ""
-    return await conn.fetch(f"SELECT * FROM publishing_targets WHERE job_id = $1 ORDER BY position{lock}", job_id)
+    return await conn.fetch(
+        f"SELECT * FROM publishing_targets WHERE job_id = $1 ORDER BY position{lock}", job_id
+    )
 
 
 # What an outcome reads of its job (lock_job_and_targets returns them beside each target's row).
-OUTCOME_JOB_COLUMNS = ("job_id", "brand_id", "tenant_id", "status", "status_reason", "max_retries", "retry_count")
+OUTCOME_JOB_COLUMNS = (
+    "job_id",
+    "brand_id",
+    "tenant_id",
+    "status",
+    "status_reason",
+    "max_retries",
+    "retry_count",
+)
 
 
-async def lock_job_and_targets(conn: asyncpg.Connection, job_id: uuid.UUID) -> tuple[dict | None, list[Record]]:
+async def lock_job_and_targets(
+    conn: asyncpg.Connection, job_id: uuid.UUID
+) -> tuple[dict | None, list[Record]]:
     """The job and all its targets, locked, in one statement (for an outcome: it decides from
     every target's status). The job is locked first: its CTE yields the row the join needs
     before any target is locked. Every writer of a target holds its job's lock first (or skips
@@ -115,7 +129,9 @@ async def replace_targets(
                 target.connection_id,
                 target.text,
                 media,
-                orjson.dumps({str(k): v for k, v in target.alt_texts.items()}).decode() if target.alt_texts else None,
+                orjson.dumps({str(k): v for k, v in target.alt_texts.items()}).decode()
+                if target.alt_texts
+                else None,
                 idempotency_key(job_id, target_id),
             )
         )
@@ -131,7 +147,10 @@ async def replace_media_usage(
     conn: asyncpg.Connection, job_id: uuid.UUID, brand_id: uuid.UUID, media_ids: set[uuid.UUID], now: datetime
 ) -> None:
     """The job uses exactly these assets now; what changed is appended to media_usage_logs."""
-    before = {r["media_id"] for r in await conn.fetch("DELETE FROM media_usage WHERE job_id = $1 RETURNING media_id", job_id)}
+    before = {
+        r["media_id"]
+        for r in await conn.fetch("DELETE FROM media_usage WHERE job_id = $1 RETURNING media_id", job_id)
+    }
     await conn.executemany(
         "INSERT INTO media_usage (media_id, job_id, brand_id) VALUES ($1, $2, $3)",
         [(media_id, job_id, brand_id) for media_id in media_ids],
@@ -143,9 +162,9 @@ async def replace_media_usage(
     )
 
 
-
-
-async def schedule_targets(conn: asyncpg.Connection, job_id: uuid.UUID, due_at: datetime, now: datetime) -> int:
+async def schedule_targets(
+    conn: asyncpg.Connection, job_id: uuid.UUID, due_at: datetime, now: datetime
+) -> int:
     """Make the job's unfinished targets due at `due_at`; those whose connection is on hold
     are held at once with its reason. Returns how many are held."""
     await conn.execute(
@@ -161,10 +180,14 @@ async def schedule_targets(conn: asyncpg.Connection, job_id: uuid.UUID, due_at: 
         due_at,
         now,
     )
-    return await conn.fetchval("SELECT count(*) FROM publishing_targets WHERE job_id = $1 AND status = 'held'", job_id)
+    return await conn.fetchval(
+        "SELECT count(*) FROM publishing_targets WHERE job_id = $1 AND status = 'held'", job_id
+    )
 
 
-async def park_targets(conn: asyncpg.Connection, job_id: uuid.UUID, status: TargetStatus, now: datetime) -> None:
+async def park_targets(
+    conn: asyncpg.Connection, job_id: uuid.UUID, status: TargetStatus, now: datetime
+) -> None:
     """Unfinished targets stop being due (back to waiting, or cancelled)."""
     await conn.execute(
         """UPDATE publishing_targets SET status = $2, next_attempt_at = NULL, updated_at = $3
@@ -185,10 +208,14 @@ def _target_update(params: Params, target_id: uuid.UUID, now: datetime, changes:
 
 async def update_target(conn: asyncpg.Connection, target_id: uuid.UUID, now: datetime, **changes) -> Record:
     params = Params()
-    return await conn.fetchrow(_target_update(params, target_id, now, changes) + " RETURNING *", *params.values)
+    return await conn.fetchrow(
+        _target_update(params, target_id, now, changes) + " RETURNING *", *params.values
+    )
 
 
-def _attempt_insert(params: Params, target: Record, attempt: int, now: datetime, outcome: str, values: dict) -> str:
+def _attempt_insert(
+    params: Params, target: Record, attempt: int, now: datetime, outcome: str, values: dict
+) -> str:
     row = {
         "target_id": target["target_id"],
         "attempt": attempt,
@@ -264,7 +291,9 @@ class Writes:
         await conn.execute(f"WITH {ctes} SELECT 1", *self._params.values)
 
 
-async def media_infos(conn: asyncpg.Connection, brand_id: uuid.UUID, media_ids: Sequence[uuid.UUID]) -> list[Record]:
+async def media_infos(
+    conn: asyncpg.Connection, brand_id: uuid.UUID, media_ids: Sequence[uuid.UUID]
+) -> list[Record]:
     """The brand's assets among these ids: another brand's id is not found (RLS, and the filter)."""
     if not media_ids:
         return []
@@ -277,7 +306,9 @@ async def media_infos(conn: asyncpg.Connection, brand_id: uuid.UUID, media_ids: 
     )
 
 
-async def alt_texts(conn: asyncpg.Connection, brand_id: uuid.UUID, media_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+async def alt_texts(
+    conn: asyncpg.Connection, brand_id: uuid.UUID, media_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, str]:
     """media_id -> its alt text ('' when none was given), for the brand's assets among these ids."""
     if not media_ids:
         return {}

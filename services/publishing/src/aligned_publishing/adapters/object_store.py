@@ -70,21 +70,21 @@ class S3ObjectStore:
         public_endpoint_url: str | None = None,
     ) -> None:
         self.bucket = bucket
-        self._args = dict(
-            endpoint_url=endpoint_url or None,
-            aws_access_key_id=access_key_id or None,
-            aws_secret_access_key=secret_access_key or None,
-            region_name=region,
+        self._args = {
+            "endpoint_url": endpoint_url or None,
+            "aws_access_key_id": access_key_id or None,
+            "aws_secret_access_key": secret_access_key or None,
+            "region_name": region,
             # botocore >= 1.36 sends integrity checksums by default, which s3proxy (and other
             # S3-compatible servers) refuse; only send them where an operation requires one.
-            config=Config(
+            "config": Config(
                 signature_version="s3v4",
                 s3={"addressing_style": "path"},
                 request_checksum_calculation="when_required",
                 response_checksum_validation="when_required",
                 retries={"max_attempts": 3, "mode": "standard"},
             ),
-        )
+        }
         # Presigned URLs are fetched by connections and, for URL-fetching platforms, by the
         # platform itself: they may need a different host than the one this service uses.
         self._public_args = dict(self._args, endpoint_url=public_endpoint_url or endpoint_url or None)
@@ -98,7 +98,9 @@ class S3ObjectStore:
         if self._public_args["endpoint_url"] == self._args["endpoint_url"]:
             self._signer = self._client
         else:
-            self._signer = await self._stack.enter_async_context(session.create_client("s3", **self._public_args))
+            self._signer = await self._stack.enter_async_context(
+                session.create_client("s3", **self._public_args)
+            )
         return self
 
     async def __aexit__(self, *exc) -> None:
@@ -112,7 +114,9 @@ class S3ObjectStore:
                 Bucket=self.bucket, Key=key, Body=body, ContentLength=size, ContentType=content_type
             )
             return
-        started = await self._client.create_multipart_upload(Bucket=self.bucket, Key=key, ContentType=content_type)
+        started = await self._client.create_multipart_upload(
+            Bucket=self.bucket, Key=key, ContentType=content_type
+        )
         upload_id = started["UploadId"]
         try:
             parts: list[dict] = []
@@ -143,7 +147,9 @@ class S3ObjectStore:
             for task in in_flight:
                 task.cancel()
             with contextlib.suppress(Exception):
-                await asyncio.shield(self._client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id))
+                await asyncio.shield(
+                    self._client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+                )
             raise
 
     async def exists(self, key: str) -> bool:
@@ -183,7 +189,9 @@ class S3ObjectStore:
     async def presigned_put(self, key: str, content_type: str, ttl_s: int) -> str:
         """A URL the client PUTs the bytes to (with this Content-Type), valid for ttl_s."""
         return await self._signer.generate_presigned_url(
-            "put_object", Params={"Bucket": self.bucket, "Key": key, "ContentType": content_type}, ExpiresIn=ttl_s
+            "put_object",
+            Params={"Bucket": self.bucket, "Key": key, "ContentType": content_type},
+            ExpiresIn=ttl_s,
         )
 
     async def presigned_get(self, key: str, ttl_s: int) -> str:
@@ -192,7 +200,9 @@ class S3ObjectStore:
         )
 
     async def start_multipart(self, key: str, content_type: str) -> str:
-        started = await self._client.create_multipart_upload(Bucket=self.bucket, Key=key, ContentType=content_type)
+        started = await self._client.create_multipart_upload(
+            Bucket=self.bucket, Key=key, ContentType=content_type
+        )
         return started["UploadId"]
 
     async def presigned_part(self, key: str, multipart_id: str, number: int, ttl_s: int) -> str:
@@ -224,7 +234,9 @@ class S3ObjectStore:
 
     async def complete_multipart(self, key: str, multipart_id: str, parts: list[dict]) -> None:
         await self._client.complete_multipart_upload(
-            Bucket=self.bucket, Key=key, UploadId=multipart_id,
+            Bucket=self.bucket,
+            Key=key,
+            UploadId=multipart_id,
             MultipartUpload={"Parts": [{"PartNumber": p["PartNumber"], "ETag": p["ETag"]} for p in parts]},
         )
 

@@ -35,7 +35,8 @@ async def brand_policies(conn: asyncpg.Connection, brand_id: uuid.UUID) -> list[
         brand_id,
     )
     return [
-        PolicyView(r["policy_id"], r["mode"], r["connection_id"], r["user_id"], tuple(r["waiver_roles"])) for r in rows
+        PolicyView(r["policy_id"], r["mode"], r["connection_id"], r["user_id"], tuple(r["waiver_roles"]))
+        for r in rows
     ]
 
 
@@ -66,6 +67,9 @@ async def put_policy(
 
 
 async def delete_policy(conn: asyncpg.Connection, brand_id: uuid.UUID, policy_id: uuid.UUID) -> None:
-    await conn.execute("DELETE FROM approval_policies WHERE brand_id = $1 AND policy_id = $2", brand_id, policy_id)
+    await conn.execute(
+        "DELETE FROM approval_policies WHERE brand_id = $1 AND policy_id = $2", brand_id, policy_id
+    )
+
 
 # Connections: aligned_common.known_connections (one shape for every service that keeps the copy).

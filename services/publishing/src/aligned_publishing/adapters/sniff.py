@@ -71,8 +71,15 @@ def inspect(file: BinaryIO, max_bytes: int) -> Inspected:
 
 
 # MediaInfo's format names -> FFmpeg's codec names, which the platform catalogue uses.
-CODECS = {"AVC": "h264", "HEVC": "hevc", "VP8": "vp8", "VP9": "vp9", "AV1": "av1", "MPEG-4 Visual": "mpeg4",
-          "ProRes": "prores"}
+CODECS = {
+    "AVC": "h264",
+    "HEVC": "hevc",
+    "VP8": "vp8",
+    "VP9": "vp9",
+    "AV1": "av1",
+    "MPEG-4 Visual": "mpeg4",
+    "ProRes": "prores",
+}
 
 
 def _video(file: BinaryIO) -> tuple[float | None, str | None]:
@@ -85,7 +92,9 @@ def _video(file: BinaryIO) -> tuple[float | None, str | None]:
     general = next((t for t in info.tracks if t.track_type == "General"), None)
     video = next((t for t in info.tracks if t.track_type == "Video"), None)
     duration_ms = getattr(general, "duration", None) or getattr(video, "duration", None)
-    codec = CODECS.get(video.format, str(video.format).lower()) if video is not None and video.format else None
+    codec = (
+        CODECS.get(video.format, str(video.format).lower()) if video is not None and video.format else None
+    )
     return (round(float(duration_ms) / 1000, 3) if duration_ms else None), codec
 
 

@@ -22,7 +22,10 @@ def thumbnail(file: BinaryIO, mime_type: str | None) -> tuple[bytes, str] | None
             small = ImageOps.exif_transpose(image)
             small.thumbnail((SIDE, SIDE))
             out = io.BytesIO()
-            if small.mode in ("RGBA", "LA", "P") and "transparency" in small.info or small.mode in ("RGBA", "LA"):
+            if (small.mode in ("RGBA", "LA", "P") and "transparency" in small.info) or small.mode in (
+                "RGBA",
+                "LA",
+            ):
                 small.save(out, "PNG", optimize=True)
                 kind = "image/png"
             else:

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 import orjson
-from aligned_common.platforms import PLATFORMS
 from PIL import Image, ImageOps
+
+from aligned_common.platforms import PLATFORMS
 
 FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 MAX_SHRINKS = 12
@@ -67,7 +68,9 @@ def fit_variants(file: BinaryIO, mime_type: str | None, size_bytes: int) -> list
         if box is None and size_bytes <= group.max_bytes:
             continue
         wanted.setdefault((box or (0, 0, image.width, image.height), group.max_bytes), []).append(spec.name)
-    return [_fit(image, mime_type, box, max_bytes, tuple(names)) for (box, max_bytes), names in wanted.items()]
+    return [
+        _fit(image, mime_type, box, max_bytes, tuple(names)) for (box, max_bytes), names in wanted.items()
+    ]
 
 
 def crop_box(
@@ -86,7 +89,9 @@ def crop_box(
     return None
 
 
-def _fit(image: Image.Image, mime_type: str, box: tuple[int, int, int, int], max_bytes: int, platforms) -> Fit:
+def _fit(
+    image: Image.Image, mime_type: str, box: tuple[int, int, int, int], max_bytes: int, platforms
+) -> Fit:
     fitted = image.crop(box) if box != (0, 0, image.width, image.height) else image
     data = _encode(fitted, mime_type)
     for _ in range(MAX_SHRINKS):
@@ -94,7 +99,9 @@ def _fit(image: Image.Image, mime_type: str, box: tuple[int, int, int, int], max
             break
         # Bytes grow about with the pixel count: shrink both sides by the square root, a bit more.
         scale = math.sqrt(max_bytes / len(data)) * 0.95
-        fitted = fitted.resize((max(1, int(fitted.width * scale)), max(1, int(fitted.height * scale))), Image.LANCZOS)
+        fitted = fitted.resize(
+            (max(1, int(fitted.width * scale)), max(1, int(fitted.height * scale))), Image.LANCZOS
+        )
         data = _encode(fitted, mime_type)
     return Fit(data, mime_type, fitted.width, fitted.height, platforms)
 

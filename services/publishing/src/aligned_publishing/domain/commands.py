@@ -16,10 +16,13 @@ class TargetIn(BaseModel):
 
     platform: str = Field(min_length=1, max_length=40)
     connection_id: uuid.UUID
-    text: str | None = Field(default=None, max_length=100_000, description="This account's variant of the text")
+    text: str | None = Field(
+        default=None, max_length=100_000, description="This account's variant of the text"
+    )
     media_ids: list[uuid.UUID] | None = Field(default=None, description="This account's variant of the media")
     alt_texts: dict[uuid.UUID, Annotated[str, Field(max_length=1500)]] | None = Field(
-        default=None, max_length=20,
+        default=None,
+        max_length=20,
         description="This account's own alt text per media item (media_id -> text), instead of the item's",
     )
 

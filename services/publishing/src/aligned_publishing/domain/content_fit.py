@@ -50,8 +50,14 @@ def check_job_fits(
     return errors
 
 
-def _unknown_media(field: str, media_ids: Sequence[uuid.UUID], media: Mapping[uuid.UUID, MediaInfo]) -> list[FitError]:
-    return [FitError(f"{field}[{i}]", f"no media {m} in this brand") for i, m in enumerate(media_ids) if m not in media]
+def _unknown_media(
+    field: str, media_ids: Sequence[uuid.UUID], media: Mapping[uuid.UUID, MediaInfo]
+) -> list[FitError]:
+    return [
+        FitError(f"{field}[{i}]", f"no media {m} in this brand")
+        for i, m in enumerate(media_ids)
+        if m not in media
+    ]
 
 
 def _target_errors(index, target: TargetDraft, content, media_ids, media, fitted) -> list[FitError]:
@@ -62,8 +68,11 @@ def _target_errors(index, target: TargetDraft, content, media_ids, media, fitted
         return [FitError(f"{prefix}.platform", str(exc), platform=target.platform)]
     chosen_ids = list(target.media_ids) if target.media_ids is not None else list(media_ids)
     errors = _unknown_media(f"{prefix}.media_ids", chosen_ids, media) if target.media_ids is not None else []
-    errors += [FitError(f"{prefix}.alt_texts.{m}", "this account does not post that media item")
-               for m in (target.alt_texts or {}) if m not in chosen_ids]
+    errors += [
+        FitError(f"{prefix}.alt_texts.{m}", "this account does not post that media item")
+        for m in (target.alt_texts or {})
+        if m not in chosen_ids
+    ]
     infos = [fitted.get((m, spec.name), media[m]) for m in chosen_ids if m in media]
     text = target.text if target.text is not None else content
     for violation in check_content(spec, text, infos):

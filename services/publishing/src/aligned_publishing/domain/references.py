@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aligned_common.known_connections import problem_with
-
 from aligned_publishing.domain.content_fit import FitError, TargetDraft
 
 

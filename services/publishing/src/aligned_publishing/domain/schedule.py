@@ -38,7 +38,9 @@ def resolve_schedule(at: datetime, time_zone: str | None) -> Schedule:
         local = at.replace(tzinfo=zone)
         round_trip = local.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
         if round_trip != at:
-            raise ScheduleError("scheduled_at", f"{at.isoformat()} does not exist in {time_zone} (clocks change)")
+            raise ScheduleError(
+                "scheduled_at", f"{at.isoformat()} does not exist in {time_zone} (clocks change)"
+            )
         return Schedule(local.astimezone(UTC), time_zone)
     if time_zone:
         zone_named(time_zone)

@@ -29,10 +29,14 @@ class TargetStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-FINISHED_JOB = frozenset({JobStatus.PUBLISHED, JobStatus.PARTIALLY_PUBLISHED, JobStatus.FAILED, JobStatus.CANCELLED})
+FINISHED_JOB = frozenset(
+    {JobStatus.PUBLISHED, JobStatus.PARTIALLY_PUBLISHED, JobStatus.FAILED, JobStatus.CANCELLED}
+)
 # Once anything went out (or is going out) the content is history: editing it would lie.
 LOCKED_JOB = FINISHED_JOB | {JobStatus.PUBLISHING}
-FINISHED_TARGET = frozenset({TargetStatus.PUBLISHED, TargetStatus.FAILED, TargetStatus.MISSED, TargetStatus.CANCELLED})
+FINISHED_TARGET = frozenset(
+    {TargetStatus.PUBLISHED, TargetStatus.FAILED, TargetStatus.MISSED, TargetStatus.CANCELLED}
+)
 
 
 def job_outcome(target_statuses: list[str]) -> JobStatus | None:

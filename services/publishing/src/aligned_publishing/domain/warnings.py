@@ -27,14 +27,22 @@ def alt_text_warnings(
     for index, media_id in enumerate(media_ids):
         alt_text = alt_texts.get(media_id, "")
         if not alt_text:
-            warnings.append(ContentWarning(
-                code="missing_alt_text", field=f"media[{index}].alt_text", media_id=media_id,
-                message=f"media item {index + 1} has no alt text: {spec.display_name} shows screen-reader users nothing",
-            ))
+            warnings.append(
+                ContentWarning(
+                    code="missing_alt_text",
+                    field=f"media[{index}].alt_text",
+                    media_id=media_id,
+                    message=f"media item {index + 1} has no alt text: {spec.display_name} shows screen-reader users nothing",
+                )
+            )
         elif len(alt_text) > limit:
-            warnings.append(ContentWarning(
-                code="alt_text_too_long", field=f"media[{index}].alt_text", media_id=media_id,
-                message=f"media item {index + 1}'s alt text is {len(alt_text)} characters; "
-                f"{spec.display_name} takes {limit}",
-            ))
+            warnings.append(
+                ContentWarning(
+                    code="alt_text_too_long",
+                    field=f"media[{index}].alt_text",
+                    media_id=media_id,
+                    message=f"media item {index + 1}'s alt text is {len(alt_text)} characters; "
+                    f"{spec.display_name} takes {limit}",
+                )
+            )
     return warnings

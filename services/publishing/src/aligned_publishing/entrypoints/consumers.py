@@ -15,7 +15,6 @@ from aligned_common.events.connections import (
     PostPublished,
 )
 from aligned_common.inbox import BY_BRAND, EventRouter, by_field
-
 from aligned_publishing.service_layer import approvals, holds, jobs, outcomes
 from aligned_publishing.service_layer.deps import Deps
 
@@ -63,7 +62,9 @@ def build_router(deps: Deps, service: str = "publishing") -> EventRouter:
         await holds.on_connection_broken(uow, deps, envelope, data)
 
     for broken in (ConnectionExpired, ConnectionRevoked, Disconnected):  # names as deployed: one per event
-        events.on(broken, name=f"on_{broken.event_type().split('.')[1]}", order_by=BY_BRAND)(on_connection_broken)
+        events.on(broken, name=f"on_{broken.event_type().split('.')[1]}", order_by=BY_BRAND)(
+            on_connection_broken
+        )
 
     @events.on(PlanAccepted, name="on_plan_accepted")  # subject = the plan
     async def on_plan_accepted(uow, envelope, data):
@@ -74,4 +75,3 @@ def build_router(deps: Deps, service: str = "publishing") -> EventRouter:
         await holds.on_connection_restored(uow, deps, envelope, data)
 
     return events
-

@@ -6,11 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
+from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
+
 from aligned_common.app import ServiceContext, context_of
 from aligned_common.identity import Identity, current_identity, require_role
 from aligned_common.problems import problem_responses
-from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
-
 from aligned_publishing.domain.commands import CancelJob, CreateJob, EditJob, ScheduleJob
 from aligned_publishing.domain.status import JobStatus
 from aligned_publishing.entrypoints.schemas import (
@@ -84,7 +84,9 @@ async def publish_now(job_id: uuid.UUID, identity: Who, deps: Service) -> JobOut
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=JobOut)
-async def cancel_job(job_id: uuid.UUID, identity: Who, deps: Service, body: CancelJob | None = None) -> JobOut:
+async def cancel_job(
+    job_id: uuid.UUID, identity: Who, deps: Service, body: CancelJob | None = None
+) -> JobOut:
     require_role(identity, *WRITERS)
     await jobs.cancel_job(deps, identity, job_id, body.reason if body else None)
     return await _job(deps, identity, job_id)
@@ -108,10 +110,14 @@ async def restore_job(job_id: uuid.UUID, identity: Who, deps: Service) -> JobOut
 async def list_jobs(
     identity: Who,
     deps: Service,
-    start: Annotated[datetime | None, Query(alias="from", description="calendar range start (inclusive)")] = None,
+    start: Annotated[
+        datetime | None, Query(alias="from", description="calendar range start (inclusive)")
+    ] = None,
     end: Annotated[datetime | None, Query(alias="to", description="calendar range end (exclusive)")] = None,
     status: Annotated[list[JobStatus] | None, Query()] = None,
-    q: Annotated[str | None, Query(max_length=200, description="full-text search over content and tags")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="full-text search over content and tags")
+    ] = None,
     deleted: bool = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
@@ -129,7 +135,9 @@ async def list_jobs(
             cursor=cursor,
         ),
     )
-    return JobPage(items=[job_out(j, page.targets[j["job_id"]]) for j in page.jobs], next_cursor=page.next_cursor)
+    return JobPage(
+        items=[job_out(j, page.targets[j["job_id"]]) for j in page.jobs], next_cursor=page.next_cursor
+    )
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut)
@@ -141,7 +149,10 @@ async def get_job(job_id: uuid.UUID, identity: Who, deps: Service) -> JobOut:
 # Uploads are refused by size (413) and by what their bytes are (415); bytes the brand
 # already has answer 200 with that asset instead of 201.
 MEDIA_IN = problem_responses(413, 415)
-SAME_ASSET: dict[int | str, dict] = {200: {"model": MediaOut, "description": "The brand already has these bytes"}}
+SAME_ASSET: dict[int | str, dict] = {
+    200: {"model": MediaOut, "description": "The brand already has these bytes"}
+}
+
 
 @router.post("/media", status_code=201, response_model=MediaOut, responses=MEDIA_IN | SAME_ASSET)
 async def upload_media(
@@ -149,7 +160,9 @@ async def upload_media(
     deps: Service,
     response: Response,
     file: UploadFile = File(...),
-    alt_text: str = Form("", description="What the image or video shows, for screen readers (max 1500 characters)"),
+    alt_text: str = Form(
+        "", description="What the image or video shows, for screen readers (max 1500 characters)"
+    ),
 ) -> MediaOut:
     require_role(identity, *WRITERS)
     # The upload is spooled to a temporary file by the framework; it is read in chunks from there.
@@ -167,8 +180,12 @@ async def start_upload(body: StartUpload, identity: Who, deps: Service) -> Uploa
     return UploadOut(**await media.start_upload(deps, identity, **body.model_dump()))
 
 
-@router.post("/media/uploads/{upload_id}/complete", status_code=201, response_model=MediaOut,
-             responses=MEDIA_IN | SAME_ASSET)
+@router.post(
+    "/media/uploads/{upload_id}/complete",
+    status_code=201,
+    response_model=MediaOut,
+    responses=MEDIA_IN | SAME_ASSET,
+)
 async def complete_upload(
     upload_id: uuid.UUID, identity: Who, deps: Service, response: Response, body: CompleteUpload | None = None
 ) -> MediaOut:
@@ -182,9 +199,15 @@ async def complete_upload(
 
 @router.get("/media", response_model=list[MediaOut])
 async def list_media(
-    identity: Who, deps: Service, limit: Annotated[int, Query(ge=1, le=200)] = 50, before: uuid.UUID | None = None
+    identity: Who,
+    deps: Service,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    before: uuid.UUID | None = None,
 ) -> list[MediaOut]:
-    return [media_out(await media.with_urls(deps, row)) for row in await media.list_media(deps, identity, limit, before)]
+    return [
+        media_out(await media.with_urls(deps, row))
+        for row in await media.list_media(deps, identity, limit, before)
+    ]
 
 
 @router.get("/media/{media_id}", response_model=MediaOut)
@@ -200,7 +223,9 @@ async def media_usage(media_id: uuid.UUID, identity: Who, deps: Service) -> list
 @router.patch("/media/{media_id}", response_model=MediaOut)
 async def describe_media(media_id: uuid.UUID, body: DescribeMedia, identity: Who, deps: Service) -> MediaOut:
     require_role(identity, *WRITERS)
-    return media_out(await media.with_urls(deps, await media.describe_media(deps, identity, media_id, body.alt_text)))
+    return media_out(
+        await media.with_urls(deps, await media.describe_media(deps, identity, media_id, body.alt_text))
+    )
 
 
 @router.delete("/media/{media_id}", status_code=204)

@@ -6,7 +6,6 @@ import asyncio
 import logging
 
 from aligned_common.app import ServiceContext
-
 from aligned_publishing.service_layer.deps import Deps
 from aligned_publishing.service_layer.dispatcher import dispatch_batch
 from aligned_publishing.service_layer.media import purge_deleted_media, purge_expired_uploads

@@ -103,9 +103,12 @@ class MediaOut(BaseModel):
     thumbnail_url: str | None = None  # a still image's preview, short-lived (presigned)
     alt_text: str = ""
     variants: dict[str, VariantOut] = Field(
-        default_factory=dict, description="platform -> the variant it is sent; a platform not listed gets the original"
+        default_factory=dict,
+        description="platform -> the variant it is sent; a platform not listed gets the original",
     )
-    usage_count: int = Field(default=0, description="jobs the asset is attached to now (history: GET .../usage)")
+    usage_count: int = Field(
+        default=0, description="jobs the asset is attached to now (history: GET .../usage)"
+    )
 
 
 class MediaUsageOut(BaseModel):
@@ -118,10 +121,13 @@ class StartUpload(BaseModel):
     filename: str | None = Field(default=None, max_length=255)
     mime_type: str = Field(min_length=3, max_length=100, examples=["video/mp4"])
     size_bytes: int = Field(gt=0)
-    sha256: str = Field(pattern="^[0-9a-f]{64}$", description="of the file, lowercase hex; checked on complete")
+    sha256: str = Field(
+        pattern="^[0-9a-f]{64}$", description="of the file, lowercase hex; checked on complete"
+    )
     alt_text: str = ""
     multipart: bool | None = Field(
-        default=None, description="true: upload in parts (one presigned URL each); default: parts above 64 MiB"
+        default=None,
+        description="true: upload in parts (one presigned URL each); default: parts above 64 MiB",
     )
 
 
@@ -132,23 +138,30 @@ class PartOut(BaseModel):
 
 class UploadOut(BaseModel):
     upload_id: uuid.UUID
-    upload_url: str | None = Field(description="PUT the file's bytes here, with `headers`, before expires_at; "
-                                   "null for a multipart upload")
+    upload_url: str | None = Field(
+        description="PUT the file's bytes here, with `headers`, before expires_at; "
+        "null for a multipart upload"
+    )
     method: str
     headers: dict[str, str]
     expires_at: datetime
-    part_size: int | None = Field(default=None, description="a multipart upload's part size (the last may be smaller)")
+    part_size: int | None = Field(
+        default=None, description="a multipart upload's part size (the last may be smaller)"
+    )
     parts: list[PartOut] = Field(default_factory=list, description="a multipart upload's presigned part URLs")
 
 
 class PartIn(BaseModel):
     part_number: int = Field(ge=1, le=10_000)
-    etag: str = Field(min_length=1, max_length=200, description="the ETag header the store answered the part's PUT with")
+    etag: str = Field(
+        min_length=1, max_length=200, description="the ETag header the store answered the part's PUT with"
+    )
 
 
 class CompleteUpload(BaseModel):
     parts: list[PartIn] | None = Field(
-        default=None, description="a multipart upload's parts; optional (the store's list is used and must match)"
+        default=None,
+        description="a multipart upload's parts; optional (the store's list is used and must match)",
     )
 
 
@@ -157,7 +170,9 @@ class ChangeQuota(BaseModel):
 
 
 class DescribeMedia(BaseModel):
-    alt_text: str = Field(description="What the image or video shows, for screen readers (max 1500 characters)")
+    alt_text: str = Field(
+        description="What the image or video shows, for screen readers (max 1500 characters)"
+    )
 
 
 class QuotaOut(BaseModel):

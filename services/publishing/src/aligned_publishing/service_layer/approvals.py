@@ -3,12 +3,11 @@ policies -> publishing's own copy, and the jobs not yet dispatched follow a chan
 
 from __future__ import annotations
 
-from aligned_common.db import UnitOfWork
 import logging
 
+from aligned_common.db import UnitOfWork
 from aligned_common.envelope import EventEnvelope
 from aligned_common.events.approval import Approved, ChangesRequested, PolicyChanged, PolicyDeleted, Rejected
-
 from aligned_publishing.adapters import jobs_repo as repo
 from aligned_publishing.adapters import projections
 from aligned_publishing.domain.status import JobStatus, TargetStatus
@@ -33,13 +32,20 @@ async def on_approved(uow: UnitOfWork, deps: Deps, data: Approved) -> None:
         return
     if data.content_hash is not None and data.content_hash != job["round_hash"]:
         # The round approved something other than what this round asked about: it covers nothing.
-        log.warning("approval %s of job %s is for content %s, not %s; ignored",
-                    data.approval_id, data.job_id, data.content_hash, job["round_hash"])
+        log.warning(
+            "approval %s of job %s is for content %s, not %s; ignored",
+            data.approval_id,
+            data.job_id,
+            data.content_hash,
+            job["round_hash"],
+        )
         return
     await jobs.approve(uow, deps, job)
 
 
-async def on_policy_changed(uow: UnitOfWork, deps: Deps, envelope: EventEnvelope, data: PolicyChanged) -> None:
+async def on_policy_changed(
+    uow: UnitOfWork, deps: Deps, envelope: EventEnvelope, data: PolicyChanged
+) -> None:
     await projections.lock_brand_gate(uow.conn, envelope.brand_id, exclusive=True)
     await projections.put_policy(
         uow.conn,
@@ -54,7 +60,9 @@ async def on_policy_changed(uow: UnitOfWork, deps: Deps, envelope: EventEnvelope
     await jobs.reassess_brand(uow, deps, envelope.brand_id)
 
 
-async def on_policy_deleted(uow: UnitOfWork, deps: Deps, envelope: EventEnvelope, data: PolicyDeleted) -> None:
+async def on_policy_deleted(
+    uow: UnitOfWork, deps: Deps, envelope: EventEnvelope, data: PolicyDeleted
+) -> None:
     await projections.lock_brand_gate(uow.conn, envelope.brand_id, exclusive=True)
     await projections.delete_policy(uow.conn, envelope.brand_id, data.policy_id)
     await jobs.reassess_brand(uow, deps, envelope.brand_id)
@@ -68,4 +76,6 @@ async def on_sent_back(uow: UnitOfWork, deps: Deps, data: Rejected | ChangesRequ
     verb = "rejected" if isinstance(data, Rejected) else "changes requested"
     reason = f"{verb} by {data.decided_by}" + (f": {data.comment}" if data.comment else "")
     await repo.park_targets(uow.conn, job["job_id"], TargetStatus.WAITING, now)
-    await repo.update_job(uow.conn, job["job_id"], now, status=JobStatus.CHANGES_REQUESTED.value, status_reason=reason)
+    await repo.update_job(
+        uow.conn, job["job_id"], now, status=JobStatus.CHANGES_REQUESTED.value, status_reason=reason
+    )

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import asyncpg
-from aligned_common.clock import Clock
 
+from aligned_common.clock import Clock
 from aligned_publishing.adapters.object_store import ObjectStore
 from aligned_publishing.config import Settings
 

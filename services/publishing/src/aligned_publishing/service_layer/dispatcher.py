@@ -22,11 +22,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import orjson
+
 from aligned_common.db import UnitOfWork, notify_channel
 from aligned_common.events.publishing import AttemptRequested
 from aligned_common.events.registry import topic_of
 from aligned_common.telemetry import current_traceparent
-
 from aligned_publishing.adapters.object_store import key_of_reference
 from aligned_publishing.service_layer.deps import Deps
 
@@ -136,7 +136,9 @@ async def _presign_media(uow: UnitOfWork, deps: Deps, seqs: list[int]) -> None:
     for row in rows:
         envelope = orjson.loads(row["payload"])
         for item in envelope["data"]["media"]:
-            item["url"] = await deps.storage.presigned_get(key_of_reference(item["url"]), deps.settings.media_url_ttl_s)
+            item["url"] = await deps.storage.presigned_get(
+                key_of_reference(item["url"]), deps.settings.media_url_ttl_s
+            )
         updated.append((row["seq"], orjson.dumps(envelope)))
     await uow.conn.executemany("UPDATE outbox SET payload = $2 WHERE seq = $1", updated)
 

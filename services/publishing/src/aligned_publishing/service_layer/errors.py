@@ -18,7 +18,10 @@ def conflict(detail: str, **extra) -> Problem:
 
 def invalid(field: str, message: str, **extra) -> Problem:
     return Problem(
-        422, "Invalid request", detail=f"{field}: {message}", errors=[{"field": field, "message": message, **extra}]
+        422,
+        "Invalid request",
+        detail=f"{field}: {message}",
+        errors=[{"field": field, "message": message, **extra}],
     )
 
 

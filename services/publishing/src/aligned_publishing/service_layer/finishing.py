@@ -6,7 +6,6 @@ from datetime import datetime
 
 from aligned_common.db import UnitOfWork
 from aligned_common.events.publishing import JobFailed, JobPartiallyPublished, JobPublished, TargetResult
-
 from aligned_publishing.adapters import jobs_repo as repo
 from aligned_publishing.domain.status import FINISHED_JOB, JobStatus, TargetStatus, job_outcome
 
@@ -33,7 +32,9 @@ def finish_if_done(uow: UnitOfWork, writes: repo.Writes, job, targets, now: date
     elif outcome == JobStatus.PARTIALLY_PUBLISHED:
         writes.emit(uow.event(JobPartiallyPublished(job_id=job["job_id"], targets=results), **keys))
     elif outcome == JobStatus.FAILED:
-        reason = "; ".join(f"{t['platform']}: {t['last_error']}" for t in targets if t["last_error"]) or "failed"
+        reason = (
+            "; ".join(f"{t['platform']}: {t['last_error']}" for t in targets if t["last_error"]) or "failed"
+        )
         writes.emit(uow.event(JobFailed(job_id=job["job_id"], reason=reason, targets=results), **keys))
     writes.update_job(job, now, status=outcome.value, status_reason=reason)
 
@@ -49,7 +50,8 @@ def _explain_held(writes: repo.Writes, job, targets, now: datetime) -> None:
     """A job that cannot proceed says why in its status."""
     held = [t for t in targets if t["status"] == TargetStatus.HELD]
     reason = (
-        "held: " + "; ".join(f"{t['platform']} connection {t['connection_id']}: {t['held_reason']}" for t in held)
+        "held: "
+        + "; ".join(f"{t['platform']} connection {t['connection_id']}: {t['held_reason']}" for t in held)
         if held
         else None
     )

@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from aligned_common import known_connections
 from aligned_common.db import UnitOfWork
 from aligned_common.events.publishing import TargetMissed
-
 from aligned_publishing.adapters import jobs_repo as repo
 from aligned_publishing.domain.status import TargetStatus
 from aligned_publishing.service_layer.deps import Deps
@@ -43,9 +42,12 @@ async def hold_connection(
         reason,
         now,
     )
-    jobs = await _lock_jobs_of(uow, connection_id, [TargetStatus.SCHEDULED.value, TargetStatus.PUBLISHING.value])
+    jobs = await _lock_jobs_of(
+        uow, connection_id, [TargetStatus.SCHEDULED.value, TargetStatus.PUBLISHING.value]
+    )
     for in_flight in await uow.conn.fetch(
-        "SELECT * FROM publishing_targets WHERE connection_id = $1 AND status = 'publishing' FOR UPDATE", connection_id
+        "SELECT * FROM publishing_targets WHERE connection_id = $1 AND status = 'publishing' FOR UPDATE",
+        connection_id,
     ):  # its attempt ends here; a late answer for it still counts (see outcomes)
         await repo.record_attempt(uow.conn, in_flight, in_flight["attempts"], now, "held", error=reason)
     await uow.conn.execute(
@@ -74,7 +76,12 @@ async def on_connection_broken(uow: UnitOfWork, deps: Deps, envelope, data) -> N
     reason = data.event_type().split(".", 1)[1]  # connection_expired / connection_revoked / disconnected
     detail = getattr(data, "reason", None)
     await hold_connection(
-        uow, deps, envelope.brand_id, data.connection_id, f"{reason}: {detail}" if detail else reason, deps.clock.now()
+        uow,
+        deps,
+        envelope.brand_id,
+        data.connection_id,
+        f"{reason}: {detail}" if detail else reason,
+        deps.clock.now(),
     )
 
 
@@ -85,7 +92,8 @@ async def on_connection_restored(uow: UnitOfWork, deps: Deps, envelope, data) ->
     await uow.conn.execute("DELETE FROM connection_holds WHERE connection_id = $1", data.connection_id)
     jobs = await _lock_jobs_of(uow, data.connection_id, [TargetStatus.HELD.value])
     held = await uow.conn.fetch(
-        "SELECT * FROM publishing_targets WHERE connection_id = $1 AND status = 'held' FOR UPDATE", data.connection_id
+        "SELECT * FROM publishing_targets WHERE connection_id = $1 AND status = 'held' FOR UPDATE",
+        data.connection_id,
     )
     for target in held:
         due = target["due_at"] or now
@@ -111,7 +119,12 @@ async def _miss(uow: UnitOfWork, deps: Deps, target: repo.Record, due: datetime,
         f"the grace window is {timedelta(seconds=deps.settings.hold_grace_s)}"
     )
     await repo.update_target(
-        uow.conn, target["target_id"], now, status=TargetStatus.MISSED.value, next_attempt_at=None, last_error=reason
+        uow.conn,
+        target["target_id"],
+        now,
+        status=TargetStatus.MISSED.value,
+        next_attempt_at=None,
+        last_error=reason,
     )
     job = await repo.load_job(uow.conn, target["job_id"])
     await uow.emit(

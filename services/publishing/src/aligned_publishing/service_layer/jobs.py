@@ -9,10 +9,16 @@ from datetime import datetime, timedelta
 from aligned_common import known_connections
 from aligned_common.db import UnitOfWork
 from aligned_common.events.analytics import PlanAccepted
-from aligned_common.events.publishing import ApprovalWaived, JobCancelled, JobCreated, JobEdited, JobUpdated, TargetRef
+from aligned_common.events.publishing import (
+    ApprovalWaived,
+    JobCancelled,
+    JobCreated,
+    JobEdited,
+    JobUpdated,
+    TargetRef,
+)
 from aligned_common.identity import Identity
 from aligned_common.platforms import MediaInfo
-
 from aligned_publishing.adapters import jobs_repo as repo
 from aligned_publishing.adapters import projections
 from aligned_publishing.adapters.variants import variants_of
@@ -80,7 +86,10 @@ async def _check_fit(
     rows = await repo.media_infos(uow.conn, brand_id, list(wanted))
     media = {
         r["media_id"]: MediaInfo(
-            mime_type=r["mime_type"], size_bytes=r["size_bytes"], duration_s=r["duration_s"], video_codec=r["video_codec"]
+            mime_type=r["mime_type"],
+            size_bytes=r["size_bytes"],
+            duration_s=r["duration_s"],
+            video_codec=r["video_codec"],
         )
         for r in rows
     }
@@ -130,14 +139,29 @@ async def _refresh(uow: UnitOfWork, job: Record, now: datetime) -> Record:
     """Re-decide the gate for the job as it stands (a policy may have changed since)."""
     targets = [_draft_of(t) for t in await repo.load_targets(uow.conn, job["job_id"])]
     digest, gate = await _assess(
-        uow, job["brand_id"], job["author_id"], job["requires_approval"], job["content"], list(job["media_ids"]), targets
+        uow,
+        job["brand_id"],
+        job["author_id"],
+        job["requires_approval"],
+        job["content"],
+        list(job["media_ids"]),
+        targets,
     )
     if job["content_hash"] == LEGACY_HASH:
         digest = LEGACY_HASH  # a job from before hashes: its approval stands until its first edit
-    if (digest, gate.required, gate.reason) == (job["content_hash"], job["approval_required"], job["approval_reason"]):
+    if (digest, gate.required, gate.reason) == (
+        job["content_hash"],
+        job["approval_required"],
+        job["approval_reason"],
+    ):
         return job
     return await repo.update_job(
-        uow.conn, job["job_id"], now, content_hash=digest, approval_required=gate.required, approval_reason=gate.reason
+        uow.conn,
+        job["job_id"],
+        now,
+        content_hash=digest,
+        approval_required=gate.required,
+        approval_reason=gate.reason,
     )
 
 
@@ -173,14 +197,28 @@ async def create_plan_drafts(uow: UnitOfWork, deps: Deps, envelope, data: PlanAc
             continue
         targets = [TargetDraft(slot.platform, slot.connection_id)]
         digest, gate = await _assess(uow, envelope.brand_id, data.accepted_by, False, "", [], targets)
-        await repo.insert_job(uow.conn, dict(
-            job_id=job_id, brand_id=envelope.brand_id, tenant_id=envelope.tenant_id, author_id=data.accepted_by,
-            content="", tags=[PLAN_TAG], media_ids=[], scheduled_at=slot.at, time_zone=data.time_zone,
-            requires_approval=False, content_hash=digest, approval_required=gate.required,
-            approval_reason=gate.reason, max_retries=deps.settings.default_max_retries, created_at=now, updated_at=now,
-        ))
+        await repo.insert_job(
+            uow.conn,
+            {
+                "job_id": job_id,
+                "brand_id": envelope.brand_id,
+                "tenant_id": envelope.tenant_id,
+                "author_id": data.accepted_by,
+                "content": "",
+                "tags": [PLAN_TAG],
+                "media_ids": [],
+                "scheduled_at": slot.at,
+                "time_zone": data.time_zone,
+                "requires_approval": False,
+                "content_hash": digest,
+                "approval_required": gate.required,
+                "approval_reason": gate.reason,
+                "max_retries": deps.settings.default_max_retries,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
         await repo.replace_targets(uow.conn, job_id, envelope.brand_id, targets)
-
 
 
 async def create_job(deps: Deps, identity: Identity, body: CreateJob) -> uuid.UUID:
@@ -193,31 +231,41 @@ async def create_job(deps: Deps, identity: Identity, body: CreateJob) -> uuid.UU
     async with _gated_uow(deps, identity) as uow:
         await _check_fit(uow, identity.brand_id, body.content, body.media_ids, targets)
         digest, gate = await _assess(
-            uow, identity.brand_id, identity.user_id, body.requires_approval, body.content, body.media_ids, targets
+            uow,
+            identity.brand_id,
+            identity.user_id,
+            body.requires_approval,
+            body.content,
+            body.media_ids,
+            targets,
         )
         await repo.insert_job(
             uow.conn,
-            dict(
-                job_id=job_id,
-                brand_id=identity.brand_id,
-                tenant_id=identity.tenant_id,
-                author_id=identity.user_id,
-                content=body.content,
-                tags=body.tags,
-                media_ids=body.media_ids,
-                scheduled_at=schedule.at_utc if schedule else None,
-                time_zone=schedule.time_zone if schedule else None,
-                requires_approval=body.requires_approval,
-                content_hash=digest,
-                approval_required=gate.required,
-                approval_reason=gate.reason,
-                max_retries=body.max_retries if body.max_retries is not None else deps.settings.default_max_retries,
-                created_at=now,
-                updated_at=now,
-            ),
+            {
+                "job_id": job_id,
+                "brand_id": identity.brand_id,
+                "tenant_id": identity.tenant_id,
+                "author_id": identity.user_id,
+                "content": body.content,
+                "tags": body.tags,
+                "media_ids": body.media_ids,
+                "scheduled_at": schedule.at_utc if schedule else None,
+                "time_zone": schedule.time_zone if schedule else None,
+                "requires_approval": body.requires_approval,
+                "content_hash": digest,
+                "approval_required": gate.required,
+                "approval_reason": gate.reason,
+                "max_retries": body.max_retries
+                if body.max_retries is not None
+                else deps.settings.default_max_retries,
+                "created_at": now,
+                "updated_at": now,
+            },
         )
         await repo.replace_targets(uow.conn, job_id, identity.brand_id, targets)
-        await repo.replace_media_usage(uow.conn, job_id, identity.brand_id, _all_media(body.media_ids, targets), now)
+        await repo.replace_media_usage(
+            uow.conn, job_id, identity.brand_id, _all_media(body.media_ids, targets), now
+        )
     return job_id
 
 
@@ -235,14 +283,20 @@ async def edit_job(deps: Deps, identity: Identity, job_id: uuid.UUID, body: Edit
         before = _edit_view(job, [_draft_of(t) for t in current])
         content = body.content if body.content is not None else job["content"]
         media_ids = body.media_ids if body.media_ids is not None else list(job["media_ids"])
-        targets = [t.draft() for t in body.targets] if body.targets is not None else [_draft_of(t) for t in current]
-        await _check_fit(uow, identity.brand_id, content, media_ids, targets, check_connections=body.targets is not None)
+        targets = (
+            [t.draft() for t in body.targets] if body.targets is not None else [_draft_of(t) for t in current]
+        )
+        await _check_fit(
+            uow, identity.brand_id, content, media_ids, targets, check_connections=body.targets is not None
+        )
 
         asked = job["requires_approval"] if body.requires_approval is None else body.requires_approval
         waive, note = False, None
         if body.requires_approval is False:
             asked, waive, note = await _switch_off(uow, identity, job, content, media_ids, targets)
-        digest, gate = await _assess(uow, identity.brand_id, job["author_id"], asked, content, media_ids, targets)
+        digest, gate = await _assess(
+            uow, identity.brand_id, job["author_id"], asked, content, media_ids, targets
+        )
         changes = {
             "content": content,
             "media_ids": media_ids,
@@ -255,14 +309,26 @@ async def edit_job(deps: Deps, identity: Identity, job_id: uuid.UUID, body: Edit
             if getattr(body, field) is not None:
                 changes[field] = getattr(body, field)
         if waive:
-            changes |= {"approved_hash": digest, "approval_waived_by": identity.user_id, "approval_waived_at": now}
+            changes |= {
+                "approved_hash": digest,
+                "approval_waived_by": identity.user_id,
+                "approval_waived_at": now,
+            }
         job = await repo.update_job(uow.conn, job_id, now, **changes)
         if body.targets is not None:
             await repo.replace_targets(uow.conn, job_id, identity.brand_id, targets)
-        await repo.replace_media_usage(uow.conn, job_id, identity.brand_id, _all_media(media_ids, targets), now)
+        await repo.replace_media_usage(
+            uow.conn, job_id, identity.brand_id, _all_media(media_ids, targets), now
+        )
         await _emit_edited(uow, job, before, _edit_view(job, targets))
         if waive:
-            log.info("approval of job %s waived by %s (%s): %s", job_id, identity.user_id, identity.role, gate.reason)
+            log.info(
+                "approval of job %s waived by %s (%s): %s",
+                job_id,
+                identity.user_id,
+                identity.role,
+                gate.reason,
+            )
             await uow.emit(
                 ApprovalWaived(
                     job_id=job_id,
@@ -292,12 +358,19 @@ async def edit_job(deps: Deps, identity: Identity, job_id: uuid.UUID, body: Edit
 
 
 async def _switch_off(
-    uow: UnitOfWork, identity: Identity, job: Record, content: str, media_ids: list, targets: list[TargetDraft]
+    uow: UnitOfWork,
+    identity: Identity,
+    job: Record,
+    content: str,
+    media_ids: list,
+    targets: list[TargetDraft],
 ) -> tuple[bool, bool, str | None]:
     """PATCH requires_approval=false: (the author's flag after it, whether it is a waiver, a note
     when it was not applied). An author may drop their own request on a draft never submitted;
     once submitted, or where a policy requires approval, only the waiver roles may."""
-    _, gate = await _assess(uow, identity.brand_id, job["author_id"], job["requires_approval"], content, media_ids, targets)
+    _, gate = await _assess(
+        uow, identity.brand_id, job["author_id"], job["requires_approval"], content, media_ids, targets
+    )
     if not gate.required:
         return False, False, None
     _, by_policy = await _assess(uow, identity.brand_id, job["author_id"], False, content, media_ids, targets)
@@ -316,8 +389,13 @@ async def _switch_off(
 
 def _draft_of(target: Record) -> TargetDraft:
     media = tuple(target["media_variant"]) if target["media_variant"] is not None else None
-    return TargetDraft(target["platform"], target["connection_id"], target["text_variant"], media,
-                       repo.alt_text_variant(target))
+    return TargetDraft(
+        target["platform"],
+        target["connection_id"],
+        target["text_variant"],
+        media,
+        repo.alt_text_variant(target),
+    )
 
 
 # -- the approval gate ---------------------------------------------------------------------
@@ -326,7 +404,9 @@ async def submit_job(deps: Deps, identity: Identity, job_id: uuid.UUID) -> None:
     async with _gated_uow(deps, identity) as uow:
         job = await _locked_job(uow, job_id)
         if job["status"] not in (JobStatus.DRAFT, JobStatus.CHANGES_REQUESTED):
-            raise conflict(f"job is {job['status']}; only a draft or a job with changes requested is submitted")
+            raise conflict(
+                f"job is {job['status']}; only a draft or a job with changes requested is submitted"
+            )
         await _submit(uow, deps, job, now)
 
 
@@ -363,7 +443,9 @@ async def _release(uow: UnitOfWork, deps: Deps, job: Record, now: datetime) -> R
     """The gate is open (approved, or no approval needed): ready, or scheduled if it has a time."""
     at = job["scheduled_at"]
     if at is None:
-        return await repo.update_job(uow.conn, job["job_id"], now, status=JobStatus.READY.value, status_reason=None)
+        return await repo.update_job(
+            uow.conn, job["job_id"], now, status=JobStatus.READY.value, status_reason=None
+        )
     if at < now - timedelta(seconds=deps.settings.hold_grace_s):
         # Approved too late: posting hours after the moment it was planned for is not what was approved.
         await repo.park_targets(uow.conn, job["job_id"], TargetStatus.WAITING, now)
@@ -376,7 +458,9 @@ async def _release(uow: UnitOfWork, deps: Deps, job: Record, now: datetime) -> R
         )
     held = await repo.schedule_targets(uow.conn, job["job_id"], at, now)
     reason = f"{held} target(s) held: their connection needs attention" if held else None
-    return await repo.update_job(uow.conn, job["job_id"], now, status=JobStatus.SCHEDULED.value, status_reason=reason)
+    return await repo.update_job(
+        uow.conn, job["job_id"], now, status=JobStatus.SCHEDULED.value, status_reason=reason
+    )
 
 
 def gate_open(job: Record) -> bool:
@@ -429,8 +513,12 @@ async def schedule_job(deps: Deps, identity: Identity, job_id: uuid.UUID, body: 
         if job["status"] not in SCHEDULABLE:
             raise conflict(f"job is {job['status']}; it can no longer be scheduled", job_status=job["status"])
         before = {"scheduled_at": job["scheduled_at"], "time_zone": job["time_zone"]}
-        job = await repo.update_job(uow.conn, job_id, now, scheduled_at=schedule.at_utc, time_zone=schedule.time_zone)
-        await _emit_edited(uow, job, before, {"scheduled_at": job["scheduled_at"], "time_zone": job["time_zone"]})
+        job = await repo.update_job(
+            uow.conn, job_id, now, scheduled_at=schedule.at_utc, time_zone=schedule.time_zone
+        )
+        await _emit_edited(
+            uow, job, before, {"scheduled_at": job["scheduled_at"], "time_zone": job["time_zone"]}
+        )
         await _move_forward(uow, deps, job, now)
 
 
@@ -514,8 +602,10 @@ async def _emit_created(uow: UnitOfWork, job: Record, *, requires_approval: bool
     """One per round: approvers see every target's own text and media and the content hash
     their decision will cover."""
     targets = await repo.load_targets(uow.conn, job["job_id"])
-    chosen = {t["target_id"]: list(t["media_variant"] if t["media_variant"] is not None else job["media_ids"])
-              for t in targets}
+    chosen = {
+        t["target_id"]: list(t["media_variant"] if t["media_variant"] is not None else job["media_ids"])
+        for t in targets
+    }
     alt_texts = await repo.alt_texts(uow.conn, job["brand_id"], [m for ids in chosen.values() for m in ids])
     await uow.emit(
         JobCreated(
@@ -535,8 +625,9 @@ async def _emit_created(uow: UnitOfWork, job: Record, *, requires_approval: bool
                     connection_id=t["connection_id"],
                     text=t["text_variant"] if t["text_variant"] is not None else job["content"],
                     media_ids=chosen[t["target_id"]],
-                    warnings=alt_text_warnings(t["platform"], chosen[t["target_id"]],
-                                               alt_texts | (repo.alt_text_variant(t) or {})),
+                    warnings=alt_text_warnings(
+                        t["platform"], chosen[t["target_id"]], alt_texts | (repo.alt_text_variant(t) or {})
+                    ),
                 )
                 for t in targets
             ],
@@ -550,8 +641,15 @@ def _edit_view(job: Record, targets: list[TargetDraft]) -> dict:
     return {
         "content": job["content"],
         "media_ids": list(job["media_ids"]),
-        "targets": [{"platform": t.platform, "connection_id": t.connection_id, "text": t.text,
-                     "media_ids": list(t.media_ids) if t.media_ids is not None else None} for t in targets],
+        "targets": [
+            {
+                "platform": t.platform,
+                "connection_id": t.connection_id,
+                "text": t.text,
+                "media_ids": list(t.media_ids) if t.media_ids is not None else None,
+            }
+            for t in targets
+        ],
         "requires_approval": job["requires_approval"],
         "tags": list(job["tags"]),
         "max_retries": job["max_retries"],
@@ -562,8 +660,14 @@ async def _emit_edited(uow: UnitOfWork, job: Record, before: dict, after: dict) 
     """The audit trail's before/after of an edit: only the fields it changed (none: no event)."""
     changed = [field for field in after if before.get(field) != after[field]]
     if changed:
-        await uow.emit(JobEdited(job_id=job["job_id"], before={f: before.get(f) for f in changed},
-                                 after={f: after[f] for f in changed}), **_keys(job))
+        await uow.emit(
+            JobEdited(
+                job_id=job["job_id"],
+                before={f: before.get(f) for f in changed},
+                after={f: after[f] for f in changed},
+            ),
+            **_keys(job),
+        )
 
 
 async def _emit_updated(uow: UnitOfWork, job: Record) -> None:

@@ -35,7 +35,6 @@ from aligned_common.db import UnitOfWork
 from aligned_common.identity import Identity
 from aligned_common.platforms import PLATFORMS
 from aligned_common.problems import Problem
-
 from aligned_publishing.adapters.object_store import PART, storage_key
 from aligned_publishing.adapters.scrub import scrub
 from aligned_publishing.adapters.sniff import Inspected, inspect
@@ -46,7 +45,9 @@ from aligned_publishing.service_layer.deps import Deps
 from aligned_publishing.service_layer.errors import conflict, invalid, not_found
 
 # Anything some platform accepts; a misfit for a given target is caught when a job uses it.
-ACCEPTED_TYPES = frozenset(m for spec in PLATFORMS.values() for g in spec.limits.media.groups for m in g.mime_types)
+ACCEPTED_TYPES = frozenset(
+    m for spec in PLATFORMS.values() for g in spec.limits.media.groups for m in g.mime_types
+)
 # What a client may send instead of saying what the file is.
 UNDECLARED = {"", "application/octet-stream", "binary/octet-stream"}
 ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "video/x-m4v": "video/mp4"}
@@ -81,7 +82,9 @@ def _check_quota(quota, size_bytes: int) -> None:
         )
 
 
-def _refuse(found: Inspected, declared: str | None, max_bytes: int, size_field: str = "file", type_field: str = "file") -> None:
+def _refuse(
+    found: Inspected, declared: str | None, max_bytes: int, size_field: str = "file", type_field: str = "file"
+) -> None:
     """The checks that need no database: each a problem+json naming the field (the file, or the
     claim of a presigned upload)."""
     if found.size_bytes > max_bytes:
@@ -127,12 +130,19 @@ MAX_ALT_TEXT = 1500  # Mastodon's; a platform that takes less (X: 1000) is a war
 
 def _check_alt_text(alt_text: str) -> str:
     if len(alt_text) > MAX_ALT_TEXT:
-        raise invalid("alt_text", f"{len(alt_text)} characters; the limit is {MAX_ALT_TEXT}", limit=MAX_ALT_TEXT)
+        raise invalid(
+            "alt_text", f"{len(alt_text)} characters; the limit is {MAX_ALT_TEXT}", limit=MAX_ALT_TEXT
+        )
     return alt_text.strip()
 
 
 async def upload(
-    deps: Deps, identity: Identity, filename: str | None, declared_type: str | None, file: BinaryIO, alt_text: str = ""
+    deps: Deps,
+    identity: Identity,
+    filename: str | None,
+    declared_type: str | None,
+    file: BinaryIO,
+    alt_text: str = "",
 ) -> Uploaded:
     alt_text = _check_alt_text(alt_text)
     max_bytes = deps.settings.max_upload_bytes
@@ -144,7 +154,9 @@ async def upload(
     if clean is None:
         return await _store(deps, identity, filename, file, found, alt_text)
     try:
-        return await _store(deps, identity, filename, clean, await asyncio.to_thread(inspect, clean, max_bytes), alt_text)
+        return await _store(
+            deps, identity, filename, clean, await asyncio.to_thread(inspect, clean, max_bytes), alt_text
+        )
     finally:
         clean.close()
 
@@ -156,7 +168,9 @@ async def _store(
     # Cheap looks first (no lock): the same bytes again, or plainly over quota, write nothing.
     async with UnitOfWork(deps.pool, deps.schema, brand_id=brand) as uow:
         existing = await uow.conn.fetchrow(
-            "SELECT * FROM media_assets WHERE brand_id = $1 AND sha256 = $2 AND deleted_at IS NULL", brand, found.sha256
+            "SELECT * FROM media_assets WHERE brand_id = $1 AND sha256 = $2 AND deleted_at IS NULL",
+            brand,
+            found.sha256,
         )
         quota = await uow.conn.fetchrow("SELECT * FROM storage_quotas WHERE brand_id = $1", brand)
     if existing is not None:
@@ -170,9 +184,15 @@ async def _store(
     fits = await asyncio.to_thread(fit_variants, file, found.mime_type, found.size_bytes)
     variants = {}
     for number, fit in enumerate(fits):
-        about = {"key": f"{key}.fit{number}", "url": deps.storage.reference(f"{key}.fit{number}"),
-                 "mime_type": fit.mime_type, "size_bytes": len(fit.data), "sha256": fit.sha256,
-                 "width": fit.width, "height": fit.height}
+        about = {
+            "key": f"{key}.fit{number}",
+            "url": deps.storage.reference(f"{key}.fit{number}"),
+            "mime_type": fit.mime_type,
+            "size_bytes": len(fit.data),
+            "sha256": fit.sha256,
+            "width": fit.width,
+            "height": fit.height,
+        }
         variants.update(dict.fromkeys(fit.platforms, about))
     written = [key, *([thumb_key] if thumb_key else []), *(f"{key}.fit{n}" for n in range(len(fits)))]
     kept = False
@@ -188,7 +208,9 @@ async def _store(
         async with UnitOfWork(deps.pool, deps.schema, brand_id=brand) as uow:
             quota = await _quota_row(uow, deps, brand)  # serializes this brand's uploads from here
             existing = await uow.conn.fetchrow(
-                "SELECT * FROM media_assets WHERE brand_id = $1 AND sha256 = $2 FOR UPDATE", brand, found.sha256
+                "SELECT * FROM media_assets WHERE brand_id = $1 AND sha256 = $2 FOR UPDATE",
+                brand,
+                found.sha256,
             )
             if existing is not None and existing["deleted_at"] is None:
                 return Uploaded(dict(existing), created=False)  # a concurrent upload of the same bytes won
@@ -234,7 +256,9 @@ async def _store(
                     found.video_codec,
                 )
             await uow.conn.execute(
-                "UPDATE storage_quotas SET used_bytes = used_bytes + $2 WHERE brand_id = $1", brand, found.size_bytes
+                "UPDATE storage_quotas SET used_bytes = used_bytes + $2 WHERE brand_id = $1",
+                brand,
+                found.size_bytes,
             )
         kept = True
     finally:
@@ -272,8 +296,15 @@ async def with_urls(deps: Deps, asset: dict) -> dict:
 
 # -- presigned uploads: the bytes go to the store directly, never through the gateway ---------
 async def start_upload(
-    deps: Deps, identity: Identity, *, filename: str | None, mime_type: str, size_bytes: int, sha256: str,
-    alt_text: str = "", multipart: bool | None = None,
+    deps: Deps,
+    identity: Identity,
+    *,
+    filename: str | None,
+    mime_type: str,
+    size_bytes: int,
+    sha256: str,
+    alt_text: str = "",
+    multipart: bool | None = None,
 ) -> dict:
     """Checks what can be checked from the claim (size, type, quota: the same problems as a direct
     upload) and hands out a presigned PUT URL, or, for a big file (or when asked), a multipart
@@ -282,7 +313,9 @@ async def start_upload(
     alt_text = _check_alt_text(alt_text)
     mime_type = ALIASES.get(mime_type.lower(), mime_type.lower())
     claimed = Inspected(size_bytes, sha256, mime_type, None, None)
-    _refuse(claimed, mime_type, deps.settings.max_upload_bytes, size_field="size_bytes", type_field="mime_type")
+    _refuse(
+        claimed, mime_type, deps.settings.max_upload_bytes, size_field="size_bytes", type_field="mime_type"
+    )
     brand = identity.brand_id
     upload_id = uuid.uuid4()
     key = f"uploads/{brand}/{upload_id}"
@@ -292,7 +325,9 @@ async def start_upload(
     if multipart is None:
         multipart = size_bytes > deps.settings.multipart_above_bytes
     # S3: parts of at least 5 MiB (but the last), at most 10,000 of them.
-    part_size = max(deps.settings.upload_part_bytes, PART, math.ceil(size_bytes / 10_000)) if multipart else None
+    part_size = (
+        max(deps.settings.upload_part_bytes, PART, math.ceil(size_bytes / 10_000)) if multipart else None
+    )
     multipart_id = await deps.storage.start_multipart(key, mime_type) if multipart else None
     try:
         async with UnitOfWork(deps.pool, deps.schema, brand_id=brand) as uow:
@@ -302,18 +337,38 @@ async def start_upload(
                 """INSERT INTO media_uploads (upload_id, brand_id, staging_key, filename, mime_type, size_bytes, sha256,
                                               alt_text, uploaded_by, created_at, expires_at, multipart_id, part_size)
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)""",
-                upload_id, brand, key, (filename or "")[:255] or None, mime_type, size_bytes,
-                sha256, alt_text, identity.user_id, now, expires_at, multipart_id, part_size,
+                upload_id,
+                brand,
+                key,
+                (filename or "")[:255] or None,
+                mime_type,
+                size_bytes,
+                sha256,
+                alt_text,
+                identity.user_id,
+                now,
+                expires_at,
+                multipart_id,
+                part_size,
             )
     except BaseException:
         if multipart_id:
             await asyncio.shield(deps.storage.abort_multipart(key, multipart_id))
         raise
-    started = {"upload_id": upload_id, "method": "PUT", "expires_at": expires_at, "upload_url": None, "parts": [],
-               "part_size": part_size, "headers": {}}
+    started = {
+        "upload_id": upload_id,
+        "method": "PUT",
+        "expires_at": expires_at,
+        "upload_url": None,
+        "parts": [],
+        "part_size": part_size,
+        "headers": {},
+    }
     if multipart_id is None:
-        started |= {"upload_url": await deps.storage.presigned_put(key, mime_type, ttl),
-                    "headers": {"Content-Type": mime_type}}
+        started |= {
+            "upload_url": await deps.storage.presigned_put(key, mime_type, ttl),
+            "headers": {"Content-Type": mime_type},
+        }
     else:
         started["parts"] = [
             {"part_number": n, "url": await deps.storage.presigned_part(key, multipart_id, n, ttl)}
@@ -346,21 +401,34 @@ async def complete_upload(
             try:
                 await deps.storage.complete_multipart(key, pending["multipart_id"], stored_parts)
             except ClientError as error:  # e.g. EntityTooSmall: a part other than the last under 5 MiB
-                raise invalid("parts", f"the store refused the parts: {error.response.get('Error', {}).get('Message')}",
-                              part_size=pending["part_size"]) from None
+                raise invalid(
+                    "parts",
+                    f"the store refused the parts: {error.response.get('Error', {}).get('Message')}",
+                    part_size=pending["part_size"],
+                ) from None
         size = await deps.storage.size_of(key)
         if size != pending["size_bytes"]:
-            raise invalid("size_bytes", f"the upload is {size} bytes, not the {pending['size_bytes']} announced",
-                          actual=size, expected=pending["size_bytes"])
+            raise invalid(
+                "size_bytes",
+                f"the upload is {size} bytes, not the {pending['size_bytes']} announced",
+                actual=size,
+                expected=pending["size_bytes"],
+            )
         # Read back once, in chunks, into a spooled file (disk past 1 MiB): the sha256 and the
         # type come from the bytes the store holds, never from the whole file in memory.
         with tempfile.SpooledTemporaryFile(1024 * 1024) as file:
             await deps.storage.download(key, file)
             found = await asyncio.to_thread(inspect, file, deps.settings.max_upload_bytes)
             if found.sha256 != pending["sha256"]:
-                raise invalid("sha256", f"the upload's sha256 is {found.sha256}, not the {pending['sha256']} announced",
-                              actual=found.sha256, expected=pending["sha256"])
-            return await upload(deps, identity, pending["filename"], pending["mime_type"], file, pending["alt_text"])
+                raise invalid(
+                    "sha256",
+                    f"the upload's sha256 is {found.sha256}, not the {pending['sha256']} announced",
+                    actual=found.sha256,
+                    expected=pending["sha256"],
+                )
+            return await upload(
+                deps, identity, pending["filename"], pending["mime_type"], file, pending["alt_text"]
+            )
     finally:
         await asyncio.shield(_forget_upload(deps, identity.brand_id, upload_id, key, pending["multipart_id"]))
 
@@ -403,7 +471,9 @@ async def purge_expired_uploads(deps: Deps, batch: int = 100) -> int:
             if row["multipart_id"]:
                 await deps.storage.abort_multipart(row["staging_key"], row["multipart_id"])
             await deps.storage.delete(row["staging_key"])
-        await uow.conn.execute("DELETE FROM media_uploads WHERE upload_id = ANY($1)", [r["upload_id"] for r in rows])
+        await uow.conn.execute(
+            "DELETE FROM media_uploads WHERE upload_id = ANY($1)", [r["upload_id"] for r in rows]
+        )
     return len(rows)
 
 
@@ -480,10 +550,16 @@ async def delete_media(deps: Deps, identity: Identity, media_id: uuid.UUID) -> N
             [s.value for s in FINISHED_JOB],
         )
         if users:
-            raise conflict("media is used by jobs that have not gone out", job_ids=[str(u["job_id"]) for u in users])
-        await uow.conn.execute("UPDATE media_assets SET deleted_at = $2 WHERE media_id = $1", media_id, deps.clock.now())
+            raise conflict(
+                "media is used by jobs that have not gone out", job_ids=[str(u["job_id"]) for u in users]
+            )
         await uow.conn.execute(
-            "UPDATE storage_quotas SET used_bytes = used_bytes - $2 WHERE brand_id = $1", brand, asset["size_bytes"]
+            "UPDATE media_assets SET deleted_at = $2 WHERE media_id = $1", media_id, deps.clock.now()
+        )
+        await uow.conn.execute(
+            "UPDATE storage_quotas SET used_bytes = used_bytes - $2 WHERE brand_id = $1",
+            brand,
+            asset["size_bytes"],
         )
 
 
@@ -503,7 +579,9 @@ async def purge_deleted_media(deps: Deps, batch: int = 100) -> int:
         )
         for row in rows:
             await _delete_objects(deps, object_keys(row))
-        await uow.conn.execute("DELETE FROM media_assets WHERE media_id = ANY($1)", [r["media_id"] for r in rows])
+        await uow.conn.execute(
+            "DELETE FROM media_assets WHERE media_id = ANY($1)", [r["media_id"] for r in rows]
+        )
     return len(rows)
 
 

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 
 from aligned_common.db import UnitOfWork
 from aligned_common.events.connections import PostFailed, PostPublished
-
 from aligned_publishing.adapters import jobs_repo as repo
 from aligned_publishing.domain.retry import retry_delay
 from aligned_publishing.domain.status import TargetStatus
@@ -84,7 +83,9 @@ async def on_post_failed(uow: UnitOfWork, deps: Deps, data: PostFailed) -> None:
     await writes.run(uow.conn)
 
 
-def _schedule_retry(writes: repo.Writes, deps: Deps, job, target, data: PostFailed, error: str, now: datetime):
+def _schedule_retry(
+    writes: repo.Writes, deps: Deps, job, target, data: PostFailed, error: str, now: datetime
+):
     delay = retry_delay(
         data.attempt,
         base_s=deps.settings.retry_base_s,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from aligned_common.db import UnitOfWork
-
 from aligned_publishing.service_layer.deps import Deps
 
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
+
 from aligned_common.db import UnitOfWork
 from aligned_common.identity import Identity
-
 from aligned_publishing.adapters import jobs_repo as repo
 from aligned_publishing.service_layer.deps import Deps
 from aligned_publishing.service_layer.errors import invalid, not_found
@@ -77,7 +77,9 @@ async def list_jobs(deps: Deps, identity: Identity, f: JobFilter) -> Page:
     else:
         if f.cursor:
             at, last_id = _decode(f.cursor)
-            where.append(f"(calendar_at, job_id) > ({arg(datetime.fromisoformat(at))}, {arg(uuid.UUID(last_id))})")
+            where.append(
+                f"(calendar_at, job_id) > ({arg(datetime.fromisoformat(at))}, {arg(uuid.UUID(last_id))})"
+            )
         sql = (
             f"SELECT * FROM publishing_jobs WHERE {' AND '.join(where)} "
             f"ORDER BY calendar_at, job_id LIMIT {arg(f.limit + 1)}"

@@ -38,7 +38,9 @@ def authenticated_account(request: Request, sandbox: SandboxDep) -> Account:
     if account is None:  # only after a reset raced with a request
         raise invalid_token("the account no longer exists")
     config = sandbox.config
-    decision = sandbox.rate_limiter.take(account.id, config.rate_limit_capacity, config.rate_limit_refill_per_s, now)
+    decision = sandbox.rate_limiter.take(
+        account.id, config.rate_limit_capacity, config.rate_limit_refill_per_s, now
+    )
     if not decision.allowed:
         raise SandboxError(
             429,
@@ -54,7 +56,11 @@ AccountDep = Annotated[Account, Depends(authenticated_account)]
 
 def media_out(media) -> MediaOut:
     return MediaOut(
-        id=media.id, mime_type=media.mime_type, size_bytes=media.size_bytes, sha256=media.sha256, alt_text=media.alt_text
+        id=media.id,
+        mime_type=media.mime_type,
+        size_bytes=media.size_bytes,
+        sha256=media.sha256,
+        alt_text=media.alt_text,
     )
 
 
@@ -101,7 +107,9 @@ async def upload_media(
         content_rules.check_upload(mime_type, min(size_bytes, limit + 1))
         digest.update(chunk)
     content_rules.check_upload(mime_type, size_bytes)
-    return media_out(sandbox.posts.add_media(account.id, mime_type, size_bytes, digest.hexdigest(), description))
+    return media_out(
+        sandbox.posts.add_media(account.id, mime_type, size_bytes, digest.hexdigest(), description)
+    )
 
 
 @router.post("/posts", status_code=201)

@@ -47,7 +47,9 @@ def _approve(sandbox: Sandbox, auth: AuthorizationRequest, account_name: str) ->
     """Consent given: the URL to send the browser back to, carrying a fresh code."""
     now = sandbox.clock.now()
     account = sandbox.accounts.sign_in(account_name, now)
-    code = sandbox.oauth.issue_code(account, auth.client_id, auth.redirect_uri, auth.code_challenge, auth.scope, now)
+    code = sandbox.oauth.issue_code(
+        account, auth.client_id, auth.redirect_uri, auth.code_challenge, auth.scope, now
+    )
     separator = "&" if "?" in auth.redirect_uri else "?"
     return auth.redirect_uri + separator + urlencode({"code": code, "state": auth.state})
 
@@ -57,7 +59,9 @@ async def authorize_page(request: Request, sandbox: SandboxDep) -> Response:
     fields = dict(request.query_params)
     auth = _parse_authorization_request(fields)
     if fields.get("auto_approve", "").lower() in {"1", "true", "yes"}:
-        return RedirectResponse(_approve(sandbox, auth, fields.get("account") or DEFAULT_ACCOUNT), status_code=302)
+        return RedirectResponse(
+            _approve(sandbox, auth, fields.get("account") or DEFAULT_ACCOUNT), status_code=302
+        )
     return HTMLResponse(_consent_form(auth))
 
 
@@ -65,7 +69,9 @@ async def authorize_page(request: Request, sandbox: SandboxDep) -> Response:
 async def authorize_decision(request: Request, sandbox: SandboxDep) -> Response:
     """The consent form's target; automation may post the same fields as JSON."""
     fields = await read_fields(request)
-    location = _approve(sandbox, _parse_authorization_request(fields), fields.get("account") or DEFAULT_ACCOUNT)
+    location = _approve(
+        sandbox, _parse_authorization_request(fields), fields.get("account") or DEFAULT_ACCOUNT
+    )
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse({"redirect_to": location})
     return RedirectResponse(location, status_code=302)

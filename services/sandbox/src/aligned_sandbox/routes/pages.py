@@ -17,7 +17,9 @@ router = APIRouter(tags=["pages"])
 
 
 @router.get("/@{account}/posts/{post_id}", response_class=HTMLResponse)
-async def post_page(account: str, post_id: str, sandbox: Annotated[Sandbox, Depends(get_sandbox)]) -> HTMLResponse:
+async def post_page(
+    account: str, post_id: str, sandbox: Annotated[Sandbox, Depends(get_sandbox)]
+) -> HTMLResponse:
     post = sandbox.posts.find(post_id)
     if post is None or not post.url.endswith(f"/@{account}/posts/{post_id}"):
         raise SandboxError(404, "not_found", f"no post {post_id} of @{account}")

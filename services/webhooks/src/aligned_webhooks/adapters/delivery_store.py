@@ -41,7 +41,11 @@ async def insert_many(
            SELECT gen_random_uuid(), $1, endpoint_id, $3, $4, $5 FROM unnest($2::uuid[]) AS t(endpoint_id)
            ON CONFLICT (endpoint_id, event_id) DO NOTHING
            RETURNING id""",
-        brand_id, endpoint_ids, event_id, event_type, payload,
+        brand_id,
+        endpoint_ids,
+        event_id,
+        event_type,
+        payload,
     )
     return len(rows)
 
@@ -81,14 +85,28 @@ async def claim_due(
            RETURNING d.id, d.brand_id, e.tenant_id, d.endpoint_id, e.url, d.event_id, d.payload, d.attempts,
                      d.round_attempts, e.secret_sealed, e.secret_key_id, e.previous_secret_sealed,
                      e.previous_secret_key_id, e.previous_secret_expires_at""",
-        limit, list(busy), list(busy.values()), per_endpoint, lease_s, now,
+        limit,
+        list(busy),
+        list(busy.values()),
+        per_endpoint,
+        lease_s,
+        now,
     )
     return [
         ClaimedDelivery(
-            id=r["id"], brand_id=r["brand_id"], tenant_id=r["tenant_id"], endpoint_id=r["endpoint_id"], url=r["url"],
-            event_id=r["event_id"], payload=r["payload"], attempts=r["attempts"], round_attempts=r["round_attempts"],
+            id=r["id"],
+            brand_id=r["brand_id"],
+            tenant_id=r["tenant_id"],
+            endpoint_id=r["endpoint_id"],
+            url=r["url"],
+            event_id=r["event_id"],
+            payload=r["payload"],
+            attempts=r["attempts"],
+            round_attempts=r["round_attempts"],
             secret=Sealed(r["secret_key_id"], r["secret_sealed"]),
-            previous_secret=Sealed(r["previous_secret_key_id"], r["previous_secret_sealed"]) if r["previous_secret_sealed"] else None,
+            previous_secret=Sealed(r["previous_secret_key_id"], r["previous_secret_sealed"])
+            if r["previous_secret_sealed"]
+            else None,
             previous_secret_expires_at=r["previous_secret_expires_at"],
         )
         for r in rows
@@ -108,13 +126,25 @@ async def record_attempt(
         """INSERT INTO webhook_attempts (brand_id, delivery_id, endpoint_id, event_id, attempt_number, requested_at,
                                          status_code, latency_ms, response_excerpt, error)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
-        delivery.brand_id, delivery.id, delivery.endpoint_id, delivery.event_id, delivery.attempts + 1, requested_at,
-        status_code, latency_ms, excerpt, error,
+        delivery.brand_id,
+        delivery.id,
+        delivery.endpoint_id,
+        delivery.event_id,
+        delivery.attempts + 1,
+        requested_at,
+        status_code,
+        latency_ms,
+        excerpt,
+        error,
     )
 
 
 async def finish(
-    conn: asyncpg.Connection, delivery_id: uuid.UUID, status: str, status_code: int | None, error: str | None,
+    conn: asyncpg.Connection,
+    delivery_id: uuid.UUID,
+    status: str,
+    status_code: int | None,
+    error: str | None,
     now: datetime,
 ) -> None:
     """status 'succeeded' or 'failed' (exhausted or the endpoint is gone): no more tries."""
@@ -122,19 +152,31 @@ async def finish(
         """UPDATE deliveries SET status = $2, attempts = attempts + 1, round_attempts = round_attempts + 1,
                   last_status = $3, last_error = $4, finished_at = $5
            WHERE id = $1""",
-        delivery_id, status, status_code, error, now,
+        delivery_id,
+        status,
+        status_code,
+        error,
+        now,
     )
 
 
 async def retry_later(
-    conn: asyncpg.Connection, delivery_id: uuid.UUID, delay_s: float, status_code: int | None, error: str | None,
+    conn: asyncpg.Connection,
+    delivery_id: uuid.UUID,
+    delay_s: float,
+    status_code: int | None,
+    error: str | None,
     now: datetime,
 ) -> None:
     await conn.execute(
         """UPDATE deliveries SET attempts = attempts + 1, round_attempts = round_attempts + 1,
                   next_attempt_at = $5::timestamptz + make_interval(secs => $2), last_status = $3, last_error = $4
            WHERE id = $1""",
-        delivery_id, delay_s, status_code, error, now,
+        delivery_id,
+        delay_s,
+        status_code,
+        error,
+        now,
     )
 
 
@@ -152,7 +194,8 @@ async def replay_one(
     await conn.execute(
         """UPDATE deliveries SET status = 'pending', round_attempts = 0, next_attempt_at = $2, finished_at = NULL
            WHERE id = $1""",
-        delivery_id, now,
+        delivery_id,
+        now,
     )
     return True
 
@@ -164,7 +207,10 @@ async def replay_failed_since(
         """UPDATE deliveries SET status = 'pending', round_attempts = 0, next_attempt_at = $4, finished_at = NULL
            WHERE brand_id = $1 AND endpoint_id = $2 AND status = 'failed' AND created_at >= $3
            RETURNING id""",
-        brand_id, endpoint_id, since, now,
+        brand_id,
+        endpoint_id,
+        since,
+        now,
     )
     return len(rows)
 
@@ -177,24 +223,33 @@ async def list_for_endpoint(
                   created_at, finished_at
            FROM deliveries WHERE brand_id = $1 AND endpoint_id = $2 AND ($3::text IS NULL OR status = $3)
            ORDER BY created_at DESC, id LIMIT $4""",
-        brand_id, endpoint_id, status, limit,
+        brand_id,
+        endpoint_id,
+        status,
+        limit,
     )
 
 
-async def attempts_of(conn: asyncpg.Connection, brand_id: uuid.UUID, delivery_id: uuid.UUID) -> list[asyncpg.Record] | None:
-    exists = await conn.fetchval("SELECT true FROM deliveries WHERE brand_id = $1 AND id = $2", brand_id, delivery_id)
+async def attempts_of(
+    conn: asyncpg.Connection, brand_id: uuid.UUID, delivery_id: uuid.UUID
+) -> list[asyncpg.Record] | None:
+    exists = await conn.fetchval(
+        "SELECT true FROM deliveries WHERE brand_id = $1 AND id = $2", brand_id, delivery_id
+    )
     if not exists:
         return None
     return await conn.fetch(
         """SELECT attempt_number, requested_at, status_code, latency_ms, response_excerpt, error
            FROM webhook_attempts WHERE brand_id = $1 AND delivery_id = $2 ORDER BY attempt_number""",
-        brand_id, delivery_id,
+        brand_id,
+        delivery_id,
     )
 
 
 async def mark_endpoint_healthy(conn: asyncpg.Connection, endpoint_id: uuid.UUID) -> None:
     await conn.execute(
-        "UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL", endpoint_id
+        "UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL",
+        endpoint_id,
     )
 
 
@@ -203,14 +258,19 @@ async def mark_endpoint_failing(conn: asyncpg.Connection, endpoint_id: uuid.UUID
     return await conn.fetchval(
         """UPDATE webhook_endpoints SET failing_since = coalesce(failing_since, $2) WHERE id = $1
            RETURNING failing_since""",
-        endpoint_id, now,
+        endpoint_id,
+        now,
     )
 
 
-async def disable_endpoint(conn: asyncpg.Connection, endpoint_id: uuid.UUID, reason: str, now: datetime) -> str | None:
+async def disable_endpoint(
+    conn: asyncpg.Connection, endpoint_id: uuid.UUID, reason: str, now: datetime
+) -> str | None:
     """The endpoint's URL if this call disabled it; None if it was disabled already."""
     return await conn.fetchval(
         """UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2, disabled_at = $3, updated_at = $3
            WHERE id = $1 AND enabled RETURNING url""",
-        endpoint_id, reason, now,
+        endpoint_id,
+        reason,
+        now,
     )

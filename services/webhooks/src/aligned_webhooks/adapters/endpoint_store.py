@@ -32,15 +32,26 @@ async def insert(
         f"""INSERT INTO webhook_endpoints
                 (id, brand_id, tenant_id, url, description, event_types, secret_sealed, secret_key_id)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {_COLUMNS}""",
-        endpoint_id, brand_id, tenant_id, url, description, event_types, secret.blob, secret.key_id,
+        endpoint_id,
+        brand_id,
+        tenant_id,
+        url,
+        description,
+        event_types,
+        secret.blob,
+        secret.key_id,
     )
     return _endpoint(row)
 
 
-async def get(conn: asyncpg.Connection, brand_id: uuid.UUID, endpoint_id: uuid.UUID, *, lock: bool = False) -> Endpoint | None:
+async def get(
+    conn: asyncpg.Connection, brand_id: uuid.UUID, endpoint_id: uuid.UUID, *, lock: bool = False
+) -> Endpoint | None:
     row = await conn.fetchrow(
-        f"SELECT {_COLUMNS} FROM webhook_endpoints WHERE brand_id = $1 AND id = $2" + (" FOR UPDATE" if lock else ""),
-        brand_id, endpoint_id,
+        f"SELECT {_COLUMNS} FROM webhook_endpoints WHERE brand_id = $1 AND id = $2"
+        + (" FOR UPDATE" if lock else ""),
+        brand_id,
+        endpoint_id,
     )
     return _endpoint(row) if row else None
 
@@ -56,7 +67,8 @@ async def subscribed(conn: asyncpg.Connection, brand_id: uuid.UUID, event_type: 
     rows = await conn.fetch(
         """SELECT id FROM webhook_endpoints
            WHERE brand_id = $1 AND enabled AND (event_types = '{}' OR $2 = ANY (event_types))""",
-        brand_id, event_type,
+        brand_id,
+        event_type,
     )
     return [r["id"] for r in rows]
 
@@ -64,43 +76,77 @@ async def subscribed(conn: asyncpg.Connection, brand_id: uuid.UUID, event_type: 
 async def update(
     conn: asyncpg.Connection, brand_id: uuid.UUID, endpoint_id: uuid.UUID, changes: dict, now: datetime
 ) -> Endpoint | None:
-    allowed = {"url", "description", "event_types", "enabled", "disabled_reason", "disabled_at", "failing_since"}
+    allowed = {
+        "url",
+        "description",
+        "event_types",
+        "enabled",
+        "disabled_reason",
+        "disabled_at",
+        "failing_since",
+    }
     assert set(changes) <= allowed, set(changes) - allowed  # column names are never user input
     assignments = ", ".join(f"{column} = ${i}" for i, column in enumerate(changes, start=4))
     row = await conn.fetchrow(
         f"""UPDATE webhook_endpoints SET {assignments}, updated_at = $3
             WHERE brand_id = $1 AND id = $2 RETURNING {_COLUMNS}""",
-        brand_id, endpoint_id, now, *changes.values(),
+        brand_id,
+        endpoint_id,
+        now,
+        *changes.values(),
     )
     return _endpoint(row) if row else None
 
 
 async def delete(conn: asyncpg.Connection, brand_id: uuid.UUID, endpoint_id: uuid.UUID) -> bool:
-    return await conn.fetchval(
-        "DELETE FROM webhook_endpoints WHERE brand_id = $1 AND id = $2 RETURNING true", brand_id, endpoint_id
-    ) is not None
+    return (
+        await conn.fetchval(
+            "DELETE FROM webhook_endpoints WHERE brand_id = $1 AND id = $2 RETURNING true",
+            brand_id,
+            endpoint_id,
+        )
+        is not None
+    )
 
 
-async def secrets(conn: asyncpg.Connection, endpoint_id: uuid.UUID) -> tuple[Sealed, Sealed | None, datetime | None]:
+async def secrets(
+    conn: asyncpg.Connection, endpoint_id: uuid.UUID
+) -> tuple[Sealed, Sealed | None, datetime | None]:
     """The current secret, the previous one (if any) and when the previous one stops signing."""
     row = await conn.fetchrow(
         """SELECT secret_sealed, secret_key_id, previous_secret_sealed, previous_secret_key_id, previous_secret_expires_at
            FROM webhook_endpoints WHERE id = $1""",
         endpoint_id,
     )
-    previous = Sealed(row["previous_secret_key_id"], row["previous_secret_sealed"]) if row["previous_secret_sealed"] else None
+    previous = (
+        Sealed(row["previous_secret_key_id"], row["previous_secret_sealed"])
+        if row["previous_secret_sealed"]
+        else None
+    )
     return Sealed(row["secret_key_id"], row["secret_sealed"]), previous, row["previous_secret_expires_at"]
 
 
 async def rotate(
-    conn: asyncpg.Connection, brand_id: uuid.UUID, endpoint_id: uuid.UUID, new_secret: Sealed, previous: Sealed,
-    expires_at: datetime, now: datetime,
+    conn: asyncpg.Connection,
+    brand_id: uuid.UUID,
+    endpoint_id: uuid.UUID,
+    new_secret: Sealed,
+    previous: Sealed,
+    expires_at: datetime,
+    now: datetime,
 ) -> Endpoint | None:
     row = await conn.fetchrow(
         f"""UPDATE webhook_endpoints
             SET previous_secret_sealed = $3, previous_secret_key_id = $4, previous_secret_expires_at = $5,
                 secret_sealed = $6, secret_key_id = $7, updated_at = $8
             WHERE brand_id = $1 AND id = $2 RETURNING {_COLUMNS}""",
-        brand_id, endpoint_id, previous.blob, previous.key_id, expires_at, new_secret.blob, new_secret.key_id, now,
+        brand_id,
+        endpoint_id,
+        previous.blob,
+        previous.key_id,
+        expires_at,
+        new_secret.blob,
+        new_secret.key_id,
+        now,
     )
     return _endpoint(row) if row else None

@@ -19,7 +19,6 @@ from aligned_common.platforms import MalformedWebhook, standard_webhooks
 from aligned_common.platforms.catalogue import WebhookScheme, get_platform
 from aligned_common.platforms.errors import UnknownPlatform
 from aligned_common.platforms.standard_webhooks import VerifiedWebhook
-
 from aligned_webhooks.domain.inbound import ParsedWebhook
 
 Parser = Callable[[bytes], ParsedWebhook]
@@ -31,7 +30,9 @@ class Provider:
     secrets: tuple[str, ...]
     parse: Parser
 
-    def verify(self, headers: Mapping[str, str], body: bytes, tolerance_s: float, now: float | None = None) -> VerifiedWebhook:
+    def verify(
+        self, headers: Mapping[str, str], body: bytes, tolerance_s: float, now: float | None = None
+    ) -> VerifiedWebhook:
         """Raises the catalogue's MalformedWebhook, StaleTimestamp or InvalidSignature."""
         return standard_webhooks.verify(headers, body, list(self.secrets), tolerance_s=tolerance_s, now=now)
 
@@ -77,7 +78,9 @@ def parse_sandbox(body: bytes) -> ParsedWebhook:
         envelope = _SandboxEnvelope.model_validate_json(body)
         return _SANDBOX_KINDS.get(envelope.type, _other)(envelope)
     except ValidationError as error:
-        raise MalformedWebhook(f"signed, but not a sandbox event: {error.error_count()} problem(s)") from error
+        raise MalformedWebhook(
+            f"signed, but not a sandbox event: {error.error_count()} problem(s)"
+        ) from error
 
 
 def _post_status(envelope: _SandboxEnvelope) -> ParsedWebhook:
@@ -94,7 +97,9 @@ def _post_status(envelope: _SandboxEnvelope) -> ParsedWebhook:
 
 def _deauthorized(envelope: _SandboxEnvelope) -> ParsedWebhook:
     data = _SandboxDeauthorized.model_validate(envelope.data)
-    return ParsedWebhook(kind="account_deauthorized", account_id=data.account_id, occurred_at=envelope.timestamp)
+    return ParsedWebhook(
+        kind="account_deauthorized", account_id=data.account_id, occurred_at=envelope.timestamp
+    )
 
 
 def _metrics(envelope: _SandboxEnvelope) -> ParsedWebhook:
@@ -115,7 +120,9 @@ def _metrics(envelope: _SandboxEnvelope) -> ParsedWebhook:
 
 def _other(envelope: _SandboxEnvelope) -> ParsedWebhook:
     account = envelope.data.get("account_id")
-    return ParsedWebhook(kind="other", account_id=str(account) if account else None, occurred_at=envelope.timestamp)
+    return ParsedWebhook(
+        kind="other", account_id=str(account) if account else None, occurred_at=envelope.timestamp
+    )
 
 
 _SANDBOX_KINDS: dict[str, Callable[[_SandboxEnvelope], ParsedWebhook]] = {
@@ -161,4 +168,3 @@ class ProviderRegistry:
 
 def signed_at(verified: VerifiedWebhook) -> datetime:
     return datetime.fromtimestamp(verified.timestamp, UTC)
-

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from aligned_common.keyring import KeyRing, KeyRingError, Sealed, parse_key
 
-__all__ = ["SecretBox", "SecretBoxError", "Sealed", "parse_key"]
+__all__ = ["Sealed", "SecretBox", "SecretBoxError", "parse_key"]
 
 SecretBoxError = KeyRingError
 

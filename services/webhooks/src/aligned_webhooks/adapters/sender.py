@@ -93,7 +93,10 @@ async def post(
         # timeouts alone would let run for ever.
         async with asyncio.timeout(timeout_s):
             request = client.build_request(
-                "POST", url, content=body, headers={**headers, **host_header, "content-type": "application/json"},
+                "POST",
+                url,
+                content=body,
+                headers={**headers, **host_header, "content-type": "application/json"},
                 extensions=extensions,
             )
             response = await client.send(request, stream=True, follow_redirects=False)

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from aligned_common.app import ServiceContext, context_of
 from aligned_common.identity import Identity, current_identity, require_role
-
 from aligned_webhooks.domain.deliverable import DELIVERABLE_EVENT_TYPES
 from aligned_webhooks.entrypoints.api_models import (
     AttemptOut,
@@ -42,10 +41,14 @@ async def event_types(identity: Identity = Depends(current_identity)) -> list[st
 
 @router.post("/webhook-endpoints", status_code=201)
 async def create_endpoint(
-    body: CreateEndpoint, identity: Identity = Depends(current_identity), ctx: ServiceContext = Depends(context_of)
+    body: CreateEndpoint,
+    identity: Identity = Depends(current_identity),
+    ctx: ServiceContext = Depends(context_of),
 ) -> EndpointWithSecret:
     require_role(identity, *MANAGERS)
-    endpoint, secret = await endpoints.create(_deps(ctx), identity, body.url, body.description, body.event_types)
+    endpoint, secret = await endpoints.create(
+        _deps(ctx), identity, body.url, body.description, body.event_types
+    )
     return EndpointWithSecret(**EndpointOut.of(endpoint).model_dump(), secret=secret)
 
 
@@ -59,7 +62,9 @@ async def list_endpoints(
 
 @router.get("/webhook-endpoints/{endpoint_id}")
 async def get_endpoint(
-    endpoint_id: uuid.UUID, identity: Identity = Depends(current_identity), ctx: ServiceContext = Depends(context_of)
+    endpoint_id: uuid.UUID,
+    identity: Identity = Depends(current_identity),
+    ctx: ServiceContext = Depends(context_of),
 ) -> EndpointOut:
     require_role(identity, *READERS)
     return EndpointOut.of(await endpoints.get(_deps(ctx), identity, endpoint_id))
@@ -79,7 +84,9 @@ async def update_endpoint(
 
 @router.delete("/webhook-endpoints/{endpoint_id}", status_code=204)
 async def delete_endpoint(
-    endpoint_id: uuid.UUID, identity: Identity = Depends(current_identity), ctx: ServiceContext = Depends(context_of)
+    endpoint_id: uuid.UUID,
+    identity: Identity = Depends(current_identity),
+    ctx: ServiceContext = Depends(context_of),
 ) -> Response:
     require_role(identity, *MANAGERS)
     await endpoints.delete(_deps(ctx), identity, endpoint_id)
@@ -88,7 +95,9 @@ async def delete_endpoint(
 
 @router.get("/webhook-endpoints/{endpoint_id}/secret")
 async def get_secret(
-    endpoint_id: uuid.UUID, identity: Identity = Depends(current_identity), ctx: ServiceContext = Depends(context_of)
+    endpoint_id: uuid.UUID,
+    identity: Identity = Depends(current_identity),
+    ctx: ServiceContext = Depends(context_of),
 ) -> SecretOut:
     require_role(identity, *MANAGERS)
     return SecretOut(secret=await endpoints.reveal_secret(_deps(ctx), identity, endpoint_id))
@@ -96,7 +105,9 @@ async def get_secret(
 
 @router.post("/webhook-endpoints/{endpoint_id}/rotate-secret")
 async def rotate_secret(
-    endpoint_id: uuid.UUID, identity: Identity = Depends(current_identity), ctx: ServiceContext = Depends(context_of)
+    endpoint_id: uuid.UUID,
+    identity: Identity = Depends(current_identity),
+    ctx: ServiceContext = Depends(context_of),
 ) -> EndpointWithSecret:
     require_role(identity, *MANAGERS)
     endpoint, secret = await endpoints.rotate_secret(_deps(ctx), identity, endpoint_id)
@@ -125,13 +136,17 @@ async def replay_failed(
 ) -> Replayed:
     """Queue again every failed delivery of this endpoint created since `since`."""
     require_role(identity, *MANAGERS)
-    count = await endpoints.replay_failed(_deps(ctx), identity, endpoint_id, body.since, wake_channel(ctx.schema))
+    count = await endpoints.replay_failed(
+        _deps(ctx), identity, endpoint_id, body.since, wake_channel(ctx.schema)
+    )
     return Replayed(replayed=count)
 
 
 @router.get("/webhook-deliveries/{delivery_id}/attempts")
 async def list_attempts(
-    delivery_id: uuid.UUID, identity: Identity = Depends(current_identity), ctx: ServiceContext = Depends(context_of)
+    delivery_id: uuid.UUID,
+    identity: Identity = Depends(current_identity),
+    ctx: ServiceContext = Depends(context_of),
 ) -> list[AttemptOut]:
     require_role(identity, *READERS)
     return [AttemptOut(**dict(r)) for r in await endpoints.attempts(_deps(ctx), identity, delivery_id)]
@@ -139,7 +154,9 @@ async def list_attempts(
 
 @router.post("/webhook-deliveries/{delivery_id}/replay", status_code=202)
 async def replay_delivery(
-    delivery_id: uuid.UUID, identity: Identity = Depends(current_identity), ctx: ServiceContext = Depends(context_of)
+    delivery_id: uuid.UUID,
+    identity: Identity = Depends(current_identity),
+    ctx: ServiceContext = Depends(context_of),
 ) -> dict[str, str]:
     require_role(identity, *MANAGERS)
     await endpoints.replay_delivery(_deps(ctx), identity, delivery_id, wake_channel(ctx.schema))

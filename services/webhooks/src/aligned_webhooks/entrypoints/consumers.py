@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from aligned_common.events.connections import Connected, Disconnected
 from aligned_common.inbox import EventRouter
-
 from aligned_webhooks.domain.deliverable import DELIVERABLE_MODELS
 from aligned_webhooks.entrypoints.delivery_loop import wake_channel
 from aligned_webhooks.service_layer import accounts, fanout

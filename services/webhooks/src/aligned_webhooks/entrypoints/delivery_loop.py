@@ -19,7 +19,6 @@ import httpx
 
 from aligned_common.app import ServiceContext
 from aligned_common.db import UnitOfWork
-
 from aligned_webhooks.adapters import delivery_store
 from aligned_webhooks.adapters.delivery_store import ClaimedDelivery
 from aligned_webhooks.adapters.sender import PerHostTransport
@@ -135,7 +134,9 @@ async def run_delivery_loop(ctx: ServiceContext) -> None:
     # carries another host's request to the same address.
     limits = httpx.Limits(max_connections=settings.delivery_concurrency, max_keepalive_connections=4)
     transport = PerHostTransport(limits=limits)
-    async with httpx.AsyncClient(transport=transport, timeout=settings.delivery_timeout_s, trust_env=False) as client:
+    async with httpx.AsyncClient(
+        transport=transport, timeout=settings.delivery_timeout_s, trust_env=False
+    ) as client:
         deps = DeliveryDeps(ctx.pool, ctx.schema, settings, ctx.deps["box"], client, ctx.deps["clock"])
         loop = DeliveryLoop(deps)
         ctx.deps["delivery_loop"] = loop

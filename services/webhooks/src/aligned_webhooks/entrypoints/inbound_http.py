@@ -9,7 +9,6 @@ from fastapi.responses import JSONResponse
 
 from aligned_common.app import ServiceContext, context_of
 from aligned_common.problems import problem_response
-
 from aligned_webhooks.domain.inbound import Rejection
 from aligned_webhooks.metrics import INBOUND_ACCEPTED, INBOUND_REJECTED
 from aligned_webhooks.service_layer import ingest
@@ -54,7 +53,9 @@ def _reject(provider_label: str, reason: Rejection, detail: str, path: str) -> J
 
 
 @router.post("/webhooks/{provider}", status_code=202, tags=["inbound"])
-async def receive_webhook(provider: str, request: Request, ctx: ServiceContext = Depends(context_of)) -> JSONResponse:
+async def receive_webhook(
+    provider: str, request: Request, ctx: ServiceContext = Depends(context_of)
+) -> JSONResponse:
     """Verified, deduplicated and stored before the answer; processed asynchronously.
 
     202 for a new event, a redelivery and an event for an account no brand has connected
@@ -63,11 +64,18 @@ async def receive_webhook(provider: str, request: Request, ctx: ServiceContext =
     registry = ctx.deps["providers"]
     known = registry.get(provider)
     if known is None:
-        return _reject("unknown", Rejection.UNKNOWN_PROVIDER, f"no webhook provider {provider!r}", request.url.path)
+        return _reject(
+            "unknown", Rejection.UNKNOWN_PROVIDER, f"no webhook provider {provider!r}", request.url.path
+        )
     try:
         body = await _read_limited(request, ctx.settings.max_body_bytes)
     except _TooLarge:
-        return _reject(provider, Rejection.OVERSIZE, f"the limit is {ctx.settings.max_body_bytes} bytes", request.url.path)
+        return _reject(
+            provider,
+            Rejection.OVERSIZE,
+            f"the limit is {ctx.settings.max_body_bytes} bytes",
+            request.url.path,
+        )
     try:
         delivery = ingest.verify(
             known, request.headers, body, ctx.settings.signature_tolerance_s, ctx.deps["clock"].now()

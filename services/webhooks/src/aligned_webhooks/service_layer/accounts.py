@@ -5,7 +5,6 @@ from __future__ import annotations
 from aligned_common.db import UnitOfWork
 from aligned_common.envelope import EventEnvelope
 from aligned_common.events.connections import Connected, Disconnected
-
 from aligned_webhooks.adapters import inbound_store
 
 
@@ -14,7 +13,12 @@ async def account_connected(uow: UnitOfWork, envelope: EventEnvelope, data: Conn
         return  # nothing to route by
     # When the account was connected is the event's time (not when this consumer got to it).
     await inbound_store.remember_account(
-        uow.conn, data.platform, data.account_id, envelope.brand_id, envelope.tenant_id, data.connection_id,
+        uow.conn,
+        data.platform,
+        data.account_id,
+        envelope.brand_id,
+        envelope.tenant_id,
+        data.connection_id,
         envelope.time,
     )
 

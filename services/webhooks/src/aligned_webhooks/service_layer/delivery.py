@@ -13,7 +13,6 @@ from aligned_common.clock import Clock
 from aligned_common.db import UnitOfWork
 from aligned_common.events.webhooks import EndpointDisabled
 from aligned_common.platforms import standard_webhooks
-
 from aligned_webhooks.adapters import delivery_store, sender
 from aligned_webhooks.adapters.delivery_store import ClaimedDelivery
 from aligned_webhooks.adapters.secret_box import SecretBox
@@ -57,19 +56,27 @@ async def attempt(deps: DeliveryDeps, delivery: ClaimedDelivery) -> float | None
 
 async def _send(deps: DeliveryDeps, delivery: ClaimedDelivery, requested_at: datetime) -> SendResult:
     settings = deps.settings
-    policy = TargetPolicy(allow_loopback=settings.allow_loopback_targets, allow_http=settings.allow_http_targets)
+    policy = TargetPolicy(
+        allow_loopback=settings.allow_loopback_targets, allow_http=settings.allow_http_targets
+    )
     try:
         # Checked again at every try: the name may resolve elsewhere than at registration.
         target = await check_target(delivery.url, policy)
     except RefusedTarget as refused:
         return SendResult(None, 0.0, None, f"refused target: {refused}", None)
     headers = standard_webhooks.signed_headers(
-        signing_secrets(delivery, deps.box, requested_at), str(delivery.event_id), delivery.payload,
+        signing_secrets(delivery, deps.box, requested_at),
+        str(delivery.event_id),
+        delivery.payload,
         int(requested_at.timestamp()),
     )
     return await sender.post(
-        deps.client, target, delivery.payload, headers,
-        timeout_s=settings.delivery_timeout_s, excerpt_bytes=settings.response_excerpt_bytes,
+        deps.client,
+        target,
+        delivery.payload,
+        headers,
+        timeout_s=settings.delivery_timeout_s,
+        excerpt_bytes=settings.response_excerpt_bytes,
     )
 
 
@@ -117,8 +124,13 @@ async def _disable(uow: UnitOfWork, delivery: ClaimedDelivery, reason: str, now:
     if url is None:
         return  # another try disabled it first: one event is enough
     ENDPOINTS_DISABLED.labels("gone" if "410" in reason else "failing").inc()
-    log.warning("webhook endpoint disabled", extra={"ctx_endpoint_id": str(delivery.endpoint_id), "ctx_reason": reason})
+    log.warning(
+        "webhook endpoint disabled",
+        extra={"ctx_endpoint_id": str(delivery.endpoint_id), "ctx_reason": reason},
+    )
     await uow.emit(
         EndpointDisabled(endpoint_id=delivery.endpoint_id, url=url, reason=reason),
-        brand_id=delivery.brand_id, tenant_id=delivery.tenant_id, subject=str(delivery.endpoint_id),
+        brand_id=delivery.brand_id,
+        tenant_id=delivery.tenant_id,
+        subject=str(delivery.endpoint_id),
     )

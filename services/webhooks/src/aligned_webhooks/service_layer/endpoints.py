@@ -13,7 +13,6 @@ from aligned_common.db import UnitOfWork
 from aligned_common.identity import Identity
 from aligned_common.platforms.standard_webhooks import WebhookSecret
 from aligned_common.problems import Problem
-
 from aligned_webhooks.adapters import delivery_store, endpoint_store
 from aligned_webhooks.adapters.secret_box import SecretBox
 from aligned_webhooks.adapters.ssrf import RefusedTarget, TargetPolicy, check_target
@@ -39,7 +38,9 @@ async def _checked_url(url: str, policy: TargetPolicy) -> str:
         await check_target(url, policy)
     except RefusedTarget as refused:
         raise Problem(
-            422, "Invalid request", detail=f"invalid fields: url ({refused})",
+            422,
+            "Invalid request",
+            detail=f"invalid fields: url ({refused})",
             errors=[{"field": "url", "message": str(refused)}],
         ) from None
     return url
@@ -55,7 +56,14 @@ async def create(
     sealed = deps.box.seal(secret, str(endpoint_id))
     async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
         endpoint = await endpoint_store.insert(
-            uow.conn, endpoint_id, identity.brand_id, identity.tenant_id, url, description, event_types, sealed
+            uow.conn,
+            endpoint_id,
+            identity.brand_id,
+            identity.tenant_id,
+            url,
+            description,
+            event_types,
+            sealed,
         )
     return endpoint, secret
 
@@ -107,7 +115,9 @@ async def reveal_secret(deps: EndpointDeps, identity: Identity, endpoint_id: uui
     return deps.box.open(current, str(endpoint_id))
 
 
-async def rotate_secret(deps: EndpointDeps, identity: Identity, endpoint_id: uuid.UUID) -> tuple[Endpoint, str]:
+async def rotate_secret(
+    deps: EndpointDeps, identity: Identity, endpoint_id: uuid.UUID
+) -> tuple[Endpoint, str]:
     """A new secret signs from now on; the old one also signs until the overlap ends."""
     secret = WebhookSecret.generate()
     now = deps.clock.now()
@@ -117,7 +127,13 @@ async def rotate_secret(deps: EndpointDeps, identity: Identity, endpoint_id: uui
             raise _not_found(endpoint_id)
         current, _, _ = await endpoint_store.secrets(uow.conn, endpoint_id)
         endpoint = await endpoint_store.rotate(
-            uow.conn, identity.brand_id, endpoint_id, deps.box.seal(secret, str(endpoint_id)), current, expires_at, now
+            uow.conn,
+            identity.brand_id,
+            endpoint_id,
+            deps.box.seal(secret, str(endpoint_id)),
+            current,
+            expires_at,
+            now,
         )
     return endpoint, secret
 
@@ -139,13 +155,19 @@ async def attempts(deps: EndpointDeps, identity: Identity, delivery_id: uuid.UUI
     return found
 
 
-async def replay_delivery(deps: EndpointDeps, identity: Identity, delivery_id: uuid.UUID, wake_channel: str) -> None:
+async def replay_delivery(
+    deps: EndpointDeps, identity: Identity, delivery_id: uuid.UUID, wake_channel: str
+) -> None:
     async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
         replayed = await delivery_store.replay_one(uow.conn, identity.brand_id, delivery_id, deps.clock.now())
         if replayed is None:
             raise Problem(404, "Delivery not found", detail=f"no webhook delivery {delivery_id}")
         if replayed is False:
-            raise Problem(409, "Delivery still pending", detail="it is still being retried; replay it once it has finished")
+            raise Problem(
+                409,
+                "Delivery still pending",
+                detail="it is still being retried; replay it once it has finished",
+            )
         await uow.conn.execute("SELECT pg_notify($1, '')", wake_channel)
 
 
@@ -155,7 +177,9 @@ async def replay_failed(
     async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
         if await endpoint_store.get(uow.conn, identity.brand_id, endpoint_id) is None:
             raise _not_found(endpoint_id)
-        count = await delivery_store.replay_failed_since(uow.conn, identity.brand_id, endpoint_id, since, deps.clock.now())
+        count = await delivery_store.replay_failed_since(
+            uow.conn, identity.brand_id, endpoint_id, since, deps.clock.now()
+        )
         if count:
             await uow.conn.execute("SELECT pg_notify($1, '')", wake_channel)
     return count

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from aligned_common.db import UnitOfWork
 from aligned_common.envelope import EventEnvelope
-
 from aligned_webhooks.adapters import delivery_store, endpoint_store
 from aligned_webhooks.domain.deliverable import delivery_body
 

@@ -12,7 +12,6 @@ from aligned_common.db import UnitOfWork
 from aligned_common.events.webhooks import Received
 from aligned_common.platforms import InvalidSignature, MalformedWebhook, StaleTimestamp
 from aligned_common.platforms.standard_webhooks import HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP
-
 from aligned_webhooks.adapters import inbound_store
 from aligned_webhooks.adapters.providers import Provider, signed_at
 from aligned_webhooks.domain.inbound import IngestOutcome, Rejection, VerifiedDelivery
@@ -53,7 +52,9 @@ def verify(
     )
 
 
-async def store(pool: asyncpg.Pool, schema: str, delivery: VerifiedDelivery) -> tuple[IngestOutcome, uuid.UUID | None]:
+async def store(
+    pool: asyncpg.Pool, schema: str, delivery: VerifiedDelivery
+) -> tuple[IngestOutcome, uuid.UUID | None]:
     """Store once per provider event id and emit webhooks.received for each brand of the account.
 
     Runs as the worker role: the request names a platform account, not a brand, and the
@@ -65,8 +66,12 @@ async def store(pool: asyncpg.Pool, schema: str, delivery: VerifiedDelivery) -> 
         if not await inbound_store.insert_event(uow.conn, event_id, delivery, owners):
             return IngestOutcome.DUPLICATE, None
         for owner in owners:
-            await uow.emit(_received(event_id, delivery), brand_id=owner.brand_id, tenant_id=owner.tenant_id,
-                           subject=delivery.parsed.remote_post_id or delivery.parsed.account_id)
+            await uow.emit(
+                _received(event_id, delivery),
+                brand_id=owner.brand_id,
+                tenant_id=owner.tenant_id,
+                subject=delivery.parsed.remote_post_id or delivery.parsed.account_id,
+            )
     return (IngestOutcome.ACCEPTED if owners else IngestOutcome.UNMATCHED), event_id
 
 

@@ -16,7 +16,6 @@ import asyncpg
 
 from aligned_common.db import UnitOfWork
 from aligned_common.keyring import DecryptionError, Sealed
-
 from aligned_webhooks.adapters.secret_box import SecretBox
 
 log = logging.getLogger(__name__)
@@ -44,28 +43,43 @@ async def rotate_keys(pool: asyncpg.Pool, schema: str, box: SecretBox) -> Rotati
                 f"""SELECT id, secret_sealed, secret_key_id, previous_secret_sealed, previous_secret_key_id
                       FROM webhook_endpoints WHERE {_OLD} AND id > $2
                      ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED""",
-                box.active_key_id, last_id, BATCH,
+                box.active_key_id,
+                last_id,
+                BATCH,
             )
             for row in rows:
                 context = str(row["id"])  # what seal/open use for an endpoint's secrets
                 try:
                     current = box.reseal(Sealed(row["secret_key_id"], row["secret_sealed"]), context)
-                    previous = (box.reseal(Sealed(row["previous_secret_key_id"], row["previous_secret_sealed"]), context)
-                                if row["previous_secret_sealed"] is not None else None)
+                    previous = (
+                        box.reseal(
+                            Sealed(row["previous_secret_key_id"], row["previous_secret_sealed"]), context
+                        )
+                        if row["previous_secret_sealed"] is not None
+                        else None
+                    )
                 except DecryptionError:
                     report.unreadable += 1
-                    log.error("an endpoint's secret opens with no key in the ring", extra={"ctx_endpoint_id": context})
+                    log.error(
+                        "an endpoint's secret opens with no key in the ring",
+                        extra={"ctx_endpoint_id": context},
+                    )
                     continue
                 await uow.conn.execute(
                     """UPDATE webhook_endpoints SET secret_sealed = $2, secret_key_id = $3,
                               previous_secret_sealed = $4, previous_secret_key_id = $5 WHERE id = $1""",
-                    row["id"], current.blob, current.key_id,
-                    previous.blob if previous else None, previous.key_id if previous else None,
+                    row["id"],
+                    current.blob,
+                    current.key_id,
+                    previous.blob if previous else None,
+                    previous.key_id if previous else None,
                 )
                 report.endpoints += 1
         if len(rows) < BATCH:
             break
         last_id = rows[-1]["id"]
     async with UnitOfWork(pool, schema, role="worker") as uow:
-        report.left_behind = await uow.conn.fetchval(f"SELECT count(*) FROM webhook_endpoints WHERE {_OLD}", box.active_key_id)
+        report.left_behind = await uow.conn.fetchval(
+            f"SELECT count(*) FROM webhook_endpoints WHERE {_OLD}", box.active_key_id
+        )
     return report

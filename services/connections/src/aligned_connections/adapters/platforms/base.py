@@ -27,7 +27,9 @@ class PlatformAdapter(Protocol):
 
     platform: str
 
-    async def authorize_url(self, state: str, code_challenge: str, redirect_uri: str, scopes: Sequence[str]) -> str:
+    async def authorize_url(
+        self, state: str, code_challenge: str, redirect_uri: str, scopes: Sequence[str]
+    ) -> str:
         """Where to send the user's browser to consent (OAuth 2 with PKCE, S256)."""
         ...
 

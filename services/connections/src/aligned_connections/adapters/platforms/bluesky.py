@@ -124,14 +124,18 @@ class BlueskyAdapter:
         self._http = PlatformHttp(PLATFORM, http_client, timeout=timeout, auth_error_codes=AUTH_ERROR_CODES)
         self._marker_search_depth = marker_search_depth
 
-    async def authorize_url(self, state: str, code_challenge: str, redirect_uri: str, scopes: Sequence[str]) -> str:
+    async def authorize_url(
+        self, state: str, code_challenge: str, redirect_uri: str, scopes: Sequence[str]
+    ) -> str:
         raise NotSupported(
             "Bluesky connects with an app password: call exchange_code(AppPassword(...))", platform=PLATFORM
         )
 
     async def exchange_code(self, grant: AuthorizationGrant) -> TokenSet:
         if not isinstance(grant, AppPassword):
-            raise NotSupported("Bluesky connects with an app password, not an authorization code", platform=PLATFORM)
+            raise NotSupported(
+                "Bluesky connects with an app password, not an authorization code", platform=PLATFORM
+            )
         response = await self._http.request(
             "POST",
             self._xrpc("com.atproto.server.createSession"),
@@ -151,7 +155,9 @@ class BlueskyAdapter:
 
     async def revoke(self, token: str) -> None:
         """Ends the session; `token` must be the refresh JWT (deleteSession takes no other)."""
-        await self._http.request("POST", self._xrpc("com.atproto.server.deleteSession"), headers=bearer(token))
+        await self._http.request(
+            "POST", self._xrpc("com.atproto.server.deleteSession"), headers=bearer(token)
+        )
 
     async def get_account(self, access_token: str) -> PlatformAccount:
         session = await self._session_info(access_token)
@@ -193,7 +199,9 @@ class BlueskyAdapter:
         stored = await self._record(access_token, _parse_uri(remote_id))
         if stored is None:
             return None
-        return PostStatus(remote_id=stored.uri, state=PostState.PUBLISHED, url=self._post_url(AtUri.parse(stored.uri)))
+        return PostStatus(
+            remote_id=stored.uri, state=PostState.PUBLISHED, url=self._post_url(AtUri.parse(stored.uri))
+        )
 
     async def find_post_by_marker(self, access_token: str, marker: str) -> PublishedPost | None:
         did = await self._did(access_token)
@@ -246,13 +254,18 @@ class BlueskyAdapter:
             return {"$type": "app.bsky.embed.video", "video": blobs[0], "alt": media[0].alt_text}
         return {
             "$type": "app.bsky.embed.images",
-            "images": [{"alt": item.alt_text, "image": blob} for item, blob in zip(media, blobs, strict=True)],
+            "images": [
+                {"alt": item.alt_text, "image": blob} for item, blob in zip(media, blobs, strict=True)
+            ],
         }
 
     async def _upload(self, access_token: str, item: MediaAttachment) -> dict[str, Any]:
         headers, body = raw_body(self._http.client, item, PLATFORM)
         response = await self._http.request(
-            "POST", self._xrpc("com.atproto.repo.uploadBlob"), content=body, headers=bearer(access_token) | headers
+            "POST",
+            self._xrpc("com.atproto.repo.uploadBlob"),
+            content=body,
+            headers=bearer(access_token) | headers,
         )
         return self._http.parse(response, _UploadedBlob).blob
 
@@ -267,7 +280,9 @@ class BlueskyAdapter:
         existing = await self._record(access_token, uri)
         if existing is not None and existing.value.get("text") == text:
             return PublishedPost(remote_id=existing.uri, url=self._post_url(uri))
-        raise Rejected(f"record key {uri.rkey} already holds another post", platform=PLATFORM, status_code=400)
+        raise Rejected(
+            f"record key {uri.rkey} already holds another post", platform=PLATFORM, status_code=400
+        )
 
     async def _record(self, access_token: str, uri: AtUri) -> _StoredRecord | None:
         response = await self._http.request(

@@ -39,7 +39,9 @@ class Retryable(PlatformError):
         status_code: int | None = None,
         retry_after: float | None = None,
     ) -> None:
-        super().__init__(message, platform=platform, platform_message=platform_message, status_code=status_code)
+        super().__init__(
+            message, platform=platform, platform_message=platform_message, status_code=status_code
+        )
         self.retry_after = retry_after  # seconds the platform asked us to wait, if it said
 
 
@@ -65,7 +67,9 @@ class UnknownOutcome(PlatformError):
         status_code: int | None = None,
         remote_id: str | None = None,
     ) -> None:
-        super().__init__(message, platform=platform, platform_message=platform_message, status_code=status_code)
+        super().__init__(
+            message, platform=platform, platform_message=platform_message, status_code=status_code
+        )
         # Where the platform's id is fixed in advance (Bluesky's record key), the id to check with
         # get_post_status; otherwise None, and find_post_by_marker is the way to look.
         self.remote_id = remote_id

@@ -31,7 +31,13 @@ DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=20.0, pool=5.0)
 DEFAULT_AUTH_ERROR_CODES = frozenset({"invalid_grant", "invalid_token"})
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-_SENT_BUT_LOST = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
+_SENT_BUT_LOST = (
+    httpx.ReadTimeout,
+    httpx.WriteTimeout,
+    httpx.ReadError,
+    httpx.WriteError,
+    httpx.RemoteProtocolError,
+)
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -74,7 +80,9 @@ class PlatformHttp:
         try:
             response = await self._client.request(method, url, **kwargs)
         except _NOT_SENT as error:
-            raise Retryable(f"could not reach the platform: {type(error).__name__}", platform=self.platform) from error
+            raise Retryable(
+                f"could not reach the platform: {type(error).__name__}", platform=self.platform
+            ) from error
         except _SENT_BUT_LOST as error:
             if creates:
                 raise UnknownOutcome(
@@ -94,7 +102,10 @@ class PlatformHttp:
         if status == 504 and creates:
             # A gateway gave up waiting for the platform, which may still have made the post.
             raise UnknownOutcome(
-                "the platform's gateway timed out", platform=platform, platform_message=message, status_code=status
+                "the platform's gateway timed out",
+                platform=platform,
+                platform_message=message,
+                status_code=status,
             )
         if status == 429 or status == 408 or status >= 500:
             raise Retryable(
@@ -106,10 +117,16 @@ class PlatformHttp:
             )
         if status == 401 or code in self._auth_error_codes:
             raise AuthFailure(
-                f"credentials refused (HTTP {status})", platform=platform, platform_message=message, status_code=status
+                f"credentials refused (HTTP {status})",
+                platform=platform,
+                platform_message=message,
+                status_code=status,
             )
         raise Rejected(
-            f"request refused (HTTP {status})", platform=platform, platform_message=message, status_code=status
+            f"request refused (HTTP {status})",
+            platform=platform,
+            platform_message=message,
+            status_code=status,
         )
 
     def parse(self, response: httpx.Response, model: type[Model], *, creates: bool = False) -> Model:
@@ -120,7 +137,9 @@ class PlatformHttp:
         except ValidationError as error:
             message = f"unexpected answer: {error.error_count()} problem(s) reading {model.__name__}"
             if creates:
-                raise UnknownOutcome(message, platform=self.platform, status_code=response.status_code) from error
+                raise UnknownOutcome(
+                    message, platform=self.platform, status_code=response.status_code
+                ) from error
             raise PlatformError(message, platform=self.platform, status_code=response.status_code) from error
 
     def parse_list(self, response: httpx.Response, model: type[Model]) -> list[Model]:

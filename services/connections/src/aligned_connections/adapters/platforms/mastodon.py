@@ -83,9 +83,13 @@ class MastodonAdapter(OAuth2Methods):
         self._instance_url = instance_url.rstrip("/")
         self._http = PlatformHttp(PLATFORM, http_client, timeout=timeout)
         endpoints = OAuthEndpoints(
-            authorize=self._url("/oauth/authorize"), token=self._url("/oauth/token"), revoke=self._url("/oauth/revoke")
+            authorize=self._url("/oauth/authorize"),
+            token=self._url("/oauth/token"),
+            revoke=self._url("/oauth/revoke"),
         )
-        self._oauth = OAuth2Client(self._http, endpoints, OAuthClientCredentials(client_id, SecretStr(client_secret)))
+        self._oauth = OAuth2Client(
+            self._http, endpoints, OAuthClientCredentials(client_id, SecretStr(client_secret))
+        )
         self._marker_search_depth = marker_search_depth
         self._media_poll_interval_s = media_poll_interval_s
         self._media_poll_attempts = media_poll_attempts
@@ -156,7 +160,12 @@ class MastodonAdapter(OAuth2Methods):
 
     async def _upload(self, access_token: str, item: MediaAttachment) -> str:
         headers, body = multipart_body(
-            self._http.client, item, PLATFORM, field="file", filename="upload", fields={"description": item.alt_text}
+            self._http.client,
+            item,
+            PLATFORM,
+            field="file",
+            filename="upload",
+            fields={"description": item.alt_text},
         )
         response = await self._http.request(
             "POST", self._url("/api/v2/media"), headers=bearer(access_token) | headers, content=body

@@ -70,7 +70,9 @@ class OAuth2Client:
 
     async def exchange_code(self, grant: AuthorizationGrant) -> TokenSet:
         if not isinstance(grant, AuthorizationCode):
-            raise NotSupported("this platform connects with OAuth, not an app password", platform=self._http.platform)
+            raise NotSupported(
+                "this platform connects with OAuth, not an app password", platform=self._http.platform
+            )
         form = {
             "grant_type": "authorization_code",
             "code": grant.code,
@@ -84,11 +86,16 @@ class OAuth2Client:
         return await self._token_request(form, previous_refresh_token=refresh_token)
 
     async def revoke(self, token: str) -> None:
-        await self._http.request("POST", self._endpoints.revoke, data={"token": token, **self._client_fields()})
+        await self._http.request(
+            "POST", self._endpoints.revoke, data={"token": token, **self._client_fields()}
+        )
 
     async def _token_request(self, form: dict[str, str], previous_refresh_token: str | None) -> TokenSet:
         response = await self._http.request(
-            "POST", self._endpoints.token, data=form | self._client_fields(), headers={"Accept": "application/json"}
+            "POST",
+            self._endpoints.token,
+            data=form | self._client_fields(),
+            headers={"Accept": "application/json"},
         )
         answer = self._http.parse(response, _TokenAnswer)
         # RFC 6749 section 6: when the answer has no refresh_token, the old one stays valid.
@@ -114,7 +121,9 @@ class OAuth2Methods:
 
     _oauth: OAuth2Client
 
-    async def authorize_url(self, state: str, code_challenge: str, redirect_uri: str, scopes: Sequence[str]) -> str:
+    async def authorize_url(
+        self, state: str, code_challenge: str, redirect_uri: str, scopes: Sequence[str]
+    ) -> str:
         return self._oauth.authorize_url(state, code_challenge, redirect_uri, scopes)
 
     async def exchange_code(self, grant: AuthorizationGrant) -> TokenSet:

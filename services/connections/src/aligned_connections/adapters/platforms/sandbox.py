@@ -85,7 +85,9 @@ class SandboxAdapter(OAuth2Methods):
         self._base_url = base_url.rstrip("/")
         self._http = PlatformHttp(PLATFORM, http_client, timeout=timeout)
         endpoints = OAuthEndpoints(
-            authorize=self._url("/oauth/authorize"), token=self._url("/oauth/token"), revoke=self._url("/oauth/revoke")
+            authorize=self._url("/oauth/authorize"),
+            token=self._url("/oauth/token"),
+            revoke=self._url("/oauth/revoke"),
         )
         self._oauth = OAuth2Client(self._http, endpoints, OAuthClientCredentials(client_id))
         self._webhook_secrets = tuple(webhook_secrets)
@@ -123,7 +125,10 @@ class SandboxAdapter(OAuth2Methods):
 
     async def get_post_status(self, access_token: str, remote_id: str) -> PostStatus | None:
         response = await self._http.request(
-            "GET", self._url(f"/api/v1/posts/{quote(remote_id, safe='')}"), headers=bearer(access_token), tolerate={404}
+            "GET",
+            self._url(f"/api/v1/posts/{quote(remote_id, safe='')}"),
+            headers=bearer(access_token),
+            tolerate={404},
         )
         if response.status_code == 404:
             return None
@@ -132,7 +137,10 @@ class SandboxAdapter(OAuth2Methods):
 
     async def find_post_by_marker(self, access_token: str, marker: str) -> PublishedPost | None:
         response = await self._http.request(
-            "GET", self._url("/api/v1/posts"), headers=bearer(access_token), params={"limit": self._marker_search_depth}
+            "GET",
+            self._url("/api/v1/posts"),
+            headers=bearer(access_token),
+            params={"limit": self._marker_search_depth},
         )
         for post in self._http.parse(response, _PostList).posts:  # newest first
             if marker in post.text:
@@ -158,7 +166,9 @@ class SandboxAdapter(OAuth2Methods):
         try:
             payload = _WebhookPayload.model_validate_json(body)
         except ValidationError as error:
-            raise MalformedWebhook(f"signed, but not a sandbox event: {error.error_count()} problem(s)") from error
+            raise MalformedWebhook(
+                f"signed, but not a sandbox event: {error.error_count()} problem(s)"
+            ) from error
         return WebhookEvent(
             platform=PLATFORM,
             id=verified.webhook_id,

@@ -9,8 +9,16 @@ import time
 import uuid
 from typing import Any
 
-from aligned_common.testing.gateway_client import (
-    ApiError, BrandSetup, Gateway, LiveEvents, Member, add_member, connect_sandbox, create_brand, eventually,  # LiveEvents: for the tests
+from aligned_testing.gateway_client import (
+    ApiError,
+    BrandSetup,
+    Gateway,
+    LiveEvents,  # noqa: F401 - re-exported: the tests take it from here with the steps
+    Member,
+    add_member,
+    connect_sandbox,
+    create_brand,
+    eventually,
 )
 
 FINAL = ("published", "partially_published", "failed", "cancelled")
@@ -19,9 +27,16 @@ FINAL = ("published", "partially_published", "failed", "cancelled")
 async def onboard_brand(api: Gateway, sandbox_url: str, *, label: str, connect: bool = True) -> BrandSetup:
     """A new tenant whose first brand has an owner and a client, and a sandbox account connected by OAuth."""
     tag = uuid.uuid4().hex[:8]
-    setup = await create_brand(api, tenant_id=str(uuid.uuid4()), name=f"{label} {tag}", owner_id=f"owner-{tag}",
-                               owner_email=f"owner-{tag}@example.com")
-    setup.client = await add_member(setup, user_id=f"client-{tag}", email=f"client-{tag}@example.com", role="client")
+    setup = await create_brand(
+        api,
+        tenant_id=str(uuid.uuid4()),
+        name=f"{label} {tag}",
+        owner_id=f"owner-{tag}",
+        owner_email=f"owner-{tag}@example.com",
+    )
+    setup.client = await add_member(
+        setup, user_id=f"client-{tag}", email=f"client-{tag}@example.com", role="client"
+    )
     setup.extra["account"] = f"{label}-{tag}"
     if connect:
         setup.connection = await connect_sandbox(setup.owner.api, sandbox_url, setup.extra["account"])
@@ -45,13 +60,16 @@ async def create_job(owner: Gateway, body: dict[str, Any], *, timeout_s: float =
     return await _once_connection_known(owner, "POST", "/v1/jobs", body, timeout_s)
 
 
-async def put_policy(owner: Gateway, body: dict[str, Any], *, timeout_s: float = 30, **kwargs: Any) -> dict[str, Any]:
+async def put_policy(
+    owner: Gateway, body: dict[str, Any], *, timeout_s: float = 30, **kwargs: Any
+) -> dict[str, Any]:
     """PUT /v1/policies, retried while approval does not know the policy's connection yet."""
     return await _once_connection_known(owner, "PUT", "/v1/policies", body, timeout_s, **kwargs)
 
 
-async def _once_connection_known(owner: Gateway, method: str, path: str, body: dict[str, Any], timeout_s: float,
-                                 **kwargs: Any) -> dict[str, Any]:
+async def _once_connection_known(
+    owner: Gateway, method: str, path: str, body: dict[str, Any], timeout_s: float, **kwargs: Any
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout_s
     while True:
         try:
@@ -62,11 +80,21 @@ async def _once_connection_known(owner: Gateway, method: str, path: str, body: d
         await asyncio.sleep(0.3)
 
 
-async def draft_and_submit(owner: Gateway, connection_id: str, *, text: str, requires_approval: bool,
-                           due_in_s: float | None = None, max_retries: int | None = None) -> dict[str, Any]:
+async def draft_and_submit(
+    owner: Gateway,
+    connection_id: str,
+    *,
+    text: str,
+    requires_approval: bool,
+    due_in_s: float | None = None,
+    max_retries: int | None = None,
+) -> dict[str, Any]:
     """POST /v1/jobs then /submit: the job goes to approval, or straight to scheduled/ready."""
-    body: dict[str, Any] = {"content": text, "targets": [{"platform": "sandbox", "connection_id": connection_id}],
-                            "requires_approval": requires_approval}
+    body: dict[str, Any] = {
+        "content": text,
+        "targets": [{"platform": "sandbox", "connection_id": connection_id}],
+        "requires_approval": requires_approval,
+    }
     if due_in_s is not None:
         body["scheduled_at"] = in_seconds(due_in_s)
     if max_retries is not None:
@@ -85,9 +113,13 @@ async def pending_round(member: Member | Gateway, job_id: str, *, timeout_s: flo
     return await eventually(find, timeout_s=timeout_s, what=f"a pending approval round of job {job_id}")
 
 
-async def decide(member: Member, job_id: str, decision: str = "approve", comment: str = "ok") -> dict[str, Any]:
+async def decide(
+    member: Member, job_id: str, decision: str = "approve", comment: str = "ok"
+) -> dict[str, Any]:
     approval = await pending_round(member, job_id)
-    return await member.api.post(f"/v1/approvals/{approval['id']}/decision", {"decision": decision, "comment": comment})
+    return await member.api.post(
+        f"/v1/approvals/{approval['id']}/decision", {"decision": decision, "comment": comment}
+    )
 
 
 async def held_post(owner: Gateway, connection_id: str, text: str) -> dict[str, Any]:
@@ -102,7 +134,9 @@ async def held_post(owner: Gateway, connection_id: str, text: str) -> dict[str, 
     return await eventually(held, timeout_s=60, what="the post to be held")
 
 
-async def job_in(owner: Gateway, job_id: str, statuses: tuple[str, ...], *, timeout_s: float = 90) -> dict[str, Any]:
+async def job_in(
+    owner: Gateway, job_id: str, statuses: tuple[str, ...], *, timeout_s: float = 90
+) -> dict[str, Any]:
     async def check():
         job = await owner.get(f"/v1/jobs/{job_id}")
         return job if job["status"] in statuses else None
@@ -110,10 +144,9 @@ async def job_in(owner: Gateway, job_id: str, statuses: tuple[str, ...], *, time
     return await eventually(check, timeout_s=timeout_s, what=f"job {job_id} to be {' or '.join(statuses)}")
 
 
-
 async def upload_photo(api: Gateway, size: int = 4000) -> dict[str, Any]:
     """A real PNG (different bytes every call) uploaded through POST /v1/media; its asset."""
-    from aligned_common.testing.media import png
+    from aligned_testing.media import png
 
     answer = await api.upload("/v1/media", "photo.png", png(size), "image/png")
     assert answer.status_code == 201, answer.text

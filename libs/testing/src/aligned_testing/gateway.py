@@ -25,10 +25,10 @@ from sse_starlette.sse import AppStatus
 from aligned_common.identity import Identity, current_identity
 from aligned_common.migrations import migrate
 from aligned_common.problems import Problem, install_problem_handlers
-from aligned_common.testing.service import free_port
 from aligned_gateway.adapters.jwt_verifier import issue_token
 from aligned_gateway.bootstrap import build, create_gateway_app
 from aligned_gateway.config import Settings
+from aligned_testing.service import free_port
 
 JWT_SECRET = "test-secret-" + uuid.uuid4().hex
 COLLECTIONS = {
@@ -77,8 +77,13 @@ def stub_app(state: StubState) -> FastAPI:
 
     @app.post(collection, status_code=201)
     async def create(body: dict, identity: Identity = Depends(who)) -> dict:
-        item = {"id": str(uuid.uuid4()), "job_id": None, "brand_id": str(identity.brand_id), "body": body,
-                "created_by": identity.user_id}
+        item = {
+            "id": str(uuid.uuid4()),
+            "job_id": None,
+            "brand_id": str(identity.brand_id),
+            "body": body,
+            "created_by": identity.user_id,
+        }
         item["job_id"] = item["id"]
         state.items[item["id"]] = item
         return item
@@ -93,12 +98,14 @@ def stub_app(state: StubState) -> FastAPI:
         return Response(status_code=204)
 
     if state.service == "approval":
+
         @app.get("/v1/jobs/{job_id}/approvals")
         async def rounds(job_id: uuid.UUID, identity: Identity = Depends(who)) -> dict:
             owned(identity, str(job_id))
             return {"items": [i for i in mine(identity) if i["body"].get("job_id") == str(job_id)]}
 
     if state.service == "analytics":
+
         @app.get("/v1/analytics/summary")
         async def summary(identity: Identity = Depends(who)) -> dict:
             return {"brand_id": str(identity.brand_id), "impressions": 42}
@@ -153,7 +160,9 @@ class Stubs:
 
 @asynccontextmanager
 async def running_stubs(delays: dict[str, float] | None = None) -> AsyncIterator[Stubs]:
-    shared: dict[str, dict] = {}  # one id space, so approval knows publishing's job ids (as events would tell it)
+    shared: dict[
+        str, dict
+    ] = {}  # one id space, so approval knows publishing's job ids (as events would tell it)
     states = {name: StubState(name, (delays or {}).get(name, 0.0), shared) for name in COLLECTIONS}
     running = {name: await start_app(stub_app(state)) for name, state in states.items()}
     try:
@@ -180,8 +189,14 @@ class Gateway:
 
 @asynccontextmanager
 async def running_gateway(schema: str, **overrides) -> AsyncIterator[Gateway]:
-    values = {"jwt_secret": JWT_SECRET, "dev_tokens_enabled": True, "live_retention_s": 120.0,
-              "brand_burst": 10_000.0, "user_burst": 10_000.0, **overrides}
+    values = {
+        "jwt_secret": JWT_SECRET,
+        "dev_tokens_enabled": True,
+        "live_retention_s": 120.0,
+        "brand_burst": 10_000.0,
+        "user_burst": 10_000.0,
+        **overrides,
+    }
     settings = Settings(**values)
     # Several uvicorn servers share this process in tests: sse-starlette's drain watcher
     # would take any one of them stopping (a stub) for our shutdown and end every stream.
@@ -202,10 +217,29 @@ async def running_gateway(schema: str, **overrides) -> AsyncIterator[Gateway]:
         await running.stop()
 
 
-def token(*, sub: str, tenant_id: uuid.UUID, brands: list[uuid.UUID], role: str = "owner",
-          email: str | None = None, ttl_s: int = 600, now: float | None = None, secret: str = JWT_SECRET) -> str:
-    return issue_token(secret=secret, issuer="aligned", audience="aligned-api", subject=sub, tenant_id=tenant_id,
-                       brand_ids=brands, role=role, email=email, ttl_s=ttl_s, now=now)
+def token(
+    *,
+    sub: str,
+    tenant_id: uuid.UUID,
+    brands: list[uuid.UUID],
+    role: str = "owner",
+    email: str | None = None,
+    ttl_s: int = 600,
+    now: float | None = None,
+    secret: str = JWT_SECRET,
+) -> str:
+    return issue_token(
+        secret=secret,
+        issuer="aligned",
+        audience="aligned-api",
+        subject=sub,
+        tenant_id=tenant_id,
+        brand_ids=brands,
+        role=role,
+        email=email,
+        ttl_s=ttl_s,
+        now=now,
+    )
 
 
 def bearer(value: str, brand: uuid.UUID | None = None) -> dict[str, str]:
@@ -225,8 +259,15 @@ class Member:
 
     @property
     def headers(self) -> dict[str, str]:
-        return bearer(token(sub=self.user_id, tenant_id=self.tenant_id, brands=[self.brand_id], role=self.role,
-                            email=f"{self.user_id}@example.com"))
+        return bearer(
+            token(
+                sub=self.user_id,
+                tenant_id=self.tenant_id,
+                brands=[self.brand_id],
+                role=self.role,
+                email=f"{self.user_id}@example.com",
+            )
+        )
 
 
 async def new_brand(client: httpx.AsyncClient, name: str = "Brand") -> Member:
@@ -241,11 +282,14 @@ async def new_brand(client: httpx.AsyncClient, name: str = "Brand") -> Member:
 
 async def add_member(client: httpx.AsyncClient, owner: Member, role: str) -> Member:
     user = f"{role}-{uuid.uuid4().hex[:8]}"
-    invited = await client.post("/v1/invites", json={"email": f"{user}@example.com", "role": role},
-                                headers=owner.headers)
+    invited = await client.post(
+        "/v1/invites", json={"email": f"{user}@example.com", "role": role}, headers=owner.headers
+    )
     assert invited.status_code == 201, invited.text
     member = Member(user, owner.tenant_id, owner.brand_id, role)
-    accepted = await client.post("/v1/invites/accept", json={"token": invited.json()["token"]}, headers=member.headers)
+    accepted = await client.post(
+        "/v1/invites/accept", json={"token": invited.json()["token"]}, headers=member.headers
+    )
     assert accepted.status_code == 201, accepted.text
     member.member_id = uuid.UUID(accepted.json()["member_id"])
     return member
@@ -263,16 +307,26 @@ class RawAnswer:
         return orjson.loads(self.body)
 
 
-async def raw_request(base_url: str, method: str, target: str | bytes, headers: dict[str, str] | None = None,
-                      body: bytes = b"", timeout_s: float = 30) -> RawAnswer:
+async def raw_request(
+    base_url: str,
+    method: str,
+    target: str | bytes,
+    headers: dict[str, str] | None = None,
+    body: bytes = b"",
+    timeout_s: float = 30,
+) -> RawAnswer:
     """One HTTP/1.1 request with the target exactly as given: httpx (like a browser) removes
     dot segments and re-encodes before sending, which would hide what a hostile client sends."""
     import h11
 
     url = httpx.URL(base_url)
     raw_target = target.encode("latin-1") if isinstance(target, str) else target
-    all_headers = [("Host", f"{url.host}:{url.port}"), ("Connection", "close"),
-                   *((headers or {}).items()), ("Content-Length", str(len(body)))]
+    all_headers = [
+        ("Host", f"{url.host}:{url.port}"),
+        ("Connection", "close"),
+        *((headers or {}).items()),
+        ("Content-Length", str(len(body))),
+    ]
     conn = h11.Connection(h11.CLIENT)
     reader, writer = await asyncio.wait_for(asyncio.open_connection(url.host, url.port), timeout_s)
     try:

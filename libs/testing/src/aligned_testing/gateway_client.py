@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 import uvicorn
 
-from aligned_common.testing import polling
+from aligned_testing import polling
 
 # Answers worth retrying with the same Idempotency-Key: the gateway or a service restarting.
 RETRYABLE = {429, 502, 503, 504}
@@ -47,13 +47,21 @@ class ApiError(Exception):
 class Gateway:
     """One caller (a token, or none) of one or more gateway processes, used round-robin."""
 
-    def __init__(self, base_urls: str | list[str], token: str | None = None, *, retry_for_s: float = 0,
-                 _clients: list[httpx.AsyncClient] | None = None) -> None:
+    def __init__(
+        self,
+        base_urls: str | list[str],
+        token: str | None = None,
+        *,
+        retry_for_s: float = 0,
+        _clients: list[httpx.AsyncClient] | None = None,
+    ) -> None:
         urls = [base_urls] if isinstance(base_urls, str) else list(base_urls)
         self.base_urls = urls
         self.token = token
         self.retry_for_s = retry_for_s
-        self._clients = _clients or [httpx.AsyncClient(base_url=u, timeout=httpx.Timeout(30, connect=5)) for u in urls]
+        self._clients = _clients or [
+            httpx.AsyncClient(base_url=u, timeout=httpx.Timeout(30, connect=5)) for u in urls
+        ]
         self._next = itertools.cycle(range(len(self._clients)))
 
     def as_(self, token: str) -> Gateway:
@@ -70,9 +78,17 @@ class Gateway:
             headers["Idempotency-Key"] = key
         return headers
 
-    async def request(self, method: str, path: str, *, json_body: Any = None, params: dict | None = None,
-                      retry_for_s: float | None = None, ok: tuple[int, ...] = (200, 201, 202, 204),
-                      headers: dict[str, str] | None = None) -> Any:
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        params: dict | None = None,
+        retry_for_s: float | None = None,
+        ok: tuple[int, ...] = (200, 201, 202, 204),
+        headers: dict[str, str] | None = None,
+    ) -> Any:
         """The answer's JSON; ApiError for any other status than `ok`. Transport errors, 429 and
         502-504 (and 409 "in progress" of our own earlier try) are retried with the same
         Idempotency-Key until `retry_for_s` has passed."""
@@ -83,8 +99,13 @@ class Gateway:
             attempt += 1
             client = self._clients[next(self._next)]
             try:
-                response = await client.request(method, path, json=json_body, params=params,
-                                                headers=self._headers(method, key) | (headers or {}))
+                response = await client.request(
+                    method,
+                    path,
+                    json=json_body,
+                    params=params,
+                    headers=self._headers(method, key) | (headers or {}),
+                )
             except httpx.TransportError:
                 if time.monotonic() >= deadline:
                     raise
@@ -100,24 +121,33 @@ class Gateway:
             raise ApiError(method, path, response.status_code, body)
 
     async def get(self, path: str, **params: Any) -> Any:
-        return await self.request("GET", path, params={k: v for k, v in params.items() if v is not None} or None)
+        return await self.request(
+            "GET", path, params={k: v for k, v in params.items() if v is not None} or None
+        )
 
     async def post(self, path: str, body: Any = None, **kwargs: Any) -> Any:
         return await self.request("POST", path, json_body=body, **kwargs)
 
-    async def upload(self, path: str, filename: str, data: bytes, content_type: str,
-                     form: dict[str, str] | None = None) -> httpx.Response:
+    async def upload(
+        self, path: str, filename: str, data: bytes, content_type: str, form: dict[str, str] | None = None
+    ) -> httpx.Response:
         """A multipart file upload (the form field `file`, and other `form` fields), as a browser
         sends it; the raw answer."""
         client = self._clients[next(self._next)]
-        return await client.post(path, files={"file": (filename, data, content_type)}, data=form,
-                                 headers=self._headers("POST", uuid.uuid4().hex), timeout=120)
+        return await client.post(
+            path,
+            files={"file": (filename, data, content_type)},
+            data=form,
+            headers=self._headers("POST", uuid.uuid4().hex),
+            timeout=120,
+        )
 
     async def events(self, *, last_event_id: str | None = None) -> AsyncIterator[dict[str, Any]]:
         """The live event stream (GET /v1/events/stream): {"id", "event", "data"} per event."""
         headers = self._headers("GET", None) | ({"Last-Event-ID": last_event_id} if last_event_id else {})
-        async with self._clients[0].stream("GET", "/v1/events/stream", headers=headers,
-                                           timeout=httpx.Timeout(30, read=None)) as response:
+        async with self._clients[0].stream(
+            "GET", "/v1/events/stream", headers=headers, timeout=httpx.Timeout(30, read=None)
+        ) as response:
             if response.status_code != 200:
                 raise ApiError("GET", "/v1/events/stream", response.status_code, await response.aread())
             message: dict[str, Any] = {}
@@ -185,36 +215,72 @@ class BrandSetup:
         return self.connection["id"]
 
 
-async def dev_token(api: Gateway, *, user_id: str, tenant_id: str, brand_ids: list[str] | None = None,
-                    role: str = "owner", email: str | None = None, ttl_s: int | None = None) -> str:
-    body = {"sub": user_id, "tenant_id": tenant_id, "brand_ids": brand_ids or [], "role": role, "email": email}
+async def dev_token(
+    api: Gateway,
+    *,
+    user_id: str,
+    tenant_id: str,
+    brand_ids: list[str] | None = None,
+    role: str = "owner",
+    email: str | None = None,
+    ttl_s: int | None = None,
+) -> str:
+    body = {
+        "sub": user_id,
+        "tenant_id": tenant_id,
+        "brand_ids": brand_ids or [],
+        "role": role,
+        "email": email,
+    }
     if ttl_s:
         body["ttl_s"] = ttl_s
     answer = await api.request("POST", "/v1/dev/token", json_body=body)
     return answer["access_token"]
 
 
-async def create_brand(api: Gateway, *, tenant_id: str, name: str, owner_id: str, owner_email: str,
-                       ttl_s: int | None = None) -> BrandSetup:
+async def create_brand(
+    api: Gateway, *, tenant_id: str, name: str, owner_id: str, owner_email: str, ttl_s: int | None = None
+) -> BrandSetup:
     """A new brand whose owner is `owner_id` (POST /v1/brands with a tenant-level token)."""
     tenant_token = await dev_token(api, user_id=owner_id, tenant_id=tenant_id, email=owner_email)
     brand = await api.as_(tenant_token).post("/v1/brands", {"name": name})
     return await brand_of(api, tenant_id, brand, owner_id, owner_email, ttl_s=ttl_s)
 
 
-async def brand_of(api: Gateway, tenant_id: str, brand: dict[str, Any], owner_id: str, owner_email: str,
-                   ttl_s: int | None = None) -> BrandSetup:
-    token = await dev_token(api, user_id=owner_id, tenant_id=tenant_id, brand_ids=[str(brand["brand_id"])],
-                            email=owner_email, ttl_s=ttl_s)
+async def brand_of(
+    api: Gateway,
+    tenant_id: str,
+    brand: dict[str, Any],
+    owner_id: str,
+    owner_email: str,
+    ttl_s: int | None = None,
+) -> BrandSetup:
+    token = await dev_token(
+        api,
+        user_id=owner_id,
+        tenant_id=tenant_id,
+        brand_ids=[str(brand["brand_id"])],
+        email=owner_email,
+        ttl_s=ttl_s,
+    )
     owner = Member(owner_id, owner_email, "owner", api.as_(token))
     return BrandSetup(tenant_id, str(brand["brand_id"]), brand["name"], owner)
 
 
-async def add_member(setup: BrandSetup, *, user_id: str, email: str, role: str, ttl_s: int | None = None) -> Member:
+async def add_member(
+    setup: BrandSetup, *, user_id: str, email: str, role: str, ttl_s: int | None = None
+) -> Member:
     """Invite by e-mail as the owner, accept as the invitee (POST /v1/invites, /v1/invites/accept)."""
     invite = await setup.owner.api.post("/v1/invites", {"email": email, "role": role})
-    token = await dev_token(setup.owner.api, user_id=user_id, tenant_id=setup.tenant_id, brand_ids=[setup.brand_id],
-                            role=role, email=email, ttl_s=ttl_s)
+    token = await dev_token(
+        setup.owner.api,
+        user_id=user_id,
+        tenant_id=setup.tenant_id,
+        brand_ids=[setup.brand_id],
+        role=role,
+        email=email,
+        ttl_s=ttl_s,
+    )
     member = Member(user_id, email, role, setup.owner.api.as_(token))
     await member.api.post("/v1/invites/accept", {"token": invite["token"]})
     return member
@@ -222,8 +288,15 @@ async def add_member(setup: BrandSetup, *, user_id: str, email: str, role: str, 
 
 async def member_token(setup: BrandSetup, member: Member, ttl_s: int | None = None) -> Member:
     """A fresh token for an existing member (tokens are short-lived)."""
-    token = await dev_token(setup.owner.api, user_id=member.user_id, tenant_id=setup.tenant_id,
-                            brand_ids=[setup.brand_id], role=member.role, email=member.email, ttl_s=ttl_s)
+    token = await dev_token(
+        setup.owner.api,
+        user_id=member.user_id,
+        tenant_id=setup.tenant_id,
+        brand_ids=[setup.brand_id],
+        role=member.role,
+        email=member.email,
+        ttl_s=ttl_s,
+    )
     return Member(member.user_id, member.email, member.role, member.api.as_(token))
 
 
@@ -238,7 +311,9 @@ async def connect_sandbox(owner: Gateway, sandbox_url: str, account: str) -> dic
         raise ApiError("GET", "/oauth/authorize", consent.status_code, consent.text)
     redirect = urllib.parse.urlparse(consent.headers["location"])
     params = dict(urllib.parse.parse_qsl(redirect.query))
-    answer = await owner.post("/v1/connections/oauth/sandbox/callback", {"code": params["code"], "state": params["state"]})
+    answer = await owner.post(
+        "/v1/connections/oauth/sandbox/callback", {"code": params["code"], "state": params["state"]}
+    )
     return answer["connection"]
 
 
@@ -287,12 +362,18 @@ class SandboxControl:
 
 
 # -- waiting -----------------------------------------------------------------------------------
-async def eventually(check: Callable[[], Awaitable[Any]], *, timeout_s: float, interval_s: float = 0.5,
-                     what: str = "condition") -> Any:
+async def eventually(
+    check: Callable[[], Awaitable[Any]], *, timeout_s: float, interval_s: float = 0.5, what: str = "condition"
+) -> Any:
     """`polling.eventually` for checks through the gateway: its errors and a dropped connection
     count as "not yet" (a service may be restarting)."""
-    return await polling.eventually(check, timeout_s=timeout_s, interval_s=interval_s, what=what,
-                                    tolerate=(ApiError, httpx.TransportError))
+    return await polling.eventually(
+        check,
+        timeout_s=timeout_s,
+        interval_s=interval_s,
+        what=what,
+        tolerate=(ApiError, httpx.TransportError),
+    )
 
 
 # -- a brand's own webhook receiver ----------------------------------------------------------------
@@ -310,7 +391,11 @@ class Delivery:
         key = base64.b64decode(secret.removeprefix("whsec_"))
         signed = f"{self.headers['webhook-id']}.{self.headers['webhook-timestamp']}.".encode() + self.body
         expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
-        given = [s.split(",", 1)[1] for s in self.headers.get("webhook-signature", "").split() if s.startswith("v1,")]
+        given = [
+            s.split(",", 1)[1]
+            for s in self.headers.get("webhook-signature", "").split()
+            if s.startswith("v1,")
+        ]
         return any(hmac.compare_digest(expected, candidate) for candidate in given)
 
 
@@ -343,15 +428,21 @@ class LiveEvents:
                 self._on_event(message)
 
     def of_type(self, event_type: str, **data: Any) -> list[dict[str, Any]]:
-        return [e for e in self.envelopes if e.get("type") == event_type
-                and all(str(e.get("data", {}).get(k)) == str(v) for k, v in data.items())]
+        return [
+            e
+            for e in self.envelopes
+            if e.get("type") == event_type
+            and all(str(e.get("data", {}).get(k)) == str(v) for k, v in data.items())
+        ]
 
     async def wait_for(self, event_type: str, *, timeout_s: float = 60, **data: Any) -> dict[str, Any]:
         async def seen():
             found = self.of_type(event_type, **data)
             return found[0] if found else None
 
-        return await eventually(seen, timeout_s=timeout_s, interval_s=0.2, what=f"{event_type} {data} on the live stream")
+        return await eventually(
+            seen, timeout_s=timeout_s, interval_s=0.2, what=f"{event_type} {data} on the live stream"
+        )
 
 
 class WebhookReceiver:
@@ -385,8 +476,14 @@ class WebhookReceiver:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
-        config = uvicorn.Config(self._app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off",
-                                interface="asgi3")
+        config = uvicorn.Config(
+            self._app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="off",
+            interface="asgi3",
+        )
         self._server = uvicorn.Server(config)
         self._task = asyncio.create_task(self._server.serve())
         while not self._server.started:

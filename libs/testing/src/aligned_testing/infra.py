@@ -14,7 +14,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[5]
+REPO_ROOT = Path(__file__).resolve().parents[4]
 LOCAL_SCRIPTS = REPO_ROOT / "deploy" / "local"
 
 
@@ -68,7 +68,10 @@ class MailServer:
 
     def env(self) -> dict[str, str]:
         """How the services that send mail (approval) are pointed at it."""
-        return {"ALIGNED_APPROVAL_SMTP_HOST": self.smtp_host, "ALIGNED_APPROVAL_SMTP_PORT": str(self.smtp_port)}
+        return {
+            "ALIGNED_APPROVAL_SMTP_HOST": self.smtp_host,
+            "ALIGNED_APPROVAL_SMTP_PORT": str(self.smtp_port),
+        }
 
 
 def local_mail_server() -> MailServer:
@@ -119,7 +122,9 @@ def start_infra() -> Infra:
     if os.environ.get("ALIGNED_TEST_INFRA") != "external":
         subprocess.run(["bash", str(LOCAL_SCRIPTS / "infra.sh"), "up"], check=True, timeout=1200)
     return Infra(
-        database_url=os.environ.get("ALIGNED_DATABASE_URL", "postgresql://aligned:aligned@127.0.0.1:15432/aligned"),
+        database_url=os.environ.get(
+            "ALIGNED_DATABASE_URL", "postgresql://aligned:aligned@127.0.0.1:15432/aligned"
+        ),
         kafka_bootstrap=os.environ.get("ALIGNED_KAFKA_BOOTSTRAP", "127.0.0.1:19092"),
         kind="local",
     )
@@ -136,8 +141,14 @@ def _start_containers() -> Infra:
     url = postgres.get_connection_url().replace("postgresql+psycopg2://", "postgresql://")
     store = _start_s3_container()
     mail = _start_mail_container()
-    return Infra(database_url=url, kafka_bootstrap=kafka.get_bootstrap_server(), kind="testcontainers",
-                 object_store=store[0], mail=mail[0], _containers=[kafka, postgres, store[1], mail[1]])
+    return Infra(
+        database_url=url,
+        kafka_bootstrap=kafka.get_bootstrap_server(),
+        kind="testcontainers",
+        object_store=store[0],
+        mail=mail[0],
+        _containers=[kafka, postgres, store[1], mail[1]],
+    )
 
 
 def _start_s3_container():
@@ -157,11 +168,18 @@ def _start_s3_container():
     container.start()
     wait_for_logs(container, "Started", timeout=60)
     endpoint = f"http://{container.get_container_host_ip()}:{container.get_exposed_port(80)}"
-    location = ObjectStoreLocation(endpoint, location.bucket, location.access_key_id, location.secret_access_key)
+    location = ObjectStoreLocation(
+        endpoint, location.bucket, location.access_key_id, location.secret_access_key
+    )
     import botocore.session  # comes with publishing's aiobotocore
 
-    botocore.session.get_session().create_client("s3", endpoint_url=endpoint, aws_access_key_id=location.access_key_id,
-                 aws_secret_access_key=location.secret_access_key, region_name="us-east-1").create_bucket(Bucket=location.bucket)
+    botocore.session.get_session().create_client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=location.access_key_id,
+        aws_secret_access_key=location.secret_access_key,
+        region_name="us-east-1",
+    ).create_bucket(Bucket=location.bucket)
     return location, container
 
 
@@ -170,9 +188,15 @@ def _start_mail_container():
     from testcontainers.core.container import DockerContainer
     from testcontainers.core.waiting_utils import wait_for_logs
 
-    container = DockerContainer("axllent/mailpit:v1.33.1").with_env("MP_MAX_MESSAGES", "20000").with_exposed_ports(1025, 8025)
+    container = (
+        DockerContainer("axllent/mailpit:v1.33.1")
+        .with_env("MP_MAX_MESSAGES", "20000")
+        .with_exposed_ports(1025, 8025)
+    )
     container.start()
     wait_for_logs(container, "accessible via", timeout=60)
     host = container.get_container_host_ip()
-    server = MailServer(host, int(container.get_exposed_port(1025)), f"http://{host}:{container.get_exposed_port(8025)}")
+    server = MailServer(
+        host, int(container.get_exposed_port(1025)), f"http://{host}:{container.get_exposed_port(8025)}"
+    )
     return server, container

@@ -31,7 +31,9 @@ class RunningService:
 
 
 @asynccontextmanager
-async def running_service(definition: ServiceDefinition, *, run_migrations: bool = True) -> AsyncIterator[RunningService]:
+async def running_service(
+    definition: ServiceDefinition, *, run_migrations: bool = True
+) -> AsyncIterator[RunningService]:
     """Migrate, start on a free port, wait until /readyz answers 200, stop on exit."""
     if run_migrations:
         await migrate(definition.settings.database_url, definition.name, definition.migrations_dir)

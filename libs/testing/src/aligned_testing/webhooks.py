@@ -25,7 +25,12 @@ async def query(pool: asyncpg.Pool, schema: str, sql: str, *args) -> list[asyncp
 
 
 def sandbox_webhook(
-    event_type: str, data: dict, *, secret: str = SANDBOX_SECRET, webhook_id: str | None = None, timestamp: int | None = None
+    event_type: str,
+    data: dict,
+    *,
+    secret: str = SANDBOX_SECRET,
+    webhook_id: str | None = None,
+    timestamp: int | None = None,
 ) -> tuple[bytes, dict[str, str]]:
     """A body and headers shaped and signed like the sandbox platform's webhooks."""
     body = json.dumps({"type": event_type, "timestamp": "2030-01-01T00:00:00+00:00", "data": data}).encode()

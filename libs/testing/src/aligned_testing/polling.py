@@ -32,5 +32,7 @@ async def eventually(
         except tolerate as error:
             last = error
         if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}; last seen: {str(last)[:1500]}")
+            raise AssertionError(
+                f"timed out after {timeout_s:g} s waiting for {what}; last seen: {str(last)[:1500]}"
+            )
         await asyncio.sleep(interval_s)

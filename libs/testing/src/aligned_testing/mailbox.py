@@ -18,8 +18,8 @@ from email.message import EmailMessage
 
 import httpx
 
-from aligned_common.testing import polling
-from aligned_common.testing.infra import MailServer, local_mail_server
+from aligned_testing import polling
+from aligned_testing.infra import MailServer, local_mail_server
 
 _PAGE = 200  # messages per search request
 
@@ -43,14 +43,18 @@ class Mailbox:
         The server is the infrastructure's (it outlives the test run), so nothing listens here;
         `port`, from the days of an in-process SMTP sink, may only name the server's own port."""
         if port is not None and port != self.port:
-            raise ValueError(f"the mail server listens on {self.host}:{self.port} (Mailpit), not on port {port}")
+            raise ValueError(
+                f"the mail server listens on {self.host}:{self.port} (Mailpit), not on port {port}"
+            )
         self._http = httpx.Client(base_url=self.api_url, timeout=10)
         try:
             self._http.get("/readyz").raise_for_status()
         except httpx.HTTPError as error:
             self.stop()
-            raise RuntimeError(f"no mail server answers at {self.api_url} ({error}); start it with "
-                               "`bash deploy/local/mailpit.sh start` (make infra-up does)") from error
+            raise RuntimeError(
+                f"no mail server answers at {self.api_url} ({error}); start it with "
+                "`bash deploy/local/mailpit.sh start` (make infra-up does)"
+            ) from error
         self.since = datetime.now(UTC)
         return self
 
@@ -71,17 +75,24 @@ class Mailbox:
     def to(self, address: str) -> list[EmailMessage]:
         """Every mail to `address` (To, Cc or Bcc) since start(), oldest first."""
         address = address.lower()
-        return [self._message(s["ID"]) for s in self._search(f'addressed:"{address}"') if address in _recipients(s)]
+        return [
+            self._message(s["ID"])
+            for s in self._search(f'addressed:"{address}"')
+            if address in _recipients(s)
+        ]
 
-    async def wait_for(self, address: str, count: int = 1, *, subject: str = "", timeout_s: float = 60
-                       ) -> list[EmailMessage]:
+    async def wait_for(
+        self, address: str, count: int = 1, *, subject: str = "", timeout_s: float = 60
+    ) -> list[EmailMessage]:
         """At least `count` mails to `address` whose subject contains `subject`, once they arrived."""
+
         async def enough() -> list[EmailMessage] | None:
             found = [m for m in await asyncio.to_thread(self.to, address) if subject in (m["Subject"] or "")]
             return found if len(found) >= count else None
 
-        return await polling.eventually(enough, timeout_s=timeout_s, interval_s=0.5,
-                                        what=f"{count} mail(s) '{subject}' to {address}")
+        return await polling.eventually(
+            enough, timeout_s=timeout_s, interval_s=0.5, what=f"{count} mail(s) '{subject}' to {address}"
+        )
 
     def _search(self, query: str) -> list[dict]:
         """Summaries matching a Mailpit search query (empty: all), received since start(), oldest first.
@@ -91,8 +102,11 @@ class Mailbox:
         found, offset = [], 0
         while True:
             params = {"start": offset, "limit": _PAGE}
-            answer = (self._http.get("/api/v1/search", params=params | {"query": query}) if query
-                      else self._http.get("/api/v1/messages", params=params))
+            answer = (
+                self._http.get("/api/v1/search", params=params | {"query": query})
+                if query
+                else self._http.get("/api/v1/messages", params=params)
+            )
             answer.raise_for_status()
             page = answer.json()["messages"] or []
             fresh = [s for s in page if _received(s) >= self.since]

@@ -47,7 +47,9 @@ def jpeg_with_location(width: int = 64, height: int = 48, orientation: int = 6) 
     gps[ExifTags.GPS.GPSLongitudeRef] = "E"
     gps[ExifTags.GPS.GPSLongitude] = (13.0, 24.0, 36.0)
     out = io.BytesIO()
-    Image.frombytes("RGB", (width, height), os.urandom(width * height * 3)).save(out, "JPEG", exif=exif, quality=90)
+    Image.frombytes("RGB", (width, height), os.urandom(width * height * 3)).save(
+        out, "JPEG", exif=exif, quality=90
+    )
     return out.getvalue()
 
 
@@ -55,7 +57,9 @@ def png_with_text(size: int = 6000) -> bytes:
     """A PNG carrying a tEXt chunk (e.g. a location an editor wrote into it)."""
     good = png(size)
     payload = b"Location\x0052.5200 N, 13.4050 E"
-    chunk = struct.pack(">I", len(payload)) + b"tEXt" + payload + struct.pack(">I", zlib.crc32(b"tEXt" + payload))
+    chunk = (
+        struct.pack(">I", len(payload)) + b"tEXt" + payload + struct.pack(">I", zlib.crc32(b"tEXt" + payload))
+    )
     return good[:33] + chunk + good[33:]
 
 

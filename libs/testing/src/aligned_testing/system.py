@@ -7,7 +7,7 @@ service to check that replicas share the work without doing it twice.
 
 The wiring between the processes (which env variable of which service points where) is
 written once, in `wiring()`; `deploy/local/services.sh` (make up) reads the same wiring
-with fixed ports through `python -m aligned_common.testing.system env`.
+with fixed ports through `python -m aligned_testing.system env`.
 """
 
 from __future__ import annotations
@@ -31,11 +31,16 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from aligned_common.migrations import ensure_login_role
-from aligned_common.testing.consumer_groups import start_groups_at_end
-from aligned_common.testing.infra import (
-    REPO_ROOT, Infra, MailServer, ObjectStoreLocation, local_mail_server, local_object_store,
+from aligned_testing.consumer_groups import start_groups_at_end
+from aligned_testing.infra import (
+    REPO_ROOT,
+    Infra,
+    MailServer,
+    ObjectStoreLocation,
+    local_mail_server,
+    local_object_store,
 )
-from aligned_common.testing.service import free_port
+from aligned_testing.service import free_port
 
 SERVICES_DIR = REPO_ROOT / "services"
 LOCAL_DIR = Path(os.environ.get("ALIGNED_LOCAL_DIR", REPO_ROOT / ".local"))
@@ -45,8 +50,15 @@ LOCAL_RUN_DIR = LOCAL_DIR / "run"
 # The order services start in: the sandbox first (connections calls it), the gateway last.
 START_ORDER = ("sandbox", "connections", "publishing", "approval", "analytics", "webhooks", "gateway")
 # make up's fixed ports, so the demo and a developer's bookmarks do not move (local_ports()).
-LOCAL_PORTS = {"gateway": 8000, "publishing": 8101, "approval": 8102, "connections": 8103,
-               "analytics": 8104, "webhooks": 8105, "sandbox": 18080}
+LOCAL_PORTS = {
+    "gateway": 8000,
+    "publishing": 8101,
+    "approval": 8102,
+    "connections": 8103,
+    "analytics": 8104,
+    "webhooks": 8105,
+    "sandbox": 18080,
+}
 UPSTREAMS = ("publishing", "approval", "connections", "analytics", "webhooks")
 # Each service logs in as a role of its own that owns nothing and cannot bypass row-level
 # security (ADR 0004); migrations run as the database's owner. deploy/local/postgres.sh makes
@@ -61,6 +73,7 @@ def login_url(owner_url: str, role: str) -> str:
     host = parts.hostname or ""
     netloc = f"{role}:{LOCAL_LOGIN_PASSWORD}@{host}" + (f":{parts.port}" if parts.port else "")
     return urlunsplit(parts._replace(netloc=netloc))
+
 
 # Settings that make a run on one machine pleasant to watch: metrics are fetched seconds after
 # a post goes out instead of ten minutes, and outbound webhooks may go to a local receiver.
@@ -112,7 +125,9 @@ TEST_SETTINGS = {
 
 
 def discover_services() -> list[str]:
-    found = [p.name for p in SERVICES_DIR.iterdir() if (p / "src" / f"aligned_{p.name}" / "__main__.py").exists()]
+    found = [
+        p.name for p in SERVICES_DIR.iterdir() if (p / "src" / f"aligned_{p.name}" / "__main__.py").exists()
+    ]
     return sorted(found, key=lambda n: START_ORDER.index(n) if n in START_ORDER else len(START_ORDER))
 
 
@@ -161,8 +176,14 @@ def _read_exports(path: Path) -> dict[str, str]:
 
 
 # -- wiring ------------------------------------------------------------------------------------
-def wiring(ports: dict[str, int], secret_values: dict[str, str], database_url: str, kafka_bootstrap: str,
-           object_store: ObjectStoreLocation | None = None, mail: MailServer | None = None) -> dict[str, str]:
+def wiring(
+    ports: dict[str, int],
+    secret_values: dict[str, str],
+    database_url: str,
+    kafka_bootstrap: str,
+    object_store: ObjectStoreLocation | None = None,
+    mail: MailServer | None = None,
+) -> dict[str, str]:
     """The env every process of one platform gets: where the infrastructure is, where each
     service listens (each reads only its own ALIGNED_<NAME>_HTTP_PORT) and who calls whom."""
     env = dict(secret_values)
@@ -185,7 +206,9 @@ def wiring(ports: dict[str, int], secret_values: dict[str, str], database_url: s
     if "gateway" in ports:
         gateway = f"http://127.0.0.1:{ports['gateway']}"
         env["ALIGNED_GATEWAY_PUBLIC_BASE_URL"] = gateway
-        env["ALIGNED_PUBLIC_BASE_URL"] = gateway  # once for the platform: every link in a mail points at the gateway
+        env["ALIGNED_PUBLIC_BASE_URL"] = (
+            gateway  # once for the platform: every link in a mail points at the gateway
+        )
         # The tests stand where the Ingress would: their X-Forwarded-For names the client.
         env["ALIGNED_GATEWAY_TRUSTED_PROXIES"] = "127.0.0.1"
         # The sandbox posts its webhooks where a real platform would: the public inbound route.
@@ -206,16 +229,22 @@ def local_ports() -> dict[str, int]:
     """make up's ports: LOCAL_PORTS, all shifted by ALIGNED_LOCAL_PORT_OFFSET (a second checkout's
     make up beside the first one), one moved by its ALIGNED_<NAME>_HTTP_PORT."""
     offset = int(os.environ.get("ALIGNED_LOCAL_PORT_OFFSET") or 0)
-    return {name: int(os.environ.get(f"ALIGNED_{name.upper()}_HTTP_PORT") or port + offset)
-            for name, port in LOCAL_PORTS.items()}
+    return {
+        name: int(os.environ.get(f"ALIGNED_{name.upper()}_HTTP_PORT") or port + offset)
+        for name, port in LOCAL_PORTS.items()
+    }
 
 
 def local_env() -> dict[str, str]:
     """make up's wiring: fixed ports, the local infrastructure, the kept secrets."""
     pg_port = os.environ.get("ALIGNED_PG_PORT", "15432")
     kafka_port = os.environ.get("ALIGNED_KAFKA_PORT", "19092")
-    return wiring(local_ports(), ensure_secrets_file(), f"postgresql://aligned:aligned@127.0.0.1:{pg_port}/aligned",
-                  f"127.0.0.1:{kafka_port}")
+    return wiring(
+        local_ports(),
+        ensure_secrets_file(),
+        f"postgresql://aligned:aligned@127.0.0.1:{pg_port}/aligned",
+        f"127.0.0.1:{kafka_port}",
+    )
 
 
 def local_services_running() -> list[str]:
@@ -289,7 +318,16 @@ class ServiceProcess:
 
     def command(self) -> list[str]:
         if self.name == "sandbox":
-            return [sys.executable, "-m", "aligned_sandbox", "serve", "--port", str(self.port), "--log-level", "warning"]
+            return [
+                sys.executable,
+                "-m",
+                "aligned_sandbox",
+                "serve",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+            ]
         # ALIGNED_PROFILE_DIR: each service runs under cProfile and writes <dir>/<name>.prof when
         # it stops (docs/performance.md, "Where a post's CPU goes").
         profile_dir = self.env.get("ALIGNED_PROFILE_DIR")
@@ -300,8 +338,9 @@ class ServiceProcess:
 
     def start(self) -> None:
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(self.command(), env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(
+                self.command(), env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
 
     def wait_healthy(self, timeout_s: float = 120) -> None:
         deadline = time.monotonic() + timeout_s
@@ -362,7 +401,7 @@ class System:
     env: dict[str, str] = field(default_factory=dict)
     # The recipients' mail server (the outside world, like the sandbox): what approval mailed
     # since this platform started, read from Mailpit's API.
-    mailbox: Any = None  # aligned_common.testing.mailbox.Mailbox, once plan() ran
+    mailbox: Any = None  # aligned_testing.mailbox.Mailbox, once plan() ran
     _groups: dict[str, list[str]] = field(default_factory=dict)
 
     # -- where things are
@@ -383,11 +422,19 @@ class System:
     # -- life cycle
     def plan(self, names: list[str]) -> None:
         ports = {name: free_port() for name in names}
-        inherited = {k: v for k, v in os.environ.items() if not k.startswith("ALIGNED_") or k == "ALIGNED_TEST_INFRA"}
-        self.env = inherited | wiring(ports, ensure_secrets_file(), self.infra.database_url, self.infra.kafka_bootstrap,
-                                      self.infra.object_store, self.infra.mail)
+        inherited = {
+            k: v for k, v in os.environ.items() if not k.startswith("ALIGNED_") or k == "ALIGNED_TEST_INFRA"
+        }
+        self.env = inherited | wiring(
+            ports,
+            ensure_secrets_file(),
+            self.infra.database_url,
+            self.infra.kafka_bootstrap,
+            self.infra.object_store,
+            self.infra.mail,
+        )
         if "approval" in ports:
-            from aligned_common.testing.mailbox import Mailbox
+            from aligned_testing.mailbox import Mailbox
 
             self.mailbox = Mailbox.of(self.infra.mail).start()
         self.env.update(self.settings)
@@ -407,8 +454,12 @@ class System:
 
         # Migrations take an advisory lock per schema, so the services migrate side by side.
         def run(name: str) -> None:
-            done = subprocess.run([sys.executable, "-m", f"aligned_{name}", "migrate"], env=self.env,
-                                  capture_output=True, timeout=300)
+            done = subprocess.run(
+                [sys.executable, "-m", f"aligned_{name}", "migrate"],
+                env=self.env,
+                capture_output=True,
+                timeout=300,
+            )
             if done.returncode != 0:
                 raise RuntimeError(f"{name} migrate failed:\n{done.stdout.decode()}\n{done.stderr.decode()}")
 
@@ -430,6 +481,7 @@ class System:
         thousands on a developer's machine) would only delay the run by minutes. The groups
         keep their offsets from here on, so a service killed later resumes where it was.
         """
+
         async def commit_all() -> None:
             for group, topics in self.consumer_groups().items():
                 await start_groups_at_end(self.infra.kafka_bootstrap, group, topics)
@@ -480,13 +532,20 @@ class System:
             self.mailbox.stop()
 
 
-def start_system(infra: Infra, log_dir: Path, names: list[str] | None = None,
-                 settings: dict[str, str] | None = None, *, skip_history: bool = True) -> System:
+def start_system(
+    infra: Infra,
+    log_dir: Path,
+    names: list[str] | None = None,
+    settings: dict[str, str] | None = None,
+    *,
+    skip_history: bool = True,
+) -> System:
     running = local_services_running()
     if running:
         # They would join the same consumer groups and schemas as the processes started here.
-        raise RuntimeError(f"`make up` services are running ({', '.join(running)}): run `make down` first, "
-                           "then this again")
+        raise RuntimeError(
+            f"`make up` services are running ({', '.join(running)}): run `make down` first, then this again"
+        )
     system = System(infra=infra, log_dir=log_dir, settings=dict(TEST_SETTINGS) | (settings or {}))
     system.plan(names or discover_services())
     system.migrate()
@@ -509,5 +568,5 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["env"]:
         _print_local_env()
     else:
-        print("usage: python -m aligned_common.testing.system env", file=sys.stderr)
+        print("usage: python -m aligned_testing.system env", file=sys.stderr)
         sys.exit(2)

@@ -10,8 +10,8 @@ import asyncpg
 import pytest
 
 from aligned_common.kafka import ensure_topics
-from aligned_common.testing.infra import Infra, start_infra
-from aligned_common.testing.schemas import drop_schema
+from aligned_testing.infra import Infra, start_infra
+from aligned_testing.schemas import drop_schema
 
 
 @pytest.fixture(scope="session")

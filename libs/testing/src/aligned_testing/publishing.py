@@ -9,32 +9,32 @@ import uuid
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer
+
 from aligned_common.envelope import new_event
 from aligned_common.events.base import EventData
 from aligned_common.events.registry import topic_of
 from aligned_common.identity import Identity, signed_headers
-from aligned_common.testing.clock import MovableClock
-from aligned_common.testing.consumer_groups import start_groups_at_end
-from aligned_common.testing.service import running_service
-
 from aligned_publishing.bootstrap import build
 from aligned_publishing.config import Settings
+from aligned_testing.clock import MovableClock
+from aligned_testing.consumer_groups import start_groups_at_end
+from aligned_testing.service import running_service
 
 
 def make_settings(**overrides) -> Settings:
     """Settings for a test run (media live in the object store the `infra` fixture names in ALIGNED_S3_*)."""
-    values = dict(
-        dispatch_interval_s=0.05,
-        retry_base_s=0.2,
-        retry_cap_s=0.6,
-        publishing_timeout_s=300.0,
-        hold_grace_s=600.0,
-        default_quota_bytes=5 * 1024**3,
-        consumer_retry_base_s=0.05,
-        relay_poll_interval_s=0.2,
-        pool_max_size=6,
-        upload_part_bytes=5 * 1024**2,  # S3's smallest part: multipart uploads of a few parts stay small
-    )
+    values = {
+        "dispatch_interval_s": 0.05,
+        "retry_base_s": 0.2,
+        "retry_cap_s": 0.6,
+        "publishing_timeout_s": 300.0,
+        "hold_grace_s": 600.0,
+        "default_quota_bytes": 5 * 1024**3,
+        "consumer_retry_base_s": 0.05,
+        "relay_poll_interval_s": 0.2,
+        "pool_max_size": 6,
+        "upload_part_bytes": 5 * 1024**2,  # S3's smallest part: multipart uploads of a few parts stay small
+    }
     values.update(overrides)
     return Settings(**values)
 
@@ -83,11 +83,12 @@ class Brand:
         return envelope
 
 
-async def known_connection(svc, brand_id: uuid.UUID, platform: str = "sandbox", status: str = "active") -> uuid.UUID:
+async def known_connection(
+    svc, brand_id: uuid.UUID, platform: str = "sandbox", status: str = "active"
+) -> uuid.UUID:
     """A connection of the brand as publishing knows it from connections' events, written
     straight into its projection (the consumer path has its own test)."""
     from aligned_common.db import UnitOfWork
-
     from aligned_common.known_connections import put as put_connection
 
     connection_id = uuid.uuid4()
@@ -121,7 +122,12 @@ def events_of(records, brand: Brand, event_type: str) -> list[dict]:
 
 
 async def seed_due_jobs(
-    conn, schema: str, brand_ids: list[uuid.UUID], jobs_per_brand: int, due_at: datetime, targets_per_job: int = 1
+    conn,
+    schema: str,
+    brand_ids: list[uuid.UUID],
+    jobs_per_brand: int,
+    due_at: datetime,
+    targets_per_job: int = 1,
 ) -> list[uuid.UUID]:
     """Scheduled jobs whose targets are due at `due_at`, written in bulk (for the dispatcher's
     tests and benchmark, where creating thousands through the API would only measure the API).
