@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -77,6 +79,11 @@ def test_refusal_beside_make_up_names_make_down(tmp_path, monkeypatch):
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "aligned_gateway"])
     try:
         (tmp_path / "gateway.pid").write_text(str(sleeper.pid))
+        # Right after the fork, /proc/<pid>/cmdline can still read empty: wait for the exec to show.
+        cmdline = Path(f"/proc/{sleeper.pid}/cmdline")
+        deadline = time.monotonic() + 10
+        while b"aligned_gateway" not in cmdline.read_bytes() and time.monotonic() < deadline:
+            time.sleep(0.01)
         monkeypatch.setattr(system_module, "LOCAL_RUN_DIR", tmp_path)
         with pytest.raises(RuntimeError, match=r"run `make down` first"):
             system_module.start_system(infra=None, log_dir=tmp_path)  # refused before it touches anything
