@@ -8,11 +8,16 @@ nothing) and read by the job commands, which therefore never call another servic
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
+from aligned_common import known_connections
+from aligned_common.db import UnitOfWork
+from aligned_common.envelope import EventEnvelope
+from aligned_common.events.base import EventData
 from aligned_publishing.domain.gate import PolicyView
 
 Record = asyncpg.Record
@@ -73,3 +78,56 @@ async def delete_policy(conn: asyncpg.Connection, brand_id: uuid.UUID, policy_id
 
 
 # Connections: aligned_common.known_connections (one shape for every service that keeps the copy).
+
+
+class SqlPolicies:
+    """service_layer.ports.Policies: our copy of approval's policies, and the brand's gate lock."""
+
+    def __init__(self, tx: UnitOfWork) -> None:
+        self._tx = tx
+
+    async def lock_gate(self, brand_id: uuid.UUID, *, exclusive: bool) -> None:
+        await lock_brand_gate(self._tx.conn, brand_id, exclusive=exclusive)
+
+    async def of_brand(self, brand_id: uuid.UUID) -> list[PolicyView]:
+        return await brand_policies(self._tx.conn, brand_id)
+
+    async def put(
+        self,
+        brand_id: uuid.UUID,
+        policy_id: uuid.UUID,
+        *,
+        connection_id: uuid.UUID | None,
+        user_id: str | None,
+        mode: str,
+        waiver_roles: Sequence[str],
+        at: datetime,
+    ) -> None:
+        await put_policy(
+            self._tx.conn,
+            brand_id,
+            policy_id,
+            connection_id=connection_id,
+            user_id=user_id,
+            mode=mode,
+            waiver_roles=waiver_roles,
+            at=at,
+        )
+
+    async def delete(self, brand_id: uuid.UUID, policy_id: uuid.UUID) -> None:
+        await delete_policy(self._tx.conn, brand_id, policy_id)
+
+
+class SqlConnections:
+    """service_layer.ports.Connections: our copy of connections' events (aligned_common.known_connections)."""
+
+    def __init__(self, tx: UnitOfWork) -> None:
+        self._tx = tx
+
+    async def known(
+        self, brand_id: uuid.UUID, connection_ids: Sequence[uuid.UUID]
+    ) -> Mapping[uuid.UUID, Any]:
+        return await known_connections.of_brand(self._tx.conn, brand_id, list(connection_ids))
+
+    async def record(self, envelope: EventEnvelope, data: EventData) -> None:
+        await known_connections.record(self._tx.conn, envelope, data)

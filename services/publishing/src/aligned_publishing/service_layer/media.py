@@ -34,12 +34,12 @@ from botocore.exceptions import ClientError
 from aligned_common.db import UnitOfWork
 from aligned_common.identity import Identity
 from aligned_common.platforms import PLATFORMS
-from aligned_common.problems import Problem
 from aligned_publishing.adapters.object_store import PART, storage_key
 from aligned_publishing.adapters.scrub import scrub
 from aligned_publishing.adapters.sniff import Inspected, inspect
 from aligned_publishing.adapters.thumbnail import thumbnail
 from aligned_publishing.adapters.variants import fit_variants, variants_of
+from aligned_publishing.domain.errors import Conflict, Invalid, TooLarge, UnsupportedMedia
 from aligned_publishing.domain.status import FINISHED_JOB
 from aligned_publishing.service_layer.deps import Deps
 from aligned_publishing.service_layer.errors import conflict, invalid, not_found
@@ -70,9 +70,8 @@ async def _quota_row(uow: UnitOfWork, deps: Deps, brand_id: uuid.UUID):
 
 def _check_quota(quota, size_bytes: int) -> None:
     if quota["used_bytes"] + size_bytes > quota["quota_bytes"]:
-        raise Problem(
-            409,
-            "Storage quota exceeded",
+        raise Conflict(
+            title="Storage quota exceeded",
             detail=f"{size_bytes} bytes would bring the brand's usage from {quota['used_bytes']} "
             f"to {quota['used_bytes'] + size_bytes} bytes; its quota is {quota['quota_bytes']}",
             size_bytes=size_bytes,
@@ -88,35 +87,31 @@ def _refuse(
     """The checks that need no database: each a problem+json naming the field (the file, or the
     claim of a presigned upload)."""
     if found.size_bytes > max_bytes:
-        raise Problem(
-            413,
-            "Upload too large",
+        raise TooLarge(
+            title="Upload too large",
             detail=f"file is larger than the limit of {max_bytes} bytes",
             limit_bytes=max_bytes,
             errors=[{"field": size_field, "message": f"larger than {max_bytes} bytes"}],
         )
     if found.mime_type not in ACCEPTED_TYPES:
-        raise Problem(
-            415,
-            "Unsupported media type",
+        raise UnsupportedMedia(
+            title="Unsupported media type",
             detail=f"file content is {found.mime_type or 'unrecognised'}; accepted: {', '.join(sorted(ACCEPTED_TYPES))}",
             sniffed_type=found.mime_type,
             errors=[{"field": type_field, "message": f"content is {found.mime_type or 'unrecognised'}"}],
         )
     claimed = ALIASES.get(declared, declared) if declared else ""
     if claimed not in UNDECLARED and claimed != found.mime_type:
-        raise Problem(
-            415,
-            "Content type does not match the file",
+        raise UnsupportedMedia(
+            title="Content type does not match the file",
             detail=f"the upload says {declared} but its bytes are {found.mime_type}",
             declared_type=declared,
             sniffed_type=found.mime_type,
             errors=[{"field": "file", "message": f"declared {declared}, content is {found.mime_type}"}],
         )
     if found.image_error is not None:
-        raise Problem(
-            422,
-            "Image does not decode",
+        raise Invalid(
+            title="Image does not decode",
             detail=f"the {found.mime_type} file is corrupt or truncated: {found.image_error}",
             errors=[{"field": "file", "message": "corrupt image"}],
         )
