@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import TypeAlias
 
 import asyncpg
 
 from aligned_common.db import UnitOfWork
 from aligned_publishing.domain.status import TargetStatus
 
-Record = asyncpg.Record
+Record: TypeAlias = asyncpg.Record
 # The targets a hold stops: due, or requested and not answered yet.
 HOLDABLE = [TargetStatus.SCHEDULED.value, TargetStatus.PUBLISHING.value]
 

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, TypeAlias
 
 import asyncpg
 import orjson
@@ -24,7 +24,7 @@ from aligned_publishing.domain.job import UNSENT_TARGET, Job
 from aligned_publishing.domain.retry import idempotency_key
 from aligned_publishing.domain.status import JobStatus, TargetStatus
 
-Record = asyncpg.Record
+Record: TypeAlias = asyncpg.Record
 UNSENT = [s.value for s in UNSENT_TARGET]  # bound as a parameter: status = ANY($n)
 # The jobs a policy change re-assesses: those not yet dispatched.
 NOT_DISPATCHED = [

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 import asyncpg
 
@@ -20,7 +20,7 @@ from aligned_common.envelope import EventEnvelope
 from aligned_common.events.base import EventData
 from aligned_publishing.domain.gate import PolicyView
 
-Record = asyncpg.Record
+Record: TypeAlias = asyncpg.Record
 
 
 # -- policies ------------------------------------------------------------------------------

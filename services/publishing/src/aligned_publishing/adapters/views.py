@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TypeAlias
 
 import asyncpg
 
 from aligned_common.db import UnitOfWork
 from aligned_publishing.adapters.jobs_repo import load_job, load_logs, load_targets
 
-Record = asyncpg.Record
+Record: TypeAlias = asyncpg.Record
 
 
 def _tsquery(param: str) -> str:

@@ -17,7 +17,8 @@ def idempotency_key(job_id: uuid.UUID, target_id: uuid.UUID) -> str:
 
 def backoff_ceiling(failed_attempt: int, base_s: float, cap_s: float) -> float:
     """The longest wait after the n-th failed attempt: base * 2^(n-1), capped."""
-    return min(cap_s, base_s * 2 ** (failed_attempt - 1))
+    ceiling: float = min(cap_s, base_s * 2 ** (failed_attempt - 1))
+    return ceiling
 
 
 def retry_delay(

@@ -78,9 +78,7 @@ def build_router(deps: Deps, service: str = "publishing") -> EventRouter:
         await jobs.create_plan_drafts(SqlUnitOfWork(tx), deps, envelope, data)
 
     @events.on(ConnectionRestored, order_by=BY_BRAND, name="on_connection_restored")
-    async def on_connection_restored(
-        tx: Transaction, envelope: EventEnvelope, data: ConnectionRestored
-    ) -> None:
+    async def on_connection_restored(tx: Transaction, envelope: EventEnvelope, data: Any) -> None:
         await holds.on_connection_restored(SqlUnitOfWork(tx), deps, envelope, data)
 
     return events

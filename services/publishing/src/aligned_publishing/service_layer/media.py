@@ -24,9 +24,10 @@ import io
 import math
 import tempfile
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import BinaryIO
+from typing import Any, BinaryIO, cast
 
 import orjson
 from botocore.exceptions import ClientError
@@ -55,11 +56,11 @@ ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "video/x-m4v"
 
 @dataclass(frozen=True)
 class Uploaded:
-    asset: dict
+    asset: dict[str, Any]
     created: bool  # False: the brand already had these bytes (dedupe)
 
 
-async def _quota_row(uow: UnitOfWork, deps: Deps, brand_id: uuid.UUID):
+async def _quota_row(uow: UnitOfWork, deps: Deps, brand_id: uuid.UUID) -> Any:
     await uow.conn.execute(
         "INSERT INTO storage_quotas (brand_id, quota_bytes) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         brand_id,
@@ -68,7 +69,7 @@ async def _quota_row(uow: UnitOfWork, deps: Deps, brand_id: uuid.UUID):
     return await uow.conn.fetchrow("SELECT * FROM storage_quotas WHERE brand_id = $1 FOR UPDATE", brand_id)
 
 
-def _check_quota(quota, size_bytes: int) -> None:
+def _check_quota(quota: Mapping[str, Any], size_bytes: int) -> None:
     if quota["used_bytes"] + size_bytes > quota["quota_bytes"]:
         raise Conflict(
             title="Storage quota exceeded",
@@ -195,8 +196,10 @@ async def _store(
     try:
         # The objects are written before any lock is taken, so a long write (a video) holds up
         # no other upload of the brand; the transaction below decides whether they stay.
+        assert found.mime_type is not None  # unrecognised bytes were refused (_refuse)
         await deps.storage.put(key, file, found.size_bytes, found.mime_type)
         if preview:
+            assert thumb_key is not None  # a preview has its key
             await deps.storage.put(thumb_key, io.BytesIO(preview[0]), len(preview[0]), preview[1])
         for number, fit in enumerate(fits):
             await deps.storage.put(f"{key}.fit{number}", io.BytesIO(fit.data), len(fit.data), fit.mime_type)
@@ -265,7 +268,7 @@ async def _store(
     return Uploaded(dict(row), created=True)
 
 
-def object_keys(asset) -> list[str]:
+def object_keys(asset: Mapping[str, Any]) -> list[str]:
     """Every object an asset's row stands for: the original first, its preview, its variants."""
     derived = [asset["thumbnail_key"], *sorted({v["key"] for v in variants_of(asset).values()})]
     return [asset["storage_key"], *(k for k in derived if k)]
@@ -276,7 +279,7 @@ async def _delete_objects(deps: Deps, keys: list[str]) -> None:
         await deps.storage.delete(key)
 
 
-async def with_urls(deps: Deps, asset: dict) -> dict:
+async def with_urls(deps: Deps, asset: dict[str, Any]) -> dict[str, Any]:
     """The asset as the API shows it: with short-lived URLs of its preview and variants."""
     ttl = deps.settings.media_url_ttl_s
     thumb = asset.get("thumbnail_key")
@@ -300,7 +303,7 @@ async def start_upload(
     sha256: str,
     alt_text: str = "",
     multipart: bool | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Checks what can be checked from the claim (size, type, quota: the same problems as a direct
     upload) and hands out a presigned PUT URL, or, for a big file (or when asked), a multipart
     upload: one presigned URL per part of `part_size` bytes. Nothing is reserved: the quota is
@@ -365,6 +368,7 @@ async def start_upload(
             "headers": {"Content-Type": mime_type},
         }
     else:
+        assert part_size is not None  # multipart uploads have a part size
         started["parts"] = [
             {"part_number": n, "url": await deps.storage.presigned_part(key, multipart_id, n, ttl)}
             for n in range(1, math.ceil(size_bytes / part_size) + 1)
@@ -373,7 +377,7 @@ async def start_upload(
 
 
 async def complete_upload(
-    deps: Deps, identity: Identity, upload_id: uuid.UUID, parts: list[dict] | None = None
+    deps: Deps, identity: Identity, upload_id: uuid.UUID, parts: list[dict[str, Any]] | None = None
 ) -> Uploaded:
     """The bytes are in the store: verify size, sha256 and type (sniffed) against the claim, then
     they become an asset exactly as a direct upload would (metadata removed, preview, quota).
@@ -411,7 +415,7 @@ async def complete_upload(
             )
         # Read back once, in chunks, into a spooled file (disk past 1 MiB): the sha256 and the
         # type come from the bytes the store holds, never from the whole file in memory.
-        with tempfile.SpooledTemporaryFile(1024 * 1024) as file:
+        with cast(BinaryIO, tempfile.SpooledTemporaryFile(1024 * 1024)) as file:
             await deps.storage.download(key, file)
             found = await asyncio.to_thread(inspect, file, deps.settings.max_upload_bytes)
             if found.sha256 != pending["sha256"]:
@@ -428,7 +432,9 @@ async def complete_upload(
         await asyncio.shield(_forget_upload(deps, identity.brand_id, upload_id, key, pending["multipart_id"]))
 
 
-async def _parts_ready(deps: Deps, pending, claimed: list[dict] | None) -> list[dict]:
+async def _parts_ready(
+    deps: Deps, pending: Mapping[str, Any], claimed: list[dict[str, Any]] | None
+) -> list[dict[str, Any]]:
     """The store's parts of a multipart upload when every one is there; a 409 naming the missing
     ones (the client may still send them) or a 422 when the client's list is not the store's."""
     stored = await deps.storage.uploaded_parts(pending["staging_key"], pending["multipart_id"])
@@ -472,7 +478,9 @@ async def purge_expired_uploads(deps: Deps, batch: int = 100) -> int:
     return len(rows)
 
 
-async def list_media(deps: Deps, identity: Identity, limit: int, before: uuid.UUID | None) -> list[dict]:
+async def list_media(
+    deps: Deps, identity: Identity, limit: int, before: uuid.UUID | None
+) -> list[dict[str, Any]]:
     async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
         rows = await uow.conn.fetch(
             f"""SELECT *, {USAGE_COUNT} FROM media_assets m WHERE brand_id = $1 AND deleted_at IS NULL
@@ -486,7 +494,7 @@ async def list_media(deps: Deps, identity: Identity, limit: int, before: uuid.UU
     return [dict(r) for r in rows]
 
 
-async def get_media(deps: Deps, identity: Identity, media_id: uuid.UUID) -> dict:
+async def get_media(deps: Deps, identity: Identity, media_id: uuid.UUID) -> dict[str, Any]:
     async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
         row = await uow.conn.fetchrow(
             f"SELECT *, {USAGE_COUNT} FROM media_assets m WHERE media_id = $1 AND brand_id = $2 AND deleted_at IS NULL",
@@ -498,7 +506,7 @@ async def get_media(deps: Deps, identity: Identity, media_id: uuid.UUID) -> dict
     return dict(row)
 
 
-async def media_usage(deps: Deps, identity: Identity, media_id: uuid.UUID) -> list[dict]:
+async def media_usage(deps: Deps, identity: Identity, media_id: uuid.UUID) -> list[dict[str, Any]]:
     """Which jobs used the asset, and when (attached, detached, published), newest first."""
     await get_media(deps, identity, media_id)
     async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
@@ -510,7 +518,9 @@ async def media_usage(deps: Deps, identity: Identity, media_id: uuid.UUID) -> li
     return [dict(r) for r in rows]
 
 
-async def describe_media(deps: Deps, identity: Identity, media_id: uuid.UUID, alt_text: str) -> dict:
+async def describe_media(
+    deps: Deps, identity: Identity, media_id: uuid.UUID, alt_text: str
+) -> dict[str, Any]:
     """Set an asset's alt text; attempts requested from now on carry it."""
     alt_text = _check_alt_text(alt_text)
     async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
@@ -580,7 +590,7 @@ async def purge_deleted_media(deps: Deps, batch: int = 100) -> int:
     return len(rows)
 
 
-async def set_quota(deps: Deps, identity: Identity, quota_bytes: int) -> dict:
+async def set_quota(deps: Deps, identity: Identity, quota_bytes: int) -> dict[str, Any]:
     """An owner changes the brand's quota; below the current usage, it refuses new uploads only."""
     async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
         await _quota_row(uow, deps, identity.brand_id)
@@ -590,7 +600,7 @@ async def set_quota(deps: Deps, identity: Identity, quota_bytes: int) -> dict:
     return await quota_usage(deps, identity)
 
 
-async def quota_usage(deps: Deps, identity: Identity) -> dict:
+async def quota_usage(deps: Deps, identity: Identity) -> dict[str, Any]:
     async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
         row = await uow.conn.fetchrow(
             """SELECT q.quota_bytes, q.used_bytes,

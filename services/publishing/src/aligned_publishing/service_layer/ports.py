@@ -32,7 +32,7 @@ class Jobs(Protocol):
     async def not_dispatched(self, brand_id: uuid.UUID) -> list[Job]:
         """The brand's jobs a policy change may concern (not deleted, not yet gone out), locked."""
 
-    async def targets(self, job_id: uuid.UUID, *, for_update: bool = False) -> list[Row]: ...
+    async def targets(self, job_id: uuid.UUID, *, for_update: bool = False) -> Sequence[Row]: ...
 
     async def replace_targets(
         self, job_id: uuid.UUID, brand_id: uuid.UUID, targets: Sequence[TargetDraft]
