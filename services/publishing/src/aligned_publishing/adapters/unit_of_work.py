@@ -18,6 +18,7 @@ from aligned_common.events.base import EventData
 from aligned_publishing.adapters.dispatch_repo import SqlDispatch
 from aligned_publishing.adapters.holds_repo import SqlHolds
 from aligned_publishing.adapters.jobs_repo import SqlJobs, SqlMedia, SqlTargets
+from aligned_publishing.adapters.media_repo import SqlAssets
 from aligned_publishing.adapters.projections import SqlConnections, SqlPolicies
 from aligned_publishing.adapters.views import SqlViews
 
@@ -33,6 +34,7 @@ class SqlUnitOfWork:
         self.holds = SqlHolds(tx)
         self.dispatch = SqlDispatch(tx)
         self.views = SqlViews(tx)
+        self.assets = SqlAssets(tx)
 
     async def __aenter__(self) -> SqlUnitOfWork:
         await self.tx.__aenter__()
