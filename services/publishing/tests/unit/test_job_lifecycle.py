@@ -9,6 +9,8 @@ from datetime import timedelta
 
 import pytest
 
+from aligned_common.envelope import new_event
+from aligned_common.events.analytics import PlanAccepted, PlannedSlot
 from aligned_common.events.approval import Approved, ChangesRequested
 from aligned_common.identity import Identity
 from aligned_publishing.domain.commands import CreateJob, EditJob, ScheduleJob, TargetIn
@@ -218,6 +220,28 @@ async def test_a_new_policy_sends_a_released_job_back_for_approval(deps, store, 
     async with FakeUnitOfWork(store) as uow:
         assert await jobs.reassess_brand(uow, deps, BRAND) == 1
     assert store.job(job_id).status == JobStatus.PENDING_APPROVAL
+
+
+async def test_an_accepted_plan_makes_gated_drafts_once(deps, store, account, clock):
+    _require_approval(store, account)
+    at = clock.now() + timedelta(days=1)
+    plan = PlanAccepted(
+        plan_id=uuid.uuid4(),
+        accepted_by="ed",
+        time_zone="Europe/Berlin",
+        slots=[
+            PlannedSlot(platform="sandbox", connection_id=account, at=at),
+            PlannedSlot(platform="x", at=at),
+        ],
+    )
+    envelope = new_event(plan, brand_id=BRAND, tenant_id=TENANT)
+    for _ in range(2):  # a replay past the inbox's dedupe
+        async with FakeUnitOfWork(store) as uow:
+            await jobs.create_plan_drafts(uow, deps, envelope, plan)
+    (draft,) = store.jobs.values()  # one: the slot for no account has nowhere to go
+    assert draft.status == JobStatus.DRAFT and draft.tags == [jobs.PLAN_TAG] and draft.scheduled_at == at
+    assert draft.approval_required and draft.time_zone == "Europe/Berlin"
+    assert store.target_statuses(draft.job_id) == [TargetStatus.WAITING]
 
 
 # -- time -----------------------------------------------------------------------------------
