@@ -176,19 +176,8 @@ class FakePolicies:
     async def of_brand(self, brand_id: uuid.UUID) -> list[PolicyView]:
         return list(self.store.policies.get(brand_id, []))
 
-    async def put(
-        self,
-        brand_id: uuid.UUID,
-        policy_id: uuid.UUID,
-        *,
-        connection_id: uuid.UUID | None,
-        user_id: str | None,
-        mode: str,
-        waiver_roles: Sequence[str],
-        at: datetime,
-    ) -> None:
-        await self.delete(brand_id, policy_id)
-        policy = PolicyView(policy_id, mode, connection_id, user_id, tuple(waiver_roles))
+    async def put(self, brand_id: uuid.UUID, policy: PolicyView, at: datetime) -> None:
+        await self.delete(brand_id, policy.policy_id)
         self.store.policies.setdefault(brand_id, []).append(policy)
 
     async def delete(self, brand_id: uuid.UUID, policy_id: uuid.UUID) -> None:

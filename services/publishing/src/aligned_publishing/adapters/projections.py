@@ -46,28 +46,18 @@ class SqlPolicies:
             for r in rows
         ]
 
-    async def put(
-        self,
-        brand_id: uuid.UUID,
-        policy_id: uuid.UUID,
-        *,
-        connection_id: uuid.UUID | None,
-        user_id: str | None,
-        mode: str,
-        waiver_roles: Sequence[str],
-        at: datetime,
-    ) -> None:
+    async def put(self, brand_id: uuid.UUID, policy: PolicyView, at: datetime) -> None:
         await self._tx.conn.execute(
             """INSERT INTO approval_policies (policy_id, brand_id, connection_id, user_id, mode, waiver_roles, updated_at)
                VALUES ($1, $2, $3, $4, $5, $6, $7)
                ON CONFLICT (policy_id) DO UPDATE SET connection_id = excluded.connection_id, user_id = excluded.user_id,
                    mode = excluded.mode, waiver_roles = excluded.waiver_roles, updated_at = excluded.updated_at""",
-            policy_id,
+            policy.policy_id,
             brand_id,
-            connection_id,
-            user_id,
-            mode,
-            list(waiver_roles),
+            policy.connection_id,
+            policy.user_id,
+            policy.mode,
+            list(policy.waiver_roles),
             at,
         )
 

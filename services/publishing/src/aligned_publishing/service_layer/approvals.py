@@ -7,6 +7,7 @@ import logging
 
 from aligned_common.envelope import EventEnvelope
 from aligned_common.events.approval import Approved, ChangesRequested, PolicyChanged, PolicyDeleted, Rejected
+from aligned_publishing.domain.gate import PolicyView
 from aligned_publishing.domain.job import Job
 from aligned_publishing.domain.status import TargetStatus
 from aligned_publishing.service_layer import jobs
@@ -46,15 +47,8 @@ async def on_policy_changed(
     uow: UnitOfWork, deps: Deps, envelope: EventEnvelope, data: PolicyChanged
 ) -> None:
     await uow.policies.lock_gate(envelope.brand_id, exclusive=True)
-    await uow.policies.put(
-        envelope.brand_id,
-        data.policy_id,
-        connection_id=data.connection_id,
-        user_id=data.user_id,
-        mode=data.mode,
-        waiver_roles=data.waiver_roles,
-        at=envelope.time,
-    )
+    policy = PolicyView(data.policy_id, data.mode, data.connection_id, data.user_id, tuple(data.waiver_roles))
+    await uow.policies.put(envelope.brand_id, policy, envelope.time)
     await jobs.reassess_brand(uow, deps, envelope.brand_id)
 
 

@@ -66,17 +66,8 @@ class Policies(Protocol):
 
     async def of_brand(self, brand_id: uuid.UUID) -> list[PolicyView]: ...
 
-    async def put(
-        self,
-        brand_id: uuid.UUID,
-        policy_id: uuid.UUID,
-        *,
-        connection_id: uuid.UUID | None,
-        user_id: str | None,
-        mode: str,
-        waiver_roles: Sequence[str],
-        at: datetime,
-    ) -> None: ...
+    async def put(self, brand_id: uuid.UUID, policy: PolicyView, at: datetime) -> None:
+        """Our copy of one of approval's policies, as of `at`."""
 
     async def delete(self, brand_id: uuid.UUID, policy_id: uuid.UUID) -> None: ...
 
