@@ -21,11 +21,10 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from aligned_common.clock import SystemClock
+from aligned_common.app import Database
 from aligned_common.migrations import migrate
-from aligned_publishing.bootstrap import MIGRATIONS, object_store
+from aligned_publishing.bootstrap import MIGRATIONS, make_deps
 from aligned_publishing.config import Settings
-from aligned_publishing.service_layer.deps import Deps
 from aligned_publishing.service_layer.dispatcher import dispatch_batch
 from aligned_testing.publishing import seed_due_jobs
 from bench.report import BenchResult
@@ -88,12 +87,10 @@ async def _bare_loop_rate(pool: asyncpg.Pool) -> float:
     return done / (time.perf_counter() - started)
 
 
-async def _dispatcher_rate(pool: asyncpg.Pool) -> float:
+async def _dispatcher_rate(database: Database) -> float:
+    pool = database.pool
     await _reset_backlog(pool)
-    settings = Settings(dispatch_batch_size=BATCH)
-    deps = Deps(
-        settings=settings, clock=SystemClock(), storage=object_store(settings), schema=SCHEMA, pool=pool
-    )
+    deps = make_deps(Settings(dispatch_batch_size=BATCH), database)
     done = 0
     started = time.perf_counter()
     while claimed := await dispatch_batch(deps):
@@ -107,7 +104,9 @@ async def _dispatcher_rate(pool: asyncpg.Pool) -> float:
 async def run(database_url: str, bootstrap: str) -> BenchResult:
     # No relay runs here, so nothing reaches Kafka: `bootstrap` is not needed.
     await migrate(database_url, SCHEMA, MIGRATIONS)
-    pool = await asyncpg.create_pool(database_url, min_size=2, max_size=4)
+    database = Database(Settings(database_url=database_url, pool_min_size=2, pool_max_size=4), SCHEMA)
+    await database.open()
+    pool = database.pool
     # Each run updates its whole backlog, so autovacuum could wake up inside one run and not
     # the other; TRUNCATE between runs leaves nothing for it to do anyway.
     for table in ("publishing_jobs", "publishing_targets", "outbox"):
@@ -118,10 +117,10 @@ async def run(database_url: str, bootstrap: str) -> BenchResult:
         rounds = []
         for _ in range(ROUNDS):
             bare = await _bare_loop_rate(pool)
-            rounds.append((await _dispatcher_rate(pool) / bare, bare))
+            rounds.append((await _dispatcher_rate(database) / bare, bare))
         await pool.execute(f"TRUNCATE {SCHEMA}.publishing_jobs, {SCHEMA}.outbox CASCADE")
     finally:
-        await pool.close()
+        await database.close()
     ratio, bare = sorted(rounds)[len(rounds) // 2]
     return BenchResult(
         name="dispatch",

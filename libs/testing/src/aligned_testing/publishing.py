@@ -41,7 +41,7 @@ def make_settings(**overrides) -> Settings:
 
 @contextlib.asynccontextmanager
 async def publishing_service(infra, schema: str, settings: Settings, clock: MovableClock):
-    definition = build(schema, settings=settings, clock=clock)
+    definition = build(settings, name=schema, clock=clock)
     await start_groups_at_end(infra.kafka_bootstrap, f"aligned-{schema}", definition.event_router.topics())
     async with running_service(definition) as svc:
         svc.clock = clock

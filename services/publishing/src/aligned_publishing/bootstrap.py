@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aligned_common.app import ServiceContext, ServiceDefinition
+from aligned_common.app import Database, ServiceDefinition
 from aligned_common.clock import Clock, SystemClock
-from aligned_publishing.adapters.object_store import S3ObjectStore
+from aligned_publishing.adapters.object_store import ObjectStore, S3ObjectStore
+from aligned_publishing.adapters.unit_of_work import SqlUnitOfWorkFactory
 from aligned_publishing.config import Settings
 from aligned_publishing.entrypoints import consumers, http, loops
 from aligned_publishing.service_layer.deps import Deps
@@ -25,31 +26,45 @@ def object_store(settings: Settings) -> S3ObjectStore:
     )
 
 
+def make_deps(
+    settings: Settings, database: Database, clock: Clock | None = None, storage: ObjectStore | None = None
+) -> Deps:
+    """The dependencies object over a database (bench/ runs the dispatcher with one too)."""
+    return Deps(
+        settings=settings,
+        database=database,
+        clock=clock or SystemClock(),
+        storage=storage or object_store(settings),
+        uow=SqlUnitOfWorkFactory(database),
+    )
+
+
 def build(
-    schema: str = "publishing", *, settings: Settings | None = None, clock: Clock | None = None
+    settings: Settings | None = None, *, name: str = "publishing", clock: Clock | None = None
 ) -> ServiceDefinition:
-    """`schema` is also the consumer group suffix, so a test's scratch copy of the service
-    never shares a consumer group with another copy."""
+    """`name` is the schema and the consumer group suffix, so a test's scratch copy of the
+    service never shares a consumer group with another copy."""
     settings = settings or Settings()
+    database = Database(settings, name)
     store = object_store(settings)
-    deps = Deps(settings=settings, clock=clock or SystemClock(), storage=store, schema=schema)
+    deps = make_deps(settings, database, clock, store)
 
-    async def on_startup(ctx: ServiceContext) -> None:
+    async def open_store(deps: Deps) -> None:
         await store.__aenter__()
-        deps.pool, deps.schema = ctx.pool, ctx.schema
-        ctx.deps["publishing"] = deps
 
-    async def on_shutdown(ctx: ServiceContext) -> None:
+    async def close_store(deps: Deps) -> None:
         await store.__aexit__(None, None, None)
 
     return ServiceDefinition(
-        name=schema,
+        name=name,
         settings=settings,
         migrations_dir=MIGRATIONS,
         http_router=http.router,
-        event_router=consumers.build_router(deps, service=schema),
+        event_router=consumers.build_router(deps, service=name),
         background=[loops.dispatcher, loops.purger],
-        on_startup=on_startup,
-        on_shutdown=on_shutdown,
+        on_startup=open_store,
+        on_shutdown=close_store,
         title="Aligned publishing",
+        database=database,
+        deps=deps,
     )

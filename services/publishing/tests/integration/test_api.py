@@ -171,7 +171,7 @@ async def test_search_is_ranked_and_deleted_jobs_are_hidden_until_restored(svc, 
 async def test_deleted_jobs_past_the_window_are_purged(svc, brand):
     from aligned_publishing.service_layer.purge import purge_deleted
 
-    deps = svc.ctx.deps["publishing"]
+    deps = svc.ctx.deps
     async with svc.client() as client:
         job = (await client.post("/v1/jobs", headers=brand.headers, json=job_body(brand.sandbox))).json()
         await client.delete(f"/v1/jobs/{job['job_id']}", headers=brand.headers)

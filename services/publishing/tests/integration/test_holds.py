@@ -70,7 +70,7 @@ async def test_expired_connection_holds_with_reason_and_restore_resumes(svc, bra
 
 async def test_a_target_held_past_the_grace_window_is_reported_missed_not_posted(svc, brand, infra):
     connection = await brand.connect(svc)
-    grace = timedelta(seconds=svc.ctx.deps["publishing"].settings.hold_grace_s)
+    grace = timedelta(seconds=svc.ctx.deps.settings.hold_grace_s)
     async with svc.client() as client, TopicReader(infra.kafka_bootstrap, TOPIC) as topic:
         job = await _schedule(client, brand, connection, svc.clock.now() + timedelta(minutes=1))
         await brand.send(_expired(connection))

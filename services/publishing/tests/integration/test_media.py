@@ -22,7 +22,7 @@ async def _upload(client, brand, data: bytes, name="photo.png", content_type="im
 
 
 def _deps(svc):
-    return svc.ctx.deps["publishing"]
+    return svc.ctx.deps
 
 
 async def _objects(svc, brand) -> list[str]:

@@ -11,6 +11,7 @@ import pytest
 from aligned_common.db import UnitOfWork
 from aligned_common.events.connections import PostFailed, PostPublished
 from aligned_publishing.adapters import jobs_repo
+from aligned_publishing.adapters.unit_of_work import SqlUnitOfWork
 from aligned_publishing.domain.retry import backoff_ceiling
 from aligned_publishing.service_layer import outcomes
 from aligned_testing.kafka_reader import TopicReader
@@ -61,7 +62,7 @@ def _published(attempt_event) -> PostPublished:
 
 
 async def test_retryable_failures_retry_with_backoff_then_fail_after_max_retries(svc, brand, infra):
-    settings = svc.ctx.deps["publishing"].settings
+    settings = svc.ctx.deps.settings
     async with svc.client() as client, TopicReader(infra.kafka_bootstrap, TOPIC) as topic:
         job = await _publish_now(client, brand, max_retries=2)
         for attempt in (1, 2, 3):
@@ -139,7 +140,7 @@ async def test_a_redelivered_or_repeated_published_event_changes_nothing(svc, br
 
 
 async def test_a_target_without_an_answer_is_rechecked_with_the_same_key_and_says_why(svc, brand, infra):
-    timeout = timedelta(seconds=svc.ctx.deps["publishing"].settings.publishing_timeout_s)
+    timeout = timedelta(seconds=svc.ctx.deps.settings.publishing_timeout_s)
     async with svc.client() as client, TopicReader(infra.kafka_bootstrap, TOPIC) as topic:
         job = await _publish_now(client, brand)
         await topic.read_until(lambda rs: events_of(rs, brand, "publishing.attempt_requested"), settle_s=0)
@@ -171,7 +172,7 @@ async def test_an_outcome_that_finishes_its_job_takes_four_round_trips(svc, bran
         try:
             record = ("on_post_published", envelope.id, envelope.type)
             async with UnitOfWork(pool, svc.ctx.schema, brand_id=brand.brand_id, record_event=record) as uow:
-                await outcomes.on_post_published(uow, svc.ctx.deps["publishing"], published)
+                await outcomes.on_post_published(SqlUnitOfWork(uow), svc.ctx.deps, published)
         finally:
             await pool.close()
         records = await topic.read_until(

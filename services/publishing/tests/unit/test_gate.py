@@ -2,9 +2,13 @@
 
 import uuid
 
+import pytest
+
 from aligned_publishing.domain.content_fit import TargetDraft
 from aligned_publishing.domain.gate import Outgoing, PolicyView, approved_for_current, content_hash, evaluate
 from aligned_publishing.domain.references import check_targets
+
+pytestmark = pytest.mark.unit
 
 A, B = uuid.uuid4(), uuid.uuid4()
 

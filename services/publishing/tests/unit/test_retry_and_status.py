@@ -3,7 +3,13 @@ import uuid
 
 import pytest
 
-from aligned_publishing.domain.retry import backoff_ceiling, idempotency_key, retry_delay
+from aligned_publishing.domain.retry import (
+    Failure,
+    backoff_ceiling,
+    decide_failure,
+    idempotency_key,
+    retry_delay,
+)
 from aligned_publishing.domain.status import JobStatus, job_outcome
 
 pytestmark = pytest.mark.unit
@@ -43,3 +49,28 @@ def test_idempotency_key_is_stable_per_job_and_target_and_differs_between_target
 )
 def test_a_job_finishes_only_when_every_target_has(targets, outcome):
     assert job_outcome(targets) == outcome
+
+
+@pytest.mark.parametrize(
+    ("status", "attempts", "answered", "reason", "retryable", "max_retries", "expected"),
+    [
+        ("publishing", 1, 1, "rate_limited", True, 3, Failure.RETRY),
+        ("publishing", 4, 4, "rate_limited", True, 3, Failure.FAIL),  # out of retries
+        ("publishing", 1, 1, "rejected", False, 3, Failure.FAIL),  # not retryable: at once
+        ("publishing", 1, 1, "connection_expired", True, 3, Failure.HOLD),  # the account, not the post
+        ("publishing", 2, 1, "rate_limited", True, 3, Failure.STALE),  # answers an older attempt
+        ("scheduled", 1, 1, "rate_limited", True, 3, Failure.STALE),  # not in flight
+    ],
+)
+def test_what_a_failed_post_means_for_its_target(
+    status, attempts, answered, reason, retryable, max_retries, expected
+):
+    decided = decide_failure(
+        target_status=status,
+        target_attempts=attempts,
+        answered_attempt=answered,
+        reason=reason,
+        retryable=retryable,
+        max_retries=max_retries,
+    )
+    assert decided is expected

@@ -9,17 +9,39 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from enum import Enum
+from typing import Any, TypeAlias
 
 import asyncpg
 import orjson
 
-from aligned_common.db import Params, outbox_insert
+from aligned_common.db import Params, UnitOfWork, outbox_insert
 from aligned_common.envelope import EventEnvelope
+from aligned_common.platforms import MediaInfo
+from aligned_publishing.adapters.variants import variants_of
 from aligned_publishing.domain.content_fit import TargetDraft
+from aligned_publishing.domain.job import UNSENT_TARGET, Job
 from aligned_publishing.domain.retry import idempotency_key
-from aligned_publishing.domain.status import TargetStatus
+from aligned_publishing.domain.status import JobStatus, TargetStatus
 
-Record = asyncpg.Record
+Record: TypeAlias = asyncpg.Record
+UNSENT = [s.value for s in UNSENT_TARGET]  # bound as a parameter: status = ANY($n)
+# The jobs a policy change re-assesses: those not yet dispatched.
+NOT_DISPATCHED = [
+    s.value
+    for s in (
+        JobStatus.DRAFT,
+        JobStatus.CHANGES_REQUESTED,
+        JobStatus.PENDING_APPROVAL,
+        JobStatus.READY,
+        JobStatus.SCHEDULED,
+    )
+]
+
+
+def _value(value: object) -> object:
+    """Statuses are StrEnums; asyncpg binds their value."""
+    return value.value if isinstance(value, Enum) else value
 
 
 async def load_job(conn: asyncpg.Connection, job_id: uuid.UUID, *, for_update: bool = False) -> Record | None:
@@ -80,10 +102,11 @@ async def load_logs(conn: asyncpg.Connection, job_id: uuid.UUID) -> list[Record]
            UNION ALL
            SELECT target_id, attempts, idempotency_key, requested_at, NULL, NULL, NULL, NULL, NULL, NULL, NULL, rechecks
              FROM publishing_targets t
-            WHERE job_id = $1 AND status = 'publishing' AND NOT EXISTS (
+            WHERE job_id = $1 AND status = $2 AND NOT EXISTS (
                   SELECT 1 FROM publishing_logs l WHERE l.target_id = t.target_id AND l.attempt = t.attempts)
            ORDER BY started_at, target_id, attempt""",
         job_id,
+        TargetStatus.PUBLISHING.value,
     )
 
 
@@ -96,7 +119,7 @@ async def insert_job(conn: asyncpg.Connection, values: dict) -> Record:
 
 
 def _job_update(params: Params, job_id: uuid.UUID, now: datetime, changes: dict) -> str:
-    assignments = "".join(f"{column} = {params(value)}, " for column, value in changes.items())
+    assignments = "".join(f"{column} = {params(_value(value))}, " for column, value in changes.items())
     return (
         f"UPDATE publishing_jobs SET {assignments}updated_at = {params(now)}, version = version + 1"
         f" WHERE job_id = {params(job_id)}"
@@ -169,20 +192,26 @@ async def schedule_targets(
     are held at once with its reason. Returns how many are held."""
     await conn.execute(
         """UPDATE publishing_targets t
-              SET status = CASE WHEN x.reason IS NULL THEN 'scheduled' ELSE 'held' END,
+              SET status = CASE WHEN x.reason IS NULL THEN $5 ELSE $6 END,
                   next_attempt_at = CASE WHEN x.reason IS NULL THEN $2::timestamptz END,
                   held_reason = x.reason, due_at = $2, updated_at = $3
              FROM (SELECT t2.target_id, h.reason
                      FROM publishing_targets t2 LEFT JOIN connection_holds h USING (connection_id)
                     WHERE t2.job_id = $1) x
-            WHERE t.target_id = x.target_id AND t.status IN ('waiting', 'scheduled', 'held')""",
+            WHERE t.target_id = x.target_id AND t.status = ANY($4)""",
         job_id,
         due_at,
         now,
+        UNSENT,
+        TargetStatus.SCHEDULED.value,
+        TargetStatus.HELD.value,
     )
-    return await conn.fetchval(
-        "SELECT count(*) FROM publishing_targets WHERE job_id = $1 AND status = 'held'", job_id
+    held: int = await conn.fetchval(
+        "SELECT count(*) FROM publishing_targets WHERE job_id = $1 AND status = $2",
+        job_id,
+        TargetStatus.HELD.value,
     )
+    return held
 
 
 async def park_targets(
@@ -191,15 +220,16 @@ async def park_targets(
     """Unfinished targets stop being due (back to waiting, or cancelled)."""
     await conn.execute(
         """UPDATE publishing_targets SET status = $2, next_attempt_at = NULL, updated_at = $3
-            WHERE job_id = $1 AND status IN ('waiting', 'scheduled', 'held')""",
+            WHERE job_id = $1 AND status = ANY($4)""",
         job_id,
         status.value,
         now,
+        UNSENT,
     )
 
 
 def _target_update(params: Params, target_id: uuid.UUID, now: datetime, changes: dict) -> str:
-    assignments = "".join(f"{column} = {params(value)}, " for column, value in changes.items())
+    assignments = "".join(f"{column} = {params(_value(value))}, " for column, value in changes.items())
     return (
         f"UPDATE publishing_targets SET {assignments}updated_at = {params(now)}"
         f" WHERE target_id = {params(target_id)}"
@@ -244,6 +274,9 @@ async def record_attempt(
     await conn.execute(_attempt_insert(params, target, attempt, now, outcome, values), *params.values)
 
 
+PUBLISHED_MEDIA = "published"  # media_usage_logs.action (beside attached / detached)
+
+
 class Writes:
     """An outcome's writes gathered into one statement of data-modifying CTEs: one round trip
     instead of one per write (round trips are most of a post's cost, docs/performance.md).
@@ -273,7 +306,8 @@ class Writes:
         """The job's assets' usage history says they went out."""
         self._parts.append(
             "INSERT INTO media_usage_logs (media_id, job_id, brand_id, action, at)"
-            f" SELECT media_id, job_id, brand_id, 'published', {self._params(now)}::timestamptz"
+            f" SELECT media_id, job_id, brand_id, {self._params(PUBLISHED_MEDIA)}::text,"
+            f" {self._params(now)}::timestamptz"
             f" FROM media_usage WHERE job_id = {self._params(job_id)}"
         )
 
@@ -326,3 +360,130 @@ def alt_text_variant(target: Record) -> dict[uuid.UUID, str] | None:
     if raw is None:
         return None
     return {uuid.UUID(k): v for k, v in (orjson.loads(raw) if isinstance(raw, str) else raw).items()}
+
+
+async def not_dispatched(conn: asyncpg.Connection, brand_id: uuid.UUID) -> list[Record]:
+    return await conn.fetch(
+        """SELECT * FROM publishing_jobs WHERE brand_id = $1 AND deleted_at IS NULL AND status = ANY($2)
+            ORDER BY job_id FOR UPDATE""",
+        brand_id,
+        NOT_DISPATCHED,
+    )
+
+
+class SqlJobs:
+    """service_layer.ports.Jobs over the unit of work's connection."""
+
+    def __init__(self, tx: UnitOfWork) -> None:
+        self._tx = tx
+
+    async def get(self, job_id: uuid.UUID, *, for_update: bool = False) -> Job | None:
+        row = await load_job(self._tx.conn, job_id, for_update=for_update)
+        return Job.from_row(row) if row is not None else None
+
+    async def add(self, job: Job) -> None:
+        await insert_job(self._tx.conn, {k: _value(v) for k, v in job.row().items()})
+        job.changes.clear()
+
+    async def save(self, job: Job, now: datetime) -> None:
+        if job.changes:
+            params = Params()
+            await self._tx.conn.execute(_job_update(params, job.job_id, now, job.changes), *params.values)
+            job.saved(now)
+
+    async def not_dispatched(self, brand_id: uuid.UUID) -> list[Job]:
+        return [Job.from_row(row) for row in await not_dispatched(self._tx.conn, brand_id)]
+
+    async def purge_deleted(self, cutoff: datetime, batch: int) -> int:
+        return await purge_deleted(self._tx.conn, cutoff, batch)
+
+    async def targets(self, job_id: uuid.UUID, *, for_update: bool = False) -> list[dict[str, Any]]:
+        """The job's targets in order; `alt_text_variant` parsed (media_id -> text, or None)."""
+        rows = await load_targets(self._tx.conn, job_id, for_update=for_update)
+        return [{**row, "alt_text_variant": alt_text_variant(row)} for row in rows]
+
+    async def replace_targets(
+        self, job_id: uuid.UUID, brand_id: uuid.UUID, targets: Sequence[TargetDraft]
+    ) -> None:
+        await replace_targets(self._tx.conn, job_id, brand_id, targets)
+
+    async def park_targets(self, job_id: uuid.UUID, status: TargetStatus, now: datetime) -> None:
+        await park_targets(self._tx.conn, job_id, status, now)
+
+    async def schedule_targets(self, job_id: uuid.UUID, due_at: datetime, now: datetime) -> int:
+        return await schedule_targets(self._tx.conn, job_id, due_at, now)
+
+    async def replace_media_usage(
+        self, job_id: uuid.UUID, brand_id: uuid.UUID, media_ids: set[uuid.UUID], now: datetime
+    ) -> None:
+        await replace_media_usage(self._tx.conn, job_id, brand_id, media_ids, now)
+
+
+class SqlMedia:
+    """service_layer.ports.Media: what the job commands read of the brand's assets."""
+
+    def __init__(self, tx: UnitOfWork) -> None:
+        self._tx = tx
+
+    async def infos(
+        self, brand_id: uuid.UUID, media_ids: Sequence[uuid.UUID]
+    ) -> tuple[dict[uuid.UUID, MediaInfo], dict[tuple[uuid.UUID, str], MediaInfo]]:
+        rows = await media_infos(self._tx.conn, brand_id, media_ids)
+        media = {
+            r["media_id"]: MediaInfo(
+                mime_type=r["mime_type"],
+                size_bytes=r["size_bytes"],
+                duration_s=r["duration_s"],
+                video_codec=r["video_codec"],
+            )
+            for r in rows
+        }
+        fitted = {
+            (r["media_id"], platform): MediaInfo(mime_type=v["mime_type"], size_bytes=v["size_bytes"])
+            for r in rows
+            for platform, v in variants_of(r).items()
+        }
+        return media, fitted
+
+    async def alt_texts(self, brand_id: uuid.UUID, media_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+        return await alt_texts(self._tx.conn, brand_id, media_ids)
+
+
+class SqlTargets:
+    """The outcome path's statements (a target's answer, a hold): rows read by key, the job as
+    the few columns an outcome decides from, every write of an outcome in one `Writes`."""
+
+    def __init__(self, tx: UnitOfWork) -> None:
+        self._tx = tx
+
+    async def lock_job_and_targets(self, job_id: uuid.UUID) -> tuple[dict[str, Any] | None, list[Record]]:
+        return await lock_job_and_targets(self._tx.conn, job_id)
+
+    async def job_row(self, job_id: uuid.UUID) -> Record | None:
+        return await load_job(self._tx.conn, job_id)
+
+    async def of_job(self, job_id: uuid.UUID) -> list[Record]:
+        return await load_targets(self._tx.conn, job_id)
+
+    async def update(self, target_id: uuid.UUID, now: datetime, **changes: Any) -> None:
+        await update_target(self._tx.conn, target_id, now, **changes)
+
+    async def record_attempt(
+        self, target: Record, attempt: int, now: datetime, outcome: str, **values: Any
+    ) -> None:
+        await record_attempt(self._tx.conn, target, attempt, now, outcome, **values)
+
+    async def write(self, writes: Writes) -> None:
+        await writes.run(self._tx.conn)
+
+
+async def purge_deleted(conn: asyncpg.Connection, cutoff: datetime, batch: int) -> int:
+    """Jobs deleted before `cutoff` removed for good (their targets and log cascade), a batch at a time."""
+    purged = await conn.fetch(
+        """DELETE FROM publishing_jobs WHERE job_id IN (
+               SELECT job_id FROM publishing_jobs WHERE deleted_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)
+           RETURNING job_id""",
+        cutoff,
+        batch,
+    )
+    return len(purged)

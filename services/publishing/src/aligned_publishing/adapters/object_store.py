@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from aiobotocore.session import get_session
 from botocore.config import Config
@@ -89,8 +89,8 @@ class S3ObjectStore:
         # platform itself: they may need a different host than the one this service uses.
         self._public_args = dict(self._args, endpoint_url=public_endpoint_url or endpoint_url or None)
         self._stack = contextlib.AsyncExitStack()
-        self._client = None
-        self._signer = None
+        self._client: Any = None  # aiobotocore clients, made in __aenter__
+        self._signer: Any = None
 
     async def __aenter__(self) -> S3ObjectStore:
         session = get_session()

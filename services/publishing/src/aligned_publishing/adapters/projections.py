@@ -8,68 +8,75 @@ nothing) and read by the job commands, which therefore never call another servic
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
-import asyncpg
-
+from aligned_common import known_connections
+from aligned_common.db import UnitOfWork
+from aligned_common.envelope import EventEnvelope
+from aligned_common.events.base import EventData
 from aligned_publishing.domain.gate import PolicyView
 
-Record = asyncpg.Record
+
+class SqlPolicies:
+    """service_layer.ports.Policies: our copy of approval's policies, and the brand's gate lock."""
+
+    def __init__(self, tx: UnitOfWork) -> None:
+        self._tx = tx
+
+    async def lock_gate(self, brand_id: uuid.UUID, *, exclusive: bool) -> None:
+        """Orders a policy change against the job commands of its brand. A command (shared) reads
+        the policies and writes its job; the policy consumer (exclusive) writes the policy and
+        re-assesses the brand's jobs. Without it, under READ COMMITTED, a job created while a
+        policy commits could see neither the other (write skew). Taken first in the transaction,
+        before any job row lock, so it never joins a deadlock with them."""
+        fn = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        await self._tx.conn.execute(
+            f"SELECT {fn}(hashtextextended('publishing.gate:' || $1::uuid::text, 0))", brand_id
+        )
+
+    async def of_brand(self, brand_id: uuid.UUID) -> list[PolicyView]:
+        rows = await self._tx.conn.fetch(
+            "SELECT policy_id, mode, connection_id, user_id, waiver_roles FROM approval_policies WHERE brand_id = $1",
+            brand_id,
+        )
+        return [
+            PolicyView(r["policy_id"], r["mode"], r["connection_id"], r["user_id"], tuple(r["waiver_roles"]))
+            for r in rows
+        ]
+
+    async def put(self, brand_id: uuid.UUID, policy: PolicyView, at: datetime) -> None:
+        await self._tx.conn.execute(
+            """INSERT INTO approval_policies (policy_id, brand_id, connection_id, user_id, mode, waiver_roles, updated_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7)
+               ON CONFLICT (policy_id) DO UPDATE SET connection_id = excluded.connection_id, user_id = excluded.user_id,
+                   mode = excluded.mode, waiver_roles = excluded.waiver_roles, updated_at = excluded.updated_at""",
+            policy.policy_id,
+            brand_id,
+            policy.connection_id,
+            policy.user_id,
+            policy.mode,
+            list(policy.waiver_roles),
+            at,
+        )
+
+    async def delete(self, brand_id: uuid.UUID, policy_id: uuid.UUID) -> None:
+        await self._tx.conn.execute(
+            "DELETE FROM approval_policies WHERE brand_id = $1 AND policy_id = $2", brand_id, policy_id
+        )
 
 
-# -- policies ------------------------------------------------------------------------------
-async def lock_brand_gate(conn: asyncpg.Connection, brand_id: uuid.UUID, *, exclusive: bool) -> None:
-    """Orders a policy change against the job commands of its brand. A command (shared) reads
-    the policies and writes its job; the policy consumer (exclusive) writes the policy and
-    re-assesses the brand's jobs. Without it, under READ COMMITTED, a job created while a
-    policy commits could see neither the other (write skew). Taken first in the transaction,
-    before any job row lock, so it never joins a deadlock with them."""
-    fn = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-    await conn.execute(f"SELECT {fn}(hashtextextended('publishing.gate:' || $1::uuid::text, 0))", brand_id)
+class SqlConnections:
+    """service_layer.ports.Connections: our copy of connections' events (aligned_common.known_connections)."""
 
+    def __init__(self, tx: UnitOfWork) -> None:
+        self._tx = tx
 
-async def brand_policies(conn: asyncpg.Connection, brand_id: uuid.UUID) -> list[PolicyView]:
-    rows = await conn.fetch(
-        "SELECT policy_id, mode, connection_id, user_id, waiver_roles FROM approval_policies WHERE brand_id = $1",
-        brand_id,
-    )
-    return [
-        PolicyView(r["policy_id"], r["mode"], r["connection_id"], r["user_id"], tuple(r["waiver_roles"]))
-        for r in rows
-    ]
+    async def known(
+        self, brand_id: uuid.UUID, connection_ids: Sequence[uuid.UUID]
+    ) -> Mapping[uuid.UUID, Any]:
+        return await known_connections.of_brand(self._tx.conn, brand_id, list(connection_ids))
 
-
-async def put_policy(
-    conn: asyncpg.Connection,
-    brand_id: uuid.UUID,
-    policy_id: uuid.UUID,
-    *,
-    connection_id: uuid.UUID | None,
-    user_id: str | None,
-    mode: str,
-    waiver_roles: Sequence[str],
-    at: datetime,
-) -> None:
-    await conn.execute(
-        """INSERT INTO approval_policies (policy_id, brand_id, connection_id, user_id, mode, waiver_roles, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)
-           ON CONFLICT (policy_id) DO UPDATE SET connection_id = excluded.connection_id, user_id = excluded.user_id,
-               mode = excluded.mode, waiver_roles = excluded.waiver_roles, updated_at = excluded.updated_at""",
-        policy_id,
-        brand_id,
-        connection_id,
-        user_id,
-        mode,
-        list(waiver_roles),
-        at,
-    )
-
-
-async def delete_policy(conn: asyncpg.Connection, brand_id: uuid.UUID, policy_id: uuid.UUID) -> None:
-    await conn.execute(
-        "DELETE FROM approval_policies WHERE brand_id = $1 AND policy_id = $2", brand_id, policy_id
-    )
-
-
-# Connections: aligned_common.known_connections (one shape for every service that keeps the copy).
+    async def record(self, envelope: EventEnvelope, data: EventData) -> None:
+        await known_connections.record(self._tx.conn, envelope, data)

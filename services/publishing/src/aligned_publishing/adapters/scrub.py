@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import struct
 import tempfile
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from PIL import Image
 
@@ -83,7 +83,7 @@ def _jpeg(file: BinaryIO) -> BinaryIO | None:
         kept.append(marker + struct.pack(">H", length) + body)
     if not dropped:
         return None
-    out = tempfile.SpooledTemporaryFile(SPOOL)
+    out = cast(BinaryIO, tempfile.SpooledTemporaryFile(SPOOL))  # a binary file, as far as we use it
     out.write(b"\xff\xd8")
     if kept and kept[0][1] == 0xE0:  # JFIF must stay first
         out.write(kept.pop(0))
@@ -113,7 +113,7 @@ def _orientation(tiff: bytes) -> int | None:
 def _png(file: BinaryIO) -> BinaryIO | None:
     if _read(file, 8) != _PNG_SIGNATURE:
         raise NotScrubbable("no signature")
-    out = tempfile.SpooledTemporaryFile(SPOOL)
+    out = cast(BinaryIO, tempfile.SpooledTemporaryFile(SPOOL))  # a binary file, as far as we use it
     out.write(_PNG_SIGNATURE)
     dropped = False
     while True:

@@ -100,7 +100,7 @@ def _fit(
         # Bytes grow about with the pixel count: shrink both sides by the square root, a bit more.
         scale = math.sqrt(max_bytes / len(data)) * 0.95
         fitted = fitted.resize(
-            (max(1, int(fitted.width * scale)), max(1, int(fitted.height * scale))), Image.LANCZOS
+            (max(1, int(fitted.width * scale)), max(1, int(fitted.height * scale))), Image.Resampling.LANCZOS
         )
         data = _encode(fitted, mime_type)
     return Fit(data, mime_type, fitted.width, fitted.height, platforms)

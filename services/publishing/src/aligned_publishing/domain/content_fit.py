@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aligned_common.platforms import MediaInfo, UnknownPlatform, check_content, get_platform
 
@@ -28,7 +29,7 @@ class FitError:
     limit: object = None
     actual: object = None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}
 
 
@@ -60,7 +61,14 @@ def _unknown_media(
     ]
 
 
-def _target_errors(index, target: TargetDraft, content, media_ids, media, fitted) -> list[FitError]:
+def _target_errors(
+    index: int,
+    target: TargetDraft,
+    content: str,
+    media_ids: Sequence[uuid.UUID],
+    media: Mapping[uuid.UUID, MediaInfo],
+    fitted: Mapping[tuple[uuid.UUID, str], MediaInfo],
+) -> list[FitError]:
     prefix = f"targets[{index}]"
     try:
         spec = get_platform(target.platform)

@@ -25,7 +25,7 @@ def check_targets(targets: Sequence[TargetDraft], known: Mapping[uuid.UUID, Any]
         if problem is not None:
             code, message = problem
             errors.append(FitError(field, message, code=code))
-        elif connection["platform"] != target.platform.lower():
+        elif connection is not None and connection["platform"] != target.platform.lower():
             errors.append(
                 FitError(
                     f"targets[{index}].platform",

@@ -1,8 +1,13 @@
 """Events in: approval decisions and policies, connections' answers and connection states.
-Each handler only translates."""
+Each handler only translates: the inbox's transaction becomes publishing's unit of work (what
+the handler writes commits with the inbox row), and the service layer decides."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from aligned_common.db import UnitOfWork as Transaction
+from aligned_common.envelope import EventEnvelope
 from aligned_common.events.analytics import PlanAccepted
 from aligned_common.events.approval import Approved, ChangesRequested, PolicyChanged, PolicyDeleted, Rejected
 from aligned_common.events.connections import (
@@ -15,6 +20,7 @@ from aligned_common.events.connections import (
     PostPublished,
 )
 from aligned_common.inbox import BY_BRAND, EventRouter, by_field
+from aligned_publishing.adapters.unit_of_work import SqlUnitOfWork
 from aligned_publishing.service_layer import approvals, holds, jobs, outcomes
 from aligned_publishing.service_layer.deps import Deps
 
@@ -25,41 +31,42 @@ def build_router(deps: Deps, service: str = "publishing") -> EventRouter:
     # so decisions are ordered per job like the job's outcomes; a connection event holds or
     # releases targets of many jobs, so it is ordered against all of its brand's events.
     per_job = by_field("job_id")
+    # `data` is the event class each route names (EventRouter hands handlers EventData).
 
     @events.on(Approved, order_by=per_job, name="on_approved")
-    async def on_approved(uow, envelope, data):
-        await approvals.on_approved(uow, deps, data)
+    async def on_approved(tx: Transaction, envelope: EventEnvelope, data: Any) -> None:
+        await approvals.on_approved(SqlUnitOfWork(tx), deps, data)
 
     @events.on(Rejected, order_by=per_job, name="on_rejected")
-    async def on_rejected(uow, envelope, data):
-        await approvals.on_sent_back(uow, deps, data)
+    async def on_rejected(tx: Transaction, envelope: EventEnvelope, data: Any) -> None:
+        await approvals.on_sent_back(SqlUnitOfWork(tx), deps, data)
 
     @events.on(ChangesRequested, order_by=per_job, name="on_changes_requested")
-    async def on_changes_requested(uow, envelope, data):
-        await approvals.on_sent_back(uow, deps, data)
+    async def on_changes_requested(tx: Transaction, envelope: EventEnvelope, data: Any) -> None:
+        await approvals.on_sent_back(SqlUnitOfWork(tx), deps, data)
 
     @events.on(PolicyChanged, name="on_policy_changed")
-    async def on_policy_changed(uow, envelope, data):
-        await approvals.on_policy_changed(uow, deps, envelope, data)
+    async def on_policy_changed(tx: Transaction, envelope: EventEnvelope, data: Any) -> None:
+        await approvals.on_policy_changed(SqlUnitOfWork(tx), deps, envelope, data)
 
     @events.on(PolicyDeleted, name="on_policy_deleted")
-    async def on_policy_deleted(uow, envelope, data):
-        await approvals.on_policy_deleted(uow, deps, envelope, data)
+    async def on_policy_deleted(tx: Transaction, envelope: EventEnvelope, data: Any) -> None:
+        await approvals.on_policy_deleted(SqlUnitOfWork(tx), deps, envelope, data)
 
     @events.on(Connected, name="on_connected")
-    async def on_connected(uow, envelope, data):
-        await holds.on_connected(uow, deps, envelope, data)
+    async def on_connected(tx: Transaction, envelope: EventEnvelope, data: Any) -> None:
+        await holds.on_connected(SqlUnitOfWork(tx), deps, envelope, data)
 
     @events.on(PostPublished, name="on_post_published")
-    async def on_post_published(uow, envelope, data):
-        await outcomes.on_post_published(uow, deps, data)
+    async def on_post_published(tx: Transaction, envelope: EventEnvelope, data: Any) -> None:
+        await outcomes.on_post_published(SqlUnitOfWork(tx), deps, data)
 
     @events.on(PostFailed, name="on_post_failed")
-    async def on_post_failed(uow, envelope, data):
-        await outcomes.on_post_failed(uow, deps, data)
+    async def on_post_failed(tx: Transaction, envelope: EventEnvelope, data: Any) -> None:
+        await outcomes.on_post_failed(SqlUnitOfWork(tx), deps, data)
 
-    async def on_connection_broken(uow, envelope, data):
-        await holds.on_connection_broken(uow, deps, envelope, data)
+    async def on_connection_broken(tx: Transaction, envelope: EventEnvelope, data: Any) -> None:
+        await holds.on_connection_broken(SqlUnitOfWork(tx), deps, envelope, data)
 
     for broken in (ConnectionExpired, ConnectionRevoked, Disconnected):  # names as deployed: one per event
         events.on(broken, name=f"on_{broken.event_type().split('.')[1]}", order_by=BY_BRAND)(
@@ -67,11 +74,11 @@ def build_router(deps: Deps, service: str = "publishing") -> EventRouter:
         )
 
     @events.on(PlanAccepted, name="on_plan_accepted")  # subject = the plan
-    async def on_plan_accepted(uow, envelope, data):
-        await jobs.create_plan_drafts(uow, deps, envelope, data)
+    async def on_plan_accepted(tx: Transaction, envelope: EventEnvelope, data: Any) -> None:
+        await jobs.create_plan_drafts(SqlUnitOfWork(tx), deps, envelope, data)
 
     @events.on(ConnectionRestored, order_by=BY_BRAND, name="on_connection_restored")
-    async def on_connection_restored(uow, envelope, data):
-        await holds.on_connection_restored(uow, deps, envelope, data)
+    async def on_connection_restored(tx: Transaction, envelope: EventEnvelope, data: Any) -> None:
+        await holds.on_connection_restored(SqlUnitOfWork(tx), deps, envelope, data)
 
     return events

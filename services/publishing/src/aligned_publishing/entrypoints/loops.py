@@ -1,11 +1,11 @@
-"""Background loops run by the app factory: the dispatcher and the purge of the bin."""
+"""Background loops run by the app factory (called with the service's Deps): the dispatcher
+and the purge of the bin."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 
-from aligned_common.app import ServiceContext
 from aligned_publishing.service_layer.deps import Deps
 from aligned_publishing.service_layer.dispatcher import dispatch_batch
 from aligned_publishing.service_layer.media import purge_deleted_media, purge_expired_uploads
@@ -14,14 +14,7 @@ from aligned_publishing.service_layer.purge import purge_deleted
 log = logging.getLogger(__name__)
 
 
-def _deps(ctx: ServiceContext) -> Deps:
-    deps: Deps = ctx.deps["publishing"]
-    deps.pool = ctx.pool
-    return deps
-
-
-async def dispatcher(ctx: ServiceContext) -> None:
-    deps = _deps(ctx)
+async def dispatcher(deps: Deps) -> None:
     while True:
         try:
             # A full batch means more are due: go again at once instead of sleeping.
@@ -32,8 +25,7 @@ async def dispatcher(ctx: ServiceContext) -> None:
         await asyncio.sleep(deps.settings.dispatch_interval_s)
 
 
-async def purger(ctx: ServiceContext) -> None:
-    deps = _deps(ctx)
+async def purger(deps: Deps) -> None:
     while True:
         try:
             while await purge_deleted(deps) > 0:

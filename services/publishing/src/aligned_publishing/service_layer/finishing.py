@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
-from aligned_common.db import UnitOfWork
 from aligned_common.events.publishing import JobFailed, JobPartiallyPublished, JobPublished, TargetResult
 from aligned_publishing.adapters import jobs_repo as repo
+from aligned_publishing.adapters.unit_of_work import SqlUnitOfWork
+from aligned_publishing.domain.job import check_transition
 from aligned_publishing.domain.status import FINISHED_JOB, JobStatus, TargetStatus, job_outcome
 
 # TargetResult has no "missed": a missed target is reported as failed with the reason.
 _RESULT_STATUS = {TargetStatus.MISSED: "failed"}
+Row = Mapping[str, Any]
 
 
-def finish_if_done(uow: UnitOfWork, writes: repo.Writes, job, targets, now: datetime) -> None:
+def finish_if_done(
+    uow: SqlUnitOfWork, writes: repo.Writes, job: Row, targets: Sequence[Row], now: datetime
+) -> None:
     """Adds to `writes` what the targets' statuses (as they will be) mean for the job: its end,
     with the event that says how it went, or why it is held."""
     if job["status"] in FINISHED_JOB:
@@ -22,6 +28,7 @@ def finish_if_done(uow: UnitOfWork, writes: repo.Writes, job, targets, now: date
     if outcome is None:
         _explain_held(writes, job, targets, now)
         return
+    check_transition(job["status"], outcome)
     results = [_result(t) for t in targets]
     keys = {"brand_id": job["brand_id"], "tenant_id": job["tenant_id"], "subject": str(job["job_id"])}
     reason = None
@@ -39,14 +46,15 @@ def finish_if_done(uow: UnitOfWork, writes: repo.Writes, job, targets, now: date
     writes.update_job(job, now, status=outcome.value, status_reason=reason)
 
 
-async def check_finished(uow: UnitOfWork, job: repo.Record, now: datetime) -> None:
+async def check_finished(uow: SqlUnitOfWork, job: Row | None, now: datetime) -> None:
     """finish_if_done for a writer that changed the job's targets with its own statements."""
+    assert job is not None  # the writer holds the job's lock: it is there
     writes = repo.Writes()
-    finish_if_done(uow, writes, job, await repo.load_targets(uow.conn, job["job_id"]), now)
-    await writes.run(uow.conn)
+    finish_if_done(uow, writes, job, await uow.targets.of_job(job["job_id"]), now)
+    await uow.targets.write(writes)
 
 
-def _explain_held(writes: repo.Writes, job, targets, now: datetime) -> None:
+def _explain_held(writes: repo.Writes, job: Row, targets: Sequence[Row], now: datetime) -> None:
     """A job that cannot proceed says why in its status."""
     held = [t for t in targets if t["status"] == TargetStatus.HELD]
     reason = (
@@ -59,7 +67,7 @@ def _explain_held(writes: repo.Writes, job, targets, now: datetime) -> None:
         writes.update_job(job, now, status_reason=reason)
 
 
-def _result(target: repo.Record) -> TargetResult:
+def _result(target: Row) -> TargetResult:
     status = _RESULT_STATUS.get(target["status"], target["status"])
     return TargetResult(
         target_id=target["target_id"],

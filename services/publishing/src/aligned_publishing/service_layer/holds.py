@@ -10,69 +10,39 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
-from aligned_common import known_connections
-from aligned_common.db import UnitOfWork
+from aligned_common.envelope import EventEnvelope
+from aligned_common.events.connections import Connected, ConnectionRestored
 from aligned_common.events.publishing import TargetMissed
-from aligned_publishing.adapters import jobs_repo as repo
+from aligned_publishing.adapters.jobs_repo import Record
+from aligned_publishing.adapters.unit_of_work import SqlUnitOfWork
+from aligned_publishing.domain.job import check_target_transition
 from aligned_publishing.domain.status import TargetStatus
 from aligned_publishing.service_layer.deps import Deps
 from aligned_publishing.service_layer.finishing import check_finished
 
 
-async def _lock_jobs_of(uow: UnitOfWork, connection_id: uuid.UUID, statuses: list[str]) -> list[repo.Record]:
-    # Lock order: jobs (in id order) before their targets, like every other writer.
-    return await uow.conn.fetch(
-        """SELECT * FROM publishing_jobs WHERE job_id IN (
-               SELECT job_id FROM publishing_targets WHERE connection_id = $1 AND status = ANY($2))
-           ORDER BY job_id FOR UPDATE""",
-        connection_id,
-        statuses,
-    )
-
-
 async def hold_connection(
-    uow: UnitOfWork, deps: Deps, brand_id: uuid.UUID, connection_id: uuid.UUID, reason: str, now: datetime
+    uow: SqlUnitOfWork, deps: Deps, brand_id: uuid.UUID, connection_id: uuid.UUID, reason: str, now: datetime
 ) -> None:
-    await uow.conn.execute(
-        """INSERT INTO connection_holds (brand_id, connection_id, reason, since) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (connection_id) DO UPDATE SET reason = excluded.reason""",
-        brand_id,
-        connection_id,
-        reason,
-        now,
-    )
-    jobs = await _lock_jobs_of(
-        uow, connection_id, [TargetStatus.SCHEDULED.value, TargetStatus.PUBLISHING.value]
-    )
-    for in_flight in await uow.conn.fetch(
-        "SELECT * FROM publishing_targets WHERE connection_id = $1 AND status = 'publishing' FOR UPDATE",
-        connection_id,
-    ):  # its attempt ends here; a late answer for it still counts (see outcomes)
-        await repo.record_attempt(uow.conn, in_flight, in_flight["attempts"], now, "held", error=reason)
-    await uow.conn.execute(
-        """UPDATE publishing_targets SET status = 'held', held_reason = $2, next_attempt_at = NULL, updated_at = $3
-            WHERE connection_id = $1 AND status IN ('scheduled', 'publishing')""",
-        connection_id,
-        reason,
-        now,
-    )
+    await uow.holds.put(brand_id, connection_id, reason, now)
+    jobs = await uow.holds.lock_jobs_of(connection_id, [TargetStatus.SCHEDULED, TargetStatus.PUBLISHING])
+    for in_flight in await uow.holds.lock_targets(connection_id, TargetStatus.PUBLISHING):
+        # its attempt ends here; a late answer for it still counts (see outcomes)
+        await uow.targets.record_attempt(in_flight, in_flight["attempts"], now, "held", error=reason)
+    await uow.holds.hold_targets(connection_id, reason, now)
     for job in jobs:
         await check_finished(uow, job, now)
 
 
-async def _project(uow: UnitOfWork, envelope, data) -> None:
-    """The projection of connections that jobs may name (domain/references.py)."""
-    await known_connections.record(uow.conn, envelope, data)
+async def on_connected(uow: SqlUnitOfWork, deps: Deps, envelope: EventEnvelope, data: Connected) -> None:
+    """A new (or re-made) connection: jobs may name it from now on (domain/references.py)."""
+    await uow.connections.record(envelope, data)
 
 
-async def on_connected(uow: UnitOfWork, deps: Deps, envelope, data) -> None:
-    """A new (or re-made) connection: jobs may name it from now on."""
-    await _project(uow, envelope, data)
-
-
-async def on_connection_broken(uow: UnitOfWork, deps: Deps, envelope, data) -> None:
-    await _project(uow, envelope, data)
+async def on_connection_broken(uow: SqlUnitOfWork, deps: Deps, envelope: EventEnvelope, data: Any) -> None:
+    await uow.connections.record(envelope, data)
     reason = data.event_type().split(".", 1)[1]  # connection_expired / connection_revoked / disconnected
     detail = getattr(data, "reason", None)
     await hold_connection(
@@ -85,21 +55,19 @@ async def on_connection_broken(uow: UnitOfWork, deps: Deps, envelope, data) -> N
     )
 
 
-async def on_connection_restored(uow: UnitOfWork, deps: Deps, envelope, data) -> None:
-    await _project(uow, envelope, data)
+async def on_connection_restored(
+    uow: SqlUnitOfWork, deps: Deps, envelope: EventEnvelope, data: ConnectionRestored
+) -> None:
+    await uow.connections.record(envelope, data)
     now = deps.clock.now()
     grace = timedelta(seconds=deps.settings.hold_grace_s)
-    await uow.conn.execute("DELETE FROM connection_holds WHERE connection_id = $1", data.connection_id)
-    jobs = await _lock_jobs_of(uow, data.connection_id, [TargetStatus.HELD.value])
-    held = await uow.conn.fetch(
-        "SELECT * FROM publishing_targets WHERE connection_id = $1 AND status = 'held' FOR UPDATE",
-        data.connection_id,
-    )
-    for target in held:
+    await uow.holds.lift(data.connection_id)
+    jobs = await uow.holds.lock_jobs_of(data.connection_id, [TargetStatus.HELD])
+    for target in await uow.holds.lock_targets(data.connection_id, TargetStatus.HELD):
         due = target["due_at"] or now
         if due >= now - grace:
-            await repo.update_target(
-                uow.conn,
+            check_target_transition(target["status"], TargetStatus.SCHEDULED)
+            await uow.targets.update(
                 target["target_id"],
                 now,
                 status=TargetStatus.SCHEDULED.value,
@@ -109,24 +77,25 @@ async def on_connection_restored(uow: UnitOfWork, deps: Deps, envelope, data) ->
         else:
             await _miss(uow, deps, target, due, now)
     for job in jobs:
-        await check_finished(uow, await repo.load_job(uow.conn, job["job_id"]), now)
+        await check_finished(uow, await uow.targets.job_row(job["job_id"]), now)
 
 
-async def _miss(uow: UnitOfWork, deps: Deps, target: repo.Record, due: datetime, now: datetime) -> None:
+async def _miss(uow: SqlUnitOfWork, deps: Deps, target: Record, due: datetime, now: datetime) -> None:
     late = now - due
     reason = (
         f"missed: held ({target['held_reason']}) until {late} after its time; "
         f"the grace window is {timedelta(seconds=deps.settings.hold_grace_s)}"
     )
-    await repo.update_target(
-        uow.conn,
+    check_target_transition(target["status"], TargetStatus.MISSED)
+    await uow.targets.update(
         target["target_id"],
         now,
         status=TargetStatus.MISSED.value,
         next_attempt_at=None,
         last_error=reason,
     )
-    job = await repo.load_job(uow.conn, target["job_id"])
+    job = await uow.targets.job_row(target["job_id"])
+    assert job is not None  # its target was just locked, after the job
     await uow.emit(
         TargetMissed(
             job_id=target["job_id"],

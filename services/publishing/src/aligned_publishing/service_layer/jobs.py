@@ -1,13 +1,18 @@
-"""Commands on a job: create, edit, submit, schedule, publish now, cancel, delete, restore."""
+"""Commands on a job: create, edit, submit, schedule, publish now, cancel, delete, restore.
+
+Each runs in one unit of work (`deps.uow`): the job's transitions are the aggregate's
+(domain/job.py), storage is the unit of work's repositories (service_layer/ports.py), and the
+job is saved once, at the end, with the events it emitted on the way.
+"""
 
 from __future__ import annotations
 
 import logging
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
-from aligned_common import known_connections
-from aligned_common.db import UnitOfWork
+from aligned_common.envelope import EventEnvelope
 from aligned_common.events.analytics import PlanAccepted
 from aligned_common.events.publishing import (
     ApprovalWaived,
@@ -18,53 +23,30 @@ from aligned_common.events.publishing import (
     TargetRef,
 )
 from aligned_common.identity import Identity
-from aligned_common.platforms import MediaInfo
-from aligned_publishing.adapters import jobs_repo as repo
-from aligned_publishing.adapters import projections
-from aligned_publishing.adapters.variants import variants_of
 from aligned_publishing.domain.commands import CreateJob, EditJob, ScheduleJob
 from aligned_publishing.domain.content_fit import TargetDraft, check_job_fits
-from aligned_publishing.domain.gate import Gate, Outgoing, approved_for_current, content_hash, evaluate
+from aligned_publishing.domain.gate import Gate, Outgoing, content_hash, evaluate
+from aligned_publishing.domain.job import Job, Release
 from aligned_publishing.domain.references import check_targets
-from aligned_publishing.domain.schedule import ScheduleError, resolve_schedule
-from aligned_publishing.domain.status import FINISHED_JOB, LOCKED_JOB, JobStatus, TargetStatus
+from aligned_publishing.domain.schedule import Schedule, ScheduleError, resolve_schedule
+from aligned_publishing.domain.status import FINISHED_JOB, JobStatus, TargetStatus
 from aligned_publishing.domain.warnings import alt_text_warnings
 from aligned_publishing.service_layer.deps import Deps
-from aligned_publishing.service_layer.errors import conflict, gone, invalid, invalid_many, not_found
+from aligned_publishing.service_layer.errors import invalid, invalid_many, not_found
+from aligned_publishing.service_layer.ports import Row, UnitOfWork
 
 log = logging.getLogger(__name__)
-Record = repo.Record
-LEGACY_HASH = "legacy"  # content_hash of jobs from before migration 0003
 PLAN_TAG = "auto-plan"  # the drafts an accepted plan made
-SCHEDULABLE = {
-    JobStatus.DRAFT,
-    JobStatus.CHANGES_REQUESTED,
-    JobStatus.PENDING_APPROVAL,
-    JobStatus.READY,
-    JobStatus.SCHEDULED,
-}
 
 
-def _uow(deps: Deps, identity: Identity) -> UnitOfWork:
-    return UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id)
-
-
-class _GatedUnitOfWork(UnitOfWork):
+async def _gated(uow: UnitOfWork, brand_id: uuid.UUID) -> None:
     """A command that decides the gate: the brand's gate lock (shared) comes first."""
-
-    async def __aenter__(self):
-        uow = await super().__aenter__()
-        await projections.lock_brand_gate(uow.conn, self.brand_id, exclusive=False)
-        return uow
+    await uow.policies.lock_gate(brand_id, exclusive=False)
 
 
-def _gated_uow(deps: Deps, identity: Identity) -> UnitOfWork:
-    return _GatedUnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id)
-
-
-async def _locked_job(uow: UnitOfWork, job_id: uuid.UUID) -> Record:
-    job = await repo.load_job(uow.conn, job_id, for_update=True)
-    if job is None or job["deleted_at"] is not None:
+async def _locked_job(uow: UnitOfWork, job_id: uuid.UUID) -> Job:
+    job = await uow.jobs.get(job_id, for_update=True)
+    if job is None or job.deleted_at is not None:
         raise not_found("Job", job_id)
     return job
 
@@ -82,25 +64,10 @@ async def _check_fit(
     """Every reason the job cannot be stored as written, in one 422: unknown, foreign or
     disconnected connections (from our projection, never by trusting the id), media of
     another brand, and content that does not fit a platform."""
-    wanted = set(media_ids) | {m for t in targets for m in (t.media_ids or ())}
-    rows = await repo.media_infos(uow.conn, brand_id, list(wanted))
-    media = {
-        r["media_id"]: MediaInfo(
-            mime_type=r["mime_type"],
-            size_bytes=r["size_bytes"],
-            duration_s=r["duration_s"],
-            video_codec=r["video_codec"],
-        )
-        for r in rows
-    }
-    fitted = {
-        (r["media_id"], platform): MediaInfo(mime_type=v["mime_type"], size_bytes=v["size_bytes"])
-        for r in rows
-        for platform, v in variants_of(r).items()
-    }
+    media, fitted = await uow.media.infos(brand_id, list(_all_media(media_ids, targets)))
     errors = []
     if check_connections:
-        known = await known_connections.of_brand(uow.conn, brand_id, [t.connection_id for t in targets])
+        known = await uow.connections.known(brand_id, [t.connection_id for t in targets])
         errors.extend(check_targets(targets, known))
     errors.extend(check_job_fits(content, media_ids, targets, media, fitted))
     if errors:
@@ -130,46 +97,25 @@ async def _assess(
     targets: list[TargetDraft],
 ) -> tuple[str, Gate]:
     """The hash of what would go out, and the gate for it (from our copy of the policies)."""
-    policies = await projections.brand_policies(uow.conn, brand_id)
+    policies = await uow.policies.of_brand(brand_id)
     gate = evaluate(policies, [t.connection_id for t in targets], author_id, author_asked)
     return content_hash(_outgoing(content, media_ids, targets)), gate
 
 
-async def _refresh(uow: UnitOfWork, job: Record, now: datetime) -> Record:
+async def _refresh(uow: UnitOfWork, job: Job) -> None:
     """Re-decide the gate for the job as it stands (a policy may have changed since)."""
-    targets = [_draft_of(t) for t in await repo.load_targets(uow.conn, job["job_id"])]
+    targets = [_draft_of(t) for t in await uow.jobs.targets(job.job_id)]
     digest, gate = await _assess(
-        uow,
-        job["brand_id"],
-        job["author_id"],
-        job["requires_approval"],
-        job["content"],
-        list(job["media_ids"]),
-        targets,
+        uow, job.brand_id, job.author_id, job.requires_approval, job.content, job.media_ids, targets
     )
-    if job["content_hash"] == LEGACY_HASH:
-        digest = LEGACY_HASH  # a job from before hashes: its approval stands until its first edit
-    if (digest, gate.required, gate.reason) == (
-        job["content_hash"],
-        job["approval_required"],
-        job["approval_reason"],
-    ):
-        return job
-    return await repo.update_job(
-        uow.conn,
-        job["job_id"],
-        now,
-        content_hash=digest,
-        approval_required=gate.required,
-        approval_reason=gate.reason,
-    )
+    job.assess(digest, gate)
 
 
 def _all_media(media_ids: list[uuid.UUID], targets: list[TargetDraft]) -> set[uuid.UUID]:
     return set(media_ids) | {m for t in targets for m in (t.media_ids or ())}
 
 
-def _resolve(at: datetime, time_zone: str | None):
+def _resolve(at: datetime, time_zone: str | None) -> Schedule:
     try:
         return resolve_schedule(at, time_zone)
     except ScheduleError as exc:
@@ -182,43 +128,43 @@ def _require_future(at: datetime, now: datetime) -> None:
 
 
 # -- create / edit -------------------------------------------------------------------------
-async def create_plan_drafts(uow: UnitOfWork, deps: Deps, envelope, data: PlanAccepted) -> None:
+async def create_plan_drafts(
+    uow: UnitOfWork, deps: Deps, envelope: EventEnvelope, data: PlanAccepted
+) -> None:
     """analytics.plan_accepted: one draft per slot of the plan, due at the slot's moment and shown
     in the brand's zone, for its author to write and submit. Gated like any job: the gate is
     assessed from our copy of the policies now and again on submit. A draft's id is derived from
     the plan and the slot, so even a replay past the inbox's dedupe creates nothing twice."""
     now = deps.clock.now()
-    await projections.lock_brand_gate(uow.conn, envelope.brand_id, exclusive=False)  # as a command does
+    await _gated(uow, envelope.brand_id)  # as a command does
     for slot in data.slots:
         if slot.connection_id is None:
             continue  # a slot for no account (none planned so far) has nowhere to go
         job_id = uuid.uuid5(data.plan_id, f"{slot.connection_id}/{slot.at.isoformat()}")
-        if await repo.load_job(uow.conn, job_id) is not None:
+        if await uow.jobs.get(job_id) is not None:
             continue
         targets = [TargetDraft(slot.platform, slot.connection_id)]
         digest, gate = await _assess(uow, envelope.brand_id, data.accepted_by, False, "", [], targets)
-        await repo.insert_job(
-            uow.conn,
-            {
-                "job_id": job_id,
-                "brand_id": envelope.brand_id,
-                "tenant_id": envelope.tenant_id,
-                "author_id": data.accepted_by,
-                "content": "",
-                "tags": [PLAN_TAG],
-                "media_ids": [],
-                "scheduled_at": slot.at,
-                "time_zone": data.time_zone,
-                "requires_approval": False,
-                "content_hash": digest,
-                "approval_required": gate.required,
-                "approval_reason": gate.reason,
-                "max_retries": deps.settings.default_max_retries,
-                "created_at": now,
-                "updated_at": now,
-            },
+        job = Job(
+            job_id=job_id,
+            brand_id=envelope.brand_id,
+            tenant_id=envelope.tenant_id,
+            author_id=data.accepted_by,
+            content="",
+            tags=[PLAN_TAG],
+            media_ids=[],
+            scheduled_at=slot.at,
+            time_zone=data.time_zone,
+            requires_approval=False,
+            content_hash=digest,
+            approval_required=gate.required,
+            approval_reason=gate.reason,
+            max_retries=deps.settings.default_max_retries,
+            created_at=now,
+            updated_at=now,
         )
-        await repo.replace_targets(uow.conn, job_id, envelope.brand_id, targets)
+        await uow.jobs.add(job)
+        await uow.jobs.replace_targets(job_id, envelope.brand_id, targets)
 
 
 async def create_job(deps: Deps, identity: Identity, body: CreateJob) -> uuid.UUID:
@@ -228,7 +174,8 @@ async def create_job(deps: Deps, identity: Identity, body: CreateJob) -> uuid.UU
     if schedule:
         _require_future(schedule.at_utc, now)
     job_id = uuid.uuid4()
-    async with _gated_uow(deps, identity) as uow:
+    async with deps.uow(identity.brand_id) as uow:
+        await _gated(uow, identity.brand_id)
         await _check_fit(uow, identity.brand_id, body.content, body.media_ids, targets)
         digest, gate = await _assess(
             uow,
@@ -239,32 +186,30 @@ async def create_job(deps: Deps, identity: Identity, body: CreateJob) -> uuid.UU
             body.media_ids,
             targets,
         )
-        await repo.insert_job(
-            uow.conn,
-            {
-                "job_id": job_id,
-                "brand_id": identity.brand_id,
-                "tenant_id": identity.tenant_id,
-                "author_id": identity.user_id,
-                "content": body.content,
-                "tags": body.tags,
-                "media_ids": body.media_ids,
-                "scheduled_at": schedule.at_utc if schedule else None,
-                "time_zone": schedule.time_zone if schedule else None,
-                "requires_approval": body.requires_approval,
-                "content_hash": digest,
-                "approval_required": gate.required,
-                "approval_reason": gate.reason,
-                "max_retries": body.max_retries
-                if body.max_retries is not None
-                else deps.settings.default_max_retries,
-                "created_at": now,
-                "updated_at": now,
-            },
+        job = Job(
+            job_id=job_id,
+            brand_id=identity.brand_id,
+            tenant_id=identity.tenant_id,
+            author_id=identity.user_id,
+            content=body.content,
+            tags=body.tags,
+            media_ids=body.media_ids,
+            scheduled_at=schedule.at_utc if schedule else None,
+            time_zone=schedule.time_zone if schedule else None,
+            requires_approval=body.requires_approval,
+            content_hash=digest,
+            approval_required=gate.required,
+            approval_reason=gate.reason,
+            max_retries=body.max_retries
+            if body.max_retries is not None
+            else deps.settings.default_max_retries,
+            created_at=now,
+            updated_at=now,
         )
-        await repo.replace_targets(uow.conn, job_id, identity.brand_id, targets)
-        await repo.replace_media_usage(
-            uow.conn, job_id, identity.brand_id, _all_media(body.media_ids, targets), now
+        await uow.jobs.add(job)
+        await uow.jobs.replace_targets(job_id, identity.brand_id, targets)
+        await uow.jobs.replace_media_usage(
+            job_id, identity.brand_id, _all_media(body.media_ids, targets), now
         )
     return job_id
 
@@ -275,14 +220,14 @@ async def edit_job(deps: Deps, identity: Identity, job_id: uuid.UUID, body: Edit
     to any of them, or an attempt to switch approval off without the right to waive it, sends
     a submitted or approved job back for approval."""
     now = deps.clock.now()
-    async with _gated_uow(deps, identity) as uow:
+    async with deps.uow(identity.brand_id) as uow:
+        await _gated(uow, identity.brand_id)
         job = await _locked_job(uow, job_id)
-        if job["status"] in LOCKED_JOB:
-            raise conflict(f"job is {job['status']}; it can no longer be edited", job_status=job["status"])
-        current = await repo.load_targets(uow.conn, job_id, for_update=True)
+        job.ensure_editable()
+        current = await uow.jobs.targets(job_id, for_update=True)
         before = _edit_view(job, [_draft_of(t) for t in current])
-        content = body.content if body.content is not None else job["content"]
-        media_ids = body.media_ids if body.media_ids is not None else list(job["media_ids"])
+        content = body.content if body.content is not None else job.content
+        media_ids = body.media_ids if body.media_ids is not None else list(job.media_ids)
         targets = (
             [t.draft() for t in body.targets] if body.targets is not None else [_draft_of(t) for t in current]
         )
@@ -290,36 +235,21 @@ async def edit_job(deps: Deps, identity: Identity, job_id: uuid.UUID, body: Edit
             uow, identity.brand_id, content, media_ids, targets, check_connections=body.targets is not None
         )
 
-        asked = job["requires_approval"] if body.requires_approval is None else body.requires_approval
+        asked = job.requires_approval if body.requires_approval is None else body.requires_approval
         waive, note = False, None
         if body.requires_approval is False:
             asked, waive, note = await _switch_off(uow, identity, job, content, media_ids, targets)
         digest, gate = await _assess(
-            uow, identity.brand_id, job["author_id"], asked, content, media_ids, targets
+            uow, identity.brand_id, job.author_id, asked, content, media_ids, targets
         )
-        changes = {
-            "content": content,
-            "media_ids": media_ids,
-            "requires_approval": asked,
-            "content_hash": digest,
-            "approval_required": gate.required,
-            "approval_reason": gate.reason,
-        }
-        for field in ("tags", "max_retries"):
-            if getattr(body, field) is not None:
-                changes[field] = getattr(body, field)
+        extra = {f: getattr(body, f) for f in ("tags", "max_retries") if getattr(body, f) is not None}
+        job.edit(content=content, media_ids=media_ids, requires_approval=asked, **extra)
+        job.assess(digest, gate, legacy_stands=False)
         if waive:
-            changes |= {
-                "approved_hash": digest,
-                "approval_waived_by": identity.user_id,
-                "approval_waived_at": now,
-            }
-        job = await repo.update_job(uow.conn, job_id, now, **changes)
+            job.waive(identity.user_id, now)
         if body.targets is not None:
-            await repo.replace_targets(uow.conn, job_id, identity.brand_id, targets)
-        await repo.replace_media_usage(
-            uow.conn, job_id, identity.brand_id, _all_media(media_ids, targets), now
-        )
+            await uow.jobs.replace_targets(job_id, identity.brand_id, targets)
+        await uow.jobs.replace_media_usage(job_id, identity.brand_id, _all_media(media_ids, targets), now)
         await _emit_edited(uow, job, before, _edit_view(job, targets))
         if waive:
             log.info(
@@ -337,148 +267,115 @@ async def edit_job(deps: Deps, identity: Identity, job_id: uuid.UUID, body: Edit
                     content_hash=digest,
                     reason=gate.reason or "approval required",
                 ),
-                **_keys(job),
+                **job.keys(),
             )
 
-        status = job["status"]
+        status = job.status
         if status not in (JobStatus.PENDING_APPROVAL, JobStatus.READY, JobStatus.SCHEDULED):
             await _emit_updated(uow, job)  # a draft (or sent back): the gate is decided on submit
         elif note is not None and status != JobStatus.PENDING_APPROVAL:
             await _open_approval_round(uow, job, now)  # tried to switch approval off: ask again
-        elif gate_open(job) and (status == JobStatus.SCHEDULED or status == JobStatus.PENDING_APPROVAL):
+        elif job.gate_open and status in (JobStatus.SCHEDULED, JobStatus.PENDING_APPROVAL):
             # still due (targets may be new), or no approval is needed any more (waived)
-            job = await _release(uow, deps, job, now)
+            await _release(uow, deps, job, now)
             await _emit_updated(uow, job)
-        elif not gate_open(job) and (status != JobStatus.PENDING_APPROVAL or job["round_hash"] != digest):
+        elif not job.gate_open and (status != JobStatus.PENDING_APPROVAL or job.round_hash != digest):
             # What the client approved (or is looking at) is not what would go out: ask again.
             await _open_approval_round(uow, job, now)
         else:
             await _emit_updated(uow, job)
+        await uow.jobs.save(job, now)
     return note
 
 
 async def _switch_off(
     uow: UnitOfWork,
     identity: Identity,
-    job: Record,
+    job: Job,
     content: str,
-    media_ids: list,
+    media_ids: list[uuid.UUID],
     targets: list[TargetDraft],
 ) -> tuple[bool, bool, str | None]:
     """PATCH requires_approval=false: (the author's flag after it, whether it is a waiver, a note
     when it was not applied). An author may drop their own request on a draft never submitted;
     once submitted, or where a policy requires approval, only the waiver roles may."""
     _, gate = await _assess(
-        uow, identity.brand_id, job["author_id"], job["requires_approval"], content, media_ids, targets
+        uow, identity.brand_id, job.author_id, job.requires_approval, content, media_ids, targets
     )
     if not gate.required:
         return False, False, None
-    _, by_policy = await _assess(uow, identity.brand_id, job["author_id"], False, content, media_ids, targets)
-    never_submitted = job["status"] == JobStatus.DRAFT and job["approval_round"] == 0
+    _, by_policy = await _assess(uow, identity.brand_id, job.author_id, False, content, media_ids, targets)
+    never_submitted = job.status == JobStatus.DRAFT and job.approval_round == 0
     if never_submitted and not by_policy.required:
         return False, False, None
     if identity.role in gate.waiver_roles:
         return False, True, None
     roles = ", ".join(sorted(gate.waiver_roles)) or "nobody"
     return (
-        job["requires_approval"],
+        job.requires_approval,
         False,
         f"approval was not switched off: only {roles} may waive it ({gate.reason}); the job stays under approval",
     )
 
 
-def _draft_of(target: Record) -> TargetDraft:
+def _draft_of(target: Row) -> TargetDraft:
     media = tuple(target["media_variant"]) if target["media_variant"] is not None else None
     return TargetDraft(
         target["platform"],
         target["connection_id"],
         target["text_variant"],
         media,
-        repo.alt_text_variant(target),
+        target["alt_text_variant"],
     )
 
 
 # -- the approval gate ---------------------------------------------------------------------
 async def submit_job(deps: Deps, identity: Identity, job_id: uuid.UUID) -> None:
     now = deps.clock.now()
-    async with _gated_uow(deps, identity) as uow:
+    async with deps.uow(identity.brand_id) as uow:
+        await _gated(uow, identity.brand_id)
         job = await _locked_job(uow, job_id)
-        if job["status"] not in (JobStatus.DRAFT, JobStatus.CHANGES_REQUESTED):
-            raise conflict(
-                f"job is {job['status']}; only a draft or a job with changes requested is submitted"
-            )
+        job.ensure_submittable()
         await _submit(uow, deps, job, now)
+        await uow.jobs.save(job, now)
 
 
-async def _submit(uow: UnitOfWork, deps: Deps, job: Record, now: datetime) -> Record:
-    job = await _refresh(uow, job, now)
-    if not gate_open(job):
-        return await _open_approval_round(uow, job, now)
-    job = await repo.update_job(uow.conn, job["job_id"], now, approval_round=job["approval_round"] + 1)
+async def _submit(uow: UnitOfWork, deps: Deps, job: Job, now: datetime) -> None:
+    await _refresh(uow, job)
+    if not job.gate_open:
+        await _open_approval_round(uow, job, now)
+        return
+    job.count_round()
     await _emit_created(uow, job, requires_approval=False)
-    return await _release(uow, deps, job, now)
+    await _release(uow, deps, job, now)
 
 
-async def _open_approval_round(uow: UnitOfWork, job: Record, now: datetime) -> Record:
+async def _open_approval_round(uow: UnitOfWork, job: Job, now: datetime) -> None:
     """A new round for exactly what would go out now (its hash is what an approval must match)."""
-    await repo.park_targets(uow.conn, job["job_id"], TargetStatus.WAITING, now)
-    job = await repo.update_job(
-        uow.conn,
-        job["job_id"],
-        now,
-        status=JobStatus.PENDING_APPROVAL.value,
-        approval_round=job["approval_round"] + 1,
-        approved_round=None,
-        approved_hash=None,
-        approval_waived_by=None,
-        approval_waived_at=None,
-        round_hash=job["content_hash"],
-        status_reason="waiting for " + (job["approval_reason"] or "approval"),
-    )
+    await uow.jobs.park_targets(job.job_id, TargetStatus.WAITING, now)
+    job.open_round()
     await _emit_created(uow, job, requires_approval=True)
-    return job
 
 
-async def _release(uow: UnitOfWork, deps: Deps, job: Record, now: datetime) -> Record:
+async def _release(uow: UnitOfWork, deps: Deps, job: Job, now: datetime) -> None:
     """The gate is open (approved, or no approval needed): ready, or scheduled if it has a time."""
-    at = job["scheduled_at"]
-    if at is None:
-        return await repo.update_job(
-            uow.conn, job["job_id"], now, status=JobStatus.READY.value, status_reason=None
-        )
-    if at < now - timedelta(seconds=deps.settings.hold_grace_s):
-        # Approved too late: posting hours after the moment it was planned for is not what was approved.
-        await repo.park_targets(uow.conn, job["job_id"], TargetStatus.WAITING, now)
-        return await repo.update_job(
-            uow.conn,
-            job["job_id"],
-            now,
-            status=JobStatus.READY.value,
-            status_reason=f"its time {at.isoformat()} passed before it could go out; schedule it again",
-        )
-    held = await repo.schedule_targets(uow.conn, job["job_id"], at, now)
-    reason = f"{held} target(s) held: their connection needs attention" if held else None
-    return await repo.update_job(
-        uow.conn, job["job_id"], now, status=JobStatus.SCHEDULED.value, status_reason=reason
-    )
+    release = job.release(now, timedelta(seconds=deps.settings.hold_grace_s))
+    if release is Release.TOO_LATE:
+        await uow.jobs.park_targets(job.job_id, TargetStatus.WAITING, now)
+    elif release is Release.DUE:
+        assert job.scheduled_at is not None  # DUE means it has a time
+        job.note_held(await uow.jobs.schedule_targets(job.job_id, job.scheduled_at, now))
 
 
-def gate_open(job: Record) -> bool:
-    """Nothing reaches a platform unless this holds: no approval needed, or an approval (a
-    round or a waiver) of exactly the content that would go out."""
-    return not job["approval_required"] or approved_for_current(job["approved_hash"], job["content_hash"])
-
-
-async def approve(uow: UnitOfWork, deps: Deps, job: Record) -> None:
+async def approve(uow: UnitOfWork, deps: Deps, job: Job) -> None:
     """The current round was approved: it covers the content the round showed (round_hash)."""
     now = deps.clock.now()
-    job = await repo.update_job(
-        uow.conn, job["job_id"], now, approved_round=job["approval_round"], approved_hash=job["round_hash"]
-    )
-    if gate_open(job):
+    job.approve()
+    if job.gate_open:
         await _release(uow, deps, job, now)
     else:  # cannot happen while every change opens a new round; if it does, ask again, never post
         await _open_approval_round(uow, job, now)
+    await uow.jobs.save(job, now)
 
 
 async def reassess_brand(uow: UnitOfWork, deps: Deps, brand_id: uuid.UUID) -> int:
@@ -487,18 +384,12 @@ async def reassess_brand(uow: UnitOfWork, deps: Deps, brand_id: uuid.UUID) -> in
     how many did. (A job already waiting for approval keeps waiting: its round stays open.)"""
     now = deps.clock.now()
     sent_back = 0
-    jobs = await uow.conn.fetch(
-        """SELECT * FROM publishing_jobs
-            WHERE brand_id = $1 AND deleted_at IS NULL
-              AND status IN ('draft', 'changes_requested', 'pending_approval', 'ready', 'scheduled')
-            ORDER BY job_id FOR UPDATE""",
-        brand_id,
-    )
-    for job in jobs:
-        job = await _refresh(uow, job, now)
-        if job["status"] in (JobStatus.READY, JobStatus.SCHEDULED) and not gate_open(job):
+    for job in await uow.jobs.not_dispatched(brand_id):
+        await _refresh(uow, job)
+        if job.status in (JobStatus.READY, JobStatus.SCHEDULED) and not job.gate_open:
             await _open_approval_round(uow, job, now)
             sent_back += 1
+        await uow.jobs.save(job, now)
     return sent_back
 
 
@@ -508,46 +399,37 @@ async def schedule_job(deps: Deps, identity: Identity, job_id: uuid.UUID, body: 
     now = deps.clock.now()
     schedule = _resolve(body.scheduled_at, body.time_zone)
     _require_future(schedule.at_utc, now)
-    async with _gated_uow(deps, identity) as uow:
+    async with deps.uow(identity.brand_id) as uow:
+        await _gated(uow, identity.brand_id)
         job = await _locked_job(uow, job_id)
-        if job["status"] not in SCHEDULABLE:
-            raise conflict(f"job is {job['status']}; it can no longer be scheduled", job_status=job["status"])
-        before = {"scheduled_at": job["scheduled_at"], "time_zone": job["time_zone"]}
-        job = await repo.update_job(
-            uow.conn, job_id, now, scheduled_at=schedule.at_utc, time_zone=schedule.time_zone
-        )
-        await _emit_edited(
-            uow, job, before, {"scheduled_at": job["scheduled_at"], "time_zone": job["time_zone"]}
-        )
+        before = {"scheduled_at": job.scheduled_at, "time_zone": job.time_zone}
+        job.reschedule(schedule.at_utc, schedule.time_zone)
+        await _emit_edited(uow, job, before, {"scheduled_at": job.scheduled_at, "time_zone": job.time_zone})
         await _move_forward(uow, deps, job, now)
+        await uow.jobs.save(job, now)
 
 
 async def publish_now(deps: Deps, identity: Identity, job_id: uuid.UUID) -> None:
     now = deps.clock.now()
-    async with _gated_uow(deps, identity) as uow:
+    async with deps.uow(identity.brand_id) as uow:
+        await _gated(uow, identity.brand_id)
         job = await _locked_job(uow, job_id)
-        if job["status"] not in SCHEDULABLE:
-            raise conflict(f"job is {job['status']}; it cannot be published now", job_status=job["status"])
-        job = await _refresh(uow, job, now)
-        if not gate_open(job):
-            raise conflict(
-                f"job needs approval before it is published: {job['approval_reason']}",
-                job_status=job["status"],
-                approval_reason=job["approval_reason"],
-            )
-        job = await repo.update_job(uow.conn, job_id, now, scheduled_at=now)
+        job.ensure_publishable_now()
+        await _refresh(uow, job)
+        job.publish_now(now)
         await _move_forward(uow, deps, job, now)
+        await uow.jobs.save(job, now)
 
 
-async def _move_forward(uow: UnitOfWork, deps: Deps, job: Record, now: datetime) -> None:
-    if job["status"] in (JobStatus.DRAFT, JobStatus.CHANGES_REQUESTED):
+async def _move_forward(uow: UnitOfWork, deps: Deps, job: Job, now: datetime) -> None:
+    if job.unsubmitted:
         await _submit(uow, deps, job, now)
         return
-    job = await _refresh(uow, job, now)
-    if gate_open(job):  # ready, scheduled, or waiting for an approval no longer needed (policy relaxed)
-        job = await _release(uow, deps, job, now)
+    await _refresh(uow, job)
+    if job.gate_open:  # ready, scheduled, or waiting for an approval no longer needed (policy relaxed)
+        await _release(uow, deps, job, now)
         await _emit_updated(uow, job)
-    elif job["status"] in (JobStatus.READY, JobStatus.SCHEDULED):
+    elif job.status in (JobStatus.READY, JobStatus.SCHEDULED):
         await _open_approval_round(uow, job, now)  # a policy now requires approval it lacks
     else:
         await _emit_updated(uow, job)  # pending approval: the new time applies once approved
@@ -556,91 +438,82 @@ async def _move_forward(uow: UnitOfWork, deps: Deps, job: Record, now: datetime)
 # -- cancel / delete / restore -------------------------------------------------------------
 async def cancel_job(deps: Deps, identity: Identity, job_id: uuid.UUID, reason: str | None) -> None:
     now = deps.clock.now()
-    async with _uow(deps, identity) as uow:
+    async with deps.uow(identity.brand_id) as uow:
         job = await _locked_job(uow, job_id)
-        if job["status"] in LOCKED_JOB:
-            raise conflict(f"job is {job['status']}; it can no longer be cancelled", job_status=job["status"])
-        await repo.park_targets(uow.conn, job_id, TargetStatus.CANCELLED, now)
-        await repo.update_job(uow.conn, job_id, now, status=JobStatus.CANCELLED.value, status_reason=reason)
-        await uow.emit(JobCancelled(job_id=job_id, reason=reason), **_keys(job))
+        job.cancel(reason)
+        await uow.jobs.park_targets(job_id, TargetStatus.CANCELLED, now)
+        await uow.jobs.save(job, now)
+        await uow.emit(JobCancelled(job_id=job_id, reason=reason), **job.keys())
 
 
 async def delete_job(deps: Deps, identity: Identity, job_id: uuid.UUID) -> None:
     """Soft delete: hidden from lists and search, restorable for the restore window. A job that
     has not gone out stops (back to draft, so a restore brings back something editable)."""
     now = deps.clock.now()
-    async with _uow(deps, identity) as uow:
+    async with deps.uow(identity.brand_id) as uow:
         job = await _locked_job(uow, job_id)
-        if job["status"] == JobStatus.PUBLISHING:
-            raise conflict("job is publishing; wait until it finishes", job_status=job["status"])
-        changes: dict = {"deleted_at": now}
-        if job["status"] not in FINISHED_JOB:
-            await repo.park_targets(uow.conn, job_id, TargetStatus.WAITING, now)
-            changes |= {"status": JobStatus.DRAFT.value, "status_reason": "restored from the bin"}
-            if job["status"] != JobStatus.DRAFT:
-                await uow.emit(JobCancelled(job_id=job_id, reason="deleted"), **_keys(job))
-        await repo.update_job(uow.conn, job_id, now, **changes)
+        was = job.delete(now)
+        if was not in FINISHED_JOB:
+            await uow.jobs.park_targets(job_id, TargetStatus.WAITING, now)
+            if was != JobStatus.DRAFT:
+                await uow.emit(JobCancelled(job_id=job_id, reason="deleted"), **job.keys())
+        await uow.jobs.save(job, now)
 
 
 async def restore_job(deps: Deps, identity: Identity, job_id: uuid.UUID) -> None:
     now = deps.clock.now()
-    async with _uow(deps, identity) as uow:
-        job = await repo.load_job(uow.conn, job_id, for_update=True)
-        if job is None or job["deleted_at"] is None:
+    async with deps.uow(identity.brand_id) as uow:
+        job = await uow.jobs.get(job_id, for_update=True)
+        if job is None:
             raise not_found("Deleted job", job_id)
-        if job["deleted_at"] < now - timedelta(days=deps.settings.restore_window_days):
-            raise gone(f"job {job_id} was deleted more than {deps.settings.restore_window_days} days ago")
-        await repo.update_job(uow.conn, job_id, now, deleted_at=None)
+        job.restore(now, timedelta(days=deps.settings.restore_window_days))
+        await uow.jobs.save(job, now)
 
 
 # -- events --------------------------------------------------------------------------------
-def _keys(job: Record) -> dict:
-    return {"brand_id": job["brand_id"], "tenant_id": job["tenant_id"], "subject": str(job["job_id"])}
-
-
-async def _emit_created(uow: UnitOfWork, job: Record, *, requires_approval: bool) -> None:
+async def _emit_created(uow: UnitOfWork, job: Job, *, requires_approval: bool) -> None:
     """One per round: approvers see every target's own text and media and the content hash
     their decision will cover."""
-    targets = await repo.load_targets(uow.conn, job["job_id"])
+    targets = await uow.jobs.targets(job.job_id)
     chosen = {
-        t["target_id"]: list(t["media_variant"] if t["media_variant"] is not None else job["media_ids"])
+        t["target_id"]: list(t["media_variant"] if t["media_variant"] is not None else job.media_ids)
         for t in targets
     }
-    alt_texts = await repo.alt_texts(uow.conn, job["brand_id"], [m for ids in chosen.values() for m in ids])
+    alt_texts = await uow.media.alt_texts(job.brand_id, [m for ids in chosen.values() for m in ids])
     await uow.emit(
         JobCreated(
-            job_id=job["job_id"],
-            author_id=job["author_id"],
+            job_id=job.job_id,
+            author_id=job.author_id,
             requires_approval=requires_approval,
-            content=job["content"],
-            media_ids=list(job["media_ids"]),
-            scheduled_at=job["scheduled_at"],
-            round=max(1, job["approval_round"]),
-            content_hash=job["content_hash"],
-            approval_reason=job["approval_reason"] if requires_approval else None,
+            content=job.content,
+            media_ids=list(job.media_ids),
+            scheduled_at=job.scheduled_at,
+            round=max(1, job.approval_round),
+            content_hash=job.content_hash,
+            approval_reason=job.approval_reason if requires_approval else None,
             targets=[
                 TargetRef(
                     target_id=t["target_id"],
                     platform=t["platform"],
                     connection_id=t["connection_id"],
-                    text=t["text_variant"] if t["text_variant"] is not None else job["content"],
+                    text=t["text_variant"] if t["text_variant"] is not None else job.content,
                     media_ids=chosen[t["target_id"]],
                     warnings=alt_text_warnings(
-                        t["platform"], chosen[t["target_id"]], alt_texts | (repo.alt_text_variant(t) or {})
+                        t["platform"], chosen[t["target_id"]], alt_texts | (t["alt_text_variant"] or {})
                     ),
                 )
                 for t in targets
             ],
         ),
-        **_keys(job),
+        **job.keys(),
     )
 
 
-def _edit_view(job: Record, targets: list[TargetDraft]) -> dict:
+def _edit_view(job: Job, targets: list[TargetDraft]) -> dict[str, Any]:
     """What an edit may change, as the audit trail shows it."""
     return {
-        "content": job["content"],
-        "media_ids": list(job["media_ids"]),
+        "content": job.content,
+        "media_ids": list(job.media_ids),
         "targets": [
             {
                 "platform": t.platform,
@@ -650,34 +523,34 @@ def _edit_view(job: Record, targets: list[TargetDraft]) -> dict:
             }
             for t in targets
         ],
-        "requires_approval": job["requires_approval"],
-        "tags": list(job["tags"]),
-        "max_retries": job["max_retries"],
+        "requires_approval": job.requires_approval,
+        "tags": list(job.tags),
+        "max_retries": job.max_retries,
     }
 
 
-async def _emit_edited(uow: UnitOfWork, job: Record, before: dict, after: dict) -> None:
+async def _emit_edited(uow: UnitOfWork, job: Job, before: dict[str, Any], after: dict[str, Any]) -> None:
     """The audit trail's before/after of an edit: only the fields it changed (none: no event)."""
     changed = [field for field in after if before.get(field) != after[field]]
     if changed:
         await uow.emit(
             JobEdited(
-                job_id=job["job_id"],
+                job_id=job.job_id,
                 before={f: before.get(f) for f in changed},
                 after={f: after[f] for f in changed},
             ),
-            **_keys(job),
+            **job.keys(),
         )
 
 
-async def _emit_updated(uow: UnitOfWork, job: Record) -> None:
+async def _emit_updated(uow: UnitOfWork, job: Job) -> None:
     await uow.emit(
         JobUpdated(
-            job_id=job["job_id"],
-            status=job["status"],
-            content=job["content"],
-            scheduled_at=job["scheduled_at"],
-            content_hash=job["content_hash"],
+            job_id=job.job_id,
+            status=job.status,
+            content=job.content,
+            scheduled_at=job.scheduled_at,
+            content_hash=job.content_hash,
         ),
-        **_keys(job),
+        **job.keys(),
     )

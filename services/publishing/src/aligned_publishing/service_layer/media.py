@@ -24,22 +24,23 @@ import io
 import math
 import tempfile
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import BinaryIO
+from typing import Any, BinaryIO, cast
 
 import orjson
 from botocore.exceptions import ClientError
 
-from aligned_common.db import UnitOfWork
 from aligned_common.identity import Identity
 from aligned_common.platforms import PLATFORMS
-from aligned_common.problems import Problem
 from aligned_publishing.adapters.object_store import PART, storage_key
 from aligned_publishing.adapters.scrub import scrub
 from aligned_publishing.adapters.sniff import Inspected, inspect
 from aligned_publishing.adapters.thumbnail import thumbnail
+from aligned_publishing.adapters.unit_of_work import SqlUnitOfWork
 from aligned_publishing.adapters.variants import fit_variants, variants_of
+from aligned_publishing.domain.errors import Conflict, Invalid, TooLarge, UnsupportedMedia
 from aligned_publishing.domain.status import FINISHED_JOB
 from aligned_publishing.service_layer.deps import Deps
 from aligned_publishing.service_layer.errors import conflict, invalid, not_found
@@ -55,24 +56,19 @@ ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "video/x-m4v"
 
 @dataclass(frozen=True)
 class Uploaded:
-    asset: dict
+    asset: dict[str, Any]
     created: bool  # False: the brand already had these bytes (dedupe)
 
 
-async def _quota_row(uow: UnitOfWork, deps: Deps, brand_id: uuid.UUID):
-    await uow.conn.execute(
-        "INSERT INTO storage_quotas (brand_id, quota_bytes) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        brand_id,
-        deps.settings.default_quota_bytes,
-    )
-    return await uow.conn.fetchrow("SELECT * FROM storage_quotas WHERE brand_id = $1 FOR UPDATE", brand_id)
+async def _quota_row(uow: SqlUnitOfWork, deps: Deps, brand_id: uuid.UUID) -> Any:
+    await uow.assets.ensure_quota(brand_id, deps.settings.default_quota_bytes)
+    return await uow.assets.lock_quota(brand_id)
 
 
-def _check_quota(quota, size_bytes: int) -> None:
+def _check_quota(quota: Mapping[str, Any], size_bytes: int) -> None:
     if quota["used_bytes"] + size_bytes > quota["quota_bytes"]:
-        raise Problem(
-            409,
-            "Storage quota exceeded",
+        raise Conflict(
+            title="Storage quota exceeded",
             detail=f"{size_bytes} bytes would bring the brand's usage from {quota['used_bytes']} "
             f"to {quota['used_bytes'] + size_bytes} bytes; its quota is {quota['quota_bytes']}",
             size_bytes=size_bytes,
@@ -88,42 +84,35 @@ def _refuse(
     """The checks that need no database: each a problem+json naming the field (the file, or the
     claim of a presigned upload)."""
     if found.size_bytes > max_bytes:
-        raise Problem(
-            413,
-            "Upload too large",
+        raise TooLarge(
+            title="Upload too large",
             detail=f"file is larger than the limit of {max_bytes} bytes",
             limit_bytes=max_bytes,
             errors=[{"field": size_field, "message": f"larger than {max_bytes} bytes"}],
         )
     if found.mime_type not in ACCEPTED_TYPES:
-        raise Problem(
-            415,
-            "Unsupported media type",
+        raise UnsupportedMedia(
+            title="Unsupported media type",
             detail=f"file content is {found.mime_type or 'unrecognised'}; accepted: {', '.join(sorted(ACCEPTED_TYPES))}",
             sniffed_type=found.mime_type,
             errors=[{"field": type_field, "message": f"content is {found.mime_type or 'unrecognised'}"}],
         )
     claimed = ALIASES.get(declared, declared) if declared else ""
     if claimed not in UNDECLARED and claimed != found.mime_type:
-        raise Problem(
-            415,
-            "Content type does not match the file",
+        raise UnsupportedMedia(
+            title="Content type does not match the file",
             detail=f"the upload says {declared} but its bytes are {found.mime_type}",
             declared_type=declared,
             sniffed_type=found.mime_type,
             errors=[{"field": "file", "message": f"declared {declared}, content is {found.mime_type}"}],
         )
     if found.image_error is not None:
-        raise Problem(
-            422,
-            "Image does not decode",
+        raise Invalid(
+            title="Image does not decode",
             detail=f"the {found.mime_type} file is corrupt or truncated: {found.image_error}",
             errors=[{"field": "file", "message": "corrupt image"}],
         )
 
-
-# An asset's usage_count: the jobs it is attached to now (of the row aliased m).
-USAGE_COUNT = "(SELECT count(*) FROM media_usage u WHERE u.media_id = m.media_id) AS usage_count"
 
 MAX_ALT_TEXT = 1500  # Mastodon's; a platform that takes less (X: 1000) is a warning to approvers
 
@@ -166,13 +155,9 @@ async def _store(
 ) -> Uploaded:
     brand = identity.brand_id
     # Cheap looks first (no lock): the same bytes again, or plainly over quota, write nothing.
-    async with UnitOfWork(deps.pool, deps.schema, brand_id=brand) as uow:
-        existing = await uow.conn.fetchrow(
-            "SELECT * FROM media_assets WHERE brand_id = $1 AND sha256 = $2 AND deleted_at IS NULL",
-            brand,
-            found.sha256,
-        )
-        quota = await uow.conn.fetchrow("SELECT * FROM storage_quotas WHERE brand_id = $1", brand)
+    async with deps.sql_uow(brand) as uow:
+        existing = await uow.assets.live_by_sha(brand, found.sha256)
+        quota = await uow.assets.quota(brand)
     if existing is not None:
         return Uploaded(dict(existing), created=False)
     if quota is not None:
@@ -200,28 +185,22 @@ async def _store(
     try:
         # The objects are written before any lock is taken, so a long write (a video) holds up
         # no other upload of the brand; the transaction below decides whether they stay.
+        assert found.mime_type is not None  # unrecognised bytes were refused (_refuse)
         await deps.storage.put(key, file, found.size_bytes, found.mime_type)
         if preview:
+            assert thumb_key is not None  # a preview has its key
             await deps.storage.put(thumb_key, io.BytesIO(preview[0]), len(preview[0]), preview[1])
         for number, fit in enumerate(fits):
             await deps.storage.put(f"{key}.fit{number}", io.BytesIO(fit.data), len(fit.data), fit.mime_type)
-        async with UnitOfWork(deps.pool, deps.schema, brand_id=brand) as uow:
+        async with deps.sql_uow(brand) as uow:
             quota = await _quota_row(uow, deps, brand)  # serializes this brand's uploads from here
-            existing = await uow.conn.fetchrow(
-                "SELECT * FROM media_assets WHERE brand_id = $1 AND sha256 = $2 FOR UPDATE",
-                brand,
-                found.sha256,
-            )
+            existing = await uow.assets.lock_by_sha(brand, found.sha256)
             if existing is not None and existing["deleted_at"] is None:
                 return Uploaded(dict(existing), created=False)  # a concurrent upload of the same bytes won
             _check_quota(quota, found.size_bytes)
             if existing is not None:  # deleted, not yet purged: the same asset is live again, on our objects
                 stale = object_keys(existing)
-                row = await uow.conn.fetchrow(
-                    """UPDATE media_assets SET deleted_at = NULL, original_name = $2, uploaded_by = $3, created_at = $4,
-                                              storage_key = $5, url = $6, thumbnail_key = $7, alt_text = $8,
-                                              variants = $9, video_codec = $10
-                        WHERE media_id = $1 RETURNING *""",
+                row = await uow.assets.revive(
                     existing["media_id"],
                     (filename or "")[:255] or None,
                     identity.user_id,
@@ -234,11 +213,7 @@ async def _store(
                     found.video_codec,
                 )
             else:
-                row = await uow.conn.fetchrow(
-                    """INSERT INTO media_assets (media_id, brand_id, sha256, mime_type, size_bytes, duration_s,
-                                                 storage_key, url, original_name, uploaded_by, created_at,
-                                                 thumbnail_key, alt_text, variants, video_codec)
-                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING *""",
+                row = await uow.assets.insert(
                     media_id,
                     brand,
                     found.sha256,
@@ -255,11 +230,7 @@ async def _store(
                     orjson.dumps(variants).decode(),
                     found.video_codec,
                 )
-            await uow.conn.execute(
-                "UPDATE storage_quotas SET used_bytes = used_bytes + $2 WHERE brand_id = $1",
-                brand,
-                found.size_bytes,
-            )
+            await uow.assets.add_usage(brand, found.size_bytes)
         kept = True
     finally:
         if not kept:  # refused, lost a race, or the row did not commit: our objects must not linger
@@ -267,10 +238,11 @@ async def _store(
     if stale is not None:
         with contextlib.suppress(Exception):  # the revived asset's old objects (left: an orphan, no quota)
             await _delete_objects(deps, stale)
+    assert row is not None  # the INSERT or UPDATE ... RETURNING answered it
     return Uploaded(dict(row), created=True)
 
 
-def object_keys(asset) -> list[str]:
+def object_keys(asset: Mapping[str, Any]) -> list[str]:
     """Every object an asset's row stands for: the original first, its preview, its variants."""
     derived = [asset["thumbnail_key"], *sorted({v["key"] for v in variants_of(asset).values()})]
     return [asset["storage_key"], *(k for k in derived if k)]
@@ -281,7 +253,7 @@ async def _delete_objects(deps: Deps, keys: list[str]) -> None:
         await deps.storage.delete(key)
 
 
-async def with_urls(deps: Deps, asset: dict) -> dict:
+async def with_urls(deps: Deps, asset: dict[str, Any]) -> dict[str, Any]:
     """The asset as the API shows it: with short-lived URLs of its preview and variants."""
     ttl = deps.settings.media_url_ttl_s
     thumb = asset.get("thumbnail_key")
@@ -305,7 +277,7 @@ async def start_upload(
     sha256: str,
     alt_text: str = "",
     multipart: bool | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Checks what can be checked from the claim (size, type, quota: the same problems as a direct
     upload) and hands out a presigned PUT URL, or, for a big file (or when asked), a multipart
     upload: one presigned URL per part of `part_size` bytes. Nothing is reserved: the quota is
@@ -330,13 +302,10 @@ async def start_upload(
     )
     multipart_id = await deps.storage.start_multipart(key, mime_type) if multipart else None
     try:
-        async with UnitOfWork(deps.pool, deps.schema, brand_id=brand) as uow:
+        async with deps.sql_uow(brand) as uow:
             quota = await _quota_row(uow, deps, brand)
             _check_quota(quota, size_bytes)
-            await uow.conn.execute(
-                """INSERT INTO media_uploads (upload_id, brand_id, staging_key, filename, mime_type, size_bytes, sha256,
-                                              alt_text, uploaded_by, created_at, expires_at, multipart_id, part_size)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)""",
+            await uow.assets.start_upload(
                 upload_id,
                 brand,
                 key,
@@ -370,6 +339,7 @@ async def start_upload(
             "headers": {"Content-Type": mime_type},
         }
     else:
+        assert part_size is not None  # multipart uploads have a part size
         started["parts"] = [
             {"part_number": n, "url": await deps.storage.presigned_part(key, multipart_id, n, ttl)}
             for n in range(1, math.ceil(size_bytes / part_size) + 1)
@@ -378,17 +348,15 @@ async def start_upload(
 
 
 async def complete_upload(
-    deps: Deps, identity: Identity, upload_id: uuid.UUID, parts: list[dict] | None = None
+    deps: Deps, identity: Identity, upload_id: uuid.UUID, parts: list[dict[str, Any]] | None = None
 ) -> Uploaded:
     """The bytes are in the store: verify size, sha256 and type (sniffed) against the claim, then
     they become an asset exactly as a direct upload would (metadata removed, preview, quota).
     A multipart upload is first put together from its parts (all of them must be there; `parts`,
     when given, are the client's part numbers and ETags, which must match the store's).
     Whatever the outcome, except "not everything uploaded yet", the staging object and row are gone."""
-    async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
-        pending = await uow.conn.fetchrow(
-            "SELECT * FROM media_uploads WHERE upload_id = $1 AND brand_id = $2", upload_id, identity.brand_id
-        )
+    async with deps.sql_uow(identity.brand_id) as uow:
+        pending = await uow.assets.upload(upload_id, identity.brand_id)
     if pending is None or pending["expires_at"] <= deps.clock.now():
         raise not_found("Upload", upload_id)
     key = pending["staging_key"]
@@ -416,7 +384,7 @@ async def complete_upload(
             )
         # Read back once, in chunks, into a spooled file (disk past 1 MiB): the sha256 and the
         # type come from the bytes the store holds, never from the whole file in memory.
-        with tempfile.SpooledTemporaryFile(1024 * 1024) as file:
+        with cast(BinaryIO, tempfile.SpooledTemporaryFile(1024 * 1024)) as file:
             await deps.storage.download(key, file)
             found = await asyncio.to_thread(inspect, file, deps.settings.max_upload_bytes)
             if found.sha256 != pending["sha256"]:
@@ -433,7 +401,9 @@ async def complete_upload(
         await asyncio.shield(_forget_upload(deps, identity.brand_id, upload_id, key, pending["multipart_id"]))
 
 
-async def _parts_ready(deps: Deps, pending, claimed: list[dict] | None) -> list[dict]:
+async def _parts_ready(
+    deps: Deps, pending: Mapping[str, Any], claimed: list[dict[str, Any]] | None
+) -> list[dict[str, Any]]:
     """The store's parts of a multipart upload when every one is there; a 409 naming the missing
     ones (the client may still send them) or a 422 when the client's list is not the store's."""
     stored = await deps.storage.uploaded_parts(pending["staging_key"], pending["multipart_id"])
@@ -454,78 +424,53 @@ async def _forget_upload(
     if multipart_id:
         await deps.storage.abort_multipart(key, multipart_id)  # the parts of one never completed
     await deps.storage.delete(key)
-    async with UnitOfWork(deps.pool, deps.schema, brand_id=brand_id) as uow:
-        await uow.conn.execute("DELETE FROM media_uploads WHERE upload_id = $1", upload_id)
+    async with deps.sql_uow(brand_id) as uow:
+        await uow.assets.forget_upload(upload_id)
 
 
 async def purge_expired_uploads(deps: Deps, batch: int = 100) -> int:
     """Presigned uploads never completed: their parts, staging objects and rows go."""
-    async with UnitOfWork(deps.pool, deps.schema, role="worker") as uow:
-        rows = await uow.conn.fetch(
-            """SELECT upload_id, staging_key, multipart_id FROM media_uploads WHERE expires_at <= $1
-                ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED""",
-            deps.clock.now(),
-            batch,
-        )
+    async with deps.sql_uow(role="worker") as uow:
+        rows = await uow.assets.lock_expired_uploads(deps.clock.now(), batch)
         for row in rows:
             if row["multipart_id"]:
                 await deps.storage.abort_multipart(row["staging_key"], row["multipart_id"])
             await deps.storage.delete(row["staging_key"])
-        await uow.conn.execute(
-            "DELETE FROM media_uploads WHERE upload_id = ANY($1)", [r["upload_id"] for r in rows]
-        )
+        await uow.assets.forget_uploads([r["upload_id"] for r in rows])
     return len(rows)
 
 
-async def list_media(deps: Deps, identity: Identity, limit: int, before: uuid.UUID | None) -> list[dict]:
-    async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
-        rows = await uow.conn.fetch(
-            f"""SELECT *, {USAGE_COUNT} FROM media_assets m WHERE brand_id = $1 AND deleted_at IS NULL
-                 AND ($2::uuid IS NULL OR (created_at, media_id) <
-                      (SELECT created_at, media_id FROM media_assets WHERE media_id = $2))
-               ORDER BY created_at DESC, media_id DESC LIMIT $3""",
-            identity.brand_id,
-            before,
-            limit,
-        )
+async def list_media(
+    deps: Deps, identity: Identity, limit: int, before: uuid.UUID | None
+) -> list[dict[str, Any]]:
+    async with deps.sql_uow(identity.brand_id) as uow:
+        rows = await uow.assets.page(identity.brand_id, before, limit)
     return [dict(r) for r in rows]
 
 
-async def get_media(deps: Deps, identity: Identity, media_id: uuid.UUID) -> dict:
-    async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
-        row = await uow.conn.fetchrow(
-            f"SELECT *, {USAGE_COUNT} FROM media_assets m WHERE media_id = $1 AND brand_id = $2 AND deleted_at IS NULL",
-            media_id,
-            identity.brand_id,
-        )
+async def get_media(deps: Deps, identity: Identity, media_id: uuid.UUID) -> dict[str, Any]:
+    async with deps.sql_uow(identity.brand_id) as uow:
+        row = await uow.assets.live(media_id, identity.brand_id)
     if row is None:
         raise not_found("Media", media_id)
     return dict(row)
 
 
-async def media_usage(deps: Deps, identity: Identity, media_id: uuid.UUID) -> list[dict]:
+async def media_usage(deps: Deps, identity: Identity, media_id: uuid.UUID) -> list[dict[str, Any]]:
     """Which jobs used the asset, and when (attached, detached, published), newest first."""
     await get_media(deps, identity, media_id)
-    async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
-        rows = await uow.conn.fetch(
-            "SELECT job_id, action, at FROM media_usage_logs WHERE media_id = $1 AND brand_id = $2 ORDER BY at DESC, id DESC",
-            media_id,
-            identity.brand_id,
-        )
+    async with deps.sql_uow(identity.brand_id) as uow:
+        rows = await uow.assets.usage_log(media_id, identity.brand_id)
     return [dict(r) for r in rows]
 
 
-async def describe_media(deps: Deps, identity: Identity, media_id: uuid.UUID, alt_text: str) -> dict:
+async def describe_media(
+    deps: Deps, identity: Identity, media_id: uuid.UUID, alt_text: str
+) -> dict[str, Any]:
     """Set an asset's alt text; attempts requested from now on carry it."""
     alt_text = _check_alt_text(alt_text)
-    async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
-        row = await uow.conn.fetchrow(
-            """UPDATE media_assets SET alt_text = $3 WHERE media_id = $1 AND brand_id = $2 AND deleted_at IS NULL
-               RETURNING *""",
-            media_id,
-            identity.brand_id,
-            alt_text,
-        )
+    async with deps.sql_uow(identity.brand_id) as uow:
+        row = await uow.assets.describe(media_id, identity.brand_id, alt_text)
     if row is None:
         raise not_found("Media", media_id)
     return dict(row)
@@ -534,33 +479,18 @@ async def describe_media(deps: Deps, identity: Identity, media_id: uuid.UUID, al
 async def delete_media(deps: Deps, identity: Identity, media_id: uuid.UUID) -> None:
     """Soft delete: hidden and its quota freed now; object and row go with the next purge."""
     brand = identity.brand_id
-    async with UnitOfWork(deps.pool, deps.schema, brand_id=brand) as uow:
+    async with deps.sql_uow(brand) as uow:
         await _quota_row(uow, deps, brand)
-        asset = await uow.conn.fetchrow(
-            "SELECT * FROM media_assets WHERE media_id = $1 AND brand_id = $2 AND deleted_at IS NULL FOR UPDATE",
-            media_id,
-            brand,
-        )
+        asset = await uow.assets.lock_live(media_id, brand)
         if asset is None:
             raise not_found("Media", media_id)
-        users = await uow.conn.fetch(
-            """SELECT j.job_id FROM media_usage u JOIN publishing_jobs j USING (job_id)
-                WHERE u.media_id = $1 AND j.deleted_at IS NULL AND NOT (j.status = ANY($2))""",
-            media_id,
-            [s.value for s in FINISHED_JOB],
-        )
+        users = await uow.assets.unsent_jobs_using(media_id, [s.value for s in FINISHED_JOB])
         if users:
             raise conflict(
                 "media is used by jobs that have not gone out", job_ids=[str(u["job_id"]) for u in users]
             )
-        await uow.conn.execute(
-            "UPDATE media_assets SET deleted_at = $2 WHERE media_id = $1", media_id, deps.clock.now()
-        )
-        await uow.conn.execute(
-            "UPDATE storage_quotas SET used_bytes = used_bytes - $2 WHERE brand_id = $1",
-            brand,
-            asset["size_bytes"],
-        )
+        await uow.assets.mark_deleted(media_id, deps.clock.now())
+        await uow.assets.free_usage(brand, asset["size_bytes"])
 
 
 async def purge_deleted_media(deps: Deps, batch: int = 100) -> int:
@@ -570,39 +500,25 @@ async def purge_deleted_media(deps: Deps, batch: int = 100) -> int:
     cutoff = deps.clock.now() - timedelta(seconds=deps.settings.media_purge_after_s)
     # Cross-brand by nature, hence the worker role. The row lock keeps a re-upload of the same
     # bytes (which locks the row too) from reviving an asset whose object is being deleted.
-    async with UnitOfWork(deps.pool, deps.schema, role="worker") as uow:
-        rows = await uow.conn.fetch(
-            """SELECT media_id, storage_key, thumbnail_key, variants FROM media_assets WHERE deleted_at <= $1
-                ORDER BY deleted_at LIMIT $2 FOR UPDATE SKIP LOCKED""",
-            cutoff,
-            batch,
-        )
+    async with deps.sql_uow(role="worker") as uow:
+        rows = await uow.assets.lock_purgeable(cutoff, batch)
         for row in rows:
             await _delete_objects(deps, object_keys(row))
-        await uow.conn.execute(
-            "DELETE FROM media_assets WHERE media_id = ANY($1)", [r["media_id"] for r in rows]
-        )
+        await uow.assets.purge([r["media_id"] for r in rows])
     return len(rows)
 
 
-async def set_quota(deps: Deps, identity: Identity, quota_bytes: int) -> dict:
+async def set_quota(deps: Deps, identity: Identity, quota_bytes: int) -> dict[str, Any]:
     """An owner changes the brand's quota; below the current usage, it refuses new uploads only."""
-    async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
+    async with deps.sql_uow(identity.brand_id) as uow:
         await _quota_row(uow, deps, identity.brand_id)
-        await uow.conn.execute(
-            "UPDATE storage_quotas SET quota_bytes = $2 WHERE brand_id = $1", identity.brand_id, quota_bytes
-        )
+        await uow.assets.set_quota(identity.brand_id, quota_bytes)
     return await quota_usage(deps, identity)
 
 
-async def quota_usage(deps: Deps, identity: Identity) -> dict:
-    async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
-        row = await uow.conn.fetchrow(
-            """SELECT q.quota_bytes, q.used_bytes,
-                      (SELECT count(*) FROM media_assets WHERE brand_id = $1 AND deleted_at IS NULL) AS assets
-                 FROM storage_quotas q WHERE q.brand_id = $1""",
-            identity.brand_id,
-        )
+async def quota_usage(deps: Deps, identity: Identity) -> dict[str, Any]:
+    async with deps.sql_uow(identity.brand_id) as uow:
+        row = await uow.assets.quota_usage(identity.brand_id)
     if row is None:
         return {"quota_bytes": deps.settings.default_quota_bytes, "used_bytes": 0, "assets": 0}
     return dict(row)

@@ -1,0 +1,108 @@
+"""What the job commands need from storage, as small protocols: the unit of work exposes one
+repository of each (adapters/unit_of_work.py over PostgreSQL; tests/unit/fakes.py in memory).
+Target rows are read by key (`target["status"]`), as asyncpg's records and the fakes' dicts are."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol
+
+from aligned_common.envelope import EventEnvelope
+from aligned_common.events.base import EventData
+from aligned_common.platforms import MediaInfo
+from aligned_publishing.domain.content_fit import TargetDraft
+from aligned_publishing.domain.gate import PolicyView
+from aligned_publishing.domain.job import Job
+from aligned_publishing.domain.status import TargetStatus
+
+Row = Mapping[str, Any]
+
+
+class Jobs(Protocol):
+    async def get(self, job_id: uuid.UUID, *, for_update: bool = False) -> Job | None: ...
+
+    async def add(self, job: Job) -> None: ...
+
+    async def save(self, job: Job, now: datetime) -> None:
+        """Writes what the job's `changes` say (nothing when none)."""
+
+    async def not_dispatched(self, brand_id: uuid.UUID) -> list[Job]:
+        """The brand's jobs a policy change may concern (not deleted, not yet gone out), locked."""
+
+    async def targets(self, job_id: uuid.UUID, *, for_update: bool = False) -> Sequence[Row]: ...
+
+    async def replace_targets(
+        self, job_id: uuid.UUID, brand_id: uuid.UUID, targets: Sequence[TargetDraft]
+    ) -> None: ...
+
+    async def park_targets(self, job_id: uuid.UUID, status: TargetStatus, now: datetime) -> None:
+        """Unsent targets stop being due (back to waiting, or cancelled)."""
+
+    async def schedule_targets(self, job_id: uuid.UUID, due_at: datetime, now: datetime) -> int:
+        """Unsent targets become due at `due_at`, or held if their connection is; returns how many are held."""
+
+    async def replace_media_usage(
+        self, job_id: uuid.UUID, brand_id: uuid.UUID, media_ids: set[uuid.UUID], now: datetime
+    ) -> None: ...
+
+
+class Media(Protocol):
+    async def infos(
+        self, brand_id: uuid.UUID, media_ids: Sequence[uuid.UUID]
+    ) -> tuple[dict[uuid.UUID, MediaInfo], dict[tuple[uuid.UUID, str], MediaInfo]]:
+        """The brand's assets among these ids, and the variants fitted to each platform."""
+
+    async def alt_texts(
+        self, brand_id: uuid.UUID, media_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, str]: ...
+
+
+class Policies(Protocol):
+    async def lock_gate(self, brand_id: uuid.UUID, *, exclusive: bool) -> None:
+        """Orders a policy change (exclusive) against the brand's commands (shared)."""
+
+    async def of_brand(self, brand_id: uuid.UUID) -> list[PolicyView]: ...
+
+    async def put(self, brand_id: uuid.UUID, policy: PolicyView, at: datetime) -> None:
+        """Our copy of one of approval's policies, as of `at`."""
+
+    async def delete(self, brand_id: uuid.UUID, policy_id: uuid.UUID) -> None: ...
+
+
+class Connections(Protocol):
+    async def known(
+        self, brand_id: uuid.UUID, connection_ids: Sequence[uuid.UUID]
+    ) -> Mapping[uuid.UUID, Row]:
+        """Our copy of the brand's connections among these ids."""
+
+
+class UnitOfWork(Protocol):
+    """One transaction: the state changes and the events `emit` writes commit together."""
+
+    # Read-only (properties): an implementation's own repository types satisfy them.
+    @property
+    def jobs(self) -> Jobs: ...
+
+    @property
+    def media(self) -> Media: ...
+
+    @property
+    def policies(self) -> Policies: ...
+
+    @property
+    def connections(self) -> Connections: ...
+
+    async def emit(self, data: EventData, **keys: Any) -> EventEnvelope: ...
+
+    async def __aenter__(self) -> UnitOfWork: ...
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, brand_id: uuid.UUID | None = None) -> UnitOfWork: ...

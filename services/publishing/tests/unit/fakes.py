@@ -1,0 +1,261 @@
+"""In-memory fakes of publishing's ports (service_layer/ports.py): the job commands run on them
+without PostgreSQL, so the lifecycle's rules are tested in milliseconds. They keep what the
+SQL keeps (jobs, targets, holds, policies, known connections, media) and the events emitted;
+`committed` says whether the unit of work ended without an error."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any
+
+from aligned_common.app import Database
+from aligned_common.envelope import EventEnvelope, new_event
+from aligned_common.events.base import EventData
+from aligned_common.platforms import MediaInfo
+from aligned_publishing.config import Settings
+from aligned_publishing.domain.content_fit import TargetDraft
+from aligned_publishing.domain.gate import PolicyView
+from aligned_publishing.domain.job import UNSENT_TARGET, Job
+from aligned_publishing.domain.retry import idempotency_key
+from aligned_publishing.domain.status import JobStatus, TargetStatus
+from aligned_publishing.service_layer.deps import Deps
+
+
+class FixedClock:
+    def __init__(self, at: datetime | None = None) -> None:
+        self.at = at or datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.at
+
+    def advance(self, by: timedelta) -> None:
+        self.at += by
+
+
+@dataclass
+class Store:
+    """What the database would hold, shared by every unit of work of one test."""
+
+    jobs: dict[uuid.UUID, Job] = field(default_factory=dict)
+    targets: dict[uuid.UUID, list[dict[str, Any]]] = field(default_factory=dict)
+    holds: dict[uuid.UUID, str] = field(default_factory=dict)  # connection_id -> reason
+    policies: dict[uuid.UUID, list[PolicyView]] = field(default_factory=dict)  # brand -> policies
+    connections: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)  # id -> row (brand_id...)
+    media: dict[uuid.UUID, tuple[uuid.UUID, MediaInfo, str]] = field(default_factory=dict)
+    media_usage: dict[uuid.UUID, set[uuid.UUID]] = field(default_factory=dict)  # job -> media
+    events: list[EventEnvelope] = field(default_factory=list)  # committed, in order
+    gate_locks: list[tuple[uuid.UUID, bool]] = field(default_factory=list)
+
+    def job(self, job_id: uuid.UUID) -> Job:
+        return self.jobs[job_id]
+
+    def target_statuses(self, job_id: uuid.UUID) -> list[str]:
+        return [t["status"] for t in self.targets[job_id]]
+
+    def event_types(self) -> list[str]:
+        return [e.type for e in self.events]
+
+
+class FakeJobs:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.saves = 0
+
+    async def get(self, job_id: uuid.UUID, *, for_update: bool = False) -> Job | None:
+        job = self.store.jobs.get(job_id)
+        return copy.deepcopy(job) if job is not None else None  # a row read, not the stored object
+
+    async def add(self, job: Job) -> None:
+        assert job.job_id not in self.store.jobs, "primary key"
+        job.changes.clear()
+        self.store.jobs[job.job_id] = copy.deepcopy(job)
+
+    async def save(self, job: Job, now: datetime) -> None:
+        if job.changes:
+            self.saves += 1
+            job.saved(now)
+            self.store.jobs[job.job_id] = copy.deepcopy(job)
+
+    async def not_dispatched(self, brand_id: uuid.UUID) -> list[Job]:
+        waiting = {
+            JobStatus.DRAFT,
+            JobStatus.CHANGES_REQUESTED,
+            JobStatus.PENDING_APPROVAL,
+            JobStatus.READY,
+            JobStatus.SCHEDULED,
+        }
+        return [
+            copy.deepcopy(j)
+            for j in sorted(self.store.jobs.values(), key=lambda j: j.job_id)
+            if j.brand_id == brand_id and j.deleted_at is None and j.status in waiting
+        ]
+
+    async def targets(self, job_id: uuid.UUID, *, for_update: bool = False) -> list[dict[str, Any]]:
+        return [dict(t) for t in self.store.targets.get(job_id, [])]
+
+    async def replace_targets(
+        self, job_id: uuid.UUID, brand_id: uuid.UUID, targets: Sequence[TargetDraft]
+    ) -> None:
+        existing = {t["connection_id"]: t["target_id"] for t in self.store.targets.get(job_id, [])}
+        rows = []
+        for position, target in enumerate(targets):
+            target_id = existing.get(target.connection_id) or uuid.uuid4()
+            rows.append(
+                {
+                    "target_id": target_id,
+                    "job_id": job_id,
+                    "brand_id": brand_id,
+                    "position": position,
+                    "platform": target.platform.lower(),
+                    "connection_id": target.connection_id,
+                    "text_variant": target.text,
+                    "media_variant": list(target.media_ids) if target.media_ids is not None else None,
+                    "alt_text_variant": dict(target.alt_texts) if target.alt_texts else None,
+                    "idempotency_key": idempotency_key(job_id, target_id),
+                    "status": TargetStatus.WAITING.value,
+                    "next_attempt_at": None,
+                    "due_at": None,
+                    "held_reason": None,
+                }
+            )
+        self.store.targets[job_id] = rows
+
+    async def park_targets(self, job_id: uuid.UUID, status: TargetStatus, now: datetime) -> None:
+        for t in self.store.targets.get(job_id, []):
+            if t["status"] in UNSENT_TARGET:
+                t.update(status=status.value, next_attempt_at=None)
+
+    async def schedule_targets(self, job_id: uuid.UUID, due_at: datetime, now: datetime) -> int:
+        for t in self.store.targets.get(job_id, []):
+            if t["status"] in UNSENT_TARGET:
+                reason = self.store.holds.get(t["connection_id"])
+                t.update(
+                    status=(TargetStatus.SCHEDULED if reason is None else TargetStatus.HELD).value,
+                    next_attempt_at=due_at if reason is None else None,
+                    held_reason=reason,
+                    due_at=due_at,
+                )
+        return sum(1 for t in self.store.targets.get(job_id, []) if t["status"] == TargetStatus.HELD)
+
+    async def replace_media_usage(
+        self, job_id: uuid.UUID, brand_id: uuid.UUID, media_ids: set[uuid.UUID], now: datetime
+    ) -> None:
+        self.store.media_usage[job_id] = set(media_ids)
+
+
+class FakeMedia:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def infos(
+        self, brand_id: uuid.UUID, media_ids: Sequence[uuid.UUID]
+    ) -> tuple[dict[uuid.UUID, MediaInfo], dict[tuple[uuid.UUID, str], MediaInfo]]:
+        found = {m: self.store.media[m] for m in media_ids if m in self.store.media}
+        return {m: info for m, (brand, info, _) in found.items() if brand == brand_id}, {}
+
+    async def alt_texts(self, brand_id: uuid.UUID, media_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+        return {
+            m: self.store.media[m][2]
+            for m in media_ids
+            if m in self.store.media and self.store.media[m][0] == brand_id
+        }
+
+
+class FakePolicies:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def lock_gate(self, brand_id: uuid.UUID, *, exclusive: bool) -> None:
+        self.store.gate_locks.append((brand_id, exclusive))
+
+    async def of_brand(self, brand_id: uuid.UUID) -> list[PolicyView]:
+        return list(self.store.policies.get(brand_id, []))
+
+    async def put(self, brand_id: uuid.UUID, policy: PolicyView, at: datetime) -> None:
+        await self.delete(brand_id, policy.policy_id)
+        self.store.policies.setdefault(brand_id, []).append(policy)
+
+    async def delete(self, brand_id: uuid.UUID, policy_id: uuid.UUID) -> None:
+        kept = [p for p in self.store.policies.get(brand_id, []) if p.policy_id != policy_id]
+        self.store.policies[brand_id] = kept
+
+
+class FakeConnections:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def known(
+        self, brand_id: uuid.UUID, connection_ids: Sequence[uuid.UUID]
+    ) -> Mapping[uuid.UUID, Mapping[str, Any]]:
+        return {
+            c: self.store.connections[c]
+            for c in connection_ids
+            if c in self.store.connections and self.store.connections[c]["brand_id"] == brand_id
+        }
+
+
+class FakeUnitOfWork:
+    """One transaction: its events reach the store only when it commits (no error)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.jobs = FakeJobs(store)
+        self.media = FakeMedia(store)
+        self.policies = FakePolicies(store)
+        self.connections = FakeConnections(store)
+        self.emitted: list[EventEnvelope] = []
+        self.committed: bool | None = None
+        self._snapshot: tuple[Any, ...] | None = None
+
+    async def __aenter__(self) -> FakeUnitOfWork:
+        self._snapshot = copy.deepcopy((self.store.jobs, self.store.targets, self.store.media_usage))
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.committed = exc_type is None
+        if self.committed:
+            self.store.events.extend(self.emitted)
+        else:  # rolled back: nothing it wrote stays
+            assert self._snapshot is not None
+            self.store.jobs, self.store.targets, self.store.media_usage = self._snapshot
+
+    async def emit(self, data: EventData, **keys: Any) -> EventEnvelope:
+        envelope = new_event(data, **keys)
+        self.emitted.append(envelope)
+        return envelope
+
+
+class FakeUnitOfWorkFactory:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.opened: list[FakeUnitOfWork] = []
+
+    def __call__(self, brand_id: uuid.UUID | None = None) -> FakeUnitOfWork:
+        uow = FakeUnitOfWork(self.store)
+        self.opened.append(uow)
+        return uow
+
+
+class FakeStorage:
+    """The object store is not used by the job commands."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"the job commands do not touch the object store ({name})")
+
+
+def fake_deps(store: Store, clock: FixedClock, **settings: Any) -> Deps:
+    config = Settings(**settings)
+    return Deps(
+        settings=config,
+        database=Database(config, "publishing"),  # never opened: nothing here reaches it
+        clock=clock,
+        storage=FakeStorage(),  # type: ignore[arg-type]
+        uow=FakeUnitOfWorkFactory(store),
+    )
