@@ -6,6 +6,9 @@ import uuid
 
 import asyncpg
 
+from aligned_common.app import Database
+from aligned_common.db import UnitOfWork
+
 # Openings of one brand's streams take turns (a transaction-scoped advisory lock per schema
 # and brand): two replicas counting at once could each see room for the one stream left.
 _TURN = "SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':stream_leases:' || $1::uuid::text, 0))"
@@ -65,3 +68,38 @@ async def renew_and_release(
             held,
             ttl_s,
         )
+
+
+class PostgresLeaseStore:
+    """service_layer.ports.LeaseStore on the gateway's schema: an opening inside the brand's
+    unit of work, a replica's renewal round across brands (worker role)."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    async def try_acquire(
+        self,
+        lease_id: uuid.UUID,
+        brand_id: uuid.UUID,
+        user_id: str,
+        *,
+        ttl_s: float,
+        max_per_user: int,
+        max_per_brand: int,
+        released: list[uuid.UUID],
+    ) -> str | None:
+        async with UnitOfWork(self._database.pool, self._database.schema, brand_id=brand_id) as uow:
+            return await try_acquire(
+                uow.conn,
+                lease_id,
+                brand_id,
+                user_id,
+                ttl_s=ttl_s,
+                max_per_user=max_per_user,
+                max_per_brand=max_per_brand,
+                released=released,
+            )
+
+    async def renew_and_release(self, held: list[uuid.UUID], released: list[uuid.UUID], ttl_s: float) -> None:
+        async with UnitOfWork(self._database.pool, self._database.schema, role="worker") as uow:
+            await renew_and_release(uow.conn, held, released, ttl_s)

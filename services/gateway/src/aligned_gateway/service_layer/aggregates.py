@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from aligned_common.identity import Identity
-from aligned_common.problems import Problem
-from aligned_gateway.adapters.upstream import Upstreams
+from aligned_gateway.domain.errors import NotFound
 from aligned_gateway.domain.permissions import Permission, allows
+from aligned_gateway.service_layer.ports import UpstreamReads
 from aligned_gateway.service_layer.read_cache import CACHED_SERVICES, ReadCache
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ class Outcome:
 
 @dataclass
 class Fanout:
-    upstreams: Upstreams
+    upstreams: UpstreamReads
     cache: ReadCache
     deadline_s: float
 
@@ -139,7 +139,7 @@ async def post_detail(fanout: Fanout, identity: Identity, request_id: str | None
     outcomes = await fanout.gather(identity, request_id, calls)
     job = outcomes["job"]
     if job is not None and job.status == 404:
-        raise Problem(404, "Not found", detail="no such post")
+        raise NotFound("Not found", "no such post")
     degraded = _degraded(outcomes, calls)
     approvals_404 = outcomes["approvals"] is not None and outcomes["approvals"].status == 404
     job_body = job.body if _ok(job) and isinstance(job.body, dict) else None
