@@ -16,6 +16,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import uvicorn
@@ -78,7 +79,7 @@ def stub_app(state: StubState) -> FastAPI:
 
     @app.post(collection, status_code=201)
     async def create(body: dict, identity: Identity = Depends(who)) -> dict:
-        item = {
+        item: dict[str, Any] = {
             "id": str(uuid.uuid4()),
             "job_id": None,
             "brand_id": str(identity.brand_id),

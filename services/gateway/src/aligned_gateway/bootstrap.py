@@ -112,6 +112,10 @@ async def purge_idempotency_keys(deps: Deps) -> None:
         await asyncio.sleep(IDEMPOTENCY_PURGE_INTERVAL_S)
 
 
+async def refuse_unverifiable_tokens(deps: Deps) -> None:
+    deps.verifier.require_configured()
+
+
 async def close_upstreams(deps: Deps) -> None:
     await deps.upstreams.close()
 
@@ -127,6 +131,7 @@ def build(
         migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
         http_router=_routes(),
         background=[live_feed, renew_stream_leases, purge_idempotency_keys],
+        on_startup=refuse_unverifiable_tokens,
         on_shutdown=close_upstreams,
         title="Aligned API",
         database=database,
@@ -137,6 +142,9 @@ def build(
 def create_gateway_app(definition: ServiceDefinition) -> FastAPI:
     """The common app plus the gateway's pipeline and CORS (outermost, so a preflight
     needs no token). ServiceDefinition has no middleware hook, hence this wrapper."""
+    settings = definition.settings
+    if not isinstance(settings, Settings):
+        raise TypeError("create_gateway_app takes the gateway's definition (bootstrap.build)")
     app = create_app(definition)
     # FastAPI's built-in /openapi.json and /docs describe only the gateway's own routes:
     # drop them so the merged document (entrypoints/http.py) is the one served.
@@ -149,7 +157,7 @@ def create_gateway_app(definition: ServiceDefinition) -> FastAPI:
     app.add_middleware(GatewayPipeline)
     app.add_middleware(
         CORSMiddleware,
-        allow_origins=definition.settings.cors_origins,
+        allow_origins=settings.cors_origins,
         allow_credentials=True,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
         allow_headers=[
@@ -172,9 +180,9 @@ def create_gateway_app(definition: ServiceDefinition) -> FastAPI:
             "Location",
         ],
     )
-    if definition.settings.trusted_proxies.strip():
+    if settings.trusted_proxies.strip():
         # Outermost: the client's address (scope["client"]) is settled before anything reads it.
-        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=definition.settings.trusted_proxies)
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app
 
 

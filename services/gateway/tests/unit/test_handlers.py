@@ -25,7 +25,7 @@ BRAND = uuid.uuid4()
 
 
 def _as(role: str, user: str = "u1", brand: uuid.UUID = BRAND) -> Identity:
-    return Identity(tenant_id=uuid.uuid4(), brand_id=brand, user_id=user, role=role)  # type: ignore[arg-type]
+    return Identity(tenant_id=uuid.uuid4(), brand_id=brand, user_id=user, role=role)
 
 
 # -- which service, and may the role ask it ------------------------------------------------------
@@ -51,7 +51,7 @@ def test_an_unknown_path_is_a_404_and_only_public_rows_need_no_caller():
     with pytest.raises(Unauthenticated) as refused:
         route_for("GET", "/v1/jobs", None)
     problem = problem_of(refused.value)
-    assert problem.status == 401 and problem.headers["WWW-Authenticate"].startswith("Bearer")  # type: ignore[attr-defined]
+    assert problem.status == 401 and problem.headers["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_a_role_is_refused_what_it_lacks_naming_the_permission():
@@ -177,3 +177,15 @@ async def test_the_brand_is_the_token_s_only_one_or_the_header_s_among_its_brand
     assert (await auth.identity_for(_claims(BRAND, other), str(other), roles)).role == "editor"
     with pytest.raises(Forbidden):  # a brand the token does not name, asked for by id
         await auth.identity_for(_claims(BRAND), str(other), roles)
+
+
+# -- wiring ---------------------------------------------------------------------------------------
+async def test_build_needs_no_secret_but_the_gateway_does_not_start_without_one():
+    from aligned_gateway.bootstrap import build
+    from aligned_gateway.config import Settings
+
+    definition = build(Settings(jwt_secret=None, jwks_url=None, jwks_file=None), name="gateway_unit")
+    assert definition.name == definition.database.schema == "gateway_unit"
+    with pytest.raises(RuntimeError, match="no token verification configured"):
+        await definition.on_startup(definition.deps)
+    await definition.deps.upstreams.close()

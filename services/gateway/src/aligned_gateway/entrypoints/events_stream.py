@@ -77,7 +77,7 @@ async def _events(
         leases.release(lease_id)
         yield _end(str(exc))
         return
-    role = identity.role
+    role: str = identity.role
     try:
         backlog: list[LiveEvent] = []
         if last_event_id:
@@ -86,22 +86,24 @@ async def _events(
                 # Too old to resume: tell the client to reload its state; then what we have.
                 yield {"event": "reset", "data": "{}"}
         sent = {e.id for e in backlog}
-        for event in backlog:
-            if may_see_event(role, event.type):
-                yield _message(event)
+        for missed in backlog:
+            if may_see_event(role, missed.type):
+                yield _message(missed)
         next_check = time.monotonic() + recheck_s
         while not subscriber.overflowed:
+            event: LiveEvent | None = None
             try:
                 event = await asyncio.wait_for(
                     subscriber.queue.get(), max(0.0, next_check - time.monotonic())
                 )
             except TimeoutError:
-                event = None
+                pass
             if time.monotonic() >= next_check:
-                role, why = await _still_allowed(deps, identity, claims)
-                if role is None:
+                now_role, why = await _still_allowed(deps, identity, claims)
+                if now_role is None:
                     yield _end(why)
                     return
+                role = now_role
                 next_check = time.monotonic() + recheck_s
             if event is None or event.id in sent or not may_see_event(role, event.type):
                 continue

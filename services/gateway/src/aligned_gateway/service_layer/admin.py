@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from aligned_common.app import Database
 from aligned_common.clock import Clock
@@ -24,6 +26,9 @@ from aligned_gateway.domain.claims import Claims
 from aligned_gateway.domain.errors import Conflict, Forbidden, NotFound
 from aligned_gateway.domain.permissions import Permission, allows, may_grant
 from aligned_gateway.service_layer.membership import MembershipCache
+
+# A row as the repository returns it (an asyncpg Record): columns by name.
+Row = Mapping[str, Any]
 
 
 def _no_member() -> NotFound:
@@ -48,7 +53,7 @@ def _require(identity: Identity, permission: Permission) -> None:
         raise Forbidden("Forbidden", f"role {identity.role!r} lacks {permission.value}")
 
 
-async def create_brand(admin: Admin, claims: Claims, name: str, time_zone: str, email: str) -> dict:
+async def create_brand(admin: Admin, claims: Claims, name: str, time_zone: str, email: str) -> dict[str, Any]:
     """A tenant's first brand may be created by anyone whose token (from the identity
     provider) names the tenant with an owner/admin role; after that, only an owner/admin
     of one of the tenant's brands may add more. The creator becomes the brand's owner."""
@@ -83,14 +88,14 @@ async def create_brand(admin: Admin, claims: Claims, name: str, time_zone: str, 
     return brand_out(brand, role="owner")
 
 
-async def my_brands(admin: Admin, claims: Claims) -> list[dict]:
+async def my_brands(admin: Admin, claims: Claims) -> list[dict[str, Any]]:
     # The caller's memberships across brands: a cross-brand read by user id (worker role).
     async with admin.unit_of_work(role="worker") as uow:
         rows = await members_repo.brands_of_user(uow.conn, claims.subject)
     return [brand_out(r, role=r["role"]) for r in rows if r["tenant_id"] == claims.tenant_id]
 
 
-async def archive_brand(admin: Admin, identity: Identity, brand_id: uuid.UUID) -> dict:
+async def archive_brand(admin: Admin, identity: Identity, brand_id: uuid.UUID) -> dict[str, Any]:
     if brand_id != identity.brand_id:
         raise NotFound("Not found", "no such brand")
     _require(identity, Permission.BRAND_ARCHIVE)
@@ -105,7 +110,7 @@ async def archive_brand(admin: Admin, identity: Identity, brand_id: uuid.UUID) -
     return brand_out(brand)
 
 
-async def list_members(admin: Admin, identity: Identity, after: str | None, limit: int) -> dict:
+async def list_members(admin: Admin, identity: Identity, after: str | None, limit: int) -> dict[str, Any]:
     _require(identity, Permission.MEMBERS_READ)
     async with admin.unit_of_work(brand_id=identity.brand_id) as uow:
         rows = await members_repo.list_members(uow.conn, identity.brand_id, cursor.decode(after), limit + 1)
@@ -114,7 +119,7 @@ async def list_members(admin: Admin, identity: Identity, after: str | None, limi
     return {"items": [member_out(r) for r in page], "next_cursor": next_cursor}
 
 
-async def invite(admin: Admin, identity: Identity, email: str, role: str) -> dict:
+async def invite(admin: Admin, identity: Identity, email: str, role: str) -> dict[str, Any]:
     _require(identity, Permission.MEMBERS_MANAGE)
     if not may_grant(identity.role, role):
         raise Forbidden("Forbidden", f"a {identity.role} cannot invite an {role}")
@@ -146,7 +151,7 @@ async def invite(admin: Admin, identity: Identity, email: str, role: str) -> dic
     }
 
 
-async def accept_invite(admin: Admin, claims: Claims, token: str) -> dict:
+async def accept_invite(admin: Admin, claims: Claims, token: str) -> dict[str, Any]:
     parsed = invites.parse(token)
     if parsed is None or parsed[1] is None:
         raise NotFound("Not found", "no such invite")
@@ -175,7 +180,7 @@ async def accept_invite(admin: Admin, claims: Claims, token: str) -> dict:
     return member_out(member)
 
 
-async def change_role(admin: Admin, identity: Identity, member_id: uuid.UUID, role: str) -> dict:
+async def change_role(admin: Admin, identity: Identity, member_id: uuid.UUID, role: str) -> dict[str, Any]:
     _require(identity, Permission.MEMBERS_MANAGE)
     async with admin.unit_of_work(brand_id=identity.brand_id) as uow:
         member = await members_repo.get_member(uow.conn, identity.brand_id, member_id)
@@ -218,8 +223,8 @@ async def remove_member(admin: Admin, identity: Identity, member_id: uuid.UUID) 
     admin.members.forget(identity.brand_id, member["user_id"])
 
 
-def brand_out(row, role: str | None = None) -> dict:
-    out = {
+def brand_out(row: Row, role: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
         "brand_id": row["brand_id"],
         "tenant_id": row["tenant_id"],
         "name": row["name"],
@@ -233,7 +238,7 @@ def brand_out(row, role: str | None = None) -> dict:
     return out
 
 
-def member_out(row) -> dict:
+def member_out(row: Row) -> dict[str, Any]:
     return {
         "member_id": row["member_id"],
         "user_id": row["user_id"],

@@ -12,8 +12,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import cast
 
-from aligned_common.identity import Identity
+from aligned_common.identity import Identity, Role
 from aligned_gateway.adapters.jwt_verifier import InvalidToken, TokenVerifier
 from aligned_gateway.domain.claims import Claims
 from aligned_gateway.domain.errors import BadRequest, Forbidden, Unauthenticated
@@ -61,4 +62,7 @@ async def identity_for(claims: Claims, brand_header: str | None, members: Roles)
     role = await members.role_of(brand_id, claims.subject)
     if role is None:
         raise Forbidden("Forbidden", "not a member of this brand")
-    return Identity(tenant_id=claims.tenant_id, brand_id=brand_id, user_id=claims.subject, role=role)
+    # brand_members.role is one of ROLES (the table's CHECK): no other value comes back.
+    return Identity(
+        tenant_id=claims.tenant_id, brand_id=brand_id, user_id=claims.subject, role=cast(Role, role)
+    )
