@@ -18,8 +18,8 @@ from email.message import EmailMessage
 
 import httpx
 
+from aligned_common.localrun import MailServer, local_mail_server
 from aligned_testing import polling
-from aligned_testing.infra import MailServer, local_mail_server
 
 _PAGE = 200  # messages per search request
 
