@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 
 from aligned_common.problems import Problem
 from aligned_gateway.domain import errors as domain
-from aligned_gateway.domain.problems import HeaderProblem, http_problem, response_of
+from aligned_gateway.entrypoints.problems import HeaderProblem, http_problem, response_of
 
 STATUS: dict[type[domain.GatewayError], int] = {
     domain.BadRequest: 400,

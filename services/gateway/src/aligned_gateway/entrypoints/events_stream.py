@@ -23,8 +23,8 @@ from aligned_common.identity import Identity
 from aligned_common.problems import Problem
 from aligned_gateway.domain.claims import Claims
 from aligned_gateway.domain.permissions import Permission, allows, may_see_event
-from aligned_gateway.domain.problems import HeaderProblem
 from aligned_gateway.entrypoints.http import Bearer, Service, Who
+from aligned_gateway.entrypoints.problems import HeaderProblem
 from aligned_gateway.service_layer.deps import Deps
 from aligned_gateway.service_layer.live_events import Hub, LiveEvent, StreamLimit
 

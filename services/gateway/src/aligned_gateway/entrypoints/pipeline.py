@@ -23,8 +23,8 @@ from aligned_common.identity import Identity, Origin
 from aligned_common.problems import Problem
 from aligned_gateway.domain import paths, routes
 from aligned_gateway.domain.errors import GatewayError
-from aligned_gateway.domain.problems import BodyTooLarge, http_problem, response_of
 from aligned_gateway.entrypoints.errors import problem_of
+from aligned_gateway.entrypoints.problems import BodyTooLarge, http_problem, response_of
 from aligned_gateway.service_layer import auth, idempotency, rate_limits
 from aligned_gateway.service_layer.deps import Deps
 
