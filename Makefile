@@ -16,7 +16,7 @@ help:
 	@echo "make status  one table: every server and service, its pid, port and health"
 	@echo "make logs SERVICE=gateway   follow one service's log, readably"
 	@echo "make down    stop everything (data is kept under .local/)"
-	@echo "make lint    ruff (lint, format) and mypy, as make test runs them first"
+	@echo "make lint    ruff (lint, format), mypy and deptry, as make test runs them first"
 	@echo "make test    unit, integration, contract and end-to-end tests on a real broker and database"
 	@echo "make bench   benchmarks, written to bench/results.json"
 	@echo "make schemas regenerate schemas/ from the event models"
@@ -73,10 +73,12 @@ logs:
 	@bash deploy/local/services.sh logs "$(SERVICE)"
 
 # ruff (lint and format) and mypy, configured in pyproject.toml; the first stage of `make test`.
+# deptry: every workspace member declares what it imports (its pyproject.toml, [tool.deptry]).
 lint: deps
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
 	@$(RUN) mypy
+	@for member in libs/common libs/testing services/*/; do (cd "$$member" && $(RUN) deptry src) || exit 1; done
 
 test: lint deps infra-install
 	@$(RUN) pytest $(PYTEST_ARGS)

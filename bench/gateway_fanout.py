@@ -49,11 +49,9 @@ def _serve_stub(name: str, port: int, secret: str) -> None:
 def _serve_gateway(port: int, env: dict[str, str]) -> None:
     os.environ.update(env)
     from aligned_gateway.bootstrap import build, serve
+    from aligned_gateway.config import Settings
 
-    definition = build()
-    definition.name = SCHEMA
-    definition.settings.http_port = port
-    serve(definition)
+    serve(build(Settings(http_port=port), name=SCHEMA))
 
 
 async def _wait_up(url: str) -> None:

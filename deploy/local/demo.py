@@ -24,6 +24,7 @@ import time
 import uuid
 from typing import Any
 
+from aligned_common.localrun import local_mail_server, local_ports
 from aligned_testing.flows import create_job
 from aligned_testing.gateway_client import (
     ApiError,
@@ -39,9 +40,7 @@ from aligned_testing.gateway_client import (
     dev_token,
     eventually,
 )
-from aligned_testing.infra import local_mail_server
 from aligned_testing.mailbox import Mailbox, text_of
-from aligned_testing.system import local_ports
 
 # make up's ports (ALIGNED_LOCAL_PORT_OFFSET moves them all), unless told otherwise.
 GATEWAY_URL = os.environ.get("ALIGNED_DEMO_GATEWAY_URL", f"http://127.0.0.1:{local_ports()['gateway']}")

@@ -26,7 +26,7 @@ PYTHON="$ALIGNED_REPO_ROOT/.venv/bin/python"
 
 # Where each service listens: fixed ports, so the demo and a developer's bookmarks do not move;
 # ALIGNED_LOCAL_PORT_OFFSET shifts them all and ALIGNED_<NAME>_HTTP_PORT moves one (local_ports()
-# in aligned_testing.system, read by load_env).
+# in aligned_common.localrun, read by load_env).
 declare -A PORTS=()
 
 service_names() {
@@ -39,11 +39,11 @@ service_names() {
 }
 
 # The wiring (where each service listens, who calls whom, development secrets kept in
-# .local/secrets.env) is written once, in aligned_testing.system, and shared with
+# .local/secrets.env) is written once, in aligned_common.localrun, and shared with
 # the end-to-end tests; here it is read with make up's fixed ports.
 load_env() {
   local exports name var
-  exports="$("$PYTHON" -m aligned_testing.system env)" || die "could not compute the services' environment"
+  exports="$("$PYTHON" -m aligned_common.localrun env)" || die "could not compute the services' environment"
   eval "$exports"
   for name in $(service_names); do
     var="ALIGNED_${name^^}_HTTP_PORT"
@@ -96,7 +96,7 @@ cmd_migrate() {
 
 start_one() {
   local name="$1" port="${PORTS[$1]:-}" pid upper
-  [[ -n "$port" ]] || die "no local port for service $name (add it to LOCAL_PORTS in aligned_testing.system)"
+  [[ -n "$port" ]] || die "no local port for service $name (add it to LOCAL_PORTS in aligned_common.localrun)"
   pid="$(pid_of "$name")"
   if pid_alive "$pid"; then
     log "$name already running (pid $pid)"

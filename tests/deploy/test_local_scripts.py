@@ -118,13 +118,13 @@ def test_logs_of_an_unknown_service_name_the_choices_and_a_known_one_says_where_
 
 
 def test_make_up_ports_shift_by_an_offset_and_one_moves_on_its_own(monkeypatch):
-    from aligned_testing.system import LOCAL_PORTS, local_env, local_ports
+    from aligned_common.localrun import LOCAL_PORTS, local_env, local_ports
 
     monkeypatch.setenv("ALIGNED_LOCAL_PORT_OFFSET", "60")
     monkeypatch.setenv("ALIGNED_SANDBOX_HTTP_PORT", "28080")
     monkeypatch.setenv("ALIGNED_SMTP_PORT", "29025")
     monkeypatch.setattr(
-        "aligned_testing.system.ensure_secrets_file",
+        "aligned_common.localrun.ensure_secrets_file",
         lambda: {"ALIGNED_WEBHOOKS_SANDBOX_SECRET": "whsec_x"},
     )
     ports = local_ports()

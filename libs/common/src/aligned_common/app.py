@@ -389,6 +389,8 @@ def _ops_router(ctx: ServiceContext) -> APIRouter:
         )
         for name, pool in pools.items():
             try:
+                if pool is None:  # not opened (yet): as unreachable as a pool that does not answer
+                    raise ConnectionError(name)
                 await asyncio.wait_for(pool.fetchval("SELECT 1"), 2.0)
             except Exception:
                 failing.append(name)

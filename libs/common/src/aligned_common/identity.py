@@ -30,7 +30,7 @@ import os
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 from fastapi import Request
 
@@ -208,7 +208,7 @@ def verify_headers(
         raise Problem(401, "Unauthenticated", detail="a bound internal identity needs its request to verify")
     if not bound and require_bound:
         raise Problem(401, "Unauthenticated", detail="internal identity is not bound to the request")
-    signed = values + binding.signed_values() if bound else values
+    signed = values + binding.signed_values() if bound and binding is not None else values
     # Bytes, not str: compare_digest raises on a non-ASCII str (a header may carry latin-1 text).
     if not hmac.compare_digest(
         _signature(signed, secret or internal_secret()).encode(), given.encode("utf-8", "surrogateescape")
@@ -220,7 +220,7 @@ def verify_headers(
         raise Problem(401, "Unauthenticated", detail="malformed internal identity") from None
     if (bound and not -FUTURE_SKEW_S <= age <= BOUND_MAX_AGE_S) or (not bound and abs(age) > MAX_SKEW_S):
         raise Problem(401, "Unauthenticated", detail="stale internal identity")
-    if bound and audience is not None and binding.audience != audience:
+    if bound and binding is not None and audience is not None and binding.audience != audience:
         raise Problem(401, "Unauthenticated", detail="internal identity is for another service")
     return _identity(values)
 
@@ -229,7 +229,10 @@ def _identity(values: list[str | None]) -> Identity:
     if values[3] not in ROLES:
         raise Problem(401, "Unauthenticated", detail=f"unknown role {values[3]!r}")
     try:
-        return Identity(uuid.UUID(values[0]), uuid.UUID(values[1]), values[2], values[3])
+        # Every value is there (verify() checked) and the role is one of ROLES (just checked).
+        return Identity(
+            uuid.UUID(values[0]), uuid.UUID(values[1]), cast(str, values[2]), cast(Role, values[3])
+        )
     except ValueError:
         raise Problem(401, "Unauthenticated", detail="malformed internal identity") from None
 

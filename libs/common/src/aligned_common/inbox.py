@@ -368,6 +368,11 @@ class InboxConsumer:
     def in_flight(self) -> int:
         return sum(len(tasks) for tasks in self._tasks.values())
 
+    def _started(self) -> AIOKafkaConsumer:
+        if self._consumer is None:
+            raise RuntimeError("the inbox consumer is not started")
+        return self._consumer
+
     # -- lifecycle -------------------------------------------------------------------------------
     async def start(self) -> None:
         # One Kafka consumer for all the router's topics: each extra member of a group
@@ -409,7 +414,7 @@ class InboxConsumer:
 
     # -- the poll loop ---------------------------------------------------------------------------
     async def _run(self) -> None:
-        consumer = self._consumer
+        consumer = self._started()
         while not self._stopping:
             try:
                 free = self.settings.max_in_flight - self.in_flight
@@ -440,24 +445,27 @@ class InboxConsumer:
         if self._not_ours(headers):
             self._finish(message)  # a valid event of another consumer: skip it without parsing the body
             return
+        key: str | None
         try:
-            message.envelope, message.data = self._parse(record.value)
+            message.envelope, message.data = envelope, data = self._parse(record.value)
         except PoisonMessage as poison:
             message.poison = poison
             brand, key = "-", f"@{tp.topic}/{tp.partition}/{record.offset}"  # orders nothing
         else:
-            message.route = self.router.routes.get(message.envelope.type)
-            if message.route is None:
+            message.route = route = self.router.routes.get(envelope.type)
+            # No payload is parsed exactly when the router has no route for the type.
+            if route is None or data is None:
                 self._finish(message)  # another service's event on a shared topic
                 return
-            brand, key = (
-                str(message.envelope.brand_id),
-                message.route.order_by(message.envelope, message.data),
-            )
+            brand, key = str(envelope.brand_id), route.order_by(envelope, data)
         waits, done = self._gate.admit(brand, key)
         task = asyncio.create_task(self._process(message, waits, done))
         self._tasks.setdefault(tp, set()).add(task)
-        task.add_done_callback(lambda t, tp=tp: self._tasks.get(tp, set()).discard(t))
+
+        def forget(finished: asyncio.Task[None]) -> None:
+            self._tasks.get(tp, set()).discard(finished)
+
+        task.add_done_callback(forget)
 
     async def _process(self, message: _Message, waits: list[asyncio.Future], done: asyncio.Future) -> None:
         try:
@@ -505,7 +513,7 @@ class InboxConsumer:
         if not offsets:
             return
         try:
-            await self._consumer.commit(offsets)
+            await self._started().commit(offsets)
             self._committed.update(offsets)
         except KafkaError as exc:
             # A rebalance is under way or the broker is away: these offsets are committed by the
@@ -554,14 +562,18 @@ class InboxConsumer:
             if message.poison is not None:
                 await self._dead_letter(*args, message.poison.reason, message.poison.detail, "-")
                 return "dead_lettered"
-            if message.route.batch:
+            # Not poison and not finished in _admit: parsed, with a route and its payload.
+            route, envelope, data = message.route, message.envelope, message.data
+            if route is None or envelope is None or data is None:
+                raise RuntimeError("a message without a route reached its handler")
+            if route.batch:
                 try:
-                    return await self._batches.submit(message.route, message.envelope, message.data)
+                    return await self._batches.submit(route, envelope, data)
                 except _BatchFailed:
                     pass  # on its own now: retries and dead letters as for any message
-            return await self._run_with_retries(message.route, message.envelope, message.data, *args)
+            return await self._run_with_retries(route, envelope, data, *args)
 
-    def _parse(self, value: bytes) -> tuple[EventEnvelope, EventData]:
+    def _parse(self, value: bytes) -> tuple[EventEnvelope, EventData | None]:
         try:
             envelope = EventEnvelope.from_bytes(value)
         except ValidationError as exc:

@@ -237,6 +237,8 @@ class OutboxRelay:
         # Sends are queued in seq order before any is awaited: the idempotent producer
         # keeps that order per partition, and we wait for every ack before committing.
         producer = self._producer
+        if producer is None:
+            raise RuntimeError("the relay is not started")
         futures = []
         for row in rows:
             headers = [("event_type", row["event_type"].encode())]

@@ -13,10 +13,10 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
+from aligned_common.localrun import LOCAL_LOGIN_PASSWORD, login_url
 from aligned_common.migrations import MigrationError, ensure_login_role, migrate
 from aligned_testing.infra import REPO_ROOT
 from aligned_testing.schemas import drop_schema
-from aligned_testing.system import LOCAL_LOGIN_PASSWORD, login_url
 
 pytestmark = pytest.mark.integration
 

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import uvicorn
@@ -28,6 +29,7 @@ from aligned_common.problems import Problem, install_problem_handlers
 from aligned_gateway.adapters.jwt_verifier import issue_token
 from aligned_gateway.bootstrap import build, create_gateway_app
 from aligned_gateway.config import Settings
+from aligned_gateway.service_layer.deps import Deps
 from aligned_testing.service import free_port
 
 JWT_SECRET = "test-secret-" + uuid.uuid4().hex
@@ -77,7 +79,7 @@ def stub_app(state: StubState) -> FastAPI:
 
     @app.post(collection, status_code=201)
     async def create(body: dict, identity: Identity = Depends(who)) -> dict:
-        item = {
+        item: dict[str, Any] = {
             "id": str(uuid.uuid4()),
             "job_id": None,
             "brand_id": str(identity.brand_id),
@@ -183,8 +185,10 @@ class Gateway:
         return httpx.AsyncClient(base_url=self.base_url, timeout=30, **kwargs)
 
     @property
-    def deps(self) -> dict:
-        return self.app.state.ctx.deps
+    def deps(self) -> Deps:
+        deps = self.app.state.ctx.deps
+        assert isinstance(deps, Deps)
+        return deps
 
 
 @asynccontextmanager
@@ -201,8 +205,7 @@ async def running_gateway(schema: str, **overrides) -> AsyncIterator[Gateway]:
     # Several uvicorn servers share this process in tests: sse-starlette's drain watcher
     # would take any one of them stopping (a stub) for our shutdown and end every stream.
     AppStatus.enable_automatic_graceful_drain = False
-    definition = build(settings)
-    definition.name = schema
+    definition = build(settings, name=schema)
     await migrate(settings.database_url, schema, definition.migrations_dir)
     app = create_gateway_app(definition)
     running = await start_app(app)

@@ -225,7 +225,7 @@ async def dev_token(
     email: str | None = None,
     ttl_s: int | None = None,
 ) -> str:
-    body = {
+    body: dict[str, Any] = {
         "sub": user_id,
         "tenant_id": tenant_id,
         "brand_ids": brand_ids or [],
@@ -416,6 +416,8 @@ class LiveEvents:
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
+        if self._task is None:
+            return
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await self._task
@@ -493,5 +495,7 @@ class WebhookReceiver:
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
+        if self._server is None or self._task is None:
+            return
         self._server.should_exit = True
         await self._task

@@ -12,9 +12,15 @@ import os
 import shutil
 import subprocess
 from dataclasses import dataclass, field
-from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[4]
+from aligned_common.localrun import (
+    REPO_ROOT,
+    MailServer,
+    ObjectStoreLocation,
+    local_mail_server,
+    local_object_store,
+)
+
 LOCAL_SCRIPTS = REPO_ROOT / "deploy" / "local"
 
 
@@ -25,62 +31,6 @@ def docker_engine_answers() -> bool:
         return subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
-
-
-@dataclass(frozen=True)
-class ObjectStoreLocation:
-    """An S3-compatible store: s3proxy from deploy/local, or a container."""
-
-    endpoint_url: str
-    bucket: str
-    access_key_id: str
-    secret_access_key: str
-
-    def env(self) -> dict[str, str]:
-        """How services (and the tests' in-process ones) are told where it is."""
-        return {
-            "ALIGNED_S3_ENDPOINT_URL": self.endpoint_url,
-            "ALIGNED_S3_BUCKET": self.bucket,
-            "ALIGNED_S3_ACCESS_KEY_ID": self.access_key_id,
-            "ALIGNED_S3_SECRET_ACCESS_KEY": self.secret_access_key,
-        }
-
-
-def local_object_store() -> ObjectStoreLocation:
-    """deploy/local/s3proxy.sh's store, with the same defaults and overrides."""
-    return ObjectStoreLocation(
-        endpoint_url=os.environ.get("ALIGNED_S3_ENDPOINT_URL")
-        or f"http://127.0.0.1:{os.environ.get('ALIGNED_S3_PORT', '19900')}",
-        bucket=os.environ.get("ALIGNED_S3_BUCKET", "aligned-media"),
-        access_key_id=os.environ.get("ALIGNED_S3_ACCESS_KEY_ID", "aligned"),
-        secret_access_key=os.environ.get("ALIGNED_S3_SECRET_ACCESS_KEY", "aligned-local-secret"),
-    )
-
-
-@dataclass(frozen=True)
-class MailServer:
-    """Where the platform's outgoing mail goes (SMTP) and where it is read back (Mailpit's HTTP
-    API and web mailbox): deploy/local/mailpit.sh, or Mailpit's image."""
-
-    smtp_host: str
-    smtp_port: int
-    api_url: str
-
-    def env(self) -> dict[str, str]:
-        """How the services that send mail (approval) are pointed at it."""
-        return {
-            "ALIGNED_APPROVAL_SMTP_HOST": self.smtp_host,
-            "ALIGNED_APPROVAL_SMTP_PORT": str(self.smtp_port),
-        }
-
-
-def local_mail_server() -> MailServer:
-    """deploy/local/mailpit.sh's server, with the same defaults and overrides."""
-    return MailServer(
-        smtp_host="127.0.0.1",
-        smtp_port=int(os.environ.get("ALIGNED_SMTP_PORT", "19025")),
-        api_url=f"http://127.0.0.1:{os.environ.get('ALIGNED_MAILPIT_HTTP_PORT', '19825')}",
-    )
 
 
 @dataclass

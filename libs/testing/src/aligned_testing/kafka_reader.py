@@ -39,8 +39,9 @@ class TopicReader:
             self._consumer.seek(tp, offset)
         return self
 
-    async def __aexit__(self, *exc) -> None:
-        await self._consumer.stop()
+    async def __aexit__(self, *exc: object) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()
 
     async def read_until(
         self, done: Callable[[list[ConsumerRecord]], bool], timeout_s: float = 120, settle_s: float = 1.0
@@ -48,6 +49,8 @@ class TopicReader:
         """Read until `done(records)` holds, then `settle_s` longer so duplicates would show."""
         deadline = time.monotonic() + timeout_s
         settled_at: float | None = None
+        if self._consumer is None:
+            raise RuntimeError("read inside `async with TopicReader(...)`")
         while time.monotonic() < deadline:
             batch = await self._consumer.getmany(timeout_ms=200, max_records=5000)
             for records in batch.values():

@@ -18,8 +18,8 @@ from email.message import EmailMessage
 
 import httpx
 
+from aligned_common.localrun import MailServer, local_mail_server
 from aligned_testing import polling
-from aligned_testing.infra import MailServer, local_mail_server
 
 _PAGE = 200  # messages per search request
 
@@ -66,7 +66,7 @@ class Mailbox:
     @property
     def messages(self) -> list[tuple[str, EmailMessage]]:
         """(recipient, message) for every mail since start(), oldest first, one entry per recipient."""
-        found = []
+        found: list[tuple[str, EmailMessage]] = []
         for summary in self._search(""):
             message = self._message(summary["ID"])
             found.extend((rcpt, message) for rcpt in _recipients(summary))
@@ -117,6 +117,8 @@ class Mailbox:
 
     def _message(self, message_id: str) -> EmailMessage:
         if message_id not in self._parsed:
+            if self._http is None:
+                raise RuntimeError("the mailbox is not started")
             raw = self._http.get(f"/api/v1/message/{message_id}/raw")
             raw.raise_for_status()
             self._parsed[message_id] = message_from_bytes(raw.content, policy=policy.default)
@@ -134,4 +136,7 @@ def _received(summary: dict) -> datetime:
 
 
 def text_of(message: EmailMessage) -> str:
-    return message.get_body(preferencelist=("plain",)).get_content()
+    body = message.get_body(preferencelist=("plain",))
+    if body is None:
+        raise ValueError("the message has no text/plain part")
+    return body.get_content()

@@ -78,11 +78,13 @@ def mp4(size: int, duration_s: float = 3.0, codec: str = "libx264") -> bytes:
     `duration_s` of a tiny video at 10 frames/s in `codec` (an FFmpeg encoder: libx264,
     mpeg4, ...), then a top-level `free` box of random bytes that players and demuxers skip."""
     import av
+    from av.video.stream import VideoStream
 
     out = io.BytesIO()
     shade = os.urandom(1)[0]
     with av.open(out, "w", format="mp4") as container:
         stream = container.add_stream(codec, rate=10)
+        assert isinstance(stream, VideoStream), codec  # a video encoder was asked for
         stream.width = stream.height = 64
         stream.pix_fmt = "yuv420p"
         for index in range(round(duration_s * 10)):

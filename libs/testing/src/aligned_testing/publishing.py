@@ -7,13 +7,14 @@ from __future__ import annotations
 import contextlib
 import uuid
 from datetime import UTC, datetime
+from typing import Any, cast
 
 from aiokafka import AIOKafkaProducer
 
 from aligned_common.envelope import new_event
 from aligned_common.events.base import EventData
 from aligned_common.events.registry import topic_of
-from aligned_common.identity import Identity, signed_headers
+from aligned_common.identity import Identity, Role, signed_headers
 from aligned_publishing.bootstrap import build
 from aligned_publishing.config import Settings
 from aligned_testing.clock import MovableClock
@@ -21,9 +22,9 @@ from aligned_testing.consumer_groups import start_groups_at_end
 from aligned_testing.service import running_service
 
 
-def make_settings(**overrides) -> Settings:
+def make_settings(**overrides: Any) -> Settings:
     """Settings for a test run (media live in the object store the `infra` fixture names in ALIGNED_S3_*)."""
-    values = {
+    values: dict[str, Any] = {
         "dispatch_interval_s": 0.05,
         "retry_base_s": 0.2,
         "retry_cap_s": 0.6,
@@ -42,6 +43,7 @@ def make_settings(**overrides) -> Settings:
 @contextlib.asynccontextmanager
 async def publishing_service(infra, schema: str, settings: Settings, clock: MovableClock):
     definition = build(settings, name=schema, clock=clock)
+    assert definition.event_router is not None  # publishing consumes its peers' events
     await start_groups_at_end(infra.kafka_bootstrap, f"aligned-{schema}", definition.event_router.topics())
     async with running_service(definition) as svc:
         svc.clock = clock
@@ -54,7 +56,7 @@ class Brand:
     def __init__(self, producer: AIOKafkaProducer, role: str = "editor") -> None:
         self.brand_id = uuid.uuid4()
         self.tenant_id = uuid.uuid4()
-        self.identity = Identity(self.tenant_id, self.brand_id, "user-1", role)
+        self.identity = Identity(self.tenant_id, self.brand_id, "user-1", cast(Role, role))
         self._producer = producer
         self.sandbox: uuid.UUID | None = None  # a connected sandbox account, once connect() made one
 
@@ -62,7 +64,7 @@ class Brand:
         """The same brand, another caller."""
         other = Brand(self._producer, role)
         other.brand_id, other.tenant_id, other.sandbox = self.brand_id, self.tenant_id, self.sandbox
-        other.identity = Identity(self.tenant_id, self.brand_id, user_id or f"{role}-1", role)
+        other.identity = Identity(self.tenant_id, self.brand_id, user_id or f"{role}-1", cast(Role, role))
         return other
 
     async def connect(self, svc, platform: str = "sandbox", status: str = "active") -> uuid.UUID:
@@ -76,7 +78,10 @@ class Brand:
         return new_event(data, brand_id=self.brand_id, tenant_id=self.tenant_id)
 
     async def send(self, data: EventData | None = None, *, envelope=None):
-        envelope = envelope or self.envelope(data)
+        if envelope is None:
+            if data is None:
+                raise TypeError("send() takes the event's data or its envelope")
+            envelope = self.envelope(data)
         await self._producer.send_and_wait(
             topic_of(envelope.type), envelope.to_bytes(), key=str(self.brand_id).encode()
         )

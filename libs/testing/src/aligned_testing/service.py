@@ -12,6 +12,7 @@ import httpx
 import uvicorn
 
 from aligned_common.app import ServiceContext, ServiceDefinition, create_app
+from aligned_common.clock import Clock
 from aligned_common.migrations import migrate
 
 
@@ -25,6 +26,7 @@ def free_port() -> int:
 class RunningService:
     base_url: str
     ctx: ServiceContext
+    clock: Clock | None = None  # the clock it was built with, when a test moves time
 
     def client(self, **kwargs) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.base_url, timeout=30, **kwargs)

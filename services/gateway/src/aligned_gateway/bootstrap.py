@@ -12,17 +12,20 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from aligned_common.app import ServiceContext, ServiceDefinition, create_app
+from aligned_common.app import Database, ServiceDefinition, create_app
+from aligned_common.clock import Clock, SystemClock
 from aligned_common.db import UnitOfWork
 from aligned_common.telemetry import setup_logging
 from aligned_gateway.adapters import event_feed, idempotency_repo
 from aligned_gateway.adapters.jwt_verifier import JwksKeys, TokenVerifier
+from aligned_gateway.adapters.stream_leases_repo import PostgresLeaseStore
 from aligned_gateway.adapters.upstream import Upstreams
 from aligned_gateway.config import Settings
 from aligned_gateway.entrypoints import errors, events_stream, http, proxy
 from aligned_gateway.entrypoints.pipeline import GatewayPipeline
 from aligned_gateway.service_layer.admin import Admin
 from aligned_gateway.service_layer.aggregates import Fanout
+from aligned_gateway.service_layer.deps import Deps
 from aligned_gateway.service_layer.feed_handlers import FeedHandlers
 from aligned_gateway.service_layer.live_events import Hub
 from aligned_gateway.service_layer.membership import MembershipCache
@@ -44,9 +47,10 @@ def _routes() -> APIRouter:
     return combined
 
 
-async def _wire(ctx: ServiceContext) -> None:
-    settings: Settings = ctx.settings
-    members = MembershipCache(ctx.pool, ctx.schema, settings.membership_cache_ttl_s)
+def _deps(settings: Settings, database: Database, clock: Clock) -> Deps:
+    """Everything the gateway uses, made once: the pools open later (the app's lifespan),
+    and every part that queries reads them from the Database when it runs."""
+    members = MembershipCache(database, settings.membership_cache_ttl_s)
     upstreams = Upstreams(
         settings.service_urls(),
         timeout_s=settings.upstream_timeout_s,
@@ -55,13 +59,11 @@ async def _wire(ctx: ServiceContext) -> None:
     )
     cache = ReadCache(settings.read_cache_ttl_s)
     jwks = JwksKeys(url=settings.jwks_url, file=settings.jwks_file, refresh_s=settings.jwks_refresh_s)
-    ctx.deps.update(
+    return Deps(
         settings=settings,
-        pool=ctx.pool,
-        schema=ctx.schema,
-        members=members,
+        database=database,
+        clock=clock,
         upstreams=upstreams,
-        cache=cache,
         verifier=TokenVerifier(
             secret=settings.jwt_secret,
             jwks=jwks,
@@ -69,66 +71,80 @@ async def _wire(ctx: ServiceContext) -> None:
             audience=settings.jwt_audience,
             leeway_s=settings.jwt_leeway_s,
         ),
+        members=members,
+        cache=cache,
         limits=Limits(
             settings.brand_rate_per_s, settings.brand_burst, settings.user_rate_per_s, settings.user_burst
         ),
-        admin=Admin(ctx.pool, ctx.schema, members, settings.invite_ttl_s),
+        admin=Admin(database, members, settings.invite_ttl_s, clock),
         fanout=Fanout(upstreams, cache, settings.fanout_deadline_s),
         openapi=OpenApiDocument(upstreams.client, settings.service_urls(), settings.openapi_refresh_s),
+        stream_leases=StreamLeases(PostgresLeaseStore(database), settings.live_lease_ttl_s),
         hub=Hub(settings.live_buffer_per_brand, settings.live_retention_s)
         if settings.live_events_enabled
         else None,
-        stream_leases=StreamLeases(ctx.pool, ctx.schema, settings.live_lease_ttl_s),
-        feed_ready=asyncio.Event(),
     )
 
 
-async def live_feed(ctx: ServiceContext) -> None:
-    deps = ctx.deps
-    if deps.get("hub") is None:
+async def live_feed(deps: Deps) -> None:
+    if deps.hub is None:
         return
-    handlers = FeedHandlers(deps["hub"], deps["cache"], deps["members"])
-    await event_feed.run_feed(
-        ctx.settings.kafka_bootstrap, ctx.settings.live_retention_s, handlers, deps["feed_ready"]
-    )
+    handlers = FeedHandlers(deps.hub, deps.cache, deps.members)
+    settings = deps.settings
+    await event_feed.run_feed(settings.kafka_bootstrap, settings.live_retention_s, handlers, deps.feed_ready)
 
 
-async def renew_stream_leases(ctx: ServiceContext) -> None:
-    if ctx.deps.get("hub") is not None:
-        await ctx.deps["stream_leases"].run()
+async def renew_stream_leases(deps: Deps) -> None:
+    if deps.hub is not None:
+        await deps.stream_leases.run()
 
 
-async def purge_idempotency_keys(ctx: ServiceContext) -> None:
+IDEMPOTENCY_PURGE_INTERVAL_S = 600.0
+
+
+async def purge_idempotency_keys(deps: Deps) -> None:
     # Old keys of every brand go at once: a cross-brand sweep (worker role).
+    database = deps.database
     while True:
         with contextlib.suppress(Exception):
-            async with UnitOfWork(ctx.pool, ctx.schema, role="worker") as uow:
-                await idempotency_repo.purge_older_than(uow.conn, ctx.settings.idempotency_ttl_s)
-        await asyncio.sleep(600)
+            async with UnitOfWork(database.pool, database.schema, role="worker") as uow:
+                await idempotency_repo.purge_older_than(uow.conn, deps.settings.idempotency_ttl_s)
+        await asyncio.sleep(IDEMPOTENCY_PURGE_INTERVAL_S)
 
 
-async def close_upstreams(ctx: ServiceContext) -> None:
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await ctx.deps["upstreams"].close()
+async def refuse_unverifiable_tokens(deps: Deps) -> None:
+    deps.verifier.require_configured()
 
 
-def build(settings: Settings | None = None) -> ServiceDefinition:
+async def close_upstreams(deps: Deps) -> None:
+    await deps.upstreams.close()
+
+
+def build(
+    settings: Settings | None = None, *, name: str = "gateway", clock: Clock | None = None
+) -> ServiceDefinition:
+    settings = settings or Settings()
+    database = Database(settings, name)
     return ServiceDefinition(
-        name="gateway",
-        settings=settings or Settings(),
+        name=name,
+        settings=settings,
         migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
         http_router=_routes(),
-        on_startup=_wire,
-        background=[live_feed, renew_stream_leases, purge_idempotency_keys, close_upstreams],
+        background=[live_feed, renew_stream_leases, purge_idempotency_keys],
+        on_startup=refuse_unverifiable_tokens,
+        on_shutdown=close_upstreams,
         title="Aligned API",
+        database=database,
+        deps=_deps(settings, database, clock or SystemClock()),
     )
 
 
 def create_gateway_app(definition: ServiceDefinition) -> FastAPI:
     """The common app plus the gateway's pipeline and CORS (outermost, so a preflight
     needs no token). ServiceDefinition has no middleware hook, hence this wrapper."""
+    settings = definition.settings
+    if not isinstance(settings, Settings):
+        raise TypeError("create_gateway_app takes the gateway's definition (bootstrap.build)")
     app = create_app(definition)
     # FastAPI's built-in /openapi.json and /docs describe only the gateway's own routes:
     # drop them so the merged document (entrypoints/http.py) is the one served.
@@ -141,7 +157,7 @@ def create_gateway_app(definition: ServiceDefinition) -> FastAPI:
     app.add_middleware(GatewayPipeline)
     app.add_middleware(
         CORSMiddleware,
-        allow_origins=definition.settings.cors_origins,
+        allow_origins=settings.cors_origins,
         allow_credentials=True,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
         allow_headers=[
@@ -164,9 +180,9 @@ def create_gateway_app(definition: ServiceDefinition) -> FastAPI:
             "Location",
         ],
     )
-    if definition.settings.trusted_proxies.strip():
+    if settings.trusted_proxies.strip():
         # Outermost: the client's address (scope["client"]) is settled before anything reads it.
-        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=definition.settings.trusted_proxies)
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app
 
 

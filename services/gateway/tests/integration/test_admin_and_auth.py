@@ -115,9 +115,9 @@ async def test_invite_is_single_use_and_expires(gateway):
         expiring = await client.post(
             "/v1/invites", json={"email": "d@example.com", "role": "viewer"}, headers=owner.headers
         )
-        async with gateway.deps["pool"].acquire() as conn:
+        async with gateway.deps.database.pool.acquire() as conn:
             await conn.execute(
-                f"UPDATE \"{gateway.deps['schema']}\".invites SET expires_at = now() - interval '1 s'"
+                f"UPDATE \"{gateway.deps.database.schema}\".invites SET expires_at = now() - interval '1 s'"
                 " WHERE invite_id = $1",
                 uuid.UUID(expiring.json()["invite_id"]),
             )

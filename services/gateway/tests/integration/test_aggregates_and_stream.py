@@ -37,7 +37,7 @@ async def test_dashboard_joins_sections_and_is_partial_when_a_service_is_down(ga
         ]
         assert body["analytics"]["impressions"] == 42
         await stubs.running["analytics"].stop()
-        gateway.deps["cache"].invalidate(owner.brand_id, "analytics")  # not waiting for the TTL
+        gateway.deps.cache.invalidate(owner.brand_id, "analytics")  # not waiting for the TTL
         partial = await client.get("/v1/dashboard", headers=owner.headers)
         assert partial.status_code == 200
         assert partial.json()["degraded"] == ["analytics"]
@@ -143,12 +143,12 @@ async def test_stream_delivers_own_brand_events_only_filtered_by_role_and_resume
         owner = await new_brand(client)
         client_member = await add_member(client, owner, "client")
         other = await new_brand(client)
-        await asyncio.wait_for(gateway.deps["feed_ready"].wait(), 30)
+        await asyncio.wait_for(gateway.deps.feed_ready.wait(), 30)
         jobs = [uuid.uuid4() for _ in range(3)]
         stream = asyncio.create_task(_read_stream(client, owner.headers, want=4))
         client_stream = asyncio.create_task(_read_stream(client, client_member.headers, want=3))
         for _ in range(300):  # both streams are open before the events are published
-            if gateway.deps["hub"].subscriber_count(owner.brand_id) == 2:
+            if gateway.deps.hub.subscriber_count(owner.brand_id) == 2:
                 break
             await asyncio.sleep(0.05)
         # Topics are not ordered with each other: the goal (analytics topic) goes out and is
@@ -157,7 +157,7 @@ async def test_stream_delivers_own_brand_events_only_filtered_by_role_and_resume
         other_job = (JobUpdated(job_id=uuid.uuid4(), status="scheduled", content="other"), other.brand_id)
         await _emit(infra.database_url, infra.kafka_bootstrap, source, [(_goal(), owner.brand_id), other_job])
         for _ in range(300):
-            if gateway.deps["hub"].since(owner.brand_id, "")[0]:
+            if gateway.deps.hub.since(owner.brand_id, "")[0]:
                 break
             await asyncio.sleep(0.05)
         await _emit(
@@ -190,7 +190,7 @@ async def test_stream_delivers_own_brand_events_only_filtered_by_role_and_resume
 async def test_cache_entry_dropped_by_domain_event(gateway, stubs, infra, scratch_schema):
     async with gateway.client() as client:
         owner = await new_brand(client)
-        await asyncio.wait_for(gateway.deps["feed_ready"].wait(), 30)
+        await asyncio.wait_for(gateway.deps.feed_ready.wait(), 30)
         await client.get("/v1/dashboard", headers=owner.headers)
         calls = stubs.states["analytics"].calls
         await client.get("/v1/dashboard", headers=owner.headers)

@@ -66,7 +66,7 @@ async def test_every_error_is_problem_json_with_the_request_id(gateway, stubs, m
             async def my_brands(self, *args):
                 raise RuntimeError("a bug")
 
-        monkeypatch.setitem(gateway.deps, "admin", Broken())
+        monkeypatch.setattr(gateway.deps, "admin", Broken())
         monkeypatch.setattr(
             "aligned_gateway.service_layer.admin.my_brands", lambda admin, claims: admin.my_brands(claims)
         )

@@ -48,7 +48,7 @@ async def test_streams_are_capped_and_close_when_the_member_is_removed_or_the_to
         "live_recheck_s": 0.5,
     }
     async with running_gateway(scratch_schema, **settings) as gateway, gateway.client() as client:
-        hub = gateway.deps["hub"]
+        hub = gateway.deps.hub
         owner = await new_brand(client)
         editor = await add_member(client, owner, "editor")
         streams = [asyncio.create_task(_follow(client, editor.headers)) for _ in range(2)]

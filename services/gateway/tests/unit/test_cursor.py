@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
-from aligned_common.problems import Problem
 from aligned_gateway.domain import cursor
+from aligned_gateway.domain.errors import GatewayError
+from aligned_gateway.entrypoints.errors import problem_of
 
 pytestmark = pytest.mark.unit
 
@@ -44,6 +45,7 @@ def test_round_trip():
     ],
 )
 def test_anything_else_is_a_400_naming_the_field(bad):
-    with pytest.raises(Problem) as refused:
+    with pytest.raises(GatewayError) as refused:
         cursor.decode(bad)
-    assert refused.value.status == 400 and refused.value.extra["errors"][0]["field"] == "cursor"
+    problem = problem_of(refused.value)
+    assert problem.status == 400 and problem.extra["errors"][0]["field"] == "cursor"

@@ -73,13 +73,14 @@ def test_hub_resumes_after_last_event_id_and_keeps_brands_apart():
 
 def test_an_empty_brand_header_is_a_bad_brand_not_the_token_s_brand():
     """The document says X-Brand-Id is a UUID when sent: only an absent header means "the token's brand"."""
-    from aligned_common.problems import Problem
+    from aligned_gateway.domain.errors import GatewayError
+    from aligned_gateway.entrypoints.errors import problem_of
     from aligned_gateway.service_layer.auth import requested_brand
 
     assert requested_brand(None) is None
     brand = uuid.uuid4()
     assert requested_brand(str(brand)) == brand
     for bad in ("", " ", "not-a-uuid"):
-        with pytest.raises(Problem) as refused:
+        with pytest.raises(GatewayError) as refused:
             requested_brand(bad)
-        assert refused.value.status == 400
+        assert problem_of(refused.value).status == 400

@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import overload
 
 
+@overload
+def _env(*names: str, default: str) -> str: ...
+@overload
+def _env(*names: str, default: None = None) -> str | None: ...
 def _env(*names: str, default: str | None = None) -> str | None:
     for name in names:
         value = os.environ.get(name)

@@ -13,6 +13,7 @@ import json
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 import jwt
@@ -60,11 +61,13 @@ class JwksKeys:
         async with self._lock:
             if self._file:
                 document = json.loads(await asyncio.to_thread(Path(self._file).read_text))
-            else:
+            elif self._url:
                 async with httpx.AsyncClient(timeout=5) as client:
                     response = await client.get(self._url)
                     response.raise_for_status()
                     document = response.json()
+            else:
+                raise InvalidToken("no JWKS URL or file is configured")
             keys = PyJWKSet.from_dict(document).keys
             self._keys = {k.key_id: k for k in keys if k.key_id and k.key_type in ALGORITHMS_BY_KEY_TYPE}
             self._loaded_at = time.monotonic()
@@ -74,15 +77,19 @@ class TokenVerifier:
     def __init__(
         self, *, secret: str | None, jwks: JwksKeys, issuer: str, audience: str, leeway_s: int = 30
     ) -> None:
-        if not secret and not jwks.configured:
-            raise RuntimeError(
-                "no token verification configured: set ALIGNED_GATEWAY_JWT_SECRET or a JWKS URL/file"
-            )
         self._secret = secret
         self._jwks = jwks
         self._issuer = issuer
         self._audience = audience
         self._leeway_s = leeway_s
+
+    def require_configured(self) -> None:
+        """The gateway refuses to start without a way to verify tokens (checked at start-up,
+        not when built: `aligned-gateway migrate` and the manifests' checks need no secret)."""
+        if not self._secret and not self._jwks.configured:
+            raise RuntimeError(
+                "no token verification configured: set ALIGNED_GATEWAY_JWT_SECRET or a JWKS URL/file"
+            )
 
     async def verify(self, token: str) -> Claims:
         try:
@@ -104,16 +111,16 @@ class TokenVerifier:
             raise InvalidToken(str(exc)) from None
         return claims_of(payload)
 
-    async def _key_for(self, header: dict) -> tuple[object, str]:
+    async def _key_for(self, header: dict[str, Any]) -> tuple[Any, str]:
         alg = header.get("alg")
         kid = header.get("kid")
         if alg == SYMMETRIC_ALGORITHM and self._secret:
             return self._secret, SYMMETRIC_ALGORITHM
         if alg in ALGORITHMS_BY_KEY_TYPE.values() and kid and self._jwks.configured:
             jwk = await self._jwks.key(kid)
-            pinned = ALGORITHMS_BY_KEY_TYPE[jwk.key_type]
+            pinned = ALGORITHMS_BY_KEY_TYPE.get(jwk.key_type or "")  # only these types are kept
             # algorithm_name is the JWK's own `alg` (or what its kty/crv imply): it must agree too.
-            if alg != pinned or jwk.algorithm_name != pinned:
+            if pinned is None or alg != pinned or jwk.algorithm_name != pinned:
                 raise InvalidToken(f"algorithm {alg!r} is not allowed for key {kid!r}")
             return jwk.key, pinned
         raise InvalidToken(f"algorithm {alg!r} is not accepted")

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import orjson
 
-from aligned_common.problems import Problem
+from aligned_gateway.domain.errors import BadRequest
 
 
 def encode(created_at: datetime, row_id: uuid.UUID) -> str:
@@ -34,9 +34,8 @@ def decode(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
             raise ValueError("no time zone")
         return at, uuid.UUID(row_id)
     except (ValueError, TypeError):
-        raise Problem(
-            400,
+        raise BadRequest(
             "Invalid cursor",
-            detail="invalid fields: cursor",
+            "invalid fields: cursor",
             errors=[{"field": "cursor", "message": "not a cursor this API returned"}],
         ) from None

@@ -20,7 +20,8 @@ def digest(secret: str) -> bytes:
     return hashlib.sha256(secret.encode()).digest()
 
 
-def parse(token: str) -> tuple[uuid.UUID, bytes] | None:
+def parse(token: str) -> tuple[uuid.UUID, bytes | None] | None:
+    """(brand, the secret's digest, None without a secret), or None when it is no invite token."""
     brand_part, _, secret = token.partition(".")
     try:
         return uuid.UUID(brand_part), digest(secret) if secret else None

@@ -1,5 +1,6 @@
-"""The gateway's answers to errors raised inside a route: problem+json with the request id,
-and the headers the error carries (a 405 keeps its Allow)."""
+"""The gateway's answers to errors: its rules' refusals (domain/errors.py) and errors raised
+inside a route become problem+json with the request id, and the headers the error carries
+(a 401 its WWW-Authenticate, a 429 its Retry-After, a 405 its Allow)."""
 
 from __future__ import annotations
 
@@ -9,22 +10,49 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from aligned_common.problems import Problem
-from aligned_gateway.domain.problems import http_problem, response_of
+from aligned_gateway.domain import errors as domain
+from aligned_gateway.entrypoints.problems import HeaderProblem, http_problem, response_of
+
+STATUS: dict[type[domain.GatewayError], int] = {
+    domain.BadRequest: 400,
+    domain.Unauthenticated: 401,
+    domain.Forbidden: 403,
+    domain.NotFound: 404,
+    domain.Conflict: 409,
+    domain.Invalid: 422,
+    domain.TooManyRequests: 429,
+}
+# RFC 9110: a 401 names the scheme the client must use.
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="aligned"'}
+
+
+def problem_of(error: domain.GatewayError) -> Problem:
+    status = STATUS[type(error)]
+    headers = {**(CHALLENGE if status == 401 else {}), **error.headers}
+    return HeaderProblem(status, error.title, detail=error.detail, headers=headers, **error.extra)
 
 
 def _request_id(request: Request) -> str | None:
     return getattr(request.state, "request_id", None)
 
 
-async def _problem(request: Request, exc: Problem) -> JSONResponse:
+async def _gateway_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, domain.GatewayError)
+    return response_of(problem_of(exc), request.url.path, _request_id(request))
+
+
+async def _problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Problem)
     return response_of(exc, request.url.path, _request_id(request))
 
 
-async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+async def _http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
     return response_of(http_problem(exc), request.url.path, _request_id(request))
 
 
-async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+async def _validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
     errors = [
         {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"]}
         for e in exc.errors()
@@ -35,6 +63,7 @@ async def _validation(request: Request, exc: RequestValidationError) -> JSONResp
 
 
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(domain.GatewayError, _gateway_error)
     app.add_exception_handler(Problem, _problem)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(RequestValidationError, _validation)

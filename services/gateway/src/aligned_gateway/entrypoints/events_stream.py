@@ -13,7 +13,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Header, Request
@@ -23,27 +23,27 @@ from aligned_common.identity import Identity
 from aligned_common.problems import Problem
 from aligned_gateway.domain.claims import Claims
 from aligned_gateway.domain.permissions import Permission, allows, may_see_event
-from aligned_gateway.domain.problems import HeaderProblem
-from aligned_gateway.entrypoints.http import Bearer, Deps, Who
+from aligned_gateway.entrypoints.http import Bearer, Service, Who
+from aligned_gateway.entrypoints.problems import HeaderProblem
+from aligned_gateway.service_layer.deps import Deps
 from aligned_gateway.service_layer.live_events import Hub, LiveEvent, StreamLimit
-from aligned_gateway.service_layer.stream_leases import StreamLeases
 
 router = APIRouter()
 
 
-def _message(event: LiveEvent) -> dict:
+def _message(event: LiveEvent) -> dict[str, str]:
     return {"id": event.id, "event": event.type, "data": event.payload}
 
 
-def _end(reason: str) -> dict:
+def _end(reason: str) -> dict[str, str]:
     return {"event": "end", "data": orjson.dumps({"reason": reason}).decode()}
 
 
-async def _still_allowed(deps: dict[str, Any], identity: Identity, claims: Claims) -> tuple[str | None, str]:
+async def _still_allowed(deps: Deps, identity: Identity, claims: Claims) -> tuple[str | None, str]:
     """The caller's role now, or None and why the stream must end."""
     if claims.expires_at is not None and time.time() >= claims.expires_at:
         return None, "token expired"
-    role = await deps["members"].role_of(identity.brand_id, identity.user_id)
+    role = await deps.members.role_of(identity.brand_id, identity.user_id)
     if role is None:
         return None, "no longer a member of this brand"
     if not allows(role, Permission.EVENTS_STREAM):
@@ -51,8 +51,8 @@ async def _still_allowed(deps: dict[str, Any], identity: Identity, claims: Claim
     return role, ""
 
 
-def _limits(deps: dict[str, Any]) -> dict[str, int]:
-    settings = deps["settings"]
+def _limits(deps: Deps) -> dict[str, int]:
+    settings = deps.settings
     return {
         "max_per_user": settings.live_max_streams_per_user,
         "max_per_brand": settings.live_max_streams_per_brand,
@@ -60,11 +60,15 @@ def _limits(deps: dict[str, Any]) -> dict[str, int]:
 
 
 async def _events(
-    deps: dict[str, Any], identity: Identity, claims: Claims, last_event_id: str | None, lease_id: uuid.UUID
-) -> AsyncIterator[dict]:
-    hub: Hub = deps["hub"]
-    leases: StreamLeases = deps["stream_leases"]
-    recheck_s = deps["settings"].live_recheck_s
+    deps: Deps,
+    hub: Hub,
+    identity: Identity,
+    claims: Claims,
+    last_event_id: str | None,
+    lease_id: uuid.UUID,
+) -> AsyncIterator[dict[str, str]]:
+    leases = deps.stream_leases
+    recheck_s = deps.settings.live_recheck_s
     leases.hold(lease_id)  # here, not at the opening: a stream that never runs never releases
     try:
         # Before the backlog, so nothing falls between.
@@ -73,7 +77,7 @@ async def _events(
         leases.release(lease_id)
         yield _end(str(exc))
         return
-    role = identity.role
+    role: str = identity.role
     try:
         backlog: list[LiveEvent] = []
         if last_event_id:
@@ -82,22 +86,24 @@ async def _events(
                 # Too old to resume: tell the client to reload its state; then what we have.
                 yield {"event": "reset", "data": "{}"}
         sent = {e.id for e in backlog}
-        for event in backlog:
-            if may_see_event(role, event.type):
-                yield _message(event)
+        for missed in backlog:
+            if may_see_event(role, missed.type):
+                yield _message(missed)
         next_check = time.monotonic() + recheck_s
         while not subscriber.overflowed:
+            event: LiveEvent | None = None
             try:
                 event = await asyncio.wait_for(
                     subscriber.queue.get(), max(0.0, next_check - time.monotonic())
                 )
             except TimeoutError:
-                event = None
+                pass
             if time.monotonic() >= next_check:
-                role, why = await _still_allowed(deps, identity, claims)
-                if role is None:
+                now_role, why = await _still_allowed(deps, identity, claims)
+                if now_role is None:
                     yield _end(why)
                     return
+                role = now_role
                 next_check = time.monotonic() + recheck_s
             if event is None or event.id in sent or not may_see_event(role, event.type):
                 continue
@@ -119,7 +125,7 @@ async def stream(
     request: Request,
     identity: Who,
     claims: Bearer,
-    deps: Deps,
+    deps: Service,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
     access_token: str | None = None,
 ) -> EventSourceResponse:
@@ -129,11 +135,11 @@ async def stream(
     gateway closed the stream (membership removed, token expired)."""
     if not allows(identity.role, Permission.EVENTS_STREAM):
         raise Problem(403, "Forbidden", detail="may not stream events")
-    hub: Hub | None = deps.get("hub")
+    hub = deps.hub
     if hub is None:
         raise Problem(503, "Live events unavailable", detail="live events are switched off")
     limits = _limits(deps)
-    lease_id, full = await deps["stream_leases"].acquire(identity, **limits)
+    lease_id, full = await deps.stream_leases.acquire(identity, **limits)
     if lease_id is None:
         limit = limits[f"max_per_{full}"]
         raise HeaderProblem(
@@ -143,4 +149,4 @@ async def stream(
             headers={"Retry-After": "5"},
             limit=limit,
         )
-    return EventSourceResponse(_events(deps, identity, claims, last_event_id, lease_id), ping=15)
+    return EventSourceResponse(_events(deps, hub, identity, claims, last_event_id, lease_id), ping=15)

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from aligned_common.app import dependency
 from aligned_common.identity import Identity
 from aligned_common.problems import Problem, problem_responses
 from aligned_gateway.adapters.jwt_verifier import issue_token
 from aligned_gateway.domain.claims import Claims
 from aligned_gateway.entrypoints import schemas as s
 from aligned_gateway.service_layer import admin, aggregates
+from aligned_gateway.service_layer.deps import Deps
 
 router = APIRouter()
 
@@ -29,20 +31,16 @@ def claims_of(request: Request) -> Claims:
     return request.state.claims
 
 
-def deps_of(request: Request) -> dict[str, Any]:
-    return request.app.state.ctx.deps
-
-
 Who = Annotated[Identity, Depends(identity_of)]
 Bearer = Annotated[Claims, Depends(claims_of)]
-Deps = Annotated[dict[str, Any], Depends(deps_of)]
+Service = Annotated[Deps, Depends(dependency(Deps))]
 
 
 # -- development tokens ---------------------------------------------------------------------
 @router.post("/v1/dev/token", response_model=s.TokenOut, tags=["development"], openapi_extra={"security": []})
-async def dev_token(body: s.DevTokenIn, deps: Deps) -> s.TokenOut:
+async def dev_token(body: s.DevTokenIn, deps: Service) -> s.TokenOut:
     """Short-lived HS256 tokens for local runs and the demo; 404 unless switched on."""
-    settings = deps["settings"]
+    settings = deps.settings
     if not settings.dev_tokens_enabled or not settings.jwt_secret:
         raise Problem(404, "Not found", detail="the development token issuer is switched off")
     ttl = body.ttl_s or settings.dev_token_ttl_s
@@ -62,7 +60,7 @@ async def dev_token(body: s.DevTokenIn, deps: Deps) -> s.TokenOut:
 
 # -- brands and members -----------------------------------------------------------------------
 @router.post("/v1/brands", status_code=201, response_model=s.BrandOut, tags=["brands"])
-async def create_brand(body: s.BrandIn, claims: Bearer, deps: Deps) -> dict:
+async def create_brand(body: s.BrandIn, claims: Bearer, deps: Service) -> dict:
     email = body.owner_email or claims.email
     if not email:
         raise Problem(
@@ -71,29 +69,29 @@ async def create_brand(body: s.BrandIn, claims: Bearer, deps: Deps) -> dict:
             detail="invalid fields: owner_email",
             errors=[{"field": "owner_email", "message": "required when the token has no email"}],
         )
-    return await admin.create_brand(deps["admin"], claims, body.name, body.time_zone, str(email))
+    return await admin.create_brand(deps.admin, claims, body.name, body.time_zone, str(email))
 
 
 @router.get("/v1/me/brands", response_model=list[s.BrandOut], tags=["brands"])
-async def my_brands(claims: Bearer, deps: Deps) -> list[dict]:
-    return await admin.my_brands(deps["admin"], claims)
+async def my_brands(claims: Bearer, deps: Service) -> list[dict]:
+    return await admin.my_brands(deps.admin, claims)
 
 
 @router.post("/v1/brands/{brand_id}/archive", response_model=s.BrandOut, tags=["brands"])
-async def archive_brand(brand_id: uuid.UUID, identity: Who, deps: Deps) -> dict:
-    return await admin.archive_brand(deps["admin"], identity, brand_id)
+async def archive_brand(brand_id: uuid.UUID, identity: Who, deps: Service) -> dict:
+    return await admin.archive_brand(deps.admin, identity, brand_id)
 
 
 @router.get("/v1/members", response_model=s.MemberPage, tags=["members"])
 async def list_members(
-    identity: Who, deps: Deps, cursor: str | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 50
+    identity: Who, deps: Service, cursor: str | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 50
 ) -> dict:
-    return await admin.list_members(deps["admin"], identity, cursor, limit)
+    return await admin.list_members(deps.admin, identity, cursor, limit)
 
 
 @router.post("/v1/invites", status_code=201, response_model=s.InviteOut, tags=["members"])
-async def invite(body: s.InviteIn, identity: Who, deps: Deps) -> dict:
-    return await admin.invite(deps["admin"], identity, str(body.email), body.role)
+async def invite(body: s.InviteIn, identity: Who, deps: Service) -> dict:
+    return await admin.invite(deps.admin, identity, str(body.email), body.role)
 
 
 @router.post(
@@ -103,18 +101,18 @@ async def invite(body: s.InviteIn, identity: Who, deps: Deps) -> dict:
     tags=["members"],
     responses=problem_responses(404),
 )  # no such invite (or it expired)
-async def accept_invite(body: s.AcceptIn, claims: Bearer, deps: Deps) -> dict:
-    return await admin.accept_invite(deps["admin"], claims, body.token)
+async def accept_invite(body: s.AcceptIn, claims: Bearer, deps: Service) -> dict:
+    return await admin.accept_invite(deps.admin, claims, body.token)
 
 
 @router.patch("/v1/members/{member_id}", response_model=s.MemberOut, tags=["members"])
-async def change_role(member_id: uuid.UUID, body: s.RoleIn, identity: Who, deps: Deps) -> dict:
-    return await admin.change_role(deps["admin"], identity, member_id, body.role)
+async def change_role(member_id: uuid.UUID, body: s.RoleIn, identity: Who, deps: Service) -> dict:
+    return await admin.change_role(deps.admin, identity, member_id, body.role)
 
 
 @router.delete("/v1/members/{member_id}", status_code=204, tags=["members"])
-async def remove_member(member_id: uuid.UUID, identity: Who, deps: Deps) -> Response:
-    await admin.remove_member(deps["admin"], identity, member_id)
+async def remove_member(member_id: uuid.UUID, identity: Who, deps: Service) -> Response:
+    await admin.remove_member(deps.admin, identity, member_id)
     return Response(status_code=204)
 
 
@@ -123,25 +121,25 @@ async def remove_member(member_id: uuid.UUID, identity: Who, deps: Deps) -> Resp
 async def dashboard(
     request: Request,
     identity: Who,
-    deps: Deps,
+    deps: Service,
     start: Annotated[datetime | None, Query(alias="from")] = None,
     end: Annotated[datetime | None, Query(alias="to")] = None,
 ) -> dict:
     """Calendar with approval state and per-target status, connection health and the
     analytics summary; `degraded` names services that did not answer in time."""
-    return await aggregates.dashboard(deps["fanout"], identity, request.state.request_id, start, end)
+    return await aggregates.dashboard(deps.fanout, identity, request.state.request_id, start, end)
 
 
 @router.get("/v1/posts/{job_id}", response_model=s.PostDetail, tags=["aggregated reads"])
-async def post_detail(request: Request, job_id: uuid.UUID, identity: Who, deps: Deps) -> dict:
+async def post_detail(request: Request, job_id: uuid.UUID, identity: Who, deps: Service) -> dict:
     """The job, its approval rounds, publish attempts and metrics in one answer."""
-    return await aggregates.post_detail(deps["fanout"], identity, request.state.request_id, job_id)
+    return await aggregates.post_detail(deps.fanout, identity, request.state.request_id, job_id)
 
 
 # -- OpenAPI ------------------------------------------------------------------------------------
 @router.get("/openapi.json", include_in_schema=False)
-async def openapi(request: Request, deps: Deps) -> JSONResponse:
-    return JSONResponse(await deps["openapi"].build(request.app.openapi()))
+async def openapi(request: Request, deps: Service) -> JSONResponse:
+    return JSONResponse(await deps.openapi.build(request.app.openapi()))
 
 
 @router.get("/docs", include_in_schema=False)

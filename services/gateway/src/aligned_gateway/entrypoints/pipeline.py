@@ -13,16 +13,20 @@ import ipaddress
 import logging
 import re
 import uuid
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aligned_common.envelope import Actor, acting_as
-from aligned_common.identity import Origin
+from aligned_common.identity import Identity, Origin
 from aligned_common.problems import Problem
 from aligned_gateway.domain import paths, routes
-from aligned_gateway.domain.problems import BodyTooLarge, http_problem, response_of
+from aligned_gateway.domain.errors import GatewayError
+from aligned_gateway.entrypoints.errors import problem_of
+from aligned_gateway.entrypoints.problems import BodyTooLarge, http_problem, response_of
 from aligned_gateway.service_layer import auth, idempotency, rate_limits
+from aligned_gateway.service_layer.deps import Deps
 
 log = logging.getLogger(__name__)
 
@@ -102,10 +106,13 @@ class GatewayPipeline:
             instance = scope["path"]
             body = await _read_body(_bounded_body(scope, receive))
             await self._handle(scope, _replaying(body, receive), send, state, extra_headers, body)
-        except (Problem, HTTPException) as error:
+        except (GatewayError, Problem, HTTPException) as error:
             if started:
                 raise
-            problem = error if isinstance(error, Problem) else http_problem(error)
+            if isinstance(error, GatewayError):
+                problem = problem_of(error)
+            else:
+                problem = error if isinstance(error, Problem) else http_problem(error)
             await self._answer(problem, instance, state, scope, receive, send)
         except Exception:
             if started:
@@ -126,16 +133,16 @@ class GatewayPipeline:
         await response(scope, receive, send)
 
     async def _handle(self, scope, receive, send, state, extra_headers, body: bytes) -> None:
-        deps = scope["app"].state.ctx.deps
+        deps = _deps(scope)
         method, path = scope["method"], scope["path"]
         level = _auth_level(method, path)
         identity = None
         if level != "none":
             token = auth.bearer_token(_header(scope, b"authorization"), _query_token(scope))
-            claims = await auth.verified_claims(deps["verifier"], token)
+            claims = await auth.verified_claims(deps.verifier, token)
             state["claims"] = claims
             if level == "identity":
-                identity = await auth.identity_for(claims, _header(scope, b"x-brand-id"), deps["members"])
+                identity = await auth.identity_for(claims, _header(scope, b"x-brand-id"), deps.members)
                 state["identity"] = identity
                 await self._rate_limit(deps, identity, state, extra_headers)
         claims = state.get("claims")
@@ -148,29 +155,39 @@ class GatewayPipeline:
             return
         await self.app(scope, receive, send)
 
-    async def _rate_limit(self, deps, identity, state, extra_headers) -> None:
-        settings = deps["settings"]
-        if not settings.rate_limits_enabled:
+    async def _rate_limit(
+        self, deps: Deps, identity: Identity, state: dict[str, Any], extra_headers: list[tuple[bytes, bytes]]
+    ) -> None:
+        if not deps.settings.rate_limits_enabled:
             return
-        verdict = await rate_limits.check(deps["pool"], deps["schema"], identity, deps["limits"])
+        verdict = await rate_limits.check(deps.database, identity, deps.limits)
         state["rate_headers"] = verdict.headers()
         if not verdict.allowed:
             raise rate_limits.too_many(verdict)
         extra_headers.extend((k.lower().encode(), v.encode()) for k, v in verdict.headers().items())
 
-    async def _idempotent(self, scope, receive, send, deps, brand_id, user_id, key, body: bytes) -> None:
+    async def _idempotent(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        deps: Deps,
+        brand_id: uuid.UUID,
+        user_id: str,
+        key: str,
+        body: bytes,
+    ) -> None:
         query = scope.get("query_string", b"").decode()
         target = scope["path"] + (f"?{query}" if query else "")
         outcome = await idempotency.begin(
-            deps["pool"],
-            deps["schema"],
+            deps.database,
             brand_id,
             user_id,
             key,
             "POST",
             target,
             body,
-            deps["settings"].idempotency_abandoned_after_s,
+            deps.settings.idempotency_abandoned_after_s,
         )
         if isinstance(outcome, idempotency.StoredResponse):
             await _replay(outcome, send)
@@ -186,8 +203,15 @@ class GatewayPipeline:
             # Nothing reached a service (refused connection): the key is free for a retry. Any
             # other failure may have been applied upstream: the key stays bound, outcome unknown.
             reached = not scope["state"].get("upstream_not_sent", False)
-            await idempotency.finish(deps["pool"], deps["schema"], outcome, stored, may_have_applied=reached)
+            await idempotency.finish(deps.database, outcome, stored, may_have_applied=reached)
         await captured.flush(send)
+
+
+def _deps(scope: Scope) -> Deps:
+    deps = scope["app"].state.ctx.deps
+    if not isinstance(deps, Deps):
+        raise RuntimeError(f"the gateway's pipeline needs its Deps, not {type(deps).__name__}")
+    return deps
 
 
 def _normalise_path(scope: Scope) -> None:
@@ -208,7 +232,7 @@ def _bounded_body(scope: Scope, receive: Receive) -> Receive:
     route class's limit (or declares a larger Content-Length), before authentication and
     before any route or service sees a byte of it; at most the limit is ever held."""
     route = routes.match(scope["path"])
-    limit = scope["app"].state.ctx.deps["settings"].body_limit(route.body if route else "json")
+    limit = _deps(scope).settings.body_limit(route.body if route else "json")
     declared = _header(scope, b"content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge(limit)

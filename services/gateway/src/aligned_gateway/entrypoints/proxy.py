@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request, Response
 
 from aligned_common.problems import Problem
 from aligned_gateway.adapters.upstream import UpstreamUnavailable
-from aligned_gateway.domain import routes
-from aligned_gateway.domain.permissions import allows
+from aligned_gateway.entrypoints.http import Service
+from aligned_gateway.service_layer.routing import route_for
 
 router = APIRouter(include_in_schema=False)
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
@@ -30,18 +30,12 @@ DELIBERATE_ERROR_TYPES = frozenset({"application/problem+json", "application/jso
 @router.api_route("/webhooks/{rest:path}", methods=METHODS)
 @router.api_route("/review/{rest:path}", methods=METHODS)
 @router.api_route("/unsubscribe/{rest:path}", methods=METHODS)
-async def forward(request: Request, rest: str) -> Response:
-    route = routes.match(request.url.path)
-    if route is None:
-        raise Problem(404, "Not found", detail=f"no route for {request.url.path}")
+async def forward(request: Request, rest: str, deps: Service) -> Response:
     identity = getattr(request.state, "identity", None)
-    permission = route.permission_for(request.method)
-    if not route.public and permission is not None and not allows(identity.role, permission):
-        raise Problem(403, "Forbidden", detail=f"role {identity.role!r} lacks {permission.value}")
-    deps = request.app.state.ctx.deps
+    route = route_for(request.method, request.url.path, identity)
     body = await request.body()  # bounded by the pipeline while it streams in
     try:
-        answer = await deps["upstreams"].forward(
+        answer = await deps.upstreams.forward(
             route.service,
             request.method,
             request.scope["raw_path"].decode("ascii"),

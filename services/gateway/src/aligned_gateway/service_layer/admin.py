@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
+from typing import Any
 
-import asyncpg
-
-from aligned_common.db import UnitOfWork
+from aligned_common.app import Database
+from aligned_common.clock import Clock
+from aligned_common.db import Role, UnitOfWork
 from aligned_common.events.gateway import (
     BrandArchived,
     BrandCreated,
@@ -18,47 +20,53 @@ from aligned_common.events.gateway import (
     MemberRoleChanged,
 )
 from aligned_common.identity import Identity
-from aligned_common.problems import Problem
 from aligned_gateway.adapters import members_repo
 from aligned_gateway.domain import cursor, invites
 from aligned_gateway.domain.claims import Claims
+from aligned_gateway.domain.errors import Conflict, Forbidden, NotFound
 from aligned_gateway.domain.permissions import Permission, allows, may_grant
 from aligned_gateway.service_layer.membership import MembershipCache
 
-NOT_FOUND = Problem(404, "Not found", detail="no such member in this brand")
+# A row as the repository returns it (an asyncpg Record): columns by name.
+Row = Mapping[str, Any]
+
+
+def _no_member() -> NotFound:
+    return NotFound("Not found", "no such member in this brand")
 
 
 @dataclass
 class Admin:
-    """What the admin handlers need: the pool, the schema, and the cache to invalidate."""
+    """What the admin handlers need: the database, the cache to invalidate, the clock."""
 
-    pool: asyncpg.Pool
-    schema: str
+    database: Database
     members: MembershipCache
     invite_ttl_s: int
+    clock: Clock
+
+    def unit_of_work(self, *, brand_id: uuid.UUID | None = None, role: Role = "app") -> UnitOfWork:
+        return UnitOfWork(self.database.pool, self.database.schema, brand_id=brand_id, role=role)
 
 
 def _require(identity: Identity, permission: Permission) -> None:
     if not allows(identity.role, permission):
-        raise Problem(403, "Forbidden", detail=f"role {identity.role!r} lacks {permission.value}")
+        raise Forbidden("Forbidden", f"role {identity.role!r} lacks {permission.value}")
 
 
-async def create_brand(admin: Admin, claims: Claims, name: str, time_zone: str, email: str) -> dict:
+async def create_brand(admin: Admin, claims: Claims, name: str, time_zone: str, email: str) -> dict[str, Any]:
     """A tenant's first brand may be created by anyone whose token (from the identity
     provider) names the tenant with an owner/admin role; after that, only an owner/admin
     of one of the tenant's brands may add more. The creator becomes the brand's owner."""
     if claims.role not in ("owner", "admin"):
-        raise Problem(403, "Forbidden", detail="creating a brand needs an owner or admin token")
+        raise Forbidden("Forbidden", "creating a brand needs an owner or admin token")
     # Cross-brand read of the tenant's memberships: no single brand scope applies (worker role).
-    async with UnitOfWork(admin.pool, admin.schema, role="worker") as uow:
+    async with admin.unit_of_work(role="worker") as uow:
         if await members_repo.tenant_exists(
             uow.conn, claims.tenant_id
         ) and not await members_repo.manages_tenant(uow.conn, claims.tenant_id, claims.subject):
-            raise Problem(
-                403, "Forbidden", detail="only an owner or admin of this tenant's brands may add brands"
-            )
+            raise Forbidden("Forbidden", "only an owner or admin of this tenant's brands may add brands")
     brand_id = uuid.uuid4()
-    async with UnitOfWork(admin.pool, admin.schema, brand_id=brand_id) as uow:
+    async with admin.unit_of_work(brand_id=brand_id) as uow:
         await members_repo.ensure_tenant(uow.conn, claims.tenant_id)
         brand = await members_repo.insert_brand(
             uow.conn, brand_id, claims.tenant_id, name, time_zone, claims.subject
@@ -80,21 +88,21 @@ async def create_brand(admin: Admin, claims: Claims, name: str, time_zone: str, 
     return brand_out(brand, role="owner")
 
 
-async def my_brands(admin: Admin, claims: Claims) -> list[dict]:
+async def my_brands(admin: Admin, claims: Claims) -> list[dict[str, Any]]:
     # The caller's memberships across brands: a cross-brand read by user id (worker role).
-    async with UnitOfWork(admin.pool, admin.schema, role="worker") as uow:
+    async with admin.unit_of_work(role="worker") as uow:
         rows = await members_repo.brands_of_user(uow.conn, claims.subject)
     return [brand_out(r, role=r["role"]) for r in rows if r["tenant_id"] == claims.tenant_id]
 
 
-async def archive_brand(admin: Admin, identity: Identity, brand_id: uuid.UUID) -> dict:
+async def archive_brand(admin: Admin, identity: Identity, brand_id: uuid.UUID) -> dict[str, Any]:
     if brand_id != identity.brand_id:
-        raise Problem(404, "Not found", detail="no such brand")
+        raise NotFound("Not found", "no such brand")
     _require(identity, Permission.BRAND_ARCHIVE)
-    async with UnitOfWork(admin.pool, admin.schema, brand_id=brand_id) as uow:
+    async with admin.unit_of_work(brand_id=brand_id) as uow:
         brand = await members_repo.archive_brand(uow.conn, brand_id)
         if brand is None:
-            raise Problem(409, "Already archived", detail="the brand is archived already")
+            raise Conflict("Already archived", "the brand is archived already")
         await uow.emit(
             BrandArchived(), brand_id=brand_id, tenant_id=identity.tenant_id, subject=str(brand_id)
         )
@@ -102,22 +110,22 @@ async def archive_brand(admin: Admin, identity: Identity, brand_id: uuid.UUID) -
     return brand_out(brand)
 
 
-async def list_members(admin: Admin, identity: Identity, after: str | None, limit: int) -> dict:
+async def list_members(admin: Admin, identity: Identity, after: str | None, limit: int) -> dict[str, Any]:
     _require(identity, Permission.MEMBERS_READ)
-    async with UnitOfWork(admin.pool, admin.schema, brand_id=identity.brand_id) as uow:
+    async with admin.unit_of_work(brand_id=identity.brand_id) as uow:
         rows = await members_repo.list_members(uow.conn, identity.brand_id, cursor.decode(after), limit + 1)
     page, more = rows[:limit], len(rows) > limit
     next_cursor = cursor.encode(page[-1]["created_at"], page[-1]["member_id"]) if more else None
     return {"items": [member_out(r) for r in page], "next_cursor": next_cursor}
 
 
-async def invite(admin: Admin, identity: Identity, email: str, role: str) -> dict:
+async def invite(admin: Admin, identity: Identity, email: str, role: str) -> dict[str, Any]:
     _require(identity, Permission.MEMBERS_MANAGE)
     if not may_grant(identity.role, role):
-        raise Problem(403, "Forbidden", detail=f"a {identity.role} cannot invite an {role}")
+        raise Forbidden("Forbidden", f"a {identity.role} cannot invite an {role}")
     token, token_hash = invites.new_token(identity.brand_id)
-    expires_at = datetime.now(UTC) + timedelta(seconds=admin.invite_ttl_s)
-    async with UnitOfWork(admin.pool, admin.schema, brand_id=identity.brand_id) as uow:
+    expires_at = admin.clock.now() + timedelta(seconds=admin.invite_ttl_s)
+    async with admin.unit_of_work(brand_id=identity.brand_id) as uow:
         row = await members_repo.insert_invite(
             uow.conn, identity.brand_id, email.lower(), role, token_hash, identity.user_id, expires_at
         )
@@ -143,25 +151,25 @@ async def invite(admin: Admin, identity: Identity, email: str, role: str) -> dic
     }
 
 
-async def accept_invite(admin: Admin, claims: Claims, token: str) -> dict:
+async def accept_invite(admin: Admin, claims: Claims, token: str) -> dict[str, Any]:
     parsed = invites.parse(token)
     if parsed is None or parsed[1] is None:
-        raise Problem(404, "Not found", detail="no such invite")
+        raise NotFound("Not found", "no such invite")
     brand_id, token_hash = parsed
-    async with UnitOfWork(admin.pool, admin.schema, brand_id=brand_id) as uow:
+    async with admin.unit_of_work(brand_id=brand_id) as uow:
         brand = await members_repo.get_brand(uow.conn, brand_id)
         row = await members_repo.claim_invite(uow.conn, brand_id, token_hash, claims.subject)
         if row is None or brand is None or brand["status"] != "active":
-            raise Problem(404, "Not found", detail="no such invite, or it was used or has expired")
+            raise NotFound("Not found", "no such invite, or it was used or has expired")
         if brand["tenant_id"] != claims.tenant_id:
-            raise Problem(404, "Not found", detail="no such invite")
+            raise NotFound("Not found", "no such invite")
         if claims.email and claims.email.lower() != row["email"]:
-            raise Problem(403, "Forbidden", detail="this invite was sent to another e-mail address")
+            raise Forbidden("Forbidden", "this invite was sent to another e-mail address")
         member = await members_repo.insert_member(
             uow.conn, brand_id, claims.subject, row["email"], row["role"]
         )
         if member is None:
-            raise Problem(409, "Already a member", detail="you are a member of this brand already")
+            raise Conflict("Already a member", "you are a member of this brand already")
         await uow.emit(
             MemberAdded(user_id=claims.subject, email=row["email"], role=row["role"]),
             brand_id=brand_id,
@@ -172,20 +180,18 @@ async def accept_invite(admin: Admin, claims: Claims, token: str) -> dict:
     return member_out(member)
 
 
-async def change_role(admin: Admin, identity: Identity, member_id: uuid.UUID, role: str) -> dict:
+async def change_role(admin: Admin, identity: Identity, member_id: uuid.UUID, role: str) -> dict[str, Any]:
     _require(identity, Permission.MEMBERS_MANAGE)
-    async with UnitOfWork(admin.pool, admin.schema, brand_id=identity.brand_id) as uow:
+    async with admin.unit_of_work(brand_id=identity.brand_id) as uow:
         member = await members_repo.get_member(uow.conn, identity.brand_id, member_id)
         if member is None:
-            raise NOT_FOUND
+            raise _no_member()
         if not may_grant(identity.role, role) or not may_grant(identity.role, member["role"]):
-            raise Problem(
-                403, "Forbidden", detail=f"a {identity.role} cannot change an {member['role']} to {role}"
-            )
+            raise Forbidden("Forbidden", f"a {identity.role} cannot change an {member['role']} to {role}")
         if member["role"] == role:
             return member_out(member)
         if member["role"] == "owner" and await members_repo.count_owners(uow.conn, identity.brand_id) == 1:
-            raise Problem(409, "Last owner", detail="a brand keeps at least one owner")
+            raise Conflict("Last owner", "a brand keeps at least one owner")
         await members_repo.set_role(uow.conn, identity.brand_id, member_id, role)
         await uow.emit(
             MemberRoleChanged(user_id=member["user_id"], old_role=member["role"], new_role=role),
@@ -199,14 +205,14 @@ async def change_role(admin: Admin, identity: Identity, member_id: uuid.UUID, ro
 
 async def remove_member(admin: Admin, identity: Identity, member_id: uuid.UUID) -> None:
     _require(identity, Permission.MEMBERS_MANAGE)
-    async with UnitOfWork(admin.pool, admin.schema, brand_id=identity.brand_id) as uow:
+    async with admin.unit_of_work(brand_id=identity.brand_id) as uow:
         member = await members_repo.get_member(uow.conn, identity.brand_id, member_id)
         if member is None:
-            raise NOT_FOUND
+            raise _no_member()
         if not may_grant(identity.role, member["role"]):
-            raise Problem(403, "Forbidden", detail=f"a {identity.role} cannot remove an {member['role']}")
+            raise Forbidden("Forbidden", f"a {identity.role} cannot remove an {member['role']}")
         if member["role"] == "owner" and await members_repo.count_owners(uow.conn, identity.brand_id) == 1:
-            raise Problem(409, "Last owner", detail="a brand keeps at least one owner")
+            raise Conflict("Last owner", "a brand keeps at least one owner")
         await members_repo.delete_member(uow.conn, identity.brand_id, member_id)
         await uow.emit(
             MemberRemoved(user_id=member["user_id"], member_id=member_id),
@@ -217,8 +223,8 @@ async def remove_member(admin: Admin, identity: Identity, member_id: uuid.UUID) 
     admin.members.forget(identity.brand_id, member["user_id"])
 
 
-def brand_out(row, role: str | None = None) -> dict:
-    out = {
+def brand_out(row: Row, role: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
         "brand_id": row["brand_id"],
         "tenant_id": row["tenant_id"],
         "name": row["name"],
@@ -232,7 +238,7 @@ def brand_out(row, role: str | None = None) -> dict:
     return out
 
 
-def member_out(row) -> dict:
+def member_out(row: Row) -> dict[str, Any]:
     return {
         "member_id": row["member_id"],
         "user_id": row["user_id"],

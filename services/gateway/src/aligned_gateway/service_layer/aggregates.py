@@ -9,11 +9,12 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, TypeGuard
 
 from aligned_common.identity import Identity
-from aligned_common.problems import Problem
-from aligned_gateway.adapters.upstream import Upstreams
+from aligned_gateway.domain.errors import NotFound
 from aligned_gateway.domain.permissions import Permission, allows
+from aligned_gateway.service_layer.ports import UpstreamReads
 from aligned_gateway.service_layer.read_cache import CACHED_SERVICES, ReadCache
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ class Call:
     section: str
     service: str
     path: str
-    params: dict = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
     permission: Permission = Permission.READ
 
 
@@ -36,7 +37,7 @@ class Outcome:
 
 @dataclass
 class Fanout:
-    upstreams: Upstreams
+    upstreams: UpstreamReads
     cache: ReadCache
     deadline_s: float
 
@@ -76,7 +77,7 @@ class Fanout:
             return Outcome(None, None)
 
 
-def _ok(outcome: Outcome | None) -> bool:
+def _ok(outcome: Outcome | None) -> TypeGuard[Outcome]:
     return outcome is not None and outcome.status is not None and outcome.status < 400
 
 
@@ -86,15 +87,13 @@ def _degraded(outcomes: dict[str, Outcome | None], calls: list[Call]) -> list[st
     )
 
 
-def _items(outcome: Outcome | None) -> list:
-    if not _ok(outcome):
-        return []
-    body = outcome.body
+def _items(outcome: Outcome | None) -> list[Any]:
+    body = outcome.body if _ok(outcome) else None
     return body.get("items", []) if isinstance(body, dict) else body if isinstance(body, list) else []
 
 
-def _approvals_by_job(rounds: list) -> dict[str, dict]:
-    latest: dict[str, dict] = {}
+def _approvals_by_job(rounds: list[Any]) -> dict[str, dict[str, Any]]:
+    latest: dict[str, dict[str, Any]] = {}
     for round_ in rounds:
         if isinstance(round_, dict) and round_.get("job_id"):
             job = str(round_["job_id"])
@@ -105,7 +104,7 @@ def _approvals_by_job(rounds: list) -> dict[str, dict]:
 
 async def dashboard(
     fanout: Fanout, identity: Identity, request_id: str | None, start: datetime | None, end: datetime | None
-) -> dict:
+) -> dict[str, Any]:
     calendar_range = {k: v.isoformat() for k, v in (("from", start), ("to", end)) if v is not None}
     calls = [
         Call("calendar", "publishing", "/v1/jobs", {**calendar_range, "limit": 200}),
@@ -130,7 +129,9 @@ async def dashboard(
     }
 
 
-async def post_detail(fanout: Fanout, identity: Identity, request_id: str | None, job_id: uuid.UUID) -> dict:
+async def post_detail(
+    fanout: Fanout, identity: Identity, request_id: str | None, job_id: uuid.UUID
+) -> dict[str, Any]:
     calls = [
         Call("job", "publishing", f"/v1/jobs/{job_id}"),
         Call("approvals", "approval", f"/v1/jobs/{job_id}/approvals"),
@@ -139,7 +140,7 @@ async def post_detail(fanout: Fanout, identity: Identity, request_id: str | None
     outcomes = await fanout.gather(identity, request_id, calls)
     job = outcomes["job"]
     if job is not None and job.status == 404:
-        raise Problem(404, "Not found", detail="no such post")
+        raise NotFound("Not found", "no such post")
     degraded = _degraded(outcomes, calls)
     approvals_404 = outcomes["approvals"] is not None and outcomes["approvals"].status == 404
     job_body = job.body if _ok(job) and isinstance(job.body, dict) else None

@@ -12,19 +12,17 @@
 from __future__ import annotations
 
 import uuid
+from typing import cast
 
-from aligned_common.identity import Identity
-from aligned_common.problems import Problem
+from aligned_common.identity import Identity, Role
 from aligned_gateway.adapters.jwt_verifier import InvalidToken, TokenVerifier
 from aligned_gateway.domain.claims import Claims
-from aligned_gateway.domain.problems import HeaderProblem
-from aligned_gateway.service_layer.membership import MembershipCache
+from aligned_gateway.domain.errors import BadRequest, Forbidden, Unauthenticated
+from aligned_gateway.service_layer.ports import Roles
 
 
-def unauthenticated(detail: str) -> Problem:
-    return HeaderProblem(
-        401, "Unauthenticated", detail=detail, headers={"WWW-Authenticate": 'Bearer realm="aligned"'}
-    )
+def unauthenticated(detail: str) -> Unauthenticated:
+    return Unauthenticated("Unauthenticated", detail)
 
 
 def bearer_token(authorization: str | None, query_token: str | None = None) -> str:
@@ -52,16 +50,19 @@ def requested_brand(header_value: str | None) -> uuid.UUID | None:
     try:
         return uuid.UUID(header_value)
     except ValueError:
-        raise Problem(400, "Bad brand", detail="X-Brand-Id must be a UUID") from None
+        raise BadRequest("Bad brand", "X-Brand-Id must be a UUID") from None
 
 
-async def identity_for(claims: Claims, brand_header: str | None, members: MembershipCache) -> Identity:
+async def identity_for(claims: Claims, brand_header: str | None, members: Roles) -> Identity:
     brand_id = claims.brand_for(requested_brand(brand_header))
     if brand_id is None:
         if len(claims.brand_ids) > 1 and brand_header is None:
-            raise Problem(400, "Brand required", detail="the token names several brands: send X-Brand-Id")
-        raise Problem(403, "Forbidden", detail="the token does not grant access to this brand")
+            raise BadRequest("Brand required", "the token names several brands: send X-Brand-Id")
+        raise Forbidden("Forbidden", "the token does not grant access to this brand")
     role = await members.role_of(brand_id, claims.subject)
     if role is None:
-        raise Problem(403, "Forbidden", detail="not a member of this brand")
-    return Identity(tenant_id=claims.tenant_id, brand_id=brand_id, user_id=claims.subject, role=role)
+        raise Forbidden("Forbidden", "not a member of this brand")
+    # brand_members.role is one of ROLES (the table's CHECK): no other value comes back.
+    return Identity(
+        tenant_id=claims.tenant_id, brand_id=brand_id, user_id=claims.subject, role=cast(Role, role)
+    )

@@ -26,12 +26,12 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 
-import asyncpg
 import orjson
 
+from aligned_common.app import Database
 from aligned_common.db import UnitOfWork
-from aligned_common.problems import Problem
 from aligned_gateway.adapters import idempotency_repo
+from aligned_gateway.domain.errors import BadRequest, Conflict, Invalid
 
 MAX_KEY_LENGTH = 255
 # Headers of the first response worth giving back on a replay.
@@ -57,8 +57,7 @@ def body_hash(method: str, path: str, body: bytes) -> bytes:
 
 
 async def begin(
-    pool: asyncpg.Pool,
-    schema: str,
+    database: Database,
     brand_id: uuid.UUID,
     user_id: str,
     key: str,
@@ -69,38 +68,30 @@ async def begin(
 ) -> Reservation | StoredResponse:
     """Reserve the key for this request, or return the stored first response."""
     if not key or len(key) > MAX_KEY_LENGTH:
-        raise Problem(
-            400, "Bad Idempotency-Key", detail=f"Idempotency-Key must be 1..{MAX_KEY_LENGTH} characters"
-        )
+        raise BadRequest("Bad Idempotency-Key", f"Idempotency-Key must be 1..{MAX_KEY_LENGTH} characters")
     fingerprint = body_hash(method, path, body)
-    async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
+    async with UnitOfWork(database.pool, database.schema, brand_id=brand_id) as uow:
         if await idempotency_repo.reserve(
             uow.conn, brand_id, user_id, key, method, path, fingerprint, abandoned_after_s
         ):
             return Reservation(brand_id, user_id, key)
         first = await idempotency_repo.existing(uow.conn, brand_id, user_id, key)
     if first is None:  # released between our insert and select: the caller may simply retry
-        raise Problem(
-            409, "Request in progress", detail="a request with this Idempotency-Key is running; retry"
-        )
+        raise Conflict("Request in progress", "a request with this Idempotency-Key is running; retry")
     if bytes(first["body_hash"]) != fingerprint:
-        raise Problem(
-            422,
+        raise Invalid(
             "Idempotency-Key reused",
-            detail="this Idempotency-Key was used with a different request body or path",
+            "this Idempotency-Key was used with a different request body or path",
             errors=[{"field": "Idempotency-Key", "message": "reused with a different request"}],
         )
     if first["status"] is None and first["outcome_unknown"]:
-        raise Problem(
-            409,
+        raise Conflict(
             "Request outcome unknown",
-            detail="the first request with this Idempotency-Key may have been applied (its service timed out or "
+            "the first request with this Idempotency-Key may have been applied (its service timed out or "
             "failed); it is not run again: check the resource, and use a new key to try once more",
         )
     if first["status"] is None:
-        raise Problem(
-            409, "Request in progress", detail="a request with this Idempotency-Key is running; retry"
-        )
+        raise Conflict("Request in progress", "a request with this Idempotency-Key is running; retry")
     return StoredResponse(
         first["status"],
         orjson.loads(first["headers"]) if first["headers"] else {},
@@ -109,8 +100,7 @@ async def begin(
 
 
 async def finish(
-    pool: asyncpg.Pool,
-    schema: str,
+    database: Database,
     reservation: Reservation,
     response: StoredResponse | None,
     *,
@@ -118,7 +108,7 @@ async def finish(
 ) -> None:
     """Store the first response; without one worth replaying (none, or a 5xx), release the key
     when the request surely reached no service, else keep it bound with an unknown outcome."""
-    async with UnitOfWork(pool, schema, brand_id=reservation.brand_id) as uow:
+    async with UnitOfWork(database.pool, database.schema, brand_id=reservation.brand_id) as uow:
         if response is None or response.status >= 500:
             if may_have_applied:
                 await idempotency_repo.mark_unknown(

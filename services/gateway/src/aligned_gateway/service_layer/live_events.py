@@ -29,7 +29,7 @@ class LiveEvent:
 class Subscriber:
     brand_id: uuid.UUID
     user_id: str = ""
-    queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(maxsize=1000))
+    queue: asyncio.Queue[LiveEvent] = field(default_factory=lambda: asyncio.Queue(maxsize=1000))
     overflowed: bool = False  # too slow to keep up: the stream ends and the client resumes
 
 
@@ -42,8 +42,8 @@ class StreamLimit(Exception):
 
 @dataclass
 class _BrandBuffer:
-    events: deque
-    ids: set = field(default_factory=set)
+    events: deque[LiveEvent]
+    ids: set[str] = field(default_factory=set)
 
 
 class Hub:

@@ -12,16 +12,14 @@ from __future__ import annotations
 import time
 import uuid
 
-import asyncpg
-
+from aligned_common.app import Database
 from aligned_common.db import UnitOfWork
 from aligned_gateway.adapters import members_repo
 
 
 class MembershipCache:
-    def __init__(self, pool: asyncpg.Pool, schema: str, ttl_s: float) -> None:
-        self._pool = pool
-        self._schema = schema
+    def __init__(self, database: Database, ttl_s: float) -> None:
+        self._database = database
         self._ttl_s = ttl_s
         self._entries: dict[tuple[uuid.UUID, str], tuple[str | None, float]] = {}
 
@@ -30,7 +28,7 @@ class MembershipCache:
         hit = self._entries.get(key)
         if hit is not None and hit[1] > time.monotonic():
             return hit[0]
-        async with UnitOfWork(self._pool, self._schema, brand_id=brand_id) as uow:
+        async with UnitOfWork(self._database.pool, self._database.schema, brand_id=brand_id) as uow:
             role = await members_repo.active_role(uow.conn, brand_id, user_id)
         self._entries[key] = (role, time.monotonic() + self._ttl_s)
         return role

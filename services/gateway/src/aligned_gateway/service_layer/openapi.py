@@ -45,7 +45,7 @@ _WITH_BODY = {413: "Request body too large"}
 _LOGGED_IN = {401: "No or invalid token", 403: "Not allowed for this role or brand", 429: "Rate limited"}
 
 
-def _gateway_responses(operation: dict, public: bool) -> dict:
+def _gateway_responses(operation: dict[str, Any], public: bool) -> dict[str, Any]:
     codes = {**_EVERY, **(_WITH_BODY if "requestBody" in operation else {}), **({} if public else _LOGGED_IN)}
     responses = dict(operation.get("responses", {}))
     for code, description in codes.items():
@@ -68,7 +68,7 @@ def _rewrite_refs(node: Any, renames: dict[str, str]) -> Any:
     return node
 
 
-def merge(gateway_doc: dict, service_docs: dict[str, dict]) -> dict:
+def merge(gateway_doc: dict[str, Any], service_docs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     doc = copy.deepcopy(gateway_doc)
     paths = doc.setdefault("paths", {})
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
@@ -96,7 +96,7 @@ def merge(gateway_doc: dict, service_docs: dict[str, dict]) -> dict:
     return doc
 
 
-def _public_item(item: dict, public: bool, service: str) -> dict:
+def _public_item(item: dict[str, Any], public: bool, service: str) -> dict[str, Any]:
     out = {}
     for method, operation in item.items():
         if not isinstance(operation, dict):
@@ -117,9 +117,9 @@ class OpenApiDocument:
         self._client = client
         self._urls = urls
         self._refresh_s = refresh_s
-        self._docs: dict[str, tuple[float, dict]] = {}
+        self._docs: dict[str, tuple[float, dict[str, Any]]] = {}
 
-    async def build(self, gateway_doc: dict) -> dict:
+    async def build(self, gateway_doc: dict[str, Any]) -> dict[str, Any]:
         await asyncio.gather(*(self._refresh(s) for s in self._urls))
         return merge(gateway_doc, {s: d for s, (_, d) in self._docs.items()})
 

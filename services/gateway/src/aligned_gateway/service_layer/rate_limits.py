@@ -11,12 +11,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import asyncpg
-
+from aligned_common.app import Database
 from aligned_common.db import UnitOfWork
 from aligned_common.identity import Identity
 from aligned_gateway.adapters import rate_limits_repo
-from aligned_gateway.domain.problems import HeaderProblem
+from aligned_gateway.domain.errors import TooManyRequests
 
 
 @dataclass(frozen=True)
@@ -55,8 +54,8 @@ def _verdict(policy: str, state: rate_limits_repo.BucketState, burst: float, rat
     return Verdict(state.allowed, policy, int(burst), max(0, int(state.tokens)), reset)
 
 
-async def check(pool: asyncpg.Pool, schema: str, identity: Identity, limits: Limits) -> Verdict:
-    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
+async def check(database: Database, identity: Identity, limits: Limits) -> Verdict:
+    async with UnitOfWork(database.pool, database.schema, brand_id=identity.brand_id) as uow:
         # A brand's bucket row is hot (every request of the brand locks it until commit):
         # not waiting for the WAL flush keeps that lock short. A crash can only forget a
         # few spent tokens, which is harmless for a rate limit.
@@ -78,11 +77,10 @@ async def check(pool: asyncpg.Pool, schema: str, identity: Identity, limits: Lim
     return min(verdicts, key=lambda v: v.remaining / max(v.limit, 1))
 
 
-def too_many(verdict: Verdict) -> HeaderProblem:
-    return HeaderProblem(
-        429,
+def too_many(verdict: Verdict) -> TooManyRequests:
+    return TooManyRequests(
         "Too many requests",
+        f"the {verdict.policy} rate limit is spent; retry in {verdict.reset_s} s",
         headers=verdict.headers(),
-        detail=f"the {verdict.policy} rate limit is spent; retry in {verdict.reset_s} s",
         retry_after=verdict.reset_s,
     )

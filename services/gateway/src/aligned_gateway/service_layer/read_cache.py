@@ -8,20 +8,24 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import TypeVar, cast
 
 CACHED_SERVICES = frozenset({"connections", "analytics"})
+# (brand id, service, ...what else tells two reads apart): invalidated by brand and service.
+Key = tuple[object, ...]
+T = TypeVar("T")
 
 
 class ReadCache:
     def __init__(self, ttl_s: float, max_entries: int = 10_000) -> None:
         self._ttl_s = ttl_s
         self._max_entries = max_entries
-        self._entries: dict[tuple, tuple[float, object]] = {}
+        self._entries: dict[Key, tuple[float, object]] = {}
 
-    async def get_or_load(self, key: tuple, load: Callable[[], Awaitable[object]]) -> object:
+    async def get_or_load(self, key: Key, load: Callable[[], Awaitable[T]]) -> T:
         hit = self._entries.get(key)
         if hit is not None and hit[0] > time.monotonic():
-            return hit[1]
+            return cast(T, hit[1])  # stored by a load for this same key
         value = await load()
         if len(self._entries) >= self._max_entries:
             self._evict_expired()

@@ -12,17 +12,13 @@ import asyncio
 import contextlib
 import uuid
 
-import asyncpg
-
-from aligned_common.db import UnitOfWork
 from aligned_common.identity import Identity
-from aligned_gateway.adapters import stream_leases_repo
+from aligned_gateway.service_layer.ports import LeaseStore
 
 
 class StreamLeases:
-    def __init__(self, pool: asyncpg.Pool, schema: str, ttl_s: float) -> None:
-        self._pool = pool
-        self._schema = schema
+    def __init__(self, store: LeaseStore, ttl_s: float) -> None:
+        self._store = store
         self.ttl_s = ttl_s
         self._held: set[uuid.UUID] = set()
         self._released: set[uuid.UUID] = set()
@@ -34,17 +30,15 @@ class StreamLeases:
         """(a new lease, "") or (None, the scope whose cap is reached). The lease counts from
         now for its lifetime; `hold` it once the stream runs, so it is renewed."""
         lease_id = uuid.uuid4()
-        async with UnitOfWork(self._pool, self._schema, brand_id=identity.brand_id) as uow:
-            full = await stream_leases_repo.try_acquire(
-                uow.conn,
-                lease_id,
-                identity.brand_id,
-                identity.user_id,
-                ttl_s=self.ttl_s,
-                max_per_user=max_per_user,
-                max_per_brand=max_per_brand,
-                released=list(self._released),
-            )  # a stream closed a moment ago no longer counts
+        full = await self._store.try_acquire(
+            lease_id,
+            identity.brand_id,
+            identity.user_id,
+            ttl_s=self.ttl_s,
+            max_per_user=max_per_user,
+            max_per_brand=max_per_brand,
+            released=list(self._released),
+        )  # a stream closed a moment ago no longer counts
         return (None, full) if full else (lease_id, "")
 
     def hold(self, lease_id: uuid.UUID) -> None:
@@ -66,12 +60,13 @@ class StreamLeases:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.ttl_s / 3)
             self._wake.clear()
-            released, self._released = self._released, set()
-            try:
-                async with UnitOfWork(self._pool, self._schema, role="worker") as uow:
-                    await stream_leases_repo.renew_and_release(
-                        uow.conn, list(self._held), list(released), self.ttl_s
-                    )
-            except BaseException:
-                self._released |= released  # deleted in the next round
-                raise
+            await self.renew()
+
+    async def renew(self) -> None:
+        """One round: the open streams' leases live on, the closed ones' go."""
+        released, self._released = self._released, set()
+        try:
+            await self._store.renew_and_release(list(self._held), list(released), self.ttl_s)
+        except BaseException:
+            self._released |= released  # deleted in the next round
+            raise
