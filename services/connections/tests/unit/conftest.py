@@ -101,3 +101,33 @@ def control(sandbox_http):
             return (await sandbox_http.get("/_control/posts/counts")).json()
 
     return Control()
+
+
+def _load_fakes():
+    """tests/unit/fakes.py under a name of its own: pytest's importlib mode puts no test folder
+    on sys.path, and every service has a `fakes.py`."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    name = "aligned_connections_unit_fakes"
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("fakes.py"))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while the file runs
+    spec.loader.exec_module(module)
+    return module
+
+
+fakes_module = _load_fakes()
+
+
+@pytest.fixture
+def fakes():
+    """The fakes module (FakePlatform, tokens(), auth_failure(), NOW...)."""
+    return fakes_module
+
+
+@pytest.fixture
+def world():
+    """The service's deps on in-memory fakes: no database, broker or platform behind them."""
+    return fakes_module.world()

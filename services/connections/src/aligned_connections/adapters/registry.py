@@ -10,13 +10,9 @@ from aligned_connections.adapters.platforms import (
     PlatformAdapter,
     SandboxAdapter,
 )
+from aligned_connections.adapters.sharded_client import ShardedClient
 from aligned_connections.config import Settings
-
-
-class UnknownPlatform(LookupError):
-    def __init__(self, name: str, known: list[str]) -> None:
-        super().__init__(f"platform {name!r} is not available here (available: {', '.join(known) or 'none'})")
-        self.name = name
+from aligned_connections.domain.errors import UnknownPlatform
 
 
 class PlatformRegistry:
@@ -26,7 +22,8 @@ class PlatformRegistry:
     def get(self, name: str) -> PlatformAdapter:
         adapter = self._adapters.get(name)
         if adapter is None:
-            raise UnknownPlatform(name, sorted(self._adapters))
+            known = ", ".join(sorted(self._adapters)) or "none"
+            raise UnknownPlatform(f"platform {name!r} is not available here (available: {known})")
         return adapter
 
     def names(self) -> list[str]:
@@ -38,7 +35,7 @@ def timeout_of(settings: Settings) -> httpx.Timeout:
     return httpx.Timeout(connect=connect, read=settings.platform_read_timeout_s, write=connect, pool=connect)
 
 
-def build_registry(settings: Settings, http: httpx.AsyncClient) -> PlatformRegistry:
+def build_registry(settings: Settings, http: httpx.AsyncClient | ShardedClient) -> PlatformRegistry:
     timeout = timeout_of(settings)
     adapters: dict[str, PlatformAdapter] = {}
     if settings.sandbox_url:

@@ -16,6 +16,14 @@ class Status(StrEnum):
     ERROR = "error"  # the platform refused for good for another reason (see last_error)
 
 
+class RefreshStep(StrEnum):
+    """What a refresh asked of a connection does (before its refresh token is even opened)."""
+
+    NOT_USABLE = "not_usable"  # expired, revoked, disconnected: only a new consent helps
+    FRESH = "fresh"  # still valid long enough (another replica refreshed it meanwhile)
+    REFRESH = "refresh"
+
+
 # Statuses in which no platform call is made on the connection's behalf.
 NOT_USABLE = {Status.EXPIRED, Status.REVOKED, Status.DISCONNECTED, Status.ERROR}
 
@@ -48,6 +56,18 @@ class Connection:
 
     def expires_within(self, now: datetime, seconds: float) -> bool:
         return self.expires_at is not None and (self.expires_at - now).total_seconds() <= seconds
+
+    def refresh_step(self, now: datetime, unless_valid_for_s: float | None = None) -> RefreshStep:
+        """`unless_valid_for_s`: skip the refresh when the token is still good that long."""
+        if self.status is not Status.CONNECTED:
+            return RefreshStep.NOT_USABLE
+        if unless_valid_for_s is not None and not self.expires_within(now, unless_valid_for_s):
+            return RefreshStep.FRESH
+        return RefreshStep.REFRESH
+
+    def needs_refresh_before_use(self, now: datetime, margin_s: float) -> bool:
+        """A publish refreshes first when the token would expire within `margin_s` (and can be)."""
+        return self.can_refresh and self.expires_within(now, margin_s)
 
 
 def publish_refusal(status: Status) -> str | None:
