@@ -65,11 +65,11 @@ class Store:
     attempts: dict[str, dict[str, object]] = field(default_factory=dict)
     buckets: dict[uuid.UUID, Bucket] = field(default_factory=dict)
     oauth_states: dict[str, dict[str, object]] = field(default_factory=dict)
-    events: list[EventEnvelope] = field(default_factory=list)
+    events: list[EventData] = field(default_factory=list)  # what committed units emitted
     finished: list[uuid.UUID] = field(default_factory=list)  # inbox entries finished (event ids)
 
     def of_type(self, kind: type[EventData]) -> list[EventData]:
-        return [e.data for e in self.events if isinstance(e.data, kind)]
+        return [e for e in self.events if isinstance(e, kind)]
 
 
 class FakeConnections:
@@ -443,14 +443,13 @@ class FakeUnitOfWork:
         self.connections = FakeConnections(store)
         self.attempts = FakeAttempts(store)
         self.oauth_states = FakeOAuthStates(store)
-        self.emitted: list[EventEnvelope] = []
+        self.emitted: list[EventData] = []
 
     async def emit(
         self, data: EventData, *, brand_id: uuid.UUID, tenant_id: uuid.UUID, subject: str | None = None
     ) -> EventEnvelope:
-        envelope = new_event(data, brand_id=brand_id, tenant_id=tenant_id, subject=subject)
-        self.emitted.append(envelope)
-        return envelope
+        self.emitted.append(data)
+        return new_event(data, brand_id=brand_id, tenant_id=tenant_id, subject=subject)
 
 
 class FakeEntry:
