@@ -7,6 +7,8 @@ from aligned_connections.adapters.platforms import AuthorizationCode, SandboxAda
 from aligned_sandbox import create_app
 from aligned_testing.sandbox import PkcePair, approve
 
+from . import fakes
+
 SANDBOX_URL = "http://sandbox.test"
 CLIENT_ID = "aligned-connections"
 REDIRECT_URI = "http://aligned.test/connections/callback"
@@ -103,31 +105,7 @@ def control(sandbox_http):
     return Control()
 
 
-def _load_fakes():
-    """tests/unit/fakes.py under a name of its own: pytest's importlib mode puts no test folder
-    on sys.path, and every service has a `fakes.py`."""
-    import importlib.util
-    import sys
-    from pathlib import Path
-
-    name = "aligned_connections_unit_fakes"
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("fakes.py"))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the file runs
-    spec.loader.exec_module(module)
-    return module
-
-
-fakes_module = _load_fakes()
-
-
-@pytest.fixture
-def fakes():
-    """The fakes module (FakePlatform, tokens(), auth_failure(), NOW...)."""
-    return fakes_module
-
-
 @pytest.fixture
 def world():
     """The service's deps on in-memory fakes: no database, broker or platform behind them."""
-    return fakes_module.world()
+    return fakes.world()

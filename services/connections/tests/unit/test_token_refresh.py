@@ -12,6 +12,8 @@ from aligned_connections.domain.connection import RefreshStep, Status
 from aligned_connections.service_layer import refresh_scheduler
 from aligned_connections.service_layer.tokens import refresh_connection
 
+from .fakes import auth_failure
+
 pytestmark = pytest.mark.unit
 
 
@@ -48,9 +50,9 @@ async def test_a_token_still_valid_long_enough_is_not_refreshed_again(world):
     assert world.platform.calls == []
 
 
-async def test_a_refused_refresh_means_the_user_must_connect_again(world, fakes):
+async def test_a_refused_refresh_means_the_user_must_connect_again(world):
     connection = world.connect(expires_in_s=60)
-    world.platform.refresh_answers.append(fakes.auth_failure("invalid_grant"))
+    world.platform.refresh_answers.append(auth_failure("invalid_grant"))
     result = await refresh_connection(world.deps, connection.brand_id, connection.id)
     assert result.kind == "dead"
     row = world.row(connection)
