@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
+
+import httpx
 
 from aligned_common.app import Database, ServiceDefinition
 from aligned_common.clock import Clock, SystemClock
@@ -42,7 +45,8 @@ def build_deps(settings: Settings, database: Database, clock: Clock) -> Deps:
         units=SqlUnits(database),
         vault=vault,
         state_secret=settings.state_secret.get_secret_value().encode(),
-        platforms=build_registry(settings, client),
+        # The adapters call request, stream, get and post, which the sharded client offers.
+        platforms=build_registry(settings, cast(httpx.AsyncClient, client)),
         http=client,
         clock=clock,
     )

@@ -10,7 +10,6 @@ from aligned_connections.adapters.platforms import (
     PlatformAdapter,
     SandboxAdapter,
 )
-from aligned_connections.adapters.sharded_client import ShardedClient
 from aligned_connections.config import Settings
 from aligned_connections.domain.errors import UnknownPlatform
 
@@ -35,7 +34,7 @@ def timeout_of(settings: Settings) -> httpx.Timeout:
     return httpx.Timeout(connect=connect, read=settings.platform_read_timeout_s, write=connect, pool=connect)
 
 
-def build_registry(settings: Settings, http: httpx.AsyncClient | ShardedClient) -> PlatformRegistry:
+def build_registry(settings: Settings, http: httpx.AsyncClient) -> PlatformRegistry:
     timeout = timeout_of(settings)
     adapters: dict[str, PlatformAdapter] = {}
     if settings.sandbox_url:

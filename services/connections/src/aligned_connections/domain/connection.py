@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 
 class Status(StrEnum):
@@ -70,7 +71,7 @@ class Connection:
         return self.can_refresh and self.expires_within(now, margin_s)
 
 
-def publish_refusal(status: Status) -> str | None:
+def publish_refusal(status: Status) -> Literal["connection_expired", "connection_revoked"] | None:
     """The post_failed reason for a connection that must not be used, or None when it may."""
     if status is Status.CONNECTED:
         return None
@@ -81,4 +82,4 @@ def publish_refusal(status: Status) -> str | None:
 
 def refresh_backoff_s(failures: int, base_s: float, max_s: float) -> float:
     """Seconds until the next refresh try after `failures` transient failures in a row."""
-    return min(max_s, base_s * 2 ** max(0, failures - 1))
+    return min(max_s, base_s * 2.0 ** max(0, failures - 1))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aligned_common.db import UnitOfWork
 from aligned_common.envelope import EventEnvelope
 from aligned_common.events.analytics import SyncRequested
+from aligned_common.events.base import EventData
 from aligned_common.events.publishing import AttemptRequested
 from aligned_common.events.webhooks import Received
 from aligned_common.inbox import EventRouter, InboxEntry
@@ -23,18 +24,19 @@ def build_event_router(deps: Deps, service: str = "connections") -> EventRouter:
     # while they wait for it (the handler writes its outcome in deps.finish(entry)). Ordered per
     # job / per sync (the envelope's subject, the default): attempts of different jobs overlap.
     @events.on(AttemptRequested, transaction=False, name="on_attempt_requested")
-    async def on_attempt_requested(
-        entry: InboxEntry, envelope: EventEnvelope, data: AttemptRequested
-    ) -> None:
+    async def on_attempt_requested(entry: InboxEntry, envelope: EventEnvelope, data: EventData) -> None:
+        assert isinstance(data, AttemptRequested)  # the route's model
         await handle_attempt_requested(deps, entry, envelope, data)
 
     @events.on(SyncRequested, transaction=False, name="on_sync_requested")
-    async def on_sync_requested(entry: InboxEntry, envelope: EventEnvelope, data: SyncRequested) -> None:
+    async def on_sync_requested(entry: InboxEntry, envelope: EventEnvelope, data: EventData) -> None:
+        assert isinstance(data, SyncRequested)
         await handle_sync_requested(deps, entry, envelope, data)
 
     # role="worker": a platform webhook names an account, which several brands may have connected.
     @events.on(Received, role="worker", name="on_webhook_received")
-    async def on_webhook_received(uow: UnitOfWork, envelope: EventEnvelope, data: Received) -> None:
+    async def on_webhook_received(uow: UnitOfWork, envelope: EventEnvelope, data: EventData) -> None:
+        assert isinstance(data, Received)
         await handle_received(SqlUnitOfWork(uow), data)
 
     return events

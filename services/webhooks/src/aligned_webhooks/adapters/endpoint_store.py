@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
@@ -81,7 +82,7 @@ class SqlEndpoints:
         return [r["id"] for r in rows]
 
     async def update(
-        self, brand_id: uuid.UUID, endpoint_id: uuid.UUID, changes: dict, now: datetime
+        self, brand_id: uuid.UUID, endpoint_id: uuid.UUID, changes: dict[str, Any], now: datetime
     ) -> Endpoint | None:
         allowed = {
             "url",

@@ -19,11 +19,13 @@ def event_router(service: str = "webhooks") -> EventRouter:
     events = EventRouter(service=service)
 
     @events.on(Connected, name="on_connected")
-    async def on_connected(uow: UnitOfWork, envelope: EventEnvelope, data: Connected) -> None:
+    async def on_connected(uow: UnitOfWork, envelope: EventEnvelope, data: EventData) -> None:
+        assert isinstance(data, Connected)  # the route's model
         await accounts.account_connected(SqlUnitOfWork(uow), envelope, data)
 
     @events.on(Disconnected, name="on_disconnected")
-    async def on_disconnected(uow: UnitOfWork, envelope: EventEnvelope, data: Disconnected) -> None:
+    async def on_disconnected(uow: UnitOfWork, envelope: EventEnvelope, data: EventData) -> None:
+        assert isinstance(data, Disconnected)
         await accounts.account_disconnected(SqlUnitOfWork(uow), envelope, data)
 
     async def deliver_to_endpoints(uow: UnitOfWork, envelope: EventEnvelope, data: EventData) -> None:
