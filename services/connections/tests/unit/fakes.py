@@ -36,7 +36,7 @@ from aligned_connections.adapters.sharded_client import ShardedClient
 from aligned_connections.adapters.vault import ACCESS, REFRESH, TokenVault
 from aligned_connections.config import Settings
 from aligned_connections.domain.attempts import AttemptRecord, AttemptStatus
-from aligned_connections.domain.connection import Connection, Status
+from aligned_connections.domain.connection import Connection, SealedTokens, Status
 from aligned_connections.domain.rate_limit import Bucket
 from aligned_connections.service_layer.deps import Deps
 
@@ -145,9 +145,7 @@ class FakeConnections:
         account_id: str,
         account_name: str,
         scopes: list[str],
-        access_token_ct: str | None,
-        refresh_token_ct: str | None,
-        expires_at: datetime | None,
+        tokens: SealedTokens,
         connected_by: str,
     ) -> None:
         now = self._store.clock.now()
@@ -159,9 +157,9 @@ class FakeConnections:
             account_id=account_id,
             account_name=account_name,
             scopes=scopes,
-            access_token_ct=access_token_ct,
-            refresh_token_ct=refresh_token_ct,
-            expires_at=expires_at,
+            access_token_ct=tokens.access_token_ct,
+            refresh_token_ct=tokens.refresh_token_ct,
+            expires_at=tokens.expires_at,
             status=Status.CONNECTED,
             last_verified_at=now,
             last_error=None,
@@ -177,39 +175,24 @@ class FakeConnections:
         *,
         account_name: str,
         scopes: list[str],
-        access_token_ct: str | None,
-        refresh_token_ct: str | None,
-        expires_at: datetime | None,
+        tokens: SealedTokens,
         connected_by: str,
     ) -> None:
-        current = self._store.connections[connection_id]
-        self._change(
-            connection_id,
-            account_name=account_name,
-            scopes=scopes,
-            access_token_ct=access_token_ct,
-            refresh_token_ct=refresh_token_ct or current.refresh_token_ct,
-            expires_at=expires_at,
-            status=Status.CONNECTED,
-            last_error=None,
-            refresh_failures=0,
-            next_refresh_at=None,
+        self._store_tokens(
+            connection_id, tokens, account_name=account_name, scopes=scopes, status=Status.CONNECTED
         )
 
-    async def store_refreshed(
-        self,
-        connection_id: uuid.UUID,
-        *,
-        access_token_ct: str | None,
-        refresh_token_ct: str | None,
-        expires_at: datetime | None,
-    ) -> None:
+    async def store_refreshed(self, connection_id: uuid.UUID, tokens: SealedTokens) -> None:
+        self._store_tokens(connection_id, tokens)
+
+    def _store_tokens(self, connection_id: uuid.UUID, tokens: SealedTokens, **changes: object) -> None:
         current = self._store.connections[connection_id]
         self._change(
             connection_id,
-            access_token_ct=access_token_ct,
-            refresh_token_ct=refresh_token_ct or current.refresh_token_ct,
-            expires_at=expires_at,
+            **changes,
+            access_token_ct=tokens.access_token_ct,
+            refresh_token_ct=tokens.refresh_token_ct or current.refresh_token_ct,  # COALESCE
+            expires_at=tokens.expires_at,
             last_error=None,
             refresh_failures=0,
             next_refresh_at=None,

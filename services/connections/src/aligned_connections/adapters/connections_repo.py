@@ -4,11 +4,10 @@ brand scope (row-level security) and the transaction are the caller's."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 import asyncpg
 
-from aligned_connections.domain.connection import Connection, Status
+from aligned_connections.domain.connection import Connection, SealedTokens, Status
 
 _COLUMNS = """id, brand_id, tenant_id, platform, account_id, account_name, scopes, access_token,
               refresh_token, expires_at, status, last_verified_at, last_error, refresh_failures,
@@ -119,9 +118,7 @@ class SqlConnections:
         account_id: str,
         account_name: str,
         scopes: list[str],
-        access_token_ct: str | None,
-        refresh_token_ct: str | None,
-        expires_at: datetime | None,
+        tokens: SealedTokens,
         connected_by: str,
     ) -> None:
         await self._conn.execute(
@@ -135,9 +132,9 @@ class SqlConnections:
             account_id,
             account_name,
             scopes,
-            access_token_ct,
-            refresh_token_ct,
-            expires_at,
+            tokens.access_token_ct,
+            tokens.refresh_token_ct,
+            tokens.expires_at,
             connected_by,
         )
 
@@ -147,9 +144,7 @@ class SqlConnections:
         *,
         account_name: str,
         scopes: list[str],
-        access_token_ct: str | None,
-        refresh_token_ct: str | None,
-        expires_at: datetime | None,
+        tokens: SealedTokens,
         connected_by: str,
     ) -> None:
         # COALESCE: a platform that sent no new refresh token leaves the stored one in place.
@@ -163,20 +158,13 @@ class SqlConnections:
             connection_id,
             account_name,
             scopes,
-            access_token_ct,
-            refresh_token_ct,
-            expires_at,
+            tokens.access_token_ct,
+            tokens.refresh_token_ct,
+            tokens.expires_at,
             connected_by,
         )
 
-    async def store_refreshed(
-        self,
-        connection_id: uuid.UUID,
-        *,
-        access_token_ct: str | None,
-        refresh_token_ct: str | None,
-        expires_at: datetime | None,
-    ) -> None:
+    async def store_refreshed(self, connection_id: uuid.UUID, tokens: SealedTokens) -> None:
         await self._conn.execute(
             """UPDATE platform_connections
                SET access_token = $2, refresh_token = COALESCE($3, refresh_token), expires_at = $4,
@@ -184,9 +172,9 @@ class SqlConnections:
                    updated_at = now()
                WHERE id = $1""",
             connection_id,
-            access_token_ct,
-            refresh_token_ct,
-            expires_at,
+            tokens.access_token_ct,
+            tokens.refresh_token_ct,
+            tokens.expires_at,
         )
 
     async def record_transient_failure(self, connection_id: uuid.UUID, error: str, backoff_s: float) -> None:

@@ -71,6 +71,15 @@ class Connection:
         return self.can_refresh and self.expires_within(now, margin_s)
 
 
+@dataclass(frozen=True)
+class SealedTokens:
+    """A connection's tokens as they are stored: sealed by the vault, and when access expires."""
+
+    access_token_ct: str | None
+    refresh_token_ct: str | None  # None on a refresh or reconnect: the stored one stays
+    expires_at: datetime | None
+
+
 def publish_refusal(status: Status) -> Literal["connection_expired", "connection_revoked"] | None:
     """The post_failed reason for a connection that must not be used, or None when it may."""
     if status is Status.CONNECTED:

@@ -3,13 +3,9 @@ every route by the router's route class."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import Request, Response
-from fastapi.routing import APIRoute
-
-from aligned_common.problems import Problem
+from aligned_common.problems import Problem, raising_as_problems
 from aligned_connections.domain import errors
 
 # error -> (status, title); the detail is the error's own.
@@ -42,14 +38,4 @@ def problem_of(error: errors.ConnectionsError) -> Problem:
     return Problem(status, title, detail=error.detail, **extra)
 
 
-class DomainErrorsAsProblems(APIRoute):
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handle = super().get_route_handler()
-
-        async def handler(request: Request) -> Response:
-            try:
-                return await handle(request)
-            except errors.ConnectionsError as error:
-                raise problem_of(error) from None
-
-        return handler
+DomainErrorsAsProblems = raising_as_problems(errors.ConnectionsError, problem_of)

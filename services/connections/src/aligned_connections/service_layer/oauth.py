@@ -31,7 +31,7 @@ from aligned_connections.adapters.platforms import (
     Retryable,
     TokenSet,
 )
-from aligned_connections.adapters.vault import ACCESS, REFRESH, verifier_context
+from aligned_connections.adapters.vault import verifier_context
 from aligned_connections.domain.connection import Connection, Status
 from aligned_connections.domain.errors import (
     AuthorizationRefused,
@@ -144,13 +144,10 @@ async def connect(
 async def _store(
     deps: Deps, identity: Identity, platform: str, account_id: str, account_name: str, tokens: TokenSet
 ) -> tuple[Connection, bool]:
-    access = tokens.access_token.get_secret_value()
-    refresh = tokens.refresh_token.get_secret_value() if tokens.refresh_token else None
     async with deps.uow(identity.brand_id) as uow:
         existing = await uow.connections.find_by_account(identity.brand_id, platform, account_id, lock=True)
         connection_id = existing.id if existing else uuid.uuid4()
-        access_ct = deps.vault.seal(connection_id, ACCESS, access)
-        refresh_ct = deps.vault.seal(connection_id, REFRESH, refresh)
+        sealed = deps.vault.seal_tokens(connection_id, tokens)
         scopes = list(tokens.scopes)
         if existing is None:
             await uow.connections.insert(
@@ -161,9 +158,7 @@ async def _store(
                 account_id=account_id,
                 account_name=account_name,
                 scopes=scopes,
-                access_token_ct=access_ct,
-                refresh_token_ct=refresh_ct,
-                expires_at=tokens.expires_at,
+                tokens=sealed,
                 connected_by=identity.user_id,
             )
             await uow.emit(
@@ -183,9 +178,7 @@ async def _store(
                 connection_id,
                 account_name=account_name,
                 scopes=scopes,
-                access_token_ct=access_ct,
-                refresh_token_ct=refresh_ct,
-                expires_at=tokens.expires_at,
+                tokens=sealed,
                 connected_by=identity.user_id,
             )
             if existing.status is not Status.CONNECTED:

@@ -15,7 +15,7 @@ from aligned_common.events.base import EventData
 from aligned_common.events.publishing import AttemptRequested
 from aligned_common.inbox import InboxEntry
 from aligned_connections.domain.attempts import AttemptRecord, AttemptStatus
-from aligned_connections.domain.connection import Connection, Status
+from aligned_connections.domain.connection import Connection, SealedTokens, Status
 from aligned_connections.domain.rate_limit import Bucket
 
 
@@ -48,9 +48,7 @@ class Connections(Protocol):
         account_id: str,
         account_name: str,
         scopes: list[str],
-        access_token_ct: str | None,
-        refresh_token_ct: str | None,
-        expires_at: datetime | None,
+        tokens: SealedTokens,
         connected_by: str,
     ) -> None: ...
 
@@ -60,20 +58,11 @@ class Connections(Protocol):
         *,
         account_name: str,
         scopes: list[str],
-        access_token_ct: str | None,
-        refresh_token_ct: str | None,
-        expires_at: datetime | None,
+        tokens: SealedTokens,
         connected_by: str,
     ) -> None: ...
 
-    async def store_refreshed(
-        self,
-        connection_id: uuid.UUID,
-        *,
-        access_token_ct: str | None,
-        refresh_token_ct: str | None,
-        expires_at: datetime | None,
-    ) -> None: ...
+    async def store_refreshed(self, connection_id: uuid.UUID, tokens: SealedTokens) -> None: ...
 
     async def record_transient_failure(
         self, connection_id: uuid.UUID, error: str, backoff_s: float

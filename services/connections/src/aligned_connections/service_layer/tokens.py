@@ -10,7 +10,6 @@ from typing import Literal
 
 from aligned_common.events.connections import ConnectionExpired, ConnectionRevoked
 from aligned_connections.adapters.platforms import AuthFailure, NotSupported, PlatformError, Retryable
-from aligned_connections.adapters.vault import ACCESS, REFRESH
 from aligned_connections.domain.connection import Connection, RefreshStep, Status, refresh_backoff_s
 from aligned_connections.service_layer.deps import Deps
 from aligned_connections.service_layer.ports import UnitOfWork
@@ -89,17 +88,10 @@ async def _refresh_locked(
             },
         )
         return RefreshResult("transient", connection, error=str(failure), retry_after_s=backoff)
-    access = tokens.access_token.get_secret_value()
     # The adapter carries the old refresh token forward when the platform sent none; sealing it
-    # again is harmless, and the repository keeps the stored one if this is None.
-    refresh = tokens.refresh_token.get_secret_value() if tokens.refresh_token else None
-    await uow.connections.store_refreshed(
-        connection.id,
-        access_token_ct=deps.vault.seal(connection.id, ACCESS, access),
-        refresh_token_ct=deps.vault.seal(connection.id, REFRESH, refresh),
-        expires_at=tokens.expires_at,
-    )
-    return RefreshResult("refreshed", connection, access)
+    # again is harmless, and the repository keeps the stored one if it is None.
+    await uow.connections.store_refreshed(connection.id, deps.vault.seal_tokens(connection.id, tokens))
+    return RefreshResult("refreshed", connection, tokens.access_token.get_secret_value())
 
 
 async def mark_dead(uow: UnitOfWork, connection: Connection, status: Status, reason: str) -> None:

@@ -3,13 +3,7 @@ every route of the API by its router's route class."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from typing import Any
-
-from fastapi import Request, Response
-from fastapi.routing import APIRoute
-
-from aligned_common.problems import Problem
+from aligned_common.problems import Problem, raising_as_problems
 from aligned_webhooks.domain import errors
 
 PROBLEMS: dict[type[errors.WebhooksError], tuple[int, str]] = {
@@ -32,14 +26,4 @@ def problem_of(error: errors.WebhooksError) -> Problem:
     return Problem(status, title, detail=error.detail)
 
 
-class DomainErrorsAsProblems(APIRoute):
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handle = super().get_route_handler()
-
-        async def handler(request: Request) -> Response:
-            try:
-                return await handle(request)
-            except errors.WebhooksError as error:
-                raise problem_of(error) from None
-
-        return handler
+DomainErrorsAsProblems = raising_as_problems(errors.WebhooksError, problem_of)
