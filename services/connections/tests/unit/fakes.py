@@ -148,6 +148,19 @@ class FakeConnections:
         tokens: SealedTokens,
         connected_by: str,
     ) -> None:
+        self.add(connection_id, brand_id, tenant_id, platform, account_id, tokens, account_name, scopes)
+
+    def add(
+        self,
+        connection_id: uuid.UUID,
+        brand_id: uuid.UUID,
+        tenant_id: uuid.UUID,
+        platform: str,
+        account_id: str,
+        tokens: SealedTokens,
+        account_name: str = "alice",
+        scopes: list[str] | None = None,
+    ) -> None:
         now = self._store.clock.now()
         self._store.connections[connection_id] = Connection(
             id=connection_id,
@@ -156,7 +169,7 @@ class FakeConnections:
             platform=platform,
             account_id=account_id,
             account_name=account_name,
-            scopes=scopes,
+            scopes=scopes or ["read", "write"],
             access_token_ct=tokens.access_token_ct,
             refresh_token_ct=tokens.refresh_token_ct,
             expires_at=tokens.expires_at,
@@ -565,28 +578,17 @@ class World:
         """A connection as the OAuth callback would have stored it (tokens sealed)."""
         connection_id = uuid.uuid4()
         vault = self.deps.vault
-        now = self.clock.now()
-        connection = Connection(
-            id=connection_id,
-            brand_id=uuid.uuid4(),
-            tenant_id=uuid.uuid4(),
-            platform="sandbox",
-            account_id=f"acct-{connection_id.hex[:6]}",
-            account_name="alice",
-            scopes=["read", "write"],
-            access_token_ct=vault.seal(connection_id, ACCESS, "access-1"),
-            refresh_token_ct=vault.seal(connection_id, REFRESH, refresh_token),
-            expires_at=now + timedelta(seconds=expires_in_s),
-            status=status,
-            last_verified_at=now,
-            last_error=None,
-            refresh_failures=0,
-            next_refresh_at=None,
-            created_at=now,
-            updated_at=now,
+        sealed = SealedTokens(
+            vault.seal(connection_id, ACCESS, "access-1"),
+            vault.seal(connection_id, REFRESH, refresh_token),
+            self.clock.now() + timedelta(seconds=expires_in_s),
         )
-        self.store.connections[connection_id] = connection
-        return connection
+        FakeConnections(self.store).add(
+            connection_id, uuid.uuid4(), uuid.uuid4(), "sandbox", f"acct-{connection_id.hex[:6]}", sealed
+        )
+        if status is not Status.CONNECTED:
+            FakeConnections(self.store)._change(connection_id, status=status)
+        return self.store.connections[connection_id]
 
     def row(self, connection: Connection) -> Connection:
         return self.store.connections[connection.id]
