@@ -85,15 +85,13 @@ async def _connect(base_url: str, brand: uuid.UUID, tenant: uuid.UUID, account: 
         return done.json()["connection"]["id"]
 
 
-async def _baseline(rt, brand_connections) -> float:
-    from aligned_connections.adapters import connections_repo
-
+async def _baseline(deps, brand_connections) -> float:
     tokens = []
     for brand, _, connection_id in brand_connections:
-        async with rt.uow(brand) as uow:
-            row = await connections_repo.get(uow.conn, brand, uuid.UUID(connection_id))
-        tokens.append(rt.vault.access_token(row))
-    adapter = rt.platforms.get("sandbox")
+        async with deps.uow(brand) as uow:
+            row = await uow.connections.get(brand, uuid.UUID(connection_id))
+        tokens.append(deps.vault.access_token(row))
+    adapter = deps.platform("sandbox")
     started = time.perf_counter()
     for i in range(N):
         await adapter.publish(
@@ -169,10 +167,8 @@ async def run(database_url: str, bootstrap: str) -> BenchResult:
         relay_poll_interval_s=0.05,
         answer_unknown_connections=False,
     )
-    definition = build(settings)
-    definition.name = schema
+    definition = build(settings, name=schema)
     assert definition.event_router is not None
-    definition.event_router.service = schema
     await _start_group_at_end(bootstrap, f"aligned-{schema}", definition.event_router.topics())
     try:
         async with running_service(definition) as svc:
@@ -184,7 +180,7 @@ async def run(database_url: str, bootstrap: str) -> BenchResult:
                 )
             await asyncio.sleep(3)  # let the consumer group settle before timing
             through_service = await _through_service(bootstrap, brand_connections)
-            baseline = await _baseline(svc.ctx.deps["runtime"], brand_connections)
+            baseline = await _baseline(definition.deps, brand_connections)
     finally:
         sandbox.should_exit = True
         await sandbox_task

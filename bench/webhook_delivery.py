@@ -72,7 +72,7 @@ def _serve_webhooks(port: int, database_url: str, bootstrap: str, key: str, secr
         pool_max_size=20,
         delivery_poll_interval_s=0.2,
     )
-    definition = build(SCHEMA, settings)
+    definition = build(settings, name=SCHEMA)
     definition.event_router = None  # deliveries are queued directly below
     uvicorn.run(create_app(definition), host="127.0.0.1", port=port, log_level="warning", access_log=False)
 

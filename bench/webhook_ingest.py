@@ -54,7 +54,7 @@ def _serve_webhooks(port: int, database_url: str, bootstrap: str, secret: str, k
         pool_max_size=20,
     )
     setup_logging("WARNING")
-    definition = build(SCHEMA, settings)
+    definition = build(settings, name=SCHEMA)
     # Only the ingest path is measured: its HTTP route and the relay that publishes what it
     # stores. The consumers and the delivery loop would only add noise from unrelated topics.
     definition.event_router = None

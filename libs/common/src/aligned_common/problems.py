@@ -4,13 +4,14 @@ may get back is what it gets back."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -174,3 +175,27 @@ def document_problems(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+E = TypeVar("E", bound=Exception)
+
+
+def raising_as_problems(kind: type[E], to_problem: Callable[[E], Problem]) -> type[APIRoute]:
+    """A route class (`APIRouter(route_class=...)`) whose routes answer a `kind` error (a
+    service's domain error, raised by its service layer) as the problem `to_problem` makes of
+    it: the service layer speaks its own words, the entrypoint's table says what each means
+    over HTTP."""
+
+    class RaisingAsProblems(APIRoute):
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+            handle = super().get_route_handler()
+
+            async def handler(request: Request) -> Response:
+                try:
+                    return await handle(request)
+                except kind as error:
+                    raise to_problem(error) from None
+
+            return handler
+
+    return RaisingAsProblems

@@ -17,12 +17,14 @@ import httpx
 import pytest
 import uvicorn
 
+from aligned_common.db import Role, UnitOfWork
 from aligned_common.envelope import EventEnvelope, new_event
 from aligned_common.events.base import EventData
 from aligned_common.identity import Identity, signed_headers
 from aligned_common.kafka import reliable_producer
 from aligned_connections.bootstrap import build
 from aligned_connections.config import Settings
+from aligned_connections.service_layer.deps import Deps
 from aligned_sandbox import create_app
 from aligned_sandbox.config import SandboxConfig
 from aligned_testing.consumer_groups import start_groups_at_end
@@ -115,8 +117,12 @@ class Service:
     bootstrap: str
 
     @property
-    def rt(self):
-        return self.ctx.deps["runtime"]
+    def deps(self) -> Deps:
+        return self.ctx.deps
+
+    def uow(self, brand_id: uuid.UUID | None = None, role: Role = "app") -> UnitOfWork:
+        """A transaction on the service's schema, for a test's own SQL."""
+        return UnitOfWork(self.deps.database.pool, self.schema, brand_id=brand_id, role=role)
 
     def headers(
         self, role: str = "owner", brand_id: uuid.UUID | None = None, user_id: str | None = None
@@ -153,9 +159,7 @@ def service_settings(sandbox: Sandbox, **overrides) -> Settings:
 
 @asynccontextmanager
 async def service_running(bootstrap: str, settings: Settings, schema: str) -> AsyncIterator[Service]:
-    definition = build(settings)
-    definition.name = schema
-    definition.event_router.service = schema  # a consumer group of its own
+    definition = build(settings, name=schema)  # a schema and a consumer group of its own
     await start_groups_at_end(bootstrap, f"aligned-{schema}", definition.event_router.topics())
     async with running_service(definition) as svc:
         yield Service(
@@ -187,7 +191,7 @@ async def service(module_service, sandbox) -> AsyncIterator[Service]:
     yield dataclasses.replace(module_service, brand_id=uuid.uuid4(), tenant_id=uuid.uuid4())
     # The sandbox forgets its accounts between tests; the refresh scheduler must not keep
     # trying (and using up the next test's injected faults) with tokens that no longer exist.
-    async with module_service.rt.uow(role="worker") as uow:
+    async with module_service.uow(role="worker") as uow:
         await uow.conn.execute(
             "UPDATE platform_connections SET status = 'disconnected' WHERE status = 'connected'"
         )

@@ -52,7 +52,7 @@ async def test_a_sync_request_is_answered_with_the_posts_metrics(service, sandbo
 
 async def test_a_sync_for_an_expired_connection_fails_with_the_reason(service, tools, events):
     connection = await tools.connect(service)
-    async with service.rt.uow(service.brand_id) as uow:
+    async with service.uow(service.brand_id) as uow:
         await uow.conn.execute(
             "UPDATE platform_connections SET status = 'expired' WHERE id = $1", uuid.UUID(connection["id"])
         )

@@ -46,8 +46,8 @@ async def test_full_oauth_flow_stores_the_connection_and_announces_it(service, t
         assert connection["status"] == "connected" and connection["account_name"] == "alice"
         assert connection["has_refresh_token"] is True
         stored = await _row(service, connection["id"])
-        assert service.rt.vault.access_token(stored) not in done.text
-        assert service.rt.vault.refresh_token(stored) not in done.text
+        assert service.deps.vault.access_token(stored) not in done.text
+        assert service.deps.vault.refresh_token(stored) not in done.text
 
         listed = await api.get("/v1/connections", headers=service.headers())
         assert [c["id"] for c in listed.json()] == [connection["id"]]
@@ -129,7 +129,7 @@ async def test_reconnecting_an_expired_account_restores_it_and_keeps_the_refresh
     service, sandbox, tools
 ):
     first = await tools.connect(service)
-    async with service.rt.uow(service.brand_id) as uow:
+    async with service.uow(service.brand_id) as uow:
         refresh_before = await uow.conn.fetchval(
             "SELECT refresh_token FROM platform_connections WHERE id = $1", uuid.UUID(first["id"])
         )
@@ -147,7 +147,7 @@ async def test_reconnecting_an_expired_account_restores_it_and_keeps_the_refresh
     assert tools.envelopes_of(records, {service.brand_id}, "connections.connection_restored")
     assert not tools.envelopes_of(records, {service.brand_id}, "connections.connected")
     # The sandbox gives a new refresh token with every consent; it replaced the old one.
-    async with service.rt.uow(service.brand_id) as uow:
+    async with service.uow(service.brand_id) as uow:
         refresh_after = await uow.conn.fetchval(
             "SELECT refresh_token FROM platform_connections WHERE id = $1", uuid.UUID(first["id"])
         )
@@ -156,13 +156,13 @@ async def test_reconnecting_an_expired_account_restores_it_and_keeps_the_refresh
 
 async def test_disconnect_revokes_at_the_platform_and_forgets_the_tokens(service, sandbox, tools):
     connection = await tools.connect(service)
-    token = service.rt.vault.access_token(await _row(service, connection["id"]))
+    token = service.deps.vault.access_token(await _row(service, connection["id"]))
     async with service.client() as api:
         response = await api.delete(f"/v1/connections/{connection['id']}", headers=service.headers())
     assert response.status_code == 200 and response.json()["status"] == "disconnected"
     me = await sandbox.http.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 401  # the grant is gone at the platform too
-    async with service.rt.uow(service.brand_id) as uow:
+    async with service.uow(service.brand_id) as uow:
         row = await uow.conn.fetchrow(
             "SELECT access_token, refresh_token FROM platform_connections WHERE id = $1",
             uuid.UUID(connection["id"]),
@@ -171,7 +171,7 @@ async def test_disconnect_revokes_at_the_platform_and_forgets_the_tokens(service
 
 
 async def _row(service, connection_id):
-    from aligned_connections.adapters import connections_repo
+    from aligned_connections.adapters.connections_repo import SqlConnections
 
-    async with service.rt.uow(service.brand_id) as uow:
-        return await connections_repo.get(uow.conn, service.brand_id, uuid.UUID(connection_id))
+    async with service.uow(service.brand_id) as uow:
+        return await SqlConnections(uow.conn).get(service.brand_id, uuid.UUID(connection_id))

@@ -174,7 +174,7 @@ async def test_a_dead_connection_fails_the_attempt_without_a_platform_call(
     service, sandbox, tools, events, status, reason
 ):
     connection = await tools.connect(service)
-    async with service.rt.uow(service.brand_id) as uow:
+    async with service.uow(service.brand_id) as uow:
         await uow.conn.execute(
             "UPDATE platform_connections SET status = $2 WHERE id = $1", uuid.UUID(connection["id"]), status
         )

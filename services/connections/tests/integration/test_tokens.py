@@ -5,14 +5,14 @@ import uuid
 
 import pytest
 
-from aligned_connections.adapters import connections_repo
+from aligned_connections.adapters.connections_repo import SqlConnections
 
 pytestmark = pytest.mark.integration
 
 
 async def stored(service, connection_id):
-    async with service.rt.uow(service.brand_id) as uow:
-        return await connections_repo.get(uow.conn, service.brand_id, uuid.UUID(connection_id))
+    async with service.uow(service.brand_id) as uow:
+        return await SqlConnections(uow.conn).get(service.brand_id, uuid.UUID(connection_id))
 
 
 async def connect_short_lived(service, sandbox, tools, ttl_s=2.0, account="alice"):
@@ -30,11 +30,11 @@ async def test_tokens_are_refreshed_before_they_expire(service, sandbox, tools):
 
     after = await tools.eventually(refreshed, timeout_s=20)
     assert after.status.value == "connected" and after.expires_at > before.expires_at
-    new_token = service.rt.vault.access_token(after)
+    new_token = service.deps.vault.access_token(after)
     me = await sandbox.http.get("/api/v1/me", headers={"Authorization": f"Bearer {new_token}"})
     assert me.status_code == 200
     # The sandbox sends no new refresh token on refresh: ours must still be there and work.
-    assert service.rt.vault.refresh_token(after) == service.rt.vault.refresh_token(before)
+    assert service.deps.vault.refresh_token(after) == service.deps.vault.refresh_token(before)
 
 
 async def test_a_transient_refresh_failure_keeps_the_connection(service, sandbox, tools):

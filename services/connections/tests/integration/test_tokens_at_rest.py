@@ -10,9 +10,9 @@ import uuid
 
 import pytest
 
-from aligned_connections.adapters import connections_repo
+from aligned_connections.adapters.connections_repo import SqlConnections
 from aligned_connections.adapters.crypto import DecryptionError, key_id_of
-from aligned_connections.runtime import Runtime
+from aligned_connections.bootstrap import build
 
 pytestmark = pytest.mark.integration
 
@@ -30,9 +30,9 @@ async def raw_rows(pg_pool, service, table="platform_connections"):
 
 async def test_a_raw_read_of_the_table_shows_no_plaintext_token(service, pg_pool, tools):
     connection = await tools.connect(service)
-    async with service.rt.uow(service.brand_id) as uow:
-        row = await connections_repo.get(uow.conn, service.brand_id, uuid.UUID(connection["id"]))
-    access, refresh = service.rt.vault.access_token(row), service.rt.vault.refresh_token(row)
+    async with service.uow(service.brand_id) as uow:
+        row = await SqlConnections(uow.conn).get(service.brand_id, uuid.UUID(connection["id"]))
+    access, refresh = service.deps.vault.access_token(row), service.deps.vault.refresh_token(row)
     assert access and refresh
 
     [raw] = await raw_rows(pg_pool, service)
@@ -46,16 +46,16 @@ async def test_a_raw_read_of_the_table_shows_no_plaintext_token(service, pg_pool
 async def test_a_ciphertext_moved_to_another_row_does_not_open(service, tools):
     first = await tools.connect(service, "alice")
     second = await tools.connect(service, "bob")
-    async with service.rt.uow(service.brand_id) as uow:
+    async with service.uow(service.brand_id) as uow:
         await uow.conn.execute(
             "UPDATE platform_connections SET access_token = (SELECT access_token FROM platform_connections WHERE id = $1) WHERE id = $2",
             uuid.UUID(first["id"]),
             uuid.UUID(second["id"]),
         )
-        moved = await connections_repo.get(uow.conn, service.brand_id, uuid.UUID(second["id"]))
+        moved = await SqlConnections(uow.conn).get(service.brand_id, uuid.UUID(second["id"]))
     with pytest.raises(DecryptionError):
-        service.rt.vault.access_token(moved)
-    async with service.rt.uow(service.brand_id) as uow:  # the module's other tests share the table
+        service.deps.vault.access_token(moved)
+    async with service.uow(service.brand_id) as uow:  # the module's other tests share the table
         await uow.conn.execute("DELETE FROM platform_connections WHERE id = $1", uuid.UUID(second["id"]))
 
 
@@ -87,16 +87,17 @@ async def test_key_rotation_keeps_every_connection_usable(service, sandbox, pg_p
             "active_key_id": "k2",
         }
     )
-    rt = Runtime(only_new)
-    rt.start(service.schema, pg_pool)
+    deps = build(only_new, name=service.schema).deps
+    await deps.database.open()
     try:
         for connection in connections:
-            async with rt.uow(service.brand_id) as uow:
-                row = await connections_repo.get(uow.conn, service.brand_id, uuid.UUID(connection["id"]))
+            async with deps.uow(service.brand_id) as uow:
+                row = await uow.connections.get(service.brand_id, uuid.UUID(connection["id"]))
             assert key_id_of(row.access_token_ct) == "k2" and key_id_of(row.refresh_token_ct) == "k2"
-            account = await rt.platforms.get("sandbox").get_account(rt.vault.access_token(row))
+            account = await deps.platform("sandbox").get_account(deps.vault.access_token(row))
             assert account.name == connection["account_name"]
-            refreshed = await rt.platforms.get("sandbox").refresh(rt.vault.refresh_token(row))
+            refreshed = await deps.platform("sandbox").refresh(deps.vault.refresh_token(row))
             assert refreshed.access_token.get_secret_value()
     finally:
-        await rt.stop()
+        await deps.close()
+        await deps.database.close()

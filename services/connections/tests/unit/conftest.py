@@ -7,6 +7,8 @@ from aligned_connections.adapters.platforms import AuthorizationCode, SandboxAda
 from aligned_sandbox import create_app
 from aligned_testing.sandbox import PkcePair, approve
 
+from . import fakes
+
 SANDBOX_URL = "http://sandbox.test"
 CLIENT_ID = "aligned-connections"
 REDIRECT_URI = "http://aligned.test/connections/callback"
@@ -101,3 +103,9 @@ def control(sandbox_http):
             return (await sandbox_http.get("/_control/posts/counts")).json()
 
     return Control()
+
+
+@pytest.fixture
+def world():
+    """The service's deps on in-memory fakes: no database, broker or platform behind them."""
+    return fakes.world()

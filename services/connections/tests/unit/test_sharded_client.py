@@ -6,7 +6,7 @@ import respx
 
 from aligned_connections.adapters.platforms.media import media_chunks
 from aligned_connections.adapters.platforms.models import MediaAttachment
-from aligned_connections.runtime import ShardedClient
+from aligned_connections.adapters.sharded_client import ShardedClient
 
 pytestmark = pytest.mark.unit
 

@@ -1,29 +1,32 @@
+"""`python -m aligned_webhooks migrate|migrate-status|serve|rotate-keys`."""
+
 import argparse
 import asyncio
 import sys
 
 from aligned_common.cli import run_service_cli
-from aligned_common.db import create_pool
 from aligned_common.telemetry import setup_logging
-from aligned_webhooks.bootstrap import build, secret_box
+from aligned_webhooks.bootstrap import build
+from aligned_webhooks.service_layer.rotation import RotationReport, rotate_keys
 
 
 def rotate(schema: str | None) -> int:
-    definition = build()
-    settings = definition.settings
-    setup_logging(settings.log_level)
-    from aligned_webhooks.service_layer.rotation import rotate_keys
+    definition = build(name=schema) if schema else build()
+    setup_logging(definition.settings.log_level)
+    deps = definition.deps
 
-    async def run():
-        pool = await create_pool(settings.database_url, min_size=1, max_size=2)
+    async def run() -> RotationReport:
+        # Outside the app's lifespan: open the service's database for the run, close it after.
+        await deps.database.open()
         try:
-            return await rotate_keys(pool, schema or definition.name, secret_box(settings))
+            return await rotate_keys(deps.units, deps.box)
         finally:
-            await pool.close()
+            await deps.close()
+            await deps.database.close()
 
     report = asyncio.run(run())
     print(
-        f"{schema or definition.name}: re-sealed {report.endpoints} endpoint(s); "
+        f"{definition.name}: re-sealed {report.endpoints} endpoint(s); "
         f"{report.unreadable} unreadable, {report.left_behind} still under an old key"
     )
     # Non-zero while anything is left under an old key: dropping that key now would lose it.

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 from fastapi import APIRouter
 
-from aligned_common.app import ServiceContext, ServiceDefinition
+from aligned_common.app import Database, ServiceDefinition
 from aligned_common.clock import Clock, SystemClock
 from aligned_webhooks.adapters.providers import ProviderRegistry
 from aligned_webhooks.adapters.secret_box import SecretBox
-from aligned_webhooks.adapters.ssrf import TargetPolicy
+from aligned_webhooks.adapters.sender import PerHostTransport
+from aligned_webhooks.adapters.unit_of_work import SqlUnits
 from aligned_webhooks.config import Settings
 from aligned_webhooks.entrypoints import api_http, consumers, inbound_http
 from aligned_webhooks.entrypoints.delivery_loop import run_delivery_loop
-from aligned_webhooks.service_layer.endpoints import EndpointDeps
+from aligned_webhooks.service_layer.deps import Deps
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -35,39 +37,48 @@ def secret_box(settings: Settings) -> SecretBox:
     )
 
 
-def target_policy(settings: Settings) -> TargetPolicy:
-    return TargetPolicy(
-        allow_loopback=settings.allow_loopback_targets, allow_http=settings.allow_http_targets
+def delivery_client(settings: Settings) -> httpx.AsyncClient:
+    # trust_env=False: an HTTP(S)_PROXY from the environment would send requests around the
+    # SSRF guard's pinned address.
+    # One pool per host name (PerHostTransport): a TLS connection checked for one host never
+    # carries another host's request to the same address.
+    limits = httpx.Limits(max_connections=settings.delivery_concurrency, max_keepalive_connections=4)
+    return httpx.AsyncClient(
+        transport=PerHostTransport(limits=limits), timeout=settings.delivery_timeout_s, trust_env=False
     )
 
 
+async def close_delivery_client(deps: Deps) -> None:
+    await deps.close()
+
+
 def build(
-    name: str = "webhooks", settings: Settings | None = None, *, clock: Clock | None = None
+    settings: Settings | None = None, *, name: str = "webhooks", clock: Clock | None = None
 ) -> ServiceDefinition:
     """`clock`: where every due, retry, disable and expiry decision gets "now" (tests move it)."""
     settings = settings or Settings()
-    clock = clock or SystemClock()
-
-    async def wire(ctx: ServiceContext) -> None:
-        box = secret_box(settings)  # fails at startup when the key is missing, not at the first endpoint
-        ctx.deps["box"] = box
-        ctx.deps["clock"] = clock
-        ctx.deps["providers"] = ProviderRegistry.from_secrets(provider_secrets(settings))
-        ctx.deps["endpoints"] = EndpointDeps(
-            ctx.pool, ctx.schema, box, target_policy(settings), settings.secret_rotation_overlap_s, clock
-        )
-
+    database = Database(settings, name)
+    deps = Deps(
+        settings=settings,
+        database=database,
+        units=SqlUnits(database),
+        box=secret_box(settings),  # fails when built if the key is missing, not at the first endpoint
+        providers=ProviderRegistry.from_secrets(provider_secrets(settings)),
+        client=delivery_client(settings),
+        clock=clock or SystemClock(),
+    )
     http = APIRouter()
     http.include_router(inbound_http.router)
     http.include_router(api_http.router)
-    definition = ServiceDefinition(
+    return ServiceDefinition(
         name=name,
         settings=settings,
         migrations_dir=MIGRATIONS,
         http_router=http,
         event_router=consumers.event_router(name),
         background=[run_delivery_loop],
-        on_startup=wire,
+        on_shutdown=close_delivery_client,
+        database=database,
+        deps=deps,
         title="Aligned webhooks",
     )
-    return definition

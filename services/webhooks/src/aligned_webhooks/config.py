@@ -7,7 +7,7 @@ from pydantic import Field, SecretStr
 from aligned_common.settings import ServiceSettings, service_config
 
 # Standard Webhooks' reference schedule: the first try at once, then these waits after each failure.
-DEFAULT_RETRY_SCHEDULE_S = [0, 5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600]
+DEFAULT_RETRY_SCHEDULE_S: list[float] = [0, 5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600]
 
 
 class Settings(ServiceSettings):

@@ -65,7 +65,7 @@ def clock(session_clock) -> MovableClock:
 
 @pytest.fixture(scope="session")
 async def webhooks(infra, topics, webhooks_schema, session_clock) -> AsyncIterator[RunningService]:
-    definition = build(webhooks_schema, test_settings(), clock=session_clock)
+    definition = build(test_settings(), name=webhooks_schema, clock=session_clock)
     await start_groups_at_end(
         infra.kafka_bootstrap, f"aligned-{webhooks_schema}", definition.event_router.topics()
     )

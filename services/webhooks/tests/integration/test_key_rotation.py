@@ -3,13 +3,15 @@
 import base64
 import os
 import uuid
+from types import SimpleNamespace
 
 import pytest
 
 from aligned_common.db import UnitOfWork
 from aligned_common.migrations import migrate
-from aligned_webhooks.adapters import endpoint_store
+from aligned_webhooks.adapters.endpoint_store import SqlEndpoints
 from aligned_webhooks.adapters.secret_box import SecretBox, SecretBoxError
+from aligned_webhooks.adapters.unit_of_work import SqlUnits
 from aligned_webhooks.bootstrap import MIGRATIONS
 from aligned_webhooks.service_layer.rotation import rotate_keys
 
@@ -28,8 +30,7 @@ async def test_rotation_moves_current_and_previous_secrets_to_the_new_key(infra,
     ids = [uuid.uuid4() for _ in range(3)]
     async with UnitOfWork(pg_pool, scratch_schema, brand_id=brand) as uow:
         for i, endpoint_id in enumerate(ids):
-            await endpoint_store.insert(
-                uow.conn,
+            await SqlEndpoints(uow.conn).insert(
                 endpoint_id,
                 brand,
                 tenant,
@@ -47,14 +48,15 @@ async def test_rotation_moves_current_and_previous_secrets_to_the_new_key(infra,
         )
 
     rotated_box = SecretBox(new_key, [old_key])
-    report = await rotate_keys(pg_pool, scratch_schema, rotated_box)
+    units = SqlUnits(SimpleNamespace(pool=pg_pool, schema=scratch_schema))
+    report = await rotate_keys(units, rotated_box)
     assert (report.endpoints, report.unreadable, report.left_behind) == (3, 0, 0)
-    assert (await rotate_keys(pg_pool, scratch_schema, rotated_box)).endpoints == 0  # nothing left to do
+    assert (await rotate_keys(units, rotated_box)).endpoints == 0  # nothing left to do
 
     only_new = SecretBox(new_key)  # the old key is retired
     async with UnitOfWork(pg_pool, scratch_schema, brand_id=brand) as uow:
         for i, endpoint_id in enumerate(ids):
-            current, previous, _ = await endpoint_store.secrets(uow.conn, endpoint_id)
+            current, previous, _ = await SqlEndpoints(uow.conn).secrets(endpoint_id)
             assert current.key_id == "new" and only_new.open(current, str(endpoint_id)) == f"whsec_{i}"
             if i == 0:
                 assert previous.key_id == "new" and only_new.open(previous, str(endpoint_id)) == "whsec_prev"

@@ -24,169 +24,163 @@ def _record(row: asyncpg.Record) -> AttemptRecord:
     )
 
 
-async def get(conn: asyncpg.Connection, key: str, *, lock: bool = False) -> AttemptRecord | None:
-    row = await conn.fetchrow(
-        f"SELECT {_COLUMNS} FROM publish_attempts WHERE idempotency_key = $1"
-        + (" FOR UPDATE" if lock else ""),
-        key,
-    )
-    return _record(row) if row else None
-
-
 _COLUMNS = """idempotency_key, status, remote_id, url, platform_message, calls,
                extract(epoch FROM lease_until - clock_timestamp())::float8 AS lease_remaining_s"""
 
 
-async def record_and_lock(
-    conn: asyncpg.Connection, brand_id: uuid.UUID, tenant_id: uuid.UUID, data: AttemptRequested
-) -> AttemptRecord:
-    """The request recorded under its key (pending, if new) and the record returned locked for
-    this transaction, so one claimer at a time decides: one round trip for what was an INSERT
-    and a SELECT ... FOR UPDATE (the DO UPDATE takes the row lock an existing record needs)."""
-    row = await conn.fetchrow(
-        f"""INSERT INTO publish_attempts (idempotency_key, brand_id, tenant_id, connection_id, job_id, target_id,
-               platform, status, last_attempt)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8)
-           ON CONFLICT (idempotency_key) DO UPDATE
-               SET last_attempt = greatest(publish_attempts.last_attempt, EXCLUDED.last_attempt)
-           RETURNING {_COLUMNS}""",
-        data.idempotency_key,
-        brand_id,
-        tenant_id,
-        data.connection_id,
-        data.job_id,
-        data.target_id,
-        data.platform,
-        data.attempt,
-    )
-    return _record(row)
+class SqlAttempts:
+    """The publish_attempts and rate_buckets repository on one unit of work's connection (its brand scope and
+    transaction are the caller's)."""
 
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
 
-async def take_lease(
-    conn: asyncpg.Connection,
-    key: str,
-    attempt: int,
-    lease_s: float,
-    bucket: tuple[uuid.UUID, float, datetime],
-) -> None:
-    """in_flight until the lease ends, and the rate bucket the call took from (connection id,
-    tokens, at) stored, in one statement."""
-    await conn.execute(
-        """WITH bucket AS (UPDATE rate_buckets SET tokens = $5, updated_at = $6 WHERE connection_id = $4)
-           UPDATE publish_attempts SET status = 'in_flight', lease_until = clock_timestamp() + make_interval(secs => $3),
-               last_attempt = greatest(last_attempt, $2), updated_at = now()
-           WHERE idempotency_key = $1""",
-        key,
-        attempt,
-        lease_s,
-        *bucket,
-    )
-
-
-async def settle(
-    conn: asyncpg.Connection,
-    key: str,
-    status: AttemptStatus,
-    *,
-    calls: int,
-    remote_id: str | None = None,
-    url: str | None = None,
-    error: str | None = None,
-    platform_message: str | None = None,
-) -> None:
-    """Write what a handling found out; the lease ends."""
-    await conn.execute(
-        """UPDATE publish_attempts
-           SET status = $2, calls = calls + $3, remote_id = COALESCE($4, remote_id), url = COALESCE($5, url),
-               last_error = $6, platform_message = $7, lease_until = NULL, updated_at = now(),
-               published_at = CASE WHEN $2 = 'published' THEN now() ELSE published_at END
-           WHERE idempotency_key = $1""",
-        key,
-        status.value,
-        calls,
-        remote_id,
-        url,
-        error,
-        platform_message,
-    )
-
-
-async def release_lease(conn: asyncpg.Connection, key: str, error: str) -> None:
-    """A handling that held the lease failed mid-call: a call may have landed (unknown), and the
-    next handling may go at once. Only our own in-flight record is touched."""
-    await conn.execute(
-        """UPDATE publish_attempts SET status = 'unknown', lease_until = NULL, last_error = $2, updated_at = now()
-           WHERE idempotency_key = $1 AND status = 'in_flight'""",
-        key,
-        error,
-    )
-
-
-async def remote_id_taken(
-    conn: asyncpg.Connection, connection_id: uuid.UUID, remote_id: str, key: str
-) -> bool:
-    """Whether another publish of ours already owns this post (so a marker match is not ours)."""
-    return bool(
-        await conn.fetchval(
-            """SELECT 1 FROM publish_attempts
-               WHERE connection_id = $1 AND remote_id = $2 AND idempotency_key <> $3 AND status = 'published'""",
-            connection_id,
-            remote_id,
+    async def get(self, key: str, *, lock: bool = False) -> AttemptRecord | None:
+        row = await self._conn.fetchrow(
+            f"SELECT {_COLUMNS} FROM publish_attempts WHERE idempotency_key = $1"
+            + (" FOR UPDATE" if lock else ""),
             key,
         )
-    )
+        return _record(row) if row else None
 
+    async def record_and_lock(
+        self, brand_id: uuid.UUID, tenant_id: uuid.UUID, data: AttemptRequested
+    ) -> AttemptRecord:
+        """The request recorded under its key (pending, if new) and the record returned locked for
+        this transaction, so one claimer at a time decides: one round trip for what was an INSERT
+        and a SELECT ... FOR UPDATE (the DO UPDATE takes the row lock an existing record needs)."""
+        row = await self._conn.fetchrow(
+            f"""INSERT INTO publish_attempts (idempotency_key, brand_id, tenant_id, connection_id, job_id, target_id,
+                   platform, status, last_attempt)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8)
+               ON CONFLICT (idempotency_key) DO UPDATE
+                   SET last_attempt = greatest(publish_attempts.last_attempt, EXCLUDED.last_attempt)
+               RETURNING {_COLUMNS}""",
+            data.idempotency_key,
+            brand_id,
+            tenant_id,
+            data.connection_id,
+            data.job_id,
+            data.target_id,
+            data.platform,
+            data.attempt,
+        )
+        return _record(row)
 
-async def published_remote_ids(
-    conn: asyncpg.Connection, connection_id: uuid.UUID, since: datetime | None, limit: int
-) -> list[str]:
-    rows = await conn.fetch(
-        """SELECT remote_id FROM publish_attempts
-           WHERE connection_id = $1 AND status = 'published' AND ($2::timestamptz IS NULL OR published_at >= $2)
-           ORDER BY published_at DESC LIMIT $3""",
-        connection_id,
-        since,
-        limit,
-    )
-    return [row["remote_id"] for row in rows]
+    async def take_lease(
+        self,
+        key: str,
+        attempt: int,
+        lease_s: float,
+        bucket: tuple[uuid.UUID, float, datetime],
+    ) -> None:
+        """in_flight until the lease ends, and the rate bucket the call took from (connection id,
+        tokens, at) stored, in one statement."""
+        await self._conn.execute(
+            """WITH bucket AS (UPDATE rate_buckets SET tokens = $5, updated_at = $6 WHERE connection_id = $4)
+               UPDATE publish_attempts SET status = 'in_flight', lease_until = clock_timestamp() + make_interval(secs => $3),
+                   last_attempt = greatest(last_attempt, $2), updated_at = now()
+               WHERE idempotency_key = $1""",
+            key,
+            attempt,
+            lease_s,
+            *bucket,
+        )
 
+    async def settle(
+        self,
+        key: str,
+        status: AttemptStatus,
+        *,
+        calls: int,
+        remote_id: str | None = None,
+        url: str | None = None,
+        error: str | None = None,
+        platform_message: str | None = None,
+    ) -> None:
+        """Write what a handling found out; the lease ends."""
+        await self._conn.execute(
+            """UPDATE publish_attempts
+               SET status = $2, calls = calls + $3, remote_id = COALESCE($4, remote_id), url = COALESCE($5, url),
+                   last_error = $6, platform_message = $7, lease_until = NULL, updated_at = now(),
+                   published_at = CASE WHEN $2 = 'published' THEN now() ELSE published_at END
+               WHERE idempotency_key = $1""",
+            key,
+            status.value,
+            calls,
+            remote_id,
+            url,
+            error,
+            platform_message,
+        )
 
-async def lock_bucket(
-    conn: asyncpg.Connection, connection_id: uuid.UUID, brand_id: uuid.UUID, capacity: float
-) -> tuple[Bucket, datetime]:
-    """The connection's bucket (made full if new), locked for this transaction, and the
-    database's clock: one statement (the no-op DO UPDATE takes the row lock)."""
-    row = await conn.fetchrow(
-        """INSERT INTO rate_buckets (connection_id, brand_id, tokens, updated_at)
-           VALUES ($1, $2, $3, clock_timestamp())
-           ON CONFLICT (connection_id) DO UPDATE SET connection_id = EXCLUDED.connection_id
-           RETURNING tokens, updated_at, blocked_until, clock_timestamp() AS now""",
-        connection_id,
-        brand_id,
-        capacity,
-    )
-    return Bucket(row["tokens"], row["updated_at"], row["blocked_until"]), row["now"]
+    async def release_lease(self, key: str, error: str) -> None:
+        """A handling that held the lease failed mid-call: a call may have landed (unknown), and the
+        next handling may go at once. Only our own in-flight record is touched."""
+        await self._conn.execute(
+            """UPDATE publish_attempts SET status = 'unknown', lease_until = NULL, last_error = $2, updated_at = now()
+               WHERE idempotency_key = $1 AND status = 'in_flight'""",
+            key,
+            error,
+        )
 
+    async def remote_id_taken(self, connection_id: uuid.UUID, remote_id: str, key: str) -> bool:
+        """Whether another publish of ours already owns this post (so a marker match is not ours)."""
+        return bool(
+            await self._conn.fetchval(
+                """SELECT 1 FROM publish_attempts
+                   WHERE connection_id = $1 AND remote_id = $2 AND idempotency_key <> $3 AND status = 'published'""",
+                connection_id,
+                remote_id,
+                key,
+            )
+        )
 
-async def store_bucket(
-    conn: asyncpg.Connection, connection_id: uuid.UUID, tokens: float, at: datetime
-) -> None:
-    await conn.execute(
-        "UPDATE rate_buckets SET tokens = $2, updated_at = $3 WHERE connection_id = $1",
-        connection_id,
-        tokens,
-        at,
-    )
+    async def published_remote_ids(
+        self, connection_id: uuid.UUID, since: datetime | None, limit: int
+    ) -> list[str]:
+        rows = await self._conn.fetch(
+            """SELECT remote_id FROM publish_attempts
+               WHERE connection_id = $1 AND status = 'published' AND ($2::timestamptz IS NULL OR published_at >= $2)
+               ORDER BY published_at DESC LIMIT $3""",
+            connection_id,
+            since,
+            limit,
+        )
+        return [row["remote_id"] for row in rows]
 
+    async def lock_bucket(
+        self, connection_id: uuid.UUID, brand_id: uuid.UUID, capacity: float
+    ) -> tuple[Bucket, datetime]:
+        """The connection's bucket (made full if new), locked for this transaction, and the
+        database's clock: one statement (the no-op DO UPDATE takes the row lock)."""
+        row = await self._conn.fetchrow(
+            """INSERT INTO rate_buckets (connection_id, brand_id, tokens, updated_at)
+               VALUES ($1, $2, $3, clock_timestamp())
+               ON CONFLICT (connection_id) DO UPDATE SET connection_id = EXCLUDED.connection_id
+               RETURNING tokens, updated_at, blocked_until, clock_timestamp() AS now""",
+            connection_id,
+            brand_id,
+            capacity,
+        )
+        return Bucket(row["tokens"], row["updated_at"], row["blocked_until"]), row["now"]
 
-async def block_bucket(conn: asyncpg.Connection, connection_id: uuid.UUID, seconds: float) -> None:
-    """The platform said "wait": nobody calls for this account until then."""
-    await conn.execute(
-        """UPDATE rate_buckets
-           SET blocked_until = greatest(coalesce(blocked_until, clock_timestamp()),
-                                        clock_timestamp() + make_interval(secs => $2)),
-               tokens = 0, updated_at = clock_timestamp()
-           WHERE connection_id = $1""",
-        connection_id,
-        seconds,
-    )
+    async def store_bucket(self, connection_id: uuid.UUID, tokens: float, at: datetime) -> None:
+        await self._conn.execute(
+            "UPDATE rate_buckets SET tokens = $2, updated_at = $3 WHERE connection_id = $1",
+            connection_id,
+            tokens,
+            at,
+        )
+
+    async def block_bucket(self, connection_id: uuid.UUID, seconds: float) -> None:
+        """The platform said "wait": nobody calls for this account until then."""
+        await self._conn.execute(
+            """UPDATE rate_buckets
+               SET blocked_until = greatest(coalesce(blocked_until, clock_timestamp()),
+                                            clock_timestamp() + make_interval(secs => $2)),
+                   tokens = 0, updated_at = clock_timestamp()
+               WHERE connection_id = $1""",
+            connection_id,
+            seconds,
+        )

@@ -17,8 +17,10 @@ class TokenCipher(KeyRing):
     @classmethod
     def from_config(cls, keys_json: str | None, active_key_id: str | None) -> TokenCipher:
         """From ALIGNED_CONNECTIONS_ENCRYPTION_KEYS ({"k1": "<base64>"}) and ..._ACTIVE_KEY_ID."""
-        return cls.from_json(
+        ring = cls.from_json(
             keys_json,
             active_key_id,
             names="ALIGNED_CONNECTIONS_ENCRYPTION_KEYS and ALIGNED_CONNECTIONS_ACTIVE_KEY_ID",
         )
+        assert isinstance(ring, TokenCipher)  # from_json builds `cls`; its annotation says KeyRing
+        return ring

@@ -11,12 +11,7 @@ from aligned_connections.adapters.platforms import (
     SandboxAdapter,
 )
 from aligned_connections.config import Settings
-
-
-class UnknownPlatform(LookupError):
-    def __init__(self, name: str, known: list[str]) -> None:
-        super().__init__(f"platform {name!r} is not available here (available: {', '.join(known) or 'none'})")
-        self.name = name
+from aligned_connections.domain.errors import UnknownPlatform
 
 
 class PlatformRegistry:
@@ -26,7 +21,8 @@ class PlatformRegistry:
     def get(self, name: str) -> PlatformAdapter:
         adapter = self._adapters.get(name)
         if adapter is None:
-            raise UnknownPlatform(name, sorted(self._adapters))
+            known = ", ".join(sorted(self._adapters)) or "none"
+            raise UnknownPlatform(f"platform {name!r} is not available here (available: {known})")
         return adapter
 
     def names(self) -> list[str]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 
 from aligned_connections.adapters.crypto import TokenCipher
-from aligned_connections.domain.connection import Connection
+from aligned_connections.adapters.platforms import TokenSet
+from aligned_connections.domain.connection import Connection, SealedTokens
 
 ACCESS = "access"
 REFRESH = "refresh"
@@ -25,6 +26,15 @@ class TokenVault:
 
     def seal(self, connection_id: uuid.UUID, column: str, token: str | None) -> str | None:
         return None if token is None else self.cipher.encrypt(token, context(connection_id, column))
+
+    def seal_tokens(self, connection_id: uuid.UUID, tokens: TokenSet) -> SealedTokens:
+        """What a platform's token answer is stored as (a refresh token only if it sent one)."""
+        refresh = tokens.refresh_token.get_secret_value() if tokens.refresh_token else None
+        return SealedTokens(
+            access_token_ct=self.seal(connection_id, ACCESS, tokens.access_token.get_secret_value()),
+            refresh_token_ct=self.seal(connection_id, REFRESH, refresh),
+            expires_at=tokens.expires_at,
+        )
 
     def open(self, connection_id: uuid.UUID, column: str, ciphertext: str | None) -> str | None:
         return None if ciphertext is None else self.cipher.decrypt(ciphertext, context(connection_id, column))

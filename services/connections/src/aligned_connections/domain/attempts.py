@@ -58,7 +58,7 @@ def next_step(record: AttemptRecord) -> Next:
     return Next.SEND  # pending, failed
 
 
-def status_when_nothing_sent(step: Next) -> AttemptStatus:
+def status_when_nothing_sent(step: Next | None) -> AttemptStatus:
     """What the record says after a handling that made no publish call: a pending question
     about an earlier call stays open."""
     return AttemptStatus.UNKNOWN if step is Next.RECONCILE else AttemptStatus.FAILED

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 
 class Status(StrEnum):
@@ -14,6 +15,14 @@ class Status(StrEnum):
     REVOKED = "revoked"  # the user or the platform withdrew our access
     DISCONNECTED = "disconnected"  # a user of the brand disconnected it here
     ERROR = "error"  # the platform refused for good for another reason (see last_error)
+
+
+class RefreshStep(StrEnum):
+    """What a refresh asked of a connection does (before its refresh token is even opened)."""
+
+    NOT_USABLE = "not_usable"  # expired, revoked, disconnected: only a new consent helps
+    FRESH = "fresh"  # still valid long enough (another replica refreshed it meanwhile)
+    REFRESH = "refresh"
 
 
 # Statuses in which no platform call is made on the connection's behalf.
@@ -49,8 +58,29 @@ class Connection:
     def expires_within(self, now: datetime, seconds: float) -> bool:
         return self.expires_at is not None and (self.expires_at - now).total_seconds() <= seconds
 
+    def refresh_step(self, now: datetime, unless_valid_for_s: float | None = None) -> RefreshStep:
+        """`unless_valid_for_s`: skip the refresh when the token is still good that long."""
+        if self.status is not Status.CONNECTED:
+            return RefreshStep.NOT_USABLE
+        if unless_valid_for_s is not None and not self.expires_within(now, unless_valid_for_s):
+            return RefreshStep.FRESH
+        return RefreshStep.REFRESH
 
-def publish_refusal(status: Status) -> str | None:
+    def needs_refresh_before_use(self, now: datetime, margin_s: float) -> bool:
+        """A publish refreshes first when the token would expire within `margin_s` (and can be)."""
+        return self.can_refresh and self.expires_within(now, margin_s)
+
+
+@dataclass(frozen=True)
+class SealedTokens:
+    """A connection's tokens as they are stored: sealed by the vault, and when access expires."""
+
+    access_token_ct: str | None
+    refresh_token_ct: str | None  # None on a refresh or reconnect: the stored one stays
+    expires_at: datetime | None
+
+
+def publish_refusal(status: Status) -> Literal["connection_expired", "connection_revoked"] | None:
     """The post_failed reason for a connection that must not be used, or None when it may."""
     if status is Status.CONNECTED:
         return None
@@ -61,4 +91,4 @@ def publish_refusal(status: Status) -> str | None:
 
 def refresh_backoff_s(failures: int, base_s: float, max_s: float) -> float:
     """Seconds until the next refresh try after `failures` transient failures in a row."""
-    return min(max_s, base_s * 2 ** max(0, failures - 1))
+    return min(max_s, base_s * 2.0 ** max(0, failures - 1))

@@ -2,33 +2,41 @@
 
 from __future__ import annotations
 
+from aligned_common.db import UnitOfWork
+from aligned_common.envelope import EventEnvelope
 from aligned_common.events.analytics import SyncRequested
+from aligned_common.events.base import EventData
 from aligned_common.events.publishing import AttemptRequested
 from aligned_common.events.webhooks import Received
-from aligned_common.inbox import EventRouter
-from aligned_connections.runtime import Runtime
+from aligned_common.inbox import EventRouter, InboxEntry
+from aligned_connections.adapters.unit_of_work import SqlUnitOfWork
+from aligned_connections.service_layer.deps import Deps
 from aligned_connections.service_layer.metrics import handle_sync_requested
 from aligned_connections.service_layer.platform_webhooks import handle_received
 from aligned_connections.service_layer.publish import handle_attempt_requested
 
 
-def build_event_router(rt: Runtime) -> EventRouter:
-    events = EventRouter(service="connections")
+def build_event_router(deps: Deps, service: str = "connections") -> EventRouter:
+    """`service` names the consumer group (`aligned-<service>`): tests run scratch copies."""
+    events = EventRouter(service=service)
 
     # transaction=False: these call a platform, and hold no transaction or pooled connection
-    # while they wait for it (the handler writes its outcome in entry.finish()). Ordered per
+    # while they wait for it (the handler writes its outcome in deps.finish(entry)). Ordered per
     # job / per sync (the envelope's subject, the default): attempts of different jobs overlap.
     @events.on(AttemptRequested, transaction=False, name="on_attempt_requested")
-    async def on_attempt_requested(entry, envelope, data: AttemptRequested) -> None:
-        await handle_attempt_requested(rt, entry, envelope, data)
+    async def on_attempt_requested(entry: InboxEntry, envelope: EventEnvelope, data: EventData) -> None:
+        assert isinstance(data, AttemptRequested)  # the route's model
+        await handle_attempt_requested(deps, entry, envelope, data)
 
     @events.on(SyncRequested, transaction=False, name="on_sync_requested")
-    async def on_sync_requested(entry, envelope, data: SyncRequested) -> None:
-        await handle_sync_requested(rt, entry, envelope, data)
+    async def on_sync_requested(entry: InboxEntry, envelope: EventEnvelope, data: EventData) -> None:
+        assert isinstance(data, SyncRequested)
+        await handle_sync_requested(deps, entry, envelope, data)
 
     # role="worker": a platform webhook names an account, which several brands may have connected.
     @events.on(Received, role="worker", name="on_webhook_received")
-    async def on_webhook_received(uow, envelope, data: Received) -> None:
-        await handle_received(uow, data)
+    async def on_webhook_received(uow: UnitOfWork, envelope: EventEnvelope, data: EventData) -> None:
+        assert isinstance(data, Received)
+        await handle_received(SqlUnitOfWork(uow), data)
 
     return events

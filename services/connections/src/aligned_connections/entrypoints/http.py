@@ -10,32 +10,21 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
-from aligned_common.app import ServiceContext, context_of
+from aligned_common.app import dependency
 from aligned_common.identity import Identity, current_identity, require_role
-from aligned_common.problems import Problem
-from aligned_connections.adapters.platforms import PlatformAdapter
-from aligned_connections.adapters.registry import UnknownPlatform
 from aligned_connections.domain.connection import Connection, Status
-from aligned_connections.runtime import Runtime
+from aligned_connections.entrypoints.problems import DomainErrorsAsProblems
 from aligned_connections.service_layer import connections, oauth
+from aligned_connections.service_layer.deps import Deps
 
-router = APIRouter(prefix="/v1/connections", tags=["connections"])
+router = APIRouter(prefix="/v1/connections", tags=["connections"], route_class=DomainErrorsAsProblems)
 
 CONNECTORS = ("owner", "admin")  # who may connect and disconnect accounts
 MAINTAINERS = ("owner", "admin", "editor")  # who may verify or refresh them
 
 PlatformName = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_-]{0,40}$")]
-
-
-def runtime(ctx: ServiceContext = Depends(context_of)) -> Runtime:
-    return ctx.deps["runtime"]
-
-
-def adapter_for(rt: Runtime, platform: str) -> PlatformAdapter:
-    try:
-        return rt.platforms.get(platform)
-    except UnknownPlatform as error:
-        raise Problem(404, "Unknown platform", detail=str(error)) from None
+Service = Annotated[Deps, Depends(dependency(Deps))]
+Caller = Annotated[Identity, Depends(current_identity)]
 
 
 class ConnectionOut(BaseModel):
@@ -114,34 +103,32 @@ class PlatformOut(BaseModel):
 
 @router.get("")
 async def list_connections(
+    identity: Caller,
+    deps: Service,
     platform: str | None = None,
     status: Status | None = None,
-    identity: Identity = Depends(current_identity),
-    rt: Runtime = Depends(runtime),
 ) -> list[ConnectionOut]:
-    found = await connections.list_connections(rt, identity, platform, status.value if status else None)
+    found = await connections.list_connections(deps, identity, platform, status.value if status else None)
     return [ConnectionOut.of(c) for c in found]
 
 
 @router.get("/platforms")
-async def list_platforms(
-    identity: Identity = Depends(current_identity), rt: Runtime = Depends(runtime)
-) -> list[PlatformOut]:
-    return [PlatformOut(name=name) for name in rt.platforms.names()]
+async def list_platforms(identity: Caller, deps: Service) -> list[PlatformOut]:
+    return [PlatformOut(name=name) for name in deps.platforms.names()]
 
 
 @router.get("/expiring")
 async def expiring(
+    identity: Caller,
+    deps: Service,
     within_hours: Annotated[float, Query(gt=0, le=24 * 365)] = 24,
-    identity: Identity = Depends(current_identity),
-    rt: Runtime = Depends(runtime),
 ) -> list[ConnectionOut]:
-    return [ConnectionOut.of(c) for c in await connections.expiring(rt, identity, within_hours)]
+    return [ConnectionOut.of(c) for c in await connections.expiring(deps, identity, within_hours)]
 
 
 @router.get("/stats")
-async def stats(identity: Identity = Depends(current_identity), rt: Runtime = Depends(runtime)) -> Stats:
-    by_platform = await connections.stats(rt, identity)
+async def stats(identity: Caller, deps: Service) -> Stats:
+    by_platform = await connections.stats(deps, identity)
     return Stats(total=sum(sum(counts.values()) for counts in by_platform.values()), by_platform=by_platform)
 
 
@@ -149,11 +136,11 @@ async def stats(identity: Identity = Depends(current_identity), rt: Runtime = De
 async def start_authorization(
     platform: PlatformName,
     body: StartAuthorization,
-    identity: Identity = Depends(current_identity),
-    rt: Runtime = Depends(runtime),
+    identity: Caller,
+    deps: Service,
 ) -> AuthorizationStarted:
     require_role(identity, *CONNECTORS)
-    started = await oauth.start(rt, identity, adapter_for(rt, platform), body.redirect_uri, body.scopes)
+    started = await oauth.start(deps, identity, deps.platform(platform), body.redirect_uri, body.scopes)
     return AuthorizationStarted(
         authorization_url=started.authorization_url, state=started.state, expires_at=started.expires_at
     )
@@ -163,11 +150,11 @@ async def start_authorization(
 async def complete_authorization(
     platform: PlatformName,
     body: CompleteAuthorization,
-    identity: Identity = Depends(current_identity),
-    rt: Runtime = Depends(runtime),
+    identity: Caller,
+    deps: Service,
 ) -> Connected:
     require_role(identity, *CONNECTORS)
-    connection, created = await oauth.callback(rt, identity, adapter_for(rt, platform), body.code, body.state)
+    connection, created = await oauth.callback(deps, identity, deps.platform(platform), body.code, body.state)
     return Connected(connection=ConnectionOut.of(connection), created=created)
 
 
@@ -175,42 +162,34 @@ async def complete_authorization(
 async def connect_with_app_password(
     platform: PlatformName,
     body: AppPasswordIn,
-    identity: Identity = Depends(current_identity),
-    rt: Runtime = Depends(runtime),
+    identity: Caller,
+    deps: Service,
 ) -> Connected:
     require_role(identity, *CONNECTORS)
     connection, created = await oauth.connect_with_app_password(
-        rt, identity, adapter_for(rt, platform), body.identifier, body.password.get_secret_value()
+        deps, identity, deps.platform(platform), body.identifier, body.password.get_secret_value()
     )
     return Connected(connection=ConnectionOut.of(connection), created=created)
 
 
 @router.get("/{connection_id}")
-async def get_connection(
-    connection_id: uuid.UUID, identity: Identity = Depends(current_identity), rt: Runtime = Depends(runtime)
-) -> ConnectionOut:
-    return ConnectionOut.of(await connections.get(rt, identity, connection_id))
+async def get_connection(connection_id: uuid.UUID, identity: Caller, deps: Service) -> ConnectionOut:
+    return ConnectionOut.of(await connections.get(deps, identity, connection_id))
 
 
 @router.post("/{connection_id}/verify")
-async def verify(
-    connection_id: uuid.UUID, identity: Identity = Depends(current_identity), rt: Runtime = Depends(runtime)
-) -> ConnectionOut:
+async def verify(connection_id: uuid.UUID, identity: Caller, deps: Service) -> ConnectionOut:
     require_role(identity, *MAINTAINERS)
-    return ConnectionOut.of(await connections.verify(rt, identity, connection_id))
+    return ConnectionOut.of(await connections.verify(deps, identity, connection_id))
 
 
 @router.post("/{connection_id}/refresh")
-async def refresh(
-    connection_id: uuid.UUID, identity: Identity = Depends(current_identity), rt: Runtime = Depends(runtime)
-) -> ConnectionOut:
+async def refresh(connection_id: uuid.UUID, identity: Caller, deps: Service) -> ConnectionOut:
     require_role(identity, *MAINTAINERS)
-    return ConnectionOut.of(await connections.refresh_now(rt, identity, connection_id))
+    return ConnectionOut.of(await connections.refresh_now(deps, identity, connection_id))
 
 
 @router.delete("/{connection_id}")
-async def disconnect(
-    connection_id: uuid.UUID, identity: Identity = Depends(current_identity), rt: Runtime = Depends(runtime)
-) -> ConnectionOut:
+async def disconnect(connection_id: uuid.UUID, identity: Caller, deps: Service) -> ConnectionOut:
     require_role(identity, *CONNECTORS)
-    return ConnectionOut.of(await connections.disconnect(rt, identity, connection_id))
+    return ConnectionOut.of(await connections.disconnect(deps, identity, connection_id))

@@ -2,41 +2,41 @@
 
 from __future__ import annotations
 
-from aligned_common.db import UnitOfWork
 from aligned_common.envelope import EventEnvelope
 from aligned_common.events.analytics import SyncRequested
 from aligned_common.events.connections import MetricPoint, MetricsFailed, MetricsFetched
 from aligned_common.inbox import InboxEntry
-from aligned_connections.adapters import attempts_repo
-from aligned_connections.adapters import connections_repo as repo
 from aligned_connections.adapters.platforms import AuthFailure, NotSupported, PlatformError, Retryable
-from aligned_connections.domain.connection import publish_refusal
-from aligned_connections.runtime import Runtime
+from aligned_connections.adapters.platforms.models import MetricPoint as PlatformMetricPoint
+from aligned_connections.domain.connection import Connection, publish_refusal
+from aligned_connections.service_layer.deps import Deps
+from aligned_connections.service_layer.ports import UnitOfWork
 from aligned_connections.service_layer.tokens import refresh_connection
 
 RECENT_POSTS = 100  # an empty remote_ids list means our most recent posts on the account
 
 
 async def handle_sync_requested(
-    rt: Runtime, entry: InboxEntry, envelope: EventEnvelope, data: SyncRequested
+    deps: Deps, entry: InboxEntry, envelope: EventEnvelope, data: SyncRequested
 ) -> None:
     """No transaction is open during the platform call (the inbox route is `transaction=False`);
     the answer commits in the entry's own transaction."""
-    async with rt.uow(envelope.brand_id) as uow:
-        connection = await repo.get(uow.conn, envelope.brand_id, data.connection_id)
+    async with deps.uow(envelope.brand_id) as uow:
+        connection = await uow.connections.get(envelope.brand_id, data.connection_id)
         usable = (
             connection is not None
             and connection.platform == data.platform
             and publish_refusal(connection.status) is None
         )
         remote_ids = data.remote_ids or (
-            await attempts_repo.published_remote_ids(uow.conn, connection.id, data.since, RECENT_POSTS)
-            if usable
+            await uow.attempts.published_remote_ids(connection.id, data.since, RECENT_POSTS)
+            if connection is not None and usable
             else []
         )
     if connection is None or connection.platform != data.platform:
-        if rt.settings.answer_unknown_connections:
+        if deps.settings.answer_unknown_connections:
             await _answer(
+                deps,
                 entry,
                 envelope,
                 data,
@@ -46,15 +46,15 @@ async def handle_sync_requested(
         return
     refusal = publish_refusal(connection.status)
     if refusal is not None:
-        await _answer(entry, envelope, data, refusal, connection.last_error)
+        await _answer(deps, entry, envelope, data, refusal, connection.last_error)
         return
-    async with rt.platform_slot(connection.platform):
-        failure = await _fetch(rt, connection, remote_ids)
-    if isinstance(failure, tuple):
-        await _answer(entry, envelope, data, *failure)
+    async with deps.platform_slot(connection.platform):
+        fetched = await _fetch(deps, connection, remote_ids)
+    if isinstance(fetched, tuple):
+        await _answer(deps, entry, envelope, data, *fetched)
         return
-    points = failure
-    async with entry.finish() as uow:
+    points = fetched
+    async with deps.finish(entry) as uow:
         await uow.emit(
             MetricsFetched(
                 sync_id=data.sync_id,
@@ -76,16 +76,18 @@ async def handle_sync_requested(
         )
 
 
-async def _fetch(rt: Runtime, connection, remote_ids: list[str]) -> list | tuple[str, str | None]:
+async def _fetch(
+    deps: Deps, connection: Connection, remote_ids: list[str]
+) -> list[PlatformMetricPoint] | tuple[str, str | None]:
     """The points, or (reason, message) of a failure."""
-    adapter = rt.platforms.get(connection.platform)
-    token = rt.vault.access_token(connection)
+    adapter = deps.platform(connection.platform)
+    token = deps.vault.access_token(connection) or ""
     try:
         try:
             return await adapter.fetch_metrics(token, remote_ids) if remote_ids else []
         except AuthFailure:
-            refreshed = await refresh_connection(rt, connection.brand_id, connection.id)
-            if refreshed.kind != "refreshed":
+            refreshed = await refresh_connection(deps, connection.brand_id, connection.id)
+            if refreshed.kind != "refreshed" or refreshed.access_token is None:
                 return "auth_failure", refreshed.error or "the platform refused the token"
             return await adapter.fetch_metrics(refreshed.access_token, remote_ids)
     except Retryable as failure:
@@ -100,9 +102,14 @@ async def _fetch(rt: Runtime, connection, remote_ids: list[str]) -> list | tuple
 
 
 async def _answer(
-    entry: InboxEntry, envelope: EventEnvelope, data: SyncRequested, reason: str, message: str | None
+    deps: Deps,
+    entry: InboxEntry,
+    envelope: EventEnvelope,
+    data: SyncRequested,
+    reason: str,
+    message: str | None,
 ) -> None:
-    async with entry.finish() as uow:
+    async with deps.finish(entry) as uow:
         await _failed(uow, envelope, data, reason, message)
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from aligned_common.db import UnitOfWork
 from aligned_common.events.webhooks import Received
-from aligned_connections.adapters import connections_repo as repo
 from aligned_connections.domain.connection import Status
+from aligned_connections.service_layer.ports import UnitOfWork
 from aligned_connections.service_layer.tokens import mark_dead
 
 log = logging.getLogger(__name__)
@@ -18,7 +17,7 @@ async def handle_received(uow: UnitOfWork, data: Received) -> None:
         return  # post status and metrics webhooks are for publishing and analytics
     # The platform withdrew our access to the account itself, so every brand's connection to it
     # is dead (runs as worker: the webhook names an account, not a brand).
-    for connection in await repo.find_across_brands(uow.conn, data.provider, data.account_id):
+    for connection in await uow.connections.find_across_brands(data.provider, data.account_id):
         if connection.status is Status.CONNECTED or connection.status is Status.EXPIRED:
             await mark_dead(
                 uow,

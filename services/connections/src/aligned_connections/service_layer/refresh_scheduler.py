@@ -11,42 +11,39 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from aligned_common.app import ServiceContext
-from aligned_connections.adapters import connections_repo as repo
-from aligned_connections.runtime import Runtime
+from aligned_connections.service_layer.deps import Deps
 from aligned_connections.service_layer.tokens import RefreshResult, refresh_connection
 
 log = logging.getLogger(__name__)
 
 
-async def refresh_due(rt: Runtime) -> list[RefreshResult]:
+async def refresh_due(deps: Deps) -> list[RefreshResult]:
     """One pass: claim and refresh what expires within the window. Returns what happened."""
-    settings = rt.settings
+    settings = deps.settings
     lease_s = max(60.0, settings.platform_read_timeout_s * 3)
     # role="worker": the due connections belong to every brand; each refresh below runs in its
     # own brand-scoped unit of work again.
-    async with rt.uow(role="worker") as uow:
-        due = await repo.claim_due_refreshes(
-            uow.conn, settings.refresh_window_s, lease_s, settings.refresh_batch_size
+    async with deps.uow(role="worker") as uow:
+        due = await uow.connections.claim_due_refreshes(
+            settings.refresh_window_s, lease_s, settings.refresh_batch_size
         )
-    results = []
+    results: list[RefreshResult] = []
     for connection_id, brand_id in due:
         try:
-            results.append(await refresh_connection(rt, brand_id, connection_id))
+            results.append(await refresh_connection(deps, brand_id, connection_id))
         except Exception:
             # One broken row must not stop the others; its lease lapses and it is tried again.
             log.exception("refresh failed unexpectedly", extra={"ctx_connection_id": str(connection_id)})
     return results
 
 
-async def run_forever(ctx: ServiceContext) -> None:
-    rt: Runtime = ctx.deps["runtime"]
+async def run_forever(deps: Deps) -> None:
     while True:
         try:
-            results = await refresh_due(rt)
+            results = await refresh_due(deps)
         except Exception:
             log.exception("refresh pass failed")  # the database may be away; try again next tick
             results = []
         # A full batch means more may be due: go again at once.
-        if len(results) < rt.settings.refresh_batch_size:
-            await asyncio.sleep(rt.settings.refresh_interval_s)
+        if len(results) < deps.settings.refresh_batch_size:
+            await asyncio.sleep(deps.settings.refresh_interval_s)

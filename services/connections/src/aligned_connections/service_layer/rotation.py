@@ -9,11 +9,12 @@ left as it is. Drop an old key only after a run reports nothing left behind.
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 
 from aligned_connections.adapters.crypto import DecryptionError, TokenCipher
 from aligned_connections.adapters.vault import ACCESS, REFRESH, context, verifier_context
-from aligned_connections.runtime import Runtime
+from aligned_connections.service_layer.deps import Deps
 
 log = logging.getLogger(__name__)
 
@@ -28,88 +29,58 @@ class RotationReport:
     left_behind: int = 0  # values still under an old key (locked rows, unreadable values)
 
 
-async def rotate_keys(rt: Runtime) -> RotationReport:
+async def rotate_keys(deps: Deps) -> RotationReport:
     report = RotationReport()
-    await _rotate_connections(rt, report)
-    await _rotate_oauth_states(rt, report)
-    report.left_behind = await _count_left_behind(rt)
+    await _rotate_connections(deps, report)
+    await _rotate_oauth_states(deps, report)
+    async with deps.uow(role="worker") as uow:
+        report.left_behind = await uow.connections.count_under_old_keys(deps.vault.cipher.active_key_id)
     return report
 
 
-async def _rotate_connections(rt: Runtime, report: RotationReport) -> None:
-    cipher = rt.vault.cipher
-    last_id = None
+async def _rotate_connections(deps: Deps, report: RotationReport) -> None:
+    cipher = deps.vault.cipher
+    last_id: uuid.UUID | None = None
     while True:
         # role="worker": rotation covers every brand's rows. Keyset pages: a row that cannot be
         # re-encrypted is passed over, not read again and again.
-        async with rt.uow(role="worker") as uow:
-            rows = await uow.conn.fetch(
-                """SELECT id, access_token, refresh_token FROM platform_connections
-                   WHERE (split_part(access_token, ':', 2) <> $1 OR split_part(refresh_token, ':', 2) <> $1)
-                     AND ($2::uuid IS NULL OR id > $2)
-                   ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED""",
-                cipher.active_key_id,
-                last_id,
-                BATCH,
-            )
-            for row in rows:
+        async with deps.uow(role="worker") as uow:
+            rows = await uow.connections.under_old_keys(cipher.active_key_id, last_id, BATCH)
+            for connection_id, access_ct, refresh_ct in rows:
                 try:
-                    access = _reseal(cipher, row["access_token"], context(row["id"], ACCESS))
-                    refresh = _reseal(cipher, row["refresh_token"], context(row["id"], REFRESH))
+                    access = _reseal(cipher, access_ct, context(connection_id, ACCESS))
+                    refresh = _reseal(cipher, refresh_ct, context(connection_id, REFRESH))
                 except DecryptionError:
                     report.unreadable += 1
                     log.error(
                         "a connection's token opens with no key in the ring",
-                        extra={"ctx_connection_id": str(row["id"])},
+                        extra={"ctx_connection_id": str(connection_id)},
                     )
                     continue
-                await uow.conn.execute(
-                    "UPDATE platform_connections SET access_token = $2, refresh_token = $3 WHERE id = $1",
-                    row["id"],
-                    access,
-                    refresh,
-                )
+                await uow.connections.store_resealed(connection_id, access, refresh)
                 report.connections += 1
         if len(rows) < BATCH:
             return
-        last_id = rows[-1]["id"]
+        last_id = rows[-1][0]
 
 
-async def _rotate_oauth_states(rt: Runtime, report: RotationReport) -> None:
-    cipher = rt.vault.cipher
+async def _rotate_oauth_states(deps: Deps, report: RotationReport) -> None:
+    cipher = deps.vault.cipher
     last_nonce = ""
     while True:
-        async with rt.uow(role="worker") as uow:
-            rows = await uow.conn.fetch(
-                """SELECT nonce, code_verifier FROM oauth_states
-                   WHERE split_part(code_verifier, ':', 2) <> $1 AND nonce > $2 AND used_at IS NULL
-                   ORDER BY nonce LIMIT $3 FOR UPDATE SKIP LOCKED""",
-                cipher.active_key_id,
-                last_nonce,
-                BATCH,
-            )
-            for row in rows:
+        async with deps.uow(role="worker") as uow:
+            rows = await uow.oauth_states.under_old_keys(cipher.active_key_id, last_nonce, BATCH)
+            for nonce, verifier_ct in rows:
                 try:
-                    sealed = _reseal(cipher, row["code_verifier"], verifier_context(row["nonce"]))
+                    sealed = _reseal(cipher, verifier_ct, verifier_context(nonce))
                 except DecryptionError:
                     report.unreadable += 1
                     continue
-                await uow.conn.execute(
-                    "UPDATE oauth_states SET code_verifier = $2 WHERE nonce = $1", row["nonce"], sealed
-                )
+                await uow.oauth_states.store_resealed(nonce, sealed)
                 report.oauth_states += 1
         if len(rows) < BATCH:
             return
-        last_nonce = rows[-1]["nonce"]
-
-
-async def _count_left_behind(rt: Runtime) -> int:
-    async with rt.uow(role="worker") as uow:
-        return await uow.conn.fetchval(
-            """SELECT count(*) FROM platform_connections
-               WHERE split_part(access_token, ':', 2) <> $1 OR split_part(refresh_token, ':', 2) <> $1""",
-            rt.vault.cipher.active_key_id,
-        )
+        last_nonce = rows[-1][0]
 
 
 def _reseal(cipher: TokenCipher, ciphertext: str | None, ctx: str) -> str | None:

@@ -6,16 +6,13 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Literal
 
-from aligned_common.db import UnitOfWork
 from aligned_common.events.connections import ConnectionExpired, ConnectionRevoked
-from aligned_connections.adapters import connections_repo as repo
 from aligned_connections.adapters.platforms import AuthFailure, NotSupported, PlatformError, Retryable
-from aligned_connections.adapters.vault import ACCESS, REFRESH
-from aligned_connections.domain.connection import Connection, Status, refresh_backoff_s
-from aligned_connections.runtime import Runtime
+from aligned_connections.domain.connection import Connection, RefreshStep, Status, refresh_backoff_s
+from aligned_connections.service_layer.deps import Deps
+from aligned_connections.service_layer.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -33,36 +30,33 @@ class RefreshResult:
     retry_after_s: float | None = None
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 async def refresh_connection(
-    rt: Runtime, brand_id: uuid.UUID, connection_id: uuid.UUID, *, unless_valid_for_s: float | None = None
+    deps: Deps, brand_id: uuid.UUID, connection_id: uuid.UUID, *, unless_valid_for_s: float | None = None
 ) -> RefreshResult:
     """Refresh now. `unless_valid_for_s`: skip when the token is still good that long (another
     replica refreshed it while we waited for the lock)."""
-    async with rt.uow(brand_id) as uow:
+    async with deps.uow(brand_id) as uow:
         # The row lock serialises refreshes of one connection across replicas: with rotating
         # refresh tokens a second, concurrent refresh would present a dead token and look like
         # an auth failure. It is held for one token call, bounded by the platform timeouts.
-        connection = await repo.get(uow.conn, brand_id, connection_id, lock=True)
+        connection = await uow.connections.get(brand_id, connection_id, lock=True)
         if connection is None:
             return RefreshResult("not_found")
-        if connection.status is not Status.CONNECTED:
+        step = connection.refresh_step(deps.clock.now(), unless_valid_for_s)
+        if step is RefreshStep.NOT_USABLE:
             return RefreshResult("not_usable", connection)
-        if unless_valid_for_s is not None and not connection.expires_within(utc_now(), unless_valid_for_s):
-            return RefreshResult("fresh", connection, rt.vault.access_token(connection))
-        refresh_token = rt.vault.refresh_token(connection)
+        if step is RefreshStep.FRESH:
+            return RefreshResult("fresh", connection, deps.vault.access_token(connection))
+        refresh_token = deps.vault.refresh_token(connection)
         if refresh_token is None:
-            return RefreshResult("no_refresh_token", connection, rt.vault.access_token(connection))
-        return await _refresh_locked(rt, uow, connection, refresh_token)
+            return RefreshResult("no_refresh_token", connection, deps.vault.access_token(connection))
+        return await _refresh_locked(deps, uow, connection, refresh_token)
 
 
 async def _refresh_locked(
-    rt: Runtime, uow: UnitOfWork, connection: Connection, refresh_token: str
+    deps: Deps, uow: UnitOfWork, connection: Connection, refresh_token: str
 ) -> RefreshResult:
-    adapter = rt.platforms.get(connection.platform)
+    adapter = deps.platform(connection.platform)
     try:
         tokens = await adapter.refresh(refresh_token)
     except AuthFailure as refused:
@@ -71,7 +65,7 @@ async def _refresh_locked(
         await mark_dead(uow, connection, Status.EXPIRED, refused.platform_message or str(refused))
         return RefreshResult("dead", connection, error=refused.platform_message or str(refused))
     except NotSupported:
-        return RefreshResult("no_refresh_token", connection, rt.vault.access_token(connection))
+        return RefreshResult("no_refresh_token", connection, deps.vault.access_token(connection))
     except PlatformError as failure:
         # Timeouts, 5xx, 429, a garbled answer, even a 4xx that is not an auth failure: the
         # connection is not dead, only this try. Back off and keep the tokens we have.
@@ -80,11 +74,11 @@ async def _refresh_locked(
             retry_after or 0.0,
             refresh_backoff_s(
                 connection.refresh_failures + 1,
-                rt.settings.refresh_backoff_base_s,
-                rt.settings.refresh_backoff_max_s,
+                deps.settings.refresh_backoff_base_s,
+                deps.settings.refresh_backoff_max_s,
             ),
         )
-        await repo.record_transient_failure(uow.conn, connection.id, str(failure)[:1000], backoff)
+        await uow.connections.record_transient_failure(connection.id, str(failure)[:1000], backoff)
         log.warning(
             "token refresh failed; will retry",
             extra={
@@ -94,23 +88,15 @@ async def _refresh_locked(
             },
         )
         return RefreshResult("transient", connection, error=str(failure), retry_after_s=backoff)
-    access = tokens.access_token.get_secret_value()
     # The adapter carries the old refresh token forward when the platform sent none; sealing it
-    # again is harmless, and the repository keeps the stored one if this is None.
-    refresh = tokens.refresh_token.get_secret_value() if tokens.refresh_token else None
-    await repo.store_refreshed(
-        uow.conn,
-        connection.id,
-        access_token_ct=rt.vault.seal(connection.id, ACCESS, access),
-        refresh_token_ct=rt.vault.seal(connection.id, REFRESH, refresh),
-        expires_at=tokens.expires_at,
-    )
-    return RefreshResult("refreshed", connection, access)
+    # again is harmless, and the repository keeps the stored one if it is None.
+    await uow.connections.store_refreshed(connection.id, deps.vault.seal_tokens(connection.id, tokens))
+    return RefreshResult("refreshed", connection, tokens.access_token.get_secret_value())
 
 
 async def mark_dead(uow: UnitOfWork, connection: Connection, status: Status, reason: str) -> None:
     """The platform refused us for good: record it and tell the rest of the system."""
-    await repo.set_status(uow.conn, connection.id, status, reason[:1000])
+    await uow.connections.set_status(connection.id, status, reason[:1000])
     event_type = ConnectionRevoked if status is Status.REVOKED else ConnectionExpired
     await uow.emit(
         event_type(

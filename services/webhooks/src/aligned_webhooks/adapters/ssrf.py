@@ -114,7 +114,7 @@ async def resolve(host: str, port: int) -> list[IpAddress]:
     except socket.gaierror as error:
         raise RefusedTarget(f"the host {host!r} does not resolve") from error
     # Scope ids (fe80::1%eth0) are dropped: the address itself decides.
-    return list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos))
+    return list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos))
 
 
 async def check_target(url: str, policy: TargetPolicy) -> CheckedTarget:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -51,3 +52,9 @@ class IngestOutcome(StrEnum):
     ACCEPTED = "accepted"  # stored, and webhooks.received emitted for every brand of the account
     UNMATCHED = "unmatched"  # stored, but no brand has this account connected: nothing emitted
     DUPLICATE = "duplicate"  # the provider sent this event id before: nothing new
+
+
+@dataclass(frozen=True)
+class AccountOwner:
+    brand_id: uuid.UUID
+    tenant_id: uuid.UUID

@@ -15,32 +15,25 @@ import uuid
 from collections import Counter
 
 import asyncpg
-import httpx
 
-from aligned_common.app import ServiceContext
-from aligned_common.db import UnitOfWork
-from aligned_webhooks.adapters import delivery_store
-from aligned_webhooks.adapters.delivery_store import ClaimedDelivery
-from aligned_webhooks.adapters.sender import PerHostTransport
-from aligned_webhooks.service_layer.delivery import DeliveryDeps, attempt
+from aligned_webhooks.adapters.unit_of_work import wake_channel
+from aligned_webhooks.domain.deliveries import ClaimedDelivery
+from aligned_webhooks.service_layer.delivery import attempt
+from aligned_webhooks.service_layer.deps import Deps
 
 log = logging.getLogger(__name__)
 
 CLAIM_TIMEOUT_S = 30.0
 
 
-def wake_channel(schema: str) -> str:
-    return f"{schema}_deliveries"
-
-
 class DeliveryLoop:
-    def __init__(self, deps: DeliveryDeps) -> None:
+    def __init__(self, deps: Deps) -> None:
         self.deps = deps
         self.in_flight: Counter[uuid.UUID] = Counter()
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
 
-    def wake(self, *_args) -> None:
+    def wake(self, *_args: object) -> None:
         self._wake.set()
 
     async def run(self) -> None:
@@ -80,9 +73,8 @@ class DeliveryLoop:
             return []
         settings = self.deps.settings
         # Worker role: the due deliveries of every brand are claimed together.
-        async with UnitOfWork(self.deps.pool, self.deps.schema, role="worker") as uow:
-            return await delivery_store.claim_due(
-                uow.conn,
+        async with self.deps.uow(role="worker") as uow:
+            return await uow.deliveries.claim_due(
                 limit=free,
                 per_endpoint=settings.delivery_per_endpoint,
                 busy={k: v for k, v in self.in_flight.items() if v > 0},
@@ -108,7 +100,9 @@ class DeliveryLoop:
             self.in_flight[delivery.endpoint_id] -= 1
             if self.in_flight[delivery.endpoint_id] <= 0:
                 del self.in_flight[delivery.endpoint_id]
-            self._tasks.discard(asyncio.current_task())
+            task = asyncio.current_task()
+            if task is not None:
+                self._tasks.discard(task)
             self.wake()  # a slot is free
 
     async def _sleep(self) -> None:
@@ -119,25 +113,12 @@ class DeliveryLoop:
         """NOTIFY from the fan-out wakes the loop at once; polling stays as the fallback."""
         try:
             conn = await asyncpg.connect(self.deps.settings.database_url)
-            await conn.add_listener(wake_channel(self.deps.schema), self.wake)
+            await conn.add_listener(wake_channel(self.deps.database.schema), self.wake)
             return conn
         except (OSError, asyncpg.PostgresError) as error:
             log.warning("LISTEN for deliveries failed; polling only", extra={"ctx_error": repr(error)})
             return None
 
 
-async def run_delivery_loop(ctx: ServiceContext) -> None:
-    settings = ctx.settings
-    # trust_env=False: an HTTP(S)_PROXY from the environment would send requests around the
-    # SSRF guard's pinned address.
-    # One pool per host name (PerHostTransport): a TLS connection checked for one host never
-    # carries another host's request to the same address.
-    limits = httpx.Limits(max_connections=settings.delivery_concurrency, max_keepalive_connections=4)
-    transport = PerHostTransport(limits=limits)
-    async with httpx.AsyncClient(
-        transport=transport, timeout=settings.delivery_timeout_s, trust_env=False
-    ) as client:
-        deps = DeliveryDeps(ctx.pool, ctx.schema, settings, ctx.deps["box"], client, ctx.deps["clock"])
-        loop = DeliveryLoop(deps)
-        ctx.deps["delivery_loop"] = loop
-        await loop.run()
+async def run_delivery_loop(deps: Deps) -> None:
+    await DeliveryLoop(deps).run()

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from aligned_common.app import ServiceContext, context_of
+from aligned_common.app import dependency
 from aligned_common.problems import problem_response
 from aligned_webhooks.domain.inbound import Rejection
 from aligned_webhooks.metrics import INBOUND_ACCEPTED, INBOUND_REJECTED
 from aligned_webhooks.service_layer import ingest
+from aligned_webhooks.service_layer.deps import Deps
 
 log = logging.getLogger(__name__)
 
 router = APIRouter()
+Service = Annotated[Deps, Depends(dependency(Deps))]
 
 _STATUS = {
     Rejection.UNKNOWN_PROVIDER: (404, "Unknown webhook provider"),
@@ -53,35 +56,33 @@ def _reject(provider_label: str, reason: Rejection, detail: str, path: str) -> J
 
 
 @router.post("/webhooks/{provider}", status_code=202, tags=["inbound"])
-async def receive_webhook(
-    provider: str, request: Request, ctx: ServiceContext = Depends(context_of)
-) -> JSONResponse:
+async def receive_webhook(provider: str, request: Request, deps: Service) -> JSONResponse:
     """Verified, deduplicated and stored before the answer; processed asynchronously.
 
     202 for a new event, a redelivery and an event for an account no brand has connected
     (status "unmatched": stored but not emitted, so the platform stops retrying it).
     """
-    registry = ctx.deps["providers"]
-    known = registry.get(provider)
+    settings = deps.settings
+    known = deps.providers.get(provider)
     if known is None:
         return _reject(
             "unknown", Rejection.UNKNOWN_PROVIDER, f"no webhook provider {provider!r}", request.url.path
         )
     try:
-        body = await _read_limited(request, ctx.settings.max_body_bytes)
+        body = await _read_limited(request, settings.max_body_bytes)
     except _TooLarge:
         return _reject(
             provider,
             Rejection.OVERSIZE,
-            f"the limit is {ctx.settings.max_body_bytes} bytes",
+            f"the limit is {settings.max_body_bytes} bytes",
             request.url.path,
         )
     try:
         delivery = ingest.verify(
-            known, request.headers, body, ctx.settings.signature_tolerance_s, ctx.deps["clock"].now()
+            known, request.headers, body, settings.signature_tolerance_s, deps.clock.now()
         )
     except ingest.Rejected as rejected:
         return _reject(provider, rejected.reason, rejected.detail, request.url.path)
-    outcome, event_id = await ingest.store(ctx.pool, ctx.schema, delivery)
+    outcome, event_id = await ingest.store(deps.units, delivery)
     INBOUND_ACCEPTED.labels(provider, outcome.value).inc()
     return JSONResponse({"status": outcome.value, "id": str(event_id) if event_id else None}, status_code=202)

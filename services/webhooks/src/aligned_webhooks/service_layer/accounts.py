@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from aligned_common.db import UnitOfWork
 from aligned_common.envelope import EventEnvelope
 from aligned_common.events.connections import Connected, Disconnected
-from aligned_webhooks.adapters import inbound_store
+from aligned_webhooks.service_layer.ports import UnitOfWork
 
 
 async def account_connected(uow: UnitOfWork, envelope: EventEnvelope, data: Connected) -> None:
     if not data.account_id:
         return  # nothing to route by
     # When the account was connected is the event's time (not when this consumer got to it).
-    await inbound_store.remember_account(
-        uow.conn,
+    await uow.inbound.remember_account(
         data.platform,
         data.account_id,
         envelope.brand_id,
@@ -24,4 +22,4 @@ async def account_connected(uow: UnitOfWork, envelope: EventEnvelope, data: Conn
 
 
 async def account_disconnected(uow: UnitOfWork, envelope: EventEnvelope, data: Disconnected) -> None:
-    await inbound_store.forget_account(uow.conn, envelope.brand_id, data.connection_id)
+    await uow.inbound.forget_account(envelope.brand_id, data.connection_id)

@@ -3,37 +3,22 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 
-import asyncpg
-import httpx
-
-from aligned_common.clock import Clock
-from aligned_common.db import UnitOfWork
 from aligned_common.events.webhooks import EndpointDisabled
 from aligned_common.platforms import standard_webhooks
-from aligned_webhooks.adapters import delivery_store, sender
-from aligned_webhooks.adapters.delivery_store import ClaimedDelivery
+from aligned_webhooks.adapters import sender
 from aligned_webhooks.adapters.secret_box import SecretBox
 from aligned_webhooks.adapters.sender import SendResult
-from aligned_webhooks.adapters.ssrf import RefusedTarget, TargetPolicy, check_target
-from aligned_webhooks.config import Settings
+from aligned_webhooks.adapters.ssrf import RefusedTarget, check_target
+from aligned_webhooks.domain.deliveries import ClaimedDelivery
 from aligned_webhooks.domain.endpoints import failing_too_long, previous_secret_valid
 from aligned_webhooks.domain.retry import next_delay_s, parse_retry_after
 from aligned_webhooks.metrics import DELIVERY_ATTEMPTS, DELIVERY_SECONDS, ENDPOINTS_DISABLED
+from aligned_webhooks.service_layer.deps import Deps
+from aligned_webhooks.service_layer.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class DeliveryDeps:
-    pool: asyncpg.Pool
-    schema: str
-    settings: Settings
-    box: SecretBox
-    client: httpx.AsyncClient
-    clock: Clock
 
 
 def signing_secrets(delivery: ClaimedDelivery, box: SecretBox, now: datetime) -> list[str]:
@@ -44,7 +29,7 @@ def signing_secrets(delivery: ClaimedDelivery, box: SecretBox, now: datetime) ->
     return secrets
 
 
-async def attempt(deps: DeliveryDeps, delivery: ClaimedDelivery) -> float | None:
+async def attempt(deps: Deps, delivery: ClaimedDelivery) -> float | None:
     """Try once and record it; returns the wait before the next try, or None when finished."""
     requested_at = deps.clock.now()
     result = await _send(deps, delivery, requested_at)
@@ -54,14 +39,11 @@ async def attempt(deps: DeliveryDeps, delivery: ClaimedDelivery) -> float | None
     return await record_outcome(deps, delivery, requested_at, result)
 
 
-async def _send(deps: DeliveryDeps, delivery: ClaimedDelivery, requested_at: datetime) -> SendResult:
+async def _send(deps: Deps, delivery: ClaimedDelivery, requested_at: datetime) -> SendResult:
     settings = deps.settings
-    policy = TargetPolicy(
-        allow_loopback=settings.allow_loopback_targets, allow_http=settings.allow_http_targets
-    )
     try:
         # Checked again at every try: the name may resolve elsewhere than at registration.
-        target = await check_target(delivery.url, policy)
+        target = await check_target(delivery.url, deps.target_policy())
     except RefusedTarget as refused:
         return SendResult(None, 0.0, None, f"refused target: {refused}", None)
     headers = standard_webhooks.signed_headers(
@@ -81,26 +63,25 @@ async def _send(deps: DeliveryDeps, delivery: ClaimedDelivery, requested_at: dat
 
 
 async def record_outcome(
-    deps: DeliveryDeps, delivery: ClaimedDelivery, requested_at: datetime, result: SendResult
+    deps: Deps, delivery: ClaimedDelivery, requested_at: datetime, result: SendResult
 ) -> float | None:
     settings = deps.settings
     now = deps.clock.now()  # the answer came now: up to delivery_timeout_s after requested_at
-    async with UnitOfWork(deps.pool, deps.schema, brand_id=delivery.brand_id) as uow:
-        conn = uow.conn
-        await delivery_store.record_attempt(
-            conn, delivery, requested_at, result.status_code, result.latency_ms, result.excerpt, result.error
+    async with deps.uow(delivery.brand_id) as uow:
+        await uow.deliveries.record_attempt(
+            delivery, requested_at, result.status_code, result.latency_ms, result.excerpt, result.error
         )
         if result.succeeded:
-            await delivery_store.finish(conn, delivery.id, "succeeded", result.status_code, None, now)
-            await delivery_store.mark_endpoint_healthy(conn, delivery.endpoint_id)
+            await uow.deliveries.finish(delivery.id, "succeeded", result.status_code, None, now)
+            await uow.deliveries.mark_endpoint_healthy(delivery.endpoint_id)
             return None
         error = result.error or f"HTTP {result.status_code}"
         if result.status_code == 410:
             # 410 Gone is the receiver saying "stop": no retries, and no more deliveries.
-            await delivery_store.finish(conn, delivery.id, "failed", 410, "endpoint answered 410 Gone", now)
+            await uow.deliveries.finish(delivery.id, "failed", 410, "endpoint answered 410 Gone", now)
             await _disable(uow, delivery, "the endpoint answered 410 Gone", now)
             return None
-        failing_since = await delivery_store.mark_endpoint_failing(conn, delivery.endpoint_id, now)
+        failing_since = await uow.deliveries.mark_endpoint_failing(delivery.endpoint_id, now)
         if failing_too_long(failing_since, now, settings.disable_after_failing_s):
             await _disable(uow, delivery, f"every delivery failed since {failing_since.isoformat()}", now)
         delay = next_delay_s(
@@ -113,14 +94,14 @@ async def record_outcome(
         )
         if delay is None:
             # Exhausted deliveries are kept (status failed) so the brand can replay them.
-            await delivery_store.finish(conn, delivery.id, "failed", result.status_code, error, now)
+            await uow.deliveries.finish(delivery.id, "failed", result.status_code, error, now)
             return None
-        await delivery_store.retry_later(conn, delivery.id, delay, result.status_code, error, now)
+        await uow.deliveries.retry_later(delivery.id, delay, result.status_code, error, now)
         return delay
 
 
 async def _disable(uow: UnitOfWork, delivery: ClaimedDelivery, reason: str, now: datetime) -> None:
-    url = await delivery_store.disable_endpoint(uow.conn, delivery.endpoint_id, reason, now)
+    url = await uow.deliveries.disable_endpoint(delivery.endpoint_id, reason, now)
     if url is None:
         return  # another try disabled it first: one event is enough
     ENDPOINTS_DISABLED.labels("gone" if "410" in reason else "failing").inc()

@@ -3,183 +3,148 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
-import asyncpg
-
-from aligned_common.clock import Clock
-from aligned_common.db import UnitOfWork
 from aligned_common.identity import Identity
 from aligned_common.platforms.standard_webhooks import WebhookSecret
-from aligned_common.problems import Problem
-from aligned_webhooks.adapters import delivery_store, endpoint_store
-from aligned_webhooks.adapters.secret_box import SecretBox
-from aligned_webhooks.adapters.ssrf import RefusedTarget, TargetPolicy, check_target
+from aligned_webhooks.adapters.ssrf import RefusedTarget, check_target
 from aligned_webhooks.domain.endpoints import Endpoint
+from aligned_webhooks.domain.errors import (
+    DeliveryNotFound,
+    DeliveryStillPending,
+    EndpointNotFound,
+    RefusedUrl,
+)
+from aligned_webhooks.service_layer.deps import Deps
 
 
-@dataclass
-class EndpointDeps:
-    pool: asyncpg.Pool
-    schema: str
-    box: SecretBox
-    policy: TargetPolicy
-    rotation_overlap_s: float
-    clock: Clock
+def _not_found(endpoint_id: uuid.UUID) -> EndpointNotFound:
+    return EndpointNotFound(f"no webhook endpoint {endpoint_id}")
 
 
-def _not_found(endpoint_id: uuid.UUID) -> Problem:
-    return Problem(404, "Endpoint not found", detail=f"no webhook endpoint {endpoint_id}")
-
-
-async def _checked_url(url: str, policy: TargetPolicy) -> str:
+async def _checked_url(deps: Deps, url: str) -> str:
     try:
-        await check_target(url, policy)
+        await check_target(url, deps.target_policy())
     except RefusedTarget as refused:
-        raise Problem(
-            422,
-            "Invalid request",
-            detail=f"invalid fields: url ({refused})",
-            errors=[{"field": "url", "message": str(refused)}],
-        ) from None
+        raise RefusedUrl(str(refused)) from None
     return url
 
 
 async def create(
-    deps: EndpointDeps, identity: Identity, url: str, description: str, event_types: list[str]
+    deps: Deps, identity: Identity, url: str, description: str, event_types: list[str]
 ) -> tuple[Endpoint, str]:
     """The new endpoint and its secret (shown now; later only through the secret call)."""
-    await _checked_url(url, deps.policy)
+    await _checked_url(deps, url)
     endpoint_id = uuid.uuid4()
     secret = WebhookSecret.generate()
     sealed = deps.box.seal(secret, str(endpoint_id))
-    async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
-        endpoint = await endpoint_store.insert(
-            uow.conn,
-            endpoint_id,
-            identity.brand_id,
-            identity.tenant_id,
-            url,
-            description,
-            event_types,
-            sealed,
+    async with deps.uow(identity.brand_id) as uow:
+        endpoint = await uow.endpoints.insert(
+            endpoint_id, identity.brand_id, identity.tenant_id, url, description, event_types, sealed
         )
     return endpoint, secret
 
 
-async def get(deps: EndpointDeps, identity: Identity, endpoint_id: uuid.UUID) -> Endpoint:
-    async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
-        endpoint = await endpoint_store.get(uow.conn, identity.brand_id, endpoint_id)
+async def get(deps: Deps, identity: Identity, endpoint_id: uuid.UUID) -> Endpoint:
+    async with deps.uow(identity.brand_id) as uow:
+        endpoint = await uow.endpoints.get(identity.brand_id, endpoint_id)
     if endpoint is None:
         raise _not_found(endpoint_id)
     return endpoint
 
 
-async def list_all(deps: EndpointDeps, identity: Identity) -> list[Endpoint]:
-    async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
-        return await endpoint_store.list_for_brand(uow.conn, identity.brand_id)
+async def list_all(deps: Deps, identity: Identity) -> list[Endpoint]:
+    async with deps.uow(identity.brand_id) as uow:
+        return await uow.endpoints.list_for_brand(identity.brand_id)
 
 
-async def update(deps: EndpointDeps, identity: Identity, endpoint_id: uuid.UUID, changes: dict) -> Endpoint:
+async def update(deps: Deps, identity: Identity, endpoint_id: uuid.UUID, changes: dict[str, Any]) -> Endpoint:
     now = deps.clock.now()
     if "url" in changes:
-        await _checked_url(changes["url"], deps.policy)
+        await _checked_url(deps, changes["url"])
     if changes.get("enabled") is True:
         # Re-enabling starts a fresh health record; the reason it was switched off goes away.
         changes |= {"disabled_reason": None, "disabled_at": None, "failing_since": None}
     elif changes.get("enabled") is False:
         changes |= {"disabled_reason": "disabled by the brand", "disabled_at": now}
-    async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
+    async with deps.uow(identity.brand_id) as uow:
         endpoint = (
-            await endpoint_store.update(uow.conn, identity.brand_id, endpoint_id, changes, now)
+            await uow.endpoints.update(identity.brand_id, endpoint_id, changes, now)
             if changes
-            else await endpoint_store.get(uow.conn, identity.brand_id, endpoint_id)
+            else await uow.endpoints.get(identity.brand_id, endpoint_id)
         )
     if endpoint is None:
         raise _not_found(endpoint_id)
     return endpoint
 
 
-async def delete(deps: EndpointDeps, identity: Identity, endpoint_id: uuid.UUID) -> None:
-    async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
-        if not await endpoint_store.delete(uow.conn, identity.brand_id, endpoint_id):
+async def delete(deps: Deps, identity: Identity, endpoint_id: uuid.UUID) -> None:
+    async with deps.uow(identity.brand_id) as uow:
+        if not await uow.endpoints.delete(identity.brand_id, endpoint_id):
             raise _not_found(endpoint_id)
 
 
-async def reveal_secret(deps: EndpointDeps, identity: Identity, endpoint_id: uuid.UUID) -> str:
-    async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
-        if await endpoint_store.get(uow.conn, identity.brand_id, endpoint_id) is None:
+async def reveal_secret(deps: Deps, identity: Identity, endpoint_id: uuid.UUID) -> str:
+    async with deps.uow(identity.brand_id) as uow:
+        if await uow.endpoints.get(identity.brand_id, endpoint_id) is None:
             raise _not_found(endpoint_id)
-        current, _, _ = await endpoint_store.secrets(uow.conn, endpoint_id)
+        current, _, _ = await uow.endpoints.secrets(endpoint_id)
     return deps.box.open(current, str(endpoint_id))
 
 
-async def rotate_secret(
-    deps: EndpointDeps, identity: Identity, endpoint_id: uuid.UUID
-) -> tuple[Endpoint, str]:
+async def rotate_secret(deps: Deps, identity: Identity, endpoint_id: uuid.UUID) -> tuple[Endpoint, str]:
     """A new secret signs from now on; the old one also signs until the overlap ends."""
     secret = WebhookSecret.generate()
     now = deps.clock.now()
-    expires_at = now + timedelta(seconds=deps.rotation_overlap_s)
-    async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
-        if await endpoint_store.get(uow.conn, identity.brand_id, endpoint_id, lock=True) is None:
+    expires_at = now + timedelta(seconds=deps.settings.secret_rotation_overlap_s)
+    async with deps.uow(identity.brand_id) as uow:
+        if await uow.endpoints.get(identity.brand_id, endpoint_id, lock=True) is None:
             raise _not_found(endpoint_id)
-        current, _, _ = await endpoint_store.secrets(uow.conn, endpoint_id)
-        endpoint = await endpoint_store.rotate(
-            uow.conn,
-            identity.brand_id,
-            endpoint_id,
-            deps.box.seal(secret, str(endpoint_id)),
-            current,
-            expires_at,
-            now,
+        current, _, _ = await uow.endpoints.secrets(endpoint_id)
+        endpoint = await uow.endpoints.rotate(
+            identity.brand_id, endpoint_id, deps.box.seal(secret, str(endpoint_id)), current, expires_at, now
         )
+    if endpoint is None:  # deleted meanwhile: the row was locked, so this is not expected
+        raise _not_found(endpoint_id)
     return endpoint, secret
 
 
 async def deliveries(
-    deps: EndpointDeps, identity: Identity, endpoint_id: uuid.UUID, status: str | None, limit: int
-) -> list[asyncpg.Record]:
-    async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
-        if await endpoint_store.get(uow.conn, identity.brand_id, endpoint_id) is None:
+    deps: Deps, identity: Identity, endpoint_id: uuid.UUID, status: str | None, limit: int
+) -> list[Mapping[str, Any]]:
+    async with deps.uow(identity.brand_id) as uow:
+        if await uow.endpoints.get(identity.brand_id, endpoint_id) is None:
             raise _not_found(endpoint_id)
-        return await delivery_store.list_for_endpoint(uow.conn, identity.brand_id, endpoint_id, status, limit)
+        return await uow.deliveries.list_for_endpoint(identity.brand_id, endpoint_id, status, limit)
 
 
-async def attempts(deps: EndpointDeps, identity: Identity, delivery_id: uuid.UUID) -> list[asyncpg.Record]:
-    async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
-        found = await delivery_store.attempts_of(uow.conn, identity.brand_id, delivery_id)
+async def attempts(deps: Deps, identity: Identity, delivery_id: uuid.UUID) -> list[Mapping[str, Any]]:
+    async with deps.uow(identity.brand_id) as uow:
+        found = await uow.deliveries.attempts_of(identity.brand_id, delivery_id)
     if found is None:
-        raise Problem(404, "Delivery not found", detail=f"no webhook delivery {delivery_id}")
+        raise DeliveryNotFound(f"no webhook delivery {delivery_id}")
     return found
 
 
-async def replay_delivery(
-    deps: EndpointDeps, identity: Identity, delivery_id: uuid.UUID, wake_channel: str
-) -> None:
-    async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
-        replayed = await delivery_store.replay_one(uow.conn, identity.brand_id, delivery_id, deps.clock.now())
+async def replay_delivery(deps: Deps, identity: Identity, delivery_id: uuid.UUID) -> None:
+    async with deps.uow(identity.brand_id) as uow:
+        replayed = await uow.deliveries.replay_one(identity.brand_id, delivery_id, deps.clock.now())
         if replayed is None:
-            raise Problem(404, "Delivery not found", detail=f"no webhook delivery {delivery_id}")
+            raise DeliveryNotFound(f"no webhook delivery {delivery_id}")
         if replayed is False:
-            raise Problem(
-                409,
-                "Delivery still pending",
-                detail="it is still being retried; replay it once it has finished",
-            )
-        await uow.conn.execute("SELECT pg_notify($1, '')", wake_channel)
+            raise DeliveryStillPending("it is still being retried; replay it once it has finished")
+        await uow.wake_deliveries()
 
 
-async def replay_failed(
-    deps: EndpointDeps, identity: Identity, endpoint_id: uuid.UUID, since: datetime, wake_channel: str
-) -> int:
-    async with UnitOfWork(deps.pool, deps.schema, brand_id=identity.brand_id) as uow:
-        if await endpoint_store.get(uow.conn, identity.brand_id, endpoint_id) is None:
+async def replay_failed(deps: Deps, identity: Identity, endpoint_id: uuid.UUID, since: datetime) -> int:
+    async with deps.uow(identity.brand_id) as uow:
+        if await uow.endpoints.get(identity.brand_id, endpoint_id) is None:
             raise _not_found(endpoint_id)
-        count = await delivery_store.replay_failed_since(
-            uow.conn, identity.brand_id, endpoint_id, since, deps.clock.now()
+        count = await uow.deliveries.replay_failed_since(
+            identity.brand_id, endpoint_id, since, deps.clock.now()
         )
         if count:
-            await uow.conn.execute("SELECT pg_notify($1, '')", wake_channel)
+            await uow.wake_deliveries()
     return count

@@ -6,15 +6,12 @@ import uuid
 from collections.abc import Mapping
 from datetime import datetime
 
-import asyncpg
-
-from aligned_common.db import UnitOfWork
 from aligned_common.events.webhooks import Received
 from aligned_common.platforms import InvalidSignature, MalformedWebhook, StaleTimestamp
 from aligned_common.platforms.standard_webhooks import HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP
-from aligned_webhooks.adapters import inbound_store
 from aligned_webhooks.adapters.providers import Provider, signed_at
 from aligned_webhooks.domain.inbound import IngestOutcome, Rejection, VerifiedDelivery
+from aligned_webhooks.service_layer.ports import Units
 
 # Headers worth keeping with the raw body (enough to re-verify it); the rest is noise or private.
 KEPT_HEADERS = (HEADER_ID, HEADER_TIMESTAMP, HEADER_SIGNATURE, "content-type", "user-agent")
@@ -52,18 +49,16 @@ def verify(
     )
 
 
-async def store(
-    pool: asyncpg.Pool, schema: str, delivery: VerifiedDelivery
-) -> tuple[IngestOutcome, uuid.UUID | None]:
+async def store(units: Units, delivery: VerifiedDelivery) -> tuple[IngestOutcome, uuid.UUID | None]:
     """Store once per provider event id and emit webhooks.received for each brand of the account.
 
     Runs as the worker role: the request names a platform account, not a brand, and the
     account's brands are only known after the lookup (an unmatched event has none at all).
     """
     event_id = uuid.uuid4()
-    async with UnitOfWork(pool, schema, role="worker") as uow:
-        owners = await inbound_store.owners_of(uow.conn, delivery.provider, delivery.parsed.account_id)
-        if not await inbound_store.insert_event(uow.conn, event_id, delivery, owners):
+    async with units.start(role="worker") as uow:
+        owners = await uow.inbound.owners_of(delivery.provider, delivery.parsed.account_id)
+        if not await uow.inbound.insert_event(event_id, delivery, owners):
             return IngestOutcome.DUPLICATE, None
         for owner in owners:
             await uow.emit(
