@@ -10,7 +10,9 @@ project sets for itself are checked on the rendered prod output.
 
 from __future__ import annotations
 
+import base64
 import importlib
+import json
 import os
 import re
 import subprocess
@@ -178,8 +180,16 @@ def test_the_gateways_kafka_user_may_read_every_topic_its_live_feed_follows(prod
     assert set(ALL_TOPICS) <= reads
 
 
-def test_each_service_kafka_user_reads_what_its_consumers_subscribe_to_and_writes_only_its_topic(prod):
+def test_each_service_kafka_user_reads_what_its_consumers_subscribe_to_and_writes_only_its_topic(
+    prod, monkeypatch
+):
     users = by_kind(prod, "KafkaUser")
+    # build() refuses connections and webhooks without their keys (their pods get them from Secrets).
+    key = base64.b64encode(bytes(32)).decode()
+    monkeypatch.setenv("ALIGNED_CONNECTIONS_ENCRYPTION_KEYS", json.dumps({"k1": key}))
+    monkeypatch.setenv("ALIGNED_CONNECTIONS_ACTIVE_KEY_ID", "k1")
+    monkeypatch.setenv("ALIGNED_CONNECTIONS_STATE_SECRET", "manifest-test-state-secret")
+    monkeypatch.setenv("ALIGNED_WEBHOOKS_ENCRYPTION_KEY", key)
     for service in SERVICES:
         definition = importlib.import_module(f"aligned_{service}.bootstrap").build()
         routers = ([definition.event_router] if definition.event_router else []) + list(
