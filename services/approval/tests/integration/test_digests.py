@@ -77,9 +77,7 @@ async def test_mails_over_the_daily_limit_fold_into_one_digest_per_period(
             digest.tick(two.ctx.deps.uows, hour=8, now=due, base_url="http://gateway.test"),
         )
         assert sum(ticks) == 1
-        assert (
-            await digest.tick(one.ctx.deps.uows, hour=8, now=due.replace(hour=20)) == 0
-        )  # same day
+        assert await digest.tick(one.ctx.deps.uows, hour=8, now=due.replace(hour=20)) == 0  # same day
 
         async def digested():
             mails = [m for m in inbox.to(RITA) if "Zusammenfassung" in m["Subject"]]
