@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aligned_analytics.adapters.unit_of_work import PgUnitsOfWork
+from aligned_analytics.adapters.unit_of_work import PgUnitOfWork
 from aligned_analytics.config import Settings
 from aligned_analytics.entrypoints import consumers, http, loops
 from aligned_analytics.service_layer.deps import Deps
 from aligned_analytics.service_layer.scheduler import maintain
 from aligned_common.app import Database, ServiceDefinition
 from aligned_common.clock import Clock, SystemClock
+from aligned_common.units import Opens
 
 
 async def _prepare_partitions(deps: Deps) -> None:
@@ -27,8 +28,8 @@ def build(
     deps = Deps(
         settings=settings,
         database=database,
-        uows=PgUnitsOfWork(database),
-        replica=PgUnitsOfWork(database, replica=True),
+        uows=Opens(PgUnitOfWork, database),
+        replica=Opens(PgUnitOfWork, database, replica=True),
         clock=clock or SystemClock(),
     )
     return ServiceDefinition(

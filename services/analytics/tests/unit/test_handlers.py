@@ -1,4 +1,4 @@
-"""The service layer's rules, run on the in-memory fakes (tests/unit/analytics_fakes.py):
+"""The service layer's rules, run on the in-memory fakes (tests/unit/fakes.py):
 which accounts sync, what an ingest stores and which goals it reaches, plans accepted once."""
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from analytics_fakes import FakeUnitsOfWork
 
 from aligned_analytics.config import Settings
 from aligned_analytics.domain.errors import Conflict, NotFound
@@ -27,6 +26,8 @@ from aligned_common.events.connections import (
 )
 from aligned_common.events.publishing import JobCreated, JobPublished, TargetRef, TargetResult
 from aligned_common.identity import Identity
+
+from .fakes import FakeUnitsOfWork
 
 pytestmark = pytest.mark.unit
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from aligned_approval.adapters.mailer import SmtpMailer
-from aligned_approval.adapters.unit_of_work import PgUnitsOfWork
+from aligned_approval.adapters.unit_of_work import PgUnitOfWork
 from aligned_approval.config import Settings
 from aligned_approval.entrypoints import consumers, http, loops
 from aligned_approval.service_layer import audit
 from aligned_approval.service_layer.deps import Deps
 from aligned_common.app import Database, ServiceDefinition
 from aligned_common.clock import Clock, SystemClock
+from aligned_common.units import Opens
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -26,7 +27,7 @@ def build(
     deps = Deps(
         settings=settings,
         database=database,
-        uows=PgUnitsOfWork(database),
+        uows=Opens(PgUnitOfWork, database),
         clock=clock or SystemClock(),
         mailer=SmtpMailer(
             host=settings.smtp_host,

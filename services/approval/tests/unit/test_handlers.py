@@ -1,4 +1,4 @@
-"""The service layer's rules, run on the in-memory fakes (tests/unit/approval_fakes.py): rounds open once
+"""The service layer's rules, run on the in-memory fakes (tests/unit/fakes.py): rounds open once
 and lock on the first decision, escalations fire once, mails follow the client's settings."""
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ from datetime import time, timedelta
 from typing import Any
 
 import pytest
-from approval_fakes import FakeMailer, FakeStore, FakeUnitsOfWork
 
 from aligned_approval.domain.decisions import Decision
 from aligned_approval.domain.errors import Forbidden, Locked, NotFound
@@ -19,6 +18,8 @@ from aligned_common.envelope import new_event
 from aligned_common.events.approval import Approved, Escalated
 from aligned_common.events.publishing import JobCancelled, JobCreated, JobUpdated, TargetRef
 from aligned_common.identity import Identity
+
+from .fakes import FakeMailer, FakeStore, FakeUnitsOfWork
 
 pytestmark = pytest.mark.unit
 

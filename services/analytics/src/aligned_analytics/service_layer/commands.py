@@ -13,8 +13,8 @@ from aligned_analytics.domain.goals import require_period
 from aligned_analytics.domain.metrics import ENGAGEMENT_METRICS, InvalidQuery, require_metric
 from aligned_analytics.domain.pagination import TIME_AND_ID, decode_cursor, encode_cursor
 from aligned_analytics.service_layer.output import jsonable
+from aligned_analytics.service_layer.ports import Row, UnitOfWork, UnitsOfWork
 from aligned_analytics.service_layer.sync import request_sync
-from aligned_analytics.service_layer.unit_of_work import Row, UnitOfWork, UnitsOfWork
 from aligned_common.events.analytics import PlanAccepted, PlannedSlot
 from aligned_common.identity import Identity
 from aligned_common.known_connections import problem_with

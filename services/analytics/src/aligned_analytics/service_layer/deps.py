@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aligned_analytics.config import Settings
-from aligned_analytics.service_layer.unit_of_work import UnitsOfWork
+from aligned_analytics.service_layer.ports import UnitsOfWork
 from aligned_common.app import Database
 from aligned_common.clock import Clock
 

@@ -10,7 +10,7 @@ from aligned_analytics.domain.metrics import metrics_of, require_metric
 from aligned_analytics.domain.pagination import TIME_AND_ID, decode_cursor, encode_cursor, text
 from aligned_analytics.domain.ranges import DateRange, require_bucket
 from aligned_analytics.service_layer.output import jsonable
-from aligned_analytics.service_layer.unit_of_work import Row, UnitsOfWork
+from aligned_analytics.service_layer.ports import Row, UnitsOfWork
 
 
 def _range_out(chosen: DateRange) -> dict[str, str]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 
 from aligned_analytics.config import Settings
+from aligned_analytics.service_layer.ports import UnitsOfWork
 from aligned_analytics.service_layer.sync import request_sync
-from aligned_analytics.service_layer.unit_of_work import UnitsOfWork
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from aligned_analytics.domain.metrics import Snapshot
 from aligned_analytics.domain.zones import known_zone
-from aligned_analytics.service_layer.unit_of_work import Row, UnitOfWork
+from aligned_analytics.service_layer.ports import Row, UnitOfWork
 from aligned_common.envelope import EventEnvelope
 from aligned_common.events.analytics import GoalReached, SyncRequested
 from aligned_common.events.connections import (

@@ -6,9 +6,9 @@ neither consumer waits on the other's failures or lag. The alternative, one rout
 workflow handlers also append the audit row, would have tied every audit row to the
 workflow's retries and dead letters.
 
-The inbox hands each handler its open transaction (aligned_common.db.UnitOfWork, which also
-records the event as handled); `_joined` gives the service layer the same transaction as the
-service's own unit of work (its repositories), so the handlers never see a connection.
+The inbox hands each handler its open transaction (which also records the event as handled);
+`joined` hands the service layer that transaction as the service's unit of work (its
+repositories, aligned_common.units), so the handlers never see a connection.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Any
 from aligned_approval.adapters.unit_of_work import PgUnitOfWork
 from aligned_approval.service_layer import audit, members, outcomes, rounds
 from aligned_approval.service_layer.deps import Deps
-from aligned_approval.service_layer.unit_of_work import UnitOfWork
-from aligned_common import db, known_connections
+from aligned_approval.service_layer.ports import UnitOfWork
+from aligned_common import known_connections
 from aligned_common.envelope import EventEnvelope
 from aligned_common.events.gateway import (
     BrandArchived,
@@ -39,15 +39,9 @@ from aligned_common.events.publishing import (
 )
 from aligned_common.events.registry import EVENT_TYPES
 from aligned_common.inbox import BY_BRAND, EventRouter
+from aligned_common.units import joined
 
 Handler = Callable[[UnitOfWork, EventEnvelope, Any], Awaitable[None]]
-
-
-def _joined(handler: Handler) -> Callable[[db.UnitOfWork, EventEnvelope, Any], Awaitable[None]]:
-    async def handle(tx: db.UnitOfWork, envelope: EventEnvelope, data: Any) -> None:
-        await handler(PgUnitOfWork.joined(tx), envelope, data)
-
-    return handle
 
 
 def workflow_router(service: str, deps: Deps) -> EventRouter:
@@ -56,7 +50,7 @@ def workflow_router(service: str, deps: Deps) -> EventRouter:
 
     def on(*models: Any, name: str, **options: Any) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            events.on(*models, name=name, **options)(_joined(handler))
+            events.on(*models, name=name, **options)(joined(PgUnitOfWork, handler))
             return handler
 
         return register
@@ -96,5 +90,7 @@ def workflow_router(service: str, deps: Deps) -> EventRouter:
 def audit_router(service: str) -> EventRouter:
     events = EventRouter(service=f"{service}_audit")
     # records only: one transaction per batch
-    events.on(*EVENT_TYPES.values(), name="append_event", batch=True)(_joined(audit.append_event))
+    events.on(*EVENT_TYPES.values(), name="append_event", batch=True)(
+        joined(PgUnitOfWork, audit.append_event)
+    )
     return events

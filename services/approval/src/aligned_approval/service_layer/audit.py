@@ -8,7 +8,7 @@ from typing import Any
 from aligned_approval.domain import pagination
 from aligned_approval.domain.audit import entry_for
 from aligned_approval.domain.errors import require_role
-from aligned_approval.service_layer.unit_of_work import UnitOfWork, UnitsOfWork
+from aligned_approval.service_layer.ports import UnitOfWork, UnitsOfWork
 from aligned_common.envelope import EventEnvelope
 from aligned_common.events.base import EventData
 from aligned_common.identity import Identity

@@ -8,7 +8,7 @@ from typing import Any
 from aligned_approval.domain import tokens
 from aligned_approval.domain.errors import Gone, Invalid, NotFound, require_role
 from aligned_approval.domain.preferences import EmailPreferences, MailKind
-from aligned_approval.service_layer.unit_of_work import UnitOfWork, UnitsOfWork
+from aligned_approval.service_layer.ports import UnitOfWork, UnitsOfWork
 from aligned_common.events.approval import ClientSettingsChanged
 from aligned_common.identity import Identity
 

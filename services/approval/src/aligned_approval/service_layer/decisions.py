@@ -16,7 +16,7 @@ from aligned_approval.domain.decisions import (
 )
 from aligned_approval.domain.errors import Forbidden, NotFound, require_role
 from aligned_approval.service_layer import notify
-from aligned_approval.service_layer.unit_of_work import UnitOfWork, UnitsOfWork
+from aligned_approval.service_layer.ports import UnitOfWork, UnitsOfWork
 from aligned_common.identity import Identity
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from aligned_approval.config import Settings
 from aligned_approval.service_layer.mail import Mailer
-from aligned_approval.service_layer.unit_of_work import UnitsOfWork
+from aligned_approval.service_layer.ports import UnitsOfWork
 from aligned_common.app import Database
 from aligned_common.clock import Clock
 

@@ -17,7 +17,7 @@ from aligned_approval.domain.mail_rules import DigestPeriod, due_digests, period
 from aligned_approval.domain.preferences import EmailPreferences, MailKind
 from aligned_approval.messages import text
 from aligned_approval.service_layer.notify import approval_url
-from aligned_approval.service_layer.unit_of_work import UnitsOfWork
+from aligned_approval.service_layer.ports import UnitsOfWork
 
 log = logging.getLogger(__name__)
 

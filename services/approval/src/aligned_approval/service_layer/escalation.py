@@ -10,7 +10,7 @@ from aligned_approval.domain.decisions import Status
 from aligned_approval.domain.escalation import Level, QuietHours, is_quiet, mail_kind_for, next_due_level
 from aligned_approval.domain.preferences import MailKind
 from aligned_approval.service_layer import notify
-from aligned_approval.service_layer.unit_of_work import UnitsOfWork
+from aligned_approval.service_layer.ports import UnitsOfWork
 from aligned_common.events.approval import Escalated
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from aligned_approval.domain.errors import Forbidden, Gone, Invalid, NotFound, r
 from aligned_approval.domain.preview import per_platform
 from aligned_approval.service_layer import notify
 from aligned_approval.service_layer.decisions import apply_decision, not_found
-from aligned_approval.service_layer.unit_of_work import UnitsOfWork
+from aligned_approval.service_layer.ports import UnitsOfWork
 from aligned_common.identity import Identity
 
 PURPOSE = "review-link"

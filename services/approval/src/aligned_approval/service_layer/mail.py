@@ -12,7 +12,7 @@ from aligned_approval.domain.mail_rules import local_midnight, over_daily_limit,
 from aligned_approval.domain.preferences import EmailPreferences, MailKind
 from aligned_approval.messages import text
 from aligned_approval.service_layer.clients import unsubscribe_url
-from aligned_approval.service_layer.unit_of_work import UnitOfWork, UnitsOfWork
+from aligned_approval.service_layer.ports import UnitOfWork, UnitsOfWork
 
 log = logging.getLogger(__name__)
 

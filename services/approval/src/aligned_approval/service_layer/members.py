@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aligned_approval.domain.escalation import zone
-from aligned_approval.service_layer.unit_of_work import UnitOfWork
+from aligned_approval.service_layer.ports import UnitOfWork
 from aligned_common.envelope import EventEnvelope
 from aligned_common.events.gateway import (
     BrandArchived,

@@ -10,7 +10,7 @@ from typing import Any
 
 from aligned_approval.domain.preferences import MailKind
 from aligned_approval.messages import text
-from aligned_approval.service_layer.unit_of_work import UnitOfWork
+from aligned_approval.service_layer.ports import UnitOfWork
 
 # (language) -> (subject, body): a mail is rendered once per recipient, in their language.
 Render = Callable[[str], tuple[str, str]]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from aligned_approval.domain.preferences import MailKind
 from aligned_approval.messages import text
 from aligned_approval.service_layer import notify
-from aligned_approval.service_layer.unit_of_work import UnitOfWork
+from aligned_approval.service_layer.ports import UnitOfWork
 from aligned_common.envelope import EventEnvelope
 from aligned_common.events.publishing import JobFailed, JobPartiallyPublished, JobPublished, TargetResult
 

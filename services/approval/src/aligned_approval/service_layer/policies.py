@@ -7,7 +7,7 @@ from typing import Any
 
 from aligned_approval.domain.errors import Invalid, NotFound, require_role
 from aligned_approval.domain.policy import resolve
-from aligned_approval.service_layer.unit_of_work import UnitsOfWork
+from aligned_approval.service_layer.ports import UnitsOfWork
 from aligned_common.events.approval import PolicyChanged, PolicyDeleted, PolicyRules
 from aligned_common.identity import Identity
 

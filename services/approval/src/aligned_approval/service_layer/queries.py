@@ -9,7 +9,7 @@ from typing import Any
 from aligned_approval.domain import pagination
 from aligned_approval.domain.errors import NotFound
 from aligned_approval.service_layer.decisions import not_found
-from aligned_approval.service_layer.unit_of_work import UnitsOfWork
+from aligned_approval.service_layer.ports import UnitsOfWork
 from aligned_common.identity import Identity
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from aligned_approval.domain.decisions import on_edit
 from aligned_approval.domain.policy import approvers_for
 from aligned_approval.service_layer import notify
-from aligned_approval.service_layer.unit_of_work import UnitOfWork
+from aligned_approval.service_layer.ports import UnitOfWork
 from aligned_common.envelope import EventEnvelope
 from aligned_common.events.publishing import JobCancelled, JobCreated, JobUpdated
 

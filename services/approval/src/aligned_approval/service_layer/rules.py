@@ -7,7 +7,7 @@ from typing import Any
 
 from aligned_approval.domain.errors import ApprovalError, NotFound, require_role
 from aligned_approval.domain.escalation import RuleIn
-from aligned_approval.service_layer.unit_of_work import UnitOfWork, UnitsOfWork
+from aligned_approval.service_layer.ports import UnitOfWork, UnitsOfWork
 from aligned_common.events.approval import EscalationRuleChanged
 from aligned_common.identity import Identity
 

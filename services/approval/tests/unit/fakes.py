@@ -9,25 +9,23 @@ the handlers' own rules are what the unit tests exercise.
 
 from __future__ import annotations
 
-import copy
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
 from typing import Any
 
 from aligned_approval.domain.audit import AuditEntry
 from aligned_approval.domain.escalation import RuleIn
 from aligned_approval.domain.policy import Mode, Policy
 from aligned_common.db import Role
-from aligned_common.envelope import EventEnvelope, new_event
-from aligned_common.events.base import EventData
+from aligned_common.envelope import EventEnvelope
+from aligned_testing.fakes import FakeTables, FakeTransaction
 
 Row = dict[str, Any]
 
 
 @dataclass
-class FakeStore:
+class FakeStore(FakeTables):
     now: datetime = field(default_factory=lambda: datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
     rounds: list[Row] = field(default_factory=list)
     reviewers: list[Row] = field(default_factory=list)
@@ -42,14 +40,6 @@ class FakeStore:
     jobs: dict[uuid.UUID, Row] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
     connections: dict[uuid.UUID, str] = field(default_factory=dict)  # id -> status
-    events: list[EventEnvelope] = field(default_factory=list)  # committed (the outbox)
-    commits: int = 0
-
-    def tables(self) -> dict[str, Any]:
-        return {k: v for k, v in vars(self).items() if k not in ("now", "events", "commits")}
-
-    def events_of(self, kind: type[EventData]) -> list[Any]:
-        return [kind.model_validate(e.data) for e in self.events if e.type == kind.event_type()]
 
 
 class _Repo:
@@ -436,12 +426,11 @@ class FakeKnownConnections(_Repo):
         return None
 
 
-class FakeUnitOfWork:
+class FakeUnitOfWork(FakeTransaction):
     def __init__(self, store: FakeStore, *, brand_id: uuid.UUID | None = None, role: Role = "app") -> None:
-        self.store = store
+        super().__init__(store)
         self.brand_id = brand_id
         self.role = role
-        self.emitted: list[EventEnvelope] = []
         self.rounds = FakeRounds(store)
         self.members = FakeMembers(store)
         self.policies = FakePolicies(store)
@@ -450,33 +439,10 @@ class FakeUnitOfWork:
         self.clients = FakeClientSettings(store)
         self.jobs = FakeJobs(store)
         self.connections = FakeKnownConnections(store)
-        self._before: dict[str, Any] | None = None
 
     @property
     def schema(self) -> str:
         return "approval"
-
-    async def emit(
-        self, data: EventData, *, brand_id: uuid.UUID, tenant_id: uuid.UUID, subject: str | None = None
-    ) -> EventEnvelope:
-        envelope = new_event(data, brand_id=brand_id, tenant_id=tenant_id, subject=subject)
-        self.emitted.append(envelope)
-        return envelope
-
-    async def __aenter__(self) -> FakeUnitOfWork:
-        self._before = copy.deepcopy(self.store.tables())
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if exc_type is None:
-            self.store.events.extend(self.emitted)
-            self.store.commits += 1
-        else:  # rolled back: the state change and its events both vanish
-            assert self._before is not None
-            for name, value in self._before.items():
-                setattr(self.store, name, value)
 
 
 @dataclass

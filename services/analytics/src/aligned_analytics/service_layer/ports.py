@@ -1,7 +1,7 @@
 """The service layer's ports: the repositories a handler reaches through its unit of work.
 
 Handlers see only these Protocols (`uow.accounts`, `uow.goals`, ...); the adapters hold the SQL
-(adapters/*.py, PgUnitOfWork) and the unit tests' fakes (tests/unit/analytics_fakes.py) hold
+(adapters/*.py, PgUnitOfWork) and the unit tests' fakes (tests/unit/fakes.py) hold
 lists. A unit of work is one transaction: every repository call and `emit` inside it commit
 together.
 """
@@ -11,16 +11,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
-from types import TracebackType
 from typing import Any, Protocol
 
 import asyncpg
 
 from aligned_analytics.domain.metrics import Snapshot
-from aligned_common.db import Role
-from aligned_common.envelope import EventEnvelope
-from aligned_common.events.base import EventData
 from aligned_common.events.publishing import TargetRef
+from aligned_common.units import Opener, Transaction
 
 # A row as the repositories return it (an asyncpg Record reads like a mapping).
 Row = Mapping[str, Any]
@@ -264,51 +261,31 @@ class SyncLogs(Protocol):
     ) -> list[asyncpg.Record]: ...
 
 
-class UnitOfWork(Protocol):
-    """One transaction, scoped to a brand (row-level security) or, for the loops, to all."""
+class UnitOfWork(Transaction, Protocol):
+    """One transaction (emit, async with: aligned_common.units), scoped to a brand (row-level
+    security) or, for the loops, to all; the repositories on it."""
 
     @property
     def accounts(self) -> Accounts: ...
-
     @property
     def advisor(self) -> Advisor: ...
-
     @property
     def brands(self) -> Brands: ...
-
     @property
     def goals(self) -> Goals: ...
-
     @property
     def metrics(self) -> Metrics: ...
-
     @property
     def partitions(self) -> Partitions: ...
-
     @property
     def plans(self) -> Plans: ...
-
     @property
     def posts(self) -> Posts: ...
-
     @property
     def reports(self) -> Reports: ...
-
     @property
     def syncs(self) -> SyncLogs: ...
 
-    async def emit(
-        self, data: EventData, *, brand_id: uuid.UUID, tenant_id: uuid.UUID, subject: str | None = None
-    ) -> EventEnvelope: ...
 
-    async def __aenter__(self) -> UnitOfWork: ...
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None: ...
-
-
-class UnitsOfWork(Protocol):
-    """Opens a unit of work: `async with uows(brand_id=...) as uow:`; role "worker" spans brands."""
-
-    def __call__(self, *, brand_id: uuid.UUID | None = None, role: Role = "app") -> UnitOfWork: ...
+# `async with uows(brand_id=...) as uow:`; role "worker" spans brands.
+UnitsOfWork = Opener[UnitOfWork]

@@ -1,7 +1,7 @@
 """The service layer's ports: the repositories a handler reaches through its unit of work.
 
 Handlers see only these Protocols (`uow.rounds`, `uow.escalations`, ...); the adapters hold the
-SQL (adapters/*.py, PgUnitOfWork) and the unit tests' fakes (tests/unit/approval_fakes.py) hold lists.
+SQL (adapters/*.py, PgUnitOfWork) and the unit tests' fakes (tests/unit/fakes.py) hold lists.
 A unit of work is one transaction: every repository call and `emit` inside it commit together.
 """
 
@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from types import TracebackType
 from typing import Any, Protocol
 
 from aligned_approval.domain.audit import AuditEntry
 from aligned_approval.domain.escalation import RuleIn
 from aligned_approval.domain.policy import Policy
-from aligned_common.db import Role
 from aligned_common.envelope import EventEnvelope
-from aligned_common.events.base import EventData
+from aligned_common.units import Opener, Transaction
 
 Row = dict[str, Any]
 
@@ -308,8 +306,9 @@ class KnownConnections(Protocol):
     async def problem_with(self, brand_id: uuid.UUID, connection_id: uuid.UUID) -> tuple[str, str] | None: ...
 
 
-class UnitOfWork(Protocol):
-    """One transaction, scoped to a brand (row-level security) or, for the timers, to all."""
+class UnitOfWork(Transaction, Protocol):
+    """One transaction (emit, async with: aligned_common.units), scoped to a brand (row-level
+    security) or, for the timers, to all; the repositories on it."""
 
     @property
     def rounds(self) -> Rounds: ...
@@ -331,22 +330,9 @@ class UnitOfWork(Protocol):
     def audit(self) -> Audit: ...
     @property
     def connections(self) -> KnownConnections: ...
-
     @property
     def schema(self) -> str: ...
 
-    async def emit(
-        self, data: EventData, *, brand_id: uuid.UUID, tenant_id: uuid.UUID, subject: str | None = None
-    ) -> EventEnvelope: ...
 
-    async def __aenter__(self) -> UnitOfWork: ...
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None: ...
-
-
-class UnitsOfWork(Protocol):
-    """Opens a unit of work: `async with uows(brand_id=...) as uow:`; role "worker" spans brands."""
-
-    def __call__(self, *, brand_id: uuid.UUID | None = None, role: Role = "app") -> UnitOfWork: ...
+# `async with uows(brand_id=...) as uow:`; role "worker" spans brands.
+UnitsOfWork = Opener[UnitOfWork]

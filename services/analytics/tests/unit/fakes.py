@@ -9,24 +9,21 @@ goal's period is reached once; a plan is accepted once.
 
 from __future__ import annotations
 
-import copy
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
 from typing import Any
 
 from aligned_analytics.domain.metrics import ENGAGEMENT, ENGAGEMENT_METRICS, Snapshot
 from aligned_common.db import Role
-from aligned_common.envelope import EventEnvelope, new_event
-from aligned_common.events.base import EventData
 from aligned_common.events.publishing import TargetRef
+from aligned_testing.fakes import FakeTables, FakeTransaction
 
 Row = dict[str, Any]
 
 
 @dataclass
-class FakeStore:
+class FakeStore(FakeTables):
     now: datetime = field(default_factory=lambda: datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
     accounts: dict[uuid.UUID, Row] = field(default_factory=dict)
     syncs: dict[uuid.UUID, Row] = field(default_factory=dict)
@@ -39,13 +36,6 @@ class FakeStore:
     zones: dict[uuid.UUID, str] = field(default_factory=dict)
     plans: dict[uuid.UUID, Row] = field(default_factory=dict)
     slots: dict[uuid.UUID, list[Row]] = field(default_factory=dict)
-    events: list[EventEnvelope] = field(default_factory=list)  # committed (the outbox)
-
-    def tables(self) -> dict[str, Any]:
-        return {k: v for k, v in vars(self).items() if k not in ("now", "events")}
-
-    def events_of(self, kind: type[EventData]) -> list[Any]:
-        return [kind.model_validate(e.data) for e in self.events if e.type == kind.event_type()]
 
 
 class _Repo:
@@ -268,12 +258,11 @@ class FakePlans(_Repo):
         return True
 
 
-class FakeUnitOfWork:
+class FakeUnitOfWork(FakeTransaction):
     def __init__(self, store: FakeStore, *, brand_id: uuid.UUID | None = None, role: Role = "app") -> None:
-        self.store = store
+        super().__init__(store)
         self.brand_id = brand_id
         self.role = role
-        self.emitted: list[EventEnvelope] = []
         self.accounts = FakeAccounts(store)
         self.syncs = FakeSyncLogs(store)
         self.metrics = FakeMetrics(store)
@@ -281,28 +270,6 @@ class FakeUnitOfWork:
         self.posts = FakePosts(store)
         self.brands = FakeBrands(store)
         self.plans = FakePlans(store)
-        self._before: dict[str, Any] | None = None
-
-    async def emit(
-        self, data: EventData, *, brand_id: uuid.UUID, tenant_id: uuid.UUID, subject: str | None = None
-    ) -> EventEnvelope:
-        envelope = new_event(data, brand_id=brand_id, tenant_id=tenant_id, subject=subject)
-        self.emitted.append(envelope)
-        return envelope
-
-    async def __aenter__(self) -> FakeUnitOfWork:
-        self._before = copy.deepcopy(self.store.tables())
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if exc_type is None:
-            self.store.events.extend(self.emitted)
-        else:  # rolled back: the state change and its events both vanish
-            assert self._before is not None
-            for name, value in self._before.items():
-                setattr(self.store, name, value)
 
 
 @dataclass
