@@ -187,7 +187,7 @@ async def test_a_goal_on_an_unknown_metric_or_period_is_refused(uows):
     bad_metric.metric, bad_period.period = "hearts", "decade"
     for body, field in ((bad_metric, "metric"), (bad_period, "period")):
         with pytest.raises(InvalidQuery) as refused:
-            await commands.create_goal(uows, OWNER, body)
+            await commands.create_goal(uows, OWNER, body, now=uows.store.now)
         assert refused.value.field == field
     assert uows.store.goals == []
 

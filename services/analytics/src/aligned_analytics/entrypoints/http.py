@@ -182,17 +182,17 @@ class GoalIn(BaseModel):
 @router.post("/goals", status_code=201)
 async def create_goal(body: GoalIn, identity: IdentityDep, svc: Service) -> dict:
     require_role(identity, *WRITERS)
-    return await answer(commands.create_goal(svc.uows, identity, body))
+    return await answer(commands.create_goal(svc.uows, identity, body, now=svc.clock.now()))
 
 
 @router.get("/goals")
 async def goal_list(identity: IdentityDep, svc: Service) -> dict:
-    return {"items": await answer(commands.list_goals(svc.uows, identity))}
+    return {"items": await answer(commands.list_goals(svc.uows, identity, now=svc.clock.now()))}
 
 
 @router.get("/goals/{goal_id}")
 async def goal(goal_id: uuid.UUID, identity: IdentityDep, svc: Service) -> dict:
-    [found] = await answer(commands.list_goals(svc.uows, identity, goal_id))
+    [found] = await answer(commands.list_goals(svc.uows, identity, goal_id, now=svc.clock.now()))
     return found
 
 
@@ -240,7 +240,7 @@ class PlanIn(BaseModel):
 @router.post("/plans", status_code=201)
 async def create_plan(body: PlanIn, identity: IdentityDep, svc: Service) -> dict:
     require_role(identity, *WRITERS)
-    return await answer(commands.create_plan(svc.uows, svc.settings, identity, body))
+    return await answer(commands.create_plan(svc.uows, svc.settings, identity, body, now=svc.clock.now()))
 
 
 @router.get("/plans")

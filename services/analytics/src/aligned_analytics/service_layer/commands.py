@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from aligned_analytics.config import Settings
@@ -129,7 +129,9 @@ def _goal_out(row: Row) -> dict[str, Any]:
     return out
 
 
-async def create_goal(uows: UnitsOfWork, identity: Identity, body: GoalRequest) -> dict[str, Any]:
+async def create_goal(
+    uows: UnitsOfWork, identity: Identity, body: GoalRequest, *, now: datetime
+) -> dict[str, Any]:
     require_metric(body.metric, allow_engagement=True)
     require_period(body.period)
     goal_id = uuid.uuid4()
@@ -147,15 +149,15 @@ async def create_goal(uows: UnitsOfWork, identity: Identity, body: GoalRequest) 
             connection_id=body.connection_id,
             created_by=identity.user_id,
         )
-        [row] = await uow.goals.progress_now(identity.brand_id, datetime.now(UTC), goal_id)
+        [row] = await uow.goals.progress_now(identity.brand_id, now, goal_id)
     return _goal_out(row)
 
 
 async def list_goals(
-    uows: UnitsOfWork, identity: Identity, goal_id: uuid.UUID | None = None
+    uows: UnitsOfWork, identity: Identity, goal_id: uuid.UUID | None = None, *, now: datetime
 ) -> list[dict[str, Any]]:
     async with uows(brand_id=identity.brand_id) as uow:
-        rows = await uow.goals.progress_now(identity.brand_id, datetime.now(UTC), goal_id)
+        rows = await uow.goals.progress_now(identity.brand_id, now, goal_id)
     if goal_id is not None and not rows:
         raise NotFound("Goal not found", detail=f"no goal {goal_id}")
     return [_goal_out(r) for r in rows]
@@ -199,9 +201,8 @@ async def _plan_out(uow: UnitOfWork, row: Row) -> dict[str, Any]:
 
 
 async def create_plan(
-    uows: UnitsOfWork, settings: Settings, identity: Identity, body: PlanRequest
+    uows: UnitsOfWork, settings: Settings, identity: Identity, body: PlanRequest, *, now: datetime
 ) -> dict[str, Any]:
-    now = datetime.now(UTC)
     plan_id = uuid.uuid4()
     async with uows(brand_id=identity.brand_id) as uow:
         if body.connection_ids:

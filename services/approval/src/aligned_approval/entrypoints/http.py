@@ -55,6 +55,7 @@ async def list_approvals(
         min_age_hours=min_age_hours,
         cursor=cursor,
         limit=limit,
+        now=svc.clock.now(),
     )
     return {"items": items, "next_cursor": next_cursor}
 
@@ -127,6 +128,7 @@ async def create_link(
         expires_in_hours=body.expires_in_hours or svc.settings.review_link_ttl_hours,
         secret=svc.secret,
         base_url=svc.base_url,
+        now=svc.clock.now(),
     )
 
 
@@ -144,7 +146,9 @@ async def revoke_link(
 @public.get("/review/{token}", response_model=None, responses=LINK_GONE)
 async def review_page(svc: Service, token: str, request: Request) -> Any:
     """Shows the round the link is for; changes nothing (mail scanners fetch links)."""
-    return await pages.answer(request, links.view(svc.uows, token, secret=svc.secret), pages.review)
+    return await pages.answer(
+        request, links.view(svc.uows, token, secret=svc.secret, now=svc.clock.now()), pages.review
+    )
 
 
 @public.post("/review/{token}", response_model=None, responses=LINK_GONE, openapi_extra=DECISION_BODY)
@@ -169,6 +173,7 @@ async def review_decide(
             body.comment or None,
             secret=svc.secret,
             base_url=svc.base_url,
+            now=svc.clock.now(),
         )
 
     return await pages.answer(request, work(), pages.review_decided)

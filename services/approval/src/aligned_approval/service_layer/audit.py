@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from aligned_approval.domain import pagination
@@ -21,11 +21,8 @@ async def append_event(uow: UnitOfWork, envelope: EventEnvelope, data: EventData
     await uow.audit.append(uow.schema, entry_for(envelope))
 
 
-async def prepare_partitions(
-    uows: UnitsOfWork, *, months_ahead: int, now: datetime | None = None
-) -> list[str]:
+async def prepare_partitions(uows: UnitsOfWork, *, months_ahead: int, now: datetime) -> list[str]:
     """Creates this month's partition and the next `months_ahead` (idempotent)."""
-    now = now or datetime.now(UTC)
     created = []
     # worker role: maintenance of the whole table, not one brand's rows.
     async with uows(role="worker") as uow:

@@ -10,7 +10,7 @@ period with nothing to tell is not claimed, so a mail held later that day still 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from aligned_approval.domain.mail_rules import DigestPeriod, due_digests, period_begins
@@ -28,10 +28,9 @@ async def tick(
     hour: int,
     weekday: int = 0,
     base_url: str = "",
-    now: datetime | None = None,
+    now: datetime,
 ) -> int:
     """One pass over every brand's clients; returns how many digests this replica queued."""
-    now = now or datetime.now(UTC)
     # worker role: one loop looks at every brand's clients (ADR 0004).
     async with uows(role="worker") as uow:
         candidates = await uow.clients.digest_candidates()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 from typing import Any
 
 from aligned_approval.domain.decisions import Status
@@ -23,13 +23,12 @@ def _quiet_hours(start: time | None, end: time | None) -> QuietHours | None:
 async def tick(
     uows: UnitsOfWork,
     *,
-    now: datetime | None = None,
+    now: datetime,
     hour_s: float = 3600.0,
     base_url: str = "",
     limit: int = 500,
 ) -> int:
     """One pass over pending rounds; returns how many escalations this replica fired."""
-    now = now or datetime.now(UTC)
     # worker role: the timer looks at every brand's pending rounds (ADR 0004).
     async with uows(role="worker") as uow:
         candidates = await uow.escalations.candidates(limit)

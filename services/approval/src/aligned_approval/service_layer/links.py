@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aligned_approval.domain import tokens
@@ -31,6 +31,7 @@ async def create_link(
     expires_in_hours: float,
     secret: bytes,
     base_url: str,
+    now: datetime,
 ) -> dict[str, Any]:
     require_role(identity, "owner", "admin", "editor", "approver")
     async with uows(brand_id=identity.brand_id) as uow:
@@ -64,7 +65,7 @@ async def create_link(
                     }
                 ],
             )
-        expires_at = datetime.now(UTC) + timedelta(hours=expires_in_hours)
+        expires_at = now + timedelta(hours=expires_in_hours)
         link = await uow.links.insert(
             identity.brand_id,
             approval_id,
@@ -96,22 +97,22 @@ def _claims(token: str, secret: bytes) -> tuple[uuid.UUID, uuid.UUID]:
         raise NotFound("Review link not found", detail="this link is not valid") from None
 
 
-def _usable(link: dict[str, Any] | None) -> dict[str, Any]:
+def _usable(link: dict[str, Any] | None, now: datetime) -> dict[str, Any]:
     if link is None:
         raise NotFound("Review link not found", detail="this link is not valid")
     if link["revoked_at"] is not None:
         raise Gone("Review link revoked", detail="this link was revoked; ask for a new one")
     if link["used_at"] is not None:
         raise Gone("Review link used", detail=f"this link was already used ({link['used_decision']})")
-    if link["expires_at"] <= datetime.now(UTC):
+    if link["expires_at"] <= now:
         raise Gone("Review link expired", detail="this link has expired; ask for a new one")
     return link
 
 
-async def view(uows: UnitsOfWork, token: str, *, secret: bytes) -> dict[str, Any]:
+async def view(uows: UnitsOfWork, token: str, *, secret: bytes, now: datetime) -> dict[str, Any]:
     link_id, brand_id = _claims(token, secret)  # the signature vouches for the brand scope below
     async with uows(brand_id=brand_id) as uow:
-        link = _usable(await uow.links.get(brand_id, link_id))
+        link = _usable(await uow.links.get(brand_id, link_id), now)
         round_ = await uow.rounds.get_round(brand_id, link["approval_id"])
         assert round_ is not None  # a link belongs to its round (foreign key)
     return {
@@ -134,10 +135,11 @@ async def decide(
     *,
     secret: bytes,
     base_url: str,
+    now: datetime,
 ) -> dict[str, Any]:
     link_id, brand_id = _claims(token, secret)
     async with uows(brand_id=brand_id) as uow:
-        link = _usable(await uow.links.get(brand_id, link_id, lock=True))
+        link = _usable(await uow.links.get(brand_id, link_id, lock=True), now)
         round_ = await uow.rounds.get_round(brand_id, link["approval_id"], lock=True)
         assert round_ is not None  # a link belongs to its round (foreign key)
         decided = await apply_decision(uow, round_, decision, comment, link_actor(link_id), base_url=base_url)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import random
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from aligned_approval.domain.mail_rules import local_midnight, over_daily_limit, reminders_since
@@ -36,7 +36,7 @@ async def send_due(
     max_attempts: int = 8,
     retry_base_s: float = 5.0,
     retry_max_s: float = 900.0,
-    now: datetime | None = None,
+    now: datetime,
 ) -> int:
     """One batch; returns how many rows it settled. The rows stay locked while they are sent."""
     # worker role: one sender drains every brand's mail (ADR 0004).
@@ -52,7 +52,7 @@ async def send_due(
                 max_attempts=max_attempts,
                 retry_base_s=retry_base_s,
                 retry_max_s=retry_max_s,
-                now=now or datetime.now(UTC),
+                now=now,
             )
     return len(due)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aligned_approval.domain import pagination
@@ -22,9 +22,10 @@ async def list_rounds(
     min_age_hours: float | None,
     cursor: str | None,
     limit: int,
+    now: datetime,
 ) -> tuple[list[dict[str, Any]], str | None]:
     after = pagination.decode(cursor)
-    opened_before = datetime.now(UTC) - timedelta(hours=min_age_hours) if min_age_hours else None
+    opened_before = now - timedelta(hours=min_age_hours) if min_age_hours else None
     async with uows(brand_id=identity.brand_id) as uow:
         reviewer_filter = None
         if reviewer:
