@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from aligned_approval.domain.audit import AuditEntry
@@ -40,6 +40,7 @@ class FakeStore(FakeTables):
     jobs: dict[uuid.UUID, Row] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
     connections: dict[uuid.UUID, str] = field(default_factory=dict)  # id -> status
+    digests: list[Row] = field(default_factory=list)
 
 
 class _Repo:
@@ -355,6 +356,30 @@ class FakeNotifications(_Repo):
             and (not kinds or n["kind"] in kinds)
         )
 
+    async def held(self, brand_id: uuid.UUID, address: str) -> list[Row]:
+        return [
+            dict(n)
+            for n in self.store.notifications
+            if (n["brand_id"], n["to_address"], n["status"]) == (brand_id, address.lower(), "held")
+        ]
+
+    async def fold(self, ids: list[uuid.UUID], digest_id: uuid.UUID) -> None:
+        for n in self.store.notifications:
+            if n["id"] in ids:
+                n.update(status="folded", folded_into=digest_id)
+
+    async def pending_requests(self, brand_id: uuid.UUID, address: str) -> list[Row]:
+        asked = {
+            n["approval_id"]
+            for n in self.store.notifications
+            if (n["brand_id"], n["to_address"], n["kind"])
+            == (brand_id, address.lower(), "approval_requested")
+        }
+        return sorted(
+            (dict(r) for r in self.store.rounds if r["id"] in asked and r["status"] == "pending"),
+            key=lambda r: r["opened_at"],
+        )
+
 
 class FakeClientSettings(_Repo):
     async def ensure(self, brand_id: uuid.UUID, email: str) -> Row:
@@ -371,6 +396,7 @@ class FakeClientSettings(_Repo):
             "unsubscribed_at": None,
             "unsubscribed_types": [],
             "token_version": 1,
+            "created_at": self.store.now,
         }
         self.store.clients.append(row)
         return dict(row)
@@ -385,6 +411,45 @@ class FakeClientSettings(_Repo):
         return next(
             (dict(c) for c in self.store.clients if (c["brand_id"], c["id"]) == (brand_id, settings_id)), None
         )
+
+    async def digest_candidates(self) -> list[Row]:
+        return [
+            {
+                **c,
+                "has_held": any(
+                    (n["brand_id"], n["to_address"], n["status"]) == (c["brand_id"], c["email"], "held")
+                    for n in self.store.notifications
+                ),
+            }
+            for c in self.store.clients
+            if c["unsubscribed_at"] is None and "digest" not in c["unsubscribed_types"]
+        ]
+
+    async def digest_claimed(self, client_id: uuid.UUID, cadence: str, period_start: date) -> bool:
+        return any(
+            (d["client_id"], d["cadence"], d["period_start"]) == (client_id, cadence, period_start)
+            for d in self.store.digests
+        )
+
+    async def claim_digest(
+        self,
+        brand_id: uuid.UUID,
+        client_id: uuid.UUID,
+        cadence: str,
+        period_start: date,
+        notification_id: uuid.UUID,
+    ) -> bool:
+        if await self.digest_claimed(client_id, cadence, period_start):
+            return False
+        self.store.digests.append(
+            {
+                "client_id": client_id,
+                "cadence": cadence,
+                "period_start": period_start,
+                "notification_id": notification_id,
+            }
+        )
+        return True
 
     def set(self, brand_id: uuid.UUID, email: str, **values: Any) -> None:
         """Test setup: a client's settings as a manager's PUT would leave them."""

@@ -13,7 +13,7 @@ from aligned_approval.domain.decisions import Decision
 from aligned_approval.domain.errors import Forbidden, Locked, NotFound
 from aligned_approval.domain.escalation import Level, QuietHours, RuleIn
 from aligned_approval.entrypoints.errors import problem_of
-from aligned_approval.service_layer import decisions, escalation, mail, rounds
+from aligned_approval.service_layer import decisions, digest, escalation, mail, rounds
 from aligned_common.envelope import new_event
 from aligned_common.events.approval import Approved, Escalated
 from aligned_common.events.publishing import JobCancelled, JobCreated, JobUpdated, TargetRef
@@ -363,3 +363,34 @@ async def test_a_failed_send_is_retried_later_then_given_up(uows):
     uows.store.now += timedelta(hours=1)
     await send(uows, mailer, max_attempts=2)
     assert set(statuses(uows.store).values()) == {"failed"}
+
+
+async def test_held_mail_and_waiting_rounds_go_out_in_one_digest_once_a_period(uows):
+    async with uows(brand_id=BRAND) as uow:
+        await uow.clients.ensure(BRAND, "rita@example.com")
+        uow.clients.set(
+            BRAND, "rita@example.com", preferences={"max_emails_per_day": 1, "weekly_digest": False}
+        )
+    await open_round(uows)
+    await open_round(uows)
+    await send(uows, FakeMailer())  # one sent, one held back by the limit
+    before_eight = uows.store.now.replace(hour=7)
+    assert await digest.tick(uows, hour=8, now=before_eight, base_url=BASE_URL) == 0
+    after_eight = uows.store.now + timedelta(minutes=5)
+    assert await digest.tick(uows, hour=8, now=after_eight, base_url=BASE_URL) == 1
+    assert await digest.tick(uows, hour=8, now=after_eight, base_url=BASE_URL) == 0  # once per period
+    (digest_mail,) = [n for n in uows.store.notifications if n["kind"] == "digest"]
+    folded = [n for n in uows.store.notifications if n["status"] == "folded"]
+    assert digest_mail["to_address"] == "rita@example.com" and digest_mail["status"] == "pending"
+    assert len(folded) == 1 and folded[0]["folded_into"] == digest_mail["id"]
+
+
+async def test_a_client_without_held_mail_or_a_chosen_digest_gets_none(uows):
+    async with uows(brand_id=BRAND) as uow:
+        await uow.clients.ensure(BRAND, "carl@client.example")
+        uow.clients.set(
+            BRAND, "carl@client.example", preferences={"weekly_digest": False, "daily_digest": False}
+        )
+    next_morning = (uows.store.now + timedelta(days=1)).replace(hour=8)
+    assert await digest.tick(uows, hour=8, now=next_morning, base_url=BASE_URL) == 0
+    assert mails(uows.store, "digest") == []
