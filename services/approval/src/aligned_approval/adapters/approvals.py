@@ -29,10 +29,6 @@ def _round(record: asyncpg.Record | None) -> Row | None:
     return row
 
 
-# -- brands and reviewers (from gateway events) -------------------------------------------
-
-
-# -- policies ------------------------------------------------------------------------------
 _POLICY_COLUMNS = (
     "id, brand_id, connection_id, user_id, mode, approver_roles, approver_users, waiver_roles, "
     "created_at, updated_at"
@@ -185,6 +181,7 @@ class PgRounds:
         return [_round(r) for r in records]
 
 
+# -- brands and reviewers (from gateway events) -------------------------------------------
 class PgMembers:
     """The brands and reviewers we know (from gateway events)."""
 
@@ -266,6 +263,7 @@ class PgMembers:
         return await self.conn.fetchval("SELECT tenant_id FROM brands WHERE brand_id = $1", brand_id)
 
 
+# -- policies ------------------------------------------------------------------------------
 class PgPolicies:
     """Approval policies."""
 
