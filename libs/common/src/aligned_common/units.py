@@ -3,7 +3,8 @@ bound to its connection, so handlers reach `uow.<repo>` and never a connection (
 
 - In the service layer's ports, `class UnitOfWork(Transaction, Protocol)` adds the repositories
   (read-only properties) to what every unit of work has: `emit`, and `async with`.
-- In the adapters, `class PgUnitOfWork(BoundUnitOfWork)` binds them (`bind(conn)`), and
+- In the adapters, each repository is a `Repository` (its SQL on the connection it is given),
+  `class PgUnitOfWork(BoundUnitOfWork)` binds them (`bind(conn)`), and
   `Opens(PgUnitOfWork, database)` opens one per `uows(brand_id=...)`.
 - A consumer's handler runs in the inbox's own transaction (it also records the event as
   handled): `joined(PgUnitOfWork, handler)` hands it that transaction as the service's unit of work.
@@ -45,6 +46,13 @@ class Opener(Protocol[U_co]):
     """Opens a unit of work: `async with uows(brand_id=...) as uow:`; role "worker" spans brands."""
 
     def __call__(self, *, brand_id: uuid.UUID | None = None, role: db.Role = "app") -> U_co: ...
+
+
+class Repository:
+    """Base of a service's SQL repository: its statements run on the unit of work's connection."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
 
 
 class BoundUnitOfWork:

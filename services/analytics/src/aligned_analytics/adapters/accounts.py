@@ -6,12 +6,11 @@ import uuid
 
 import asyncpg
 
+from aligned_common.units import Repository
 
-class PgAccounts:
+
+class PgAccounts(Repository):
     """The connected accounts analytics syncs (from connections' events)."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self.conn = conn
 
     async def upsert_account(
         self,

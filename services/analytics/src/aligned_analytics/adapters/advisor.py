@@ -5,14 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import asyncpg
+from aligned_common.units import Repository
 
 
-class PgAdvisor:
+class PgAdvisor(Repository):
     """The advisor's feedback and per-hour weights."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self.conn = conn
 
     async def record_feedback(self, **feedback: Any) -> None:
         await self.conn.execute(

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-import asyncpg
+from aligned_common.units import Repository
 
 
-class PgBrands:
+class PgBrands(Repository):
     """Each brand's time zone (from the gateway's brand_created)."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self.conn = conn
 
     async def set_time_zone(self, brand_id: uuid.UUID, time_zone: str) -> None:
         await self.conn.execute(

@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 
 from aligned_analytics.domain.metrics import ENGAGEMENT, ENGAGEMENT_METRICS
+from aligned_common.units import Repository
 
 # For each (goal, instant): the goal's period containing the instant and the growth within it.
 # Periods are calendar periods of the brand's time zone. The pseudo-metric 'engagement' adds up the engagement metrics. A period's length is
@@ -40,11 +41,8 @@ def _progress_args(brand_id, instants, goal_id=None) -> tuple:
     return (brand_id, instants, goal_id, ENGAGEMENT, list(ENGAGEMENT_METRICS))
 
 
-class PgGoals:
+class PgGoals(Repository):
     """Goals, their progress and the periods they were reached in."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self.conn = conn
 
     async def create_goal(self, **goal: Any) -> None:
         await self.conn.execute(

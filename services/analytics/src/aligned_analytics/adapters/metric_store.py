@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-import asyncpg
-
 from aligned_analytics.adapters.partitions import PgPartitions
 from aligned_analytics.domain.metrics import Snapshot
+from aligned_common.units import Repository
 
 
-class PgMetrics:
+class PgMetrics(Repository):
     """Metric snapshots (upserted: a re-sync of the same observation changes nothing)."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self.conn = conn
 
     async def store_snapshots(
         self,

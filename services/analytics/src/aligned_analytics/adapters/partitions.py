@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import asyncpg
+from aligned_common.units import Repository
 
 
-class PgPartitions:
+class PgPartitions(Repository):
     """Monthly partitions of analytics_metrics."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self.conn = conn
 
     async def ensure_months_ahead(self, months_ahead: int) -> list[str]:
         """Create this month and the next `months_ahead` ones; returns the partitions created now."""

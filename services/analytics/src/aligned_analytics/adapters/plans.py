@@ -10,13 +10,11 @@ import asyncpg
 
 from aligned_analytics.adapters.reports import best_hours_sql
 from aligned_analytics.domain.advisor import DEFAULT_HOURS
+from aligned_common.units import Repository
 
 
-class PgPlans:
+class PgPlans(Repository):
     """Auto plans and their slots."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self.conn = conn
 
     async def create_plan(
         self,

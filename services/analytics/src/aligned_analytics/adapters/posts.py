@@ -8,13 +8,11 @@ from datetime import datetime
 import asyncpg
 
 from aligned_common.events.publishing import TargetRef
+from aligned_common.units import Repository
 
 
-class PgPosts:
+class PgPosts(Repository):
     """Published posts analytics tracks, and the jobs' targets it remembers."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self.conn = conn
 
     async def remember_targets(
         self, brand_id: uuid.UUID, job_id: uuid.UUID, targets: list[TargetRef]

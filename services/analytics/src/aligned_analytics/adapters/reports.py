@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 
 from aligned_analytics.domain.metrics import ENGAGEMENT_METRICS, KNOWN_METRICS, REACH_METRIC
+from aligned_common.units import Repository
 
 # Shared by summary and per platform: current and previous period in one pass over the rows.
 SUMMARY_SQL = """
@@ -113,11 +114,8 @@ SELECT how.hour_of_week, how.hour_of_week / 24 + 1 AS day_of_week, how.hour_of_w
 """
 
 
-class PgReports:
+class PgReports(Repository):
     """The reports' queries."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self.conn = conn
 
     async def summary(
         self,

@@ -7,12 +7,11 @@ from typing import Any
 
 import asyncpg
 
+from aligned_common.units import Repository
 
-class PgSyncLogs:
+
+class PgSyncLogs(Repository):
     """The log of every sync asked for, started and finished."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self.conn = conn
 
     async def open_sync(
         self,

@@ -10,6 +10,7 @@ import asyncpg
 import orjson
 
 from aligned_approval.domain.policy import Mode, Policy
+from aligned_common.units import Repository
 
 Row = dict[str, Any]
 
@@ -35,11 +36,8 @@ _POLICY_COLUMNS = (
 )
 
 
-class PgRounds:
+class PgRounds(Repository):
     """Approval rounds (post_approvals)."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self.conn = conn
 
     async def insert_round(self, **values: Any) -> Row | None:
         """The new round, or None when this (job, round) is already open (a redelivery or a race)."""
@@ -182,11 +180,8 @@ class PgRounds:
 
 
 # -- brands and reviewers (from gateway events) -------------------------------------------
-class PgMembers:
+class PgMembers(Repository):
     """The brands and reviewers we know (from gateway events)."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self.conn = conn
 
     async def upsert_brand(
         self, brand_id: uuid.UUID, tenant_id: uuid.UUID, name: str | None, time_zone: str
@@ -264,11 +259,8 @@ class PgMembers:
 
 
 # -- policies ------------------------------------------------------------------------------
-class PgPolicies:
+class PgPolicies(Repository):
     """Approval policies."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self.conn = conn
 
     async def policies(self, brand_id: uuid.UUID) -> list[Policy]:
         return [

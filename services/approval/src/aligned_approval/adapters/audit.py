@@ -6,10 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 import orjson
 
 from aligned_approval.domain.audit import AuditEntry
+from aligned_common.units import Repository
 
 Row = dict[str, Any]
 _COLUMNS = """event_id, occurred_at, brand_id, tenant_id, source, action, actor, entity_type, entity_id,
@@ -23,11 +23,8 @@ def _json(value: dict | None) -> str | None:
     return orjson.dumps(value).decode() if value is not None else None
 
 
-class PgAudit:
+class PgAudit(Repository):
     """The audit trail (partitioned by month)."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self.conn = conn
 
     async def create_partition(self, month: datetime) -> str:
         """The partition of `month` (created if missing); its name."""

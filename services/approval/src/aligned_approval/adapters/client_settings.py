@@ -9,6 +9,8 @@ from typing import Any, overload
 import asyncpg
 import orjson
 
+from aligned_common.units import Repository
+
 Row = dict[str, Any]
 _COLUMNS = """id, brand_id, email, preferences, time_zone, language, unsubscribed_at, unsubscribed_types,
     token_version, created_at, updated_at"""
@@ -26,11 +28,8 @@ def _row(record: asyncpg.Record | None) -> Row | None:
     return row
 
 
-class PgClientSettings:
+class PgClientSettings(Repository):
     """Each client's mail settings (client_settings)."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self.conn = conn
 
     async def ensure(self, brand_id: uuid.UUID, email: str) -> Row:
         """The address's settings, created with defaults on first use."""

@@ -9,6 +9,7 @@ import asyncpg
 import orjson
 
 from aligned_approval.domain.escalation import RuleIn
+from aligned_common.units import Repository
 
 Row = dict[str, Any]
 _COLUMNS = "id, brand_id, name, enabled, levels, quiet_start, quiet_end, created_at, updated_at"
@@ -32,11 +33,8 @@ def _quiet(rule: RuleIn) -> tuple:
     return (rule.quiet_hours.start, rule.quiet_hours.end) if rule.quiet_hours else (None, None)
 
 
-class PgEscalations:
+class PgEscalations(Repository):
     """Escalation rules and what they fired."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self.conn = conn
 
     async def insert_rule(self, brand_id: uuid.UUID, rule: RuleIn) -> Row:
         record = await self.conn.fetchrow(

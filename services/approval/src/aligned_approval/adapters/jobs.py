@@ -5,14 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import asyncpg
+from aligned_common.units import Repository
 
 
-class PgJobs:
+class PgJobs(Repository):
     """The jobs we know of (their text and author)."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self.conn = conn
 
     async def remember(
         self,

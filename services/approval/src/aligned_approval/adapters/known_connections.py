@@ -5,17 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import asyncpg
-
 from aligned_common import known_connections
 from aligned_common.envelope import EventEnvelope
+from aligned_common.units import Repository
 
 
-class PgKnownConnections:
+class PgKnownConnections(Repository):
     """Which connections a policy may name."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self.conn = conn
 
     async def record(self, envelope: EventEnvelope, data: Any) -> None:
         await known_connections.record(self.conn, envelope, data)

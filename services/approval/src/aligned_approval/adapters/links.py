@@ -6,17 +6,14 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-import asyncpg
+from aligned_common.units import Repository
 
 Row = dict[str, Any]
 _COLUMNS = "id, brand_id, approval_id, recipient, created_by, created_at, expires_at, revoked_at, used_at, used_decision"
 
 
-class PgLinks:
+class PgLinks(Repository):
     """Review links."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self.conn = conn
 
     async def insert(
         self,

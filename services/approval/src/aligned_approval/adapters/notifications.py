@@ -6,16 +6,13 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-import asyncpg
+from aligned_common.units import Repository
 
 Row = dict[str, Any]
 
 
-class PgNotifications:
+class PgNotifications(Repository):
     """The notifications table: mails queued, sent, held, folded."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self.conn = conn
 
     async def enqueue(
         self,
