@@ -22,6 +22,7 @@ import asyncpg
 
 from aligned_analytics.adapters.reports import SUMMARY_SQL, summary_args
 from aligned_analytics.bootstrap import build
+from aligned_analytics.config import Settings
 from aligned_common.identity import Identity, signed_headers
 from aligned_common.migrations import migrate
 from aligned_testing.service import running_service
@@ -105,9 +106,7 @@ async def _median_ms(conn: asyncpg.Connection, sql: str, brands: list[uuid.UUID]
 
 async def _http_p99_ms(database_url: str) -> float:
     os.environ.setdefault("ALIGNED_INTERNAL_SECRET", uuid.uuid4().hex)
-    definition = build()
-    definition.name = SCHEMA
-    definition.settings.database_url = database_url
+    definition = build(Settings(database_url=database_url), name=SCHEMA)
     # HTTP only: no consumers (they would join the real service's group), no relay, no loops.
     definition.event_router = None
     definition.background = []

@@ -4,7 +4,8 @@ functions freely, never these (`events.on(Model, name=...)`)."""
 
 import pytest
 
-from aligned_analytics.entrypoints import consumers as analytics
+from aligned_analytics import bootstrap as analytics_bootstrap
+from aligned_approval import bootstrap as approval_bootstrap
 from aligned_approval.entrypoints import consumers as approval
 from aligned_common.events.registry import EVENT_TYPES
 from aligned_connections.entrypoints import consumers as connections
@@ -80,8 +81,8 @@ DEPLOYED = {
 }
 
 ROUTERS = {
-    "analytics": lambda: analytics.event_router(),
-    "approval": lambda: approval.workflow_router("approval", "http://aligned.test"),
+    "analytics": lambda: analytics_bootstrap.build().event_router,
+    "approval": lambda: approval_bootstrap.build().event_router,
     "approval_audit": lambda: approval.audit_router("approval"),
     "connections": lambda: connections.build_event_router(None),
     "publishing": lambda: publishing.build_router(None),

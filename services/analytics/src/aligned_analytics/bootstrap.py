@@ -4,27 +4,43 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from aligned_analytics.adapters.unit_of_work import PgUnitOfWork
 from aligned_analytics.config import Settings
 from aligned_analytics.entrypoints import consumers, http, loops
+from aligned_analytics.service_layer.deps import Deps
 from aligned_analytics.service_layer.scheduler import maintain
-from aligned_common.app import ServiceContext, ServiceDefinition
+from aligned_common.app import Database, ServiceDefinition
+from aligned_common.clock import Clock, SystemClock
+from aligned_common.units import Opens
 
 
-async def _prepare_partitions(ctx: ServiceContext) -> None:
+async def _prepare_partitions(deps: Deps) -> None:
     # Before consuming: every month a normal batch can hit exists, so writes never wait on DDL.
-    await maintain(ctx.pool, ctx.schema, ctx.settings)
+    await maintain(deps.uows, deps.settings)
 
 
-def build(name: str = "analytics") -> ServiceDefinition:
+def build(
+    settings: Settings | None = None, *, name: str = "analytics", clock: Clock | None = None
+) -> ServiceDefinition:
     """`name` is the schema and the consumer group; tests pass a scratch schema."""
-    settings = Settings()
+    settings = settings or Settings()
+    database = Database(settings, name)
+    deps = Deps(
+        settings=settings,
+        database=database,
+        uows=Opens(PgUnitOfWork, database),
+        replica=Opens(PgUnitOfWork, database, replica=True),
+        clock=clock or SystemClock(),
+    )
     return ServiceDefinition(
         name=name,
         settings=settings,
         migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
         http_router=http.router,
-        event_router=consumers.event_router(name),
+        event_router=consumers.event_router(name, deps),
         background=[loops.sync_scheduler, loops.partition_maintenance],
         on_startup=_prepare_partitions,
         title="Aligned analytics",
+        database=database,
+        deps=deps,
     )

@@ -50,6 +50,7 @@ class Harness:
         self.bootstrap = bootstrap
         self.schema = svc.ctx.schema
         self.settings = svc.ctx.settings
+        self.uows = svc.ctx.deps.uows  # the service's own units of work (its pools, its schema)
 
     async def publish(
         self, data: EventData, brand_id: uuid.UUID, tenant_id: uuid.UUID, **envelope
@@ -90,7 +91,7 @@ async def analytics(infra, topics) -> AsyncIterator[Harness]:
             ),
         }
     )
-    definition = build(schema)  # its own schema and consumer group
+    definition = build(name=schema)  # its own schema and consumer group
     await _retry(
         lambda: start_groups_at_end(
             infra.kafka_bootstrap, f"aligned-{schema}", definition.event_router.topics()

@@ -131,9 +131,7 @@ async def test_an_expired_connection_pauses_its_syncs_until_restored(analytics, 
     )
     syncs_before = await _sync_count(analytics, connection_id)
 
-    await schedule_due_syncs(
-        analytics.pool, analytics.schema, analytics.settings
-    )  # what every scheduler tick runs
+    await schedule_due_syncs(analytics.uows, analytics.settings)  # what every scheduler tick runs
 
     assert await _sync_count(analytics, connection_id) == syncs_before
     async with analytics.client(brand) as client:

@@ -18,7 +18,11 @@ FALLBACK = "en"
 @cache
 def catalogue(language: str) -> dict[str, str]:
     with (LOCALES / language / "LC_MESSAGES" / "messages.po").open("rb") as po:
-        return {m.id: m.string for m in read_po(po, locale=language) if m.id and m.string}
+        return {
+            m.id: m.string
+            for m in read_po(po, locale=language)
+            if isinstance(m.id, str) and m.id and isinstance(m.string, str) and m.string
+        }
 
 
 def text(language: str | None, key: str, **fields: object) -> str:

@@ -83,7 +83,7 @@ async def approval_service(
     if first_replica:  # later replicas join the groups the first one set up
         await start_groups_at_end(bootstrap, f"aligned-{schema}", WORKFLOW_TOPICS)
         await start_groups_at_end(bootstrap, f"aligned-{schema}_audit", list(ALL_TOPICS))
-    async with running_service(build(schema, settings)) as service:
+    async with running_service(build(settings, name=schema)) as service:
         yield service
 
 

@@ -71,15 +71,13 @@ async def test_mails_over_the_daily_limit_fold_into_one_digest_per_period(
 
         # Before 08:00 in Berlin nothing is due; from 08:00 on one digest, even from two replicas at once.
         early, due = datetime.now(UTC).replace(hour=6, minute=0), datetime.now(UTC).replace(hour=7, minute=5)
-        assert await digest.tick(one.ctx.pool, one.ctx.schema, hour=8, now=early) == 0
+        assert await digest.tick(one.ctx.deps.uows, hour=8, now=early) == 0
         ticks = await asyncio.gather(
-            digest.tick(one.ctx.pool, one.ctx.schema, hour=8, now=due, base_url="http://gateway.test"),
-            digest.tick(two.ctx.pool, two.ctx.schema, hour=8, now=due, base_url="http://gateway.test"),
+            digest.tick(one.ctx.deps.uows, hour=8, now=due, base_url="http://gateway.test"),
+            digest.tick(two.ctx.deps.uows, hour=8, now=due, base_url="http://gateway.test"),
         )
         assert sum(ticks) == 1
-        assert (
-            await digest.tick(one.ctx.pool, one.ctx.schema, hour=8, now=due.replace(hour=20)) == 0
-        )  # same day
+        assert await digest.tick(one.ctx.deps.uows, hour=8, now=due.replace(hour=20)) == 0  # same day
 
         async def digested():
             mails = [m for m in inbox.to(RITA) if "Zusammenfassung" in m["Subject"]]

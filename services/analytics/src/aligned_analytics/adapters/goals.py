@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
 from aligned_analytics.domain.metrics import ENGAGEMENT, ENGAGEMENT_METRICS
+from aligned_common.units import Repository
 
 # For each (goal, instant): the goal's period containing the instant and the growth within it.
 # Periods are calendar periods of the brand's time zone. The pseudo-metric 'engagement' adds up the engagement metrics. A period's length is
@@ -39,58 +41,58 @@ def _progress_args(brand_id, instants, goal_id=None) -> tuple:
     return (brand_id, instants, goal_id, ENGAGEMENT, list(ENGAGEMENT_METRICS))
 
 
-async def create_goal(conn: asyncpg.Connection, **goal) -> None:
-    await conn.execute(
-        """INSERT INTO analytics_goals (goal_id, brand_id, tenant_id, metric, target, period, platform,
-                                        connection_id, created_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
-        goal["goal_id"],
-        goal["brand_id"],
-        goal["tenant_id"],
-        goal["metric"],
-        goal["target"],
-        goal["period"],
-        goal["platform"],
-        goal["connection_id"],
-        goal["created_by"],
-    )
+class PgGoals(Repository):
+    """Goals, their progress and the periods they were reached in."""
 
-
-async def progress_now(
-    conn: asyncpg.Connection, brand_id: uuid.UUID, now: datetime, goal_id: uuid.UUID | None = None
-):
-    return await conn.fetch(
-        _PROGRESS
-        + """SELECT p.*, least(p.value / p.target, 1.0) AS progress,
-                    EXISTS (SELECT 1 FROM goal_achievements ga
-                             WHERE ga.goal_id = p.goal_id AND ga.period_start = p.period_start) AS reached
-               FROM progress p ORDER BY p.created_at, p.goal_id""",
-        *_progress_args(brand_id, [now], goal_id),
-    )
-
-
-async def record_reached(conn: asyncpg.Connection, brand_id: uuid.UUID, instants: list[datetime]):
-    """Goals that crossed their target in the periods of `instants` and were not reached there
-    before; the unique (goal_id, period_start) row makes each one come back exactly once."""
-    return await conn.fetch(
-        _PROGRESS
-        + """, inserted AS (
-               INSERT INTO goal_achievements (goal_id, period_start, brand_id, value)
-               SELECT goal_id, period_start, $1, value FROM progress WHERE value >= target
-               ON CONFLICT (goal_id, period_start) DO NOTHING
-               RETURNING goal_id, period_start, value)
-             SELECT i.goal_id, i.period_start, i.value, p.metric, p.target, p.period_end
-               FROM inserted i JOIN progress p USING (goal_id, period_start)""",
-        *_progress_args(brand_id, instants),
-    )
-
-
-async def archive_goal(conn: asyncpg.Connection, brand_id: uuid.UUID, goal_id: uuid.UUID) -> bool:
-    return bool(
-        await conn.fetchval(
-            """UPDATE analytics_goals SET archived_at = now()
-                WHERE brand_id = $1 AND goal_id = $2 AND archived_at IS NULL RETURNING true""",
-            brand_id,
-            goal_id,
+    async def create_goal(self, **goal: Any) -> None:
+        await self.conn.execute(
+            """INSERT INTO analytics_goals (goal_id, brand_id, tenant_id, metric, target, period, platform,
+                                            connection_id, created_by)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
+            goal["goal_id"],
+            goal["brand_id"],
+            goal["tenant_id"],
+            goal["metric"],
+            goal["target"],
+            goal["period"],
+            goal["platform"],
+            goal["connection_id"],
+            goal["created_by"],
         )
-    )
+
+    async def progress_now(
+        self, brand_id: uuid.UUID, now: datetime, goal_id: uuid.UUID | None = None
+    ) -> list[asyncpg.Record]:
+        return await self.conn.fetch(
+            _PROGRESS
+            + """SELECT p.*, least(p.value / p.target, 1.0) AS progress,
+                        EXISTS (SELECT 1 FROM goal_achievements ga
+                                 WHERE ga.goal_id = p.goal_id AND ga.period_start = p.period_start) AS reached
+                   FROM progress p ORDER BY p.created_at, p.goal_id""",
+            *_progress_args(brand_id, [now], goal_id),
+        )
+
+    async def record_reached(self, brand_id: uuid.UUID, instants: list[datetime]) -> list[asyncpg.Record]:
+        """Goals that crossed their target in the periods of `instants` and were not reached there
+        before; the unique (goal_id, period_start) row makes each one come back exactly once."""
+        return await self.conn.fetch(
+            _PROGRESS
+            + """, inserted AS (
+                   INSERT INTO goal_achievements (goal_id, period_start, brand_id, value)
+                   SELECT goal_id, period_start, $1, value FROM progress WHERE value >= target
+                   ON CONFLICT (goal_id, period_start) DO NOTHING
+                   RETURNING goal_id, period_start, value)
+                 SELECT i.goal_id, i.period_start, i.value, p.metric, p.target, p.period_end
+                   FROM inserted i JOIN progress p USING (goal_id, period_start)""",
+            *_progress_args(brand_id, instants),
+        )
+
+    async def archive_goal(self, brand_id: uuid.UUID, goal_id: uuid.UUID) -> bool:
+        return bool(
+            await self.conn.fetchval(
+                """UPDATE analytics_goals SET archived_at = now()
+                    WHERE brand_id = $1 AND goal_id = $2 AND archived_at IS NULL RETURNING true""",
+                brand_id,
+                goal_id,
+            )
+        )

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
 from aligned_analytics.domain.metrics import ENGAGEMENT_METRICS, KNOWN_METRICS, REACH_METRIC
+from aligned_common.units import Repository
 
 # Shared by summary and per platform: current and previous period in one pass over the rows.
 SUMMARY_SQL = """
@@ -53,42 +55,6 @@ def summary_args(
     )
 
 
-async def summary(conn, brand_id, start, end, previous_start, platform=None) -> list[asyncpg.Record]:
-    return await conn.fetch(SUMMARY_SQL, *summary_args(brand_id, start, end, previous_start, platform))
-
-
-async def per_platform(conn, brand_id, start, end, previous_start) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        """
-WITH per_metric AS (
-    SELECT platform, metric,
-           sum(delta) FILTER (WHERE observed_at >= $2) AS current,
-           sum(delta) FILTER (WHERE observed_at < $2) AS previous
-      FROM analytics_metrics
-     WHERE brand_id = $1 AND observed_at >= $4 AND observed_at < $3
-     GROUP BY platform, metric),
-totals AS (
-    SELECT platforms.platform, known.metric, coalesce(p.current, 0) AS current, coalesce(p.previous, 0) AS previous
-      FROM (SELECT DISTINCT platform FROM per_metric) AS platforms
-     CROSS JOIN unnest($5::text[]) AS known(metric)
-      LEFT JOIN per_metric p ON p.platform = platforms.platform AND p.metric = known.metric)
-SELECT platform, metric, current, previous,
-       CASE WHEN previous = 0 THEN NULL ELSE round(((current - previous) / abs(previous) * 100)::numeric, 2) END
-           AS change_pct,
-       sum(current) FILTER (WHERE metric = ANY($6)) OVER (PARTITION BY platform)
-           / nullif(sum(current) FILTER (WHERE metric = $7) OVER (PARTITION BY platform), 0) AS engagement_rate
-  FROM totals
- ORDER BY platform, array_position($5::text[], metric)""",
-        brand_id,
-        start,
-        end,
-        previous_start,
-        list(KNOWN_METRICS),
-        list(ENGAGEMENT_METRICS),
-        REACH_METRIC,
-    )
-
-
 # One row per post with a column per post metric; `rank_value` is what top-posts orders by.
 _POST_ROWS = """
 WITH per_post AS (
@@ -112,71 +78,6 @@ SELECT pp.connection_id, pp.remote_id, pp.platform, p.job_id, p.published_at,
   FROM per_post pp
   LEFT JOIN posts p ON p.connection_id = pp.connection_id AND p.remote_id = pp.remote_id
 """
-
-
-async def page_of_posts(
-    conn, brand_id, start, end, after: list | None, limit: int, job_id: uuid.UUID | None = None
-) -> list[asyncpg.Record]:
-    """Per post, in a stable order (connection, remote id) so the cursor never skips a post;
-    `job_id`: only the posts of that job (the gateway's post detail)."""
-    return await conn.fetch(
-        _POST_ROWS
-        + """ WHERE ($6::uuid IS NULL OR (pp.connection_id, pp.remote_id) > ($6::uuid, $7::text))
-                AND ($9::uuid IS NULL OR p.job_id = $9)
-              ORDER BY pp.connection_id, pp.remote_id LIMIT $8""",
-        brand_id,
-        start,
-        end,
-        list(ENGAGEMENT_METRICS),
-        list(ENGAGEMENT_METRICS),
-        after[0] if after else None,
-        after[1] if after else None,
-        limit,
-        job_id,
-    )
-
-
-async def top_posts(
-    conn, brand_id, start, end, ranked_metrics: list[str], limit: int
-) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        _POST_ROWS + " ORDER BY rank_value DESC, pp.connection_id, pp.remote_id LIMIT $6",
-        brand_id,
-        start,
-        end,
-        list(ENGAGEMENT_METRICS),
-        ranked_metrics,
-        limit,
-    )
-
-
-async def time_series(
-    conn, brand_id, start, end, metrics: list[str], bucket: str, platform: str | None, zone: str = "UTC"
-):
-    """Growth per day or ISO week of the brand's zone; buckets without data are there with 0."""
-    return await conn.fetch(
-        """
-WITH points AS (
-    SELECT date_trunc($5, observed_at AT TIME ZONE $7) AS bucket, sum(delta) AS value
-      FROM analytics_metrics
-     WHERE brand_id = $1 AND observed_at >= $2 AND observed_at < $3 AND metric = ANY($4)
-       AND ($6::text IS NULL OR platform = $6)
-     GROUP BY 1),
-buckets AS (
-    SELECT generate_series(date_trunc($5, $2 AT TIME ZONE $7),
-                           ($3 AT TIME ZONE $7) - interval '1 microsecond',
-                           ('1 ' || $5)::interval) AS bucket)
-SELECT buckets.bucket::date AS bucket_start, coalesce(points.value, 0) AS value
-  FROM buckets LEFT JOIN points USING (bucket)
- ORDER BY buckets.bucket""",
-        brand_id,
-        start,
-        end,
-        metrics,
-        bucket,
-        platform,
-        zone,
-    )
 
 
 # Engagement gained by posts published in each hour of the week (of the brand's zone, the SQL
@@ -213,10 +114,140 @@ SELECT how.hour_of_week, how.hour_of_week / 24 + 1 AS day_of_week, how.hour_of_w
 """
 
 
-async def best_hours(
-    conn, brand_id, start, end, metrics: list[str], order_by_score: bool, limit: int = 168, zone: str = "UTC"
-):
-    order = "score DESC, avg_engagement DESC, hour_of_week" if order_by_score else "hour_of_week"
-    return await conn.fetch(
-        best_hours_sql("$6") + f" ORDER BY {order} LIMIT $5", brand_id, start, end, metrics, limit, zone
-    )
+class PgReports(Repository):
+    """The reports' queries."""
+
+    async def summary(
+        self,
+        brand_id: uuid.UUID,
+        start: datetime,
+        end: datetime,
+        previous_start: datetime,
+        platform: str | None = None,
+    ) -> list[asyncpg.Record]:
+        return await self.conn.fetch(
+            SUMMARY_SQL, *summary_args(brand_id, start, end, previous_start, platform)
+        )
+
+    async def per_platform(
+        self, brand_id: uuid.UUID, start: datetime, end: datetime, previous_start: datetime
+    ) -> list[asyncpg.Record]:
+        return await self.conn.fetch(
+            """
+    WITH per_metric AS (
+        SELECT platform, metric,
+               sum(delta) FILTER (WHERE observed_at >= $2) AS current,
+               sum(delta) FILTER (WHERE observed_at < $2) AS previous
+          FROM analytics_metrics
+         WHERE brand_id = $1 AND observed_at >= $4 AND observed_at < $3
+         GROUP BY platform, metric),
+    totals AS (
+        SELECT platforms.platform, known.metric, coalesce(p.current, 0) AS current, coalesce(p.previous, 0) AS previous
+          FROM (SELECT DISTINCT platform FROM per_metric) AS platforms
+         CROSS JOIN unnest($5::text[]) AS known(metric)
+          LEFT JOIN per_metric p ON p.platform = platforms.platform AND p.metric = known.metric)
+    SELECT platform, metric, current, previous,
+           CASE WHEN previous = 0 THEN NULL ELSE round(((current - previous) / abs(previous) * 100)::numeric, 2) END
+               AS change_pct,
+           sum(current) FILTER (WHERE metric = ANY($6)) OVER (PARTITION BY platform)
+               / nullif(sum(current) FILTER (WHERE metric = $7) OVER (PARTITION BY platform), 0) AS engagement_rate
+      FROM totals
+     ORDER BY platform, array_position($5::text[], metric)""",
+            brand_id,
+            start,
+            end,
+            previous_start,
+            list(KNOWN_METRICS),
+            list(ENGAGEMENT_METRICS),
+            REACH_METRIC,
+        )
+
+    async def page_of_posts(
+        self,
+        brand_id: uuid.UUID,
+        start: datetime,
+        end: datetime,
+        after: list[Any] | None,
+        limit: int,
+        job_id: uuid.UUID | None = None,
+    ) -> list[asyncpg.Record]:
+        """Per post, in a stable order (connection, remote id) so the cursor never skips a post;
+        `job_id`: only the posts of that job (the gateway's post detail)."""
+        return await self.conn.fetch(
+            _POST_ROWS
+            + """ WHERE ($6::uuid IS NULL OR (pp.connection_id, pp.remote_id) > ($6::uuid, $7::text))
+                    AND ($9::uuid IS NULL OR p.job_id = $9)
+                  ORDER BY pp.connection_id, pp.remote_id LIMIT $8""",
+            brand_id,
+            start,
+            end,
+            list(ENGAGEMENT_METRICS),
+            list(ENGAGEMENT_METRICS),
+            after[0] if after else None,
+            after[1] if after else None,
+            limit,
+            job_id,
+        )
+
+    async def top_posts(
+        self, brand_id: uuid.UUID, start: datetime, end: datetime, ranked_metrics: list[str], limit: int
+    ) -> list[asyncpg.Record]:
+        return await self.conn.fetch(
+            _POST_ROWS + " ORDER BY rank_value DESC, pp.connection_id, pp.remote_id LIMIT $6",
+            brand_id,
+            start,
+            end,
+            list(ENGAGEMENT_METRICS),
+            ranked_metrics,
+            limit,
+        )
+
+    async def time_series(
+        self,
+        brand_id: uuid.UUID,
+        start: datetime,
+        end: datetime,
+        metrics: list[str],
+        bucket: str,
+        platform: str | None,
+        zone: str = "UTC",
+    ) -> list[asyncpg.Record]:
+        """Growth per day or ISO week of the brand's zone; buckets without data are there with 0."""
+        return await self.conn.fetch(
+            """
+    WITH points AS (
+        SELECT date_trunc($5, observed_at AT TIME ZONE $7) AS bucket, sum(delta) AS value
+          FROM analytics_metrics
+         WHERE brand_id = $1 AND observed_at >= $2 AND observed_at < $3 AND metric = ANY($4)
+           AND ($6::text IS NULL OR platform = $6)
+         GROUP BY 1),
+    buckets AS (
+        SELECT generate_series(date_trunc($5, $2 AT TIME ZONE $7),
+                               ($3 AT TIME ZONE $7) - interval '1 microsecond',
+                               ('1 ' || $5)::interval) AS bucket)
+    SELECT buckets.bucket::date AS bucket_start, coalesce(points.value, 0) AS value
+      FROM buckets LEFT JOIN points USING (bucket)
+     ORDER BY buckets.bucket""",
+            brand_id,
+            start,
+            end,
+            metrics,
+            bucket,
+            platform,
+            zone,
+        )
+
+    async def best_hours(
+        self,
+        brand_id: uuid.UUID,
+        start: datetime,
+        end: datetime,
+        metrics: list[str],
+        order_by_score: bool,
+        limit: int = 168,
+        zone: str = "UTC",
+    ) -> list[asyncpg.Record]:
+        order = "score DESC, avg_engagement DESC, hour_of_week" if order_by_score else "hour_of_week"
+        return await self.conn.fetch(
+            best_hours_sql("$6") + f" ORDER BY {order} LIMIT $5", brand_id, start, end, metrics, limit, zone
+        )

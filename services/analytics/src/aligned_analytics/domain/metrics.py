@@ -6,6 +6,9 @@ store turns them into growth per snapshot, so every report is growth within a ra
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 POST_METRICS: tuple[str, ...] = ("impressions", "likes", "shares", "comments", "quotes")
 ACCOUNT_METRICS: tuple[str, ...] = ("followers", "following", "posts")
 KNOWN_METRICS: tuple[str, ...] = POST_METRICS + ACCOUNT_METRICS
@@ -37,3 +40,11 @@ def require_metric(name: str, *, field: str = "metric", allow_engagement: bool =
 def metrics_of(name: str) -> list[str]:
     """The stored metrics a (pseudo-)metric adds up."""
     return list(ENGAGEMENT_METRICS) if name == ENGAGEMENT else [name]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    remote_id: str  # '' for account-level metrics
+    metric: str
+    value: float
+    observed_at: datetime

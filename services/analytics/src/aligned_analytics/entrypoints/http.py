@@ -13,10 +13,12 @@ from typing import Annotated, TypeVar
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
+from aligned_analytics.domain.errors import AnalyticsError, Conflict, NotFound
 from aligned_analytics.domain.metrics import InvalidQuery
 from aligned_analytics.domain.ranges import DateRange, date_range, last_days
 from aligned_analytics.service_layer import commands, reports
-from aligned_common.app import ServiceContext, context_of
+from aligned_analytics.service_layer.deps import Deps
+from aligned_common.app import dependency
 from aligned_common.identity import Identity, current_identity, require_role
 from aligned_common.problems import Problem
 
@@ -26,7 +28,8 @@ WRITERS = ("owner", "admin", "editor")
 T = TypeVar("T")
 
 IdentityDep = Annotated[Identity, Depends(current_identity)]
-ContextDep = Annotated[ServiceContext, Depends(context_of)]
+# Every route reaches the service through its one dependencies object (bootstrap.build()).
+Service = Annotated[Deps, Depends(dependency(Deps))]
 Limit = Annotated[int, Query(ge=1, le=200)]
 
 
@@ -41,16 +44,22 @@ def invalid(error: InvalidQuery) -> Problem:
     )
 
 
+STATUS: dict[type[AnalyticsError], int] = {NotFound: 404, Conflict: 409}
+
+
 async def answer(work: Awaitable[T]) -> T:
+    """The handler's answer; what it refused, as the problem a caller hears."""
     try:
         return await work
     except InvalidQuery as error:
         raise invalid(error) from None
+    except AnalyticsError as error:
+        raise Problem(STATUS[type(error)], error.title, detail=error.detail) from None
 
 
 async def report_range(
     identity: IdentityDep,
-    ctx: ContextDep,
+    svc: Service,
     from_: Annotated[
         date | None,
         Query(alias="from", description="First day (in the brand's time zone), default: 29 days before `to`"),
@@ -59,9 +68,9 @@ async def report_range(
         date | None, Query(description="Last day (in the brand's time zone, inclusive), default: today")
     ] = None,
 ) -> DateRange:
-    zone = await reports.brand_zone(ctx.read_pool, ctx.schema, identity.brand_id)
+    zone = await reports.brand_zone(svc.replica, identity.brand_id)
     try:
-        return date_range(from_, to, max_days=ctx.settings.max_range_days, zone=zone)
+        return date_range(from_, to, max_days=svc.settings.max_range_days, zone=zone)
     except InvalidQuery as error:
         raise invalid(error) from None
 
@@ -75,74 +84,64 @@ RangeDep = Annotated[DateRange, Depends(report_range)]
 
 
 @router.get("/summary")
-async def summary(
-    identity: IdentityDep, ctx: ContextDep, chosen: RangeDep, platform: str | None = None
-) -> dict:
+async def summary(identity: IdentityDep, svc: Service, chosen: RangeDep, platform: str | None = None) -> dict:
     """Totals per metric, engagement rate, and change against the period just before."""
-    return await answer(reports.summary(ctx.read_pool, ctx.schema, identity.brand_id, chosen, platform))
+    return await answer(reports.summary(svc.replica, identity.brand_id, chosen, platform))
 
 
 @router.get("/platforms")
-async def per_platform(identity: IdentityDep, ctx: ContextDep, chosen: RangeDep) -> dict:
-    return await answer(reports.per_platform(ctx.read_pool, ctx.schema, identity.brand_id, chosen))
+async def per_platform(identity: IdentityDep, svc: Service, chosen: RangeDep) -> dict:
+    return await answer(reports.per_platform(svc.replica, identity.brand_id, chosen))
 
 
 @router.get("/posts")
 async def posts(
     identity: IdentityDep,
-    ctx: ContextDep,
+    svc: Service,
     chosen: RangeDep,
     cursor: str | None = None,
     limit: Limit = 50,
     job_id: Annotated[uuid.UUID | None, Query(description="Only this job's posts")] = None,
 ) -> dict:
-    return await answer(
-        reports.posts_page(ctx.read_pool, ctx.schema, identity.brand_id, chosen, cursor, limit, job_id)
-    )
+    return await answer(reports.posts_page(svc.replica, identity.brand_id, chosen, cursor, limit, job_id))
 
 
 @router.get("/top-posts")
 async def top_posts(
-    identity: IdentityDep, ctx: ContextDep, chosen: RangeDep, metric: str = "engagement", limit: Limit = 10
+    identity: IdentityDep, svc: Service, chosen: RangeDep, metric: str = "engagement", limit: Limit = 10
 ) -> dict:
-    return await answer(
-        reports.top_posts(ctx.read_pool, ctx.schema, identity.brand_id, chosen, metric, limit)
-    )
+    return await answer(reports.top_posts(svc.replica, identity.brand_id, chosen, metric, limit))
 
 
 @router.get("/timeseries")
 async def time_series(
     identity: IdentityDep,
-    ctx: ContextDep,
+    svc: Service,
     chosen: RangeDep,
     metric: str = "impressions",
     bucket: str = "day",
     platform: str | None = None,
 ) -> dict:
-    return await answer(
-        reports.time_series(ctx.read_pool, ctx.schema, identity.brand_id, chosen, metric, bucket, platform)
-    )
+    return await answer(reports.time_series(svc.replica, identity.brand_id, chosen, metric, bucket, platform))
 
 
 @router.get("/best-hours")
 async def best_hours(
     identity: IdentityDep,
-    ctx: ContextDep,
+    svc: Service,
     chosen: RangeDep,
     metric: str = "engagement",
     limit: Annotated[int, Query(ge=1, le=168)] = 168,
 ) -> dict:
-    return await answer(
-        reports.best_hours(ctx.read_pool, ctx.schema, identity.brand_id, chosen, metric, limit)
-    )
+    return await answer(reports.best_hours(svc.replica, identity.brand_id, chosen, metric, limit))
 
 
 # --- accounts and syncs --------------------------------------------------------------------
 
 
 @router.get("/accounts")
-async def account_list(identity: IdentityDep, ctx: ContextDep) -> dict:
-    return await reports.account_list(ctx.pool, ctx.schema, identity.brand_id)
+async def account_list(identity: IdentityDep, svc: Service) -> dict:
+    return await reports.account_list(svc.uows, identity.brand_id)
 
 
 class SyncRequest(BaseModel):
@@ -150,29 +149,23 @@ class SyncRequest(BaseModel):
 
 
 @router.post("/syncs", status_code=202)
-async def request_sync(body: SyncRequest, identity: IdentityDep, ctx: ContextDep) -> dict:
+async def request_sync(body: SyncRequest, identity: IdentityDep, svc: Service) -> dict:
     require_role(identity, *WRITERS)
-    requested = await answer(
-        commands.sync_now(ctx.pool, ctx.schema, ctx.settings, identity, body.connection_id)
-    )
+    requested = await answer(commands.sync_now(svc.uows, svc.settings, identity, body.connection_id))
     return {"requested": requested}
 
 
 @router.get("/syncs")
 async def sync_list(
     identity: IdentityDep,
-    ctx: ContextDep,
+    svc: Service,
     connection_id: uuid.UUID | None = None,
     cursor: str | None = None,
     limit: Limit = 50,
 ) -> dict:
     if connection_id is not None:
-        await answer(
-            commands.require_accounts(ctx.pool, ctx.schema, identity, [connection_id], "connection_id")
-        )
-    return await answer(
-        reports.sync_page(ctx.pool, ctx.schema, identity.brand_id, connection_id, cursor, limit)
-    )
+        await answer(commands.require_accounts(svc.uows, identity, [connection_id], "connection_id"))
+    return await answer(reports.sync_page(svc.uows, identity.brand_id, connection_id, cursor, limit))
 
 
 # --- goals ---------------------------------------------------------------------------------
@@ -187,26 +180,26 @@ class GoalIn(BaseModel):
 
 
 @router.post("/goals", status_code=201)
-async def create_goal(body: GoalIn, identity: IdentityDep, ctx: ContextDep) -> dict:
+async def create_goal(body: GoalIn, identity: IdentityDep, svc: Service) -> dict:
     require_role(identity, *WRITERS)
-    return await answer(commands.create_goal(ctx.pool, ctx.schema, identity, body))
+    return await answer(commands.create_goal(svc.uows, identity, body, now=svc.clock.now()))
 
 
 @router.get("/goals")
-async def goal_list(identity: IdentityDep, ctx: ContextDep) -> dict:
-    return {"items": await commands.list_goals(ctx.pool, ctx.schema, identity)}
+async def goal_list(identity: IdentityDep, svc: Service) -> dict:
+    return {"items": await answer(commands.list_goals(svc.uows, identity, now=svc.clock.now()))}
 
 
 @router.get("/goals/{goal_id}")
-async def goal(goal_id: uuid.UUID, identity: IdentityDep, ctx: ContextDep) -> dict:
-    [found] = await commands.list_goals(ctx.pool, ctx.schema, identity, goal_id)
+async def goal(goal_id: uuid.UUID, identity: IdentityDep, svc: Service) -> dict:
+    [found] = await answer(commands.list_goals(svc.uows, identity, goal_id, now=svc.clock.now()))
     return found
 
 
 @router.delete("/goals/{goal_id}", status_code=204)
-async def archive_goal(goal_id: uuid.UUID, identity: IdentityDep, ctx: ContextDep) -> Response:
+async def archive_goal(goal_id: uuid.UUID, identity: IdentityDep, svc: Service) -> Response:
     require_role(identity, *WRITERS)
-    await commands.archive_goal(ctx.pool, ctx.schema, identity, goal_id)
+    await answer(commands.archive_goal(svc.uows, identity, goal_id))
     return Response(status_code=204)
 
 
@@ -223,21 +216,17 @@ class FeedbackIn(BaseModel):
 
 @router.get("/advisor/suggestions")
 async def suggestions(
-    identity: IdentityDep, ctx: ContextDep, limit: Annotated[int, Query(ge=1, le=168)] = 10
+    identity: IdentityDep, svc: Service, limit: Annotated[int, Query(ge=1, le=168)] = 10
 ) -> dict:
     """Best hours over the advisor's lookback window, weighted by feedback."""
-    zone = await reports.brand_zone(ctx.pool, ctx.schema, identity.brand_id)
-    lookback = last_days(ctx.settings.advisor_lookback_days, zone=zone)
-    return await answer(
-        reports.best_hours(ctx.pool, ctx.schema, identity.brand_id, lookback, "engagement", limit)
-    )
+    zone = await reports.brand_zone(svc.uows, identity.brand_id)
+    lookback = last_days(svc.settings.advisor_lookback_days, zone=zone)
+    return await answer(reports.best_hours(svc.uows, identity.brand_id, lookback, "engagement", limit))
 
 
 @router.post("/advisor/feedback", status_code=201)
-async def feedback(body: FeedbackIn, identity: IdentityDep, ctx: ContextDep) -> dict:
-    return await commands.rate_suggestion(
-        ctx.pool, ctx.schema, identity, body.hour_of_week, body.rating, body.comment
-    )
+async def feedback(body: FeedbackIn, identity: IdentityDep, svc: Service) -> dict:
+    return await commands.rate_suggestion(svc.uows, identity, body.hour_of_week, body.rating, body.comment)
 
 
 class PlanIn(BaseModel):
@@ -249,24 +238,24 @@ class PlanIn(BaseModel):
 
 
 @router.post("/plans", status_code=201)
-async def create_plan(body: PlanIn, identity: IdentityDep, ctx: ContextDep) -> dict:
+async def create_plan(body: PlanIn, identity: IdentityDep, svc: Service) -> dict:
     require_role(identity, *WRITERS)
-    return await answer(commands.create_plan(ctx.pool, ctx.schema, ctx.settings, identity, body))
+    return await answer(commands.create_plan(svc.uows, svc.settings, identity, body, now=svc.clock.now()))
 
 
 @router.get("/plans")
 async def plan_list(
-    identity: IdentityDep, ctx: ContextDep, cursor: str | None = None, limit: Limit = 20
+    identity: IdentityDep, svc: Service, cursor: str | None = None, limit: Limit = 20
 ) -> dict:
-    return await answer(commands.list_plans(ctx.pool, ctx.schema, identity, cursor, limit))
+    return await answer(commands.list_plans(svc.uows, identity, cursor, limit))
 
 
 @router.get("/plans/{plan_id}")
-async def plan(plan_id: uuid.UUID, identity: IdentityDep, ctx: ContextDep) -> dict:
-    return await commands.get_plan(ctx.pool, ctx.schema, identity, plan_id)
+async def plan(plan_id: uuid.UUID, identity: IdentityDep, svc: Service) -> dict:
+    return await answer(commands.get_plan(svc.uows, identity, plan_id))
 
 
 @router.post("/plans/{plan_id}/accept")
-async def accept_plan(plan_id: uuid.UUID, identity: IdentityDep, ctx: ContextDep) -> dict:
+async def accept_plan(plan_id: uuid.UUID, identity: IdentityDep, svc: Service) -> dict:
     require_role(identity, *WRITERS)
-    return await commands.accept_plan(ctx.pool, ctx.schema, identity, plan_id)
+    return await answer(commands.accept_plan(svc.uows, identity, plan_id))

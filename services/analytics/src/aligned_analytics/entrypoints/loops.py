@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
+from aligned_analytics.service_layer.deps import Deps
 from aligned_analytics.service_layer.scheduler import maintain, schedule_due_syncs
-from aligned_common.app import ServiceContext
 
 log = logging.getLogger(__name__)
 
 
-async def _every(interval_s: float, name: str, work) -> None:
+async def _every(interval_s: float, name: str, work: Callable[[], Awaitable[object]]) -> None:
     while True:
         try:
             await work()
@@ -23,19 +24,15 @@ async def _every(interval_s: float, name: str, work) -> None:
         await asyncio.sleep(interval_s)
 
 
-async def sync_scheduler(ctx: ServiceContext) -> None:
-    settings = ctx.settings
+async def sync_scheduler(deps: Deps) -> None:
     await _every(
-        settings.scheduler_tick_s,
-        "sync scheduler",
-        lambda: schedule_due_syncs(ctx.pool, ctx.schema, settings),
+        deps.settings.scheduler_tick_s, "sync scheduler", lambda: schedule_due_syncs(deps.uows, deps.settings)
     )
 
 
-async def partition_maintenance(ctx: ServiceContext) -> None:
-    settings = ctx.settings
+async def partition_maintenance(deps: Deps) -> None:
     await _every(
-        settings.maintenance_interval_s,
+        deps.settings.maintenance_interval_s,
         "partition maintenance",
-        lambda: maintain(ctx.pool, ctx.schema, settings),
+        lambda: maintain(deps.uows, deps.settings),
     )

@@ -3,24 +3,38 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
-from aligned_analytics.adapters import accounts, advisor, brands, goals, plans, posts
 from aligned_analytics.config import Settings
 from aligned_analytics.domain.advisor import adjusted_weight
+from aligned_analytics.domain.errors import Conflict, NotFound
 from aligned_analytics.domain.goals import require_period
 from aligned_analytics.domain.metrics import ENGAGEMENT_METRICS, InvalidQuery, require_metric
 from aligned_analytics.domain.pagination import TIME_AND_ID, decode_cursor, encode_cursor
 from aligned_analytics.service_layer.output import jsonable
+from aligned_analytics.service_layer.ports import Row, UnitOfWork, UnitsOfWork
 from aligned_analytics.service_layer.sync import request_sync
-from aligned_common.db import UnitOfWork
 from aligned_common.events.analytics import PlanAccepted, PlannedSlot
 from aligned_common.identity import Identity
 from aligned_common.known_connections import problem_with
-from aligned_common.problems import Problem
 
 
-def not_the_brands(field: str, connection_id: uuid.UUID, account=None) -> InvalidQuery | None:
+class GoalRequest(Protocol):  # entrypoints/http.py's GoalIn
+    metric: str
+    target: float
+    period: str
+    platform: str | None
+    connection_id: uuid.UUID | None
+
+
+class PlanRequest(Protocol):  # entrypoints/http.py's PlanIn
+    days: int
+    posts_per_day: int
+    connection_ids: list[uuid.UUID] | None
+
+
+def not_the_brands(field: str, connection_id: uuid.UUID, account: Row | None = None) -> InvalidQuery | None:
     """None when the brand may name this account. The same answer for another brand's connection
     and for none at all: nothing leaks (known_connections.problem_with, as every service says it)."""
     problem = problem_with(account, connection_id)
@@ -28,11 +42,16 @@ def not_the_brands(field: str, connection_id: uuid.UUID, account=None) -> Invali
 
 
 async def _check_accounts(
-    conn, brand_id: uuid.UUID, connection_ids: list[uuid.UUID], field: str, *, reading: bool = False
+    uow: UnitOfWork,
+    brand_id: uuid.UUID,
+    connection_ids: list[uuid.UUID],
+    field: str,
+    *,
+    reading: bool = False,
 ) -> None:
     """Every id is one of the brand's accounts, as connections' events told analytics; not
     disconnected, unless it is only read (a disconnected account's history stays readable)."""
-    known = await accounts.known(conn, brand_id, connection_ids)
+    known = await uow.accounts.known(brand_id, connection_ids)
     for index, connection_id in enumerate(connection_ids):
         account = known.get(connection_id)
         if reading and account is not None:
@@ -45,46 +64,46 @@ async def _check_accounts(
 
 
 async def require_accounts(
-    pool, schema, identity: Identity, connection_ids: list[uuid.UUID], field: str
+    uows: UnitsOfWork, identity: Identity, connection_ids: list[uuid.UUID], field: str
 ) -> None:
-    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
-        await _check_accounts(uow.conn, identity.brand_id, connection_ids, field, reading=True)
+    async with uows(brand_id=identity.brand_id) as uow:
+        await _check_accounts(uow, identity.brand_id, connection_ids, field, reading=True)
 
 
 async def sync_now(
-    pool, schema, settings: Settings, identity: Identity, connection_id: uuid.UUID | None
-) -> list[dict]:
+    uows: UnitsOfWork, settings: Settings, identity: Identity, connection_id: uuid.UUID | None
+) -> list[dict[str, Any]]:
     """Ask for a sync of one account, or of every active account of the brand."""
-    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
+    async with uows(brand_id=identity.brand_id) as uow:
         if connection_id is not None:
-            account = await accounts.lock_account(uow.conn, identity.brand_id, connection_id)
+            account = await uow.accounts.lock_account(identity.brand_id, connection_id)
             error = not_the_brands("connection_id", connection_id, account)
             if error is not None:
                 raise error
+            assert account is not None  # not_the_brands refuses a missing one
             if account["status"] != "active":
-                raise Problem(
-                    409,
+                raise Conflict(
                     "Account cannot be synced",
                     detail=f"account is {account['status']}: {account['status_reason'] or 'no reason given'}",
                 )
             targets = [account]
         else:
-            targets = await accounts.active_accounts(uow.conn, identity.brand_id)
+            targets = await uow.accounts.active_accounts(identity.brand_id)
             if not targets:
-                raise Problem(409, "No account to sync", detail="the brand has no active connected account")
+                raise Conflict("No account to sync", detail="the brand has no active connected account")
         requested = []
         for account in targets:
-            remote_ids = await posts.tracked_remote_ids(
-                uow.conn, account["connection_id"], settings.tracked_post_days
+            remote_ids = await uow.posts.tracked_remote_ids(
+                account["connection_id"], settings.tracked_post_days
             )
             sync_id = await request_sync(uow, account, trigger="on_demand", remote_ids=remote_ids)
             # An on-demand sync counts as the routine one: the cadence restarts from now.
-            await accounts.mark_requested(uow.conn, account["connection_id"], settings.sync_interval_s)
+            await uow.accounts.mark_requested(account["connection_id"], settings.sync_interval_s)
             requested.append({"sync_id": str(sync_id), "connection_id": str(account["connection_id"])})
     return requested
 
 
-def _goal_out(row) -> dict:
+def _goal_out(row: Row) -> dict[str, Any]:
     out = jsonable(
         {
             k: row[k]
@@ -110,15 +129,16 @@ def _goal_out(row) -> dict:
     return out
 
 
-async def create_goal(pool, schema, identity: Identity, body) -> dict:
+async def create_goal(
+    uows: UnitsOfWork, identity: Identity, body: GoalRequest, *, now: datetime
+) -> dict[str, Any]:
     require_metric(body.metric, allow_engagement=True)
     require_period(body.period)
     goal_id = uuid.uuid4()
-    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
+    async with uows(brand_id=identity.brand_id) as uow:
         if body.connection_id is not None:
-            await _check_accounts(uow.conn, identity.brand_id, [body.connection_id], "connection_id")
-        await goals.create_goal(
-            uow.conn,
+            await _check_accounts(uow, identity.brand_id, [body.connection_id], "connection_id")
+        await uow.goals.create_goal(
             goal_id=goal_id,
             brand_id=identity.brand_id,
             tenant_id=identity.tenant_id,
@@ -129,30 +149,31 @@ async def create_goal(pool, schema, identity: Identity, body) -> dict:
             connection_id=body.connection_id,
             created_by=identity.user_id,
         )
-        [row] = await goals.progress_now(uow.conn, identity.brand_id, datetime.now(UTC), goal_id)
+        [row] = await uow.goals.progress_now(identity.brand_id, now, goal_id)
     return _goal_out(row)
 
 
-async def list_goals(pool, schema, identity: Identity, goal_id: uuid.UUID | None = None) -> list[dict]:
-    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
-        rows = await goals.progress_now(uow.conn, identity.brand_id, datetime.now(UTC), goal_id)
+async def list_goals(
+    uows: UnitsOfWork, identity: Identity, goal_id: uuid.UUID | None = None, *, now: datetime
+) -> list[dict[str, Any]]:
+    async with uows(brand_id=identity.brand_id) as uow:
+        rows = await uow.goals.progress_now(identity.brand_id, now, goal_id)
     if goal_id is not None and not rows:
-        raise Problem(404, "Goal not found", detail=f"no goal {goal_id}")
+        raise NotFound("Goal not found", detail=f"no goal {goal_id}")
     return [_goal_out(r) for r in rows]
 
 
-async def archive_goal(pool, schema, identity: Identity, goal_id: uuid.UUID) -> None:
-    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
-        if not await goals.archive_goal(uow.conn, identity.brand_id, goal_id):
-            raise Problem(404, "Goal not found", detail=f"no goal {goal_id}")
+async def archive_goal(uows: UnitsOfWork, identity: Identity, goal_id: uuid.UUID) -> None:
+    async with uows(brand_id=identity.brand_id) as uow:
+        if not await uow.goals.archive_goal(identity.brand_id, goal_id):
+            raise NotFound("Goal not found", detail=f"no goal {goal_id}")
 
 
 async def rate_suggestion(
-    pool, schema, identity: Identity, hour_of_week: int, rating: int, comment: str | None
-) -> dict:
-    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
-        await advisor.record_feedback(
-            uow.conn,
+    uows: UnitsOfWork, identity: Identity, hour_of_week: int, rating: int, comment: str | None
+) -> dict[str, Any]:
+    async with uows(brand_id=identity.brand_id) as uow:
+        await uow.advisor.record_feedback(
             feedback_id=uuid.uuid4(),
             brand_id=identity.brand_id,
             user_id=identity.user_id,
@@ -160,26 +181,33 @@ async def rate_suggestion(
             rating=rating,
             comment=comment,
         )
-        current = await advisor.weight_for_update(uow.conn, identity.brand_id, hour_of_week)
+        current = await uow.advisor.weight_for_update(identity.brand_id, hour_of_week)
         weight = adjusted_weight(current, rating)
-        await advisor.set_weight(uow.conn, identity.brand_id, hour_of_week, weight)
+        await uow.advisor.set_weight(identity.brand_id, hour_of_week, weight)
     return {"hour_of_week": hour_of_week, "previous_weight": current, "weight": weight}
 
 
-async def _plan_out(conn, row) -> dict:
+async def _written(uow: UnitOfWork, identity: Identity, plan_id: uuid.UUID) -> Row:
+    """The plan this transaction just created or accepted."""
+    plan: Row | None = await uow.plans.plan(identity.brand_id, plan_id)
+    assert plan is not None
+    return plan
+
+
+async def _plan_out(uow: UnitOfWork, row: Row) -> dict[str, Any]:
     out = jsonable(dict(row))
-    out["slots"] = [jsonable(dict(s)) for s in await plans.slots(conn, row["plan_id"])]
+    out["slots"] = [jsonable(dict(s)) for s in await uow.plans.slots(row["plan_id"])]
     return out
 
 
-async def create_plan(pool, schema, settings: Settings, identity: Identity, body) -> dict:
-    now = datetime.now(UTC)
+async def create_plan(
+    uows: UnitsOfWork, settings: Settings, identity: Identity, body: PlanRequest, *, now: datetime
+) -> dict[str, Any]:
     plan_id = uuid.uuid4()
-    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
+    async with uows(brand_id=identity.brand_id) as uow:
         if body.connection_ids:
-            await _check_accounts(uow.conn, identity.brand_id, body.connection_ids, "connection_ids")
-        created = await plans.create_plan(
-            uow.conn,
+            await _check_accounts(uow, identity.brand_id, body.connection_ids, "connection_ids")
+        created = await uow.plans.create_plan(
             plan_id=plan_id,
             brand_id=identity.brand_id,
             tenant_id=identity.tenant_id,
@@ -190,25 +218,25 @@ async def create_plan(pool, schema, settings: Settings, identity: Identity, body
             now=now,
             engagement_metrics=list(ENGAGEMENT_METRICS),
             connection_ids=body.connection_ids,
-            zone=await brands.time_zone(uow.conn, identity.brand_id),
+            zone=await uow.brands.time_zone(identity.brand_id),
         )
         if created == 0:
-            raise Problem(409, "Nothing to plan", detail="no active connected account matches this plan")
-        return await _plan_out(uow.conn, await plans.plan(uow.conn, identity.brand_id, plan_id))
+            raise Conflict("Nothing to plan", detail="no active connected account matches this plan")
+        return await _plan_out(uow, await _written(uow, identity, plan_id))
 
 
-async def get_plan(pool, schema, identity: Identity, plan_id: uuid.UUID) -> dict:
-    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
-        row = await plans.plan(uow.conn, identity.brand_id, plan_id)
+async def get_plan(uows: UnitsOfWork, identity: Identity, plan_id: uuid.UUID) -> dict[str, Any]:
+    async with uows(brand_id=identity.brand_id) as uow:
+        row = await uow.plans.plan(identity.brand_id, plan_id)
         if row is None:
-            raise Problem(404, "Plan not found", detail=f"no plan {plan_id}")
-        return await _plan_out(uow.conn, row)
+            raise NotFound("Plan not found", detail=f"no plan {plan_id}")
+        return await _plan_out(uow, row)
 
 
-async def list_plans(pool, schema, identity: Identity, cursor: str | None, limit: int) -> dict:
+async def list_plans(uows: UnitsOfWork, identity: Identity, cursor: str | None, limit: int) -> dict[str, Any]:
     after = decode_cursor(cursor, *TIME_AND_ID)
-    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
-        rows = await plans.page_of_plans(uow.conn, identity.brand_id, after, limit + 1)
+    async with uows(brand_id=identity.brand_id) as uow:
+        rows = await uow.plans.page_of_plans(identity.brand_id, after, limit + 1)
     page = rows[:limit]
     next_cursor = (
         encode_cursor([page[-1]["created_at"].isoformat(), str(page[-1]["plan_id"])])
@@ -218,14 +246,14 @@ async def list_plans(pool, schema, identity: Identity, cursor: str | None, limit
     return {"items": [jsonable(dict(r)) for r in page], "next_cursor": next_cursor}
 
 
-async def accept_plan(pool, schema, identity: Identity, plan_id: uuid.UUID) -> dict:
+async def accept_plan(uows: UnitsOfWork, identity: Identity, plan_id: uuid.UUID) -> dict[str, Any]:
     """Accepting is the command publishing can act on: analytics.plan_accepted carries the slots."""
-    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
-        if not await plans.accept(uow.conn, identity.brand_id, plan_id, identity.user_id):
-            if await plans.plan(uow.conn, identity.brand_id, plan_id) is None:
-                raise Problem(404, "Plan not found", detail=f"no plan {plan_id}")
-            raise Problem(409, "Plan already accepted", detail=f"plan {plan_id} was accepted before")
-        slots = await plans.slots(uow.conn, plan_id)
+    async with uows(brand_id=identity.brand_id) as uow:
+        if not await uow.plans.accept(identity.brand_id, plan_id, identity.user_id):
+            if await uow.plans.plan(identity.brand_id, plan_id) is None:
+                raise NotFound("Plan not found", detail=f"no plan {plan_id}")
+            raise Conflict("Plan already accepted", detail=f"plan {plan_id} was accepted before")
+        slots = await uow.plans.slots(plan_id)
         await uow.emit(
             PlanAccepted(
                 plan_id=plan_id,
@@ -234,10 +262,10 @@ async def accept_plan(pool, schema, identity: Identity, plan_id: uuid.UUID) -> d
                     PlannedSlot(platform=s["platform"], connection_id=s["connection_id"], at=s["at"])
                     for s in slots
                 ],
-                time_zone=await brands.time_zone(uow.conn, identity.brand_id),
+                time_zone=await uow.brands.time_zone(identity.brand_id),
             ),
             brand_id=identity.brand_id,
             tenant_id=identity.tenant_id,
             subject=str(plan_id),
         )
-        return await _plan_out(uow.conn, await plans.plan(uow.conn, identity.brand_id, plan_id))
+        return await _plan_out(uow, await _written(uow, identity, plan_id))

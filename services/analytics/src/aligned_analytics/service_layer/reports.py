@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
-from aligned_analytics.adapters import accounts, brands, reports, sync_logs
 from aligned_analytics.domain.metrics import metrics_of, require_metric
 from aligned_analytics.domain.pagination import TIME_AND_ID, decode_cursor, encode_cursor, text
 from aligned_analytics.domain.ranges import DateRange, require_bucket
 from aligned_analytics.service_layer.output import jsonable
-from aligned_common.db import UnitOfWork
+from aligned_analytics.service_layer.ports import Row, UnitsOfWork
 
 
 def _range_out(chosen: DateRange) -> dict[str, str]:
     return {"from": chosen.first_day.isoformat(), "to": chosen.last_day.isoformat(), "time_zone": chosen.zone}
 
 
-async def brand_zone(pool, schema, brand_id: uuid.UUID) -> str:
+async def brand_zone(uows: UnitsOfWork, brand_id: uuid.UUID) -> str:
     """The brand's time zone (from the gateway's brand_created), UTC when not known."""
-    async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
-        return await brands.time_zone(uow.conn, brand_id)
+    async with uows(brand_id=brand_id) as uow:
+        return await uow.brands.time_zone(brand_id)
 
 
-def _totals(rows) -> dict[str, dict[str, Any]]:
+def _totals(rows: Sequence[Row]) -> dict[str, dict[str, Any]]:
     return {
         r["metric"]: {
             "value": r["current"],
@@ -34,10 +34,12 @@ def _totals(rows) -> dict[str, dict[str, Any]]:
     }
 
 
-async def summary(pool, schema, brand_id: uuid.UUID, chosen: DateRange, platform: str | None) -> dict:
+async def summary(
+    uows: UnitsOfWork, brand_id: uuid.UUID, chosen: DateRange, platform: str | None
+) -> dict[str, Any]:
     previous = chosen.previous()
-    async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
-        rows = await reports.summary(uow.conn, brand_id, chosen.start, chosen.end, previous.start, platform)
+    async with uows(brand_id=brand_id) as uow:
+        rows = await uow.reports.summary(brand_id, chosen.start, chosen.end, previous.start, platform)
     return {
         "range": _range_out(chosen),
         "previous_range": _range_out(previous),
@@ -48,11 +50,11 @@ async def summary(pool, schema, brand_id: uuid.UUID, chosen: DateRange, platform
     }
 
 
-async def per_platform(pool, schema, brand_id: uuid.UUID, chosen: DateRange) -> dict:
+async def per_platform(uows: UnitsOfWork, brand_id: uuid.UUID, chosen: DateRange) -> dict[str, Any]:
     previous = chosen.previous()
-    async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
-        rows = await reports.per_platform(uow.conn, brand_id, chosen.start, chosen.end, previous.start)
-    platforms: dict[str, list] = {}
+    async with uows(brand_id=brand_id) as uow:
+        rows = await uow.reports.per_platform(brand_id, chosen.start, chosen.end, previous.start)
+    platforms: dict[str, list[Row]] = {}
     for row in rows:
         platforms.setdefault(row["platform"], []).append(row)
     return {
@@ -64,7 +66,7 @@ async def per_platform(pool, schema, brand_id: uuid.UUID, chosen: DateRange) -> 
     }
 
 
-def _post_out(row) -> dict:
+def _post_out(row: Row) -> dict[str, Any]:
     return {
         "connection_id": str(row["connection_id"]),
         "remote_id": row["remote_id"],
@@ -78,13 +80,16 @@ def _post_out(row) -> dict:
 
 
 async def posts_page(
-    pool, schema, brand_id, chosen: DateRange, cursor: str | None, limit: int, job_id: uuid.UUID | None = None
-) -> dict:
+    uows: UnitsOfWork,
+    brand_id: uuid.UUID,
+    chosen: DateRange,
+    cursor: str | None,
+    limit: int,
+    job_id: uuid.UUID | None = None,
+) -> dict[str, Any]:
     after = decode_cursor(cursor, uuid.UUID, text)
-    async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
-        rows = await reports.page_of_posts(
-            uow.conn, brand_id, chosen.start, chosen.end, after, limit + 1, job_id
-        )
+    async with uows(brand_id=brand_id) as uow:
+        rows = await uow.reports.page_of_posts(brand_id, chosen.start, chosen.end, after, limit + 1, job_id)
     page = rows[:limit]
     next_cursor = (
         encode_cursor([str(page[-1]["connection_id"]), page[-1]["remote_id"]]) if len(rows) > limit else None
@@ -92,12 +97,12 @@ async def posts_page(
     return {"range": _range_out(chosen), "items": [_post_out(r) for r in page], "next_cursor": next_cursor}
 
 
-async def top_posts(pool, schema, brand_id, chosen: DateRange, metric: str, limit: int) -> dict:
+async def top_posts(
+    uows: UnitsOfWork, brand_id: uuid.UUID, chosen: DateRange, metric: str, limit: int
+) -> dict[str, Any]:
     require_metric(metric, allow_engagement=True)
-    async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
-        rows = await reports.top_posts(
-            uow.conn, brand_id, chosen.start, chosen.end, metrics_of(metric), limit
-        )
+    async with uows(brand_id=brand_id) as uow:
+        rows = await uow.reports.top_posts(brand_id, chosen.start, chosen.end, metrics_of(metric), limit)
     return {
         "range": _range_out(chosen),
         "metric": metric,
@@ -106,13 +111,13 @@ async def top_posts(pool, schema, brand_id, chosen: DateRange, metric: str, limi
 
 
 async def time_series(
-    pool, schema, brand_id, chosen: DateRange, metric: str, bucket: str, platform: str | None
-) -> dict:
+    uows: UnitsOfWork, brand_id: uuid.UUID, chosen: DateRange, metric: str, bucket: str, platform: str | None
+) -> dict[str, Any]:
     require_metric(metric, allow_engagement=True)
     require_bucket(bucket)
-    async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
-        rows = await reports.time_series(
-            uow.conn, brand_id, chosen.start, chosen.end, metrics_of(metric), bucket, platform, chosen.zone
+    async with uows(brand_id=brand_id) as uow:
+        rows = await uow.reports.time_series(
+            brand_id, chosen.start, chosen.end, metrics_of(metric), bucket, platform, chosen.zone
         )
     return {
         "range": _range_out(chosen),
@@ -122,7 +127,7 @@ async def time_series(
     }
 
 
-def _hour_out(row) -> dict:
+def _hour_out(row: Row) -> dict[str, Any]:
     return {
         "hour_of_week": row["hour_of_week"],
         "day_of_week": row["day_of_week"],
@@ -135,13 +140,14 @@ def _hour_out(row) -> dict:
     }
 
 
-async def best_hours(pool, schema, brand_id, chosen: DateRange, metric: str, limit: int) -> dict:
+async def best_hours(
+    uows: UnitsOfWork, brand_id: uuid.UUID, chosen: DateRange, metric: str, limit: int
+) -> dict[str, Any]:
     """Hours of the week (of the brand's zone) ranked by average engagement per post published
     in them, times the advisor weight users' feedback gave them."""
     require_metric(metric, allow_engagement=True)
-    async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
-        rows = await reports.best_hours(
-            uow.conn,
+    async with uows(brand_id=brand_id) as uow:
+        rows = await uow.reports.best_hours(
             brand_id,
             chosen.start,
             chosen.end,
@@ -153,10 +159,12 @@ async def best_hours(pool, schema, brand_id, chosen: DateRange, metric: str, lim
     return {"range": _range_out(chosen), "metric": metric, "items": [_hour_out(r) for r in rows]}
 
 
-async def sync_page(pool, schema, brand_id, connection_id, cursor: str | None, limit: int) -> dict:
+async def sync_page(
+    uows: UnitsOfWork, brand_id: uuid.UUID, connection_id: uuid.UUID | None, cursor: str | None, limit: int
+) -> dict[str, Any]:
     after = decode_cursor(cursor, *TIME_AND_ID)
-    async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
-        rows = await sync_logs.page_of_syncs(uow.conn, brand_id, after, limit + 1, connection_id)
+    async with uows(brand_id=brand_id) as uow:
+        rows = await uow.syncs.page_of_syncs(brand_id, after, limit + 1, connection_id)
     page = rows[:limit]
     next_cursor = (
         encode_cursor([page[-1]["requested_at"].isoformat(), str(page[-1]["sync_id"])])
@@ -166,7 +174,7 @@ async def sync_page(pool, schema, brand_id, connection_id, cursor: str | None, l
     return {"items": [jsonable(dict(r)) for r in page], "next_cursor": next_cursor}
 
 
-async def account_list(pool, schema, brand_id) -> dict:
-    async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
-        rows = await accounts.list_accounts(uow.conn, brand_id)
+async def account_list(uows: UnitsOfWork, brand_id: uuid.UUID) -> dict[str, Any]:
+    async with uows(brand_id=brand_id) as uow:
+        rows = await uow.accounts.list_accounts(brand_id)
     return {"items": [jsonable(dict(r)) for r in rows]}

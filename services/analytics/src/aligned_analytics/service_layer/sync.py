@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime
 
-from aligned_analytics.adapters import accounts, brands, goals, posts, sync_logs
-from aligned_analytics.adapters.metric_store import Snapshot, store_snapshots
+from aligned_analytics.domain.metrics import Snapshot
 from aligned_analytics.domain.zones import known_zone
-from aligned_common.db import UnitOfWork
+from aligned_analytics.service_layer.ports import Row, UnitOfWork
 from aligned_common.envelope import EventEnvelope
 from aligned_common.events.analytics import GoalReached, SyncRequested
 from aligned_common.events.connections import (
@@ -29,6 +29,8 @@ from aligned_common.events.publishing import JobCreated, JobPartiallyPublished, 
 
 log = logging.getLogger(__name__)
 
+ConnectionEvent = Connected | ConnectionExpired | ConnectionRestored | ConnectionRevoked | Disconnected
+
 # The status an account takes on each connections event, and whether it is synced right away.
 ACCOUNT_TRANSITIONS: dict[type, tuple[str, bool]] = {
     Connected: ("active", True),
@@ -39,10 +41,9 @@ ACCOUNT_TRANSITIONS: dict[type, tuple[str, bool]] = {
 }
 
 
-async def on_connection_event(uow: UnitOfWork, envelope: EventEnvelope, data) -> None:
+async def on_connection_event(uow: UnitOfWork, envelope: EventEnvelope, data: ConnectionEvent) -> None:
     status, sync_now = ACCOUNT_TRANSITIONS[type(data)]
-    await accounts.upsert_account(
-        uow.conn,
+    await uow.accounts.upsert_account(
         connection_id=data.connection_id,
         brand_id=envelope.brand_id,
         tenant_id=envelope.tenant_id,
@@ -56,29 +57,27 @@ async def on_connection_event(uow: UnitOfWork, envelope: EventEnvelope, data) ->
 
 
 async def on_metrics_fetched(uow: UnitOfWork, envelope: EventEnvelope, data: MetricsFetched) -> None:
-    await sync_logs.start_sync(
-        uow.conn,
+    await uow.syncs.start_sync(
         sync_id=data.sync_id,
         brand_id=envelope.brand_id,
         connection_id=data.connection_id,
         platform=data.platform,
     )
     snapshots = [Snapshot(p.remote_id or "", p.name, p.value, p.observed_at) for p in data.points]
-    stored = await store_snapshots(
-        uow.conn,
+    stored = await uow.metrics.store_snapshots(
         brand_id=envelope.brand_id,
         connection_id=data.connection_id,
         platform=data.platform,
         sync_id=data.sync_id,
         snapshots=snapshots,
     )
-    await sync_logs.finish_sync(uow.conn, data.sync_id, status="succeeded", rows=stored)
+    await uow.syncs.finish_sync(data.sync_id, status="succeeded", rows=stored)
     if snapshots:
         await emit_reached_goals(uow, envelope, sorted({s.observed_at for s in snapshots}))
 
 
-async def emit_reached_goals(uow: UnitOfWork, envelope: EventEnvelope, instants) -> None:
-    for row in await goals.record_reached(uow.conn, envelope.brand_id, instants):
+async def emit_reached_goals(uow: UnitOfWork, envelope: EventEnvelope, instants: list[datetime]) -> None:
+    for row in await uow.goals.record_reached(envelope.brand_id, instants):
         await uow.emit(
             GoalReached(
                 goal_id=row["goal_id"],
@@ -95,24 +94,23 @@ async def emit_reached_goals(uow: UnitOfWork, envelope: EventEnvelope, instants)
 
 
 async def on_metrics_failed(uow: UnitOfWork, envelope: EventEnvelope, data: MetricsFailed) -> None:
-    await sync_logs.start_sync(
-        uow.conn,
+    await uow.syncs.start_sync(
         sync_id=data.sync_id,
         brand_id=envelope.brand_id,
         connection_id=data.connection_id,
         platform=data.platform,
     )
     error = data.reason + (f": {data.platform_message}" if data.platform_message else "")
-    await sync_logs.finish_sync(uow.conn, data.sync_id, status="failed", error=error)
+    await uow.syncs.finish_sync(data.sync_id, status="failed", error=error)
 
 
 async def on_brand_created(uow: UnitOfWork, envelope: EventEnvelope, data: BrandCreated) -> None:
     """The brand's time zone: its reports, best hours, plans and goal periods follow it."""
-    await brands.set_time_zone(uow.conn, envelope.brand_id, known_zone(data.time_zone))
+    await uow.brands.set_time_zone(envelope.brand_id, known_zone(data.time_zone))
 
 
 async def on_job_created(uow: UnitOfWork, envelope: EventEnvelope, data: JobCreated) -> None:
-    await posts.remember_targets(uow.conn, envelope.brand_id, data.job_id, data.targets)
+    await uow.posts.remember_targets(envelope.brand_id, data.job_id, data.targets)
 
 
 async def on_job_published(
@@ -122,8 +120,8 @@ async def on_job_published(
     for target in data.targets:
         if target.status != "published" or not target.remote_id:
             continue
-        connection_id = await posts.connection_for_target(
-            uow.conn, envelope.brand_id, target.target_id, target.platform
+        connection_id = await uow.posts.connection_for_target(
+            envelope.brand_id, target.target_id, target.platform
         )
         if connection_id is None:
             log.warning(
@@ -131,8 +129,7 @@ async def on_job_published(
                 extra={"ctx_job_id": str(data.job_id), "ctx_target_id": str(target.target_id)},
             )
             continue
-        await posts.add_post(
-            uow.conn,
+        await uow.posts.add_post(
             brand_id=envelope.brand_id,
             connection_id=connection_id,
             remote_id=target.remote_id,
@@ -144,15 +141,14 @@ async def on_job_published(
 
 async def request_sync(
     uow: UnitOfWork,
-    account,
+    account: Row,
     *,
     trigger: str,
     remote_ids: list[str],
 ) -> uuid.UUID:
     """Open a sync log and emit analytics.sync_requested in the same transaction."""
     sync_id = uuid.uuid4()
-    await sync_logs.open_sync(
-        uow.conn,
+    await uow.syncs.open_sync(
         sync_id=sync_id,
         brand_id=account["brand_id"],
         connection_id=account["connection_id"],

@@ -118,7 +118,9 @@ def _entity(envelope: EventEnvelope) -> tuple[str, str]:
     return envelope.type.split(".", 1)[0], envelope.subject or str(envelope.brand_id)
 
 
-def _before_after(event_type: str, data: dict[str, Any]) -> tuple[dict | None, dict | None]:
+def _before_after(
+    event_type: str, data: dict[str, Any]
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     if event_type == "gateway.member_role_changed":
         return {"role": data.get("old_role")}, {"role": data.get("new_role")}
     if event_type == "gateway.member_added":
@@ -143,8 +145,8 @@ def _before_after(event_type: str, data: dict[str, Any]) -> tuple[dict | None, d
             "scheduled_at": data.get("scheduled_at"),
         }
     if event_type in _STATUS_AFTER:
-        before, after = _STATUS_AFTER[event_type]
-        return ({"status": before} if before else None), {"status": after}
+        status_before, status_after = _STATUS_AFTER[event_type]
+        return ({"status": status_before} if status_before else None), {"status": status_after}
     return None, None
 
 

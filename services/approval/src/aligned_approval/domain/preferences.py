@@ -7,7 +7,7 @@ snake_case like the rest of the API; the seed's camelCase names are accepted on 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
@@ -39,7 +39,7 @@ _SWITCH = {
 }
 
 
-def _field(default, seed_name: str, name: str, **kwargs):
+def _field(default: Any, seed_name: str, name: str, **kwargs: Any) -> Any:
     return Field(default, validation_alias=AliasChoices(name, seed_name), **kwargs)
 
 

@@ -5,13 +5,23 @@ and its own processed_events entries): it subscribes to every aligned.*.events t
 neither consumer waits on the other's failures or lag. The alternative, one router whose
 workflow handlers also append the audit row, would have tied every audit row to the
 workflow's retries and dead letters.
+
+The inbox hands each handler its open transaction (which also records the event as handled);
+`joined` hands the service layer that transaction as the service's unit of work (its
+repositories, aligned_common.units), so the handlers never see a connection.
 """
 
 from __future__ import annotations
 
-from aligned_approval.adapters import jobs
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aligned_approval.adapters.unit_of_work import PgUnitOfWork
 from aligned_approval.service_layer import audit, members, outcomes, rounds
+from aligned_approval.service_layer.deps import Deps
+from aligned_approval.service_layer.ports import UnitOfWork
 from aligned_common import known_connections
+from aligned_common.envelope import EventEnvelope
 from aligned_common.events.gateway import (
     BrandArchived,
     BrandCreated,
@@ -29,47 +39,58 @@ from aligned_common.events.publishing import (
 )
 from aligned_common.events.registry import EVENT_TYPES
 from aligned_common.inbox import BY_BRAND, EventRouter
+from aligned_common.units import joined
+
+Handler = Callable[[UnitOfWork, EventEnvelope, Any], Awaitable[None]]
 
 
-def workflow_router(service: str, base_url: str) -> EventRouter:
+def workflow_router(service: str, deps: Deps) -> EventRouter:
     events = EventRouter(service=service)
+    base_url = deps.base_url
 
-    @events.on(JobCreated, name="on_job_created")
-    async def on_job_created(uow, envelope, data: JobCreated) -> None:
+    def on(*models: Any, name: str, **options: Any) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            events.on(*models, name=name, **options)(joined(PgUnitOfWork, handler))
+            return handler
+
+        return register
+
+    @on(JobCreated, name="on_job_created")
+    async def on_job_created(uow: UnitOfWork, envelope: EventEnvelope, data: JobCreated) -> None:
         # Every job, with or without approval: a read of its rounds is then 404 only for a
         # job that is not the caller brand's (or not created yet).
         # Its text and author too: a publish outcome mail says which post and reaches its author.
-        await jobs.remember(
-            uow.conn, envelope.brand_id, data.job_id, content=data.content, author_id=data.author_id
+        await uow.jobs.remember(
+            envelope.brand_id, data.job_id, content=data.content, author_id=data.author_id
         )
         await rounds.on_job_created(uow, envelope, data, base_url=base_url)
 
-    @events.on(JobUpdated, name="on_job_updated")
-    async def on_job_updated(uow, envelope, data: JobUpdated) -> None:
-        await jobs.remember(uow.conn, envelope.brand_id, data.job_id, content=data.content)
+    @on(JobUpdated, name="on_job_updated")
+    async def on_job_updated(uow: UnitOfWork, envelope: EventEnvelope, data: JobUpdated) -> None:
+        await uow.jobs.remember(envelope.brand_id, data.job_id, content=data.content)
         await rounds.on_job_updated(uow, envelope, data, base_url=base_url)
 
-    events.on(JobCancelled, name="on_job_cancelled")(rounds.on_job_cancelled)
-    events.on(JobPublished, JobPartiallyPublished, JobFailed, name="on_outcome")(outcomes.on_outcome)
-    events.on(BrandCreated, name="on_brand_created", order_by=BY_BRAND)(members.on_brand_created)
-    events.on(BrandArchived, name="on_brand_archived", order_by=BY_BRAND)(members.on_brand_archived)
-    events.on(MemberAdded, name="on_member_added", order_by=BY_BRAND)(members.on_member_added)
-    events.on(MemberRoleChanged, name="on_member_role_changed", order_by=BY_BRAND)(
-        members.on_member_role_changed
-    )
-    events.on(MemberRemoved, name="on_member_removed", order_by=BY_BRAND)(members.on_member_removed)
+    on(JobCancelled, name="on_job_cancelled")(rounds.on_job_cancelled)
+    on(JobPublished, JobPartiallyPublished, JobFailed, name="on_outcome")(outcomes.on_outcome)
+    on(BrandCreated, name="on_brand_created", order_by=BY_BRAND)(members.on_brand_created)
+    on(BrandArchived, name="on_brand_archived", order_by=BY_BRAND)(members.on_brand_archived)
+    on(MemberAdded, name="on_member_added", order_by=BY_BRAND)(members.on_member_added)
+    on(MemberRoleChanged, name="on_member_role_changed", order_by=BY_BRAND)(members.on_member_role_changed)
+    on(MemberRemoved, name="on_member_removed", order_by=BY_BRAND)(members.on_member_removed)
 
     # Which connections a policy may name (policies.put); ordered per connection (its subject).
-    async def project(uow, envelope, data) -> None:
-        await known_connections.record(uow.conn, envelope, data)
+    async def project(uow: UnitOfWork, envelope: EventEnvelope, data: Any) -> None:
+        await uow.connections.record(envelope, data)
 
     for model in known_connections.EVENTS:  # names as deployed: one per event
-        events.on(model, name=f"on_{model.event_type().split('.')[1]}")(project)
+        on(model, name=f"on_{model.event_type().split('.')[1]}")(project)
     return events
 
 
 def audit_router(service: str) -> EventRouter:
     events = EventRouter(service=f"{service}_audit")
     # records only: one transaction per batch
-    events.on(*EVENT_TYPES.values(), name="append_event", batch=True)(audit.append_event)
+    events.on(*EVENT_TYPES.values(), name="append_event", batch=True)(
+        joined(PgUnitOfWork, audit.append_event)
+    )
     return events

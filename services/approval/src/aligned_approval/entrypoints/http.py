@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AwareDatetime, EmailStr, ValidationError
@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, EmailStr, ValidationError
 from aligned_approval.domain.decisions import Status
 from aligned_approval.domain.escalation import RuleIn
 from aligned_approval.entrypoints import pages
+from aligned_approval.entrypoints.errors import ProblemRoute
 from aligned_approval.entrypoints.schemas import (
     DECISION_BODY,
     UNSUBSCRIBE_BODY,
@@ -22,143 +23,139 @@ from aligned_approval.entrypoints.schemas import (
     invalid,
 )
 from aligned_approval.service_layer import audit, clients, decisions, links, policies, queries, rules
-from aligned_common.app import ServiceContext, context_of
+from aligned_approval.service_layer.deps import Deps
+from aligned_common.app import dependency
 from aligned_common.identity import Identity, Origin, current_identity, current_origin
 from aligned_common.problems import Problem, problem_responses
 
-router = APIRouter(prefix="/v1")
-public = APIRouter()  # no login: the signed token in the path is the authority
+# Every route reaches the service through its one dependencies object (bootstrap.build()).
+Service = Annotated[Deps, Depends(dependency(Deps))]
+router = APIRouter(prefix="/v1", route_class=ProblemRoute)
+public = APIRouter(route_class=ProblemRoute)  # no login: the signed token in the path is the authority
 # A link that was revoked, used or has expired (a browser gets it as a page).
 LINK_GONE = problem_responses(410)
-
-
-def _secret(ctx: ServiceContext) -> bytes:
-    return ctx.settings.link_secret_bytes()
 
 
 # -- approval rounds -----------------------------------------------------------------------
 @router.get("/approvals")
 async def list_approvals(
+    svc: Service,
     status: Status | None = None,
     reviewer: str | None = Query(default=None, description="A user id, or 'me'"),
     min_age_hours: float | None = Query(default=None, ge=0, le=24 * 365 * 10),
     cursor: str | None = None,
     limit: int = Query(default=50, ge=1, le=200),
     identity: Identity = Depends(current_identity),
-    ctx: ServiceContext = Depends(context_of),
 ) -> dict[str, Any]:
     items, next_cursor = await queries.list_rounds(
-        ctx.pool,
-        ctx.schema,
+        svc.uows,
         identity,
         status=status.value if status else None,
         reviewer=reviewer,
         min_age_hours=min_age_hours,
         cursor=cursor,
         limit=limit,
+        now=svc.clock.now(),
     )
     return {"items": items, "next_cursor": next_cursor}
 
 
 @router.get("/approvals/{approval_id}")
 async def get_approval(
+    svc: Service,
     approval_id: uuid.UUID,
     identity: Identity = Depends(current_identity),
-    ctx: ServiceContext = Depends(context_of),
 ) -> dict[str, Any]:
-    return await queries.get_round(ctx.pool, ctx.schema, identity, approval_id)
+    return await queries.get_round(svc.uows, identity, approval_id)
 
 
 @router.get("/jobs/{job_id}/approvals")
 async def job_rounds(
+    svc: Service,
     job_id: uuid.UUID,
     identity: Identity = Depends(current_identity),
-    ctx: ServiceContext = Depends(context_of),
 ) -> dict[str, Any]:
-    return {"items": await queries.rounds_of_job(ctx.pool, ctx.schema, identity, job_id)}
+    return {"items": await queries.rounds_of_job(svc.uows, identity, job_id)}
 
 
 @router.post("/approvals/{approval_id}/decision")
 async def decide(
+    svc: Service,
     approval_id: uuid.UUID,
     body: DecisionIn,
     identity: Identity = Depends(current_identity),
-    ctx: ServiceContext = Depends(context_of),
 ) -> dict[str, Any]:
     return await decisions.decide_as_member(
-        ctx.pool,
-        ctx.schema,
+        svc.uows,
         identity,
         approval_id,
         body.decision,
         body.comment,
-        base_url=ctx.settings.public_base_url,
+        base_url=svc.base_url,
     )
 
 
 @router.patch("/approvals/{approval_id}")
 async def edit_round(
+    svc: Service,
     approval_id: uuid.UUID,
     body: RoundPatch,
     identity: Identity = Depends(current_identity),
-    ctx: ServiceContext = Depends(context_of),
 ) -> dict[str, Any]:
     return await decisions.update_round(
-        ctx.pool, ctx.schema, identity, approval_id, note=body.note, approver_users=body.approver_users
+        svc.uows, identity, approval_id, note=body.note, approver_users=body.approver_users
     )
 
 
 @router.get("/reviewers")
-async def list_reviewers(
-    identity: Identity = Depends(current_identity), ctx: ServiceContext = Depends(context_of)
-) -> dict[str, Any]:
-    return {"items": await queries.reviewers(ctx.pool, ctx.schema, identity)}
+async def list_reviewers(svc: Service, identity: Identity = Depends(current_identity)) -> dict[str, Any]:
+    return {"items": await queries.reviewers(svc.uows, identity)}
 
 
 # -- review links --------------------------------------------------------------------------
 @router.post("/approvals/{approval_id}/links", status_code=201)
 async def create_link(
+    svc: Service,
     approval_id: uuid.UUID,
     body: LinkIn,
     identity: Identity = Depends(current_identity),
-    ctx: ServiceContext = Depends(context_of),
 ) -> dict[str, Any]:
     return await links.create_link(
-        ctx.pool,
-        ctx.schema,
+        svc.uows,
         identity,
         approval_id,
         recipient=str(body.recipient) if body.recipient else None,
-        expires_in_hours=body.expires_in_hours or ctx.settings.review_link_ttl_hours,
-        secret=_secret(ctx),
-        base_url=ctx.settings.public_base_url,
+        expires_in_hours=body.expires_in_hours or svc.settings.review_link_ttl_hours,
+        secret=svc.secret,
+        base_url=svc.base_url,
+        now=svc.clock.now(),
     )
 
 
 @router.delete("/approvals/{approval_id}/links/{link_id}", status_code=204)
 async def revoke_link(
+    svc: Service,
     approval_id: uuid.UUID,
     link_id: uuid.UUID,
     identity: Identity = Depends(current_identity),
-    ctx: ServiceContext = Depends(context_of),
 ) -> Response:
-    await links.revoke_link(ctx.pool, ctx.schema, identity, approval_id, link_id)
+    await links.revoke_link(svc.uows, identity, approval_id, link_id)
     return Response(status_code=204)
 
 
 @public.get("/review/{token}", response_model=None, responses=LINK_GONE)
-async def review_page(token: str, request: Request, ctx: ServiceContext = Depends(context_of)) -> Any:
+async def review_page(svc: Service, token: str, request: Request) -> Any:
     """Shows the round the link is for; changes nothing (mail scanners fetch links)."""
     return await pages.answer(
-        request, links.view(ctx.pool, ctx.schema, token, secret=_secret(ctx)), pages.review
+        request, links.view(svc.uows, token, secret=svc.secret, now=svc.clock.now()), pages.review
     )
 
 
 @public.post("/review/{token}", response_model=None, responses=LINK_GONE, openapi_extra=DECISION_BODY)
 async def review_decide(
+    svc: Service,
     token: str,
     request: Request,
-    ctx: ServiceContext = Depends(context_of),
     _origin: Origin | None = Depends(current_origin),
 ) -> Any:
     """The decision: a JSON body, or the review page's form. The client's address and user agent
@@ -170,13 +167,13 @@ async def review_decide(
         except ValidationError as exc:
             raise invalid(exc) from None
         return await links.decide(
-            ctx.pool,
-            ctx.schema,
+            svc.uows,
             token,
             body.decision,
             body.comment or None,
-            secret=_secret(ctx),
-            base_url=ctx.settings.public_base_url,
+            secret=svc.secret,
+            base_url=svc.base_url,
+            now=svc.clock.now(),
         )
 
     return await pages.answer(request, work(), pages.review_decided)
@@ -184,112 +181,107 @@ async def review_decide(
 
 # -- policies ------------------------------------------------------------------------------
 @router.get("/policies")
-async def list_policies(
-    identity: Identity = Depends(current_identity), ctx: ServiceContext = Depends(context_of)
-) -> dict[str, Any]:
-    return {"items": await policies.list_all(ctx.pool, ctx.schema, identity)}
+async def list_policies(svc: Service, identity: Identity = Depends(current_identity)) -> dict[str, Any]:
+    return {"items": await policies.list_all(svc.uows, identity)}
 
 
 @router.put("/policies")
 async def put_policy(
-    body: PolicyIn, identity: Identity = Depends(current_identity), ctx: ServiceContext = Depends(context_of)
+    svc: Service, body: PolicyIn, identity: Identity = Depends(current_identity)
 ) -> dict[str, Any]:
-    return await policies.put(ctx.pool, ctx.schema, identity, **body.model_dump(mode="python"))
+    return await policies.put(svc.uows, identity, **body.model_dump(mode="python"))
 
 
 @router.get("/policies/effective")
 async def effective_policy(
+    svc: Service,
     connection_id: uuid.UUID | None = None,
     user_id: str | None = None,
     identity: Identity = Depends(current_identity),
-    ctx: ServiceContext = Depends(context_of),
 ) -> dict[str, Any]:
-    return await policies.effective(ctx.pool, ctx.schema, identity, connection_id, user_id)
+    return await policies.effective(svc.uows, identity, connection_id, user_id)
 
 
 @router.delete("/policies/{policy_id}", status_code=204)
 async def delete_policy(
+    svc: Service,
     policy_id: uuid.UUID,
     identity: Identity = Depends(current_identity),
-    ctx: ServiceContext = Depends(context_of),
 ) -> Response:
-    await policies.delete(ctx.pool, ctx.schema, identity, policy_id)
+    await policies.delete(svc.uows, identity, policy_id)
     return Response(status_code=204)
 
 
 # -- escalation rules ----------------------------------------------------------------------
 @router.post("/escalation-rules", status_code=201)
 async def create_rule(
-    body: RuleIn, identity: Identity = Depends(current_identity), ctx: ServiceContext = Depends(context_of)
+    svc: Service, body: RuleIn, identity: Identity = Depends(current_identity)
 ) -> dict[str, Any]:
-    return await rules.create(ctx.pool, ctx.schema, identity, body)
+    return await rules.create(svc.uows, identity, body)
 
 
 @router.get("/escalation-rules")
-async def list_rules(
-    identity: Identity = Depends(current_identity), ctx: ServiceContext = Depends(context_of)
-) -> dict[str, Any]:
-    return {"items": await rules.list_all(ctx.pool, ctx.schema, identity)}
+async def list_rules(svc: Service, identity: Identity = Depends(current_identity)) -> dict[str, Any]:
+    return {"items": await rules.list_all(svc.uows, identity)}
 
 
 @router.get("/escalation-rules/{rule_id}")
 async def get_rule(
+    svc: Service,
     rule_id: uuid.UUID,
     identity: Identity = Depends(current_identity),
-    ctx: ServiceContext = Depends(context_of),
 ) -> dict[str, Any]:
-    return await rules.get(ctx.pool, ctx.schema, identity, rule_id)
+    return await rules.get(svc.uows, identity, rule_id)
 
 
 @router.put("/escalation-rules/{rule_id}")
 async def replace_rule(
+    svc: Service,
     rule_id: uuid.UUID,
     body: RuleIn,
     identity: Identity = Depends(current_identity),
-    ctx: ServiceContext = Depends(context_of),
 ) -> dict[str, Any]:
-    return await rules.replace(ctx.pool, ctx.schema, identity, rule_id, body)
+    return await rules.replace(svc.uows, identity, rule_id, body)
 
 
 @router.delete("/escalation-rules/{rule_id}", status_code=204)
 async def delete_rule(
+    svc: Service,
     rule_id: uuid.UUID,
     identity: Identity = Depends(current_identity),
-    ctx: ServiceContext = Depends(context_of),
 ) -> Response:
-    await rules.delete(ctx.pool, ctx.schema, identity, rule_id)
+    await rules.delete(svc.uows, identity, rule_id)
     return Response(status_code=204)
 
 
 # -- client settings and unsubscribe -------------------------------------------------------
 @router.get("/client-settings")
 async def list_client_settings(
-    identity: Identity = Depends(current_identity), ctx: ServiceContext = Depends(context_of)
+    svc: Service, identity: Identity = Depends(current_identity)
 ) -> dict[str, Any]:
-    rows = await clients.list_clients(ctx.pool, ctx.schema, identity)
-    return {"items": [clients.present(r, _secret(ctx), ctx.settings.public_base_url) for r in rows]}
+    rows = await clients.list_clients(svc.uows, identity)
+    return {"items": [clients.present(r, svc.secret, svc.base_url) for r in rows]}
 
 
 @router.get("/client-settings/{email}")
 async def get_client_settings(
-    email: EmailStr, identity: Identity = Depends(current_identity), ctx: ServiceContext = Depends(context_of)
+    svc: Service, email: EmailStr, identity: Identity = Depends(current_identity)
 ) -> dict[str, Any]:
-    row = await clients.get_client(ctx.pool, ctx.schema, identity, str(email))
-    return clients.present(row, _secret(ctx), ctx.settings.public_base_url)
+    row = await clients.get_client(svc.uows, identity, str(email))
+    return clients.present(row, svc.secret, svc.base_url)
 
 
 @router.put("/client-settings/{email}")
 async def put_client_settings(
+    svc: Service,
     email: EmailStr,
     body: ClientSettingsIn,
     identity: Identity = Depends(current_identity),
-    ctx: ServiceContext = Depends(context_of),
 ) -> dict[str, Any]:
     preferences = body.preferences.model_dump(exclude_none=True) if body.preferences else None
     types = [k.value for k in body.unsubscribed_types] if body.unsubscribed_types is not None else None
     row = await clients.put_client(
-        ctx.pool,
-        ctx.schema,
+        svc.uows,
         identity,
         str(email),
         preferences=preferences,
@@ -298,42 +290,42 @@ async def put_client_settings(
         unsubscribed_types=types,
         language=body.language,
     )
-    return clients.present(row, _secret(ctx), ctx.settings.public_base_url)
+    return clients.present(row, svc.secret, svc.base_url)
 
 
 @router.get("/client-settings/{email}/mails")
 async def client_mails(
+    svc: Service,
     email: EmailStr,
     limit: int = Query(default=100, ge=1, le=500),
     identity: Identity = Depends(current_identity),
-    ctx: ServiceContext = Depends(context_of),
 ) -> dict[str, Any]:
     """The mails to this address, newest first, with what became of each: sent, suppressed
     (preferences, unsubscribe, reminder frequency), held (over the daily limit), folded (into
     the digest `folded_into`)."""
-    return {"items": await clients.mails_of(ctx.pool, ctx.schema, identity, str(email), limit=limit)}
+    return {"items": await clients.mails_of(svc.uows, identity, str(email), limit=limit)}
 
 
 @router.delete("/client-settings/{email}/unsubscribe-tokens", status_code=204)
 async def revoke_unsubscribe_tokens(
-    email: EmailStr, identity: Identity = Depends(current_identity), ctx: ServiceContext = Depends(context_of)
+    svc: Service, email: EmailStr, identity: Identity = Depends(current_identity)
 ) -> Response:
-    await clients.revoke_tokens(ctx.pool, ctx.schema, identity, str(email))
+    await clients.revoke_tokens(svc.uows, identity, str(email))
     return Response(status_code=204)
 
 
 @public.get("/unsubscribe/{token}", response_model=None, responses=LINK_GONE)
-async def unsubscribe_page(token: str, request: Request, ctx: ServiceContext = Depends(context_of)) -> Any:
+async def unsubscribe_page(svc: Service, token: str, request: Request) -> Any:
     """What a POST to this link would stop; changes nothing (mail scanners fetch links)."""
-    work = clients.preview_unsubscribe(ctx.pool, ctx.schema, token, secret=_secret(ctx))
+    work = clients.preview_unsubscribe(svc.uows, token, secret=svc.secret)
     return await pages.answer(request, work, pages.unsubscribe_preview)
 
 
 @public.post("/unsubscribe/{token}", response_model=None, responses=LINK_GONE, openapi_extra=UNSUBSCRIBE_BODY)
 async def unsubscribe(
+    svc: Service,
     token: str,
     request: Request,
-    ctx: ServiceContext = Depends(context_of),
     _origin: Origin | None = Depends(current_origin),
 ) -> Any:
     """Unsubscribes; works one-click (RFC 8058: the body `List-Unsubscribe=One-Click`, no page
@@ -349,7 +341,7 @@ async def unsubscribe(
                 detail="invalid fields: scope",
                 errors=[{"field": "scope", "message": "one of kind, all"}],
             )
-        return await clients.unsubscribe(ctx.pool, ctx.schema, token, secret=_secret(ctx), scope=scope)
+        return await clients.unsubscribe(svc.uows, token, secret=svc.secret, scope=scope)
 
     return await pages.answer(request, work(), pages.unsubscribed)
 
@@ -357,6 +349,7 @@ async def unsubscribe(
 # -- audit trail ---------------------------------------------------------------------------
 @router.get("/audit-logs")
 async def audit_logs(
+    svc: Service,
     entity_type: str | None = None,
     entity_id: str | None = None,
     actor: str | None = None,
@@ -366,11 +359,9 @@ async def audit_logs(
     cursor: str | None = None,
     limit: int = Query(default=100, ge=1, le=500),
     identity: Identity = Depends(current_identity),
-    ctx: ServiceContext = Depends(context_of),
 ) -> dict[str, Any]:
     items, next_cursor = await audit.query(
-        ctx.pool,
-        ctx.schema,
+        svc.uows,
         identity,
         entity_type=entity_type,
         entity_id=entity_id,

@@ -1,4 +1,5 @@
-"""Background loops; each is safe to run in several replicas at once."""
+"""Background loops; each is safe to run in several replicas at once. Each is given the
+service's dependencies (service_layer/deps.py) and asks its clock for "now" every round."""
 
 from __future__ import annotations
 
@@ -6,10 +7,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from aligned_approval.adapters.mailer import SmtpMailer
-from aligned_approval.config import Settings
 from aligned_approval.service_layer import audit, digest, escalation, mail
-from aligned_common.app import Loop, ServiceContext
+from aligned_approval.service_layer.deps import Deps
 
 log = logging.getLogger(__name__)
 
@@ -30,74 +29,57 @@ async def _forever(
             await asyncio.sleep(interval_s)
 
 
-def escalation_timer(settings: Settings) -> Loop:
-    async def escalation_timer(ctx: ServiceContext) -> None:
-        await _forever(
-            "escalation_timer",
-            settings.escalation_interval_s,
-            lambda: escalation.tick(
-                ctx.pool, ctx.schema, hour_s=settings.escalation_hour_s, base_url=settings.public_base_url
-            ),
-        )
-
-    return escalation_timer
-
-
-def mail_sender(settings: Settings) -> Loop:
-    mailer = SmtpMailer(
-        host=settings.smtp_host,
-        port=settings.smtp_port,
-        sender=settings.mail_from,
-        timeout_s=settings.smtp_timeout_s,
-        username=settings.smtp_username,
-        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-        starttls=settings.smtp_starttls,
+async def escalation_timer(deps: Deps) -> None:
+    settings = deps.settings
+    await _forever(
+        "escalation_timer",
+        settings.escalation_interval_s,
+        lambda: escalation.tick(
+            deps.uows, now=deps.clock.now(), hour_s=settings.escalation_hour_s, base_url=deps.base_url
+        ),
     )
 
-    async def mail_sender(ctx: ServiceContext) -> None:
-        await _forever(
-            "mail_sender",
-            settings.mail_interval_s,
-            lambda: mail.send_due(
-                ctx.pool,
-                ctx.schema,
-                mailer,
-                secret=settings.link_secret_bytes(),
-                base_url=settings.public_base_url,
-                batch_size=settings.mail_batch_size,
-                max_attempts=settings.mail_max_attempts,
-                retry_base_s=settings.mail_retry_base_s,
-                retry_max_s=settings.mail_retry_max_s,
-            ),
-            again_when_busy=True,
-        )
 
-    return mail_sender
-
-
-def digest_timer(settings: Settings) -> Loop:
-    async def digest_timer(ctx: ServiceContext) -> None:
-        await _forever(
-            "digest_timer",
-            settings.digest_interval_s,
-            lambda: digest.tick(
-                ctx.pool,
-                ctx.schema,
-                hour=settings.digest_hour,
-                weekday=settings.digest_weekday,
-                base_url=settings.public_base_url,
-            ),
-        )
-
-    return digest_timer
+async def mail_sender(deps: Deps) -> None:
+    settings = deps.settings
+    await _forever(
+        "mail_sender",
+        settings.mail_interval_s,
+        lambda: mail.send_due(
+            deps.uows,
+            deps.mailer,
+            secret=deps.secret,
+            base_url=deps.base_url,
+            batch_size=settings.mail_batch_size,
+            max_attempts=settings.mail_max_attempts,
+            retry_base_s=settings.mail_retry_base_s,
+            retry_max_s=settings.mail_retry_max_s,
+            now=deps.clock.now(),
+        ),
+        again_when_busy=True,
+    )
 
 
-def audit_maintenance(settings: Settings) -> Loop:
-    async def audit_maintenance(ctx: ServiceContext) -> None:
-        await _forever(
-            "audit_maintenance",
-            settings.audit_maintenance_interval_s,
-            lambda: audit.prepare_partitions(ctx.pool, ctx.schema, months_ahead=settings.audit_months_ahead),
-        )
+async def digest_timer(deps: Deps) -> None:
+    settings = deps.settings
+    await _forever(
+        "digest_timer",
+        settings.digest_interval_s,
+        lambda: digest.tick(
+            deps.uows,
+            hour=settings.digest_hour,
+            weekday=settings.digest_weekday,
+            base_url=deps.base_url,
+            now=deps.clock.now(),
+        ),
+    )
 
-    return audit_maintenance
+
+async def audit_maintenance(deps: Deps) -> None:
+    await _forever(
+        "audit_maintenance",
+        deps.settings.audit_maintenance_interval_s,
+        lambda: audit.prepare_partitions(
+            deps.uows, months_ahead=deps.settings.audit_months_ahead, now=deps.clock.now()
+        ),
+    )

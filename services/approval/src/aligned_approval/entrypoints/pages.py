@@ -17,6 +17,8 @@ from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from aligned_approval.domain.errors import ApprovalError
+from aligned_approval.entrypoints.errors import problem_of
 from aligned_approval.messages import text
 from aligned_common.problems import Problem
 
@@ -68,7 +70,10 @@ async def answer(
     """The result as a page or JSON; a Problem as a page or problem+json, per Accept."""
     html = wants_html(request)
     try:
-        result = await work
+        try:
+            result = await work
+        except ApprovalError as error:
+            raise problem_of(error) from error
     except Problem as problem:
         if not html:
             raise

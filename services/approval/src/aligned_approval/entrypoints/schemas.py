@@ -14,6 +14,15 @@ from aligned_approval.domain.preferences import DigestFrequency, Language, MailK
 from aligned_common.problems import Problem
 
 ApproverRole = Literal["owner", "admin", "editor", "approver", "client"]
+WaiverRole = Literal["owner", "admin", "editor"]
+
+
+def _approvers() -> list[ApproverRole]:
+    return ["approver", "client"]
+
+
+def _waivers() -> list[WaiverRole]:
+    return ["owner", "admin"]
 
 
 class DecisionIn(BaseModel):
@@ -79,10 +88,10 @@ class PolicyIn(BaseModel):
     connection_id: uuid.UUID | None = None
     user_id: str | None = Field(default=None, min_length=1)
     mode: Mode = Mode.APPROVAL_REQUIRED
-    approver_roles: list[ApproverRole] = Field(default_factory=lambda: ["approver", "client"])
+    approver_roles: list[ApproverRole] = Field(default_factory=_approvers)
     approver_users: list[str] = Field(default_factory=list)
-    waiver_roles: list[Literal["owner", "admin", "editor"]] = Field(
-        default_factory=lambda: ["owner", "admin"],
+    waiver_roles: list[WaiverRole] = Field(
+        default_factory=_waivers,
         description="Who may let a job this policy covers go out without approval (recorded as a waiver)",
     )
 

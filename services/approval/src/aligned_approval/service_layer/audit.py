@@ -2,40 +2,34 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-import asyncpg
-
-from aligned_approval.adapters import audit
 from aligned_approval.domain import pagination
 from aligned_approval.domain.audit import entry_for
-from aligned_common.db import UnitOfWork
+from aligned_approval.domain.errors import require_role
+from aligned_approval.service_layer.ports import UnitOfWork, UnitsOfWork
 from aligned_common.envelope import EventEnvelope
 from aligned_common.events.base import EventData
-from aligned_common.identity import Identity, require_role
+from aligned_common.identity import Identity
 
 READERS = ("owner", "admin")
 
 
 async def append_event(uow: UnitOfWork, envelope: EventEnvelope, data: EventData | None) -> None:
     """Runs in the inbox's transaction: processed_events and the (event_id, time) key both dedupe."""
-    await audit.append(uow.conn, uow.schema, entry_for(envelope))
+    await uow.audit.append(uow.schema, entry_for(envelope))
 
 
-async def prepare_partitions(
-    pool: asyncpg.Pool, schema: str, *, months_ahead: int, now: datetime | None = None
-) -> list[str]:
+async def prepare_partitions(uows: UnitsOfWork, *, months_ahead: int, now: datetime) -> list[str]:
     """Creates this month's partition and the next `months_ahead` (idempotent)."""
-    now = now or datetime.now(UTC)
     created = []
     # worker role: maintenance of the whole table, not one brand's rows.
-    async with UnitOfWork(pool, schema, role="worker") as uow:
+    async with uows(role="worker") as uow:
         for offset in range(months_ahead + 1):
             year, month = divmod(now.month - 1 + offset, 12)
             created.append(
-                await uow.conn.fetchval(
-                    "SELECT audit_ensure_partition($1)",
+                await uow.audit.create_partition(
                     now.replace(
                         year=now.year + year,
                         month=month + 1,
@@ -51,8 +45,7 @@ async def prepare_partitions(
 
 
 async def query(
-    pool: asyncpg.Pool,
-    schema: str,
+    uows: UnitsOfWork,
     identity: Identity,
     *,
     entity_type: str | None,
@@ -66,9 +59,8 @@ async def query(
 ) -> tuple[list[dict[str, Any]], str | None]:
     require_role(identity, *READERS)
     after = pagination.decode(cursor)
-    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
-        rows = await audit.query(
-            uow.conn,
+    async with uows(brand_id=identity.brand_id) as uow:
+        rows = await uow.audit.query(
             identity.brand_id,
             entity_type=entity_type,
             entity_id=entity_id,

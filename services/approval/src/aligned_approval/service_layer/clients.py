@@ -5,15 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import asyncpg
-
-from aligned_approval.adapters import approvals, client_settings, notifications
 from aligned_approval.domain import tokens
+from aligned_approval.domain.errors import Gone, Invalid, NotFound, require_role
 from aligned_approval.domain.preferences import EmailPreferences, MailKind
-from aligned_common.db import UnitOfWork
+from aligned_approval.service_layer.ports import UnitOfWork, UnitsOfWork
 from aligned_common.events.approval import ClientSettingsChanged
-from aligned_common.identity import Identity, require_role
-from aligned_common.problems import Problem
+from aligned_common.identity import Identity
 
 PURPOSE = "unsubscribe"
 MANAGERS = ("owner", "admin")
@@ -62,24 +59,23 @@ def present(client: dict[str, Any], secret: bytes, base_url: str) -> dict[str, A
     }
 
 
-async def list_clients(pool: asyncpg.Pool, schema: str, identity: Identity) -> list[dict[str, Any]]:
+async def list_clients(uows: UnitsOfWork, identity: Identity) -> list[dict[str, Any]]:
     require_role(identity, *MANAGERS)
-    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
-        return await client_settings.list_all(uow.conn, identity.brand_id)
+    async with uows(brand_id=identity.brand_id) as uow:
+        return await uow.clients.list_all(identity.brand_id)
 
 
-async def get_client(pool: asyncpg.Pool, schema: str, identity: Identity, email: str) -> dict[str, Any]:
+async def get_client(uows: UnitsOfWork, identity: Identity, email: str) -> dict[str, Any]:
     require_role(identity, *MANAGERS)
-    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
-        client = await client_settings.by_email(uow.conn, identity.brand_id, email)
+    async with uows(brand_id=identity.brand_id) as uow:
+        client = await uow.clients.by_email(identity.brand_id, email)
     if client is None:
-        raise Problem(404, "Client settings not found", detail=f"no settings for {email} in this brand")
+        raise NotFound("Client settings not found", detail=f"no settings for {email} in this brand")
     return client
 
 
 async def put_client(
-    pool: asyncpg.Pool,
-    schema: str,
+    uows: UnitsOfWork,
     identity: Identity,
     email: str,
     *,
@@ -90,14 +86,13 @@ async def put_client(
     language: str | None = None,
 ) -> dict[str, Any]:
     require_role(identity, *MANAGERS)
-    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
-        current = await client_settings.by_email(uow.conn, identity.brand_id, email)
+    async with uows(brand_id=identity.brand_id) as uow:
+        current = await uow.clients.by_email(identity.brand_id, email)
         merged = None
         if preferences is not None:
             stored = current["preferences"] if current else {}
             merged = EmailPreferences.model_validate({**stored, **preferences}).model_dump()
-        client = await client_settings.update(
-            uow.conn,
+        client = await uow.clients.update(
             identity.brand_id,
             email,
             preferences=merged,
@@ -137,23 +132,21 @@ async def _emit_changed(
     )
 
 
-async def mails_of(
-    pool: asyncpg.Pool, schema: str, identity: Identity, email: str, *, limit: int
-) -> list[dict[str, Any]]:
+async def mails_of(uows: UnitsOfWork, identity: Identity, email: str, *, limit: int) -> list[dict[str, Any]]:
     require_role(identity, *MANAGERS)
-    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
-        if await client_settings.by_email(uow.conn, identity.brand_id, email) is None:
-            raise Problem(404, "Client settings not found", detail=f"no settings for {email} in this brand")
-        return await notifications.to_address(uow.conn, identity.brand_id, email, limit)
+    async with uows(brand_id=identity.brand_id) as uow:
+        if await uow.clients.by_email(identity.brand_id, email) is None:
+            raise NotFound("Client settings not found", detail=f"no settings for {email} in this brand")
+        return await uow.notifications.to_address(identity.brand_id, email, limit)
 
 
-async def revoke_tokens(pool: asyncpg.Pool, schema: str, identity: Identity, email: str) -> None:
+async def revoke_tokens(uows: UnitsOfWork, identity: Identity, email: str) -> None:
     require_role(identity, *MANAGERS)
-    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
-        client = await client_settings.by_email(uow.conn, identity.brand_id, email)
+    async with uows(brand_id=identity.brand_id) as uow:
+        client = await uow.clients.by_email(identity.brand_id, email)
         if client is None:
-            raise Problem(404, "Client settings not found", detail=f"no settings for {email} in this brand")
-        await client_settings.rotate_token(uow.conn, identity.brand_id, client["id"])
+            raise NotFound("Client settings not found", detail=f"no settings for {email} in this brand")
+        await uow.clients.rotate_token(identity.brand_id, client["id"])
 
 
 def _link_claims(token: str, secret: bytes) -> tuple[uuid.UUID, uuid.UUID, int, MailKind | None]:
@@ -162,15 +155,14 @@ def _link_claims(token: str, secret: bytes) -> tuple[uuid.UUID, uuid.UUID, int, 
         kind = MailKind(claims["k"]) if "k" in claims else None
         return uuid.UUID(claims["c"]), uuid.UUID(claims["b"]), int(claims["v"]), kind
     except (tokens.InvalidToken, KeyError, ValueError, TypeError):
-        raise Problem(404, "Unsubscribe link not found", detail="this link is not valid") from None
+        raise NotFound("Unsubscribe link not found", detail="this link is not valid") from None
 
 
 def _usable(client: dict[str, Any] | None, version: int) -> dict[str, Any]:
     if client is None:
-        raise Problem(404, "Unsubscribe link not found", detail="this link is not valid")
+        raise NotFound("Unsubscribe link not found", detail="this link is not valid")
     if client["token_version"] != version:
-        raise Problem(
-            410,
+        raise Gone(
             "Unsubscribe link revoked",
             detail="this link was replaced by a newer one; use the link in your latest e-mail",
         )
@@ -187,13 +179,11 @@ def _state(client: dict[str, Any], kind: MailKind | None) -> dict[str, Any]:
     }
 
 
-async def preview_unsubscribe(
-    pool: asyncpg.Pool, schema: str, token: str, *, secret: bytes
-) -> dict[str, Any]:
+async def preview_unsubscribe(uows: UnitsOfWork, token: str, *, secret: bytes) -> dict[str, Any]:
     """What a POST to this link would do. Changes nothing: mail scanners fetch links."""
     client_id, brand_id, version, kind = _link_claims(token, secret)
-    async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
-        client = _usable(await client_settings.get(uow.conn, brand_id, client_id), version)
+    async with uows(brand_id=brand_id) as uow:
+        client = _usable(await uow.clients.get(brand_id, client_id), version)
     return {
         **_state(client, kind),
         "scopes": ["kind", "all"] if kind else ["all"],
@@ -202,7 +192,7 @@ async def preview_unsubscribe(
 
 
 async def unsubscribe(
-    pool: asyncpg.Pool, schema: str, token: str, *, secret: bytes, scope: str | None = None
+    uows: UnitsOfWork, token: str, *, secret: bytes, scope: str | None = None
 ) -> dict[str, Any]:
     """No login: the signed token is the authority. Using it twice answers the same.
     `scope` "kind" stops the link's kind of mail (the default for a mail's link, and what a
@@ -211,18 +201,18 @@ async def unsubscribe(
     scope = scope or ("kind" if kind else "all")
     if scope not in SCOPES or (scope == "kind" and kind is None):
         allowed = SCOPES if kind else ("all",)
-        raise Problem(
-            422,
+        raise Invalid(
             "Invalid request",
             detail="invalid fields: scope",
             errors=[{"field": "scope", "message": f"one of {', '.join(allowed)}"}],
         )
-    async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
-        before = _usable(await client_settings.get(uow.conn, brand_id, client_id, lock=True), version)
-        client = await client_settings.unsubscribe(
-            uow.conn, brand_id, client_id, kind.value if scope == "kind" else None
+    async with uows(brand_id=brand_id) as uow:
+        before = _usable(await uow.clients.get(brand_id, client_id, lock=True), version)
+        client = await uow.clients.unsubscribe(
+            brand_id, client_id, kind.value if scope == "kind" and kind else None
         )
-        tenant_id = await approvals.brand_tenant(uow.conn, brand_id)
+        assert client is not None  # locked just above
+        tenant_id = await uow.members.brand_tenant(brand_id)
         if (
             tenant_id is not None
         ):  # the brand's announcement always comes first; never block a client's unsubscribe on it

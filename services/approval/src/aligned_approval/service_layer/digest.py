@@ -10,35 +10,30 @@ period with nothing to tell is not claimed, so a mail held later that day still 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-import asyncpg
-
-from aligned_approval.adapters import client_settings, notifications
 from aligned_approval.domain.mail_rules import DigestPeriod, due_digests, period_begins
 from aligned_approval.domain.preferences import EmailPreferences, MailKind
 from aligned_approval.messages import text
 from aligned_approval.service_layer.notify import approval_url
-from aligned_common.db import UnitOfWork
+from aligned_approval.service_layer.ports import UnitsOfWork
 
 log = logging.getLogger(__name__)
 
 
 async def tick(
-    pool: asyncpg.Pool,
-    schema: str,
+    uows: UnitsOfWork,
     *,
     hour: int,
     weekday: int = 0,
     base_url: str = "",
-    now: datetime | None = None,
+    now: datetime,
 ) -> int:
     """One pass over every brand's clients; returns how many digests this replica queued."""
-    now = now or datetime.now(UTC)
     # worker role: one loop looks at every brand's clients (ADR 0004).
-    async with UnitOfWork(pool, schema, role="worker") as uow:
-        candidates = await client_settings.digest_candidates(uow.conn)
+    async with uows(role="worker") as uow:
+        candidates = await uow.clients.digest_candidates()
     queued = 0
     for client in candidates:
         preferences = EmailPreferences.model_validate(client["preferences"])
@@ -51,29 +46,27 @@ async def tick(
             weekday=weekday,
             client_since=client["created_at"],
         ):
-            queued += await _queue(pool, schema, client, period, base_url)
+            queued += await _queue(uows, client, period, base_url)
     return queued
 
 
-async def _queue(
-    pool: asyncpg.Pool, schema: str, candidate: dict[str, Any], period: DigestPeriod, base_url: str
-) -> int:
+async def _queue(uows: UnitsOfWork, candidate: dict[str, Any], period: DigestPeriod, base_url: str) -> int:
     brand_id = candidate["brand_id"]
-    async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
-        client = await client_settings.get(uow.conn, brand_id, candidate["id"], lock=True)
-        if await client_settings.digest_claimed(uow.conn, client["id"], period.cadence, period.start):
+    async with uows(brand_id=brand_id) as uow:
+        client = await uow.clients.get(brand_id, candidate["id"], lock=True)
+        assert client is not None  # a candidate's settings are never deleted
+        if await uow.clients.digest_claimed(client["id"], period.cadence, period.start):
             return 0
-        held = await notifications.held(uow.conn, brand_id, client["email"])
+        held = await uow.notifications.held(brand_id, client["email"])
         waiting = [
             r
-            for r in await notifications.pending_requests(uow.conn, brand_id, client["email"])
+            for r in await uow.notifications.pending_requests(brand_id, client["email"])
             if r["opened_at"] < period_begins(period, client["time_zone"])
         ]
         if not held and not waiting:
             return 0
         subject, body = render(client, period, held, waiting, base_url)
-        digest_id = await notifications.enqueue(
-            uow.conn,
+        digest_id = await uow.notifications.enqueue(
             brand_id,
             kind=MailKind.DIGEST.value,
             to_address=client["email"],
@@ -82,11 +75,11 @@ async def _queue(
             approval_id=None,
             dedupe_key=f"digest:{client['id']}:{period.cadence}:{period.start}",
         )
-        if digest_id is None or not await client_settings.claim_digest(
-            uow.conn, brand_id, client["id"], period.cadence, period.start, digest_id
+        if digest_id is None or not await uow.clients.claim_digest(
+            brand_id, client["id"], period.cadence, period.start, digest_id
         ):
             return 0
-        await notifications.fold(uow.conn, [m["id"] for m in held], digest_id)
+        await uow.notifications.fold([m["id"] for m in held], digest_id)
     log.info(
         "digest queued",
         extra={

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, time
+from datetime import datetime, time
+from typing import Any
 
-import asyncpg
-
-from aligned_approval.adapters import escalations
+from aligned_approval.domain.decisions import Status
 from aligned_approval.domain.escalation import Level, QuietHours, is_quiet, mail_kind_for, next_due_level
 from aligned_approval.domain.preferences import MailKind
 from aligned_approval.service_layer import notify
-from aligned_common.db import UnitOfWork
+from aligned_approval.service_layer.ports import UnitsOfWork
 from aligned_common.events.approval import Escalated
 
 log = logging.getLogger(__name__)
@@ -22,19 +21,17 @@ def _quiet_hours(start: time | None, end: time | None) -> QuietHours | None:
 
 
 async def tick(
-    pool: asyncpg.Pool,
-    schema: str,
+    uows: UnitsOfWork,
     *,
-    now: datetime | None = None,
+    now: datetime,
     hour_s: float = 3600.0,
     base_url: str = "",
     limit: int = 500,
 ) -> int:
     """One pass over pending rounds; returns how many escalations this replica fired."""
-    now = now or datetime.now(UTC)
     # worker role: the timer looks at every brand's pending rounds (ADR 0004).
-    async with UnitOfWork(pool, schema, role="worker") as uow:
-        candidates = await escalations.candidates(uow.conn, limit)
+    async with uows(role="worker") as uow:
+        candidates = await uow.escalations.candidates(limit)
     fired = 0
     for candidate in candidates:
         levels = [Level.model_validate(level) for level in candidate["levels"]]
@@ -44,16 +41,15 @@ async def tick(
         if is_quiet(
             now, _quiet_hours(candidate["quiet_start"], candidate["quiet_end"]), candidate["time_zone"]
         ):
-            await _defer(pool, schema, candidate, level, now)
+            await _defer(uows, candidate, level, now)
             continue
-        fired += await _fire(pool, schema, candidate, levels[level - 1], level, now, base_url)
+        fired += await _fire(uows, candidate, levels[level - 1], level, now, base_url)
     return fired
 
 
-async def _defer(pool: asyncpg.Pool, schema: str, candidate: dict, level: int, now: datetime) -> None:
-    async with UnitOfWork(pool, schema, brand_id=candidate["brand_id"]) as uow:
-        await escalations.record_step(
-            uow.conn,
+async def _defer(uows: UnitsOfWork, candidate: dict[str, Any], level: int, now: datetime) -> None:
+    async with uows(brand_id=candidate["brand_id"]) as uow:
+        await uow.escalations.record_step(
             candidate["brand_id"],
             candidate["approval_id"],
             candidate["rule_id"],
@@ -64,28 +60,24 @@ async def _defer(pool: asyncpg.Pool, schema: str, candidate: dict, level: int, n
 
 
 async def _fire(
-    pool: asyncpg.Pool,
-    schema: str,
-    candidate: dict,
+    uows: UnitsOfWork,
+    candidate: dict[str, Any],
     level_rule: Level,
     level: int,
     now: datetime,
     base_url: str,
 ) -> int:
     brand_id, approval_id = candidate["brand_id"], candidate["approval_id"]
-    async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
+    async with uows(brand_id=brand_id) as uow:
         # FOR SHARE waits for a decision being committed, so a decided round never escalates.
-        status = await uow.conn.fetchval(
-            "SELECT status FROM post_approvals WHERE id = $1 FOR SHARE", approval_id
-        )
-        if status != "pending":
+        if await uow.rounds.status_for_share(approval_id) != Status.PENDING:
             return 0
         round_ = {"id": approval_id, "brand_id": brand_id, "opened_at": candidate["opened_at"]}
         kind = MailKind(mail_kind_for(level))
-        if not await escalations.claim_firing(uow.conn, brand_id, approval_id, candidate["rule_id"], level):
+        if not await uow.escalations.claim_firing(brand_id, approval_id, candidate["rule_id"], level):
             return 0  # another replica fired it
         notified = await notify.escalation(
-            uow.conn,
+            uow,
             round_,
             kind,
             level,
@@ -94,9 +86,8 @@ async def _fire(
             base_url,
         )
         targets = sorted({*level_rule.notify_roles, *notified})
-        await escalations.set_notified(uow.conn, approval_id, candidate["rule_id"], level, targets)
-        await escalations.record_step(
-            uow.conn,
+        await uow.escalations.set_notified(approval_id, candidate["rule_id"], level, targets)
+        await uow.escalations.record_step(
             brand_id,
             approval_id,
             candidate["rule_id"],

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-import asyncpg
-
-from aligned_approval.adapters import approvals, links
 from aligned_approval.domain import tokens
-from aligned_approval.domain.decisions import Decision, Status, link_actor, may_decide
+from aligned_approval.domain.decisions import Decision, Status, link_actor, locked, may_decide
+from aligned_approval.domain.errors import Forbidden, Gone, Invalid, NotFound, require_role
 from aligned_approval.domain.preview import per_platform
 from aligned_approval.service_layer import notify
-from aligned_approval.service_layer.decisions import apply_decision, locked, not_found
-from aligned_common.db import UnitOfWork
-from aligned_common.identity import Identity, require_role
-from aligned_common.problems import Problem
+from aligned_approval.service_layer.decisions import apply_decision, not_found
+from aligned_approval.service_layer.ports import UnitsOfWork
+from aligned_common.identity import Identity
 
 PURPOSE = "review-link"
 
@@ -26,8 +23,7 @@ def link_url(base_url: str, token: str) -> str:
 
 
 async def create_link(
-    pool: asyncpg.Pool,
-    schema: str,
+    uows: UnitsOfWork,
     identity: Identity,
     approval_id: uuid.UUID,
     *,
@@ -35,10 +31,11 @@ async def create_link(
     expires_in_hours: float,
     secret: bytes,
     base_url: str,
+    now: datetime,
 ) -> dict[str, Any]:
     require_role(identity, "owner", "admin", "editor", "approver")
-    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
-        round_ = await approvals.get_round(uow.conn, identity.brand_id, approval_id, lock=True)
+    async with uows(brand_id=identity.brand_id) as uow:
+        round_ = await uow.rounds.get_round(identity.brand_id, approval_id, lock=True)
         if round_ is None:
             raise not_found(approval_id)
         if round_["status"] != Status.PENDING:
@@ -50,17 +47,15 @@ async def create_link(
         rules = (round_["approver_roles"], round_["approver_users"])
         caller_decides = may_decide(identity.role, identity.user_id, *rules)
         if recipient:
-            member = await approvals.reviewer_by_email(uow.conn, identity.brand_id, recipient)
+            member = await uow.members.reviewer_by_email(identity.brand_id, recipient)
             if member is not None and not may_decide(member["role"], member["user_id"], *rules):
-                raise Problem(
-                    403,
+                raise Forbidden(
                     "Not a reviewer of this round",
                     detail=f"{recipient} may not decide this round",
                     errors=[{"field": "recipient", "message": "a member who may not decide this round"}],
                 )
         elif not caller_decides:
-            raise Problem(
-                422,
+            raise Invalid(
                 "Invalid request",
                 detail="invalid fields: recipient",
                 errors=[
@@ -70,9 +65,8 @@ async def create_link(
                     }
                 ],
             )
-        expires_at = datetime.now(UTC) + timedelta(hours=expires_in_hours)
-        link = await links.insert(
-            uow.conn,
+        expires_at = now + timedelta(hours=expires_in_hours)
+        link = await uow.links.insert(
             identity.brand_id,
             approval_id,
             recipient=recipient,
@@ -82,17 +76,17 @@ async def create_link(
         token = tokens.sign(PURPOSE, {"l": str(link["id"]), "b": str(identity.brand_id)}, secret)
         url = link_url(base_url, token)
         if recipient:
-            await notify.review_link(uow.conn, round_, recipient, url, link["id"])
+            await notify.review_link(uow, round_, recipient, url, link["id"])
     return {**link, "token": token, "url": url} if caller_decides else link
 
 
 async def revoke_link(
-    pool: asyncpg.Pool, schema: str, identity: Identity, approval_id: uuid.UUID, link_id: uuid.UUID
+    uows: UnitsOfWork, identity: Identity, approval_id: uuid.UUID, link_id: uuid.UUID
 ) -> None:
     require_role(identity, "owner", "admin", "editor", "approver")
-    async with UnitOfWork(pool, schema, brand_id=identity.brand_id) as uow:
-        if not await links.revoke(uow.conn, identity.brand_id, approval_id, link_id):
-            raise Problem(404, "Review link not found", detail=f"no link {link_id} on approval {approval_id}")
+    async with uows(brand_id=identity.brand_id) as uow:
+        if not await uow.links.revoke(identity.brand_id, approval_id, link_id):
+            raise NotFound("Review link not found", detail=f"no link {link_id} on approval {approval_id}")
 
 
 def _claims(token: str, secret: bytes) -> tuple[uuid.UUID, uuid.UUID]:
@@ -100,26 +94,27 @@ def _claims(token: str, secret: bytes) -> tuple[uuid.UUID, uuid.UUID]:
         payload = tokens.verify(PURPOSE, token, secret)
         return uuid.UUID(payload["l"]), uuid.UUID(payload["b"])
     except (tokens.InvalidToken, KeyError, ValueError, TypeError):
-        raise Problem(404, "Review link not found", detail="this link is not valid") from None
+        raise NotFound("Review link not found", detail="this link is not valid") from None
 
 
-def _usable(link: dict[str, Any] | None) -> dict[str, Any]:
+def _usable(link: dict[str, Any] | None, now: datetime) -> dict[str, Any]:
     if link is None:
-        raise Problem(404, "Review link not found", detail="this link is not valid")
+        raise NotFound("Review link not found", detail="this link is not valid")
     if link["revoked_at"] is not None:
-        raise Problem(410, "Review link revoked", detail="this link was revoked; ask for a new one")
+        raise Gone("Review link revoked", detail="this link was revoked; ask for a new one")
     if link["used_at"] is not None:
-        raise Problem(410, "Review link used", detail=f"this link was already used ({link['used_decision']})")
-    if link["expires_at"] <= datetime.now(UTC):
-        raise Problem(410, "Review link expired", detail="this link has expired; ask for a new one")
+        raise Gone("Review link used", detail=f"this link was already used ({link['used_decision']})")
+    if link["expires_at"] <= now:
+        raise Gone("Review link expired", detail="this link has expired; ask for a new one")
     return link
 
 
-async def view(pool: asyncpg.Pool, schema: str, token: str, *, secret: bytes) -> dict[str, Any]:
+async def view(uows: UnitsOfWork, token: str, *, secret: bytes, now: datetime) -> dict[str, Any]:
     link_id, brand_id = _claims(token, secret)  # the signature vouches for the brand scope below
-    async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
-        link = _usable(await links.get(uow.conn, brand_id, link_id))
-        round_ = await approvals.get_round(uow.conn, brand_id, link["approval_id"])
+    async with uows(brand_id=brand_id) as uow:
+        link = _usable(await uow.links.get(brand_id, link_id), now)
+        round_ = await uow.rounds.get_round(brand_id, link["approval_id"])
+        assert round_ is not None  # a link belongs to its round (foreign key)
     return {
         "approval_id": round_["id"],
         "job_id": round_["job_id"],
@@ -133,19 +128,20 @@ async def view(pool: asyncpg.Pool, schema: str, token: str, *, secret: bytes) ->
 
 
 async def decide(
-    pool: asyncpg.Pool,
-    schema: str,
+    uows: UnitsOfWork,
     token: str,
     decision: Decision,
     comment: str | None,
     *,
     secret: bytes,
     base_url: str,
+    now: datetime,
 ) -> dict[str, Any]:
     link_id, brand_id = _claims(token, secret)
-    async with UnitOfWork(pool, schema, brand_id=brand_id) as uow:
-        link = _usable(await links.get(uow.conn, brand_id, link_id, lock=True))
-        round_ = await approvals.get_round(uow.conn, brand_id, link["approval_id"], lock=True)
+    async with uows(brand_id=brand_id) as uow:
+        link = _usable(await uow.links.get(brand_id, link_id, lock=True), now)
+        round_ = await uow.rounds.get_round(brand_id, link["approval_id"], lock=True)
+        assert round_ is not None  # a link belongs to its round (foreign key)
         decided = await apply_decision(uow, round_, decision, comment, link_actor(link_id), base_url=base_url)
-        await links.mark_used(uow.conn, link_id, decision.value)
+        await uow.links.mark_used(link_id, decision.value)
     return decided

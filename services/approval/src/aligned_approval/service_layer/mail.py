@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import logging
 import random
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
-import asyncpg
-
-from aligned_approval.adapters import client_settings, notifications
 from aligned_approval.domain.mail_rules import local_midnight, over_daily_limit, reminders_since
 from aligned_approval.domain.preferences import EmailPreferences, MailKind
 from aligned_approval.messages import text
 from aligned_approval.service_layer.clients import unsubscribe_url
-from aligned_common.db import UnitOfWork
+from aligned_approval.service_layer.ports import UnitOfWork, UnitsOfWork
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +27,7 @@ def retry_delay(attempts: int, base_s: float, max_s: float) -> float:
 
 
 async def send_due(
-    pool: asyncpg.Pool,
-    schema: str,
+    uows: UnitsOfWork,
     mailer: Mailer,
     *,
     secret: bytes,
@@ -40,15 +36,15 @@ async def send_due(
     max_attempts: int = 8,
     retry_base_s: float = 5.0,
     retry_max_s: float = 900.0,
-    now: datetime | None = None,
+    now: datetime,
 ) -> int:
     """One batch; returns how many rows it settled. The rows stay locked while they are sent."""
     # worker role: one sender drains every brand's mail (ADR 0004).
-    async with UnitOfWork(pool, schema, role="worker") as uow:
-        due = await notifications.claim_due(uow.conn, batch_size)
+    async with uows(role="worker") as uow:
+        due = await uow.notifications.claim_due(batch_size)
         for row in due:
             await _deliver_one(
-                uow.conn,
+                uow,
                 mailer,
                 row,
                 secret=secret,
@@ -56,13 +52,13 @@ async def send_due(
                 max_attempts=max_attempts,
                 retry_base_s=retry_base_s,
                 retry_max_s=retry_max_s,
-                now=now or datetime.now(UTC),
+                now=now,
             )
     return len(due)
 
 
 async def _deliver_one(
-    conn: asyncpg.Connection,
+    uow: UnitOfWork,
     mailer: Mailer,
     row: dict[str, Any],
     *,
@@ -74,10 +70,11 @@ async def _deliver_one(
     now: datetime,
 ) -> None:
     brand_id, address = row["brand_id"], row["to_address"]
-    created = await client_settings.ensure(conn, brand_id, address)
+    created = await uow.clients.ensure(brand_id, address)
     # Locked: the count below and this send are one step for the address, whichever replica
     # sends, so two senders cannot both pass the daily limit (the digest loop takes it too).
-    client = await client_settings.get(conn, brand_id, created["id"], lock=True)
+    client = await uow.clients.get(brand_id, created["id"], lock=True)
+    assert client is not None  # ensured just above
     preferences = EmailPreferences.model_validate(client["preferences"])
     kind = MailKind(row["kind"])
     if (
@@ -85,26 +82,25 @@ async def _deliver_one(
         or kind.value in client["unsubscribed_types"]
         or not preferences.wants(kind)
     ):
-        await notifications.mark(conn, row["id"], "suppressed")
+        await uow.notifications.mark(row["id"], "suppressed")
         return
     since = reminders_since(now, client["time_zone"], preferences) if kind is MailKind.REMINDER else None
-    if since is not None and await notifications.sent_since(
-        conn, brand_id, address, since, (MailKind.REMINDER.value,)
+    if since is not None and await uow.notifications.sent_since(
+        brand_id, address, since, (MailKind.REMINDER.value,)
     ):
-        await notifications.mark(
-            conn, row["id"], "suppressed", f"reminder_frequency {preferences.reminder_frequency}"
+        await uow.notifications.mark(
+            row["id"], "suppressed", f"reminder_frequency {preferences.reminder_frequency}"
         )
         return
-    sent_today = await notifications.sent_since(
-        conn,
+    sent_today = await uow.notifications.sent_since(
         brand_id,
         address,
         local_midnight(now, client["time_zone"]),
         tuple(k.value for k in MailKind if k is not MailKind.DIGEST),
     )
     if over_daily_limit(kind, sent_today, preferences):
-        await notifications.mark(
-            conn, row["id"], "held", f"over max_emails_per_day {preferences.max_emails_per_day}"
+        await uow.notifications.mark(
+            row["id"], "held", f"over max_emails_per_day {preferences.max_emails_per_day}"
         )
         return
     # The link stops this kind of mail; its page also offers to stop every mail. RFC 8058:
@@ -118,14 +114,14 @@ async def _deliver_one(
     except Exception as exc:  # any SMTP or network failure: try again later, never lose the mail silently
         error = repr(exc)[:500]
         if row["attempts"] + 1 >= max_attempts:
-            await notifications.mark(conn, row["id"], "failed", error)
+            await uow.notifications.mark(row["id"], "failed", error)
             log.error("mail given up", extra={"ctx_notification_id": str(row["id"]), "ctx_error": error})
         else:
-            await notifications.retry_later(
-                conn, row["id"], retry_delay(row["attempts"], retry_base_s, retry_max_s), error
+            await uow.notifications.retry_later(
+                row["id"], retry_delay(row["attempts"], retry_base_s, retry_max_s), error
             )
             log.warning(
                 "mail failed; will retry", extra={"ctx_notification_id": str(row["id"]), "ctx_error": error}
             )
         return
-    await notifications.mark(conn, row["id"], "sent")
+    await uow.notifications.mark(row["id"], "sent")

@@ -8,11 +8,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import asyncpg
-
-from aligned_approval.adapters import approvals, client_settings, notifications
 from aligned_approval.domain.preferences import MailKind
 from aligned_approval.messages import text
+from aligned_approval.service_layer.ports import UnitOfWork
 
 # (language) -> (subject, body): a mail is rendered once per recipient, in their language.
 Render = Callable[[str], tuple[str, str]]
@@ -24,7 +22,7 @@ def approval_url(base_url: str, approval_id: uuid.UUID) -> str:
 
 
 async def enqueue_each(
-    conn: asyncpg.Connection,
+    uow: UnitOfWork,
     brand_id: uuid.UUID,
     kind: MailKind,
     addresses: list[str],
@@ -35,10 +33,9 @@ async def enqueue_each(
     job_id: uuid.UUID | None = None,
 ) -> None:
     for address in sorted({a.lower() for a in addresses}):
-        client = await client_settings.ensure(conn, brand_id, address)
+        client = await uow.clients.ensure(brand_id, address)
         subject, body = render(client["language"])
-        await notifications.enqueue(
-            conn,
+        await uow.notifications.enqueue(
             brand_id,
             kind=kind.value,
             to_address=address,
@@ -51,7 +48,7 @@ async def enqueue_each(
 
 
 async def _enqueue_round(
-    conn: asyncpg.Connection,
+    uow: UnitOfWork,
     round_: dict[str, Any],
     kind: MailKind,
     addresses: list[str],
@@ -59,7 +56,7 @@ async def _enqueue_round(
     dedupe: str,
 ) -> None:
     await enqueue_each(
-        conn,
+        uow,
         round_["brand_id"],
         kind,
         addresses,
@@ -69,9 +66,9 @@ async def _enqueue_round(
     )
 
 
-async def approval_requested(conn: asyncpg.Connection, round_: dict[str, Any], base_url: str) -> None:
-    addresses = await approvals.reviewer_emails(
-        conn, round_["brand_id"], roles=round_["approver_roles"], users=round_["approver_users"]
+async def approval_requested(uow: UnitOfWork, round_: dict[str, Any], base_url: str) -> None:
+    addresses = await uow.members.reviewer_emails(
+        round_["brand_id"], roles=round_["approver_roles"], users=round_["approver_users"]
     )
     fields = {
         "round": round_["round"],
@@ -79,7 +76,7 @@ async def approval_requested(conn: asyncpg.Connection, round_: dict[str, Any], b
         "url": approval_url(base_url, round_["id"]),
     }
     await _enqueue_round(
-        conn,
+        uow,
         round_,
         MailKind.APPROVAL_REQUESTED,
         addresses,
@@ -92,11 +89,11 @@ async def approval_requested(conn: asyncpg.Connection, round_: dict[str, Any], b
 
 
 async def review_link(
-    conn: asyncpg.Connection, round_: dict[str, Any], address: str, url: str, link_id: uuid.UUID
+    uow: UnitOfWork, round_: dict[str, Any], address: str, url: str, link_id: uuid.UUID
 ) -> None:
     fields = {"round": round_["round"], "content": round_["content"], "url": url}
     await _enqueue_round(
-        conn,
+        uow,
         round_,
         MailKind.APPROVAL_REQUESTED,
         [address],
@@ -108,10 +105,8 @@ async def review_link(
     )
 
 
-async def decided(conn: asyncpg.Connection, round_: dict[str, Any], base_url: str) -> None:
-    addresses = await approvals.reviewer_emails(
-        conn, round_["brand_id"], roles=[], users=[round_["author_id"]]
-    )
+async def decided(uow: UnitOfWork, round_: dict[str, Any], base_url: str) -> None:
+    addresses = await uow.members.reviewer_emails(round_["brand_id"], roles=[], users=[round_["author_id"]])
 
     def render(lang: str) -> tuple[str, str]:
         status = text(lang, f"status.{round_['status']}")
@@ -130,11 +125,11 @@ async def decided(conn: asyncpg.Connection, round_: dict[str, Any], base_url: st
             url=approval_url(base_url, round_["id"]),
         )
 
-    await _enqueue_round(conn, round_, MailKind.DECIDED, addresses, render, "decided")
+    await _enqueue_round(uow, round_, MailKind.DECIDED, addresses, render, "decided")
 
 
 async def escalation(
-    conn: asyncpg.Connection,
+    uow: UnitOfWork,
     round_: dict[str, Any],
     kind: MailKind,
     level: int,
@@ -143,11 +138,11 @@ async def escalation(
     base_url: str,
 ) -> list[str]:
     """Mails the level's roles and addresses; returns who was notified."""
-    role_addresses = await approvals.reviewer_emails(conn, round_["brand_id"], roles=roles, users=[])
+    role_addresses = await uow.members.reviewer_emails(round_["brand_id"], roles=roles, users=[])
     everyone = sorted({a.lower() for a in [*role_addresses, *addresses]})
     subject_key = "mail.reminder.subject" if kind is MailKind.REMINDER else "mail.escalated.subject"
     await _enqueue_round(
-        conn,
+        uow,
         round_,
         kind,
         everyone,

@@ -5,11 +5,10 @@ so what was not wanted shows as suppressed)."""
 
 from __future__ import annotations
 
-from aligned_approval.adapters import approvals, jobs
 from aligned_approval.domain.preferences import MailKind
 from aligned_approval.messages import text
 from aligned_approval.service_layer import notify
-from aligned_common.db import UnitOfWork
+from aligned_approval.service_layer.ports import UnitOfWork
 from aligned_common.envelope import EventEnvelope
 from aligned_common.events.publishing import JobFailed, JobPartiallyPublished, JobPublished, TargetResult
 
@@ -34,11 +33,9 @@ async def on_outcome(
     uow: UnitOfWork, envelope: EventEnvelope, data: JobPublished | JobPartiallyPublished | JobFailed
 ) -> None:
     failed = not isinstance(data, JobPublished)
-    job = await jobs.get(uow.conn, envelope.brand_id, data.job_id) or {}
+    job = await uow.jobs.get(envelope.brand_id, data.job_id) or {}
     authors = [job["author_id"]] if job.get("author_id") else []
-    addresses = await approvals.reviewer_emails(
-        uow.conn, envelope.brand_id, roles=RECIPIENT_ROLES, users=authors
-    )
+    addresses = await uow.members.reviewer_emails(envelope.brand_id, roles=RECIPIENT_ROLES, users=authors)
     content = (job.get("content") or "").strip()
     # A partly published post has no reason of its own: its failed targets' errors are the reason.
     reason = (
@@ -64,7 +61,7 @@ async def on_outcome(
     kind = MailKind.PUBLISH_FAILED if failed else MailKind.PUBLISH_SUCCEEDED
     # Keyed by the job and the outcome: a redelivered event queues nothing twice.
     await notify.enqueue_each(
-        uow.conn,
+        uow,
         envelope.brand_id,
         kind,
         addresses,

@@ -7,11 +7,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from aligned_approval.adapters import approvals
-from aligned_approval.domain.decisions import RESUBMITTED_STATUSES, Status
+from aligned_approval.domain.decisions import on_edit
 from aligned_approval.domain.policy import approvers_for
 from aligned_approval.service_layer import notify
-from aligned_common.db import UnitOfWork
+from aligned_approval.service_layer.ports import UnitOfWork
 from aligned_common.envelope import EventEnvelope
 from aligned_common.events.publishing import JobCancelled, JobCreated, JobUpdated
 
@@ -30,12 +29,11 @@ async def open_round(
     scheduled_at: datetime | None,
     base_url: str,
     content_hash: str | None = None,
-) -> dict | None:
+) -> dict[str, Any] | None:
     """Opens round `round_no` of a job (once), supersedes older pending rounds, mails reviewers."""
-    policies = await approvals.policies(uow.conn, envelope.brand_id)
+    policies = await uow.policies.policies(envelope.brand_id)
     roles, users = approvers_for(policies, [uuid.UUID(str(t["connection_id"])) for t in targets], author_id)
-    round_ = await approvals.insert_round(
-        uow.conn,
+    round_ = await uow.rounds.insert_round(
         brand_id=envelope.brand_id,
         tenant_id=envelope.tenant_id,
         job_id=job_id,
@@ -50,8 +48,8 @@ async def open_round(
     )
     if round_ is None:
         return None  # this round is open already
-    await approvals.cancel_pending_rounds(uow.conn, envelope.brand_id, job_id, below_round=round_no)
-    await notify.approval_requested(uow.conn, round_, base_url)
+    await uow.rounds.cancel_pending_rounds(envelope.brand_id, job_id, below_round=round_no)
+    await notify.approval_requested(uow, round_, base_url)
     return round_
 
 
@@ -79,13 +77,13 @@ async def on_job_updated(
 ) -> None:
     """A pending round follows the edit; a decided round is never changed: an edit that
     publishing sends back for approval (status pending_approval) opens the next round."""
-    latest = await approvals.latest_round(uow.conn, envelope.brand_id, data.job_id)
+    latest = await uow.rounds.latest_round(envelope.brand_id, data.job_id)
     if latest is None:
         return  # a job that never needed approval
-    if latest["status"] == Status.PENDING:
-        await approvals.update_pending_content(uow.conn, latest["id"], data.content, data.scheduled_at)
-        return
-    if latest["status"] != Status.CANCELLED and data.status in RESUBMITTED_STATUSES:
+    step = on_edit(latest, data.status)
+    if step == "follow":
+        await uow.rounds.update_pending_content(latest["id"], data.content, data.scheduled_at)
+    elif step == "reopen":
         await open_round(
             uow,
             envelope,
@@ -100,4 +98,4 @@ async def on_job_updated(
 
 
 async def on_job_cancelled(uow: UnitOfWork, envelope: EventEnvelope, data: JobCancelled) -> None:
-    await approvals.cancel_pending_rounds(uow.conn, envelope.brand_id, data.job_id)
+    await uow.rounds.cancel_pending_rounds(envelope.brand_id, data.job_id)
