@@ -97,14 +97,12 @@ class ServiceContext(Generic[D]):
     broker: KafkaBroker | None = None
     relay: OutboxRelay | None = None
     kafka_up: bool | None = None  # the last ping's answer (None: not asked yet)
-    # The service's one dependencies object (ServiceDefinition.deps). Legacy: a dict some
-    # bootstraps still fill in on_startup (issue 21 moves every service to the typed object).
-    deps: Any = field(default_factory=dict)
+    deps: D | None = None  # the service's one dependencies object (ServiceDefinition.deps)
 
 
-Loop = Callable[[ServiceContext], Awaitable[None]]
-# A service's own loop, hook or startup step: given the dependencies object, nothing else.
-DepsLoop = Callable[[D], Awaitable[None]]
+Loop = Callable[[ServiceContext[Any]], Awaitable[None]]  # the app's own loops (Kafka watch, outbox purge)
+# A service's own loop, hook or startup step: given its dependencies object, nothing else.
+DepsLoop = Callable[[Any], Awaitable[None]]
 
 
 def dependency(kind: type[D]) -> Callable[[Request], D]:
@@ -129,17 +127,16 @@ class ServiceDefinition:
     event_router: EventRouter | None = None
     # More routers, each its own consumer group (e.g. an audit trail reading every topic).
     extra_event_routers: list[EventRouter] = field(default_factory=list)
-    # Each is called with `deps` when the definition has it, else with the ServiceContext.
-    background: list[Callable[[Any], Awaitable[None]]] = field(default_factory=list)
-    on_startup: Callable[[Any], Awaitable[None]] | None = None
+    # Each is called with `deps`.
+    background: list[DepsLoop] = field(default_factory=list)
+    on_startup: DepsLoop | None = None
     # After consumers and loops stopped, before the pool closes.
-    on_shutdown: Callable[[Any], Awaitable[None]] | None = None
+    on_shutdown: DepsLoop | None = None
     with_relay: bool = True
     title: str | None = None
-    # The typed way (issue 21): bootstrap.build() makes the Database and the service's one
-    # dependencies object that holds it; routes get it through `dependency(Deps)`, consumers are
-    # built with it, and `background`/`on_startup`/`on_shutdown` are then called with it (not
-    # with the context). Without `deps`, they get the ServiceContext (the legacy way).
+    # bootstrap.build() makes the Database and the service's one dependencies object that holds
+    # it (ADR 0019); routes get it through `dependency(Deps)`, consumers are built with it, and
+    # the loops and hooks above are called with it.
     database: Database | None = None
     deps: Any = None
 
@@ -147,7 +144,7 @@ class ServiceDefinition:
 LOOP_RESTART_MAX_S = 30.0
 
 
-async def supervised(loop: Callable[[Any], Awaitable[None]], ctx: Any) -> None:
+async def supervised(loop: Callable[[Any], Awaitable[None]], given: Any) -> None:
     """Run a background loop; one that dies is logged with its reason and started again.
 
     A loop is meant to run until cancelled. Left to itself, a task that raised would end
@@ -158,7 +155,7 @@ async def supervised(loop: Callable[[Any], Awaitable[None]], ctx: Any) -> None:
     failures = 0
     while True:
         try:
-            await loop(ctx)
+            await loop(given)
             return
         except asyncio.CancelledError:
             raise
@@ -261,12 +258,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
     settings = definition.settings
     ctx: ServiceContext[Any] = ServiceContext(settings=settings, schema=definition.name)
     database = definition.database or Database(settings, definition.name)
-    typed = definition.deps is not None
-    if typed:
-        ctx.deps = definition.deps
-
-    def hook(step: Callable[[Any], Awaitable[None]]) -> Awaitable[None]:
-        return step(ctx.deps if typed else ctx)
+    ctx.deps = definition.deps
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -302,7 +294,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             for router in routers
         ]
         if definition.on_startup is not None:
-            await hook(definition.on_startup)
+            await definition.on_startup(definition.deps)
         broker_later = None
         if await _start_broker(
             ctx.broker, BROKER_START_ATTEMPTS
@@ -331,9 +323,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             asyncio.create_task(supervised(loop, ctx), name=getattr(loop, "__name__", "loop"))
             for loop in own_loops
         ] + [
-            asyncio.create_task(
-                supervised(loop, ctx.deps if typed else ctx), name=getattr(loop, "__name__", "loop")
-            )
+            asyncio.create_task(supervised(loop, definition.deps), name=getattr(loop, "__name__", "loop"))
             for loop in definition.background
         ]
         log.info("service started", extra={"ctx_service": definition.name})
@@ -356,7 +346,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             if ctx.relay is not None:
                 await ctx.relay.stop()
             if definition.on_shutdown is not None:
-                await hook(definition.on_shutdown)
+                await definition.on_shutdown(definition.deps)
             await database.close()
             log.info("service stopped", extra={"ctx_service": definition.name})
 
