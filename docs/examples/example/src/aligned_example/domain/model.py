@@ -1,0 +1,25 @@
+"""Plain models and their rules: no I/O."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+
+class UnknownBrand(Exception):
+    """No brand_created has reached this service for the brand (yet)."""
+
+
+@dataclass(frozen=True)
+class Brand:
+    brand_id: uuid.UUID
+    name: str
+    named_at: datetime
+
+    def named(self, name: str, at: datetime) -> Brand:
+        # Events can arrive out of order (a replay, a redelivery): an older name never wins.
+        return self if at <= self.named_at else replace(self, name=name, named_at=at)
+
+    def welcome(self) -> str:
+        return f"Welcome to {self.name}"
