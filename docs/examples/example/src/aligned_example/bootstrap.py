@@ -22,7 +22,7 @@ def build(
         settings=settings,
         migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
         http_router=http.router,
-        event_router=consumers.build_router(deps),
+        event_router=consumers.events,
         database=database,
         deps=deps,
     )

@@ -8,15 +8,13 @@ from aligned_common.events.gateway import BrandCreated
 from aligned_common.inbox import EventRouter
 from aligned_example.adapters.repository import SqlUnitOfWork
 from aligned_example.service_layer import handlers
-from aligned_example.service_layer.deps import Deps
+
+# Its handlers need nothing of Deps; a router whose handlers do is made by a function that
+# takes them (`def build_router(deps: Deps) -> EventRouter`, called in bootstrap.build()).
+events = EventRouter(service="example")
 
 
-def build_router(deps: Deps) -> EventRouter:
-    events = EventRouter(service="example")
-
-    # `name` is what the inbox records with each event id: keep it when renaming the function.
-    @events.on(BrandCreated, name="on_brand_created")
-    async def on_brand_created(transaction: Transaction, envelope: EventEnvelope, data: BrandCreated) -> None:
-        await handlers.record_brand(SqlUnitOfWork(transaction), envelope.brand_id, data.name, envelope.time)
-
-    return events
+# `name` is what the inbox records with each event id: keep it when renaming the function.
+@events.on(BrandCreated, name="on_brand_created")
+async def on_brand_created(transaction: Transaction, envelope: EventEnvelope, data: BrandCreated) -> None:
+    await handlers.record_brand(SqlUnitOfWork(transaction), envelope.brand_id, data.name, envelope.time)

@@ -28,6 +28,7 @@ class WelcomeOut(BaseModel):
 async def welcome(deps: Service, identity: Caller) -> WelcomeOut:
     try:
         async with unit_of_work(deps.database, identity.brand_id) as uow:
-            return WelcomeOut(message=await handlers.welcome(uow, identity.brand_id))
+            message = await handlers.welcome(uow, identity.brand_id, deps.clock.now())
     except UnknownBrand:
         raise Problem(404, "Brand not found", detail="no brand_created has reached this service") from None
+    return WelcomeOut(message=message)

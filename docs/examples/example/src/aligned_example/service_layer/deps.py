@@ -14,4 +14,4 @@ from aligned_example.config import Settings
 class Deps:
     settings: Settings
     database: Database
-    clock: Clock
+    clock: Clock  # where "now" comes from: tests pass a clock they move

@@ -14,8 +14,8 @@ async def record_brand(uow: UnitOfWork, brand_id: uuid.UUID, name: str, at: date
     await uow.brands.save(Brand(brand_id, name, at) if brand is None else brand.named(name, at))
 
 
-async def welcome(uow: UnitOfWork, brand_id: uuid.UUID) -> str:
+async def welcome(uow: UnitOfWork, brand_id: uuid.UUID, now: datetime) -> str:
     brand = await uow.brands.get(brand_id)
     if brand is None:
         raise UnknownBrand(str(brand_id))
-    return brand.welcome()
+    return brand.welcome(now)
