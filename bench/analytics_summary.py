@@ -25,6 +25,7 @@ from aligned_analytics.bootstrap import build
 from aligned_analytics.config import Settings
 from aligned_common.identity import Identity, signed_headers
 from aligned_common.migrations import migrate
+from aligned_testing.schemas import drop_schema
 from aligned_testing.service import running_service
 from bench.report import BenchResult
 
@@ -69,7 +70,7 @@ async def _loaded_rows(conn: asyncpg.Connection) -> asyncpg.Record | None:
 
 async def _load(conn: asyncpg.Connection, database_url: str, rows: int) -> float:
     """Fresh data: partitions for 24 months, one generated INSERT, the flat copy, statistics."""
-    await conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
+    await drop_schema(database_url, SCHEMA)
     await migrate(database_url, SCHEMA, build().migrations_dir)
     await conn.execute(f"SET search_path TO {SCHEMA}, public")
     started = time.perf_counter()

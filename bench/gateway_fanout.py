@@ -22,9 +22,9 @@ import time
 import uuid
 from pathlib import Path
 
-import asyncpg
 import httpx
 
+from aligned_testing.schemas import drop_schema
 from bench.report import BenchResult
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "services" / "gateway" / "migrations"
@@ -86,14 +86,6 @@ def _p(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
-async def _drop_schema(database_url: str) -> None:
-    conn = await asyncpg.connect(database_url)
-    try:
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE')
-    finally:
-        await conn.close()
-
-
 async def run(database_url: str, bootstrap: str) -> BenchResult:
     from aligned_common.identity import Identity, signed_headers
     from aligned_common.migrations import migrate
@@ -117,7 +109,7 @@ async def run(database_url: str, bootstrap: str) -> BenchResult:
         "ALIGNED_GATEWAY_FANOUT_DEADLINE_S": "5",
         **{f"ALIGNED_GATEWAY_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in ports.items()},
     }
-    await _drop_schema(database_url)
+    await drop_schema(database_url, SCHEMA)
     await migrate(database_url, SCHEMA, MIGRATIONS)
     spawn = multiprocessing.get_context("spawn")
     stubs = [
@@ -150,7 +142,7 @@ async def run(database_url: str, bootstrap: str) -> BenchResult:
         for process in (gateway, *stubs):
             process.terminate()
             process.join(10)
-        await _drop_schema(database_url)
+        await drop_schema(database_url, SCHEMA)
     measured = {
         "dashboard_p50_ms": statistics.median(dashboard),
         "dashboard_p99_ms": _p(dashboard, 99),

@@ -3,8 +3,6 @@
 # when it starts and one when it ends (the first sync downloads for a minute or more).
 #
 # Environment: PYTHON (default python3), UV (the uv command; default `uv`, or `$PYTHON -m uv`).
-set -euo pipefail
-LOG_TAG=deps
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

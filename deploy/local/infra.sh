@@ -13,7 +13,6 @@
 #
 # Every step is idempotent and each server runs in its own session, so a Ctrl-C during `up`
 # leaves nothing that the next `up` cannot pick up. See deploy/local/README.md.
-set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -24,48 +23,34 @@ kafka() { bash "$HERE/kafka.sh" "$@"; }
 s3() { bash "$HERE/s3proxy.sh" "$@"; }
 mail() { bash "$HERE/mailpit.sh" "$@"; }
 
-cmd_up() {
-  # Postgres first: it is quick, and services need their schema before they consume events.
-  pg start
-  kafka start
-  s3 start
-  mail start
-}
+# Postgres first: it is quick, and services need their schema before they consume events.
+SERVERS=(pg kafka s3 mail)
+STOP_ORDER=(mail s3 kafka pg)
 
-cmd_install() {
-  pg install
-  kafka install
-  s3 install
-  mail install
-}
-
-cmd_down() {
-  # Stop both even if the first stop fails, then report the failure.
-  local rc=0
-  mail stop || rc=$?
-  s3 stop || rc=$?
-  kafka stop || rc=$?
-  pg stop || rc=$?
+# on_each COMMAND SERVER...: COMMAND on every server even when one fails (a `down` must not
+# leave the rest running); the status is the last failure's.
+on_each() {
+  local command="$1" server rc=0
+  shift
+  for server in "$@"; do "$server" "$command" || rc=$?; done
   return "$rc"
 }
 
-cmd_reset() {
-  local rc=0
-  mail reset || rc=$?
-  s3 reset || rc=$?
-  kafka reset || rc=$?
-  pg reset || rc=$?
-  return "$rc"
+# in_turn COMMAND: COMMAND on each server in start order, stopping at the first that fails (set -e):
+# `up` starts nothing on top of a server that did not come up.
+in_turn() {
+  local server
+  for server in "${SERVERS[@]}"; do "$server" "$1"; done
 }
+
+cmd_up() { in_turn start; }
+cmd_install() { in_turn install; }
+cmd_down() { on_each stop "${STOP_ORDER[@]}"; }
+cmd_reset() { on_each reset "${STOP_ORDER[@]}"; }
 
 cmd_status() {
-  local rc=0
   status_header
-  pg status || rc=$?
-  kafka status || rc=$?
-  s3 status || rc=$?
-  mail status || rc=$?
-  return "$rc"
+  on_each status "${SERVERS[@]}"
 }
 
 cmd_env() {

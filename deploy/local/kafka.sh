@@ -15,9 +15,7 @@
 #   ALIGNED_KAFKA_HEAP_OPTS        (default "-Xmx768m -Xms256m")
 #   ALIGNED_KAFKA_WAIT_TIMEOUT     seconds `wait` may take (default 120)
 #   ALIGNED_KAFKA_STOP_TIMEOUT     seconds before SIGTERM becomes SIGKILL (default 60)
-set -euo pipefail
 
-LOG_TAG=kafka
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -29,6 +27,9 @@ LOG_DIR="$KAFKA_DIR/logs"
 PROPS="$KAFKA_DIR/server.properties"
 PID_FILE="$KAFKA_DIR/kafka.pid"
 OUT_FILE="$KAFKA_DIR/kafka.out" # JVM stdout/stderr (crashes before log4j is up land here)
+SERVER=broker
+OWN_FILE="$PROPS"
+OWN_CMDLINE=" kafka.Kafka $PROPS"
 # Jars are not per-instance state: a second broker with another ALIGNED_LOCAL_DIR reuses them.
 LIBS="${ALIGNED_KAFKA_LIBS:-$ALIGNED_REPO_ROOT/.local/kafka/libs}"
 POM="$ALIGNED_DEPLOY_DIR/kafka/pom.xml"
@@ -112,20 +113,6 @@ format_storage() {
   mv "$tmp" "$DATA_DIR"
 }
 
-# ---------------------------------------------------------------- process tracking
-
-# A pid counts as our broker only if its command line is kafka.Kafka with *our* config file,
-# so a recycled pid (common in containers after a crash) is never signalled.
-is_our_broker() {
-  local cmd
-  cmd="$(pid_cmdline "$1")"
-  [[ "$cmd" == *" kafka.Kafka $PROPS"* ]] && pid_alive "$1"
-}
-
-# Print the broker pid, or nothing. The pid file is only a cache: if it is missing (Ctrl-C
-# between spawn and write) or stale, fall back to scanning /proc for our exact command line.
-find_pid() { find_our_pid is_our_broker "$PID_FILE" "$PROPS"; }
-
 # ---------------------------------------------------------------- commands
 
 # True once the broker answers a real metadata request (TCP accept alone is not enough: the
@@ -141,38 +128,26 @@ cmd_wait() {
 }
 
 cmd_start() {
-  local pid
   cmd_install
-  pid="$(find_pid)"
-  if [[ -n "$pid" ]]; then
-    log "already running (pid $pid)"
+  if already_running; then
     cmd_wait
     return 0
   fi
-  if port_open "$PORT" || port_open "$CONTROLLER_PORT"; then
-    die "port $PORT or $CONTROLLER_PORT is taken by a process that is not this broker ($PROPS)"
-  fi
+  ports_free "$PORT" "$CONTROLLER_PORT"
   write_config
   is_formatted || format_storage
   log "starting broker on 127.0.0.1:$PORT (controller $CONTROLLER_PORT), logs in $LOG_DIR"
-  # setsid: own session, so terminal Ctrl-C / hangup of the caller does not reach the broker.
-  # 9>&- 8>&-: the broker must not inherit our lock fds, or it would hold the lock forever.
   # shellcheck disable=SC2086 # HEAP_OPTS is a list of JVM flags
-  setsid nohup "$JAVA" $HEAP_OPTS -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+  spawn "$PID_FILE" "$OUT_FILE" "$JAVA" $HEAP_OPTS -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
     -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent \
     -Djava.awt.headless=true -Dkafka.logs.dir="$LOG_DIR" \
     -Dlog4j2.configurationFile="$ALIGNED_DEPLOY_DIR/kafka/log4j2.properties" \
-    -cp "$LIBS/*" kafka.Kafka "$PROPS" >>"$OUT_FILE" 2>&1 </dev/null 9>&- 8>&- &
-  echo $! >"$PID_FILE"
+    -cp "$LIBS/*" kafka.Kafka "$PROPS"
   cmd_wait
 }
 
-# SIGTERM runs Kafka's shutdown hook: flushes logs and closes cleanly, so the next start
-# skips log recovery.
-cmd_stop() { stop_server broker "$(find_pid)" "$PID_FILE" "$STOP_TIMEOUT"; }
-
-# Hard crash, for fault-injection tests: no shutdown hook, the next start runs log recovery.
-cmd_kill() { kill_server broker "$(find_pid)" "$PID_FILE"; }
+# stop (lib.sh): SIGTERM runs Kafka's shutdown hook, which flushes logs and closes cleanly, so
+# the next start skips log recovery; kill: no hook, the next start runs log recovery.
 
 cmd_reset() {
   cmd_stop
@@ -191,11 +166,6 @@ cmd_status() {
   # An open listener, not a metadata request: that one starts a JVM and takes seconds.
   status_row kafka "$pid" "$PORT" "$(port_open "$PORT" && echo listening || echo starting)" \
     "controller 127.0.0.1:$CONTROLLER_PORT, logs $LOG_DIR"
-}
-
-usage() {
-  echo "usage: $0 install|start|stop|wait|status|reset|kill" >&2
-  exit 2
 }
 
 main() { run_server_command "$KAFKA_DIR/.lock" "$@"; }

@@ -1,6 +1,9 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034 # variables used by the scripts that source this file
-# Helpers shared by the deploy/local scripts. Sourced, never run.
+# Helpers shared by the deploy/local scripts. Sourced, never run: first thing in each script, so
+# this is every script's preamble too (strict mode, log lines tagged with the script's name).
+set -euo pipefail
+LOG_TAG="${LOG_TAG:-$(basename "$0" .sh)}"
 
 # Repo root = two levels above this file, so the scripts work from any cwd.
 ALIGNED_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -141,8 +144,29 @@ wait_serving() {
   log "$what serving on $where after $(since "$t0")"
 }
 
-# stop_server NAME PID PID_FILE TIMEOUT: SIGTERM (the server's own clean shutdown), SIGKILL only
-# after TIMEOUT seconds. PID is find_pid's answer ("" when not running).
+# spawn PID_FILE OUT_FILE COMMAND...: COMMAND in its own session (setsid), so a Ctrl-C or hangup
+# of the caller's terminal never reaches it, its output appended to OUT_FILE, its pid in PID_FILE.
+# 9>&- 8>&-: it must not inherit our lock descriptors, or it would hold the locks as long as it runs.
+spawn() {
+  local pid_file="$1" out_file="$2"
+  shift 2
+  setsid nohup "$@" >>"$out_file" 2>&1 </dev/null 9>&- 8>&- &
+  echo $! >"$pid_file"
+}
+
+# await_exit NAME PID TIMEOUT: after its SIGTERM, give PID TIMEOUT seconds to exit (its own clean
+# shutdown), then SIGKILL it.
+await_exit() {
+  local what="$1" pid="$2" timeout="$3"
+  if ! wait_pid_exit "$pid" "$timeout"; then
+    log "$what still running after ${timeout}s, sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    wait_pid_exit "$pid" 10 || die "$what (pid $pid) survived SIGKILL"
+  fi
+}
+
+# stop_server NAME PID PID_FILE TIMEOUT: SIGTERM, SIGKILL only after TIMEOUT seconds. PID is
+# find_pid's answer ("" when not running).
 stop_server() {
   local what="$1" pid="$2" pid_file="$3" timeout="$4"
   if [[ -z "$pid" ]]; then
@@ -151,11 +175,7 @@ stop_server() {
   fi
   log "stopping $what (pid $pid)"
   kill -TERM "$pid" 2>/dev/null || true
-  if ! wait_pid_exit "$pid" "$timeout"; then
-    log "still running after ${timeout}s, sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    wait_pid_exit "$pid" 10 || die "pid $pid survived SIGKILL"
-  fi
+  await_exit "$what" "$pid" "$timeout"
   rm -f "$pid_file"
   log "stopped"
 }
@@ -171,6 +191,49 @@ kill_server() {
   wait_pid_exit "$pid" 10 || die "pid $pid survived SIGKILL"
   rm -f "$pid_file"
   log "killed $what (pid $pid)"
+}
+
+# ---------------------------------------------------------------- servers spawned from here
+# kafka.sh, s3proxy.sh and mailpit.sh run their server with `spawn` and find it again by its
+# command line. Each sets, before these are called:
+#   SERVER        its name in messages          PID_FILE, OUT_FILE  its pid file, its output
+#   OWN_FILE      the config or data file that only this instance's command line names
+#   OWN_CMDLINE   that part of the command line (as pid_cmdline prints it), so a recycled pid
+#                 (common in containers after a crash) is never taken for ours
+#   STOP_TIMEOUT  seconds from SIGTERM to SIGKILL
+# and defines cmd_install, cmd_start, cmd_wait, cmd_reset and cmd_status.
+
+is_our_server() {
+  [[ "$(pid_cmdline "$1")" == *"$OWN_CMDLINE"* ]] && pid_alive "$1"
+}
+
+find_pid() { find_our_pid is_our_server "$PID_FILE" "$OWN_FILE"; }
+
+# True (and said) when our server runs already: `start` then only waits for it.
+already_running() {
+  local pid
+  pid="$(find_pid)"
+  [[ -n "$pid" ]] || return 1
+  log "already running (pid $pid)"
+}
+
+# ports_free PORT...: a port held by some other process is an error, before anything is spawned.
+ports_free() {
+  local port
+  for port in "$@"; do
+    port_open "$port" && die "port $port is taken by a process that is not this $SERVER ($OWN_FILE)"
+  done
+  return 0
+}
+
+cmd_stop() { stop_server "$SERVER" "$(find_pid)" "$PID_FILE" "$STOP_TIMEOUT"; }
+
+# Hard crash, for fault-injection tests: no shutdown hook runs; the next start recovers.
+cmd_kill() { kill_server "$SERVER" "$(find_pid)" "$PID_FILE"; }
+
+usage() {
+  echo "usage: $0 install|start|stop|wait|status|reset|kill" >&2
+  exit 2
 }
 
 # The commands every server script takes: those that change the instance hold its lock ($1).

@@ -18,9 +18,7 @@
 #   ALIGNED_MAILPIT_CACHE          Go cache + binary, shared by all instances (default <repo>/.local/mailpit/cache)
 #   ALIGNED_MAILPIT_MAX_MESSAGES   oldest mails are pruned beyond this (default 20000: a test run sends thousands)
 #   ALIGNED_MAILPIT_WAIT_TIMEOUT   seconds `wait` may take             (default 30)
-set -euo pipefail
 
-LOG_TAG=mailpit
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -36,6 +34,10 @@ OUT_FILE="$MP_DIR/mailpit.out"
 CACHE="${ALIGNED_MAILPIT_CACHE:-$ALIGNED_REPO_ROOT/.local/mailpit/cache}"
 BIN="$CACHE/bin/mailpit"
 URL="http://127.0.0.1:$HTTP_PORT"
+SERVER=mailpit
+OWN_FILE="$DB_FILE"
+OWN_CMDLINE="mailpit --database $DB_FILE "
+STOP_TIMEOUT=30
 
 # Build the binary once per version: the stamp names the version it was built from, so this is
 # a no-op while the version is unchanged and rebuilds after a bump.
@@ -75,14 +77,6 @@ build() {
   rm -rf "$tmp" "$CACHE/go" "$CACHE/go-build"
 }
 
-is_ours() {
-  local cmd
-  cmd="$(pid_cmdline "$1")"
-  [[ "$cmd" == *"mailpit --database $DB_FILE "* ]] && pid_alive "$1"
-}
-
-find_pid() { find_our_pid is_ours "$PID_FILE" "$DB_FILE"; }
-
 # Serving = the API's readiness answer, and the SMTP port accepts connections.
 serves() {
   curl -fs -o /dev/null --max-time 2 "$URL/readyz" 2>/dev/null && port_open "$SMTP_PORT"
@@ -93,30 +87,21 @@ cmd_wait() {
 }
 
 cmd_start() {
-  local pid
   cmd_install
-  pid="$(find_pid)"
-  if [[ -n "$pid" ]]; then
-    log "already running (pid $pid)"
+  if already_running; then
     cmd_wait
     return 0
   fi
-  port_open "$SMTP_PORT" && die "port $SMTP_PORT is taken by a process that is not this mailpit ($DB_FILE)"
-  port_open "$HTTP_PORT" && die "port $HTTP_PORT is taken by a process that is not this mailpit ($DB_FILE)"
+  ports_free "$SMTP_PORT" "$HTTP_PORT"
   mkdir -p "$MP_DIR"
   log "starting mailpit: SMTP 127.0.0.1:$SMTP_PORT, mailbox $URL, messages in $DB_FILE"
   # Any SMTP login is accepted (a service configured with credentials still delivers), over
   # plain SMTP on loopback; no reverse DNS or version check: nothing leaves the machine.
-  setsid nohup "$BIN" --database "$DB_FILE" --smtp "127.0.0.1:$SMTP_PORT" --listen "127.0.0.1:$HTTP_PORT" \
-    --max "$MAX_MESSAGES" --smtp-auth-accept-any --smtp-auth-allow-insecure --smtp-disable-rdns \
-    --disable-version-check --label "Aligned (local)" >>"$OUT_FILE" 2>&1 </dev/null 9>&- 8>&- &
-  echo $! >"$PID_FILE"
+  spawn "$PID_FILE" "$OUT_FILE" "$BIN" --database "$DB_FILE" --smtp "127.0.0.1:$SMTP_PORT" \
+    --listen "127.0.0.1:$HTTP_PORT" --max "$MAX_MESSAGES" --smtp-auth-accept-any \
+    --smtp-auth-allow-insecure --smtp-disable-rdns --disable-version-check --label "Aligned (local)"
   cmd_wait
 }
-
-cmd_stop() { stop_server mailpit "$(find_pid)" "$PID_FILE" 30; }
-
-cmd_kill() { kill_server mailpit "$(find_pid)" "$PID_FILE"; }
 
 cmd_reset() {
   cmd_stop
@@ -126,11 +111,6 @@ cmd_reset() {
 
 cmd_status() {
   server_status mailpit "$(find_pid)" "$SMTP_PORT" serves "mailbox $URL, log $OUT_FILE" "messages $DB_FILE"
-}
-
-usage() {
-  echo "usage: $0 install|start|stop|wait|status|reset|kill" >&2
-  exit 2
 }
 
 main() { run_server_command "$MP_DIR/.lock" "$@"; }

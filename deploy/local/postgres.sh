@@ -22,9 +22,7 @@
 #   ALIGNED_PG_BIN           server bin dir (default: newest /usr/lib/postgresql/*/bin)
 #   ALIGNED_PG_WAIT_TIMEOUT  seconds `wait` may take (default 60)
 #   ALIGNED_PG_STOP_TIMEOUT  seconds for a clean stop before SIGKILL (default 60)
-set -euo pipefail
 
-LOG_TAG=postgres
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=../postgres/service-roles.sh
@@ -343,11 +341,6 @@ cmd_status() {
   fi
   find_pg_bin && psql_admin -Atc 'select 1' >/dev/null 2>&1 && health=healthy
   status_row postgres "$pid" "$PORT" "$health" "$DATABASE_URL, log $LOG_FILE"
-}
-
-usage() {
-  echo "usage: $0 install|start|stop|wait|status|reset|kill" >&2
-  exit 2
 }
 
 main() { run_server_command "$PG_DIR/.lock" "$@"; }

@@ -18,9 +18,7 @@
 #   ALIGNED_S3PROXY_HEAP_OPTS    (default "-Xmx512m -Xms64m"; s3proxy holds a SigV4-signed request
 #                                body in memory to check it, so parts of large uploads must fit)
 #   ALIGNED_S3PROXY_WAIT_TIMEOUT seconds `wait` may take (default 60)
-set -euo pipefail
 
-LOG_TAG=s3proxy
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -38,6 +36,10 @@ POM="$ALIGNED_DEPLOY_DIR/s3proxy/pom.xml"
 HEAP_OPTS="${ALIGNED_S3PROXY_HEAP_OPTS:--Xmx512m -Xms64m}"
 WAIT_TIMEOUT="${ALIGNED_S3PROXY_WAIT_TIMEOUT:-60}"
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+SERVER=s3proxy
+OWN_FILE="$PROPS"
+OWN_CMDLINE="org.gaul.s3proxy.Main --properties $PROPS"
+STOP_TIMEOUT=30
 
 # The jars into $LIBS, once per pom version (lib.sh).
 cmd_install() { install_maven_jars s3proxy "$POM" "$LIBS"; }
@@ -55,14 +57,6 @@ jclouds.filesystem.basedir=$DATA_DIR
 CONF
 }
 
-is_ours() {
-  local cmd
-  cmd="$(pid_cmdline "$1")"
-  [[ "$cmd" == *"org.gaul.s3proxy.Main --properties $PROPS"* ]] && pid_alive "$1"
-}
-
-find_pid() { find_our_pid is_ours "$PID_FILE" "$PROPS"; }
-
 # Serving = an HTTP answer to a real S3 request (an unsigned one is refused with 403).
 serves() {
   local code
@@ -75,29 +69,21 @@ cmd_wait() {
 }
 
 cmd_start() {
-  local pid
   cmd_install
-  pid="$(find_pid)"
-  if [[ -n "$pid" ]]; then
-    log "already running (pid $pid)"
+  if already_running; then
     mkdir -p "$DATA_DIR/$BUCKET"
     cmd_wait
     return 0
   fi
-  port_open "$PORT" && die "port $PORT is taken by a process that is not this s3proxy ($PROPS)"
+  ports_free "$PORT"
   write_config
   log "starting s3proxy on 127.0.0.1:$PORT, objects under $DATA_DIR"
   # shellcheck disable=SC2086 # HEAP_OPTS is a list of JVM flags
-  setsid nohup "$JAVA" $HEAP_OPTS -XX:+UseSerialGC -Djava.awt.headless=true \
+  spawn "$PID_FILE" "$OUT_FILE" "$JAVA" $HEAP_OPTS -XX:+UseSerialGC -Djava.awt.headless=true \
     -Dlogback.configurationFile="$ALIGNED_DEPLOY_DIR/s3proxy/logback.xml" \
-    -cp "$LIBS/*" org.gaul.s3proxy.Main --properties "$PROPS" >>"$OUT_FILE" 2>&1 </dev/null 9>&- 8>&- &
-  echo $! >"$PID_FILE"
+    -cp "$LIBS/*" org.gaul.s3proxy.Main --properties "$PROPS"
   cmd_wait
 }
-
-cmd_stop() { stop_server s3proxy "$(find_pid)" "$PID_FILE" 30; }
-
-cmd_kill() { kill_server s3proxy "$(find_pid)" "$PID_FILE"; }
 
 cmd_reset() {
   cmd_stop
@@ -107,11 +93,6 @@ cmd_reset() {
 
 cmd_status() {
   server_status s3proxy "$(find_pid)" "$PORT" serves "http://127.0.0.1:$PORT, bucket $BUCKET, log $OUT_FILE" "objects $DATA_DIR"
-}
-
-usage() {
-  echo "usage: $0 install|start|stop|wait|status|reset|kill" >&2
-  exit 2
 }
 
 main() { run_server_command "$S3_DIR/.lock" "$@"; }

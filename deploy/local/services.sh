@@ -14,11 +14,8 @@
 # live in .local/; development secrets are generated once into .local/secrets.env.
 # `up` also makes the demo brand through the gateway (deploy/local/demo.py setup) and prints
 # a token for it. An interrupted `up` stops what it started (never a half-started system).
-set -euo pipefail
-LOG_TAG=services
-# shellcheck source=deploy/local/lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-trap 'log "interrupted"; exit 130' INT TERM
 
 RUN_DIR="$ALIGNED_LOCAL_DIR/run"
 LOG_DIR="$ALIGNED_LOCAL_DIR/logs"
@@ -107,16 +104,13 @@ start_one() {
   fi
   mkdir -p "$RUN_DIR" "$LOG_DIR"
   upper="${name^^}"
-  # 9>&-: the service must not inherit the lock's descriptor, or it would hold the lock
-  # for as long as it runs and the next `up`/`down` would wait for it.
   if [[ "$name" == sandbox ]]; then
-    setsid nohup "$PYTHON" -m aligned_sandbox serve --port "$port" --log-level warning \
-      >>"$LOG_DIR/$name.log" 2>&1 9>&- &
+    spawn "$RUN_DIR/$name.pid" "$LOG_DIR/$name.log" \
+      "$PYTHON" -m aligned_sandbox serve --port "$port" --log-level warning
   else
-    env "ALIGNED_${upper}_HTTP_PORT=$port" setsid nohup "$PYTHON" -m "aligned_$name" serve \
-      >>"$LOG_DIR/$name.log" 2>&1 9>&- &
+    spawn "$RUN_DIR/$name.pid" "$LOG_DIR/$name.log" \
+      env "ALIGNED_${upper}_HTTP_PORT=$port" "$PYTHON" -m "aligned_$name" serve
   fi
-  echo $! >"$RUN_DIR/$name.pid"
   STARTED_NOW+=("$name")
 }
 
@@ -196,10 +190,7 @@ stop_one() {
     [[ -n "$pid" ]] && kill -TERM "$pid" 2>/dev/null
   fi
   if [[ -n "$pid" ]]; then
-    if ! wait_pid_exit "$pid" 30; then
-      log "$name did not stop in 30 s; killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
+    await_exit "$name" "$pid" 30
     log "$name stopped"
   fi
   rm -f "$RUN_DIR/$name.pid"

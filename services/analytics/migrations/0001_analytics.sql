@@ -1,3 +1,7 @@
+-- Row-level security is the migration runner's (ADR 0004): it enables and forces it, with the
+-- brand_isolation policy, on every table with a brand_id. The blocks that wrote it here too went
+-- after this file was applied; that text stays recorded as applied where it ran (ADR 0016):
+-- replaces sha256 3a117ec3c979f6e64285a74105558b9644a3e5f029b901fc2180ba55663644bf
 -- Analytics schema: accounts it may sync, the posts it tracks, metric snapshots (partitioned
 -- by month), sync logs, goals, advisor feedback/weights and auto plans.
 -- Unqualified names: the migration runner sets search_path to the service's schema.
@@ -147,21 +151,6 @@ CREATE TABLE auto_plan_slots (
     score         double precision NOT NULL,
     PRIMARY KEY (plan_id, connection_id, at)
 );
-
--- Row-level security on every table with brand_id (ADR 0004).
-DO $$
-DECLARE t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['accounts', 'job_targets', 'posts', 'analytics_metrics', 'analytics_sync_logs',
-                             'analytics_goals', 'goal_achievements', 'advisor_feedback', 'advisor_weights',
-                             'auto_plans', 'auto_plan_slots']
-    LOOP
-        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format($p$CREATE POLICY brand_isolation ON %I
-            USING (brand_id = nullif(current_setting('aligned.brand_id', true), '')::uuid)
-            WITH CHECK (brand_id = nullif(current_setting('aligned.brand_id', true), '')::uuid)$p$, t);
-    END LOOP;
-END $$;
 
 -- Partition management. SECURITY DEFINER so the service roles (which may not CREATE in the
 -- schema) can create a month on demand; search_path is pinned to this schema below.

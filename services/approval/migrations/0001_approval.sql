@@ -1,3 +1,7 @@
+-- Row-level security is the migration runner's (ADR 0004): it enables and forces it, with the
+-- brand_isolation policy, on every table with a brand_id. The blocks that wrote it here too went
+-- after this file was applied; that text stays recorded as applied where it ran (ADR 0016):
+-- replaces sha256 9e05dd6c0d681e19fd0c8431cf28f89d32afc4521f1f46d28889b0e14389dc3f
 -- The approval service's tables. Unqualified names: the runner sets search_path to the schema.
 -- Every table with brand_id has the brand_isolation policy (ADR 0004); loops that span brands
 -- (escalation timer, mail sender, audit partition maintenance) run as the _worker role.
@@ -207,19 +211,4 @@ BEGIN
             ((month_start + interval '1 month')::timestamp AT TIME ZONE 'UTC'));
     END IF;
     RETURN part_name;
-END $$;
-
-DO $$
-DECLARE
-    t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['brands', 'reviewers', 'approval_policies', 'post_approvals', 'review_links',
-                             'escalation_rules', 'escalation_events', 'escalation_history',
-                             'client_settings', 'notifications', 'audit_logs']
-    LOOP
-        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format($p$CREATE POLICY brand_isolation ON %I
-            USING (brand_id = nullif(current_setting('aligned.brand_id', true), '')::uuid)
-            WITH CHECK (brand_id = nullif(current_setting('aligned.brand_id', true), '')::uuid)$p$, t);
-    END LOOP;
 END $$;

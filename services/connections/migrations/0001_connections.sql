@@ -1,3 +1,7 @@
+-- Row-level security is the migration runner's (ADR 0004): it enables and forces it, with the
+-- brand_isolation policy, on every table with a brand_id. The blocks that wrote it here too went
+-- after this file was applied; that text stays recorded as applied where it ran (ADR 0016):
+-- replaces sha256 6c7cd35dc271f72a2d2410f0ea18d730a1c4d081fef948f4f721d376be532dca
 -- The connections service's own tables. Tokens are stored only as AES-GCM ciphertexts
 -- ("v1:<key id>:<base64 nonce+ciphertext>"), never in plain text.
 
@@ -84,23 +88,3 @@ CREATE TABLE rate_buckets (
     updated_at     timestamptz NOT NULL,
     blocked_until  timestamptz                     -- the platform's Retry-After
 );
-
-ALTER TABLE platform_connections ENABLE ROW LEVEL SECURITY;
-CREATE POLICY brand_isolation ON platform_connections
-  USING (brand_id = nullif(current_setting('aligned.brand_id', true), '')::uuid)
-  WITH CHECK (brand_id = nullif(current_setting('aligned.brand_id', true), '')::uuid);
-
-ALTER TABLE oauth_states ENABLE ROW LEVEL SECURITY;
-CREATE POLICY brand_isolation ON oauth_states
-  USING (brand_id = nullif(current_setting('aligned.brand_id', true), '')::uuid)
-  WITH CHECK (brand_id = nullif(current_setting('aligned.brand_id', true), '')::uuid);
-
-ALTER TABLE publish_attempts ENABLE ROW LEVEL SECURITY;
-CREATE POLICY brand_isolation ON publish_attempts
-  USING (brand_id = nullif(current_setting('aligned.brand_id', true), '')::uuid)
-  WITH CHECK (brand_id = nullif(current_setting('aligned.brand_id', true), '')::uuid);
-
-ALTER TABLE rate_buckets ENABLE ROW LEVEL SECURITY;
-CREATE POLICY brand_isolation ON rate_buckets
-  USING (brand_id = nullif(current_setting('aligned.brand_id', true), '')::uuid)
-  WITH CHECK (brand_id = nullif(current_setting('aligned.brand_id', true), '')::uuid);

@@ -1,3 +1,7 @@
+-- Row-level security is the migration runner's (ADR 0004): it enables and forces it, with the
+-- brand_isolation policy, on every table with a brand_id. The blocks that wrote it here too went
+-- after this file was applied; that text stays recorded as applied where it ran (ADR 0016):
+-- replaces sha256 831bdc5935b244e291e189ecfb1a8fbb3e4cc3f5456d0489226bcb1b494de685
 -- The gateway's identity side: tenants (agencies), brands, members with a role per brand,
 -- invites; plus idempotency records and rate-limit buckets shared by every replica.
 
@@ -70,14 +74,3 @@ CREATE TABLE rate_limit_buckets (
     updated_at   timestamptz NOT NULL,
     PRIMARY KEY (brand_id, bucket)
 );
-
-DO $$
-DECLARE t text;
-BEGIN
-  FOREACH t IN ARRAY ARRAY['brands', 'brand_members', 'invites', 'idempotency_keys', 'rate_limit_buckets'] LOOP
-    EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-    EXECUTE format($p$CREATE POLICY brand_isolation ON %I
-      USING (brand_id = nullif(current_setting('aligned.brand_id', true), '')::uuid)
-      WITH CHECK (brand_id = nullif(current_setting('aligned.brand_id', true), '')::uuid)$p$, t);
-  END LOOP;
-END $$;

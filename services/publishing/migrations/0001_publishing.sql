@@ -1,3 +1,7 @@
+-- Row-level security is the migration runner's (ADR 0004): it enables and forces it, with the
+-- brand_isolation policy, on every table with a brand_id. The blocks that wrote it here too went
+-- after this file was applied; that text stays recorded as applied where it ran (ADR 0016):
+-- replaces sha256 44f9d7eaf199330045ea1a39f3e9d1d6d52da60b8be2bec221fa41fc97adde4e
 -- Publishing: jobs, their per-connection targets, the attempt log, media and quotas.
 -- Unqualified names: the migration runner sets search_path to the service's schema.
 
@@ -139,15 +143,3 @@ CREATE TABLE media_usage (
     PRIMARY KEY (media_id, job_id)
 );
 CREATE INDEX media_usage_job ON media_usage (job_id);
-
-DO $$
-DECLARE t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['publishing_jobs', 'publishing_targets', 'publishing_logs', 'connection_holds',
-                             'storage_quotas', 'media_assets', 'media_usage'] LOOP
-        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format($p$CREATE POLICY brand_isolation ON %I
-            USING (brand_id = nullif(current_setting('aligned.brand_id', true), '')::uuid)
-            WITH CHECK (brand_id = nullif(current_setting('aligned.brand_id', true), '')::uuid)$p$, t);
-    END LOOP;
-END $$;

@@ -1,3 +1,7 @@
+-- Row-level security is the migration runner's (ADR 0004): it enables and forces it, with the
+-- brand_isolation policy, on every table with a brand_id. The blocks that wrote it here too went
+-- after this file was applied; that text stays recorded as applied where it ran (ADR 0016):
+-- replaces sha256 e99e173eb4b5b16f8753da81ed10a624045b837f0801af2942482acafb8190c1
 -- The approval gate decided here, and references checked here (ADR 0006):
 --   approval_policies   publishing's projection of approval's policies (approval.policy_changed / policy_deleted)
 --   known_connections   publishing's projection of connections (connections.connected / expired / revoked /
@@ -53,14 +57,3 @@ UPDATE publishing_jobs
        content_hash = 'legacy',
        round_hash = 'legacy',
        approved_hash = CASE WHEN approved_round IS NOT NULL AND approved_round = approval_round THEN 'legacy' END;
-
-DO $$
-DECLARE t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['approval_policies', 'known_connections'] LOOP
-        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format($p$CREATE POLICY brand_isolation ON %I
-            USING (brand_id = nullif(current_setting('aligned.brand_id', true), '')::uuid)
-            WITH CHECK (brand_id = nullif(current_setting('aligned.brand_id', true), '')::uuid)$p$, t);
-    END LOOP;
-END $$;

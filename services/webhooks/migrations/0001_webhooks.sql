@@ -1,3 +1,7 @@
+-- Row-level security is the migration runner's (ADR 0004): it enables and forces it, with the
+-- brand_isolation policy, on every table with a brand_id. The blocks that wrote it here too went
+-- after this file was applied; that text stays recorded as applied where it ran (ADR 0016):
+-- replaces sha256 b08aa632450e8f354316ade08045cb45b2fde1e8458cfac54cd930d355c6bdd5
 -- The webhooks service's own tables. Unqualified names: the runner sets search_path.
 -- Every table with a brand column has row-level security (ADR 0004); the inbound endpoint and
 -- the delivery loop span brands and run as the schema's _worker role.
@@ -95,27 +99,7 @@ CREATE TABLE webhook_attempts (
 );
 CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, attempt_number);
 
-ALTER TABLE provider_accounts ENABLE ROW LEVEL SECURITY;
-CREATE POLICY brand_isolation ON provider_accounts
-  USING (brand_id = nullif(current_setting('aligned.brand_id', true), '')::uuid)
-  WITH CHECK (brand_id = nullif(current_setting('aligned.brand_id', true), '')::uuid);
-
 ALTER TABLE webhook_events ENABLE ROW LEVEL SECURITY;
 CREATE POLICY brand_isolation ON webhook_events
   USING (nullif(current_setting('aligned.brand_id', true), '')::uuid = ANY (brand_ids))
   WITH CHECK (nullif(current_setting('aligned.brand_id', true), '')::uuid = ANY (brand_ids));
-
-ALTER TABLE webhook_endpoints ENABLE ROW LEVEL SECURITY;
-CREATE POLICY brand_isolation ON webhook_endpoints
-  USING (brand_id = nullif(current_setting('aligned.brand_id', true), '')::uuid)
-  WITH CHECK (brand_id = nullif(current_setting('aligned.brand_id', true), '')::uuid);
-
-ALTER TABLE deliveries ENABLE ROW LEVEL SECURITY;
-CREATE POLICY brand_isolation ON deliveries
-  USING (brand_id = nullif(current_setting('aligned.brand_id', true), '')::uuid)
-  WITH CHECK (brand_id = nullif(current_setting('aligned.brand_id', true), '')::uuid);
-
-ALTER TABLE webhook_attempts ENABLE ROW LEVEL SECURITY;
-CREATE POLICY brand_isolation ON webhook_attempts
-  USING (brand_id = nullif(current_setting('aligned.brand_id', true), '')::uuid)
-  WITH CHECK (brand_id = nullif(current_setting('aligned.brand_id', true), '')::uuid);

@@ -60,7 +60,9 @@ from aligned_common.telemetry import context_from_kafka_headers, tracer
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Any, EventEnvelope, EventData], Awaitable[None]]
+# The data argument is Any: each handler takes the model(s) it is routed (a Callable that takes
+# EventData would refuse `data: BrandCreated` under a type checker).
+Handler = Callable[[Any, EventEnvelope, Any], Awaitable[None]]
 # The ordering key of a message: an entity id, or None (BRAND_WIDE) for the brand's whole order.
 OrderKey = Callable[[EventEnvelope, EventData], "str | None"]
 

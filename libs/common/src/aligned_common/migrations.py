@@ -3,7 +3,10 @@
 Files are `NNNN_name.sql`, applied in order, each in its own transaction with
 search_path set to the service's schema. The backbone migrations of libs/common
 (outbox, inbox) are applied first under the `common:` prefix. Editing a file
-that was applied is refused: write a new migration instead.
+that was applied is refused: write a new migration instead. The one exception is a rewrite
+that changes no schema once the runner has run (ADR 0016): the file then names the checksum
+of its former text in a `-- replaces sha256 <hex>` line, and a ledger that recorded that text
+counts it as applied (the ledger is left as it is, so an older release still agrees with it).
 
 After a schema's migrations the runner secures the schema whatever its files say (ADR 0004):
 every table with a `brand_id` column gets ENABLE + FORCE ROW LEVEL SECURITY, the
@@ -29,6 +32,7 @@ log = logging.getLogger(__name__)
 
 _FILE_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _SCHEMA_NAME = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
+_REPLACES = re.compile(r"^-- replaces sha256 ([0-9a-f]{64})\s*$", re.MULTILINE)
 
 
 class MigrationError(RuntimeError):
@@ -47,6 +51,10 @@ class Migration:
     @property
     def checksum(self) -> str:
         return hashlib.sha256(self.sql.encode()).hexdigest()
+
+    def recorded_as(self, checksum: str) -> bool:
+        """The ledger's checksum is this text's, or a former text's this one replaces (ADR 0016)."""
+        return checksum == self.checksum or checksum in _REPLACES.findall(self.sql)
 
 
 def load_dir(directory: Path, prefix: str = "") -> list[Migration]:
@@ -112,7 +120,7 @@ async def _apply_missing(conn: asyncpg.Connection, schema: str, migrations: list
     for migration in migrations:
         recorded = applied.get(migration.version)
         if recorded is not None:
-            if recorded != migration.checksum:
+            if not migration.recorded_as(recorded):
                 raise ChangedMigration(
                     f"{schema}: migration {migration.version} was changed after it was applied; "
                     "add a new migration instead"
@@ -305,6 +313,9 @@ async def status(dsn: str, schema: str, service_dir: Path | None) -> list[tuple[
     for m in migrations:
         recorded = applied.get(m.version)
         result.append(
-            (m.version, "pending" if recorded is None else "applied" if recorded == m.checksum else "changed")
+            (
+                m.version,
+                "pending" if recorded is None else "applied" if m.recorded_as(recorded) else "changed",
+            )
         )
     return result

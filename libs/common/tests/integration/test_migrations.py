@@ -1,4 +1,5 @@
 import asyncio
+import hashlib
 
 import asyncpg
 import pytest
@@ -62,6 +63,25 @@ async def test_an_edited_applied_migration_is_refused(infra, scratch_schema, tmp
 
     states = dict(await status(infra.database_url, scratch_schema, tmp_path / "m"))
     assert states == {**dict.fromkeys(COMMON, "applied"), "0001_things": "changed", "0002_later": "pending"}
+
+
+async def test_a_rewrite_that_names_the_applied_text_counts_as_applied(infra, scratch_schema, tmp_path):
+    # ADR 0016: a block the runner does anyway leaves an applied file; the ledger keeps the old
+    # checksum (an older release, still running, agrees with it) and nothing runs again.
+    former = "CREATE TABLE things (brand_id uuid);\nALTER TABLE things ENABLE ROW LEVEL SECURITY;\n"
+    _write(tmp_path / "m", "0001_things.sql", former)
+    await migrate(infra.database_url, scratch_schema, tmp_path / "m")
+    replaces = f"-- replaces sha256 {hashlib.sha256(former.encode()).hexdigest()}\n"
+    _write(tmp_path / "m", "0001_things.sql", replaces + "CREATE TABLE things (brand_id uuid);\n")
+
+    assert await migrate(infra.database_url, scratch_schema, tmp_path / "m") == []
+    assert dict(await status(infra.database_url, scratch_schema, tmp_path / "m"))["0001_things"] == "applied"
+
+    # Naming some other text's checksum does not make an edit acceptable.
+    other = f"-- replaces sha256 {hashlib.sha256(b'something else').hexdigest()}\n"
+    _write(tmp_path / "m", "0001_things.sql", other + "CREATE TABLE things (brand_id uuid);\n")
+    with pytest.raises(ChangedMigration, match="0001_things was changed"):
+        await migrate(infra.database_url, scratch_schema, tmp_path / "m")
 
 
 async def test_a_failing_migration_leaves_nothing_half_applied(infra, scratch_schema, tmp_path):

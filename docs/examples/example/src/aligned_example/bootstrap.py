@@ -1,0 +1,28 @@
+"""The one place that wires the service: its dependencies object, built once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aligned_common.app import Database, ServiceDefinition
+from aligned_common.clock import Clock, SystemClock
+from aligned_example.config import Settings
+from aligned_example.entrypoints import consumers, http
+from aligned_example.service_layer.deps import Deps
+
+
+def build(
+    settings: Settings | None = None, *, name: str = "example", clock: Clock | None = None
+) -> ServiceDefinition:
+    settings = settings or Settings()
+    database = Database(settings, name)  # name: the schema and the consumer group's suffix
+    deps = Deps(settings=settings, database=database, clock=clock or SystemClock())
+    return ServiceDefinition(
+        name=name,
+        settings=settings,
+        migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
+        http_router=http.router,
+        event_router=consumers.events,
+        database=database,
+        deps=deps,
+    )
