@@ -461,8 +461,8 @@ class FakeUnits:
         self.opened = 0  # units of work begun (each one transaction on PostgreSQL)
 
     @asynccontextmanager
-    async def start(
-        self, brand_id: uuid.UUID | None = None, role: str = "app"
+    async def __call__(
+        self, brand_id: uuid.UUID | None = None, *, role: str = "app"
     ) -> AsyncIterator[FakeUnitOfWork]:
         self.opened += 1
         uow = FakeUnitOfWork(self.store)
@@ -473,7 +473,7 @@ class FakeUnits:
     async def finish(self, entry: FakeEntry) -> AsyncIterator[FakeUnitOfWork]:  # type: ignore[override]
         if entry.event_id in self.store.finished:
             raise RuntimeError("an inbox entry is finished once")
-        async with self.start() as uow:
+        async with self() as uow:
             yield uow
         self.store.finished.append(entry.event_id)
 

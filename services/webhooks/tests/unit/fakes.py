@@ -361,8 +361,8 @@ class FakeUnits:
         self.store = store
 
     @asynccontextmanager
-    async def start(
-        self, brand_id: uuid.UUID | None = None, role: str = "app"
+    async def __call__(
+        self, brand_id: uuid.UUID | None = None, *, role: str = "app"
     ) -> AsyncIterator[FakeUnitOfWork]:
         uow = FakeUnitOfWork(self.store)
         yield uow
