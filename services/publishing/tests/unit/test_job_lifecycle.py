@@ -13,12 +13,12 @@ from aligned_common.envelope import new_event
 from aligned_common.events.analytics import PlanAccepted, PlannedSlot
 from aligned_common.events.approval import Approved, ChangesRequested
 from aligned_common.identity import Identity
+from aligned_common.problems import problem_of
 from aligned_publishing.domain.commands import CreateJob, EditJob, ScheduleJob, TargetIn
 from aligned_publishing.domain.errors import Conflict, Gone, IllegalTransition, Invalid, NotFound
 from aligned_publishing.domain.gate import PolicyView
 from aligned_publishing.domain.job import JOB_TRANSITIONS, Job, check_target_transition
 from aligned_publishing.domain.status import FINISHED_JOB, JobStatus, TargetStatus
-from aligned_publishing.entrypoints.http import as_problem
 from aligned_publishing.service_layer import approvals, jobs
 
 from .fakes import FakeUnitOfWork, FixedClock, Store, fake_deps
@@ -123,7 +123,7 @@ async def test_only_a_draft_or_a_sent_back_job_is_submitted(deps, account):
 async def test_a_missing_job_is_not_found(deps):
     with pytest.raises(NotFound) as missing:
         await jobs.submit_job(deps, EDITOR, uuid.uuid4())
-    assert as_problem(missing.value).status == 404
+    assert problem_of(missing.value).status == 404
 
 
 # -- the approval gate --------------------------------------------------------------------
@@ -263,7 +263,7 @@ async def test_publish_now_needs_an_open_gate(deps, store, account, clock):
     await jobs.submit_job(deps, EDITOR, gated)
     with pytest.raises(Conflict, match="needs approval") as refused:
         await jobs.publish_now(deps, EDITOR, gated)
-    assert refused.value.extra["approval_reason"] and as_problem(refused.value).status == 409
+    assert refused.value.extra["approval_reason"] and problem_of(refused.value).status == 409
 
     open_ = await jobs.create_job(deps, EDITOR, _body(account))
     await jobs.publish_now(deps, EDITOR, open_)
@@ -308,7 +308,7 @@ async def test_a_deleted_job_stops_and_is_restorable_within_the_window(deps, sto
     clock.advance(timedelta(days=31))
     with pytest.raises(Gone) as gone:
         await jobs.restore_job(deps, EDITOR, job_id)
-    assert as_problem(gone.value).status == 410
+    assert problem_of(gone.value).status == 410
 
 
 async def test_a_refused_command_writes_nothing(deps, store, account):

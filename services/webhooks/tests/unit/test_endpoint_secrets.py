@@ -6,8 +6,8 @@ import uuid
 import pytest
 
 from aligned_common.identity import Identity
+from aligned_common.problems import problem_of
 from aligned_webhooks.domain import errors
-from aligned_webhooks.entrypoints.problems import problem_of
 from aligned_webhooks.service_layer import endpoints
 from aligned_webhooks.service_layer.delivery import signing_secrets
 
