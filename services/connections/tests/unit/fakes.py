@@ -39,21 +39,9 @@ from aligned_connections.domain.attempts import AttemptRecord, AttemptStatus
 from aligned_connections.domain.connection import Connection, SealedTokens, Status
 from aligned_connections.domain.rate_limit import Bucket
 from aligned_connections.service_layer.deps import Deps
+from aligned_testing.clock import StillClock
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-class StillClock:
-    """Time stands still until a test moves it."""
-
-    def __init__(self, at: datetime = NOW) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
-
-    def advance(self, seconds: float) -> None:
-        self.at += timedelta(seconds=seconds)
 
 
 @dataclass
@@ -606,7 +594,7 @@ def world(**settings: object) -> World:
     }
     values.update(settings)
     config = Settings(**values)  # type: ignore[arg-type]
-    clock = StillClock()
+    clock = StillClock(NOW)
     store = Store(clock)
     units = FakeUnits(store)
     platform = FakePlatform()

@@ -76,7 +76,7 @@ async def test_a_transient_failure_backs_off_and_keeps_the_tokens(world):
     assert world.store.events == []
     # Backing off: not due again until next_refresh_at.
     assert await refresh_scheduler.refresh_due(world.deps) == []
-    world.clock.advance(20)
+    world.clock.advance(timedelta(seconds=20))
     assert [r.kind for r in await refresh_scheduler.refresh_due(world.deps)] == ["refreshed"]
     assert world.row(connection).refresh_failures == 0
 

@@ -9,7 +9,7 @@ import copy
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
@@ -24,17 +24,9 @@ from aligned_publishing.domain.job import UNSENT_TARGET, Job
 from aligned_publishing.domain.retry import idempotency_key
 from aligned_publishing.domain.status import JobStatus, TargetStatus
 from aligned_publishing.service_layer.deps import Deps
+from aligned_testing.clock import StillClock
 
-
-class FixedClock:
-    def __init__(self, at: datetime | None = None) -> None:
-        self.at = at or datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self.at
-
-    def advance(self, by: timedelta) -> None:
-        self.at += by
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -250,7 +242,7 @@ class FakeStorage:
         raise AssertionError(f"the job commands do not touch the object store ({name})")
 
 
-def fake_deps(store: Store, clock: FixedClock, **settings: Any) -> Deps:
+def fake_deps(store: Store, clock: StillClock, **settings: Any) -> Deps:
     config = Settings(**settings)
     return Deps(
         settings=config,

@@ -20,8 +20,9 @@ from aligned_publishing.domain.gate import PolicyView
 from aligned_publishing.domain.job import JOB_TRANSITIONS, Job, check_target_transition
 from aligned_publishing.domain.status import FINISHED_JOB, JobStatus, TargetStatus
 from aligned_publishing.service_layer import approvals, jobs
+from aligned_testing.clock import StillClock
 
-from .fakes import FakeUnitOfWork, FixedClock, Store, fake_deps
+from .fakes import NOW, FakeUnitOfWork, Store, fake_deps
 
 pytestmark = pytest.mark.unit
 
@@ -36,8 +37,8 @@ def store() -> Store:
 
 
 @pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock()
+def clock() -> StillClock:
+    return StillClock(NOW)
 
 
 @pytest.fixture
@@ -323,7 +324,7 @@ async def test_a_refused_command_writes_nothing(deps, store, account):
 
 # -- the aggregate itself -------------------------------------------------------------------
 def _job(status: JobStatus) -> Job:
-    now = FixedClock().now()
+    now = NOW
     return Job(
         job_id=uuid.uuid4(),
         brand_id=BRAND,
@@ -358,9 +359,9 @@ def test_a_finished_job_goes_nowhere(status):
 def test_a_publishing_job_can_be_neither_released_nor_deleted():
     job = _job(JobStatus.PUBLISHING)
     with pytest.raises(IllegalTransition):
-        job.release(FixedClock().now(), timedelta(hours=1))
+        job.release(NOW, timedelta(hours=1))
     with pytest.raises(Conflict, match="wait until it finishes"):
-        job.delete(FixedClock().now())
+        job.delete(NOW)
 
 
 def test_a_target_that_went_out_stays_out_and_a_cancelled_one_is_not_rescheduled():

@@ -22,6 +22,7 @@ from aligned_common.app import Database
 from aligned_common.envelope import EventEnvelope, new_event
 from aligned_common.events.base import EventData
 from aligned_common.keyring import Sealed
+from aligned_testing.clock import StillClock
 from aligned_webhooks.adapters.providers import ProviderRegistry
 from aligned_webhooks.adapters.secret_box import SecretBox
 from aligned_webhooks.config import Settings
@@ -31,19 +32,6 @@ from aligned_webhooks.domain.inbound import AccountOwner, VerifiedDelivery
 from aligned_webhooks.service_layer.deps import Deps
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-class StillClock:
-    """Time stands still until a test moves it."""
-
-    def __init__(self, at: datetime = NOW) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
-
-    def advance(self, seconds: float) -> None:
-        self.at += timedelta(seconds=seconds)
 
 
 @dataclass
@@ -426,7 +414,7 @@ def world(**settings: Any) -> World:
     }
     values.update(settings)
     config = Settings(**values)
-    clock = StillClock()
+    clock = StillClock(NOW)
     store = Store()
     deps = Deps(
         settings=config,

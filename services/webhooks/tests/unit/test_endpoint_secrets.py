@@ -2,6 +2,7 @@
 until the overlap ends, then only the new one does; and the service layer's refusals."""
 
 import uuid
+from datetime import timedelta
 
 import pytest
 
@@ -28,9 +29,9 @@ async def test_after_a_rotation_both_secrets_sign_until_the_overlap_ends(world):
 
     delivery = await world.claimed(endpoint)
     assert signing_secrets(delivery, world.deps.box, world.clock.now()) == [new, old]
-    world.clock.advance(overlap - 1)
+    world.clock.advance(timedelta(seconds=overlap - 1))
     assert signing_secrets(delivery, world.deps.box, world.clock.now()) == [new, old]
-    world.clock.advance(1)
+    world.clock.advance(timedelta(seconds=1))
     assert signing_secrets(delivery, world.deps.box, world.clock.now()) == [new]
 
 
