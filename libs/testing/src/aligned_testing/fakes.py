@@ -41,6 +41,7 @@ class FakeTransaction:
     def __init__(self, store: FakeTables) -> None:
         self.store = store
         self.emitted: list[EventEnvelope] = []
+        self.committed: bool | None = None  # once it has ended: whether it committed
         self._before: dict[str, Any] | None = None
 
     async def emit(
@@ -57,6 +58,7 @@ class FakeTransaction:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        self.committed = exc_type is None
         if exc_type is None:
             self.store.events.extend(self.emitted)
             self.store.commits += 1
