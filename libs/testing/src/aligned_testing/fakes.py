@@ -24,7 +24,8 @@ class FakeTables:
         return [kind.model_validate(e.data) for e in self.events if e.type == kind.event_type()]
 
     def _tables(self) -> list[str]:
-        return [f.name for f in fields(self) if f.name not in ("events", "commits", "now")]
+        # Not tables: what committed, and the time (a clock the service holds too).
+        return [f.name for f in fields(self) if f.name not in ("events", "commits", "now", "clock")]
 
     def snapshot(self) -> dict[str, Any]:
         return {name: copy.deepcopy(getattr(self, name)) for name in self._tables()}

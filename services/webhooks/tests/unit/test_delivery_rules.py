@@ -73,7 +73,7 @@ async def test_an_endpoint_failing_longer_than_the_limit_is_disabled_once_and_th
     # A further failing try (one already in flight) does not tell the brand twice.
     world.clock.advance(timedelta(seconds=10))
     await try_once(world, endpoint, answered(500))
-    [event] = world.store.of_type(EndpointDisabled)
+    [event] = world.store.events_of(EndpointDisabled)
     assert (event.endpoint_id, event.url) == (endpoint.id, endpoint.url)
 
 
@@ -88,7 +88,7 @@ async def test_a_success_between_failures_restarts_the_failing_clock(world):
     )  # 6000 s since the first failure, 3000 s since the latest run began
     await try_once(world, endpoint, answered(500))
     assert world.store.endpoints[endpoint.id].enabled
-    assert world.store.of_type(EndpointDisabled) == []
+    assert world.store.events_of(EndpointDisabled) == []
 
 
 async def test_410_gone_stops_at_once_and_disables_the_endpoint(world):
@@ -96,4 +96,4 @@ async def test_410_gone_stops_at_once_and_disables_the_endpoint(world):
     assert await try_once(world, endpoint, answered(410)) is None  # no retry
     assert (row(world, endpoint)["status"], row(world, endpoint)["last_status"]) == ("failed", 410)
     assert world.store.endpoints[endpoint.id].disabled_reason == "the endpoint answered 410 Gone"
-    assert len(world.store.of_type(EndpointDisabled)) == 1
+    assert len(world.store.events_of(EndpointDisabled)) == 1
