@@ -14,6 +14,8 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from aligned_common import errors
+
 PROBLEM_JSON = "application/problem+json"
 
 # The body of every problem: what problem_response writes. Extra members (errors, limit,
@@ -199,3 +201,34 @@ def raising_as_problems(kind: type[E], to_problem: Callable[[E], Problem]) -> ty
             return handler
 
     return RaisingAsProblems
+
+
+# -- domain errors as problems ---------------------------------------------------------------
+# Each kind of aligned_common.errors, and the status a caller hears it with.
+STATUS: dict[type[errors.DomainError], int] = {
+    errors.BadRequest: 400,
+    errors.Unauthenticated: 401,
+    errors.Forbidden: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.Gone: 410,
+    errors.TooLarge: 413,
+    errors.Unsupported: 415,
+    errors.Invalid: 422,
+    errors.TooManyRequests: 429,
+    errors.BadGateway: 502,
+    errors.Unavailable: 503,
+}
+
+
+def status_of(error: errors.DomainError) -> int:
+    """The status of the error's kind (its nearest base in STATUS; 500 for a bare DomainError)."""
+    return next((STATUS[kind] for kind in type(error).__mro__ if kind in STATUS), 500)
+
+
+def problem_of(error: errors.DomainError) -> Problem:
+    return Problem(status_of(error), error.title, detail=error.detail, **error.extra)
+
+
+# The route class of every service's routers: a domain error reaches the caller as its problem.
+DomainErrorsAsProblems = raising_as_problems(errors.DomainError, problem_of)

@@ -7,13 +7,18 @@ bound to its connection, so handlers reach `uow.<repo>` and never a connection (
   `class PgUnitOfWork(BoundUnitOfWork)` binds them (`bind(conn)`), and
   `Opens(PgUnitOfWork, database)` opens one per `uows(brand_id=...)`.
 - A consumer's handler runs in the inbox's own transaction (it also records the event as
-  handled): `joined(PgUnitOfWork, handler)` hands it that transaction as the service's unit of work.
+  handled): `joined(PgUnitOfWork, handler)` hands it that transaction as the service's unit of work
+  (`PgUnitOfWork.joined(tx)` where the handler is written out). A `transaction=False` handler
+  writes its outcome in `uows.finish(entry)`: the entry's transaction as the service's unit of work.
+- `emit` writes an event to the outbox at once; `event` makes one that the caller's own
+  statement writes (db.outbox_insert), for a hot path that counts its round trips.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar
 
@@ -23,6 +28,7 @@ from aligned_common import db
 from aligned_common.app import Database
 from aligned_common.envelope import EventEnvelope
 from aligned_common.events.base import EventData
+from aligned_common.inbox import InboxEntry
 
 
 class Transaction(Protocol):
@@ -45,7 +51,7 @@ U_co = TypeVar("U_co", covariant=True)
 class Opener(Protocol[U_co]):
     """Opens a unit of work: `async with uows(brand_id=...) as uow:`; role "worker" spans brands."""
 
-    def __call__(self, *, brand_id: uuid.UUID | None = None, role: db.Role = "app") -> U_co: ...
+    def __call__(self, brand_id: uuid.UUID | None = None, *, role: db.Role = "app") -> U_co: ...
 
 
 class Repository:
@@ -80,6 +86,12 @@ class BoundUnitOfWork:
     ) -> EventEnvelope:
         return await self.tx.emit(data, brand_id=brand_id, tenant_id=tenant_id, subject=subject)
 
+    def event(
+        self, data: EventData, *, brand_id: uuid.UUID, tenant_id: uuid.UUID, subject: str | None = None
+    ) -> EventEnvelope:
+        """An event the caller's own statement writes (db.outbox_insert); COMMIT wakes the relay."""
+        return self.tx.event(data, brand_id=brand_id, tenant_id=tenant_id, subject=subject)
+
     async def __aenter__(self) -> Self:
         await self.tx.__aenter__()
         self.bind(self.tx.conn)
@@ -103,9 +115,20 @@ class Opens(Generic[U]):
         self.database = database
         self.replica = replica
 
-    def __call__(self, *, brand_id: uuid.UUID | None = None, role: db.Role = "app") -> U:
+    def __call__(self, brand_id: uuid.UUID | None = None, *, role: db.Role = "app") -> U:
         pool = self.database.read_pool if self.replica else self.database.pool
         return self.kind(db.UnitOfWork(pool, self.database.schema, brand_id=brand_id, role=role))
+
+    def finish(self, entry: InboxEntry) -> AbstractAsyncContextManager[U]:
+        """A `transaction=False` inbox entry's transaction as a `kind`: the handler's outcome
+        commits with the (handler, event) record."""
+        return _finishing(self.kind, entry)
+
+
+@asynccontextmanager
+async def _finishing(kind: type[U], entry: InboxEntry) -> AsyncIterator[U]:
+    async with entry.finish() as tx:
+        yield kind.joined(tx)
 
 
 Handler = Callable[[Any, EventEnvelope, Any], Awaitable[None]]

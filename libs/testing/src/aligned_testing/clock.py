@@ -1,4 +1,5 @@
-"""A clock tests can move, for services built with `build(..., clock=...)` (aligned_common.clock)."""
+"""Clocks tests can move, for services built with `build(..., clock=...)` (aligned_common.clock):
+MovableClock for running services (time flows), StillClock for unit tests on fakes (it does not)."""
 
 from __future__ import annotations
 
@@ -19,3 +20,19 @@ class MovableClock:
 
     def advance(self, by: timedelta) -> None:
         self.offset += by
+
+
+class StillClock:
+    """Time stands still at `at` until the test moves it: a unit test's every `now()` agrees."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+    def set(self, at: datetime) -> None:
+        self.at = at
+
+    def advance(self, by: timedelta) -> None:
+        self.at += by

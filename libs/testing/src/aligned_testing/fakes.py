@@ -24,7 +24,8 @@ class FakeTables:
         return [kind.model_validate(e.data) for e in self.events if e.type == kind.event_type()]
 
     def _tables(self) -> list[str]:
-        return [f.name for f in fields(self) if f.name not in ("events", "commits", "now")]
+        # Not tables: what committed, and the time (a clock the service holds too).
+        return [f.name for f in fields(self) if f.name not in ("events", "commits", "now", "clock")]
 
     def snapshot(self) -> dict[str, Any]:
         return {name: copy.deepcopy(getattr(self, name)) for name in self._tables()}
@@ -41,6 +42,7 @@ class FakeTransaction:
     def __init__(self, store: FakeTables) -> None:
         self.store = store
         self.emitted: list[EventEnvelope] = []
+        self.committed: bool | None = None  # once it has ended: whether it committed
         self._before: dict[str, Any] | None = None
 
     async def emit(
@@ -57,6 +59,7 @@ class FakeTransaction:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        self.committed = exc_type is None
         if exc_type is None:
             self.store.events.extend(self.emitted)
             self.store.commits += 1

@@ -12,12 +12,12 @@ import pytest
 from aligned_approval.domain.decisions import Decision
 from aligned_approval.domain.errors import Forbidden, Locked, NotFound
 from aligned_approval.domain.escalation import Level, QuietHours, RuleIn
-from aligned_approval.entrypoints.errors import problem_of
 from aligned_approval.service_layer import decisions, digest, escalation, mail, rounds
 from aligned_common.envelope import new_event
 from aligned_common.events.approval import Approved, Escalated
 from aligned_common.events.publishing import JobCancelled, JobCreated, JobUpdated, TargetRef
 from aligned_common.identity import Identity
+from aligned_common.problems import problem_of
 
 from .fakes import FakeMailer, FakeStore, FakeUnitsOfWork
 

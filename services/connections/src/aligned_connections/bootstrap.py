@@ -9,10 +9,11 @@ import httpx
 
 from aligned_common.app import Database, ServiceDefinition
 from aligned_common.clock import Clock, SystemClock
+from aligned_common.units import Opens
 from aligned_connections.adapters.crypto import TokenCipher
 from aligned_connections.adapters.registry import build_registry
 from aligned_connections.adapters.sharded_client import HTTP_SHARDS, ShardedClient
-from aligned_connections.adapters.unit_of_work import SqlUnits
+from aligned_connections.adapters.unit_of_work import SqlUnitOfWork
 from aligned_connections.adapters.vault import TokenVault
 from aligned_connections.config import Settings
 from aligned_connections.entrypoints import http
@@ -42,7 +43,7 @@ def build_deps(settings: Settings, database: Database, clock: Clock) -> Deps:
     return Deps(
         settings=settings,
         database=database,
-        units=SqlUnits(database),
+        units=Opens(SqlUnitOfWork, database),
         vault=vault,
         state_secret=settings.state_secret.get_secret_value().encode(),
         # The adapters call request, stream, get and post, which the sharded client offers.

@@ -1,8 +1,9 @@
 """In-memory fakes of the connections service's ports (service_layer/ports.py) and of a
 platform, so the handlers' rules run without PostgreSQL, Kafka or HTTP.
 
-The fakes keep the SQL adapters' meaning, not their mechanics: a repository write lands at
-once (there is no rollback), and a unit of work's events are kept only when it commits.
+The fakes keep the SQL adapters' meaning, not their mechanics: a unit of work is
+aligned_testing's FakeTransaction (its events are kept when it commits; when it raised, every
+table is put back as it was).
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ from datetime import UTC, datetime, timedelta
 from pydantic import SecretStr
 
 from aligned_common.app import Database
-from aligned_common.envelope import EventEnvelope, new_event
-from aligned_common.events.base import EventData
 from aligned_common.events.publishing import AttemptRequested
 from aligned_connections.adapters.crypto import TokenCipher
 from aligned_connections.adapters.platforms import (
@@ -39,37 +38,22 @@ from aligned_connections.domain.attempts import AttemptRecord, AttemptStatus
 from aligned_connections.domain.connection import Connection, SealedTokens, Status
 from aligned_connections.domain.rate_limit import Bucket
 from aligned_connections.service_layer.deps import Deps
+from aligned_testing.clock import StillClock
+from aligned_testing.fakes import FakeTables, FakeTransaction
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-class StillClock:
-    """Time stands still until a test moves it."""
-
-    def __init__(self, at: datetime = NOW) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
-
-    def advance(self, seconds: float) -> None:
-        self.at += timedelta(seconds=seconds)
-
-
 @dataclass
-class Store:
+class Store(FakeTables):
     """What the database would hold: rows of the service's tables, and committed events."""
 
-    clock: StillClock
+    clock: StillClock = field(default_factory=lambda: StillClock(NOW))
     connections: dict[uuid.UUID, Connection] = field(default_factory=dict)
     attempts: dict[str, dict[str, object]] = field(default_factory=dict)
     buckets: dict[uuid.UUID, Bucket] = field(default_factory=dict)
     oauth_states: dict[str, dict[str, object]] = field(default_factory=dict)
-    events: list[EventData] = field(default_factory=list)  # what committed units emitted
     finished: list[uuid.UUID] = field(default_factory=list)  # inbox entries finished (event ids)
-
-    def of_type(self, kind: type[EventData]) -> list[EventData]:
-        return [e for e in self.events if isinstance(e, kind)]
 
 
 class FakeConnections:
@@ -434,18 +418,12 @@ class FakeOAuthStates:
         raise NotImplementedError("key rotation is tested on PostgreSQL")
 
 
-class FakeUnitOfWork:
+class FakeUnitOfWork(FakeTransaction):
     def __init__(self, store: Store) -> None:
+        super().__init__(store)
         self.connections = FakeConnections(store)
         self.attempts = FakeAttempts(store)
         self.oauth_states = FakeOAuthStates(store)
-        self.emitted: list[EventData] = []
-
-    async def emit(
-        self, data: EventData, *, brand_id: uuid.UUID, tenant_id: uuid.UUID, subject: str | None = None
-    ) -> EventEnvelope:
-        self.emitted.append(data)
-        return new_event(data, brand_id=brand_id, tenant_id=tenant_id, subject=subject)
 
 
 class FakeEntry:
@@ -460,20 +438,15 @@ class FakeUnits:
         self.store = store
         self.opened = 0  # units of work begun (each one transaction on PostgreSQL)
 
-    @asynccontextmanager
-    async def start(
-        self, brand_id: uuid.UUID | None = None, role: str = "app"
-    ) -> AsyncIterator[FakeUnitOfWork]:
+    def __call__(self, brand_id: uuid.UUID | None = None, *, role: str = "app") -> FakeUnitOfWork:
         self.opened += 1
-        uow = FakeUnitOfWork(self.store)
-        yield uow
-        self.store.events.extend(uow.emitted)  # committed: the events with it
+        return FakeUnitOfWork(self.store)
 
     @asynccontextmanager
     async def finish(self, entry: FakeEntry) -> AsyncIterator[FakeUnitOfWork]:  # type: ignore[override]
         if entry.event_id in self.store.finished:
             raise RuntimeError("an inbox entry is finished once")
-        async with self.start() as uow:
+        async with self() as uow:
             yield uow
         self.store.finished.append(entry.event_id)
 
@@ -606,8 +579,8 @@ def world(**settings: object) -> World:
     }
     values.update(settings)
     config = Settings(**values)  # type: ignore[arg-type]
-    clock = StillClock()
-    store = Store(clock)
+    clock = StillClock(NOW)
+    store = Store(clock=clock)
     units = FakeUnits(store)
     platform = FakePlatform()
     deps = Deps(

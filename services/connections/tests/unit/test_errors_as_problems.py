@@ -5,10 +5,10 @@ import uuid
 import pytest
 
 from aligned_common.identity import Identity
+from aligned_common.problems import problem_of
 from aligned_connections.adapters.platforms import Retryable
 from aligned_connections.domain import errors
 from aligned_connections.domain.connection import Status
-from aligned_connections.entrypoints.problems import problem_of
 from aligned_connections.service_layer import connections
 
 pytestmark = pytest.mark.unit

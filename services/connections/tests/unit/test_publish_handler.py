@@ -10,6 +10,7 @@ import pytest
 from aligned_common.envelope import new_event
 from aligned_common.events.connections import ConnectionExpired, PostFailed, PostPublished
 from aligned_common.events.publishing import AttemptRequested
+from aligned_common.events.registry import EVENT_TYPES
 from aligned_connections.adapters.platforms import Rejected, Retryable, UnknownOutcome
 from aligned_connections.domain.attempts import AttemptStatus
 from aligned_connections.domain.connection import Status
@@ -35,7 +36,8 @@ def attempt(connection, *, key: str | None = None, number: int = 1, text: str = 
 
 async def handle(world, envelope, data):
     await handle_attempt_requested(world.deps, FakeEntry(), envelope, data)
-    return world.store.events[-1]
+    answer = world.store.events[-1]
+    return EVENT_TYPES[answer.type].model_validate(answer.data)
 
 
 def record(world, data):
@@ -214,7 +216,7 @@ async def test_a_refused_token_is_refreshed_once_and_a_second_refusal_ends_the_c
     assert isinstance(answer, PostFailed) and answer.reason == "connection_expired"
     assert world.platform.calls == ["publish", "refresh", "publish"]
     assert world.row(connection).status is Status.EXPIRED
-    assert len(world.store.of_type(ConnectionExpired)) == 1
+    assert len(world.store.events_of(ConnectionExpired)) == 1
 
 
 async def test_an_unexpected_error_mid_call_releases_the_lease_as_unknown(world):

@@ -57,7 +57,7 @@ async def test_a_refused_refresh_means_the_user_must_connect_again(world):
     assert result.kind == "dead"
     row = world.row(connection)
     assert row.status is Status.EXPIRED and row.last_error == "invalid_grant"
-    [expired] = world.store.of_type(ConnectionExpired)  # the rest of the system is told, once
+    [expired] = world.store.events_of(ConnectionExpired)  # the rest of the system is told, once
     assert expired.connection_id == connection.id
     assert world.deps.vault.access_token(row) == "access-1"  # nothing else changed
 
@@ -76,7 +76,7 @@ async def test_a_transient_failure_backs_off_and_keeps_the_tokens(world):
     assert world.store.events == []
     # Backing off: not due again until next_refresh_at.
     assert await refresh_scheduler.refresh_due(world.deps) == []
-    world.clock.advance(20)
+    world.clock.advance(timedelta(seconds=20))
     assert [r.kind for r in await refresh_scheduler.refresh_due(world.deps)] == ["refreshed"]
     assert world.row(connection).refresh_failures == 0
 

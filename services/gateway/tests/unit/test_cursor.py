@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from aligned_gateway.domain import cursor
-from aligned_gateway.domain.errors import GatewayError
+from aligned_gateway.domain.errors import DomainError
 from aligned_gateway.entrypoints.errors import problem_of
 
 pytestmark = pytest.mark.unit
@@ -45,7 +45,7 @@ def test_round_trip():
     ],
 )
 def test_anything_else_is_a_400_naming_the_field(bad):
-    with pytest.raises(GatewayError) as refused:
+    with pytest.raises(DomainError) as refused:
         cursor.decode(bad)
     problem = problem_of(refused.value)
     assert problem.status == 400 and problem.extra["errors"][0]["field"] == "cursor"

@@ -73,7 +73,7 @@ def test_hub_resumes_after_last_event_id_and_keeps_brands_apart():
 
 def test_an_empty_brand_header_is_a_bad_brand_not_the_token_s_brand():
     """The document says X-Brand-Id is a UUID when sent: only an absent header means "the token's brand"."""
-    from aligned_gateway.domain.errors import GatewayError
+    from aligned_gateway.domain.errors import DomainError
     from aligned_gateway.entrypoints.errors import problem_of
     from aligned_gateway.service_layer.auth import requested_brand
 
@@ -81,6 +81,6 @@ def test_an_empty_brand_header_is_a_bad_brand_not_the_token_s_brand():
     brand = uuid.uuid4()
     assert requested_brand(str(brand)) == brand
     for bad in ("", " ", "not-a-uuid"):
-        with pytest.raises(GatewayError) as refused:
+        with pytest.raises(DomainError) as refused:
             requested_brand(bad)
         assert problem_of(refused.value).status == 400

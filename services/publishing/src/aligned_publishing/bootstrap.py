@@ -6,8 +6,9 @@ from pathlib import Path
 
 from aligned_common.app import Database, ServiceDefinition
 from aligned_common.clock import Clock, SystemClock
+from aligned_common.units import Opens
 from aligned_publishing.adapters.object_store import ObjectStore, S3ObjectStore
-from aligned_publishing.adapters.unit_of_work import SqlUnitOfWorkFactory
+from aligned_publishing.adapters.unit_of_work import SqlUnitOfWork
 from aligned_publishing.config import Settings
 from aligned_publishing.entrypoints import consumers, http, loops
 from aligned_publishing.service_layer.deps import Deps
@@ -35,7 +36,7 @@ def make_deps(
         database=database,
         clock=clock or SystemClock(),
         storage=storage or object_store(settings),
-        uow=SqlUnitOfWorkFactory(database),
+        uow=Opens(SqlUnitOfWork, database),
     )
 
 

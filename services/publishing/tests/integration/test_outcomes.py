@@ -172,7 +172,7 @@ async def test_an_outcome_that_finishes_its_job_takes_four_round_trips(svc, bran
         try:
             record = ("on_post_published", envelope.id, envelope.type)
             async with UnitOfWork(pool, svc.ctx.schema, brand_id=brand.brand_id, record_event=record) as uow:
-                await outcomes.on_post_published(SqlUnitOfWork(uow), svc.ctx.deps, published)
+                await outcomes.on_post_published(SqlUnitOfWork.joined(uow), svc.ctx.deps, published)
         finally:
             await pool.close()
         records = await topic.read_until(

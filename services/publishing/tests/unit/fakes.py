@@ -1,7 +1,7 @@
 """In-memory fakes of publishing's ports (service_layer/ports.py): the job commands run on them
 without PostgreSQL, so the lifecycle's rules are tested in milliseconds. They keep what the
 SQL keeps (jobs, targets, holds, policies, known connections, media) and the events emitted;
-`committed` says whether the unit of work ended without an error."""
+`committed` says whether the unit of work ended without an error (aligned_testing.fakes)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,10 @@ import copy
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from types import TracebackType
+from datetime import UTC, datetime
 from typing import Any
 
 from aligned_common.app import Database
-from aligned_common.envelope import EventEnvelope, new_event
-from aligned_common.events.base import EventData
 from aligned_common.platforms import MediaInfo
 from aligned_publishing.config import Settings
 from aligned_publishing.domain.content_fit import TargetDraft
@@ -24,21 +21,14 @@ from aligned_publishing.domain.job import UNSENT_TARGET, Job
 from aligned_publishing.domain.retry import idempotency_key
 from aligned_publishing.domain.status import JobStatus, TargetStatus
 from aligned_publishing.service_layer.deps import Deps
+from aligned_testing.clock import StillClock
+from aligned_testing.fakes import FakeTables, FakeTransaction
 
-
-class FixedClock:
-    def __init__(self, at: datetime | None = None) -> None:
-        self.at = at or datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self.at
-
-    def advance(self, by: timedelta) -> None:
-        self.at += by
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 @dataclass
-class Store:
+class Store(FakeTables):
     """What the database would hold, shared by every unit of work of one test."""
 
     jobs: dict[uuid.UUID, Job] = field(default_factory=dict)
@@ -48,7 +38,6 @@ class Store:
     connections: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)  # id -> row (brand_id...)
     media: dict[uuid.UUID, tuple[uuid.UUID, MediaInfo, str]] = field(default_factory=dict)
     media_usage: dict[uuid.UUID, set[uuid.UUID]] = field(default_factory=dict)  # job -> media
-    events: list[EventEnvelope] = field(default_factory=list)  # committed, in order
     gate_locks: list[tuple[uuid.UUID, bool]] = field(default_factory=list)
 
     def job(self, job_id: uuid.UUID) -> Job:
@@ -199,37 +188,16 @@ class FakeConnections:
         }
 
 
-class FakeUnitOfWork:
-    """One transaction: its events reach the store only when it commits (no error)."""
+class FakeUnitOfWork(FakeTransaction):
+    """One transaction (aligned_testing.fakes): its events reach the store when it commits, and
+    every table is put back when it raised."""
 
     def __init__(self, store: Store) -> None:
-        self.store = store
+        super().__init__(store)
         self.jobs = FakeJobs(store)
         self.media = FakeMedia(store)
         self.policies = FakePolicies(store)
         self.connections = FakeConnections(store)
-        self.emitted: list[EventEnvelope] = []
-        self.committed: bool | None = None
-        self._snapshot: tuple[Any, ...] | None = None
-
-    async def __aenter__(self) -> FakeUnitOfWork:
-        self._snapshot = copy.deepcopy((self.store.jobs, self.store.targets, self.store.media_usage))
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.committed = exc_type is None
-        if self.committed:
-            self.store.events.extend(self.emitted)
-        else:  # rolled back: nothing it wrote stays
-            assert self._snapshot is not None
-            self.store.jobs, self.store.targets, self.store.media_usage = self._snapshot
-
-    async def emit(self, data: EventData, **keys: Any) -> EventEnvelope:
-        envelope = new_event(data, **keys)
-        self.emitted.append(envelope)
-        return envelope
 
 
 class FakeUnitOfWorkFactory:
@@ -250,7 +218,7 @@ class FakeStorage:
         raise AssertionError(f"the job commands do not touch the object store ({name})")
 
 
-def fake_deps(store: Store, clock: FixedClock, **settings: Any) -> Deps:
+def fake_deps(store: Store, clock: StillClock, **settings: Any) -> Deps:
     config = Settings(**settings)
     return Deps(
         settings=config,

@@ -13,15 +13,16 @@ from aligned_common.envelope import new_event
 from aligned_common.events.analytics import PlanAccepted, PlannedSlot
 from aligned_common.events.approval import Approved, ChangesRequested
 from aligned_common.identity import Identity
+from aligned_common.problems import problem_of
 from aligned_publishing.domain.commands import CreateJob, EditJob, ScheduleJob, TargetIn
 from aligned_publishing.domain.errors import Conflict, Gone, IllegalTransition, Invalid, NotFound
 from aligned_publishing.domain.gate import PolicyView
 from aligned_publishing.domain.job import JOB_TRANSITIONS, Job, check_target_transition
 from aligned_publishing.domain.status import FINISHED_JOB, JobStatus, TargetStatus
-from aligned_publishing.entrypoints.http import as_problem
 from aligned_publishing.service_layer import approvals, jobs
+from aligned_testing.clock import StillClock
 
-from .fakes import FakeUnitOfWork, FixedClock, Store, fake_deps
+from .fakes import NOW, FakeUnitOfWork, Store, fake_deps
 
 pytestmark = pytest.mark.unit
 
@@ -36,8 +37,8 @@ def store() -> Store:
 
 
 @pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock()
+def clock() -> StillClock:
+    return StillClock(NOW)
 
 
 @pytest.fixture
@@ -123,7 +124,7 @@ async def test_only_a_draft_or_a_sent_back_job_is_submitted(deps, account):
 async def test_a_missing_job_is_not_found(deps):
     with pytest.raises(NotFound) as missing:
         await jobs.submit_job(deps, EDITOR, uuid.uuid4())
-    assert as_problem(missing.value).status == 404
+    assert problem_of(missing.value).status == 404
 
 
 # -- the approval gate --------------------------------------------------------------------
@@ -263,7 +264,7 @@ async def test_publish_now_needs_an_open_gate(deps, store, account, clock):
     await jobs.submit_job(deps, EDITOR, gated)
     with pytest.raises(Conflict, match="needs approval") as refused:
         await jobs.publish_now(deps, EDITOR, gated)
-    assert refused.value.extra["approval_reason"] and as_problem(refused.value).status == 409
+    assert refused.value.extra["approval_reason"] and problem_of(refused.value).status == 409
 
     open_ = await jobs.create_job(deps, EDITOR, _body(account))
     await jobs.publish_now(deps, EDITOR, open_)
@@ -308,7 +309,7 @@ async def test_a_deleted_job_stops_and_is_restorable_within_the_window(deps, sto
     clock.advance(timedelta(days=31))
     with pytest.raises(Gone) as gone:
         await jobs.restore_job(deps, EDITOR, job_id)
-    assert as_problem(gone.value).status == 410
+    assert problem_of(gone.value).status == 410
 
 
 async def test_a_refused_command_writes_nothing(deps, store, account):
@@ -323,7 +324,7 @@ async def test_a_refused_command_writes_nothing(deps, store, account):
 
 # -- the aggregate itself -------------------------------------------------------------------
 def _job(status: JobStatus) -> Job:
-    now = FixedClock().now()
+    now = NOW
     return Job(
         job_id=uuid.uuid4(),
         brand_id=BRAND,
@@ -358,9 +359,9 @@ def test_a_finished_job_goes_nowhere(status):
 def test_a_publishing_job_can_be_neither_released_nor_deleted():
     job = _job(JobStatus.PUBLISHING)
     with pytest.raises(IllegalTransition):
-        job.release(FixedClock().now(), timedelta(hours=1))
+        job.release(NOW, timedelta(hours=1))
     with pytest.raises(Conflict, match="wait until it finishes"):
-        job.delete(FixedClock().now())
+        job.delete(NOW)
 
 
 def test_a_target_that_went_out_stays_out_and_a_cancelled_one_is_not_rescheduled():

@@ -9,10 +9,11 @@ from fastapi import APIRouter
 
 from aligned_common.app import Database, ServiceDefinition
 from aligned_common.clock import Clock, SystemClock
+from aligned_common.units import Opens
 from aligned_webhooks.adapters.providers import ProviderRegistry
 from aligned_webhooks.adapters.secret_box import SecretBox
 from aligned_webhooks.adapters.sender import PerHostTransport
-from aligned_webhooks.adapters.unit_of_work import SqlUnits
+from aligned_webhooks.adapters.unit_of_work import SqlUnitOfWork
 from aligned_webhooks.config import Settings
 from aligned_webhooks.entrypoints import api_http, consumers, inbound_http
 from aligned_webhooks.entrypoints.delivery_loop import run_delivery_loop
@@ -61,7 +62,7 @@ def build(
     deps = Deps(
         settings=settings,
         database=database,
-        units=SqlUnits(database),
+        units=Opens(SqlUnitOfWork, database),
         box=secret_box(settings),  # fails when built if the key is missing, not at the first endpoint
         providers=ProviderRegistry.from_secrets(provider_secrets(settings)),
         client=delivery_client(settings),

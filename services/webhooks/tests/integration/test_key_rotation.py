@@ -9,9 +9,10 @@ import pytest
 
 from aligned_common.db import UnitOfWork
 from aligned_common.migrations import migrate
+from aligned_common.units import Opens
 from aligned_webhooks.adapters.endpoint_store import SqlEndpoints
 from aligned_webhooks.adapters.secret_box import SecretBox, SecretBoxError
-from aligned_webhooks.adapters.unit_of_work import SqlUnits
+from aligned_webhooks.adapters.unit_of_work import SqlUnitOfWork
 from aligned_webhooks.bootstrap import MIGRATIONS
 from aligned_webhooks.service_layer.rotation import rotate_keys
 
@@ -48,7 +49,7 @@ async def test_rotation_moves_current_and_previous_secrets_to_the_new_key(infra,
         )
 
     rotated_box = SecretBox(new_key, [old_key])
-    units = SqlUnits(SimpleNamespace(pool=pg_pool, schema=scratch_schema))
+    units = Opens(SqlUnitOfWork, SimpleNamespace(pool=pg_pool, schema=scratch_schema))
     report = await rotate_keys(units, rotated_box)
     assert (report.endpoints, report.unreadable, report.left_behind) == (3, 0, 0)
     assert (await rotate_keys(units, rotated_box)).endpoints == 0  # nothing left to do

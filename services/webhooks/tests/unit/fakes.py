@@ -10,18 +10,18 @@ from __future__ import annotations
 import base64
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from types import TracebackType
 from typing import Any
 
 import httpx
 
 from aligned_common.app import Database
-from aligned_common.envelope import EventEnvelope, new_event
-from aligned_common.events.base import EventData
 from aligned_common.keyring import Sealed
+from aligned_testing.clock import StillClock
+from aligned_testing.fakes import FakeTables, FakeTransaction
 from aligned_webhooks.adapters.providers import ProviderRegistry
 from aligned_webhooks.adapters.secret_box import SecretBox
 from aligned_webhooks.config import Settings
@@ -33,21 +33,8 @@ from aligned_webhooks.service_layer.deps import Deps
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-class StillClock:
-    """Time stands still until a test moves it."""
-
-    def __init__(self, at: datetime = NOW) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
-
-    def advance(self, seconds: float) -> None:
-        self.at += timedelta(seconds=seconds)
-
-
 @dataclass
-class Store:
+class Store(FakeTables):
     """What the database would hold, and what committed."""
 
     endpoints: dict[uuid.UUID, Endpoint] = field(default_factory=dict)
@@ -55,11 +42,7 @@ class Store:
     secrets: dict[uuid.UUID, tuple[Sealed, Sealed | None]] = field(default_factory=dict)
     deliveries: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
     attempts: list[dict[str, Any]] = field(default_factory=list)
-    events: list[EventData] = field(default_factory=list)
     wakes: int = 0  # delivery loop wake-ups sent at commit
-
-    def of_type(self, kind: type[EventData]) -> list[EventData]:
-        return [e for e in self.events if isinstance(e, kind)]
 
 
 class FakeEndpoints:
@@ -337,37 +320,32 @@ class FakeInbound:
         pass
 
 
-class FakeUnitOfWork:
+class FakeUnitOfWork(FakeTransaction):
     def __init__(self, store: Store) -> None:
+        super().__init__(store)
         self._store = store
         self.endpoints = FakeEndpoints(store)
         self.deliveries = FakeDeliveries(store)
         self.inbound = FakeInbound(store)
-        self.emitted: list[EventData] = []
         self.woken = False
-
-    async def emit(
-        self, data: EventData, *, brand_id: uuid.UUID, tenant_id: uuid.UUID, subject: str | None = None
-    ) -> EventEnvelope:
-        self.emitted.append(data)
-        return new_event(data, brand_id=brand_id, tenant_id=tenant_id, subject=subject)
 
     async def wake_deliveries(self) -> None:
         self.woken = True
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await super().__aexit__(exc_type, exc, tb)
+        if self.committed:  # NOTIFY is delivered at commit
+            self._store.wakes += self.woken
 
 
 class FakeUnits:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    @asynccontextmanager
-    async def start(
-        self, brand_id: uuid.UUID | None = None, role: str = "app"
-    ) -> AsyncIterator[FakeUnitOfWork]:
-        uow = FakeUnitOfWork(self.store)
-        yield uow
-        self.store.events.extend(uow.emitted)  # committed: its events with it
-        self.store.wakes += uow.woken
+    def __call__(self, brand_id: uuid.UUID | None = None, *, role: str = "app") -> FakeUnitOfWork:
+        return FakeUnitOfWork(self.store)
 
 
 @dataclass
@@ -426,7 +404,7 @@ def world(**settings: Any) -> World:
     }
     values.update(settings)
     config = Settings(**values)
-    clock = StillClock()
+    clock = StillClock(NOW)
     store = Store()
     deps = Deps(
         settings=config,

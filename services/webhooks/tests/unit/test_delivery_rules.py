@@ -62,31 +62,33 @@ async def test_success_finishes_the_delivery_and_heals_the_endpoint(world):
 async def test_an_endpoint_failing_longer_than_the_limit_is_disabled_once_and_the_brand_told(world):
     endpoint = await world.endpoint()
     await try_once(world, endpoint, answered(500))  # failing since now
-    world.clock.advance(3599)
+    world.clock.advance(timedelta(seconds=3599))
     await try_once(world, endpoint, answered(500))
     assert world.store.endpoints[endpoint.id].enabled  # not quite an hour
-    world.clock.advance(1)
+    world.clock.advance(timedelta(seconds=1))
     await try_once(world, endpoint, answered(500))
     disabled = world.store.endpoints[endpoint.id]
     assert not disabled.enabled and disabled.disabled_at == world.clock.now()
     assert "every delivery failed since" in disabled.disabled_reason
     # A further failing try (one already in flight) does not tell the brand twice.
-    world.clock.advance(10)
+    world.clock.advance(timedelta(seconds=10))
     await try_once(world, endpoint, answered(500))
-    [event] = world.store.of_type(EndpointDisabled)
+    [event] = world.store.events_of(EndpointDisabled)
     assert (event.endpoint_id, event.url) == (endpoint.id, endpoint.url)
 
 
 async def test_a_success_between_failures_restarts_the_failing_clock(world):
     endpoint = await world.endpoint()
     await try_once(world, endpoint, answered(500))
-    world.clock.advance(3000)
+    world.clock.advance(timedelta(seconds=3000))
     await try_once(world, endpoint, answered(200))
     await try_once(world, endpoint, answered(500))
-    world.clock.advance(3000)  # 6000 s since the first failure, 3000 s since the latest run began
+    world.clock.advance(
+        timedelta(seconds=3000)
+    )  # 6000 s since the first failure, 3000 s since the latest run began
     await try_once(world, endpoint, answered(500))
     assert world.store.endpoints[endpoint.id].enabled
-    assert world.store.of_type(EndpointDisabled) == []
+    assert world.store.events_of(EndpointDisabled) == []
 
 
 async def test_410_gone_stops_at_once_and_disables_the_endpoint(world):
@@ -94,4 +96,4 @@ async def test_410_gone_stops_at_once_and_disables_the_endpoint(world):
     assert await try_once(world, endpoint, answered(410)) is None  # no retry
     assert (row(world, endpoint)["status"], row(world, endpoint)["last_status"]) == ("failed", 410)
     assert world.store.endpoints[endpoint.id].disabled_reason == "the endpoint answered 410 Gone"
-    assert len(world.store.of_type(EndpointDisabled)) == 1
+    assert len(world.store.events_of(EndpointDisabled)) == 1

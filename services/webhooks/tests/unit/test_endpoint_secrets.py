@@ -2,12 +2,13 @@
 until the overlap ends, then only the new one does; and the service layer's refusals."""
 
 import uuid
+from datetime import timedelta
 
 import pytest
 
 from aligned_common.identity import Identity
+from aligned_common.problems import problem_of
 from aligned_webhooks.domain import errors
-from aligned_webhooks.entrypoints.problems import problem_of
 from aligned_webhooks.service_layer import endpoints
 from aligned_webhooks.service_layer.delivery import signing_secrets
 
@@ -28,9 +29,9 @@ async def test_after_a_rotation_both_secrets_sign_until_the_overlap_ends(world):
 
     delivery = await world.claimed(endpoint)
     assert signing_secrets(delivery, world.deps.box, world.clock.now()) == [new, old]
-    world.clock.advance(overlap - 1)
+    world.clock.advance(timedelta(seconds=overlap - 1))
     assert signing_secrets(delivery, world.deps.box, world.clock.now()) == [new, old]
-    world.clock.advance(1)
+    world.clock.advance(timedelta(seconds=1))
     assert signing_secrets(delivery, world.deps.box, world.clock.now()) == [new]
 
 

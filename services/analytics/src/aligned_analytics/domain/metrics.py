@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from aligned_common import errors
+
 POST_METRICS: tuple[str, ...] = ("impressions", "likes", "shares", "comments", "quotes")
 ACCOUNT_METRICS: tuple[str, ...] = ("followers", "following", "posts")
 KNOWN_METRICS: tuple[str, ...] = POST_METRICS + ACCOUNT_METRICS
@@ -21,11 +23,13 @@ REACH_METRIC = "impressions"
 ENGAGEMENT = "engagement"
 
 
-class InvalidQuery(ValueError):
+class InvalidQuery(errors.Invalid, ValueError):
     """A read asked for something that cannot be answered; `field` names the culprit (422)."""
 
+    title = "Invalid request"
+
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+        super().__init__(message, errors=[{"field": field, "message": message}])
         self.field = field
         self.message = message
 

@@ -14,10 +14,13 @@ from datetime import datetime
 from typing import Any
 
 from aligned_analytics.domain.metrics import InvalidQuery
+from aligned_common import errors
 
 
-class BadCursor(InvalidQuery):
-    status = 400
+class BadCursor(errors.BadRequest, InvalidQuery):
+    """Not even well-formed (a cursor we did not issue): 400, where a refused field is 422."""
+
+    title = "Bad request"
 
     def __init__(self) -> None:
         super().__init__("cursor", "malformed cursor: not one this API issued")

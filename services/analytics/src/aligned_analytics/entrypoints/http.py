@@ -6,55 +6,27 @@ Every route takes the verified identity; handlers scope every query to identity.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable
 from datetime import date
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
-from aligned_analytics.domain.errors import AnalyticsError, Conflict, NotFound
-from aligned_analytics.domain.metrics import InvalidQuery
 from aligned_analytics.domain.ranges import DateRange, date_range, last_days
 from aligned_analytics.service_layer import commands, reports
 from aligned_analytics.service_layer.deps import Deps
 from aligned_common.app import dependency
 from aligned_common.identity import Identity, current_identity, require_role
-from aligned_common.problems import Problem
+from aligned_common.problems import DomainErrorsAsProblems
 
-router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
+router = APIRouter(prefix="/v1/analytics", tags=["analytics"], route_class=DomainErrorsAsProblems)
 
 WRITERS = ("owner", "admin", "editor")
-T = TypeVar("T")
 
 IdentityDep = Annotated[Identity, Depends(current_identity)]
 # Every route reaches the service through its one dependencies object (bootstrap.build()).
 Service = Annotated[Deps, Depends(dependency(Deps))]
 Limit = Annotated[int, Query(ge=1, le=200)]
-
-
-def invalid(error: InvalidQuery) -> Problem:
-    """422 naming the field; 400 for what is not even well-formed (a cursor we did not issue)."""
-    status = getattr(error, "status", 422)
-    return Problem(
-        status,
-        "Invalid request" if status == 422 else "Bad request",
-        detail=error.message,
-        errors=[{"field": error.field, "message": error.message}],
-    )
-
-
-STATUS: dict[type[AnalyticsError], int] = {NotFound: 404, Conflict: 409}
-
-
-async def answer(work: Awaitable[T]) -> T:
-    """The handler's answer; what it refused, as the problem a caller hears."""
-    try:
-        return await work
-    except InvalidQuery as error:
-        raise invalid(error) from None
-    except AnalyticsError as error:
-        raise Problem(STATUS[type(error)], error.title, detail=error.detail) from None
 
 
 async def report_range(
@@ -69,10 +41,7 @@ async def report_range(
     ] = None,
 ) -> DateRange:
     zone = await reports.brand_zone(svc.replica, identity.brand_id)
-    try:
-        return date_range(from_, to, max_days=svc.settings.max_range_days, zone=zone)
-    except InvalidQuery as error:
-        raise invalid(error) from None
+    return date_range(from_, to, max_days=svc.settings.max_range_days, zone=zone)
 
 
 RangeDep = Annotated[DateRange, Depends(report_range)]
@@ -86,12 +55,12 @@ RangeDep = Annotated[DateRange, Depends(report_range)]
 @router.get("/summary")
 async def summary(identity: IdentityDep, svc: Service, chosen: RangeDep, platform: str | None = None) -> dict:
     """Totals per metric, engagement rate, and change against the period just before."""
-    return await answer(reports.summary(svc.replica, identity.brand_id, chosen, platform))
+    return await reports.summary(svc.replica, identity.brand_id, chosen, platform)
 
 
 @router.get("/platforms")
 async def per_platform(identity: IdentityDep, svc: Service, chosen: RangeDep) -> dict:
-    return await answer(reports.per_platform(svc.replica, identity.brand_id, chosen))
+    return await reports.per_platform(svc.replica, identity.brand_id, chosen)
 
 
 @router.get("/posts")
@@ -103,14 +72,14 @@ async def posts(
     limit: Limit = 50,
     job_id: Annotated[uuid.UUID | None, Query(description="Only this job's posts")] = None,
 ) -> dict:
-    return await answer(reports.posts_page(svc.replica, identity.brand_id, chosen, cursor, limit, job_id))
+    return await reports.posts_page(svc.replica, identity.brand_id, chosen, cursor, limit, job_id)
 
 
 @router.get("/top-posts")
 async def top_posts(
     identity: IdentityDep, svc: Service, chosen: RangeDep, metric: str = "engagement", limit: Limit = 10
 ) -> dict:
-    return await answer(reports.top_posts(svc.replica, identity.brand_id, chosen, metric, limit))
+    return await reports.top_posts(svc.replica, identity.brand_id, chosen, metric, limit)
 
 
 @router.get("/timeseries")
@@ -122,7 +91,7 @@ async def time_series(
     bucket: str = "day",
     platform: str | None = None,
 ) -> dict:
-    return await answer(reports.time_series(svc.replica, identity.brand_id, chosen, metric, bucket, platform))
+    return await reports.time_series(svc.replica, identity.brand_id, chosen, metric, bucket, platform)
 
 
 @router.get("/best-hours")
@@ -133,7 +102,7 @@ async def best_hours(
     metric: str = "engagement",
     limit: Annotated[int, Query(ge=1, le=168)] = 168,
 ) -> dict:
-    return await answer(reports.best_hours(svc.replica, identity.brand_id, chosen, metric, limit))
+    return await reports.best_hours(svc.replica, identity.brand_id, chosen, metric, limit)
 
 
 # --- accounts and syncs --------------------------------------------------------------------
@@ -151,7 +120,7 @@ class SyncRequest(BaseModel):
 @router.post("/syncs", status_code=202)
 async def request_sync(body: SyncRequest, identity: IdentityDep, svc: Service) -> dict:
     require_role(identity, *WRITERS)
-    requested = await answer(commands.sync_now(svc.uows, svc.settings, identity, body.connection_id))
+    requested = await commands.sync_now(svc.uows, svc.settings, identity, body.connection_id)
     return {"requested": requested}
 
 
@@ -164,8 +133,8 @@ async def sync_list(
     limit: Limit = 50,
 ) -> dict:
     if connection_id is not None:
-        await answer(commands.require_accounts(svc.uows, identity, [connection_id], "connection_id"))
-    return await answer(reports.sync_page(svc.uows, identity.brand_id, connection_id, cursor, limit))
+        await commands.require_accounts(svc.uows, identity, [connection_id], "connection_id")
+    return await reports.sync_page(svc.uows, identity.brand_id, connection_id, cursor, limit)
 
 
 # --- goals ---------------------------------------------------------------------------------
@@ -182,24 +151,24 @@ class GoalIn(BaseModel):
 @router.post("/goals", status_code=201)
 async def create_goal(body: GoalIn, identity: IdentityDep, svc: Service) -> dict:
     require_role(identity, *WRITERS)
-    return await answer(commands.create_goal(svc.uows, identity, body, now=svc.clock.now()))
+    return await commands.create_goal(svc.uows, identity, body, now=svc.clock.now())
 
 
 @router.get("/goals")
 async def goal_list(identity: IdentityDep, svc: Service) -> dict:
-    return {"items": await answer(commands.list_goals(svc.uows, identity, now=svc.clock.now()))}
+    return {"items": await commands.list_goals(svc.uows, identity, now=svc.clock.now())}
 
 
 @router.get("/goals/{goal_id}")
 async def goal(goal_id: uuid.UUID, identity: IdentityDep, svc: Service) -> dict:
-    [found] = await answer(commands.list_goals(svc.uows, identity, goal_id, now=svc.clock.now()))
+    [found] = await commands.list_goals(svc.uows, identity, goal_id, now=svc.clock.now())
     return found
 
 
 @router.delete("/goals/{goal_id}", status_code=204)
 async def archive_goal(goal_id: uuid.UUID, identity: IdentityDep, svc: Service) -> Response:
     require_role(identity, *WRITERS)
-    await answer(commands.archive_goal(svc.uows, identity, goal_id))
+    await commands.archive_goal(svc.uows, identity, goal_id)
     return Response(status_code=204)
 
 
@@ -221,7 +190,7 @@ async def suggestions(
     """Best hours over the advisor's lookback window, weighted by feedback."""
     zone = await reports.brand_zone(svc.uows, identity.brand_id)
     lookback = last_days(svc.settings.advisor_lookback_days, zone=zone)
-    return await answer(reports.best_hours(svc.uows, identity.brand_id, lookback, "engagement", limit))
+    return await reports.best_hours(svc.uows, identity.brand_id, lookback, "engagement", limit)
 
 
 @router.post("/advisor/feedback", status_code=201)
@@ -240,22 +209,22 @@ class PlanIn(BaseModel):
 @router.post("/plans", status_code=201)
 async def create_plan(body: PlanIn, identity: IdentityDep, svc: Service) -> dict:
     require_role(identity, *WRITERS)
-    return await answer(commands.create_plan(svc.uows, svc.settings, identity, body, now=svc.clock.now()))
+    return await commands.create_plan(svc.uows, svc.settings, identity, body, now=svc.clock.now())
 
 
 @router.get("/plans")
 async def plan_list(
     identity: IdentityDep, svc: Service, cursor: str | None = None, limit: Limit = 20
 ) -> dict:
-    return await answer(commands.list_plans(svc.uows, identity, cursor, limit))
+    return await commands.list_plans(svc.uows, identity, cursor, limit)
 
 
 @router.get("/plans/{plan_id}")
 async def plan(plan_id: uuid.UUID, identity: IdentityDep, svc: Service) -> dict:
-    return await answer(commands.get_plan(svc.uows, identity, plan_id))
+    return await commands.get_plan(svc.uows, identity, plan_id)
 
 
 @router.post("/plans/{plan_id}/accept")
 async def accept_plan(plan_id: uuid.UUID, identity: IdentityDep, svc: Service) -> dict:
     require_role(identity, *WRITERS)
-    return await answer(commands.accept_plan(svc.uows, identity, plan_id))
+    return await commands.accept_plan(svc.uows, identity, plan_id)

@@ -83,14 +83,14 @@ async def sync_now(
             assert account is not None  # not_the_brands refuses a missing one
             if account["status"] != "active":
                 raise Conflict(
-                    "Account cannot be synced",
+                    title="Account cannot be synced",
                     detail=f"account is {account['status']}: {account['status_reason'] or 'no reason given'}",
                 )
             targets = [account]
         else:
             targets = await uow.accounts.active_accounts(identity.brand_id)
             if not targets:
-                raise Conflict("No account to sync", detail="the brand has no active connected account")
+                raise Conflict(title="No account to sync", detail="the brand has no active connected account")
         requested = []
         for account in targets:
             remote_ids = await uow.posts.tracked_remote_ids(
@@ -159,14 +159,14 @@ async def list_goals(
     async with uows(brand_id=identity.brand_id) as uow:
         rows = await uow.goals.progress_now(identity.brand_id, now, goal_id)
     if goal_id is not None and not rows:
-        raise NotFound("Goal not found", detail=f"no goal {goal_id}")
+        raise NotFound(title="Goal not found", detail=f"no goal {goal_id}")
     return [_goal_out(r) for r in rows]
 
 
 async def archive_goal(uows: UnitsOfWork, identity: Identity, goal_id: uuid.UUID) -> None:
     async with uows(brand_id=identity.brand_id) as uow:
         if not await uow.goals.archive_goal(identity.brand_id, goal_id):
-            raise NotFound("Goal not found", detail=f"no goal {goal_id}")
+            raise NotFound(title="Goal not found", detail=f"no goal {goal_id}")
 
 
 async def rate_suggestion(
@@ -221,7 +221,7 @@ async def create_plan(
             zone=await uow.brands.time_zone(identity.brand_id),
         )
         if created == 0:
-            raise Conflict("Nothing to plan", detail="no active connected account matches this plan")
+            raise Conflict(title="Nothing to plan", detail="no active connected account matches this plan")
         return await _plan_out(uow, await _written(uow, identity, plan_id))
 
 
@@ -229,7 +229,7 @@ async def get_plan(uows: UnitsOfWork, identity: Identity, plan_id: uuid.UUID) ->
     async with uows(brand_id=identity.brand_id) as uow:
         row = await uow.plans.plan(identity.brand_id, plan_id)
         if row is None:
-            raise NotFound("Plan not found", detail=f"no plan {plan_id}")
+            raise NotFound(title="Plan not found", detail=f"no plan {plan_id}")
         return await _plan_out(uow, row)
 
 
@@ -251,8 +251,8 @@ async def accept_plan(uows: UnitsOfWork, identity: Identity, plan_id: uuid.UUID)
     async with uows(brand_id=identity.brand_id) as uow:
         if not await uow.plans.accept(identity.brand_id, plan_id, identity.user_id):
             if await uow.plans.plan(identity.brand_id, plan_id) is None:
-                raise NotFound("Plan not found", detail=f"no plan {plan_id}")
-            raise Conflict("Plan already accepted", detail=f"plan {plan_id} was accepted before")
+                raise NotFound(title="Plan not found", detail=f"no plan {plan_id}")
+            raise Conflict(title="Plan already accepted", detail=f"plan {plan_id} was accepted before")
         slots = await uow.plans.slots(plan_id)
         await uow.emit(
             PlanAccepted(

@@ -55,7 +55,7 @@ def may_decide(role: str, user_id: str, approver_roles: list[str], approver_user
 # A round is its row (a mapping of the post_approvals columns); these say what may happen to it.
 def locked(round_: Mapping[str, Any]) -> Locked:
     return Locked(
-        "Approval round is locked",
+        title="Approval round is locked",
         detail=f"round {round_['round']} is already {round_['status']}",
         status_now=round_["status"],
     )

@@ -11,7 +11,6 @@ from pydantic import AwareDatetime, EmailStr, ValidationError
 from aligned_approval.domain.decisions import Status
 from aligned_approval.domain.escalation import RuleIn
 from aligned_approval.entrypoints import pages
-from aligned_approval.entrypoints.errors import ProblemRoute
 from aligned_approval.entrypoints.schemas import (
     DECISION_BODY,
     UNSUBSCRIBE_BODY,
@@ -26,12 +25,14 @@ from aligned_approval.service_layer import audit, clients, decisions, links, pol
 from aligned_approval.service_layer.deps import Deps
 from aligned_common.app import dependency
 from aligned_common.identity import Identity, Origin, current_identity, current_origin
-from aligned_common.problems import Problem, problem_responses
+from aligned_common.problems import DomainErrorsAsProblems, Problem, problem_responses
 
 # Every route reaches the service through its one dependencies object (bootstrap.build()).
 Service = Annotated[Deps, Depends(dependency(Deps))]
-router = APIRouter(prefix="/v1", route_class=ProblemRoute)
-public = APIRouter(route_class=ProblemRoute)  # no login: the signed token in the path is the authority
+router = APIRouter(prefix="/v1", route_class=DomainErrorsAsProblems)
+public = APIRouter(
+    route_class=DomainErrorsAsProblems
+)  # no login: the signed token in the path is the authority
 # A link that was revoked, used or has expired (a browser gets it as a page).
 LINK_GONE = problem_responses(410)
 

@@ -17,10 +17,9 @@ from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from aligned_approval.domain.errors import ApprovalError
-from aligned_approval.entrypoints.errors import problem_of
+from aligned_approval.domain.errors import DomainError
 from aligned_approval.messages import text
-from aligned_common.problems import Problem
+from aligned_common.problems import Problem, problem_of
 
 # The token in the URL is the credential: never sent on as a Referer, never cached, and the
 # decision form is never framed by another site (clickjacking) nor posted anywhere else.
@@ -72,7 +71,7 @@ async def answer(
     try:
         try:
             result = await work
-        except ApprovalError as error:
+        except DomainError as error:
             raise problem_of(error) from error
     except Problem as problem:
         if not html:

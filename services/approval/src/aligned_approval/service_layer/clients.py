@@ -70,7 +70,7 @@ async def get_client(uows: UnitsOfWork, identity: Identity, email: str) -> dict[
     async with uows(brand_id=identity.brand_id) as uow:
         client = await uow.clients.by_email(identity.brand_id, email)
     if client is None:
-        raise NotFound("Client settings not found", detail=f"no settings for {email} in this brand")
+        raise NotFound(title="Client settings not found", detail=f"no settings for {email} in this brand")
     return client
 
 
@@ -136,7 +136,7 @@ async def mails_of(uows: UnitsOfWork, identity: Identity, email: str, *, limit: 
     require_role(identity, *MANAGERS)
     async with uows(brand_id=identity.brand_id) as uow:
         if await uow.clients.by_email(identity.brand_id, email) is None:
-            raise NotFound("Client settings not found", detail=f"no settings for {email} in this brand")
+            raise NotFound(title="Client settings not found", detail=f"no settings for {email} in this brand")
         return await uow.notifications.to_address(identity.brand_id, email, limit)
 
 
@@ -145,7 +145,7 @@ async def revoke_tokens(uows: UnitsOfWork, identity: Identity, email: str) -> No
     async with uows(brand_id=identity.brand_id) as uow:
         client = await uow.clients.by_email(identity.brand_id, email)
         if client is None:
-            raise NotFound("Client settings not found", detail=f"no settings for {email} in this brand")
+            raise NotFound(title="Client settings not found", detail=f"no settings for {email} in this brand")
         await uow.clients.rotate_token(identity.brand_id, client["id"])
 
 
@@ -155,15 +155,15 @@ def _link_claims(token: str, secret: bytes) -> tuple[uuid.UUID, uuid.UUID, int, 
         kind = MailKind(claims["k"]) if "k" in claims else None
         return uuid.UUID(claims["c"]), uuid.UUID(claims["b"]), int(claims["v"]), kind
     except (tokens.InvalidToken, KeyError, ValueError, TypeError):
-        raise NotFound("Unsubscribe link not found", detail="this link is not valid") from None
+        raise NotFound(title="Unsubscribe link not found", detail="this link is not valid") from None
 
 
 def _usable(client: dict[str, Any] | None, version: int) -> dict[str, Any]:
     if client is None:
-        raise NotFound("Unsubscribe link not found", detail="this link is not valid")
+        raise NotFound(title="Unsubscribe link not found", detail="this link is not valid")
     if client["token_version"] != version:
         raise Gone(
-            "Unsubscribe link revoked",
+            title="Unsubscribe link revoked",
             detail="this link was replaced by a newer one; use the link in your latest e-mail",
         )
     return client
@@ -202,7 +202,7 @@ async def unsubscribe(
     if scope not in SCOPES or (scope == "kind" and kind is None):
         allowed = SCOPES if kind else ("all",)
         raise Invalid(
-            "Invalid request",
+            title="Invalid request",
             detail="invalid fields: scope",
             errors=[{"field": "scope", "message": f"one of {', '.join(allowed)}"}],
         )

@@ -21,7 +21,7 @@ from aligned_common.identity import Identity
 
 
 def not_found(approval_id: uuid.UUID) -> NotFound:
-    return NotFound("Approval not found", detail=f"no approval {approval_id} in this brand")
+    return NotFound(title="Approval not found", detail=f"no approval {approval_id} in this brand")
 
 
 async def decide_as_member(
@@ -43,7 +43,7 @@ async def decide_as_member(
             identity.role, identity.user_id, round_["approver_roles"], round_["approver_users"]
         ):
             raise Forbidden(
-                "Forbidden", detail="this round's policy does not name you or your role as an approver"
+                title="Forbidden", detail="this round's policy does not name you or your role as an approver"
             )
         return await apply_decision(uow, round_, decision, comment, identity.user_id, base_url=base_url)
 

@@ -50,13 +50,13 @@ async def create_link(
             member = await uow.members.reviewer_by_email(identity.brand_id, recipient)
             if member is not None and not may_decide(member["role"], member["user_id"], *rules):
                 raise Forbidden(
-                    "Not a reviewer of this round",
+                    title="Not a reviewer of this round",
                     detail=f"{recipient} may not decide this round",
                     errors=[{"field": "recipient", "message": "a member who may not decide this round"}],
                 )
         elif not caller_decides:
             raise Invalid(
-                "Invalid request",
+                title="Invalid request",
                 detail="invalid fields: recipient",
                 errors=[
                     {
@@ -86,7 +86,9 @@ async def revoke_link(
     require_role(identity, "owner", "admin", "editor", "approver")
     async with uows(brand_id=identity.brand_id) as uow:
         if not await uow.links.revoke(identity.brand_id, approval_id, link_id):
-            raise NotFound("Review link not found", detail=f"no link {link_id} on approval {approval_id}")
+            raise NotFound(
+                title="Review link not found", detail=f"no link {link_id} on approval {approval_id}"
+            )
 
 
 def _claims(token: str, secret: bytes) -> tuple[uuid.UUID, uuid.UUID]:
@@ -94,18 +96,18 @@ def _claims(token: str, secret: bytes) -> tuple[uuid.UUID, uuid.UUID]:
         payload = tokens.verify(PURPOSE, token, secret)
         return uuid.UUID(payload["l"]), uuid.UUID(payload["b"])
     except (tokens.InvalidToken, KeyError, ValueError, TypeError):
-        raise NotFound("Review link not found", detail="this link is not valid") from None
+        raise NotFound(title="Review link not found", detail="this link is not valid") from None
 
 
 def _usable(link: dict[str, Any] | None, now: datetime) -> dict[str, Any]:
     if link is None:
-        raise NotFound("Review link not found", detail="this link is not valid")
+        raise NotFound(title="Review link not found", detail="this link is not valid")
     if link["revoked_at"] is not None:
-        raise Gone("Review link revoked", detail="this link was revoked; ask for a new one")
+        raise Gone(title="Review link revoked", detail="this link was revoked; ask for a new one")
     if link["used_at"] is not None:
-        raise Gone("Review link used", detail=f"this link was already used ({link['used_decision']})")
+        raise Gone(title="Review link used", detail=f"this link was already used ({link['used_decision']})")
     if link["expires_at"] <= now:
-        raise Gone("Review link expired", detail="this link has expired; ask for a new one")
+        raise Gone(title="Review link expired", detail="this link has expired; ask for a new one")
     return link
 
 

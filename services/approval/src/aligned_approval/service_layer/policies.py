@@ -24,7 +24,7 @@ async def put(uows: UnitsOfWork, identity: Identity, **values: Any) -> dict[str,
             if problem is not None:
                 code, message = problem
                 raise Invalid(
-                    "Invalid request",
+                    title="Invalid request",
                     detail=f"connection_id: {message}",
                     errors=[{"field": "connection_id", "message": message, "code": code}],
                 )
@@ -72,7 +72,7 @@ async def delete(uows: UnitsOfWork, identity: Identity, policy_id: uuid.UUID) ->
     async with uows(brand_id=identity.brand_id) as uow:
         deleted = await uow.policies.delete_policy(identity.brand_id, policy_id)
         if deleted is None:
-            raise NotFound("Policy not found", detail=f"no policy {policy_id} in this brand")
+            raise NotFound(title="Policy not found", detail=f"no policy {policy_id} in this brand")
         await uow.emit(
             PolicyDeleted(policy_id=policy_id, deleted_by=identity.user_id, previous=_rules(deleted)),
             brand_id=identity.brand_id,

@@ -69,7 +69,7 @@ async def rounds_of_job(uows: UnitsOfWork, identity: Identity, job_id: uuid.UUID
     """404 for a job this brand does not have, the same whether it is another brand's or none."""
     async with uows(brand_id=identity.brand_id) as uow:
         if not await uow.jobs.known(identity.brand_id, job_id):
-            raise NotFound("Job not found", detail=f"no job {job_id} in this brand")
+            raise NotFound(title="Job not found", detail=f"no job {job_id} in this brand")
         return await uow.rounds.rounds_of_job(identity.brand_id, job_id)
 
 

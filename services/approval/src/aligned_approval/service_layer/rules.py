@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from aligned_approval.domain.errors import ApprovalError, NotFound, require_role
+from aligned_approval.domain.errors import DomainError, NotFound, require_role
 from aligned_approval.domain.escalation import RuleIn
 from aligned_approval.service_layer.ports import UnitOfWork, UnitsOfWork
 from aligned_common.events.approval import EscalationRuleChanged
@@ -15,8 +15,8 @@ EDITORS = ("owner", "admin")
 READERS = ("owner", "admin", "editor", "approver")
 
 
-def _missing(rule_id: uuid.UUID) -> ApprovalError:
-    return NotFound("Escalation rule not found", detail=f"no rule {rule_id} in this brand")
+def _missing(rule_id: uuid.UUID) -> DomainError:
+    return NotFound(title="Escalation rule not found", detail=f"no rule {rule_id} in this brand")
 
 
 async def create(uows: UnitsOfWork, identity: Identity, rule: RuleIn) -> dict[str, Any]:

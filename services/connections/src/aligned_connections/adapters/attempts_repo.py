@@ -8,6 +8,7 @@ from datetime import datetime
 import asyncpg
 
 from aligned_common.events.publishing import AttemptRequested
+from aligned_common.units import Repository
 from aligned_connections.domain.attempts import AttemptRecord, AttemptStatus
 from aligned_connections.domain.rate_limit import Bucket
 
@@ -28,15 +29,12 @@ _COLUMNS = """idempotency_key, status, remote_id, url, platform_message, calls,
                extract(epoch FROM lease_until - clock_timestamp())::float8 AS lease_remaining_s"""
 
 
-class SqlAttempts:
+class SqlAttempts(Repository):
     """The publish_attempts and rate_buckets repository on one unit of work's connection (its brand scope and
     transaction are the caller's)."""
 
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self._conn = conn
-
     async def get(self, key: str, *, lock: bool = False) -> AttemptRecord | None:
-        row = await self._conn.fetchrow(
+        row = await self.conn.fetchrow(
             f"SELECT {_COLUMNS} FROM publish_attempts WHERE idempotency_key = $1"
             + (" FOR UPDATE" if lock else ""),
             key,
@@ -49,7 +47,7 @@ class SqlAttempts:
         """The request recorded under its key (pending, if new) and the record returned locked for
         this transaction, so one claimer at a time decides: one round trip for what was an INSERT
         and a SELECT ... FOR UPDATE (the DO UPDATE takes the row lock an existing record needs)."""
-        row = await self._conn.fetchrow(
+        row = await self.conn.fetchrow(
             f"""INSERT INTO publish_attempts (idempotency_key, brand_id, tenant_id, connection_id, job_id, target_id,
                    platform, status, last_attempt)
                VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8)
@@ -76,7 +74,7 @@ class SqlAttempts:
     ) -> None:
         """in_flight until the lease ends, and the rate bucket the call took from (connection id,
         tokens, at) stored, in one statement."""
-        await self._conn.execute(
+        await self.conn.execute(
             """WITH bucket AS (UPDATE rate_buckets SET tokens = $5, updated_at = $6 WHERE connection_id = $4)
                UPDATE publish_attempts SET status = 'in_flight', lease_until = clock_timestamp() + make_interval(secs => $3),
                    last_attempt = greatest(last_attempt, $2), updated_at = now()
@@ -99,7 +97,7 @@ class SqlAttempts:
         platform_message: str | None = None,
     ) -> None:
         """Write what a handling found out; the lease ends."""
-        await self._conn.execute(
+        await self.conn.execute(
             """UPDATE publish_attempts
                SET status = $2, calls = calls + $3, remote_id = COALESCE($4, remote_id), url = COALESCE($5, url),
                    last_error = $6, platform_message = $7, lease_until = NULL, updated_at = now(),
@@ -117,7 +115,7 @@ class SqlAttempts:
     async def release_lease(self, key: str, error: str) -> None:
         """A handling that held the lease failed mid-call: a call may have landed (unknown), and the
         next handling may go at once. Only our own in-flight record is touched."""
-        await self._conn.execute(
+        await self.conn.execute(
             """UPDATE publish_attempts SET status = 'unknown', lease_until = NULL, last_error = $2, updated_at = now()
                WHERE idempotency_key = $1 AND status = 'in_flight'""",
             key,
@@ -127,7 +125,7 @@ class SqlAttempts:
     async def remote_id_taken(self, connection_id: uuid.UUID, remote_id: str, key: str) -> bool:
         """Whether another publish of ours already owns this post (so a marker match is not ours)."""
         return bool(
-            await self._conn.fetchval(
+            await self.conn.fetchval(
                 """SELECT 1 FROM publish_attempts
                    WHERE connection_id = $1 AND remote_id = $2 AND idempotency_key <> $3 AND status = 'published'""",
                 connection_id,
@@ -139,7 +137,7 @@ class SqlAttempts:
     async def published_remote_ids(
         self, connection_id: uuid.UUID, since: datetime | None, limit: int
     ) -> list[str]:
-        rows = await self._conn.fetch(
+        rows = await self.conn.fetch(
             """SELECT remote_id FROM publish_attempts
                WHERE connection_id = $1 AND status = 'published' AND ($2::timestamptz IS NULL OR published_at >= $2)
                ORDER BY published_at DESC LIMIT $3""",
@@ -154,7 +152,7 @@ class SqlAttempts:
     ) -> tuple[Bucket, datetime]:
         """The connection's bucket (made full if new), locked for this transaction, and the
         database's clock: one statement (the no-op DO UPDATE takes the row lock)."""
-        row = await self._conn.fetchrow(
+        row = await self.conn.fetchrow(
             """INSERT INTO rate_buckets (connection_id, brand_id, tokens, updated_at)
                VALUES ($1, $2, $3, clock_timestamp())
                ON CONFLICT (connection_id) DO UPDATE SET connection_id = EXCLUDED.connection_id
@@ -166,7 +164,7 @@ class SqlAttempts:
         return Bucket(row["tokens"], row["updated_at"], row["blocked_until"]), row["now"]
 
     async def store_bucket(self, connection_id: uuid.UUID, tokens: float, at: datetime) -> None:
-        await self._conn.execute(
+        await self.conn.execute(
             "UPDATE rate_buckets SET tokens = $2, updated_at = $3 WHERE connection_id = $1",
             connection_id,
             tokens,
@@ -175,7 +173,7 @@ class SqlAttempts:
 
     async def block_bucket(self, connection_id: uuid.UUID, seconds: float) -> None:
         """The platform said "wait": nobody calls for this account until then."""
-        await self._conn.execute(
+        await self.conn.execute(
             """UPDATE rate_buckets
                SET blocked_until = greatest(coalesce(blocked_until, clock_timestamp()),
                                             clock_timestamp() + make_interval(secs => $2)),

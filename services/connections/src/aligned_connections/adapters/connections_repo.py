@@ -7,6 +7,7 @@ import uuid
 
 import asyncpg
 
+from aligned_common.units import Repository
 from aligned_connections.domain.connection import Connection, SealedTokens, Status
 
 _COLUMNS = """id, brand_id, tenant_id, platform, account_id, account_name, scopes, access_token,
@@ -36,17 +37,14 @@ def _connection(row: asyncpg.Record) -> Connection:
     )
 
 
-class SqlConnections:
+class SqlConnections(Repository):
     """The platform_connections repository on one unit of work's connection (its brand scope and
     transaction are the caller's)."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self._conn = conn
 
     async def get(
         self, brand_id: uuid.UUID, connection_id: uuid.UUID, *, lock: bool = False
     ) -> Connection | None:
-        row = await self._conn.fetchrow(
+        row = await self.conn.fetchrow(
             f"SELECT {_COLUMNS} FROM platform_connections WHERE id = $1 AND brand_id = $2"
             + (" FOR UPDATE" if lock else ""),
             connection_id,
@@ -57,7 +55,7 @@ class SqlConnections:
     async def find_by_account(
         self, brand_id: uuid.UUID, platform: str, account_id: str, *, lock: bool = False
     ) -> Connection | None:
-        row = await self._conn.fetchrow(
+        row = await self.conn.fetchrow(
             f"""SELECT {_COLUMNS} FROM platform_connections
                 WHERE brand_id = $1 AND platform = $2 AND account_id = $3"""
             + (" FOR UPDATE" if lock else ""),
@@ -69,7 +67,7 @@ class SqlConnections:
 
     async def find_across_brands(self, platform: str, account_id: str) -> list[Connection]:
         """Every brand's connection to one platform account (a platform webhook names no brand)."""
-        rows = await self._conn.fetch(
+        rows = await self.conn.fetch(
             f"SELECT {_COLUMNS} FROM platform_connections WHERE platform = $1 AND account_id = $2 FOR UPDATE",
             platform,
             account_id,
@@ -79,7 +77,7 @@ class SqlConnections:
     async def list_for_brand(
         self, brand_id: uuid.UUID, platform: str | None, status: str | None
     ) -> list[Connection]:
-        rows = await self._conn.fetch(
+        rows = await self.conn.fetch(
             f"""SELECT {_COLUMNS} FROM platform_connections
                 WHERE brand_id = $1 AND ($2::text IS NULL OR platform = $2) AND ($3::text IS NULL OR status = $3)
                 ORDER BY platform, account_name""",
@@ -90,7 +88,7 @@ class SqlConnections:
         return [_connection(row) for row in rows]
 
     async def expiring_within(self, brand_id: uuid.UUID, seconds: float) -> list[Connection]:
-        rows = await self._conn.fetch(
+        rows = await self.conn.fetch(
             f"""SELECT {_COLUMNS} FROM platform_connections
                 WHERE brand_id = $1 AND status = 'connected'
                   AND expires_at <= now() + make_interval(secs => $2)
@@ -101,7 +99,7 @@ class SqlConnections:
         return [_connection(row) for row in rows]
 
     async def stats(self, brand_id: uuid.UUID) -> list[tuple[str, str, int]]:
-        rows = await self._conn.fetch(
+        rows = await self.conn.fetch(
             """SELECT platform, status, count(*) AS n FROM platform_connections
                WHERE brand_id = $1 GROUP BY platform, status ORDER BY platform, status""",
             brand_id,
@@ -121,7 +119,7 @@ class SqlConnections:
         tokens: SealedTokens,
         connected_by: str,
     ) -> None:
-        await self._conn.execute(
+        await self.conn.execute(
             """INSERT INTO platform_connections (id, brand_id, tenant_id, platform, account_id, account_name, scopes,
                    access_token, refresh_token, expires_at, status, last_verified_at, connected_by)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'connected', now(), $11)""",
@@ -148,7 +146,7 @@ class SqlConnections:
         connected_by: str,
     ) -> None:
         # COALESCE: a platform that sent no new refresh token leaves the stored one in place.
-        await self._conn.execute(
+        await self.conn.execute(
             """UPDATE platform_connections
                SET account_name = $2, scopes = $3, access_token = $4, refresh_token = COALESCE($5, refresh_token),
                    expires_at = $6, status = 'connected', last_verified_at = now(), last_error = NULL,
@@ -165,7 +163,7 @@ class SqlConnections:
         )
 
     async def store_refreshed(self, connection_id: uuid.UUID, tokens: SealedTokens) -> None:
-        await self._conn.execute(
+        await self.conn.execute(
             """UPDATE platform_connections
                SET access_token = $2, refresh_token = COALESCE($3, refresh_token), expires_at = $4,
                    last_error = NULL, refresh_failures = 0, next_refresh_at = NULL, tokens_issued_at = now(),
@@ -178,7 +176,7 @@ class SqlConnections:
         )
 
     async def record_transient_failure(self, connection_id: uuid.UUID, error: str, backoff_s: float) -> None:
-        await self._conn.execute(
+        await self.conn.execute(
             """UPDATE platform_connections
                SET refresh_failures = refresh_failures + 1, last_error = $2,
                    next_refresh_at = now() + make_interval(secs => $3), updated_at = now()
@@ -189,7 +187,7 @@ class SqlConnections:
         )
 
     async def set_status(self, connection_id: uuid.UUID, status: Status, error: str | None) -> None:
-        await self._conn.execute(
+        await self.conn.execute(
             "UPDATE platform_connections SET status = $2, last_error = $3, updated_at = now() WHERE id = $1",
             connection_id,
             status.value,
@@ -197,7 +195,7 @@ class SqlConnections:
         )
 
     async def mark_verified(self, connection_id: uuid.UUID, account_name: str) -> None:
-        await self._conn.execute(
+        await self.conn.execute(
             """UPDATE platform_connections SET last_verified_at = now(), account_name = $2, last_error = NULL,
                    updated_at = now() WHERE id = $1""",
             connection_id,
@@ -205,7 +203,7 @@ class SqlConnections:
         )
 
     async def wipe_tokens(self, connection_id: uuid.UUID) -> None:
-        await self._conn.execute(
+        await self.conn.execute(
             """UPDATE platform_connections SET access_token = NULL, refresh_token = NULL, status = 'disconnected',
                    updated_at = now() WHERE id = $1""",
             connection_id,
@@ -218,7 +216,7 @@ class SqlConnections:
 
         Due: within the window of expiry, or past half of the token's lifetime if that comes later
         (a token that lives five minutes is not refreshed on every tick of a fifteen-minute window)."""
-        rows = await self._conn.fetch(
+        rows = await self.conn.fetch(
             """UPDATE platform_connections SET next_refresh_at = now() + make_interval(secs => $2)
                WHERE id IN (
                    SELECT id FROM platform_connections
@@ -242,7 +240,7 @@ class SqlConnections:
     ) -> list[tuple[uuid.UUID, str | None, str | None]]:
         """(id, access ciphertext, refresh ciphertext) of rows sealed under another key, locked; a
         row locked elsewhere (being refreshed) is skipped. Keyset pages: pass the last id seen."""
-        rows = await self._conn.fetch(
+        rows = await self.conn.fetch(
             """SELECT id, access_token, refresh_token FROM platform_connections
                WHERE (split_part(access_token, ':', 2) <> $1 OR split_part(refresh_token, ':', 2) <> $1)
                  AND ($2::uuid IS NULL OR id > $2)
@@ -256,7 +254,7 @@ class SqlConnections:
     async def store_resealed(
         self, connection_id: uuid.UUID, access_token_ct: str | None, refresh_token_ct: str | None
     ) -> None:
-        await self._conn.execute(
+        await self.conn.execute(
             "UPDATE platform_connections SET access_token = $2, refresh_token = $3 WHERE id = $1",
             connection_id,
             access_token_ct,
@@ -264,7 +262,7 @@ class SqlConnections:
         )
 
     async def count_under_old_keys(self, active_key_id: str) -> int:
-        count: int = await self._conn.fetchval(
+        count: int = await self.conn.fetchval(
             """SELECT count(*) FROM platform_connections
                WHERE split_part(access_token, ':', 2) <> $1 OR split_part(refresh_token, ':', 2) <> $1""",
             active_key_id,

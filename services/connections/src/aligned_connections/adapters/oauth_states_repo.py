@@ -5,14 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-import asyncpg
+from aligned_common.units import Repository
 
 
-class SqlOAuthStates:
+class SqlOAuthStates(Repository):
     """The oauth_states repository on one unit of work's connection."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self._conn = conn
 
     async def add(
         self,
@@ -26,7 +23,7 @@ class SqlOAuthStates:
         code_verifier_ct: str,
         expires_at: datetime,
     ) -> None:
-        await self._conn.execute(
+        await self.conn.execute(
             """INSERT INTO oauth_states (nonce, brand_id, tenant_id, user_id, platform, redirect_uri, code_verifier, expires_at)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
             nonce,
@@ -41,7 +38,7 @@ class SqlOAuthStates:
 
     async def forget_abandoned(self, brand_id: uuid.UUID) -> None:
         """Old, never-finished authorizations of this brand are of no use to anyone."""
-        await self._conn.execute(
+        await self.conn.execute(
             "DELETE FROM oauth_states WHERE brand_id = $1 AND expires_at < now() - interval '1 day'",
             brand_id,
         )
@@ -49,7 +46,7 @@ class SqlOAuthStates:
     async def consume(self, nonce: str, brand_id: uuid.UUID) -> tuple[str, str] | None:
         """(redirect uri, sealed code verifier) of an unused, unexpired state, now marked used;
         None when it was used already or has expired."""
-        row = await self._conn.fetchrow(
+        row = await self.conn.fetchrow(
             """UPDATE oauth_states SET used_at = now()
                WHERE nonce = $1 AND brand_id = $2 AND used_at IS NULL AND expires_at > now()
                RETURNING redirect_uri, code_verifier""",
@@ -62,7 +59,7 @@ class SqlOAuthStates:
 
     async def under_old_keys(self, active_key_id: str, after_nonce: str, limit: int) -> list[tuple[str, str]]:
         """(nonce, sealed verifier) of unused states under another key, locked, in keyset pages."""
-        rows = await self._conn.fetch(
+        rows = await self.conn.fetch(
             """SELECT nonce, code_verifier FROM oauth_states
                WHERE split_part(code_verifier, ':', 2) <> $1 AND nonce > $2 AND used_at IS NULL
                ORDER BY nonce LIMIT $3 FOR UPDATE SKIP LOCKED""",
@@ -73,6 +70,6 @@ class SqlOAuthStates:
         return [(row["nonce"], row["code_verifier"]) for row in rows]
 
     async def store_resealed(self, nonce: str, code_verifier_ct: str | None) -> None:
-        await self._conn.execute(
+        await self.conn.execute(
             "UPDATE oauth_states SET code_verifier = $2 WHERE nonce = $1", nonce, code_verifier_ct
         )

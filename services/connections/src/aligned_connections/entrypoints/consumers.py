@@ -37,6 +37,6 @@ def build_event_router(deps: Deps, service: str = "connections") -> EventRouter:
     @events.on(Received, role="worker", name="on_webhook_received")
     async def on_webhook_received(uow: UnitOfWork, envelope: EventEnvelope, data: EventData) -> None:
         assert isinstance(data, Received)
-        await handle_received(SqlUnitOfWork(uow), data)
+        await handle_received(SqlUnitOfWork.joined(uow), data)
 
     return events

@@ -12,8 +12,8 @@ from pydantic import BaseModel, Field, SecretStr, field_validator
 
 from aligned_common.app import dependency
 from aligned_common.identity import Identity, current_identity, require_role
+from aligned_common.problems import DomainErrorsAsProblems
 from aligned_connections.domain.connection import Connection, Status
-from aligned_connections.entrypoints.problems import DomainErrorsAsProblems
 from aligned_connections.service_layer import connections, oauth
 from aligned_connections.service_layer.deps import Deps
 

@@ -24,7 +24,7 @@ from aligned_connections.service_layer.ports import UnitOfWork, Units
 class Deps:
     settings: Settings
     database: Database
-    units: Units  # SQL units on `database`; the unit tests' fakes
+    units: Units  # Opens(SqlUnitOfWork, database); the unit tests' fakes
     vault: TokenVault
     state_secret: bytes  # signs OAuth states
     platforms: PlatformRegistry
@@ -32,10 +32,8 @@ class Deps:
     clock: Clock
     _platform_slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)
 
-    def uow(
-        self, brand_id: uuid.UUID | None = None, role: Role = "app"
-    ) -> AbstractAsyncContextManager[UnitOfWork]:
-        return self.units.start(brand_id, role)
+    def uow(self, brand_id: uuid.UUID | None = None, role: Role = "app") -> UnitOfWork:
+        return self.units(brand_id, role=role)
 
     def finish(self, entry: InboxEntry) -> AbstractAsyncContextManager[UnitOfWork]:
         """The inbox entry's transaction: the outcome commits with the (handler, event) record."""

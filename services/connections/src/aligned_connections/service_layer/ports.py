@@ -9,11 +9,9 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
 
-from aligned_common.db import Role
-from aligned_common.envelope import EventEnvelope
-from aligned_common.events.base import EventData
 from aligned_common.events.publishing import AttemptRequested
 from aligned_common.inbox import InboxEntry
+from aligned_common.units import Opener, Transaction
 from aligned_connections.domain.attempts import AttemptRecord, AttemptStatus
 from aligned_connections.domain.connection import Connection, SealedTokens, Status
 from aligned_connections.domain.rate_limit import Bucket
@@ -154,7 +152,7 @@ class OAuthStates(Protocol):
     async def store_resealed(self, nonce: str, code_verifier_ct: str | None) -> None: ...
 
 
-class UnitOfWork(Protocol):
+class UnitOfWork(Transaction, Protocol):
     """One transaction: the repositories on it, and `emit` for the events it commits with."""
 
     @property
@@ -166,17 +164,10 @@ class UnitOfWork(Protocol):
     @property
     def oauth_states(self) -> OAuthStates: ...
 
-    async def emit(
-        self, data: EventData, *, brand_id: uuid.UUID, tenant_id: uuid.UUID, subject: str | None = None
-    ) -> EventEnvelope: ...
 
-
-class Units(Protocol):
-    """Where units of work come from: `start` a brand-scoped (or worker) one, or `finish` an
-    inbox entry of a `transaction=False` route (its outcome commits with the inbox record)."""
-
-    def start(
-        self, brand_id: uuid.UUID | None = None, role: Role = "app"
-    ) -> AbstractAsyncContextManager[UnitOfWork]: ...
+class Units(Opener[UnitOfWork], Protocol):
+    """Where units of work come from (aligned_common.units.Opens): open a brand-scoped (or
+    worker) one, or `finish` an inbox entry of a `transaction=False` route (its outcome commits
+    with the inbox record)."""
 
     def finish(self, entry: InboxEntry) -> AbstractAsyncContextManager[UnitOfWork]: ...

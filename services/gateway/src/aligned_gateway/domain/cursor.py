@@ -35,7 +35,7 @@ def decode(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
         return at, uuid.UUID(row_id)
     except (ValueError, TypeError):
         raise BadRequest(
-            "Invalid cursor",
-            "invalid fields: cursor",
+            title="Invalid cursor",
+            detail="invalid fields: cursor",
             errors=[{"field": "cursor", "message": "not a cursor this API returned"}],
         ) from None

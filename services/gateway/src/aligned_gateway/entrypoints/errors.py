@@ -9,26 +9,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from aligned_common.problems import Problem
+from aligned_common.problems import Problem, status_of
 from aligned_gateway.domain import errors as domain
 from aligned_gateway.entrypoints.problems import HeaderProblem, http_problem, response_of
 
-STATUS: dict[type[domain.GatewayError], int] = {
-    domain.BadRequest: 400,
-    domain.Unauthenticated: 401,
-    domain.Forbidden: 403,
-    domain.NotFound: 404,
-    domain.Conflict: 409,
-    domain.Invalid: 422,
-    domain.TooManyRequests: 429,
-}
 # RFC 9110: a 401 names the scheme the client must use.
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="aligned"'}
 
 
-def problem_of(error: domain.GatewayError) -> Problem:
-    status = STATUS[type(error)]
-    headers = {**(CHALLENGE if status == 401 else {}), **error.headers}
+def problem_of(error: domain.DomainError) -> Problem:
+    """The one mapping's status (aligned_common.problems), with the headers a gateway answer keeps."""
+    status = status_of(error)
+    headers = {**(CHALLENGE if status == 401 else {}), **getattr(error, "headers", {})}
     return HeaderProblem(status, error.title, detail=error.detail, headers=headers, **error.extra)
 
 
@@ -37,7 +29,7 @@ def _request_id(request: Request) -> str | None:
 
 
 async def _gateway_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, domain.GatewayError)
+    assert isinstance(exc, domain.DomainError)
     return response_of(problem_of(exc), request.url.path, _request_id(request))
 
 
@@ -63,7 +55,7 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(domain.GatewayError, _gateway_error)
+    app.add_exception_handler(domain.DomainError, _gateway_error)
     app.add_exception_handler(Problem, _problem)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(RequestValidationError, _validation)

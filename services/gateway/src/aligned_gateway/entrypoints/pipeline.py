@@ -22,7 +22,7 @@ from aligned_common.envelope import Actor, acting_as
 from aligned_common.identity import Identity, Origin
 from aligned_common.problems import Problem
 from aligned_gateway.domain import paths, routes
-from aligned_gateway.domain.errors import GatewayError
+from aligned_gateway.domain.errors import DomainError
 from aligned_gateway.entrypoints.errors import problem_of
 from aligned_gateway.entrypoints.problems import BodyTooLarge, http_problem, response_of
 from aligned_gateway.service_layer import auth, idempotency, rate_limits
@@ -106,10 +106,10 @@ class GatewayPipeline:
             instance = scope["path"]
             body = await _read_body(_bounded_body(scope, receive))
             await self._handle(scope, _replaying(body, receive), send, state, extra_headers, body)
-        except (GatewayError, Problem, HTTPException) as error:
+        except (DomainError, Problem, HTTPException) as error:
             if started:
                 raise
-            if isinstance(error, GatewayError):
+            if isinstance(error, DomainError):
                 problem = problem_of(error)
             else:
                 problem = error if isinstance(error, Problem) else http_problem(error)

@@ -32,7 +32,7 @@ Row = Mapping[str, Any]
 
 
 def _no_member() -> NotFound:
-    return NotFound("Not found", "no such member in this brand")
+    return NotFound(title="Not found", detail="no such member in this brand")
 
 
 @dataclass
@@ -50,7 +50,7 @@ class Admin:
 
 def _require(identity: Identity, permission: Permission) -> None:
     if not allows(identity.role, permission):
-        raise Forbidden("Forbidden", f"role {identity.role!r} lacks {permission.value}")
+        raise Forbidden(title="Forbidden", detail=f"role {identity.role!r} lacks {permission.value}")
 
 
 async def create_brand(admin: Admin, claims: Claims, name: str, time_zone: str, email: str) -> dict[str, Any]:
@@ -58,13 +58,15 @@ async def create_brand(admin: Admin, claims: Claims, name: str, time_zone: str, 
     provider) names the tenant with an owner/admin role; after that, only an owner/admin
     of one of the tenant's brands may add more. The creator becomes the brand's owner."""
     if claims.role not in ("owner", "admin"):
-        raise Forbidden("Forbidden", "creating a brand needs an owner or admin token")
+        raise Forbidden(title="Forbidden", detail="creating a brand needs an owner or admin token")
     # Cross-brand read of the tenant's memberships: no single brand scope applies (worker role).
     async with admin.unit_of_work(role="worker") as uow:
         if await members_repo.tenant_exists(
             uow.conn, claims.tenant_id
         ) and not await members_repo.manages_tenant(uow.conn, claims.tenant_id, claims.subject):
-            raise Forbidden("Forbidden", "only an owner or admin of this tenant's brands may add brands")
+            raise Forbidden(
+                title="Forbidden", detail="only an owner or admin of this tenant's brands may add brands"
+            )
     brand_id = uuid.uuid4()
     async with admin.unit_of_work(brand_id=brand_id) as uow:
         await members_repo.ensure_tenant(uow.conn, claims.tenant_id)
@@ -97,12 +99,12 @@ async def my_brands(admin: Admin, claims: Claims) -> list[dict[str, Any]]:
 
 async def archive_brand(admin: Admin, identity: Identity, brand_id: uuid.UUID) -> dict[str, Any]:
     if brand_id != identity.brand_id:
-        raise NotFound("Not found", "no such brand")
+        raise NotFound(title="Not found", detail="no such brand")
     _require(identity, Permission.BRAND_ARCHIVE)
     async with admin.unit_of_work(brand_id=brand_id) as uow:
         brand = await members_repo.archive_brand(uow.conn, brand_id)
         if brand is None:
-            raise Conflict("Already archived", "the brand is archived already")
+            raise Conflict(title="Already archived", detail="the brand is archived already")
         await uow.emit(
             BrandArchived(), brand_id=brand_id, tenant_id=identity.tenant_id, subject=str(brand_id)
         )
@@ -122,7 +124,7 @@ async def list_members(admin: Admin, identity: Identity, after: str | None, limi
 async def invite(admin: Admin, identity: Identity, email: str, role: str) -> dict[str, Any]:
     _require(identity, Permission.MEMBERS_MANAGE)
     if not may_grant(identity.role, role):
-        raise Forbidden("Forbidden", f"a {identity.role} cannot invite an {role}")
+        raise Forbidden(title="Forbidden", detail=f"a {identity.role} cannot invite an {role}")
     token, token_hash = invites.new_token(identity.brand_id)
     expires_at = admin.clock.now() + timedelta(seconds=admin.invite_ttl_s)
     async with admin.unit_of_work(brand_id=identity.brand_id) as uow:
@@ -154,22 +156,22 @@ async def invite(admin: Admin, identity: Identity, email: str, role: str) -> dic
 async def accept_invite(admin: Admin, claims: Claims, token: str) -> dict[str, Any]:
     parsed = invites.parse(token)
     if parsed is None or parsed[1] is None:
-        raise NotFound("Not found", "no such invite")
+        raise NotFound(title="Not found", detail="no such invite")
     brand_id, token_hash = parsed
     async with admin.unit_of_work(brand_id=brand_id) as uow:
         brand = await members_repo.get_brand(uow.conn, brand_id)
         row = await members_repo.claim_invite(uow.conn, brand_id, token_hash, claims.subject)
         if row is None or brand is None or brand["status"] != "active":
-            raise NotFound("Not found", "no such invite, or it was used or has expired")
+            raise NotFound(title="Not found", detail="no such invite, or it was used or has expired")
         if brand["tenant_id"] != claims.tenant_id:
-            raise NotFound("Not found", "no such invite")
+            raise NotFound(title="Not found", detail="no such invite")
         if claims.email and claims.email.lower() != row["email"]:
-            raise Forbidden("Forbidden", "this invite was sent to another e-mail address")
+            raise Forbidden(title="Forbidden", detail="this invite was sent to another e-mail address")
         member = await members_repo.insert_member(
             uow.conn, brand_id, claims.subject, row["email"], row["role"]
         )
         if member is None:
-            raise Conflict("Already a member", "you are a member of this brand already")
+            raise Conflict(title="Already a member", detail="you are a member of this brand already")
         await uow.emit(
             MemberAdded(user_id=claims.subject, email=row["email"], role=row["role"]),
             brand_id=brand_id,
@@ -187,11 +189,13 @@ async def change_role(admin: Admin, identity: Identity, member_id: uuid.UUID, ro
         if member is None:
             raise _no_member()
         if not may_grant(identity.role, role) or not may_grant(identity.role, member["role"]):
-            raise Forbidden("Forbidden", f"a {identity.role} cannot change an {member['role']} to {role}")
+            raise Forbidden(
+                title="Forbidden", detail=f"a {identity.role} cannot change an {member['role']} to {role}"
+            )
         if member["role"] == role:
             return member_out(member)
         if member["role"] == "owner" and await members_repo.count_owners(uow.conn, identity.brand_id) == 1:
-            raise Conflict("Last owner", "a brand keeps at least one owner")
+            raise Conflict(title="Last owner", detail="a brand keeps at least one owner")
         await members_repo.set_role(uow.conn, identity.brand_id, member_id, role)
         await uow.emit(
             MemberRoleChanged(user_id=member["user_id"], old_role=member["role"], new_role=role),
@@ -210,9 +214,9 @@ async def remove_member(admin: Admin, identity: Identity, member_id: uuid.UUID) 
         if member is None:
             raise _no_member()
         if not may_grant(identity.role, member["role"]):
-            raise Forbidden("Forbidden", f"a {identity.role} cannot remove an {member['role']}")
+            raise Forbidden(title="Forbidden", detail=f"a {identity.role} cannot remove an {member['role']}")
         if member["role"] == "owner" and await members_repo.count_owners(uow.conn, identity.brand_id) == 1:
-            raise Conflict("Last owner", "a brand keeps at least one owner")
+            raise Conflict(title="Last owner", detail="a brand keeps at least one owner")
         await members_repo.delete_member(uow.conn, identity.brand_id, member_id)
         await uow.emit(
             MemberRemoved(user_id=member["user_id"], member_id=member_id),

@@ -140,7 +140,7 @@ async def post_detail(
     outcomes = await fanout.gather(identity, request_id, calls)
     job = outcomes["job"]
     if job is not None and job.status == 404:
-        raise NotFound("Not found", "no such post")
+        raise NotFound(title="Not found", detail="no such post")
     degraded = _degraded(outcomes, calls)
     approvals_404 = outcomes["approvals"] is not None and outcomes["approvals"].status == 404
     job_body = job.body if _ok(job) and isinstance(job.body, dict) else None

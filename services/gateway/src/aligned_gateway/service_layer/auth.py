@@ -22,7 +22,7 @@ from aligned_gateway.service_layer.ports import Roles
 
 
 def unauthenticated(detail: str) -> Unauthenticated:
-    return Unauthenticated("Unauthenticated", detail)
+    return Unauthenticated(title="Unauthenticated", detail=detail)
 
 
 def bearer_token(authorization: str | None, query_token: str | None = None) -> str:
@@ -50,18 +50,18 @@ def requested_brand(header_value: str | None) -> uuid.UUID | None:
     try:
         return uuid.UUID(header_value)
     except ValueError:
-        raise BadRequest("Bad brand", "X-Brand-Id must be a UUID") from None
+        raise BadRequest(title="Bad brand", detail="X-Brand-Id must be a UUID") from None
 
 
 async def identity_for(claims: Claims, brand_header: str | None, members: Roles) -> Identity:
     brand_id = claims.brand_for(requested_brand(brand_header))
     if brand_id is None:
         if len(claims.brand_ids) > 1 and brand_header is None:
-            raise BadRequest("Brand required", "the token names several brands: send X-Brand-Id")
-        raise Forbidden("Forbidden", "the token does not grant access to this brand")
+            raise BadRequest(title="Brand required", detail="the token names several brands: send X-Brand-Id")
+        raise Forbidden(title="Forbidden", detail="the token does not grant access to this brand")
     role = await members.role_of(brand_id, claims.subject)
     if role is None:
-        raise Forbidden("Forbidden", "not a member of this brand")
+        raise Forbidden(title="Forbidden", detail="not a member of this brand")
     # brand_members.role is one of ROLES (the table's CHECK): no other value comes back.
     return Identity(
         tenant_id=claims.tenant_id, brand_id=brand_id, user_id=claims.subject, role=cast(Role, role)

@@ -68,7 +68,9 @@ async def begin(
 ) -> Reservation | StoredResponse:
     """Reserve the key for this request, or return the stored first response."""
     if not key or len(key) > MAX_KEY_LENGTH:
-        raise BadRequest("Bad Idempotency-Key", f"Idempotency-Key must be 1..{MAX_KEY_LENGTH} characters")
+        raise BadRequest(
+            title="Bad Idempotency-Key", detail=f"Idempotency-Key must be 1..{MAX_KEY_LENGTH} characters"
+        )
     fingerprint = body_hash(method, path, body)
     async with UnitOfWork(database.pool, database.schema, brand_id=brand_id) as uow:
         if await idempotency_repo.reserve(
@@ -77,21 +79,25 @@ async def begin(
             return Reservation(brand_id, user_id, key)
         first = await idempotency_repo.existing(uow.conn, brand_id, user_id, key)
     if first is None:  # released between our insert and select: the caller may simply retry
-        raise Conflict("Request in progress", "a request with this Idempotency-Key is running; retry")
+        raise Conflict(
+            title="Request in progress", detail="a request with this Idempotency-Key is running; retry"
+        )
     if bytes(first["body_hash"]) != fingerprint:
         raise Invalid(
-            "Idempotency-Key reused",
-            "this Idempotency-Key was used with a different request body or path",
+            title="Idempotency-Key reused",
+            detail="this Idempotency-Key was used with a different request body or path",
             errors=[{"field": "Idempotency-Key", "message": "reused with a different request"}],
         )
     if first["status"] is None and first["outcome_unknown"]:
         raise Conflict(
-            "Request outcome unknown",
-            "the first request with this Idempotency-Key may have been applied (its service timed out or "
+            title="Request outcome unknown",
+            detail="the first request with this Idempotency-Key may have been applied (its service timed out or "
             "failed); it is not run again: check the resource, and use a new key to try once more",
         )
     if first["status"] is None:
-        raise Conflict("Request in progress", "a request with this Idempotency-Key is running; retry")
+        raise Conflict(
+            title="Request in progress", detail="a request with this Idempotency-Key is running; retry"
+        )
     return StoredResponse(
         first["status"],
         orjson.loads(first["headers"]) if first["headers"] else {},

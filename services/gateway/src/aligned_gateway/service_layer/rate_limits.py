@@ -79,8 +79,8 @@ async def check(database: Database, identity: Identity, limits: Limits) -> Verdi
 
 def too_many(verdict: Verdict) -> TooManyRequests:
     return TooManyRequests(
-        "Too many requests",
-        f"the {verdict.policy} rate limit is spent; retry in {verdict.reset_s} s",
+        title="Too many requests",
+        detail=f"the {verdict.policy} rate limit is spent; retry in {verdict.reset_s} s",
         headers=verdict.headers(),
         retry_after=verdict.reset_s,
     )

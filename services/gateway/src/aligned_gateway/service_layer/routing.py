@@ -13,12 +13,12 @@ def route_for(method: str, path: str, identity: Identity | None) -> routes.Route
     for this method (a public row needs none: the service checks its own credential)."""
     route = routes.match(path)
     if route is None:
-        raise NotFound("Not found", f"no route for {path}")
+        raise NotFound(title="Not found", detail=f"no route for {path}")
     permission = route.permission_for(method)
     if route.public or permission is None:
         return route
     if identity is None:  # the pipeline authenticates every non-public route before this
-        raise Unauthenticated("Unauthenticated", "missing bearer token")
+        raise Unauthenticated(title="Unauthenticated", detail="missing bearer token")
     if not allows(identity.role, permission):
-        raise Forbidden("Forbidden", f"role {identity.role!r} lacks {permission.value}")
+        raise Forbidden(title="Forbidden", detail=f"role {identity.role!r} lacks {permission.value}")
     return route

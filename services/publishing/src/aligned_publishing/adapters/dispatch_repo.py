@@ -11,7 +11,7 @@ from typing import Any
 
 import asyncpg
 
-from aligned_common.db import UnitOfWork
+from aligned_common.units import Repository
 from aligned_publishing.domain.status import JobStatus as J
 from aligned_publishing.domain.status import TargetStatus as T
 
@@ -86,10 +86,7 @@ SELECT count(*) AS requested,
 """
 
 
-class SqlDispatch:
-    def __init__(self, tx: UnitOfWork) -> None:
-        self._tx = tx
-
+class SqlDispatch(Repository):
     async def claim_due(
         self,
         now: datetime,
@@ -102,23 +99,21 @@ class SqlDispatch:
         channel: str,
     ) -> asyncpg.Record:
         """One statement: claim, advance, and write each claimed target's attempt_requested."""
-        row = await self._tx.conn.fetchrow(
+        row = await self.conn.fetchrow(
             _DISPATCH, now, batch_size, recheck_at, topic, event_type, shared_fields, traceparent, channel
         )
         assert row is not None  # an aggregate query answers one row
         return row
 
     async def outbox_payloads(self, seqs: list[int]) -> list[asyncpg.Record]:
-        return await self._tx.conn.fetch(
-            "SELECT seq, payload FROM outbox WHERE seq = ANY($1::bigint[])", seqs
-        )
+        return await self.conn.fetch("SELECT seq, payload FROM outbox WHERE seq = ANY($1::bigint[])", seqs)
 
     async def rewrite_payloads(self, updated: list[tuple[int, bytes]]) -> None:
-        await self._tx.conn.executemany("UPDATE outbox SET payload = $2 WHERE seq = $1", updated)
+        await self.conn.executemany("UPDATE outbox SET payload = $2 WHERE seq = $1", updated)
 
     async def explain(self, job_ids: list[Any], reasons: list[str], now: datetime) -> None:
         """Each job's status_reason says why it waits."""
-        await self._tx.conn.execute(
+        await self.conn.execute(
             """UPDATE publishing_jobs j SET status_reason = u.reason, updated_at = $3
                  FROM unnest($1::uuid[], $2::text[]) AS u(job_id, reason) WHERE j.job_id = u.job_id""",
             job_ids,

@@ -15,9 +15,10 @@ from typing import Any, TypeAlias
 import asyncpg
 import orjson
 
-from aligned_common.db import Params, UnitOfWork, outbox_insert
+from aligned_common.db import Params, outbox_insert
 from aligned_common.envelope import EventEnvelope
 from aligned_common.platforms import MediaInfo
+from aligned_common.units import Repository
 from aligned_publishing.adapters.variants import variants_of
 from aligned_publishing.domain.content_fit import TargetDraft
 from aligned_publishing.domain.job import UNSENT_TARGET, Job
@@ -371,64 +372,58 @@ async def not_dispatched(conn: asyncpg.Connection, brand_id: uuid.UUID) -> list[
     )
 
 
-class SqlJobs:
+class SqlJobs(Repository):
     """service_layer.ports.Jobs over the unit of work's connection."""
 
-    def __init__(self, tx: UnitOfWork) -> None:
-        self._tx = tx
-
     async def get(self, job_id: uuid.UUID, *, for_update: bool = False) -> Job | None:
-        row = await load_job(self._tx.conn, job_id, for_update=for_update)
+        row = await load_job(self.conn, job_id, for_update=for_update)
         return Job.from_row(row) if row is not None else None
 
     async def add(self, job: Job) -> None:
-        await insert_job(self._tx.conn, {k: _value(v) for k, v in job.row().items()})
+        await insert_job(self.conn, {k: _value(v) for k, v in job.row().items()})
         job.changes.clear()
 
     async def save(self, job: Job, now: datetime) -> None:
         if job.changes:
             params = Params()
-            await self._tx.conn.execute(_job_update(params, job.job_id, now, job.changes), *params.values)
+            await self.conn.execute(_job_update(params, job.job_id, now, job.changes), *params.values)
             job.saved(now)
 
     async def not_dispatched(self, brand_id: uuid.UUID) -> list[Job]:
-        return [Job.from_row(row) for row in await not_dispatched(self._tx.conn, brand_id)]
+        return [Job.from_row(row) for row in await not_dispatched(self.conn, brand_id)]
 
     async def purge_deleted(self, cutoff: datetime, batch: int) -> int:
-        return await purge_deleted(self._tx.conn, cutoff, batch)
+        return await purge_deleted(self.conn, cutoff, batch)
 
     async def targets(self, job_id: uuid.UUID, *, for_update: bool = False) -> list[dict[str, Any]]:
         """The job's targets in order; `alt_text_variant` parsed (media_id -> text, or None)."""
-        rows = await load_targets(self._tx.conn, job_id, for_update=for_update)
+        rows = await load_targets(self.conn, job_id, for_update=for_update)
         return [{**row, "alt_text_variant": alt_text_variant(row)} for row in rows]
 
     async def replace_targets(
         self, job_id: uuid.UUID, brand_id: uuid.UUID, targets: Sequence[TargetDraft]
     ) -> None:
-        await replace_targets(self._tx.conn, job_id, brand_id, targets)
+        await replace_targets(self.conn, job_id, brand_id, targets)
 
     async def park_targets(self, job_id: uuid.UUID, status: TargetStatus, now: datetime) -> None:
-        await park_targets(self._tx.conn, job_id, status, now)
+        await park_targets(self.conn, job_id, status, now)
 
     async def schedule_targets(self, job_id: uuid.UUID, due_at: datetime, now: datetime) -> int:
-        return await schedule_targets(self._tx.conn, job_id, due_at, now)
+        return await schedule_targets(self.conn, job_id, due_at, now)
 
     async def replace_media_usage(
         self, job_id: uuid.UUID, brand_id: uuid.UUID, media_ids: set[uuid.UUID], now: datetime
     ) -> None:
-        await replace_media_usage(self._tx.conn, job_id, brand_id, media_ids, now)
+        await replace_media_usage(self.conn, job_id, brand_id, media_ids, now)
 
 
-class SqlMedia:
+class SqlMedia(Repository):
     """service_layer.ports.Media: what the job commands read of the brand's assets."""
-
-    def __init__(self, tx: UnitOfWork) -> None:
-        self._tx = tx
 
     async def infos(
         self, brand_id: uuid.UUID, media_ids: Sequence[uuid.UUID]
     ) -> tuple[dict[uuid.UUID, MediaInfo], dict[tuple[uuid.UUID, str], MediaInfo]]:
-        rows = await media_infos(self._tx.conn, brand_id, media_ids)
+        rows = await media_infos(self.conn, brand_id, media_ids)
         media = {
             r["media_id"]: MediaInfo(
                 mime_type=r["mime_type"],
@@ -446,35 +441,32 @@ class SqlMedia:
         return media, fitted
 
     async def alt_texts(self, brand_id: uuid.UUID, media_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
-        return await alt_texts(self._tx.conn, brand_id, media_ids)
+        return await alt_texts(self.conn, brand_id, media_ids)
 
 
-class SqlTargets:
+class SqlTargets(Repository):
     """The outcome path's statements (a target's answer, a hold): rows read by key, the job as
     the few columns an outcome decides from, every write of an outcome in one `Writes`."""
 
-    def __init__(self, tx: UnitOfWork) -> None:
-        self._tx = tx
-
     async def lock_job_and_targets(self, job_id: uuid.UUID) -> tuple[dict[str, Any] | None, list[Record]]:
-        return await lock_job_and_targets(self._tx.conn, job_id)
+        return await lock_job_and_targets(self.conn, job_id)
 
     async def job_row(self, job_id: uuid.UUID) -> Record | None:
-        return await load_job(self._tx.conn, job_id)
+        return await load_job(self.conn, job_id)
 
     async def of_job(self, job_id: uuid.UUID) -> list[Record]:
-        return await load_targets(self._tx.conn, job_id)
+        return await load_targets(self.conn, job_id)
 
     async def update(self, target_id: uuid.UUID, now: datetime, **changes: Any) -> None:
-        await update_target(self._tx.conn, target_id, now, **changes)
+        await update_target(self.conn, target_id, now, **changes)
 
     async def record_attempt(
         self, target: Record, attempt: int, now: datetime, outcome: str, **values: Any
     ) -> None:
-        await record_attempt(self._tx.conn, target, attempt, now, outcome, **values)
+        await record_attempt(self.conn, target, attempt, now, outcome, **values)
 
     async def write(self, writes: Writes) -> None:
-        await writes.run(self._tx.conn)
+        await writes.run(self.conn)
 
 
 async def purge_deleted(conn: asyncpg.Connection, cutoff: datetime, batch: int) -> int:

@@ -13,17 +13,14 @@ from datetime import datetime
 from typing import Any
 
 from aligned_common import known_connections
-from aligned_common.db import UnitOfWork
 from aligned_common.envelope import EventEnvelope
 from aligned_common.events.base import EventData
+from aligned_common.units import Repository
 from aligned_publishing.domain.gate import PolicyView
 
 
-class SqlPolicies:
+class SqlPolicies(Repository):
     """service_layer.ports.Policies: our copy of approval's policies, and the brand's gate lock."""
-
-    def __init__(self, tx: UnitOfWork) -> None:
-        self._tx = tx
 
     async def lock_gate(self, brand_id: uuid.UUID, *, exclusive: bool) -> None:
         """Orders a policy change against the job commands of its brand. A command (shared) reads
@@ -32,12 +29,12 @@ class SqlPolicies:
         policy commits could see neither the other (write skew). Taken first in the transaction,
         before any job row lock, so it never joins a deadlock with them."""
         fn = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-        await self._tx.conn.execute(
+        await self.conn.execute(
             f"SELECT {fn}(hashtextextended('publishing.gate:' || $1::uuid::text, 0))", brand_id
         )
 
     async def of_brand(self, brand_id: uuid.UUID) -> list[PolicyView]:
-        rows = await self._tx.conn.fetch(
+        rows = await self.conn.fetch(
             "SELECT policy_id, mode, connection_id, user_id, waiver_roles FROM approval_policies WHERE brand_id = $1",
             brand_id,
         )
@@ -47,7 +44,7 @@ class SqlPolicies:
         ]
 
     async def put(self, brand_id: uuid.UUID, policy: PolicyView, at: datetime) -> None:
-        await self._tx.conn.execute(
+        await self.conn.execute(
             """INSERT INTO approval_policies (policy_id, brand_id, connection_id, user_id, mode, waiver_roles, updated_at)
                VALUES ($1, $2, $3, $4, $5, $6, $7)
                ON CONFLICT (policy_id) DO UPDATE SET connection_id = excluded.connection_id, user_id = excluded.user_id,
@@ -62,21 +59,18 @@ class SqlPolicies:
         )
 
     async def delete(self, brand_id: uuid.UUID, policy_id: uuid.UUID) -> None:
-        await self._tx.conn.execute(
+        await self.conn.execute(
             "DELETE FROM approval_policies WHERE brand_id = $1 AND policy_id = $2", brand_id, policy_id
         )
 
 
-class SqlConnections:
+class SqlConnections(Repository):
     """service_layer.ports.Connections: our copy of connections' events (aligned_common.known_connections)."""
-
-    def __init__(self, tx: UnitOfWork) -> None:
-        self._tx = tx
 
     async def known(
         self, brand_id: uuid.UUID, connection_ids: Sequence[uuid.UUID]
     ) -> Mapping[uuid.UUID, Any]:
-        return await known_connections.of_brand(self._tx.conn, brand_id, list(connection_ids))
+        return await known_connections.of_brand(self.conn, brand_id, list(connection_ids))
 
     async def record(self, envelope: EventEnvelope, data: EventData) -> None:
-        await known_connections.record(self._tx.conn, envelope, data)
+        await known_connections.record(self.conn, envelope, data)

@@ -9,7 +9,7 @@ from typing import TypeAlias
 
 import asyncpg
 
-from aligned_common.db import UnitOfWork
+from aligned_common.units import Repository
 from aligned_publishing.adapters.jobs_repo import load_job, load_logs, load_targets
 
 Record: TypeAlias = asyncpg.Record
@@ -20,10 +20,7 @@ def _tsquery(param: str) -> str:
     return f"(websearch_to_tsquery('english', {param}) || websearch_to_tsquery('simple', {param}))"
 
 
-class SqlViews:
-    def __init__(self, tx: UnitOfWork) -> None:
-        self._tx = tx
-
+class SqlViews(Repository):
     async def jobs(
         self,
         brand_id: uuid.UUID,
@@ -66,21 +63,21 @@ class SqlViews:
                 f"SELECT * FROM publishing_jobs WHERE {' AND '.join(where)} "
                 f"ORDER BY calendar_at, job_id LIMIT {arg(limit)}"
             )
-        return await self._tx.conn.fetch(sql, *args)
+        return await self.conn.fetch(sql, *args)
 
     async def targets_of(self, job_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Record]]:
         found: dict[uuid.UUID, list[Record]] = {job_id: [] for job_id in job_ids}
-        for row in await self._tx.conn.fetch(
+        for row in await self.conn.fetch(
             "SELECT * FROM publishing_targets WHERE job_id = ANY($1) ORDER BY job_id, position", job_ids
         ):
             found[row["job_id"]].append(row)
         return found
 
     async def job(self, job_id: uuid.UUID) -> Record | None:
-        return await load_job(self._tx.conn, job_id)
+        return await load_job(self.conn, job_id)
 
     async def targets(self, job_id: uuid.UUID) -> list[Record]:
-        return await load_targets(self._tx.conn, job_id)
+        return await load_targets(self.conn, job_id)
 
     async def logs(self, job_id: uuid.UUID) -> list[Record]:
-        return await load_logs(self._tx.conn, job_id)
+        return await load_logs(self.conn, job_id)

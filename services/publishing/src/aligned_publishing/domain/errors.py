@@ -1,31 +1,15 @@
-"""What the service layer refuses with, in the domain's words. The entrypoints map each kind
-to its RFC 9457 problem (entrypoints/http.py: STATUS); the domain knows nothing of HTTP."""
+"""What the service layer refuses with: aligned_common.errors' kinds, with publishing's titles.
+The entrypoints answer each as its RFC 9457 problem (aligned_common.problems); the domain knows
+nothing of HTTP."""
 
 from __future__ import annotations
 
-from typing import Any
+from aligned_common import errors
+from aligned_common.errors import DomainError as DomainError  # re-exported: the service's words
+from aligned_common.errors import NotFound as NotFound
 
 
-class DomainError(Exception):
-    """`title` and `detail` are what a client reads; `extra` are the problem's extension members."""
-
-    title = "Refused"
-
-    def __init__(self, detail: str, *, title: str | None = None, **extra: Any) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        if title is not None:
-            self.title = title
-        self.extra = extra
-
-
-class NotFound(DomainError):
-    pass
-
-
-class Conflict(DomainError):
-    """The request is fine but the state it meets does not allow it."""
-
+class Conflict(errors.Conflict):
     title = "Conflict"
 
 
@@ -33,19 +17,17 @@ class IllegalTransition(Conflict):
     """A job (or target) asked to move to a status its current one does not lead to."""
 
 
-class Invalid(DomainError):
-    """Fields refused; `errors` names each (field, message, ...)."""
-
+class Invalid(errors.Invalid):
     title = "Invalid request"
 
 
-class Gone(DomainError):
+class Gone(errors.Gone):
     title = "Gone"
 
 
-class TooLarge(DomainError):
+class TooLarge(errors.TooLarge):
     title = "Upload too large"
 
 
-class UnsupportedMedia(DomainError):
+class UnsupportedMedia(errors.Unsupported):
     title = "Unsupported media type"

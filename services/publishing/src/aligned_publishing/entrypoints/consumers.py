@@ -35,38 +35,38 @@ def build_router(deps: Deps, service: str = "publishing") -> EventRouter:
 
     @events.on(Approved, order_by=per_job, name="on_approved")
     async def on_approved(tx: Transaction, envelope: EventEnvelope, data: Any) -> None:
-        await approvals.on_approved(SqlUnitOfWork(tx), deps, data)
+        await approvals.on_approved(SqlUnitOfWork.joined(tx), deps, data)
 
     @events.on(Rejected, order_by=per_job, name="on_rejected")
     async def on_rejected(tx: Transaction, envelope: EventEnvelope, data: Any) -> None:
-        await approvals.on_sent_back(SqlUnitOfWork(tx), deps, data)
+        await approvals.on_sent_back(SqlUnitOfWork.joined(tx), deps, data)
 
     @events.on(ChangesRequested, order_by=per_job, name="on_changes_requested")
     async def on_changes_requested(tx: Transaction, envelope: EventEnvelope, data: Any) -> None:
-        await approvals.on_sent_back(SqlUnitOfWork(tx), deps, data)
+        await approvals.on_sent_back(SqlUnitOfWork.joined(tx), deps, data)
 
     @events.on(PolicyChanged, name="on_policy_changed")
     async def on_policy_changed(tx: Transaction, envelope: EventEnvelope, data: Any) -> None:
-        await approvals.on_policy_changed(SqlUnitOfWork(tx), deps, envelope, data)
+        await approvals.on_policy_changed(SqlUnitOfWork.joined(tx), deps, envelope, data)
 
     @events.on(PolicyDeleted, name="on_policy_deleted")
     async def on_policy_deleted(tx: Transaction, envelope: EventEnvelope, data: Any) -> None:
-        await approvals.on_policy_deleted(SqlUnitOfWork(tx), deps, envelope, data)
+        await approvals.on_policy_deleted(SqlUnitOfWork.joined(tx), deps, envelope, data)
 
     @events.on(Connected, name="on_connected")
     async def on_connected(tx: Transaction, envelope: EventEnvelope, data: Any) -> None:
-        await holds.on_connected(SqlUnitOfWork(tx), deps, envelope, data)
+        await holds.on_connected(SqlUnitOfWork.joined(tx), deps, envelope, data)
 
     @events.on(PostPublished, name="on_post_published")
     async def on_post_published(tx: Transaction, envelope: EventEnvelope, data: Any) -> None:
-        await outcomes.on_post_published(SqlUnitOfWork(tx), deps, data)
+        await outcomes.on_post_published(SqlUnitOfWork.joined(tx), deps, data)
 
     @events.on(PostFailed, name="on_post_failed")
     async def on_post_failed(tx: Transaction, envelope: EventEnvelope, data: Any) -> None:
-        await outcomes.on_post_failed(SqlUnitOfWork(tx), deps, data)
+        await outcomes.on_post_failed(SqlUnitOfWork.joined(tx), deps, data)
 
     async def on_connection_broken(tx: Transaction, envelope: EventEnvelope, data: Any) -> None:
-        await holds.on_connection_broken(SqlUnitOfWork(tx), deps, envelope, data)
+        await holds.on_connection_broken(SqlUnitOfWork.joined(tx), deps, envelope, data)
 
     for broken in (ConnectionExpired, ConnectionRevoked, Disconnected):  # names as deployed: one per event
         events.on(broken, name=f"on_{broken.event_type().split('.')[1]}", order_by=BY_BRAND)(
@@ -75,10 +75,10 @@ def build_router(deps: Deps, service: str = "publishing") -> EventRouter:
 
     @events.on(PlanAccepted, name="on_plan_accepted")  # subject = the plan
     async def on_plan_accepted(tx: Transaction, envelope: EventEnvelope, data: Any) -> None:
-        await jobs.create_plan_drafts(SqlUnitOfWork(tx), deps, envelope, data)
+        await jobs.create_plan_drafts(SqlUnitOfWork.joined(tx), deps, envelope, data)
 
     @events.on(ConnectionRestored, order_by=BY_BRAND, name="on_connection_restored")
     async def on_connection_restored(tx: Transaction, envelope: EventEnvelope, data: Any) -> None:
-        await holds.on_connection_restored(SqlUnitOfWork(tx), deps, envelope, data)
+        await holds.on_connection_restored(SqlUnitOfWork.joined(tx), deps, envelope, data)
 
     return events

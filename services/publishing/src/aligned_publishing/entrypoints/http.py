@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Coroutine
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
-from fastapi.routing import APIRoute
+from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 
 from aligned_common.app import dependency
 from aligned_common.identity import Identity, current_identity, require_role
-from aligned_common.problems import Problem, problem_responses
+from aligned_common.problems import DomainErrorsAsProblems, problem_responses
 from aligned_publishing.domain.commands import CancelJob, CreateJob, EditJob, ScheduleJob
-from aligned_publishing.domain.errors import (
-    Conflict,
-    DomainError,
-    Gone,
-    Invalid,
-    NotFound,
-    TooLarge,
-    UnsupportedMedia,
-)
 from aligned_publishing.domain.status import JobStatus
 from aligned_publishing.entrypoints.schemas import (
     ChangeQuota,
@@ -41,39 +30,7 @@ from aligned_publishing.entrypoints.schemas import (
 from aligned_publishing.service_layer import jobs, media, queries
 from aligned_publishing.service_layer.deps import Deps
 
-# What each domain error is as an RFC 9457 problem (a subclass maps as its base).
-STATUS: dict[type[DomainError], int] = {
-    NotFound: 404,
-    Conflict: 409,
-    Gone: 410,
-    TooLarge: 413,
-    UnsupportedMedia: 415,
-    Invalid: 422,
-}
-
-
-def as_problem(error: DomainError) -> Problem:
-    status = next(code for kind, code in STATUS.items() if isinstance(error, kind))
-    return Problem(status, error.title, detail=error.detail, **error.extra)
-
-
-class _DomainErrorsAsProblems(APIRoute):
-    """Every route of this router answers a domain error as its problem (the app's problem
-    handlers write it)."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except DomainError as error:
-                raise as_problem(error) from error
-
-        return route
-
-
-router = APIRouter(prefix="/v1", route_class=_DomainErrorsAsProblems)
+router = APIRouter(prefix="/v1", route_class=DomainErrorsAsProblems)
 WRITERS = ("owner", "admin", "editor")
 
 Who = Annotated[Identity, Depends(current_identity)]

@@ -11,8 +11,9 @@ import asyncpg
 from aligned_common.app import Database
 from aligned_common.clock import Clock
 from aligned_common.db import Role
+from aligned_common.units import Opens
 from aligned_publishing.adapters.object_store import ObjectStore
-from aligned_publishing.adapters.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
+from aligned_publishing.adapters.unit_of_work import SqlUnitOfWork
 from aligned_publishing.config import Settings
 from aligned_publishing.service_layer.ports import UnitOfWorkFactory
 
@@ -37,4 +38,4 @@ class Deps:
     def sql_uow(self, brand_id: uuid.UUID | None = None, *, role: Role = "app") -> SqlUnitOfWork:
         """A transaction with every repository, for what has no in-memory fake: the reads,
         and the loops across brands (role="worker": the dispatcher's claim, the purges)."""
-        return SqlUnitOfWorkFactory(self.database)(brand_id, role=role)
+        return Opens(SqlUnitOfWork, self.database)(brand_id, role=role)

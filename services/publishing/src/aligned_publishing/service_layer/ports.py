@@ -7,12 +7,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from types import TracebackType
 from typing import Any, Protocol
 
-from aligned_common.envelope import EventEnvelope
-from aligned_common.events.base import EventData
 from aligned_common.platforms import MediaInfo
+from aligned_common.units import Opener, Transaction
 from aligned_publishing.domain.content_fit import TargetDraft
 from aligned_publishing.domain.gate import PolicyView
 from aligned_publishing.domain.job import Job
@@ -79,7 +77,7 @@ class Connections(Protocol):
         """Our copy of the brand's connections among these ids."""
 
 
-class UnitOfWork(Protocol):
+class UnitOfWork(Transaction, Protocol):
     """One transaction: the state changes and the events `emit` writes commit together."""
 
     # Read-only (properties): an implementation's own repository types satisfy them.
@@ -95,14 +93,6 @@ class UnitOfWork(Protocol):
     @property
     def connections(self) -> Connections: ...
 
-    async def emit(self, data: EventData, **keys: Any) -> EventEnvelope: ...
 
-    async def __aenter__(self) -> UnitOfWork: ...
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None: ...
-
-
-class UnitOfWorkFactory(Protocol):
-    def __call__(self, brand_id: uuid.UUID | None = None) -> UnitOfWork: ...
+# Deps.uow: opens one, scoped to a brand (aligned_common.units.Opens; tests/unit: in memory).
+UnitOfWorkFactory = Opener[UnitOfWork]

@@ -7,15 +7,13 @@ from datetime import datetime
 
 import asyncpg
 
+from aligned_common.units import Repository
 from aligned_webhooks.adapters.secret_box import Sealed
 from aligned_webhooks.domain.deliveries import ClaimedDelivery
 
 
-class SqlDeliveries:
+class SqlDeliveries(Repository):
     """The deliveries (and their endpoints' health) repository on one unit of work's connection."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self._conn = conn
 
     async def insert_many(
         self,
@@ -26,7 +24,7 @@ class SqlDeliveries:
         payload: bytes,
     ) -> int:
         """One delivery per endpoint; a redelivered domain event adds nothing (unique endpoint+event)."""
-        rows = await self._conn.fetch(
+        rows = await self.conn.fetch(
             """INSERT INTO deliveries (id, brand_id, endpoint_id, event_id, event_type, payload)
                SELECT gen_random_uuid(), $1, endpoint_id, $3, $4, $5 FROM unnest($2::uuid[]) AS t(endpoint_id)
                ON CONFLICT (endpoint_id, event_id) DO NOTHING
@@ -54,7 +52,7 @@ class SqlDeliveries:
         while other replicas skip the row; if this worker dies the delivery is due again afterwards.
         Endpoints are visited in random order so that with few free slots no endpoint always wins.
         """
-        rows = await self._conn.fetch(
+        rows = await self.conn.fetch(
             """WITH busy AS (SELECT * FROM unnest($2::uuid[], $3::int[]) AS b(endpoint_id, n)),
                     picked AS (
                         SELECT d.id
@@ -110,7 +108,7 @@ class SqlDeliveries:
         excerpt: str | None,
         error: str | None,
     ) -> None:
-        await self._conn.execute(
+        await self.conn.execute(
             """INSERT INTO webhook_attempts (brand_id, delivery_id, endpoint_id, event_id, attempt_number, requested_at,
                                              status_code, latency_ms, response_excerpt, error)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
@@ -135,7 +133,7 @@ class SqlDeliveries:
         now: datetime,
     ) -> None:
         """status 'succeeded' or 'failed' (exhausted or the endpoint is gone): no more tries."""
-        await self._conn.execute(
+        await self.conn.execute(
             """UPDATE deliveries SET status = $2, attempts = attempts + 1, round_attempts = round_attempts + 1,
                       last_status = $3, last_error = $4, finished_at = $5
                WHERE id = $1""",
@@ -154,7 +152,7 @@ class SqlDeliveries:
         error: str | None,
         now: datetime,
     ) -> None:
-        await self._conn.execute(
+        await self.conn.execute(
             """UPDATE deliveries SET attempts = attempts + 1, round_attempts = round_attempts + 1,
                       next_attempt_at = $5::timestamptz + make_interval(secs => $2), last_status = $3, last_error = $4
                WHERE id = $1""",
@@ -167,14 +165,14 @@ class SqlDeliveries:
 
     async def replay_one(self, brand_id: uuid.UUID, delivery_id: uuid.UUID, now: datetime) -> bool | None:
         """None: no such delivery; False: it is still pending (nothing to replay); True: queued again."""
-        status = await self._conn.fetchval(
+        status = await self.conn.fetchval(
             "SELECT status FROM deliveries WHERE brand_id = $1 AND id = $2 FOR UPDATE", brand_id, delivery_id
         )
         if status is None:
             return None
         if status == "pending":
             return False
-        await self._conn.execute(
+        await self.conn.execute(
             """UPDATE deliveries SET status = 'pending', round_attempts = 0, next_attempt_at = $2, finished_at = NULL
                WHERE id = $1""",
             delivery_id,
@@ -185,7 +183,7 @@ class SqlDeliveries:
     async def replay_failed_since(
         self, brand_id: uuid.UUID, endpoint_id: uuid.UUID, since: datetime, now: datetime
     ) -> int:
-        rows = await self._conn.fetch(
+        rows = await self.conn.fetch(
             """UPDATE deliveries SET status = 'pending', round_attempts = 0, next_attempt_at = $4, finished_at = NULL
                WHERE brand_id = $1 AND endpoint_id = $2 AND status = 'failed' AND created_at >= $3
                RETURNING id""",
@@ -199,7 +197,7 @@ class SqlDeliveries:
     async def list_for_endpoint(
         self, brand_id: uuid.UUID, endpoint_id: uuid.UUID, status: str | None, limit: int
     ) -> list[asyncpg.Record]:
-        return await self._conn.fetch(
+        return await self.conn.fetch(
             """SELECT id, endpoint_id, event_id, event_type, status, attempts, next_attempt_at, last_status, last_error,
                       created_at, finished_at
                FROM deliveries WHERE brand_id = $1 AND endpoint_id = $2 AND ($3::text IS NULL OR status = $3)
@@ -211,12 +209,12 @@ class SqlDeliveries:
         )
 
     async def attempts_of(self, brand_id: uuid.UUID, delivery_id: uuid.UUID) -> list[asyncpg.Record] | None:
-        exists = await self._conn.fetchval(
+        exists = await self.conn.fetchval(
             "SELECT true FROM deliveries WHERE brand_id = $1 AND id = $2", brand_id, delivery_id
         )
         if not exists:
             return None
-        return await self._conn.fetch(
+        return await self.conn.fetch(
             """SELECT attempt_number, requested_at, status_code, latency_ms, response_excerpt, error
                FROM webhook_attempts WHERE brand_id = $1 AND delivery_id = $2 ORDER BY attempt_number""",
             brand_id,
@@ -224,14 +222,14 @@ class SqlDeliveries:
         )
 
     async def mark_endpoint_healthy(self, endpoint_id: uuid.UUID) -> None:
-        await self._conn.execute(
+        await self.conn.execute(
             "UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL",
             endpoint_id,
         )
 
     async def mark_endpoint_failing(self, endpoint_id: uuid.UUID, now: datetime) -> datetime:
         """When the endpoint's current run of failures began."""
-        return await self._conn.fetchval(
+        return await self.conn.fetchval(
             """UPDATE webhook_endpoints SET failing_since = coalesce(failing_since, $2) WHERE id = $1
                RETURNING failing_since""",
             endpoint_id,
@@ -240,7 +238,7 @@ class SqlDeliveries:
 
     async def disable_endpoint(self, endpoint_id: uuid.UUID, reason: str, now: datetime) -> str | None:
         """The endpoint's URL if this call disabled it; None if it was disabled already."""
-        return await self._conn.fetchval(
+        return await self.conn.fetchval(
             """UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2, disabled_at = $3, updated_at = $3
                WHERE id = $1 AND enabled RETURNING url""",
             endpoint_id,

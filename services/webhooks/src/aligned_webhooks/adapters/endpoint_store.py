@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 
+from aligned_common.units import Repository
 from aligned_webhooks.adapters.secret_box import Sealed
 from aligned_webhooks.domain.endpoints import Endpoint
 
@@ -24,11 +25,8 @@ def _endpoint(row: asyncpg.Record) -> Endpoint:
     return Endpoint(**{k: row[k] for k in Endpoint.__dataclass_fields__})
 
 
-class SqlEndpoints:
+class SqlEndpoints(Repository):
     """The webhook_endpoints repository on one unit of work's connection."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self._conn = conn
 
     async def insert(
         self,
@@ -40,7 +38,7 @@ class SqlEndpoints:
         event_types: list[str],
         secret: Sealed,
     ) -> Endpoint:
-        row = await self._conn.fetchrow(
+        row = await self.conn.fetchrow(
             f"""INSERT INTO webhook_endpoints
                     (id, brand_id, tenant_id, url, description, event_types, secret_sealed, secret_key_id)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {_COLUMNS}""",
@@ -58,7 +56,7 @@ class SqlEndpoints:
     async def get(
         self, brand_id: uuid.UUID, endpoint_id: uuid.UUID, *, lock: bool = False
     ) -> Endpoint | None:
-        row = await self._conn.fetchrow(
+        row = await self.conn.fetchrow(
             f"SELECT {_COLUMNS} FROM webhook_endpoints WHERE brand_id = $1 AND id = $2"
             + (" FOR UPDATE" if lock else ""),
             brand_id,
@@ -67,13 +65,13 @@ class SqlEndpoints:
         return _endpoint(row) if row else None
 
     async def list_for_brand(self, brand_id: uuid.UUID) -> list[Endpoint]:
-        rows = await self._conn.fetch(
+        rows = await self.conn.fetch(
             f"SELECT {_COLUMNS} FROM webhook_endpoints WHERE brand_id = $1 ORDER BY created_at, id", brand_id
         )
         return [_endpoint(r) for r in rows]
 
     async def subscribed(self, brand_id: uuid.UUID, event_type: str) -> list[uuid.UUID]:
-        rows = await self._conn.fetch(
+        rows = await self.conn.fetch(
             """SELECT id FROM webhook_endpoints
                WHERE brand_id = $1 AND enabled AND (event_types = '{}' OR $2 = ANY (event_types))""",
             brand_id,
@@ -95,7 +93,7 @@ class SqlEndpoints:
         }
         assert set(changes) <= allowed, set(changes) - allowed  # column names are never user input
         assignments = ", ".join(f"{column} = ${i}" for i, column in enumerate(changes, start=4))
-        row = await self._conn.fetchrow(
+        row = await self.conn.fetchrow(
             f"""UPDATE webhook_endpoints SET {assignments}, updated_at = $3
                 WHERE brand_id = $1 AND id = $2 RETURNING {_COLUMNS}""",
             brand_id,
@@ -107,7 +105,7 @@ class SqlEndpoints:
 
     async def delete(self, brand_id: uuid.UUID, endpoint_id: uuid.UUID) -> bool:
         return (
-            await self._conn.fetchval(
+            await self.conn.fetchval(
                 "DELETE FROM webhook_endpoints WHERE brand_id = $1 AND id = $2 RETURNING true",
                 brand_id,
                 endpoint_id,
@@ -117,7 +115,7 @@ class SqlEndpoints:
 
     async def secrets(self, endpoint_id: uuid.UUID) -> tuple[Sealed, Sealed | None, datetime | None]:
         """The current secret, the previous one (if any) and when the previous one stops signing."""
-        row = await self._conn.fetchrow(
+        row = await self.conn.fetchrow(
             """SELECT secret_sealed, secret_key_id, previous_secret_sealed, previous_secret_key_id, previous_secret_expires_at
                FROM webhook_endpoints WHERE id = $1""",
             endpoint_id,
@@ -138,7 +136,7 @@ class SqlEndpoints:
         expires_at: datetime,
         now: datetime,
     ) -> Endpoint | None:
-        row = await self._conn.fetchrow(
+        row = await self.conn.fetchrow(
             f"""UPDATE webhook_endpoints
                 SET previous_secret_sealed = $3, previous_secret_key_id = $4, previous_secret_expires_at = $5,
                     secret_sealed = $6, secret_key_id = $7, updated_at = $8
@@ -161,7 +159,7 @@ class SqlEndpoints:
     ) -> list[tuple[uuid.UUID, Sealed, Sealed | None]]:
         """(id, current secret, previous secret) of endpoints under an old key, locked; a row
         locked elsewhere is skipped. Keyset pages: pass the last id seen."""
-        rows = await self._conn.fetch(
+        rows = await self.conn.fetch(
             f"""SELECT id, secret_sealed, secret_key_id, previous_secret_sealed, previous_secret_key_id
                   FROM webhook_endpoints WHERE {_OLD_KEY} AND id > $2
                  ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED""",
@@ -181,7 +179,7 @@ class SqlEndpoints:
         ]
 
     async def store_resealed(self, endpoint_id: uuid.UUID, current: Sealed, previous: Sealed | None) -> None:
-        await self._conn.execute(
+        await self.conn.execute(
             """UPDATE webhook_endpoints SET secret_sealed = $2, secret_key_id = $3,
                       previous_secret_sealed = $4, previous_secret_key_id = $5 WHERE id = $1""",
             endpoint_id,
@@ -192,7 +190,7 @@ class SqlEndpoints:
         )
 
     async def count_under_old_keys(self, active_key_id: str) -> int:
-        count: int = await self._conn.fetchval(
+        count: int = await self.conn.fetchval(
             f"SELECT count(*) FROM webhook_endpoints WHERE {_OLD_KEY}", active_key_id
         )
         return count

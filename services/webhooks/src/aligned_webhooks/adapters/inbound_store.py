@@ -5,22 +5,19 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-import asyncpg
 import orjson
 
+from aligned_common.units import Repository
 from aligned_webhooks.domain.inbound import AccountOwner, VerifiedDelivery
 
 
-class SqlInbound:
+class SqlInbound(Repository):
     """The inbound webhook events and account -> brand map repository on one unit of work's connection."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self._conn = conn
 
     async def owners_of(self, provider: str, account_id: str | None) -> list[AccountOwner]:
         if not account_id:
             return []
-        rows = await self._conn.fetch(
+        rows = await self.conn.fetch(
             "SELECT brand_id, tenant_id FROM provider_accounts WHERE provider = $1 AND account_id = $2 ORDER BY brand_id",
             provider,
             account_id,
@@ -31,7 +28,7 @@ class SqlInbound:
         self, event_id: uuid.UUID, delivery: VerifiedDelivery, owners: list[AccountOwner]
     ) -> bool:
         """False when (provider, provider_event_id) is already stored: a redelivery."""
-        inserted = await self._conn.fetchval(
+        inserted = await self.conn.fetchval(
             """INSERT INTO webhook_events
                    (id, provider, provider_event_id, brand_ids, kind, account_id, headers, raw_body, signed_at, status)
                VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10)
@@ -50,7 +47,7 @@ class SqlInbound:
         )
         if not inserted:
             # Count redeliveries on the stored row: operators see a provider that keeps retrying.
-            await self._conn.execute(
+            await self.conn.execute(
                 """UPDATE webhook_events SET processing_attempts = processing_attempts + 1
                    WHERE provider = $1 AND provider_event_id = $2""",
                 delivery.provider,
@@ -67,7 +64,7 @@ class SqlInbound:
         connection_id: uuid.UUID,
         connected_at: datetime,
     ) -> None:
-        await self._conn.execute(
+        await self.conn.execute(
             """INSERT INTO provider_accounts (provider, account_id, brand_id, tenant_id, connection_id, connected_at)
                VALUES ($1, $2, $3, $4, $5, $6)
                ON CONFLICT (provider, account_id, brand_id)
@@ -81,7 +78,7 @@ class SqlInbound:
         )
 
     async def forget_account(self, brand_id: uuid.UUID, connection_id: uuid.UUID) -> None:
-        await self._conn.execute(
+        await self.conn.execute(
             "DELETE FROM provider_accounts WHERE brand_id = $1 AND connection_id = $2",
             brand_id,
             connection_id,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from aligned_common.app import dependency
 from aligned_common.identity import Identity, current_identity, require_role
+from aligned_common.problems import DomainErrorsAsProblems
 from aligned_webhooks.domain.deliverable import DELIVERABLE_EVENT_TYPES
 from aligned_webhooks.entrypoints.api_models import (
     AttemptOut,
@@ -21,7 +22,6 @@ from aligned_webhooks.entrypoints.api_models import (
     SecretOut,
     UpdateEndpoint,
 )
-from aligned_webhooks.entrypoints.problems import DomainErrorsAsProblems
 from aligned_webhooks.service_layer import endpoints
 from aligned_webhooks.service_layer.deps import Deps
 

@@ -21,15 +21,15 @@ def event_router(service: str = "webhooks") -> EventRouter:
     @events.on(Connected, name="on_connected")
     async def on_connected(uow: UnitOfWork, envelope: EventEnvelope, data: EventData) -> None:
         assert isinstance(data, Connected)  # the route's model
-        await accounts.account_connected(SqlUnitOfWork(uow), envelope, data)
+        await accounts.account_connected(SqlUnitOfWork.joined(uow), envelope, data)
 
     @events.on(Disconnected, name="on_disconnected")
     async def on_disconnected(uow: UnitOfWork, envelope: EventEnvelope, data: EventData) -> None:
         assert isinstance(data, Disconnected)
-        await accounts.account_disconnected(SqlUnitOfWork(uow), envelope, data)
+        await accounts.account_disconnected(SqlUnitOfWork.joined(uow), envelope, data)
 
     async def deliver_to_endpoints(uow: UnitOfWork, envelope: EventEnvelope, data: EventData) -> None:
-        await fanout.fan_out(SqlUnitOfWork(uow), envelope)
+        await fanout.fan_out(SqlUnitOfWork.joined(uow), envelope)
 
     events.on(*DELIVERABLE_MODELS, name="deliver_to_endpoints")(deliver_to_endpoints)
     return events

@@ -4,7 +4,6 @@ the HTTP routes (`dependency(Deps)`), the event consumers and the delivery loop 
 from __future__ import annotations
 
 import uuid
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 import httpx
@@ -23,16 +22,14 @@ from aligned_webhooks.service_layer.ports import UnitOfWork, Units
 class Deps:
     settings: Settings
     database: Database
-    units: Units  # SQL units on `database`; the unit tests' fakes
+    units: Units  # Opens(SqlUnitOfWork, database); the unit tests' fakes
     box: SecretBox  # endpoint secrets at rest
     providers: ProviderRegistry  # inbound: who may send us webhooks, and their secrets
     client: httpx.AsyncClient  # outbound deliveries, closed at shutdown
     clock: Clock  # every due, retry, disable and expiry decision asks it
 
-    def uow(
-        self, brand_id: uuid.UUID | None = None, role: Role = "app"
-    ) -> AbstractAsyncContextManager[UnitOfWork]:
-        return self.units.start(brand_id, role)
+    def uow(self, brand_id: uuid.UUID | None = None, role: Role = "app") -> UnitOfWork:
+        return self.units(brand_id, role=role)
 
     def target_policy(self) -> TargetPolicy:
         """Read from the settings at each use: a URL is checked again at every try."""

@@ -56,7 +56,7 @@ async def store(units: Units, delivery: VerifiedDelivery) -> tuple[IngestOutcome
     account's brands are only known after the lookup (an unmatched event has none at all).
     """
     event_id = uuid.uuid4()
-    async with units.start(role="worker") as uow:
+    async with units(role="worker") as uow:
         owners = await uow.inbound.owners_of(delivery.provider, delivery.parsed.account_id)
         if not await uow.inbound.insert_event(event_id, delivery, owners):
             return IngestOutcome.DUPLICATE, None

@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
-from aligned_common.db import Role
-from aligned_common.envelope import EventEnvelope
-from aligned_common.events.base import EventData
+from aligned_common.units import Opener, Transaction
 from aligned_webhooks.domain.deliveries import ClaimedDelivery, Sealed
 from aligned_webhooks.domain.endpoints import Endpoint
 from aligned_webhooks.domain.inbound import AccountOwner, VerifiedDelivery
@@ -145,7 +142,7 @@ class Inbound(Protocol):
     async def forget_account(self, brand_id: uuid.UUID, connection_id: uuid.UUID) -> None: ...
 
 
-class UnitOfWork(Protocol):
+class UnitOfWork(Transaction, Protocol):
     """One transaction: the repositories on it, `emit` for the events it commits with, and
     `wake_deliveries` to wake the delivery loop when it commits."""
 
@@ -158,14 +155,8 @@ class UnitOfWork(Protocol):
     @property
     def inbound(self) -> Inbound: ...
 
-    async def emit(
-        self, data: EventData, *, brand_id: uuid.UUID, tenant_id: uuid.UUID, subject: str | None = None
-    ) -> EventEnvelope: ...
-
     async def wake_deliveries(self) -> None: ...
 
 
-class Units(Protocol):
-    def start(
-        self, brand_id: uuid.UUID | None = None, role: Role = "app"
-    ) -> AbstractAsyncContextManager[UnitOfWork]: ...
+# Where units of work come from: aligned_common.units.Opens over the database; the fakes'.
+Units = Opener[UnitOfWork]

@@ -33,7 +33,7 @@ async def rotate_keys(units: Units, box: SecretBox) -> RotationReport:
     last_id = uuid.UUID(int=0)
     while True:
         # role="worker": rotation covers every brand's endpoints (ADR 0004).
-        async with units.start(role="worker") as uow:
+        async with units(role="worker") as uow:
             rows = await uow.endpoints.under_old_keys(box.active_key_id, last_id, BATCH)
             for endpoint_id, sealed, previous_sealed in rows:
                 context = str(endpoint_id)  # what seal/open use for an endpoint's secrets
@@ -52,6 +52,6 @@ async def rotate_keys(units: Units, box: SecretBox) -> RotationReport:
         if len(rows) < BATCH:
             break
         last_id = rows[-1][0]
-    async with units.start(role="worker") as uow:
+    async with units(role="worker") as uow:
         report.left_behind = await uow.endpoints.count_under_old_keys(box.active_key_id)
     return report
