@@ -1,6 +1,6 @@
 -- Row-level security is the migration runner's (ADR 0004): it enables and forces it, with the
 -- brand_isolation policy, on every table with a brand_id. The blocks that wrote it here too went
--- after this file was applied; that text stays recorded as applied where it ran (ADR 0020):
+-- after this file was applied; that text stays recorded as applied where it ran (ADR 0018):
 -- replaces sha256 3a117ec3c979f6e64285a74105558b9644a3e5f029b901fc2180ba55663644bf
 -- Analytics schema: accounts it may sync, the posts it tracks, metric snapshots (partitioned
 -- by month), sync logs, goals, advisor feedback/weights and auto plans.

@@ -1,6 +1,6 @@
 -- Row-level security is the migration runner's (ADR 0004): it enables and forces it, with the
 -- brand_isolation policy, on every table with a brand_id. The blocks that wrote it here too went
--- after this file was applied; that text stays recorded as applied where it ran (ADR 0020):
+-- after this file was applied; that text stays recorded as applied where it ran (ADR 0018):
 -- replaces sha256 9e05dd6c0d681e19fd0c8431cf28f89d32afc4521f1f46d28889b0e14389dc3f
 -- The approval service's tables. Unqualified names: the runner sets search_path to the schema.
 -- Every table with brand_id has the brand_isolation policy (ADR 0004); loops that span brands

@@ -1,6 +1,6 @@
 -- Row-level security is the migration runner's (ADR 0004): it enables and forces it, with the
 -- brand_isolation policy, on every table with a brand_id. The blocks that wrote it here too went
--- after this file was applied; that text stays recorded as applied where it ran (ADR 0020):
+-- after this file was applied; that text stays recorded as applied where it ran (ADR 0018):
 -- replaces sha256 7640483aeceb909f174eefb00d146614621f8758a41e34f2fdeebc85da23f605
 -- The jobs this service has heard of (publishing's job_created), per brand: a read of a job's
 -- rounds answers 404 for a job that is not the caller brand's, exactly as for one that does

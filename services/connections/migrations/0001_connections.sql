@@ -1,6 +1,6 @@
 -- Row-level security is the migration runner's (ADR 0004): it enables and forces it, with the
 -- brand_isolation policy, on every table with a brand_id. The blocks that wrote it here too went
--- after this file was applied; that text stays recorded as applied where it ran (ADR 0020):
+-- after this file was applied; that text stays recorded as applied where it ran (ADR 0018):
 -- replaces sha256 6c7cd35dc271f72a2d2410f0ea18d730a1c4d081fef948f4f721d376be532dca
 -- The connections service's own tables. Tokens are stored only as AES-GCM ciphertexts
 -- ("v1:<key id>:<base64 nonce+ciphertext>"), never in plain text.

@@ -1,6 +1,6 @@
 -- Row-level security is the migration runner's (ADR 0004): it enables and forces it, with the
 -- brand_isolation policy, on every table with a brand_id. The blocks that wrote it here too went
--- after this file was applied; that text stays recorded as applied where it ran (ADR 0020):
+-- after this file was applied; that text stays recorded as applied where it ran (ADR 0018):
 -- replaces sha256 831bdc5935b244e291e189ecfb1a8fbb3e4cc3f5456d0489226bcb1b494de685
 -- The gateway's identity side: tenants (agencies), brands, members with a role per brand,
 -- invites; plus idempotency records and rate-limit buckets shared by every replica.

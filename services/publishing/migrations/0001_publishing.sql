@@ -1,6 +1,6 @@
 -- Row-level security is the migration runner's (ADR 0004): it enables and forces it, with the
 -- brand_isolation policy, on every table with a brand_id. The blocks that wrote it here too went
--- after this file was applied; that text stays recorded as applied where it ran (ADR 0020):
+-- after this file was applied; that text stays recorded as applied where it ran (ADR 0018):
 -- replaces sha256 44f9d7eaf199330045ea1a39f3e9d1d6d52da60b8be2bec221fa41fc97adde4e
 -- Publishing: jobs, their per-connection targets, the attempt log, media and quotas.
 -- Unqualified names: the migration runner sets search_path to the service's schema.

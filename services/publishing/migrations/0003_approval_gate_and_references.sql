@@ -1,6 +1,6 @@
 -- Row-level security is the migration runner's (ADR 0004): it enables and forces it, with the
 -- brand_isolation policy, on every table with a brand_id. The blocks that wrote it here too went
--- after this file was applied; that text stays recorded as applied where it ran (ADR 0020):
+-- after this file was applied; that text stays recorded as applied where it ran (ADR 0018):
 -- replaces sha256 e99e173eb4b5b16f8753da81ed10a624045b837f0801af2942482acafb8190c1
 -- The approval gate decided here, and references checked here (ADR 0006):
 --   approval_policies   publishing's projection of approval's policies (approval.policy_changed / policy_deleted)

@@ -1,6 +1,6 @@
 -- Row-level security is the migration runner's (ADR 0004): it enables and forces it, with the
 -- brand_isolation policy, on every table with a brand_id. The blocks that wrote it here too went
--- after this file was applied; that text stays recorded as applied where it ran (ADR 0020):
+-- after this file was applied; that text stays recorded as applied where it ran (ADR 0018):
 -- replaces sha256 8e75f494911bbd49abf5c824328346e9fcbfef8baba43ac60fda3f94f59dcc5a
 -- Media bytes move to an S3-compatible object store (ADR 0007); the row keeps where the object
 -- is (url: s3://bucket/key, never a credential) and, once deleted, when: a deleted asset is

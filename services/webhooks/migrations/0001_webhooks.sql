@@ -1,6 +1,6 @@
 -- Row-level security is the migration runner's (ADR 0004): it enables and forces it, with the
 -- brand_isolation policy, on every table with a brand_id. The blocks that wrote it here too went
--- after this file was applied; that text stays recorded as applied where it ran (ADR 0020):
+-- after this file was applied; that text stays recorded as applied where it ran (ADR 0018):
 -- replaces sha256 b08aa632450e8f354316ade08045cb45b2fde1e8458cfac54cd930d355c6bdd5
 -- The webhooks service's own tables. Unqualified names: the runner sets search_path.
 -- Every table with a brand column has row-level security (ADR 0004); the inbound endpoint and

@@ -135,7 +135,7 @@ class ServiceDefinition:
     with_relay: bool = True
     title: str | None = None
     # bootstrap.build() makes the Database and the service's one dependencies object that holds
-    # it (ADR 0019); routes get it through `dependency(Deps)`, consumers are built with it, and
+    # it (ADR 0017); routes get it through `dependency(Deps)`, consumers are built with it, and
     # the loops and hooks above are called with it.
     database: Database | None = None
     deps: Any = None

@@ -4,7 +4,7 @@ Files are `NNNN_name.sql`, applied in order, each in its own transaction with
 search_path set to the service's schema. The backbone migrations of libs/common
 (outbox, inbox) are applied first under the `common:` prefix. Editing a file
 that was applied is refused: write a new migration instead. The one exception is a rewrite
-that changes no schema once the runner has run (ADR 0020): the file then names the checksum
+that changes no schema once the runner has run (ADR 0018): the file then names the checksum
 of its former text in a `-- replaces sha256 <hex>` line, and a ledger that recorded that text
 counts it as applied (the ledger is left as it is, so an older release still agrees with it).
 
@@ -53,7 +53,7 @@ class Migration:
         return hashlib.sha256(self.sql.encode()).hexdigest()
 
     def recorded_as(self, checksum: str) -> bool:
-        """The ledger's checksum is this text's, or a former text's this one replaces (ADR 0020)."""
+        """The ledger's checksum is this text's, or a former text's this one replaces (ADR 0018)."""
         return checksum == self.checksum or checksum in _REPLACES.findall(self.sql)
 
 

@@ -66,7 +66,7 @@ async def test_an_edited_applied_migration_is_refused(infra, scratch_schema, tmp
 
 
 async def test_a_rewrite_that_names_the_applied_text_counts_as_applied(infra, scratch_schema, tmp_path):
-    # ADR 0020: a block the runner does anyway leaves an applied file; the ledger keeps the old
+    # ADR 0018: a block the runner does anyway leaves an applied file; the ledger keeps the old
     # checksum (an older release, still running, agrees with it) and nothing runs again.
     former = "CREATE TABLE things (brand_id uuid);\nALTER TABLE things ENABLE ROW LEVEL SECURITY;\n"
     _write(tmp_path / "m", "0001_things.sql", former)
