@@ -16,21 +16,20 @@ from aligned_analytics.domain.ranges import DateRange, date_range, last_days
 from aligned_analytics.service_layer import commands, reports
 from aligned_analytics.service_layer.deps import Deps
 from aligned_common.app import dependency
-from aligned_common.identity import Identity, current_identity, require_role
+from aligned_common.identity import Caller, require_role
 from aligned_common.problems import DomainErrorsAsProblems
 
 router = APIRouter(prefix="/v1/analytics", tags=["analytics"], route_class=DomainErrorsAsProblems)
 
 WRITERS = ("owner", "admin", "editor")
 
-IdentityDep = Annotated[Identity, Depends(current_identity)]
 # Every route reaches the service through its one dependencies object (bootstrap.build()).
 Service = Annotated[Deps, Depends(dependency(Deps))]
 Limit = Annotated[int, Query(ge=1, le=200)]
 
 
 async def report_range(
-    identity: IdentityDep,
+    identity: Caller,
     svc: Service,
     from_: Annotated[
         date | None,
@@ -53,19 +52,19 @@ RangeDep = Annotated[DateRange, Depends(report_range)]
 
 
 @router.get("/summary")
-async def summary(identity: IdentityDep, svc: Service, chosen: RangeDep, platform: str | None = None) -> dict:
+async def summary(identity: Caller, svc: Service, chosen: RangeDep, platform: str | None = None) -> dict:
     """Totals per metric, engagement rate, and change against the period just before."""
     return await reports.summary(svc.replica, identity.brand_id, chosen, platform)
 
 
 @router.get("/platforms")
-async def per_platform(identity: IdentityDep, svc: Service, chosen: RangeDep) -> dict:
+async def per_platform(identity: Caller, svc: Service, chosen: RangeDep) -> dict:
     return await reports.per_platform(svc.replica, identity.brand_id, chosen)
 
 
 @router.get("/posts")
 async def posts(
-    identity: IdentityDep,
+    identity: Caller,
     svc: Service,
     chosen: RangeDep,
     cursor: str | None = None,
@@ -77,14 +76,14 @@ async def posts(
 
 @router.get("/top-posts")
 async def top_posts(
-    identity: IdentityDep, svc: Service, chosen: RangeDep, metric: str = "engagement", limit: Limit = 10
+    identity: Caller, svc: Service, chosen: RangeDep, metric: str = "engagement", limit: Limit = 10
 ) -> dict:
     return await reports.top_posts(svc.replica, identity.brand_id, chosen, metric, limit)
 
 
 @router.get("/timeseries")
 async def time_series(
-    identity: IdentityDep,
+    identity: Caller,
     svc: Service,
     chosen: RangeDep,
     metric: str = "impressions",
@@ -96,7 +95,7 @@ async def time_series(
 
 @router.get("/best-hours")
 async def best_hours(
-    identity: IdentityDep,
+    identity: Caller,
     svc: Service,
     chosen: RangeDep,
     metric: str = "engagement",
@@ -109,7 +108,7 @@ async def best_hours(
 
 
 @router.get("/accounts")
-async def account_list(identity: IdentityDep, svc: Service) -> dict:
+async def account_list(identity: Caller, svc: Service) -> dict:
     return await reports.account_list(svc.uows, identity.brand_id)
 
 
@@ -118,7 +117,7 @@ class SyncRequest(BaseModel):
 
 
 @router.post("/syncs", status_code=202)
-async def request_sync(body: SyncRequest, identity: IdentityDep, svc: Service) -> dict:
+async def request_sync(body: SyncRequest, identity: Caller, svc: Service) -> dict:
     require_role(identity, *WRITERS)
     requested = await commands.sync_now(svc.uows, svc.settings, identity, body.connection_id)
     return {"requested": requested}
@@ -126,7 +125,7 @@ async def request_sync(body: SyncRequest, identity: IdentityDep, svc: Service) -
 
 @router.get("/syncs")
 async def sync_list(
-    identity: IdentityDep,
+    identity: Caller,
     svc: Service,
     connection_id: uuid.UUID | None = None,
     cursor: str | None = None,
@@ -149,24 +148,24 @@ class GoalIn(BaseModel):
 
 
 @router.post("/goals", status_code=201)
-async def create_goal(body: GoalIn, identity: IdentityDep, svc: Service) -> dict:
+async def create_goal(body: GoalIn, identity: Caller, svc: Service) -> dict:
     require_role(identity, *WRITERS)
     return await commands.create_goal(svc.uows, identity, body, now=svc.clock.now())
 
 
 @router.get("/goals")
-async def goal_list(identity: IdentityDep, svc: Service) -> dict:
+async def goal_list(identity: Caller, svc: Service) -> dict:
     return {"items": await commands.list_goals(svc.uows, identity, now=svc.clock.now())}
 
 
 @router.get("/goals/{goal_id}")
-async def goal(goal_id: uuid.UUID, identity: IdentityDep, svc: Service) -> dict:
+async def goal(goal_id: uuid.UUID, identity: Caller, svc: Service) -> dict:
     [found] = await commands.list_goals(svc.uows, identity, goal_id, now=svc.clock.now())
     return found
 
 
 @router.delete("/goals/{goal_id}", status_code=204)
-async def archive_goal(goal_id: uuid.UUID, identity: IdentityDep, svc: Service) -> Response:
+async def archive_goal(goal_id: uuid.UUID, identity: Caller, svc: Service) -> Response:
     require_role(identity, *WRITERS)
     await commands.archive_goal(svc.uows, identity, goal_id)
     return Response(status_code=204)
@@ -185,7 +184,7 @@ class FeedbackIn(BaseModel):
 
 @router.get("/advisor/suggestions")
 async def suggestions(
-    identity: IdentityDep, svc: Service, limit: Annotated[int, Query(ge=1, le=168)] = 10
+    identity: Caller, svc: Service, limit: Annotated[int, Query(ge=1, le=168)] = 10
 ) -> dict:
     """Best hours over the advisor's lookback window, weighted by feedback."""
     zone = await reports.brand_zone(svc.uows, identity.brand_id)
@@ -194,7 +193,7 @@ async def suggestions(
 
 
 @router.post("/advisor/feedback", status_code=201)
-async def feedback(body: FeedbackIn, identity: IdentityDep, svc: Service) -> dict:
+async def feedback(body: FeedbackIn, identity: Caller, svc: Service) -> dict:
     return await commands.rate_suggestion(svc.uows, identity, body.hour_of_week, body.rating, body.comment)
 
 
@@ -207,24 +206,22 @@ class PlanIn(BaseModel):
 
 
 @router.post("/plans", status_code=201)
-async def create_plan(body: PlanIn, identity: IdentityDep, svc: Service) -> dict:
+async def create_plan(body: PlanIn, identity: Caller, svc: Service) -> dict:
     require_role(identity, *WRITERS)
     return await commands.create_plan(svc.uows, svc.settings, identity, body, now=svc.clock.now())
 
 
 @router.get("/plans")
-async def plan_list(
-    identity: IdentityDep, svc: Service, cursor: str | None = None, limit: Limit = 20
-) -> dict:
+async def plan_list(identity: Caller, svc: Service, cursor: str | None = None, limit: Limit = 20) -> dict:
     return await commands.list_plans(svc.uows, identity, cursor, limit)
 
 
 @router.get("/plans/{plan_id}")
-async def plan(plan_id: uuid.UUID, identity: IdentityDep, svc: Service) -> dict:
+async def plan(plan_id: uuid.UUID, identity: Caller, svc: Service) -> dict:
     return await commands.get_plan(svc.uows, identity, plan_id)
 
 
 @router.post("/plans/{plan_id}/accept")
-async def accept_plan(plan_id: uuid.UUID, identity: IdentityDep, svc: Service) -> dict:
+async def accept_plan(plan_id: uuid.UUID, identity: Caller, svc: Service) -> dict:
     require_role(identity, *WRITERS)
     return await commands.accept_plan(svc.uows, identity, plan_id)

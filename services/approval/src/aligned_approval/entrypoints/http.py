@@ -24,7 +24,7 @@ from aligned_approval.entrypoints.schemas import (
 from aligned_approval.service_layer import audit, clients, decisions, links, policies, queries, rules
 from aligned_approval.service_layer.deps import Deps
 from aligned_common.app import dependency
-from aligned_common.identity import Identity, Origin, current_identity, current_origin
+from aligned_common.identity import Caller, Origin, current_origin
 from aligned_common.problems import DomainErrorsAsProblems, Problem, problem_responses
 
 # Every route reaches the service through its one dependencies object (bootstrap.build()).
@@ -40,13 +40,13 @@ LINK_GONE = problem_responses(410)
 # -- approval rounds -----------------------------------------------------------------------
 @router.get("/approvals")
 async def list_approvals(
+    identity: Caller,
     svc: Service,
     status: Status | None = None,
     reviewer: str | None = Query(default=None, description="A user id, or 'me'"),
     min_age_hours: float | None = Query(default=None, ge=0, le=24 * 365 * 10),
     cursor: str | None = None,
     limit: int = Query(default=50, ge=1, le=200),
-    identity: Identity = Depends(current_identity),
 ) -> dict[str, Any]:
     items, next_cursor = await queries.list_rounds(
         svc.uows,
@@ -65,7 +65,7 @@ async def list_approvals(
 async def get_approval(
     svc: Service,
     approval_id: uuid.UUID,
-    identity: Identity = Depends(current_identity),
+    identity: Caller,
 ) -> dict[str, Any]:
     return await queries.get_round(svc.uows, identity, approval_id)
 
@@ -74,7 +74,7 @@ async def get_approval(
 async def job_rounds(
     svc: Service,
     job_id: uuid.UUID,
-    identity: Identity = Depends(current_identity),
+    identity: Caller,
 ) -> dict[str, Any]:
     return {"items": await queries.rounds_of_job(svc.uows, identity, job_id)}
 
@@ -84,7 +84,7 @@ async def decide(
     svc: Service,
     approval_id: uuid.UUID,
     body: DecisionIn,
-    identity: Identity = Depends(current_identity),
+    identity: Caller,
 ) -> dict[str, Any]:
     return await decisions.decide_as_member(
         svc.uows,
@@ -101,7 +101,7 @@ async def edit_round(
     svc: Service,
     approval_id: uuid.UUID,
     body: RoundPatch,
-    identity: Identity = Depends(current_identity),
+    identity: Caller,
 ) -> dict[str, Any]:
     return await decisions.update_round(
         svc.uows, identity, approval_id, note=body.note, approver_users=body.approver_users
@@ -109,7 +109,7 @@ async def edit_round(
 
 
 @router.get("/reviewers")
-async def list_reviewers(svc: Service, identity: Identity = Depends(current_identity)) -> dict[str, Any]:
+async def list_reviewers(svc: Service, identity: Caller) -> dict[str, Any]:
     return {"items": await queries.reviewers(svc.uows, identity)}
 
 
@@ -119,7 +119,7 @@ async def create_link(
     svc: Service,
     approval_id: uuid.UUID,
     body: LinkIn,
-    identity: Identity = Depends(current_identity),
+    identity: Caller,
 ) -> dict[str, Any]:
     return await links.create_link(
         svc.uows,
@@ -138,7 +138,7 @@ async def revoke_link(
     svc: Service,
     approval_id: uuid.UUID,
     link_id: uuid.UUID,
-    identity: Identity = Depends(current_identity),
+    identity: Caller,
 ) -> Response:
     await links.revoke_link(svc.uows, identity, approval_id, link_id)
     return Response(status_code=204)
@@ -182,23 +182,21 @@ async def review_decide(
 
 # -- policies ------------------------------------------------------------------------------
 @router.get("/policies")
-async def list_policies(svc: Service, identity: Identity = Depends(current_identity)) -> dict[str, Any]:
+async def list_policies(svc: Service, identity: Caller) -> dict[str, Any]:
     return {"items": await policies.list_all(svc.uows, identity)}
 
 
 @router.put("/policies")
-async def put_policy(
-    svc: Service, body: PolicyIn, identity: Identity = Depends(current_identity)
-) -> dict[str, Any]:
+async def put_policy(svc: Service, body: PolicyIn, identity: Caller) -> dict[str, Any]:
     return await policies.put(svc.uows, identity, **body.model_dump(mode="python"))
 
 
 @router.get("/policies/effective")
 async def effective_policy(
+    identity: Caller,
     svc: Service,
     connection_id: uuid.UUID | None = None,
     user_id: str | None = None,
-    identity: Identity = Depends(current_identity),
 ) -> dict[str, Any]:
     return await policies.effective(svc.uows, identity, connection_id, user_id)
 
@@ -207,7 +205,7 @@ async def effective_policy(
 async def delete_policy(
     svc: Service,
     policy_id: uuid.UUID,
-    identity: Identity = Depends(current_identity),
+    identity: Caller,
 ) -> Response:
     await policies.delete(svc.uows, identity, policy_id)
     return Response(status_code=204)
@@ -215,14 +213,12 @@ async def delete_policy(
 
 # -- escalation rules ----------------------------------------------------------------------
 @router.post("/escalation-rules", status_code=201)
-async def create_rule(
-    svc: Service, body: RuleIn, identity: Identity = Depends(current_identity)
-) -> dict[str, Any]:
+async def create_rule(svc: Service, body: RuleIn, identity: Caller) -> dict[str, Any]:
     return await rules.create(svc.uows, identity, body)
 
 
 @router.get("/escalation-rules")
-async def list_rules(svc: Service, identity: Identity = Depends(current_identity)) -> dict[str, Any]:
+async def list_rules(svc: Service, identity: Caller) -> dict[str, Any]:
     return {"items": await rules.list_all(svc.uows, identity)}
 
 
@@ -230,7 +226,7 @@ async def list_rules(svc: Service, identity: Identity = Depends(current_identity
 async def get_rule(
     svc: Service,
     rule_id: uuid.UUID,
-    identity: Identity = Depends(current_identity),
+    identity: Caller,
 ) -> dict[str, Any]:
     return await rules.get(svc.uows, identity, rule_id)
 
@@ -240,7 +236,7 @@ async def replace_rule(
     svc: Service,
     rule_id: uuid.UUID,
     body: RuleIn,
-    identity: Identity = Depends(current_identity),
+    identity: Caller,
 ) -> dict[str, Any]:
     return await rules.replace(svc.uows, identity, rule_id, body)
 
@@ -249,7 +245,7 @@ async def replace_rule(
 async def delete_rule(
     svc: Service,
     rule_id: uuid.UUID,
-    identity: Identity = Depends(current_identity),
+    identity: Caller,
 ) -> Response:
     await rules.delete(svc.uows, identity, rule_id)
     return Response(status_code=204)
@@ -257,17 +253,13 @@ async def delete_rule(
 
 # -- client settings and unsubscribe -------------------------------------------------------
 @router.get("/client-settings")
-async def list_client_settings(
-    svc: Service, identity: Identity = Depends(current_identity)
-) -> dict[str, Any]:
+async def list_client_settings(svc: Service, identity: Caller) -> dict[str, Any]:
     rows = await clients.list_clients(svc.uows, identity)
     return {"items": [clients.present(r, svc.secret, svc.base_url) for r in rows]}
 
 
 @router.get("/client-settings/{email}")
-async def get_client_settings(
-    svc: Service, email: EmailStr, identity: Identity = Depends(current_identity)
-) -> dict[str, Any]:
+async def get_client_settings(svc: Service, email: EmailStr, identity: Caller) -> dict[str, Any]:
     row = await clients.get_client(svc.uows, identity, str(email))
     return clients.present(row, svc.secret, svc.base_url)
 
@@ -277,7 +269,7 @@ async def put_client_settings(
     svc: Service,
     email: EmailStr,
     body: ClientSettingsIn,
-    identity: Identity = Depends(current_identity),
+    identity: Caller,
 ) -> dict[str, Any]:
     preferences = body.preferences.model_dump(exclude_none=True) if body.preferences else None
     types = [k.value for k in body.unsubscribed_types] if body.unsubscribed_types is not None else None
@@ -296,10 +288,10 @@ async def put_client_settings(
 
 @router.get("/client-settings/{email}/mails")
 async def client_mails(
+    identity: Caller,
     svc: Service,
     email: EmailStr,
     limit: int = Query(default=100, ge=1, le=500),
-    identity: Identity = Depends(current_identity),
 ) -> dict[str, Any]:
     """The mails to this address, newest first, with what became of each: sent, suppressed
     (preferences, unsubscribe, reminder frequency), held (over the daily limit), folded (into
@@ -308,9 +300,7 @@ async def client_mails(
 
 
 @router.delete("/client-settings/{email}/unsubscribe-tokens", status_code=204)
-async def revoke_unsubscribe_tokens(
-    svc: Service, email: EmailStr, identity: Identity = Depends(current_identity)
-) -> Response:
+async def revoke_unsubscribe_tokens(svc: Service, email: EmailStr, identity: Caller) -> Response:
     await clients.revoke_tokens(svc.uows, identity, str(email))
     return Response(status_code=204)
 
@@ -350,6 +340,7 @@ async def unsubscribe(
 # -- audit trail ---------------------------------------------------------------------------
 @router.get("/audit-logs")
 async def audit_logs(
+    identity: Caller,
     svc: Service,
     entity_type: str | None = None,
     entity_id: str | None = None,
@@ -359,7 +350,6 @@ async def audit_logs(
     until: AwareDatetime | None = Query(default=None, alias="to"),
     cursor: str | None = None,
     limit: int = Query(default=100, ge=1, le=500),
-    identity: Identity = Depends(current_identity),
 ) -> dict[str, Any]:
     items, next_cursor = await audit.query(
         svc.uows,

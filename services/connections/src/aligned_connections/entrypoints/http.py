@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
 from aligned_common.app import dependency
-from aligned_common.identity import Identity, current_identity, require_role
+from aligned_common.identity import Caller, require_role
 from aligned_common.problems import DomainErrorsAsProblems
 from aligned_connections.domain.connection import Connection, Status
 from aligned_connections.service_layer import connections, oauth
@@ -24,7 +24,6 @@ MAINTAINERS = ("owner", "admin", "editor")  # who may verify or refresh them
 
 PlatformName = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_-]{0,40}$")]
 Service = Annotated[Deps, Depends(dependency(Deps))]
-Caller = Annotated[Identity, Depends(current_identity)]
 
 
 class ConnectionOut(BaseModel):

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 
 from aligned_common.app import dependency
-from aligned_common.identity import Identity, current_identity, require_role
+from aligned_common.identity import Caller, Identity, require_role
 from aligned_common.problems import DomainErrorsAsProblems, problem_responses
 from aligned_publishing.domain.commands import CancelJob, CreateJob, EditJob, ScheduleJob
 from aligned_publishing.domain.status import JobStatus
@@ -33,7 +33,6 @@ from aligned_publishing.service_layer.deps import Deps
 router = APIRouter(prefix="/v1", route_class=DomainErrorsAsProblems)
 WRITERS = ("owner", "admin", "editor")
 
-Who = Annotated[Identity, Depends(current_identity)]
 Service = Annotated[Deps, Depends(dependency(Deps))]
 
 
@@ -44,20 +43,20 @@ async def _job(deps: Deps, identity: Identity, job_id: uuid.UUID, with_log: bool
 
 # -- jobs ----------------------------------------------------------------------------------
 @router.post("/jobs", status_code=201, response_model=JobOut)
-async def create_job(body: CreateJob, identity: Who, deps: Service) -> JobOut:
+async def create_job(body: CreateJob, identity: Caller, deps: Service) -> JobOut:
     require_role(identity, *WRITERS)
     return await _job(deps, identity, await jobs.create_job(deps, identity, body))
 
 
 @router.patch("/jobs/{job_id}", response_model=JobOut)
-async def edit_job(job_id: uuid.UUID, body: EditJob, identity: Who, deps: Service) -> JobOut:
+async def edit_job(job_id: uuid.UUID, body: EditJob, identity: Caller, deps: Service) -> JobOut:
     require_role(identity, *WRITERS)
     note = await jobs.edit_job(deps, identity, job_id, body)
     return (await _job(deps, identity, job_id)).model_copy(update={"approval_note": note})
 
 
 @router.post("/jobs/{job_id}/submit", response_model=JobOut)
-async def submit_job(job_id: uuid.UUID, identity: Who, deps: Service) -> JobOut:
+async def submit_job(job_id: uuid.UUID, identity: Caller, deps: Service) -> JobOut:
     require_role(identity, *WRITERS)
     await jobs.submit_job(deps, identity, job_id)
     return await _job(deps, identity, job_id)
@@ -65,14 +64,14 @@ async def submit_job(job_id: uuid.UUID, identity: Who, deps: Service) -> JobOut:
 
 @router.post("/jobs/{job_id}/schedule", response_model=JobOut)
 @router.post("/jobs/{job_id}/reschedule", response_model=JobOut)
-async def schedule_job(job_id: uuid.UUID, body: ScheduleJob, identity: Who, deps: Service) -> JobOut:
+async def schedule_job(job_id: uuid.UUID, body: ScheduleJob, identity: Caller, deps: Service) -> JobOut:
     require_role(identity, *WRITERS)
     await jobs.schedule_job(deps, identity, job_id, body)
     return await _job(deps, identity, job_id)
 
 
 @router.post("/jobs/{job_id}/publish-now", response_model=JobOut)
-async def publish_now(job_id: uuid.UUID, identity: Who, deps: Service) -> JobOut:
+async def publish_now(job_id: uuid.UUID, identity: Caller, deps: Service) -> JobOut:
     require_role(identity, *WRITERS)
     await jobs.publish_now(deps, identity, job_id)
     return await _job(deps, identity, job_id)
@@ -80,7 +79,7 @@ async def publish_now(job_id: uuid.UUID, identity: Who, deps: Service) -> JobOut
 
 @router.post("/jobs/{job_id}/cancel", response_model=JobOut)
 async def cancel_job(
-    job_id: uuid.UUID, identity: Who, deps: Service, body: CancelJob | None = None
+    job_id: uuid.UUID, identity: Caller, deps: Service, body: CancelJob | None = None
 ) -> JobOut:
     require_role(identity, *WRITERS)
     await jobs.cancel_job(deps, identity, job_id, body.reason if body else None)
@@ -88,14 +87,14 @@ async def cancel_job(
 
 
 @router.delete("/jobs/{job_id}", status_code=204)
-async def delete_job(job_id: uuid.UUID, identity: Who, deps: Service) -> Response:
+async def delete_job(job_id: uuid.UUID, identity: Caller, deps: Service) -> Response:
     require_role(identity, *WRITERS)
     await jobs.delete_job(deps, identity, job_id)
     return Response(status_code=204)
 
 
 @router.post("/jobs/{job_id}/restore", response_model=JobOut, responses=problem_responses(410))
-async def restore_job(job_id: uuid.UUID, identity: Who, deps: Service) -> JobOut:
+async def restore_job(job_id: uuid.UUID, identity: Caller, deps: Service) -> JobOut:
     require_role(identity, *WRITERS)
     await jobs.restore_job(deps, identity, job_id)
     return await _job(deps, identity, job_id)
@@ -103,7 +102,7 @@ async def restore_job(job_id: uuid.UUID, identity: Who, deps: Service) -> JobOut
 
 @router.get("/jobs", response_model=JobPage)
 async def list_jobs(
-    identity: Who,
+    identity: Caller,
     deps: Service,
     start: Annotated[
         datetime | None, Query(alias="from", description="calendar range start (inclusive)")
@@ -136,7 +135,7 @@ async def list_jobs(
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut)
-async def get_job(job_id: uuid.UUID, identity: Who, deps: Service) -> JobOut:
+async def get_job(job_id: uuid.UUID, identity: Caller, deps: Service) -> JobOut:
     return await _job(deps, identity, job_id)
 
 
@@ -151,7 +150,7 @@ SAME_ASSET: dict[int | str, dict] = {
 
 @router.post("/media", status_code=201, response_model=MediaOut, responses=MEDIA_IN | SAME_ASSET)
 async def upload_media(
-    identity: Who,
+    identity: Caller,
     deps: Service,
     response: Response,
     file: UploadFile = File(...),
@@ -168,7 +167,7 @@ async def upload_media(
 
 
 @router.post("/media/uploads", status_code=201, response_model=UploadOut, responses=MEDIA_IN)
-async def start_upload(body: StartUpload, identity: Who, deps: Service) -> UploadOut:
+async def start_upload(body: StartUpload, identity: Caller, deps: Service) -> UploadOut:
     """Large files: a presigned PUT (or, for big videos, one presigned PUT per part) straight to
     the object store, then `complete`."""
     require_role(identity, *WRITERS)
@@ -182,7 +181,11 @@ async def start_upload(body: StartUpload, identity: Who, deps: Service) -> Uploa
     responses=MEDIA_IN | SAME_ASSET,
 )
 async def complete_upload(
-    upload_id: uuid.UUID, identity: Who, deps: Service, response: Response, body: CompleteUpload | None = None
+    upload_id: uuid.UUID,
+    identity: Caller,
+    deps: Service,
+    response: Response,
+    body: CompleteUpload | None = None,
 ) -> MediaOut:
     require_role(identity, *WRITERS)
     parts = [p.model_dump() for p in body.parts] if body is not None and body.parts is not None else None
@@ -194,7 +197,7 @@ async def complete_upload(
 
 @router.get("/media", response_model=list[MediaOut])
 async def list_media(
-    identity: Who,
+    identity: Caller,
     deps: Service,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     before: uuid.UUID | None = None,
@@ -206,17 +209,19 @@ async def list_media(
 
 
 @router.get("/media/{media_id}", response_model=MediaOut)
-async def get_media(media_id: uuid.UUID, identity: Who, deps: Service) -> MediaOut:
+async def get_media(media_id: uuid.UUID, identity: Caller, deps: Service) -> MediaOut:
     return media_out(await media.with_urls(deps, await media.get_media(deps, identity, media_id)))
 
 
 @router.get("/media/{media_id}/usage", response_model=list[MediaUsageOut])
-async def media_usage(media_id: uuid.UUID, identity: Who, deps: Service) -> list[MediaUsageOut]:
+async def media_usage(media_id: uuid.UUID, identity: Caller, deps: Service) -> list[MediaUsageOut]:
     return [MediaUsageOut(**row) for row in await media.media_usage(deps, identity, media_id)]
 
 
 @router.patch("/media/{media_id}", response_model=MediaOut)
-async def describe_media(media_id: uuid.UUID, body: DescribeMedia, identity: Who, deps: Service) -> MediaOut:
+async def describe_media(
+    media_id: uuid.UUID, body: DescribeMedia, identity: Caller, deps: Service
+) -> MediaOut:
     require_role(identity, *WRITERS)
     return media_out(
         await media.with_urls(deps, await media.describe_media(deps, identity, media_id, body.alt_text))
@@ -224,18 +229,18 @@ async def describe_media(media_id: uuid.UUID, body: DescribeMedia, identity: Who
 
 
 @router.delete("/media/{media_id}", status_code=204)
-async def delete_media(media_id: uuid.UUID, identity: Who, deps: Service) -> Response:
+async def delete_media(media_id: uuid.UUID, identity: Caller, deps: Service) -> Response:
     require_role(identity, *WRITERS)
     await media.delete_media(deps, identity, media_id)
     return Response(status_code=204)
 
 
 @router.get("/media-quota", response_model=QuotaOut)
-async def quota(identity: Who, deps: Service) -> QuotaOut:
+async def quota(identity: Caller, deps: Service) -> QuotaOut:
     return QuotaOut(**await media.quota_usage(deps, identity))
 
 
 @router.patch("/media-quota", response_model=QuotaOut)
-async def change_quota(body: ChangeQuota, identity: Who, deps: Service) -> QuotaOut:
+async def change_quota(body: ChangeQuota, identity: Caller, deps: Service) -> QuotaOut:
     require_role(identity, "owner", "admin")
     return QuotaOut(**await media.set_quota(deps, identity, body.quota_bytes))

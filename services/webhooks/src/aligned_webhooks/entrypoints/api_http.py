@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Response
 
 from aligned_common.app import dependency
-from aligned_common.identity import Identity, current_identity, require_role
+from aligned_common.identity import Caller, require_role
 from aligned_common.problems import DomainErrorsAsProblems
 from aligned_webhooks.domain.deliverable import DELIVERABLE_EVENT_TYPES
 from aligned_webhooks.entrypoints.api_models import (
@@ -27,7 +27,6 @@ from aligned_webhooks.service_layer.deps import Deps
 
 router = APIRouter(prefix="/v1", tags=["outbound webhooks"], route_class=DomainErrorsAsProblems)
 Service = Annotated[Deps, Depends(dependency(Deps))]
-Caller = Annotated[Identity, Depends(current_identity)]
 
 MANAGERS = ("owner", "admin")
 READERS = ("owner", "admin", "editor")
