@@ -1,10 +1,11 @@
-"""The ports the handlers use: small protocols, a real one in adapters/, a fake in tests/unit."""
+"""The ports the handlers use: small protocols, the SQL ones in adapters/, fakes in tests/unit."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Protocol
 
+from aligned_common.units import Opener, Transaction
 from aligned_example.domain.model import Brand
 
 
@@ -14,8 +15,11 @@ class Brands(Protocol):
     async def save(self, brand: Brand) -> None: ...
 
 
-class UnitOfWork(Protocol):
-    """One transaction of one brand, opened by the caller (a route, or the inbox for an event)."""
+class UnitOfWork(Transaction, Protocol):
+    """One transaction of one brand (`emit`, `async with`) and the repositories on it."""
 
     @property
     def brands(self) -> Brands: ...  # read-only: a real and a fake repository both fit
+
+
+Units = Opener[UnitOfWork]  # `async with units(brand_id) as uow:`
