@@ -22,4 +22,4 @@ class UnitOfWork(Transaction, Protocol):
     def brands(self) -> Brands: ...  # read-only: a real and a fake repository both fit
 
 
-Units = Opener[UnitOfWork]  # `async with units(brand_id) as uow:`
+Units = Opener[UnitOfWork]  # `async with deps.uow(brand_id) as uow:` (role="worker" spans brands)
