@@ -6,6 +6,8 @@ from pathlib import Path
 
 from aligned_common.app import Database, ServiceDefinition
 from aligned_common.clock import Clock, SystemClock
+from aligned_common.units import Opens
+from aligned_example.adapters.unit_of_work import SqlUnitOfWork
 from aligned_example.config import Settings
 from aligned_example.entrypoints import consumers, http
 from aligned_example.service_layer.deps import Deps
@@ -16,7 +18,7 @@ def build(
 ) -> ServiceDefinition:
     settings = settings or Settings()
     database = Database(settings, name)  # name: the schema and the consumer group's suffix
-    deps = Deps(settings=settings, database=database, clock=clock or SystemClock())
+    deps = Deps(settings=settings, uow=Opens(SqlUnitOfWork, database), clock=clock or SystemClock())
     return ServiceDefinition(
         name=name,
         settings=settings,

@@ -30,7 +30,8 @@ async def test_a_brand_created_on_kafka_is_welcomed_over_http(infra, topics):
     await producer.start()
     try:
         async with running_service(definition) as svc, svc.client(headers=signed_headers(identity)) as client:
-            assert (await client.get("/v1/example/welcome")).status_code == 404  # nothing heard yet
+            unknown = await client.get("/v1/example/welcome")  # nothing heard yet: a domain error
+            assert (unknown.status_code, unknown.json()["title"]) == (404, "Brand not found")
 
             event = new_event(
                 BrandCreated(name="Acme"), brand_id=identity.brand_id, tenant_id=identity.tenant_id

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from aligned_example.domain.model import UnknownBrand
+from aligned_common.errors import NotFound
 from aligned_example.service_layer import handlers
 
 from .fakes import FakeUnitOfWork
@@ -30,6 +30,6 @@ async def test_an_older_name_arriving_late_does_not_replace_a_newer_one():
     assert await handlers.welcome(uow, BRAND, T0) == "Welcome to Acme 2"
 
 
-async def test_an_unknown_brand_is_a_domain_error():
-    with pytest.raises(UnknownBrand):
+async def test_an_unknown_brand_is_not_found():
+    with pytest.raises(NotFound, match="no brand_created"):  # the route answers it as a 404
         await handlers.welcome(FakeUnitOfWork(), uuid.uuid4(), T0)

@@ -9,10 +9,6 @@ from datetime import datetime, timedelta
 NEW_FOR = timedelta(days=7)
 
 
-class UnknownBrand(Exception):
-    """No brand_created has reached this service for the brand (yet)."""
-
-
 @dataclass(frozen=True)
 class Brand:
     brand_id: uuid.UUID

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aligned_common.app import Database
 from aligned_common.clock import Clock
 from aligned_example.config import Settings
+from aligned_example.service_layer.ports import Units
 
 
 @dataclass(frozen=True)
 class Deps:
     settings: Settings
-    database: Database
+    uow: Units  # opens units of work: Opens(SqlUnitOfWork, database); the unit tests' fakes
     clock: Clock  # where "now" comes from: tests pass a clock they move

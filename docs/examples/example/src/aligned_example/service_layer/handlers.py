@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from aligned_example.domain.model import Brand, UnknownBrand
-from aligned_example.service_layer.unit_of_work import UnitOfWork
+from aligned_example.domain.errors import BrandNotFound
+from aligned_example.domain.model import Brand
+from aligned_example.service_layer.ports import UnitOfWork
 
 
 async def record_brand(uow: UnitOfWork, brand_id: uuid.UUID, name: str, at: datetime) -> None:
@@ -17,5 +18,5 @@ async def record_brand(uow: UnitOfWork, brand_id: uuid.UUID, name: str, at: date
 async def welcome(uow: UnitOfWork, brand_id: uuid.UUID, now: datetime) -> str:
     brand = await uow.brands.get(brand_id)
     if brand is None:
-        raise UnknownBrand(str(brand_id))
+        raise BrandNotFound("no brand_created has reached this service")
     return brand.welcome(now)
