@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aligned_analytics.adapters.unit_of_work import PgUnitOfWork
+from aligned_analytics.adapters.unit_of_work import SqlUnitOfWork
 from aligned_analytics.config import Settings
 from aligned_analytics.entrypoints import consumers, http, loops
 from aligned_analytics.service_layer.deps import Deps
@@ -28,8 +28,8 @@ def build(
     deps = Deps(
         settings=settings,
         database=database,
-        uows=Opens(PgUnitOfWork, database),
-        replica=Opens(PgUnitOfWork, database, replica=True),
+        uows=Opens(SqlUnitOfWork, database),
+        replica=Opens(SqlUnitOfWork, database, replica=True),
         clock=clock or SystemClock(),
     )
     return ServiceDefinition(

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from aligned_analytics.adapters import reports
-from aligned_analytics.adapters.partitions import PgPartitions
+from aligned_analytics.adapters.partitions import SqlPartitions
 from aligned_analytics.domain.ranges import DateRange
 from aligned_analytics.service_layer.scheduler import maintain
 from aligned_common.db import UnitOfWork
@@ -42,13 +42,15 @@ async def test_maintenance_creates_months_ahead_and_drops_expired_ones(analytics
     this_month = datetime.now(UTC).date().replace(day=1)
     expired = add_months(this_month, -14)
     async with UnitOfWork(analytics.pool, analytics.schema, role="worker") as uow:
-        await PgPartitions(uow.conn).ensure_months_of([datetime(expired.year, expired.month, 15, tzinfo=UTC)])
+        await SqlPartitions(uow.conn).ensure_months_of(
+            [datetime(expired.year, expired.month, 15, tzinfo=UTC)]
+        )
     settings = analytics.settings.model_copy(update={"partitions_ahead_months": 6, "retention_months": 13})
 
     outcome = await maintain(analytics.uows, settings)
 
     async with UnitOfWork(analytics.pool, analytics.schema, role="worker") as uow:
-        names = set(await PgPartitions(uow.conn).partition_names())
+        names = set(await SqlPartitions(uow.conn).partition_names())
     assert month_name(expired) in outcome["dropped"] and month_name(expired) not in names
     assert {month_name(add_months(this_month, m)) for m in range(7)} <= names
     assert "analytics_metrics_default" not in names  # normal months never land in a catch-all
@@ -63,7 +65,7 @@ async def test_a_30_day_summary_reads_only_the_partitions_of_its_months(analytic
     args = reports.summary_args(brand.brand_id, chosen.start, chosen.end, previous.start, None)
     await maintain(analytics.uows, analytics.settings.model_copy(update={"partitions_ahead_months": 6}))
     async with UnitOfWork(analytics.pool, analytics.schema, brand_id=brand.brand_id) as uow:
-        all_partitions = set(await PgPartitions(uow.conn).partition_names())
+        all_partitions = set(await SqlPartitions(uow.conn).partition_names())
         plan = json.loads(await uow.conn.fetchval("EXPLAIN (FORMAT JSON) " + reports.SUMMARY_SQL, *args))
 
     needed = set()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from aligned_approval.adapters.mailer import SmtpMailer
-from aligned_approval.adapters.unit_of_work import PgUnitOfWork
+from aligned_approval.adapters.unit_of_work import SqlUnitOfWork
 from aligned_approval.config import Settings
 from aligned_approval.entrypoints import consumers, http, loops
 from aligned_approval.service_layer import audit
@@ -27,7 +27,7 @@ def build(
     deps = Deps(
         settings=settings,
         database=database,
-        uows=Opens(PgUnitOfWork, database),
+        uows=Opens(SqlUnitOfWork, database),
         clock=clock or SystemClock(),
         mailer=SmtpMailer(
             host=settings.smtp_host,

@@ -9,7 +9,7 @@ import asyncpg
 from aligned_common.units import Repository
 
 
-class PgAccounts(Repository):
+class SqlAccounts(Repository):
     """The connected accounts analytics syncs (from connections' events)."""
 
     async def upsert_account(

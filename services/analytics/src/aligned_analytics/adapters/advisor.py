@@ -8,7 +8,7 @@ from typing import Any
 from aligned_common.units import Repository
 
 
-class PgAdvisor(Repository):
+class SqlAdvisor(Repository):
     """The advisor's feedback and per-hour weights."""
 
     async def record_feedback(self, **feedback: Any) -> None:

@@ -7,7 +7,7 @@ import uuid
 from aligned_common.units import Repository
 
 
-class PgBrands(Repository):
+class SqlBrands(Repository):
     """Each brand's time zone (from the gateway's brand_created)."""
 
     async def set_time_zone(self, brand_id: uuid.UUID, time_zone: str) -> None:

@@ -41,7 +41,7 @@ def _progress_args(brand_id, instants, goal_id=None) -> tuple:
     return (brand_id, instants, goal_id, ENGAGEMENT, list(ENGAGEMENT_METRICS))
 
 
-class PgGoals(Repository):
+class SqlGoals(Repository):
     """Goals, their progress and the periods they were reached in."""
 
     async def create_goal(self, **goal: Any) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from aligned_analytics.adapters.partitions import PgPartitions
+from aligned_analytics.adapters.partitions import SqlPartitions
 from aligned_analytics.domain.metrics import Snapshot
 from aligned_common.units import Repository
 
 
-class PgMetrics(Repository):
+class SqlMetrics(Repository):
     """Metric snapshots (upserted: a re-sync of the same observation changes nothing)."""
 
     async def store_snapshots(
@@ -23,7 +23,7 @@ class PgMetrics(Repository):
     ) -> int:
         if not snapshots:
             return 0
-        await PgPartitions(self.conn).ensure_months_of([s.observed_at for s in snapshots])
+        await SqlPartitions(self.conn).ensure_months_of([s.observed_at for s in snapshots])
         # Oldest first, so each snapshot's growth is computed against the one stored just before it.
         ordered = sorted(snapshots, key=lambda s: (s.observed_at, s.remote_id, s.metric))
         await self.conn.executemany(

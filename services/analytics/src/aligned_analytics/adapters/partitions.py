@@ -7,7 +7,7 @@ from datetime import datetime
 from aligned_common.units import Repository
 
 
-class PgPartitions(Repository):
+class SqlPartitions(Repository):
     """Monthly partitions of analytics_metrics."""
 
     async def ensure_months_ahead(self, months_ahead: int) -> list[str]:

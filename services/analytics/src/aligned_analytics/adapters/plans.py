@@ -13,7 +13,7 @@ from aligned_analytics.domain.advisor import DEFAULT_HOURS
 from aligned_common.units import Repository
 
 
-class PgPlans(Repository):
+class SqlPlans(Repository):
     """Auto plans and their slots."""
 
     async def create_plan(

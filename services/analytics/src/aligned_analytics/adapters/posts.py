@@ -11,7 +11,7 @@ from aligned_common.events.publishing import TargetRef
 from aligned_common.units import Repository
 
 
-class PgPosts(Repository):
+class SqlPosts(Repository):
     """Published posts analytics tracks, and the jobs' targets it remembers."""
 
     async def remember_targets(

@@ -114,7 +114,7 @@ SELECT how.hour_of_week, how.hour_of_week / 24 + 1 AS day_of_week, how.hour_of_w
 """
 
 
-class PgReports(Repository):
+class SqlReports(Repository):
     """The reports' queries."""
 
     async def summary(

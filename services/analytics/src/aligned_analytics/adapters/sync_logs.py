@@ -10,7 +10,7 @@ import asyncpg
 from aligned_common.units import Repository
 
 
-class PgSyncLogs(Repository):
+class SqlSyncLogs(Repository):
     """The log of every sync asked for, started and finished."""
 
     async def open_sync(

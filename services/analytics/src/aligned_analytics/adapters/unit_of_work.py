@@ -5,28 +5,28 @@ from __future__ import annotations
 
 import asyncpg
 
-from aligned_analytics.adapters.accounts import PgAccounts
-from aligned_analytics.adapters.advisor import PgAdvisor
-from aligned_analytics.adapters.brands import PgBrands
-from aligned_analytics.adapters.goals import PgGoals
-from aligned_analytics.adapters.metric_store import PgMetrics
-from aligned_analytics.adapters.partitions import PgPartitions
-from aligned_analytics.adapters.plans import PgPlans
-from aligned_analytics.adapters.posts import PgPosts
-from aligned_analytics.adapters.reports import PgReports
-from aligned_analytics.adapters.sync_logs import PgSyncLogs
+from aligned_analytics.adapters.accounts import SqlAccounts
+from aligned_analytics.adapters.advisor import SqlAdvisor
+from aligned_analytics.adapters.brands import SqlBrands
+from aligned_analytics.adapters.goals import SqlGoals
+from aligned_analytics.adapters.metric_store import SqlMetrics
+from aligned_analytics.adapters.partitions import SqlPartitions
+from aligned_analytics.adapters.plans import SqlPlans
+from aligned_analytics.adapters.posts import SqlPosts
+from aligned_analytics.adapters.reports import SqlReports
+from aligned_analytics.adapters.sync_logs import SqlSyncLogs
 from aligned_common.units import BoundUnitOfWork
 
 
-class PgUnitOfWork(BoundUnitOfWork):
+class SqlUnitOfWork(BoundUnitOfWork):
     def bind(self, conn: asyncpg.Connection) -> None:
-        self.accounts = PgAccounts(conn)
-        self.advisor = PgAdvisor(conn)
-        self.brands = PgBrands(conn)
-        self.goals = PgGoals(conn)
-        self.metrics = PgMetrics(conn)
-        self.partitions = PgPartitions(conn)
-        self.plans = PgPlans(conn)
-        self.posts = PgPosts(conn)
-        self.reports = PgReports(conn)
-        self.syncs = PgSyncLogs(conn)
+        self.accounts = SqlAccounts(conn)
+        self.advisor = SqlAdvisor(conn)
+        self.brands = SqlBrands(conn)
+        self.goals = SqlGoals(conn)
+        self.metrics = SqlMetrics(conn)
+        self.partitions = SqlPartitions(conn)
+        self.plans = SqlPlans(conn)
+        self.posts = SqlPosts(conn)
+        self.reports = SqlReports(conn)
+        self.syncs = SqlSyncLogs(conn)

@@ -7,7 +7,7 @@ repositories, aligned_common.units), so the handlers never see a connection.
 
 from __future__ import annotations
 
-from aligned_analytics.adapters.unit_of_work import PgUnitOfWork
+from aligned_analytics.adapters.unit_of_work import SqlUnitOfWork
 from aligned_analytics.service_layer import sync
 from aligned_analytics.service_layer.deps import Deps
 from aligned_common.events.connections import (
@@ -37,15 +37,15 @@ def event_router(service: str, deps: Deps) -> EventRouter:
         ConnectionRestored,
         Disconnected,
         name="on_connection_event",
-    )(joined(PgUnitOfWork, sync.on_connection_event))
+    )(joined(SqlUnitOfWork, sync.on_connection_event))
     # The ingest (batch=True): messages of a brand ready together commit in one transaction.
     events.on(MetricsFetched, name="on_metrics_fetched", batch=True)(
-        joined(PgUnitOfWork, sync.on_metrics_fetched)
+        joined(SqlUnitOfWork, sync.on_metrics_fetched)
     )
-    events.on(MetricsFailed, name="on_metrics_failed")(joined(PgUnitOfWork, sync.on_metrics_failed))
-    events.on(BrandCreated, name="on_brand_created")(joined(PgUnitOfWork, sync.on_brand_created))
-    events.on(JobCreated, name="on_job_created", batch=True)(joined(PgUnitOfWork, sync.on_job_created))
+    events.on(MetricsFailed, name="on_metrics_failed")(joined(SqlUnitOfWork, sync.on_metrics_failed))
+    events.on(BrandCreated, name="on_brand_created")(joined(SqlUnitOfWork, sync.on_brand_created))
+    events.on(JobCreated, name="on_job_created", batch=True)(joined(SqlUnitOfWork, sync.on_job_created))
     events.on(JobPublished, JobPartiallyPublished, name="on_job_published", batch=True)(
-        joined(PgUnitOfWork, sync.on_job_published)
+        joined(SqlUnitOfWork, sync.on_job_published)
     )
     return events

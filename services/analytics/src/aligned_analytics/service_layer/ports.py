@@ -1,7 +1,7 @@
 """The service layer's ports: the repositories a handler reaches through its unit of work.
 
 Handlers see only these Protocols (`uow.accounts`, `uow.goals`, ...); the adapters hold the SQL
-(adapters/*.py, PgUnitOfWork) and the unit tests' fakes (tests/unit/fakes.py) hold
+(adapters/*.py, SqlUnitOfWork) and the unit tests' fakes (tests/unit/fakes.py) hold
 lists. A unit of work is one transaction: every repository call and `emit` inside it commit
 together.
 """

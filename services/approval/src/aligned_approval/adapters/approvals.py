@@ -36,7 +36,7 @@ _POLICY_COLUMNS = (
 )
 
 
-class PgRounds(Repository):
+class SqlRounds(Repository):
     """Approval rounds (post_approvals)."""
 
     async def insert_round(self, **values: Any) -> Row | None:
@@ -180,7 +180,7 @@ class PgRounds(Repository):
 
 
 # -- brands and reviewers (from gateway events) -------------------------------------------
-class PgMembers(Repository):
+class SqlMembers(Repository):
     """The brands and reviewers we know (from gateway events)."""
 
     async def upsert_brand(
@@ -259,7 +259,7 @@ class PgMembers(Repository):
 
 
 # -- policies ------------------------------------------------------------------------------
-class PgPolicies(Repository):
+class SqlPolicies(Repository):
     """Approval policies."""
 
     async def policies(self, brand_id: uuid.UUID) -> list[Policy]:

@@ -23,7 +23,7 @@ def _json(value: dict | None) -> str | None:
     return orjson.dumps(value).decode() if value is not None else None
 
 
-class PgAudit(Repository):
+class SqlAudit(Repository):
     """The audit trail (partitioned by month)."""
 
     async def create_partition(self, month: datetime) -> str:

@@ -28,7 +28,7 @@ def _row(record: asyncpg.Record | None) -> Row | None:
     return row
 
 
-class PgClientSettings(Repository):
+class SqlClientSettings(Repository):
     """Each client's mail settings (client_settings)."""
 
     async def ensure(self, brand_id: uuid.UUID, email: str) -> Row:

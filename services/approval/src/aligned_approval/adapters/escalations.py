@@ -33,7 +33,7 @@ def _quiet(rule: RuleIn) -> tuple:
     return (rule.quiet_hours.start, rule.quiet_hours.end) if rule.quiet_hours else (None, None)
 
 
-class PgEscalations(Repository):
+class SqlEscalations(Repository):
     """Escalation rules and what they fired."""
 
     async def insert_rule(self, brand_id: uuid.UUID, rule: RuleIn) -> Row:

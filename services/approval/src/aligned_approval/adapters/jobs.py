@@ -8,7 +8,7 @@ from typing import Any
 from aligned_common.units import Repository
 
 
-class PgJobs(Repository):
+class SqlJobs(Repository):
     """The jobs we know of (their text and author)."""
 
     async def remember(

@@ -10,7 +10,7 @@ from aligned_common.envelope import EventEnvelope
 from aligned_common.units import Repository
 
 
-class PgKnownConnections(Repository):
+class SqlKnownConnections(Repository):
     """Which connections a policy may name."""
 
     async def record(self, envelope: EventEnvelope, data: Any) -> None:

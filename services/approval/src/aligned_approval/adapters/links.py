@@ -12,7 +12,7 @@ Row = dict[str, Any]
 _COLUMNS = "id, brand_id, approval_id, recipient, created_by, created_at, expires_at, revoked_at, used_at, used_decision"
 
 
-class PgLinks(Repository):
+class SqlLinks(Repository):
     """Review links."""
 
     async def insert(

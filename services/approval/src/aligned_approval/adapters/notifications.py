@@ -11,7 +11,7 @@ from aligned_common.units import Repository
 Row = dict[str, Any]
 
 
-class PgNotifications(Repository):
+class SqlNotifications(Repository):
     """The notifications table: mails queued, sent, held, folded."""
 
     async def enqueue(

@@ -5,26 +5,26 @@ from __future__ import annotations
 
 import asyncpg
 
-from aligned_approval.adapters.approvals import PgMembers, PgPolicies, PgRounds
-from aligned_approval.adapters.audit import PgAudit
-from aligned_approval.adapters.client_settings import PgClientSettings
-from aligned_approval.adapters.escalations import PgEscalations
-from aligned_approval.adapters.jobs import PgJobs
-from aligned_approval.adapters.known_connections import PgKnownConnections
-from aligned_approval.adapters.links import PgLinks
-from aligned_approval.adapters.notifications import PgNotifications
+from aligned_approval.adapters.approvals import SqlMembers, SqlPolicies, SqlRounds
+from aligned_approval.adapters.audit import SqlAudit
+from aligned_approval.adapters.client_settings import SqlClientSettings
+from aligned_approval.adapters.escalations import SqlEscalations
+from aligned_approval.adapters.jobs import SqlJobs
+from aligned_approval.adapters.known_connections import SqlKnownConnections
+from aligned_approval.adapters.links import SqlLinks
+from aligned_approval.adapters.notifications import SqlNotifications
 from aligned_common.units import BoundUnitOfWork
 
 
-class PgUnitOfWork(BoundUnitOfWork):
+class SqlUnitOfWork(BoundUnitOfWork):
     def bind(self, conn: asyncpg.Connection) -> None:
-        self.rounds = PgRounds(conn)
-        self.members = PgMembers(conn)
-        self.policies = PgPolicies(conn)
-        self.escalations = PgEscalations(conn)
-        self.notifications = PgNotifications(conn)
-        self.clients = PgClientSettings(conn)
-        self.links = PgLinks(conn)
-        self.jobs = PgJobs(conn)
-        self.audit = PgAudit(conn)
-        self.connections = PgKnownConnections(conn)
+        self.rounds = SqlRounds(conn)
+        self.members = SqlMembers(conn)
+        self.policies = SqlPolicies(conn)
+        self.escalations = SqlEscalations(conn)
+        self.notifications = SqlNotifications(conn)
+        self.clients = SqlClientSettings(conn)
+        self.links = SqlLinks(conn)
+        self.jobs = SqlJobs(conn)
+        self.audit = SqlAudit(conn)
+        self.connections = SqlKnownConnections(conn)

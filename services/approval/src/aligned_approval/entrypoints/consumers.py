@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aligned_approval.adapters.unit_of_work import PgUnitOfWork
+from aligned_approval.adapters.unit_of_work import SqlUnitOfWork
 from aligned_approval.service_layer import audit, members, outcomes, rounds
 from aligned_approval.service_layer.deps import Deps
 from aligned_approval.service_layer.ports import UnitOfWork
@@ -50,7 +50,7 @@ def workflow_router(service: str, deps: Deps) -> EventRouter:
 
     def on(*models: Any, name: str, **options: Any) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            events.on(*models, name=name, **options)(joined(PgUnitOfWork, handler))
+            events.on(*models, name=name, **options)(joined(SqlUnitOfWork, handler))
             return handler
 
         return register
@@ -91,6 +91,6 @@ def audit_router(service: str) -> EventRouter:
     events = EventRouter(service=f"{service}_audit")
     # records only: one transaction per batch
     events.on(*EVENT_TYPES.values(), name="append_event", batch=True)(
-        joined(PgUnitOfWork, audit.append_event)
+        joined(SqlUnitOfWork, audit.append_event)
     )
     return events
