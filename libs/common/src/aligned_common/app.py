@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -86,7 +86,7 @@ D = TypeVar("D")
 
 
 @dataclass
-class ServiceContext(Generic[D]):
+class ServiceContext:
     """What routes, handlers and loops of a running service share."""
 
     settings: ServiceSettings
@@ -97,10 +97,10 @@ class ServiceContext(Generic[D]):
     broker: KafkaBroker | None = None
     relay: OutboxRelay | None = None
     kafka_up: bool | None = None  # the last ping's answer (None: not asked yet)
-    deps: D | None = None  # the service's one dependencies object (ServiceDefinition.deps)
+    deps: Any = None  # the service's one dependencies object (ServiceDefinition.deps)
 
 
-Loop = Callable[[ServiceContext[Any]], Awaitable[None]]  # the app's own loops (Kafka watch, outbox purge)
+Loop = Callable[[ServiceContext], Awaitable[None]]  # the app's own loops (Kafka watch, outbox purge)
 # A service's own loop, hook or startup step: given its dependencies object, nothing else.
 DepsLoop = Callable[[Any], Awaitable[None]]
 
@@ -256,7 +256,7 @@ async def _start_broker_later(broker: KafkaBroker, consumers: list[InboxConsumer
 
 def create_app(definition: ServiceDefinition) -> FastAPI:
     settings = definition.settings
-    ctx: ServiceContext[Any] = ServiceContext(settings=settings, schema=definition.name)
+    ctx = ServiceContext(settings=settings, schema=definition.name)
     database = definition.database or Database(settings, definition.name)
     ctx.deps = definition.deps
 

@@ -2,7 +2,7 @@
 
 Each error carries what the caller reads: `title`, `detail`, and `extra`, the problem's extension
 members (`errors`, `retry_after`, `status_now`, ...). The kind says what happened; the status is
-the entrypoints' business (aligned_common.problems: STATUS, DomainErrorsAsProblems), so the rules
+the entrypoints' business (aligned_common.problems: STATUS and the app's handlers), so the rules
 are tested without HTTP. A service subclasses a kind for its own refusals, giving it its title:
 `class ConnectionNotFound(NotFound): title = "Connection not found"`.
 """

@@ -4,14 +4,13 @@ may get back is what it gets back."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Iterable
 from http import HTTPStatus
-from typing import Any, TypeVar
+from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from aligned_common import errors
@@ -84,6 +83,11 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return problem_response(exc.status, exc.title, exc.detail, exc.type, request.url.path, **exc.extra)
+
+    @app.exception_handler(errors.DomainError)
+    async def _domain(request: Request, exc: errors.DomainError) -> JSONResponse:
+        # A service layer's refusal, wherever in a route it is raised: its kind's status.
+        return await _problem(request, problem_of(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -179,30 +183,6 @@ def document_problems(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-E = TypeVar("E", bound=Exception)
-
-
-def raising_as_problems(kind: type[E], to_problem: Callable[[E], Problem]) -> type[APIRoute]:
-    """A route class (`APIRouter(route_class=...)`) whose routes answer a `kind` error (a
-    service's domain error, raised by its service layer) as the problem `to_problem` makes of
-    it: the service layer speaks its own words, the entrypoint's table says what each means
-    over HTTP."""
-
-    class RaisingAsProblems(APIRoute):
-        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-            handle = super().get_route_handler()
-
-            async def handler(request: Request) -> Response:
-                try:
-                    return await handle(request)
-                except kind as error:
-                    raise to_problem(error) from None
-
-            return handler
-
-    return RaisingAsProblems
-
-
 # -- domain errors as problems ---------------------------------------------------------------
 # Each kind of aligned_common.errors, and the status a caller hears it with.
 STATUS: dict[type[errors.DomainError], int] = {
@@ -228,7 +208,3 @@ def status_of(error: errors.DomainError) -> int:
 
 def problem_of(error: errors.DomainError) -> Problem:
     return Problem(status_of(error), error.title, detail=error.detail, **error.extra)
-
-
-# The route class of every service's routers: a domain error reaches the caller as its problem.
-DomainErrorsAsProblems = raising_as_problems(errors.DomainError, problem_of)

@@ -4,11 +4,11 @@ bound to its connection, so handlers reach `uow.<repo>` and never a connection (
 - In the service layer's ports, `class UnitOfWork(Transaction, Protocol)` adds the repositories
   (read-only properties) to what every unit of work has: `emit`, and `async with`.
 - In the adapters, each repository is a `Repository` (its SQL on the connection it is given),
-  `class PgUnitOfWork(BoundUnitOfWork)` binds them (`bind(conn)`), and
-  `Opens(PgUnitOfWork, database)` opens one per `uows(brand_id=...)`.
+  `class SqlUnitOfWork(BoundUnitOfWork)` binds them (`bind(conn)`), and
+  `Opens(SqlUnitOfWork, database)` opens one per `uows(brand_id=...)`.
 - A consumer's handler runs in the inbox's own transaction (it also records the event as
-  handled): `joined(PgUnitOfWork, handler)` hands it that transaction as the service's unit of work
-  (`PgUnitOfWork.joined(tx)` where the handler is written out). A `transaction=False` handler
+  handled): `joined(SqlUnitOfWork, handler)` hands it that transaction as the service's unit of work
+  (`SqlUnitOfWork.joined(tx)` where the handler is written out). A `transaction=False` handler
   writes its outcome in `uows.finish(entry)`: the entry's transaction as the service's unit of work.
 - `emit` writes an event to the outbox at once; `event` makes one that the caller's own
   statement writes (db.outbox_insert), for a hot path that counts its round trips.

@@ -17,9 +17,8 @@ from aligned_analytics.service_layer import commands, reports
 from aligned_analytics.service_layer.deps import Deps
 from aligned_common.app import dependency
 from aligned_common.identity import Caller, require_role
-from aligned_common.problems import DomainErrorsAsProblems
 
-router = APIRouter(prefix="/v1/analytics", tags=["analytics"], route_class=DomainErrorsAsProblems)
+router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
 
 WRITERS = ("owner", "admin", "editor")
 

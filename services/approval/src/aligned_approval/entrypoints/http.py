@@ -25,14 +25,12 @@ from aligned_approval.service_layer import audit, clients, decisions, links, pol
 from aligned_approval.service_layer.deps import Deps
 from aligned_common.app import dependency
 from aligned_common.identity import Caller, Origin, current_origin
-from aligned_common.problems import DomainErrorsAsProblems, Problem, problem_responses
+from aligned_common.problems import Problem, problem_responses
 
 # Every route reaches the service through its one dependencies object (bootstrap.build()).
 Service = Annotated[Deps, Depends(dependency(Deps))]
-router = APIRouter(prefix="/v1", route_class=DomainErrorsAsProblems)
-public = APIRouter(
-    route_class=DomainErrorsAsProblems
-)  # no login: the signed token in the path is the authority
+router = APIRouter(prefix="/v1")
+public = APIRouter()  # no login: the signed token in the path is the authority
 # A link that was revoked, used or has expired (a browser gets it as a page).
 LINK_GONE = problem_responses(410)
 

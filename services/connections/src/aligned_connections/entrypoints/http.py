@@ -12,12 +12,11 @@ from pydantic import BaseModel, Field, SecretStr, field_validator
 
 from aligned_common.app import dependency
 from aligned_common.identity import Caller, require_role
-from aligned_common.problems import DomainErrorsAsProblems
 from aligned_connections.domain.connection import Connection, Status
 from aligned_connections.service_layer import connections, oauth
 from aligned_connections.service_layer.deps import Deps
 
-router = APIRouter(prefix="/v1/connections", tags=["connections"], route_class=DomainErrorsAsProblems)
+router = APIRouter(prefix="/v1/connections", tags=["connections"])
 
 CONNECTORS = ("owner", "admin")  # who may connect and disconnect accounts
 MAINTAINERS = ("owner", "admin", "editor")  # who may verify or refresh them

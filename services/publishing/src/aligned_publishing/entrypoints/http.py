@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 
 from aligned_common.app import dependency
 from aligned_common.identity import Caller, Identity, require_role
-from aligned_common.problems import DomainErrorsAsProblems, problem_responses
+from aligned_common.problems import problem_responses
 from aligned_publishing.domain.commands import CancelJob, CreateJob, EditJob, ScheduleJob
 from aligned_publishing.domain.status import JobStatus
 from aligned_publishing.entrypoints.schemas import (
@@ -30,7 +30,7 @@ from aligned_publishing.entrypoints.schemas import (
 from aligned_publishing.service_layer import jobs, media, queries
 from aligned_publishing.service_layer.deps import Deps
 
-router = APIRouter(prefix="/v1", route_class=DomainErrorsAsProblems)
+router = APIRouter(prefix="/v1")
 WRITERS = ("owner", "admin", "editor")
 
 Service = Annotated[Deps, Depends(dependency(Deps))]

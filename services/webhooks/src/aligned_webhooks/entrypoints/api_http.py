@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from aligned_common.app import dependency
 from aligned_common.identity import Caller, require_role
-from aligned_common.problems import DomainErrorsAsProblems
 from aligned_webhooks.domain.deliverable import DELIVERABLE_EVENT_TYPES
 from aligned_webhooks.entrypoints.api_models import (
     AttemptOut,
@@ -25,7 +24,7 @@ from aligned_webhooks.entrypoints.api_models import (
 from aligned_webhooks.service_layer import endpoints
 from aligned_webhooks.service_layer.deps import Deps
 
-router = APIRouter(prefix="/v1", tags=["outbound webhooks"], route_class=DomainErrorsAsProblems)
+router = APIRouter(prefix="/v1", tags=["outbound webhooks"])
 Service = Annotated[Deps, Depends(dependency(Deps))]
 
 MANAGERS = ("owner", "admin")

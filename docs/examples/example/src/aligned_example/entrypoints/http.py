@@ -1,4 +1,4 @@
-"""Translate a request, call a handler, translate its answer; the route class maps domain errors."""
+"""Translate a request, call a handler, translate its answer; the app maps domain errors."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from pydantic import BaseModel
 
 from aligned_common.app import dependency
 from aligned_common.identity import Identity, current_identity
-from aligned_common.problems import DomainErrorsAsProblems, problem_responses
+from aligned_common.problems import problem_responses
 from aligned_example.service_layer import handlers
 from aligned_example.service_layer.deps import Deps
 
-router = APIRouter(prefix="/v1/example", route_class=DomainErrorsAsProblems)
+router = APIRouter(prefix="/v1/example")
 Service = Annotated[Deps, Depends(dependency(Deps))]
 Caller = Annotated[Identity, Depends(current_identity)]
 
