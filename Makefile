@@ -8,7 +8,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 RUN := $(UV) run --frozen --all-packages
 PYTEST_ARGS ?=
 
-.PHONY: k8s-tools k8s-validate demo demo-setup help deps infra-install infra-up infra-down infra-reset topics migrate up down status logs lint test test-unit test-integration schemas schemas-check bench clean
+.PHONY: k8s-tools k8s-validate demo demo-setup help deps infra-install infra-up infra-down infra-reset topics migrate up down status logs lint test test-unit test-integration schemas schemas-check client-check bench clean
 
 help:
 	@echo "make up      start Kafka, PostgreSQL, s3proxy, Mailpit, migrations and every service (prints the gateway and mailbox URLs)"
@@ -19,7 +19,8 @@ help:
 	@echo "make lint    ruff (lint, format), mypy and deptry, as make test runs them first"
 	@echo "make test    unit, integration, contract and end-to-end tests on a real broker and database"
 	@echo "make bench   benchmarks, written to bench/results.json"
-	@echo "make schemas regenerate schemas/ from the event models"
+	@echo "make schemas regenerate schemas/ from the event models and the API's routes"
+	@echo "make client-check  generate the TypeScript client from schemas/openapi.json and type-check its example"
 
 # uv itself comes from PyPI; then the locked workspace.
 deps:
@@ -80,7 +81,7 @@ lint: deps
 	@$(RUN) mypy
 	@for member in libs/common libs/testing services/*/; do (cd "$$member" && $(RUN) deptry src) || exit 1; done
 
-test: lint deps infra-install
+test: lint client-check deps infra-install
 	@$(RUN) pytest $(PYTEST_ARGS)
 
 test-unit: deps
@@ -89,11 +90,18 @@ test-unit: deps
 test-integration: deps infra-install
 	@$(RUN) pytest -m "integration or e2e" $(PYTEST_ARGS)
 
+# The frontend's contract: TypeScript types generated from schemas/openapi.json (openapi-typescript,
+# from npm) and an example using them through openapi-fetch, type-checked.
+client-check:
+	@cd clients/typescript && npm ci --no-audit --no-fund --loglevel=error && npm run --silent check
+
 schemas: deps
 	@$(RUN) python -m aligned_common.schemas write
+	@$(RUN) python -m aligned_testing.contract write
 
 schemas-check: deps
 	@$(RUN) python -m aligned_common.schemas check
+	@$(RUN) python -m aligned_testing.contract check
 
 bench: deps infra-up
 	@$(RUN) python -m bench

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.routing import APIRoute
 from faststream.kafka import KafkaBroker
 from opentelemetry import trace
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -254,6 +255,15 @@ async def _start_broker_later(broker: KafkaBroker, consumers: list[InboxConsumer
     log.info("kafka reachable: consumers started")
 
 
+def operation_id(route: APIRoute) -> str:
+    """An operation's id in the API document is its route function's name in lowerCamelCase
+    (`create_job` -> `createJob`), which a generated client turns into a method name; FastAPI's
+    default (`create_job_v1_jobs_post`) changes whenever the path does. Unique across the
+    merged document: tests/contract/test_openapi_document.py checks it."""
+    first, *rest = route.name.split("_")
+    return first + "".join(word[:1].upper() + word[1:] for word in rest)
+
+
 def create_app(definition: ServiceDefinition) -> FastAPI:
     settings = definition.settings
     ctx = ServiceContext(settings=settings, schema=definition.name)
@@ -350,7 +360,11 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
             await database.close()
             log.info("service stopped", extra={"ctx_service": definition.name})
 
-    app = FastAPI(title=definition.title or f"Aligned {definition.name}", lifespan=lifespan)
+    app = FastAPI(
+        title=definition.title or f"Aligned {definition.name}",
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+    )
     app.state.ctx = ctx
     app.add_middleware(_TraceMiddleware)
     app.add_middleware(BodyDigest)  # outermost: it must see the body as the server hands it over

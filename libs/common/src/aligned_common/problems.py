@@ -24,7 +24,11 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["type", "title", "status"],
     "properties": {
-        "type": {"type": "string"},
+        "type": {
+            "type": "string",
+            "format": "uri-reference",
+            "description": "What kind of problem: `urn:aligned:problem:<kind>` (docs/problems.md)",
+        },
         "title": {"type": "string"},
         "status": {"type": "integer"},
         "detail": {"type": "string"},
@@ -44,12 +48,39 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 PROBLEM_REF = "#/components/schemas/Problem"
 
+# A problem's `type` names what went wrong (RFC 9457 3.1.1), one kind per status: a URN, so no
+# client tries to fetch it; docs/problems.md says what each means and what to do about it.
+# The `title` says the case ("Job is locked"), `errors` the refused fields.
+PROBLEM_TYPE_PREFIX = "urn:aligned:problem:"
+PROBLEM_TYPES: dict[int, str] = {
+    400: "bad-request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    410: "gone",
+    413: "too-large",
+    415: "unsupported-media-type",
+    422: "invalid-request",
+    429: "rate-limited",
+    500: "internal-error",
+    502: "bad-gateway",
+    503: "unavailable",
+    504: "upstream-timeout",
+}
+
+
+def problem_type(status: int) -> str:
+    """The `type` of a problem with this status (a status without a kind of its own: `http-<n>`)."""
+    return PROBLEM_TYPE_PREFIX + PROBLEM_TYPES.get(status, f"http-{status}")
+
 
 class Problem(Exception):
     """Raise from a route or handler: `raise Problem(409, "Job is locked", detail=...)`."""
 
     def __init__(
-        self, status: int, title: str, *, detail: str | None = None, type_: str = "about:blank", **extra: Any
+        self, status: int, title: str, *, detail: str | None = None, type_: str | None = None, **extra: Any
     ):
         super().__init__(title)
         self.status = status
@@ -63,11 +94,11 @@ def problem_response(
     status: int,
     title: str,
     detail: str | None = None,
-    type_: str = "about:blank",
+    type_: str | None = None,
     instance: str | None = None,
     **extra: Any,
 ) -> JSONResponse:
-    body: dict[str, Any] = {"type": type_, "title": title, "status": status}
+    body: dict[str, Any] = {"type": type_ or problem_type(status), "title": title, "status": status}
     if detail:
         body["detail"] = detail
     if instance:

@@ -186,12 +186,19 @@ def compatibility_report(directory: Path, models: dict[str, type[EventData]] | N
     return problems
 
 
+# schemas/ also holds the HTTP API's document, which the API's own generator writes
+# (aligned_testing.contract): not a stale event schema.
+NOT_EVENT_SCHEMAS = frozenset({"openapi.json"})
+
+
 def drift(directory: Path, models: dict[str, type[EventData]] | None = None) -> list[str]:
     wanted = render_all(models)
     problems = [
         p for p, text in wanted.items() if not (directory / p).exists() or (directory / p).read_text() != text
     ]
-    extra = {str(p.relative_to(directory)) for p in directory.rglob("*.json")} - set(wanted)
+    extra = (
+        {str(p.relative_to(directory)) for p in directory.rglob("*.json")} - set(wanted) - NOT_EVENT_SCHEMAS
+    )
     return sorted(problems) + sorted(f"{p} (no model)" for p in extra)
 
 
@@ -204,7 +211,7 @@ def write(directory: Path, models: dict[str, type[EventData]] | None = None) -> 
         )
     files = render_all(models)
     for stale in directory.rglob("*.json") if directory.exists() else []:
-        if str(stale.relative_to(directory)) not in files:
+        if str(stale.relative_to(directory)) not in {*files, *NOT_EVENT_SCHEMAS}:
             stale.unlink()
     for rel, text in files.items():
         target = directory / rel

@@ -1,6 +1,8 @@
 """Every service's OpenAPI document lists the problems its operations answer, as problem+json
 with the one Problem schema (what the handlers send), and a route adds the ones only it has."""
 
+import json
+
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -70,3 +72,11 @@ def test_the_documented_422_is_what_a_bad_request_gets():
     answer = client.post("/things/x/restore", json={})
     assert answer.status_code == 422 and answer.headers["content-type"] == PROBLEM_JSON
     assert {e["field"] for e in answer.json()["errors"]} == {"path.thing_id", "name"}
+
+
+def test_a_problem_names_its_kind_by_status_unless_it_names_its_own():
+    from aligned_common.problems import problem_response
+
+    assert json.loads(problem_response(404, "No such job").body)["type"] == "urn:aligned:problem:not-found"
+    assert json.loads(problem_response(418, "Teapot").body)["type"] == "urn:aligned:problem:http-418"
+    assert json.loads(problem_response(409, "Locked", type_="urn:x").body)["type"] == "urn:x"

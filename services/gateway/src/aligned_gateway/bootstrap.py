@@ -29,7 +29,7 @@ from aligned_gateway.service_layer.deps import Deps
 from aligned_gateway.service_layer.feed_handlers import FeedHandlers
 from aligned_gateway.service_layer.live_events import Hub
 from aligned_gateway.service_layer.membership import MembershipCache
-from aligned_gateway.service_layer.openapi import OpenApiDocument
+from aligned_gateway.service_layer.openapi import served_document
 from aligned_gateway.service_layer.rate_limits import Limits
 from aligned_gateway.service_layer.read_cache import ReadCache
 from aligned_gateway.service_layer.stream_leases import StreamLeases
@@ -78,7 +78,7 @@ def _deps(settings: Settings, database: Database, clock: Clock) -> Deps:
         ),
         admin=Admin(database, members, settings.invite_ttl_s, clock),
         fanout=Fanout(upstreams, cache, settings.fanout_deadline_s),
-        openapi=OpenApiDocument(upstreams.client, settings.service_urls(), settings.openapi_refresh_s),
+        openapi=served_document(),
         stream_leases=StreamLeases(PostgresLeaseStore(database), settings.live_lease_ttl_s),
         hub=Hub(settings.live_buffer_per_brand, settings.live_retention_s)
         if settings.live_events_enabled

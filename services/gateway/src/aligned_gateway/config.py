@@ -47,7 +47,6 @@ class Settings(ServiceSettings):
     read_retries: int = 2
     fanout_deadline_s: float = 1.5
     read_cache_ttl_s: float = 10.0
-    openapi_refresh_s: float = 60.0
 
     # -- request bodies: the most a route class takes, counted while the body streams in
     # (a larger one is refused with 413 before authentication, and no service sees it).

@@ -8,11 +8,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from importlib.metadata import version
+from urllib.parse import urlsplit
 
 import asyncpg
+import httpx
+from aiokafka.errors import KafkaError
 
 from aligned_common.admin import dlq, migrations_status, outbox, services_http
 from aligned_common.admin.settings import AdminSettings
@@ -34,8 +39,26 @@ def _print_json(value) -> None:
     print(json.dumps(value, indent=2, default=str))
 
 
+# sysexits' EX_UNAVAILABLE: a script tells "could not ask" apart from "asked, and the answer
+# is bad" (1, e.g. `outbox status --check`) and from a wrong command line (2).
+EXIT_UNREACHABLE = 69
+CONNECT_TIMEOUT_S = 10.0
+
+
+class Unreachable(Exception):
+    """A database, broker or service the command needs did not answer: one line, no traceback."""
+
+
+def _where(dsn: str) -> str:
+    parts = urlsplit(dsn)  # host and port only: the URL may carry a password
+    return f"{parts.hostname or 'localhost'}:{parts.port or 5432}"
+
+
 async def _with_pool(dsn: str, work: Callable[[asyncpg.Pool], Awaitable]):
-    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
+    try:
+        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2, timeout=CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        raise Unreachable(f"cannot reach the database at {_where(dsn)}: {exc or type(exc).__name__}") from None
     try:
         return await work(pool)
     finally:
@@ -247,10 +270,20 @@ def _brand_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _leaf_parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    subcommands = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subcommands:
+        yield parser
+    for action in subcommands:
+        for sub in action.choices.values():
+            yield from _leaf_parsers(sub)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="aligned-admin", description="Operator commands for Aligned (docs/operations.md)"
     )
+    parser.add_argument("--version", action="version", version=f"aligned-admin {version('aligned-common')}")
     parser.add_argument(
         "--database-url", help="default: ALIGNED_ADMIN_DATABASE_URL or the pod's ALIGNED_DATABASE_URL"
     )
@@ -344,14 +377,41 @@ def build_parser() -> argparse.ArgumentParser:
     _brand_flags(quota)
     quota.add_argument("--set", type=int, metavar="BYTES", help="the new quota in bytes")
     quota.set_defaults(run=cmd_media_quota)
+    for leaf in _leaf_parsers(parser):
+        # `--json` after the subcommand as well as before it; SUPPRESS keeps the one given first.
+        leaf.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
     return parser
+
+
+def _url_of(exc: httpx.TransportError) -> str:
+    try:
+        return f"the service at {exc.request.url.copy_with(query=None)}"
+    except RuntimeError:  # no request attached
+        return "a service"
 
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     settings = AdminSettings.from_env()
+    # The client libraries log each failed connection attempt; the one line below says it.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     try:
         code = asyncio.run(args.run(args, settings))
+    except Unreachable as exc:
+        print(f"aligned-admin: {exc}", file=sys.stderr)
+        code = EXIT_UNREACHABLE
+    except KafkaError as exc:
+        print(f"aligned-admin: cannot reach Kafka at {settings.kafka_bootstrap}: {exc}", file=sys.stderr)
+        code = EXIT_UNREACHABLE
+    except httpx.TransportError as exc:
+        print(f"aligned-admin: cannot reach {_url_of(exc)}: {exc or type(exc).__name__}", file=sys.stderr)
+        code = EXIT_UNREACHABLE
+    except OSError as exc:  # a connection refused outside the paths above (migrations status)
+        print(f"aligned-admin: cannot connect: {exc}", file=sys.stderr)
+        code = EXIT_UNREACHABLE
+    except asyncpg.PostgresError as exc:
+        print(f"aligned-admin: the database refused: {exc}", file=sys.stderr)
+        code = 1
     except (services_http.ServiceError, TimeoutError, RuntimeError, ValueError) as exc:
         print(f"aligned-admin: {exc}", file=sys.stderr)
         code = 1

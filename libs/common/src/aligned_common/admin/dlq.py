@@ -110,8 +110,8 @@ async def read_dead_letters(
 ) -> list[DeadLetter]:
     """Everything in the DLQs (from `since` on), oldest first, up to their current ends."""
     consumer = reader(bootstrap)
-    await consumer.start()
     try:
+        await consumer.start()  # inside: a broker that is down still gets the consumer closed
         partitions = []
         for topic in topics:
             for p in sorted(await _partitions(consumer, topic)):

@@ -20,7 +20,7 @@ from fastapi import APIRouter, Header, Request
 from sse_starlette.sse import EventSourceResponse
 
 from aligned_common.identity import Identity
-from aligned_common.problems import Problem
+from aligned_common.problems import Problem, problem_response_doc
 from aligned_gateway.domain.claims import Claims
 from aligned_gateway.domain.permissions import Permission, allows, may_see_event
 from aligned_gateway.entrypoints.http import Bearer, Service, Who
@@ -118,7 +118,7 @@ async def _events(
     tags=["live events"],
     responses={
         200: {"content": {"text/event-stream": {}}, "description": "server-sent events"},
-        429: {"description": "too many open streams for this user or brand"},
+        429: problem_response_doc(429, "too many open streams for this user or brand"),
     },
 )
 async def stream(

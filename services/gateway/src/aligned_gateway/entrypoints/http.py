@@ -138,8 +138,8 @@ async def post_detail(request: Request, job_id: uuid.UUID, identity: Who, deps: 
 
 # -- OpenAPI ------------------------------------------------------------------------------------
 @router.get("/openapi.json", include_in_schema=False)
-async def openapi(request: Request, deps: Service) -> JSONResponse:
-    return JSONResponse(await deps.openapi.build(request.app.openapi()))
+async def openapi(deps: Service) -> JSONResponse:
+    return JSONResponse(deps.openapi)
 
 
 @router.get("/docs", include_in_schema=False)

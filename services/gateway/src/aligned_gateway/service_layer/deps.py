@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import Any
 
 from aligned_common.app import Database
 from aligned_common.clock import Clock
@@ -15,7 +16,6 @@ from aligned_gateway.service_layer.admin import Admin
 from aligned_gateway.service_layer.aggregates import Fanout
 from aligned_gateway.service_layer.live_events import Hub
 from aligned_gateway.service_layer.membership import MembershipCache
-from aligned_gateway.service_layer.openapi import OpenApiDocument
 from aligned_gateway.service_layer.rate_limits import Limits
 from aligned_gateway.service_layer.read_cache import ReadCache
 from aligned_gateway.service_layer.stream_leases import StreamLeases
@@ -33,7 +33,7 @@ class Deps:
     limits: Limits
     admin: Admin
     fanout: Fanout
-    openapi: OpenApiDocument
+    openapi: dict[str, Any]  # the checked-in API document (service_layer/openapi.py)
     stream_leases: StreamLeases
     hub: Hub | None  # None: live events are switched off
     # Set once the live feed has its partitions assigned (tests wait for it).

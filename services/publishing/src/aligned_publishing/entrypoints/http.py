@@ -63,7 +63,7 @@ async def submit_job(job_id: uuid.UUID, identity: Caller, deps: Service) -> JobO
 
 
 @router.post("/jobs/{job_id}/schedule", response_model=JobOut)
-@router.post("/jobs/{job_id}/reschedule", response_model=JobOut)
+@router.post("/jobs/{job_id}/reschedule", response_model=JobOut, name="reschedule_job")
 async def schedule_job(job_id: uuid.UUID, body: ScheduleJob, identity: Caller, deps: Service) -> JobOut:
     require_role(identity, *WRITERS)
     await jobs.schedule_job(deps, identity, job_id, body)
