@@ -68,7 +68,18 @@ def test_a_broker_that_does_not_answer_is_one_line(capsys, monkeypatch):
 def test_a_service_that_does_not_answer_is_one_line(capsys, monkeypatch):
     some = str(uuid.uuid4())
     code, err = run(
-        ["publishing", "show", "--job", some, "--tenant", some, "--brand", some, "--url", "http://127.0.0.1:1"],
+        [
+            "publishing",
+            "show",
+            "--job",
+            some,
+            "--tenant",
+            some,
+            "--brand",
+            some,
+            "--url",
+            "http://127.0.0.1:1",
+        ],
         capsys,
         monkeypatch,
         ALIGNED_INTERNAL_SECRET="x" * 32,

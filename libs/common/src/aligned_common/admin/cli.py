@@ -58,7 +58,9 @@ async def _with_pool(dsn: str, work: Callable[[asyncpg.Pool], Awaitable]):
     try:
         pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2, timeout=CONNECT_TIMEOUT_S)
     except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        raise Unreachable(f"cannot reach the database at {_where(dsn)}: {exc or type(exc).__name__}") from None
+        raise Unreachable(
+            f"cannot reach the database at {_where(dsn)}: {exc or type(exc).__name__}"
+        ) from None
     try:
         return await work(pool)
     finally:
@@ -379,7 +381,9 @@ def build_parser() -> argparse.ArgumentParser:
     quota.set_defaults(run=cmd_media_quota)
     for leaf in _leaf_parsers(parser):
         # `--json` after the subcommand as well as before it; SUPPRESS keeps the one given first.
-        leaf.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
+        leaf.add_argument(
+            "--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output"
+        )
     return parser
 
 
