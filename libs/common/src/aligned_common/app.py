@@ -21,9 +21,9 @@ import asyncpg
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.routing import APIRoute
 from faststream.kafka import KafkaBroker
-from opentelemetry import trace
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.middleware.base import BaseHTTPMiddleware
+from prometheus_fastapi_instrumentator import Instrumentator
 
 from aligned_common.db import create_pool
 from aligned_common.identity import BodyDigest
@@ -33,13 +33,7 @@ from aligned_common.metrics import KAFKA_UP
 from aligned_common.outbox import OutboxRelay, purge_published
 from aligned_common.problems import install_problem_handlers, problem_response
 from aligned_common.settings import ServiceSettings
-from aligned_common.telemetry import (
-    context_from_traceparent,
-    redact_target,
-    setup_logging,
-    setup_tracing,
-    tracer,
-)
+from aligned_common.telemetry import redact_server_span, setup_logging, setup_tracing
 
 log = logging.getLogger(__name__)
 
@@ -212,19 +206,6 @@ def context_of(request: Request) -> ServiceContext:
     return request.app.state.ctx
 
 
-class _TraceMiddleware(BaseHTTPMiddleware):
-    """Continues the caller's W3C trace (traceparent header) in a server span."""
-
-    async def dispatch(self, request: Request, call_next):
-        parent = context_from_traceparent(request.headers.get("traceparent"))
-        with tracer().start_as_current_span(
-            f"{request.method} {redact_target(request.url.path)}", context=parent, kind=trace.SpanKind.SERVER
-        ) as span:
-            response = await call_next(request)
-            span.set_attribute("http.response.status_code", response.status_code)
-            return response
-
-
 # Attempts the lifespan makes before it serves anyway (about 10 s): a rollout during a broker
 # outage must not crash-loop, since requests need only the database (writes go to the outbox).
 BROKER_START_ATTEMPTS = 6
@@ -253,6 +234,20 @@ async def _start_broker_later(broker: KafkaBroker, consumers: list[InboxConsumer
     for consumer in consumers:
         await consumer.start()
     log.info("kafka reachable: consumers started")
+
+
+# Probes and scrapes: neither traced nor counted (they would drown the requests that matter).
+NOT_INSTRUMENTED = ("/healthz", "/readyz", "/metrics")
+
+
+def instrument_http(app: FastAPI) -> None:
+    """Server spans (continuing the caller's traceparent, named by route template) and the
+    Prometheus request metrics `http_requests_total` and `http_request_duration_seconds`, by
+    route template, method and status class: the ecosystem's instrumentations, not our own."""
+    FastAPIInstrumentor.instrument_app(
+        app, excluded_urls=",".join(NOT_INSTRUMENTED), server_request_hook=redact_server_span
+    )
+    Instrumentator(excluded_handlers=list(NOT_INSTRUMENTED), should_group_untemplated=True).instrument(app)
 
 
 def operation_id(route: APIRoute) -> str:
@@ -366,7 +361,7 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
         generate_unique_id_function=operation_id,
     )
     app.state.ctx = ctx
-    app.add_middleware(_TraceMiddleware)
+    instrument_http(app)
     app.add_middleware(BodyDigest)  # outermost: it must see the body as the server hands it over
     install_problem_handlers(app)
     app.include_router(_ops_router(ctx))

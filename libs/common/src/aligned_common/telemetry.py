@@ -1,8 +1,13 @@
-"""Tracing and logging: one trace runs HTTP request -> outbox -> Kafka -> consumer.
+"""Tracing and logging: one trace runs HTTP request -> outbox -> Kafka -> consumer -> platform.
 
-The W3C `traceparent` travels in HTTP headers, in the outbox row and in Kafka
-headers; exporters are chosen by env (ALIGNED_OTEL_EXPORTER=otlp|console|none,
-off by default) so tests and laptops pay nothing.
+The W3C `traceparent` travels in HTTP headers, in the outbox row and in Kafka headers.
+Configured by OpenTelemetry's standard variables: `OTEL_TRACES_EXPORTER` (otlp | console |
+none; none by default, so tests and laptops pay nothing), `OTEL_EXPORTER_OTLP_ENDPOINT`,
+`OTEL_SERVICE_NAME` (default `aligned-<service>`). Server spans come from
+opentelemetry-instrumentation-fastapi (named by route template: `GET /v1/jobs/{job_id}`);
+while traces are exported, asyncpg queries and httpx calls (the platforms) get spans too
+(their instrumentations), which cost a few microseconds per statement and so stay off when
+nothing would read them.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import re
 import sys
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from opentelemetry import context, propagate, trace
 from opentelemetry.sdk.resources import Resource
@@ -30,18 +36,30 @@ def setup_tracing(service_name: str, exporter: SpanExporter | None = None) -> Tr
     if _configured and isinstance(provider, TracerProvider):
         if exporter is not None:
             provider.add_span_processor(BatchSpanProcessor(exporter))
+            _instrument_clients()
         return provider
-    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    name = os.environ.get("OTEL_SERVICE_NAME") or service_name
+    provider = TracerProvider(resource=Resource.create({"service.name": name}))
     chosen = exporter or _exporter_from_env()
     if chosen is not None:
         provider.add_span_processor(BatchSpanProcessor(chosen))
+        _instrument_clients()
     trace.set_tracer_provider(provider)
     _configured = True
     return provider
 
 
+def _instrument_clients() -> None:
+    from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    for instrumentor in (AsyncPGInstrumentor(), HTTPXClientInstrumentor()):
+        if not instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.instrument()
+
+
 def _exporter_from_env() -> SpanExporter | None:
-    kind = os.environ.get("ALIGNED_OTEL_EXPORTER", "none").lower()
+    kind = os.environ.get("OTEL_TRACES_EXPORTER", "none").split(",")[0].strip().lower()
     if kind == "console":
         return ConsoleSpanExporter()
     if kind == "otlp":
@@ -109,6 +127,18 @@ def redact_target(target: str) -> str:
         return path
     names = [part.split("=", 1)[0] for part in query.split("&") if part]
     return f"{path}?" + "&".join(f"{name}={REDACTED}" for name in names)
+
+
+def redact_server_span(span: trace.Span, scope: dict[str, Any]) -> None:
+    """The server span's URL attributes as redact_target writes them: a link token is a bearer
+    credential and must not reach a trace store (the span's name is the route template)."""
+    attributes = getattr(span, "attributes", None) or {}
+    path = redact_target(scope.get("path", ""))
+    for key in ("http.target", "url.path", "http.url", "url.full"):
+        if key in attributes:
+            span.set_attribute(key, path)
+    if "url.query" in attributes:
+        span.set_attribute("url.query", REDACTED)
 
 
 class AccessLogRedaction(logging.Filter):
