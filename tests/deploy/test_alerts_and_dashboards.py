@@ -9,7 +9,6 @@ import pytest
 import yaml
 from prometheus_client import REGISTRY
 
-import aligned_common.app  # noqa: F401  (HTTP metrics: registered when an app is instrumented)
 import aligned_common.metrics  # noqa: F401
 import aligned_webhooks.metrics  # noqa: F401
 
