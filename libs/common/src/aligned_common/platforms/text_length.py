@@ -16,6 +16,7 @@ with warnings.catch_warnings():
     # It loads its emoji table with pkg_resources, which warns of its own deprecation.
     warnings.simplefilter("ignore", UserWarning)
     from twitter_text import parse_tweet
+    from twitter_text.extract_urls import extract_urls_with_indices
 
 from aligned_common.platforms.limits import TextCounting
 
@@ -60,6 +61,18 @@ def twitter_weighted_length(text: str) -> int:
     the official conformance suite, tests/unit/platforms/twitter_text_conformance.json): NFC
     first, every URL 23 (bare domains too, against the full TLD list), CJK 2, an emoji sequence 2."""
     return int(parse_tweet(text).weightedLength)
+
+
+def without_twitter_urls(text: str) -> str:
+    """The text with every URL X would link (bare domains too) taken out: what survives X's
+    rewriting of links to t.co, to recognise a post by its text."""
+    kept, position = [], 0
+    for url in extract_urls_with_indices(text):
+        start, end = url["indices"]
+        kept.append(text[position:start])
+        position = end
+    kept.append(text[position:])
+    return "".join(kept)
 
 
 _MEASURES: dict[TextCounting, Callable[[str], int]] = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+from pydantic import SecretStr
 
 from aligned_connections.adapters.platforms import (
     BlueskyAdapter,
@@ -10,6 +11,7 @@ from aligned_connections.adapters.platforms import (
     PlatformAdapter,
     SandboxAdapter,
 )
+from aligned_connections.adapters.platforms.x import XAdapter
 from aligned_connections.config import Settings
 from aligned_connections.domain.errors import UnknownPlatform
 
@@ -55,4 +57,15 @@ def build_registry(settings: Settings, http: httpx.AsyncClient) -> PlatformRegis
         )
     if settings.bluesky_service_url:
         adapters["bluesky"] = BlueskyAdapter(settings.bluesky_service_url, http_client=http, timeout=timeout)
+    if settings.x_client_id:
+        adapters["x"] = XAdapter(
+            settings.x_client_id,
+            _secret(settings.x_client_secret),
+            http_client=http,
+            timeout=timeout,
+        )
     return PlatformRegistry(adapters)
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None

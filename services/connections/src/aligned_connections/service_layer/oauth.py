@@ -45,6 +45,14 @@ from aligned_connections.service_layer.deps import Deps
 DEFAULT_SCOPES = ("read", "write")
 
 
+def default_scopes_of(adapter: PlatformAdapter) -> tuple[str, ...]:
+    """The scopes an adapter needs to publish and read metrics, where it names them (X, LinkedIn,
+    YouTube, TikTok); Mastodon's and the sandbox's read/write otherwise. Not on the Protocol, so
+    that an adapter without its own scopes needs no change."""
+    scopes: tuple[str, ...] = tuple(getattr(adapter, "default_scopes", DEFAULT_SCOPES))
+    return scopes
+
+
 @dataclass(frozen=True)
 class AuthorizationStart:
     authorization_url: str
@@ -62,7 +70,7 @@ async def start(
     verifier = new_verifier()
     try:
         url = await adapter.authorize_url(
-            state, challenge_of(verifier), redirect_uri, list(scopes or DEFAULT_SCOPES)
+            state, challenge_of(verifier), redirect_uri, list(scopes or default_scopes_of(adapter))
         )
     except NotSupported as error:
         raise WrongConnectFlow(str(error), redirect=True) from None

@@ -50,11 +50,16 @@ class PlatformHttp:
         *,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         auth_error_codes: Collection[str] = DEFAULT_AUTH_ERROR_CODES,
+        classify: Callable[[httpx.Response], PlatformError | None] | None = None,
     ) -> None:
         self.platform = platform
         self._client = client
         self._timeout = timeout
         self._auth_error_codes = frozenset(auth_error_codes)
+        # A platform's own reading of its documented error bodies (e.g. YouTube's quotaExceeded
+        # is a 403 that must be retried, TikTok's access_token_invalid a 401), asked first; None
+        # leaves the answer to the generic mapping below.
+        self._classify = classify
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -96,6 +101,8 @@ class PlatformHttp:
     def raise_for_status(self, response: httpx.Response, *, creates: bool = False) -> None:
         if response.is_success:
             return
+        if self._classify is not None and (error := self._classify(response)) is not None:
+            raise error
         status = response.status_code
         code, message = error_details(response)
         platform = self.platform
@@ -159,7 +166,7 @@ def bearer(token: str) -> dict[str, str]:
 
 def error_details(response: httpx.Response) -> tuple[str | None, str | None]:
     """The platform's error code and its own words: OAuth {error, error_description}, XRPC
-    {error, message}, Mastodon {error}, or the raw text."""
+    {error, message}, Mastodon {error}, RFC 9457 problems {title, detail} (X), or the raw text."""
     try:
         body = response.json()
     except ValueError:
@@ -167,18 +174,18 @@ def error_details(response: httpx.Response) -> tuple[str | None, str | None]:
     if not isinstance(body, dict):
         return None, response.text[:500]
     code = body.get("error") if isinstance(body.get("error"), str) else None
-    detail = body.get("error_description") or body.get("message")
+    detail = body.get("error_description") or body.get("message") or body.get("detail") or body.get("title")
     words = ": ".join(str(part) for part in (code, detail) if part)
     return code, words or response.text[:500]
 
 
 def retry_after_s(response: httpx.Response, now: Callable[[], float] = time.time) -> float | None:
     """Seconds to wait, from Retry-After (seconds or an HTTP date) or a rate-limit reset header
-    (epoch seconds as on Bluesky, an ISO time as on Mastodon)."""
+    (epoch seconds as on Bluesky and X, an ISO time as on Mastodon)."""
     headers = response.headers
     if (value := headers.get("retry-after")) is not None:
         return _seconds_or_http_date(value, now())
-    for name in ("ratelimit-reset", "x-ratelimit-reset"):
+    for name in ("ratelimit-reset", "x-ratelimit-reset", "x-rate-limit-reset"):
         if (value := headers.get(name)) is not None:
             return _reset_time(value, now())
     return None

@@ -64,6 +64,9 @@ class PublishRequest(_Value):
     # Stable across every retry of one publish attempt; the platform (or the adapter) uses it so
     # that a repeated request cannot create a second post.
     idempotency_key: str = Field(min_length=1, max_length=255)
+    # Per-platform fields (YouTube title/privacy, LinkedIn visibility, TikTok privacy level...),
+    # named in each adapter's docstring; an adapter ignores the names it does not know.
+    options: dict[str, str] = Field(default_factory=dict)
 
 
 class PublishedPost(_Value):
@@ -88,6 +91,9 @@ class MetricName(StrEnum):
     SHARES = "shares"  # reblogs, reposts
     COMMENTS = "comments"  # replies
     QUOTES = "quotes"
+    REACH = "reach"  # distinct accounts that saw it
+    SAVES = "saves"  # bookmarks
+    VIDEO_VIEWS = "video_views"
 
 
 class MetricPoint(_Value):
