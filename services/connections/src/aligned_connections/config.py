@@ -39,7 +39,9 @@ class Settings(ServiceSettings):
     x_client_secret: SecretStr | None = None  # None: a public client (PKCE alone)
     linkedin_client_id: str | None = None
     linkedin_client_secret: SecretStr | None = None
-    linkedin_api_version: str = "202505"  # the LinkedIn-Version header, YYYYMM
+    # The LinkedIn-Version header (YYYYMM). LinkedIn serves a version for about a year: keep it
+    # within that window (its "versioning" page lists the live ones).
+    linkedin_api_version: str = "202510"
     youtube_client_id: str | None = None
     youtube_client_secret: SecretStr | None = None
     tiktok_client_key: str | None = None

@@ -11,6 +11,7 @@ from aligned_connections.adapters.platforms import (
     PlatformAdapter,
     SandboxAdapter,
 )
+from aligned_connections.adapters.platforms.linkedin import LinkedInAdapter
 from aligned_connections.adapters.platforms.x import XAdapter
 from aligned_connections.config import Settings
 from aligned_connections.domain.errors import UnknownPlatform
@@ -62,6 +63,14 @@ def build_registry(settings: Settings, http: httpx.AsyncClient) -> PlatformRegis
             settings.x_client_id,
             _secret(settings.x_client_secret),
             http_client=http,
+            timeout=timeout,
+        )
+    if settings.linkedin_client_id and settings.linkedin_client_secret:
+        adapters["linkedin"] = LinkedInAdapter(
+            settings.linkedin_client_id,
+            settings.linkedin_client_secret.get_secret_value(),
+            http_client=http,
+            api_version=settings.linkedin_api_version,
             timeout=timeout,
         )
     return PlatformRegistry(adapters)

@@ -67,6 +67,9 @@ class PublishRequest(_Value):
     # Per-platform fields (YouTube title/privacy, LinkedIn visibility, TikTok privacy level...),
     # named in each adapter's docstring; an adapter ignores the names it does not know.
     options: dict[str, str] = Field(default_factory=dict)
+    # The connection's account id, for a platform where one login posts as several accounts
+    # (a LinkedIn member and the pages they administer); None: the token's own account.
+    account_id: str | None = None
 
 
 class PublishedPost(_Value):
