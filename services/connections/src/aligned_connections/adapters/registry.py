@@ -13,6 +13,7 @@ from aligned_connections.adapters.platforms import (
 )
 from aligned_connections.adapters.platforms.linkedin import LinkedInAdapter
 from aligned_connections.adapters.platforms.x import XAdapter
+from aligned_connections.adapters.platforms.youtube import YouTubeAdapter
 from aligned_connections.config import Settings
 from aligned_connections.domain.errors import UnknownPlatform
 
@@ -71,6 +72,13 @@ def build_registry(settings: Settings, http: httpx.AsyncClient) -> PlatformRegis
             settings.linkedin_client_secret.get_secret_value(),
             http_client=http,
             api_version=settings.linkedin_api_version,
+            timeout=timeout,
+        )
+    if settings.youtube_client_id and settings.youtube_client_secret:
+        adapters["youtube"] = YouTubeAdapter(
+            settings.youtube_client_id,
+            settings.youtube_client_secret.get_secret_value(),
+            http_client=http,
             timeout=timeout,
         )
     return PlatformRegistry(adapters)
