@@ -73,6 +73,8 @@ async def test_exchange_code_and_a_refresh_token_when_linkedin_gives_one(linkedi
     )
     form = form_of(platform.requests[0])
     assert form["client_secret"] == "client-secret" and form["grant_type"] == "authorization_code"
+    assert "code_verifier" not in form  # LinkedIn's web flow takes no PKCE
+    assert got.scopes == ("openid", "profile", "w_member_social")  # LinkedIn lists them with commas
     assert got.refresh_token == SecretStr("AQWA") and got.expires_at is not None
     await adapter.refresh("AQWA")
     assert form_of(platform.requests[1])["grant_type"] == "refresh_token"

@@ -12,6 +12,7 @@ from aligned_connections.adapters.platforms import (
     SandboxAdapter,
 )
 from aligned_connections.adapters.platforms.linkedin import LinkedInAdapter
+from aligned_connections.adapters.platforms.tiktok import TikTokAdapter
 from aligned_connections.adapters.platforms.x import XAdapter
 from aligned_connections.adapters.platforms.youtube import YouTubeAdapter
 from aligned_connections.config import Settings
@@ -78,6 +79,13 @@ def build_registry(settings: Settings, http: httpx.AsyncClient) -> PlatformRegis
         adapters["youtube"] = YouTubeAdapter(
             settings.youtube_client_id,
             settings.youtube_client_secret.get_secret_value(),
+            http_client=http,
+            timeout=timeout,
+        )
+    if settings.tiktok_client_key and settings.tiktok_client_secret:
+        adapters["tiktok"] = TikTokAdapter(
+            settings.tiktok_client_key,
+            settings.tiktok_client_secret.get_secret_value(),
             http_client=http,
             timeout=timeout,
         )

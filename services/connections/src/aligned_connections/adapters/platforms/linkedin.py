@@ -3,7 +3,8 @@ organization pages they administer.
 
 References (learn.microsoft.com/linkedin, Marketing / Community Management, versioned APIs):
 - OAuth 2.0 (3-legged): https://learn.microsoft.com/en-us/linkedin/shared/authentication/authorization-code-flow
-  (access tokens last 60 days; refresh tokens, 365 days, only for apps LinkedIn enabled for them)
+  (access tokens last 60 days; refresh tokens, 365 days, only for apps LinkedIn enabled for them;
+  no PKCE in the web flow, so the state and the client secret guard the exchange)
 - Posts: https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api
   (POST /rest/posts answers 201 with the post's URN in the x-restli-id header and no body)
 - Images / multi-image / videos: .../shares/images-api, .../shares/multiimage-post-api,
@@ -62,6 +63,7 @@ from aligned_connections.adapters.platforms.oauth2 import (
     OAuth2Client,
     OAuth2Methods,
     OAuthClientCredentials,
+    OAuthDialect,
     OAuthEndpoints,
 )
 
@@ -219,8 +221,12 @@ class LinkedInAdapter(OAuth2Methods):
             token=f"{oauth_url}/accessToken",
             revoke=f"{oauth_url}/revoke",
         )
+        # LinkedIn's web (3-legged) flow documents no PKCE; its client secret proves the exchange.
         self._oauth = OAuth2Client(
-            self._http, endpoints, OAuthClientCredentials(client_id, SecretStr(client_secret))
+            self._http,
+            endpoints,
+            OAuthClientCredentials(client_id, SecretStr(client_secret)),
+            dialect=OAuthDialect(pkce=False),
         )
         self._marker_search_depth = marker_search_depth
         self._video_poll_interval_s = video_poll_interval_s

@@ -39,6 +39,9 @@ class OAuthDialect:
     # confidential client, instead of in the form.
     basic_auth: bool = False
     extra_authorize_params: tuple[tuple[str, str], ...] = ()  # Google: access_type=offline
+    # False where the platform's web flow takes no PKCE (TikTok's: its desktop flow hex-encodes
+    # the challenge, unlike RFC 7636); the client secret alone then proves the exchange.
+    pkce: bool = True
 
 
 class _TokenAnswer(BaseModel):
@@ -70,18 +73,16 @@ class OAuth2Client:
         self._dialect = dialect
 
     def authorize_url(self, state: str, code_challenge: str, redirect_uri: str, scopes: Sequence[str]) -> str:
-        query = urlencode(
-            {
-                "response_type": "code",
-                self._dialect.client_id_field: self._credentials.client_id,
-                "redirect_uri": redirect_uri,
-                "scope": self._dialect.scope_separator.join(scopes),
-                "state": state,
-                "code_challenge": code_challenge,
-                "code_challenge_method": "S256",
-                **dict(self._dialect.extra_authorize_params),
-            }
-        )
+        params = {
+            "response_type": "code",
+            self._dialect.client_id_field: self._credentials.client_id,
+            "redirect_uri": redirect_uri,
+            "scope": self._dialect.scope_separator.join(scopes),
+            "state": state,
+        }
+        if self._dialect.pkce:
+            params |= {"code_challenge": code_challenge, "code_challenge_method": "S256"}
+        query = urlencode(params | dict(self._dialect.extra_authorize_params))
         return f"{self._endpoints.authorize}?{query}"
 
     async def exchange_code(self, grant: AuthorizationGrant) -> TokenSet:
@@ -93,8 +94,9 @@ class OAuth2Client:
             "grant_type": "authorization_code",
             "code": grant.code,
             "redirect_uri": grant.redirect_uri,
-            "code_verifier": grant.code_verifier,
         }
+        if self._dialect.pkce:
+            form["code_verifier"] = grant.code_verifier
         return await self._token_request(form, previous_refresh_token=None)
 
     async def refresh(self, refresh_token: str) -> TokenSet:
@@ -124,7 +126,7 @@ class OAuth2Client:
             access_token=SecretStr(answer.access_token),
             refresh_token=SecretStr(refresh_token) if refresh_token else None,
             expires_at=self._clock() + timedelta(seconds=answer.expires_in) if answer.expires_in else None,
-            scopes=tuple((answer.scope or "").split()),
+            scopes=tuple((answer.scope or "").replace(",", " ").split()),  # TikTok, LinkedIn: commas
         )
 
     def _client_fields(self) -> dict[str, str]:
