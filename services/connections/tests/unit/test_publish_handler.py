@@ -227,3 +227,15 @@ async def test_an_unexpected_error_mid_call_releases_the_lease_as_unknown(world)
         await handle(world, envelope, data)
     row = record(world, data)
     assert (row["status"], row["lease_until"]) == ("unknown", None)  # the retry may go at once, asking first
+
+
+async def test_the_platform_fields_and_the_connections_account_reach_the_adapter(world):
+    connection = world.connect()
+    envelope, data = attempt(connection)
+    data = data.model_copy(update={"platform_options": {"privacy": "unlisted", "title": "Tour"}})
+    envelope = envelope.model_copy(update={"data": data.model_dump(mode="json")})
+    answer = await handle(world, envelope, data)
+    assert isinstance(answer, PostPublished)
+    (request,) = world.platform.requests
+    assert request.options == {"privacy": "unlisted", "title": "Tour"}
+    assert request.account_id == connection.account_id

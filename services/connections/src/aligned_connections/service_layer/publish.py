@@ -215,7 +215,11 @@ async def _call_platform(deps: Deps, connection: Connection, data: AttemptReques
             idle_status, "retryable", True, deps.settings.default_retry_after_s, error=f"media: {error!r}"
         )
     request = PublishRequest(
-        text=data.text, media=media, idempotency_key=data.idempotency_key, account_id=connection.account_id
+        text=data.text,
+        media=media,
+        idempotency_key=data.idempotency_key,
+        account_id=connection.account_id,
+        options=data.platform_options,
     )
     for tries_left in (1, 0):
         try:
