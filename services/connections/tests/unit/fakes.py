@@ -466,6 +466,7 @@ class FakePlatform:
         self.account_answers: list[Exception] = []
         self.calls: list[str] = []
         self.requests: list[PublishRequest] = []  # what publish was asked to post
+        self.spent_for_s: float | None = None  # what a success says of the account's rate limit
 
     async def authorize_url(
         self, state: str, code_challenge: str, redirect_uri: str, scopes: list[str]
@@ -500,7 +501,7 @@ class FakePlatform:
             self.posts[remote_id] = request.text
         if error is not None:
             raise error
-        return PublishedPost(remote_id=remote_id)
+        return PublishedPost(remote_id=remote_id, rate_limited_for_s=self.spent_for_s)
 
     async def get_post_status(self, access_token: str, remote_id: str) -> PostStatus | None:
         self.calls.append("get_post_status")

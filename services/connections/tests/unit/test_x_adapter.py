@@ -306,3 +306,35 @@ async def test_cannot_connect_is_retryable_and_nothing_was_sent(x):
     platform.on("POST", "/2/tweets", httpx.ConnectError("refused"))
     with pytest.raises(Retryable):
         await adapter.publish(TOKEN, post())
+
+
+async def test_a_post_that_spends_the_window_tells_the_bucket_to_wait_for_its_reset(x):
+    adapter, platform = x
+    reset = int(time.time()) + 900
+    headers = {"x-rate-limit-limit": "100", "x-rate-limit-remaining": "0", "x-rate-limit-reset": str(reset)}
+    platform.on("POST", "/2/tweets", answer(201, CREATED, headers))
+    published = await adapter.publish(TOKEN, post())
+    assert published.rate_limited_for_s is not None and 890 <= published.rate_limited_for_s <= 900
+
+
+async def test_a_post_with_budget_left_says_nothing_about_waiting(x):
+    adapter, platform = x
+    headers = {"x-rate-limit-remaining": "99", "x-rate-limit-reset": str(int(time.time()) + 900)}
+    platform.on("POST", "/2/tweets", answer(201, CREATED, headers))
+    assert (await adapter.publish(TOKEN, post())).rate_limited_for_s is None
+
+
+async def test_the_daily_post_limit_outlasts_the_15_minute_window(x):
+    adapter, platform = x
+    now = int(time.time())
+    headers = {
+        "x-rate-limit-remaining": "99",
+        "x-rate-limit-reset": str(now + 900),
+        "x-user-limit-24hour-limit": "100",
+        "x-user-limit-24hour-remaining": "0",
+        "x-user-limit-24hour-reset": str(now + 50_000),
+    }
+    platform.on("POST", "/2/tweets", answer(429, {"title": "Too Many Requests", "status": 429}, headers))
+    with pytest.raises(Retryable) as limited:
+        await adapter.publish(TOKEN, post())
+    assert limited.value.retry_after is not None and 49_990 <= limited.value.retry_after <= 50_000

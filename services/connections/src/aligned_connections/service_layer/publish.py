@@ -283,7 +283,7 @@ async def _settle_then_publish(
         return _after_retryable(deps, failure, idle_status)
     except PlatformError as failure:
         return _transient(deps, failure, AttemptStatus.UNKNOWN, "retryable", calls=1)
-    return Outcome(AttemptStatus.PUBLISHED, post=post, calls=1)
+    return Outcome(AttemptStatus.PUBLISHED, post=post, calls=1, rate_limited_for_s=post.rate_limited_for_s)
 
 
 async def _after_lost_answer(

@@ -191,6 +191,29 @@ def retry_after_s(response: httpx.Response, now: Callable[[], float] = time.time
     return None
 
 
+# (remaining, reset) header pairs: a window whose remaining count is 0 is spent until its reset.
+RATE_LIMIT_WINDOWS = (
+    ("x-rate-limit-remaining", "x-rate-limit-reset"),  # X, per endpoint (15 minutes)
+    ("x-user-limit-24hour-remaining", "x-user-limit-24hour-reset"),  # X, posts per user a day
+    ("x-app-limit-24hour-remaining", "x-app-limit-24hour-reset"),  # X, posts per app a day
+    ("ratelimit-remaining", "ratelimit-reset"),
+    ("x-ratelimit-remaining", "x-ratelimit-reset"),
+)
+
+
+def spent_for_s(response: httpx.Response, now: Callable[[], float] = time.time) -> float | None:
+    """How long the account must wait, from the longest rate-limit window the answer says is
+    spent (remaining 0), even on a success: the bucket then waits instead of meeting a 429."""
+    waits = [
+        wait
+        for remaining, reset in RATE_LIMIT_WINDOWS
+        if response.headers.get(remaining) == "0"
+        and (value := response.headers.get(reset)) is not None
+        and (wait := _reset_time(value, now())) is not None
+    ]
+    return max(waits) if waits else None
+
+
 def _seconds_or_http_date(value: str, now: float) -> float | None:
     try:
         return max(0.0, float(value))

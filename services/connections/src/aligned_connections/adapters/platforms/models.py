@@ -75,6 +75,9 @@ class PublishRequest(_Value):
 class PublishedPost(_Value):
     remote_id: str
     url: str | None = None
+    # Seconds the account's rate limit is spent for, where the platform's answer said so (X's
+    # x-rate-limit-remaining: 0): the account's bucket waits them out before its next call.
+    rate_limited_for_s: float | None = None
 
 
 class PostState(StrEnum):

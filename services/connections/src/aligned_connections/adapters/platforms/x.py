@@ -9,7 +9,8 @@ References (X API v2, as of 2025):
   finalize, then STATUS while processing_info says pending or in_progress) and
   POST /2/media/metadata for alt text
 - Rate limits: https://docs.x.com/x-api/fundamentals/rate-limits (x-rate-limit-limit, -remaining,
-  -reset in epoch seconds; 429 Too Many Requests)
+  -reset in epoch seconds, and x-user-limit-24hour-* for posts a day; 429 Too Many Requests).
+  A post whose answer says a window is spent tells the account's bucket to wait for its reset.
 - Errors: https://docs.x.com/x-api/fundamentals/response-codes-and-errors (RFC 7807 problems)
 
 Never a duplicate: X has no idempotency key. After an unknown outcome the account's recent posts
@@ -33,12 +34,15 @@ import httpx
 from pydantic import BaseModel, SecretStr
 
 from aligned_common.platforms.text_length import without_twitter_urls
-from aligned_connections.adapters.platforms.errors import NotSupported, Rejected, Retryable
+from aligned_connections.adapters.platforms.errors import NotSupported, PlatformError, Rejected, Retryable
 from aligned_connections.adapters.platforms.http import (
     DEFAULT_AUTH_ERROR_CODES,
     DEFAULT_TIMEOUT,
     PlatformHttp,
     bearer,
+    error_details,
+    retry_after_s,
+    spent_for_s,
 )
 from aligned_connections.adapters.platforms.media import media_chunks, size_of
 from aligned_connections.adapters.platforms.models import (
@@ -113,6 +117,21 @@ class _MediaAnswer(BaseModel):
     data: _Media
 
 
+def _classify(response: httpx.Response) -> PlatformError | None:
+    """A 429 waits for the longest spent window: the 24-hour post limit outlasts the 15-minute one
+    that x-rate-limit-reset names."""
+    if response.status_code != 429:
+        return None
+    _, message = error_details(response)
+    return Retryable(
+        "X's rate limit",
+        platform=PLATFORM,
+        platform_message=message,
+        status_code=429,
+        retry_after=spent_for_s(response) or retry_after_s(response),
+    )
+
+
 class XAdapter(OAuth2Methods):
     platform = PLATFORM
     default_scopes = SCOPES
@@ -137,6 +156,7 @@ class XAdapter(OAuth2Methods):
             http_client,
             timeout=timeout,
             auth_error_codes=DEFAULT_AUTH_ERROR_CODES | {"invalid_request"},
+            classify=_classify,
         )
         endpoints = OAuthEndpoints(
             authorize=authorize_url,
@@ -171,7 +191,9 @@ class XAdapter(OAuth2Methods):
             raise Rejected(
                 "X answered without a post", platform=PLATFORM, platform_message=response.text[:500]
             )
-        return PublishedPost(remote_id=tweet.id, url=_url_of(tweet.id))
+        return PublishedPost(
+            remote_id=tweet.id, url=_url_of(tweet.id), rate_limited_for_s=spent_for_s(response)
+        )
 
     async def get_post_status(self, access_token: str, remote_id: str) -> PostStatus | None:
         response = await self._http.request(
