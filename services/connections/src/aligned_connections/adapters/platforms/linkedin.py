@@ -58,6 +58,7 @@ from aligned_connections.adapters.platforms.models import (
     PublishedPost,
     PublishRequest,
     WebhookEvent,
+    metric_points,
 )
 from aligned_connections.adapters.platforms.oauth2 import (
     OAuth2Client,
@@ -289,15 +290,9 @@ class LinkedInAdapter(OAuth2Methods):
         return PublishedPost(remote_id=urn, url=_url_of(urn))
 
     async def get_post_status(self, access_token: str, remote_id: str) -> PostStatus | None:
-        response = await self._http.request(
-            "GET",
-            f"{self._api}/rest/posts/{quote(remote_id, safe='')}",
-            headers=self._headers(access_token),
-            tolerate={404},
-        )
-        if response.status_code == 404:
+        post = await self._post(access_token, remote_id)
+        if post is None:
             return None
-        post = self._http.parse(response, _Post)
         return PostStatus(remote_id=post.id, state=PostState.PUBLISHED, url=_url_of(post.id))
 
     async def find_post_by_marker(self, access_token: str, marker: str) -> PublishedPost | None:
@@ -334,26 +329,14 @@ class LinkedInAdapter(OAuth2Methods):
             if response.status_code == 404:
                 continue  # gone
             actions = self._http.parse(response, _SocialActions)
-            now = datetime.now(UTC)
-            points.append(
-                MetricPoint(
-                    remote_id=remote_id,
-                    name=MetricName.LIKES,
-                    value=actions.likesSummary.totalLikes,
-                    observed_at=now,
-                )
-            )
-            points.append(
-                MetricPoint(
-                    remote_id=remote_id,
-                    name=MetricName.COMMENTS,
-                    value=actions.commentsSummary.aggregatedTotalComments,
-                    observed_at=now,
-                )
-            )
+            values = {
+                MetricName.LIKES: actions.likesSummary.totalLikes,
+                MetricName.COMMENTS: actions.commentsSummary.aggregatedTotalComments,
+            }
+            points.extend(metric_points(remote_id, values, datetime.now(UTC)))
         return points + await self._organization_statistics(access_token, remote_ids)
 
-    async def organization_statistics_for(
+    async def _statistics_of_organization(
         self, access_token: str, organization: str, remote_ids: Sequence[str]
     ) -> list[MetricPoint]:
         """Impressions, reach and shares of an organization's posts (share statistics)."""
@@ -382,11 +365,7 @@ class LinkedInAdapter(OAuth2Methods):
                 MetricName.REACH: stats.uniqueImpressionsCount,
                 MetricName.SHARES: stats.shareCount,
             }
-            points.extend(
-                MetricPoint(remote_id=remote_id, name=name, value=value, observed_at=now)
-                for name, value in values.items()
-                if value is not None
-            )
+            points.extend(metric_points(remote_id, values, now))
         return points
 
     async def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
@@ -400,21 +379,22 @@ class LinkedInAdapter(OAuth2Methods):
         # Share statistics are asked per organization; the posts' authors say which.
         by_author: dict[str, list[str]] = {}
         for remote_id in remote_ids:
-            response = await self._http.request(
-                "GET",
-                f"{self._api}/rest/posts/{quote(remote_id, safe='')}",
-                headers=self._headers(access_token),
-                tolerate={404},
-            )
-            if response.status_code == 404:
-                continue
-            post = self._http.parse(response, _Post)
-            if ":organization:" in post.author:
+            post = await self._post(access_token, remote_id)
+            if post is not None and ":organization:" in post.author:
                 by_author.setdefault(post.author, []).append(remote_id)
         points: list[MetricPoint] = []
         for organization, ids in by_author.items():
-            points.extend(await self.organization_statistics_for(access_token, organization, ids))
+            points.extend(await self._statistics_of_organization(access_token, organization, ids))
         return points
+
+    async def _post(self, access_token: str, remote_id: str) -> _Post | None:
+        response = await self._http.request(
+            "GET",
+            f"{self._api}/rest/posts/{quote(remote_id, safe='')}",
+            headers=self._headers(access_token),
+            tolerate={404},
+        )
+        return None if response.status_code == 404 else self._http.parse(response, _Post)
 
     async def _me(self, access_token: str) -> _UserInfo:
         response = await self._http.request("GET", f"{self._api}/v2/userinfo", headers=bearer(access_token))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -107,6 +108,18 @@ class MetricPoint(_Value):
     name: MetricName
     value: int = Field(ge=0)
     observed_at: datetime
+
+
+def metric_points(
+    remote_id: str, values: Mapping[MetricName, int | None], observed_at: datetime
+) -> list[MetricPoint]:
+    """The points of one post for the counts the platform gave: a count it does not give (None)
+    gets no point, so it reads as absent, never as zero."""
+    return [
+        MetricPoint(remote_id=remote_id, name=name, value=value, observed_at=observed_at)
+        for name, value in values.items()
+        if value is not None
+    ]
 
 
 class WebhookEvent(_Value):

@@ -61,6 +61,7 @@ from aligned_connections.adapters.platforms.models import (
     PublishedPost,
     PublishRequest,
     WebhookEvent,
+    metric_points,
 )
 from aligned_connections.adapters.platforms.oauth2 import (
     OAuth2Client,
@@ -285,11 +286,7 @@ class TikTokAdapter(OAuth2Methods):
                     MetricName.COMMENTS: video.comment_count,
                     MetricName.SHARES: video.share_count,
                 }
-                points.extend(
-                    MetricPoint(remote_id=video.id, name=name, value=value, observed_at=now)
-                    for name, value in values.items()
-                    if value is not None
-                )
+                points.extend(metric_points(video.id, values, now))
         return points
 
     async def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:

@@ -55,6 +55,7 @@ from aligned_connections.adapters.platforms.models import (
     PublishedPost,
     PublishRequest,
     WebhookEvent,
+    metric_points,
 )
 from aligned_connections.adapters.platforms.oauth2 import (
     OAuth2Client,
@@ -339,8 +340,4 @@ def _metric_points(tweet: _Tweet, observed_at: datetime) -> list[MetricPoint]:
         MetricName.QUOTES: metrics.quote_count,
         MetricName.SAVES: metrics.bookmark_count,
     }
-    return [
-        MetricPoint(remote_id=tweet.id, name=name, value=value, observed_at=observed_at)
-        for name, value in values.items()
-        if value is not None
-    ]
+    return metric_points(tweet.id, values, observed_at)

@@ -49,6 +49,7 @@ from aligned_connections.adapters.platforms.models import (
     PublishedPost,
     PublishRequest,
     WebhookEvent,
+    metric_points,
 )
 from aligned_connections.adapters.platforms.oauth2 import (
     OAuth2Client,
@@ -299,11 +300,7 @@ class YouTubeAdapter(OAuth2Methods):
                     MetricName.LIKES: stats.likeCount,
                     MetricName.COMMENTS: stats.commentCount,
                 }
-                points.extend(
-                    MetricPoint(remote_id=video.id, name=name, value=value, observed_at=now)
-                    for name, value in values.items()
-                    if value is not None
-                )
+                points.extend(metric_points(video.id, values, now))
         return points
 
     async def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
