@@ -9,7 +9,7 @@ from aligned_common.events.connections import Connected
 from aligned_common.identity import Identity
 from aligned_connections.adapters.platforms import AuthorizationCode, PlatformAccount
 from aligned_connections.adapters.vault import ACCESS
-from aligned_connections.service_layer import oauth
+from aligned_connections.service_layer import connections, oauth
 
 from .fakes import FakePlatform
 
@@ -59,3 +59,15 @@ async def test_connecting_again_adds_a_new_page_and_keeps_the_others(world):
 async def test_an_adapter_of_one_account_makes_one_connection(world):
     _, created = await oauth.connect(world.deps, identity(), world.platform, GRANT)
     assert created and len(world.store.connections) == 1
+
+
+async def test_disconnecting_one_account_keeps_the_grant_its_siblings_still_use(world):
+    member = PlatformAccount(id="urn:li:person:782bbtaQ", name="Ada")
+    page = PlatformAccount(id="urn:li:organization:2414183", name="Acme Corp")
+    who = identity()
+    first, _ = await oauth.connect(world.deps, who, SeveralAccounts([member, page]), GRANT)
+    (second,) = [c for c in world.store.connections.values() if c.id != first.id]
+    await connections.disconnect(world.deps, who, second.id)
+    assert "revoke" not in world.platform.calls  # the member's connection still holds the grant
+    await connections.disconnect(world.deps, who, first.id)
+    assert world.platform.calls.count("revoke") == 1  # the last one ends the grant
