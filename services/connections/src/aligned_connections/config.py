@@ -42,6 +42,8 @@ class Settings(ServiceSettings):
     # The LinkedIn-Version header (YYYYMM). LinkedIn serves a version for about a year: keep it
     # within that window (its "versioning" page lists the live ones).
     linkedin_api_version: str = "202510"
+    # Pages (organizations) need LinkedIn's Community Management API; off: members only.
+    linkedin_pages: bool = True
     youtube_client_id: str | None = None
     youtube_client_secret: SecretStr | None = None
     tiktok_client_key: str | None = None

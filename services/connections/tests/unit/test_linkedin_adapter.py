@@ -314,3 +314,26 @@ async def test_metrics_likes_and_comments_for_all_and_impressions_for_pages_only
     (stats_request,) = platform.calls("GET", "/rest/organizationalEntityShareStatistics")
     assert stats_request.url.params["organizationalEntity"] == ORG
     assert b"shares=List(urn%3Ali%3Ashare%3A6844785523593134080)" in stats_request.url.query
+
+
+async def test_a_member_who_declined_the_page_scopes_is_their_own_account_only(linkedin):
+    adapter, platform = linkedin
+    platform.on("GET", "/v2/userinfo", answer(200, USERINFO))
+    denied = {
+        "status": 403,
+        "serviceErrorCode": 100,
+        "code": "ACCESS_DENIED",
+        "message": "Not enough permissions",
+    }
+    platform.on("GET", "/rest/organizationAcls", answer(403, denied))
+    assert [a.id for a in await adapter.list_accounts(TOKEN)] == [PERSON]
+
+
+async def test_an_app_without_pages_asks_for_member_scopes_and_lists_the_member_only(linkedin):
+    _, platform = linkedin
+    async with platform.client() as client:
+        members_only = LinkedInAdapter("id", "secret", http_client=client, api_version="202510", pages=False)
+        assert "r_organization_admin" not in members_only.default_scopes
+        platform.on("GET", "/v2/userinfo", answer(200, USERINFO))
+        assert [a.id for a in await members_only.list_accounts(TOKEN)] == [PERSON]
+    assert not platform.calls("GET", "/rest/organizationAcls")

@@ -338,3 +338,11 @@ async def test_the_daily_post_limit_outlasts_the_15_minute_window(x):
     with pytest.raises(Retryable) as limited:
         await adapter.publish(TOKEN, post())
     assert limited.value.retry_after is not None and 49_990 <= limited.value.retry_after <= 50_000
+
+
+async def test_a_post_of_media_alone_sends_no_empty_text(x):
+    adapter, platform = x
+    _media_fixtures(platform, "7", {"data": {"id": "7"}})
+    platform.on("POST", "/2/tweets", answer(201, CREATED))
+    await adapter.publish(TOKEN, post("", media=[MediaAttachment(content=b"png", mime_type="image/png")]))
+    assert json_of(platform.calls("POST", "/2/tweets")[0]) == {"media": {"media_ids": ["7"]}}

@@ -73,6 +73,7 @@ def build_registry(settings: Settings, http: httpx.AsyncClient) -> PlatformRegis
             settings.linkedin_client_secret.get_secret_value(),
             http_client=http,
             api_version=settings.linkedin_api_version,
+            pages=settings.linkedin_pages,
             timeout=timeout,
         )
     if settings.youtube_client_id and settings.youtube_client_secret:

@@ -71,14 +71,9 @@ from aligned_connections.adapters.platforms.oauth2 import (
 PLATFORM = "linkedin"
 API = "https://api.linkedin.com"
 OAUTH = "https://www.linkedin.com/oauth/v2"
-SCOPES = (
-    "openid",
-    "profile",
-    "w_member_social",
-    "w_organization_social",
-    "r_organization_social",
-    "r_organization_admin",
-)
+MEMBER_SCOPES = ("openid", "profile", "w_member_social")
+# Pages need LinkedIn's Community Management API product, granted after its review.
+PAGE_SCOPES = ("w_organization_social", "r_organization_social", "r_organization_admin")
 VISIBILITIES = frozenset({"PUBLIC", "CONNECTIONS"})
 
 
@@ -198,7 +193,6 @@ def _classify(response: httpx.Response) -> PlatformError | None:
 
 class LinkedInAdapter(OAuth2Methods):
     platform = PLATFORM
-    default_scopes = SCOPES
 
     def __init__(
         self,
@@ -213,9 +207,14 @@ class LinkedInAdapter(OAuth2Methods):
         marker_search_depth: int = 20,
         video_poll_interval_s: float = 3.0,
         video_poll_attempts: int = 100,
+        pages: bool = True,
     ) -> None:
         self._api = api_url.rstrip("/")
         self._version = api_version
+        # Without the Community Management product LinkedIn refuses the page scopes at consent:
+        # such an app connects members only.
+        self._pages = pages
+        self.default_scopes = MEMBER_SCOPES + (PAGE_SCOPES if pages else ())
         self._http = PlatformHttp(PLATFORM, http_client, timeout=timeout, classify=_classify)
         endpoints = OAuthEndpoints(
             authorize=f"{oauth_url}/authorization",
@@ -240,12 +239,17 @@ class LinkedInAdapter(OAuth2Methods):
     async def list_accounts(self, access_token: str) -> list[PlatformAccount]:
         """The member, then every organization page they administer: one connection each."""
         accounts = [await self.get_account(access_token)]
+        if not self._pages:
+            return accounts
         response = await self._http.request(
             "GET",
             f"{self._api}/rest/organizationAcls",
             headers=self._headers(access_token),
             params={"q": "roleAssignee", "role": "ADMINISTRATOR", "state": "APPROVED"},
+            tolerate={403},  # the member declined the page scopes: their own account only
         )
+        if response.status_code == 403:
+            return accounts
         for acl in self._http.parse(response, _Acls).elements:
             organization_id = acl.organization.rsplit(":", 1)[-1]
             answer = await self._http.request(

@@ -181,7 +181,8 @@ class XAdapter(OAuth2Methods):
 
     async def publish(self, access_token: str, request: PublishRequest) -> PublishedPost:
         media_ids = [await self._upload(access_token, item) for item in request.media]
-        body: dict[str, object] = {"text": request.text}
+        # X takes a post of media alone, but refuses an empty text field.
+        body: dict[str, object] = {"text": request.text} if request.text else {}
         if media_ids:
             body["media"] = {"media_ids": media_ids}
         response = await self._http.request(
