@@ -104,6 +104,10 @@ SERVICES: tuple[Service, ...] = (
             "ALIGNED_CONNECTIONS_ACTIVE_KEY_ID",
             "ALIGNED_CONNECTIONS_STATE_SECRET",
             "ALIGNED_CONNECTIONS_MASTODON_CLIENT_SECRET",
+            "ALIGNED_CONNECTIONS_X_CLIENT_SECRET",
+            "ALIGNED_CONNECTIONS_LINKEDIN_CLIENT_SECRET",
+            "ALIGNED_CONNECTIONS_YOUTUBE_CLIENT_SECRET",
+            "ALIGNED_CONNECTIONS_TIKTOK_CLIENT_SECRET",
         ),
         internet=True,  # platform APIs
         extra_env={"ALIGNED_CONNECTIONS_SANDBOX_URL": ""},  # no sandbox platform outside dev

@@ -33,6 +33,21 @@ class Settings(ServiceSettings):
     mastodon_client_id: str | None = None
     mastodon_client_secret: SecretStr | None = None
     bluesky_service_url: str | None = "https://bsky.social"
+    # The major platforms are on when their app's client id (and secret) are set; unset, the
+    # platform is not offered (connect answers 404), so make up and CI run without them.
+    x_client_id: str | None = None
+    x_client_secret: SecretStr | None = None  # None: a public client (PKCE alone)
+    linkedin_client_id: str | None = None
+    linkedin_client_secret: SecretStr | None = None
+    # The LinkedIn-Version header (YYYYMM). LinkedIn serves a version for about a year: keep it
+    # within that window (its "versioning" page lists the live ones).
+    linkedin_api_version: str = "202510"
+    # Pages (organizations) need LinkedIn's Community Management API; off: members only.
+    linkedin_pages: bool = True
+    youtube_client_id: str | None = None
+    youtube_client_secret: SecretStr | None = None
+    tiktok_client_key: str | None = None
+    tiktok_client_secret: SecretStr | None = None
     platform_connect_timeout_s: float = 5.0
     platform_read_timeout_s: float = 20.0
 

@@ -465,6 +465,8 @@ class FakePlatform:
         self.refresh_answers: list[Exception | TokenSet] = []
         self.account_answers: list[Exception] = []
         self.calls: list[str] = []
+        self.requests: list[PublishRequest] = []  # what publish was asked to post
+        self.spent_for_s: float | None = None  # what a success says of the account's rate limit
 
     async def authorize_url(
         self, state: str, code_challenge: str, redirect_uri: str, scopes: list[str]
@@ -492,13 +494,14 @@ class FakePlatform:
 
     async def publish(self, access_token: str, request: PublishRequest) -> PublishedPost:
         self.calls.append("publish")
+        self.requests.append(request)
         error, landed = self.publish_answers.pop(0) if self.publish_answers else (None, True)
         remote_id = f"post-{len(self.posts) + 1}"
         if landed:
             self.posts[remote_id] = request.text
         if error is not None:
             raise error
-        return PublishedPost(remote_id=remote_id)
+        return PublishedPost(remote_id=remote_id, rate_limited_for_s=self.spent_for_s)
 
     async def get_post_status(self, access_token: str, remote_id: str) -> PostStatus | None:
         self.calls.append("get_post_status")

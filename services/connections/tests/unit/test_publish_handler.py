@@ -4,6 +4,7 @@ event, and a lost answer that is never re-sent but settled by asking the platfor
 
 import dataclasses
 import uuid
+from datetime import timedelta
 
 import pytest
 
@@ -227,3 +228,28 @@ async def test_an_unexpected_error_mid_call_releases_the_lease_as_unknown(world)
         await handle(world, envelope, data)
     row = record(world, data)
     assert (row["status"], row["lease_until"]) == ("unknown", None)  # the retry may go at once, asking first
+
+
+async def test_the_platform_fields_and_the_connections_account_reach_the_adapter(world):
+    connection = world.connect()
+    envelope, data = attempt(connection)
+    data = data.model_copy(update={"platform_options": {"privacy": "unlisted", "title": "Tour"}})
+    envelope = envelope.model_copy(update={"data": data.model_dump(mode="json")})
+    answer = await handle(world, envelope, data)
+    assert isinstance(answer, PostPublished)
+    (request,) = world.platform.requests
+    assert request.options == {"privacy": "unlisted", "title": "Tour"}
+    assert request.account_id == connection.account_id
+
+
+async def test_a_success_that_spends_the_accounts_limit_blocks_its_bucket_until_the_reset(world):
+    connection = world.connect()
+    world.platform.spent_for_s = 900.0
+    envelope, data = attempt(connection)
+    assert isinstance(await handle(world, envelope, data), PostPublished)
+    bucket = world.store.buckets[connection.id]
+    assert bucket.blocked_until == world.clock.now() + timedelta(seconds=900)
+    later, next_data = attempt(connection)
+    answer = await handle(world, later, next_data)
+    assert isinstance(answer, PostFailed) and answer.reason == "rate_limited"
+    assert world.platform.calls == ["publish"]  # the second post waited instead of meeting a 429

@@ -114,6 +114,10 @@ class AttemptRequested(EventData):
         ge=0,
         description="0 for a new attempt; n when the same attempt is re-requested after no answer",
     )
+    platform_options: dict[str, str] = Field(
+        default_factory=dict,
+        description="Per-platform fields (YouTube title/privacy, LinkedIn visibility, TikTok privacy_level)",
+    )
 
 
 class TargetResult(BaseModel):

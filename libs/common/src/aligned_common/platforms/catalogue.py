@@ -189,8 +189,108 @@ _X = PlatformSpec(
     webhook_scheme=None,
 )
 
+_LINKEDIN = PlatformSpec(
+    name="linkedin",
+    display_name="LinkedIn",
+    connect_flow=ConnectFlow.OAUTH2_PKCE,  # the redirect flow (LinkedIn's takes no PKCE; see its adapter)
+    limits=ContentLimits(
+        # Posts API: commentary up to 3000 characters.
+        text=TextLimits(max_length=3000, counting=TextCounting.CODE_POINTS),
+        media=MediaLimits(
+            max_items=20,
+            mixed_groups_allowed=False,  # images (1, or 2-20 as multiImage), or one video
+            max_alt_text=4086,  # Posts API media altText
+            groups=(
+                # Images API: JPG, PNG, GIF; under 36,152,320 pixels; 5 MB as LinkedIn's help states.
+                MediaGroup(
+                    name="image",
+                    max_bytes=5 * MB,
+                    max_per_post=20,
+                    mime_types=frozenset({"image/jpeg", "image/png", "image/gif"}),
+                ),
+                # Videos API: MP4, 75 KB to 500 MB, 3 s to 30 min.
+                MediaGroup(
+                    name="video",
+                    max_bytes=500 * MB,
+                    max_per_post=1,
+                    max_duration_s=30 * 60,
+                    mime_types=frozenset({"video/mp4"}),
+                ),
+            ),
+        ),
+    ),
+    webhook_scheme=None,  # LinkedIn's webhooks are for approved partners only
+)
+
+_YOUTUBE = PlatformSpec(
+    name="youtube",
+    display_name="YouTube",
+    connect_flow=ConnectFlow.OAUTH2_PKCE,
+    limits=ContentLimits(
+        # The text is the video's description: 5000 bytes (the title, 100 characters, is a field).
+        text=TextLimits(max_length=5000, counting=TextCounting.CODE_POINTS, max_utf8_bytes=5000),
+        media=MediaLimits(
+            max_items=1,
+            mixed_groups_allowed=False,
+            max_alt_text=None,
+            groups=(
+                # videos.insert: up to 256 GB; 15 minutes unless the channel is verified (then 12 h).
+                MediaGroup(
+                    name="video",
+                    max_bytes=256 * 1024 * MIB,
+                    max_per_post=1,
+                    max_duration_s=15 * 60,
+                    mime_types=frozenset(
+                        {"video/mp4", "video/quicktime", "video/webm", "video/x-msvideo", "video/mpeg"}
+                    ),
+                ),
+            ),
+        ),
+        requires_media=True,
+    ),
+    webhook_scheme=None,  # YouTube's PubSubHubbub feed is not supported
+)
+
+_TIKTOK = PlatformSpec(
+    name="tiktok",
+    display_name="TikTok",
+    connect_flow=ConnectFlow.OAUTH2_PKCE,  # the redirect flow (TikTok's web login takes no PKCE)
+    limits=ContentLimits(
+        # Direct post: a video's caption up to 2200 UTF-16 code units (counted here in code
+        # points, so an emoji-heavy caption near the limit may still be refused by TikTok).
+        text=TextLimits(max_length=2200, counting=TextCounting.CODE_POINTS),
+        media=MediaLimits(
+            max_items=35,
+            mixed_groups_allowed=False,  # one video, or up to 35 photos
+            max_alt_text=None,
+            groups=(
+                # Photo posts: JPEG or WebP, 20 MB each, pulled from a domain verified with TikTok.
+                MediaGroup(
+                    name="image",
+                    max_bytes=20 * MB,
+                    max_per_post=35,
+                    mime_types=frozenset({"image/jpeg", "image/webp"}),
+                ),
+                # Media transfer guide: MP4 (recommended), WebM, MOV; H.264/H.265/VP8/VP9; up to
+                # 4 GB; duration up to 10 min, lower where creator_info's
+                # max_video_post_duration_sec says so.
+                MediaGroup(
+                    name="video",
+                    max_bytes=4 * 1024 * MIB,
+                    max_per_post=1,
+                    max_duration_s=10 * 60,
+                    video_codecs=frozenset({"h264", "hevc", "vp8", "vp9"}),
+                    mime_types=frozenset({"video/mp4", "video/webm", "video/quicktime"}),
+                ),
+            ),
+        ),
+        requires_media=True,
+    ),
+    webhook_scheme=None,  # TikTok's webhooks are not supported
+)
+
 PLATFORMS: Mapping[str, PlatformSpec] = MappingProxyType(
-    {spec.name: spec for spec in (_SANDBOX, _MASTODON, _BLUESKY, _X)}
+    {spec.name: spec for spec in (_SANDBOX, _MASTODON, _BLUESKY, _X, _LINKEDIN, _YOUTUBE, _TIKTOK)}
 )
 
 

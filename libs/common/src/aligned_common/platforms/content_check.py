@@ -86,6 +86,8 @@ class _Problem:
 def _empty_post(limits: ContentLimits, text: str, media: Sequence[MediaInfo]) -> Iterator[_Problem]:
     if limits.requires_text_or_media and not text.strip() and not media:
         yield _Problem("text", ViolationCode.EMPTY_POST, "a post needs text or media")
+    elif limits.requires_media and not media:
+        yield _Problem("media", ViolationCode.EMPTY_POST, "a post here needs a video or images")
 
 
 def _text_problems(limits: TextLimits, text: str) -> Iterator[_Problem]:

@@ -141,3 +141,40 @@ def test_a_video_in_a_codec_the_platform_does_not_decode_names_codec_and_accepte
     assert check_content("mastodon", "clip", [vp9]) == [], "Mastodon transcodes any codec"
     unknown = MediaInfo(mime_type="video/mp4", size_bytes=1000, duration_s=5)
     assert check_content("x", "clip", [unknown]) == [], "an unknown codec is not refused"
+
+
+@pytest.mark.parametrize(("platform", "limit"), [("linkedin", 3000), ("youtube", 5000), ("tiktok", 2200)])
+def test_the_major_platforms_text_limits(platform, limit):
+    assert check_content(platform, "a" * limit, [video()]) == []
+    assert ViolationCode.TEXT_TOO_LONG in codes(check_content(platform, "a" * (limit + 1), [video()]))
+
+
+def test_youtube_counts_its_description_in_utf8_bytes():
+    assert codes(check_content("youtube", "é" * 2501, [video()])) == [ViolationCode.TEXT_TOO_MANY_BYTES]
+
+
+@pytest.mark.parametrize("platform", ["youtube", "tiktok"])
+def test_a_video_platform_refuses_a_post_without_media(platform):
+    [violation] = check_content(platform, "just words")
+    assert (violation.field, violation.code) == ("media", ViolationCode.EMPTY_POST)
+
+
+def test_linkedin_takes_twenty_images_or_one_video_of_thirty_minutes():
+    assert check_content("linkedin", "hi", [image()] * 20) == []
+    assert ViolationCode.TOO_MANY_MEDIA in codes(check_content("linkedin", "hi", [image()] * 21))
+    assert check_content("linkedin", "hi", [video(seconds=30 * 60)]) == []
+    assert codes(check_content("linkedin", "hi", [video(seconds=30 * 60 + 1)])) == [
+        ViolationCode.MEDIA_TOO_LONG
+    ]
+
+
+def test_youtube_holds_an_unverified_channels_fifteen_minutes():
+    assert check_content("youtube", "tour", [video(seconds=900)]) == []
+    assert codes(check_content("youtube", "tour", [video(seconds=901)])) == [ViolationCode.MEDIA_TOO_LONG]
+
+
+def test_tiktok_takes_photos_as_jpeg_or_webp_but_not_png():
+    assert check_content("tiktok", "hi", [image(mime_type="image/webp")] * 35) == []
+    assert codes(check_content("tiktok", "hi", [image(mime_type="image/png")])) == [
+        ViolationCode.MEDIA_TYPE_NOT_ALLOWED
+    ]

@@ -6,7 +6,7 @@ pytestmark = pytest.mark.unit
 
 
 def test_catalogue_knows_the_supported_platforms():
-    assert set(platform_names()) == {"sandbox", "mastodon", "bluesky", "x"}
+    assert set(platform_names()) >= {"sandbox", "mastodon", "bluesky", "x", "linkedin", "youtube", "tiktok"}
 
 
 def test_lookup_ignores_case_and_surrounding_spaces():

@@ -1,3 +1,6 @@
+import json
+from pathlib import Path
+
 import pytest
 
 from aligned_common.platforms.text_length import (
@@ -58,3 +61,16 @@ def test_x_counts_urls_with_or_without_scheme_as_23():
 def test_x_normalizes_before_counting():
     # 'é' typed as e + combining accent is one NFC code point, so it weighs 1, not 2.
     assert twitter_weighted_length(E_WITH_COMBINING_ACUTE) == 1
+
+
+def _conformance_cases() -> list[dict[str, object]]:
+    # twitter-text's own conformance suite (the v3 weighted counter with discounted emoji and the
+    # directional markers), converted from its validate.yml: the source is named in the file.
+    path = Path(__file__).with_name("twitter_text_conformance.json")
+    cases: list[dict[str, object]] = json.loads(path.read_text())["cases"]
+    return cases
+
+
+@pytest.mark.parametrize("case", _conformance_cases(), ids=lambda case: str(case["description"])[:60])
+def test_x_counts_as_the_official_conformance_suite_says(case):
+    assert twitter_weighted_length(str(case["text"])) == case["weightedLength"]

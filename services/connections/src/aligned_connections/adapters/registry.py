@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+from pydantic import SecretStr
 
 from aligned_connections.adapters.platforms import (
     BlueskyAdapter,
@@ -10,6 +11,10 @@ from aligned_connections.adapters.platforms import (
     PlatformAdapter,
     SandboxAdapter,
 )
+from aligned_connections.adapters.platforms.linkedin import LinkedInAdapter
+from aligned_connections.adapters.platforms.tiktok import TikTokAdapter
+from aligned_connections.adapters.platforms.x import XAdapter
+from aligned_connections.adapters.platforms.youtube import YouTubeAdapter
 from aligned_connections.config import Settings
 from aligned_connections.domain.errors import UnknownPlatform
 
@@ -55,4 +60,38 @@ def build_registry(settings: Settings, http: httpx.AsyncClient) -> PlatformRegis
         )
     if settings.bluesky_service_url:
         adapters["bluesky"] = BlueskyAdapter(settings.bluesky_service_url, http_client=http, timeout=timeout)
+    if settings.x_client_id:
+        adapters["x"] = XAdapter(
+            settings.x_client_id,
+            _secret(settings.x_client_secret),
+            http_client=http,
+            timeout=timeout,
+        )
+    if settings.linkedin_client_id and settings.linkedin_client_secret:
+        adapters["linkedin"] = LinkedInAdapter(
+            settings.linkedin_client_id,
+            settings.linkedin_client_secret.get_secret_value(),
+            http_client=http,
+            api_version=settings.linkedin_api_version,
+            pages=settings.linkedin_pages,
+            timeout=timeout,
+        )
+    if settings.youtube_client_id and settings.youtube_client_secret:
+        adapters["youtube"] = YouTubeAdapter(
+            settings.youtube_client_id,
+            settings.youtube_client_secret.get_secret_value(),
+            http_client=http,
+            timeout=timeout,
+        )
+    if settings.tiktok_client_key and settings.tiktok_client_secret:
+        adapters["tiktok"] = TikTokAdapter(
+            settings.tiktok_client_key,
+            settings.tiktok_client_secret.get_secret_value(),
+            http_client=http,
+            timeout=timeout,
+        )
     return PlatformRegistry(adapters)
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None

@@ -127,12 +127,24 @@ async def disconnect(deps: Deps, identity: Identity, connection_id: uuid.UUID) -
     return await get(deps, identity, connection_id)
 
 
+async def _grant_shared(deps: Deps, connection: Connection, token: str) -> bool:
+    """Whether another connection of the brand still holds this grant (the accounts of one login,
+    as a LinkedIn member and their pages): revoking it would disconnect them too."""
+    async with deps.uow(connection.brand_id) as uow:
+        siblings = await uow.connections.list_for_brand(connection.brand_id, connection.platform, None)
+    return any(
+        token in (deps.vault.refresh_token(other), deps.vault.access_token(other))
+        for other in siblings
+        if other.id != connection.id and other.status is not Status.DISCONNECTED
+    )
+
+
 async def _revoke_at_platform(deps: Deps, connection: Connection) -> None:
     adapter = deps.platform(connection.platform)
     # Revoking the refresh token ends the whole grant on OAuth platforms; the access token is
     # the fallback where there is none.
     token = deps.vault.refresh_token(connection) or deps.vault.access_token(connection)
-    if token is None:
+    if token is None or await _grant_shared(deps, connection, token):
         return
     try:
         await adapter.revoke(token)

@@ -25,6 +25,7 @@ from aligned_connections.adapters.platforms import (
     AuthorizationCode,
     AuthorizationGrant,
     NotSupported,
+    PlatformAccount,
     PlatformAdapter,
     PlatformError,
     Rejected,
@@ -45,6 +46,14 @@ from aligned_connections.service_layer.deps import Deps
 DEFAULT_SCOPES = ("read", "write")
 
 
+def default_scopes_of(adapter: PlatformAdapter) -> tuple[str, ...]:
+    """The scopes an adapter needs to publish and read metrics, where it names them (X, LinkedIn,
+    YouTube, TikTok); Mastodon's and the sandbox's read/write otherwise. Not on the Protocol, so
+    that an adapter without its own scopes needs no change."""
+    scopes: tuple[str, ...] = tuple(getattr(adapter, "default_scopes", DEFAULT_SCOPES))
+    return scopes
+
+
 @dataclass(frozen=True)
 class AuthorizationStart:
     authorization_url: str
@@ -62,7 +71,7 @@ async def start(
     verifier = new_verifier()
     try:
         url = await adapter.authorize_url(
-            state, challenge_of(verifier), redirect_uri, list(scopes or DEFAULT_SCOPES)
+            state, challenge_of(verifier), redirect_uri, list(scopes or default_scopes_of(adapter))
         )
     except NotSupported as error:
         raise WrongConnectFlow(str(error), redirect=True) from None
@@ -129,7 +138,7 @@ async def connect(
 ) -> tuple[Connection, bool]:
     try:
         tokens = await adapter.exchange_code(grant)
-        account = await adapter.get_account(tokens.access_token.get_secret_value())
+        accounts = await publishable_accounts(adapter, tokens.access_token.get_secret_value())
     except (AuthFailure, Rejected) as refused:
         raise AuthorizationRefused(str(refused), refused.platform_message) from None
     except NotSupported as error:
@@ -138,7 +147,25 @@ async def connect(
         raise PlatformUnavailable(str(failure), retry_after_s=int(failure.retry_after or 5)) from None
     except PlatformError as failure:
         raise PlatformAnsweredUnexpectedly(str(failure)) from None
-    return await _store(deps, identity, adapter.platform, account.id, account.name, tokens)
+    # A connection per publishable account (a LinkedIn member and each page they administer),
+    # each holding the same tokens; the first (the login's own account) is the answer.
+    stored = [
+        await _store(deps, identity, adapter.platform, account.id, account.name, tokens)
+        for account in accounts
+    ]
+    return stored[0]
+
+
+async def publishable_accounts(adapter: PlatformAdapter, access_token: str) -> list[PlatformAccount]:
+    """Every account one login may publish as: the adapter's `list_accounts` where it has one
+    (not on the Protocol, so that an adapter of one account needs no change), else its account."""
+    list_accounts = getattr(adapter, "list_accounts", None)
+    if list_accounts is None:
+        return [await adapter.get_account(access_token)]
+    accounts: list[PlatformAccount] = await list_accounts(access_token)
+    if not accounts:
+        raise PlatformError("the login has no account to publish as", platform=adapter.platform)
+    return accounts
 
 
 async def _store(

@@ -214,7 +214,13 @@ async def _call_platform(deps: Deps, connection: Connection, data: AttemptReques
         return Outcome(
             idle_status, "retryable", True, deps.settings.default_retry_after_s, error=f"media: {error!r}"
         )
-    request = PublishRequest(text=data.text, media=media, idempotency_key=data.idempotency_key)
+    request = PublishRequest(
+        text=data.text,
+        media=media,
+        idempotency_key=data.idempotency_key,
+        account_id=connection.account_id,
+        options=data.platform_options,
+    )
     for tries_left in (1, 0):
         try:
             return await _settle_then_publish(deps, adapter, token, connection, data, request, claim)
@@ -277,7 +283,7 @@ async def _settle_then_publish(
         return _after_retryable(deps, failure, idle_status)
     except PlatformError as failure:
         return _transient(deps, failure, AttemptStatus.UNKNOWN, "retryable", calls=1)
-    return Outcome(AttemptStatus.PUBLISHED, post=post, calls=1)
+    return Outcome(AttemptStatus.PUBLISHED, post=post, calls=1, rate_limited_for_s=post.rate_limited_for_s)
 
 
 async def _after_lost_answer(

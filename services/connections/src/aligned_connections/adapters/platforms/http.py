@@ -50,11 +50,16 @@ class PlatformHttp:
         *,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         auth_error_codes: Collection[str] = DEFAULT_AUTH_ERROR_CODES,
+        classify: Callable[[httpx.Response], PlatformError | None] | None = None,
     ) -> None:
         self.platform = platform
         self._client = client
         self._timeout = timeout
         self._auth_error_codes = frozenset(auth_error_codes)
+        # A platform's own reading of its documented error bodies (e.g. YouTube's quotaExceeded
+        # is a 403 that must be retried, TikTok's access_token_invalid a 401), asked first; None
+        # leaves the answer to the generic mapping below.
+        self._classify = classify
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -96,6 +101,8 @@ class PlatformHttp:
     def raise_for_status(self, response: httpx.Response, *, creates: bool = False) -> None:
         if response.is_success:
             return
+        if self._classify is not None and (error := self._classify(response)) is not None:
+            raise error
         status = response.status_code
         code, message = error_details(response)
         platform = self.platform
@@ -159,7 +166,7 @@ def bearer(token: str) -> dict[str, str]:
 
 def error_details(response: httpx.Response) -> tuple[str | None, str | None]:
     """The platform's error code and its own words: OAuth {error, error_description}, XRPC
-    {error, message}, Mastodon {error}, or the raw text."""
+    {error, message}, Mastodon {error}, RFC 9457 problems {title, detail} (X), or the raw text."""
     try:
         body = response.json()
     except ValueError:
@@ -167,21 +174,44 @@ def error_details(response: httpx.Response) -> tuple[str | None, str | None]:
     if not isinstance(body, dict):
         return None, response.text[:500]
     code = body.get("error") if isinstance(body.get("error"), str) else None
-    detail = body.get("error_description") or body.get("message")
+    detail = body.get("error_description") or body.get("message") or body.get("detail") or body.get("title")
     words = ": ".join(str(part) for part in (code, detail) if part)
     return code, words or response.text[:500]
 
 
 def retry_after_s(response: httpx.Response, now: Callable[[], float] = time.time) -> float | None:
     """Seconds to wait, from Retry-After (seconds or an HTTP date) or a rate-limit reset header
-    (epoch seconds as on Bluesky, an ISO time as on Mastodon)."""
+    (epoch seconds as on Bluesky and X, an ISO time as on Mastodon)."""
     headers = response.headers
     if (value := headers.get("retry-after")) is not None:
         return _seconds_or_http_date(value, now())
-    for name in ("ratelimit-reset", "x-ratelimit-reset"):
+    for name in ("ratelimit-reset", "x-ratelimit-reset", "x-rate-limit-reset"):
         if (value := headers.get(name)) is not None:
             return _reset_time(value, now())
     return None
+
+
+# (remaining, reset) header pairs: a window whose remaining count is 0 is spent until its reset.
+RATE_LIMIT_WINDOWS = (
+    ("x-rate-limit-remaining", "x-rate-limit-reset"),  # X, per endpoint (15 minutes)
+    ("x-user-limit-24hour-remaining", "x-user-limit-24hour-reset"),  # X, posts per user a day
+    ("x-app-limit-24hour-remaining", "x-app-limit-24hour-reset"),  # X, posts per app a day
+    ("ratelimit-remaining", "ratelimit-reset"),
+    ("x-ratelimit-remaining", "x-ratelimit-reset"),
+)
+
+
+def spent_for_s(response: httpx.Response, now: Callable[[], float] = time.time) -> float | None:
+    """How long the account must wait, from the longest rate-limit window the answer says is
+    spent (remaining 0), even on a success: the bucket then waits instead of meeting a 429."""
+    waits = [
+        wait
+        for remaining, reset in RATE_LIMIT_WINDOWS
+        if response.headers.get(remaining) == "0"
+        and (value := response.headers.get(reset)) is not None
+        and (wait := _reset_time(value, now())) is not None
+    ]
+    return max(waits) if waits else None
 
 
 def _seconds_or_http_date(value: str, now: float) -> float | None:

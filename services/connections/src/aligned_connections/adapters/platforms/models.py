@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -64,11 +65,20 @@ class PublishRequest(_Value):
     # Stable across every retry of one publish attempt; the platform (or the adapter) uses it so
     # that a repeated request cannot create a second post.
     idempotency_key: str = Field(min_length=1, max_length=255)
+    # Per-platform fields (YouTube title/privacy, LinkedIn visibility, TikTok privacy level...),
+    # named in each adapter's docstring; an adapter ignores the names it does not know.
+    options: dict[str, str] = Field(default_factory=dict)
+    # The connection's account id, for a platform where one login posts as several accounts
+    # (a LinkedIn member and the pages they administer); None: the token's own account.
+    account_id: str | None = None
 
 
 class PublishedPost(_Value):
     remote_id: str
     url: str | None = None
+    # Seconds the account's rate limit is spent for, where the platform's answer said so (X's
+    # x-rate-limit-remaining: 0): the account's bucket waits them out before its next call.
+    rate_limited_for_s: float | None = None
 
 
 class PostState(StrEnum):
@@ -88,6 +98,9 @@ class MetricName(StrEnum):
     SHARES = "shares"  # reblogs, reposts
     COMMENTS = "comments"  # replies
     QUOTES = "quotes"
+    REACH = "reach"  # distinct accounts that saw it
+    SAVES = "saves"  # bookmarks
+    VIDEO_VIEWS = "video_views"
 
 
 class MetricPoint(_Value):
@@ -95,6 +108,18 @@ class MetricPoint(_Value):
     name: MetricName
     value: int = Field(ge=0)
     observed_at: datetime
+
+
+def metric_points(
+    remote_id: str, values: Mapping[MetricName, int | None], observed_at: datetime
+) -> list[MetricPoint]:
+    """The points of one post for the counts the platform gave: a count it does not give (None)
+    gets no point, so it reads as absent, never as zero."""
+    return [
+        MetricPoint(remote_id=remote_id, name=name, value=value, observed_at=observed_at)
+        for name, value in values.items()
+        if value is not None
+    ]
 
 
 class WebhookEvent(_Value):

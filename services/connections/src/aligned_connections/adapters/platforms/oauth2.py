@@ -3,10 +3,11 @@ platforms that speak it."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from pydantic import BaseModel, SecretStr
 
@@ -26,6 +27,21 @@ class OAuthEndpoints:
 class OAuthClientCredentials:
     client_id: str
     client_secret: SecretStr | None = None  # None for a public client, which relies on PKCE alone
+
+
+@dataclass(frozen=True)
+class OAuthDialect:
+    """Where a platform's OAuth departs from RFC 6749's defaults."""
+
+    client_id_field: str = "client_id"  # TikTok: client_key
+    scope_separator: str = " "  # TikTok: ","
+    # Client credentials in an Authorization: Basic header (RFC 6749 2.3.1), as X requires of a
+    # confidential client, instead of in the form.
+    basic_auth: bool = False
+    extra_authorize_params: tuple[tuple[str, str], ...] = ()  # Google: access_type=offline
+    # False where the platform's web flow takes no PKCE (TikTok's: its desktop flow hex-encodes
+    # the challenge, unlike RFC 7636); the client secret alone then proves the exchange.
+    pkce: bool = True
 
 
 class _TokenAnswer(BaseModel):
@@ -48,24 +64,25 @@ class OAuth2Client:
         credentials: OAuthClientCredentials,
         *,
         clock: Callable[[], datetime] = utc_now,
+        dialect: OAuthDialect = OAuthDialect(),
     ) -> None:
         self._http = http
         self._endpoints = endpoints
         self._credentials = credentials
         self._clock = clock
+        self._dialect = dialect
 
     def authorize_url(self, state: str, code_challenge: str, redirect_uri: str, scopes: Sequence[str]) -> str:
-        query = urlencode(
-            {
-                "response_type": "code",
-                "client_id": self._credentials.client_id,
-                "redirect_uri": redirect_uri,
-                "scope": " ".join(scopes),
-                "state": state,
-                "code_challenge": code_challenge,
-                "code_challenge_method": "S256",
-            }
-        )
+        params = {
+            "response_type": "code",
+            self._dialect.client_id_field: self._credentials.client_id,
+            "redirect_uri": redirect_uri,
+            "scope": self._dialect.scope_separator.join(scopes),
+            "state": state,
+        }
+        if self._dialect.pkce:
+            params |= {"code_challenge": code_challenge, "code_challenge_method": "S256"}
+        query = urlencode(params | dict(self._dialect.extra_authorize_params))
         return f"{self._endpoints.authorize}?{query}"
 
     async def exchange_code(self, grant: AuthorizationGrant) -> TokenSet:
@@ -77,8 +94,9 @@ class OAuth2Client:
             "grant_type": "authorization_code",
             "code": grant.code,
             "redirect_uri": grant.redirect_uri,
-            "code_verifier": grant.code_verifier,
         }
+        if self._dialect.pkce:
+            form["code_verifier"] = grant.code_verifier
         return await self._token_request(form, previous_refresh_token=None)
 
     async def refresh(self, refresh_token: str) -> TokenSet:
@@ -87,7 +105,10 @@ class OAuth2Client:
 
     async def revoke(self, token: str) -> None:
         await self._http.request(
-            "POST", self._endpoints.revoke, data={"token": token, **self._client_fields()}
+            "POST",
+            self._endpoints.revoke,
+            data={"token": token, **self._client_fields()},
+            headers=self._basic_auth(),
         )
 
     async def _token_request(self, form: dict[str, str], previous_refresh_token: str | None) -> TokenSet:
@@ -95,7 +116,7 @@ class OAuth2Client:
             "POST",
             self._endpoints.token,
             data=form | self._client_fields(),
-            headers={"Accept": "application/json"},
+            headers={"Accept": "application/json"} | self._basic_auth(),
         )
         answer = self._http.parse(response, _TokenAnswer)
         # RFC 6749 section 6: when the answer has no refresh_token, the old one stays valid.
@@ -105,14 +126,21 @@ class OAuth2Client:
             access_token=SecretStr(answer.access_token),
             refresh_token=SecretStr(refresh_token) if refresh_token else None,
             expires_at=self._clock() + timedelta(seconds=answer.expires_in) if answer.expires_in else None,
-            scopes=tuple((answer.scope or "").split()),
+            scopes=tuple((answer.scope or "").replace(",", " ").split()),  # TikTok, LinkedIn: commas
         )
 
     def _client_fields(self) -> dict[str, str]:
-        fields = {"client_id": self._credentials.client_id}
-        if self._credentials.client_secret is not None:
+        fields = {self._dialect.client_id_field: self._credentials.client_id}
+        if self._credentials.client_secret is not None and not self._dialect.basic_auth:
             fields["client_secret"] = self._credentials.client_secret.get_secret_value()
         return fields
+
+    def _basic_auth(self) -> dict[str, str]:
+        secret = self._credentials.client_secret
+        if not self._dialect.basic_auth or secret is None:
+            return {}
+        pair = f"{quote(self._credentials.client_id, safe='')}:{quote(secret.get_secret_value(), safe='')}"
+        return {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
 
 
 class OAuth2Methods:
