@@ -21,6 +21,7 @@ from aligned_publishing.domain.job import UNSENT_TARGET, Job
 from aligned_publishing.domain.retry import idempotency_key
 from aligned_publishing.domain.status import JobStatus, TargetStatus
 from aligned_publishing.service_layer.deps import Deps
+from aligned_publishing.service_layer.ports import ImportedRow
 from aligned_testing.clock import StillClock
 from aligned_testing.fakes import FakeTables, FakeTransaction
 
@@ -39,6 +40,7 @@ class Store(FakeTables):
     media: dict[uuid.UUID, tuple[uuid.UUID, MediaInfo, str]] = field(default_factory=dict)
     media_usage: dict[uuid.UUID, set[uuid.UUID]] = field(default_factory=dict)  # job -> media
     gate_locks: list[tuple[uuid.UUID, bool]] = field(default_factory=list)
+    import_rows: dict[tuple[uuid.UUID, str, int], ImportedRow] = field(default_factory=dict)
 
     def job(self, job_id: uuid.UUID) -> Job:
         return self.jobs[job_id]
@@ -188,6 +190,30 @@ class FakeConnections:
         }
 
 
+class FakeImports:
+    def __init__(self, store: Store, jobs: FakeJobs) -> None:
+        self.store = store
+        self.jobs = jobs
+
+    async def claim(
+        self, brand_id: uuid.UUID, file_hash: str, rows: Sequence[ImportedRow], now: datetime
+    ) -> set[int]:
+        claimed = set()
+        for row in rows:
+            if (brand_id, file_hash, row.row) not in self.store.import_rows:
+                self.store.import_rows[(brand_id, file_hash, row.row)] = row
+                claimed.add(row.row)
+        return claimed
+
+    async def add_jobs(
+        self, jobs: Sequence[Job], targets: Mapping[uuid.UUID, Sequence[TargetDraft]], now: datetime
+    ) -> None:
+        for job in jobs:
+            await self.jobs.add(job)
+            await self.jobs.replace_targets(job.job_id, job.brand_id, targets[job.job_id])
+            self.store.media_usage[job.job_id] = set(job.media_ids)
+
+
 class FakeUnitOfWork(FakeTransaction):
     """One transaction (aligned_testing.fakes): its events reach the store when it commits, and
     every table is put back when it raised."""
@@ -198,6 +224,7 @@ class FakeUnitOfWork(FakeTransaction):
         self.media = FakeMedia(store)
         self.policies = FakePolicies(store)
         self.connections = FakeConnections(store)
+        self.imports = FakeImports(store, self.jobs)
 
 
 class FakeUnitOfWorkFactory:

@@ -52,6 +52,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/v1/jobs", "publishing", write=P.CONTENT_WRITE),
     Route("/v1/media-quota", "publishing", write=P.CONTENT_WRITE),
     Route("/v1/media", "publishing", write=P.CONTENT_WRITE, body="media"),
+    # a CSV file of posts: the larger body class; publishing bounds it by its own import_max_bytes
+    Route("/v1/imports", "publishing", write=P.CONTENT_WRITE, body="media"),
     # connections
     Route("/v1/connections", "connections", write=P.CONNECTIONS_MANAGE, read=P.CONNECTIONS_READ),
     # analytics

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -17,6 +18,13 @@ from aligned_publishing.domain.job import Job
 from aligned_publishing.domain.status import TargetStatus
 
 Row = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ImportedRow:
+    row: int
+    job_id: uuid.UUID
+    first_comment: str | None
 
 
 class Jobs(Protocol):
@@ -77,6 +85,22 @@ class Connections(Protocol):
         """Our copy of the brand's connections among these ids."""
 
 
+class Imports(Protocol):
+    """CSV imports (service_layer/imports.py): which rows of a file were imported, and their jobs."""
+
+    async def claim(
+        self, brand_id: uuid.UUID, file_hash: str, rows: Sequence[ImportedRow], now: datetime
+    ) -> set[int]:
+        """Records these rows of the file as imported; returns the row numbers no earlier import
+        of the file recorded (theirs are the jobs to create). The (brand, file, row) key decides,
+        so two imports of one file at once create each row's job once."""
+
+    async def add_jobs(
+        self, jobs: Sequence[Job], targets: Mapping[uuid.UUID, Sequence[TargetDraft]], now: datetime
+    ) -> None:
+        """New jobs with their targets and media usage, a few statements for the lot."""
+
+
 class UnitOfWork(Transaction, Protocol):
     """One transaction: the state changes and the events `emit` writes commit together."""
 
@@ -92,6 +116,9 @@ class UnitOfWork(Transaction, Protocol):
 
     @property
     def connections(self) -> Connections: ...
+
+    @property
+    def imports(self) -> Imports: ...
 
 
 # Deps.uow: opens one, scoped to a brand (aligned_common.units.Opens; tests/unit: in memory).
