@@ -41,7 +41,7 @@ async def test_an_import_creates_each_valid_row_once_even_twice_at_once(svc, bra
     later = (svc.clock.now() + timedelta(days=3)).replace(microsecond=0, tzinfo=None).isoformat()
     data = _csv(
         "text,targets,text:mastodon,scheduled_at,time_zone,tags,first_comment",
-        f"hello,{brand.sandbox};{mastodon},hi fediverse,{later},Europe/Berlin,spring,see the link",
+        f'hello,{brand.sandbox};{mastodon},hi fediverse,{later},Europe/Berlin,"spring;a""b\\c,{{d}}",see the link',
         f"not ours,{theirs},,,,,",
         f"a draft,{brand.sandbox},,,,,",
     )
@@ -63,7 +63,7 @@ async def test_an_import_creates_each_valid_row_once_even_twice_at_once(svc, bra
         }
         (scheduled,) = [j for j in jobs if j["content"] == "hello"]
         assert scheduled["status"] == "draft" and scheduled["time_zone"] == "Europe/Berlin"
-        assert scheduled["tags"] == ["csv-import", "spring"]
+        assert scheduled["tags"] == ["csv-import", "spring", 'a"b\\c,{d}']  # quoted into the array intact
         at = datetime.fromisoformat(scheduled["scheduled_at"])
         assert at.replace(tzinfo=None) != datetime.fromisoformat(later)  # Berlin's time, stored as UTC
         texts = {t["connection_id"]: t.get("text") for t in scheduled["targets"]}

@@ -13,24 +13,22 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-import orjson
-
 from aligned_common.units import Repository
 from aligned_publishing.domain.content_fit import TargetDraft
 from aligned_publishing.domain.job import Job
 from aligned_publishing.domain.retry import idempotency_key
 from aligned_publishing.service_layer.ports import ImportedRow
 
-# Every column of a new job (Job.row()) and its type; the two arrays travel as JSON arrays
-# (unnest cannot take an array of arrays of different lengths).
+# Every column of a new job (Job.row()) and its type; the two arrays travel as array literals
+# in text (unnest cannot take an array of arrays of different lengths), cast back per row.
 JOB_COLUMNS = {
     "job_id": "uuid",
     "brand_id": "uuid",
     "tenant_id": "uuid",
     "author_id": "text",
     "content": "text",
-    "tags": "jsonb",
-    "media_ids": "jsonb",
+    "tags": "text",
+    "media_ids": "text",
     "scheduled_at": "timestamptz",
     "time_zone": "text",
     "requires_approval": "boolean",
@@ -58,7 +56,7 @@ _ARRAY_OF = {"tags": "text", "media_ids": "uuid"}
 
 def _select(name: str, kind: str) -> str:
     if name in _ARRAY_OF:
-        return f"ARRAY(SELECT jsonb_array_elements_text(x.{name})::{_ARRAY_OF[name]})"
+        return f"x.{name}::{_ARRAY_OF[name]}[]"
     return f"x.{name}"
 
 
@@ -70,9 +68,15 @@ INSERT_JOBS = (
 )
 
 
+def _literal(values: Sequence[object]) -> str:
+    """A PostgreSQL array literal: each element quoted, its quotes and backslashes escaped."""
+    quoted = (str(v).replace("\\", "\\\\").replace('"', '\\"') for v in values)
+    return "{" + ",".join(f'"{v}"' for v in quoted) + "}"
+
+
 def _cell(name: str, value: Any) -> object:
     if name in _ARRAY_OF:
-        return orjson.dumps([str(v) for v in value]).decode()
+        return _literal(value)
     return value.value if isinstance(value, Enum) else value
 
 
