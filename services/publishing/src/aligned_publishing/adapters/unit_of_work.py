@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncpg
 
 from aligned_common.units import BoundUnitOfWork
+from aligned_publishing.adapters.calendar_repo import SqlCalendarFeeds
 from aligned_publishing.adapters.dispatch_repo import SqlDispatch
 from aligned_publishing.adapters.holds_repo import SqlHolds
 from aligned_publishing.adapters.imports_repo import SqlImports
@@ -27,3 +28,4 @@ class SqlUnitOfWork(BoundUnitOfWork):
         self.views = SqlViews(conn)
         self.assets = SqlAssets(conn)
         self.imports = SqlImports(conn)
+        self.calendar_feeds = SqlCalendarFeeds(conn)

@@ -14,6 +14,7 @@ from aligned_common.problems import problem_responses
 from aligned_publishing.domain.commands import CancelJob, CreateJob, EditJob, ScheduleJob
 from aligned_publishing.domain.errors import TooLarge
 from aligned_publishing.domain.status import JobStatus
+from aligned_publishing.entrypoints import calendar_http
 from aligned_publishing.entrypoints.schemas import (
     ChangeQuota,
     CompleteUpload,
@@ -290,3 +291,11 @@ async def import_posts(
     require_role(identity, *WRITERS)
     data = await _bounded_body(request, deps.settings.import_max_bytes)
     return import_report_out(await imports.import_csv(deps, identity, data, dry_run=dry_run, submit=submit))
+
+
+def all_routes() -> APIRouter:
+    """The service's routes: /v1 and the public calendar feed (entrypoints/calendar_http.py)."""
+    combined = APIRouter()
+    combined.include_router(router)
+    combined.include_router(calendar_http.router)
+    return combined

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from aligned_common.platforms import MediaInfo
 from aligned_common.units import Opener, Transaction
+from aligned_publishing.domain.calendar import FeedJob, FeedScope
 from aligned_publishing.domain.content_fit import TargetDraft
 from aligned_publishing.domain.gate import PolicyView
 from aligned_publishing.domain.job import Job
@@ -101,6 +102,26 @@ class Imports(Protocol):
         """New jobs with their targets and media usage, a few statements for the lot."""
 
 
+class CalendarFeeds(Protocol):
+    """Calendar feeds (service_layer/calendar.py); rows: feed_id, brand_id, scope, user_id,
+    created_at, revoked_at."""
+
+    async def add(self, feed: dict[str, Any]) -> None:
+        """A new feed (with its token's hash, `token_hash`)."""
+
+    async def of_brand(self, brand_id: uuid.UUID) -> list[dict[str, Any]]: ...
+
+    async def revoke(self, brand_id: uuid.UUID, feed_id: uuid.UUID, now: datetime) -> None: ...
+
+    async def by_token(self, token_hash: str) -> dict[str, Any] | None:
+        """The feed of a token, of whichever brand (a worker's unit of work: the URL names no brand)."""
+
+    async def jobs(
+        self, brand_id: uuid.UUID, scope: FeedScope, start: datetime, end: datetime, limit: int
+    ) -> list[FeedJob]:
+        """The jobs the feed shows, with a time in [start, end), in time order."""
+
+
 class UnitOfWork(Transaction, Protocol):
     """One transaction: the state changes and the events `emit` writes commit together."""
 
@@ -119,6 +140,9 @@ class UnitOfWork(Transaction, Protocol):
 
     @property
     def imports(self) -> Imports: ...
+
+    @property
+    def calendar_feeds(self) -> CalendarFeeds: ...
 
 
 # Deps.uow: opens one, scoped to a brand (aligned_common.units.Opens; tests/unit: in memory).
