@@ -142,6 +142,11 @@ class Gateway:
             timeout=120,
         )
 
+    async def fetch(self, path: str) -> httpx.Response:
+        """A GET whose answer is not JSON (a calendar feed), as a calendar app sends it; the raw answer."""
+        client = self._clients[next(self._next)]
+        return await client.get(path, headers=self._headers("GET", None))
+
     async def send_bytes(
         self, path: str, data: bytes, content_type: str, params: dict[str, str] | None = None
     ) -> httpx.Response:
