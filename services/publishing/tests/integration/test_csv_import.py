@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from aligned_testing.media import png
 from aligned_testing.publishing import Brand, make_settings
 
 pytestmark = pytest.mark.integration
@@ -94,3 +95,23 @@ async def test_submit_schedules_or_asks_for_approval_and_a_huge_file_is_refused(
         assert response.status_code == 413 and response.headers["content-type"].startswith(
             "application/problem+json"
         )
+
+
+async def test_a_rows_media_is_attached_and_counted_as_used(svc, brand):
+    async with svc.client() as client:
+        uploaded = await client.post(
+            "/v1/media", headers=brand.headers, files={"file": ("photo.png", png(1024), "image/png")}
+        )
+        assert uploaded.status_code == 201, uploaded.text
+        media_id = uploaded.json()["media_id"]
+        report = await _import(
+            client, brand, _csv("text,targets,media_ids", f"with a photo,{brand.sandbox},{media_id}")
+        )
+        (row,) = report["rows"]
+        assert row["status"] == "created", row
+        job = (await client.get(f"/v1/jobs/{row['job_id']}", headers=brand.headers)).json()
+        assert job["media_ids"] == [media_id]
+        usage = (await client.get(f"/v1/media/{media_id}/usage", headers=brand.headers)).json()
+        assert [(u["job_id"], u["action"]) for u in usage] == [(row["job_id"], "attached")]
+        in_use = await client.delete(f"/v1/media/{media_id}", headers=brand.headers)
+        assert in_use.status_code == 409  # the imported draft uses it

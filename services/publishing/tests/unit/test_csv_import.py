@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 
 from aligned_common.identity import Identity
+from aligned_common.platforms import MediaInfo
 from aligned_publishing.domain.errors import Invalid, TooLarge
 from aligned_publishing.domain.gate import PolicyView
 from aligned_publishing.domain.imports import parse_csv
@@ -176,3 +177,16 @@ def test_cells_are_parsed_as_documented() -> None:
     assert row.requires_approval and row.tags == ["x", "y"] and row.problems == []
     (bad,) = parse_csv(b"targets,requires_approval\nnope,maybe\n", max_rows=10)
     assert {p["column"] for p in bad.problems} == {"targets", "requires_approval"}
+
+
+async def test_media_by_id_must_be_the_brands_and_is_attached(deps, store) -> None:
+    mine = _account(store)
+    photo, foreign = uuid.uuid4(), uuid.uuid4()
+    store.media[photo] = (BRAND, MediaInfo(mime_type="image/jpeg", size_bytes=1000), "")
+    store.media[foreign] = (OTHER, MediaInfo(mime_type="image/jpeg", size_bytes=1000), "")
+    data = _csv("text,targets,media_ids", f"ok,{mine},{photo}", f"theirs,{mine},{foreign}")
+    report = await imports.import_csv(deps, EDITOR, data, dry_run=False)
+    assert [r.status for r in report.rows] == ["created", "invalid"]
+    assert _problems(report, 3).keys() == {"media_ids"}
+    job = store.job(report.rows[0].job_id)
+    assert job.media_ids == [photo] and store.media_usage[job.job_id] == {photo}
