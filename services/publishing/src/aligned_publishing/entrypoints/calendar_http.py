@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,6 +21,9 @@ from aligned_publishing.service_layer.deps import Deps
 router = APIRouter()
 Service = Annotated[Deps, Depends(dependency(Deps))]
 ICS = "text/calendar; charset=utf-8"
+CALENDAR_ANSWER: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/calendar": {}}, "description": "RFC 5545 calendar"}
+}
 
 
 class CreateFeed(BaseModel):
@@ -70,8 +73,7 @@ async def revoke_feed(feed_id: uuid.UUID, identity: Caller, deps: Service) -> Re
 @router.get(
     "/calendar/{token}.ics",
     response_class=Response,
-    responses={200: {"content": {"text/calendar": {}}, "description": "RFC 5545 calendar"}}
-    | problem_responses(404),
+    responses=CALENDAR_ANSWER | problem_responses(404),
 )
 async def feed(token: Annotated[str, Path(min_length=20, max_length=100)], deps: Service) -> Response:
     body = await calendar.feed_ics(deps, token)
