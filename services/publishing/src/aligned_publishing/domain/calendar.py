@@ -2,7 +2,7 @@
 
 A feed is reached by a secret URL, `/calendar/<token>.ics`, that a calendar app polls without
 logging in. The token is 32 random bytes; we keep only its sha256, so the table does not hold
-a usable URL, and revoking the feed (a row's `revoked_at`) ends the URL at once (ADR 0020).
+a usable URL, and revoking the feed (a row's `revoked_at`) ends the URL at once (ADR 0023).
 """
 
 from __future__ import annotations
