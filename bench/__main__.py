@@ -30,6 +30,7 @@ BENCHMARKS = (
     "pipeline_slow",  # measured in the same run as pipeline
     "peak",
     "media_upload",
+    "csv_import",
 )
 
 

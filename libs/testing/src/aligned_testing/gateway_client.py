@@ -142,6 +142,24 @@ class Gateway:
             timeout=120,
         )
 
+    async def fetch(self, path: str) -> httpx.Response:
+        """A GET whose answer is not JSON (a calendar feed), as a calendar app sends it; the raw answer."""
+        client = self._clients[next(self._next)]
+        return await client.get(path, headers=self._headers("GET", None))
+
+    async def send_bytes(
+        self, path: str, data: bytes, content_type: str, params: dict[str, str] | None = None
+    ) -> httpx.Response:
+        """A POST of a raw body (a CSV file), as a script sends it; the raw answer."""
+        client = self._clients[next(self._next)]
+        return await client.post(
+            path,
+            content=data,
+            params=params,
+            headers=self._headers("POST", uuid.uuid4().hex) | {"content-type": content_type},
+            timeout=120,
+        )
+
     async def events(self, *, last_event_id: str | None = None) -> AsyncIterator[dict[str, Any]]:
         """The live event stream (GET /v1/events/stream): {"id", "event", "data"} per event."""
         headers = self._headers("GET", None) | ({"Last-Event-ID": last_event_id} if last_event_id else {})

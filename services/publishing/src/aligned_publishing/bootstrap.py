@@ -60,7 +60,7 @@ def build(
         name=name,
         settings=settings,
         migrations_dir=MIGRATIONS,
-        http_router=http.router,
+        http_router=http.all_routes(),
         event_router=consumers.build_router(deps, service=name),
         background=[loops.dispatcher, loops.purger],
         on_startup=open_store,

@@ -62,3 +62,9 @@ class Settings(ServiceSettings):
     media_purge_after_s: float = 3600.0
     default_quota_bytes: int = 5 * 1024**3
     max_upload_bytes: int = 512 * 1024**2
+
+    # CSV import (POST /v1/imports): the largest file and the most rows it takes, and how many
+    # rows one transaction writes (a file is imported chunk by chunk).
+    import_max_bytes: int = 8 * 1024**2
+    import_max_rows: int = 10_000
+    import_chunk_rows: int = 1000

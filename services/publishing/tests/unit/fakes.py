@@ -15,12 +15,14 @@ from typing import Any
 from aligned_common.app import Database
 from aligned_common.platforms import MediaInfo
 from aligned_publishing.config import Settings
+from aligned_publishing.domain.calendar import FeedJob, FeedScope
 from aligned_publishing.domain.content_fit import TargetDraft
 from aligned_publishing.domain.gate import PolicyView
 from aligned_publishing.domain.job import UNSENT_TARGET, Job
 from aligned_publishing.domain.retry import idempotency_key
 from aligned_publishing.domain.status import JobStatus, TargetStatus
 from aligned_publishing.service_layer.deps import Deps
+from aligned_publishing.service_layer.ports import ImportedRow
 from aligned_testing.clock import StillClock
 from aligned_testing.fakes import FakeTables, FakeTransaction
 
@@ -39,6 +41,8 @@ class Store(FakeTables):
     media: dict[uuid.UUID, tuple[uuid.UUID, MediaInfo, str]] = field(default_factory=dict)
     media_usage: dict[uuid.UUID, set[uuid.UUID]] = field(default_factory=dict)  # job -> media
     gate_locks: list[tuple[uuid.UUID, bool]] = field(default_factory=list)
+    import_rows: dict[tuple[uuid.UUID, str, int], ImportedRow] = field(default_factory=dict)
+    calendar_feeds: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)  # feed_id -> row
 
     def job(self, job_id: uuid.UUID) -> Job:
         return self.jobs[job_id]
@@ -188,6 +192,81 @@ class FakeConnections:
         }
 
 
+class FakeImports:
+    def __init__(self, store: Store, jobs: FakeJobs) -> None:
+        self.store = store
+        self.jobs = jobs
+
+    async def claim(
+        self, brand_id: uuid.UUID, file_hash: str, rows: Sequence[ImportedRow], now: datetime
+    ) -> set[int]:
+        claimed = set()
+        for row in rows:
+            if (brand_id, file_hash, row.row) not in self.store.import_rows:
+                self.store.import_rows[(brand_id, file_hash, row.row)] = row
+                claimed.add(row.row)
+        return claimed
+
+    async def add_jobs(
+        self, jobs: Sequence[Job], targets: Mapping[uuid.UUID, Sequence[TargetDraft]], now: datetime
+    ) -> None:
+        for job in jobs:
+            await self.jobs.add(job)
+            await self.jobs.replace_targets(job.job_id, job.brand_id, targets[job.job_id])
+            self.store.media_usage[job.job_id] = set(job.media_ids)
+
+
+class FakeCalendarFeeds:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def add(self, feed: dict[str, Any]) -> None:
+        self.store.calendar_feeds[feed["feed_id"]] = dict(feed)
+
+    async def of_brand(self, brand_id: uuid.UUID) -> list[dict[str, Any]]:
+        rows = [f for f in self.store.calendar_feeds.values() if f["brand_id"] == brand_id]
+        return [{k: v for k, v in f.items() if k != "token_hash"} for f in rows]
+
+    async def revoke(self, brand_id: uuid.UUID, feed_id: uuid.UUID, now: datetime) -> None:
+        feed = self.store.calendar_feeds.get(feed_id)
+        if feed is not None and feed["brand_id"] == brand_id and feed["revoked_at"] is None:
+            feed["revoked_at"] = now
+
+    async def by_token(self, token_hash: str) -> dict[str, Any] | None:
+        found = [f for f in self.store.calendar_feeds.values() if f["token_hash"] == token_hash]
+        return {k: v for k, v in found[0].items() if k != "token_hash"} if found else None
+
+    async def jobs(
+        self, brand_id: uuid.UUID, scope: FeedScope, start: datetime, end: datetime, limit: int
+    ) -> list[FeedJob]:
+        wanted = {JobStatus.PENDING_APPROVAL} if scope is FeedScope.APPROVALS else set(JobStatus)
+        jobs = sorted(
+            (
+                j
+                for j in self.store.jobs.values()
+                if j.brand_id == brand_id
+                and j.deleted_at is None
+                and j.scheduled_at is not None
+                and start <= j.scheduled_at < end
+                and j.status in wanted
+            ),
+            key=lambda j: (j.scheduled_at, j.job_id),
+        )
+        return [
+            FeedJob(
+                j.job_id,
+                j.content,
+                j.status,
+                j.scheduled_at,
+                j.updated_at,
+                j.version,
+                tuple(t["platform"] for t in self.store.targets.get(j.job_id, [])),
+            )
+            for j in jobs[:limit]
+            if j.scheduled_at is not None
+        ]
+
+
 class FakeUnitOfWork(FakeTransaction):
     """One transaction (aligned_testing.fakes): its events reach the store when it commits, and
     every table is put back when it raised."""
@@ -198,6 +277,8 @@ class FakeUnitOfWork(FakeTransaction):
         self.media = FakeMedia(store)
         self.policies = FakePolicies(store)
         self.connections = FakeConnections(store)
+        self.imports = FakeImports(store, self.jobs)
+        self.calendar_feeds = FakeCalendarFeeds(store)
 
 
 class FakeUnitOfWorkFactory:
@@ -205,7 +286,7 @@ class FakeUnitOfWorkFactory:
         self.store = store
         self.opened: list[FakeUnitOfWork] = []
 
-    def __call__(self, brand_id: uuid.UUID | None = None) -> FakeUnitOfWork:
+    def __call__(self, brand_id: uuid.UUID | None = None, *, role: str = "app") -> FakeUnitOfWork:
         uow = FakeUnitOfWork(self.store)
         self.opened.append(uow)
         return uow

@@ -52,6 +52,13 @@ ROUTES: tuple[Route, ...] = (
     Route("/v1/jobs", "publishing", write=P.CONTENT_WRITE),
     Route("/v1/media-quota", "publishing", write=P.CONTENT_WRITE),
     Route("/v1/media", "publishing", write=P.CONTENT_WRITE, body="media"),
+    # a CSV file of posts: the larger body class; publishing bounds it by its own import_max_bytes
+    Route("/v1/imports", "publishing", write=P.CONTENT_WRITE, body="media"),
+    # any member may make (and revoke) their own feed; publishing checks which scope and whose
+    Route("/v1/calendar-feeds", "publishing", write=P.READ),
+    Route(
+        "/calendar", "publishing", write=None, read=None, public=True
+    ),  # the feed's token is the credential
     # connections
     Route("/v1/connections", "connections", write=P.CONNECTIONS_MANAGE, read=P.CONNECTIONS_READ),
     # analytics

@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncpg
 
 from aligned_common.units import BoundUnitOfWork
+from aligned_publishing.adapters.calendar_repo import SqlCalendarFeeds
 from aligned_publishing.adapters.dispatch_repo import SqlDispatch
 from aligned_publishing.adapters.holds_repo import SqlHolds
+from aligned_publishing.adapters.imports_repo import SqlImports
 from aligned_publishing.adapters.jobs_repo import SqlJobs, SqlMedia, SqlTargets
 from aligned_publishing.adapters.media_repo import SqlAssets
 from aligned_publishing.adapters.projections import SqlConnections, SqlPolicies
@@ -25,3 +27,5 @@ class SqlUnitOfWork(BoundUnitOfWork):
         self.dispatch = SqlDispatch(conn)
         self.views = SqlViews(conn)
         self.assets = SqlAssets(conn)
+        self.imports = SqlImports(conn)
+        self.calendar_feeds = SqlCalendarFeeds(conn)

@@ -31,3 +31,7 @@ class TooLarge(errors.TooLarge):
 
 class UnsupportedMedia(errors.Unsupported):
     title = "Unsupported media type"
+
+
+class Forbidden(errors.Forbidden):
+    title = "Forbidden"

@@ -6,17 +6,20 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 
 from aligned_common.app import dependency
 from aligned_common.identity import Caller, Identity, require_role
 from aligned_common.problems import problem_responses
 from aligned_publishing.domain.commands import CancelJob, CreateJob, EditJob, ScheduleJob
+from aligned_publishing.domain.errors import TooLarge
 from aligned_publishing.domain.status import JobStatus
+from aligned_publishing.entrypoints import calendar_http
 from aligned_publishing.entrypoints.schemas import (
     ChangeQuota,
     CompleteUpload,
     DescribeMedia,
+    ImportReportOut,
     JobOut,
     JobPage,
     MediaOut,
@@ -24,10 +27,11 @@ from aligned_publishing.entrypoints.schemas import (
     QuotaOut,
     StartUpload,
     UploadOut,
+    import_report_out,
     job_out,
     media_out,
 )
-from aligned_publishing.service_layer import jobs, media, queries
+from aligned_publishing.service_layer import imports, jobs, media, queries
 from aligned_publishing.service_layer.deps import Deps
 
 router = APIRouter(prefix="/v1")
@@ -244,3 +248,54 @@ async def quota(identity: Caller, deps: Service) -> QuotaOut:
 async def change_quota(body: ChangeQuota, identity: Caller, deps: Service) -> QuotaOut:
     require_role(identity, "owner", "admin")
     return QuotaOut(**await media.set_quota(deps, identity, body.quota_bytes))
+
+
+# -- CSV import ------------------------------------------------------------------------------
+CSV_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "The CSV file (UTF-8, a header row); the columns (publishing's domain/imports.py): text, text:<connection id or platform>, targets, scheduled_at, time_zone, "
+        "media_ids, first_comment, tags, requires_approval.",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    }
+}
+
+
+async def _bounded_body(request: Request, limit: int) -> bytes:
+    """The body, refused (413) as soon as it passes `limit`, before it is all read."""
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > limit:
+            raise TooLarge(f"the file has more than {limit} bytes", limit=limit)
+    return bytes(data)
+
+
+@router.post(
+    "/imports",
+    response_model=ImportReportOut,
+    responses=problem_responses(413),
+    openapi_extra=CSV_BODY,
+)
+async def import_posts(
+    request: Request,
+    identity: Caller,
+    deps: Service,
+    dry_run: Annotated[bool, Query(description="true: only report each row; create nothing")] = False,
+    submit: Annotated[
+        bool, Query(description="true: submit each created job (through approval where required)")
+    ] = False,
+) -> ImportReportOut:
+    """A CSV file of posts: one draft job per valid row, and a report of every row (valid, or its
+    problems by column). Importing the same file again creates nothing twice."""
+    require_role(identity, *WRITERS)
+    data = await _bounded_body(request, deps.settings.import_max_bytes)
+    return import_report_out(await imports.import_csv(deps, identity, data, dry_run=dry_run, submit=submit))
+
+
+def all_routes() -> APIRouter:
+    """The service's routes: /v1 and the public calendar feed (entrypoints/calendar_http.py)."""
+    combined = APIRouter()
+    combined.include_router(router)
+    combined.include_router(calendar_http.router)
+    return combined

@@ -244,3 +244,55 @@ def job_out(job, targets, logs=None) -> JobOut:
 
 def media_out(row: dict) -> MediaOut:
     return MediaOut(**{k: row[k] for k in MediaOut.model_fields if k in row})
+
+
+# -- CSV import (POST /v1/imports) ---------------------------------------------------------
+class ImportProblemOut(BaseModel):
+    column: str = Field(description="the CSV column the problem is in ('' for the row as a whole)")
+    message: str
+
+
+class ImportRowOut(BaseModel):
+    row: int = Field(description="the row's number as a spreadsheet shows it (the header is row 1)")
+    status: str = Field(
+        description="valid (a dry run's row that would be created), created, already_imported "
+        "(an earlier import of the same file created it) or invalid"
+    )
+    job_id: uuid.UUID | None = Field(
+        default=None, description="the row's draft job (derived from the file and row)"
+    )
+    problems: list[ImportProblemOut] = Field(default_factory=list)
+
+
+class ImportReportOut(BaseModel):
+    file_hash: str = Field(
+        description="sha256 of the file: with the row, what makes a row's import idempotent"
+    )
+    dry_run: bool
+    total: int
+    valid: int = Field(description="rows a dry run would create")
+    created: int
+    already_imported: int
+    invalid: int
+    rows: list[ImportRowOut]
+
+
+def import_report_out(report) -> ImportReportOut:
+    return ImportReportOut(
+        file_hash=report.file_hash,
+        dry_run=report.dry_run,
+        total=len(report.rows),
+        valid=report.count("valid"),
+        created=report.count("created"),
+        already_imported=report.count("already_imported"),
+        invalid=report.count("invalid"),
+        rows=[
+            ImportRowOut(
+                row=r.row,
+                status=r.status,
+                job_id=r.job_id,
+                problems=[ImportProblemOut(**p) for p in r.problems],
+            )
+            for r in report.rows
+        ],
+    )

@@ -6,17 +6,26 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from aligned_common.platforms import MediaInfo
 from aligned_common.units import Opener, Transaction
+from aligned_publishing.domain.calendar import FeedJob, FeedScope
 from aligned_publishing.domain.content_fit import TargetDraft
 from aligned_publishing.domain.gate import PolicyView
 from aligned_publishing.domain.job import Job
 from aligned_publishing.domain.status import TargetStatus
 
 Row = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ImportedRow:
+    row: int
+    job_id: uuid.UUID
+    first_comment: str | None
 
 
 class Jobs(Protocol):
@@ -77,6 +86,42 @@ class Connections(Protocol):
         """Our copy of the brand's connections among these ids."""
 
 
+class Imports(Protocol):
+    """CSV imports (service_layer/imports.py): which rows of a file were imported, and their jobs."""
+
+    async def claim(
+        self, brand_id: uuid.UUID, file_hash: str, rows: Sequence[ImportedRow], now: datetime
+    ) -> set[int]:
+        """Records these rows of the file as imported; returns the row numbers no earlier import
+        of the file recorded (theirs are the jobs to create). The (brand, file, row) key decides,
+        so two imports of one file at once create each row's job once."""
+
+    async def add_jobs(
+        self, jobs: Sequence[Job], targets: Mapping[uuid.UUID, Sequence[TargetDraft]], now: datetime
+    ) -> None:
+        """New jobs with their targets and media usage, a few statements for the lot."""
+
+
+class CalendarFeeds(Protocol):
+    """Calendar feeds (service_layer/calendar.py); rows: feed_id, brand_id, scope, user_id,
+    created_at, revoked_at."""
+
+    async def add(self, feed: dict[str, Any]) -> None:
+        """A new feed (with its token's hash, `token_hash`)."""
+
+    async def of_brand(self, brand_id: uuid.UUID) -> list[dict[str, Any]]: ...
+
+    async def revoke(self, brand_id: uuid.UUID, feed_id: uuid.UUID, now: datetime) -> None: ...
+
+    async def by_token(self, token_hash: str) -> dict[str, Any] | None:
+        """The feed of a token, of whichever brand (a worker's unit of work: the URL names no brand)."""
+
+    async def jobs(
+        self, brand_id: uuid.UUID, scope: FeedScope, start: datetime, end: datetime, limit: int
+    ) -> list[FeedJob]:
+        """The jobs the feed shows, with a time in [start, end), in time order."""
+
+
 class UnitOfWork(Transaction, Protocol):
     """One transaction: the state changes and the events `emit` writes commit together."""
 
@@ -92,6 +137,12 @@ class UnitOfWork(Transaction, Protocol):
 
     @property
     def connections(self) -> Connections: ...
+
+    @property
+    def imports(self) -> Imports: ...
+
+    @property
+    def calendar_feeds(self) -> CalendarFeeds: ...
 
 
 # Deps.uow: opens one, scoped to a brand (aligned_common.units.Opens; tests/unit: in memory).
