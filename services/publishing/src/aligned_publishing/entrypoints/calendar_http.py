@@ -53,19 +53,19 @@ class NewFeedOut(FeedOut):
 @router.post(
     "/v1/calendar-feeds", status_code=201, response_model=NewFeedOut, responses=problem_responses(403)
 )
-async def create_feed(identity: Caller, deps: Service, body: CreateFeed | None = None) -> NewFeedOut:
+async def create_calendar_feed(identity: Caller, deps: Service, body: CreateFeed | None = None) -> NewFeedOut:
     made = await calendar.create_feed(deps, identity, (body or CreateFeed()).scope)
     return NewFeedOut(**made.feed, url=made.path)
 
 
 @router.get("/v1/calendar-feeds", response_model=list[FeedOut])
-async def list_feeds(identity: Caller, deps: Service) -> list[FeedOut]:
+async def list_calendar_feeds(identity: Caller, deps: Service) -> list[FeedOut]:
     """The caller's own feeds (owners and admins: every feed of the brand), revoked ones too."""
     return [FeedOut(**f) for f in await calendar.list_feeds(deps, identity)]
 
 
 @router.delete("/v1/calendar-feeds/{feed_id}", status_code=204)
-async def revoke_feed(feed_id: uuid.UUID, identity: Caller, deps: Service) -> Response:
+async def revoke_calendar_feed(feed_id: uuid.UUID, identity: Caller, deps: Service) -> Response:
     await calendar.revoke_feed(deps, identity, feed_id)
     return Response(status_code=204)
 
@@ -75,7 +75,9 @@ async def revoke_feed(feed_id: uuid.UUID, identity: Caller, deps: Service) -> Re
     response_class=Response,
     responses=CALENDAR_ANSWER | problem_responses(404),
 )
-async def feed(token: Annotated[str, Path(min_length=20, max_length=100)], deps: Service) -> Response:
+async def calendar_feed_ics(
+    token: Annotated[str, Path(min_length=20, max_length=100)], deps: Service
+) -> Response:
     body = await calendar.feed_ics(deps, token)
     # A calendar app polls; the answer is private to whoever holds the URL.
     return Response(body, media_type=ICS, headers={"Cache-Control": "private, max-age=300"})
