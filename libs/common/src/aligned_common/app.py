@@ -30,8 +30,9 @@ from aligned_common.identity import BodyDigest
 from aligned_common.inbox import ConsumerSettings, EventRouter, InboxConsumer
 from aligned_common.kafka import broker_security
 from aligned_common.metrics import KAFKA_UP
-from aligned_common.outbox import OutboxRelay, purge_published
+from aligned_common.outbox import OutboxRelay
 from aligned_common.problems import install_problem_handlers, problem_response
+from aligned_common.retention import COMMON_RULES, Retention, purge_all
 from aligned_common.settings import ServiceSettings
 from aligned_common.telemetry import redact_server_span, setup_logging, setup_tracing
 
@@ -128,6 +129,9 @@ class ServiceDefinition:
     # After consumers and loops stopped, before the pool closes.
     on_shutdown: DepsLoop | None = None
     with_relay: bool = True
+    # Tables of the service's own that lose old rows (aligned_common.retention), beside the
+    # outbox's and the inbox's.
+    retention: list[Retention] = field(default_factory=list)
     title: str | None = None
     # bootstrap.build() makes the Database and the service's one dependencies object that holds
     # it (ADR 0017); routes get it through `dependency(Deps)`, consumers are built with it, and
@@ -190,15 +194,23 @@ async def watch_kafka(ctx: ServiceContext) -> None:
 OUTBOX_PURGE_INTERVAL_S = 600.0
 
 
+def purge_expired(rules: list[Retention]) -> Callable[[ServiceContext], Awaitable[None]]:
+    """The retention loop (aligned_common.retention): published outbox rows after
+    `outbox_retention_s` (ADR 0003), the inbox's dedupe rows after
+    `processed_events_retention_s`, and the service's own rules. Replicas each run it; their
+    deletes overlap harmlessly (a row is deleted once)."""
+
+    async def purge_expired(ctx: ServiceContext) -> None:
+        while True:
+            await purge_all(ctx.pool, ctx.schema, ctx.settings, rules)
+            await asyncio.sleep(OUTBOX_PURGE_INTERVAL_S)
+
+    return purge_expired
+
+
 async def purge_outbox(ctx: ServiceContext) -> None:
-    """Published outbox rows are kept `outbox_retention_s` for operators (ADR 0003), then
-    deleted, so the table holds about a day of events instead of growing for ever. Replicas
-    each run it; the deletes overlap harmlessly."""
-    while True:
-        purged = await purge_published(ctx.pool, ctx.schema, ctx.settings.outbox_retention_s)
-        if purged:
-            log.info("published outbox rows purged", extra={"ctx_service": ctx.schema, "ctx_rows": purged})
-        await asyncio.sleep(OUTBOX_PURGE_INTERVAL_S)
+    """Only the outbox's rule (the relay-less services' tests drive it alone)."""
+    await purge_expired([COMMON_RULES[0]])(ctx)
 
 
 def context_of(request: Request) -> ServiceContext:
@@ -323,7 +335,8 @@ def create_app(definition: ServiceDefinition) -> FastAPI:
                 poll_interval_s=settings.relay_poll_interval_s,
             )
             await ctx.relay.start()
-        own_loops = [watch_kafka, *([purge_outbox] if definition.with_relay else [])]
+        rules = [*(COMMON_RULES if definition.with_relay else COMMON_RULES[1:]), *definition.retention]
+        own_loops = [watch_kafka, purge_expired(rules)]
         loops = [
             asyncio.create_task(supervised(loop, ctx), name=getattr(loop, "__name__", "loop"))
             for loop in own_loops

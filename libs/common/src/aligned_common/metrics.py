@@ -14,3 +14,8 @@ HANDLER_SECONDS = Histogram("aligned_handler_seconds", "Event handler duration",
 # Kafka's health is a metric and an alert (deploy/k8s platform/alerts.yaml), never a readiness
 # failure: writes keep committing to the outbox through a broker outage.
 KAFKA_UP = Gauge("aligned_kafka_up", "1 while the service's Kafka broker answers a ping, else 0", ["schema"])
+RETENTION_PURGED = Counter(
+    "aligned_retention_purged_total",
+    "Rows deleted by retention (aligned_common.retention)",
+    ["schema", "table"],
+)

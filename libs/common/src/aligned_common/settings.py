@@ -51,6 +51,9 @@ class ServiceSettings(BaseSettings):
     relay_poll_interval_s: float = 1.0
     # How long published outbox rows are kept for operators before the purge loop deletes them.
     outbox_retention_s: float = 86_400
+    # The inbox's dedupe rows: kept beyond Kafka's retention of the topics (7 days), so an
+    # event redelivered from the oldest offset is still recognised (aligned_common.retention).
+    processed_events_retention_s: float = 14 * 86_400
     # Refuse internal identities whose signature is not bound to the request (method, path,
     # service, body; aligned_common.identity). Only the in-process test harness turns it off.
     require_bound_identity: bool = True

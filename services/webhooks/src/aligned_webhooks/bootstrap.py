@@ -9,6 +9,7 @@ from fastapi import APIRouter
 
 from aligned_common.app import Database, ServiceDefinition
 from aligned_common.clock import Clock, SystemClock
+from aligned_common.retention import Retention
 from aligned_common.units import Opens
 from aligned_webhooks.adapters.providers import ProviderRegistry
 from aligned_webhooks.adapters.secret_box import SecretBox
@@ -53,6 +54,14 @@ async def close_delivery_client(deps: Deps) -> None:
     await deps.close()
 
 
+# Inbound webhooks (matched or not) and finished outbound deliveries, with their attempts
+# (ON DELETE CASCADE), are kept for the settings' days, then purged (aligned_common.retention).
+RETENTION = [
+    Retention("webhook_events", "received_at", "inbound_events_retention_s"),
+    Retention("deliveries", "finished_at", "deliveries_retention_s", "status <> 'pending'"),
+]
+
+
 def build(
     settings: Settings | None = None, *, name: str = "webhooks", clock: Clock | None = None
 ) -> ServiceDefinition:
@@ -79,6 +88,7 @@ def build(
         event_router=consumers.event_router(name),
         background=[run_delivery_loop],
         on_shutdown=close_delivery_client,
+        retention=RETENTION,
         database=database,
         deps=deps,
         title="Aligned webhooks",

@@ -16,6 +16,11 @@ class Settings(ServiceSettings):
     service_name: str = "webhooks"
     http_port: int = 8105
 
+    # Retention (aligned_common.retention): inbound webhooks, matched or not, and finished
+    # outbound deliveries with their attempts (a brand's delivery log shows this far back).
+    inbound_events_retention_s: float = 30 * 86_400
+    deliveries_retention_s: float = 30 * 86_400
+
     # Inbound
     max_body_bytes: int = 256 * 1024
     signature_tolerance_s: float = 300
