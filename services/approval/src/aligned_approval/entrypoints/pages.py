@@ -1,7 +1,7 @@
 """The pages people reach from an e-mail link (review, unsubscribe), without an account.
 
 A browser (Accept: text/html) gets a small server-rendered page (Jinja2 templates in
-templates/, one stylesheet in static/, ADR 0019); any other client gets the same answer as
+templates/, one stylesheet in static/, ADR 0024); any other client gets the same answer as
 JSON, and an error as problem+json. A GET only shows what a POST would do: mail scanners fetch
 every link in a mail, so nothing may change on a GET. Every word is from the message
 catalogues the mails use (messages.py), in the client's language.
