@@ -8,7 +8,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 RUN := $(UV) run --frozen --all-packages
 PYTEST_ARGS ?=
 
-.PHONY: k8s-tools k8s-validate demo demo-setup help deps infra-install infra-up infra-down infra-reset topics migrate up down status logs lint test test-unit test-integration schemas schemas-check client-check bench clean
+.PHONY: k8s-tools k8s-validate demo demo-setup help deps infra-install infra-up infra-down infra-reset topics migrate up down status logs lint test test-unit test-integration schemas schemas-check client-check bench clean browser-install screenshots
 
 help:
 	@echo "make up      start Kafka, PostgreSQL, s3proxy, Mailpit, migrations and every service (prints the gateway and mailbox URLs)"
@@ -21,6 +21,7 @@ help:
 	@echo "make bench   benchmarks, written to bench/results.json"
 	@echo "make schemas regenerate schemas/ from the event models and the API's routes"
 	@echo "make client-check  generate the TypeScript client from schemas/openapi.json and type-check its example"
+	@echo "make screenshots  the client pages in headless chromium, written to docs/screenshots"
 
 # uv itself comes from PyPI; then the locked workspace.
 deps:
@@ -35,6 +36,11 @@ infra-up:
 infra-install:
 	@if [[ "$${ALIGNED_TEST_INFRA:-}" == local ]] || { [[ "$${ALIGNED_TEST_INFRA:-}" != external ]] && ! docker info >/dev/null 2>&1; }; then \
 		bash deploy/local/infra.sh install; fi
+
+# Debian's chromium (apt) and axe-core (npm, into .local/cache) for tests/acceptance/browser;
+# says why and goes on when it cannot (the browser tests then skip with that reason).
+browser-install:
+	@bash deploy/local/browser.sh
 
 infra-down:
 	@bash deploy/local/infra.sh down
@@ -81,19 +87,24 @@ lint: deps
 	@$(RUN) mypy
 	@for member in libs/common libs/testing services/*/; do (cd "$$member" && $(RUN) deptry src) || exit 1; done
 
-test: lint client-check deps infra-install
+test: lint client-check deps infra-install browser-install
 	@$(RUN) pytest $(PYTEST_ARGS)
 
 test-unit: deps
 	@$(RUN) pytest -m unit $(PYTEST_ARGS)
 
-test-integration: deps infra-install
+test-integration: deps infra-install browser-install
 	@$(RUN) pytest -m "integration or e2e" $(PYTEST_ARGS)
 
 # The frontend's contract: TypeScript types generated from schemas/openapi.json (openapi-typescript,
 # from npm) and an example using them through openapi-fetch, type-checked.
 client-check:
 	@cd clients/typescript && npm ci --no-audit --no-fund --loglevel=error && npm run --silent check
+
+# The client pages at phone and desktop widths, as the browser tests see them: docs/screenshots/*.png
+# (checked in, linked from docs/client-pages.md).
+screenshots: deps infra-install browser-install
+	@ALIGNED_SCREENSHOTS=docs/screenshots $(RUN) pytest tests/acceptance/browser -q $(PYTEST_ARGS)
 
 schemas: deps
 	@$(RUN) python -m aligned_common.schemas write

@@ -8,16 +8,23 @@ from aligned_common.platforms import UnknownPlatform, check_content, get_platfor
 
 
 def per_platform(content: str, targets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each target as it will post: its own text (a variant, else the job's), its media, and the
+    first comment or thread parts when the job has them (absent keys are simply not shown)."""
     previews = []
     for target in targets:
         platform = target.get("platform", "")
+        media = [m for m in target.get("media") or [] if isinstance(m, dict)]
         previews.append(
             {
                 "target_id": target.get("target_id"),
                 "platform": platform,
-                **_fit(platform, content),
+                **_fit(platform, target.get("text") or content),
                 # publishing's, e.g. media without alt text: shown, they do not block
                 "warnings": [w["message"] for w in target.get("warnings") or []],
+                "media": media,
+                "media_count": len(media) or len(target.get("media_ids") or []),
+                "first_comment": target.get("first_comment") or None,
+                "thread": [str(part) for part in target.get("thread") or [] if part],
             }
         )
     return previews

@@ -142,6 +142,12 @@ async def revoke_link(
     return Response(status_code=204)
 
 
+@public.get("/review/assets/pages.css", include_in_schema=False)
+async def page_stylesheet() -> Response:
+    """The client pages' one stylesheet (the CSP allows styles from us only)."""
+    return pages.stylesheet()
+
+
 @public.get("/review/{token}", response_model=None, responses=LINK_GONE)
 async def review_page(svc: Service, token: str, request: Request) -> Any:
     """Shows the round the link is for; changes nothing (mail scanners fetch links)."""

@@ -1,40 +1,73 @@
 """The pages people reach from an e-mail link (review, unsubscribe), without an account.
 
-A browser (Accept: text/html) gets a small server-rendered page; any other client gets the
-same answer as JSON, and an error as problem+json. A GET only shows what a POST would do:
-mail scanners fetch every link in a mail, so nothing may change on a GET.
+A browser (Accept: text/html) gets a small server-rendered page (Jinja2 templates in
+templates/, one stylesheet in static/, ADR 0024); any other client gets the same answer as
+JSON, and an error as problem+json. A GET only shows what a POST would do: mail scanners fetch
+every link in a mail, so nothing may change on a GET. Every word is from the message
+catalogues the mails use (messages.py), in the client's language.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
-from html import escape
+from datetime import datetime
+from functools import partial
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 import orjson
+from babel.dates import format_date, format_time
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from aligned_approval.domain.errors import DomainError
-from aligned_approval.messages import text
+from aligned_approval.domain.escalation import zone
+from aligned_approval.domain.preferences import LANGUAGES, MailKind
+from aligned_approval.messages import FALLBACK, catalogue, text
 from aligned_common.problems import Problem, problem_of
 
+PACKAGE = Path(__file__).resolve().parent.parent
+# Served by us (GET below), so the CSP needs no 'unsafe-inline' and the pages no other host.
+STYLESHEET_PATH = "/review/assets/pages.css"
+STYLESHEET = (PACKAGE / "static" / "pages.css").read_bytes()
+
 # The token in the URL is the credential: never sent on as a Referer, never cached, and the
-# decision form is never framed by another site (clickjacking) nor posted anywhere else.
+# decision form is never framed by another site (clickjacking) nor posted anywhere else. No
+# script at all; images only from us (signed media URLs through the gateway).
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
 }
 
-DECISION_LABELS = {"approve": "Approve", "request_changes": "Request changes", "reject": "Reject"}
+TEMPLATES = Environment(
+    loader=FileSystemLoader(PACKAGE / "templates"),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,  # a misspelt field fails the page's test, not the client silently
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
 def wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
+
+
+def stylesheet() -> Response:
+    return Response(
+        STYLESHEET,
+        media_type="text/css",
+        headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 async def form_or_json(request: Request) -> dict[str, Any]:
@@ -60,13 +93,60 @@ async def form_or_json(request: Request) -> dict[str, Any]:
     return {}
 
 
+# -- languages -------------------------------------------------------------------------------
+def language_of(request: Request, preferred: str | None = None) -> str:
+    """The client's language from their settings; else the browser's first one we have."""
+    if preferred is not None and preferred in LANGUAGES:
+        return preferred
+    for part in request.headers.get("accept-language", "").split(","):
+        tag = part.split(";")[0].strip().lower()[:2]
+        if tag in LANGUAGES:
+            return tag
+    return FALLBACK
+
+
+def local_time(moment: datetime, time_zone: str | None, language: str) -> str:
+    """e.g. "Friday, December 4, 2026, 9:00 AM (Europe/Berlin)": the client's own clock."""
+    tz = zone(time_zone)
+    local = moment.astimezone(tz)
+    return f"{format_date(local, 'full', locale=language)}, {format_time(local, 'short', locale=language)} ({tz.key})"
+
+
+def _render(template: str, language: str, status: int, **context: Any) -> HTMLResponse:
+    page = TEMPLATES.get_template(template).render(
+        language=language, t=partial(text, language), stylesheet=STYLESHEET_PATH, **context
+    )
+    return HTMLResponse(page, status_code=status, headers=PAGE_HEADERS)
+
+
+def _slug(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_")
+
+
+def problem_page(request: Request, problem: Problem) -> HTMLResponse:
+    """A clear page for an unusable link or a refused form, in the browser's language: the
+    catalogue's words for the problems a client meets (problem.<slug of the title>), else the
+    problem's own."""
+    language = language_of(request)
+    key = f"problem.{_slug(problem.title)}"
+    known = f"{key}.title" in catalogue(FALLBACK)
+    title = text(language, f"{key}.title") if known else problem.title
+    detail = text(language, f"{key}.detail") if known else (problem.detail or problem.title)
+    back = str(request.url.path) if problem.status == 422 else None
+    return _render("problem.html", language, problem.status, title=title, detail=detail, back=back)
+
+
+Page = tuple[str, str, dict[str, Any]]  # template, language, the template's context
+
+
 async def answer(
     request: Request,
     work: Awaitable[dict[str, Any]],
-    render: Callable[[dict[str, Any]], str],
+    page: Callable[[Request, dict[str, Any]], Page],
     status: int = 200,
 ) -> Any:
-    """The result as a page or JSON; a Problem as a page or problem+json, per Accept."""
+    """The result as a page (one of the context builders below) or JSON; a Problem as a page
+    or problem+json, per Accept."""
     html = wants_html(request)
     try:
         try:
@@ -76,96 +156,46 @@ async def answer(
     except Problem as problem:
         if not html:
             raise
-        return HTMLResponse(
-            _layout(problem.title, f"<p>{escape(problem.detail or problem.title)}</p>"),
-            status_code=problem.status,
-            headers=PAGE_HEADERS,
-        )
+        return problem_page(request, problem)
     if html:
-        return HTMLResponse(_layout(*_split(render(result))), status_code=status, headers=PAGE_HEADERS)
+        template, language, context = page(request, result)
+        return _render(template, language, status, **context)
     return JSONResponse(jsonable_encoder(result), status_code=status, headers={"Cache-Control": "no-store"})
 
 
-def _split(rendered: str) -> tuple[str, str]:
-    title, _, body = rendered.partition("\n")
-    return title, body
+# -- what each page shows --------------------------------------------------------------------
 
 
-def _layout(title: str, body: str) -> str:
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex"><title>{escape(title)}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5}}
-pre{{white-space:pre-wrap;background:#f5f5f5;padding:1rem;border-radius:.5rem}}button{{margin:.25rem .5rem .25rem 0}}</style>
-</head><body><h1>{escape(title)}</h1>
-{body}
-</body></html>"""
-
-
-# -- review links ----------------------------------------------------------------------------
-def review(view: dict[str, Any]) -> str:
-    platforms = "".join(
-        f"<h3>{escape(str(p.get('display_name') or p['platform']))}</h3><pre>{escape(str(p['text']))}</pre>"
-        + "".join(f"<p><strong>{escape(str(problem))}</strong></p>" for problem in p.get("problems") or [])
-        + "".join(
-            f'<p class="warning">Warning: {escape(str(warning))}</p>' for warning in p.get("warnings") or []
-        )
-        for p in view["platforms"]
-    )
-    when = f"<p>Scheduled for {escape(str(view['scheduled_at']))}.</p>" if view.get("scheduled_at") else ""
-    buttons = "".join(
-        f'<button type="submit" name="decision" value="{d}">{label}</button>'
-        for d, label in DECISION_LABELS.items()
-    )
-    form = (
-        (
-            '<form method="post"><p><label>Comment (optional)<br>'
-            '<textarea name="comment" rows="3" cols="50" maxlength="5000"></textarea></label></p>'
-            f"<p>{buttons}</p></form>"
-        )
-        if view["status"] == "pending"
-        else f"<p>This round is {escape(view['status'])}.</p>"
-    )
+def review(request: Request, view: dict[str, Any]) -> Page:
+    language = language_of(request, view.get("language"))
+    when = view.get("scheduled_at")
     return (
-        f"Review a post (round {view['round']})\n{when}{platforms}{form}"
-        f"<p><small>This link works once and expires {escape(str(view['expires_at']))}.</small></p>"
+        "review.html",
+        language,
+        {
+            "title": text(language, "review.title", round=view["round"]),
+            "view": view,
+            "scheduled": local_time(when, view.get("time_zone"), language) if when else None,
+            "expires": local_time(view["expires_at"], view.get("time_zone"), language),
+        },
     )
 
 
-def review_decided(decided: dict[str, Any]) -> str:
-    word = str(decided["status"]).replace("_", " ")
-    comment = (
-        f"<p>Your comment: {escape(decided['decision_comment'])}</p>"
-        if decided.get("decision_comment")
-        else ""
+def review_decided(request: Request, decided: dict[str, Any]) -> Page:
+    language = language_of(request, decided.get("language"))
+    return "decided.html", language, {"title": text(language, "decided.title"), "decided": decided}
+
+
+def unsubscribe_preview(request: Request, state: dict[str, Any]) -> Page:
+    language = language_of(request, state.get("language"))
+    key = "unsubscribe.title" if state["subscribed"] else "unsubscribe.none.title"
+    return (
+        "unsubscribe.html",
+        language,
+        {"title": text(language, key, email=state["email"]), "state": state, "kinds": list(MailKind)},
     )
-    return f"Thank you\n<p>Round {decided['round']} is now <strong>{escape(word)}</strong>.</p>{comment}"
 
 
-# -- unsubscribe links -----------------------------------------------------------------------
-def _what(kind: str | None) -> str:
-    return text("en", f"kind.{kind}" if kind else "kind.all")
-
-
-def unsubscribe_preview(state: dict[str, Any]) -> str:
-    email = escape(state["email"])
-    if not state["subscribed"]:
-        return f"You are unsubscribed\n<p>{email} gets no e-mails from us any more.</p>"
-    forms = "".join(
-        f'<form method="post"><input type="hidden" name="scope" value="{scope}">'
-        f'<button type="submit">Stop {escape(_what(state["kind"] if scope == "kind" else None))}</button></form>'
-        for scope in state["scopes"]
-    )
-    already = (
-        f"<p>Already stopped: {escape(', '.join(_what(k) for k in state['unsubscribed_types']))}.</p>"
-        if state["unsubscribed_types"]
-        else ""
-    )
-    return f"Unsubscribe {email}\n<p>Choose what to stop; nothing changes until you press a button.</p>{already}{forms}"
-
-
-def unsubscribed(state: dict[str, Any]) -> str:
-    email = escape(state["email"])
-    if state["scope"] == "all":
-        return f"Unsubscribed\n<p>{email} will get no more e-mails from us.</p>"
-    return f"Unsubscribed\n<p>{email} will get no more {escape(_what(state['kind']))}.</p>"
+def unsubscribed(request: Request, state: dict[str, Any]) -> Page:
+    language = language_of(request, state.get("language"))
+    return "unsubscribed.html", language, {"title": text(language, "unsubscribed.title"), "state": state}

@@ -176,6 +176,7 @@ def _state(client: dict[str, Any], kind: MailKind | None) -> dict[str, Any]:
         "subscribed": client["unsubscribed_at"] is None,
         "unsubscribed_at": client["unsubscribed_at"],
         "unsubscribed_types": client["unsubscribed_types"],
+        "language": client["language"],  # the page's language
     }
 
 

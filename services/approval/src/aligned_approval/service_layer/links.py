@@ -117,6 +117,10 @@ async def view(uows: UnitsOfWork, token: str, *, secret: bytes, now: datetime) -
         link = _usable(await uow.links.get(brand_id, link_id), now)
         round_ = await uow.rounds.get_round(brand_id, link["approval_id"])
         assert round_ is not None  # a link belongs to its round (foreign key)
+        earlier = await uow.rounds.rounds_of_job(brand_id, round_["job_id"])
+        # The page speaks the recipient's language on their clock (their mail settings), else the brand's.
+        client = await uow.clients.by_email(brand_id, link["recipient"]) if link["recipient"] else None
+        time_zone = (client or {}).get("time_zone") or await uow.members.brand_time_zone(brand_id)
     return {
         "approval_id": round_["id"],
         "job_id": round_["job_id"],
@@ -126,6 +130,13 @@ async def view(uows: UnitsOfWork, token: str, *, secret: bytes, now: datetime) -
         "expires_at": link["expires_at"],
         "content": round_["content"],
         "platforms": per_platform(round_["content"], round_["targets"]),
+        "earlier_rounds": [
+            {"round": r["round"], "status": r["status"], "comment": r["decision_comment"]}
+            for r in earlier
+            if r["round"] < round_["round"] and r["decision_comment"]
+        ],
+        "language": (client or {}).get("language"),
+        "time_zone": time_zone,
     }
 
 
@@ -140,10 +151,18 @@ async def decide(
     now: datetime,
 ) -> dict[str, Any]:
     link_id, brand_id = _claims(token, secret)
+    if decision is Decision.REQUEST_CHANGES and not (comment or "").strip():
+        # The page's form says so too; a client who asks for changes must say which.
+        raise Invalid(
+            title="Comment required",
+            detail="invalid fields: comment",
+            errors=[{"field": "comment", "message": "required when you request changes"}],
+        )
     async with uows(brand_id=brand_id) as uow:
         link = _usable(await uow.links.get(brand_id, link_id, lock=True), now)
         round_ = await uow.rounds.get_round(brand_id, link["approval_id"], lock=True)
         assert round_ is not None  # a link belongs to its round (foreign key)
         decided = await apply_decision(uow, round_, decision, comment, link_actor(link_id), base_url=base_url)
         await uow.links.mark_used(link_id, decision.value)
-    return decided
+        client = await uow.clients.by_email(brand_id, link["recipient"]) if link["recipient"] else None
+    return {**decided, "language": (client or {}).get("language")}
