@@ -139,19 +139,14 @@ async def handle_reply_requested(
         reason = "auth_failure" if isinstance(failure, AuthFailure) else "rejected"
         await _failed(deps, entry, envelope, data, reason, failure.platform_message or str(failure))
         return
-    async with deps.finish(entry) as uow:
-        await uow.emit(
-            ReplySent(
-                reply_id=data.reply_id,
-                connection_id=data.connection_id,
-                idempotency_key=data.idempotency_key,
-                remote_id=posted.remote_id,
-                url=posted.url,
-            ),
-            brand_id=envelope.brand_id,
-            tenant_id=envelope.tenant_id,
-            subject=envelope.subject,
-        )
+    sent = ReplySent(
+        reply_id=data.reply_id,
+        connection_id=data.connection_id,
+        idempotency_key=data.idempotency_key,
+        remote_id=posted.remote_id,
+        url=posted.url,
+    )
+    await _answer(deps, entry, envelope, sent)
 
 
 async def _failed(
@@ -162,16 +157,21 @@ async def _failed(
     reason: str,
     message: str | None,
 ) -> None:
+    failed = ReplyFailed(
+        reply_id=data.reply_id,
+        connection_id=data.connection_id,
+        idempotency_key=data.idempotency_key,
+        reason=reason,
+        platform_message=message,
+    )
+    await _answer(deps, entry, envelope, failed)
+
+
+async def _answer(
+    deps: Deps, entry: InboxEntry, envelope: EventEnvelope, outcome: ReplySent | ReplyFailed
+) -> None:
+    """The outcome commits with the inbox's record of the command (transaction=False route)."""
     async with deps.finish(entry) as uow:
         await uow.emit(
-            ReplyFailed(
-                reply_id=data.reply_id,
-                connection_id=data.connection_id,
-                idempotency_key=data.idempotency_key,
-                reason=reason,
-                platform_message=message,
-            ),
-            brand_id=envelope.brand_id,
-            tenant_id=envelope.tenant_id,
-            subject=envelope.subject,
+            outcome, brand_id=envelope.brand_id, tenant_id=envelope.tenant_id, subject=envelope.subject
         )

@@ -56,29 +56,7 @@ class ItemOut(BaseModel):
 
     @classmethod
     def of(cls, item: Item) -> ItemOut:
-        return cls(
-            id=item.id,
-            connection_id=item.connection_id,
-            platform=item.platform,
-            kind=item.kind,
-            platform_item_id=item.platform_item_id,
-            remote_post_id=item.remote_post_id,
-            parent_id=item.parent_id,
-            author_name=item.author_name,
-            text=item.text,
-            rating=item.rating,
-            language=item.language,
-            url=item.url,
-            created_at=item.created_at,
-            edited_at=item.edited_at,
-            deleted=item.deleted,
-            received_at=item.received_at,
-            sources=list(item.sources),
-            state=item.state,
-            assignee_id=item.assignee_id,
-            first_response_at=item.first_response_at,
-            sla_breached_at=item.sla_breached_at,
-        )
+        return cls.model_validate(item, from_attributes=True)
 
 
 class ReplyOut(BaseModel):
@@ -95,18 +73,7 @@ class ReplyOut(BaseModel):
 
     @classmethod
     def of(cls, reply: Reply) -> ReplyOut:
-        return cls(
-            id=reply.id,
-            item_id=reply.item_id,
-            text=reply.text,
-            template_id=reply.template_id,
-            status=reply.status,
-            remote_id=reply.remote_id,
-            error=reply.error,
-            requested_by=reply.requested_by,
-            created_at=reply.created_at,
-            settled_at=reply.settled_at,
-        )
+        return cls.model_validate(reply, from_attributes=True)
 
 
 class ItemPage(BaseModel):
@@ -154,13 +121,7 @@ class TemplateOut(BaseModel):
 
     @classmethod
     def of(cls, template: Template) -> TemplateOut:
-        return cls(
-            id=template.id,
-            name=template.name,
-            body=template.body,
-            variants=template.variants,
-            updated_at=template.updated_at,
-        )
+        return cls.model_validate(template, from_attributes=True)
 
 
 class SlaIn(BaseModel):
