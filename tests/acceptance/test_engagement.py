@@ -44,23 +44,28 @@ async def test_a_comment_delivered_twice_is_one_item_assigned_answered_from_a_te
 ) -> None:
     owner = brand.owner.api
     post_id = await _published_post(owner, brand)
-    comment = await sandbox.comment(post_id, "Where can I buy this?", author_name="Ann", language="de")
+    async with LiveEvents(owner) as live:
+        comment = await sandbox.comment(post_id, "Where can I buy this?", author_name="Ann", language="de")
 
-    async def both_paths_delivered():
-        found = [i for i in await _items(owner) if i["platform_item_id"] == comment["platform_item_id"]]
-        return found if found and set(found[0]["sources"]) == {"webhook", "poll"} else None
+        async def both_paths_delivered():
+            found = [i for i in await _items(owner) if i["platform_item_id"] == comment["platform_item_id"]]
+            return found if found and set(found[0]["sources"]) == {"webhook", "poll"} else None
 
-    (item,) = await eventually(both_paths_delivered, timeout_s=60, what="the comment by webhook and by poll")
-    assert (item["kind"], item["state"], item["remote_post_id"], item["author_name"]) == (
-        "comment",
-        "open",
-        post_id,
-        "Ann",
-    )
-    await asyncio.sleep(3)  # more polls come and go: still one item
-    assert [i["id"] for i in await _items(owner) if i["platform_item_id"] == comment["platform_item_id"]] == [
-        item["id"]
-    ]
+        (item,) = await eventually(
+            both_paths_delivered, timeout_s=60, what="the comment by webhook and by poll"
+        )
+        assert (item["kind"], item["state"], item["remote_post_id"], item["author_name"]) == (
+            "comment",
+            "open",
+            post_id,
+            "Ann",
+        )
+        await asyncio.sleep(3)  # more polls come and go: still one item, announced once on the live stream
+        assert [
+            i["id"] for i in await _items(owner) if i["platform_item_id"] == comment["platform_item_id"]
+        ] == [item["id"]]
+        announced = live.of_type("engagement.item_received", platform_item_id=comment["platform_item_id"])
+        assert [e["data"]["item_id"] for e in announced] == [item["id"]]
 
     assigned = await owner.post(
         f"/v1/engagement/items/{item['id']}/state", {"state": "assigned", "assignee_id": brand.owner.user_id}

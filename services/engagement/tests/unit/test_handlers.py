@@ -305,6 +305,14 @@ async def test_replies_refused():
                 uow, item.id, text=None, template_id=uuid.uuid4(), idempotency_key="k", actor=None, now=T0
             ),
         )
+    with pytest.raises(Invalid, match="does not fit sandbox") as too_long:  # the platform's own limit
+        await run(
+            store,
+            lambda uow: replies.reply(
+                uow, item.id, text="x" * 5000, template_id=None, idempotency_key="k", actor=None, now=T0
+            ),
+        )
+    assert too_long.value.extra["errors"][0]["field"] == "text"
     await run(store, ingest.on_fetched, BRAND, TENANT, fetched(comment(deleted=True)), T0)
     with pytest.raises(Conflict, match="deleted"):
         await run(

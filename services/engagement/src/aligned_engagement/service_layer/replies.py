@@ -8,6 +8,7 @@ from datetime import datetime
 
 from aligned_common.events.connections import ReplyFailed, ReplySent
 from aligned_common.events.engagement import ReplyRequested
+from aligned_common.platforms.content_check import check_content
 from aligned_engagement.domain.errors import ConnectionUnknown, Invalid, ItemNotFound, TemplateNotFound
 from aligned_engagement.domain.model import TRANSITIONS
 from aligned_engagement.domain.replies import Reply
@@ -51,6 +52,13 @@ async def reply(
     assert text is not None
     if not text.strip():
         raise Invalid("the reply is empty", errors=[{"field": "text", "message": "must not be empty"}])
+    if item.kind != "review":  # a comment reply is a post on the platform: its limits apply
+        violations = check_content(item.platform, text)
+        if violations:
+            raise Invalid(
+                f"the reply does not fit {item.platform}",
+                errors=[{"field": v.field, "message": v.message, "code": v.code.value} for v in violations],
+            )
     new = Reply(
         id=uuid.uuid4(),
         brand_id=item.brand_id,
