@@ -56,13 +56,40 @@ async def test_a_poll_announces_new_and_changed_items_once():
     connection = w.connect()
     poller = Poller(deps)
     platform.items = [item("c_1"), item("c_2")]
-    assert await poller.poll_all() == 2
-    assert await poller.poll_all() == 0  # nothing new: nothing sent
+    assert await poller.poll(connection) == 2
+    assert await poller.poll(connection) == 0  # nothing new: nothing sent
     platform.items = [item("c_1", "edited"), item("c_2")]
-    assert await poller.poll_all() == 1
+    assert await poller.poll(connection) == 1
     fetched = w.store.events_of(EngagementFetched)
     assert [[i.platform_item_id for i in f.items] for f in fetched] == [["c_1", "c_2"], ["c_1"]]
     assert {f.connection_id for f in fetched} == {connection.id}
+
+
+async def test_a_quiet_account_is_asked_less_often_and_every_round_again_once_something_is_new():
+    w, deps, platform = engagement_world()
+    w.connect()
+    asked: list[int] = []
+    current = {"round": 0}
+    fetch = platform.fetch_engagement
+
+    async def counted(token: str) -> list[PlatformItem]:
+        asked.append(current["round"])
+        return await fetch(token)
+
+    platform.fetch_engagement = counted  # type: ignore[method-assign]
+    poller = Poller(deps)
+    for n in range(1, 16):
+        current["round"] = n
+        if n == 13:
+            platform.items = [item("c_new")]
+        await poller.poll_all()
+    # quiet after rounds 1, 3, 7: skips 1, 3, 7 rounds; round 15 is the next ask after 7
+    assert asked == [1, 3, 7, 15]
+    platform.items = [item("c_new"), item("c_2")]
+    for n in range(16, 19):
+        current["round"] = n
+        await poller.poll_all()
+    assert asked[4:] == [16, 17]  # c_2 was new on 16: asked again on 17, quiet again after it
 
 
 async def reply_to(deps, connection, key: str = "engagement-reply-1"):

@@ -37,14 +37,21 @@ def _fingerprint(item: PlatformItem) -> Fingerprint:
     return item.text, item.edited_at.isoformat() if item.edited_at else None, item.deleted
 
 
+QUIET_SKIP_MAX = 7  # a quiet account is asked at least every 8th round
+
+
 class Poller:
-    """One process's polling round. It remembers what it last sent per connection, so an
+    """One process's polling rounds. It remembers what it last sent per connection, so an
     unchanged item is not announced again every round (a restarted or second replica sends
-    it once more: engagement deduplicates)."""
+    it once more: engagement deduplicates). An account that had nothing new (or failed) is
+    skipped for 1, 3, 7 rounds after 1, 2, 3 quiet polls in a row, so many idle accounts do not
+    keep the platform (and its rate limits) busy; anything new brings it back to every round."""
 
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
         self._seen: dict[uuid.UUID, dict[str, Fingerprint]] = {}
+        self._quiet: dict[uuid.UUID, int] = {}  # quiet polls in a row
+        self._skip: dict[uuid.UUID, int] = {}  # rounds left to skip
 
     async def poll_all(self) -> int:
         platforms = [name for name in self.deps.platforms.names() if _source(self.deps, name) is not None]
@@ -57,10 +64,18 @@ class Poller:
             )
         sent = 0
         for connection in connections:
+            if self._skip.get(connection.id, 0) > 0:
+                self._skip[connection.id] -= 1
+                continue
+            found = 0
             try:
-                sent += await self.poll(connection)
+                found = await self.poll(connection)
             except Exception:  # one account's failure must not stop the round
                 log.exception("engagement poll failed", extra={"ctx_connection_id": str(connection.id)})
+            quiet = 0 if found else self._quiet.get(connection.id, 0) + 1
+            self._quiet[connection.id] = quiet
+            self._skip[connection.id] = min(2**quiet - 1, QUIET_SKIP_MAX)
+            sent += found
         return sent
 
     async def poll(self, connection: Connection) -> int:
