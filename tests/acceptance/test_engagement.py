@@ -2,7 +2,8 @@
 comment on a published post reaches the inbox once although the platform both pushes it (a
 signed webhook) and lists it (connections' poll); it is assigned, answered from a template, and
 the reply is on the platform's post exactly once. A review left unanswered past the brand's SLA
-is announced (engagement.sla_breached) once."""
+is announced (engagement.sla_breached) once and fires the brand's escalation rule (approval's):
+one mail to the address the rule names."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from aligned_testing.gateway_client import (
     SandboxControl,
     eventually,
 )
+from aligned_testing.system import System
 
 pytestmark = pytest.mark.e2e
 
@@ -116,10 +118,16 @@ async def test_a_comment_delivered_twice_is_one_item_assigned_answered_from_a_te
     assert dashboard["inbox"]["replied"] == 1
 
 
-async def test_an_unanswered_review_past_the_brands_sla_is_announced_once(
-    brand: BrandSetup, sandbox: SandboxControl
+async def test_an_unanswered_review_past_the_brands_sla_escalates_once(
+    brand: BrandSetup, sandbox: SandboxControl, system: System
 ) -> None:
     owner = brand.owner.api
+    # The brand's escalation rule (approval's) names who hears of it; its first level fires.
+    watcher = f"inbox-{uuid.uuid4().hex[:8]}@example.com"
+    await owner.post(
+        "/v1/escalation-rules",
+        {"name": "inbox", "levels": [{"after_hours": 1, "notify_addresses": [watcher]}]},
+    )
     # ALIGNED_ENGAGEMENT_SLA_HOUR_S is 2 s in the tests: a 2 "hour" SLA is 4 s.
     await owner.request("PUT", "/v1/engagement/sla", json_body={"first_response_hours": 2})
     async with LiveEvents(owner) as live:
@@ -136,8 +144,11 @@ async def test_an_unanswered_review_past_the_brands_sla_is_announced_once(
         item = await eventually(listed, timeout_s=60, what="the review in the inbox")
         breach = await live.wait_for("engagement.sla_breached", item_id=item["id"], timeout_s=60)
         assert breach["data"]["first_response_hours"] == 2
-        await asyncio.sleep(3)  # more SLA passes: still one announcement
+        [mail] = await system.mailbox.wait_for(watcher, subject="unanswered after 2 hours")
+        assert "review" in mail["Subject"]
+        await asyncio.sleep(3)  # more SLA passes: still one announcement, one mail
         assert len(live.of_type("engagement.sla_breached", item_id=item["id"])) == 1
+        assert len(await asyncio.to_thread(system.mailbox.to, watcher)) == 1
     detail = await owner.get(f"/v1/engagement/items/{item['id']}")
     assert detail["sla_breached_at"] is not None and detail["rating"] == 1
 

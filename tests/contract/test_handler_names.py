@@ -39,6 +39,7 @@ DEPLOYED = {
         "on_connection_restored": ["connections.connection_restored"],
         "on_connection_revoked": ["connections.connection_revoked"],
         "on_disconnected": ["connections.disconnected"],
+        "on_inbox_sla_breached": ["engagement.sla_breached"],
         "on_job_cancelled": ["publishing.job_cancelled"],
         "on_job_created": ["publishing.job_created"],
         "on_job_updated": ["publishing.job_updated"],
