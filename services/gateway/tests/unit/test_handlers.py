@@ -62,6 +62,18 @@ def test_a_role_is_refused_what_it_lacks_naming_the_permission():
         route_for("POST", "/v1/jobs", _as("viewer"))
 
 
+def test_the_engagement_inbox_is_staffs_and_viewers_and_its_sla_managers():
+    assert route_for("GET", "/v1/engagement/items", _as("viewer")).service == "engagement"
+    assert route_for("POST", "/v1/engagement/items/x/replies", _as("editor")).service == "engagement"
+    for method, path, role in (
+        ("GET", "/v1/engagement/items", "client"),
+        ("POST", "/v1/engagement/items/x/state", "viewer"),
+        ("PUT", "/v1/engagement/sla", "editor"),
+    ):
+        with pytest.raises(Forbidden):
+            route_for(method, path, _as(role))
+
+
 # -- aggregated reads -----------------------------------------------------------------------------
 def _dashboard_answers(upstreams):
     job = str(uuid.uuid4())
