@@ -126,6 +126,15 @@ async def test_one_item_by_two_paths_a_reply_and_its_outcome(infra, topics):
             detail = await eventually(replied, timeout_s=60, what="the item replied")
             assert [(r["status"], r["remote_id"]) for r in detail["replies"]] == [("sent", "c_9")]
 
+            # What PostgreSQL cannot store is the caller's mistake, named, never a 500.
+            for path, body, field in (
+                ("/v1/engagement/templates", {"name": "n", "body": "a\x00b"}, "body"),
+                ("/v1/engagement/sla", {"first_response_hours": 5e-324}, "first_response_hours"),
+            ):
+                refused = await (client.put if path.endswith("sla") else client.post)(path, json=body)
+                assert refused.status_code == 422, refused.text
+                assert field in {e["field"].split(".")[-1] for e in refused.json()["errors"]}, refused.json()
+
             # SLA: an unanswered item past it is marked (once, with its event); the answered one never.
             late = item.model_copy(update={"platform_item_id": item.platform_item_id + "-late"})
             await send(EngagementFetched(connection_id=connection_id, platform="sandbox", items=[late]))

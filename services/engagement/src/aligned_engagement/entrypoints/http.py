@@ -27,6 +27,8 @@ from aligned_engagement.service_layer.ports import InboxFilter
 router = APIRouter(prefix="/v1/engagement")
 Service = Annotated[Deps, Depends(dependency(Deps))]
 Caller = Annotated[Identity, Depends(current_identity)]
+# PostgreSQL's text cannot hold NUL: refused here as a 422 naming the field, never a 500 there.
+NO_NUL = r"^[^\x00]*$"
 STAFF = ("owner", "admin", "editor")  # who works the inbox (the gateway's engagement.write)
 READERS = (*STAFF, "viewer")
 
@@ -88,7 +90,7 @@ class ItemDetailOut(ItemOut):
 
 class StateIn(BaseModel):
     state: Literal["open", "assigned", "done", "spam"]
-    assignee_id: str | None = Field(default=None, min_length=1, max_length=200)
+    assignee_id: str | None = Field(default=None, min_length=1, max_length=200, pattern=NO_NUL)
 
 
 class BulkStateIn(StateIn):
@@ -96,15 +98,16 @@ class BulkStateIn(StateIn):
 
 
 class ReplyIn(BaseModel):
-    text: str | None = Field(default=None, min_length=1, max_length=5000)
+    text: str | None = Field(default=None, min_length=1, max_length=5000, pattern=NO_NUL)
     template_id: uuid.UUID | None = None
 
 
 class TemplateIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    body: str = Field(min_length=1, max_length=5000)
+    name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
+    body: str = Field(min_length=1, max_length=5000, pattern=NO_NUL)
     variants: dict[
-        Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]{2})?$")], Annotated[str, Field(max_length=5000)]
+        Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]{2})?$")],
+        Annotated[str, Field(max_length=5000, pattern=NO_NUL)],
     ] = Field(
         default_factory=dict,
         max_length=50,
@@ -125,7 +128,9 @@ class TemplateOut(BaseModel):
 
 
 class SlaIn(BaseModel):
-    first_response_hours: float | None = Field(gt=0, le=24 * 90, description="null: no SLA")
+    first_response_hours: float | None = Field(
+        ge=0.1, le=24 * 90, description="6 minutes to 90 days; null: no SLA"
+    )
 
 
 class SlaOut(BaseModel):
@@ -164,8 +169,10 @@ async def list_items(
     state: ConversationState | None = None,
     kind: ItemKind | None = None,
     connection_id: uuid.UUID | None = None,
-    assignee_id: Annotated[str | None, Query(max_length=200)] = None,
-    q: Annotated[str | None, Query(max_length=200, description="text or author contains")] = None,
+    assignee_id: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, pattern=NO_NUL, description="text or author contains")
+    ] = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ItemPage:
