@@ -70,3 +70,18 @@ def test_the_documented_422_is_what_a_bad_request_gets():
     answer = client.post("/things/x/restore", json={})
     assert answer.status_code == 422 and answer.headers["content-type"] == PROBLEM_JSON
     assert {e["field"] for e in answer.json()["errors"]} == {"path.thing_id", "name"}
+
+
+def test_a_body_field_called_body_keeps_its_name():
+    class Template(BaseModel):
+        body: str
+
+    service = FastAPI()
+    install_problem_handlers(service)
+
+    @service.post("/templates")
+    async def create(template: Template) -> Template:
+        return template
+
+    answer = TestClient(service).post("/templates", json={"body": 1})
+    assert [e["field"] for e in answer.json()["errors"]] == ["body"]
