@@ -30,7 +30,7 @@ DATABASE = "aligned"
 HTTP_PORT = 8080
 PART_OF = "aligned"
 SECRET_STORE = {"kind": "ClusterSecretStore", "name": "aligned-secrets"}
-EVENT_SERVICES = ("publishing", "approval", "connections", "analytics", "webhooks", "gateway")
+EVENT_SERVICES = ("publishing", "approval", "connections", "analytics", "webhooks", "gateway", "engagement")
 
 
 def topic(service: str) -> str:
@@ -98,7 +98,7 @@ SERVICES: tuple[Service, ...] = (
     ),
     Service(
         "connections",
-        reads=("publishing", "analytics", "webhooks"),
+        reads=("publishing", "analytics", "webhooks", "engagement"),  # engagement: replies to post
         secrets=(
             "ALIGNED_CONNECTIONS_ENCRYPTION_KEYS",
             "ALIGNED_CONNECTIONS_ACTIVE_KEY_ID",
@@ -135,18 +135,24 @@ SERVICES: tuple[Service, ...] = (
         max_replicas=8,
     ),
     Service(
+        "engagement",
+        # connections: its accounts, polled items and reply outcomes; webhooks: pushed items;
+        # gateway: brand names for templates.
+        reads=("connections", "webhooks", "gateway"),
+    ),
+    Service(
         "gateway",
         reads=(),
         follows=EVENT_SERVICES,  # the live event stream (GET /v1/events/stream)
         public_paths=("/",),
         # No replica: its database reads are memberships, which must be fresh the moment an
         # invite is accepted; rate limits and idempotency keys are writes.
-        calls=("publishing", "approval", "connections", "analytics", "webhooks"),
+        calls=("publishing", "approval", "connections", "analytics", "webhooks", "engagement"),
         extra_env={
             "ALIGNED_GATEWAY_JWKS_FILE": "/etc/aligned/jwt/jwks.json",
             **{
                 f"ALIGNED_GATEWAY_{s.upper()}_URL": f"http://{s}"
-                for s in ("publishing", "approval", "connections", "analytics", "webhooks")
+                for s in ("publishing", "approval", "connections", "analytics", "webhooks", "engagement")
             },
         },
         max_replicas=10,

@@ -9,6 +9,7 @@ from aligned_approval import bootstrap as approval_bootstrap
 from aligned_approval.entrypoints import consumers as approval
 from aligned_common.events.registry import EVENT_TYPES
 from aligned_connections.entrypoints import consumers as connections
+from aligned_engagement.entrypoints import consumers as engagement
 from aligned_publishing.entrypoints import consumers as publishing
 from aligned_webhooks.domain.deliverable import DELIVERABLE_MODELS
 from aligned_webhooks.entrypoints import consumers as webhooks
@@ -38,6 +39,7 @@ DEPLOYED = {
         "on_connection_restored": ["connections.connection_restored"],
         "on_connection_revoked": ["connections.connection_revoked"],
         "on_disconnected": ["connections.disconnected"],
+        "on_inbox_sla_breached": ["engagement.sla_breached"],
         "on_job_cancelled": ["publishing.job_cancelled"],
         "on_job_created": ["publishing.job_created"],
         "on_job_updated": ["publishing.job_updated"],
@@ -55,7 +57,21 @@ DEPLOYED = {
     },
     "connections": {
         "on_attempt_requested": ["publishing.attempt_requested"],
+        "on_reply_requested": ["engagement.reply_requested"],
         "on_sync_requested": ["analytics.sync_requested"],
+        "on_webhook_received": ["webhooks.received"],
+    },
+    "engagement": {
+        "on_brand_created": ["gateway.brand_created"],
+        "on_connection": [
+            "connections.connected",
+            "connections.connection_expired",
+            "connections.connection_restored",
+            "connections.connection_revoked",
+            "connections.disconnected",
+        ],
+        "on_engagement_fetched": ["connections.engagement_fetched"],
+        "on_reply_outcome": ["connections.reply_failed", "connections.reply_sent"],
         "on_webhook_received": ["webhooks.received"],
     },
     "publishing": {
@@ -85,6 +101,7 @@ ROUTERS = {
     "approval": lambda: approval_bootstrap.build().event_router,
     "approval_audit": lambda: approval.audit_router("approval"),
     "connections": lambda: connections.build_event_router(None),
+    "engagement": lambda: engagement.build_router(None),
     "publishing": lambda: publishing.build_router(None),
     "webhooks": lambda: webhooks.event_router(),
 }

@@ -17,10 +17,12 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from aligned_common.localrun import DATABASE_SERVICES
+
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("publishing", "approval", "connections", "analytics", "webhooks", "gateway")
+SERVICES = DATABASE_SERVICES  # every service with a schema: a migrate job and a service each
 ONE_SHOTS = {"topics", *(f"{s}-migrate" for s in SERVICES)}
 
 

@@ -33,13 +33,22 @@ LOCAL_PORTS = {
     "connections": 8103,
     "analytics": 8104,
     "webhooks": 8105,
+    "engagement": 8106,
     "sandbox": 18080,
 }
-UPSTREAMS = ("publishing", "approval", "connections", "analytics", "webhooks")
+UPSTREAMS = ("publishing", "approval", "connections", "analytics", "webhooks", "engagement")
 # Each service logs in as a role of its own that owns nothing and cannot bypass row-level
 # security (ADR 0004); migrations run as the database's owner. deploy/local/postgres.sh makes
 # these roles for make up; start_system makes them on a cluster that script did not start.
-DATABASE_SERVICES = ("publishing", "approval", "connections", "analytics", "webhooks", "gateway")
+DATABASE_SERVICES = (
+    "publishing",
+    "approval",
+    "connections",
+    "analytics",
+    "webhooks",
+    "gateway",
+    "engagement",
+)
 LOCAL_LOGIN_PASSWORD = "aligned"
 
 
@@ -56,6 +65,7 @@ def login_url(owner_url: str, role: str) -> str:
 LOCAL_SETTINGS = {
     "ALIGNED_ANALYTICS_FIRST_POST_SYNC_DELAY_S": "3",
     "ALIGNED_ANALYTICS_SCHEDULER_TICK_S": "1",
+    "ALIGNED_CONNECTIONS_ENGAGEMENT_POLL_INTERVAL_S": "10",
     "ALIGNED_WEBHOOKS_ALLOW_LOOPBACK_TARGETS": "true",
     "ALIGNED_WEBHOOKS_ALLOW_HTTP_TARGETS": "true",
     "ALIGNED_GATEWAY_DEV_TOKENS_ENABLED": "true",

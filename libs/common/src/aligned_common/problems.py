@@ -120,12 +120,13 @@ def install_problem_handlers(app: FastAPI) -> None:
         # A service layer's refusal, wherever in a route it is raised: its kind's status.
         return await _problem(request, problem_of(exc))
 
+    def _field(loc: tuple[object, ...]) -> str:
+        # The body's own name goes; a field that is itself called "body" (a template's) stays.
+        return ".".join(str(p) for p in (loc[1:] if loc[:1] == ("body",) else loc))
+
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"]}
-            for e in exc.errors()
-        ]
+        errors = [{"field": _field(e["loc"]), "message": e["msg"]} for e in exc.errors()]
         fields = ", ".join(e["field"] for e in errors)
         return problem_response(
             422, "Invalid request", f"invalid fields: {fields}", instance=request.url.path, errors=errors

@@ -80,3 +80,18 @@ def test_a_problem_names_its_kind_by_status_unless_it_names_its_own():
     assert json.loads(problem_response(404, "No such job").body)["type"] == "urn:aligned:problem:not-found"
     assert json.loads(problem_response(418, "Teapot").body)["type"] == "urn:aligned:problem:http-418"
     assert json.loads(problem_response(409, "Locked", type_="urn:x").body)["type"] == "urn:x"
+
+
+def test_a_body_field_called_body_keeps_its_name():
+    class Template(BaseModel):
+        body: str
+
+    service = FastAPI()
+    install_problem_handlers(service)
+
+    @service.post("/templates")
+    async def create(template: Template) -> Template:
+        return template
+
+    answer = TestClient(service).post("/templates", json={"body": 1})
+    assert [e["field"] for e in answer.json()["errors"]] == ["body"]

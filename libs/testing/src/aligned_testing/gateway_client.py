@@ -378,6 +378,23 @@ class SandboxControl:
         """Makes the platform send a signed webhook to the configured URL (the gateway)."""
         return await self._call("POST", "/_control/webhooks/send", event)
 
+    async def comment(self, post_id: str, text: str, **fields: Any) -> dict[str, Any]:
+        """Someone comments on a post (kind="mention" to mention the account); sent by webhook too."""
+        return await self._call("POST", f"/_control/posts/{post_id}/comments", {"text": text, **fields})
+
+    async def review(self, account_id: str, rating: int, text: str, **fields: Any) -> dict[str, Any]:
+        """Someone reviews the account; sent by webhook too."""
+        body = {"rating": rating, "text": text, **fields}
+        return await self._call("POST", f"/_control/accounts/{account_id}/reviews", body)
+
+    async def comments(self, post_id: str) -> list[dict[str, Any]]:
+        """Everything on a post, the account's replies included."""
+        return (await self._call("GET", f"/_control/posts/{post_id}/comments"))["items"]
+
+    async def reply_counts(self) -> dict[str, int]:
+        """How many replies each comment or review got: above 1 is a duplicate reply."""
+        return await self._call("GET", "/_control/replies/counts")
+
 
 # -- waiting -----------------------------------------------------------------------------------
 async def eventually(

@@ -40,7 +40,16 @@ from aligned_testing.service import free_port
 
 SERVICES_DIR = REPO_ROOT / "services"
 # The order services start in: the sandbox first (connections calls it), the gateway last.
-START_ORDER = ("sandbox", "connections", "publishing", "approval", "analytics", "webhooks", "gateway")
+START_ORDER = (
+    "sandbox",
+    "connections",
+    "publishing",
+    "approval",
+    "analytics",
+    "webhooks",
+    "engagement",
+    "gateway",
+)
 # What tests add: short waits everywhere a production default waits minutes, so that retries,
 # refreshes and escalations happen within a test's deadline. Shapes stay the production ones.
 TEST_SETTINGS = {
@@ -72,6 +81,10 @@ TEST_SETTINGS = {
     "ALIGNED_APPROVAL_DIGEST_HOUR": "8",
     "ALIGNED_APPROVAL_DIGEST_INTERVAL_S": "1",
     "ALIGNED_WEBHOOKS_RETRY_SCALE": "0.05",
+    # The engagement poll every 2 s, and an SLA "hour" of 2 s looked at every half second.
+    "ALIGNED_CONNECTIONS_ENGAGEMENT_POLL_INTERVAL_S": "2",
+    "ALIGNED_ENGAGEMENT_SLA_HOUR_S": "2",
+    "ALIGNED_ENGAGEMENT_SLA_INTERVAL_S": "0.5",
     "ALIGNED_WEBHOOKS_DELIVERY_POLL_INTERVAL_S": "0.5",
     "ALIGNED_GATEWAY_FANOUT_DEADLINE_S": "5",
     "ALIGNED_GATEWAY_READ_CACHE_TTL_S": "1",

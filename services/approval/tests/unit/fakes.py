@@ -201,6 +201,9 @@ class FakeEscalations(_Repo):
         self.store.rules.append(row)
         return row
 
+    async def list_rules(self, brand_id: uuid.UUID) -> list[Row]:
+        return [r for r in self.store.rules if r["brand_id"] == brand_id]
+
     async def candidates(self, limit: int) -> list[Row]:
         rows = []
         for a in sorted(self.store.rounds, key=lambda r: r["opened_at"]):

@@ -18,7 +18,7 @@ from aligned_connections.adapters.vault import TokenVault
 from aligned_connections.config import Settings
 from aligned_connections.entrypoints import http
 from aligned_connections.entrypoints.consumers import build_event_router
-from aligned_connections.service_layer import refresh_scheduler
+from aligned_connections.service_layer import engagement, refresh_scheduler
 from aligned_connections.service_layer.deps import Deps
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -69,7 +69,7 @@ def build(
         migrations_dir=MIGRATIONS,
         http_router=http.router,
         event_router=build_event_router(deps, service=name),
-        background=[refresh_scheduler.run_forever],
+        background=[refresh_scheduler.run_forever, engagement.run_forever],
         on_shutdown=close_platform_clients,
         database=database,
         deps=deps,

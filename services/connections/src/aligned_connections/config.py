@@ -53,6 +53,9 @@ class Settings(ServiceSettings):
 
     # Refresh ahead of expiry.
     refresh_interval_s: float = 30.0
+    # The engagement poll: every connected account with an inbox API, this often (issue 25).
+    engagement_poll_interval_s: float = 300.0
+    engagement_poll_batch: int = 1000
     refresh_window_s: float = 900.0  # refresh tokens that expire within this window
     refresh_batch_size: int = 50
     refresh_backoff_base_s: float = 5.0

@@ -91,6 +91,14 @@ class FakeConnections:
             if (c.platform, c.account_id) == (platform, account_id)
         ]
 
+    async def connected_on(self, platforms: list[str], limit: int) -> list[Connection]:
+        found = [
+            c
+            for c in self._store.connections.values()
+            if c.status is Status.CONNECTED and c.platform in platforms
+        ]
+        return sorted(found, key=lambda c: c.id)[:limit]
+
     async def list_for_brand(
         self, brand_id: uuid.UUID, platform: str | None, status: str | None
     ) -> list[Connection]:

@@ -22,6 +22,7 @@ from aligned_connections.adapters.platforms import (
     TokenSet,
     UnknownOutcome,
 )
+from aligned_connections.adapters.platforms.engagement import EngagementSource, ReplyRequest
 from aligned_testing.sandbox import PkcePair, approve
 
 pytestmark = pytest.mark.unit
@@ -291,3 +292,31 @@ async def connect_sandbox_account(sandbox_http, account: str = "alice") -> None:
     pkce = PkcePair.generate()
     query = "client_id=c&redirect_uri=http://x.test/cb&code_challenge=" + pkce.challenge
     await approve(sandbox_http, f"/oauth/authorize?{query}", account)
+
+
+async def test_engagement_items_are_fetched_and_a_reply_and_a_review_reply_land_once(
+    connect_sandbox, sandbox_adapter, sandbox_http
+):
+    assert isinstance(sandbox_adapter, EngagementSource)
+    token = access(await connect_sandbox("alice"))
+    published = await sandbox_adapter.publish(token, post())
+    made = await sandbox_http.post(
+        f"/_control/posts/{published.remote_id}/comments", json={"text": "Nice", "webhook": False}
+    )
+    account = (await sandbox_adapter.get_account(token)).id
+    review = await sandbox_http.post(
+        f"/_control/accounts/{account}/reviews", json={"rating": 4, "webhook": False}
+    )
+    items = await sandbox_adapter.fetch_engagement(token)
+    assert [(i.kind, i.platform_item_id) for i in items] == [
+        ("comment", made.json()["platform_item_id"]),
+        ("review", review.json()["platform_item_id"]),
+    ]
+    request = ReplyRequest("comment", items[0].platform_item_id, published.remote_id, "Thanks", "reply-1")
+    first = await sandbox_adapter.reply(token, request)
+    assert (await sandbox_adapter.reply(token, request)).remote_id == first.remote_id  # same key: same reply
+    await sandbox_adapter.reply(
+        token, ReplyRequest("review", items[1].platform_item_id, None, "Danke", "r-1")
+    )
+    counts = (await sandbox_http.get("/_control/replies/counts")).json()
+    assert counts == {items[0].platform_item_id: 1, items[1].platform_item_id: 1}

@@ -42,6 +42,7 @@ class Settings(ServiceSettings):
     connections_url: str = "http://127.0.0.1:8103"
     analytics_url: str = "http://127.0.0.1:8104"
     webhooks_url: str = "http://127.0.0.1:8105"
+    engagement_url: str = "http://127.0.0.1:8106"
     upstream_timeout_s: float = 10.0
     upstream_connect_timeout_s: float = 2.0
     read_retries: int = 2
@@ -106,4 +107,5 @@ class Settings(ServiceSettings):
             "connections": self.connections_url,
             "analytics": self.analytics_url,
             "webhooks": self.webhooks_url,
+            "engagement": self.engagement_url,
         }

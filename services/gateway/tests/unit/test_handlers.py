@@ -62,6 +62,18 @@ def test_a_role_is_refused_what_it_lacks_naming_the_permission():
         route_for("POST", "/v1/jobs", _as("viewer"))
 
 
+def test_the_engagement_inbox_is_staffs_and_viewers_and_its_sla_managers():
+    assert route_for("GET", "/v1/engagement/items", _as("viewer")).service == "engagement"
+    assert route_for("POST", "/v1/engagement/items/x/replies", _as("editor")).service == "engagement"
+    for method, path, role in (
+        ("GET", "/v1/engagement/items", "client"),
+        ("POST", "/v1/engagement/items/x/state", "viewer"),
+        ("PUT", "/v1/engagement/sla", "editor"),
+    ):
+        with pytest.raises(Forbidden):
+            route_for(method, path, _as(role))
+
+
 # -- aggregated reads -----------------------------------------------------------------------------
 def _dashboard_answers(upstreams):
     job = str(uuid.uuid4())
@@ -80,6 +92,7 @@ def _dashboard_answers(upstreams):
         },
         "connections": {"/v1/connections": (200, {"items": [{"platform": "sandbox"}]})},
         "analytics": {"/v1/analytics/summary": (200, {"impressions": 42})},
+        "engagement": {"/v1/engagement/counts": (200, {"open": 3, "assigned": 1})},
     }
     return job
 
@@ -95,6 +108,7 @@ async def test_a_service_down_makes_its_section_degraded_not_the_answer(upstream
     ]
     assert answer["pending_approvals"] == [{"job_id": job, "round": 2, "status": "pending"}]
     assert answer["connections"] == [{"platform": "sandbox"}]
+    assert answer["inbox"] == {"open": 3, "assigned": 1}  # the engagement inbox's counts beside them
 
 
 async def test_a_5xx_is_degraded_and_a_section_the_role_may_not_see_is_not_asked(upstreams):
@@ -105,6 +119,7 @@ async def test_a_5xx_is_degraded_and_a_section_the_role_may_not_see_is_not_asked
     assert answer["calendar"] is None and answer["degraded"] == ["publishing"]
     assert answer["connections"] is None  # a client lacks connections.read: not degraded, not asked
     assert ("connections", "/v1/connections") not in upstreams.calls
+    assert answer["inbox"] is None and ("engagement", "/v1/engagement/counts") not in upstreams.calls
 
 
 async def test_a_post_the_brand_does_not_have_is_a_404_and_no_rounds_is_an_empty_list(upstreams):

@@ -9,6 +9,7 @@ import httpx
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 
+from aligned_sandbox import comments
 from aligned_sandbox.config import SandboxConfig
 from aligned_sandbox.errors import SandboxError, handle_sandbox_error, handle_validation_error
 from aligned_sandbox.fault_middleware import FaultInjectionMiddleware
@@ -39,6 +40,8 @@ def create_app(
     app.include_router(api.router)
     app.include_router(control.router)
     app.include_router(pages.router)
+    app.include_router(comments.api)
+    app.include_router(comments.control)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

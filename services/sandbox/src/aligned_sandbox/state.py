@@ -6,6 +6,7 @@ import httpx
 
 from aligned_sandbox.accounts import AccountDirectory
 from aligned_sandbox.clock import Clock
+from aligned_sandbox.comments_store import EngagementStore
 from aligned_sandbox.config import SandboxConfig
 from aligned_sandbox.faults import FaultInjector
 from aligned_sandbox.oauth import OAuthServer
@@ -29,6 +30,7 @@ class Sandbox:
         self.rate_limiter = RateLimiter()
         self.faults = FaultInjector()
         self.webhooks = WebhookDispatcher(lambda: self.config, self.clock, self._webhook_client)
+        self.engagement = EngagementStore()
 
     def configure(self, changes: dict[str, object]) -> SandboxConfig:
         self.config = self.config.updated(changes)

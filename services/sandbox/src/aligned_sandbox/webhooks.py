@@ -25,11 +25,13 @@ from aligned_sandbox.config import SandboxConfig
 from aligned_sandbox.errors import SandboxError
 
 WebhookType = Literal["post.status_changed", "account.deauthorized", "metrics.pushed"]
+# Sent by the comments module (aligned_sandbox.comments), not asked for by /_control/webhooks/send.
+EngagementWebhookType = Literal["comment.created", "comment.updated", "comment.deleted", "review.created"]
 
 
 class Delivery(BaseModel):
     webhook_id: str
-    type: WebhookType
+    type: WebhookType | EngagementWebhookType
     url: str
     delivered: bool
     status_code: int | None = None
@@ -62,7 +64,7 @@ class WebhookDispatcher:
             )
         return config.webhook_url, config.webhook_secret
 
-    async def send(self, event_type: WebhookType, data: dict[str, Any]) -> Delivery:
+    async def send(self, event_type: WebhookType | EngagementWebhookType, data: dict[str, Any]) -> Delivery:
         url, secret = self.ensure_configured()
         webhook_id = "msg_" + secrets.token_hex(12)
         payload = {"type": event_type, "timestamp": to_datetime(self._clock.now()).isoformat(), "data": data}

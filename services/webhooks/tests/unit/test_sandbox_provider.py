@@ -95,3 +95,21 @@ def test_malformed_bodies(payload):
 def test_a_provider_without_secret_or_parser_is_not_served():
     registry = ProviderRegistry.from_secrets({"sandbox": [], "mastodon": [SECRET], "nope": [SECRET]})
     assert registry.names() == []
+
+
+def test_a_comment_or_review_is_read_as_an_engagement_item_for_the_engagement_service():
+    data = {
+        "kind": "comment",
+        "platform_item_id": "c_1",
+        "account_id": "acct",
+        "remote_post_id": "post_1",
+        "author_id": "u_1",
+        "author_name": "Ann",
+        "text": "Nice",
+        "created_at": "2030-01-01T00:00:00+00:00",
+    }
+    parsed = parse_sandbox(body("comment.created", data))
+    assert (parsed.kind, parsed.account_id, parsed.remote_post_id) == ("engagement", "acct", "post_1")
+    assert parsed.item is not None and (parsed.item.platform_item_id, parsed.item.text) == ("c_1", "Nice")
+    with pytest.raises(MalformedWebhook):
+        parse_sandbox(body("review.created", {"kind": "review", "account_id": "acct"}))

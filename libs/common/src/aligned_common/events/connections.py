@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, Field
 
 from aligned_common.events.base import EventData
+from aligned_common.events.engagement import PlatformItem
 
 
 class _ConnectionEvent(EventData):
@@ -96,5 +97,32 @@ class MetricsFailed(EventData):
     sync_id: uuid.UUID
     connection_id: uuid.UUID
     platform: str
+    reason: str
+    platform_message: str | None = None
+
+
+class EngagementFetched(EventData):
+    """What a poll of one connected account found (comments on our posts, mentions, reviews)."""
+
+    event_type_name = "connections.engagement_fetched"
+    connection_id: uuid.UUID
+    platform: str
+    items: list[PlatformItem]
+
+
+class ReplySent(EventData):
+    event_type_name = "connections.reply_sent"
+    reply_id: uuid.UUID
+    connection_id: uuid.UUID
+    idempotency_key: str
+    remote_id: str
+    url: str | None = None
+
+
+class ReplyFailed(EventData):
+    event_type_name = "connections.reply_failed"
+    reply_id: uuid.UUID
+    connection_id: uuid.UUID
+    idempotency_key: str
     reason: str
     platform_message: str | None = None

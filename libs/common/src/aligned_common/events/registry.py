@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from aligned_common.events import analytics, approval, connections, gateway, publishing, webhooks
+from aligned_common.events import (
+    analytics,
+    approval,
+    connections,
+    engagement,
+    gateway,
+    publishing,
+    webhooks,
+)
 from aligned_common.events.base import EventData
 
-_MODULES = (publishing, approval, connections, analytics, webhooks, gateway)
+_MODULES = (publishing, approval, connections, analytics, webhooks, gateway, engagement)
 
 
 class UnknownEventType(LookupError):

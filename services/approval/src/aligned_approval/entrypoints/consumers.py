@@ -17,11 +17,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aligned_approval.adapters.unit_of_work import SqlUnitOfWork
-from aligned_approval.service_layer import audit, members, outcomes, rounds
+from aligned_approval.service_layer import audit, inbox_escalation, members, outcomes, rounds
 from aligned_approval.service_layer.deps import Deps
 from aligned_approval.service_layer.ports import UnitOfWork
 from aligned_common import known_connections
 from aligned_common.envelope import EventEnvelope
+from aligned_common.events.engagement import SlaBreached
 from aligned_common.events.gateway import (
     BrandArchived,
     BrandCreated,
@@ -84,6 +85,8 @@ def workflow_router(service: str, deps: Deps) -> EventRouter:
 
     for model in known_connections.EVENTS:  # names as deployed: one per event
         on(model, name=f"on_{model.event_type().split('.')[1]}")(project)
+    # The engagement inbox's SLA fires the brand's escalation rules (issue 25).
+    on(SlaBreached, name="on_inbox_sla_breached")(inbox_escalation.on_sla_breached)
     return events
 
 

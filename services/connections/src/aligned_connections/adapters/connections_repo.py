@@ -74,6 +74,15 @@ class SqlConnections(Repository):
         )
         return [_connection(row) for row in rows]
 
+    async def connected_on(self, platforms: list[str], limit: int) -> list[Connection]:
+        rows = await self.conn.fetch(
+            f"""SELECT {_COLUMNS} FROM platform_connections
+                WHERE status = 'connected' AND platform = ANY($1::text[]) ORDER BY id LIMIT $2""",
+            platforms,
+            limit,
+        )
+        return [_connection(row) for row in rows]
+
     async def list_for_brand(
         self, brand_id: uuid.UUID, platform: str | None, status: str | None
     ) -> list[Connection]:

@@ -6,11 +6,13 @@ from aligned_common.db import UnitOfWork
 from aligned_common.envelope import EventEnvelope
 from aligned_common.events.analytics import SyncRequested
 from aligned_common.events.base import EventData
+from aligned_common.events.engagement import ReplyRequested
 from aligned_common.events.publishing import AttemptRequested
 from aligned_common.events.webhooks import Received
 from aligned_common.inbox import EventRouter, InboxEntry
 from aligned_connections.adapters.unit_of_work import SqlUnitOfWork
 from aligned_connections.service_layer.deps import Deps
+from aligned_connections.service_layer.engagement import handle_reply_requested
 from aligned_connections.service_layer.metrics import handle_sync_requested
 from aligned_connections.service_layer.platform_webhooks import handle_received
 from aligned_connections.service_layer.publish import handle_attempt_requested
@@ -38,5 +40,11 @@ def build_event_router(deps: Deps, service: str = "connections") -> EventRouter:
     async def on_webhook_received(uow: UnitOfWork, envelope: EventEnvelope, data: EventData) -> None:
         assert isinstance(data, Received)
         await handle_received(SqlUnitOfWork.joined(uow), data)
+
+    # transaction=False like an attempt: the reply is a platform call (engagement's inbox, issue 25).
+    @events.on(ReplyRequested, transaction=False, name="on_reply_requested")
+    async def on_reply_requested(entry: InboxEntry, envelope: EventEnvelope, data: EventData) -> None:
+        assert isinstance(data, ReplyRequested)
+        await handle_reply_requested(deps, entry, envelope, data)
 
     return events

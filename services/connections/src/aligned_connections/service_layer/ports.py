@@ -28,6 +28,10 @@ class Connections(Protocol):
 
     async def find_across_brands(self, platform: str, account_id: str) -> list[Connection]: ...
 
+    async def connected_on(self, platforms: list[str], limit: int) -> list[Connection]:
+        """Every brand's connected accounts on these platforms (the engagement poll's round)."""
+        ...
+
     async def list_for_brand(
         self, brand_id: uuid.UUID, platform: str | None, status: str | None
     ) -> list[Connection]: ...

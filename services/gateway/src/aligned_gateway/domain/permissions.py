@@ -31,6 +31,9 @@ class Permission(StrEnum):
     BRAND_CREATE = "brand.create"  # tenant level: see service_layer/admin.create_brand
     BRAND_ARCHIVE = "brand.archive"
     EVENTS_STREAM = "events.stream"
+    ENGAGEMENT_READ = "engagement.read"  # the inbox of comments, mentions, reviews
+    ENGAGEMENT_WRITE = "engagement.write"  # assign, change state, reply, templates
+    ENGAGEMENT_MANAGE = "engagement.manage"  # the brand's SLA
 
 
 _ALL = set(ROLES)
@@ -52,6 +55,9 @@ MATRIX: dict[Permission, frozenset[str]] = {
     Permission.BRAND_CREATE: frozenset(_MANAGERS),
     Permission.BRAND_ARCHIVE: frozenset({"owner"}),
     Permission.EVENTS_STREAM: frozenset(_ALL),
+    Permission.ENGAGEMENT_READ: frozenset(_STAFF | {"viewer"}),
+    Permission.ENGAGEMENT_WRITE: frozenset(_STAFF),
+    Permission.ENGAGEMENT_MANAGE: frozenset(_MANAGERS),
 }
 
 # Which live events (by type prefix) each role sees on GET /v1/events/stream. Clients and
@@ -63,6 +69,7 @@ EVENT_VISIBILITY: dict[str, frozenset[str]] = {
     "connections.": frozenset(_STAFF | {"viewer"}),
     "webhooks.": frozenset(_MANAGERS),
     "gateway.": frozenset(_MANAGERS),
+    "engagement.": frozenset(_STAFF | {"viewer"}),
 }
 
 

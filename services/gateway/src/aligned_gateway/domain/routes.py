@@ -68,6 +68,9 @@ ROUTES: tuple[Route, ...] = (
     Route("/v1/webhook-endpoints", "webhooks", write=P.WEBHOOKS_MANAGE, read=P.WEBHOOKS_MANAGE),
     Route("/v1/webhook-deliveries", "webhooks", write=P.WEBHOOKS_MANAGE, read=P.WEBHOOKS_MANAGE),
     Route("/webhooks", "webhooks", write=None, read=None, public=True),
+    # engagement: the inbox (staff and viewers read it; clients and approvers do not)
+    Route("/v1/engagement/sla", "engagement", write=P.ENGAGEMENT_MANAGE, read=P.ENGAGEMENT_READ),
+    Route("/v1/engagement", "engagement", write=P.ENGAGEMENT_WRITE, read=P.ENGAGEMENT_READ),
 )
 
 _COMPILED = [(route.regex(), route) for route in ROUTES]

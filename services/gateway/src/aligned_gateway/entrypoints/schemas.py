@@ -83,6 +83,10 @@ class Dashboard(BaseModel):
     pending_approvals: list[dict]
     connections: list[dict] | None
     analytics: dict | None
+    inbox: dict[str, int] | None = Field(
+        default=None,
+        description="engagement inbox items per state (null: not the caller's to see, or degraded)",
+    )
     degraded: list[str] = Field(description="services that did not answer in time; their sections are null")
 
 

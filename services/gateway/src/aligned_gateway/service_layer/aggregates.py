@@ -111,6 +111,7 @@ async def dashboard(
         Call("approvals", "approval", "/v1/approvals", {"limit": 200}),
         Call("connections", "connections", "/v1/connections", permission=Permission.CONNECTIONS_READ),
         Call("analytics", "analytics", "/v1/analytics/summary"),
+        Call("inbox", "engagement", "/v1/engagement/counts", permission=Permission.ENGAGEMENT_READ),
     ]
     outcomes = await fanout.gather(identity, request_id, calls)
     approvals = _approvals_by_job(_items(outcomes["approvals"]))
@@ -125,6 +126,7 @@ async def dashboard(
         "pending_approvals": [r for r in approvals.values() if r.get("status") == "pending"],
         "connections": _items(outcomes["connections"]) if _ok(outcomes["connections"]) else None,
         "analytics": outcomes["analytics"].body if _ok(outcomes["analytics"]) else None,
+        "inbox": outcomes["inbox"].body if _ok(outcomes["inbox"]) else None,
         "degraded": _degraded(outcomes, calls),
     }
 

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, ValidationError
 
 from aligned_common.events.connections import MetricPoint
+from aligned_common.events.engagement import PlatformItem
 from aligned_common.platforms import MalformedWebhook, standard_webhooks
 from aligned_common.platforms.catalogue import WebhookScheme, get_platform
 from aligned_common.platforms.errors import UnknownPlatform
@@ -118,6 +119,19 @@ def _metrics(envelope: _SandboxEnvelope) -> ParsedWebhook:
     )
 
 
+def _engagement(envelope: _SandboxEnvelope) -> ParsedWebhook:
+    """comment.* / review.*: the sandbox sends the item in the shape engagement reads (a real
+    platform's parser would translate its own)."""
+    item = PlatformItem.model_validate(envelope.data)
+    return ParsedWebhook(
+        kind="engagement",
+        account_id=item.account_id,
+        remote_post_id=item.remote_post_id,
+        occurred_at=envelope.timestamp,
+        item=item,
+    )
+
+
 def _other(envelope: _SandboxEnvelope) -> ParsedWebhook:
     account = envelope.data.get("account_id")
     return ParsedWebhook(
@@ -129,6 +143,10 @@ _SANDBOX_KINDS: dict[str, Callable[[_SandboxEnvelope], ParsedWebhook]] = {
     "post.status_changed": _post_status,
     "account.deauthorized": _deauthorized,
     "metrics.pushed": _metrics,
+    "comment.created": _engagement,
+    "comment.updated": _engagement,
+    "comment.deleted": _engagement,
+    "review.created": _engagement,
 }
 
 PARSERS: dict[str, Parser] = {"sandbox": parse_sandbox}

@@ -9,8 +9,9 @@ from enum import StrEnum
 from typing import Literal
 
 from aligned_common.events.connections import MetricPoint
+from aligned_common.events.engagement import PlatformItem
 
-Kind = Literal["post_status_changed", "account_deauthorized", "metrics_pushed", "other"]
+Kind = Literal["post_status_changed", "account_deauthorized", "metrics_pushed", "other", "engagement"]
 
 
 class Rejection(StrEnum):
@@ -34,6 +35,7 @@ class ParsedWebhook:
     post_url: str | None = None
     occurred_at: datetime | None = None
     metrics: list[MetricPoint] = field(default_factory=list)
+    item: PlatformItem | None = None  # kind engagement: a comment, mention or review (engagement reads it)
 
 
 @dataclass(frozen=True)

@@ -83,4 +83,5 @@ def _received(event_id: uuid.UUID, delivery: VerifiedDelivery) -> Received:
         metrics=parsed.metrics,
         post_url=parsed.post_url,
         occurred_at=parsed.occurred_at,
+        item=parsed.item,
     )

@@ -11,7 +11,9 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, Field, ValidationError
 
+from aligned_common.events.engagement import PlatformItem
 from aligned_common.platforms import MalformedWebhook, standard_webhooks
+from aligned_connections.adapters.platforms.engagement import PostedReply, ReplyRequest
 from aligned_connections.adapters.platforms.http import DEFAULT_TIMEOUT, PlatformHttp, bearer
 from aligned_connections.adapters.platforms.media import raw_body
 from aligned_connections.adapters.platforms.models import (
@@ -61,6 +63,14 @@ class _PostMetrics(BaseModel):
     likes: int
     shares: int
     comments: int
+
+
+class _ItemList(BaseModel):
+    items: list[PlatformItem]
+
+
+class _PostedItem(BaseModel):
+    platform_item_id: str
 
 
 class _WebhookPayload(BaseModel):
@@ -179,6 +189,32 @@ class SandboxAdapter(OAuth2Methods):
 
     def _url(self, path: str) -> str:
         return self._base_url + path
+
+    # -- engagement (adapters/platforms/engagement.py's EngagementSource) --------------------
+    async def fetch_engagement(self, access_token: str) -> list[PlatformItem]:
+        items: list[PlatformItem] = []
+        for path in ("/api/v1/comments", "/api/v1/reviews"):
+            response = await self._http.request("GET", self._url(path), headers=bearer(access_token))
+            items.extend(self._http.parse(response, _ItemList).items)
+        return items
+
+    async def reply(self, access_token: str, request: ReplyRequest) -> PostedReply:
+        if request.kind == "review":
+            path, body = (
+                f"/api/v1/reviews/{quote(request.in_reply_to_id, safe='')}/reply",
+                {"text": request.text},
+            )
+        else:
+            path = f"/api/v1/posts/{quote(request.remote_post_id or '', safe='')}/comments"
+            body = {"text": request.text, "in_reply_to_id": request.in_reply_to_id}
+        response = await self._http.request(
+            "POST",
+            self._url(path),
+            json=body,
+            headers=bearer(access_token) | {"Idempotency-Key": request.idempotency_key},
+        )
+        posted = self._http.parse(response, _PostedItem, creates=True)
+        return PostedReply(remote_id=posted.platform_item_id)
 
 
 def _metric_points(remote_id: str, metrics: _PostMetrics) -> list[MetricPoint]:

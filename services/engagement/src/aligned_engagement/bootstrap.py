@@ -1,0 +1,33 @@
+"""The one place that wires the service: its dependencies object, built once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aligned_common.app import Database, ServiceDefinition
+from aligned_common.clock import Clock, SystemClock
+from aligned_common.units import Opens
+from aligned_engagement.adapters.unit_of_work import SqlUnitOfWork
+from aligned_engagement.config import Settings
+from aligned_engagement.entrypoints import consumers, http
+from aligned_engagement.service_layer import sla
+from aligned_engagement.service_layer.deps import Deps
+
+
+def build(
+    settings: Settings | None = None, *, name: str = "engagement", clock: Clock | None = None
+) -> ServiceDefinition:
+    settings = settings or Settings()
+    database = Database(settings, name)  # name: the schema and the consumer group's suffix
+    deps = Deps(settings=settings, uow=Opens(SqlUnitOfWork, database), clock=clock or SystemClock())
+    return ServiceDefinition(
+        name=name,
+        settings=settings,
+        migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
+        http_router=http.router,
+        event_router=consumers.build_router(deps, service=name),
+        background=[sla.run_forever],
+        database=database,
+        deps=deps,
+        title="Aligned engagement",
+    )
