@@ -23,7 +23,7 @@ from aligned_common.app import create_app
 
 ROOT = Path(__file__).resolve().parents[4]
 DOCUMENT = ROOT / "services/gateway/src/aligned_gateway/openapi.json"
-SERVICES = ("publishing", "approval", "connections", "analytics", "webhooks")
+SERVICES = localrun.UPSTREAMS  # every service the gateway routes to
 # Standard Webhooks: what every delivery carries besides its body (aligned_webhooks' signer).
 DELIVERY_HEADERS = {
     "webhook-id": "The event's id: the same on every retry and replay, so a receiver can drop a repeat",
