@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pydantic import SecretStr
 
 from aligned_common.app import Database
+from aligned_common.envelope import EventEnvelope
 from aligned_common.events.publishing import AttemptRequested
 from aligned_connections.adapters.crypto import TokenCipher
 from aligned_connections.adapters.platforms import (
@@ -320,6 +321,7 @@ class FakeAttempts:
         url: str | None = None,
         error: str | None = None,
         platform_message: str | None = None,
+        event: EventEnvelope | None = None,  # already in the transaction's events (uow.event)
     ) -> None:
         row = self._store.attempts[key]
         row.update(

@@ -7,6 +7,8 @@ from datetime import datetime
 
 import asyncpg
 
+from aligned_common.db import Params, outbox_insert
+from aligned_common.envelope import EventEnvelope
 from aligned_common.events.publishing import AttemptRequested
 from aligned_common.units import Repository
 from aligned_connections.domain.attempts import AttemptRecord, AttemptStatus
@@ -95,22 +97,21 @@ class SqlAttempts(Repository):
         url: str | None = None,
         error: str | None = None,
         platform_message: str | None = None,
+        event: EventEnvelope | None = None,
     ) -> None:
-        """Write what a handling found out; the lease ends."""
-        await self.conn.execute(
-            """UPDATE publish_attempts
-               SET status = $2, calls = calls + $3, remote_id = COALESCE($4, remote_id), url = COALESCE($5, url),
-                   last_error = $6, platform_message = $7, lease_until = NULL, updated_at = now(),
-                   published_at = CASE WHEN $2 = 'published' THEN now() ELSE published_at END
-               WHERE idempotency_key = $1""",
-            key,
-            status.value,
-            calls,
-            remote_id,
-            url,
-            error,
-            platform_message,
-        )
+        """Write what a handling found out; the lease ends. With `event`, its outbox row is
+        written by the same statement (a data-modifying CTE): one round trip less per outcome,
+        and round trips are most of a post's cost (docs/performance.md)."""
+        p = Params()
+        status_p = p(status.value)
+        update = f"""UPDATE publish_attempts
+               SET status = {status_p}, calls = calls + {p(calls)}, remote_id = COALESCE({p(remote_id)}, remote_id),
+                   url = COALESCE({p(url)}, url), last_error = {p(error)}, platform_message = {p(platform_message)},
+                   lease_until = NULL, updated_at = now(),
+                   published_at = CASE WHEN {status_p} = 'published' THEN now() ELSE published_at END
+               WHERE idempotency_key = {p(key)}"""
+        statement = f"WITH settled AS ({update}) {outbox_insert(event, p)}" if event else update
+        await self.conn.execute(statement, *p.values)
 
     async def release_lease(self, key: str, error: str) -> None:
         """A handling that held the lease failed mid-call: a call may have landed (unknown), and the

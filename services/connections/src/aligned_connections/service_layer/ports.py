@@ -9,6 +9,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
 
+from aligned_common.envelope import EventEnvelope
 from aligned_common.events.publishing import AttemptRequested
 from aligned_common.inbox import InboxEntry
 from aligned_common.units import Opener, Transaction
@@ -108,7 +109,11 @@ class Attempts(Protocol):
         url: str | None = None,
         error: str | None = None,
         platform_message: str | None = None,
-    ) -> None: ...
+        event: EventEnvelope | None = None,
+    ) -> None:
+        """What a handling found out; the lease ends. `event` (made with `uow.event`): its outbox
+        row goes in the same statement."""
+        ...
 
     async def release_lease(self, key: str, error: str) -> None: ...
 

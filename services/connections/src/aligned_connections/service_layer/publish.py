@@ -428,7 +428,11 @@ async def _download_media(deps: Deps, data: AttemptRequested) -> tuple[MediaAtta
 async def _record(
     uow: UnitOfWork, envelope: EventEnvelope, data: AttemptRequested, connection: Connection, outcome: Outcome
 ) -> None:
+    """The outcome and its event in one statement (the outbox row beside the record's update)."""
     post = outcome.post
+    if outcome.rate_limited_for_s is not None:
+        await uow.attempts.block_bucket(connection.id, outcome.rate_limited_for_s)
+    answer = _published(data, post) if post is not None else _failed(data, outcome)
     await uow.attempts.settle(
         data.idempotency_key,
         outcome.status,
@@ -437,29 +441,17 @@ async def _record(
         url=post.url if post else None,
         error=outcome.error[:1000] if outcome.error else None,
         platform_message=outcome.platform_message[:1000] if outcome.platform_message else None,
+        event=uow.event(
+            answer, brand_id=envelope.brand_id, tenant_id=envelope.tenant_id, subject=str(data.job_id)
+        ),
     )
-    if outcome.rate_limited_for_s is not None:
-        await uow.attempts.block_bucket(connection.id, outcome.rate_limited_for_s)
-    if post is not None:
-        await _answer_published(uow, envelope, data, post)
-    else:
-        await _answer_failed(uow, envelope, data, outcome)
 
 
 async def _answer_published(
     uow: UnitOfWork, envelope: EventEnvelope, data: AttemptRequested, post: PublishedPost
 ) -> None:
     await uow.emit(
-        PostPublished(
-            job_id=data.job_id,
-            target_id=data.target_id,
-            connection_id=data.connection_id,
-            platform=data.platform,
-            idempotency_key=data.idempotency_key,
-            attempt=data.attempt,
-            remote_id=post.remote_id,
-            url=post.url,
-        ),
+        _published(data, post),
         brand_id=envelope.brand_id,
         tenant_id=envelope.tenant_id,
         subject=str(data.job_id),
@@ -470,21 +462,38 @@ async def _answer_failed(
     uow: UnitOfWork, envelope: EventEnvelope, data: AttemptRequested, outcome: Outcome
 ) -> None:
     await uow.emit(
-        PostFailed(
-            job_id=data.job_id,
-            target_id=data.target_id,
-            connection_id=data.connection_id,
-            platform=data.platform,
-            idempotency_key=data.idempotency_key,
-            attempt=data.attempt,
-            retryable=outcome.retryable,
-            reason=outcome.reason or "retryable",
-            retry_after_s=outcome.retry_after_s if outcome.retryable else None,
-            platform_message=outcome.platform_message or outcome.error,
-        ),
+        _failed(data, outcome),
         brand_id=envelope.brand_id,
         tenant_id=envelope.tenant_id,
         subject=str(data.job_id),
+    )
+
+
+def _published(data: AttemptRequested, post: PublishedPost) -> PostPublished:
+    return PostPublished(
+        job_id=data.job_id,
+        target_id=data.target_id,
+        connection_id=data.connection_id,
+        platform=data.platform,
+        idempotency_key=data.idempotency_key,
+        attempt=data.attempt,
+        remote_id=post.remote_id,
+        url=post.url,
+    )
+
+
+def _failed(data: AttemptRequested, outcome: Outcome) -> PostFailed:
+    return PostFailed(
+        job_id=data.job_id,
+        target_id=data.target_id,
+        connection_id=data.connection_id,
+        platform=data.platform,
+        idempotency_key=data.idempotency_key,
+        attempt=data.attempt,
+        retryable=outcome.retryable,
+        reason=outcome.reason or "retryable",
+        retry_after_s=outcome.retry_after_s if outcome.retryable else None,
+        platform_message=outcome.platform_message or outcome.error,
     )
 
 
