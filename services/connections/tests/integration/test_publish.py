@@ -196,6 +196,13 @@ async def test_a_dead_connection_fails_the_attempt_without_a_platform_call(
     assert answer.type == "connections.post_failed"
     assert answer.data["reason"] == reason and answer.data["retryable"] is False
     assert len(await sandbox.faults()) == 1  # never called
+    async with service.uow(service.brand_id) as uow:  # and nothing recorded: the claim's one statement
+        assert (
+            await uow.conn.fetchval(
+                "SELECT count(*) FROM publish_attempts WHERE idempotency_key = $1", request.idempotency_key
+            )
+            == 0
+        )
 
 
 async def test_a_token_refused_mid_publish_is_refreshed_and_the_post_goes_out(
@@ -239,11 +246,12 @@ async def test_an_unexpected_error_mid_call_releases_the_lease_and_the_retry_goe
     assert (await forgetful_sandbox.counts())["by_idempotency_key"] == {request.idempotency_key: 1}
 
 
-async def test_a_published_attempt_takes_nine_round_trips_the_outcome_three(infra, service, sandbox, tools):
-    """The claim (BEGIN, connection, record + lock, bucket, bucket + lease, COMMIT) and the
+async def test_a_published_attempt_takes_eight_round_trips_the_outcome_three(infra, service, sandbox, tools):
+    """The claim (BEGIN, connection + record + lock, bucket, bucket + lease, COMMIT) and the
     outcome (BEGIN with the inbox row, the record's update with the event's outbox row, COMMIT),
     the pool's reset in each COMMIT: round trips are most of a post's cost (docs/performance.md;
-    the outcome was four and each unit of work had a reset of its own). Each is one logged query."""
+    it was eleven: the claim read the connection on its own, the outcome wrote its event on its
+    own, and each unit of work had a reset of its own). Each is one logged query."""
     connection = await tools.connect(service)
     request = attempt(connection)
     envelope = new_event(request, brand_id=service.brand_id, tenant_id=service.tenant_id)
@@ -272,11 +280,12 @@ async def test_a_published_attempt_takes_nine_round_trips_the_outcome_three(infr
             )
     finally:
         await pool.close()
-    assert len(ours) == 9, ours
-    assert ours[0].startswith("BEGIN") and ours[5].startswith("COMMIT") and "RESET ALL" in ours[5]
-    assert ours[6].startswith("BEGIN") and "INSERT INTO processed_events" in ours[6]
-    assert "COMMIT" in ours[8] and "RESET ALL" in ours[8]
-    assert ours[7].startswith("WITH settled AS (UPDATE publish_attempts") and "INSERT INTO outbox" in ours[7]
+    assert len(ours) == 8, ours
+    assert ours[0].startswith("BEGIN") and ours[1].startswith("WITH c AS (SELECT id, brand_id")
+    assert ours[4].startswith("COMMIT") and "RESET ALL" in ours[4]
+    assert ours[5].startswith("BEGIN") and "INSERT INTO processed_events" in ours[5]
+    assert ours[6].startswith("WITH settled AS (UPDATE publish_attempts") and "INSERT INTO outbox" in ours[6]
+    assert "COMMIT" in ours[7] and "RESET ALL" in ours[7]
     assert status == "published" and [r["event_type"] for r in outbox] == ["connections.post_published"]
     published = EventEnvelope.from_bytes(outbox[0]["payload"])
     assert published.data["idempotency_key"] == request.idempotency_key

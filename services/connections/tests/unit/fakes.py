@@ -279,9 +279,23 @@ class FakeAttempts:
         row = self._store.attempts.get(key)
         return self._record(row) if row is not None else None
 
+    async def connection_and_record(
+        self,
+        brand_id: uuid.UUID,
+        tenant_id: uuid.UUID,
+        data: AttemptRequested,
+        usable: Sequence[Status],
+    ) -> tuple[Connection | None, AttemptRecord | None]:
+        found = self._store.connections.get(data.connection_id)
+        connection = found if found is not None and found.brand_id == brand_id else None
+        if connection is None or connection.platform != data.platform or connection.status not in usable:
+            return connection, None
+        return connection, await self.record_and_lock(brand_id, tenant_id, data)
+
     async def record_and_lock(
         self, brand_id: uuid.UUID, tenant_id: uuid.UUID, data: AttemptRequested
     ) -> AttemptRecord:
+        """The record made (or found) and returned: what another worker's claim leaves behind."""
         row = self._store.attempts.setdefault(
             data.idempotency_key,
             {

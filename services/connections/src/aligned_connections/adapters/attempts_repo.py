@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 import asyncpg
@@ -11,24 +12,31 @@ from aligned_common.db import Params, outbox_insert
 from aligned_common.envelope import EventEnvelope
 from aligned_common.events.publishing import AttemptRequested
 from aligned_common.units import Repository
+from aligned_connections.adapters.connections_repo import CONNECTION_COLUMNS, connection_of
 from aligned_connections.domain.attempts import AttemptRecord, AttemptStatus
+from aligned_connections.domain.connection import Connection
+from aligned_connections.domain.connection import Status as ConnectionStatus
 from aligned_connections.domain.rate_limit import Bucket
 
 
-def _record(row: asyncpg.Record) -> AttemptRecord:
+def _record(row: asyncpg.Record, prefix: str = "") -> AttemptRecord:
     return AttemptRecord(
-        idempotency_key=row["idempotency_key"],
-        status=AttemptStatus(row["status"]),
-        lease_remaining_s=row["lease_remaining_s"],
-        remote_id=row["remote_id"],
-        url=row["url"],
-        platform_message=row["platform_message"],
-        calls=row["calls"],
+        idempotency_key=row[f"{prefix}idempotency_key"],
+        status=AttemptStatus(row[f"{prefix}status"]),
+        lease_remaining_s=row[f"{prefix}lease_remaining_s"],
+        remote_id=row[f"{prefix}remote_id"],
+        url=row[f"{prefix}url"],
+        platform_message=row[f"{prefix}platform_message"],
+        calls=row[f"{prefix}calls"],
     )
 
 
 _COLUMNS = """idempotency_key, status, remote_id, url, platform_message, calls,
                extract(epoch FROM lease_until - clock_timestamp())::float8 AS lease_remaining_s"""
+# The same, named apart from a connection's columns where one row carries both.
+_RECORD_AS = """idempotency_key AS a_idempotency_key, status AS a_status, remote_id AS a_remote_id, url AS a_url,
+               platform_message AS a_platform_message, calls AS a_calls,
+               extract(epoch FROM lease_until - clock_timestamp())::float8 AS a_lease_remaining_s"""
 
 
 class SqlAttempts(Repository):
@@ -43,19 +51,29 @@ class SqlAttempts(Repository):
         )
         return _record(row) if row else None
 
-    async def record_and_lock(
-        self, brand_id: uuid.UUID, tenant_id: uuid.UUID, data: AttemptRequested
-    ) -> AttemptRecord:
-        """The request recorded under its key (pending, if new) and the record returned locked for
-        this transaction, so one claimer at a time decides: one round trip for what was an INSERT
-        and a SELECT ... FOR UPDATE (the DO UPDATE takes the row lock an existing record needs)."""
+    async def connection_and_record(
+        self,
+        brand_id: uuid.UUID,
+        tenant_id: uuid.UUID,
+        data: AttemptRequested,
+        usable: Sequence[ConnectionStatus],
+    ) -> tuple[Connection | None, AttemptRecord | None]:
+        """The attempt's connection and, when it is on the attempt's platform with a `usable`
+        status, the request recorded under its key (pending, if new) and returned locked for this
+        transaction, so one claimer at a time decides. One round trip for what was a read of the
+        connection, an INSERT and a SELECT ... FOR UPDATE (the DO UPDATE takes the row lock an
+        existing record needs)."""
         row = await self.conn.fetchrow(
-            f"""INSERT INTO publish_attempts (idempotency_key, brand_id, tenant_id, connection_id, job_id, target_id,
-                   platform, status, last_attempt)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8)
-               ON CONFLICT (idempotency_key) DO UPDATE
-                   SET last_attempt = greatest(publish_attempts.last_attempt, EXCLUDED.last_attempt)
-               RETURNING {_COLUMNS}""",
+            f"""WITH c AS (SELECT {CONNECTION_COLUMNS} FROM platform_connections WHERE id = $4 AND brand_id = $2),
+               rec AS (
+                   INSERT INTO publish_attempts (idempotency_key, brand_id, tenant_id, connection_id, job_id,
+                       target_id, platform, status, last_attempt)
+                   SELECT $1, $2, $3, $4, $5, $6, $7, 'pending', $8 FROM c
+                    WHERE c.platform = $7 AND c.status = ANY($9::text[])
+                   ON CONFLICT (idempotency_key) DO UPDATE
+                       SET last_attempt = greatest(publish_attempts.last_attempt, EXCLUDED.last_attempt)
+                   RETURNING {_RECORD_AS})
+               SELECT c.*, rec.* FROM c LEFT JOIN rec ON true""",
             data.idempotency_key,
             brand_id,
             tenant_id,
@@ -64,8 +82,12 @@ class SqlAttempts(Repository):
             data.target_id,
             data.platform,
             data.attempt,
+            [status.value for status in usable],
         )
-        return _record(row)
+        if row is None:
+            return None, None
+        record = _record(row, "a_") if row["a_idempotency_key"] is not None else None
+        return connection_of(row), record
 
     async def take_lease(
         self,

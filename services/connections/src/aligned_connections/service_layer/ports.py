@@ -5,6 +5,7 @@ have in-memory fakes (tests/unit/fakes.py)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
@@ -91,9 +92,17 @@ class Connections(Protocol):
 class Attempts(Protocol):
     async def get(self, key: str, *, lock: bool = False) -> AttemptRecord | None: ...
 
-    async def record_and_lock(
-        self, brand_id: uuid.UUID, tenant_id: uuid.UUID, data: AttemptRequested
-    ) -> AttemptRecord: ...
+    async def connection_and_record(
+        self,
+        brand_id: uuid.UUID,
+        tenant_id: uuid.UUID,
+        data: AttemptRequested,
+        usable: Sequence[Status],
+    ) -> tuple[Connection | None, AttemptRecord | None]:
+        """The attempt's connection (None: not in this brand) and, only when it is on the
+        attempt's platform with a `usable` status, the attempt recorded under its key (pending,
+        if new) and locked for this transaction."""
+        ...
 
     async def take_lease(
         self, key: str, attempt: int, lease_s: float, bucket: tuple[uuid.UUID, float, datetime]

@@ -58,6 +58,9 @@ from aligned_connections.service_layer.tokens import RefreshResult, mark_dead, r
 
 log = logging.getLogger(__name__)
 
+# The statuses a connection publishes in (the claim records an attempt only on one of these).
+USABLE = tuple(status for status in Status if publish_refusal(status) is None)
+
 
 @dataclass
 class Outcome:
@@ -158,11 +161,14 @@ async def _release_lease(deps: Deps, brand_id: uuid.UUID, key: str, error: Excep
 
 async def _claim(deps: Deps, envelope: EventEnvelope, data: AttemptRequested) -> Claim:
     """Check, record and lease the key, in one transaction committed before any platform call:
-    on the usual path four statements (connection, record + lock, bucket, bucket + lease)."""
+    on the usual path three statements (connection + record + lock, bucket, bucket + lease)."""
     settings = deps.settings
     brand_id = envelope.brand_id
     async with deps.uow(brand_id) as uow:
-        connection = await uow.connections.get(brand_id, data.connection_id)
+        # The connection, and the record made and locked when the connection may publish.
+        connection, record = await uow.attempts.connection_and_record(
+            brand_id, envelope.tenant_id, data, usable=USABLE
+        )
         known = connection is not None and connection.platform == data.platform
         refusal = publish_refusal(connection.status) if connection is not None and known else None
         if connection is None or not known or refusal is not None:
@@ -180,8 +186,8 @@ async def _claim(deps: Deps, envelope: EventEnvelope, data: AttemptRequested) ->
             message = connection.last_error or f"the connection is {connection.status.value}"
             assert refusal is not None
             return Claim(None, refusal=Outcome(AttemptStatus.FAILED, refusal, platform_message=message))
-        # One claimer at a time: the record comes back locked for this transaction.
-        record = await uow.attempts.record_and_lock(brand_id, envelope.tenant_id, data)
+        # One claimer at a time: the record came back locked for this transaction.
+        assert record is not None  # recorded exactly when the connection is known and usable
         step = next_step(record)
         if step not in (Next.SEND, Next.RECONCILE):
             return Claim(step, record.lease_remaining_s if step is Next.BUSY else None, record, connection)
