@@ -16,7 +16,7 @@ from aligned_connections.adapters.connections_repo import CONNECTION_COLUMNS, co
 from aligned_connections.domain.attempts import AttemptRecord, AttemptStatus
 from aligned_connections.domain.connection import Connection
 from aligned_connections.domain.connection import Status as ConnectionStatus
-from aligned_connections.domain.rate_limit import Bucket
+from aligned_connections.domain.rate_limit import Decision
 
 
 def _record(row: asyncpg.Record, prefix: str = "") -> AttemptRecord:
@@ -89,25 +89,69 @@ class SqlAttempts(Repository):
         record = _record(row, "a_") if row["a_idempotency_key"] is not None else None
         return connection_of(row), record
 
-    async def take_lease(
+    async def take_token_and_lease(
         self,
         key: str,
         attempt: int,
         lease_s: float,
-        bucket: tuple[uuid.UUID, float, datetime],
-    ) -> None:
-        """in_flight until the lease ends, and the rate bucket the call took from (connection id,
-        tokens, at) stored, in one statement."""
-        await self.conn.execute(
-            """WITH bucket AS (UPDATE rate_buckets SET tokens = $5, updated_at = $6 WHERE connection_id = $4)
-               UPDATE publish_attempts SET status = 'in_flight', lease_until = clock_timestamp() + make_interval(secs => $3),
-                   last_attempt = greatest(last_attempt, $2), updated_at = now()
-               WHERE idempotency_key = $1""",
-            key,
-            attempt,
-            lease_s,
-            *bucket,
-        )
+        connection_id: uuid.UUID,
+        brand_id: uuid.UUID,
+        capacity: float,
+        refill_per_s: float,
+    ) -> Decision:
+        """One token from the connection's bucket and, if there was one, the record leased
+        (in_flight until the lease ends), in one statement. The bucket's arithmetic is
+        domain.rate_limit.take's, done here so that the account's bucket row (which every claim
+        for the account locks) stays locked from this statement to COMMIT only: read, decide
+        in Python, then write held it for three round trips, and a burst's claims for one
+        account queued behind each other (35 ms a claim, docs/performance.md).
+        test_the_claims_token_bucket_decides_as_the_domain_does holds the two to the same answers."""
+        for _ in range(2):
+            row = await self.conn.fetchrow(
+                """WITH old AS (
+                       SELECT tokens, updated_at, blocked_until, clock_timestamp() AS now
+                         FROM rate_buckets WHERE connection_id = $1 FOR UPDATE),
+                   d AS (
+                       SELECT old.*, least($2::float8, old.tokens + greatest(0::float8,
+                              extract(epoch FROM old.now - old.updated_at)::float8) * $3::float8) AS level
+                         FROM old),
+                   decision AS (
+                       SELECT d.*, NOT coalesce(d.blocked_until > d.now, false) AND d.level >= 1 AS allowed FROM d),
+                   bucket AS (
+                       UPDATE rate_buckets rb
+                          SET tokens = CASE WHEN decision.allowed THEN decision.level - 1 ELSE decision.level END,
+                              updated_at = decision.now
+                         FROM decision WHERE rb.connection_id = $1),
+                   lease AS (
+                       UPDATE publish_attempts
+                          SET status = 'in_flight', lease_until = clock_timestamp() + make_interval(secs => $6),
+                              last_attempt = greatest(last_attempt, $5), updated_at = now()
+                        WHERE idempotency_key = $4 AND (SELECT allowed FROM decision))
+                   SELECT allowed,
+                          CASE WHEN allowed THEN level - 1 ELSE level END AS tokens,
+                          CASE WHEN allowed THEN 0::float8
+                               WHEN coalesce(blocked_until > now, false)
+                                    THEN extract(epoch FROM blocked_until - now)::float8
+                               ELSE (1 - level) / $3::float8 END AS wait_s
+                     FROM decision""",
+                connection_id,
+                capacity,
+                refill_per_s,
+                key,
+                attempt,
+                lease_s,
+            )
+            if row is not None:
+                return Decision(row["allowed"], row["tokens"], row["wait_s"])
+            # The account's first claim: its bucket starts full (once per connection).
+            await self.conn.execute(
+                """INSERT INTO rate_buckets (connection_id, brand_id, tokens, updated_at)
+                   VALUES ($1, $2, $3, clock_timestamp()) ON CONFLICT (connection_id) DO NOTHING""",
+                connection_id,
+                brand_id,
+                capacity,
+            )
+        raise RuntimeError(f"no rate bucket for connection {connection_id}")
 
     async def settle(
         self,
@@ -169,30 +213,6 @@ class SqlAttempts(Repository):
             limit,
         )
         return [row["remote_id"] for row in rows]
-
-    async def lock_bucket(
-        self, connection_id: uuid.UUID, brand_id: uuid.UUID, capacity: float
-    ) -> tuple[Bucket, datetime]:
-        """The connection's bucket (made full if new), locked for this transaction, and the
-        database's clock: one statement (the no-op DO UPDATE takes the row lock)."""
-        row = await self.conn.fetchrow(
-            """INSERT INTO rate_buckets (connection_id, brand_id, tokens, updated_at)
-               VALUES ($1, $2, $3, clock_timestamp())
-               ON CONFLICT (connection_id) DO UPDATE SET connection_id = EXCLUDED.connection_id
-               RETURNING tokens, updated_at, blocked_until, clock_timestamp() AS now""",
-            connection_id,
-            brand_id,
-            capacity,
-        )
-        return Bucket(row["tokens"], row["updated_at"], row["blocked_until"]), row["now"]
-
-    async def store_bucket(self, connection_id: uuid.UUID, tokens: float, at: datetime) -> None:
-        await self.conn.execute(
-            "UPDATE rate_buckets SET tokens = $2, updated_at = $3 WHERE connection_id = $1",
-            connection_id,
-            tokens,
-            at,
-        )
 
     async def block_bucket(self, connection_id: uuid.UUID, seconds: float) -> None:
         """The platform said "wait": nobody calls for this account until then."""

@@ -16,7 +16,7 @@ from aligned_common.inbox import InboxEntry
 from aligned_common.units import Opener, Transaction
 from aligned_connections.domain.attempts import AttemptRecord, AttemptStatus
 from aligned_connections.domain.connection import Connection, SealedTokens, Status
-from aligned_connections.domain.rate_limit import Bucket
+from aligned_connections.domain.rate_limit import Decision
 
 
 class Connections(Protocol):
@@ -104,9 +104,19 @@ class Attempts(Protocol):
         if new) and locked for this transaction."""
         ...
 
-    async def take_lease(
-        self, key: str, attempt: int, lease_s: float, bucket: tuple[uuid.UUID, float, datetime]
-    ) -> None: ...
+    async def take_token_and_lease(
+        self,
+        key: str,
+        attempt: int,
+        lease_s: float,
+        connection_id: uuid.UUID,
+        brand_id: uuid.UUID,
+        capacity: float,
+        refill_per_s: float,
+    ) -> Decision:
+        """A token from the connection's rate bucket (domain.rate_limit.take; a new bucket starts
+        full) and, if there was one, the record leased (in_flight for `lease_s`)."""
+        ...
 
     async def settle(
         self,
@@ -131,12 +141,6 @@ class Attempts(Protocol):
     async def published_remote_ids(
         self, connection_id: uuid.UUID, since: datetime | None, limit: int
     ) -> list[str]: ...
-
-    async def lock_bucket(
-        self, connection_id: uuid.UUID, brand_id: uuid.UUID, capacity: float
-    ) -> tuple[Bucket, datetime]: ...
-
-    async def store_bucket(self, connection_id: uuid.UUID, tokens: float, at: datetime) -> None: ...
 
     async def block_bucket(self, connection_id: uuid.UUID, seconds: float) -> None: ...
 

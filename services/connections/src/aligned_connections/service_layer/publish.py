@@ -43,7 +43,6 @@ from aligned_connections.adapters.platforms import (
     UnknownOutcome,
 )
 from aligned_connections.adapters.platforms.models import PostState
-from aligned_connections.domain import rate_limit
 from aligned_connections.domain.attempts import (
     AttemptRecord,
     AttemptStatus,
@@ -161,7 +160,7 @@ async def _release_lease(deps: Deps, brand_id: uuid.UUID, key: str, error: Excep
 
 async def _claim(deps: Deps, envelope: EventEnvelope, data: AttemptRequested) -> Claim:
     """Check, record and lease the key, in one transaction committed before any platform call:
-    on the usual path three statements (connection + record + lock, bucket, bucket + lease)."""
+    on the usual path two statements (connection + record + lock; token + lease)."""
     settings = deps.settings
     brand_id = envelope.brand_id
     async with deps.uow(brand_id) as uow:
@@ -191,19 +190,17 @@ async def _claim(deps: Deps, envelope: EventEnvelope, data: AttemptRequested) ->
         step = next_step(record)
         if step not in (Next.SEND, Next.RECONCILE):
             return Claim(step, record.lease_remaining_s if step is Next.BUSY else None, record, connection)
-        bucket, now = await uow.attempts.lock_bucket(connection.id, brand_id, settings.rate_limit_capacity)
-        decision = rate_limit.take(
-            bucket, now, settings.rate_limit_capacity, settings.rate_limit_refill_per_s
-        )
-        if not decision.allowed:
-            await uow.attempts.store_bucket(connection.id, decision.tokens, now)
-            return Claim(step, decision.wait_s, record, connection)
-        await uow.attempts.take_lease(
+        decision = await uow.attempts.take_token_and_lease(
             data.idempotency_key,
             data.attempt,
             settings.publish_lease_s,
-            bucket=(connection.id, decision.tokens, now),
+            connection.id,
+            brand_id,
+            settings.rate_limit_capacity,
+            settings.rate_limit_refill_per_s,
         )
+        if not decision.allowed:  # the account must slow down: nothing leased
+            return Claim(step, decision.wait_s, record, connection)
     return Claim(step, None, record, connection)
 
 
