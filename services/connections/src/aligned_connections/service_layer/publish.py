@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -473,31 +474,29 @@ async def _answer_failed(
 
 
 def _published(data: AttemptRequested, post: PublishedPost) -> PostPublished:
-    return PostPublished(
-        job_id=data.job_id,
-        target_id=data.target_id,
-        connection_id=data.connection_id,
-        platform=data.platform,
-        idempotency_key=data.idempotency_key,
-        attempt=data.attempt,
-        remote_id=post.remote_id,
-        url=post.url,
-    )
+    return PostPublished(**_answering(data), remote_id=post.remote_id, url=post.url)
 
 
 def _failed(data: AttemptRequested, outcome: Outcome) -> PostFailed:
     return PostFailed(
-        job_id=data.job_id,
-        target_id=data.target_id,
-        connection_id=data.connection_id,
-        platform=data.platform,
-        idempotency_key=data.idempotency_key,
-        attempt=data.attempt,
+        **_answering(data),
         retryable=outcome.retryable,
         reason=outcome.reason or "retryable",
         retry_after_s=outcome.retry_after_s if outcome.retryable else None,
         platform_message=outcome.platform_message or outcome.error,
     )
+
+
+def _answering(data: AttemptRequested) -> dict[str, Any]:
+    """What an answer repeats of the attempt it answers."""
+    return {
+        "job_id": data.job_id,
+        "target_id": data.target_id,
+        "connection_id": data.connection_id,
+        "platform": data.platform,
+        "idempotency_key": data.idempotency_key,
+        "attempt": data.attempt,
+    }
 
 
 def _access_token(deps: Deps, connection: Connection) -> str:
