@@ -27,8 +27,9 @@ class PooledConnection(asyncpg.Connection):
     one round trip per use in every service (docs/performance.md). A user that left nothing to
     reset says so with `mark_clean()`, and the pool skips the query for that one release:
     a unit of work (it sends the same reset query in its COMMIT's or ROLLBACK's round trip,
-    after the transaction ended) and `fetchval_clean` (one plain SELECT of our own). Every other
-    use (the relay, a failed COMMIT, a test's SET) still gets the pool's full reset, so no
+    after the transaction ended), `fetchval_clean` (one plain SELECT of our own) and the outbox
+    relay's round (SET LOCAL and transaction-level advisory locks only, after its transaction
+    ended). Every other use (a failed COMMIT, a test's SET) still gets the pool's full reset, so no
     brand scope, role or setting reaches the connection's next user
     (tests/integration/test_pooled_connections.py)."""
 
@@ -51,7 +52,9 @@ async def _reset_unless_clean(conn: asyncpg.Connection) -> None:
         await conn.execute(query)
 
 
-def _mark_clean(conn: asyncpg.Connection) -> None:
+def mark_clean(conn: asyncpg.Connection) -> None:
+    """This use left no session state (only transaction-scoped settings and locks, now ended):
+    the pool may skip its reset. Say it only where that holds for every path that gets here."""
     mark = getattr(conn, "mark_clean", None)  # a pool of plain connections has no mark: it resets
     if mark is not None:
         mark()
@@ -62,7 +65,7 @@ async def fetchval_clean(pool: asyncpg.Pool, query: str, *args: object) -> objec
     without the pool's reset round trip after it."""
     async with pool.acquire() as conn:
         value = await conn.fetchval(query, *args)
-        _mark_clean(conn)
+        mark_clean(conn)
         return value
 
 
@@ -195,7 +198,7 @@ class UnitOfWork:
         pooled = hasattr(self.conn, "mark_clean")  # a pool of plain connections: no folding
         reset = self.conn.get_reset_query() if pooled else ""
         await self.conn.execute(f"{statement}; {reset}" if reset else statement)
-        _mark_clean(self.conn)
+        mark_clean(self.conn)
 
     async def _release(self) -> None:
         if self._conn is not None:
