@@ -167,7 +167,7 @@ async def test_a_relay_round_is_five_round_trips_and_leaves_its_connection_clean
     infra, outbox_schema, brands
 ):
     """BEGIN, the lanes (synchronous_commit off in the same statement), the rows, the mark,
-    COMMIT: no SET LOCAL of its own and no pool reset after it (ADR 0019); an empty round is
+    COMMIT: no SET LOCAL of its own and no pool reset after it (ADR 0026); an empty round is
     three. Nothing of the round's settings reaches the connection's next user."""
     queries: list[str] = []
 
