@@ -9,7 +9,7 @@ it causes (outbox), scoped to one brand for row-level security. Services run as
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Literal
 
 import asyncpg
@@ -21,8 +21,71 @@ from aligned_common.events.registry import topic_of
 Role = Literal["app", "worker", "owner"]
 
 
-async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
-    return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, command_timeout=60)
+class PooledConnection(asyncpg.Connection):
+    """A connection of `create_pool`'s pools. asyncpg resets a connection's session state each
+    time it goes back to the pool (`pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`),
+    one round trip per use in every service (docs/performance.md). A user that left nothing to
+    reset says so with `mark_clean()`, and the pool skips the query for that one release:
+    a unit of work (it sends the same reset query in its COMMIT's or ROLLBACK's round trip,
+    after the transaction ended), `fetchval_clean` (one plain SELECT of our own) and the outbox
+    relay's round (SET LOCAL and transaction-level advisory locks only, after its transaction
+    ended). Every other use (a failed COMMIT, a test's SET) still gets the pool's full reset, so no
+    brand scope, role or setting reaches the connection's next user
+    (tests/integration/test_pooled_connections.py)."""
+
+    _clean = False
+
+    def mark_clean(self) -> None:
+        self._clean = True
+
+    def take_clean_mark(self) -> bool:
+        clean, self._clean = self._clean, False
+        return clean
+
+
+async def _reset_unless_clean(conn: asyncpg.Connection) -> None:
+    # asyncpg has already rolled back an open transaction and dropped listener callbacks.
+    if isinstance(conn, PooledConnection) and conn.take_clean_mark():
+        return
+    query = conn.get_reset_query()
+    if query:
+        await conn.execute(query)
+
+
+def mark_clean(conn: asyncpg.Connection) -> None:
+    """This use left no session state (only transaction-scoped settings and locks, now ended):
+    the pool may skip its reset. Say it only where that holds for every path that gets here."""
+    mark = getattr(conn, "mark_clean", None)  # a pool of plain connections has no mark: it resets
+    if mark is not None:
+        mark()
+
+
+async def fetchval_clean(pool: asyncpg.Pool, query: str, *args: object) -> object:
+    """`pool.fetchval` for one plain SELECT (no set_config, no locks, nothing a session keeps):
+    without the pool's reset round trip after it."""
+    async with pool.acquire() as conn:
+        value = await conn.fetchval(query, *args)
+        mark_clean(conn)
+        return value
+
+
+async def create_pool(
+    dsn: str,
+    *,
+    min_size: int = 2,
+    max_size: int = 10,
+    init: Callable[[asyncpg.Connection], Awaitable[None]] | None = None,
+) -> asyncpg.Pool:
+    """`init` runs on each new connection (tests attach a query logger with it)."""
+    return await asyncpg.create_pool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=init,
+        command_timeout=60,
+        connection_class=PooledConnection,
+        reset=_reset_unless_clean,
+    )
 
 
 def role_name(schema: str, role: Role) -> str | None:
@@ -116,16 +179,26 @@ class UnitOfWork:
                 notify = (
                     f"SELECT pg_notify({_literal(notify_channel(self.schema))}, ''); " if self.emitted else ""
                 )
-                await self.conn.execute(notify + "COMMIT")
+                await self._end(notify + "COMMIT")
             else:
                 try:
-                    await self.conn.execute("ROLLBACK")
+                    await self._end("ROLLBACK")
                 except Exception:
                     # The connection is broken or busy (a cancelled query): the pool's reset on
                     # release rolls back or closes it; the handler's own error is what counts.
                     pass
         finally:
             await self._release()
+
+    async def _end(self, statement: str) -> None:
+        """COMMIT or ROLLBACK, with the pool's reset query in the same round trip when the pool
+        is `create_pool`'s (PooledConnection). The reset runs once the transaction has ended;
+        the connection is marked clean only when all of it succeeded, so after a failed COMMIT
+        the pool sends its own reset."""
+        pooled = hasattr(self.conn, "mark_clean")  # a pool of plain connections: no folding
+        reset = self.conn.get_reset_query() if pooled else ""
+        await self.conn.execute(f"{statement}; {reset}" if reset else statement)
+        mark_clean(self.conn)
 
     async def _release(self) -> None:
         if self._conn is not None:

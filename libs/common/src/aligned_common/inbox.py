@@ -49,7 +49,7 @@ from faststream.kafka import KafkaBroker
 from opentelemetry import trace
 from pydantic import ValidationError
 
-from aligned_common.db import Role, UnitOfWork
+from aligned_common.db import Role, UnitOfWork, fetchval_clean
 from aligned_common.envelope import EventEnvelope
 from aligned_common.events.base import EventData
 from aligned_common.events.registry import EVENT_TYPES, dlq_of, topic_of
@@ -642,7 +642,8 @@ class InboxConsumer:
     async def _run_outside_transaction(self, route: _Route, envelope: EventEnvelope, data: EventData) -> str:
         # A redelivery is answered without running the handler again. One statement, no
         # transaction: the table holds no brand's data, and finish() decides for certain.
-        seen = await self.pool.fetchval(
+        seen = await fetchval_clean(
+            self.pool,
             f'SELECT true FROM "{self.schema}".processed_events WHERE handler = $1 AND event_id = $2',
             route.name,
             envelope.id,

@@ -21,7 +21,7 @@ import random
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
-from aligned_common.db import notify_channel
+from aligned_common.db import mark_clean, notify_channel
 from aligned_common.kafka import reliable_producer
 from aligned_common.metrics import (
     OUTBOX_BACKLOG,
@@ -173,45 +173,52 @@ class OutboxRelay:
     async def _publish_round(self) -> tuple[int, bool]:
         """Publish up to batch_size rows from lanes this worker can lock. Returns (rows published,
         whether pending rows were left because other workers held their lanes)."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            lanes, pending_lanes = await self._lock_pending_lanes(conn)
-            if not lanes:
-                return 0, pending_lanes > 0
-            rows = await conn.fetch(
-                f"""SELECT seq, topic, key, payload, traceparent, event_type
-                      FROM "{self._schema}".outbox
-                     WHERE published_at IS NULL AND lane = ANY($1::smallint[])
-                     ORDER BY seq
-                     LIMIT $2
-                       FOR UPDATE SKIP LOCKED""",
-                lanes,
-                self._batch_size,
+        async with self._pool.acquire() as conn:
+            async with conn.transaction():
+                published, held_elsewhere = await self._round(conn)
+            # Only SET LOCAL and transaction-level advisory locks were taken, and the
+            # transaction has ended: the pool's reset would be a round trip for nothing.
+            mark_clean(conn)
+        if published:
+            OUTBOX_PUBLISHED.labels(self._schema).inc(published)
+            self.published += published
+        return published, held_elsewhere
+
+    async def _round(self, conn: asyncpg.Connection) -> tuple[int, bool]:
+        """One round's work inside its transaction: (rows published, lanes held elsewhere)."""
+        lanes, pending_lanes = await self._lock_pending_lanes(conn)
+        if not lanes:
+            return 0, pending_lanes > 0
+        rows = await conn.fetch(
+            f"""SELECT seq, topic, key, payload, traceparent, event_type
+                  FROM "{self._schema}".outbox
+                 WHERE published_at IS NULL AND lane = ANY($1::smallint[])
+                 ORDER BY seq
+                 LIMIT $2
+                   FOR UPDATE SKIP LOCKED""",
+            lanes,
+            self._batch_size,
+        )
+        if not rows:
+            return 0, False
+        # The mark runs on the server while we queue the sends; it only becomes
+        # visible at commit, after every ack, and a failed send rolls it back.
+        marking = asyncio.ensure_future(
+            conn.execute(
+                # A join, not `seq = ANY($1)`: under a generic plan that is a scan testing
+                # every row against the whole array (measured: 350 ms for 2,000 rows).
+                f"""UPDATE "{self._schema}".outbox o SET published_at = clock_timestamp(), attempts = o.attempts + 1
+                      FROM unnest($1::bigint[]) AS sent(seq) WHERE o.seq = sent.seq""",
+                [r["seq"] for r in rows],
             )
-            if not rows:
-                return 0, False
-            # Losing this commit in a database crash only means the batch is sent again,
-            # which consumers dedupe; so the relay need not wait for the WAL flush.
-            await conn.execute("SET LOCAL synchronous_commit TO off")
-            # The mark runs on the server while we queue the sends; it only becomes
-            # visible at commit, after every ack, and a failed send rolls it back.
-            marking = asyncio.ensure_future(
-                conn.execute(
-                    # A join, not `seq = ANY($1)`: under a generic plan that is a scan testing
-                    # every row against the whole array (measured: 350 ms for 2,000 rows).
-                    f"""UPDATE "{self._schema}".outbox o SET published_at = clock_timestamp(), attempts = o.attempts + 1
-                          FROM unnest($1::bigint[]) AS sent(seq) WHERE o.seq = sent.seq""",
-                    [r["seq"] for r in rows],
-                )
-            )
-            try:
-                # Bounded: a round whose acks never come (seen once after the broker went away
-                # mid-round) would otherwise hold its lanes, and stop(), forever. On timeout the
-                # round rolls back and the rows are sent again by a fresh producer.
-                await asyncio.wait_for(self._send_all(rows), ROUND_SEND_TIMEOUT_S)
-            finally:
-                await marking
-        OUTBOX_PUBLISHED.labels(self._schema).inc(len(rows))
-        self.published += len(rows)
+        )
+        try:
+            # Bounded: a round whose acks never come (seen once after the broker went away
+            # mid-round) would otherwise hold its lanes, and stop(), forever. On timeout the
+            # round rolls back and the rows are sent again by a fresh producer.
+            await asyncio.wait_for(self._send_all(rows), ROUND_SEND_TIMEOUT_S)
+        finally:
+            await marking
         return len(rows), False
 
     async def _lock_pending_lanes(self, conn: asyncpg.Connection) -> tuple[list[int], int]:
@@ -219,7 +226,10 @@ class OutboxRelay:
         # Lanes with pending rows, in random order so workers spread over them; the lock
         # is tried lazily until enough are held. Held until this transaction ends.
         # MATERIALIZED keeps the planner from pushing the lock call below the sort,
-        # where it would lock every lane.
+        # where it would lock every lane. The same statement sets synchronous_commit off for
+        # this transaction (SET LOCAL, without a round trip of its own): losing the round's
+        # commit in a database crash only means the batch is sent again, which consumers
+        # dedupe, so the relay need not wait for the WAL flush.
         row = await conn.fetchrow(
             f"""WITH pending AS MATERIALIZED (
                     SELECT g.lane::smallint AS lane FROM generate_series(0, {LANES - 1}) AS g(lane)
@@ -227,7 +237,8 @@ class OutboxRelay:
                                     WHERE o.lane = g.lane::smallint AND o.published_at IS NULL)
                      ORDER BY random())
                 SELECT ARRAY(SELECT lane FROM pending WHERE pg_try_advisory_xact_lock($1, lane) LIMIT $2) AS locked,
-                       (SELECT count(*) FROM pending) AS pending""",
+                       (SELECT count(*) FROM pending) AS pending,
+                       set_config('synchronous_commit', 'off', true) AS synchronous_commit""",
             self._lock_base,
             self._lanes_per_round,
         )

@@ -38,6 +38,12 @@ class Transaction(Protocol):
         self, data: EventData, *, brand_id: uuid.UUID, tenant_id: uuid.UUID, subject: str | None = None
     ) -> EventEnvelope: ...
 
+    def event(
+        self, data: EventData, *, brand_id: uuid.UUID, tenant_id: uuid.UUID, subject: str | None = None
+    ) -> EventEnvelope:
+        """An event the caller's own statement writes (db.outbox_insert, inside a repository)."""
+        ...
+
     async def __aenter__(self) -> Self: ...
 
     async def __aexit__(

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import pytest
 
-from aligned_common.db import UnitOfWork
+from aligned_common.db import UnitOfWork, create_pool
 from aligned_common.envelope import EventEnvelope
 from aligned_common.events.publishing import JobUpdated
 from aligned_common.migrations import migrate
@@ -161,3 +161,47 @@ async def read_from_start(bootstrap, brands):
         return records
     finally:
         await consumer.stop()
+
+
+async def test_a_relay_round_is_five_round_trips_and_leaves_its_connection_clean(
+    infra, outbox_schema, brands
+):
+    """BEGIN, the lanes (synchronous_commit off in the same statement), the rows, the mark,
+    COMMIT: no SET LOCAL of its own and no pool reset after it (ADR 0026); an empty round is
+    three. Nothing of the round's settings reaches the connection's next user."""
+    queries: list[str] = []
+
+    async def log_queries(conn):
+        conn.add_query_logger(lambda record: queries.append(record.query))
+
+    pool = await create_pool(infra.database_url, min_size=2, max_size=2, init=log_queries)  # listener + round
+    relay = OutboxRelay(pool, outbox_schema, infra.kafka_bootstrap)
+    try:
+        await write_events(pool, outbox_schema, brands[:1], 3)
+        await relay._ensure_connected()
+        await asyncio.sleep(0)
+        queries.clear()
+        assert await relay._publish_round() == (3, False)
+        await asyncio.sleep(0)  # the logger's callbacks are scheduled with call_soon
+        # asyncpg looks a type up once per connection (typeinfo_tree, with JIT off around it).
+        full = [
+            q
+            for q in queries
+            if not any(s in q for s in ("typeinfo_tree", "current_setting('jit')", "set_config('jit'"))
+        ]
+        queries.clear()
+        assert await relay._publish_round() == (0, False)
+        await asyncio.sleep(0)
+        empty = list(queries)
+        async with pool.acquire() as conn:
+            after = await conn.fetchval("SELECT current_setting('synchronous_commit')")
+            left = await conn.fetchval(
+                f'SELECT count(*) FROM "{outbox_schema}".outbox WHERE published_at IS NULL'
+            )
+    finally:
+        await relay.stop()
+        await pool.close()
+    assert len(full) == 5, full
+    assert full[0] == "BEGIN;" and "set_config('synchronous_commit', 'off', true)" in full[1]
+    assert full[4] == "COMMIT;" and len(empty) == 3, empty
+    assert after == "on" and left == 0

@@ -48,6 +48,12 @@ class FakeTransaction:
     async def emit(
         self, data: EventData, *, brand_id: uuid.UUID, tenant_id: uuid.UUID, subject: str | None = None
     ) -> EventEnvelope:
+        return self.event(data, brand_id=brand_id, tenant_id=tenant_id, subject=subject)
+
+    def event(
+        self, data: EventData, *, brand_id: uuid.UUID, tenant_id: uuid.UUID, subject: str | None = None
+    ) -> EventEnvelope:
+        """The envelope commits with the transaction, as one a repository's statement writes."""
         envelope = new_event(data, brand_id=brand_id, tenant_id=tenant_id, subject=subject)
         self.emitted.append(envelope)
         return envelope

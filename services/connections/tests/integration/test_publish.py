@@ -1,11 +1,21 @@
 """publishing.attempt_requested -> exactly one post: stored answers, redeliveries, lost answers,
 rate limits and dead connections."""
 
+import asyncio
+import dataclasses
 import uuid
+from types import SimpleNamespace
 
+import asyncpg
 import pytest
 
+from aligned_common.db import create_pool
+from aligned_common.envelope import EventEnvelope, new_event
 from aligned_common.events.publishing import AttemptRequested
+from aligned_common.inbox import InboxEntry
+from aligned_common.units import Opens
+from aligned_connections.adapters.unit_of_work import SqlUnitOfWork
+from aligned_connections.service_layer.publish import handle_attempt_requested
 
 pytestmark = pytest.mark.integration
 
@@ -186,6 +196,13 @@ async def test_a_dead_connection_fails_the_attempt_without_a_platform_call(
     assert answer.type == "connections.post_failed"
     assert answer.data["reason"] == reason and answer.data["retryable"] is False
     assert len(await sandbox.faults()) == 1  # never called
+    async with service.uow(service.brand_id) as uow:  # and nothing recorded: the claim's one statement
+        assert (
+            await uow.conn.fetchval(
+                "SELECT count(*) FROM publish_attempts WHERE idempotency_key = $1", request.idempotency_key
+            )
+            == 0
+        )
 
 
 async def test_a_token_refused_mid_publish_is_refreshed_and_the_post_goes_out(
@@ -227,3 +244,55 @@ async def test_an_unexpected_error_mid_call_releases_the_lease_and_the_retry_goe
     assert answer.type == "connections.post_published", answer.data
     assert len(calls) == 2
     assert (await forgetful_sandbox.counts())["by_idempotency_key"] == {request.idempotency_key: 1}
+
+
+async def test_a_published_attempt_takes_seven_round_trips_the_outcome_three(infra, service, sandbox, tools):
+    """The claim (BEGIN, connection + record + lock, token + lease, COMMIT) and the outcome
+    (BEGIN with the inbox row, the record's update with the event's outbox row, COMMIT), the
+    pool's reset in each COMMIT: round trips are most of a post's cost (docs/performance.md; it
+    was twelve: the claim read the connection and locked the bucket on their own, the outcome
+    wrote its event on its own, each unit of work had a reset of its own). Each is one logged
+    query. The account's first attempt (which makes its bucket) goes first, unlogged."""
+    connection = await tools.connect(service)
+    first, request = attempt(connection), attempt(connection)
+    queries: list[str] = []
+
+    async def log_queries(conn: asyncpg.Connection) -> None:
+        conn.add_query_logger(lambda record: queries.append(record.query))
+
+    pool = await create_pool(infra.database_url, min_size=1, max_size=1, init=log_queries)
+    try:
+        database = SimpleNamespace(pool=pool, read_pool=pool, schema=service.schema)
+        deps = dataclasses.replace(service.deps, database=database, units=Opens(SqlUnitOfWork, database))
+        route = SimpleNamespace(name="on_attempt_requested", role="app")
+        for data in (first, request):
+            await asyncio.sleep(0)  # the logger's callbacks are scheduled with call_soon
+            queries.clear()
+            envelope = new_event(data, brand_id=service.brand_id, tenant_id=service.tenant_id)
+            entry = InboxEntry(SimpleNamespace(pool=pool, schema=service.schema), route, envelope)
+            await handle_attempt_requested(deps, entry, envelope, data)
+        await asyncio.sleep(0)
+        # asyncpg looks a type up once per connection (typeinfo_tree, with JIT off around it).
+        ours = [q for q in queries if "typeinfo_tree" not in q and "set_config('jit'" not in q]
+        async with service.uow(service.brand_id) as uow:
+            status = await uow.conn.fetchval(
+                "SELECT status FROM publish_attempts WHERE idempotency_key = $1", request.idempotency_key
+            )
+            outbox = await uow.conn.fetch(
+                "SELECT event_type, payload FROM outbox WHERE key = $1 AND event_type LIKE 'connections.post_%'",
+                str(service.brand_id),
+            )
+    finally:
+        await pool.close()
+    assert len(ours) == 7, ours
+    assert ours[0].startswith("BEGIN") and ours[1].startswith("WITH c AS (SELECT id, brand_id")
+    assert ours[2].startswith("WITH old AS (") and "UPDATE publish_attempts" in ours[2]
+    assert ours[3].startswith("COMMIT") and "RESET ALL" in ours[3]
+    assert ours[4].startswith("BEGIN") and "INSERT INTO processed_events" in ours[4]
+    assert ours[5].startswith("WITH settled AS (UPDATE publish_attempts") and "INSERT INTO outbox" in ours[5]
+    assert "COMMIT" in ours[6] and "RESET ALL" in ours[6]
+    assert status == "published" and [r["event_type"] for r in outbox] == ["connections.post_published"] * 2
+    keys = {EventEnvelope.from_bytes(r["payload"]).data["idempotency_key"] for r in outbox}
+    assert keys == {first.idempotency_key, request.idempotency_key}
+    counts = (await sandbox.counts())["by_idempotency_key"]
+    assert counts == {first.idempotency_key: 1, request.idempotency_key: 1}

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pydantic import SecretStr
 
 from aligned_common.app import Database
+from aligned_common.envelope import EventEnvelope
 from aligned_common.events.publishing import AttemptRequested
 from aligned_connections.adapters.crypto import TokenCipher
 from aligned_connections.adapters.platforms import (
@@ -36,7 +37,7 @@ from aligned_connections.adapters.vault import ACCESS, REFRESH, TokenVault
 from aligned_connections.config import Settings
 from aligned_connections.domain.attempts import AttemptRecord, AttemptStatus
 from aligned_connections.domain.connection import Connection, SealedTokens, Status
-from aligned_connections.domain.rate_limit import Bucket
+from aligned_connections.domain.rate_limit import Bucket, Decision, take
 from aligned_connections.service_layer.deps import Deps
 from aligned_testing.clock import StillClock
 from aligned_testing.fakes import FakeTables, FakeTransaction
@@ -286,9 +287,23 @@ class FakeAttempts:
         row = self._store.attempts.get(key)
         return self._record(row) if row is not None else None
 
+    async def connection_and_record(
+        self,
+        brand_id: uuid.UUID,
+        tenant_id: uuid.UUID,
+        data: AttemptRequested,
+        usable: Sequence[Status],
+    ) -> tuple[Connection | None, AttemptRecord | None]:
+        found = self._store.connections.get(data.connection_id)
+        connection = found if found is not None and found.brand_id == brand_id else None
+        if connection is None or connection.platform != data.platform or connection.status not in usable:
+            return connection, None
+        return connection, await self.record_and_lock(brand_id, tenant_id, data)
+
     async def record_and_lock(
         self, brand_id: uuid.UUID, tenant_id: uuid.UUID, data: AttemptRequested
     ) -> AttemptRecord:
+        """The record made (or found) and returned: what another worker's claim leaves behind."""
         row = self._store.attempts.setdefault(
             data.idempotency_key,
             {
@@ -307,16 +322,27 @@ class FakeAttempts:
         row["last_attempt"] = max(int(row["last_attempt"]), data.attempt)  # type: ignore[call-overload]
         return self._record(row)
 
-    async def take_lease(
-        self, key: str, attempt: int, lease_s: float, bucket: tuple[uuid.UUID, float, datetime]
-    ) -> None:
-        connection_id, tokens, at = bucket
+    async def take_token_and_lease(
+        self,
+        key: str,
+        attempt: int,
+        lease_s: float,
+        connection_id: uuid.UUID,
+        brand_id: uuid.UUID,
+        capacity: float,
+        refill_per_s: float,
+    ) -> Decision:
+        now = self._store.clock.now()
+        bucket = self._store.buckets.setdefault(connection_id, Bucket(capacity, now, None))
+        decision = take(bucket, now, capacity, refill_per_s)
         self._store.buckets[connection_id] = dataclasses.replace(
-            self._store.buckets[connection_id], tokens=tokens, updated_at=at
+            bucket, tokens=decision.tokens, updated_at=now
         )
-        row = self._store.attempts[key]
-        row["status"] = AttemptStatus.IN_FLIGHT.value
-        row["lease_until"] = self._store.clock.now() + timedelta(seconds=lease_s)
+        if decision.allowed:
+            row = self._store.attempts[key]
+            row["status"] = AttemptStatus.IN_FLIGHT.value
+            row["lease_until"] = now + timedelta(seconds=lease_s)
+        return decision
 
     async def settle(
         self,
@@ -328,6 +354,7 @@ class FakeAttempts:
         url: str | None = None,
         error: str | None = None,
         platform_message: str | None = None,
+        event: EventEnvelope | None = None,  # already in the transaction's events (uow.event)
     ) -> None:
         row = self._store.attempts[key]
         row.update(
@@ -362,18 +389,6 @@ class FakeAttempts:
             for row in self._store.attempts.values()
             if row["connection_id"] == connection_id and row["status"] == AttemptStatus.PUBLISHED.value
         ][:limit]
-
-    async def lock_bucket(
-        self, connection_id: uuid.UUID, brand_id: uuid.UUID, capacity: float
-    ) -> tuple[Bucket, datetime]:
-        now = self._store.clock.now()
-        bucket = self._store.buckets.setdefault(connection_id, Bucket(capacity, now, None))
-        return bucket, now
-
-    async def store_bucket(self, connection_id: uuid.UUID, tokens: float, at: datetime) -> None:
-        self._store.buckets[connection_id] = dataclasses.replace(
-            self._store.buckets[connection_id], tokens=tokens, updated_at=at
-        )
 
     async def block_bucket(self, connection_id: uuid.UUID, seconds: float) -> None:
         now = self._store.clock.now()

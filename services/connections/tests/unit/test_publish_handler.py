@@ -101,8 +101,9 @@ async def test_a_key_leased_by_another_worker_is_answered_busy_and_comes_back(wo
     # Another worker holds the key: simulate its claim by leasing the record.
     async with world.deps.uow(connection.brand_id) as uow:
         await uow.attempts.record_and_lock(connection.brand_id, connection.tenant_id, data)
-        await uow.attempts.lock_bucket(connection.id, connection.brand_id, 30)
-        await uow.attempts.take_lease(data.idempotency_key, 1, 60, (connection.id, 29, world.clock.now()))
+        await uow.attempts.take_token_and_lease(
+            data.idempotency_key, 1, 60, connection.id, connection.brand_id, 30, 1
+        )
     answer = await handle(world, envelope, data)
     assert isinstance(answer, PostFailed) and (answer.reason, answer.retryable) == ("retryable", True)
     assert answer.retry_after_s == 60  # the lease's remaining time

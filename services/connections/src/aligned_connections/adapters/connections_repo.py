@@ -10,12 +10,12 @@ import asyncpg
 from aligned_common.units import Repository
 from aligned_connections.domain.connection import Connection, SealedTokens, Status
 
-_COLUMNS = """id, brand_id, tenant_id, platform, account_id, account_name, scopes, access_token,
+CONNECTION_COLUMNS = """id, brand_id, tenant_id, platform, account_id, account_name, scopes, access_token,
               refresh_token, expires_at, status, last_verified_at, last_error, refresh_failures,
               next_refresh_at, created_at, updated_at"""
 
 
-def _connection(row: asyncpg.Record) -> Connection:
+def connection_of(row: asyncpg.Record) -> Connection:
     return Connection(
         id=row["id"],
         brand_id=row["brand_id"],
@@ -45,34 +45,34 @@ class SqlConnections(Repository):
         self, brand_id: uuid.UUID, connection_id: uuid.UUID, *, lock: bool = False
     ) -> Connection | None:
         row = await self.conn.fetchrow(
-            f"SELECT {_COLUMNS} FROM platform_connections WHERE id = $1 AND brand_id = $2"
+            f"SELECT {CONNECTION_COLUMNS} FROM platform_connections WHERE id = $1 AND brand_id = $2"
             + (" FOR UPDATE" if lock else ""),
             connection_id,
             brand_id,
         )
-        return _connection(row) if row else None
+        return connection_of(row) if row else None
 
     async def find_by_account(
         self, brand_id: uuid.UUID, platform: str, account_id: str, *, lock: bool = False
     ) -> Connection | None:
         row = await self.conn.fetchrow(
-            f"""SELECT {_COLUMNS} FROM platform_connections
+            f"""SELECT {CONNECTION_COLUMNS} FROM platform_connections
                 WHERE brand_id = $1 AND platform = $2 AND account_id = $3"""
             + (" FOR UPDATE" if lock else ""),
             brand_id,
             platform,
             account_id,
         )
-        return _connection(row) if row else None
+        return connection_of(row) if row else None
 
     async def find_across_brands(self, platform: str, account_id: str) -> list[Connection]:
         """Every brand's connection to one platform account (a platform webhook names no brand)."""
         rows = await self.conn.fetch(
-            f"SELECT {_COLUMNS} FROM platform_connections WHERE platform = $1 AND account_id = $2 FOR UPDATE",
+            f"SELECT {CONNECTION_COLUMNS} FROM platform_connections WHERE platform = $1 AND account_id = $2 FOR UPDATE",
             platform,
             account_id,
         )
-        return [_connection(row) for row in rows]
+        return [connection_of(row) for row in rows]
 
     async def connected_on(self, platforms: list[str], limit: int) -> list[Connection]:
         rows = await self.conn.fetch(
@@ -87,25 +87,25 @@ class SqlConnections(Repository):
         self, brand_id: uuid.UUID, platform: str | None, status: str | None
     ) -> list[Connection]:
         rows = await self.conn.fetch(
-            f"""SELECT {_COLUMNS} FROM platform_connections
+            f"""SELECT {CONNECTION_COLUMNS} FROM platform_connections
                 WHERE brand_id = $1 AND ($2::text IS NULL OR platform = $2) AND ($3::text IS NULL OR status = $3)
                 ORDER BY platform, account_name""",
             brand_id,
             platform,
             status,
         )
-        return [_connection(row) for row in rows]
+        return [connection_of(row) for row in rows]
 
     async def expiring_within(self, brand_id: uuid.UUID, seconds: float) -> list[Connection]:
         rows = await self.conn.fetch(
-            f"""SELECT {_COLUMNS} FROM platform_connections
+            f"""SELECT {CONNECTION_COLUMNS} FROM platform_connections
                 WHERE brand_id = $1 AND status = 'connected'
                   AND expires_at <= now() + make_interval(secs => $2)
                 ORDER BY expires_at""",
             brand_id,
             seconds,
         )
-        return [_connection(row) for row in rows]
+        return [connection_of(row) for row in rows]
 
     async def stats(self, brand_id: uuid.UUID) -> list[tuple[str, str, int]]:
         rows = await self.conn.fetch(

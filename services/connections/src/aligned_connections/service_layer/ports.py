@@ -5,16 +5,18 @@ have in-memory fakes (tests/unit/fakes.py)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
 
+from aligned_common.envelope import EventEnvelope
 from aligned_common.events.publishing import AttemptRequested
 from aligned_common.inbox import InboxEntry
 from aligned_common.units import Opener, Transaction
 from aligned_connections.domain.attempts import AttemptRecord, AttemptStatus
 from aligned_connections.domain.connection import Connection, SealedTokens, Status
-from aligned_connections.domain.rate_limit import Bucket
+from aligned_connections.domain.rate_limit import Decision
 
 
 class Connections(Protocol):
@@ -94,13 +96,31 @@ class Connections(Protocol):
 class Attempts(Protocol):
     async def get(self, key: str, *, lock: bool = False) -> AttemptRecord | None: ...
 
-    async def record_and_lock(
-        self, brand_id: uuid.UUID, tenant_id: uuid.UUID, data: AttemptRequested
-    ) -> AttemptRecord: ...
+    async def connection_and_record(
+        self,
+        brand_id: uuid.UUID,
+        tenant_id: uuid.UUID,
+        data: AttemptRequested,
+        usable: Sequence[Status],
+    ) -> tuple[Connection | None, AttemptRecord | None]:
+        """The attempt's connection (None: not in this brand) and, only when it is on the
+        attempt's platform with a `usable` status, the attempt recorded under its key (pending,
+        if new) and locked for this transaction."""
+        ...
 
-    async def take_lease(
-        self, key: str, attempt: int, lease_s: float, bucket: tuple[uuid.UUID, float, datetime]
-    ) -> None: ...
+    async def take_token_and_lease(
+        self,
+        key: str,
+        attempt: int,
+        lease_s: float,
+        connection_id: uuid.UUID,
+        brand_id: uuid.UUID,
+        capacity: float,
+        refill_per_s: float,
+    ) -> Decision:
+        """A token from the connection's rate bucket (domain.rate_limit.take; a new bucket starts
+        full) and, if there was one, the record leased (in_flight for `lease_s`)."""
+        ...
 
     async def settle(
         self,
@@ -112,7 +132,11 @@ class Attempts(Protocol):
         url: str | None = None,
         error: str | None = None,
         platform_message: str | None = None,
-    ) -> None: ...
+        event: EventEnvelope | None = None,
+    ) -> None:
+        """What a handling found out; the lease ends. `event` (made with `uow.event`): its outbox
+        row goes in the same statement."""
+        ...
 
     async def release_lease(self, key: str, error: str) -> None: ...
 
@@ -121,12 +145,6 @@ class Attempts(Protocol):
     async def published_remote_ids(
         self, connection_id: uuid.UUID, since: datetime | None, limit: int
     ) -> list[str]: ...
-
-    async def lock_bucket(
-        self, connection_id: uuid.UUID, brand_id: uuid.UUID, capacity: float
-    ) -> tuple[Bucket, datetime]: ...
-
-    async def store_bucket(self, connection_id: uuid.UUID, tokens: float, at: datetime) -> None: ...
 
     async def block_bucket(self, connection_id: uuid.UUID, seconds: float) -> None: ...
 

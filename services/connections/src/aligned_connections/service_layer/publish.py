@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -43,7 +44,6 @@ from aligned_connections.adapters.platforms import (
     UnknownOutcome,
 )
 from aligned_connections.adapters.platforms.models import PostState
-from aligned_connections.domain import rate_limit
 from aligned_connections.domain.attempts import (
     AttemptRecord,
     AttemptStatus,
@@ -57,6 +57,9 @@ from aligned_connections.service_layer.ports import UnitOfWork
 from aligned_connections.service_layer.tokens import RefreshResult, mark_dead, refresh_connection
 
 log = logging.getLogger(__name__)
+
+# The statuses a connection publishes in (the claim records an attempt only on one of these).
+USABLE = tuple(status for status in Status if publish_refusal(status) is None)
 
 
 @dataclass
@@ -158,11 +161,14 @@ async def _release_lease(deps: Deps, brand_id: uuid.UUID, key: str, error: Excep
 
 async def _claim(deps: Deps, envelope: EventEnvelope, data: AttemptRequested) -> Claim:
     """Check, record and lease the key, in one transaction committed before any platform call:
-    on the usual path four statements (connection, record + lock, bucket, bucket + lease)."""
+    on the usual path two statements (connection + record + lock; token + lease)."""
     settings = deps.settings
     brand_id = envelope.brand_id
     async with deps.uow(brand_id) as uow:
-        connection = await uow.connections.get(brand_id, data.connection_id)
+        # The connection, and the record made and locked when the connection may publish.
+        connection, record = await uow.attempts.connection_and_record(
+            brand_id, envelope.tenant_id, data, usable=USABLE
+        )
         known = connection is not None and connection.platform == data.platform
         refusal = publish_refusal(connection.status) if connection is not None and known else None
         if connection is None or not known or refusal is not None:
@@ -180,24 +186,22 @@ async def _claim(deps: Deps, envelope: EventEnvelope, data: AttemptRequested) ->
             message = connection.last_error or f"the connection is {connection.status.value}"
             assert refusal is not None
             return Claim(None, refusal=Outcome(AttemptStatus.FAILED, refusal, platform_message=message))
-        # One claimer at a time: the record comes back locked for this transaction.
-        record = await uow.attempts.record_and_lock(brand_id, envelope.tenant_id, data)
+        # One claimer at a time: the record came back locked for this transaction.
+        assert record is not None  # recorded exactly when the connection is known and usable
         step = next_step(record)
         if step not in (Next.SEND, Next.RECONCILE):
             return Claim(step, record.lease_remaining_s if step is Next.BUSY else None, record, connection)
-        bucket, now = await uow.attempts.lock_bucket(connection.id, brand_id, settings.rate_limit_capacity)
-        decision = rate_limit.take(
-            bucket, now, settings.rate_limit_capacity, settings.rate_limit_refill_per_s
-        )
-        if not decision.allowed:
-            await uow.attempts.store_bucket(connection.id, decision.tokens, now)
-            return Claim(step, decision.wait_s, record, connection)
-        await uow.attempts.take_lease(
+        decision = await uow.attempts.take_token_and_lease(
             data.idempotency_key,
             data.attempt,
             settings.publish_lease_s,
-            bucket=(connection.id, decision.tokens, now),
+            connection.id,
+            brand_id,
+            settings.rate_limit_capacity,
+            settings.rate_limit_refill_per_s,
         )
+        if not decision.allowed:  # the account must slow down: nothing leased
+            return Claim(step, decision.wait_s, record, connection)
     return Claim(step, None, record, connection)
 
 
@@ -434,7 +438,11 @@ async def _download_media(deps: Deps, data: AttemptRequested) -> tuple[MediaAtta
 async def _record(
     uow: UnitOfWork, envelope: EventEnvelope, data: AttemptRequested, connection: Connection, outcome: Outcome
 ) -> None:
+    """The outcome and its event in one statement (the outbox row beside the record's update)."""
     post = outcome.post
+    if outcome.rate_limited_for_s is not None:
+        await uow.attempts.block_bucket(connection.id, outcome.rate_limited_for_s)
+    answer = _published(data, post) if post is not None else _failed(data, outcome)
     await uow.attempts.settle(
         data.idempotency_key,
         outcome.status,
@@ -443,29 +451,17 @@ async def _record(
         url=post.url if post else None,
         error=outcome.error[:1000] if outcome.error else None,
         platform_message=outcome.platform_message[:1000] if outcome.platform_message else None,
+        event=uow.event(
+            answer, brand_id=envelope.brand_id, tenant_id=envelope.tenant_id, subject=str(data.job_id)
+        ),
     )
-    if outcome.rate_limited_for_s is not None:
-        await uow.attempts.block_bucket(connection.id, outcome.rate_limited_for_s)
-    if post is not None:
-        await _answer_published(uow, envelope, data, post)
-    else:
-        await _answer_failed(uow, envelope, data, outcome)
 
 
 async def _answer_published(
     uow: UnitOfWork, envelope: EventEnvelope, data: AttemptRequested, post: PublishedPost
 ) -> None:
     await uow.emit(
-        PostPublished(
-            job_id=data.job_id,
-            target_id=data.target_id,
-            connection_id=data.connection_id,
-            platform=data.platform,
-            idempotency_key=data.idempotency_key,
-            attempt=data.attempt,
-            remote_id=post.remote_id,
-            url=post.url,
-        ),
+        _published(data, post),
         brand_id=envelope.brand_id,
         tenant_id=envelope.tenant_id,
         subject=str(data.job_id),
@@ -476,22 +472,37 @@ async def _answer_failed(
     uow: UnitOfWork, envelope: EventEnvelope, data: AttemptRequested, outcome: Outcome
 ) -> None:
     await uow.emit(
-        PostFailed(
-            job_id=data.job_id,
-            target_id=data.target_id,
-            connection_id=data.connection_id,
-            platform=data.platform,
-            idempotency_key=data.idempotency_key,
-            attempt=data.attempt,
-            retryable=outcome.retryable,
-            reason=outcome.reason or "retryable",
-            retry_after_s=outcome.retry_after_s if outcome.retryable else None,
-            platform_message=outcome.platform_message or outcome.error,
-        ),
+        _failed(data, outcome),
         brand_id=envelope.brand_id,
         tenant_id=envelope.tenant_id,
         subject=str(data.job_id),
     )
+
+
+def _published(data: AttemptRequested, post: PublishedPost) -> PostPublished:
+    return PostPublished(**_answering(data), remote_id=post.remote_id, url=post.url)
+
+
+def _failed(data: AttemptRequested, outcome: Outcome) -> PostFailed:
+    return PostFailed(
+        **_answering(data),
+        retryable=outcome.retryable,
+        reason=outcome.reason or "retryable",
+        retry_after_s=outcome.retry_after_s if outcome.retryable else None,
+        platform_message=outcome.platform_message or outcome.error,
+    )
+
+
+def _answering(data: AttemptRequested) -> dict[str, Any]:
+    """What an answer repeats of the attempt it answers."""
+    return {
+        "job_id": data.job_id,
+        "target_id": data.target_id,
+        "connection_id": data.connection_id,
+        "platform": data.platform,
+        "idempotency_key": data.idempotency_key,
+        "attempt": data.attempt,
+    }
 
 
 def _access_token(deps: Deps, connection: Connection) -> str:
