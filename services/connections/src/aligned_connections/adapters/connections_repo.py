@@ -76,12 +76,12 @@ class SqlConnections(Repository):
 
     async def connected_on(self, platforms: list[str], limit: int) -> list[Connection]:
         rows = await self.conn.fetch(
-            f"""SELECT {_COLUMNS} FROM platform_connections
+            f"""SELECT {CONNECTION_COLUMNS} FROM platform_connections
                 WHERE status = 'connected' AND platform = ANY($1::text[]) ORDER BY id LIMIT $2""",
             platforms,
             limit,
         )
-        return [_connection(row) for row in rows]
+        return [connection_of(row) for row in rows]
 
     async def list_for_brand(
         self, brand_id: uuid.UUID, platform: str | None, status: str | None
