@@ -1,15 +1,18 @@
 import asyncio
 import hashlib
+from pathlib import Path
 
 import asyncpg
 import pytest
 
+import aligned_common
 from aligned_common.migrations import ChangedMigration, migrate, status
 
 pytestmark = pytest.mark.integration
 
 # Every schema gets the backbone migrations (outbox, inbox) before its own, in this order.
-COMMON = ["common:0001_outbox_inbox", "common:0002_outbox_event_id_not_indexed"]
+# Every service schema's first migrations: libs/common's own (outbox, inbox, their indexes).
+COMMON = [f"common:{p.stem}" for p in sorted((Path(aligned_common.__file__).parent / "sql").glob("*.sql"))]
 
 
 def _write(directory, name, sql):
