@@ -465,6 +465,7 @@ class FakePlatform:
         self.refresh_answers: list[Exception | TokenSet] = []
         self.account_answers: list[Exception] = []
         self.calls: list[str] = []
+        self.requests: list[PublishRequest] = []  # every publish request, as the adapter got it
 
     async def authorize_url(
         self, state: str, code_challenge: str, redirect_uri: str, scopes: list[str]
@@ -492,6 +493,7 @@ class FakePlatform:
 
     async def publish(self, access_token: str, request: PublishRequest) -> PublishedPost:
         self.calls.append("publish")
+        self.requests.append(request)
         error, landed = self.publish_answers.pop(0) if self.publish_answers else (None, True)
         remote_id = f"post-{len(self.posts) + 1}"
         if landed:

@@ -64,7 +64,9 @@ async def test_the_post_page_shows_the_chain_above_and_the_replies_below(connect
     third = (await reply(tokens, "part 3", second["id"])).json()
 
     page = (await client.get(second["url"].replace("http://sandbox.test", ""))).text
-    chain, replies = re.search(r'<ol class="reply-chain">(.*?)</ol>.*<ol class="replies">(.*?)</ol>', page).groups()
+    chain, replies = re.search(
+        r'<ol class="reply-chain">(.*?)</ol>.*<ol class="replies">(.*?)</ol>', page
+    ).groups()
     assert re.findall(r'data-id="([^"]+)"', chain) == [first["id"]]
     assert re.findall(r'data-id="([^"]+)"', replies) == [third["id"]]
     assert f'data-in-reply-to="{first["id"]}"' in page

@@ -99,6 +99,16 @@ class JobCancelled(EventData):
     reason: str | None = None
 
 
+class ReplyRef(BaseModel):
+    """The post an attempt answers: a first comment answers its post, a thread's part k the part before."""
+
+    parent_remote_id: str = Field(min_length=1, description="The platform's id of the post replied to")
+    root_remote_id: str = Field(
+        min_length=1,
+        description="The platform's id of the thread's first post (the parent for a direct reply)",
+    )
+
+
 class AttemptRequested(EventData):
     event_type_name = "publishing.attempt_requested"
     job_id: uuid.UUID
@@ -113,6 +123,9 @@ class AttemptRequested(EventData):
         default=0,
         ge=0,
         description="0 for a new attempt; n when the same attempt is re-requested after no answer",
+    )
+    reply_to: ReplyRef | None = Field(
+        default=None, description="Set when this attempt publishes a reply (a first comment, a thread part)"
     )
 
 

@@ -58,12 +58,21 @@ class MediaAttachment(_Value):
     alt_text: str = ""
 
 
+class ReplyTo(_Value):
+    """The post a publish answers (a first comment, the next part of a thread), by remote ids."""
+
+    parent_remote_id: str = Field(min_length=1)
+    # The thread's first post (Bluesky's reply.root); the parent itself for a direct reply.
+    root_remote_id: str = Field(min_length=1)
+
+
 class PublishRequest(_Value):
     text: str
     media: tuple[MediaAttachment, ...] = ()
     # Stable across every retry of one publish attempt; the platform (or the adapter) uses it so
     # that a repeated request cannot create a second post.
     idempotency_key: str = Field(min_length=1, max_length=255)
+    reply_to: ReplyTo | None = None  # None: a top-level post
 
 
 class PublishedPost(_Value):
