@@ -18,8 +18,8 @@ from aligned_connections.adapters.platforms import (
     NotSupported,
     PostState,
     PublishRequest,
-    ReplyTo,
     Rejected,
+    ReplyTo,
     Retryable,
     UnknownOutcome,
 )

@@ -27,6 +27,9 @@ class TargetRef(BaseModel):
         default=None, description="What this account posts: its own variant or the job's text"
     )
     media_ids: list[uuid.UUID] = Field(default_factory=list, description="What this account posts, in order")
+    first_comment: str | None = Field(
+        default=None, description="Posted as a reply right after the post; approved with it"
+    )
     warnings: list[ContentWarning] = Field(
         default_factory=list, description="Shown to approvers; they do not block"
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncpg
 
 from aligned_common.units import BoundUnitOfWork
+from aligned_publishing.adapters.comments_repo import SqlComments
 from aligned_publishing.adapters.dispatch_repo import SqlDispatch
 from aligned_publishing.adapters.holds_repo import SqlHolds
 from aligned_publishing.adapters.jobs_repo import SqlJobs, SqlMedia, SqlTargets
@@ -25,3 +26,4 @@ class SqlUnitOfWork(BoundUnitOfWork):
         self.dispatch = SqlDispatch(conn)
         self.views = SqlViews(conn)
         self.assets = SqlAssets(conn)
+        self.comments = SqlComments(conn)
