@@ -24,3 +24,6 @@ CREATE TABLE publishing_comments (
 -- The comment loop's only query: due comments (retries and re-checks), oldest first.
 CREATE INDEX comments_due ON publishing_comments (next_attempt_at) WHERE status IN ('scheduled', 'publishing');
 CREATE INDEX comments_job ON publishing_comments (job_id);
+-- Whether a target has a first comment, on the target's row: the outcome path reads the target
+-- anyway, so a post without a comment (nearly every one) costs no query to find that out.
+ALTER TABLE publishing_targets ADD COLUMN has_first_comment boolean NOT NULL DEFAULT false;

@@ -34,7 +34,9 @@ async def _read(client, brand, job_id) -> dict:
     return (await client.get(f"/v1/jobs/{job_id}", headers=brand.headers)).json()
 
 
-async def test_the_comment_follows_the_post_as_a_reply_with_its_own_key_and_is_recorded_once(svc, brand, infra):
+async def test_the_comment_follows_the_post_as_a_reply_with_its_own_key_and_is_recorded_once(
+    svc, brand, infra
+):
     async with svc.client() as client, TopicReader(infra.kafka_bootstrap, TOPIC) as topic:
         body = job_body(brand.sandbox, first_comment="the link: https://example.com")
         job = (await client.post("/v1/jobs", headers=brand.headers, json=body)).json()
@@ -52,7 +54,9 @@ async def test_the_comment_follows_the_post_as_a_reply_with_its_own_key_and_is_r
         await brand.send(answer)
         await brand.send(answer)  # a redelivery changes nothing
 
-        records = await topic.read_until(lambda rs: events_of(rs, brand, "publishing.job_published"), settle_s=1.0)
+        records = await topic.read_until(
+            lambda rs: events_of(rs, brand, "publishing.job_published"), settle_s=1.0
+        )
         detail = await _read(client, brand, job["job_id"])
 
     data = comment["data"]
@@ -84,7 +88,10 @@ async def test_a_failed_comment_is_retried_under_its_own_key_and_then_shows_why_
             data = _attempts(records, brand)[-1]["data"]
             await brand.send(
                 PostFailed(
-                    **{k: data[k] for k in ("job_id", "target_id", "connection_id", "platform", "idempotency_key")},
+                    **{
+                        k: data[k]
+                        for k in ("job_id", "target_id", "connection_id", "platform", "idempotency_key")
+                    },
                     attempt=data["attempt"],
                     retryable=True,
                     reason="retryable",

@@ -65,7 +65,10 @@ async def test_a_platform_that_cannot_post_a_first_comment_is_refused_naming_the
     body = CreateJob(
         content="hello",
         first_comment="more below",
-        targets=[TargetIn(platform="sandbox", connection_id=sandbox), TargetIn(platform="x", connection_id=x)],
+        targets=[
+            TargetIn(platform="sandbox", connection_id=sandbox),
+            TargetIn(platform="x", connection_id=x),
+        ],
     )
     with pytest.raises(Invalid) as refused:
         await jobs.create_job(deps, EDITOR, body)
@@ -78,7 +81,8 @@ async def test_a_platform_that_cannot_post_a_first_comment_is_refused_naming_the
 async def test_a_first_comment_too_long_for_its_platform_is_refused(deps, store):
     mastodon = connect(store, "mastodon")
     body = CreateJob(
-        content="short", targets=[TargetIn(platform="mastodon", connection_id=mastodon, first_comment="a" * 501)]
+        content="short",
+        targets=[TargetIn(platform="mastodon", connection_id=mastodon, first_comment="a" * 501)],
     )
     with pytest.raises(Invalid) as refused:
         await jobs.create_job(deps, EDITOR, body)

@@ -179,12 +179,14 @@ async def replace_targets(
                 if target.alt_texts
                 else None,
                 idempotency_key(job_id, target_id),
+                target.first_comment is not None,
             )
         )
     await conn.executemany(
         """INSERT INTO publishing_targets (target_id, job_id, brand_id, position, platform, connection_id,
-                                           text_variant, media_variant, alt_text_variant, idempotency_key)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
+                                           text_variant, media_variant, alt_text_variant, idempotency_key,
+                                           has_first_comment)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
         rows,
     )
     comments = [

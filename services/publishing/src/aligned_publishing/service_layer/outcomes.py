@@ -65,7 +65,8 @@ async def on_post_published(uow: SqlUnitOfWork, deps: Deps, data: PostPublished)
     writes.record_attempt(target, data.attempt, now, "published", remote_id=data.remote_id, url=data.url)
     finish_if_done(uow, writes, job, _replaced(targets, changed), now)
     await uow.targets.write(writes)
-    await comments.after_post_published(uow, deps, target["target_id"], now)
+    if target["has_first_comment"]:  # on the row: a post without one costs no query more
+        await comments.after_post_published(uow, deps, target["target_id"], now)
 
 
 async def on_post_failed(uow: SqlUnitOfWork, deps: Deps, data: PostFailed) -> None:
