@@ -96,3 +96,10 @@ async def test_editing_the_first_comment_of_an_approved_post_asks_for_approval_a
 
     assert edited["status"] == "pending_approval" and edited["approved"] is False
     assert edited["targets"][0]["first_comment"]["text"] == "two"
+
+
+async def test_the_gateways_openapi_documents_first_comments(api) -> None:
+    schemas = (await api.get("/openapi.json"))["components"]["schemas"]
+    for model in ("CreateJob", "EditJob", "TargetIn"):
+        assert "first_comment" in schemas[model]["properties"], model
+    assert {"status", "remote_id", "url"} <= set(schemas["FirstCommentOut"]["properties"])
