@@ -59,6 +59,37 @@ async def test_an_approved_post_goes_out_then_its_first_comment_as_a_reply_once(
     assert target["first_comment"]["remote_id"] in replies
 
 
+async def test_lost_answers_to_the_post_and_to_its_comment_make_neither_twice(
+    brand: BrandSetup, sandbox: SandboxControl
+) -> None:
+    # The platform makes the post, then the comment, but neither answer comes back in time:
+    # each is settled by asking the platform (the comment under its own key), never re-sent.
+    owner = brand.owner.api
+    marker = uuid.uuid4().hex[:8]
+    text, comment = f"Answer lost {marker}", f"Comment whose answer is lost {marker}"
+    await sandbox.add_fault(
+        mode="timeout_after_accept", delay_s=6, count=2, endpoint="/api/v1/posts", method="POST"
+    )
+    try:
+        job = await create_job(owner, _post(brand.connection_id, text, first_comment=comment))
+        await owner.post(f"/v1/jobs/{job['job_id']}/publish-now")
+
+        async def settled() -> dict[str, Any] | None:
+            current = await owner.get(f"/v1/jobs/{job['job_id']}")
+            status = (current["targets"][0]["first_comment"] or {}).get("status")
+            return current if status in ("published", "failed") else None
+
+        done = await eventually(settled, timeout_s=120, what="the first comment to be settled")
+    finally:
+        await sandbox.clear_faults()
+
+    assert done["targets"][0]["first_comment"]["status"] == "published", done
+    counts = await sandbox.counts()
+    assert counts["by_text"][text] == 1 and counts["by_text"][comment] == 1
+    reply = await sandbox.post(done["targets"][0]["first_comment"]["remote_id"])
+    assert reply["in_reply_to_id"] == done["targets"][0]["remote_id"]
+
+
 async def test_a_first_comment_that_does_not_fit_is_refused_naming_the_field(brand: BrandSetup) -> None:
     owner = brand.owner.api
     marker = uuid.uuid4().hex[:8]

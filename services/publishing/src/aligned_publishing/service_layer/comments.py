@@ -74,6 +74,7 @@ async def on_failed(uow: SqlUnitOfWork, deps: Deps, data: PostFailed) -> None:
         return
     now = deps.clock.now()
     error = data.reason + (f": {data.platform_message}" if data.platform_message else "")
+    next_attempt_at: datetime | None = None
     if failure in (Failure.RETRY, Failure.HOLD) and comment["attempts"] <= comment["max_retries"]:
         delay = retry_delay(
             data.attempt,
@@ -81,22 +82,14 @@ async def on_failed(uow: SqlUnitOfWork, deps: Deps, data: PostFailed) -> None:
             cap_s=deps.settings.retry_cap_s,
             retry_after_s=data.retry_after_s,
         )
-        await uow.comments.update(
-            comment["target_id"],
-            now,
-            status="scheduled",
-            next_attempt_at=now + timedelta(seconds=delay),
-            last_error=error,
-            platform_message=data.platform_message,
-        )
-        return
-    if data.retryable:
+        next_attempt_at = now + timedelta(seconds=delay)
+    elif data.retryable:
         error = f"gave up after {data.attempt} attempts; last: {error}"
     await uow.comments.update(
         comment["target_id"],
         now,
-        status="failed",
-        next_attempt_at=None,
+        status="scheduled" if next_attempt_at is not None else "failed",
+        next_attempt_at=next_attempt_at,
         last_error=error,
         platform_message=data.platform_message,
     )
