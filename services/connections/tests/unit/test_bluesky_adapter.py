@@ -21,6 +21,7 @@ from aligned_connections.adapters.platforms import (
     PostState,
     PublishRequest,
     Rejected,
+    ReplyTo,
     Retryable,
     UnknownOutcome,
 )
@@ -144,6 +145,40 @@ async def test_publish_writes_the_record_at_a_key_fixed_by_the_idempotency_key(b
     ]
     assert published.remote_id == f"at://{DID}/app.bsky.feed.post/{rkey}"
     assert published.url == f"https://bsky.app/profile/{DID}/post/{rkey}"
+
+
+async def test_a_reply_carries_strong_refs_to_the_threads_root_and_its_parent(bluesky):
+    adapter, pds = bluesky
+    root, parent = f"at://{DID}/app.bsky.feed.post/3root", f"at://{DID}/app.bsky.feed.post/3parent"
+    for uri, cid in ((root, "bafyroot"), (parent, "bafyparent")):
+        pds.get(XRPC + "com.atproto.repo.getRecord", params={"rkey": uri.rsplit("/", 1)[1]}).respond(
+            json={"uri": uri, "cid": cid, "value": {"text": "earlier"}}
+        )
+    route = pds.post(XRPC + "com.atproto.repo.putRecord").respond(json={"uri": "at://d/c/r", "cid": "c"})
+
+    await adapter.publish(
+        ACCESS, post("part 3", reply_to=ReplyTo(parent_remote_id=parent, root_remote_id=root))
+    )
+
+    assert written(route)["record"]["reply"] == {
+        "root": {"uri": root, "cid": "bafyroot"},
+        "parent": {"uri": parent, "cid": "bafyparent"},
+    }
+
+
+async def test_a_reply_to_a_post_that_is_gone_is_rejected_without_writing(bluesky):
+    adapter, pds = bluesky
+    pds.get(XRPC + "com.atproto.repo.getRecord").respond(
+        400, json={"error": "RecordNotFound", "message": "Could not locate record"}
+    )
+    route = pds.post(XRPC + "com.atproto.repo.putRecord").respond(json={"uri": "at://d/c/r", "cid": "c"})
+    gone = f"at://{DID}/app.bsky.feed.post/3gone"
+
+    with pytest.raises(Rejected):
+        await adapter.publish(
+            ACCESS, post("reply", reply_to=ReplyTo(parent_remote_id=gone, root_remote_id=gone))
+        )
+    assert not route.called
 
 
 def test_record_keys_are_tids_fixed_by_the_key_and_distinct_between_keys():

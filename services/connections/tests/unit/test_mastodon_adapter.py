@@ -19,6 +19,7 @@ from aligned_connections.adapters.platforms import (
     PostState,
     PublishRequest,
     Rejected,
+    ReplyTo,
     Retryable,
     UnknownOutcome,
 )
@@ -165,6 +166,21 @@ async def test_publish_sends_the_idempotency_key_and_returns_the_status(mastodon
     assert request.headers["Authorization"] == f"Bearer {TOKEN}"
     assert json.loads(request.content) == {"status": "hello", "media_ids": []}
     assert (published.remote_id, published.url) == ("1101", STATUS["url"])
+
+
+async def test_a_reply_names_the_status_it_answers(mastodon):
+    adapter, platform = mastodon
+    route = platform.post("/api/v1/statuses").respond(json=STATUS)
+
+    await adapter.publish(
+        TOKEN, post("a first comment", reply_to=ReplyTo(parent_remote_id="1100", root_remote_id="1100"))
+    )
+
+    assert json.loads(route.calls.last.request.content) == {
+        "status": "a first comment",
+        "media_ids": [],
+        "in_reply_to_id": "1100",
+    }
 
 
 async def test_publish_waits_for_media_processing_before_posting(mastodon):

@@ -10,7 +10,7 @@ import pytest
 
 from aligned_common.envelope import new_event
 from aligned_common.events.connections import ConnectionExpired, PostFailed, PostPublished
-from aligned_common.events.publishing import AttemptRequested
+from aligned_common.events.publishing import AttemptRequested, ReplyRef
 from aligned_common.events.registry import EVENT_TYPES
 from aligned_connections.adapters.platforms import Rejected, Retryable, UnknownOutcome
 from aligned_connections.domain.attempts import AttemptStatus
@@ -22,8 +22,16 @@ from .fakes import FakeEntry, auth_failure
 pytestmark = pytest.mark.unit
 
 
-def attempt(connection, *, key: str | None = None, number: int = 1, text: str = "hello world"):
+def attempt(
+    connection,
+    *,
+    key: str | None = None,
+    number: int = 1,
+    text: str = "hello world",
+    reply_to: ReplyRef | None = None,
+):
     data = AttemptRequested(
+        reply_to=reply_to,
         job_id=uuid.uuid4(),
         target_id=uuid.uuid4(),
         platform=connection.platform,
@@ -62,6 +70,37 @@ async def test_a_first_attempt_is_claimed_published_and_answered(world):
     assert world.store.buckets[connection.id].tokens == 29
     # Two short transactions: the claim, and the outcome with its event (the inbox entry's).
     assert world.units.opened == 2 and len(world.store.finished) == 1
+
+
+async def test_a_reply_reaches_the_platform_as_a_reply_to_the_named_post(world):
+    connection = world.connect()
+    envelope, data = attempt(
+        connection,
+        text="first comment",
+        reply_to=ReplyRef(parent_remote_id="post-9", root_remote_id="post-9"),
+    )
+    answer = await handle(world, envelope, data)
+    assert isinstance(answer, PostPublished)
+    sent = world.platform.requests[-1].reply_to
+    assert (sent.parent_remote_id, sent.root_remote_id) == ("post-9", "post-9")
+
+
+async def test_a_reply_whose_answer_was_lost_is_found_by_its_text_and_never_sent_twice(world):
+    # The crash-between-post-and-comment case: the comment has its own key, so its lost answer
+    # is settled like any post's, by the reconcile path, and a redelivery makes no second call.
+    connection = world.connect()
+    reply_to = ReplyRef(parent_remote_id="post-9", root_remote_id="post-9")
+    envelope, data = attempt(connection, key="job-1:t:comment", text="first comment", reply_to=reply_to)
+    world.platform.publish_answers.append((UnknownOutcome("read timeout", platform="sandbox"), True))
+
+    first = await handle(world, envelope, data)
+    again = await handle(
+        world, *attempt(connection, key="job-1:t:comment", number=2, text="first comment", reply_to=reply_to)
+    )
+
+    assert isinstance(first, PostPublished) and isinstance(again, PostPublished)
+    assert first.remote_id == again.remote_id
+    assert world.platform.calls == ["publish", "find_post_by_marker"]
 
 
 async def test_a_key_that_already_succeeded_is_answered_with_its_post_without_a_call(world):

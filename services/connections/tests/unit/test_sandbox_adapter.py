@@ -17,6 +17,7 @@ from aligned_connections.adapters.platforms import (
     PostState,
     PublishRequest,
     Rejected,
+    ReplyTo,
     Retryable,
     SandboxAdapter,
     TokenSet,
@@ -113,6 +114,21 @@ async def test_publish_then_status(connect_sandbox, sandbox_adapter):
 
     assert published.url.endswith(f"/@alice/posts/{published.remote_id}")
     assert (status.state, status.url) == (PostState.PUBLISHED, published.url)
+
+
+async def test_a_reply_is_published_under_the_post_it_answers(connect_sandbox, sandbox_adapter, sandbox_http):
+    tokens = await connect_sandbox()
+    first = await sandbox_adapter.publish(access(tokens), post(key="job-8:sandbox"))
+    reply_to = ReplyTo(parent_remote_id=first.remote_id, root_remote_id=first.remote_id)
+
+    comment = await sandbox_adapter.publish(
+        access(tokens), post(text="first comment", key="job-8:sandbox:comment", reply_to=reply_to)
+    )
+
+    stored = await sandbox_http.get(
+        f"/api/v1/posts/{comment.remote_id}", headers={"Authorization": f"Bearer {access(tokens)}"}
+    )
+    assert stored.json()["in_reply_to_id"] == first.remote_id
 
 
 async def test_publishing_twice_with_one_key_makes_one_post(connect_sandbox, sandbox_adapter, control):

@@ -35,6 +35,8 @@ class MediaOut(BaseModel):
 class NewPost(BaseModel):
     text: str = ""
     media_ids: list[str] = Field(default_factory=list)
+    # As Mastodon's: the post (ours or anyone's, a comment too) this one replies to.
+    in_reply_to_id: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class PostOut(BaseModel):
@@ -46,6 +48,10 @@ class PostOut(BaseModel):
     media: list[MediaOut] = Field(default_factory=list)  # every attachment as received
     status: PostState
     created_at: datetime
+    in_reply_to_id: str | None = None
+    # The thread above this post, from its first post down to the direct parent (ids).
+    reply_chain: list[str] = Field(default_factory=list)
+    reply_ids: list[str] = Field(default_factory=list)  # direct replies, oldest first
 
 
 class PostList(BaseModel):

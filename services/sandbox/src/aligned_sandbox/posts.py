@@ -36,6 +36,8 @@ class Post:
     idempotency_key: str | None
     status: PostState = "published"
     deleted_at: float | None = None
+    # The post this one answers (any account's), as Mastodon's in_reply_to_id; None: a top-level post.
+    in_reply_to_id: str | None = None
 
 
 @dataclass
@@ -87,14 +89,28 @@ class PostStore:
         url_of: UrlOf,
         now: float,
         idempotency_window_s: float | None,
+        in_reply_to_id: str | None = None,
     ) -> tuple[Post, bool]:
         """The post and whether it is new; a known key of the same account gives the first post."""
         with self._lock:
-            replayed = self._replay(account_id, idempotency_key, text, now, idempotency_window_s)
+            replayed = self._replay(
+                account_id, idempotency_key, text, in_reply_to_id, now, idempotency_window_s
+            )
             if replayed is not None:
                 return replayed, False
+            if in_reply_to_id is not None and in_reply_to_id not in self._posts:
+                raise SandboxError(422, "validation_failed", f"in_reply_to_id: no post {in_reply_to_id}")
             post_id = "post_" + secrets.token_hex(8)
-            post = Post(post_id, account_id, text, list(media_ids), url_of(post_id), now, idempotency_key)
+            post = Post(
+                post_id,
+                account_id,
+                text,
+                list(media_ids),
+                url_of(post_id),
+                now,
+                idempotency_key,
+                in_reply_to_id=in_reply_to_id,
+            )
             self._posts[post_id] = post
             if idempotency_key is not None:
                 self._keys[(account_id, idempotency_key)] = _RememberedKey(post_id, now)
@@ -104,7 +120,13 @@ class PostStore:
             return post, True
 
     def _replay(
-        self, account_id: str, key: str | None, text: str, now: float, window_s: float | None
+        self,
+        account_id: str,
+        key: str | None,
+        text: str,
+        in_reply_to_id: str | None,
+        now: float,
+        window_s: float | None,
     ) -> Post | None:
         remembered = self._keys.get((account_id, key)) if key is not None else None
         if remembered is None:
@@ -112,7 +134,7 @@ class PostStore:
         if window_s is not None and now - remembered.remembered_at > window_s:
             return None  # the platform forgot the key: a retry now creates a second post
         post = self._posts[remembered.post_id]
-        if post.text != text:
+        if post.text != text or post.in_reply_to_id != in_reply_to_id:
             # As Stripe does: a key reused for a different request is a client bug, not a retry.
             raise SandboxError(
                 422, "idempotency_key_reused", "this Idempotency-Key was used for another post"
@@ -127,6 +149,21 @@ class PostStore:
     def find(self, post_id: str) -> Post | None:
         with self._lock:
             return self._posts.get(post_id)
+
+    def reply_chain(self, post: Post) -> list[Post]:
+        """The posts this one answers, from the thread's first post down to its direct parent."""
+        chain: list[Post] = []
+        with self._lock:
+            parent = self._posts.get(post.in_reply_to_id) if post.in_reply_to_id else None
+            while parent is not None:  # no cycle: a parent exists before its replies
+                chain.append(parent)
+                parent = self._posts.get(parent.in_reply_to_id) if parent.in_reply_to_id else None
+        return chain[::-1]
+
+    def replies_to(self, post: Post) -> list[Post]:
+        """The direct replies to this post, oldest first."""
+        with self._lock:
+            return [reply for reply in self._posts.values() if reply.in_reply_to_id == post.id]
 
     def recent(self, account_id: str, limit: int) -> list[Post]:
         with self._lock:

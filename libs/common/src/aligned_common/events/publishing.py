@@ -27,6 +27,9 @@ class TargetRef(BaseModel):
         default=None, description="What this account posts: its own variant or the job's text"
     )
     media_ids: list[uuid.UUID] = Field(default_factory=list, description="What this account posts, in order")
+    first_comment: str | None = Field(
+        default=None, description="Posted as a reply right after the post; approved with it"
+    )
     warnings: list[ContentWarning] = Field(
         default_factory=list, description="Shown to approvers; they do not block"
     )
@@ -99,6 +102,16 @@ class JobCancelled(EventData):
     reason: str | None = None
 
 
+class ReplyRef(BaseModel):
+    """The post an attempt answers: a first comment answers its post, a thread's part k the part before."""
+
+    parent_remote_id: str = Field(min_length=1, description="The platform's id of the post replied to")
+    root_remote_id: str = Field(
+        min_length=1,
+        description="The platform's id of the thread's first post (the parent for a direct reply)",
+    )
+
+
 class AttemptRequested(EventData):
     event_type_name = "publishing.attempt_requested"
     job_id: uuid.UUID
@@ -117,6 +130,9 @@ class AttemptRequested(EventData):
     platform_options: dict[str, str] = Field(
         default_factory=dict,
         description="Per-platform fields (YouTube title/privacy, LinkedIn visibility, TikTok privacy_level)",
+    )
+    reply_to: ReplyRef | None = Field(
+        default=None, description="Set when this attempt publishes a reply (a first comment, a thread part)"
     )
 
 

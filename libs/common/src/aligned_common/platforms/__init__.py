@@ -8,6 +8,7 @@ token or calls a platform: that is the connections service's job alone.
 from aligned_common.platforms import standard_webhooks
 from aligned_common.platforms.catalogue import (
     PLATFORMS,
+    Capabilities,
     ConnectFlow,
     PlatformSpec,
     WebhookScheme,
@@ -30,6 +31,7 @@ from aligned_common.platforms.text_length import measure_text
 
 __all__ = [
     "PLATFORMS",
+    "Capabilities",
     "ConnectFlow",
     "ContentLimits",
     "ContentViolation",

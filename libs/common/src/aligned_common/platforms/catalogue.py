@@ -31,6 +31,17 @@ class WebhookScheme(StrEnum):
     STANDARD_WEBHOOKS = "standard_webhooks"  # https://www.standardwebhooks.com, see standard_webhooks.py
 
 
+class Capabilities(BaseModel):
+    """What a platform (and our adapter for it) can do beyond a single post; publishing refuses a
+    job asking for more with a 422 naming the field, at create time, not with a failure later."""
+
+    model_config = ConfigDict(frozen=True)
+
+    replies: bool = False  # a post can answer another (in_reply_to, reply refs)
+    first_comment: bool = False  # a reply to our own post right after it
+    threads: bool = False  # a chain of our posts, each replying to the one before
+
+
 class PlatformSpec(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -40,6 +51,7 @@ class PlatformSpec(BaseModel):
     limits: ContentLimits
     # None where the platform sends us no webhooks for a connected account.
     webhook_scheme: WebhookScheme | None = None
+    capabilities: Capabilities = Capabilities()
 
 
 _SANDBOX = PlatformSpec(
@@ -75,6 +87,7 @@ _SANDBOX = PlatformSpec(
         ),
     ),
     webhook_scheme=WebhookScheme.STANDARD_WEBHOOKS,
+    capabilities=Capabilities(replies=True, first_comment=True, threads=True),
 )
 
 _MASTODON = PlatformSpec(
@@ -117,6 +130,7 @@ _MASTODON = PlatformSpec(
     ),
     # Mastodon's own webhooks are for instance admins only, never for a connected user account.
     webhook_scheme=None,
+    capabilities=Capabilities(replies=True, first_comment=True, threads=True),
 )
 
 _BLUESKY = PlatformSpec(
@@ -150,6 +164,7 @@ _BLUESKY = PlatformSpec(
         ),
     ),
     webhook_scheme=None,  # Bluesky has no webhooks; events come from the firehose
+    capabilities=Capabilities(replies=True, first_comment=True, threads=True),
 )
 
 _X = PlatformSpec(

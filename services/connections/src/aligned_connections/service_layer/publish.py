@@ -40,6 +40,7 @@ from aligned_connections.adapters.platforms import (
     PublishedPost,
     PublishRequest,
     Rejected,
+    ReplyTo,
     Retryable,
     UnknownOutcome,
 )
@@ -218,12 +219,18 @@ async def _call_platform(deps: Deps, connection: Connection, data: AttemptReques
         return Outcome(
             idle_status, "retryable", True, deps.settings.default_retry_after_s, error=f"media: {error!r}"
         )
+    reply_to = (
+        ReplyTo(parent_remote_id=data.reply_to.parent_remote_id, root_remote_id=data.reply_to.root_remote_id)
+        if data.reply_to is not None
+        else None
+    )
     request = PublishRequest(
         text=data.text,
         media=media,
         idempotency_key=data.idempotency_key,
         account_id=connection.account_id,
         options=data.platform_options,
+        reply_to=reply_to,
     )
     for tries_left in (1, 0):
         try:

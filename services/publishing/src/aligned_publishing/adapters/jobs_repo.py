@@ -50,13 +50,35 @@ async def load_job(conn: asyncpg.Connection, job_id: uuid.UUID, *, for_update: b
     return await conn.fetchrow(f"SELECT * FROM publishing_jobs WHERE job_id = $1{lock}", job_id)
 
 
+# A target row with its first comment, if it has one (the comment's row as JSON text, `comment`):
+# a scalar subquery, so that FOR UPDATE locks the target alone.
+TARGETS_WITH_COMMENT = """SELECT t.*, (SELECT to_jsonb(c) FROM publishing_comments c
+                                      WHERE c.target_id = t.target_id)::text AS comment
+                             FROM publishing_targets t"""
+
+
 async def load_targets(
     conn: asyncpg.Connection, job_id: uuid.UUID, *, for_update: bool = False
 ) -> list[Record]:
-    lock = " FOR UPDATE" if for_update else ""
-    return await conn.fetch(
-        f"SELECT * FROM publishing_targets WHERE job_id = $1 ORDER BY position{lock}", job_id
-    )
+    lock = " FOR UPDATE OF t" if for_update else ""
+    return await conn.fetch(f"{TARGETS_WITH_COMMENT} WHERE t.job_id = $1 ORDER BY t.position{lock}", job_id)
+
+
+def comment_of(target: Record | dict[str, Any]) -> dict[str, Any] | None:
+    """A target's first comment row (text, status, remote_id, url, ...), or None."""
+    raw = target.get("comment")
+    if raw is None:
+        return None
+    parsed: dict[str, Any] = orjson.loads(raw) if isinstance(raw, str) else raw
+    return parsed
+
+
+def comment_key(target_key: str) -> str:
+    """The first comment's idempotency key: its own, derived from its target's (stable too)."""
+    return target_key + COMMENT_KEY_SUFFIX
+
+
+COMMENT_KEY_SUFFIX = ":comment"
 
 
 # What an outcome reads of its job (lock_job_and_targets returns them beside each target's row).
@@ -157,14 +179,27 @@ async def replace_targets(
                 if target.alt_texts
                 else None,
                 idempotency_key(job_id, target_id),
+                target.first_comment is not None,
             )
         )
     await conn.executemany(
         """INSERT INTO publishing_targets (target_id, job_id, brand_id, position, platform, connection_id,
-                                           text_variant, media_variant, alt_text_variant, idempotency_key)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
+                                           text_variant, media_variant, alt_text_variant, idempotency_key,
+                                           has_first_comment)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
         rows,
     )
+    comments = [
+        (row[0], job_id, brand_id, target.first_comment, comment_key(row[9]))
+        for row, target in zip(rows, targets, strict=True)
+        if target.first_comment is not None
+    ]
+    if comments:  # the DELETE above took the old ones with their targets (ON DELETE CASCADE)
+        await conn.executemany(
+            """INSERT INTO publishing_comments (target_id, job_id, brand_id, text, idempotency_key)
+               VALUES ($1, $2, $3, $4, $5)""",
+            comments,
+        )
 
 
 async def replace_media_usage(
@@ -398,7 +433,14 @@ class SqlJobs(Repository):
     async def targets(self, job_id: uuid.UUID, *, for_update: bool = False) -> list[dict[str, Any]]:
         """The job's targets in order; `alt_text_variant` parsed (media_id -> text, or None)."""
         rows = await load_targets(self.conn, job_id, for_update=for_update)
-        return [{**row, "alt_text_variant": alt_text_variant(row)} for row in rows]
+        return [
+            {
+                **row,
+                "alt_text_variant": alt_text_variant(row),
+                "first_comment": (comment_of(row) or {}).get("text"),
+            }
+            for row in rows
+        ]
 
     async def replace_targets(
         self, job_id: uuid.UUID, brand_id: uuid.UUID, targets: Sequence[TargetDraft]

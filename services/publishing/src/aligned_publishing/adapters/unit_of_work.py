@@ -7,6 +7,7 @@ import asyncpg
 
 from aligned_common.units import BoundUnitOfWork
 from aligned_publishing.adapters.calendar_repo import SqlCalendarFeeds
+from aligned_publishing.adapters.comments_repo import SqlComments
 from aligned_publishing.adapters.dispatch_repo import SqlDispatch
 from aligned_publishing.adapters.holds_repo import SqlHolds
 from aligned_publishing.adapters.imports_repo import SqlImports
@@ -29,3 +30,4 @@ class SqlUnitOfWork(BoundUnitOfWork):
         self.assets = SqlAssets(conn)
         self.imports = SqlImports(conn)
         self.calendar_feeds = SqlCalendarFeeds(conn)
+        self.comments = SqlComments(conn)

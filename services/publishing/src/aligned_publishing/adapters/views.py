@@ -10,7 +10,7 @@ from typing import TypeAlias
 import asyncpg
 
 from aligned_common.units import Repository
-from aligned_publishing.adapters.jobs_repo import load_job, load_logs, load_targets
+from aligned_publishing.adapters.jobs_repo import TARGETS_WITH_COMMENT, load_job, load_logs, load_targets
 
 Record: TypeAlias = asyncpg.Record
 
@@ -68,7 +68,7 @@ class SqlViews(Repository):
     async def targets_of(self, job_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Record]]:
         found: dict[uuid.UUID, list[Record]] = {job_id: [] for job_id in job_ids}
         for row in await self.conn.fetch(
-            "SELECT * FROM publishing_targets WHERE job_id = ANY($1) ORDER BY job_id, position", job_ids
+            f"{TARGETS_WITH_COMMENT} WHERE t.job_id = ANY($1) ORDER BY t.job_id, t.position", job_ids
         ):
             found[row["job_id"]].append(row)
         return found

@@ -25,10 +25,19 @@ class TargetIn(BaseModel):
         max_length=20,
         description="This account's own alt text per media item (media_id -> text), instead of the item's",
     )
+    first_comment: str | None = Field(
+        default=None,
+        max_length=100_000,
+        description="This account's own first comment instead of the job's; an empty string: none here",
+    )
 
-    def draft(self) -> TargetDraft:
+    def draft(self, job_first_comment: str | None = None) -> TargetDraft:
+        """This account's draft; its first comment is its own, else the job's ("" is none)."""
         media = tuple(self.media_ids) if self.media_ids is not None else None
-        return TargetDraft(self.platform, self.connection_id, self.text, media, self.alt_texts)
+        comment = self.first_comment if self.first_comment is not None else job_first_comment
+        return TargetDraft(
+            self.platform, self.connection_id, self.text, media, self.alt_texts, comment or None
+        )
 
 
 class CreateJob(BaseModel):
@@ -44,6 +53,12 @@ class CreateJob(BaseModel):
     )
     time_zone: str | None = Field(default=None, examples=["Europe/Berlin"])
     max_retries: int | None = Field(default=None, ge=0, le=20)
+    first_comment: str | None = Field(
+        default=None,
+        max_length=100_000,
+        description="Published as a reply to each target's post right after it, where the platform "
+        "can (the catalogue's first_comment capability; 422 otherwise); a target's own overrides it",
+    )
 
 
 class EditJob(BaseModel):
@@ -55,6 +70,11 @@ class EditJob(BaseModel):
     targets: list[TargetIn] | None = Field(default=None, min_length=1, max_length=50)
     requires_approval: bool | None = None
     max_retries: int | None = Field(default=None, ge=0, le=20)
+    first_comment: str | None = Field(
+        default=None,
+        max_length=100_000,
+        description="Every target's first comment from now on (an empty string: none); a target's own overrides it",
+    )
 
 
 class ScheduleJob(BaseModel):

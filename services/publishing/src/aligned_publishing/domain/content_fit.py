@@ -18,6 +18,7 @@ class TargetDraft:
     text: str | None = None  # per-account variant; None: the job's content
     media_ids: tuple[uuid.UUID, ...] | None = None  # per-account variant; None: the job's media
     alt_texts: Mapping[uuid.UUID, str] | None = None  # per-account alt text of some of its media
+    first_comment: str | None = None  # resolved for this account (its own or the job's); None: none
 
 
 @dataclass(frozen=True)
@@ -83,10 +84,25 @@ def _target_errors(
     ]
     infos = [fitted.get((m, spec.name), media[m]) for m in chosen_ids if m in media]
     text = target.text if target.text is not None else content
-    for violation in check_content(spec, text, infos):
+    violations = [(f"{prefix}.{v.field}", v) for v in check_content(spec, text, infos)]
+    if target.first_comment is not None:
+        if not spec.capabilities.first_comment:
+            errors.append(
+                FitError(
+                    f"{prefix}.first_comment",
+                    f"{spec.display_name} cannot publish a first comment",
+                    platform=spec.name,
+                    code="not_supported",
+                )
+            )
+        else:  # the comment is a post of its own (text only): the same limits apply to it
+            violations += [
+                (f"{prefix}.first_comment", v) for v in check_content(spec, target.first_comment, [])
+            ]
+    for field, violation in violations:
         errors.append(
             FitError(
-                f"{prefix}.{violation.field}",
+                field,
                 f"{spec.display_name}: {violation.message}",
                 platform=spec.name,
                 code=violation.code.value,

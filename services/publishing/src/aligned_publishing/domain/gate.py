@@ -88,11 +88,18 @@ class Outgoing:
     platform: str
     text: str
     media_ids: tuple[uuid.UUID, ...]
+    first_comment: str | None = None
 
 
 def content_hash(outgoing: Sequence[Outgoing]) -> str:
+    # A first comment goes out too, so an approval covers it; hashed only when there is one, so
+    # the hash of every job without one (and so its approval) stays what it was.
     canonical = orjson.dumps(
-        [[str(o.connection_id), o.platform, o.text, [str(m) for m in o.media_ids]] for o in outgoing]
+        [
+            [str(o.connection_id), o.platform, o.text, [str(m) for m in o.media_ids]]
+            + ([o.first_comment] if o.first_comment is not None else [])
+            for o in outgoing
+        ]
     )
     return hashlib.sha256(canonical).hexdigest()
 

@@ -1,11 +1,12 @@
-"""Background loops run by the app factory (called with the service's Deps): the dispatcher
-and the purge of the bin."""
+"""Background loops run by the app factory (called with the service's Deps): the dispatcher,
+first comments' retries and re-checks, and the purge of the bin."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 
+from aligned_publishing.service_layer import comments
 from aligned_publishing.service_layer.deps import Deps
 from aligned_publishing.service_layer.dispatcher import dispatch_batch
 from aligned_publishing.service_layer.media import purge_deleted_media, purge_expired_uploads
@@ -22,6 +23,16 @@ async def dispatcher(deps: Deps) -> None:
                 pass
         except Exception:
             log.exception("dispatch batch failed; retrying next tick")
+        await asyncio.sleep(deps.settings.dispatch_interval_s)
+
+
+async def comment_dispatcher(deps: Deps) -> None:
+    while True:
+        try:
+            while await comments.dispatch_due(deps) >= comments.DUE_BATCH:
+                pass
+        except Exception:
+            log.exception("comment dispatch failed; retrying next tick")
         await asyncio.sleep(deps.settings.dispatch_interval_s)
 
 

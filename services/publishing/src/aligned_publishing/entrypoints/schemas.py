@@ -8,8 +8,24 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
-from aligned_publishing.adapters.jobs_repo import alt_text_variant
+from aligned_publishing.adapters.jobs_repo import alt_text_variant, comment_of
 from aligned_publishing.domain.gate import approved_for_current
+
+
+class FirstCommentOut(BaseModel):
+    """A target's first comment and its own fate: it is published after the post, as a reply."""
+
+    text: str
+    status: str = Field(
+        description="waiting (the post is not out yet), scheduled (a retry is due), publishing, "
+        "published or failed"
+    )
+    attempts: int
+    next_attempt_at: datetime | None
+    remote_id: str | None
+    url: str | None
+    last_error: str | None
+    platform_message: str | None
 
 
 class TargetOut(BaseModel):
@@ -27,6 +43,7 @@ class TargetOut(BaseModel):
     url: str | None
     last_error: str | None
     platform_message: str | None
+    first_comment: FirstCommentOut | None = None
 
 
 class AttemptOut(BaseModel):
@@ -197,7 +214,14 @@ def target_out(row) -> TargetOut:
         url=row["url"],
         last_error=row["last_error"],
         platform_message=row["platform_message"],
+        first_comment=_first_comment_out(comment_of(row)),
     )
+
+
+def _first_comment_out(comment: dict | None) -> FirstCommentOut | None:
+    if comment is None:
+        return None
+    return FirstCommentOut(**{k: comment[k] for k in FirstCommentOut.model_fields})
 
 
 def job_out(job, targets, logs=None) -> JobOut:

@@ -7,8 +7,10 @@ job is saved once, at the end, with the events it emitted on the way.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -82,6 +84,7 @@ def _outgoing(content: str, media_ids: list[uuid.UUID], targets: list[TargetDraf
             t.platform.lower(),
             t.text if t.text is not None else content,
             tuple(t.media_ids) if t.media_ids is not None else tuple(media_ids),
+            t.first_comment,
         )
         for t in targets
     ]
@@ -169,7 +172,7 @@ async def create_plan_drafts(
 
 async def create_job(deps: Deps, identity: Identity, body: CreateJob) -> uuid.UUID:
     now = deps.clock.now()
-    targets = [t.draft() for t in body.targets]
+    targets = [t.draft(body.first_comment) for t in body.targets]
     schedule = _resolve(body.scheduled_at, body.time_zone) if body.scheduled_at else None
     if schedule:
         _require_future(schedule.at_utc, now)
@@ -228,9 +231,7 @@ async def edit_job(deps: Deps, identity: Identity, job_id: uuid.UUID, body: Edit
         before = _edit_view(job, [_draft_of(t) for t in current])
         content = body.content if body.content is not None else job.content
         media_ids = body.media_ids if body.media_ids is not None else list(job.media_ids)
-        targets = (
-            [t.draft() for t in body.targets] if body.targets is not None else [_draft_of(t) for t in current]
-        )
+        targets = _edited_targets(body, current)
         await _check_fit(
             uow, identity.brand_id, content, media_ids, targets, check_connections=body.targets is not None
         )
@@ -247,7 +248,7 @@ async def edit_job(deps: Deps, identity: Identity, job_id: uuid.UUID, body: Edit
         job.assess(digest, gate, legacy_stands=False)
         if waive:
             job.waive(identity.user_id, now)
-        if body.targets is not None:
+        if body.targets is not None or body.first_comment is not None:
             await uow.jobs.replace_targets(job_id, identity.brand_id, targets)
         await uow.jobs.replace_media_usage(job_id, identity.brand_id, _all_media(media_ids, targets), now)
         await _emit_edited(uow, job, before, _edit_view(job, targets))
@@ -326,7 +327,19 @@ def _draft_of(target: Row) -> TargetDraft:
         target["text_variant"],
         media,
         target["alt_text_variant"],
+        target["first_comment"],
     )
+
+
+def _edited_targets(body: EditJob, current: Sequence[Row]) -> list[TargetDraft]:
+    """The targets after an edit: the body's, or the current ones; a job-wide first_comment in
+    the body applies to each target that does not name its own ("" removes it)."""
+    if body.targets is not None:
+        return [t.draft(body.first_comment) for t in body.targets]
+    drafts = [_draft_of(t) for t in current]
+    if body.first_comment is None:
+        return drafts
+    return [dataclasses.replace(d, first_comment=body.first_comment or None) for d in drafts]
 
 
 # -- the approval gate ---------------------------------------------------------------------
@@ -498,6 +511,7 @@ async def _emit_created(uow: UnitOfWork, job: Job, *, requires_approval: bool) -
                     connection_id=t["connection_id"],
                     text=t["text_variant"] if t["text_variant"] is not None else job.content,
                     media_ids=chosen[t["target_id"]],
+                    first_comment=t["first_comment"],
                     warnings=alt_text_warnings(
                         t["platform"], chosen[t["target_id"]], alt_texts | (t["alt_text_variant"] or {})
                     ),
@@ -521,6 +535,7 @@ def _edit_view(job: Job, targets: list[TargetDraft]) -> dict[str, Any]:
                 "text": t.text,
                 "media_ids": list(t.media_ids) if t.media_ids is not None else None,
             }
+            | ({"first_comment": t.first_comment} if t.first_comment is not None else {})
             for t in targets
         ],
         "requires_approval": job.requires_approval,

@@ -12,6 +12,7 @@ from aligned_publishing.adapters.unit_of_work import SqlUnitOfWork
 from aligned_publishing.domain.job import check_target_transition
 from aligned_publishing.domain.retry import Failure, decide_failure, retry_delay
 from aligned_publishing.domain.status import TargetStatus
+from aligned_publishing.service_layer import comments
 from aligned_publishing.service_layer.deps import Deps
 from aligned_publishing.service_layer.finishing import check_finished, finish_if_done
 from aligned_publishing.service_layer.holds import hold_connection
@@ -39,6 +40,9 @@ def _replaced(targets: Sequence[Row], changed: Row) -> list[Row]:
 # Each outcome is four round trips: BEGIN with the inbox row, the locks with every row it
 # decides from, all its writes in one statement (repo.Writes), COMMIT (docs/performance.md).
 async def on_post_published(uow: SqlUnitOfWork, deps: Deps, data: PostPublished) -> None:
+    if comments.is_comment(data.idempotency_key):
+        await comments.on_published(uow, deps, data)
+        return
     found = await _locked(uow, data)
     # A post that went out is a fact even if it answers an older attempt (we had given up
     # waiting, or a retry is pending): record it, never post again.
@@ -61,9 +65,14 @@ async def on_post_published(uow: SqlUnitOfWork, deps: Deps, data: PostPublished)
     writes.record_attempt(target, data.attempt, now, "published", remote_id=data.remote_id, url=data.url)
     finish_if_done(uow, writes, job, _replaced(targets, changed), now)
     await uow.targets.write(writes)
+    if target["has_first_comment"]:  # on the row: a post without one costs no query more
+        await comments.after_post_published(uow, deps, target["target_id"], now)
 
 
 async def on_post_failed(uow: SqlUnitOfWork, deps: Deps, data: PostFailed) -> None:
+    if comments.is_comment(data.idempotency_key):
+        await comments.on_failed(uow, deps, data)
+        return
     found = await _locked(uow, data)
     if found is None:
         return

@@ -74,6 +74,9 @@ def post_out(sandbox: Sandbox, post: Post) -> PostOut:
         media=[media_out(m) for m in sandbox.posts.media_of(post)],
         status=post.status,
         created_at=to_datetime(post.created_at),
+        in_reply_to_id=post.in_reply_to_id,
+        reply_chain=[parent.id for parent in sandbox.posts.reply_chain(post)],
+        reply_ids=[reply.id for reply in sandbox.posts.replies_to(post)],
     )
 
 
@@ -132,6 +135,7 @@ async def create_post(
         url_of=UrlOf(str(request.base_url), account.name),
         now=sandbox.clock.now(),
         idempotency_window_s=sandbox.config.idempotency_window_s,
+        in_reply_to_id=new_post.in_reply_to_id,
     )
     if not created:
         response.status_code = 200

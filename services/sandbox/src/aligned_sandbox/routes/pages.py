@@ -1,5 +1,6 @@
-"""The public post page a post's URL points at (GET /@<account>/posts/<id>): its text and every
-media item the platform received, with type, byte size and sha256."""
+"""The public post page a post's URL points at (GET /@<account>/posts/<id>): its text, every
+media item the platform received, with type, byte size and sha256, and its place in a reply
+chain (the posts it answers, first post first, and its direct replies)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 
 from aligned_sandbox.errors import SandboxError
+from aligned_sandbox.posts import Post
 from aligned_sandbox.routes.deps import get_sandbox
 from aligned_sandbox.state import Sandbox
 
@@ -29,9 +31,20 @@ async def post_page(
         f'<td class="alt">{escape(m.alt_text)}</td></tr>'
         for m in sandbox.posts.media_of(post)
     )
+    reply_to = escape(post.in_reply_to_id or "")
     return HTMLResponse(
         f"<!doctype html><html><head><title>@{escape(account)} · {escape(post_id)}</title></head><body>"
-        f'<article id="{escape(post.id)}" data-status="{post.status}"><p class="text">{escape(post.text)}</p>'
+        f'<ol class="reply-chain">{_links(sandbox.posts.reply_chain(post))}</ol>'
+        f'<article id="{escape(post.id)}" data-status="{post.status}" data-in-reply-to="{reply_to}">'
+        f'<p class="text">{escape(post.text)}</p>'
         f"<table><thead><tr><th>media</th><th>type</th><th>bytes</th><th>sha256</th><th>alt text</th></tr></thead>"
-        f"<tbody>{rows}</tbody></table></article></body></html>"
+        f"<tbody>{rows}</tbody></table></article>"
+        f'<ol class="replies">{_links(sandbox.posts.replies_to(post))}</ol></body></html>'
+    )
+
+
+def _links(posts: list[Post]) -> str:
+    return "".join(
+        f'<li class="post" data-id="{escape(p.id)}"><a href="{escape(p.url)}">{escape(p.text)}</a></li>'
+        for p in posts
     )

@@ -27,6 +27,7 @@ from aligned_connections.adapters.platforms.models import (
     PostStatus,
     PublishedPost,
     PublishRequest,
+    ReplyTo,
     TokenSet,
     WebhookEvent,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "PublishRequest",
     "PublishedPost",
     "Rejected",
+    "ReplyTo",
     "Retryable",
     "SandboxAdapter",
     "TokenSet",

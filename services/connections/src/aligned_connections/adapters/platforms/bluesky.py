@@ -77,6 +77,7 @@ class _WrittenRecord(BaseModel):
 
 class _StoredRecord(BaseModel):
     uri: str
+    cid: str | None = None  # the lexicon makes it optional; a reply needs it (a strong ref)
     value: dict[str, Any]
 
 
@@ -209,7 +210,8 @@ class BlueskyAdapter:
             "GET",
             self._xrpc("app.bsky.feed.getAuthorFeed"),
             headers=bearer(access_token),
-            params={"actor": did, "limit": self._marker_search_depth, "filter": "posts_no_replies"},
+            # With replies: a first comment or a thread's later part is one of our posts too.
+            params={"actor": did, "limit": self._marker_search_depth, "filter": "posts_with_replies"},
         )
         for item in self._http.parse(response, _Feed).feed:  # newest first
             own_post = item.reason is None and item.post.author.did == did
@@ -246,7 +248,20 @@ class BlueskyAdapter:
             record["facets"] = found_facets
         if request.media:
             record["embed"] = await self._embed(access_token, request.media)
+        if request.reply_to is not None:
+            record["reply"] = {
+                "root": await self._strong_ref(access_token, request.reply_to.root_remote_id),
+                "parent": await self._strong_ref(access_token, request.reply_to.parent_remote_id),
+            }
         return record
+
+    async def _strong_ref(self, access_token: str, remote_id: str) -> dict[str, str]:
+        """app.bsky.feed.post's reply wants {uri, cid} of the root and the parent; we keep only
+        the uri (the remote id), so the cid is read from the record itself."""
+        stored = await self._record(access_token, _parse_uri(remote_id))
+        if stored is None or stored.cid is None:
+            raise Rejected(f"the post to reply to ({remote_id}) is not there", platform=PLATFORM)
+        return {"uri": stored.uri, "cid": stored.cid}
 
     async def _embed(self, access_token: str, media: Sequence[MediaAttachment]) -> dict[str, Any]:
         blobs = [await self._upload(access_token, item) for item in media]

@@ -105,7 +105,8 @@ class MastodonAdapter(OAuth2Methods):
             self._url("/api/v1/statuses"),
             creates=True,
             headers=bearer(access_token) | {"Idempotency-Key": request.idempotency_key},
-            json={"status": request.text, "media_ids": media_ids},
+            json={"status": request.text, "media_ids": media_ids}
+            | ({"in_reply_to_id": request.reply_to.parent_remote_id} if request.reply_to else {}),
         )
         status = self._http.parse(response, _Status, creates=True)
         return PublishedPost(remote_id=status.id, url=status.public_url)

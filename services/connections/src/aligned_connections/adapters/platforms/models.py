@@ -59,6 +59,14 @@ class MediaAttachment(_Value):
     alt_text: str = ""
 
 
+class ReplyTo(_Value):
+    """The post a publish answers (a first comment, the next part of a thread), by remote ids."""
+
+    parent_remote_id: str = Field(min_length=1)
+    # The thread's first post (Bluesky's reply.root); the parent itself for a direct reply.
+    root_remote_id: str = Field(min_length=1)
+
+
 class PublishRequest(_Value):
     text: str
     media: tuple[MediaAttachment, ...] = ()
@@ -71,6 +79,7 @@ class PublishRequest(_Value):
     # The connection's account id, for a platform where one login posts as several accounts
     # (a LinkedIn member and the pages they administer); None: the token's own account.
     account_id: str | None = None
+    reply_to: ReplyTo | None = None  # None: a top-level post
 
 
 class PublishedPost(_Value):

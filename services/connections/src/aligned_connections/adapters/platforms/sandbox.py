@@ -115,7 +115,8 @@ class SandboxAdapter(OAuth2Methods):
             self._url("/api/v1/posts"),
             creates=True,
             headers=bearer(access_token) | {"Idempotency-Key": request.idempotency_key},
-            json={"text": request.text, "media_ids": media_ids},
+            json={"text": request.text, "media_ids": media_ids}
+            | ({"in_reply_to_id": request.reply_to.parent_remote_id} if request.reply_to else {}),
         )
         post = self._http.parse(response, _Post, creates=True)
         return PublishedPost(remote_id=post.id, url=post.url)
