@@ -39,6 +39,7 @@ COLLECTIONS = {
     "connections": "/v1/connections",
     "analytics": "/v1/analytics/goals",
     "webhooks": "/v1/webhook-endpoints",
+    "engagement": "/v1/engagement/templates",
 }
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -98,6 +99,12 @@ def stub_app(state: StubState) -> FastAPI:
     async def delete_item(item_id: uuid.UUID, identity: Identity = Depends(who)) -> Response:
         state.items.pop(owned(identity, str(item_id))["id"])
         return Response(status_code=204)
+
+    if state.service == "engagement":
+
+        @app.get("/v1/engagement/counts")
+        async def counts(identity: Identity = Depends(who)) -> dict:
+            return {"open": len(mine(identity)), "done": 0}
 
     if state.service == "approval":
 

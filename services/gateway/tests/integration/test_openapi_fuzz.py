@@ -1,16 +1,11 @@
-"""One OpenAPI document, merged from the services' own; schemathesis finds no 5xx and no
-response that breaks the schema when it calls every operation with a valid token."""
+"""One OpenAPI document, generated from the services' own and served as checked in (ADR 0019):
+every service's paths are in it whether or not the service answers. Schemathesis calls every
+operation against the real services in tests/acceptance/test_gateway_fuzz.py (against these
+stubs, whose answers are generic, schema conformance would mean nothing)."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
-from pathlib import Path
-
 import pytest
-
-from aligned_testing.gateway import new_brand
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +16,7 @@ async def test_openapi_merges_the_services_paths(gateway, stubs):
         assert doc["openapi"].startswith("3.1")
         for path in (
             "/v1/jobs",
-            "/v1/jobs/{item_id}",
+            "/v1/jobs/{job_id}",
             "/v1/approvals",
             "/v1/jobs/{job_id}/approvals",
             "/v1/connections",
@@ -40,44 +35,7 @@ async def test_openapi_merges_the_services_paths(gateway, stubs):
         assert create["413"]["content"]["application/problem+json"]["schema"]["$ref"].endswith("/Problem")
         assert "413" not in doc["paths"]["/v1/jobs"]["get"]["responses"]
         assert (await client.get("/docs")).status_code == 200
-        # A service that is down contributes nothing new, and the document still answers.
+        # A service that is down loses none of its paths.
         await stubs.running["webhooks"].stop()
-        assert (await client.get("/openapi.json")).status_code == 200
-
-
-async def test_schemathesis_finds_no_server_errors(gateway, stubs):
-    async with gateway.client() as client:
-        owner = await new_brand(client)
-    st = Path(sys.executable).with_name("st")
-    process = await asyncio.create_subprocess_exec(
-        str(st),
-        "run",
-        f"{gateway.base_url}/openapi.json",
-        "--checks",
-        "not_a_server_error,response_schema_conformance",
-        "--phases",
-        "examples,fuzzing",
-        "--max-examples",
-        "4",
-        "--mode",
-        "positive",
-        "--exclude-path",
-        "/v1/events/stream",  # an endless stream, covered by its own tests
-        "--request-timeout",
-        "10",
-        "--workers",
-        "2",
-        "--seed",
-        "7",
-        "--generation-deterministic",
-        "--header",
-        f"Authorization: {owner.headers['Authorization']}",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env={**os.environ, "SCHEMATHESIS_HOOKS": ""},
-    )
-    output, _ = await asyncio.wait_for(process.communicate(), 120)
-    print(output.decode(errors="replace")[-2500:])
-    text = output.decode(errors="replace")
-    assert process.returncode == 0, text[-6000:]
-    assert "No operations" not in text and " passed" in text, text[-3000:]
+        after = await client.get("/openapi.json")
+        assert after.status_code == 200 and after.json() == doc

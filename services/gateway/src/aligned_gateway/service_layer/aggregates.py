@@ -92,6 +92,15 @@ def _items(outcome: Outcome | None) -> list[Any]:
     return body.get("items", []) if isinstance(body, dict) else body if isinstance(body, list) else []
 
 
+def _counts(outcome: Outcome | None) -> dict[str, int] | None:
+    """A section of counts, or None when the answer is not one (the dashboard degrades that
+    section instead of failing as a whole)."""
+    body = outcome.body if _ok(outcome) else None
+    if isinstance(body, dict) and all(isinstance(v, int) and not isinstance(v, bool) for v in body.values()):
+        return body
+    return None
+
+
 def _approvals_by_job(rounds: list[Any]) -> dict[str, dict[str, Any]]:
     latest: dict[str, dict[str, Any]] = {}
     for round_ in rounds:
@@ -120,14 +129,16 @@ async def dashboard(
         for job in _items(outcomes["calendar"])
         if isinstance(job, dict)
     ]
+    inbox = _counts(outcomes["inbox"])
+    malformed = ["engagement"] if _ok(outcomes["inbox"]) and inbox is None else []
     return {
         "brand_id": str(identity.brand_id),
         "calendar": calendar if _ok(outcomes["calendar"]) else None,
         "pending_approvals": [r for r in approvals.values() if r.get("status") == "pending"],
         "connections": _items(outcomes["connections"]) if _ok(outcomes["connections"]) else None,
         "analytics": outcomes["analytics"].body if _ok(outcomes["analytics"]) else None,
-        "inbox": outcomes["inbox"].body if _ok(outcomes["inbox"]) else None,
-        "degraded": _degraded(outcomes, calls),
+        "inbox": inbox,
+        "degraded": sorted({*_degraded(outcomes, calls), *malformed}),
     }
 
 
