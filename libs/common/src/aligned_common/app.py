@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -24,6 +25,7 @@ from faststream.kafka import KafkaBroker
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_fastapi_instrumentator import Instrumentator
+from prometheus_fastapi_instrumentator import metrics as prometheus_metrics
 
 from aligned_common.db import create_pool
 from aligned_common.identity import BodyDigest
@@ -259,7 +261,15 @@ def instrument_http(app: FastAPI) -> None:
     FastAPIInstrumentor.instrument_app(
         app, excluded_urls=",".join(NOT_INSTRUMENTED), server_request_hook=redact_server_span
     )
-    Instrumentator(excluded_handlers=list(NOT_INSTRUMENTED), should_group_untemplated=True).instrument(app)
+    instrumentator = Instrumentator(excluded_handlers=list(NOT_INSTRUMENTED), should_group_untemplated=True)
+    instrumentator.add(_request_metrics()).instrument(app)
+
+
+@functools.cache
+def _request_metrics() -> Any:
+    # Registered once per process and shared: a second `metrics.default()` finds its names
+    # taken in the registry and records nothing (several apps per process: the tests).
+    return prometheus_metrics.default()
 
 
 def operation_id(route: APIRoute) -> str:
