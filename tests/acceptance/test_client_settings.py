@@ -39,11 +39,17 @@ def address(label: str) -> str:
     return f"{label}-{uuid.uuid4().hex[:8]}@client.example.com"
 
 
-def zone_at_local_hour(hour: int) -> str:
-    """A time zone whose local hour is `hour` right now (the fixed-offset Etc zones cover every hour)."""
+def zone_at_local_hour(hour: int, same_day_as: str | None = None) -> str:
+    """A time zone whose local hour is `hour` right now (the fixed-offset Etc zones cover every
+    hour), on the same local date as `same_day_as` when given: near UTC midnight two zones an
+    hour apart can be on different days (and a digest is once per local day)."""
+    now = datetime.now(UTC)
     for offset in range(-12, 15):
         name = "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"  # Etc/GMT-5 is UTC+5
-        if datetime.now(UTC).astimezone(ZoneInfo(name)).hour == hour:
+        local = now.astimezone(ZoneInfo(name))
+        if local.hour == hour and (
+            same_day_as is None or local.date() == now.astimezone(ZoneInfo(same_day_as)).date()
+        ):
             return name
     raise AssertionError(f"no zone at {hour}:00")
 
@@ -235,7 +241,8 @@ async def test_over_the_daily_limit_mails_fold_into_the_digest_at_the_clients_lo
     held = [m for m in mails if m["status"] == "held"]
 
     # Dora moves to where it is 08:00 now: her daily digest goes out, with the held mails in full.
-    await put(owner, f"/v1/client-settings/{dora}", {"time_zone": zone_at_local_hour(DIGEST_HOUR)})
+    digest_zone = zone_at_local_hour(DIGEST_HOUR)
+    await put(owner, f"/v1/client-settings/{dora}", {"time_zone": digest_zone})
     [digest] = await mails_to(system, dora, subject="Your daily digest")
     body = text_of(digest)
     assert "held back by your limit of 2 e-mails a day (2)" in body
@@ -253,7 +260,8 @@ async def test_over_the_daily_limit_mails_fold_into_the_digest_at_the_clients_lo
     assert {folded[m["id"]]["status"] for m in held} == {"folded"}
 
     # One digest for the day, however often the loop looks.
-    await put(owner, f"/v1/client-settings/{dora}", {"time_zone": zone_at_local_hour(DIGEST_HOUR + 1)})
+    later_zone = zone_at_local_hour(DIGEST_HOUR + 1, same_day_as=digest_zone)
+    await put(owner, f"/v1/client-settings/{dora}", {"time_zone": later_zone})
     await owner.post(f"/v1/approvals/{round_['id']}/links", {"recipient": dora})
     [held_again] = await settled_mails(owner, dora, 1, status="held")
     assert held_again["subject"].startswith("Please review")
