@@ -8,9 +8,9 @@ import httpx
 import pytest
 import uvicorn
 
+from aligned_common.ssrf import CheckedTarget
 from aligned_testing.service import free_port
 from aligned_webhooks.adapters import sender
-from aligned_webhooks.adapters.ssrf import CheckedTarget
 
 pytestmark = pytest.mark.unit
 

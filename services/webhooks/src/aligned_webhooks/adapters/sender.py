@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from aligned_webhooks.adapters.ssrf import CheckedTarget
+from aligned_common.ssrf import CheckedTarget
 
 
 @dataclass(frozen=True)
