@@ -16,6 +16,8 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import httpx
+
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -134,3 +136,13 @@ async def check_target(url: str, policy: TargetPolicy, *, purpose: str = "receiv
             # address would reach the private one whenever the resolver ordered it first.
             raise RefusedTarget(f"{host} resolves to {address}, a {problem}; it cannot {purpose}")
     return CheckedTarget(url=url, host=host, address=addresses[0])
+
+
+def pinned(target: CheckedTarget) -> tuple[httpx.URL, dict[str, str], dict]:
+    """The URL with its host replaced by the checked address, the Host header and TLS name to keep
+    virtual hosting and certificate checks working against the original name."""
+    url = httpx.URL(target.url)
+    address = str(target.address)
+    host_header = url.netloc.decode("ascii").rsplit("@", 1)[-1]
+    extensions = {"sni_hostname": target.host} if url.scheme == "https" else {}
+    return url.copy_with(host=address), {"host": host_header}, extensions
