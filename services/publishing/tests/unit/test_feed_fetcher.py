@@ -3,12 +3,11 @@
 import asyncio
 
 import pytest
-import uvicorn
 
 from aligned_common.ssrf import TargetPolicy
 from aligned_publishing.adapters.feed_fetcher import fetch_feed
 from aligned_publishing.adapters.feed_parser import parse_feed
-from aligned_testing.service import free_port
+from aligned_testing.service import serving_asgi
 
 pytestmark = pytest.mark.unit
 
@@ -52,16 +51,8 @@ async def _feeds(scope, receive, send):
 
 @pytest.fixture
 async def base():
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(_feeds, host="127.0.0.1", port=port, log_config=None, lifespan="off")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    async with serving_asgi(_feeds) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 async def _get(url, etag=None, *, policy=LOCAL, max_bytes=100_000, timeout_s=5.0):
