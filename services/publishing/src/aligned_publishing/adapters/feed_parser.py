@@ -1,4 +1,4 @@
-"""RSS and Atom bodies to FeedEntry values, through feedparser (ADR 0024).
+"""RSS and Atom bodies to FeedEntry values, through feedparser (ADR 0028).
 
 feedparser reads every RSS dialect and Atom and is lenient with the malformed XML real feeds
 serve; what it cannot place as a feed at all (an HTML page, JSON, garbage) has no version and no
