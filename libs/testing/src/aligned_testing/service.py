@@ -22,6 +22,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@asynccontextmanager
+async def serving_asgi(app: object) -> AsyncIterator[int]:
+    """Serve a bare ASGI app (a stand-in for the outside world) on a free port; yields the port."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off"))  # type: ignore[arg-type]
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if task.done():
+                task.result()  # startup failed: raise its error
+            await asyncio.sleep(0.02)
+        yield port
+    finally:
+        server.should_exit = True
+        await task
+
+
 @dataclass
 class RunningService:
     base_url: str

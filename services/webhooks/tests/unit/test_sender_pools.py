@@ -1,16 +1,14 @@
 """Outbound connections are pooled per host name: a connection opened (and, with TLS, its
 certificate checked) for one host never carries a request for another host on the same address."""
 
-import asyncio
 import ipaddress
 
 import httpx
 import pytest
-import uvicorn
 
-from aligned_testing.service import free_port
+from aligned_common.ssrf import CheckedTarget
+from aligned_testing.service import serving_asgi
 from aligned_webhooks.adapters import sender
-from aligned_webhooks.adapters.ssrf import CheckedTarget
 
 pytestmark = pytest.mark.unit
 
@@ -26,16 +24,8 @@ async def _client_port(scope, receive, send):
 
 @pytest.fixture
 async def server_port():
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(_client_port, host="127.0.0.1", port=port, log_config=None, lifespan="off")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-    yield port
-    server.should_exit = True
-    await task
+    async with serving_asgi(_client_port) as port:
+        yield port
 
 
 def _target(host: str, port: int) -> CheckedTarget:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from aligned_webhooks.adapters.ssrf import CheckedTarget
+from aligned_common.ssrf import CheckedTarget, pinned
 
 
 @dataclass(frozen=True)
@@ -67,16 +67,6 @@ class PerHostTransport(httpx.AsyncBaseTransport):
             await transport.aclose()
 
 
-def _pinned(target: CheckedTarget) -> tuple[httpx.URL, dict[str, str], dict]:
-    """The URL with its host replaced by the checked address, the Host header and TLS name to keep
-    virtual hosting and certificate checks working against the original name."""
-    url = httpx.URL(target.url)
-    address = str(target.address)
-    host_header = url.netloc.decode("ascii").rsplit("@", 1)[-1]
-    extensions = {"sni_hostname": target.host} if url.scheme == "https" else {}
-    return url.copy_with(host=address), {"host": host_header}, extensions
-
-
 async def post(
     client: httpx.AsyncClient,
     target: CheckedTarget,
@@ -86,7 +76,7 @@ async def post(
     timeout_s: float,
     excerpt_bytes: int,
 ) -> SendResult:
-    url, host_header, extensions = _pinned(target)
+    url, host_header, extensions = pinned(target)
     started = time.perf_counter()
     try:
         # The total deadline covers a receiver that answers byte by byte, which per-read

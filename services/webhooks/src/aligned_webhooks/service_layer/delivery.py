@@ -7,10 +7,10 @@ from datetime import datetime
 
 from aligned_common.events.webhooks import EndpointDisabled
 from aligned_common.platforms import standard_webhooks
+from aligned_common.ssrf import RefusedTarget, check_target
 from aligned_webhooks.adapters import sender
 from aligned_webhooks.adapters.secret_box import SecretBox
 from aligned_webhooks.adapters.sender import SendResult
-from aligned_webhooks.adapters.ssrf import RefusedTarget, check_target
 from aligned_webhooks.domain.deliveries import ClaimedDelivery
 from aligned_webhooks.domain.endpoints import failing_too_long, previous_secret_valid
 from aligned_webhooks.domain.retry import next_delay_s, parse_retry_after

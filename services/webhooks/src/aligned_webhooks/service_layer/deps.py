@@ -11,9 +11,9 @@ import httpx
 from aligned_common.app import Database
 from aligned_common.clock import Clock
 from aligned_common.db import Role
+from aligned_common.ssrf import TargetPolicy
 from aligned_webhooks.adapters.providers import ProviderRegistry
 from aligned_webhooks.adapters.secret_box import SecretBox
-from aligned_webhooks.adapters.ssrf import TargetPolicy
 from aligned_webhooks.config import Settings
 from aligned_webhooks.service_layer.ports import UnitOfWork, Units
 

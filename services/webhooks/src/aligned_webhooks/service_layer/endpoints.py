@@ -9,7 +9,7 @@ from typing import Any
 
 from aligned_common.identity import Identity
 from aligned_common.platforms.standard_webhooks import WebhookSecret
-from aligned_webhooks.adapters.ssrf import RefusedTarget, check_target
+from aligned_common.ssrf import RefusedTarget, check_target
 from aligned_webhooks.domain.endpoints import Endpoint
 from aligned_webhooks.domain.errors import (
     DeliveryNotFound,

@@ -2,7 +2,7 @@ import ipaddress
 
 import pytest
 
-from aligned_webhooks.adapters.ssrf import RefusedTarget, TargetPolicy, address_problem, check_target
+from aligned_common.ssrf import RefusedTarget, TargetPolicy, address_problem, check_target
 
 pytestmark = pytest.mark.unit
 
@@ -98,3 +98,9 @@ async def test_refused_urls(url):
 async def test_an_allowed_url_is_pinned_to_its_checked_address():
     target = await check_target("https://93.184.216.34:8443/hook", STRICT)
     assert str(target.address) == "93.184.216.34" and target.host == "93.184.216.34"
+
+
+async def test_the_refusal_names_what_the_url_was_for() -> None:
+    # Feeds share the guard with webhooks; the brand must read "poll feeds", not "receive webhooks".
+    with pytest.raises(RefusedTarget, match="it cannot be polled as a feed"):
+        await check_target("https://10.0.0.1/feed.xml", STRICT, purpose="be polled as a feed")

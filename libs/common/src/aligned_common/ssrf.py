@@ -1,10 +1,11 @@
 """Refuse outbound targets inside our own network (SSRF).
 
-A brand chooses the URL we POST to, so without this guard it could make us call the cloud
-metadata service (169.254.169.254), a database on 10.x, or our own services on loopback. The
-host is resolved and EVERY address checked, at registration and again right before each
-delivery (DNS can change in between); the request is then sent to the address that was checked,
-so a second lookup cannot swap in an internal address (DNS rebinding).
+A brand chooses the URLs we call (webhooks we POST to, feeds we poll), so without this guard it
+could make us call the cloud metadata service (169.254.169.254), a database on 10.x, or our own
+services on loopback. The host is resolved and EVERY address checked, at registration and again
+right before each request (DNS can change in between); the request is then sent to the address
+that was checked, so a second lookup cannot swap in an internal address (DNS rebinding).
+One function for every service that calls out, so a fix to the guard protects all of them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import ipaddress
 import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+import httpx
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -117,8 +120,11 @@ async def resolve(host: str, port: int) -> list[IpAddress]:
     return list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos))
 
 
-async def check_target(url: str, policy: TargetPolicy) -> CheckedTarget:
-    """Resolve and check; raises RefusedTarget before any connection is made."""
+async def check_target(url: str, policy: TargetPolicy, *, purpose: str = "receive webhooks") -> CheckedTarget:
+    """Resolve and check; raises RefusedTarget before any connection is made.
+
+    purpose completes the refusal ("it cannot <purpose>") so the brand reads what was refused.
+    """
     host, port = check_url_shape(url, policy)
     addresses = await resolve(host, port)
     if not addresses:
@@ -128,5 +134,15 @@ async def check_target(url: str, policy: TargetPolicy) -> CheckedTarget:
         if problem:
             # One bad address refuses the host: otherwise a name with a public and a private
             # address would reach the private one whenever the resolver ordered it first.
-            raise RefusedTarget(f"{host} resolves to {address}, a {problem}; it cannot receive webhooks")
+            raise RefusedTarget(f"{host} resolves to {address}, a {problem}; it cannot {purpose}")
     return CheckedTarget(url=url, host=host, address=addresses[0])
+
+
+def pinned(target: CheckedTarget) -> tuple[httpx.URL, dict[str, str], dict]:
+    """The URL with its host replaced by the checked address, the Host header and TLS name to keep
+    virtual hosting and certificate checks working against the original name."""
+    url = httpx.URL(target.url)
+    address = str(target.address)
+    host_header = url.netloc.decode("ascii").rsplit("@", 1)[-1]
+    extensions = {"sni_hostname": target.host} if url.scheme == "https" else {}
+    return url.copy_with(host=address), {"host": host_header}, extensions
