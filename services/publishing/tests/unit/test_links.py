@@ -3,8 +3,10 @@ import pytest
 from aligned_publishing.domain.links import (
     CODE_ALPHABET,
     CODE_LENGTH,
+    ShortLink,
     UtmParameters,
     new_code,
+    shorten_text,
     tag_text,
     tag_url,
     utm_for,
@@ -76,3 +78,27 @@ def test_codes_are_short_and_drawn_from_the_unambiguous_alphabet():
 
 def test_code_uses_the_given_chooser():
     assert new_code(lambda alphabet: alphabet[0]) == CODE_ALPHABET[0] * CODE_LENGTH
+
+
+def test_shortening_replaces_each_url_and_reuses_a_code_for_a_repeated_url():
+    codes = iter(["aaaaaaaa", "bbbbbbbb"])
+    text, links = shorten_text(
+        "A https://a.example/p?utm_source=x, B https://b.example. Again https://a.example/p?utm_source=x",
+        "https://go.aligned.example/",
+        lambda _url: next(codes),
+    )
+    assert text == (
+        "A https://go.aligned.example/l/aaaaaaaa, B https://go.aligned.example/l/bbbbbbbb. "
+        "Again https://go.aligned.example/l/aaaaaaaa"
+    )
+    assert links == [
+        ShortLink("aaaaaaaa", "https://a.example/p?utm_source=x"),
+        ShortLink("bbbbbbbb", "https://b.example"),
+    ]
+
+
+def test_text_without_urls_is_unchanged_and_has_no_links():
+    assert shorten_text("no links here, mail hi@a.example", "https://go.example") == (
+        "no links here, mail hi@a.example",
+        [],
+    )

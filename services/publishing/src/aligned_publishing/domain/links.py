@@ -1,4 +1,5 @@
-"""Tracked links: UTM tagging of the URLs in a target's text, and short-link codes.
+"""Tracked links: UTM tagging of the URLs in a target's text, short-link codes, and the text
+as published with short links (what content fit must count).
 
 Pure functions; the link settings per brand and the stored short links are not built yet
 (issue 24, "Tracked links").
@@ -68,3 +69,26 @@ def tag_text(text: str, utm: UtmParameters) -> str:
 def new_code(choose: Callable[[str], str] = secrets.choice) -> str:
     """A short random link code; uniqueness is the store's (a unique key, retried on conflict)."""
     return "".join(choose(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+@dataclass(frozen=True)
+class ShortLink:
+    code: str
+    target_url: str  # the tagged URL the short link redirects to
+
+
+def shorten_text(
+    text: str, public_base: str, code_for: Callable[[str], str] = lambda _url: new_code()
+) -> tuple[str, list[ShortLink]]:
+    """The text as published with short links: each URL becomes <public_base>/l/<code>.
+
+    The same URL written twice gets one code. The result is what content fit must count.
+    """
+    links: dict[str, ShortLink] = {}
+
+    def shorten(url: str) -> str:
+        if url not in links:
+            links[url] = ShortLink(code=code_for(url), target_url=url)
+        return f"{public_base.rstrip('/')}/l/{links[url].code}"
+
+    return replace_urls(text, shorten), list(links.values())
