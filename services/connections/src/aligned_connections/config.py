@@ -33,6 +33,12 @@ class Settings(ServiceSettings):
     mastodon_client_id: str | None = None
     mastodon_client_secret: SecretStr | None = None
     bluesky_service_url: str | None = "https://bsky.social"
+    # Meta: one app (Facebook Login for Business) serves Facebook Pages and Instagram; Threads
+    # has an app id and secret of its own. A platform without both is not offered.
+    meta_app_id: str | None = None
+    meta_app_secret: SecretStr | None = None
+    threads_app_id: str | None = None
+    threads_app_secret: SecretStr | None = None
     platform_connect_timeout_s: float = 5.0
     platform_read_timeout_s: float = 20.0
 

@@ -6,9 +6,12 @@ import httpx
 
 from aligned_connections.adapters.platforms import (
     BlueskyAdapter,
+    FacebookAdapter,
+    InstagramAdapter,
     MastodonAdapter,
     PlatformAdapter,
     SandboxAdapter,
+    ThreadsAdapter,
 )
 from aligned_connections.config import Settings
 from aligned_connections.domain.errors import UnknownPlatform
@@ -55,4 +58,19 @@ def build_registry(settings: Settings, http: httpx.AsyncClient) -> PlatformRegis
         )
     if settings.bluesky_service_url:
         adapters["bluesky"] = BlueskyAdapter(settings.bluesky_service_url, http_client=http, timeout=timeout)
+    if settings.meta_app_id and settings.meta_app_secret:
+        meta_secret = settings.meta_app_secret.get_secret_value()
+        adapters["facebook"] = FacebookAdapter(
+            settings.meta_app_id, meta_secret, http_client=http, timeout=timeout
+        )
+        adapters["instagram"] = InstagramAdapter(
+            settings.meta_app_id, meta_secret, http_client=http, timeout=timeout
+        )
+    if settings.threads_app_id and settings.threads_app_secret:
+        adapters["threads"] = ThreadsAdapter(
+            settings.threads_app_id,
+            settings.threads_app_secret.get_secret_value(),
+            http_client=http,
+            timeout=timeout,
+        )
     return PlatformRegistry(adapters)

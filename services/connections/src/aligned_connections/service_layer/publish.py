@@ -214,7 +214,9 @@ async def _call_platform(deps: Deps, connection: Connection, data: AttemptReques
         return Outcome(
             idle_status, "retryable", True, deps.settings.default_retry_after_s, error=f"media: {error!r}"
         )
-    request = PublishRequest(text=data.text, media=media, idempotency_key=data.idempotency_key)
+    request = PublishRequest(
+        text=data.text, media=media, idempotency_key=data.idempotency_key, account_id=connection.account_id
+    )
     for tries_left in (1, 0):
         try:
             return await _settle_then_publish(deps, adapter, token, connection, data, request, claim)

@@ -47,6 +47,13 @@ class PlatformAccount(_Value):
     name: str  # the handle a person would recognise (acct, handle)
 
 
+class ConnectableAccount(_Value):
+    """One publishable account a login gave access to, with the tokens that act as it."""
+
+    account: PlatformAccount
+    tokens: TokenSet
+
+
 class MediaAttachment(_Value):
     """One media item of a post: bytes at hand (`content`), or where to read them as they are
     uploaded (`url`, a presigned GET URL on the object store, with the object's size)."""
@@ -64,6 +71,12 @@ class PublishRequest(_Value):
     # Stable across every retry of one publish attempt; the platform (or the adapter) uses it so
     # that a repeated request cannot create a second post.
     idempotency_key: str = Field(min_length=1, max_length=255)
+    # The connection's account (a Page, a Pinterest board): for platforms whose token does not
+    # name the account a post goes to. None where the token is the account's own.
+    account_id: str | None = None
+    # Per-platform fields by name (Threads' reply_control, Instagram's media_type, ...): each
+    # adapter reads the ones it knows and checks their values.
+    options: dict[str, str] = Field(default_factory=dict)
 
 
 class PublishedPost(_Value):
@@ -88,6 +101,9 @@ class MetricName(StrEnum):
     SHARES = "shares"  # reblogs, reposts
     COMMENTS = "comments"  # replies
     QUOTES = "quotes"
+    REACH = "reach"  # distinct accounts that saw the post
+    SAVES = "saves"
+    VIDEO_VIEWS = "video_views"
 
 
 class MetricPoint(_Value):
