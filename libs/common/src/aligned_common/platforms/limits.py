@@ -72,3 +72,5 @@ class ContentLimits(BaseModel):
     media: MediaLimits
     # Mastodon and X refuse a post with neither text nor media; Bluesky needs text or an embed too.
     requires_text_or_media: bool = True
+    # Instagram and Pinterest have no text-only posts.
+    requires_media: bool = False

@@ -141,3 +141,22 @@ def test_a_video_in_a_codec_the_platform_does_not_decode_names_codec_and_accepte
     assert check_content("mastodon", "clip", [vp9]) == [], "Mastodon transcodes any codec"
     unknown = MediaInfo(mime_type="video/mp4", size_bytes=1000, duration_s=5)
     assert check_content("x", "clip", [unknown]) == [], "an unknown codec is not refused"
+
+
+def test_instagram_needs_media_and_takes_a_mixed_carousel_of_ten():
+    assert codes(check_content("instagram", "caption only")) == [ViolationCode.MEDIA_REQUIRED]
+    assert check_content("instagram", "", [image()] * 5 + [video()] * 5) == []
+    assert ViolationCode.TOO_MANY_MEDIA in codes(check_content("instagram", "", [image()] * 11))
+    assert codes(check_content("instagram", "", [image(mime_type="image/png")])) == [
+        ViolationCode.MEDIA_TYPE_NOT_ALLOWED
+    ]
+
+
+def test_meta_text_and_video_limits():
+    assert check_content("threads", "x" * 500) == []
+    assert codes(check_content("threads", "x" * 501)) == [ViolationCode.TEXT_TOO_LONG]
+    assert codes(check_content("threads", "", [video(seconds=301)])) == [ViolationCode.MEDIA_TOO_LONG]
+    assert codes(check_content("facebook", "", [image(size_bytes=4_000_001)])) == [
+        ViolationCode.MEDIA_TOO_LARGE
+    ]
+    assert codes(check_content("facebook", "", [image(), video()])) == [ViolationCode.MIXED_MEDIA]
