@@ -39,6 +39,8 @@ class Settings(ServiceSettings):
     meta_app_secret: SecretStr | None = None
     threads_app_id: str | None = None
     threads_app_secret: SecretStr | None = None
+    pinterest_app_id: str | None = None
+    pinterest_app_secret: SecretStr | None = None
     platform_connect_timeout_s: float = 5.0
     platform_read_timeout_s: float = 20.0
 

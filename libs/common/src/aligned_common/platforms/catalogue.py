@@ -300,8 +300,47 @@ _THREADS = PlatformSpec(
     webhook_scheme=WebhookScheme.META_HUB_SIGNATURE,
 )
 
+_PINTEREST = PlatformSpec(
+    name="pinterest",
+    display_name="Pinterest",
+    connect_flow=ConnectFlow.OAUTH2_PKCE,
+    limits=ContentLimits(
+        # POST /pins: description up to 800 characters (title 100, alt_text 500, link 2048).
+        text=TextLimits(max_length=800, counting=TextCounting.CODE_POINTS),
+        requires_media=True,
+        media=MediaLimits(
+            max_items=5,  # multiple_image_urls: a carousel Pin of 2 to 5 images
+            mixed_groups_allowed=False,
+            max_alt_text=500,
+            groups=(
+                # Images: BMP, JPEG, PNG, TIFF, WEBP up to 20 MB (2:3 recommended, not required).
+                MediaGroup(
+                    name="image",
+                    max_bytes=20 * MB,
+                    max_per_post=5,
+                    mime_types=frozenset(
+                        {"image/jpeg", "image/png", "image/webp", "image/bmp", "image/tiff"}
+                    ),
+                ),
+                # Video Pins: MP4, MOV or M4V, up to 2 GB, 4 seconds to 15 minutes.
+                MediaGroup(
+                    name="video",
+                    max_bytes=2000 * MB,
+                    max_per_post=1,
+                    max_duration_s=15 * 60,
+                    mime_types=frozenset({"video/mp4", "video/quicktime", "video/x-m4v"}),
+                ),
+            ),
+        ),
+    ),
+    webhook_scheme=None,  # Pinterest sends no webhooks about a connected account's Pins
+)
+
 PLATFORMS: Mapping[str, PlatformSpec] = MappingProxyType(
-    {spec.name: spec for spec in (_SANDBOX, _MASTODON, _BLUESKY, _X, _FACEBOOK, _INSTAGRAM, _THREADS)}
+    {
+        spec.name: spec
+        for spec in (_SANDBOX, _MASTODON, _BLUESKY, _X, _FACEBOOK, _INSTAGRAM, _THREADS, _PINTEREST)
+    }
 )
 
 

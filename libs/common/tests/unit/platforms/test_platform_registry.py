@@ -14,6 +14,7 @@ def test_catalogue_knows_the_supported_platforms():
         "facebook",
         "instagram",
         "threads",
+        "pinterest",
     }
 
 

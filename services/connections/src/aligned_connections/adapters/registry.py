@@ -9,6 +9,7 @@ from aligned_connections.adapters.platforms import (
     FacebookAdapter,
     InstagramAdapter,
     MastodonAdapter,
+    PinterestAdapter,
     PlatformAdapter,
     SandboxAdapter,
     ThreadsAdapter,
@@ -70,6 +71,13 @@ def build_registry(settings: Settings, http: httpx.AsyncClient) -> PlatformRegis
         adapters["threads"] = ThreadsAdapter(
             settings.threads_app_id,
             settings.threads_app_secret.get_secret_value(),
+            http_client=http,
+            timeout=timeout,
+        )
+    if settings.pinterest_app_id and settings.pinterest_app_secret:
+        adapters["pinterest"] = PinterestAdapter(
+            settings.pinterest_app_id,
+            settings.pinterest_app_secret.get_secret_value(),
             http_client=http,
             timeout=timeout,
         )

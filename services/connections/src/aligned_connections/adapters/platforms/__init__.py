@@ -33,6 +33,7 @@ from aligned_connections.adapters.platforms.models import (
     TokenSet,
     WebhookEvent,
 )
+from aligned_connections.adapters.platforms.pinterest import PinterestAdapter
 from aligned_connections.adapters.platforms.sandbox import SandboxAdapter
 from aligned_connections.adapters.platforms.threads import ThreadsAdapter
 
@@ -51,6 +52,7 @@ __all__ = [
     "MetricName",
     "MetricPoint",
     "NotSupported",
+    "PinterestAdapter",
     "PlatformAccount",
     "PlatformAdapter",
     "PlatformError",
