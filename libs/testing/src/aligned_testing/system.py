@@ -37,6 +37,7 @@ from aligned_common.migrations import ensure_login_role
 from aligned_testing.consumer_groups import start_groups_at_end
 from aligned_testing.infra import REPO_ROOT, Infra
 from aligned_testing.service import free_port
+from aligned_testing.webhooks import META_APP_SECRET, META_VERIFY_TOKEN
 
 SERVICES_DIR = REPO_ROOT / "services"
 # The order services start in: the sandbox first (connections calls it), the gateway last.
@@ -85,6 +86,9 @@ TEST_SETTINGS = {
     "ALIGNED_CONNECTIONS_ENGAGEMENT_POLL_INTERVAL_S": "2",
     "ALIGNED_ENGAGEMENT_SLA_HOUR_S": "2",
     "ALIGNED_ENGAGEMENT_SLA_INTERVAL_S": "0.5",
+    # Meta's webhooks for Facebook Pages, with a test app's secret and verify token.
+    "ALIGNED_WEBHOOKS_PROVIDER_SECRETS": json.dumps({"facebook": [META_APP_SECRET]}),
+    "ALIGNED_WEBHOOKS_PROVIDER_VERIFY_TOKENS": json.dumps({"facebook": META_VERIFY_TOKEN}),
     "ALIGNED_WEBHOOKS_DELIVERY_POLL_INTERVAL_S": "0.5",
     "ALIGNED_GATEWAY_FANOUT_DEADLINE_S": "5",
     "ALIGNED_GATEWAY_READ_CACHE_TTL_S": "1",

@@ -12,10 +12,14 @@ import asyncpg
 from fastapi import Request, Response
 
 from aligned_common.db import UnitOfWork
+from aligned_common.platforms.meta_webhooks import sign as meta_sign
 from aligned_common.platforms.standard_webhooks import WebhookSecret
 from aligned_common.platforms.standard_webhooks import signed_headers as webhook_headers
 
 SANDBOX_SECRET = WebhookSecret.generate()
+# A Meta app's secret and Webhooks verify token, for tests only (no real app has them).
+META_APP_SECRET = "test-meta-app-secret-" + "0" * 12
+META_VERIFY_TOKEN = "test-meta-verify-token"
 
 
 async def query(pool: asyncpg.Pool, schema: str, sql: str, *args) -> list[asyncpg.Record]:
@@ -36,6 +40,23 @@ def sandbox_webhook(
     body = json.dumps({"type": event_type, "timestamp": "2030-01-01T00:00:00+00:00", "data": data}).encode()
     headers = webhook_headers(secret, webhook_id or f"msg_{uuid.uuid4().hex}", body, timestamp)
     return body, {**headers, "content-type": "application/json"}
+
+
+def meta_webhook(
+    *entries: dict, object_: str = "page", secret: str = META_APP_SECRET
+) -> tuple[bytes, dict[str, str]]:
+    """A body and headers shaped and signed like Meta's Webhooks (X-Hub-Signature-256)."""
+    body = json.dumps({"object": object_, "entry": list(entries)}).encode()
+    return body, {"X-Hub-Signature-256": meta_sign(secret, body), "content-type": "application/json"}
+
+
+def page_post_removed(page_id: str, post_id: str, time: int = 1772366400) -> dict:
+    """A Page's feed change as Meta sends it when a post is removed."""
+    return {
+        "id": page_id,
+        "time": time,
+        "changes": [{"field": "feed", "value": {"item": "status", "post_id": post_id, "verb": "remove"}}],
+    }
 
 
 @dataclass

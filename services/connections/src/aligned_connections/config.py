@@ -48,6 +48,14 @@ class Settings(ServiceSettings):
     youtube_client_secret: SecretStr | None = None
     tiktok_client_key: str | None = None
     tiktok_client_secret: SecretStr | None = None
+    # Meta: one app (Facebook Login for Business) serves Facebook Pages and Instagram; Threads
+    # has an app id and secret of its own. A platform without both is not offered.
+    meta_app_id: str | None = None
+    meta_app_secret: SecretStr | None = None
+    threads_app_id: str | None = None
+    threads_app_secret: SecretStr | None = None
+    pinterest_app_id: str | None = None
+    pinterest_app_secret: SecretStr | None = None
     platform_connect_timeout_s: float = 5.0
     platform_read_timeout_s: float = 20.0
 

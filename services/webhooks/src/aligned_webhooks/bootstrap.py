@@ -73,7 +73,10 @@ def build(
         database=database,
         units=Opens(SqlUnitOfWork, database),
         box=secret_box(settings),  # fails when built if the key is missing, not at the first endpoint
-        providers=ProviderRegistry.from_secrets(provider_secrets(settings)),
+        providers=ProviderRegistry.from_secrets(
+            provider_secrets(settings),
+            {name: token.get_secret_value() for name, token in settings.provider_verify_tokens.items()},
+        ),
         client=delivery_client(settings),
         clock=clock or SystemClock(),
     )

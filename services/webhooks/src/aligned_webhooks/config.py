@@ -27,6 +27,9 @@ class Settings(ServiceSettings):
     # {"sandbox": ["whsec_...", "whsec_..."]}: several secrets per provider while one is rotated.
     provider_secrets: dict[str, list[SecretStr]] = Field(default_factory=dict)
     sandbox_secret: SecretStr | None = None  # shorthand for provider_secrets["sandbox"]
+    # Meta's providers (facebook, instagram, threads): their secrets above are the app secrets;
+    # this is the verify token entered in the app's Webhooks settings, for the subscription GET.
+    provider_verify_tokens: dict[str, SecretStr] = Field(default_factory=dict)
 
     # Outbound secrets at rest: base64 of 32 bytes, optionally "key-id:base64". Old keys, comma
     # separated, still open secrets sealed before a key rotation.

@@ -24,7 +24,7 @@ from aligned_testing.clock import MovableClock
 from aligned_testing.consumer_groups import start_groups_at_end
 from aligned_testing.schemas import drop_schema
 from aligned_testing.service import RunningService, free_port, running_service
-from aligned_testing.webhooks import SANDBOX_SECRET, Receiver
+from aligned_testing.webhooks import META_APP_SECRET, META_VERIFY_TOKEN, SANDBOX_SECRET, Receiver
 from aligned_webhooks.bootstrap import build
 from aligned_webhooks.config import Settings
 
@@ -40,6 +40,8 @@ def test_settings() -> Settings:
     return Settings(
         encryption_key=base64.b64encode(os.urandom(32)).decode(),
         sandbox_secret=SANDBOX_SECRET,
+        provider_secrets={"facebook": [META_APP_SECRET]},
+        provider_verify_tokens={"facebook": META_VERIFY_TOKEN},
         allow_loopback_targets=True,  # the receiver runs on 127.0.0.1
         allow_http_targets=True,
         retry_scale=0.01,  # 5 s -> 50 ms, 5 min -> 3 s

@@ -18,7 +18,14 @@ from aligned_common.platforms.standard_webhooks import WebhookSecret
 from aligned_common.platforms.standard_webhooks import signed_headers as sign_headers
 from aligned_testing.kafka_reader import TopicReader
 from aligned_testing.polling import eventually
-from aligned_testing.webhooks import SANDBOX_SECRET, query, sandbox_webhook
+from aligned_testing.webhooks import (
+    META_VERIFY_TOKEN,
+    SANDBOX_SECRET,
+    meta_webhook,
+    page_post_removed,
+    query,
+    sandbox_webhook,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -310,3 +317,47 @@ async def test_a_disconnected_account_no_longer_routes_to_the_brand(
     body, headers = sandbox_webhook("account.deauthorized", {"account_id": account})
     response = await client.post("/webhooks/sandbox", content=body, headers=headers)
     assert response.json()["status"] == "unmatched"
+
+
+async def test_a_meta_webhook_is_verified_by_its_hub_signature_deduplicated_and_emitted(
+    webhooks, client, publish, pg_pool, brand, infra
+):
+    """Facebook Pages: the page's removed post reaches the brand that connected the page; Meta's
+    redelivery of the same body is a duplicate; the subscription check echoes the challenge."""
+    page_id = f"page-{uuid.uuid4().hex[:8]}"
+    await publish(Connected(connection_id=uuid.uuid4(), platform="facebook", account_id=page_id), brand)
+
+    async def mapped() -> bool:
+        rows = await query(
+            pg_pool, webhooks.ctx.schema, "SELECT 1 FROM provider_accounts WHERE account_id = $1", page_id
+        )
+        return bool(rows)
+
+    await eventually(mapped, what="the account map")
+    body, headers = meta_webhook(page_post_removed(page_id, f"{page_id}_1"))
+    async with TopicReader(infra.kafka_bootstrap, WEBHOOKS_TOPIC) as reader:
+        first = await client.post("/webhooks/facebook", content=body, headers=headers)
+        again = await client.post("/webhooks/facebook", content=body, headers=headers)
+        records = await reader.read_until(lambda rs: bool(received_for(rs, brand.brand_id)), timeout_s=30)
+
+    assert first.status_code == 202 and first.json()["status"] == "accepted", first.text
+    assert again.status_code == 202 and again.json()["status"] == "duplicate"
+    [envelope] = received_for(records, brand.brand_id)
+    assert envelope.data["provider"] == "facebook" and envelope.data["kind"] == "post_status_changed"
+    assert (envelope.data["remote_post_id"], envelope.data["post_status"]) == (f"{page_id}_1", "deleted")
+    [row] = await stored(pg_pool, webhooks, envelope.data["provider_event_id"])
+    assert bytes(row["raw_body"]) == body
+
+    tampered = await client.post("/webhooks/facebook", content=body + b" ", headers=headers)
+    assert tampered.status_code == 401 and tampered.json()["reason"] == "bad_signature"
+
+    challenge = await client.get(
+        "/webhooks/facebook",
+        params={"hub.mode": "subscribe", "hub.verify_token": META_VERIFY_TOKEN, "hub.challenge": "424242"},
+    )
+    assert challenge.status_code == 200 and challenge.text == "424242"
+    refused = await client.get(
+        "/webhooks/facebook",
+        params={"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "424242"},
+    )
+    assert refused.status_code == 403

@@ -38,7 +38,7 @@ def provider():
 
 def test_what_the_sandbox_signs_verifies_under_any_configured_secret():
     payload = body("post.status_changed", {"post_id": "p", "account_id": "a", "status": "live", "url": None})
-    delivery = verify(provider(), sandbox_headers(payload), payload, 300, datetime.now(UTC))
+    [delivery] = verify(provider(), sandbox_headers(payload), payload, 300, datetime.now(UTC))
     assert delivery.provider_event_id == "msg_1"
     assert delivery.parsed.kind == "post_status_changed" and delivery.parsed.post_status == "live"
     assert set(delivery.headers) == {"webhook-id", "webhook-timestamp", "webhook-signature"}

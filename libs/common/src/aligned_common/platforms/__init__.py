@@ -5,7 +5,7 @@ service, used to sign outbound deliveries) and the registry of platforms. Nothin
 token or calls a platform: that is the connections service's job alone.
 """
 
-from aligned_common.platforms import standard_webhooks
+from aligned_common.platforms import meta_webhooks, standard_webhooks
 from aligned_common.platforms.catalogue import (
     PLATFORMS,
     Capabilities,
@@ -54,6 +54,7 @@ __all__ = [
     "check_content",
     "get_platform",
     "measure_text",
+    "meta_webhooks",
     "platform_names",
     "standard_webhooks",
 ]

@@ -29,6 +29,9 @@ class ConnectFlow(StrEnum):
 
 class WebhookScheme(StrEnum):
     STANDARD_WEBHOOKS = "standard_webhooks"  # https://www.standardwebhooks.com, see standard_webhooks.py
+    # Meta's Webhooks (Facebook Pages, Instagram, Threads): X-Hub-Signature-256, the HMAC-SHA256
+    # of the raw body with the app secret, and a GET hub.challenge to subscribe; see meta_webhooks.py.
+    META_HUB_SIGNATURE = "meta_hub_signature"
 
 
 class Capabilities(BaseModel):
@@ -304,8 +307,167 @@ _TIKTOK = PlatformSpec(
     webhook_scheme=None,  # TikTok's webhooks are not supported
 )
 
+# --- Meta (Facebook Pages, Instagram, Threads) and Pinterest -------------------------------
+# Figures from each API's publishing reference, named per entry; see connections' adapters.
+
+_FACEBOOK = PlatformSpec(
+    name="facebook",
+    display_name="Facebook Pages",
+    connect_flow=ConnectFlow.OAUTH2_PKCE,
+    limits=ContentLimits(
+        # A page post's message: 63,206 characters.
+        text=TextLimits(max_length=63_206, counting=TextCounting.CODE_POINTS),
+        media=MediaLimits(
+            max_items=10,
+            mixed_groups_allowed=False,  # the adapter posts photos (attached_media) or one video
+            max_alt_text=1000,  # alt_text_custom: Meta documents no limit; Instagram's is kept
+            groups=(
+                # /{page}/photos: JPEG, PNG, GIF, BMP, TIFF up to 4 MB.
+                MediaGroup(
+                    name="image",
+                    max_bytes=4 * MB,
+                    max_per_post=10,
+                    mime_types=frozenset({"image/jpeg", "image/png", "image/gif", "image/bmp", "image/tiff"}),
+                ),
+                # /{page}/videos with `source` (non-resumable upload): up to 1 GB and 20 minutes.
+                MediaGroup(
+                    name="video",
+                    max_bytes=1000 * MB,
+                    max_per_post=1,
+                    max_duration_s=20 * 60,
+                    mime_types=frozenset({"video/mp4", "video/quicktime"}),
+                ),
+            ),
+        ),
+    ),
+    webhook_scheme=WebhookScheme.META_HUB_SIGNATURE,
+)
+
+_INSTAGRAM = PlatformSpec(
+    name="instagram",
+    display_name="Instagram",
+    connect_flow=ConnectFlow.OAUTH2_PKCE,
+    limits=ContentLimits(
+        # Captions: 2,200 characters (and at most 30 hashtags and 20 @-mentions).
+        text=TextLimits(max_length=2200, counting=TextCounting.CODE_POINTS),
+        requires_media=True,
+        media=MediaLimits(
+            max_items=10,  # a carousel: up to 10 images and videos
+            mixed_groups_allowed=True,
+            max_alt_text=1000,
+            groups=(
+                # Content publishing: JPEG only, up to 8 MB, aspect ratio 4:5 to 1.91:1.
+                MediaGroup(
+                    name="image",
+                    max_bytes=8 * MIB,
+                    max_per_post=10,
+                    min_aspect_ratio=4 / 5,
+                    max_aspect_ratio=1.91,
+                    mime_types=frozenset({"image/jpeg"}),
+                ),
+                # Reels: MOV or MP4, HEVC or H.264, up to 300 MB and 15 minutes.
+                MediaGroup(
+                    name="video",
+                    max_bytes=300 * MB,
+                    max_per_post=10,
+                    max_duration_s=15 * 60,
+                    video_codecs=frozenset({"h264", "hevc"}),
+                    mime_types=frozenset({"video/mp4", "video/quicktime"}),
+                ),
+            ),
+        ),
+    ),
+    webhook_scheme=WebhookScheme.META_HUB_SIGNATURE,
+)
+
+_THREADS = PlatformSpec(
+    name="threads",
+    display_name="Threads",
+    connect_flow=ConnectFlow.OAUTH2_PKCE,
+    limits=ContentLimits(
+        text=TextLimits(max_length=500, counting=TextCounting.CODE_POINTS),  # "500 characters"
+        media=MediaLimits(
+            max_items=20,  # a carousel: 2 to 20 images and videos
+            mixed_groups_allowed=True,
+            max_alt_text=1000,
+            groups=(
+                # JPEG or PNG, up to 8 MB, aspect ratio at most 10:1.
+                MediaGroup(
+                    name="image",
+                    max_bytes=8 * MB,
+                    max_per_post=20,
+                    min_aspect_ratio=1 / 10,
+                    max_aspect_ratio=10,
+                    mime_types=frozenset({"image/jpeg", "image/png"}),
+                ),
+                # MOV or MP4, HEVC or H.264, up to 1 GB and 5 minutes.
+                MediaGroup(
+                    name="video",
+                    max_bytes=1000 * MB,
+                    max_per_post=20,
+                    max_duration_s=300,
+                    video_codecs=frozenset({"h264", "hevc"}),
+                    mime_types=frozenset({"video/mp4", "video/quicktime"}),
+                ),
+            ),
+        ),
+    ),
+    webhook_scheme=WebhookScheme.META_HUB_SIGNATURE,
+)
+
+_PINTEREST = PlatformSpec(
+    name="pinterest",
+    display_name="Pinterest",
+    connect_flow=ConnectFlow.OAUTH2_PKCE,
+    limits=ContentLimits(
+        # POST /pins: description up to 800 characters (title 100, alt_text 500, link 2048).
+        text=TextLimits(max_length=800, counting=TextCounting.CODE_POINTS),
+        requires_media=True,
+        media=MediaLimits(
+            max_items=5,  # multiple_image_urls: a carousel Pin of 2 to 5 images
+            mixed_groups_allowed=False,
+            max_alt_text=500,
+            groups=(
+                # Images: BMP, JPEG, PNG, TIFF, WEBP up to 20 MB (2:3 recommended, not required).
+                MediaGroup(
+                    name="image",
+                    max_bytes=20 * MB,
+                    max_per_post=5,
+                    mime_types=frozenset(
+                        {"image/jpeg", "image/png", "image/webp", "image/bmp", "image/tiff"}
+                    ),
+                ),
+                # Video Pins: MP4, MOV or M4V, up to 2 GB, 4 seconds to 15 minutes.
+                MediaGroup(
+                    name="video",
+                    max_bytes=2000 * MB,
+                    max_per_post=1,
+                    max_duration_s=15 * 60,
+                    mime_types=frozenset({"video/mp4", "video/quicktime", "video/x-m4v"}),
+                ),
+            ),
+        ),
+    ),
+    webhook_scheme=None,  # Pinterest sends no webhooks about a connected account's Pins
+)
+
 PLATFORMS: Mapping[str, PlatformSpec] = MappingProxyType(
-    {spec.name: spec for spec in (_SANDBOX, _MASTODON, _BLUESKY, _X, _LINKEDIN, _YOUTUBE, _TIKTOK)}
+    {
+        spec.name: spec
+        for spec in (
+            _SANDBOX,
+            _MASTODON,
+            _BLUESKY,
+            _X,
+            _LINKEDIN,
+            _YOUTUBE,
+            _TIKTOK,
+            _FACEBOOK,
+            _INSTAGRAM,
+            _THREADS,
+            _PINTEREST,
+        )
+    }
 )
 
 

@@ -32,6 +32,7 @@ class ViolationCode(StrEnum):
     MEDIA_TOO_LARGE = "media_too_large"
     MEDIA_TOO_LONG = "media_too_long"
     VIDEO_CODEC_NOT_ALLOWED = "video_codec_not_allowed"
+    MEDIA_REQUIRED = "media_required"
 
 
 class ContentViolation(BaseModel):
@@ -87,7 +88,7 @@ def _empty_post(limits: ContentLimits, text: str, media: Sequence[MediaInfo]) ->
     if limits.requires_text_or_media and not text.strip() and not media:
         yield _Problem("text", ViolationCode.EMPTY_POST, "a post needs text or media")
     elif limits.requires_media and not media:
-        yield _Problem("media", ViolationCode.EMPTY_POST, "a post here needs a video or images")
+        yield _Problem("media", ViolationCode.MEDIA_REQUIRED, "a post here needs an image or a video")
 
 
 def _text_problems(limits: TextLimits, text: str) -> Iterator[_Problem]:

@@ -72,5 +72,6 @@ class ContentLimits(BaseModel):
     media: MediaLimits
     # Mastodon and X refuse a post with neither text nor media; Bluesky needs text or an embed too.
     requires_text_or_media: bool = True
-    # YouTube and TikTok publish media only: a post without any is refused at create time.
+    # Platforms that publish media only (YouTube, TikTok, Instagram, Pinterest): a post
+    # without any is refused at create time.
     requires_media: bool = False

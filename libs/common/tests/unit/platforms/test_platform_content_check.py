@@ -156,7 +156,7 @@ def test_youtube_counts_its_description_in_utf8_bytes():
 @pytest.mark.parametrize("platform", ["youtube", "tiktok"])
 def test_a_video_platform_refuses_a_post_without_media(platform):
     [violation] = check_content(platform, "just words")
-    assert (violation.field, violation.code) == ("media", ViolationCode.EMPTY_POST)
+    assert (violation.field, violation.code) == ("media", ViolationCode.MEDIA_REQUIRED)
 
 
 def test_linkedin_takes_twenty_images_or_one_video_of_thirty_minutes():
@@ -178,3 +178,22 @@ def test_tiktok_takes_photos_as_jpeg_or_webp_but_not_png():
     assert codes(check_content("tiktok", "hi", [image(mime_type="image/png")])) == [
         ViolationCode.MEDIA_TYPE_NOT_ALLOWED
     ]
+
+
+def test_instagram_needs_media_and_takes_a_mixed_carousel_of_ten():
+    assert codes(check_content("instagram", "caption only")) == [ViolationCode.MEDIA_REQUIRED]
+    assert check_content("instagram", "", [image()] * 5 + [video()] * 5) == []
+    assert ViolationCode.TOO_MANY_MEDIA in codes(check_content("instagram", "", [image()] * 11))
+    assert codes(check_content("instagram", "", [image(mime_type="image/png")])) == [
+        ViolationCode.MEDIA_TYPE_NOT_ALLOWED
+    ]
+
+
+def test_meta_text_and_video_limits():
+    assert check_content("threads", "x" * 500) == []
+    assert codes(check_content("threads", "x" * 501)) == [ViolationCode.TEXT_TOO_LONG]
+    assert codes(check_content("threads", "", [video(seconds=301)])) == [ViolationCode.MEDIA_TOO_LONG]
+    assert codes(check_content("facebook", "", [image(size_bytes=4_000_001)])) == [
+        ViolationCode.MEDIA_TOO_LARGE
+    ]
+    assert codes(check_content("facebook", "", [image(), video()])) == [ViolationCode.MIXED_MEDIA]

@@ -6,7 +6,19 @@ pytestmark = pytest.mark.unit
 
 
 def test_catalogue_knows_the_supported_platforms():
-    assert set(platform_names()) >= {"sandbox", "mastodon", "bluesky", "x", "linkedin", "youtube", "tiktok"}
+    assert set(platform_names()) >= {
+        "sandbox",
+        "mastodon",
+        "bluesky",
+        "x",
+        "linkedin",
+        "youtube",
+        "tiktok",
+        "facebook",
+        "instagram",
+        "threads",
+        "pinterest",
+    }
 
 
 def test_lookup_ignores_case_and_surrounding_spaces():
@@ -33,3 +45,8 @@ def test_only_the_sandbox_sends_standard_webhooks():
 def test_limits_serialize_for_a_client_to_show():
     limits = get_platform("x").limits.model_dump(mode="json")
     assert limits["text"] == {"max_length": 280, "counting": "twitter_weighted", "max_utf8_bytes": None}
+
+
+def test_meta_platforms_sign_their_webhooks_with_the_hub_signature():
+    for name in ("facebook", "instagram", "threads"):
+        assert get_platform(name).webhook_scheme is WebhookScheme.META_HUB_SIGNATURE

@@ -7,9 +7,13 @@ from pydantic import SecretStr
 
 from aligned_connections.adapters.platforms import (
     BlueskyAdapter,
+    FacebookAdapter,
+    InstagramAdapter,
     MastodonAdapter,
+    PinterestAdapter,
     PlatformAdapter,
     SandboxAdapter,
+    ThreadsAdapter,
 )
 from aligned_connections.adapters.platforms.linkedin import LinkedInAdapter
 from aligned_connections.adapters.platforms.tiktok import TikTokAdapter
@@ -87,6 +91,28 @@ def build_registry(settings: Settings, http: httpx.AsyncClient) -> PlatformRegis
         adapters["tiktok"] = TikTokAdapter(
             settings.tiktok_client_key,
             settings.tiktok_client_secret.get_secret_value(),
+            http_client=http,
+            timeout=timeout,
+        )
+    if settings.meta_app_id and settings.meta_app_secret:
+        meta_secret = settings.meta_app_secret.get_secret_value()
+        adapters["facebook"] = FacebookAdapter(
+            settings.meta_app_id, meta_secret, http_client=http, timeout=timeout
+        )
+        adapters["instagram"] = InstagramAdapter(
+            settings.meta_app_id, meta_secret, http_client=http, timeout=timeout
+        )
+    if settings.threads_app_id and settings.threads_app_secret:
+        adapters["threads"] = ThreadsAdapter(
+            settings.threads_app_id,
+            settings.threads_app_secret.get_secret_value(),
+            http_client=http,
+            timeout=timeout,
+        )
+    if settings.pinterest_app_id and settings.pinterest_app_secret:
+        adapters["pinterest"] = PinterestAdapter(
+            settings.pinterest_app_id,
+            settings.pinterest_app_secret.get_secret_value(),
             http_client=http,
             timeout=timeout,
         )

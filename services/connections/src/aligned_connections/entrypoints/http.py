@@ -88,6 +88,9 @@ class AppPasswordIn(BaseModel):
 class Connected(BaseModel):
     connection: ConnectionOut
     created: bool
+    # Where one login owns several publishable accounts (Facebook Pages, Instagram accounts
+    # linked to them), a connection per account: the first is `connection`, the rest here.
+    also_connected: list[ConnectionOut] = Field(default_factory=list)
 
 
 class Stats(BaseModel):
@@ -152,8 +155,13 @@ async def complete_authorization(
     deps: Service,
 ) -> Connected:
     require_role(identity, *CONNECTORS)
-    connection, created = await oauth.callback(deps, identity, deps.platform(platform), body.code, body.state)
-    return Connected(connection=ConnectionOut.of(connection), created=created)
+    connected = await oauth.callback(deps, identity, deps.platform(platform), body.code, body.state)
+    (connection, created), others = connected[0], connected[1:]
+    return Connected(
+        connection=ConnectionOut.of(connection),
+        created=created,
+        also_connected=[ConnectionOut.of(other) for other, _ in others],
+    )
 
 
 @router.post("/app-password/{platform}")

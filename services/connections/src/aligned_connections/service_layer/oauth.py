@@ -20,10 +20,12 @@ from aligned_connections.adapters.oauth_state import (
 )
 from aligned_connections.adapters.pkce import challenge_of, new_verifier
 from aligned_connections.adapters.platforms import (
+    AccountPicker,
     AppPassword,
     AuthFailure,
     AuthorizationCode,
     AuthorizationGrant,
+    ConnectableAccount,
     NotSupported,
     PlatformAccount,
     PlatformAdapter,
@@ -92,12 +94,12 @@ async def start(
 
 async def callback(
     deps: Deps, identity: Identity, adapter: PlatformAdapter, code: str, state: str
-) -> tuple[Connection, bool]:
-    """Exchange the code and store the connection. Returns it and whether it is new."""
+) -> list[tuple[Connection, bool]]:
+    """Exchange the code and store the connections. Returns each and whether it is new."""
     claims = _check_state(deps, identity, adapter.platform, state)
     redirect_uri, verifier = await _consume_state(deps, identity, claims)
     grant = AuthorizationCode(code=code, code_verifier=verifier, redirect_uri=redirect_uri)
-    return await connect(deps, identity, adapter, grant)
+    return await connect_accounts(deps, identity, adapter, grant)
 
 
 async def connect_with_app_password(
@@ -136,9 +138,26 @@ async def _consume_state(deps: Deps, identity: Identity, claims: StateClaims) ->
 async def connect(
     deps: Deps, identity: Identity, adapter: PlatformAdapter, grant: AuthorizationGrant
 ) -> tuple[Connection, bool]:
+    """Exchange the grant and store the connection (the first, where the login gave several;
+    the others: connect_accounts)."""
+    connected = await connect_accounts(deps, identity, adapter, grant)
+    return connected[0]
+
+
+async def connect_accounts(
+    deps: Deps, identity: Identity, adapter: PlatformAdapter, grant: AuthorizationGrant
+) -> list[tuple[Connection, bool]]:
+    """A connection per publishable account the consent covered (one, except where the
+    platform's login owns several, e.g. Facebook Pages), each with whether it is new."""
     try:
         tokens = await adapter.exchange_code(grant)
-        accounts = await publishable_accounts(adapter, tokens.access_token.get_secret_value())
+        if isinstance(adapter, AccountPicker):  # each account with a token of its own (Meta pages)
+            accounts = await adapter.publishable_accounts(tokens)
+        else:  # the login's own account, and any it may post as with the same token (LinkedIn)
+            accounts = [
+                ConnectableAccount(account=account, tokens=tokens)
+                for account in await publishable_accounts(adapter, tokens.access_token.get_secret_value())
+            ]
     except (AuthFailure, Rejected) as refused:
         raise AuthorizationRefused(str(refused), refused.platform_message) from None
     except NotSupported as error:
@@ -147,13 +166,15 @@ async def connect(
         raise PlatformUnavailable(str(failure), retry_after_s=int(failure.retry_after or 5)) from None
     except PlatformError as failure:
         raise PlatformAnsweredUnexpectedly(str(failure)) from None
-    # A connection per publishable account (a LinkedIn member and each page they administer),
-    # each holding the same tokens; the first (the login's own account) is the answer.
-    stored = [
-        await _store(deps, identity, adapter.platform, account.id, account.name, tokens)
-        for account in accounts
+    if not accounts:
+        raise AuthorizationRefused(
+            "the consent covered no account this platform lets us publish to",
+            "choose at least one page or account you may post to when the platform asks",
+        )
+    return [
+        await _store(deps, identity, adapter.platform, one.account.id, one.account.name, one.tokens)
+        for one in accounts
     ]
-    return stored[0]
 
 
 async def publishable_accounts(adapter: PlatformAdapter, access_token: str) -> list[PlatformAccount]:

@@ -1,12 +1,15 @@
 """The providers whose webhooks we accept: name -> how to verify, and how to read the body.
 
-Verification is the platform catalogue's (aligned_common.platforms); what a provider's body
-means is written here, one parser per provider, producing the provider-independent form.
+Verification is the platform catalogue's (aligned_common.platforms): Standard Webhooks for the
+sandbox, Meta's X-Hub-Signature-256 for Facebook Pages, Instagram and Threads. What a provider's
+body means is written here, one parser per provider, producing the provider-independent form;
+one delivery may carry several events (Meta batches entries and changes).
 A provider with no configured secret is not registered: we cannot verify it, so we refuse it.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,26 +19,37 @@ from pydantic import AwareDatetime, BaseModel, ValidationError
 
 from aligned_common.events.connections import MetricPoint
 from aligned_common.events.engagement import PlatformItem
-from aligned_common.platforms import MalformedWebhook, standard_webhooks
+from aligned_common.platforms import MalformedWebhook, meta_webhooks, standard_webhooks
 from aligned_common.platforms.catalogue import WebhookScheme, get_platform
 from aligned_common.platforms.errors import UnknownPlatform
 from aligned_common.platforms.standard_webhooks import VerifiedWebhook
 from aligned_webhooks.domain.inbound import ParsedWebhook
 
-Parser = Callable[[bytes], ParsedWebhook]
+Parser = Callable[[bytes], list[ParsedWebhook]]
 
 
 @dataclass(frozen=True)
 class Provider:
     name: str
     secrets: tuple[str, ...]
-    parse: Parser
+    parse: Parser  # the events of a verified body, at least one
+    scheme: WebhookScheme = WebhookScheme.STANDARD_WEBHOOKS
+    verify_tokens: tuple[str, ...] = ()  # Meta's hub.verify_token, for the subscription GET
 
     def verify(
         self, headers: Mapping[str, str], body: bytes, tolerance_s: float, now: float | None = None
     ) -> VerifiedWebhook:
         """Raises the catalogue's MalformedWebhook, StaleTimestamp or InvalidSignature."""
+        if self.scheme is WebhookScheme.META_HUB_SIGNATURE:
+            return meta_webhooks.verify(headers, body, list(self.secrets), now=now)
         return standard_webhooks.verify(headers, body, list(self.secrets), tolerance_s=tolerance_s, now=now)
+
+    def answer_challenge(self, params: Mapping[str, str]) -> str:
+        """The subscription check some platforms make before sending (Meta's hub.challenge).
+        Raises MalformedWebhook where the scheme has none, InvalidSignature for a wrong token."""
+        if self.scheme is not WebhookScheme.META_HUB_SIGNATURE:
+            raise MalformedWebhook(f"{self.name} makes no subscription check")
+        return meta_webhooks.answer_challenge(params, list(self.verify_tokens))
 
 
 # --- sandbox -----------------------------------------------------------------------------
@@ -149,7 +163,81 @@ _SANDBOX_KINDS: dict[str, Callable[[_SandboxEnvelope], ParsedWebhook]] = {
     "review.created": _engagement,
 }
 
-PARSERS: dict[str, Parser] = {"sandbox": parse_sandbox}
+# --- Meta: Facebook Pages, Instagram, Threads ---------------------------------------------
+
+
+class _MetaChange(BaseModel):
+    field: str
+    value: dict[str, Any] = {}
+
+
+class _MetaEntry(BaseModel):
+    id: str
+    time: int | None = None
+    changes: list[_MetaChange] = []
+
+
+class _MetaBody(BaseModel):
+    object: str
+    entry: list[_MetaEntry]
+
+
+# feed items that are a post of the page's own (not a comment or a reaction on one)
+_META_POST_ITEMS = frozenset({"post", "status", "photo", "video", "share"})
+
+
+def parse_meta(body: bytes) -> list[ParsedWebhook]:
+    """{"object": "page" | "instagram" | ..., "entry": [{"id": <page or account id>, "time",
+    "changes": [{"field", "value"}]}]}: one event per change. A page's post removed (field feed,
+    verb remove) is post_status_changed "deleted"; every other change (comments, mentions, ...)
+    is kept as kind "other" for its account. A signed body of another shape (a product that
+    posts its own format) is one "other" event for no account: stored, never refused, so Meta
+    does not retry it for a day and a half."""
+    try:
+        document = _MetaBody.model_validate_json(body)
+    except ValidationError:
+        try:
+            json.loads(body)
+        except ValueError as error:
+            raise MalformedWebhook("signed, but not JSON") from error
+        return [ParsedWebhook(kind="other")]
+    events: list[ParsedWebhook] = []
+    for entry in document.entry:
+        occurred_at = datetime.fromtimestamp(entry.time, UTC) if entry.time else None
+        for change in entry.changes or [_MetaChange(field="")]:
+            events.append(_meta_change(entry.id, change, occurred_at))
+    return events or [ParsedWebhook(kind="other")]
+
+
+def _meta_change(account_id: str, change: _MetaChange, occurred_at: datetime | None) -> ParsedWebhook:
+    value = change.value
+    post_id = value.get("post_id")
+    if (
+        change.field == "feed"
+        and value.get("item") in _META_POST_ITEMS
+        and value.get("verb") == "remove"
+        and isinstance(post_id, str)
+    ):
+        return ParsedWebhook(
+            kind="post_status_changed",
+            account_id=account_id,
+            remote_post_id=post_id,
+            post_status="deleted",
+            occurred_at=occurred_at,
+        )
+    return ParsedWebhook(kind="other", account_id=account_id, occurred_at=occurred_at)
+
+
+def _one(parse: Callable[[bytes], ParsedWebhook]) -> Parser:
+    return lambda body: [parse(body)]
+
+
+PARSERS: dict[str, Parser] = {
+    "sandbox": _one(parse_sandbox),
+    "facebook": parse_meta,
+    "instagram": parse_meta,
+    "threads": parse_meta,
+}
 
 
 # --- registry ----------------------------------------------------------------------------
@@ -166,8 +254,11 @@ class ProviderRegistry:
         return sorted(self._providers)
 
     @classmethod
-    def from_secrets(cls, secrets: Mapping[str, Sequence[str]]) -> ProviderRegistry:
-        """Providers with a parser, a Standard Webhooks scheme in the catalogue and a secret."""
+    def from_secrets(
+        cls, secrets: Mapping[str, Sequence[str]], verify_tokens: Mapping[str, str] | None = None
+    ) -> ProviderRegistry:
+        """Providers with a parser, a scheme we verify in the catalogue, and a secret (Meta's:
+        the app secret; its verify token answers the subscription check)."""
         providers = []
         for name, provider_secrets in secrets.items():
             if not provider_secrets or name not in PARSERS:
@@ -176,11 +267,21 @@ class ProviderRegistry:
                 spec = get_platform(name)
             except UnknownPlatform:
                 continue
-            if spec.webhook_scheme != WebhookScheme.STANDARD_WEBHOOKS:
+            if spec.webhook_scheme == WebhookScheme.STANDARD_WEBHOOKS:
+                for secret in provider_secrets:  # fail at startup, not at the first webhook
+                    standard_webhooks.WebhookSecret.parse(secret)
+            elif spec.webhook_scheme != WebhookScheme.META_HUB_SIGNATURE:
                 continue
-            for secret in provider_secrets:  # fail at startup, not at the first webhook
-                standard_webhooks.WebhookSecret.parse(secret)
-            providers.append(Provider(name, tuple(provider_secrets), PARSERS[name]))
+            token = (verify_tokens or {}).get(name)
+            providers.append(
+                Provider(
+                    name,
+                    tuple(provider_secrets),
+                    PARSERS[name],
+                    spec.webhook_scheme,
+                    (token,) if token else (),
+                )
+            )
         return cls(providers)
 
 

@@ -1,4 +1,5 @@
-"""POST /webhooks/{provider}: the public door for platform webhooks (no identity headers)."""
+"""POST /webhooks/{provider}: the public door for platform webhooks (no identity headers), and
+GET /webhooks/{provider}: the subscription check of platforms that make one (Meta)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from aligned_common.app import dependency
+from aligned_common.platforms import InvalidSignature, MalformedWebhook
 from aligned_common.problems import problem_response
 from aligned_webhooks.domain.inbound import Rejection
 from aligned_webhooks.metrics import INBOUND_ACCEPTED, INBOUND_REJECTED
@@ -78,11 +80,44 @@ async def receive_webhook(provider: str, request: Request, deps: Service) -> JSO
             request.url.path,
         )
     try:
-        delivery = ingest.verify(
+        deliveries = ingest.verify(
             known, request.headers, body, settings.signature_tolerance_s, deps.clock.now()
         )
     except ingest.Rejected as rejected:
         return _reject(provider, rejected.reason, rejected.detail, request.url.path)
-    outcome, event_id = await ingest.store(deps.units, delivery)
-    INBOUND_ACCEPTED.labels(provider, outcome.value).inc()
-    return JSONResponse({"status": outcome.value, "id": str(event_id) if event_id else None}, status_code=202)
+    stored = [await ingest.store(deps.units, delivery) for delivery in deliveries]
+    for outcome, _ in stored:
+        INBOUND_ACCEPTED.labels(provider, outcome.value).inc()
+    (outcome, event_id), *more = stored
+    answer: dict[str, object] = {"status": outcome.value, "id": str(event_id) if event_id else None}
+    if more:  # a batch (Meta): every event's own outcome
+        answer["events"] = [{"status": o.value, "id": str(i) if i else None} for o, i in stored]
+    return JSONResponse(answer, status_code=202)
+
+
+@router.get("/webhooks/{provider}", tags=["inbound"], response_model=None)
+async def answer_subscription(
+    provider: str, request: Request, deps: Service
+) -> PlainTextResponse | JSONResponse:
+    """A platform's subscription check (Meta: hub.mode=subscribe, hub.verify_token,
+    hub.challenge): the challenge as plain text when the verify token is ours; 403 otherwise,
+    so a stranger cannot subscribe our endpoint to their app."""
+    known = deps.providers.get(provider)
+    if known is None:
+        return _reject(
+            "unknown", Rejection.UNKNOWN_PROVIDER, f"no webhook provider {provider!r}", request.url.path
+        )
+    try:
+        challenge = known.answer_challenge(dict(request.query_params))
+    except MalformedWebhook as error:
+        return _reject(provider, Rejection.MALFORMED, str(error), request.url.path)
+    except InvalidSignature as error:
+        INBOUND_REJECTED.labels(provider, Rejection.BAD_SIGNATURE.value).inc()
+        return problem_response(
+            403,
+            "Wrong verify token",
+            str(error),
+            instance=request.url.path,
+            reason=Rejection.BAD_SIGNATURE.value,
+        )
+    return PlainTextResponse(challenge)

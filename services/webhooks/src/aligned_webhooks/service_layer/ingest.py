@@ -7,14 +7,21 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from aligned_common.events.webhooks import Received
-from aligned_common.platforms import InvalidSignature, MalformedWebhook, StaleTimestamp
+from aligned_common.platforms import InvalidSignature, MalformedWebhook, StaleTimestamp, meta_webhooks
 from aligned_common.platforms.standard_webhooks import HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP
 from aligned_webhooks.adapters.providers import Provider, signed_at
 from aligned_webhooks.domain.inbound import IngestOutcome, Rejection, VerifiedDelivery
 from aligned_webhooks.service_layer.ports import Units
 
 # Headers worth keeping with the raw body (enough to re-verify it); the rest is noise or private.
-KEPT_HEADERS = (HEADER_ID, HEADER_TIMESTAMP, HEADER_SIGNATURE, "content-type", "user-agent")
+KEPT_HEADERS = (
+    HEADER_ID,
+    HEADER_TIMESTAMP,
+    HEADER_SIGNATURE,
+    meta_webhooks.HEADER_SIGNATURE,
+    "content-type",
+    "user-agent",
+)
 
 
 class Rejected(Exception):
@@ -26,12 +33,14 @@ class Rejected(Exception):
 
 def verify(
     provider: Provider, headers: Mapping[str, str], body: bytes, tolerance_s: float, now: datetime
-) -> VerifiedDelivery:
+) -> list[VerifiedDelivery]:
     """Signature and timestamp (fresh as of `now`) first, on the raw bytes, then the body's
-    meaning; raises Rejected."""
+    meaning: one delivery per event it carries (Meta batches several; each is then stored
+    under the delivery's id and its index, so a redelivery of the batch is a duplicate of
+    each). Raises Rejected."""
     try:
         verified = provider.verify(headers, body, tolerance_s, now.timestamp())
-        parsed = provider.parse(body)
+        events = provider.parse(body)
     except MalformedWebhook as error:
         raise Rejected(Rejection.MALFORMED, str(error)) from error
     except StaleTimestamp as error:
@@ -39,14 +48,18 @@ def verify(
     except InvalidSignature as error:
         raise Rejected(Rejection.BAD_SIGNATURE, str(error)) from error
     lowered = {k.lower(): v for k, v in headers.items()}
-    return VerifiedDelivery(
-        provider=provider.name,
-        provider_event_id=verified.webhook_id,
-        signed_at=signed_at(verified),
-        headers={name: lowered[name] for name in KEPT_HEADERS if name in lowered},
-        raw_body=body,
-        parsed=parsed,
-    )
+    kept = {name: lowered[name] for name in KEPT_HEADERS if name in lowered}
+    return [
+        VerifiedDelivery(
+            provider=provider.name,
+            provider_event_id=verified.webhook_id if len(events) == 1 else f"{verified.webhook_id}#{index}",
+            signed_at=signed_at(verified),
+            headers=kept,
+            raw_body=body,
+            parsed=parsed,
+        )
+        for index, parsed in enumerate(events)
+    ]
 
 
 async def store(units: Units, delivery: VerifiedDelivery) -> tuple[IngestOutcome, uuid.UUID | None]:

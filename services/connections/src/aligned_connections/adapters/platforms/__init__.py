@@ -4,7 +4,7 @@ One interface (PlatformAdapter), one set of typed errors, one adapter per platfo
 given an httpx.AsyncClient (bootstrap owns it and its connection pool; tests inject a transport).
 """
 
-from aligned_connections.adapters.platforms.base import PlatformAdapter
+from aligned_connections.adapters.platforms.base import AccountPicker, PlatformAdapter
 from aligned_connections.adapters.platforms.bluesky import BlueskyAdapter
 from aligned_connections.adapters.platforms.errors import (
     AuthFailure,
@@ -14,11 +14,14 @@ from aligned_connections.adapters.platforms.errors import (
     Retryable,
     UnknownOutcome,
 )
+from aligned_connections.adapters.platforms.facebook import FacebookAdapter
+from aligned_connections.adapters.platforms.instagram import InstagramAdapter
 from aligned_connections.adapters.platforms.mastodon import MastodonAdapter
 from aligned_connections.adapters.platforms.models import (
     AppPassword,
     AuthorizationCode,
     AuthorizationGrant,
+    ConnectableAccount,
     MediaAttachment,
     MetricName,
     MetricPoint,
@@ -31,19 +34,26 @@ from aligned_connections.adapters.platforms.models import (
     TokenSet,
     WebhookEvent,
 )
+from aligned_connections.adapters.platforms.pinterest import PinterestAdapter
 from aligned_connections.adapters.platforms.sandbox import SandboxAdapter
+from aligned_connections.adapters.platforms.threads import ThreadsAdapter
 
 __all__ = [
+    "AccountPicker",
     "AppPassword",
     "AuthFailure",
     "AuthorizationCode",
     "AuthorizationGrant",
     "BlueskyAdapter",
+    "ConnectableAccount",
+    "FacebookAdapter",
+    "InstagramAdapter",
     "MastodonAdapter",
     "MediaAttachment",
     "MetricName",
     "MetricPoint",
     "NotSupported",
+    "PinterestAdapter",
     "PlatformAccount",
     "PlatformAdapter",
     "PlatformError",
@@ -55,6 +65,7 @@ __all__ = [
     "ReplyTo",
     "Retryable",
     "SandboxAdapter",
+    "ThreadsAdapter",
     "TokenSet",
     "UnknownOutcome",
     "WebhookEvent",

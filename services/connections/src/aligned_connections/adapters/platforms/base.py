@@ -7,6 +7,7 @@ from typing import Protocol, runtime_checkable
 
 from aligned_connections.adapters.platforms.models import (
     AuthorizationGrant,
+    ConnectableAccount,
     MetricPoint,
     PlatformAccount,
     PostStatus,
@@ -64,4 +65,16 @@ class PlatformAdapter(Protocol):
 
     async def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
         """Check an inbound webhook's signature (raw body) and parse it."""
+        ...
+
+
+@runtime_checkable
+class AccountPicker(Protocol):
+    """An adapter whose one login can own several publishable accounts (Facebook Pages,
+    Instagram accounts linked to them, Pinterest boards): connecting makes a connection per
+    account, each with the tokens that act as it. An adapter without it connects the one
+    account get_account names."""
+
+    async def publishable_accounts(self, tokens: TokenSet) -> list[ConnectableAccount]:
+        """The accounts the consent covered; [] if it covered none the platform lets us post to."""
         ...

@@ -48,6 +48,13 @@ class PlatformAccount(_Value):
     name: str  # the handle a person would recognise (acct, handle)
 
 
+class ConnectableAccount(_Value):
+    """One publishable account a login gave access to, with the tokens that act as it."""
+
+    account: PlatformAccount
+    tokens: TokenSet
+
+
 class MediaAttachment(_Value):
     """One media item of a post: bytes at hand (`content`), or where to read them as they are
     uploaded (`url`, a presigned GET URL on the object store, with the object's size)."""
