@@ -85,7 +85,8 @@ def test_a_variant_over_a_byte_limit_is_scaled_down_under_it_without_metadata():
         for fit in fit_variants(io.BytesIO(photo), "image/jpeg", len(photo))
         for name in fit.platforms
     }
-    assert set(fits) == {"bluesky"} and len(fits["bluesky"].data) <= 1_000_000
+    # Bluesky (1 MB) needs a variant; platforms added since may too (each fitted under its own limit).
+    assert "bluesky" in fits and len(fits["bluesky"].data) <= 1_000_000
     fitted = Image.open(io.BytesIO(fits["bluesky"].data))
     assert fitted.width < 1200 and fitted.height < 1600, "smaller, and turned upright (orientation 6)"
     assert fitted.getexif().get_ifd(ExifTags.IFD.GPSInfo) == {}
