@@ -36,6 +36,7 @@ class FakeStore(FakeTables):
     zones: dict[uuid.UUID, str] = field(default_factory=dict)
     plans: dict[uuid.UUID, Row] = field(default_factory=dict)
     slots: dict[uuid.UUID, list[Row]] = field(default_factory=dict)
+    report_links: dict[uuid.UUID, Row] = field(default_factory=dict)
 
 
 class _Repo:
@@ -258,6 +259,31 @@ class FakePlans(_Repo):
         return True
 
 
+class FakeReportLinks(_Repo):
+    async def add(self, link: dict[str, Any]) -> None:
+        self.store.report_links[link["link_id"]] = dict(link)
+
+    async def of_brand(self, brand_id: uuid.UUID) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.store.report_links.values() if r["brand_id"] == brand_id]
+
+    async def revoke(self, brand_id: uuid.UUID, link_id: uuid.UUID, now: datetime) -> bool:
+        link = self.store.report_links.get(link_id)
+        if link is None or link["brand_id"] != brand_id:
+            return False
+        link["revoked_at"] = link["revoked_at"] or now
+        return True
+
+    async def by_token(self, token_hash: str) -> dict[str, Any] | None:
+        return next(
+            (dict(r) for r in self.store.report_links.values() if r["token_hash"] == token_hash), None
+        )
+
+    async def known_goals(self, brand_id: uuid.UUID, goal_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+        return {
+            g["goal_id"] for g in self.store.goals if g["brand_id"] == brand_id and g["goal_id"] in goal_ids
+        }
+
+
 class FakeUnitOfWork(FakeTransaction):
     def __init__(self, store: FakeStore, *, brand_id: uuid.UUID | None = None, role: Role = "app") -> None:
         super().__init__(store)
@@ -270,6 +296,7 @@ class FakeUnitOfWork(FakeTransaction):
         self.posts = FakePosts(store)
         self.brands = FakeBrands(store)
         self.plans = FakePlans(store)
+        self.report_links = FakeReportLinks(store)
 
 
 @dataclass

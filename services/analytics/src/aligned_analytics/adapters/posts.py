@@ -18,9 +18,14 @@ class SqlPosts(Repository):
         self, brand_id: uuid.UUID, job_id: uuid.UUID, targets: list[TargetRef]
     ) -> None:
         await self.conn.executemany(
-            """INSERT INTO job_targets (target_id, brand_id, job_id, connection_id, platform)
-               VALUES ($1, $2, $3, $4, $5) ON CONFLICT (target_id) DO NOTHING""",
-            [(t.target_id, brand_id, job_id, t.connection_id, t.platform) for t in targets],
+            # A new round of the job (job_created again) may change what the target posts.
+            """INSERT INTO job_targets (target_id, brand_id, job_id, connection_id, platform, text, media_count)
+               VALUES ($1, $2, $3, $4, $5, $6, $7)
+               ON CONFLICT (target_id) DO UPDATE SET text = excluded.text, media_count = excluded.media_count""",
+            [
+                (t.target_id, brand_id, job_id, t.connection_id, t.platform, t.text, len(t.media_ids))
+                for t in targets
+            ],
         )
 
     async def connection_for_target(

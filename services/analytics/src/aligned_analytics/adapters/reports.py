@@ -251,3 +251,29 @@ class SqlReports(Repository):
         return await self.conn.fetch(
             best_hours_sql("$6") + f" ORDER BY {order} LIMIT $5", brand_id, start, end, metrics, limit, zone
         )
+
+    async def report_top_posts(
+        self, brand_id: uuid.UUID, start: datetime, end: datetime, platforms: list[str] | None, limit: int
+    ) -> list[asyncpg.Record]:
+        """The client report's top posts by engagement, on the chosen platforms (None: all),
+        with what the target posted (its text and how many media) from publishing.job_created."""
+        return await self.conn.fetch(
+            "WITH ranked AS ("
+            + _POST_ROWS
+            + """ WHERE ($6::text[] IS NULL OR pp.platform = ANY($6))
+                  ORDER BY rank_value DESC, pp.connection_id, pp.remote_id LIMIT $7)
+            SELECT ranked.*, t.text, coalesce(t.media_count, 0) AS media_count
+              FROM ranked
+              LEFT JOIN LATERAL (
+                   SELECT jt.text, jt.media_count FROM job_targets jt
+                    WHERE jt.job_id = ranked.job_id AND jt.connection_id = ranked.connection_id
+                    ORDER BY jt.target_id LIMIT 1) t ON true
+             ORDER BY ranked.rank_value DESC, ranked.connection_id, ranked.remote_id""",
+            brand_id,
+            start,
+            end,
+            list(ENGAGEMENT_METRICS),
+            list(ENGAGEMENT_METRICS),
+            platforms,
+            limit,
+        )

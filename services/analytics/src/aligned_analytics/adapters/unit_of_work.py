@@ -13,6 +13,7 @@ from aligned_analytics.adapters.metric_store import SqlMetrics
 from aligned_analytics.adapters.partitions import SqlPartitions
 from aligned_analytics.adapters.plans import SqlPlans
 from aligned_analytics.adapters.posts import SqlPosts
+from aligned_analytics.adapters.report_links import SqlReportLinks
 from aligned_analytics.adapters.reports import SqlReports
 from aligned_analytics.adapters.sync_logs import SqlSyncLogs
 from aligned_common.units import BoundUnitOfWork
@@ -29,4 +30,5 @@ class SqlUnitOfWork(BoundUnitOfWork):
         self.plans = SqlPlans(conn)
         self.posts = SqlPosts(conn)
         self.reports = SqlReports(conn)
+        self.report_links = SqlReportLinks(conn)
         self.syncs = SqlSyncLogs(conn)

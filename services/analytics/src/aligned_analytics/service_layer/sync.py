@@ -110,7 +110,12 @@ async def on_brand_created(uow: UnitOfWork, envelope: EventEnvelope, data: Brand
 
 
 async def on_job_created(uow: UnitOfWork, envelope: EventEnvelope, data: JobCreated) -> None:
-    await uow.posts.remember_targets(envelope.brand_id, data.job_id, data.targets)
+    # What each target posts: its own variant, else the job's text and media (the report's previews).
+    targets = [
+        t.model_copy(update={"text": t.text or data.content, "media_ids": t.media_ids or data.media_ids})
+        for t in data.targets
+    ]
+    await uow.posts.remember_targets(envelope.brand_id, data.job_id, targets)
 
 
 async def on_job_published(

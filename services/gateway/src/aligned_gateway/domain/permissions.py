@@ -25,6 +25,7 @@ class Permission(StrEnum):
     CONNECTIONS_READ = "connections.read"
     CONNECTIONS_MANAGE = "connections.manage"  # connect, refresh, disconnect platform accounts
     ANALYTICS_WRITE = "analytics.write"  # syncs, goals, plans, advisor feedback
+    REPORTS_SHARE = "reports.share"  # make, list and revoke client report links
     WEBHOOKS_MANAGE = "webhooks.manage"  # outbound endpoints, secrets, replays
     MEMBERS_READ = "members.read"
     MEMBERS_MANAGE = "members.manage"  # invite, change roles, remove members
@@ -49,6 +50,7 @@ MATRIX: dict[Permission, frozenset[str]] = {
     Permission.CONNECTIONS_READ: frozenset(_STAFF | {"viewer"}),
     Permission.CONNECTIONS_MANAGE: frozenset(_MANAGERS),
     Permission.ANALYTICS_WRITE: frozenset(_STAFF),
+    Permission.REPORTS_SHARE: frozenset(_MANAGERS),
     Permission.WEBHOOKS_MANAGE: frozenset(_MANAGERS),
     Permission.MEMBERS_READ: frozenset(_STAFF),
     Permission.MEMBERS_MANAGE: frozenset(_MANAGERS),

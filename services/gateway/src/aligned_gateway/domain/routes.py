@@ -63,6 +63,9 @@ ROUTES: tuple[Route, ...] = (
     Route("/v1/connections", "connections", write=P.CONNECTIONS_MANAGE, read=P.CONNECTIONS_READ),
     # analytics
     Route("/v1/analytics", "analytics", write=P.ANALYTICS_WRITE),
+    # client report links: a secret URL shows the brand's figures, so only managers make and see them
+    Route("/v1/reports/links", "analytics", write=P.REPORTS_SHARE, read=P.REPORTS_SHARE),
+    Route("/report", "analytics", write=None, read=None, public=True),  # the link's token is the credential
     # webhooks: outbound endpoints (managers only) and inbound platform webhooks (signed by the platform)
     Route("/v1/webhook-event-types", "webhooks", write=P.WEBHOOKS_MANAGE, read=P.WEBHOOKS_MANAGE),
     Route("/v1/webhook-endpoints", "webhooks", write=P.WEBHOOKS_MANAGE, read=P.WEBHOOKS_MANAGE),

@@ -31,6 +31,7 @@ DELIBERATE_ERROR_TYPES = frozenset({"application/problem+json", "application/jso
 @router.api_route("/review/{rest:path}", methods=METHODS)
 @router.api_route("/unsubscribe/{rest:path}", methods=METHODS)
 @router.api_route("/calendar/{rest:path}", methods=METHODS)  # publishing's calendar feeds (public)
+@router.api_route("/report/{rest:path}", methods=METHODS)  # analytics' client report pages (public)
 async def forward(request: Request, rest: str, deps: Service) -> Response:
     identity = getattr(request.state, "identity", None)
     route = route_for(request.method, request.url.path, identity)
