@@ -41,6 +41,8 @@ PUBLIC_PREFIXES = (
     "/review/x",
     "/unsubscribe",
     "/unsubscribe/x",
+    "/report",
+    "/report/x",
     "/webhooks",
     "/webhooks/sandbox",
     "/v1",

@@ -15,6 +15,7 @@ from aligned_testing.gateway_client import (
     Gateway,
     LiveEvents,  # noqa: F401 - re-exported: the tests take it from here with the steps
     Member,
+    SandboxControl,
     add_member,
     connect_sandbox,
     create_brand,
@@ -151,3 +152,25 @@ async def upload_photo(api: Gateway, size: int = 4000) -> dict[str, Any]:
     answer = await api.upload("/v1/media", "photo.png", png(size), "image/png")
     assert answer.status_code == 201, answer.text
     return answer.json()
+
+
+async def measured_post(
+    owner: Gateway, sandbox: SandboxControl, connection_id: str, text: str
+) -> dict[str, Any]:
+    """A post published now and measured: the sandbox's clock moves on half an hour (the post
+    finds an audience) and an on-demand sync brings its figures in. The post as
+    /v1/analytics/posts lists it, once it has likes. Moves the shared sandbox clock."""
+    job = await draft_and_submit(owner, connection_id, text=text, requires_approval=False, due_in_s=1)
+    published = await job_in(owner, job["job_id"], ("published", "failed"))
+    assert published["status"] == "published", published
+    await sandbox.advance_clock(1800)
+    today = dt.datetime.now(dt.UTC).date()
+    around = {"from": str(today - dt.timedelta(days=2)), "to": str(today + dt.timedelta(days=2))}
+
+    async def liked():
+        await owner.post("/v1/analytics/syncs", {"connection_id": connection_id})
+        items = (await owner.get("/v1/analytics/posts", **around))["items"]
+        mine = [p for p in items if p.get("job_id") == job["job_id"]]
+        return mine[0] if mine and mine[0]["metrics"]["likes"] > 0 else None
+
+    return await eventually(liked, timeout_s=90, interval_s=5, what="likes for the post")

@@ -142,10 +142,11 @@ class Gateway:
             timeout=120,
         )
 
-    async def fetch(self, path: str) -> httpx.Response:
-        """A GET whose answer is not JSON (a calendar feed), as a calendar app sends it; the raw answer."""
+    async def fetch(self, path: str, headers: dict[str, str] | None = None) -> httpx.Response:
+        """A GET whose answer is not JSON (a calendar feed, a page), as a calendar app or a
+        browser (`headers`: its Accept) sends it; the raw answer."""
         client = self._clients[next(self._next)]
-        return await client.get(path, headers=self._headers("GET", None))
+        return await client.get(path, headers=self._headers("GET", None) | (headers or {}))
 
     async def send_bytes(
         self, path: str, data: bytes, content_type: str, params: dict[str, str] | None = None

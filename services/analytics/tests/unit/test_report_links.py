@@ -123,7 +123,7 @@ def _request(accept: str = "text/html", language: str = "") -> Request:
 VIEW: dict[str, Any] = {
     "language": "de",
     "range": {"from": "2026-02-01", "to": "2026-02-03", "time_zone": "Europe/Berlin"},
-    "chosen_platforms": None,
+    "chosen_platforms": ["sandbox"],
     "expires_at": "2026-03-09T09:00:00+00:00",
     "totals": {
         "impressions": 1200.0,
@@ -179,7 +179,11 @@ def test_the_page_draws_the_numbers_in_the_links_language_under_the_csp() -> Non
     html = page.body.decode()
     assert page.status_code == 200 and "script-src" not in page.headers["content-security-policy"]
     assert page.headers["content-security-policy"].startswith("default-src 'none'")
-    assert '<html lang="de">' in html and "Interaktionen pro Tag auf Sandbox" in html
+    assert (
+        '<html lang="de">' in html
+        and "Plattformen: Sandbox" in html
+        and "Interaktionen pro Tag auf Sandbox" in html
+    )
     bars = re.findall(r'<rect [^>]*data-bucket="([\d-]+)" data-value="([\d.]+)"', html)
     assert bars == [("2026-02-01", "12.0"), ("2026-02-02", "0.0"), ("2026-02-03", "28.0")]
     rows = re.findall(r'<tr data-bucket="([\d-]+)" data-value="([\d.]+)">', html)

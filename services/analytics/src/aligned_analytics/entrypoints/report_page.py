@@ -151,7 +151,8 @@ def report_page(view: dict[str, Any]) -> HTMLResponse:
         start=formats.day(view["range"]["from"]),
         end=formats.day(view["range"]["to"]),
     )
-    return _render("report.html", language, 200, title=title, view=view, charts=charts)
+    chosen = ", ".join(Formats.platform(p) for p in view["chosen_platforms"] or [])
+    return _render("report.html", language, 200, title=title, view=view, charts=charts, chosen=chosen)
 
 
 async def answer(request: Request, work: Awaitable[dict[str, Any]]) -> Any:
