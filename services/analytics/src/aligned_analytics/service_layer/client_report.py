@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from aligned_analytics.domain.metrics import ENGAGEMENT, InvalidQuery, metrics_of
@@ -37,8 +37,8 @@ WEEKLY_AFTER_DAYS = 62  # a longer range is drawn per ISO week, not per day
 
 @dataclass(frozen=True)
 class LinkRequest:
-    first_day: Any
-    last_day: Any
+    first_day: date | None
+    last_day: date | None
     platforms: list[str]
     goal_ids: list[uuid.UUID] | None
     language: str
@@ -68,15 +68,16 @@ async def create_link(
     zone = await brand_zone(uows, identity.brand_id)
     chosen = date_range(body.first_day, body.last_day, max_days=max_days, zone=zone)
     platforms = _check_platforms(body.platforms)
+    goal_ids = sorted(set(body.goal_ids)) if body.goal_ids is not None else None
     token = new_token()
-    link = {
+    link: dict[str, Any] = {
         "link_id": uuid.uuid4(),
         "brand_id": identity.brand_id,
         "token_hash": token_hash(token),
         "first_day": chosen.first_day,
         "last_day": chosen.last_day,
         "platforms": platforms,
-        "goal_ids": sorted(set(body.goal_ids)) if body.goal_ids is not None else None,
+        "goal_ids": goal_ids,
         "language": body.language,
         "created_by": identity.user_id,
         "created_at": now,
@@ -84,8 +85,8 @@ async def create_link(
         "revoked_at": None,
     }
     async with uows(brand_id=identity.brand_id) as uow:
-        if link["goal_ids"]:
-            known = await uow.report_links.known_goals(identity.brand_id, link["goal_ids"])
+        if goal_ids:
+            known = await uow.report_links.known_goals(identity.brand_id, goal_ids)
             for index, goal_id in enumerate(body.goal_ids or []):
                 if goal_id not in known:
                     raise InvalidQuery(f"goal_ids.{index}", f"no goal {goal_id} in this brand")
