@@ -144,7 +144,9 @@ def as_strings(options: Mapping[str, OptionValue]) -> dict[str, str]:
 
 
 # -- the declarations, by platform (catalogue.py attaches them) -----------------------------
-def _choice(name: str, choices: tuple[str, ...], description: str, *, required: bool = False) -> PlatformOption:
+def _choice(
+    name: str, choices: tuple[str, ...], description: str, *, required: bool = False
+) -> PlatformOption:
     return PlatformOption(
         name=name, kind=OptionKind.CHOICE, choices=choices, description=description, required=required
     )
@@ -173,7 +175,9 @@ X_OPTIONS = (
 # Posts API: visibility PUBLIC or CONNECTIONS (members only; a page's post is PUBLIC);
 # a video's title (Videos API media.title).
 LINKEDIN_OPTIONS = (
-    _choice("visibility", ("PUBLIC", "CONNECTIONS"), "PUBLIC (default) or CONNECTIONS (a member's post only)"),
+    _choice(
+        "visibility", ("PUBLIC", "CONNECTIONS"), "PUBLIC (default) or CONNECTIONS (a member's post only)"
+    ),
     PlatformOption(name="video_title", kind=OptionKind.TEXT, max_length=200, description="a video's title"),
 )
 
