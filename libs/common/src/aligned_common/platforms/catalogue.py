@@ -12,8 +12,8 @@ from types import MappingProxyType
 
 from pydantic import BaseModel, ConfigDict
 
-from aligned_common.platforms.errors import UnknownPlatform
 from aligned_common.platforms import options as opt
+from aligned_common.platforms.errors import UnknownPlatform
 from aligned_common.platforms.limits import ContentLimits, MediaGroup, MediaLimits, TextCounting, TextLimits
 from aligned_common.platforms.options import PlatformOption
 
