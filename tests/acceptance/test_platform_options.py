@@ -5,14 +5,17 @@ and the sandbox's own pages only."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
 import httpx
 import pytest
 
-from aligned_testing.flows import create_job, decide, job_in
+from aligned_testing.flows import create_job, decide, job_in, pending_round
 from aligned_testing.gateway_client import ApiError, BrandSetup, SandboxControl, eventually
+from aligned_testing.mailbox import text_of
+from aligned_testing.system import System
 
 pytestmark = pytest.mark.e2e
 
@@ -131,3 +134,26 @@ async def test_changing_the_options_of_an_approved_post_asks_for_approval_again(
         return False
 
     assert await eventually(refused_now, timeout_s=10, what="publish-now refused before re-approval")
+
+
+async def test_the_clients_review_page_shows_the_options_they_approve(
+    brand: BrandSetup, system: System
+) -> None:
+    owner = brand.owner.api
+    text = f"For review {uuid.uuid4().hex[:8]}"
+    job = await create_job(
+        owner, _post(brand.connection_id, text, {"visibility": "unlisted"}, requires_approval=True)
+    )
+    await owner.post(f"/v1/jobs/{job['job_id']}/submit")
+    round_ = await pending_round(owner, job["job_id"])
+    reviewer = f"rita-{uuid.uuid4().hex[:8]}@client.example.com"
+    await owner.post(f"/v1/approvals/{round_['id']}/links", {"recipient": reviewer})
+
+    async def mailed():
+        return list(system.mailbox.to(reviewer)) or None
+
+    (mail,) = await eventually(mailed, timeout_s=60, what=f"the review mail to {reviewer}")
+    url = re.search(r"(https?://\S+/review/\S*)", text_of(mail)).group(1)
+    async with httpx.AsyncClient(timeout=30) as browser:
+        page = (await browser.get(url, headers={"accept": "text/html"})).text
+    assert text in page and "<dt>visibility</dt><dd>unlisted</dd>" in page
