@@ -120,3 +120,10 @@ async def test_asking_for_changes_without_a_comment_is_refused_before_anything_c
         assert refused.value.extra["errors"] == [
             {"field": "comment", "message": "required when you request changes"}
         ]
+
+
+def test_the_review_page_lists_a_targets_per_platform_fields():
+    platforms = per_platform("Tour", [{"platform": "sandbox", "platform_options": {"visibility": "private"}}])
+    html = page_of(pages.review, a_view(platforms=platforms))
+    assert "Settings on this platform" in html
+    assert "<dt>visibility</dt><dd>private</dd>" in html

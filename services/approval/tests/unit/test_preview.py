@@ -37,3 +37,18 @@ def test_each_target_shows_its_own_text_media_and_the_first_comment_or_thread_wh
     assert previews[1]["media"] == [] and previews[1]["media_count"] == 2
     assert previews[1]["thread"] == ["one", "two"] and previews[1]["first_comment"] is None
     assert previews[2]["first_comment"] == "Link in the comments" and previews[2]["thread"] == []
+
+
+def test_a_targets_per_platform_fields_are_shown_so_the_client_approves_them_too():
+    previews = per_platform(
+        "Tour",
+        [
+            {
+                "target_id": "t1",
+                "platform": "youtube",
+                "platform_options": {"title": "Tour", "privacy": "unlisted"},
+            },
+            {"target_id": "t2", "platform": "sandbox"},
+        ],
+    )
+    assert [p["options"] for p in previews] == [[("privacy", "unlisted"), ("title", "Tour")], []]

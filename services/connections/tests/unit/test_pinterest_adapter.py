@@ -162,6 +162,13 @@ async def test_publishes_an_image_pin_with_link_title_and_alt_text_to_the_connec
     assert published.url == "https://www.pinterest.com/pin/813744226420795884/"
 
 
+async def test_a_board_id_option_pins_to_another_board_of_the_same_login(pinterest):
+    adapter, api = pinterest
+    api.on("POST", PINS, created())
+    await adapter.publish(TOKEN, pin(image(), options={"board_id": "549755885176"}))
+    assert body_json(api.sent("POST", PINS)[0])["board_id"] == "549755885176"
+
+
 async def test_publishes_several_images_as_a_carousel_pin(pinterest):
     adapter, api = pinterest
     api.on("POST", PINS, created())

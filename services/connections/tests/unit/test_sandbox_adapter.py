@@ -131,6 +131,20 @@ async def test_a_reply_is_published_under_the_post_it_answers(connect_sandbox, s
     assert stored.json()["in_reply_to_id"] == first.remote_id
 
 
+async def test_the_posts_visibility_and_sensitive_flag_reach_the_sandbox(
+    connect_sandbox, sandbox_adapter, sandbox_http
+):
+    tokens = await connect_sandbox()
+    published = await sandbox_adapter.publish(
+        access(tokens), post(options={"visibility": "unlisted", "sensitive": "true"})
+    )
+
+    stored = await sandbox_http.get(
+        f"/api/v1/posts/{published.remote_id}", headers={"Authorization": f"Bearer {access(tokens)}"}
+    )
+    assert (stored.json()["visibility"], stored.json()["sensitive"]) == ("unlisted", True)
+
+
 async def test_publishing_twice_with_one_key_makes_one_post(connect_sandbox, sandbox_adapter, control):
     tokens = await connect_sandbox()
     first = await sandbox_adapter.publish(access(tokens), post(key="job-7:sandbox"))

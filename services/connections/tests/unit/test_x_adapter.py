@@ -46,8 +46,8 @@ async def x():
         yield XAdapter("client-id", "client-secret", http_client=client, max_poll_wait_s=0), platform
 
 
-def post(text="Hello world!", media=(), key="job-1:x"):
-    return PublishRequest(text=text, media=tuple(media), idempotency_key=key)
+def post(text="Hello world!", media=(), key="job-1:x", **options):
+    return PublishRequest(text=text, media=tuple(media), idempotency_key=key, options=options)
 
 
 async def test_authorize_url_asks_for_pkce_and_the_scopes_x_needs(x):
@@ -122,6 +122,13 @@ async def test_publish_text_returns_the_post(x):
     assert json_of(platform.requests[0]) == {"text": "Hello world! https://example.com"}
     assert published.remote_id == "1445880548472328192"
     assert published.url == "https://x.com/i/web/status/1445880548472328192"
+
+
+async def test_reply_settings_say_who_may_reply(x):
+    adapter, platform = x
+    platform.on("POST", "/2/tweets", answer(201, CREATED))
+    await adapter.publish(TOKEN, post("Only people I follow", reply_settings="following"))
+    assert json_of(platform.requests[0]) == {"text": "Only people I follow", "reply_settings": "following"}
 
 
 def _media_fixtures(platform: FakePlatform, media_id: str, finalize: dict, *statuses: dict) -> None:

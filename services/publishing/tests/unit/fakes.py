@@ -110,6 +110,7 @@ class FakeJobs:
                     "media_variant": list(target.media_ids) if target.media_ids is not None else None,
                     "alt_text_variant": dict(target.alt_texts) if target.alt_texts else None,
                     "first_comment": target.first_comment,
+                    "platform_options": dict(target.platform_options) if target.platform_options else None,
                     "idempotency_key": idempotency_key(job_id, target_id),
                     "status": TargetStatus.WAITING.value,
                     "next_attempt_at": None,

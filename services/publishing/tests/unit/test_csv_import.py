@@ -190,3 +190,17 @@ async def test_media_by_id_must_be_the_brands_and_is_attached(deps, store) -> No
     assert _problems(report, 3).keys() == {"media_ids"}
     job = store.job(report.rows[0].job_id)
     assert job.media_ids == [photo] and store.media_usage[job.job_id] == {photo}
+
+
+async def test_a_row_for_a_platform_with_a_required_option_is_refused_in_the_targets_column(
+    deps, store
+) -> None:
+    # The CSV has no options column (ADR 0032): a TikTok row cannot say its privacy level.
+    tiktok = _account(store, platform="tiktok")
+    media_id = uuid.uuid4()
+    store.media[media_id] = (BRAND, MediaInfo(mime_type="video/mp4", size_bytes=1000, duration_s=10), "")
+    report = await imports.import_csv(
+        deps, EDITOR, _csv("text,targets,media_ids", f"clip,{tiktok},{media_id}"), dry_run=True
+    )
+    problems = _problems(report, 2)
+    assert problems.keys() == {"targets"} and "privacy_level" in problems["targets"]

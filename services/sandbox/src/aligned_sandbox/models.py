@@ -8,6 +8,9 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 PostState = Literal["published", "deleted"]
+# Who sees a post, as Mastodon's visibility: the sandbox's per-platform field (with `sensitive`),
+# kept on the post and shown on its page, so a test sees the option reach the platform.
+Visibility = Literal["public", "unlisted", "private"]
 
 
 class TokenResponse(BaseModel):
@@ -37,6 +40,8 @@ class NewPost(BaseModel):
     media_ids: list[str] = Field(default_factory=list)
     # As Mastodon's: the post (ours or anyone's, a comment too) this one replies to.
     in_reply_to_id: str | None = Field(default=None, min_length=1, max_length=64)
+    visibility: Visibility = "public"
+    sensitive: bool = False  # shown behind a content warning
 
 
 class PostOut(BaseModel):
@@ -49,6 +54,8 @@ class PostOut(BaseModel):
     status: PostState
     created_at: datetime
     in_reply_to_id: str | None = None
+    visibility: Visibility = "public"
+    sensitive: bool = False
     # The thread above this post, from its first post down to the direct parent (ids).
     reply_chain: list[str] = Field(default_factory=list)
     reply_ids: list[str] = Field(default_factory=list)  # direct replies, oldest first

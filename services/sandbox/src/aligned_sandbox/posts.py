@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from aligned_sandbox.errors import SandboxError
-from aligned_sandbox.models import PostState
+from aligned_sandbox.models import PostState, Visibility
 
 
 @dataclass
@@ -38,6 +38,8 @@ class Post:
     deleted_at: float | None = None
     # The post this one answers (any account's), as Mastodon's in_reply_to_id; None: a top-level post.
     in_reply_to_id: str | None = None
+    visibility: Visibility = "public"
+    sensitive: bool = False
 
 
 @dataclass
@@ -90,6 +92,8 @@ class PostStore:
         now: float,
         idempotency_window_s: float | None,
         in_reply_to_id: str | None = None,
+        visibility: Visibility = "public",
+        sensitive: bool = False,
     ) -> tuple[Post, bool]:
         """The post and whether it is new; a known key of the same account gives the first post."""
         with self._lock:
@@ -110,6 +114,8 @@ class PostStore:
                 now,
                 idempotency_key,
                 in_reply_to_id=in_reply_to_id,
+                visibility=visibility,
+                sensitive=sensitive,
             )
             self._posts[post_id] = post
             if idempotency_key is not None:

@@ -204,3 +204,29 @@ async def test_account_metrics_count_published_posts(connect, publish, client):
     after = (await client.get("/api/v1/accounts/me/metrics", headers=bearer(tokens))).json()
     assert (before["posts"], after["posts"]) == (0, 1)
     assert after["followers"] > before["followers"]
+
+
+async def test_a_post_keeps_its_visibility_and_sensitive_flag_and_its_page_shows_them(connect, client):
+    tokens = await connect("alice")
+    post = (
+        await client.post(
+            "/api/v1/posts",
+            json={"text": "members only", "visibility": "private", "sensitive": True},
+            headers=bearer(tokens),
+        )
+    ).json()
+    plain = (await client.post("/api/v1/posts", json={"text": "for all"}, headers=bearer(tokens))).json()
+
+    via_api = (await client.get(f"/api/v1/posts/{post['id']}", headers=bearer(tokens))).json()
+    page = (await client.get(post["url"].replace("http://testserver", ""))).text
+    assert (via_api["visibility"], via_api["sensitive"]) == ("private", True)
+    assert 'data-visibility="private" data-sensitive="true"' in page
+    assert (plain["visibility"], plain["sensitive"]) == ("public", False)
+
+
+async def test_a_visibility_the_sandbox_does_not_know_is_refused(connect, client):
+    tokens = await connect()
+    response = await client.post(
+        "/api/v1/posts", json={"text": "x", "visibility": "friends"}, headers=bearer(tokens)
+    )
+    assert response.status_code == 422

@@ -30,6 +30,10 @@ class TargetRef(BaseModel):
     first_comment: str | None = Field(
         default=None, description="Posted as a reply right after the post; approved with it"
     )
+    platform_options: dict[str, str] = Field(
+        default_factory=dict,
+        description="This account's per-platform fields (a YouTube title, a TikTok privacy level); approved with it",
+    )
     warnings: list[ContentWarning] = Field(
         default_factory=list, description="Shown to approvers; they do not block"
     )
@@ -129,7 +133,8 @@ class AttemptRequested(EventData):
     )
     platform_options: dict[str, str] = Field(
         default_factory=dict,
-        description="Per-platform fields (YouTube title/privacy, LinkedIn visibility, TikTok privacy_level)",
+        description="Per-platform fields (YouTube title/privacy, LinkedIn visibility, TikTok privacy_level): "
+        "the target's platform_options, checked against the platform catalogue; booleans as 'true'/'false'",
     )
     reply_to: ReplyRef | None = Field(
         default=None, description="Set when this attempt publishes a reply (a first comment, a thread part)"

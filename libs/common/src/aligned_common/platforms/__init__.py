@@ -26,6 +26,15 @@ from aligned_common.platforms.errors import (
 )
 from aligned_common.platforms.limits import ContentLimits, MediaGroup, MediaLimits, TextCounting, TextLimits
 from aligned_common.platforms.media import MediaInfo
+from aligned_common.platforms.options import (
+    OptionCode,
+    OptionKind,
+    OptionValue,
+    OptionViolation,
+    PlatformOption,
+    as_strings,
+    check_options,
+)
 from aligned_common.platforms.standard_webhooks import VerifiedWebhook, WebhookSecret
 from aligned_common.platforms.text_length import measure_text
 
@@ -41,6 +50,11 @@ __all__ = [
     "MediaGroup",
     "MediaInfo",
     "MediaLimits",
+    "OptionCode",
+    "OptionKind",
+    "OptionValue",
+    "OptionViolation",
+    "PlatformOption",
     "PlatformSpec",
     "StaleTimestamp",
     "TextCounting",
@@ -51,7 +65,9 @@ __all__ = [
     "WebhookScheme",
     "WebhookSecret",
     "WebhookVerificationError",
+    "as_strings",
     "check_content",
+    "check_options",
     "get_platform",
     "measure_text",
     "meta_webhooks",

@@ -12,8 +12,10 @@ from types import MappingProxyType
 
 from pydantic import BaseModel, ConfigDict
 
+from aligned_common.platforms import options as opt
 from aligned_common.platforms.errors import UnknownPlatform
 from aligned_common.platforms.limits import ContentLimits, MediaGroup, MediaLimits, TextCounting, TextLimits
+from aligned_common.platforms.options import PlatformOption
 
 MB = 1_000_000
 MIB = 1024 * 1024
@@ -55,6 +57,9 @@ class PlatformSpec(BaseModel):
     # None where the platform sends us no webhooks for a connected account.
     webhook_scheme: WebhookScheme | None = None
     capabilities: Capabilities = Capabilities()
+    # The per-platform fields a target's platform_options may carry (options.py); any other
+    # name is refused at create time, as is a missing required one.
+    options: tuple[PlatformOption, ...] = ()
 
 
 _SANDBOX = PlatformSpec(
@@ -91,6 +96,7 @@ _SANDBOX = PlatformSpec(
     ),
     webhook_scheme=WebhookScheme.STANDARD_WEBHOOKS,
     capabilities=Capabilities(replies=True, first_comment=True, threads=True),
+    options=opt.SANDBOX_OPTIONS,
 )
 
 _MASTODON = PlatformSpec(
@@ -205,6 +211,7 @@ _X = PlatformSpec(
     ),
     # X's Account Activity webhooks (CRC challenge + body HMAC) are not supported yet.
     webhook_scheme=None,
+    options=opt.X_OPTIONS,
 )
 
 _LINKEDIN = PlatformSpec(
@@ -238,6 +245,7 @@ _LINKEDIN = PlatformSpec(
         ),
     ),
     webhook_scheme=None,  # LinkedIn's webhooks are for approved partners only
+    options=opt.LINKEDIN_OPTIONS,
 )
 
 _YOUTUBE = PlatformSpec(
@@ -267,6 +275,7 @@ _YOUTUBE = PlatformSpec(
         requires_media=True,
     ),
     webhook_scheme=None,  # YouTube's PubSubHubbub feed is not supported
+    options=opt.YOUTUBE_OPTIONS,
 )
 
 _TIKTOK = PlatformSpec(
@@ -305,6 +314,7 @@ _TIKTOK = PlatformSpec(
         requires_media=True,
     ),
     webhook_scheme=None,  # TikTok's webhooks are not supported
+    options=opt.TIKTOK_OPTIONS,
 )
 
 # --- Meta (Facebook Pages, Instagram, Threads) and Pinterest -------------------------------
@@ -341,6 +351,7 @@ _FACEBOOK = PlatformSpec(
         ),
     ),
     webhook_scheme=WebhookScheme.META_HUB_SIGNATURE,
+    options=opt.FACEBOOK_OPTIONS,
 )
 
 _INSTAGRAM = PlatformSpec(
@@ -378,6 +389,7 @@ _INSTAGRAM = PlatformSpec(
         ),
     ),
     webhook_scheme=WebhookScheme.META_HUB_SIGNATURE,
+    options=opt.INSTAGRAM_OPTIONS,
 )
 
 _THREADS = PlatformSpec(
@@ -413,6 +425,7 @@ _THREADS = PlatformSpec(
         ),
     ),
     webhook_scheme=WebhookScheme.META_HUB_SIGNATURE,
+    options=opt.THREADS_OPTIONS,
 )
 
 _PINTEREST = PlatformSpec(
@@ -449,6 +462,7 @@ _PINTEREST = PlatformSpec(
         ),
     ),
     webhook_scheme=None,  # Pinterest sends no webhooks about a connected account's Pins
+    options=opt.PINTEREST_OPTIONS,
 )
 
 PLATFORMS: Mapping[str, PlatformSpec] = MappingProxyType(

@@ -9,7 +9,8 @@ from aligned_common.platforms import UnknownPlatform, check_content, get_platfor
 
 def per_platform(content: str, targets: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each target as it will post: its own text (a variant, else the job's), its media, and the
-    first comment or thread parts when the job has them (absent keys are simply not shown)."""
+    first comment or thread parts and its per-platform fields when the job has them (absent keys
+    are simply not shown)."""
     previews = []
     for target in targets:
         platform = target.get("platform", "")
@@ -25,6 +26,10 @@ def per_platform(content: str, targets: list[dict[str, Any]]) -> list[dict[str, 
                 "media_count": len(media) or len(target.get("media_ids") or []),
                 "first_comment": target.get("first_comment") or None,
                 "thread": [str(part) for part in target.get("thread") or [] if part],
+                # per-platform fields (a YouTube title, a TikTok privacy level): approved with the post
+                "options": sorted(
+                    (str(k), str(v)) for k, v in (target.get("platform_options") or {}).items()
+                ),
             }
         )
     return previews

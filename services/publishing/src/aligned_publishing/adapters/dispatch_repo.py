@@ -18,7 +18,7 @@ from aligned_publishing.domain.status import TargetStatus as T
 _DISPATCH = f"""
 WITH due AS (
     SELECT t.ctid, t.job_id, j.tenant_id, coalesce(t.text_variant, j.content) AS text,
-           coalesce(t.media_variant, j.media_ids) AS media_ids, t.alt_text_variant
+           coalesce(t.media_variant, j.media_ids) AS media_ids, t.alt_text_variant, t.platform_options
       FROM publishing_targets t JOIN publishing_jobs j ON j.job_id = t.job_id
      WHERE t.status IN ('{T.SCHEDULED}', '{T.PUBLISHING}') AND t.next_attempt_at <= $1
        -- The gate, once more at the last moment: approval needed means approved for exactly this content.
@@ -39,7 +39,8 @@ WITH due AS (
      -- The rows locked above, fetched by TID: joining on ctid alone lets the planner hash the whole table.
      WHERE t.ctid = ANY (ARRAY(SELECT ctid FROM due)) AND t.ctid = due.ctid
     RETURNING t.target_id, t.job_id, t.brand_id, due.tenant_id, t.platform, t.connection_id, t.idempotency_key,
-              t.attempts, t.rechecks, due.text, due.media_ids, due.alt_text_variant, gen_random_uuid() AS event_id
+              t.attempts, t.rechecks, due.text, due.media_ids, due.alt_text_variant, due.platform_options,
+              gen_random_uuid() AS event_id
 ), written AS (
     -- The envelope as JSON text, concatenated: what every event of the batch shares ($6) was
     -- serialised once in Python, per-row strings go through to_json (escaping), the rest are
@@ -58,6 +59,10 @@ WITH due AS (
             || ',"attempt":' || c.attempts
             || ',"text":' || to_json(c.text)
             || ',"recheck":' || c.rechecks
+            -- Per-platform fields as the adapters read them: every value its text (true -> "true").
+            || ',"platform_options":' || coalesce((
+                   SELECT jsonb_object_agg(o.key, o.value #>> '{{}}') FROM jsonb_each(c.platform_options) o
+               ), '{{}}'::jsonb)::text
             || ',"media":' || CASE WHEN cardinality(c.media_ids) = 0 THEN '[]' ELSE coalesce((
                    -- Each platform gets the variant fitted to it, if the original does not fit.
                    SELECT json_agg(json_build_object('media_id', m.media_id,

@@ -180,13 +180,14 @@ async def replace_targets(
                 else None,
                 idempotency_key(job_id, target_id),
                 target.first_comment is not None,
+                orjson.dumps(dict(target.platform_options)).decode() if target.platform_options else None,
             )
         )
     await conn.executemany(
         """INSERT INTO publishing_targets (target_id, job_id, brand_id, position, platform, connection_id,
                                            text_variant, media_variant, alt_text_variant, idempotency_key,
-                                           has_first_comment)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
+                                           has_first_comment, platform_options)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)""",
         rows,
     )
     comments = [
@@ -390,6 +391,15 @@ async def alt_texts(
     return {r["media_id"]: r["alt_text"] for r in rows}
 
 
+def platform_options_of(target: Record | dict[str, Any]) -> dict[str, Any] | None:
+    """A target's per-platform fields (name -> string or boolean), or None; the jsonb arrives as text."""
+    raw = target.get("platform_options")
+    if raw is None:
+        return None
+    parsed: dict[str, Any] = orjson.loads(raw) if isinstance(raw, str) else raw
+    return parsed
+
+
 def alt_text_variant(target: Record) -> dict[uuid.UUID, str] | None:
     """A target's own alt texts (media_id -> text), or None; the jsonb arrives as text."""
     raw = target["alt_text_variant"]
@@ -438,6 +448,7 @@ class SqlJobs(Repository):
                 **row,
                 "alt_text_variant": alt_text_variant(row),
                 "first_comment": (comment_of(row) or {}).get("text"),
+                "platform_options": platform_options_of(row),
             }
             for row in rows
         ]

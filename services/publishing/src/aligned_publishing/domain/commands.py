@@ -10,6 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from aligned_publishing.domain.content_fit import TargetDraft
 
+OptionName = Annotated[str, Field(min_length=1, max_length=64)]
+# Numbers are let through here so that the catalogue's check says "wrong_type" naming the option
+# (the field as the platform declares it), rather than a type error of the JSON shape.
+OptionIn = Annotated[str, Field(max_length=5000)] | bool | int | float
+
 
 class TargetIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -30,13 +35,28 @@ class TargetIn(BaseModel):
         max_length=100_000,
         description="This account's own first comment instead of the job's; an empty string: none here",
     )
+    platform_options: dict[OptionName, OptionIn] | None = Field(
+        default=None,
+        max_length=30,
+        description="Per-platform fields (YouTube title/privacy, TikTok privacy_level, Pinterest link, "
+        "LinkedIn visibility...): the names, types and values the platform catalogue declares; an "
+        "unknown name, a missing required one or a value the platform does not take is a 422 naming "
+        "`targets[i].platform_options.<name>`",
+        examples=[{"privacy_level": "SELF_ONLY", "disable_comment": True}],
+    )
 
     def draft(self, job_first_comment: str | None = None) -> TargetDraft:
         """This account's draft; its first comment is its own, else the job's ("" is none)."""
         media = tuple(self.media_ids) if self.media_ids is not None else None
         comment = self.first_comment if self.first_comment is not None else job_first_comment
         return TargetDraft(
-            self.platform, self.connection_id, self.text, media, self.alt_texts, comment or None
+            self.platform,
+            self.connection_id,
+            self.text,
+            media,
+            self.alt_texts,
+            comment or None,
+            self.platform_options or None,  # {} is none: stored and hashed as a target without
         )
 
 

@@ -8,7 +8,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aligned_common.platforms import MediaInfo, UnknownPlatform, check_content, get_platform
+from aligned_common.platforms import (
+    MediaInfo,
+    PlatformSpec,
+    UnknownPlatform,
+    check_content,
+    check_options,
+    get_platform,
+)
 
 
 @dataclass(frozen=True)
@@ -19,6 +26,8 @@ class TargetDraft:
     media_ids: tuple[uuid.UUID, ...] | None = None  # per-account variant; None: the job's media
     alt_texts: Mapping[uuid.UUID, str] | None = None  # per-account alt text of some of its media
     first_comment: str | None = None  # resolved for this account (its own or the job's); None: none
+    # Per-platform fields (the catalogue's declarations); None: none given.
+    platform_options: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +108,7 @@ def _target_errors(
             violations += [
                 (f"{prefix}.first_comment", v) for v in check_content(spec, target.first_comment, [])
             ]
+    errors += _option_errors(prefix, spec, target.platform_options or {})
     for field, violation in violations:
         errors.append(
             FitError(
@@ -111,3 +121,18 @@ def _target_errors(
             )
         )
     return errors
+
+
+def _option_errors(prefix: str, spec: PlatformSpec, given: Mapping[str, Any]) -> list[FitError]:
+    """The target's platform_options against what its platform declares (names, types, values)."""
+    return [
+        FitError(
+            f"{prefix}.platform_options.{v.name}",
+            f"{spec.display_name}: {v.message}",
+            platform=spec.name,
+            code=v.code.value,
+            limit=v.limit,
+            actual=v.actual,
+        )
+        for v in check_options(spec.options, given, spec.display_name)
+    ]

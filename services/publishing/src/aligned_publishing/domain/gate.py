@@ -6,16 +6,17 @@ approval's `domain/policy.resolve`; a job needs approval when its author asked f
 any target's policy says `approval_required`. A target no policy covers leaves it to the author.
 
 An approval (an approved round, or a waiver) covers one content hash: the hash of every
-target's account, text and media, in order. Any change to what goes out changes the hash and
-closes the gate again.
+target's account, text, media, first comment and per-platform fields, in order. Any change
+to what goes out changes the hash and closes the gate again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 
@@ -89,17 +90,22 @@ class Outgoing:
     text: str
     media_ids: tuple[uuid.UUID, ...]
     first_comment: str | None = None
+    platform_options: Mapping[str, Any] | None = None
 
 
 def content_hash(outgoing: Sequence[Outgoing]) -> str:
     # A first comment goes out too, so an approval covers it; hashed only when there is one, so
     # the hash of every job without one (and so its approval) stays what it was.
+    # Per-platform fields (a YouTube title, a TikTok privacy level) go out too: likewise hashed
+    # only when a target has some, keys sorted, so the order they were written in does not count.
     canonical = orjson.dumps(
         [
             [str(o.connection_id), o.platform, o.text, [str(m) for m in o.media_ids]]
             + ([o.first_comment] if o.first_comment is not None else [])
+            + ([dict(o.platform_options)] if o.platform_options else [])
             for o in outgoing
-        ]
+        ],
+        option=orjson.OPT_SORT_KEYS,
     )
     return hashlib.sha256(canonical).hexdigest()
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
-from aligned_publishing.adapters.jobs_repo import alt_text_variant, comment_of
+from aligned_publishing.adapters.jobs_repo import alt_text_variant, comment_of, platform_options_of
 from aligned_publishing.domain.gate import approved_for_current
 
 
@@ -44,6 +44,9 @@ class TargetOut(BaseModel):
     last_error: str | None
     platform_message: str | None
     first_comment: FirstCommentOut | None = None
+    platform_options: dict[str, str | bool] | None = Field(
+        default=None, description="This account's per-platform fields, as checked against the catalogue"
+    )
 
 
 class AttemptOut(BaseModel):
@@ -215,6 +218,7 @@ def target_out(row) -> TargetOut:
         last_error=row["last_error"],
         platform_message=row["platform_message"],
         first_comment=_first_comment_out(comment_of(row)),
+        platform_options=platform_options_of(row),
     )
 
 

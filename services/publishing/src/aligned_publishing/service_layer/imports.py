@@ -172,6 +172,8 @@ def _column(error: FitError, targets: list[TargetDraft]) -> str:
         return "media_ids"
     if error.field.startswith("targets[") and error.field.endswith(("connection_id", "platform")):
         return "targets"
+    if ".platform_options." in error.field:
+        return "targets"  # the CSV has no options column (ADR 0032): the account cannot take the row
     if error.field.startswith("targets["):
         target = targets[int(error.field[len("targets[") : error.field.index("]")])]
         if target.text is not None:

@@ -25,6 +25,7 @@ from aligned_common.events.publishing import (
     TargetRef,
 )
 from aligned_common.identity import Identity
+from aligned_common.platforms import as_strings
 from aligned_publishing.domain.commands import CreateJob, EditJob, ScheduleJob
 from aligned_publishing.domain.content_fit import TargetDraft, check_job_fits
 from aligned_publishing.domain.gate import Gate, Outgoing, content_hash, evaluate
@@ -85,6 +86,7 @@ def _outgoing(content: str, media_ids: list[uuid.UUID], targets: list[TargetDraf
             t.text if t.text is not None else content,
             tuple(t.media_ids) if t.media_ids is not None else tuple(media_ids),
             t.first_comment,
+            t.platform_options,
         )
         for t in targets
     ]
@@ -219,8 +221,8 @@ async def create_job(deps: Deps, identity: Identity, body: CreateJob) -> uuid.UU
 
 async def edit_job(deps: Deps, identity: Identity, job_id: uuid.UUID, body: EditJob) -> str | None:
     """Edit a job; returns a note when part of the request was not applied (an approval only
-    someone else may waive). What the client approved is text, media and accounts: a change
-    to any of them, or an attempt to switch approval off without the right to waive it, sends
+    someone else may waive). What the client approved is text, media, accounts, first comments
+    and per-platform fields: a change to any of them, or an attempt to switch approval off without the right to waive it, sends
     a submitted or approved job back for approval."""
     now = deps.clock.now()
     async with deps.uow(identity.brand_id) as uow:
@@ -328,6 +330,7 @@ def _draft_of(target: Row) -> TargetDraft:
         media,
         target["alt_text_variant"],
         target["first_comment"],
+        target["platform_options"],
     )
 
 
@@ -512,6 +515,7 @@ async def _emit_created(uow: UnitOfWork, job: Job, *, requires_approval: bool) -
                     text=t["text_variant"] if t["text_variant"] is not None else job.content,
                     media_ids=chosen[t["target_id"]],
                     first_comment=t["first_comment"],
+                    platform_options=as_strings(t["platform_options"] or {}),
                     warnings=alt_text_warnings(
                         t["platform"], chosen[t["target_id"]], alt_texts | (t["alt_text_variant"] or {})
                     ),
@@ -536,6 +540,7 @@ def _edit_view(job: Job, targets: list[TargetDraft]) -> dict[str, Any]:
                 "media_ids": list(t.media_ids) if t.media_ids is not None else None,
             }
             | ({"first_comment": t.first_comment} if t.first_comment is not None else {})
+            | ({"platform_options": dict(t.platform_options)} if t.platform_options else {})
             for t in targets
         ],
         "requires_approval": job.requires_approval,

@@ -75,6 +75,8 @@ def post_out(sandbox: Sandbox, post: Post) -> PostOut:
         status=post.status,
         created_at=to_datetime(post.created_at),
         in_reply_to_id=post.in_reply_to_id,
+        visibility=post.visibility,
+        sensitive=post.sensitive,
         reply_chain=[parent.id for parent in sandbox.posts.reply_chain(post)],
         reply_ids=[reply.id for reply in sandbox.posts.replies_to(post)],
     )
@@ -136,6 +138,8 @@ async def create_post(
         now=sandbox.clock.now(),
         idempotency_window_s=sandbox.config.idempotency_window_s,
         in_reply_to_id=new_post.in_reply_to_id,
+        visibility=new_post.visibility,
+        sensitive=new_post.sensitive,
     )
     if not created:
         response.status_code = 200

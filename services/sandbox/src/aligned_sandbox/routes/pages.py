@@ -1,6 +1,7 @@
 """The public post page a post's URL points at (GET /@<account>/posts/<id>): its text, every
 media item the platform received, with type, byte size and sha256, and its place in a reply
-chain (the posts it answers, first post first, and its direct replies)."""
+chain (the posts it answers, first post first, and its direct replies), and the per-platform
+fields it was published with (visibility, sensitive)."""
 
 from __future__ import annotations
 
@@ -35,8 +36,10 @@ async def post_page(
     return HTMLResponse(
         f"<!doctype html><html><head><title>@{escape(account)} · {escape(post_id)}</title></head><body>"
         f'<ol class="reply-chain">{_links(sandbox.posts.reply_chain(post))}</ol>'
-        f'<article id="{escape(post.id)}" data-status="{post.status}" data-in-reply-to="{reply_to}">'
+        f'<article id="{escape(post.id)}" data-status="{post.status}" data-in-reply-to="{reply_to}"'
+        f' data-visibility="{post.visibility}" data-sensitive="{str(post.sensitive).lower()}">'
         f'<p class="text">{escape(post.text)}</p>'
+        f'<p class="visibility">{post.visibility}{" · sensitive" if post.sensitive else ""}</p>'
         f"<table><thead><tr><th>media</th><th>type</th><th>bytes</th><th>sha256</th><th>alt text</th></tr></thead>"
         f"<tbody>{rows}</tbody></table></article>"
         f'<ol class="replies">{_links(sandbox.posts.replies_to(post))}</ol></body></html>'

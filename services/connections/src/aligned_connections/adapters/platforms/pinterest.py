@@ -22,8 +22,9 @@ Publishing (POST /pins {board_id, description, link, title, alt_text, media_sour
 `image_base64`), several images (`multiple_image_urls`, 2-5, a carousel Pin), or one video:
 POST /media registers an upload, the file is POSTed to the upload URL with the parameters
 Pinterest gave, GET /media/{id} is polled until `succeeded`, and the Pin names `video_id`.
-`options["link"]` and `options["title"]` fill the Pin's destination link and title. A Pin needs
-an image or a video.
+`options["link"]` and `options["title"]` fill the Pin's destination link and title;
+`options["board_id"]` pins to another board of the same login instead of the connection's. A Pin
+needs an image or a video.
 
 No duplicate posts: Pinterest has no idempotency key. After an unknown outcome the account's
 recent Pins (GET /pins) are searched for the description before anything is sent again.
@@ -205,7 +206,8 @@ class PinterestAdapter:
         ]
 
     async def publish(self, access_token: str, request: PublishRequest) -> PublishedPost:
-        board_id = request.account_id or request.options.get("board_id")
+        # The connection is a board; options["board_id"] pins to another board of the same login.
+        board_id = request.options.get("board_id") or request.account_id
         if not board_id:
             raise Rejected("a Pin needs a board: connect the board to post to", platform=PLATFORM)
         pin: dict[str, Any] = {"board_id": board_id, "description": request.text}

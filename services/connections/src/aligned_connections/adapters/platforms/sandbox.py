@@ -1,5 +1,8 @@
 """The sandbox platform (services/sandbox): OAuth 2 + PKCE, Idempotency-Key on publish, signed
-Standard Webhooks. The reference adapter: every behaviour here is exercised end to end."""
+Standard Webhooks. The reference adapter: every behaviour here is exercised end to end.
+
+Per-platform fields (`request.options`): `visibility` (public, unlisted, private) and `sensitive`
+("true"/"false"), sent as the post's own fields; the sandbox keeps and shows them."""
 
 from __future__ import annotations
 
@@ -116,6 +119,7 @@ class SandboxAdapter(OAuth2Methods):
             creates=True,
             headers=bearer(access_token) | {"Idempotency-Key": request.idempotency_key},
             json={"text": request.text, "media_ids": media_ids}
+            | _options_body(request.options)
             | ({"in_reply_to_id": request.reply_to.parent_remote_id} if request.reply_to else {}),
         )
         post = self._http.parse(response, _Post, creates=True)
@@ -216,6 +220,16 @@ class SandboxAdapter(OAuth2Methods):
         )
         posted = self._http.parse(response, _PostedItem, creates=True)
         return PostedReply(remote_id=posted.platform_item_id)
+
+
+def _options_body(options: Mapping[str, str]) -> dict[str, object]:
+    """The sandbox's per-platform fields (the catalogue's `visibility`, `sensitive`) as its API takes them."""
+    body: dict[str, object] = {}
+    if visibility := options.get("visibility"):
+        body["visibility"] = visibility
+    if "sensitive" in options:
+        body["sensitive"] = options["sensitive"].lower() == "true"
+    return body
 
 
 def _metric_points(remote_id: str, metrics: _PostMetrics) -> list[MetricPoint]:

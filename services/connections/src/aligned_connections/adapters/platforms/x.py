@@ -18,7 +18,8 @@ are read (GET /2/users/:id/tweets) and the one whose text matches ours, links as
 every link to t.co), is the post; publish is never called again before that. X itself also
 refuses a second post with the same text (403 "duplicate content"), which we map to Rejected.
 
-Per-platform fields: none. Metrics: public_metrics (impressions, likes, reposts, replies,
+Per-platform fields (`request.options`): `reply_settings` (POST /2/tweets: following,
+mentionedUsers, subscribers or verified; without it everyone may reply). Metrics: public_metrics (impressions, likes, reposts, replies,
 quotes, bookmarks); X gives no reach, so it is absent.
 """
 
@@ -185,6 +186,8 @@ class XAdapter(OAuth2Methods):
         body: dict[str, object] = {"text": request.text} if request.text else {}
         if media_ids:
             body["media"] = {"media_ids": media_ids}
+        if reply_settings := request.options.get("reply_settings"):
+            body["reply_settings"] = reply_settings  # who may reply; without it, everyone
         response = await self._http.request(
             "POST", f"{self._api}/2/tweets", creates=True, headers=bearer(access_token), json=body
         )
