@@ -54,7 +54,9 @@ async def test_a_new_entry_becomes_one_draft_and_later_polls_make_nothing_twice(
     )
     assert feed["state"] == "new" and feed["mode"] == "draft"
     # The first poll records what was there already: no post from an old entry.
-    await eventually(lambda: _subscription(owner, feed["feed_id"], state="ok"), timeout_s=WAIT_S, what="a first poll")
+    await eventually(
+        lambda: _subscription(owner, feed["feed_id"], state="ok"), timeout_s=WAIT_S, what="a first poll"
+    )
     (old,) = await owner.get(f"/v1/feed-subscriptions/{feed['feed_id']}/entries")
     assert old["job_id"] is None and "before the subscription" in old["skipped"]
 
@@ -69,7 +71,9 @@ async def test_a_new_entry_becomes_one_draft_and_later_polls_make_nothing_twice(
 
     # Unchanged: the poller sends the ETag back and the feed answers 304 ...
     served = (await sandbox.feed_state(name))["requests"]
-    await eventually(lambda: _served(sandbox, name, "304", served.get("304", 0) + 2), timeout_s=WAIT_S, what="304s")
+    await eventually(
+        lambda: _served(sandbox, name, "304", served.get("304", 0) + 2), timeout_s=WAIT_S, what="304s"
+    )
     # ... rebuilt with the same entries: a 200, and still nothing new.
     await sandbox.touch_feed(name)
     ok = (await sandbox.feed_state(name))["requests"]["200"]
@@ -167,7 +171,9 @@ async def test_bad_templates_and_unknown_accounts_are_refused_naming_the_field(b
     base = {"url": "https://93.184.215.14/feed", "connection_ids": [brand.connection_id]}
     error = await _refusal(owner, "POST", "/v1/feed-subscriptions", base | {"template": "{title} {body}"})
     assert error.status == 422 and error.body["errors"][0]["field"] == "template"
-    error = await _refusal(owner, "POST", "/v1/feed-subscriptions", base | {"connection_ids": [str(uuid.uuid4())]})
+    error = await _refusal(
+        owner, "POST", "/v1/feed-subscriptions", base | {"connection_ids": [str(uuid.uuid4())]}
+    )
     assert error.status == 422 and error.body["errors"][0]["field"] == "connection_ids[0]"
 
 
@@ -191,7 +197,9 @@ async def test_another_brands_subscription_is_not_found(
         assert theirs.body["title"] == missing.body["title"]
     mine = await owner.get(f"/v1/feed-subscriptions/{feed['feed_id']}")
     assert mine["paused"] is False
-    paused = await owner.request("PATCH", f"/v1/feed-subscriptions/{feed['feed_id']}", json_body={"paused": True})
+    paused = await owner.request(
+        "PATCH", f"/v1/feed-subscriptions/{feed['feed_id']}", json_body={"paused": True}
+    )
     assert paused["state"] == "paused"
     await owner.request("DELETE", f"/v1/feed-subscriptions/{feed['feed_id']}")
     gone = await _refusal(owner, "GET", f"/v1/feed-subscriptions/{feed['feed_id']}")

@@ -79,7 +79,9 @@ class Feed:
         current = f'"{len(self.items)}"'
         if etag == current:
             return FetchResult(not_modified=True, etag=etag, last_modified=last_modified)
-        return FetchResult(body=_rss(*self.items), etag=current, last_modified="Mon, 02 Mar 2026 09:00:00 GMT")
+        return FetchResult(
+            body=_rss(*self.items), etag=current, last_modified="Mon, 02 Mar 2026 09:00:00 GMT"
+        )
 
 
 async def _poll(deps, store: Store, feed_id: uuid.UUID, fetch: Feed) -> dict[str, Any]:
@@ -130,7 +132,9 @@ async def test_unknown_foreign_and_disconnected_accounts_are_named_by_position(d
     assert fields == ["connection_ids[1]", "connection_ids[2]", "connection_ids[3]"]
 
 
-async def test_a_template_with_an_unknown_placeholder_or_too_short_an_interval_is_refused(deps, store) -> None:
+async def test_a_template_with_an_unknown_placeholder_or_too_short_an_interval_is_refused(
+    deps, store
+) -> None:
     with pytest.raises(Invalid) as refused:
         await _subscribe(deps, store, template="{title} {author}")
     assert refused.value.extra["errors"][0]["field"] == "template"
@@ -201,7 +205,9 @@ async def test_scheduled_mode_goes_through_approval_where_the_policy_says_so(dep
             deps, store, connection_ids=[account], mode=FeedMode.SCHEDULED, post_existing=True
         )
         await _poll(deps, store, feed["feed_id"], source)
-        (jobs[account],) = [j for j in _feed_jobs(store) if store.targets[j.job_id][0]["connection_id"] == account]
+        (jobs[account],) = [
+            j for j in _feed_jobs(store) if store.targets[j.job_id][0]["connection_id"] == account
+        ]
     assert jobs[free].status == JobStatus.SCHEDULED
     assert jobs[free].scheduled_at == NOW + timedelta(seconds=3600)
     assert jobs[gated].status == JobStatus.PENDING_APPROVAL and jobs[gated].approval_required
