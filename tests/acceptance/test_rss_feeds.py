@@ -134,6 +134,12 @@ async def test_a_feed_answering_garbage_shows_why_until_it_is_a_feed_again(
         timeout_s=WAIT_S,
         what="the HTTP error",
     )
+    await sandbox.feed_answers(name, "huge")
+    await eventually(
+        lambda: _subscription(owner, feed["feed_id"], last_error="the feed is larger than 2097152 bytes"),
+        timeout_s=WAIT_S,
+        what="the size bound",
+    )
     await sandbox.feed_answers(name, "feed")
     healed = await eventually(
         lambda: _subscription(owner, feed["feed_id"], state="ok"), timeout_s=WAIT_S, what="a good poll"

@@ -78,6 +78,9 @@ class Settings(ServiceSettings):
     feed_min_interval_s: int = 300
     feed_default_interval_s: int = 900
     feed_max_bytes: int = 2 * 1024**2
+    # The newest entries a poll looks at (feeds list the newest first): a feed of ten thousand
+    # items is not ten thousand statements in one transaction; new ones are at the top anyway.
+    feed_max_entries: int = 100
     feed_timeout_s: float = 20.0
     feed_backoff_base_s: float = 60.0
     feed_backoff_cap_s: float = 3600.0

@@ -231,9 +231,7 @@ async def test_a_broken_feed_shows_its_reason_backs_off_and_a_good_poll_clears_i
     feed = await _subscribe(deps, store, interval_s=60)
     source = Feed()
     for body in (b"<html>moved</html>", b"<html>still</html>"):
-        source.answer = None
-        state = store.feeds[feed["feed_id"]]
-        await feed_polling.poll_one(deps, state, _fixed(body))
+        await feed_polling.poll_one(deps, store.feeds[feed["feed_id"]], _fixed(body))
     state = store.feeds[feed["feed_id"]]
     assert state["last_error"].startswith("not an RSS or Atom feed")
     assert state["consecutive_failures"] == 2 and state["last_error_at"] == NOW
@@ -266,3 +264,12 @@ async def test_a_paused_feed_is_not_posted_from_and_resuming_polls_now(deps, sto
     clock.advance(timedelta(hours=1))
     resumed = await feeds.edit_subscription(deps, EDITOR, feed["feed_id"], EditSubscription(paused=False))
     assert resumed["paused"] is False and resumed["next_poll_at"] == NOW + timedelta(hours=1)
+
+
+async def test_a_poll_looks_at_the_newest_entries_only(store, clock) -> None:
+    deps = fake_deps(store, clock, feed_max_entries=2)
+    feed = await _subscribe(deps, store, post_existing=True)
+    source = Feed()
+    source.items += [{"guid": str(n), "title": f"T{n}"} for n in range(3)]  # T2 is the newest
+    await _poll(deps, store, feed["feed_id"], source)
+    assert sorted(j.content for j in _feed_jobs(store)) == ["T1: 1", "T2: 2"]

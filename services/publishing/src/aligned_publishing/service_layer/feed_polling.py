@@ -108,7 +108,7 @@ async def _take(
     baseline = feed["last_success_at"] is None and not feed["post_existing"]
     known = await uow.connections.known(feed["brand_id"], feed["connection_ids"])
     # Feeds list the newest first; posts are made oldest first, so their order is the feed's.
-    for entry in reversed(entries):
+    for entry in reversed(entries[: deps.settings.feed_max_entries]):
         key = entry_key(entry)
         skipped = UNTOLD if key is None else BEFORE_SUBSCRIBING if baseline else None
         record = {
