@@ -73,24 +73,24 @@ def _out(feed: dict[str, Any]) -> SubscriptionOut:
 
 
 @router.post("", status_code=201, response_model=SubscriptionOut, responses=problem_responses(422))
-async def subscribe(body: Subscribe, identity: Caller, deps: Service) -> SubscriptionOut:
+async def subscribe_feed(body: Subscribe, identity: Caller, deps: Service) -> SubscriptionOut:
     """Each new entry of the feed becomes a post to these accounts, from the template."""
     require_role(identity, *WRITERS)
     return _out(await feeds.subscribe(deps, identity, body))
 
 
 @router.get("", response_model=list[SubscriptionOut])
-async def list_subscriptions(identity: Caller, deps: Service) -> list[SubscriptionOut]:
+async def list_feed_subscriptions(identity: Caller, deps: Service) -> list[SubscriptionOut]:
     return [_out(f) for f in await feeds.list_subscriptions(deps, identity)]
 
 
 @router.get("/{feed_id}", response_model=SubscriptionOut, responses=problem_responses(404))
-async def get_subscription(feed_id: uuid.UUID, identity: Caller, deps: Service) -> SubscriptionOut:
+async def get_feed_subscription(feed_id: uuid.UUID, identity: Caller, deps: Service) -> SubscriptionOut:
     return _out(await feeds.get_subscription(deps, identity, feed_id))
 
 
 @router.patch("/{feed_id}", response_model=SubscriptionOut, responses=problem_responses(404, 422))
-async def edit_subscription(
+async def edit_feed_subscription(
     feed_id: uuid.UUID, body: EditSubscription, identity: Caller, deps: Service
 ) -> SubscriptionOut:
     """Change what it posts, or pause (`paused: true`) and resume (`paused: false`) it."""
@@ -99,7 +99,7 @@ async def edit_subscription(
 
 
 @router.delete("/{feed_id}", status_code=204, responses=problem_responses(404))
-async def unsubscribe(feed_id: uuid.UUID, identity: Caller, deps: Service) -> Response:
+async def unsubscribe_feed(feed_id: uuid.UUID, identity: Caller, deps: Service) -> Response:
     """The posts it made stay."""
     require_role(identity, *WRITERS)
     await feeds.unsubscribe(deps, identity, feed_id)
@@ -107,6 +107,6 @@ async def unsubscribe(feed_id: uuid.UUID, identity: Caller, deps: Service) -> Re
 
 
 @router.get("/{feed_id}/entries", response_model=list[EntryOut], responses=problem_responses(404))
-async def list_entries(feed_id: uuid.UUID, identity: Caller, deps: Service) -> list[EntryOut]:
+async def list_feed_entries(feed_id: uuid.UUID, identity: Caller, deps: Service) -> list[EntryOut]:
     """The entries its polls saw, newest first, each with the post it became or why not."""
     return [EntryOut(**e) for e in await feeds.entries(deps, identity, feed_id)]
