@@ -210,3 +210,13 @@ async def test_another_brands_subscription_is_not_found(
     await owner.request("DELETE", f"/v1/feed-subscriptions/{feed['feed_id']}")
     gone = await _refusal(owner, "GET", f"/v1/feed-subscriptions/{feed['feed_id']}")
     assert gone.status == 404
+
+
+async def test_the_gateways_openapi_documents_feed_subscriptions(api: Gateway) -> None:
+    document = await api.get("/openapi.json")
+    paths = document["paths"]
+    assert {"post", "get"} <= set(paths["/v1/feed-subscriptions"])
+    assert {"get", "patch", "delete"} <= set(paths["/v1/feed-subscriptions/{feed_id}"])
+    assert "get" in paths["/v1/feed-subscriptions/{feed_id}/entries"]
+    shown = document["components"]["schemas"]["SubscriptionOut"]["properties"]
+    assert {"state", "last_error", "last_error_at", "consecutive_failures", "next_poll_at"} <= set(shown)
