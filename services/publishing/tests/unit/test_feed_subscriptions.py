@@ -273,3 +273,21 @@ async def test_a_poll_looks_at_the_newest_entries_only(store, clock) -> None:
     source.items += [{"guid": str(n), "title": f"T{n}"} for n in range(3)]  # T2 is the newest
     await _poll(deps, store, feed["feed_id"], source)
     assert sorted(j.content for j in _feed_jobs(store)) == ["T1: 1", "T2: 2"]
+
+
+async def test_a_new_url_is_checked_again_and_starts_afresh(deps, store, clock) -> None:
+    feed = await _subscribe(deps, store)
+    store.feeds[feed["feed_id"]].update(etag='"x"', consecutive_failures=4, last_error="HTTP 500")
+    with pytest.raises(Invalid) as refused:
+        await feeds.edit_subscription(
+            deps, EDITOR, feed["feed_id"], EditSubscription(url="https://192.168.0.9/")
+        )
+    assert refused.value.extra["errors"][0]["field"] == "url"
+    assert store.feeds[feed["feed_id"]]["url"] == URL
+    clock.advance(timedelta(minutes=5))
+    moved = await feeds.edit_subscription(
+        deps, EDITOR, feed["feed_id"], EditSubscription(url="https://93.184.215.15/rss", template="{link}")
+    )
+    assert (moved["etag"], moved["consecutive_failures"], moved["last_error"]) == (None, 0, None)
+    assert moved["next_poll_at"] == NOW + timedelta(minutes=5) and moved["template"] == "{link}"
+    assert store.feeds[feed["feed_id"]]["url"] == "https://93.184.215.15/rss"
