@@ -61,13 +61,19 @@ def login_url(owner_url: str, role: str) -> str:
 
 
 # Settings that make a run on one machine pleasant to watch: metrics are fetched seconds after
-# a post goes out instead of ten minutes, and outbound webhooks may go to a local receiver.
+# a post goes out instead of ten minutes, outbound webhooks may go to a local receiver, and feeds
+# may be polled every second from a local server (the sandbox's feeds), never by default.
 LOCAL_SETTINGS = {
     "ALIGNED_ANALYTICS_FIRST_POST_SYNC_DELAY_S": "3",
     "ALIGNED_ANALYTICS_SCHEDULER_TICK_S": "1",
     "ALIGNED_CONNECTIONS_ENGAGEMENT_POLL_INTERVAL_S": "10",
     "ALIGNED_WEBHOOKS_ALLOW_LOOPBACK_TARGETS": "true",
     "ALIGNED_WEBHOOKS_ALLOW_HTTP_TARGETS": "true",
+    "ALIGNED_PUBLISHING_FEED_ALLOW_LOOPBACK_TARGETS": "true",
+    "ALIGNED_PUBLISHING_FEED_ALLOW_HTTP_TARGETS": "true",
+    "ALIGNED_PUBLISHING_FEED_MIN_INTERVAL_S": "1",
+    "ALIGNED_PUBLISHING_FEED_POLL_TICK_S": "0.5",
+    "ALIGNED_PUBLISHING_FEED_BACKOFF_BASE_S": "2",
     "ALIGNED_GATEWAY_DEV_TOKENS_ENABLED": "true",
 }
 

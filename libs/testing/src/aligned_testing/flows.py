@@ -61,6 +61,11 @@ async def create_job(owner: Gateway, body: dict[str, Any], *, timeout_s: float =
     return await _once_connection_known(owner, "POST", "/v1/jobs", body, timeout_s)
 
 
+async def subscribe_feed(owner: Gateway, body: dict[str, Any], *, timeout_s: float = 30) -> dict[str, Any]:
+    """POST /v1/feed-subscriptions, retried while publishing does not know the account yet."""
+    return await _once_connection_known(owner, "POST", "/v1/feed-subscriptions", body, timeout_s)
+
+
 async def put_policy(
     owner: Gateway, body: dict[str, Any], *, timeout_s: float = 30, **kwargs: Any
 ) -> dict[str, Any]:

@@ -396,6 +396,28 @@ class SandboxControl:
         """How many replies each comment or review got: above 1 is a duplicate reply."""
         return await self._call("GET", "/_control/replies/counts")
 
+    # -- feeds the outside world publishes (RSS/Atom auto-posting)
+    async def make_feed(self, name: str, format: str = "rss") -> str:
+        """A feed (empty); returns its URL."""
+        state = await self._call("PUT", f"/_control/feeds/{name}", {"format": format})
+        return f"{self.base_url}{state['path']}"
+
+    async def publish_entry(self, name: str, **entry: Any) -> dict[str, Any]:
+        """An entry appears in the feed (guid, link, title, summary)."""
+        return await self._call("POST", f"/_control/feeds/{name}/entries", entry)
+
+    async def touch_feed(self, name: str) -> dict[str, Any]:
+        """A new body and ETag, the same entries."""
+        return await self._call("POST", f"/_control/feeds/{name}/touch")
+
+    async def feed_answers(self, name: str, answer: str, status: int = 500) -> dict[str, Any]:
+        """What the feed answers from now on: feed, error (with status), garbage or huge."""
+        return await self._call("PUT", f"/_control/feeds/{name}/answer", {"answer": answer, "status": status})
+
+    async def feed_state(self, name: str) -> dict[str, Any]:
+        """The feed's entries count, ETag and the requests it served by answer ("200", "304"...)."""
+        return await self._call("GET", f"/_control/feeds/{name}")
+
 
 # -- waiting -----------------------------------------------------------------------------------
 async def eventually(

@@ -35,6 +35,7 @@ def make_settings(**overrides: Any) -> Settings:
         "relay_poll_interval_s": 0.2,
         "pool_max_size": 6,
         "upload_part_bytes": 5 * 1024**2,  # S3's smallest part: multipart uploads of a few parts stay small
+        "feed_poll_tick_s": 3600.0,  # tests poll feeds themselves (feed_polling.poll_due / poll_one)
     }
     values.update(overrides)
     return Settings(**values)

@@ -62,7 +62,7 @@ def build(
         migrations_dir=MIGRATIONS,
         http_router=http.all_routes(),
         event_router=consumers.build_router(deps, service=name),
-        background=[loops.dispatcher, loops.purger, loops.comment_dispatcher],
+        background=[loops.dispatcher, loops.purger, loops.comment_dispatcher, loops.feed_poller],
         on_startup=open_store,
         on_shutdown=close_store,
         title="Aligned publishing",

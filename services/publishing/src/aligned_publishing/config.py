@@ -68,3 +68,21 @@ class Settings(ServiceSettings):
     import_max_bytes: int = 8 * 1024**2
     import_max_rows: int = 10_000
     import_chunk_rows: int = 1000
+
+    # RSS/Atom feeds (ADR 0028): how often a subscription may be polled, the loop's tick and
+    # batch, each fetch's bounds, the backoff of a failing feed, and the SSRF guard's policy
+    # (loopback and plain http only when a local run or a test says so: never by default).
+    feed_poll_tick_s: float = 5.0
+    feed_poll_batch: int = 20
+    feed_poll_concurrency: int = 8
+    feed_min_interval_s: int = 300
+    feed_default_interval_s: int = 900
+    feed_max_bytes: int = 2 * 1024**2
+    # The newest entries a poll looks at (feeds list the newest first): a feed of ten thousand
+    # items is not ten thousand statements in one transaction; new ones are at the top anyway.
+    feed_max_entries: int = 100
+    feed_timeout_s: float = 20.0
+    feed_backoff_base_s: float = 60.0
+    feed_backoff_cap_s: float = 3600.0
+    feed_allow_loopback_targets: bool = False
+    feed_allow_http_targets: bool = False

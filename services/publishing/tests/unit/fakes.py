@@ -43,6 +43,8 @@ class Store(FakeTables):
     gate_locks: list[tuple[uuid.UUID, bool]] = field(default_factory=list)
     import_rows: dict[tuple[uuid.UUID, str, int], ImportedRow] = field(default_factory=dict)
     calendar_feeds: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)  # feed_id -> row
+    feeds: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)  # feed_id -> subscription
+    feed_entries: dict[tuple[uuid.UUID, str], dict[str, Any]] = field(default_factory=dict)
 
     def job(self, job_id: uuid.UUID) -> Job:
         return self.jobs[job_id]
@@ -269,6 +271,60 @@ class FakeCalendarFeeds:
         ]
 
 
+class FakeFeeds:
+    """Feed subscriptions; the (feed_id, entry_key) key decides as the unique index does."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def add(self, feed: dict[str, Any]) -> None:
+        self.store.feeds[feed["feed_id"]] = dict(feed)
+
+    async def get(
+        self, brand_id: uuid.UUID, feed_id: uuid.UUID, *, for_update: bool = False
+    ) -> dict[str, Any] | None:
+        feed = self.store.feeds.get(feed_id)
+        return dict(feed) if feed is not None and feed["brand_id"] == brand_id else None
+
+    async def of_brand(self, brand_id: uuid.UUID) -> list[dict[str, Any]]:
+        rows = [dict(f) for f in self.store.feeds.values() if f["brand_id"] == brand_id]
+        return sorted(rows, key=lambda f: (f["created_at"], f["feed_id"]))
+
+    async def update(self, feed_id: uuid.UUID, changes: Mapping[str, Any]) -> None:
+        if feed_id in self.store.feeds:
+            self.store.feeds[feed_id].update(changes)
+
+    async def delete(self, brand_id: uuid.UUID, feed_id: uuid.UUID) -> bool:
+        if await self.get(brand_id, feed_id) is None:
+            return False
+        del self.store.feeds[feed_id]
+        for key in [k for k in self.store.feed_entries if k[0] == feed_id]:
+            del self.store.feed_entries[key]
+        return True
+
+    async def record_entry(self, entry: dict[str, Any]) -> bool:
+        key = (entry["feed_id"], entry["entry_key"])
+        if key in self.store.feed_entries:
+            return False
+        self.store.feed_entries[key] = dict(entry)
+        return True
+
+    async def skip_entry(self, feed_id: uuid.UUID, entry_key: str, reason: str) -> None:
+        self.store.feed_entries[(feed_id, entry_key)].update(job_id=None, skipped=reason)
+
+    async def entries(self, brand_id: uuid.UUID, feed_id: uuid.UUID, limit: int) -> list[dict[str, Any]]:
+        rows = [
+            dict(e) | {"job_status": self._status(e["job_id"])}
+            for (f, _), e in self.store.feed_entries.items()
+            if f == feed_id and e["brand_id"] == brand_id
+        ]
+        return sorted(rows, key=lambda e: (e["seen_at"], e["entry_key"]), reverse=True)[:limit]
+
+    def _status(self, job_id: uuid.UUID | None) -> JobStatus | None:
+        job = self.store.jobs.get(job_id) if job_id is not None else None
+        return job.status if job is not None else None
+
+
 class FakeUnitOfWork(FakeTransaction):
     """One transaction (aligned_testing.fakes): its events reach the store when it commits, and
     every table is put back when it raised."""
@@ -281,6 +337,7 @@ class FakeUnitOfWork(FakeTransaction):
         self.connections = FakeConnections(store)
         self.imports = FakeImports(store, self.jobs)
         self.calendar_feeds = FakeCalendarFeeds(store)
+        self.feeds = FakeFeeds(store)
 
 
 class FakeUnitOfWorkFactory:

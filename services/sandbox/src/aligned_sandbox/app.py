@@ -9,7 +9,7 @@ import httpx
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 
-from aligned_sandbox import comments
+from aligned_sandbox import comments, feeds
 from aligned_sandbox.config import SandboxConfig
 from aligned_sandbox.errors import SandboxError, handle_sandbox_error, handle_validation_error
 from aligned_sandbox.fault_middleware import FaultInjectionMiddleware
@@ -42,6 +42,8 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(comments.api)
     app.include_router(comments.control)
+    app.include_router(feeds.public)
+    app.include_router(feeds.control)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -9,6 +9,7 @@ from aligned_sandbox.clock import Clock
 from aligned_sandbox.comments_store import EngagementStore
 from aligned_sandbox.config import SandboxConfig
 from aligned_sandbox.faults import FaultInjector
+from aligned_sandbox.feeds import FeedStore
 from aligned_sandbox.oauth import OAuthServer
 from aligned_sandbox.posts import PostStore
 from aligned_sandbox.rate_limit import RateLimiter
@@ -31,6 +32,7 @@ class Sandbox:
         self.faults = FaultInjector()
         self.webhooks = WebhookDispatcher(lambda: self.config, self.clock, self._webhook_client)
         self.engagement = EngagementStore()
+        self.feeds = FeedStore()
 
     def configure(self, changes: dict[str, object]) -> SandboxConfig:
         self.config = self.config.updated(changes)

@@ -54,6 +54,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/v1/media", "publishing", write=P.CONTENT_WRITE, body="media"),
     # a CSV file of posts: the larger body class; publishing bounds it by its own import_max_bytes
     Route("/v1/imports", "publishing", write=P.CONTENT_WRITE, body="media"),
+    # RSS/Atom subscriptions: members read them, writers make and change them
+    Route("/v1/feed-subscriptions", "publishing", write=P.CONTENT_WRITE),
     # any member may make (and revoke) their own feed; publishing checks which scope and whose
     Route("/v1/calendar-feeds", "publishing", write=P.READ),
     Route(

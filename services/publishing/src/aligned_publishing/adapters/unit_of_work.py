@@ -9,6 +9,7 @@ from aligned_common.units import BoundUnitOfWork
 from aligned_publishing.adapters.calendar_repo import SqlCalendarFeeds
 from aligned_publishing.adapters.comments_repo import SqlComments
 from aligned_publishing.adapters.dispatch_repo import SqlDispatch
+from aligned_publishing.adapters.feeds_repo import SqlFeeds
 from aligned_publishing.adapters.holds_repo import SqlHolds
 from aligned_publishing.adapters.imports_repo import SqlImports
 from aligned_publishing.adapters.jobs_repo import SqlJobs, SqlMedia, SqlTargets
@@ -31,3 +32,4 @@ class SqlUnitOfWork(BoundUnitOfWork):
         self.imports = SqlImports(conn)
         self.calendar_feeds = SqlCalendarFeeds(conn)
         self.comments = SqlComments(conn)
+        self.feeds = SqlFeeds(conn)

@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from aligned_publishing.domain.content_fit import TargetDraft
+from aligned_publishing.domain.feeds import FeedMode
 
 OptionName = Annotated[str, Field(min_length=1, max_length=64)]
 # Numbers are let through here so that the catalogue's check says "wrong_type" naming the option
@@ -106,3 +107,43 @@ class ScheduleJob(BaseModel):
 
 class CancelJob(BaseModel):
     reason: str | None = Field(default=None, max_length=500)
+
+
+# -- RSS/Atom subscriptions (service_layer/feeds.py) -----------------------------------------
+FEED_TEMPLATE_HELP = "the post's text for an entry: {title}, {link} and {summary} are replaced"
+
+
+class Subscribe(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(max_length=2000, description="the feed (RSS or Atom), https")
+    connection_ids: list[uuid.UUID] = Field(
+        min_length=1, max_length=50, description="the accounts each entry's post goes to"
+    )
+    template: str = Field(default="{title} {link}", max_length=5000, description=FEED_TEMPLATE_HELP)
+    mode: FeedMode = Field(
+        default=FeedMode.DRAFT,
+        description="draft: each entry becomes a draft; scheduled: a post submitted at once for "
+        "schedule_after_s after the poll, through approval where the brand's policy says so",
+    )
+    schedule_after_s: int = Field(default=3600, ge=60, le=30 * 86400)
+    interval_s: int | None = Field(
+        default=None, ge=1, le=7 * 86400, description="seconds between polls (the service's default: none)"
+    )
+    post_existing: bool = Field(
+        default=False,
+        description="true: the entries already in the feed become posts too; false: only entries "
+        "that appear after the first poll do (the others are listed as skipped)",
+    )
+
+
+class EditSubscription(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = Field(default=None, max_length=2000)
+    connection_ids: list[uuid.UUID] | None = Field(default=None, min_length=1, max_length=50)
+    template: str | None = Field(default=None, max_length=5000, description=FEED_TEMPLATE_HELP)
+    mode: FeedMode | None = None
+    schedule_after_s: int | None = Field(default=None, ge=60, le=30 * 86400)
+    interval_s: int | None = Field(default=None, ge=1, le=7 * 86400)
+    paused: bool | None = Field(default=None, description="true: pause polling; false: resume (polled now)")

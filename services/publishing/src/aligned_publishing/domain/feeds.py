@@ -1,9 +1,9 @@
 """RSS/Atom auto-posting: the pure rules a feed subscription follows (issue 24).
 
 What a new entry's post says (the template), which entries are the same entry (the dedupe key a
-unique constraint will hold), and when a feed is polled again (the interval while it works, an
+unique index holds), and when a feed is polled again (the interval while it works, an
 exponential backoff while it is broken, so a dead feed is not hammered). No I/O here: the poll
-loop, the fetcher and the repositories are still to come (see the README's RSS section).
+is service_layer/feed_polling.py, the fetcher and parser are in adapters/.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from aligned_publishing.domain.retry import backoff_ceiling
 
@@ -100,3 +101,17 @@ def next_poll_at(
         return now + timedelta(seconds=interval_s)
     wait = max(interval_s, backoff_ceiling(consecutive_failures, backoff_base_s, backoff_cap_s))
     return now + timedelta(seconds=wait)
+
+
+class FeedMode(StrEnum):
+    """What an entry becomes: a draft to edit and submit, or a post submitted at once for a time
+    after the poll (through approval where the brand's policy says so)."""
+
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+
+
+def untold_key(entry: FeedEntry) -> str:
+    """The record key of an entry with neither guid nor link: it is skipped (entry_key is None),
+    and keyed by what it says so the skip is recorded once, not on every poll."""
+    return hashlib.sha256(f"untold:{entry.title}\n{entry.summary}".encode()).hexdigest()

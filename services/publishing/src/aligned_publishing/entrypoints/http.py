@@ -14,7 +14,7 @@ from aligned_common.problems import problem_responses
 from aligned_publishing.domain.commands import CancelJob, CreateJob, EditJob, ScheduleJob
 from aligned_publishing.domain.errors import TooLarge
 from aligned_publishing.domain.status import JobStatus
-from aligned_publishing.entrypoints import calendar_http
+from aligned_publishing.entrypoints import calendar_http, feeds_http
 from aligned_publishing.entrypoints.schemas import (
     ChangeQuota,
     CompleteUpload,
@@ -294,8 +294,9 @@ async def import_posts(
 
 
 def all_routes() -> APIRouter:
-    """The service's routes: /v1 and the public calendar feed (entrypoints/calendar_http.py)."""
+    """The service's routes: /v1, feed subscriptions and the public calendar feed."""
     combined = APIRouter()
     combined.include_router(router)
     combined.include_router(calendar_http.router)
+    combined.include_router(feeds_http.router)
     return combined

@@ -1,12 +1,12 @@
 """Background loops run by the app factory (called with the service's Deps): the dispatcher,
-first comments' retries and re-checks, and the purge of the bin."""
+first comments' retries and re-checks, the feed poller, and the purge of the bin."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 
-from aligned_publishing.service_layer import comments
+from aligned_publishing.service_layer import comments, feed_polling
 from aligned_publishing.service_layer.deps import Deps
 from aligned_publishing.service_layer.dispatcher import dispatch_batch
 from aligned_publishing.service_layer.media import purge_deleted_media, purge_expired_uploads
@@ -34,6 +34,17 @@ async def comment_dispatcher(deps: Deps) -> None:
         except Exception:
             log.exception("comment dispatch failed; retrying next tick")
         await asyncio.sleep(deps.settings.dispatch_interval_s)
+
+
+async def feed_poller(deps: Deps) -> None:
+    while True:
+        try:
+            # A full batch means more are due: go again at once instead of sleeping.
+            while await feed_polling.poll_due(deps) >= deps.settings.feed_poll_batch:
+                pass
+        except Exception:
+            log.exception("feed polling failed; retrying next tick")
+        await asyncio.sleep(deps.settings.feed_poll_tick_s)
 
 
 async def purger(deps: Deps) -> None:

@@ -11,6 +11,7 @@ import asyncpg
 from aligned_common.app import Database
 from aligned_common.clock import Clock
 from aligned_common.db import Role
+from aligned_common.ssrf import TargetPolicy
 from aligned_common.units import Opens
 from aligned_publishing.adapters.object_store import ObjectStore
 from aligned_publishing.adapters.unit_of_work import SqlUnitOfWork
@@ -39,3 +40,11 @@ class Deps:
         """A transaction with every repository, for what has no in-memory fake: the reads,
         and the loops across brands (role="worker": the dispatcher's claim, the purges)."""
         return Opens(SqlUnitOfWork, self.database)(brand_id, role=role)
+
+    def feed_policy(self) -> TargetPolicy:
+        """The SSRF guard's policy for feed URLs, read at each use (a URL is checked at subscribe
+        time and again at every poll)."""
+        return TargetPolicy(
+            allow_loopback=self.settings.feed_allow_loopback_targets,
+            allow_http=self.settings.feed_allow_http_targets,
+        )

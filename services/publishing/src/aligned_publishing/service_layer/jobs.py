@@ -173,50 +173,54 @@ async def create_plan_drafts(
 
 
 async def create_job(deps: Deps, identity: Identity, body: CreateJob) -> uuid.UUID:
-    now = deps.clock.now()
+    async with deps.uow(identity.brand_id) as uow:
+        job = await add_new_job(uow, deps, identity, body, uuid.uuid4(), deps.clock.now())
+    return job.job_id
+
+
+async def add_new_job(
+    uow: UnitOfWork, deps: Deps, identity: Identity, body: CreateJob, job_id: uuid.UUID, now: datetime
+) -> Job:
+    """POST /v1/jobs inside a unit of work: content fit, references and the gate, then a draft.
+    Also the path a feed entry's post takes (service_layer/feed_polling.py), so a post made by
+    a feed is checked and gated exactly as one a person makes. Raises Invalid before it writes."""
     targets = [t.draft(body.first_comment) for t in body.targets]
     schedule = _resolve(body.scheduled_at, body.time_zone) if body.scheduled_at else None
     if schedule:
         _require_future(schedule.at_utc, now)
-    job_id = uuid.uuid4()
-    async with deps.uow(identity.brand_id) as uow:
-        await _gated(uow, identity.brand_id)
-        await _check_fit(uow, identity.brand_id, body.content, body.media_ids, targets)
-        digest, gate = await _assess(
-            uow,
-            identity.brand_id,
-            identity.user_id,
-            body.requires_approval,
-            body.content,
-            body.media_ids,
-            targets,
-        )
-        job = Job(
-            job_id=job_id,
-            brand_id=identity.brand_id,
-            tenant_id=identity.tenant_id,
-            author_id=identity.user_id,
-            content=body.content,
-            tags=body.tags,
-            media_ids=body.media_ids,
-            scheduled_at=schedule.at_utc if schedule else None,
-            time_zone=schedule.time_zone if schedule else None,
-            requires_approval=body.requires_approval,
-            content_hash=digest,
-            approval_required=gate.required,
-            approval_reason=gate.reason,
-            max_retries=body.max_retries
-            if body.max_retries is not None
-            else deps.settings.default_max_retries,
-            created_at=now,
-            updated_at=now,
-        )
-        await uow.jobs.add(job)
-        await uow.jobs.replace_targets(job_id, identity.brand_id, targets)
-        await uow.jobs.replace_media_usage(
-            job_id, identity.brand_id, _all_media(body.media_ids, targets), now
-        )
-    return job_id
+    await _gated(uow, identity.brand_id)
+    await _check_fit(uow, identity.brand_id, body.content, body.media_ids, targets)
+    digest, gate = await _assess(
+        uow,
+        identity.brand_id,
+        identity.user_id,
+        body.requires_approval,
+        body.content,
+        body.media_ids,
+        targets,
+    )
+    job = Job(
+        job_id=job_id,
+        brand_id=identity.brand_id,
+        tenant_id=identity.tenant_id,
+        author_id=identity.user_id,
+        content=body.content,
+        tags=body.tags,
+        media_ids=body.media_ids,
+        scheduled_at=schedule.at_utc if schedule else None,
+        time_zone=schedule.time_zone if schedule else None,
+        requires_approval=body.requires_approval,
+        content_hash=digest,
+        approval_required=gate.required,
+        approval_reason=gate.reason,
+        max_retries=body.max_retries if body.max_retries is not None else deps.settings.default_max_retries,
+        created_at=now,
+        updated_at=now,
+    )
+    await uow.jobs.add(job)
+    await uow.jobs.replace_targets(job_id, identity.brand_id, targets)
+    await uow.jobs.replace_media_usage(job_id, identity.brand_id, _all_media(body.media_ids, targets), now)
+    return job
 
 
 async def edit_job(deps: Deps, identity: Identity, job_id: uuid.UUID, body: EditJob) -> str | None:
@@ -354,6 +358,13 @@ async def submit_job(deps: Deps, identity: Identity, job_id: uuid.UUID) -> None:
         job.ensure_submittable()
         await _submit(uow, deps, job, now)
         await uow.jobs.save(job, now)
+
+
+async def submit_in(uow: UnitOfWork, deps: Deps, job: Job, now: datetime) -> None:
+    """POST /v1/jobs/{id}/submit inside a unit of work that holds the job (a feed's new post)."""
+    job.ensure_submittable()
+    await _submit(uow, deps, job, now)
+    await uow.jobs.save(job, now)
 
 
 async def _submit(uow: UnitOfWork, deps: Deps, job: Job, now: datetime) -> None:

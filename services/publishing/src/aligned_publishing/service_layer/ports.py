@@ -122,6 +122,34 @@ class CalendarFeeds(Protocol):
         """The jobs the feed shows, with a time in [start, end), in time order."""
 
 
+class FeedSubscriptions(Protocol):
+    """RSS/Atom subscriptions and the entries their polls saw (service_layer/feeds.py,
+    feed_polling.py); rows are dicts with the columns of feed_subscriptions / feed_entries."""
+
+    async def add(self, feed: dict[str, Any]) -> None: ...
+
+    async def get(
+        self, brand_id: uuid.UUID, feed_id: uuid.UUID, *, for_update: bool = False
+    ) -> dict[str, Any] | None: ...
+
+    async def of_brand(self, brand_id: uuid.UUID) -> list[dict[str, Any]]: ...
+
+    async def update(self, feed_id: uuid.UUID, changes: Mapping[str, Any]) -> None: ...
+
+    async def delete(self, brand_id: uuid.UUID, feed_id: uuid.UUID) -> bool:
+        """The subscription and its entries' records (not the posts they made); False: none."""
+
+    async def record_entry(self, entry: dict[str, Any]) -> bool:
+        """Records an entry the feed showed; False when it has one with this key already (the
+        unique (feed_id, entry_key) decides, so concurrent polls record and post it once)."""
+
+    async def skip_entry(self, feed_id: uuid.UUID, entry_key: str, reason: str) -> None:
+        """The recorded entry did not become a post after all (its job was refused: the reason)."""
+
+    async def entries(self, brand_id: uuid.UUID, feed_id: uuid.UUID, limit: int) -> list[dict[str, Any]]:
+        """The newest entries first, each with its job's status (job_status; None: no job)."""
+
+
 class UnitOfWork(Transaction, Protocol):
     """One transaction: the state changes and the events `emit` writes commit together."""
 
@@ -143,6 +171,9 @@ class UnitOfWork(Transaction, Protocol):
 
     @property
     def calendar_feeds(self) -> CalendarFeeds: ...
+
+    @property
+    def feeds(self) -> FeedSubscriptions: ...
 
 
 # Deps.uow: opens one, scoped to a brand (aligned_common.units.Opens; tests/unit: in memory).
