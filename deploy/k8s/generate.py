@@ -30,7 +30,16 @@ DATABASE = "aligned"
 HTTP_PORT = 8080
 PART_OF = "aligned"
 SECRET_STORE = {"kind": "ClusterSecretStore", "name": "aligned-secrets"}
-EVENT_SERVICES = ("publishing", "approval", "connections", "analytics", "webhooks", "gateway", "engagement", "brandkit")
+EVENT_SERVICES = (
+    "publishing",
+    "approval",
+    "connections",
+    "analytics",
+    "webhooks",
+    "gateway",
+    "engagement",
+    "brandkit",
+)
 
 
 def topic(service: str) -> str:
@@ -157,7 +166,15 @@ SERVICES: tuple[Service, ...] = (
             "ALIGNED_GATEWAY_JWKS_FILE": "/etc/aligned/jwt/jwks.json",
             **{
                 f"ALIGNED_GATEWAY_{s.upper()}_URL": f"http://{s}"
-                for s in ("publishing", "approval", "connections", "analytics", "webhooks", "engagement", "brandkit")
+                for s in (
+                    "publishing",
+                    "approval",
+                    "connections",
+                    "analytics",
+                    "webhooks",
+                    "engagement",
+                    "brandkit",
+                )
             },
         },
         max_replicas=10,

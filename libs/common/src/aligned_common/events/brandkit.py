@@ -38,7 +38,7 @@ class KitVersionPublished(EventData):
     """A new version of the brand's kit is the current one (an update or a restore)."""
 
     event_type_name = "brandkit.version_published"
-    version: int = Field(ge=1)
+    kit_version: int = Field(ge=1)
     kit: BrandKit
     author_id: str
     created_at: datetime

@@ -43,7 +43,9 @@ class SqlKits(Repository):
 
     async def version(self, brand_id: uuid.UUID, version: int) -> KitVersion | None:
         row = await self.conn.fetchrow(
-            f"SELECT {COLUMNS} FROM brand_kit_versions WHERE brand_id = $1 AND version = $2", brand_id, version
+            f"SELECT {COLUMNS} FROM brand_kit_versions WHERE brand_id = $1 AND version = $2",
+            brand_id,
+            version,
         )
         return None if row is None else _version(row)
 

@@ -29,7 +29,9 @@ class KitVersion:
     def etag(self) -> str:
         return etag_of(self.version)
 
-    def next(self, kit: BrandKit, author_id: str, at: datetime, restored_from: int | None = None) -> KitVersion:
+    def next(
+        self, kit: BrandKit, author_id: str, at: datetime, restored_from: int | None = None
+    ) -> KitVersion:
         return KitVersion(self.brand_id, self.version + 1, kit, author_id, at, restored_from)
 
 

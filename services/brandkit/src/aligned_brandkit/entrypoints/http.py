@@ -144,6 +144,4 @@ async def diff_versions(
     """What changed from one version to another, field by field."""
     async with deps.uow(identity.brand_id) as uow:
         changes = await kits.compare(uow, identity.brand_id, from_version, to_version)
-    return DiffOut(
-        from_version=from_version, to_version=to_version, changes=[Change(**c) for c in changes]
-    )
+    return DiffOut(from_version=from_version, to_version=to_version, changes=[Change(**c) for c in changes])

@@ -48,7 +48,7 @@ async def put(
         raise StaleVersion("another first version of this kit was just stored; read it and retry", current=1)
     await uow.emit(
         KitVersionPublished(
-            version=new.version,
+            kit_version=new.version,
             kit=new.kit,
             author_id=author_id,
             created_at=now,
