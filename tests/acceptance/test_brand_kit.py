@@ -120,7 +120,7 @@ async def test_a_banned_term_in_another_case_and_accent_is_refused_naming_the_ru
     assert text[error["start"] : error["end"]] == "CREME Brulee"
 
 
-async def test_a_warn_rule_is_kept_on_the_job_and_shown_to_approvers(brand: BrandSetup) -> None:
+async def test_a_warn_rule_is_kept_on_the_job_and_shown_to_approvers(brand: BrandSetup, api: Gateway) -> None:
     owner = brand.owner.api
     assert (await _put(owner, KIT)).status_code == 200
     await _refused_once_kit_known(
@@ -150,3 +150,23 @@ async def test_a_warn_rule_is_kept_on_the_job_and_shown_to_approvers(brand: Bran
     read = await brand.client.api.get(f"/v1/approvals/{round_['id']}")
     assert [w["rule"] for w in read["targets"][0]["warnings"]] == ["hashtag_limit"]
     assert read["status"] == "pending", "a warning does not block the round"
+    link = await owner.post(f"/v1/approvals/{round_['id']}/links", {})
+    page = await api.get(link["url"].removeprefix(api.base_urls[0]))
+    assert page["platforms"][0]["warnings"] == [read["targets"][0]["warnings"][0]["message"]]
+
+
+async def test_malformed_kits_and_preconditions_are_refused_naming_the_field(brand: BrandSetup) -> None:
+    owner = brand.owner.api
+    bad = await _put(owner, KIT | {"banned_terms": [{"term": "a\x00b"}], "hashtag_limit": {"max": -1}})
+    assert bad.status_code == 422
+    fields = {e["field"] for e in bad.json()["errors"]}
+    assert any("banned_terms" in f for f in fields) and any("hashtag_limit" in f for f in fields)
+    huge = await _put(owner, KIT | {"example_posts": ["x"] * 51})
+    assert huge.status_code == 422
+    assert (await _put(owner, KIT, '"1"')).status_code == 412, "no kit yet: nothing to match"
+    assert (await _put(owner, KIT)).status_code == 200
+    for etag in ("garbage", '"99999999999999"', 'W/"0"'):
+        assert (await _put(owner, KIT, etag)).status_code == 412
+    assert (await _put(owner, KIT, "*")).status_code == 200
+    missing = await owner.send("GET", "/v1/brand-kit/diff?from=1&to=7")
+    assert missing.status_code == 404

@@ -71,11 +71,16 @@ def start_infra() -> Infra:
         return _start_containers()
     if os.environ.get("ALIGNED_TEST_INFRA") != "external":
         subprocess.run(["bash", str(LOCAL_SCRIPTS / "infra.sh"), "up"], check=True, timeout=1200)
+    # The servers infra.sh started: on ALIGNED_PG_PORT / ALIGNED_KAFKA_PORT when those are set
+    # (a worktree's .wtenv), so a second checkout's tests never use the first one's broker
+    # (whose consumers, in the same groups, would take its events) or database.
+    pg_port = os.environ.get("ALIGNED_PG_PORT", "15432")
+    kafka_port = os.environ.get("ALIGNED_KAFKA_PORT", "19092")
     return Infra(
         database_url=os.environ.get(
-            "ALIGNED_DATABASE_URL", "postgresql://aligned:aligned@127.0.0.1:15432/aligned"
+            "ALIGNED_DATABASE_URL", f"postgresql://aligned:aligned@127.0.0.1:{pg_port}/aligned"
         ),
-        kafka_bootstrap=os.environ.get("ALIGNED_KAFKA_BOOTSTRAP", "127.0.0.1:19092"),
+        kafka_bootstrap=os.environ.get("ALIGNED_KAFKA_BOOTSTRAP", f"127.0.0.1:{kafka_port}"),
         kind="local",
     )
 
