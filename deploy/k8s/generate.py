@@ -30,7 +30,16 @@ DATABASE = "aligned"
 HTTP_PORT = 8080
 PART_OF = "aligned"
 SECRET_STORE = {"kind": "ClusterSecretStore", "name": "aligned-secrets"}
-EVENT_SERVICES = ("publishing", "approval", "connections", "analytics", "webhooks", "gateway", "engagement")
+EVENT_SERVICES = (
+    "publishing",
+    "approval",
+    "connections",
+    "analytics",
+    "webhooks",
+    "gateway",
+    "engagement",
+    "brandkit",
+)
 
 
 def topic(service: str) -> str:
@@ -74,7 +83,8 @@ class Service:
 SERVICES: tuple[Service, ...] = (
     Service(
         "publishing",
-        reads=("approval", "connections", "analytics"),  # analytics: accepted plans become drafts
+        # analytics: accepted plans become drafts; brandkit: the guardrails every draft is checked against
+        reads=("approval", "connections", "analytics", "brandkit"),
         # Media bytes: any S3-compatible store (AWS S3, GCS interop, Ceph, MinIO); where and
         # with which keys comes from the secret store, and the pods keep no volume (ADR 0007).
         secrets=(
@@ -141,18 +151,30 @@ SERVICES: tuple[Service, ...] = (
         reads=("connections", "webhooks", "gateway"),
     ),
     Service(
+        "brandkit",
+        reads=(),  # the kit is written through its API; it consumes no topic
+    ),
+    Service(
         "gateway",
         reads=(),
         follows=EVENT_SERVICES,  # the live event stream (GET /v1/events/stream)
         public_paths=("/",),
         # No replica: its database reads are memberships, which must be fresh the moment an
         # invite is accepted; rate limits and idempotency keys are writes.
-        calls=("publishing", "approval", "connections", "analytics", "webhooks", "engagement"),
+        calls=("publishing", "approval", "connections", "analytics", "webhooks", "engagement", "brandkit"),
         extra_env={
             "ALIGNED_GATEWAY_JWKS_FILE": "/etc/aligned/jwt/jwks.json",
             **{
                 f"ALIGNED_GATEWAY_{s.upper()}_URL": f"http://{s}"
-                for s in ("publishing", "approval", "connections", "analytics", "webhooks", "engagement")
+                for s in (
+                    "publishing",
+                    "approval",
+                    "connections",
+                    "analytics",
+                    "webhooks",
+                    "engagement",
+                    "brandkit",
+                )
             },
         },
         max_replicas=10,

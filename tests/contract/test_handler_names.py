@@ -75,6 +75,7 @@ DEPLOYED = {
         "on_webhook_received": ["webhooks.received"],
     },
     "publishing": {
+        "on_brand_kit_published": ["brandkit.version_published"],
         "on_approved": ["approval.approved"],
         "on_changes_requested": ["approval.changes_requested"],
         "on_connected": ["connections.connected"],

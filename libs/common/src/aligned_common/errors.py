@@ -55,6 +55,14 @@ class Unsupported(DomainError):
     """Content of a type that is not accepted."""
 
 
+class PreconditionFailed(DomainError):
+    """An If-Match that names a version which is no longer the current one."""
+
+
+class PreconditionRequired(DomainError):
+    """A change to a versioned resource without If-Match (a lost update is refused, not risked)."""
+
+
 class Invalid(DomainError):
     """Fields refused; `errors` names each (field, message)."""
 

@@ -34,9 +34,10 @@ LOCAL_PORTS = {
     "analytics": 8104,
     "webhooks": 8105,
     "engagement": 8106,
+    "brandkit": 8107,
     "sandbox": 18080,
 }
-UPSTREAMS = ("publishing", "approval", "connections", "analytics", "webhooks", "engagement")
+UPSTREAMS = ("publishing", "approval", "connections", "analytics", "webhooks", "engagement", "brandkit")
 # Each service logs in as a role of its own that owns nothing and cannot bypass row-level
 # security (ADR 0004); migrations run as the database's owner. deploy/local/postgres.sh makes
 # these roles for make up; start_system makes them on a cluster that script did not start.
@@ -48,6 +49,7 @@ DATABASE_SERVICES = (
     "webhooks",
     "gateway",
     "engagement",
+    "brandkit",
 )
 LOCAL_LOGIN_PASSWORD = "aligned"
 

@@ -148,6 +148,16 @@ class Gateway:
         client = self._clients[next(self._next)]
         return await client.get(path, headers=self._headers("GET", None) | (headers or {}))
 
+    async def send(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        """One request, no retry, the raw answer: for tests that read headers (ETag) or send
+        conditional ones (If-Match)."""
+        client = self._clients[next(self._next)]
+        return await client.request(
+            method, path, json=body, headers=self._headers(method, uuid.uuid4().hex) | (headers or {})
+        )
+
     async def send_bytes(
         self, path: str, data: bytes, content_type: str, params: dict[str, str] | None = None
     ) -> httpx.Response:

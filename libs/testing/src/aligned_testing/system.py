@@ -49,6 +49,7 @@ START_ORDER = (
     "analytics",
     "webhooks",
     "engagement",
+    "brandkit",
     "gateway",
 )
 # What tests add: short waits everywhere a production default waits minutes, so that retries,

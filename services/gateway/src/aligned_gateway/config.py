@@ -43,6 +43,7 @@ class Settings(ServiceSettings):
     analytics_url: str = "http://127.0.0.1:8104"
     webhooks_url: str = "http://127.0.0.1:8105"
     engagement_url: str = "http://127.0.0.1:8106"
+    brandkit_url: str = "http://127.0.0.1:8107"
     upstream_timeout_s: float = 10.0
     upstream_connect_timeout_s: float = 2.0
     read_retries: int = 2
@@ -108,4 +109,5 @@ class Settings(ServiceSettings):
             "analytics": self.analytics_url,
             "webhooks": self.webhooks_url,
             "engagement": self.engagement_url,
+            "brandkit": self.brandkit_url,
         }

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aligned_common.app import Database
+from aligned_common.guardrails import GuardrailRules
 from aligned_common.platforms import MediaInfo
 from aligned_publishing.config import Settings
 from aligned_publishing.domain.calendar import FeedJob, FeedScope
@@ -45,6 +46,8 @@ class Store(FakeTables):
     calendar_feeds: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)  # feed_id -> row
     feeds: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)  # feed_id -> subscription
     feed_entries: dict[tuple[uuid.UUID, str], dict[str, Any]] = field(default_factory=dict)
+    guardrails: dict[uuid.UUID, tuple[int, GuardrailRules]] = field(default_factory=dict)  # brand -> kit
+    guardrail_warnings: dict[uuid.UUID, list[dict[str, Any]]] = field(default_factory=dict)  # job -> found
 
     def job(self, job_id: uuid.UUID) -> Job:
         return self.jobs[job_id]
@@ -64,6 +67,9 @@ class FakeJobs:
     async def get(self, job_id: uuid.UUID, *, for_update: bool = False) -> Job | None:
         job = self.store.jobs.get(job_id)
         return copy.deepcopy(job) if job is not None else None  # a row read, not the stored object
+
+    async def set_guardrail_warnings(self, job_id: uuid.UUID, warnings: list[dict[str, Any]]) -> None:
+        self.store.guardrail_warnings[job_id] = list(warnings)
 
     async def add(self, job: Job) -> None:
         assert job.job_id not in self.store.jobs, "primary key"
@@ -180,6 +186,19 @@ class FakePolicies:
     async def delete(self, brand_id: uuid.UUID, policy_id: uuid.UUID) -> None:
         kept = [p for p in self.store.policies.get(brand_id, []) if p.policy_id != policy_id]
         self.store.policies[brand_id] = kept
+
+
+class FakeGuardrails:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def of_brand(self, brand_id: uuid.UUID) -> GuardrailRules | None:
+        kept = self.store.guardrails.get(brand_id)
+        return kept[1] if kept else None
+
+    async def record(self, brand_id: uuid.UUID, version: int, rules: GuardrailRules, at: datetime) -> None:
+        if brand_id not in self.store.guardrails or self.store.guardrails[brand_id][0] < version:
+            self.store.guardrails[brand_id] = (version, rules)
 
 
 class FakeConnections:
@@ -335,6 +354,7 @@ class FakeUnitOfWork(FakeTransaction):
         self.media = FakeMedia(store)
         self.policies = FakePolicies(store)
         self.connections = FakeConnections(store)
+        self.guardrails = FakeGuardrails(store)
         self.imports = FakeImports(store, self.jobs)
         self.calendar_feeds = FakeCalendarFeeds(store)
         self.feeds = FakeFeeds(store)

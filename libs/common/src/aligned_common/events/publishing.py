@@ -17,6 +17,9 @@ class ContentWarning(BaseModel):
     field: str = Field(description="What it is about, e.g. media[1].alt_text")
     media_id: uuid.UUID | None = None
     message: str
+    rule: str | None = Field(default=None, description="a brand kit guardrail's id, e.g. banned_term:cheap")
+    start: int | None = Field(default=None, description="where in the field's text (code points)")
+    end: int | None = None
 
 
 class TargetRef(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aligned_common.events import (
     analytics,
     approval,
+    brandkit,
     connections,
     engagement,
     gateway,
@@ -13,7 +14,7 @@ from aligned_common.events import (
 )
 from aligned_common.events.base import EventData
 
-_MODULES = (publishing, approval, connections, analytics, webhooks, gateway, engagement)
+_MODULES = (publishing, approval, connections, analytics, webhooks, gateway, engagement, brandkit)
 
 
 class UnknownEventType(LookupError):

@@ -35,6 +35,7 @@ class Permission(StrEnum):
     ENGAGEMENT_READ = "engagement.read"  # the inbox of comments, mentions, reviews
     ENGAGEMENT_WRITE = "engagement.write"  # assign, change state, reply, templates
     ENGAGEMENT_MANAGE = "engagement.manage"  # the brand's SLA
+    BRANDKIT_MANAGE = "brandkit.manage"  # change or restore the brand kit (any member reads it)
 
 
 _ALL = set(ROLES)
@@ -60,6 +61,7 @@ MATRIX: dict[Permission, frozenset[str]] = {
     Permission.ENGAGEMENT_READ: frozenset(_STAFF | {"viewer"}),
     Permission.ENGAGEMENT_WRITE: frozenset(_STAFF),
     Permission.ENGAGEMENT_MANAGE: frozenset(_MANAGERS),
+    Permission.BRANDKIT_MANAGE: frozenset(_MANAGERS),
 }
 
 # Which live events (by type prefix) each role sees on GET /v1/events/stream. Clients and
@@ -72,6 +74,7 @@ EVENT_VISIBILITY: dict[str, frozenset[str]] = {
     "webhooks.": frozenset(_MANAGERS),
     "gateway.": frozenset(_MANAGERS),
     "engagement.": frozenset(_STAFF | {"viewer"}),
+    "brandkit.": frozenset(_STAFF | {"viewer"}),
 }
 
 

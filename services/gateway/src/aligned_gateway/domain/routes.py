@@ -76,6 +76,8 @@ ROUTES: tuple[Route, ...] = (
     # engagement: the inbox (staff and viewers read it; clients and approvers do not)
     Route("/v1/engagement/sla", "engagement", write=P.ENGAGEMENT_MANAGE, read=P.ENGAGEMENT_READ),
     Route("/v1/engagement", "engagement", write=P.ENGAGEMENT_WRITE, read=P.ENGAGEMENT_READ),
+    # brandkit: every member reads the kit (its voice and rules); managers change it
+    Route("/v1/brand-kit", "brandkit", write=P.BRANDKIT_MANAGE),
 )
 
 _COMPILED = [(route.regex(), route) for route in ROUTES]

@@ -434,6 +434,13 @@ class SqlJobs(Repository):
             await self.conn.execute(_job_update(params, job.job_id, now, job.changes), *params.values)
             job.saved(now)
 
+    async def set_guardrail_warnings(self, job_id: uuid.UUID, warnings: list[dict[str, Any]]) -> None:
+        await self.conn.execute(
+            "UPDATE publishing_jobs SET guardrail_warnings = $2::jsonb WHERE job_id = $1",
+            job_id,
+            orjson.dumps(warnings).decode(),
+        )
+
     async def not_dispatched(self, brand_id: uuid.UUID) -> list[Job]:
         return [Job.from_row(row) for row in await not_dispatched(self.conn, brand_id)]
 

@@ -15,6 +15,7 @@ from typing import Any
 from aligned_common import known_connections
 from aligned_common.envelope import EventEnvelope
 from aligned_common.events.base import EventData
+from aligned_common.guardrails import GuardrailRules
 from aligned_common.units import Repository
 from aligned_publishing.domain.gate import PolicyView
 
@@ -61,6 +62,29 @@ class SqlPolicies(Repository):
     async def delete(self, brand_id: uuid.UUID, policy_id: uuid.UUID) -> None:
         await self.conn.execute(
             "DELETE FROM approval_policies WHERE brand_id = $1 AND policy_id = $2", brand_id, policy_id
+        )
+
+
+class SqlGuardrails(Repository):
+    """service_layer.ports.Guardrails: our copy of the brand kit's rules (brandkit's events)."""
+
+    async def of_brand(self, brand_id: uuid.UUID) -> GuardrailRules | None:
+        raw = await self.conn.fetchval(
+            "SELECT rules::text FROM brand_guardrails WHERE brand_id = $1", brand_id
+        )
+        return None if raw is None else GuardrailRules.model_validate_json(raw)
+
+    async def record(self, brand_id: uuid.UUID, version: int, rules: GuardrailRules, at: datetime) -> None:
+        # Only a newer version replaces ours: a redelivered or late older one changes nothing.
+        await self.conn.execute(
+            """INSERT INTO brand_guardrails (brand_id, version, rules, updated_at) VALUES ($1, $2, $3::jsonb, $4)
+               ON CONFLICT (brand_id) DO UPDATE SET version = excluded.version, rules = excluded.rules,
+                   updated_at = excluded.updated_at
+               WHERE brand_guardrails.version < excluded.version""",
+            brand_id,
+            version,
+            rules.model_dump_json(),
+            at,
         )
 
 

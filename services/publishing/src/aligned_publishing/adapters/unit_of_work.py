@@ -14,7 +14,7 @@ from aligned_publishing.adapters.holds_repo import SqlHolds
 from aligned_publishing.adapters.imports_repo import SqlImports
 from aligned_publishing.adapters.jobs_repo import SqlJobs, SqlMedia, SqlTargets
 from aligned_publishing.adapters.media_repo import SqlAssets
-from aligned_publishing.adapters.projections import SqlConnections, SqlPolicies
+from aligned_publishing.adapters.projections import SqlConnections, SqlGuardrails, SqlPolicies
 from aligned_publishing.adapters.views import SqlViews
 
 
@@ -24,6 +24,7 @@ class SqlUnitOfWork(BoundUnitOfWork):
         self.media = SqlMedia(conn)
         self.policies = SqlPolicies(conn)
         self.connections = SqlConnections(conn)
+        self.guardrails = SqlGuardrails(conn)
         self.targets = SqlTargets(conn)
         self.holds = SqlHolds(conn)
         self.dispatch = SqlDispatch(conn)

@@ -10,6 +10,7 @@ from aligned_common.db import UnitOfWork as Transaction
 from aligned_common.envelope import EventEnvelope
 from aligned_common.events.analytics import PlanAccepted
 from aligned_common.events.approval import Approved, ChangesRequested, PolicyChanged, PolicyDeleted, Rejected
+from aligned_common.events.brandkit import KitVersionPublished
 from aligned_common.events.connections import (
     Connected,
     ConnectionExpired,
@@ -44,6 +45,14 @@ def build_router(deps: Deps, service: str = "publishing") -> EventRouter:
     @events.on(ChangesRequested, order_by=per_job, name="on_changes_requested")
     async def on_changes_requested(tx: Transaction, envelope: EventEnvelope, data: Any) -> None:
         await approvals.on_sent_back(SqlUnitOfWork.joined(tx), deps, data)
+
+    @events.on(KitVersionPublished, order_by=BY_BRAND, name="on_brand_kit_published")
+    async def on_brand_kit_published(tx: Transaction, envelope: EventEnvelope, data: Any) -> None:
+        # Our copy of the kit's rules, which every job command checks texts against; a version
+        # older than ours (late, redelivered) changes nothing. Drafts are checked again on submit.
+        await SqlUnitOfWork.joined(tx).guardrails.record(
+            envelope.brand_id, data.kit_version, data.kit.rules(), envelope.time
+        )
 
     @events.on(PolicyChanged, name="on_policy_changed")
     async def on_policy_changed(tx: Transaction, envelope: EventEnvelope, data: Any) -> None:

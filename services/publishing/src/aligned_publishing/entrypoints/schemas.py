@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import orjson
 from pydantic import BaseModel, Field
 
 from aligned_publishing.adapters.jobs_repo import alt_text_variant, comment_of, platform_options_of
@@ -64,6 +65,17 @@ class AttemptOut(BaseModel):
     rechecks: int
 
 
+class GuardrailWarningOut(BaseModel):
+    """A brand kit rule of level `warn` that the job's text broke: kept, and shown to approvers."""
+
+    field: str = Field(description="content, targets[i].text or targets[i].first_comment")
+    rule: str = Field(description="e.g. banned_term:cheap, required_disclosure:#ad, hashtag_limit")
+    level: str
+    start: int = Field(description="text[start:end] is what the rule found (code points)")
+    end: int
+    message: str
+
+
 class JobOut(BaseModel):
     job_id: uuid.UUID
     status: str
@@ -91,6 +103,9 @@ class JobOut(BaseModel):
     updated_at: datetime
     deleted_at: datetime | None
     targets: list[TargetOut]
+    guardrail_warnings: list[GuardrailWarningOut] = Field(
+        default_factory=list, description="the brand kit's warn rules this job's texts broke"
+    )
     attempts: list[AttemptOut] | None = None
     approval_note: str | None = None  # on an edit: what was not applied and why
 
@@ -228,6 +243,13 @@ def _first_comment_out(comment: dict | None) -> FirstCommentOut | None:
     return FirstCommentOut(**{k: comment[k] for k in FirstCommentOut.model_fields})
 
 
+def _guardrail_warnings(job) -> list[GuardrailWarningOut]:
+    raw = job.get("guardrail_warnings") if hasattr(job, "get") else None
+    if not raw:
+        return []
+    return [GuardrailWarningOut(**w) for w in (orjson.loads(raw) if isinstance(raw, str) else raw)]
+
+
 def job_out(job, targets, logs=None) -> JobOut:
     local = None
     if job["scheduled_at"] and job["time_zone"]:
@@ -264,6 +286,7 @@ def job_out(job, targets, logs=None) -> JobOut:
         scheduled_local=local,
         approved=approved_for_current(job["approved_hash"], job["content_hash"]),
         targets=[target_out(t) for t in targets],
+        guardrail_warnings=_guardrail_warnings(job),
         attempts=[AttemptOut(**{k: log[k] for k in AttemptOut.model_fields}) for log in logs]
         if logs is not None
         else None,

@@ -18,17 +18,21 @@ from aligned_common.envelope import EventEnvelope
 from aligned_common.events.analytics import PlanAccepted
 from aligned_common.events.publishing import (
     ApprovalWaived,
+    ContentWarning,
     JobCancelled,
     JobCreated,
     JobEdited,
     JobUpdated,
     TargetRef,
 )
+from aligned_common.guardrails import blocking, warnings
 from aligned_common.identity import Identity
 from aligned_common.platforms import as_strings
 from aligned_publishing.domain.commands import CreateJob, EditJob, ScheduleJob
 from aligned_publishing.domain.content_fit import TargetDraft, check_job_fits
+from aligned_publishing.domain.errors import Invalid
 from aligned_publishing.domain.gate import Gate, Outgoing, content_hash, evaluate
+from aligned_publishing.domain.guardrails import as_content_warning, job_findings, target_findings
 from aligned_publishing.domain.job import Job, Release
 from aligned_publishing.domain.references import check_targets
 from aligned_publishing.domain.schedule import Schedule, ScheduleError, resolve_schedule
@@ -75,6 +79,25 @@ async def _check_fit(
     errors.extend(check_job_fits(content, media_ids, targets, media, fitted))
     if errors:
         raise invalid_many([e.as_dict() for e in errors])
+
+
+# -- the brand kit's guardrails ------------------------------------------------------------
+async def _guard(
+    uow: UnitOfWork, brand_id: uuid.UUID, content: str, targets: list[TargetDraft], tags: Sequence[str]
+) -> list[dict[str, Any]]:
+    """The kit's rules on what each target would post (our copy of the kit): a `block` finding
+    refuses the command (422 naming the field, the rule and the span); the `warn` ones are
+    returned, for the job to keep and show."""
+    findings = job_findings(await uow.guardrails.of_brand(brand_id), content, targets, tags)
+    refused = blocking(findings)
+    if refused:
+        rules = ", ".join(sorted({f.rule for f in refused}))
+        raise Invalid(
+            f"the brand kit's guardrails refuse this text: {rules}",
+            title="Guardrail violated",
+            errors=[f.as_error() for f in refused],
+        )
+    return [f.as_error() for f in warnings(findings)]
 
 
 # -- the gate's inputs -----------------------------------------------------------------------
@@ -190,6 +213,7 @@ async def add_new_job(
         _require_future(schedule.at_utc, now)
     await _gated(uow, identity.brand_id)
     await _check_fit(uow, identity.brand_id, body.content, body.media_ids, targets)
+    warned = await _guard(uow, identity.brand_id, body.content, targets, body.tags)
     digest, gate = await _assess(
         uow,
         identity.brand_id,
@@ -218,6 +242,7 @@ async def add_new_job(
         updated_at=now,
     )
     await uow.jobs.add(job)
+    await uow.jobs.set_guardrail_warnings(job_id, warned)
     await uow.jobs.replace_targets(job_id, identity.brand_id, targets)
     await uow.jobs.replace_media_usage(job_id, identity.brand_id, _all_media(body.media_ids, targets), now)
     return job
@@ -240,6 +265,10 @@ async def edit_job(deps: Deps, identity: Identity, job_id: uuid.UUID, body: Edit
         targets = _edited_targets(body, current)
         await _check_fit(
             uow, identity.brand_id, content, media_ids, targets, check_connections=body.targets is not None
+        )
+        tags = body.tags if body.tags is not None else job.tags
+        await uow.jobs.set_guardrail_warnings(
+            job_id, await _guard(uow, identity.brand_id, content, targets, tags)
         )
 
         asked = job.requires_approval if body.requires_approval is None else body.requires_approval
@@ -368,6 +397,11 @@ async def submit_in(uow: UnitOfWork, deps: Deps, job: Job, now: datetime) -> Non
 
 
 async def _submit(uow: UnitOfWork, deps: Deps, job: Job, now: datetime) -> None:
+    # The kit may have changed since the draft was written: its rules are asked again.
+    targets = [_draft_of(t) for t in await uow.jobs.targets(job.job_id)]
+    await uow.jobs.set_guardrail_warnings(
+        job.job_id, await _guard(uow, job.brand_id, job.content, targets, job.tags)
+    )
     await _refresh(uow, job)
     if not job.gate_open:
         await _open_approval_round(uow, job, now)
@@ -507,6 +541,14 @@ async def _emit_created(uow: UnitOfWork, job: Job, *, requires_approval: bool) -
         for t in targets
     }
     alt_texts = await uow.media.alt_texts(job.brand_id, [m for ids in chosen.values() for m in ids])
+    rules = await uow.guardrails.of_brand(job.brand_id)
+
+    def kit_warnings(index: int, target: Row) -> list[ContentWarning]:
+        if rules is None:
+            return []
+        found = target_findings(rules, index, _draft_of(target), job.content, job.tags)
+        return [as_content_warning(f) for f in warnings(found)]
+
     await uow.emit(
         JobCreated(
             job_id=job.job_id,
@@ -529,9 +571,10 @@ async def _emit_created(uow: UnitOfWork, job: Job, *, requires_approval: bool) -
                     platform_options=as_strings(t["platform_options"] or {}),
                     warnings=alt_text_warnings(
                         t["platform"], chosen[t["target_id"]], alt_texts | (t["alt_text_variant"] or {})
-                    ),
+                    )
+                    + kit_warnings(index, t),
                 )
-                for t in targets
+                for index, t in enumerate(targets)
             ],
         ),
         **job.keys(),

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from aligned_common.guardrails import GuardrailRules
 from aligned_common.platforms import MediaInfo
 from aligned_common.units import Opener, Transaction
 from aligned_publishing.domain.calendar import FeedJob, FeedScope
@@ -48,6 +49,9 @@ class Jobs(Protocol):
     async def park_targets(self, job_id: uuid.UUID, status: TargetStatus, now: datetime) -> None:
         """Unsent targets stop being due (back to waiting, or cancelled)."""
 
+    async def set_guardrail_warnings(self, job_id: uuid.UUID, warnings: list[dict[str, Any]]) -> None:
+        """What the brand kit's `warn` rules found in the job's texts, as the job shows them."""
+
     async def schedule_targets(self, job_id: uuid.UUID, due_at: datetime, now: datetime) -> int:
         """Unsent targets become due at `due_at`, or held if their connection is; returns how many are held."""
 
@@ -77,6 +81,14 @@ class Policies(Protocol):
         """Our copy of one of approval's policies, as of `at`."""
 
     async def delete(self, brand_id: uuid.UUID, policy_id: uuid.UUID) -> None: ...
+
+
+class Guardrails(Protocol):
+    async def of_brand(self, brand_id: uuid.UUID) -> GuardrailRules | None:
+        """Our copy of the brand kit's rules (None: no kit has reached us)."""
+
+    async def record(self, brand_id: uuid.UUID, version: int, rules: GuardrailRules, at: datetime) -> None:
+        """Keep a version's rules, unless ours is already that version or newer."""
 
 
 class Connections(Protocol):
@@ -165,6 +177,9 @@ class UnitOfWork(Transaction, Protocol):
 
     @property
     def connections(self) -> Connections: ...
+
+    @property
+    def guardrails(self) -> Guardrails: ...
 
     @property
     def imports(self) -> Imports: ...
