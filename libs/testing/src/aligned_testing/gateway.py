@@ -1,6 +1,6 @@
 """Test support (used by tests and the benchmark): run the gateway and small upstream stubs.
 
-The stubs stand in for the five services (so these tests do not depend on services other
+The stubs stand in for the services (so these tests do not depend on services other
 engineers are still writing): they verify the gateway's signed identity headers with
 aligned_common.identity, keep items per brand, and answer 404 for another brand's ids,
 as the real services do. `delay_s` makes one slow; `stop()` takes one down.
@@ -40,6 +40,7 @@ COLLECTIONS = {
     "analytics": "/v1/analytics/goals",
     "webhooks": "/v1/webhook-endpoints",
     "engagement": "/v1/engagement/templates",
+    "brandkit": "/v1/brand-kit/versions",
 }
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
